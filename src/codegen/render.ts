@@ -1,0 +1,41 @@
+/**
+ * Renders the Handlebars templates in `templates/` (or a user's override folder).
+ * Templates only lay out text; everything computed comes in the view model.
+ */
+import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import Handlebars from "handlebars";
+
+/** The templates shipped with carewire (same relative place from src/ and dist/). */
+export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
+
+export type TemplateName = "operations.ts" | "schemas.ts" | "client.ts" | "index.ts" | "providers.ts";
+
+export class TemplateSet {
+  private readonly cache = new Map<TemplateName, Handlebars.TemplateDelegate>();
+  private readonly engine = Handlebars.create();
+
+  constructor(private readonly overrideDir?: string) {}
+
+  async render(name: TemplateName, view: object): Promise<string> {
+    let template = this.cache.get(name);
+    if (template === undefined) {
+      const source = await readFile(this.locate(name), "utf8");
+      // Generated code is TypeScript, not HTML: no escaping; `strict` turns a typo into an error.
+      template = this.engine.compile(source, { noEscape: true, strict: true });
+      this.cache.set(name, template);
+    }
+    return template(view);
+  }
+
+  private locate(name: TemplateName): string {
+    const file = `${name}.hbs`;
+    if (this.overrideDir !== undefined) {
+      const candidate = path.join(this.overrideDir, file);
+      if (existsSync(candidate)) return candidate;
+    }
+    return path.join(DEFAULT_TEMPLATE_DIR, file);
+  }
+}

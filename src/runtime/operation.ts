@@ -1,0 +1,86 @@
+/**
+ * What the runtime knows about an operation: exactly the registry entry the
+ * generated code hands it. The runtime never imports from `generated/`.
+ */
+import type { ZodType } from "zod";
+
+export type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
+
+/**
+ * RFC 9110 method classes: `safe` may be repeated freely, `idempotent` may be repeated
+ * with the same effect, `unsafe` must never be repeated without an idempotency key.
+ */
+export type SafetyClass = "safe" | "idempotent" | "unsafe";
+
+export type ParameterLocation = "path" | "query" | "header" | "cookie";
+
+export interface ParameterDescriptor {
+  readonly name: string;
+  readonly required: boolean;
+  /** OpenAPI serialization style; absent means the location's default. */
+  readonly style?: string;
+  readonly explode?: boolean;
+}
+
+export interface ResponseDescriptor {
+  /** Media types declared for this status, in document order. */
+  readonly contentTypes: readonly string[];
+  /** Response headers the spec documents (lower-cased). */
+  readonly headers: readonly string[];
+}
+
+/** Policy hints read from `x-carewire-*` extensions (see docs/x-carewire.md). */
+export interface OperationHints {
+  readonly rateLimit?: {
+    readonly limit?: number;
+    readonly windowSeconds?: number;
+    readonly scope?: "client_id" | "tenant" | "user" | "ip" | "global";
+    readonly algorithm?: "sliding-window" | "fixed-window" | "token-bucket";
+    /** A named budget inside the quota (e.g. `token` for the token endpoint). */
+    readonly bucket?: string;
+  };
+  readonly idempotency?: {
+    readonly header: string;
+    readonly required: boolean;
+  };
+  readonly cache?: {
+    readonly policy: "no-store" | "revalidate" | "max-age";
+    readonly maxAgeSeconds?: number;
+    readonly staleIfErrorSeconds?: number;
+  };
+  readonly criticality?: "critical" | "interactive" | "batch";
+}
+
+export interface OperationDescriptor {
+  /** operationId as in the spec, or synthesised deterministically when missing. */
+  readonly operationId: string;
+  /** True when the spec had no operationId and carewire made one. */
+  readonly synthesizedId: boolean;
+  /** The generated client's function name (a valid identifier). */
+  readonly name: string;
+  readonly method: HttpMethod;
+  /** Path template as in the spec, e.g. `/patients/{patientId}`. */
+  readonly path: string;
+  readonly safety: SafetyClass;
+  readonly summary?: string;
+  readonly tags: readonly string[];
+  readonly deprecated: boolean;
+  readonly parameters: {
+    readonly [L in ParameterLocation]: readonly ParameterDescriptor[];
+  };
+  readonly requestBody?: {
+    readonly required: boolean;
+    readonly contentTypes: readonly string[];
+  };
+  /** Keyed by status code, `1XX`..`5XX` ranges or `default`. */
+  readonly responses: { readonly [status: string]: ResponseDescriptor };
+  /** Whether the operation needs credentials (operation-level `security` or the document default). */
+  readonly security: "required" | "none";
+  readonly hints: OperationHints;
+}
+
+/** Runtime schemas the generated code attaches to an operation (zod, tolerant on read). */
+export interface OperationSchemas {
+  readonly request?: ZodType;
+  readonly responses: { readonly [status: string]: ZodType };
+}

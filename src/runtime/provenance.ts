@@ -1,0 +1,49 @@
+/**
+ * `meta`: the provenance record on every result and error (REQUIREMENTS R8, spine part).
+ * Later policies add their own fields (idempotency key, cache source, rate-limit state).
+ */
+import type { ErrorKind } from "./errors.js";
+import type { DriftReport } from "./tolerant.js";
+
+export interface AttemptRecord {
+  /** 1-based. */
+  readonly attempt: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly status?: number;
+  readonly errorKind?: ErrorKind;
+  /** Wait before this attempt (0 for the first). */
+  readonly delayMs: number;
+}
+
+export interface ResultMeta {
+  readonly provider: string;
+  readonly operationId: string;
+  readonly method: string;
+  /** The path template, never the filled-in URL (which can hold identifiers). */
+  readonly path: string;
+  /** carewire's id for this call, also sent to the server as a correlation header. */
+  readonly requestId: string;
+  /** The server's own request id, when it returned one. */
+  readonly serverRequestId?: string;
+  readonly attempts: readonly AttemptRecord[];
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly source: "network";
+  /** When the response that produced `data` arrived. */
+  readonly fetchedAt?: string;
+  readonly drift: DriftReport;
+}
+
+/** Response headers servers commonly use for their own request id, checked in order. */
+const SERVER_REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-requestid", "x-correlation-id", "x-github-request-id"];
+
+export function serverRequestIdOf(response: Response | undefined, sentId: string): string | undefined {
+  if (!response) return undefined;
+  for (const name of SERVER_REQUEST_ID_HEADERS) {
+    const value = response.headers.get(name);
+    // An echo of our own correlation id is not the server's id.
+    if (value && value !== sentId) return value.slice(0, 200);
+  }
+  return undefined;
+}

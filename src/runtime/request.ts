@@ -1,0 +1,127 @@
+/**
+ * Builds the Request of one attempt from the operation and the caller's input.
+ * URL, query and body serialization are openapi-fetch's own, so the wire format is
+ * exactly what openapi-fetch users get. A fresh Request is built for every attempt:
+ * a Request body can be read once, and retried writes must carry it again.
+ */
+import { createFinalURL, createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
+import { InvalidRequestError } from "./errors.js";
+import type { OperationDescriptor } from "./operation.js";
+
+/** The untyped view of `CallInput` the runtime works with. */
+export interface RawCallInput {
+  readonly params?: {
+    readonly path?: Readonly<Record<string, unknown>>;
+    readonly query?: Readonly<Record<string, unknown>>;
+    readonly header?: Readonly<Record<string, unknown>>;
+    readonly cookie?: Readonly<Record<string, unknown>>;
+  };
+  readonly body?: unknown;
+}
+
+export interface RequestParts {
+  readonly baseUrl: string;
+  readonly operation: OperationDescriptor;
+  readonly input: RawCallInput;
+  /** Client defaults, then per-call headers, then policy headers (later wins). */
+  readonly headers: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
+  readonly signal?: AbortSignal;
+}
+
+type BodyInit = NonNullable<RequestInit["body"]>;
+
+const querySerializer = createQuerySerializer();
+
+export function buildRequest(parts: RequestParts): Request {
+  const { operation, input } = parts;
+  const pathParams = input.params?.path ?? {};
+  for (const p of operation.parameters.path) {
+    const value = pathParams[p.name];
+    if (value === undefined || value === null || value === "") {
+      throw new InvalidRequestError(`${operation.operationId}: path parameter "${p.name}" is required`);
+    }
+  }
+  if (operation.requestBody?.required && input.body === undefined) {
+    throw new InvalidRequestError(`${operation.operationId}: a request body is required`);
+  }
+
+  const url = createFinalURL(operation.path, {
+    baseUrl: parts.baseUrl.replace(/\/+$/, ""),
+    params: { path: pathParams, query: input.params?.query ?? {} },
+    querySerializer,
+    pathSerializer: defaultPathSerializer,
+  });
+
+  const headers = mergeHeaders(
+    ...parts.headers.map((h) => h as Record<string, string> | Headers | undefined),
+    stringHeaders(input.params?.header),
+  );
+  const cookie = cookieHeader(input.params?.cookie);
+  if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
+
+  let body: BodyInit | undefined;
+  if (input.body !== undefined) {
+    const contentType = headers.get("Content-Type") ?? operation.requestBody?.contentTypes[0] ?? "application/json";
+    body = serializeBody(input.body, contentType, operation);
+    if (!(body instanceof FormData) && !headers.has("Content-Type")) headers.set("Content-Type", contentType);
+  }
+
+  const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "follow" };
+  if (body !== undefined) init.body = body;
+  if (parts.signal) init.signal = parts.signal;
+  return new Request(url, init);
+}
+
+function serializeBody(body: unknown, contentType: string, operation: OperationDescriptor): BodyInit {
+  if (body instanceof FormData || body instanceof Blob || body instanceof URLSearchParams || typeof body === "string") {
+    return body;
+  }
+  if (body instanceof Uint8Array) return new Blob([body]);
+  if (/^multipart\/form-data/i.test(contentType)) {
+    const form = new FormData();
+    if (typeof body === "object" && body !== null) {
+      for (const [key, value] of Object.entries(body)) {
+        if (value === undefined) continue;
+        form.append(key, value instanceof Blob ? value : typeof value === "string" ? value : JSON.stringify(value));
+      }
+    }
+    return form;
+  }
+  try {
+    // As openapi-fetch serializes: URL-encoded for forms, JSON otherwise.
+    if (/^application\/x-www-form-urlencoded/i.test(contentType)) return formEncode(body);
+    return JSON.stringify(body);
+  } catch (error) {
+    throw new InvalidRequestError(`${operation.operationId}: the request body cannot be serialized`, { cause: error });
+  }
+}
+
+function stringHeaders(values: Readonly<Record<string, unknown>> | undefined): Record<string, string> | undefined {
+  if (!values) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) {
+    if (v === undefined || v === null) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(", ") : String(v);
+  }
+  return out;
+}
+
+function cookieHeader(values: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!values) return undefined;
+  const pairs = Object.entries(values)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return pairs.length > 0 ? pairs.join("; ") : undefined;
+}
+
+function formEncode(body: unknown): string {
+  const form = new URLSearchParams();
+  if (typeof body === "object" && body !== null) {
+    for (const [key, value] of Object.entries(body)) {
+      if (value === undefined || value === null) continue;
+      if (Array.isArray(value)) for (const item of value) form.append(key, String(item));
+      else form.append(key, String(value));
+    }
+  }
+  return form.toString();
+}

@@ -1,0 +1,157 @@
+/**
+ * Tolerant reader (REQUIREMENTS R7, spine part): provider data is never rejected for
+ * being different from the spec. Unknown fields are kept and reported by JSON path;
+ * schema violations are reported as drift issues and the raw value is returned.
+ * (Typed errors for violations of critical fields come with the runtime-policies issue.)
+ */
+import { z, type ZodType } from "zod";
+
+/** Objects whose declared properties are the contract: extra keys are kept but reported. */
+const tolerantShapes = new WeakSet<ZodType>();
+
+/** What generated schemas use for plain objects: unknown keys survive parsing. */
+export function tolerantObject<Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodObject<Shape, z.core.$loose> {
+  const schema = z.looseObject(shape);
+  tolerantShapes.add(schema);
+  return schema;
+}
+
+export interface DriftIssue {
+  /** JSON path of the offending value, e.g. `$.data[3].status`. */
+  readonly path: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface DriftReport {
+  /** Fields the spec does not declare, by JSON path (array indexes folded to `[*]`). */
+  readonly unknownFields: readonly string[];
+  /** Values that break the declared schema but were tolerated. */
+  readonly issues: readonly DriftIssue[];
+}
+
+export const NO_DRIFT: DriftReport = Object.freeze({ unknownFields: [], issues: [] });
+
+const MAX_REPORTED = 100;
+
+export interface TolerantReadResult {
+  readonly value: unknown;
+  readonly valid: boolean;
+  readonly drift: DriftReport;
+}
+
+export function readTolerantly(schema: ZodType | undefined, value: unknown): TolerantReadResult {
+  if (schema === undefined) return { value, valid: true, drift: NO_DRIFT };
+  const parsed = schema.safeParse(value);
+  const unknown = new Set<string>();
+  collectUnknown(schema, parsed.success ? parsed.data : value, "$", unknown, 0);
+  const issues = parsed.success
+    ? []
+    : parsed.error.issues.slice(0, MAX_REPORTED).map((issue) => ({
+        path: jsonPath(issue.path),
+        code: issue.code,
+        message: issue.message,
+      }));
+  const drift = unknown.size === 0 && issues.length === 0 ? NO_DRIFT : { unknownFields: [...unknown], issues };
+  return { value: parsed.success ? parsed.data : value, valid: parsed.success, drift };
+}
+
+interface ObjectView {
+  shape: Map<string, ZodType[]>;
+  /** Any part of the object accepts extra keys by contract (catchall / map). */
+  open: boolean;
+  catchall: ZodType[];
+}
+
+function unwrap(schema: ZodType): ZodType {
+  let current = schema;
+  for (let i = 0; i < 16; i++) {
+    const def = current._zod.def as { type: string; innerType?: ZodType; getter?: () => ZodType; in?: ZodType };
+    if (def.type === "lazy" && def.getter) current = def.getter();
+    else if (def.innerType && ["optional", "nullable", "default", "readonly", "nonoptional", "catch", "prefault"].includes(def.type)) {
+      current = def.innerType;
+    } else if (def.type === "pipe" && def.in) current = def.in;
+    else break;
+  }
+  return current;
+}
+
+function objectView(schema: ZodType, out?: ObjectView): ObjectView | undefined {
+  const s = unwrap(schema);
+  const def = s._zod.def as { type: string; left?: ZodType; right?: ZodType };
+  if (s instanceof z.ZodObject) {
+    const view: ObjectView = out ?? { shape: new Map(), open: false, catchall: [] };
+    for (const [key, value] of Object.entries(s.shape as Record<string, ZodType>)) {
+      const list = view.shape.get(key);
+      if (list) list.push(value);
+      else view.shape.set(key, [value]);
+    }
+    if (!tolerantShapes.has(s)) {
+      const catchall = (s._zod.def as { catchall?: ZodType }).catchall;
+      if (catchall) {
+        view.open = true;
+        view.catchall.push(catchall);
+      }
+    }
+    return view;
+  }
+  if (s instanceof z.ZodRecord) {
+    const view: ObjectView = out ?? { shape: new Map(), open: false, catchall: [] };
+    view.open = true;
+    view.catchall.push(s._zod.def.valueType as unknown as ZodType);
+    return view;
+  }
+  if (def.type === "intersection" && def.left && def.right) {
+    const view: ObjectView = out ?? { shape: new Map(), open: false, catchall: [] };
+    const left = objectView(def.left, view);
+    const right = objectView(def.right, view);
+    return left || right ? view : undefined;
+  }
+  return undefined;
+}
+
+function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<string>, depth: number): void {
+  if (out.size >= MAX_REPORTED || depth > 64 || value === null || typeof value !== "object") return;
+  const s = unwrap(schema);
+  if (Array.isArray(value)) {
+    if (s instanceof z.ZodArray) {
+      const element = s.element as ZodType;
+      for (const item of value) collectUnknown(element, item, `${path}[*]`, out, depth + 1);
+    } else if (s instanceof z.ZodUnion) {
+      const option = pickOption(s, value);
+      if (option) collectUnknown(option, value, path, out, depth + 1);
+    }
+    return;
+  }
+  if (s instanceof z.ZodUnion) {
+    const option = pickOption(s, value);
+    if (option) collectUnknown(option, value, path, out, depth + 1);
+    return;
+  }
+  const view = objectView(s);
+  if (view === undefined) return;
+  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+    const known = view.shape.get(key);
+    const childPath = `${path}${propertyAccess(key)}`;
+    if (known) for (const k of known) collectUnknown(k, child, childPath, out, depth + 1);
+    else if (view.open) for (const c of view.catchall) collectUnknown(c, child, `${path}.*`, out, depth + 1);
+    else out.add(childPath);
+  }
+}
+
+/** The union member that accepts the value (the first, as zod does), else the first object member. */
+function pickOption(union: z.ZodUnion, value: unknown): ZodType | undefined {
+  const options = union.options as readonly ZodType[];
+  for (const option of options) if (option.safeParse(value).success) return option;
+  return options.find((o) => objectView(o) !== undefined);
+}
+
+function propertyAccess(key: string): string {
+  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+function jsonPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "$";
+  for (const segment of path) out += typeof segment === "number" ? `[${segment}]` : propertyAccess(String(segment));
+  return out;
+}

@@ -1,0 +1,70 @@
+/**
+ * One attempt on the wire: fetch with a per-attempt timeout joined to the caller's
+ * AbortSignal, and the whole body read inside that same timeout (a server that sends
+ * headers and then drips the body is still a timed-out attempt).
+ */
+import { AbortedError, NetworkError, TimeoutError } from "./errors.js";
+
+export type FetchLike = (request: Request) => Promise<Response>;
+
+/** A completed HTTP exchange: status, headers and the full body bytes. */
+export interface Exchange {
+  readonly request: Request;
+  readonly response: Response;
+  readonly body: Uint8Array;
+}
+
+export interface AttemptOptions {
+  readonly fetch: FetchLike;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+/** Builds the Request lazily so it can carry the attempt's combined signal. */
+export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request, options: AttemptOptions): Promise<Exchange> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new Error("attempt timeout")), options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+  let phase: "request" | "body" = "request";
+  try {
+    if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
+    const request = makeRequest(signal);
+    const response = await options.fetch(request);
+    phase = "body";
+    const body = new Uint8Array(await response.arrayBuffer());
+    // The body was consumed above; hand callers a Response they can still read.
+    const replay = new Response(isNullBodyStatus(response.status) ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    return { request, response: withUrl(replay, response.url), body };
+  } catch (error) {
+    if (error instanceof AbortedError) throw error;
+    if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
+    if (timeout.signal.aborted) throw new TimeoutError(options.timeoutMs, phase);
+    throw toNetworkError(error, phase);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isNullBodyStatus(status: number): boolean {
+  return status === 101 || status === 204 || status === 205 || status === 304;
+}
+
+function withUrl(response: Response, url: string): Response {
+  if (url) Object.defineProperty(response, "url", { value: url });
+  return response;
+}
+
+/** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */
+function toNetworkError(error: unknown, phase: "request" | "body"): NetworkError {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  const code = cause?.code ?? (error as { code?: string })?.code;
+  // Refused or unresolvable: nothing reached the server.
+  const connectCodes = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"];
+  const effectivePhase = code !== undefined && connectCodes.includes(code) ? "connect" : phase;
+  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return new NetworkError(`network failure${code ? ` (${code})` : ""}: ${detail}`, effectivePhase, code, { cause: error });
+}

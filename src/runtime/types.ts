@@ -1,0 +1,76 @@
+/**
+ * Types of a call, derived from openapi-typescript's operation types. Input has the
+ * openapi-fetch shape (`{ params: { path, query, header }, body }`) so users of
+ * openapi-fetch feel at home.
+ */
+import type { ParamsOption, RequestBodyOption } from "openapi-fetch";
+import type {
+  ErrorResponse,
+  MediaType,
+  RequiredKeysOf,
+  ResponseObjectMap,
+  SuccessResponse,
+} from "openapi-typescript-helpers";
+import type {
+  AbortedError,
+  HttpError,
+  InvalidRequestError,
+  MalformedResponseError,
+  NetworkError,
+  TimeoutError,
+} from "./errors.js";
+import type { ResultMeta } from "./provenance.js";
+
+/** The input of one operation: parameters by location and the request body. */
+export type CallInput<Op> = ParamsOption<Op> & RequestBodyOption<Op>;
+
+/** Per-call options, separate from the operation's own input. */
+export interface CallOptions {
+  /** Cancels the whole call, including waits between attempts. */
+  readonly signal?: AbortSignal;
+  /** Per-attempt timeout in ms (default: the client's, 30 000). */
+  readonly timeoutMs?: number;
+  /** Extra request headers for this call. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Use this correlation id instead of a generated one (e.g. to continue a trace). */
+  readonly requestId?: string;
+}
+
+/** The argument list of a generated operation: input optional when nothing in it is required. */
+export type OperationArgs<Op> =
+  RequiredKeysOf<CallInput<Op>> extends never
+    ? [input?: CallInput<Op>, options?: CallOptions]
+    : [input: CallInput<Op>, options?: CallOptions];
+
+/** The operation's responses by status, as openapi-typescript declares them. */
+type ResponsesOf<Op> = ResponseObjectMap<Op> extends infer R extends Record<string | number, unknown> ? R : Record<string, never>;
+
+/** The body of any 2xx response the operation declares. */
+export type SuccessData<Op> = SuccessResponse<ResponsesOf<Op>, MediaType>;
+/** The body of any error response the operation declares. */
+export type ErrorBody<Op> = ErrorResponse<ResponsesOf<Op>, MediaType>;
+
+/** A failed call: an HTTP error with the operation's typed error body, or a failure below HTTP. */
+export type CallError<Op> =
+  | HttpError<ErrorBody<Op>>
+  | NetworkError
+  | TimeoutError
+  | AbortedError
+  | MalformedResponseError
+  | InvalidRequestError;
+
+export type CallResult<Op> =
+  | { readonly data: SuccessData<Op>; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }
+  | {
+      readonly data?: undefined;
+      readonly error: CallError<Op>;
+      /** Absent when no response arrived (network failure, timeout, abort). */
+      readonly response: Response | undefined;
+      readonly meta: ResultMeta;
+    };
+
+/** For callers who prefer exceptions: the data, or the call's error thrown. */
+export function unwrap<Op>(result: CallResult<Op>): SuccessData<Op> {
+  if (result.error !== undefined) throw result.error;
+  return result.data;
+}
