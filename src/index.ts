@@ -23,6 +23,7 @@ export {
   MalformedResponseError,
   NetworkError,
   TimeoutError,
+  UnexpectedError,
   type ErrorKind,
 } from "./runtime/errors.js";
 export type { AttemptRecord, ResultMeta } from "./runtime/provenance.js";

@@ -103,7 +103,7 @@ function sub(ctx: HintContext, key: string | number): HintContext {
 }
 
 function fail(ctx: HintContext, reason: string): never {
-  throw new SpecError("spec-invalid", ctx.file, `${String(ctx.at.find((s) => String(s).startsWith("x-carewire")) ?? "hint")}: ${reason}`, {
+  throw new SpecError("spec-invalid", ctx.file, reason, {
     pointer: pointerOf(ctx.at),
   });
 }

@@ -10,7 +10,8 @@ export type ErrorKind =
   | "timeout"
   | "aborted"
   | "malformed-response"
-  | "invalid-request";
+  | "invalid-request"
+  | "unexpected";
 
 export abstract class CarewireError extends Error {
   abstract readonly kind: ErrorKind;
@@ -84,4 +85,9 @@ export class MalformedResponseError extends CarewireError {
 /** The call could not be turned into a request (missing path parameter, unserializable body). Never sent. */
 export class InvalidRequestError extends CarewireError {
   readonly kind = "invalid-request" as const;
+}
+
+/** Something other than the exchange failed (a custom policy or fetch threw); the original is `cause`. */
+export class UnexpectedError extends CarewireError {
+  readonly kind = "unexpected" as const;
 }

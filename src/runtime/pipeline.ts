@@ -5,7 +5,7 @@
  * anything that can go wrong on the wire: failures come back in `error`.
  */
 import { randomUUID } from "node:crypto";
-import { CarewireError, HttpError, InvalidRequestError, NetworkError } from "./errors.js";
+import { CarewireError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { composePolicies, type CallContext, type Policy } from "./policy.js";
 import { serverRequestIdOf, type AttemptRecord, type ResultMeta } from "./provenance.js";
@@ -163,11 +163,11 @@ function metaOf(context: CallContext, startedAt: string, response: Response | un
 }
 
 function errorKindOf(error: unknown): AttemptRecord["errorKind"] {
-  return error instanceof CarewireError ? error.kind : "network";
+  return error instanceof CarewireError ? error.kind : "unexpected";
 }
 
 function asCarewireError(error: unknown): CarewireError {
   if (error instanceof CarewireError) return error;
   // A policy or custom fetch threw something of its own: keep it as the cause.
-  return new NetworkError(error instanceof Error ? error.message : String(error), "request", undefined, { cause: error });
+  return new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
 }

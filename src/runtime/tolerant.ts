@@ -139,11 +139,32 @@ function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<
   }
 }
 
-/** The union member that accepts the value (the first, as zod does), else the first object member. */
+/**
+ * The union member that best explains the value: among the members that accept it,
+ * the one leaving the fewest unknown keys (tolerant objects accept almost anything,
+ * so "first that parses" would blame a Dog for not being a Cat).
+ */
 function pickOption(union: z.ZodUnion, value: unknown): ZodType | undefined {
   const options = union.options as readonly ZodType[];
-  for (const option of options) if (option.safeParse(value).success) return option;
-  return options.find((o) => objectView(o) !== undefined);
+  let best: ZodType | undefined;
+  let bestScore = Infinity;
+  for (const option of options) {
+    if (!option.safeParse(value).success) continue;
+    const score = shallowUnknownCount(option, value);
+    if (score < bestScore) {
+      best = option;
+      bestScore = score;
+    }
+  }
+  return best ?? options.find((o) => objectView(o) !== undefined);
+}
+
+function shallowUnknownCount(schema: ZodType, value: unknown): number {
+  const view = objectView(schema);
+  if (view === undefined || view.open || value === null || typeof value !== "object" || Array.isArray(value)) return 0;
+  let count = 0;
+  for (const key of Object.keys(value)) if (!view.shape.has(key)) count++;
+  return count;
 }
 
 function propertyAccess(key: string): string {

@@ -3,7 +3,7 @@
  * AbortSignal, and the whole body read inside that same timeout (a server that sends
  * headers and then drips the body is still a timed-out attempt).
  */
-import { AbortedError, NetworkError, TimeoutError } from "./errors.js";
+import { AbortedError, CarewireError, NetworkError, TimeoutError } from "./errors.js";
 
 export type FetchLike = (request: Request) => Promise<Response>;
 
@@ -40,7 +40,8 @@ export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request,
     });
     return { request, response: withUrl(replay, response.url), body };
   } catch (error) {
-    if (error instanceof AbortedError) throw error;
+    // Already typed (aborted before sending, or a request that could not be built).
+    if (error instanceof CarewireError) throw error;
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
     if (timeout.signal.aborted) throw new TimeoutError(options.timeoutMs, phase);
     throw toNetworkError(error, phase);

@@ -18,6 +18,7 @@ import type {
   MalformedResponseError,
   NetworkError,
   TimeoutError,
+  UnexpectedError,
 } from "./errors.js";
 import type { ResultMeta } from "./provenance.js";
 
@@ -57,7 +58,8 @@ export type CallError<Op> =
   | TimeoutError
   | AbortedError
   | MalformedResponseError
-  | InvalidRequestError;
+  | InvalidRequestError
+  | UnexpectedError;
 
 export type CallResult<Op> =
   | { readonly data: SuccessData<Op>; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }

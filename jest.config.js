@@ -1,0 +1,18 @@
+// Jest runs the TypeScript sources as ESM (NODE_OPTIONS=--experimental-vm-modules, set by `npm test`).
+// ts-jest only transpiles here; `npm test` type-checks everything with `tsc --noEmit` first.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  extensionsToTreatAsEsm: [".ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: false }],
+  },
+  moduleNameMapper: {
+    "^carewire$": "<rootDir>/src/index.ts",
+    "^carewire/(codegen|testing)$": "<rootDir>/src/$1/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  testTimeout: 60000,
+};

@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import {
+  createPipeline,
+  tolerantObject,
+  unwrap,
+  z,
+  type OperationDescriptor,
+  type OperationSchemas,
+  type Policy,
+} from "carewire";
+import { json, startServer, type TestServer } from "../helpers/http-server.js";
+
+function operation(overrides: Partial<OperationDescriptor> = {}): OperationDescriptor {
+  return {
+    operationId: "getThing",
+    synthesizedId: false,
+    name: "getThing",
+    method: "get",
+    path: "/things/{thingId}",
+    safety: "safe",
+    tags: [],
+    deprecated: false,
+    parameters: { path: [{ name: "thingId", required: true }], query: [], header: [], cookie: [] },
+    responses: { "200": { contentTypes: ["application/json"], headers: [] } },
+    security: "none",
+    hints: {},
+    ...overrides,
+  };
+}
+
+const Thing = tolerantObject({ id: z.string(), size: z.number().optional(), kind: z.enum(["a", "b"]).optional() });
+const schemas: OperationSchemas = { responses: { "200": Thing, "4XX": tolerantObject({ title: z.string() }) } };
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("pipeline", () => {
+  it("builds the URL from the path template and query, and returns typed data with meta", async () => {
+    server.handle((req, res) => json(res, 200, { id: "t 1", size: 3 }, { "x-request-id": "srv-42" }));
+    const pipeline = createPipeline({ provider: "acme", baseUrl: `${server.url}/v1/` });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t 1" }, query: { expand: ["a", "b"], q: "x y" } } });
+
+    expect(result.error).toBeUndefined();
+    expect(result.data).toEqual({ id: "t 1", size: 3 });
+    const seen = server.requests.at(-1)!;
+    expect(seen.url).toBe("/v1/things/t%201?expand=a&expand=b&q=x%20y");
+    expect(seen.headers["x-correlation-id"]).toBe(result.meta.requestId);
+    expect(result.meta).toMatchObject({
+      provider: "acme",
+      operationId: "getThing",
+      method: "GET",
+      path: "/things/{thingId}",
+      serverRequestId: "srv-42",
+      source: "network",
+      drift: { unknownFields: [], issues: [] },
+    });
+    expect(result.meta.attempts).toHaveLength(1);
+    expect(result.meta.attempts[0]).toMatchObject({ attempt: 1, status: 200, delayMs: 0 });
+    expect(Date.parse(result.meta.fetchedAt!)).not.toBeNaN();
+  });
+
+  it("keeps unknown fields in data and reports them (and tolerated violations) as drift", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 }));
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+
+    expect(result.data).toEqual({ id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 });
+    expect(result.meta.drift.unknownFields).toEqual(["$.extra", '$["odd key"]']);
+    expect(result.meta.drift.issues).toEqual([expect.objectContaining({ path: "$.kind", code: "invalid_value" })]);
+  });
+
+  it("returns an HttpError carrying the typed error body for non-2xx statuses", async () => {
+    server.handle((_req, res) => json(res, 404, { title: "no such thing" }));
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "zz" } } });
+
+    expect(result.data).toBeUndefined();
+    expect(result.error).toMatchObject({ kind: "http", status: 404, body: { title: "no such thing" } });
+    expect(result.error!.meta).toBe(result.meta);
+    expect(result.response?.status).toBe(404);
+    expect(() => unwrap(result)).toThrow("HTTP 404");
+  });
+
+  it("reports truncated JSON on a 2xx as a malformed-response error, not a crash", async () => {
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end('{"id": "t1", "size": 1');
+    });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+
+    expect(result.error).toMatchObject({ kind: "malformed-response", status: 200 });
+    expect(result.meta.attempts[0]?.status).toBe(200);
+  });
+
+  it("keeps a non-JSON error body as text", async () => {
+    server.handle((_req, res) => {
+      res.writeHead(502, { "content-type": "text/html" });
+      res.end("<html>bad gateway</html>");
+    });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+    expect(result.error).toMatchObject({ kind: "http", status: 502, body: "<html>bad gateway</html>" });
+  });
+
+  it("times out one attempt, including a body that drips too slowly", async () => {
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"id":');
+      // Never finishes the body.
+    });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 150 });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+
+    expect(result.error).toMatchObject({ kind: "timeout", timeoutMs: 150, phase: "body" });
+    expect(result.meta.attempts[0]).toMatchObject({ errorKind: "timeout" });
+    expect(result.meta.attempts[0]!.durationMs).toBeGreaterThanOrEqual(140);
+  });
+
+  it("honours the caller's AbortSignal", async () => {
+    server.handle(() => undefined); // never answers
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 5_000 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("user navigated away")), 50);
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } }, { signal: controller.signal });
+
+    expect(result.error).toMatchObject({ kind: "aborted" });
+    expect(result.error!.message).toContain("user navigated away");
+  });
+
+  it("reports a refused connection as a network error in the connect phase", async () => {
+    const closed = await startServer();
+    const url = closed.url;
+    await closed.close();
+    const pipeline = createPipeline({ provider: "acme", baseUrl: url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+
+    expect(result.error).toMatchObject({ kind: "network", phase: "connect", code: "ECONNREFUSED" });
+  });
+
+  it("reports a connection reset mid-request as a network error whose outcome is unknown", async () => {
+    server.handle((req, res) => {
+      res.socket?.destroy();
+    });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation({ method: "post", safety: "unsafe" }), schemas, {
+      params: { path: { thingId: "t1" } },
+      body: { a: 1 },
+    });
+    expect(result.error).toMatchObject({ kind: "network", phase: "request" });
+  });
+
+  it("refuses to send a request with a missing path parameter", async () => {
+    const before = server.requests.length;
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: {} } });
+
+    expect(result.error).toMatchObject({ kind: "invalid-request" });
+    expect(result.error!.message).toContain('"thingId"');
+    expect(result.meta.attempts).toHaveLength(0);
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("serializes JSON and form bodies by the operation's content type", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const post = operation({
+      method: "post",
+      safety: "unsafe",
+      path: "/things",
+      parameters: { path: [], query: [], header: [], cookie: [] },
+      requestBody: { required: true, contentTypes: ["application/x-www-form-urlencoded"] },
+    });
+    await pipeline.call(post, schemas, { body: { grant_type: "client_credentials", scope: "a b" } });
+    expect(server.requests.at(-1)!.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    expect(server.requests.at(-1)!.body).toBe("grant_type=client_credentials&scope=a+b");
+
+    await pipeline.call({ ...post, requestBody: { required: true, contentTypes: ["application/json"] } }, schemas, { body: { a: [1] } });
+    expect(server.requests.at(-1)!.headers["content-type"]).toBe("application/json");
+    expect(server.requests.at(-1)!.body).toBe('{"a":[1]}');
+  });
+
+  it("merges headers: client defaults, header params, call options, policy headers", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const stamp: Policy = {
+      name: "stamp",
+      execute(context, next) {
+        context.headers.set("Idempotency-Key", "k-1");
+        return next();
+      },
+    };
+    const pipeline = createPipeline({
+      provider: "acme",
+      baseUrl: server.url,
+      headers: { "User-Agent": "carewire-test", "X-Tenant": "default" },
+      policies: [stamp],
+      correlationHeader: "X-Request-Id",
+    });
+    const result = await pipeline.call(
+      operation(),
+      schemas,
+      { params: { path: { thingId: "1" }, header: { "X-Tenant": "t-9" } } },
+      { headers: { "X-Extra": "1" }, requestId: "trace-abc" },
+    );
+    const headers = server.requests.at(-1)!.headers;
+    expect(headers["user-agent"]).toBe("carewire-test");
+    expect(headers["x-tenant"]).toBe("t-9");
+    expect(headers["x-extra"]).toBe("1");
+    expect(headers["idempotency-key"]).toBe("k-1");
+    expect(headers["x-request-id"]).toBe("trace-abc");
+    expect(result.meta.requestId).toBe("trace-abc");
+  });
+
+  it("lets a policy run several attempts, each with a fresh request carrying the same body", async () => {
+    let calls = 0;
+    server.handle((_req, res) => {
+      calls++;
+      if (calls === 1) json(res, 503, { title: "busy" });
+      else json(res, 200, { id: "done" });
+    });
+    const retryOnce: Policy = {
+      name: "retry-once",
+      async execute(context, next) {
+        const first = await next();
+        if (first.response.status !== 503) return first;
+        context.nextDelayMs = 5;
+        return next();
+      },
+    };
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, policies: [retryOnce] });
+    const post = operation({ method: "post", safety: "unsafe", requestBody: { required: true, contentTypes: ["application/json"] } });
+    const before = server.requests.length;
+    const result = await pipeline.call(post, schemas, { params: { path: { thingId: "1" } }, body: { order: 7 } });
+
+    expect(result.data).toEqual({ id: "done" });
+    const sent = server.requests.slice(before);
+    expect(sent.map((r) => r.body)).toEqual(['{"order":7}', '{"order":7}']);
+    expect(sent[0]!.headers["x-correlation-id"]).toBe(sent[1]!.headers["x-correlation-id"]);
+    expect(result.meta.attempts.map((a) => [a.attempt, a.status, a.delayMs])).toEqual([
+      [1, 503, 0],
+      [2, 200, 5],
+    ]);
+  });
+
+  it("turns anything a policy throws into a typed error instead of rejecting", async () => {
+    const broken: Policy = {
+      name: "broken",
+      execute() {
+        throw new Error("policy bug");
+      },
+    };
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, policies: [broken] });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
+    expect(result.error).toMatchObject({ kind: "unexpected", message: "policy bug" });
+  });
+});
