@@ -60,6 +60,10 @@ export function buildRequest(parts: RequestParts): Request {
   if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
 
   let body: BodyInit | undefined;
+  if (input.body !== undefined && (operation.method === "get" || operation.method === "head")) {
+    // Some specs declare one (DrChrono does), but fetch cannot send it.
+    throw new InvalidRequestError(`${operation.operationId}: a ${operation.method.toUpperCase()} request cannot carry a body`);
+  }
   if (input.body !== undefined) {
     const contentType = headers.get("Content-Type") ?? operation.requestBody?.contentTypes[0] ?? "application/json";
     body = serializeBody(input.body, contentType, operation);
@@ -69,7 +73,11 @@ export function buildRequest(parts: RequestParts): Request {
   const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "follow" };
   if (body !== undefined) init.body = body;
   if (parts.signal) init.signal = parts.signal;
-  return new Request(url, init);
+  try {
+    return new Request(url, init);
+  } catch (error) {
+    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${(error as Error).message})`, { cause: error });
+  }
 }
 
 function serializeBody(body: unknown, contentType: string, operation: OperationDescriptor): BodyInit {

@@ -22,7 +22,7 @@ export interface TestServer {
 }
 
 export async function startServer(initial?: Handler): Promise<TestServer> {
-  let handler: Handler = initial ?? ((_req, res) => res.end());
+  let handler: Handler = initial ?? ((_req, res) => void res.end());
   const requests: RecordedRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
