@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Handlebars from "handlebars";
+import { SpecError } from "./spec-error.js";
 
 /** The templates shipped with carewire (same relative place from src/ and dist/). */
 export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
@@ -20,14 +21,20 @@ export class TemplateSet {
   constructor(private readonly overrideDir?: string) {}
 
   async render(name: TemplateName, view: object): Promise<string> {
-    let template = this.cache.get(name);
-    if (template === undefined) {
-      const source = await readFile(this.locate(name), "utf8");
-      // Generated code is TypeScript, not HTML: no escaping; `strict` turns a typo into an error.
-      template = this.engine.compile(source, { noEscape: true, strict: true });
-      this.cache.set(name, template);
+    const file = this.locate(name);
+    try {
+      let template = this.cache.get(name);
+      if (template === undefined) {
+        const source = await readFile(file, "utf8");
+        // Generated code is TypeScript, not HTML: no escaping; `strict` turns a typo into an error.
+        template = this.engine.compile(source, { noEscape: true, strict: true });
+        this.cache.set(name, template);
+      }
+      return template(view);
+    } catch (error) {
+      // A team's template with a typo must say which template, not crash the generator.
+      throw new SpecError("template-invalid", path.relative(process.cwd(), file) || file, (error as Error).message);
     }
-    return template(view);
   }
 
   private locate(name: TemplateName): string {

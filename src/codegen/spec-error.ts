@@ -8,7 +8,8 @@ export type SpecErrorKind =
   | "spec-syntax"
   | "spec-unsupported"
   | "spec-invalid"
-  | "config-invalid";
+  | "config-invalid"
+  | "template-invalid";
 
 export class SpecError extends Error {
   override readonly name = "SpecError";

@@ -166,6 +166,14 @@ describe("pipeline", () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it("refuses a body on GET (some specs declare one; fetch cannot send it) without sending anything", async () => {
+    const before = server.requests.length;
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } }, body: { q: 1 } });
+    expect(result.error).toMatchObject({ kind: "invalid-request", message: "getThing: a GET request cannot carry a body" });
+    expect(server.requests.length).toBe(before);
+  });
+
   it("serializes JSON and form bodies by the operation's content type", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });

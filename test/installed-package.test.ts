@@ -1,0 +1,95 @@
+/**
+ * The same generated output works in a user's project that installs carewire:
+ * build the package as published (dist/, bin/, templates/, package.json exports),
+ * install it into a fresh app, run the `carewire` bin there, compile the app with
+ * plain tsc (no source conditions, no path mapping) and run it against a real server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { ROOT } from "./helpers/cli.js";
+import { json, startServer, type TestServer } from "./helpers/http-server.js";
+
+function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: "", ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
+    );
+  });
+}
+
+let tmp: string;
+let server: TestServer;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-installed-"));
+  server = await startServer((req, res) =>
+    json(res, 200, { id: "pat-1", identifier: "MRN-1", givenName: "Ada", familyName: "Lovelace", birthDate: "1815-12-10", gender: "female", active: true, updatedAt: "2026-01-01T00:00:00Z", nickname: "Countess" }),
+  );
+});
+afterAll(async () => {
+  await server.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("carewire installed in a user's project", () => {
+  it("generates with the bin, compiles with plain tsc and calls the provider through the runtime", async () => {
+    const tsc = path.join(ROOT, "node_modules/typescript/bin/tsc");
+    // 1. The package as npm would install it.
+    const pkg = path.join(tmp, "app/node_modules/carewire");
+    await mkdir(pkg, { recursive: true });
+    for (const entry of ["package.json", "bin", "templates"]) await cp(path.join(ROOT, entry), path.join(pkg, entry), { recursive: true });
+    await symlink(path.join(ROOT, "node_modules"), path.join(pkg, "node_modules"));
+    const build = await run([tsc, "-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", path.join(pkg, "dist")], ROOT);
+    expect(build.out).toBe("");
+
+    // 2. The user's app: generate a client with the installed bin.
+    const app = path.join(tmp, "app");
+    await writeFile(path.join(app, "package.json"), JSON.stringify({ name: "user-app", type: "module" }));
+    const generated = await run(
+      [path.join(pkg, "bin/carewire.js"), "generate", "--spec", path.join(ROOT, "specs/clinic/openapi.yaml"), "--out", "src/clinic", "--name", "clinic"],
+      app,
+    );
+    expect(generated.out).toContain("clinic: 12 operations");
+    expect(generated.code).toBe(0);
+    expect(await readFile(path.join(app, "src/clinic/client.ts"), "utf8")).toContain('from "carewire"');
+
+    await writeFile(
+      path.join(app, "src/main.ts"),
+      `import { createClinicClient } from "./clinic/index.js";
+const client = createClinicClient({ baseUrl: process.env.CLINIC_URL! });
+const result = await client.getPatient({ params: { path: { patientId: "pat-1" } } });
+if (result.error) throw result.error;
+console.log(JSON.stringify({ family: result.data.familyName, provider: result.meta.provider, drift: result.meta.drift.unknownFields }));
+`,
+    );
+    await writeFile(
+      path.join(app, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "ES2022",
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          strict: true,
+          outDir: "out",
+          rootDir: "src",
+          skipLibCheck: true,
+          lib: ["ES2023"],
+          typeRoots: [path.join(ROOT, "node_modules/@types")],
+          types: ["node"],
+        },
+        include: ["src"],
+      }),
+    );
+    // 3. Plain tsc, resolving `carewire` through node_modules and the package's exports.
+    const compiled = await run([tsc, "-p", app], app);
+    expect(compiled.out).toBe("");
+
+    // 4. Run it.
+    const ran = await run([path.join(app, "out/main.js")], app, { CLINIC_URL: server.url });
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.out)).toEqual({ family: "Lovelace", provider: "clinic", drift: ["$.nickname"] });
+    expect(server.requests.at(-1)!.url).toBe("/patients/pat-1");
+  });
+});
