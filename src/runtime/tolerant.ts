@@ -76,7 +76,11 @@ function unwrap(schema: ZodType): ZodType {
   return current;
 }
 
-function objectView(schema: ZodType, out?: ObjectView): ObjectView | undefined {
+/**
+ * The keys an object schema declares, merged across intersections (allOf). A union
+ * side (allOf + oneOf) contributes the member that best explains `value`.
+ */
+function objectView(schema: ZodType, value?: unknown, out?: ObjectView): ObjectView | undefined {
   const s = unwrap(schema);
   const def = s._zod.def as { type: string; left?: ZodType; right?: ZodType };
   if (s instanceof z.ZodObject) {
@@ -103,9 +107,13 @@ function objectView(schema: ZodType, out?: ObjectView): ObjectView | undefined {
   }
   if (def.type === "intersection" && def.left && def.right) {
     const view: ObjectView = out ?? { shape: new Map(), open: false, catchall: [] };
-    const left = objectView(def.left, view);
-    const right = objectView(def.right, view);
+    const left = objectView(def.left, value, view);
+    const right = objectView(def.right, value, view);
     return left || right ? view : undefined;
+  }
+  if (s instanceof z.ZodUnion && value !== undefined) {
+    const option = pickOption(s, value);
+    return option ? objectView(option, value, out) : undefined;
   }
   return undefined;
 }
@@ -128,14 +136,14 @@ function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<
     if (option) collectUnknown(option, value, path, out, depth + 1);
     return;
   }
-  const view = objectView(s);
+  const view = objectView(s, value);
   if (view === undefined) return;
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const known = view.shape.get(key);
     const childPath = `${path}${propertyAccess(key)}`;
     if (known) for (const k of known) collectUnknown(k, child, childPath, out, depth + 1);
     else if (view.open) for (const c of view.catchall) collectUnknown(c, child, `${path}.*`, out, depth + 1);
-    else out.add(childPath);
+    else if (out.size < MAX_REPORTED) out.add(childPath);
   }
 }
 

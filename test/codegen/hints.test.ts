@@ -6,6 +6,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readOperationHints, readRootRateLimit } from "../../src/codegen/hints.js";
 import type { JsonObject } from "../../src/codegen/json.js";
 import { SpecError } from "../../src/codegen/spec-error.js";
+import { specErrorOf } from "../helpers/errors.js";
 
 const FILE = "specs/acme/openapi.yaml";
 const AT = ["paths", "/things/{id}", "post"];
@@ -15,15 +16,6 @@ function hints(operation: JsonObject, root?: Parameters<typeof readOperationHint
   return readOperationHints(operation, root, { file: FILE, at: [...AT] });
 }
 
-function specErrorOf(fn: () => unknown): SpecError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SpecError) return error;
-    throw error;
-  }
-  throw new Error("expected a SpecError, nothing was thrown");
-}
 
 describe("readOperationHints: valid vocabulary", () => {
   it("gives no hints for an operation without x-carewire-* keys and no root quota", () => {

@@ -8,6 +8,7 @@ import type { OperationDescriptor } from "carewire";
 import { buildRegistry, type RegistryEntry } from "../../src/codegen/build-registry.js";
 import type { JsonObject } from "../../src/codegen/json.js";
 import { SpecError } from "../../src/codegen/spec-error.js";
+import { specErrorOf } from "../helpers/errors.js";
 
 const FILE = "specs/test/openapi.yaml";
 const OK = { "200": { description: "ok" } };
@@ -32,15 +33,6 @@ function byPath(all: OperationDescriptor[], method: string, path: string): Opera
   return found;
 }
 
-function specErrorOf(fn: () => unknown): SpecError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof SpecError) return error;
-    throw error;
-  }
-  throw new Error("expected a SpecError, nothing was thrown");
-}
 
 const idParam = { name: "id", in: "path", required: true, schema: { type: "string" } };
 
