@@ -35,6 +35,8 @@ export interface RegistryEntry {
   readonly descriptor: OperationDescriptor;
   /** The operation object as in the document (refs unresolved). */
   readonly operation: JsonObject;
+  /** Path- and operation-level parameter objects, resolved and merged (for request validation). */
+  readonly parameterObjects: readonly JsonObject[];
   readonly pointer: string;
 }
 
@@ -92,7 +94,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       name = names.allocate(toCamelIdentifier(synthesizeOperationId(p.method, p.path)));
       operationId = name;
     }
-    const parameters = collectParameters(doc, file, p.item, p.operation, p.path, p.pointer);
+    const { parameters, objects } = collectParameters(doc, file, p.item, p.operation, p.path, p.pointer);
     const descriptor: OperationDescriptor = {
       operationId,
       synthesizedId: explicitId === undefined,
@@ -109,7 +111,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       security: securityOf(p.operation, rootSecurity),
       hints: readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] }),
     };
-    entries.push({ descriptor, operation: p.operation, pointer: p.pointer });
+    entries.push({ descriptor, operation: p.operation, parameterObjects: objects, pointer: p.pointer });
   }
   return entries;
 }
@@ -121,7 +123,7 @@ function collectParameters(
   operation: JsonObject,
   pathKey: string,
   pointer: string,
-): OperationDescriptor["parameters"] {
+): { parameters: OperationDescriptor["parameters"]; objects: JsonObject[] } {
   // Operation-level parameters override path-level ones with the same name and location.
   const merged = new Map<string, { param: JsonObject; pointer: string }>();
   const add = (list: unknown, base: string) => {
@@ -169,7 +171,7 @@ function collectParameters(
       });
     }
   }
-  return out;
+  return { parameters: out, objects: [...merged.values()].map((m) => m.param) };
 }
 
 function requestBodyOf(doc: JsonObject, operation: JsonObject): Pick<OperationDescriptor, "requestBody"> {

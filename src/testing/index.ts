@@ -1,0 +1,18 @@
+/**
+ * `carewire/testing`: the provider simulator (mock server with the provider's real
+ * rate-limit and fault behaviour) and the contract-test kit.
+ */
+export {
+  DEFAULT_CLIENTS,
+  startSimulator,
+  type HandlerContext,
+  type HandlerResult,
+  type Simulator,
+  type SimulatorHandler,
+  type SimulatorOptions,
+} from "./simulator/server.js";
+export type { DriftKind, Fault, FaultKind, FaultPlan, RandomFaults } from "./simulator/faults.js";
+export { FaultInjector } from "./simulator/faults.js";
+export type { Counters, LogEntry } from "./simulator/recorder.js";
+export type { RateLimitHeaderStyle } from "./simulator/rate-limiter.js";
+export { clinicScenario } from "./scenarios/clinic.js";

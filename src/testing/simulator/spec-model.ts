@@ -1,0 +1,186 @@
+/**
+ * The simulator's view of a spec: operations with their routes, the schemas of their
+ * bodies and the example or sampled body of each declared response. Loaded with the
+ * codegen's own loader and registry, so the simulator and the generated client can
+ * never disagree about what an operation is.
+ */
+import { sample } from "openapi-sampler";
+import { buildRegistry, type RegistryEntry } from "../../codegen/build-registry.js";
+import { deref, isObject, type JsonObject } from "../../codegen/json.js";
+import { loadSpec } from "../../codegen/load-spec.js";
+import { pickJsonMediaType } from "../../codegen/zod-emitter.js";
+import type { OperationDescriptor } from "../../runtime/operation.js";
+
+export interface Route {
+  readonly entry: RegistryEntry;
+  readonly op: OperationDescriptor;
+  readonly regex: RegExp;
+  readonly paramNames: readonly string[];
+  /** Static segments first when two templates match the same path (`/a/me` before `/a/{id}`). */
+  readonly specificity: number;
+}
+
+export interface MediaSample {
+  readonly contentType: string;
+  readonly schemaPointer?: string;
+  readonly schema?: unknown;
+  readonly body: unknown;
+}
+
+export class SpecModel {
+  readonly routes: Route[];
+  /** Path prefix of the first server URL (e.g. `/v2`), accepted but not required on requests. */
+  readonly basePath: string;
+  private readonly samples = new Map<string, MediaSample | null>();
+
+  private constructor(
+    readonly file: string,
+    readonly doc: JsonObject,
+    readonly openapiVersion: "3.0" | "3.1",
+    entries: RegistryEntry[],
+  ) {
+    this.routes = entries
+      .map((entry) => {
+        const paramNames: string[] = [];
+        const pattern = entry.descriptor.path
+          .split(/(\{[^{}]+\})/)
+          .map((part) => {
+            const param = /^\{([^{}]+)\}$/.exec(part);
+            if (param) {
+              paramNames.push(param[1]!);
+              return "([^/]+)";
+            }
+            return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+          })
+          .join("");
+        const staticLength = entry.descriptor.path.replace(/\{[^{}]+\}/g, "").length;
+        return { entry, op: entry.descriptor, regex: new RegExp(`^${pattern}/?$`), paramNames, specificity: staticLength * 100 - paramNames.length };
+      })
+      .sort((a, b) => b.specificity - a.specificity);
+    this.basePath = basePathOf(doc);
+  }
+
+  static async load(file: string): Promise<SpecModel> {
+    const loaded = await loadSpec(file);
+    return new SpecModel(file, loaded.document, loaded.openapiVersion, buildRegistry(loaded.document, file));
+  }
+
+  get operations(): OperationDescriptor[] {
+    return this.routes.map((r) => r.op);
+  }
+
+  /** The route for a method and path, or why there is none. */
+  match(method: string, pathname: string): { route: Route; params: Record<string, string> } | { error: 404 } | { error: 405; allow: string[] } {
+    let path = pathname;
+    if (this.basePath && (path === this.basePath || path.startsWith(`${this.basePath}/`))) path = path.slice(this.basePath.length) || "/";
+    const allow = new Set<string>();
+    for (const route of this.routes) {
+      const m = route.regex.exec(path);
+      if (!m) continue;
+      if (route.op.method !== method.toLowerCase()) {
+        allow.add(route.op.method.toUpperCase());
+        continue;
+      }
+      const params: Record<string, string> = {};
+      route.paramNames.forEach((name, i) => {
+        params[name] = safeDecode(m[i + 1]!);
+      });
+      return { route, params };
+    }
+    return allow.size > 0 ? { error: 405, allow: [...allow].sort() } : { error: 404 };
+  }
+
+  /** The declared response for a status: exact, then its range, then `default`. */
+  responseFor(route: Route, status: number): JsonObject | undefined {
+    const responses = deref(this.doc, route.entry.operation.responses);
+    if (!isObject(responses)) return undefined;
+    const raw = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses[`${String(status)[0]}xx`] ?? responses.default;
+    const response = deref(this.doc, raw);
+    return isObject(response) ? response : undefined;
+  }
+
+  /** The success status the simulator answers with: the lowest declared 2xx. */
+  successStatus(route: Route): number {
+    const statuses = Object.keys(route.op.responses)
+      .filter((s) => /^2\d\d$/.test(s))
+      .map(Number)
+      .sort((a, b) => a - b);
+    if (statuses.length > 0) return statuses[0]!;
+    return route.op.method === "post" ? 201 : 200;
+  }
+
+  /**
+   * The body for a declared response: the first named example, the media type's
+   * example, or a sample from the schema (deterministic). Cached per operation+status.
+   */
+  mediaSample(route: Route, status: number): MediaSample | undefined {
+    const key = `${route.op.operationId} ${status}`;
+    if (this.samples.has(key)) return this.samples.get(key) ?? undefined;
+    const response = this.responseFor(route, status);
+    const result = response ? this.sampleContent(response.content) : undefined;
+    this.samples.set(key, result ?? null);
+    return result;
+  }
+
+  /** Request body schema (JSON or form) and its content types. */
+  requestBody(route: Route): { required: boolean; contentTypes: string[]; media: Map<string, JsonObject> } | undefined {
+    const body = deref(this.doc, route.entry.operation.requestBody);
+    if (!isObject(body) || !isObject(body.content)) return undefined;
+    const media = new Map<string, JsonObject>();
+    for (const [type, value] of Object.entries(body.content)) if (isObject(value)) media.set(type.toLowerCase(), value);
+    return { required: body.required === true, contentTypes: [...media.keys()], media };
+  }
+
+  /** An example or sample value for a request body (used by the contract runner). */
+  requestSample(route: Route): { contentType: string; body: unknown } | undefined {
+    const body = this.requestBody(route);
+    if (!body) return undefined;
+    const [contentType, media] = [...body.media.entries()][0] ?? [];
+    if (!contentType || !media) return undefined;
+    return { contentType, body: this.exampleOf(media, { skipReadOnly: true }) };
+  }
+
+  exampleOf(media: JsonObject, options: { skipReadOnly?: boolean; skipWriteOnly?: boolean } = {}): unknown {
+    if (isObject(media.examples)) {
+      for (const raw of Object.values(media.examples)) {
+        const example = deref(this.doc, raw);
+        if (isObject(example) && "value" in example) return structuredClone(example.value);
+      }
+    }
+    if (media.example !== undefined) return structuredClone(media.example);
+    if (media.schema === undefined) return undefined;
+    try {
+      return sample(media.schema as Parameters<typeof sample>[0], { ...options, quiet: true, maxSampleDepth: 6 }, this.doc);
+    } catch {
+      return {};
+    }
+  }
+
+  private sampleContent(content: unknown): MediaSample | undefined {
+    if (!isObject(content)) return undefined;
+    const json = pickJsonMediaType(content);
+    const contentType = Object.keys(content).find((t) => content[t] === json) ?? Object.keys(content)[0];
+    if (contentType === undefined) return undefined;
+    const media = json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {});
+    return { contentType, schema: media.schema, body: this.exampleOf(media, { skipWriteOnly: true }) };
+  }
+}
+
+function basePathOf(doc: JsonObject): string {
+  const server = Array.isArray(doc.servers) ? doc.servers[0] : undefined;
+  if (!isObject(server) || typeof server.url !== "string") return "";
+  try {
+    const path = new URL(server.url.replace(/\{[^}]+\}/g, "x"), "http://placeholder").pathname.replace(/\/+$/, "");
+    return path === "/" ? "" : path;
+  } catch {
+    return "";
+  }
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}

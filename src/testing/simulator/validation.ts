@@ -1,0 +1,118 @@
+/**
+ * Request validation from the spec with Ajv: parameters (coerced from strings, as
+ * they arrive on the wire) and bodies. Schemas compile lazily per operation, so a
+ * 13 MB spec starts fast; a schema Ajv cannot compile (real specs have broken ones)
+ * is skipped rather than failing every request.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import addFormatsModule from "ajv-formats";
+import { deref, isObject, type JsonObject } from "../../codegen/json.js";
+import type { FieldError } from "./problem.js";
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+type Location = "path" | "query" | "header" | "cookie";
+
+export class RequestValidator {
+  private readonly strict: Ajv;
+  private readonly coercing: Ajv;
+  private readonly strictCache = new WeakMap<object, ValidateFunction | null>();
+  private readonly coercingCache = new WeakMap<object, ValidateFunction | null>();
+  private readonly paramCache = new WeakMap<JsonObject, ValidateFunction | null>();
+
+  constructor(
+    private readonly doc: JsonObject,
+    version: "3.0" | "3.1",
+  ) {
+    const make = (coerceTypes: boolean | "array") => {
+      const options = { strict: false, allErrors: true, coerceTypes, validateSchema: false, logger: false, discriminator: false } as const;
+      const ajv = version === "3.1" ? new Ajv2020(options) : new Ajv(options);
+      addFormats(ajv as Ajv);
+      // OpenAPI annotations Ajv does not know as keywords.
+      for (const keyword of ["example", "xml", "externalDocs", "discriminator", "x-carewire-critical"]) {
+        if (!ajv.getKeyword(keyword)) ajv.addKeyword(keyword);
+      }
+      ajv.addSchema(doc as object, "spec");
+      return ajv as Ajv;
+    };
+    this.strict = make(false);
+    this.coercing = make("array");
+  }
+
+  /** Missing required parameters and values of the wrong type, by location. */
+  validateParameters(parameters: readonly JsonObject[], values: Record<Location, (name: string) => string | string[] | undefined>): FieldError[] {
+    const errors: FieldError[] = [];
+    for (const param of parameters) {
+      const location = param.in as Location;
+      const name = String(param.name);
+      // Credentials and content negotiation are checked elsewhere (auth, content type).
+      if (location === "header" && ["authorization", "content-type", "accept"].includes(name.toLowerCase())) continue;
+      const raw = values[location](name);
+      const field = `${location}.${name}`;
+      if (raw === undefined || raw === "") {
+        if (param.required === true || location === "path") errors.push({ field, message: "is required" });
+        continue;
+      }
+      const schema = deref(this.doc, param.schema);
+      const validate = this.parameterValidator(param);
+      if (!validate || !isObject(schema)) continue;
+      // Validate inside a holder so coercion from the wire's strings can replace the value.
+      const holder = { value: schema.type === "array" && !Array.isArray(raw) ? raw.split(",") : raw };
+      if (!validate(holder)) errors.push(...fieldErrors(validate.errors, field, "/value"));
+    }
+    return errors;
+  }
+
+  private parameterValidator(param: JsonObject): ValidateFunction | undefined {
+    if (!this.paramCache.has(param)) {
+      try {
+        // Local refs in the parameter's schema point into the spec registered as "spec".
+        const schema = JSON.parse(JSON.stringify(param.schema ?? {}).replace(/"\$ref":"#/g, '"$ref":"spec#'));
+        this.paramCache.set(param, this.coercing.compile({ type: "object", properties: { value: schema } }));
+      } catch {
+        this.paramCache.set(param, null);
+      }
+    }
+    return this.paramCache.get(param) ?? undefined;
+  }
+
+  /** Schema violations of a parsed value (a body), as `<base><path>` field errors. */
+  validateValue(schema: unknown, value: unknown, options: { coerce?: boolean; base?: string } = {}): { errors: FieldError[]; raw: ErrorObject[] } {
+    const validate = this.schemaValidator(schema, options.coerce === true);
+    if (!validate || validate(value)) return { errors: [], raw: [] };
+    return { errors: fieldErrors(validate.errors, options.base ?? "body", ""), raw: validate.errors ?? [] };
+  }
+
+  private schemaValidator(schema: unknown, coerce: boolean): ValidateFunction | undefined {
+    if (!isObject(schema) && typeof schema !== "boolean") return undefined;
+    const cache = coerce ? this.coercingCache : this.strictCache;
+    const key = isObject(schema) ? schema : { boolean: schema };
+    if (!cache.has(key)) {
+      try {
+        const rewritten = JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#/g, '"$ref":"spec#'));
+        cache.set(key, (coerce ? this.coercing : this.strict).compile(rewritten));
+      } catch {
+        cache.set(key, null);
+      }
+    }
+    return cache.get(key) ?? undefined;
+  }
+}
+
+function fieldErrors(errors: ErrorObject[] | null | undefined, base: string, strip: string): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const error of errors ?? []) {
+    let path = error.instancePath.startsWith(strip) ? error.instancePath.slice(strip.length) : error.instancePath;
+    if (error.keyword === "required" && typeof error.params.missingProperty === "string") path += `/${error.params.missingProperty}`;
+    const field = base + path.split("/").filter(Boolean).map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s.replace(/~1/g, "/").replace(/~0/g, "~")}`)).join("");
+    const message = error.keyword === "required" ? "is required" : (error.message ?? "is invalid");
+    const key = `${field} ${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, message });
+  }
+  return out.slice(0, 50);
+}
