@@ -261,7 +261,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     hooks: { setKey(key: string): void; setReplayed(): void; finish(status: number | null): void },
   ): Promise<void> {
     // Faults that strike before the provider does any work.
-    if (fault.kind === "latency") await sleep(fault.ms);
     if (fault.kind === "reset-before") {
       req.socket.destroy();
       return hooks.finish(null);
@@ -271,6 +270,17 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (fault.retryAfter !== undefined) headers["retry-after"] = String(fault.retryAfter);
       sendProblem(res, { status: fault.status, title: http.STATUS_CODES[fault.status] ?? "Error", detail: "injected fault" }, headers);
       return hooks.finish(fault.status);
+    }
+
+    // Idempotency keys on writes: a garbage key is refused before anything else about the request.
+    const keyHeader = route.op.hints.idempotency?.header ?? "Idempotency-Key";
+    const key = route.op.safety === "safe" ? undefined : header(req, keyHeader);
+    const fingerprint = requestFingerprint(route.op.method, url.pathname + url.search, raw.toString("utf8"));
+    if (key !== undefined) {
+      hooks.setKey(key.slice(0, 300));
+      if (!validIdempotencyKey(key)) {
+        return invalid(res, 400, [{ field: `header.${keyHeader}`, message: "must be 1-255 printable ASCII characters" }], rateHeaders, hooks);
+      }
     }
 
     // Validation: parameters, then the body by its content type.
@@ -297,14 +307,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
 
     // Idempotency keys on writes.
-    const keyHeader = route.op.hints.idempotency?.header ?? "Idempotency-Key";
-    const key = route.op.safety === "safe" ? undefined : header(req, keyHeader);
-    const fingerprint = requestFingerprint(route.op.method, url.pathname + url.search, raw.toString("utf8"));
     if (key !== undefined) {
-      hooks.setKey(key.slice(0, 300));
-      if (!validIdempotencyKey(key)) {
-        return invalid(res, 400, [{ field: `header.${keyHeader}`, message: "must be 1-255 printable ASCII characters" }], rateHeaders, hooks);
-      }
       const decision = idempotency.begin(clientId, key, fingerprint);
       if (decision.action === "replay") {
         hooks.setReplayed();
@@ -321,7 +324,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       }
     }
 
-    // The provider does the work.
+    // The provider does the work (slowly, with a latency fault: a key stays in flight meanwhile).
+    if (fault.kind === "latency") await sleep(fault.ms);
     const result = runHandler(route, params, url, parsed.body, clientId);
     const response = renderWith(model, route, result);
     if (route.op.safety !== "safe" && response.status >= 200 && response.status < 300) {
