@@ -16,3 +16,13 @@ export { FaultInjector } from "./simulator/faults.js";
 export type { Counters, LogEntry } from "./simulator/recorder.js";
 export type { RateLimitHeaderStyle } from "./simulator/rate-limiter.js";
 export { clinicScenario } from "./scenarios/clinic.js";
+export {
+  openContractSession,
+  runContract,
+  type ContractCheck,
+  type ContractCredentials,
+  type ContractOptions,
+  type ContractReport,
+  type ContractSession,
+} from "./contract.js";
+export { describeContract, type TestRunner } from "./describe-contract.js";

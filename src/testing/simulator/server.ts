@@ -23,7 +23,6 @@ import { rateLimitHeaders, SlidingWindowLimiter, type RateLimitConfig, type Rate
 import { Recorder, type Counters, type LogEntry } from "./recorder.js";
 import { SpecModel, type Route } from "./spec-model.js";
 import { ResourceStore, type Resource } from "./state.js";
-import { RequestValidator } from "./validation.js";
 
 export const DEFAULT_CLIENTS: Readonly<Record<string, string>> = Object.freeze({
   "carewire-demo": "carewire-demo-secret",
@@ -112,9 +111,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const recorder = new Recorder();
   const store = new ResourceStore();
   const stateful = options.stateful ?? true;
-  const validator = options.validateRequests === false ? undefined : new RequestValidator(model.doc, model.openapiVersion);
+  const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
-  const tokenPath = tokenPathOf(model.doc);
+  const tokenPath = model.tokenPath;
   const authEnabled = options.auth ?? true;
 
   const server = http.createServer((req, res) => {
@@ -678,24 +677,6 @@ function rateConfigOf(options: SimulatorOptions, doc: JsonObject): RateLimitConf
     return { limit: hint.limit, windowMs: hint.windowSeconds * 1000 };
   }
   return undefined;
-}
-
-/** The client-credentials token URL's path from the spec, else `/oauth/token`. */
-function tokenPathOf(doc: JsonObject): string {
-  const schemes = isObject(doc.components) && isObject(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
-  for (const scheme of Object.values(schemes)) {
-    if (!isObject(scheme) || !isObject(scheme.flows)) continue;
-    for (const flow of Object.values(scheme.flows)) {
-      if (isObject(flow) && typeof flow.tokenUrl === "string") {
-        try {
-          return new URL(flow.tokenUrl, "http://placeholder").pathname;
-        } catch {
-          // fall through to the default
-        }
-      }
-    }
-  }
-  return "/oauth/token";
 }
 
 /** The value of an apiKey credential the spec declares, when the request carries one. */

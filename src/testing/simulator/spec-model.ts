@@ -10,6 +10,8 @@ import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
 import { pickJsonMediaType } from "../../codegen/zod-emitter.js";
 import type { OperationDescriptor } from "../../runtime/operation.js";
+import { conformToSchema } from "./conform.js";
+import { RequestValidator } from "./validation.js";
 
 export interface Route {
   readonly entry: RegistryEntry;
@@ -28,10 +30,14 @@ export interface MediaSample {
 }
 
 export class SpecModel {
+  /** Routes by match priority (most specific first). */
   readonly routes: Route[];
+  /** The same routes in document order. */
+  readonly documentOrder: Route[];
   /** Path prefix of the first server URL (e.g. `/v2`), accepted but not required on requests. */
   readonly basePath: string;
   private readonly samples = new Map<string, MediaSample | null>();
+  private validatorInstance: RequestValidator | undefined;
 
   private constructor(
     readonly file: string,
@@ -39,7 +45,7 @@ export class SpecModel {
     readonly openapiVersion: "3.0" | "3.1",
     entries: RegistryEntry[],
   ) {
-    this.routes = entries
+    this.documentOrder = entries
       .map((entry) => {
         const paramNames: string[] = [];
         const pattern = entry.descriptor.path
@@ -55,8 +61,8 @@ export class SpecModel {
           .join("");
         const staticLength = entry.descriptor.path.replace(/\{[^{}]+\}/g, "").length;
         return { entry, op: entry.descriptor, regex: new RegExp(`^${pattern}/?$`), paramNames, specificity: staticLength * 100 - paramNames.length };
-      })
-      .sort((a, b) => b.specificity - a.specificity);
+      });
+    this.routes = [...this.documentOrder].sort((a, b) => b.specificity - a.specificity);
     this.basePath = basePathOf(doc);
   }
 
@@ -65,8 +71,33 @@ export class SpecModel {
     return new SpecModel(file, loaded.document, loaded.openapiVersion, buildRegistry(loaded.document, file));
   }
 
+  /** Ajv over this document, built on first use (a 13 MB spec should not pay for it at start). */
+  get validator(): RequestValidator {
+    this.validatorInstance ??= new RequestValidator(this.doc, this.openapiVersion);
+    return this.validatorInstance;
+  }
+
+  /** Path of the OAuth token endpoint: the spec's client-credentials `tokenUrl`, else `/oauth/token`. */
+  get tokenPath(): string {
+    const components = this.doc.components;
+    const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
+    for (const scheme of Object.values(schemes)) {
+      if (!isObject(scheme) || !isObject(scheme.flows)) continue;
+      for (const flow of Object.values(scheme.flows)) {
+        if (isObject(flow) && typeof flow.tokenUrl === "string") {
+          try {
+            return new URL(flow.tokenUrl, "http://placeholder").pathname;
+          } catch {
+            // an unparsable tokenUrl: use the default
+          }
+        }
+      }
+    }
+    return "/oauth/token";
+  }
+
   get operations(): OperationDescriptor[] {
-    return this.routes.map((r) => r.op);
+    return this.documentOrder.map((r) => r.op);
   }
 
   /** The route for a method and path, or why there is none. */
@@ -162,7 +193,10 @@ export class SpecModel {
     const contentType = Object.keys(content).find((t) => content[t] === json) ?? Object.keys(content)[0];
     if (contentType === undefined) return undefined;
     const media = json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {});
-    return { contentType, schema: media.schema, body: this.exampleOf(media, { skipWriteOnly: true }) };
+    let body = this.exampleOf(media, { skipWriteOnly: true });
+    // Serve bodies valid against the spec's schema even where the spec's own examples are not.
+    if (json !== undefined && media.schema !== undefined && body !== undefined) body = conformToSchema(this.validator, media.schema, body).body;
+    return { contentType, schema: media.schema, body };
   }
 }
 

@@ -18,6 +18,8 @@ type Location = "path" | "query" | "header" | "cookie";
 export class RequestValidator {
   private readonly strict: Ajv;
   private readonly coercing: Ajv;
+  private verbose: Ajv | undefined;
+  private readonly verboseCache = new WeakMap<object, ValidateFunction | null>();
   private readonly strictCache = new WeakMap<object, ValidateFunction | null>();
   private readonly coercingCache = new WeakMap<object, ValidateFunction | null>();
   private readonly paramCache = new WeakMap<JsonObject, ValidateFunction | null>();
@@ -26,8 +28,8 @@ export class RequestValidator {
     private readonly doc: JsonObject,
     version: "3.0" | "3.1",
   ) {
-    const make = (coerceTypes: boolean | "array") => {
-      const options = { strict: false, allErrors: true, coerceTypes, validateSchema: false, logger: false, discriminator: false } as const;
+    this.make = (coerceTypes: boolean | "array", verbose = false) => {
+      const options = { strict: false, allErrors: true, coerceTypes, verbose, validateSchema: false, logger: false, discriminator: false } as const;
       const ajv = version === "3.1" ? new Ajv2020(options) : new Ajv(options);
       addFormats(ajv as Ajv);
       // OpenAPI annotations Ajv does not know as keywords.
@@ -37,8 +39,29 @@ export class RequestValidator {
       ajv.addSchema(doc as object, "spec");
       return ajv as Ajv;
     };
-    this.strict = make(false);
-    this.coercing = make("array");
+    this.strict = this.make(false);
+    this.coercing = this.make("array");
+  }
+
+  private readonly make: (coerceTypes: boolean | "array", verbose?: boolean) => Ajv;
+
+  /**
+   * Errors with the failing schema attached (`parentSchema`), for repairing a value
+   * (the simulator's example bodies) rather than reporting on it. Built on first use.
+   */
+  verboseErrors(schema: unknown, value: unknown): ErrorObject[] {
+    this.verbose ??= this.make(false, true);
+    if (!isObject(schema)) return [];
+    if (!this.verboseCache.has(schema)) {
+      try {
+        this.verboseCache.set(schema, this.verbose.compile(JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#/g, '"$ref":"spec#'))));
+      } catch {
+        this.verboseCache.set(schema, null);
+      }
+    }
+    const validate = this.verboseCache.get(schema);
+    if (!validate || validate(value)) return [];
+    return validate.errors ?? [];
   }
 
   /** Missing required parameters and values of the wrong type, by location. */

@@ -1,0 +1,67 @@
+/**
+ * The contract suite (REQUIREMENTS T3) passes for every operation of specs/clinic and
+ * of the real public specs against the simulator, and catches a server that breaks
+ * the contract.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import path from "node:path";
+import { clinicScenario, describeContract, runContract, type Fault } from "carewire/testing";
+import { ROOT } from "../helpers/cli.js";
+import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { CLINIC_SPEC, clinicSimulator } from "../helpers/simulator.js";
+
+const PUBLIC = path.resolve(ROOT, "../shared/specs-public");
+
+await describeContract(CLINIC_SPEC, { simulator: { handlers: clinicScenario } });
+await describeContract(path.join(PUBLIC, "cms-bluebutton.openapi.yaml"));
+await describeContract(path.join(PUBLIC, "drchrono.openapi.yaml"));
+
+describe("the contract runner catches broken contracts", () => {
+  let liar: TestServer;
+  beforeAll(async () => {
+    // Answers 200 `{}` to everything: wrong statuses, missing required fields and headers.
+    liar = await startServer((req, res) => (req.url?.startsWith("/oauth/token") ? json(res, 200, { access_token: "t", token_type: "Bearer", expires_in: 60, scope: "" }) : json(res, 200, {})));
+  });
+  afterAll(async () => {
+    await liar.close();
+  });
+
+  it("reports undeclared statuses and schema violations, per operation", async () => {
+    const report = await runContract(CLINIC_SPEC, { baseUrl: liar.url });
+    expect(report.failed).toBeGreaterThan(5);
+    const byId = new Map(report.checks.map((c) => [c.operationId, c]));
+    expect(byId.get("createPatient")!.problems).toContain("status 200 is not declared (declared: 201, 401, 403, 409, 422, 429, 503)");
+    expect(byId.get("getPatient")!.problems).toEqual(expect.arrayContaining(["body must have required property 'id'", "body must have required property 'identifier'"]));
+    expect(byId.get("getPatient")!.ok).toBe(false);
+  });
+
+  it("treats drift as a warning and a changed type as a violation", async () => {
+    const sim = await clinicSimulator({ rateLimit: false });
+    try {
+      const drift = (kind: "extra-fields" | "changed-type"): Fault => ({ kind: "drift", drift: kind });
+      sim.faults.enqueue("getPractitioner", [drift("extra-fields")]);
+      const extra = await runContract(CLINIC_SPEC, { baseUrl: sim.url, operations: ["getPractitioner"] });
+      expect(extra.checks[0]!.ok).toBe(true);
+      expect(extra.checks[0]!.warnings).toEqual(["body.carewireDriftExtra is not declared by the spec"]);
+
+      sim.faults.enqueue("getPractitioner", [drift("changed-type")]);
+      const changed = await runContract(CLINIC_SPEC, { baseUrl: sim.url, operations: ["getPractitioner"] });
+      expect(changed.checks[0]!.ok).toBe(false);
+      expect(changed.checks[0]!.problems[0]).toMatch(/^body\.\w+ must be /);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it("waits out a 429's Retry-After instead of reporting the throttle", async () => {
+    const sim = await clinicSimulator({ rateLimit: { limit: 3, windowSeconds: 1 } });
+    try {
+      const report = await runContract(CLINIC_SPEC, { baseUrl: sim.url, operations: ["listPractitioners", "getPractitioner", "listAvailableSlots", "getPatient"] });
+      expect(report.failed).toBe(0);
+      expect(report.checks.map((c) => c.status)).not.toContain(429);
+      expect(sim.counters.rateLimited).toBeGreaterThan(0);
+    } finally {
+      await sim.close();
+    }
+  });
+});
