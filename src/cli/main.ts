@@ -6,15 +6,17 @@ import { parseArgs } from "node:util";
 import { CONFIG_FILE } from "../codegen/config.js";
 import { runGenerate, type GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
+import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
+import { UsageError } from "./usage-error.js";
 
 const USAGE = `usage:
   carewire generate [--config ${CONFIG_FILE}] [--templates <dir>] [--check]
       generate every provider listed in the config file (default: ./${CONFIG_FILE})
   carewire generate --spec <file> --out <dir> --name <provider> [--templates <dir>] [--check]
       generate one spec into one directory
-  --check   compare instead of writing; exit 1 and list the stale files if any differ`;
-
-class UsageError extends Error {}
+  --check   compare instead of writing; exit 1 and list the stale files if any differ
+${MOCK_USAGE}
+${CONTRACT_USAGE}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,6 +24,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     switch (command) {
       case "generate":
         return await generateCommand(rest);
+      case "mock":
+        return await mockCommand(rest);
+      case "contract":
+        return await contractCommand(rest);
       case "help":
       case "--help":
       case "-h":

@@ -1,0 +1,155 @@
+/**
+ * `carewire mock` and `carewire contract`: the simulator and the contract runner from
+ * a shell, for users' CI.
+ */
+import { readFile } from "node:fs/promises";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { SpecError } from "../codegen/spec-error.js";
+import { runContract, type ContractCredentials } from "../testing/contract.js";
+import type { FaultPlan } from "../testing/simulator/faults.js";
+import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
+import { clinicScenario } from "../testing/scenarios/clinic.js";
+import { DEFAULT_CLIENTS, startSimulator, type SimulatorOptions } from "../testing/simulator/server.js";
+
+import { UsageError } from "./usage-error.js";
+
+export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--rate-limit 120/60s | off] [--rate-limit-headers none|x-ratelimit|ietf]
+                [--token-ttl <seconds>] [--concurrency <n>] [--faults <plan.json>] [--scenario clinic] [--stateless] [--no-auth]
+      serve a spec on 127.0.0.1 with the provider's rate limits, tokens, idempotency and faults (Ctrl-C stops)`;
+
+export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
+                    [--operation <operationId>]... [--scenario clinic] [--json]
+      call every operation and check status, body and documented headers against the spec
+      (without --base-url, against the carewire simulator started in-process); exit 1 on any violation`;
+
+function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["options"]>) {
+  try {
+    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} needs a whole number, got "${value}"`);
+  return n;
+}
+
+/** `120/60s`, `20/2s`, `5/500ms` or `off`. */
+export function parseRateLimit(value: string): SimulatorOptions["rateLimit"] {
+  if (value === "off") return false;
+  const m = /^(\d+)\/(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value);
+  if (!m) throw new UsageError(`--rate-limit needs <requests>/<window> like 120/60s, got "${value}"`);
+  const unit = m[3] ?? "s";
+  const seconds = Number(m[2]) * (unit === "ms" ? 0.001 : unit === "m" ? 60 : 1);
+  if (Number(m[1]) <= 0 || seconds <= 0) throw new UsageError("--rate-limit needs a positive count and window");
+  return { limit: Number(m[1]), windowSeconds: seconds };
+}
+
+export async function mockCommand(args: readonly string[], signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    seed: { type: "string" },
+    "rate-limit": { type: "string" },
+    "rate-limit-headers": { type: "string" },
+    "token-ttl": { type: "string" },
+    concurrency: { type: "string" },
+    faults: { type: "string" },
+    scenario: { type: "string" },
+    stateless: { type: "boolean" },
+    "no-auth": { type: "boolean" },
+  });
+  const spec = positionals[0];
+  if (spec === undefined || positionals.length > 1) throw new UsageError("mock needs exactly one spec file");
+  const headerStyle = values["rate-limit-headers"] as string | undefined;
+  if (headerStyle !== undefined && !["none", "x-ratelimit", "ietf"].includes(headerStyle)) {
+    throw new UsageError(`--rate-limit-headers is none, x-ratelimit or ietf, got "${headerStyle}"`);
+  }
+  if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
+  let faults: FaultPlan | undefined;
+  if (typeof values.faults === "string") {
+    try {
+      faults = JSON.parse(await readFile(values.faults, "utf8")) as FaultPlan;
+    } catch (error) {
+      throw new SpecError("config-invalid", values.faults, `cannot read the fault plan: ${(error as Error).message}`);
+    }
+  }
+  const port = positiveInt(values.port as string | undefined, "--port") ?? 4010;
+  const seed = positiveInt(values.seed as string | undefined, "--seed");
+  const ttl = positiveInt(values["token-ttl"] as string | undefined, "--token-ttl");
+  const concurrency = positiveInt(values.concurrency as string | undefined, "--concurrency");
+  const sim = await startSimulator({
+    spec,
+    port,
+    ...(typeof values.host === "string" ? { host: values.host } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    ...(typeof values["rate-limit"] === "string" ? { rateLimit: parseRateLimit(values["rate-limit"]) } : {}),
+    ...(headerStyle !== undefined ? { rateLimitHeaders: headerStyle as RateLimitHeaderStyle } : {}),
+    ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
+    ...(concurrency !== undefined ? { concurrencyLimit: concurrency } : {}),
+    ...(faults !== undefined ? { faults } : {}),
+    ...(values.scenario === "clinic" ? { handlers: clinicScenario } : {}),
+    stateful: values.stateless !== true,
+    auth: values["no-auth"] !== true,
+  });
+  process.stdout.write(
+    [
+      `carewire simulator: ${spec} (${sim.model.routes.length} operations) on ${sim.url}`,
+      `  token endpoint: POST ${sim.url}${sim.tokenPath} (grant_type=client_credentials)`,
+      `  clients: ${Object.entries(DEFAULT_CLIENTS).map(([id, secret]) => `${id} / ${secret}`).join(", ")}`,
+      `  admin: ${sim.url}/__carewire/{health,log,counters} · PUT /__carewire/faults · POST /__carewire/{outage,reset,tokens/expire}`,
+      "",
+    ].join("\n"),
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    signal?.addEventListener("abort", stop, { once: true });
+  });
+  await sim.close();
+  return 0;
+}
+
+export async function contractCommand(args: readonly string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    "base-url": { type: "string" },
+    token: { type: "string" },
+    "client-id": { type: "string" },
+    "client-secret": { type: "string" },
+    "token-url": { type: "string" },
+    operation: { type: "string", multiple: true },
+    scenario: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
+  const spec = positionals[0];
+  if (spec === undefined || positionals.length > 1) throw new UsageError("contract needs exactly one spec file");
+  let credentials: ContractCredentials | undefined;
+  if (typeof values.token === "string") credentials = { token: values.token };
+  else if (typeof values["client-id"] === "string" || typeof values["client-secret"] === "string") {
+    if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");
+    credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
+  }
+  const report = await runContract(spec, {
+    ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(Array.isArray(values.operation) ? { operations: values.operation.map(String) } : {}),
+    ...(values.scenario === "clinic" ? { simulator: { handlers: clinicScenario } } : {}),
+  });
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const check of report.checks) {
+      const mark = check.ok ? "ok  " : "FAIL";
+      process.stdout.write(`${mark} ${check.operationId.padEnd(32)} ${check.method.padEnd(6)} ${check.path}  → ${String(check.status)}\n`);
+      for (const p of check.problems) process.stdout.write(`       ✗ ${p}\n`);
+      for (const w of check.warnings.slice(0, 3)) process.stdout.write(`       ~ ${w}\n`);
+    }
+    process.stdout.write(`\n${report.passed} passed, ${report.failed} failed (${report.checks.length} operations, ${report.baseUrl})\n`);
+  }
+  return report.failed === 0 ? 0 : 1;
+}

@@ -1,0 +1,83 @@
+/** `carewire mock` and `carewire contract` from a shell, as a user's CI runs them. */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ROOT, runCli } from "../helpers/cli.js";
+import { json, startServer, type TestServer } from "../helpers/http-server.js";
+
+let liar: TestServer;
+beforeAll(async () => {
+  liar = await startServer((_req, res) => json(res, 200, {}));
+});
+afterAll(async () => {
+  await liar.close();
+});
+
+describe("carewire contract", () => {
+  it("passes every clinic operation against the in-process simulator (exit 0)", async () => {
+    const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--scenario", "clinic"]);
+    expect(result.stdout).toContain("12 passed, 0 failed (12 operations");
+    expect(result.code).toBe(0);
+  });
+
+  it("fails (exit 1) against a server that breaks the contract, naming the violations", async () => {
+    const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", liar.url, "--token", "t"]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/FAIL createPatient\s+POST\s+\/patients\s+→ 200/);
+    expect(result.stdout).toContain("✗ status 200 is not declared");
+  });
+
+  it("prints a JSON report with --json", async () => {
+    const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "listPractitioners", "--json"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout) as { passed: number; checks: Array<{ operationId: string }> };
+    expect(report.passed).toBe(1);
+    expect(report.checks.map((c) => c.operationId)).toEqual(["listPractitioners"]);
+  });
+
+  it("rejects bad arguments and bad specs with exit 2", async () => {
+    expect((await runCli(["contract"])).code).toBe(2);
+    expect((await runCli(["contract", "specs/clinic/openapi.yaml", "--client-id", "x"])).code).toBe(2);
+    const swagger = await runCli(["contract", "test/fixtures/specs/bad/swagger2.json"]);
+    expect(swagger.code).toBe(2);
+    expect(swagger.stderr).toContain("convert to OpenAPI 3 first");
+  });
+});
+
+describe("carewire mock", () => {
+  it("serves a spec until stopped, with the rate limit given on the command line", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", "specs/clinic/openapi.yaml", "--port", "0", "--rate-limit", "2/10s", "--no-auth"],
+      { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
+      });
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/practitioners`)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  it("rejects bad arguments with exit 2", async () => {
+    expect((await runCli(["mock"])).code).toBe(2);
+    const badRate = await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit", "lots"]);
+    expect(badRate.code).toBe(2);
+    expect(badRate.stderr).toContain("--rate-limit needs <requests>/<window>");
+    expect((await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit-headers", "fancy"])).code).toBe(2);
+  });
+});
