@@ -345,12 +345,12 @@ export interface components {
              * @default unknown
              * @enum {string}
              */
-            gender: "female" | "male" | "other" | "unknown";
+            gender?: "female" | "male" | "other" | "unknown";
             phone?: string;
             /** Format: email */
             email?: string;
             /** @default true */
-            active: boolean;
+            active?: boolean;
         };
         /**
          * @example {

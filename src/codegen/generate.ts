@@ -148,6 +148,9 @@ async function typesFor(doc: JsonObject): Promise<string> {
   const ast = await openapiTS(doc as unknown as OpenAPI3, {
     redocly: await typesConfig,
     silent: true,
+    // A default is applied by the server: a field that has one stays optional for the
+    // client that sends it (openapi-typescript would otherwise make it required).
+    defaultNonNullable: false,
   });
   return astToString(ast);
 }

@@ -196,14 +196,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     const { route, params } = matched;
     operationId = route.op.operationId;
-    fault = faults.next(operationId);
 
     // Authentication: bearer tokens from our own token endpoint; API keys identify the client as they are.
     if (authEnabled && route.op.security === "required") {
       const apiKey = apiKeyOf(model.doc, req, url);
       if (apiKey !== undefined) clientId = `key:${createHash("sha256").update(apiKey).digest("hex").slice(0, 12)}`;
       else {
-        const check = fault.kind === "expired-token" ? { ok: false as const, error: "expired" as const } : tokens.check(header(req, "authorization"), clock());
+        const check = tokens.check(header(req, "authorization"), clock());
         if (!check.ok) {
           clientId = "clientId" in check && check.clientId ? check.clientId : null;
           sendProblem(res, { status: 401, title: "Unauthorized", detail: check.error === "expired" ? "the access token expired" : check.error === "missing" ? "a bearer token is required" : "the access token is not valid" }, { "www-authenticate": wwwAuthenticate(check.error) });
@@ -221,6 +220,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       recorder.rateLimited();
       sendJson(res, 429, { error: "concurrency_limit_exceeded", message: `At most ${options.concurrencyLimit} concurrent requests per client.` }, { "retry-after": "1" });
       return finish(429);
+    }
+    // A fault is drawn only for requests that got past auth and the limits, so the
+    // fault counters count faults a client actually saw.
+    fault = faults.next(operationId);
+    if (fault.kind === "expired-token" && route.op.security === "required") {
+      sendProblem(res, { status: 401, title: "Unauthorized", detail: "the access token expired" }, { ...rate.headers, "www-authenticate": wwwAuthenticate("expired") });
+      return finish(401);
     }
     inFlight.set(clientId, active + 1);
     try {

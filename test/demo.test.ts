@@ -1,0 +1,32 @@
+/** `npm run demo`, the README's main job, always finishes and reports what happened. */
+import { describe, expect, it } from "@jest/globals";
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { ROOT } from "./helpers/cli.js";
+
+describe("npm run demo", () => {
+  it("syncs through the generated client against the simulator and prints the summary table", async () => {
+    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/demo.ts")],
+        { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20" } },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+      );
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("clinic sync against the simulator (40 patients, 20 appointments)");
+    const row = (label: string) => new RegExp(`^  ${label}\\s+(.+)$`, "m").exec(result.stdout)?.[1];
+    const calls = Number(row("calls made by the client"));
+    const succeeded = Number(row("succeeded"));
+    const throttled = Number(row("throttled \\(429\\)"));
+    expect(calls).toBeGreaterThanOrEqual(61);
+    expect(succeeded).toBeGreaterThan(0);
+    expect(throttled).toBeGreaterThan(0); // 60 writes at full speed against 20 per 2 s
+    expect(row("duplicates on the server")).toBe("0");
+    expect(row("records synced")).toMatch(/^\d+ of 60 \(\d+%\)$/);
+    expect(row("goodput")).toMatch(/% of the \d+ the quota allowed/);
+    expect(result.stderr).toContain("syncing");
+  });
+});
