@@ -483,19 +483,38 @@ type RenderedResponse = StoredResponse & { readonly headers: Record<string, stri
 function renderWith(model: SpecModel, route: Route, result: HandlerResult): RenderedResponse {
   const declared = model.responseFor(route, result.status);
   const contentType = result.contentType ?? (declared && isObject(declared.content) ? Object.keys(declared.content)[0] : undefined) ?? "application/json";
-  const body = result.body === undefined || result.status === 204 || result.status === 304 ? "" : typeof result.body === "string" && !isJsonType(contentType) ? result.body : JSON.stringify(result.body);
+  const body = result.body === undefined || result.status === 204 || result.status === 304 ? "" : typeof result.body === "string" && !isJsonType(contentType) ? result.body : serialize(result.body);
   const headers: Record<string, string> = {};
   if (body !== "") headers["content-type"] = contentType;
-  if (declared && isObject(declared.headers)) {
-    for (const [name, rawHeader] of Object.entries(declared.headers)) {
-      const lower = name.toLowerCase();
-      if (lower === "content-type") continue;
-      if (lower === "etag") headers.etag = `"${createHash("sha1").update(body).digest("hex").slice(0, 16)}"`;
-      else headers[lower] = headerValue(model, rawHeader);
-    }
+  for (const [name, value] of documentedHeaders(model, route, result.status)) {
+    headers[name] = name === "etag" ? `"${createHash("sha1").update(body).digest("hex").slice(0, 16)}"` : value;
   }
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = value;
   return { status: result.status, headers, body };
+}
+
+const headerCache = new WeakMap<Route, Map<number, ReadonlyArray<[string, string]>>>();
+const serialized = new WeakMap<object, string>();
+
+/** JSON text of a body; sampled bodies are shared, never mutated, so their text is computed once. */
+function serialize(body: unknown): string {
+  if (typeof body !== "object" || body === null) return JSON.stringify(body);
+  let text = serialized.get(body);
+  if (text === undefined) serialized.set(body, (text = JSON.stringify(body)));
+  return text;
+}
+
+/** Values for the response headers the spec documents, sampled once per operation and status. */
+function documentedHeaders(model: SpecModel, route: Route, status: number): ReadonlyArray<[string, string]> {
+  let byStatus = headerCache.get(route);
+  if (!byStatus) headerCache.set(route, (byStatus = new Map()));
+  let list = byStatus.get(status);
+  if (!list) {
+    const declared = model.responseFor(route, status);
+    list = declared && isObject(declared.headers) ? Object.entries(declared.headers).filter(([name]) => name.toLowerCase() !== "content-type").map(([name, raw]): [string, string] => [name.toLowerCase(), headerValue(model, raw)]) : [];
+    byStatus.set(status, list);
+  }
+  return list;
 }
 
 function headerValue(model: SpecModel, rawHeader: unknown): string {

@@ -37,6 +37,7 @@ export class SpecModel {
   /** Path prefix of the first server URL (e.g. `/v2`), accepted but not required on requests. */
   readonly basePath: string;
   private readonly samples = new Map<string, MediaSample | null>();
+  private readonly byFirstSegment = new Map<string, Route[]>();
   private validatorInstance: RequestValidator | undefined;
 
   private constructor(
@@ -63,6 +64,14 @@ export class SpecModel {
         return { entry, op: entry.descriptor, regex: new RegExp(`^${pattern}/?$`), paramNames, specificity: staticLength * 100 - paramNames.length };
       });
     this.routes = [...this.documentOrder].sort((a, b) => b.specificity - a.specificity);
+    // Index by first path segment: a 1,000-operation spec should not run 1,000 regexes per request.
+    for (const route of this.routes) {
+      const first = firstSegment(route.op.path);
+      const key = first.startsWith("{") ? "*" : first;
+      const list = this.byFirstSegment.get(key) ?? [];
+      list.push(route);
+      this.byFirstSegment.set(key, list);
+    }
     this.basePath = basePathOf(doc);
   }
 
@@ -105,7 +114,10 @@ export class SpecModel {
     let path = pathname;
     if (this.basePath && (path === this.basePath || path.startsWith(`${this.basePath}/`))) path = path.slice(this.basePath.length) || "/";
     const allow = new Set<string>();
-    for (const route of this.routes) {
+    const exact = this.byFirstSegment.get(firstSegment(path)) ?? [];
+    const wildcard = this.byFirstSegment.get("*") ?? [];
+    const candidates = wildcard.length === 0 ? exact : [...exact, ...wildcard].sort((a, b) => b.specificity - a.specificity);
+    for (const route of candidates) {
       const m = route.regex.exec(path);
       if (!m) continue;
       if (route.op.method !== method.toLowerCase()) {
@@ -198,6 +210,10 @@ export class SpecModel {
     if (json !== undefined && media.schema !== undefined && body !== undefined) body = conformToSchema(this.validator, media.schema, body).body;
     return { contentType, schema: media.schema, body };
   }
+}
+
+function firstSegment(path: string): string {
+  return path.split("/").find((s) => s.length > 0) ?? "";
 }
 
 function basePathOf(doc: JsonObject): string {
