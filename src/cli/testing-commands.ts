@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SpecError } from "../codegen/spec-error.js";
 import { runContract, type ContractCredentials } from "../testing/contract.js";
-import type { FaultPlan } from "../testing/simulator/faults.js";
+import { validateFaultPlan, type FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
 import { clinicScenario } from "../testing/scenarios/clinic.js";
 import { DEFAULT_CLIENTS, startSimulator, type SimulatorOptions } from "../testing/simulator/server.js";
@@ -30,10 +30,10 @@ function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["op
   }
 }
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
+function wholeNumber(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} needs a whole number, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} needs a whole number from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -72,15 +72,15 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   let faults: FaultPlan | undefined;
   if (typeof values.faults === "string") {
     try {
-      faults = JSON.parse(await readFile(values.faults, "utf8")) as FaultPlan;
+      faults = validateFaultPlan(JSON.parse(await readFile(values.faults, "utf8")));
     } catch (error) {
-      throw new SpecError("config-invalid", values.faults, `cannot read the fault plan: ${(error as Error).message}`);
+      throw new SpecError("config-invalid", values.faults, `cannot use the fault plan: ${(error as Error).message}`);
     }
   }
-  const port = positiveInt(values.port as string | undefined, "--port") ?? 4010;
-  const seed = positiveInt(values.seed as string | undefined, "--seed");
-  const ttl = positiveInt(values["token-ttl"] as string | undefined, "--token-ttl");
-  const concurrency = positiveInt(values.concurrency as string | undefined, "--concurrency");
+  const port = wholeNumber(values.port as string | undefined, "--port", 0, 65_535) ?? 4010;
+  const seed = wholeNumber(values.seed as string | undefined, "--seed", 0, 2 ** 32 - 1);
+  const ttl = wholeNumber(values["token-ttl"] as string | undefined, "--token-ttl", 1, 31_536_000);
+  const concurrency = wholeNumber(values.concurrency as string | undefined, "--concurrency", 1, 100_000);
   const sim = await startSimulator({
     spec,
     port,
@@ -97,7 +97,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   });
   process.stdout.write(
     [
-      `carewire simulator: ${spec} (${sim.model.routes.length} operations) on ${sim.url}`,
+      `carewire simulator: ${spec} (${sim.operations.length} operations) on ${sim.url}`,
       `  token endpoint: POST ${sim.url}${sim.tokenPath} (grant_type=client_credentials)`,
       `  clients: ${Object.entries(DEFAULT_CLIENTS).map(([id, secret]) => `${id} / ${secret}`).join(", ")}`,
       `  admin: ${sim.url}/__carewire/{health,log,counters} · PUT /__carewire/faults · POST /__carewire/{outage,reset,tokens/expire}`,

@@ -12,6 +12,7 @@ import { loadSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";
 import { SpecError } from "./spec-error.js";
+import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
 import { ZodEmitter, pickJsonMediaType } from "./zod-emitter.js";
 
 export interface GenerateTarget {
@@ -48,6 +49,7 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   const typeName = toPascalIdentifier(target.name);
 
   const files = new Map<string, string>();
+  files.set(OWNERSHIP_MARKER, OWNERSHIP_TEXT);
   files.set("operations.ts", await templates.render("operations.ts", {
     header,
     title,

@@ -9,6 +9,7 @@
  */
 import { isObject, isRef, resolvePointer, type JsonObject } from "./json.js";
 import { NameAllocator, toPascalIdentifier } from "./names.js";
+import { isJsonMediaType } from "../runtime/media-type.js";
 
 const COMPONENT_PREFIX = "#/components/schemas/";
 
@@ -177,7 +178,7 @@ function literal(value: unknown): string {
 export function pickJsonMediaType(content: unknown): JsonObject | undefined {
   if (!isObject(content)) return undefined;
   for (const [type, media] of Object.entries(content)) {
-    if (/^application\/(.+\+)?json(;|$)/i.test(type) || type === "*/*") {
+    if (isJsonMediaType(type) || type === "*/*") {
       return isObject(media) ? media : undefined;
     }
   }

@@ -6,13 +6,14 @@ import { MalformedResponseError } from "./errors.js";
 import type { OperationSchemas } from "./operation.js";
 import { NO_DRIFT, readTolerantly, type DriftReport } from "./tolerant.js";
 import type { Exchange } from "./transport.js";
+import { isJsonMediaType } from "./media-type.js";
+import { statusKeyFor } from "./status-key.js";
 
 export interface DecodedBody {
   readonly value: unknown;
   readonly drift: DriftReport;
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b|^application\/json-patch|^text\/json\b/i;
 
 export function readBody(exchange: Exchange, schemas: OperationSchemas, method: string): DecodedBody {
   const { response, body } = exchange;
@@ -21,7 +22,7 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
   }
   const contentType = response.headers.get("content-type") ?? "";
   const text = () => new TextDecoder().decode(body);
-  if (JSON_TYPE.test(contentType) || (contentType === "" && looksLikeJson(body))) {
+  if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) {
     const raw = text();
     let json: unknown;
     try {
@@ -39,7 +40,8 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
 
 /** Exact status first, then its range (`4XX`), then `default`. */
 export function schemaFor(schemas: OperationSchemas, status: number) {
-  return schemas.responses[String(status)] ?? schemas.responses[`${String(status)[0]}XX`] ?? schemas.responses.default;
+  const key = statusKeyFor(status, Object.keys(schemas.responses));
+  return key === undefined ? undefined : schemas.responses[key];
 }
 
 function looksLikeJson(body: Uint8Array): boolean {

@@ -23,8 +23,10 @@ export interface RequestParts {
   readonly baseUrl: string;
   readonly operation: OperationDescriptor;
   readonly input: RawCallInput;
-  /** Client defaults, then per-call headers, then policy headers (later wins). */
-  readonly headers: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
+  /** Headers under the operation's own header parameters (client defaults, correlation id). */
+  readonly defaultHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
+  /** Headers over them (per-call options, then policy headers); later wins. */
+  readonly overrideHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
   readonly signal?: AbortSignal;
 }
 
@@ -53,8 +55,9 @@ export function buildRequest(parts: RequestParts): Request {
   });
 
   const headers = mergeHeaders(
-    ...parts.headers.map((h) => h as Record<string, string> | Headers | undefined),
+    ...parts.defaultHeaders.map((h) => h as Record<string, string> | Headers | undefined),
     stringHeaders(input.params?.header),
+    ...parts.overrideHeaders.map((h) => h as Record<string, string> | Headers | undefined),
   );
   const cookie = cookieHeader(input.params?.cookie);
   if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);

@@ -23,7 +23,8 @@ export interface AttemptOptions {
 /** Builds the Request lazily so it can carry the attempt's combined signal. */
 export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request, options: AttemptOptions): Promise<Exchange> {
   const timeout = new AbortController();
-  const timer = setTimeout(() => timeout.abort(new Error("attempt timeout")), options.timeoutMs);
+  // setTimeout fires at once beyond 2^31-1 ms; an infinite timeout means no timer at all.
+  const timer = Number.isFinite(options.timeoutMs) ? setTimeout(() => timeout.abort(new Error("attempt timeout")), Math.min(Math.max(0, options.timeoutMs), 2 ** 31 - 1)) : undefined;
   const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
   let phase: "request" | "body" = "request";
   try {
@@ -46,7 +47,7 @@ export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request,
     if (timeout.signal.aborted) throw new TimeoutError(options.timeoutMs, phase);
     throw toNetworkError(error, phase);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

@@ -10,6 +10,10 @@
 import { randomUUID } from "node:crypto";
 import { isObject, type JsonObject } from "../codegen/json.js";
 import { startSimulator, type Simulator, type SimulatorOptions } from "./simulator/server.js";
+import type { OperationDescriptor } from "../runtime/operation.js";
+import { isJsonMediaType, mediaTypeMatches } from "../runtime/media-type.js";
+import { statusKeyFor } from "../runtime/status-key.js";
+import { clientCredentialsForm } from "./simulator/auth.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import { undeclaredFields } from "./simulator/undeclared.js";
 
@@ -54,11 +58,10 @@ export interface ContractReport {
 }
 
 export interface ContractSession {
-  readonly model: SpecModel;
   readonly baseUrl: string;
-  /** The routes to check, in document order. */
-  readonly routes: readonly Route[];
-  check(route: Route): Promise<ContractCheck>;
+  /** The operations to check, in document order. */
+  readonly operations: readonly OperationDescriptor[];
+  check(operationId: string): Promise<ContractCheck>;
   close(): Promise<void>;
 }
 
@@ -89,7 +92,7 @@ export async function openContractSession(spec: string, options: ContractOptions
       fetch(tokenUrl, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ grant_type: "client_credentials", client_id: credentials.clientId, client_secret: credentials.clientSecret }),
+        body: clientCredentialsForm(credentials.clientId, credentials.clientSecret),
         signal: AbortSignal.timeout(timeoutMs),
       }),
     );
@@ -121,7 +124,7 @@ export async function openContractSession(spec: string, options: ContractOptions
 
     const request = buildRequest(model, route, createdIds);
     if (op.path === model.tokenPath && op.method === "post" && "clientId" in credentials) {
-      request.body = new URLSearchParams({ grant_type: "client_credentials", client_id: credentials.clientId, client_secret: credentials.clientSecret }).toString();
+      request.body = clientCredentialsForm(credentials.clientId, credentials.clientSecret).toString();
       request.headers["content-type"] = "application/x-www-form-urlencoded";
     } else if (op.security === "required") {
       const t = await bearer();
@@ -148,7 +151,7 @@ export async function openContractSession(spec: string, options: ContractOptions
     status = response.status;
 
     const declared = Object.keys(op.responses);
-    const statusKey = declared.includes(String(status)) ? String(status) : declared.includes(`${String(status)[0]}XX`) ? `${String(status)[0]}XX` : declared.includes("default") ? "default" : undefined;
+    const statusKey = statusKeyFor(status, declared);
     if (declared.length > 0 && statusKey === undefined) {
       // A spec that declares no success response at all is the spec's defect, not the server's.
       const noSuccessDeclared = !declared.some((d) => d.startsWith("2"));
@@ -168,12 +171,16 @@ export async function openContractSession(spec: string, options: ContractOptions
     const contentType = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
     if (media && text.length > 0 && status !== 204 && status !== 304) {
       const declaredTypes = Object.keys(media).map((t) => t.toLowerCase());
-      if (contentType && !declaredTypes.some((t) => t === contentType || t === "*/*" || (t.endsWith("/*") && contentType.startsWith(t.slice(0, -1))))) {
-        warnings.push(`content type ${contentType} is not declared for ${status} (declared: ${declaredTypes.join(", ")})`);
+      const jsonDeclared = declaredTypes.find((t) => isJsonMediaType(t));
+      if (contentType && !declaredTypes.some((t) => mediaTypeMatches(t, contentType))) {
+        // A maintenance page where JSON is declared is a broken contract; another declared type is drift.
+        if (jsonDeclared && !isJsonMediaType(contentType)) problems.push(`the ${status} body is ${contentType}, the spec declares ${declaredTypes.join(", ")}`);
+        else warnings.push(`content type ${contentType} is not declared for ${status} (declared: ${declaredTypes.join(", ")})`);
       }
-      const mediaObject = media[contentType] ?? Object.values(media)[0];
+      const mediaObject = media[contentType] ?? (jsonDeclared ? media[jsonDeclared] : Object.values(media)[0]);
       const schema = isObject(mediaObject) ? mediaObject.schema : undefined;
-      if (schema !== undefined && /json/.test(contentType)) {
+      // Without a content type, a body where JSON is declared is still read as JSON.
+      if (schema !== undefined && (isJsonMediaType(contentType) || (contentType === "" && jsonDeclared))) {
         let body: unknown;
         try {
           body = JSON.parse(text);
@@ -201,10 +208,13 @@ export async function openContractSession(spec: string, options: ContractOptions
   }
 
   return {
-    model,
     baseUrl,
-    routes,
-    check,
+    operations: routes.map((r) => r.op),
+    check(operationId: string) {
+      const route = routes.find((r) => r.op.operationId === operationId);
+      if (!route) return Promise.reject(new Error(`no operation ${operationId} in ${spec}`));
+      return check(route);
+    },
     async close() {
       await simulator?.close();
     },
@@ -215,7 +225,7 @@ export async function runContract(spec: string, options: ContractOptions = {}): 
   const session = await openContractSession(spec, options);
   try {
     const checks: ContractCheck[] = [];
-    for (const route of session.routes) checks.push(await session.check(route));
+    for (const op of session.operations) checks.push(await session.check(op.operationId));
     const passed = checks.filter((c) => c.ok).length;
     return { spec, baseUrl: session.baseUrl, checks, passed, failed: checks.length - passed };
   } finally {

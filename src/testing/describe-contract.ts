@@ -36,9 +36,7 @@ export async function describeContract(spec: string, options: ContractOptions & 
     for (const route of routes) {
       runner.it(`${route.op.operationId}: ${route.op.method.toUpperCase()} ${route.op.path}`, async () => {
         if (!session) throw new Error("the contract session did not start");
-        const sessionRoute = session.routes.find((r) => r.op.operationId === route.op.operationId);
-        if (!sessionRoute) throw new Error(`operation ${route.op.operationId} is not in the spec any more`);
-        const check = await session.check(sessionRoute);
+        const check = await session.check(route.op.operationId);
         if (!check.ok) throw new Error(`${route.op.operationId} broke the contract (status ${String(check.status)}):\n  - ${check.problems.join("\n  - ")}`);
       }, 60_000);
     }

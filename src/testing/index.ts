@@ -4,6 +4,7 @@
  */
 export {
   DEFAULT_CLIENTS,
+  SimulatorConfigError,
   startSimulator,
   type HandlerContext,
   type HandlerResult,
@@ -11,8 +12,9 @@ export {
   type SimulatorHandler,
   type SimulatorOptions,
 } from "./simulator/server.js";
-export type { DriftKind, Fault, FaultKind, FaultPlan, RandomFaults } from "./simulator/faults.js";
-export { FaultInjector } from "./simulator/faults.js";
+export type { DriftKind, Fault, FaultControls, FaultKind, FaultPlan, RandomFaults } from "./simulator/faults.js";
+export { FaultPlanError, validateFaultPlan } from "./simulator/faults.js";
+export type { ResourceStoreView, Resource } from "./simulator/state.js";
 export type { Counters, LogEntry } from "./simulator/recorder.js";
 export type { RateLimitHeaderStyle } from "./simulator/rate-limiter.js";
 export { clinicScenario } from "./scenarios/clinic.js";

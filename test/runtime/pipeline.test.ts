@@ -122,6 +122,15 @@ describe("pipeline", () => {
     expect(result.meta.attempts[0]!.durationMs).toBeGreaterThanOrEqual(140);
   });
 
+  it("treats an infinite or huge timeout as no timeout rather than an instant one", async () => {
+    server.handle((_req, res) => void setTimeout(() => json(res, 200, { id: "slow" }), 50));
+    for (const timeoutMs of [Infinity, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+      const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs });
+      const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
+      expect(result.error).toBeUndefined();
+    }
+  });
+
   it("honours the caller's AbortSignal", async () => {
     server.handle(() => undefined); // never answers
     const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 5_000 });

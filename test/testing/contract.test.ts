@@ -35,6 +35,26 @@ describe("the contract runner catches broken contracts", () => {
     expect(byId.get("getPatient")!.ok).toBe(false);
   });
 
+  it("fails a maintenance page where JSON is declared, and reads an unlabelled body as JSON", async () => {
+    const html = await startServer((req, res) => {
+      if (req.url?.startsWith("/practitioners?") || req.url === "/practitioners") {
+        res.writeHead(200);
+        res.end(JSON.stringify({ data: [{ id: 1 }] })); // no content type, and id has the wrong type
+        return;
+      }
+      res.writeHead(200, { "content-type": "text/html" });
+      res.end("<html>down for maintenance</html>");
+    });
+    try {
+      const report = await runContract(CLINIC_SPEC, { baseUrl: html.url, credentials: { token: "t" }, operations: ["getPatient", "listPractitioners"] });
+      const [getPatient, listPractitioners] = report.checks;
+      expect(getPatient!.problems).toEqual(["the 200 body is text/html, the spec declares application/json"]);
+      expect(listPractitioners!.problems).toContain("body.data.0.id must be string");
+    } finally {
+      await html.close();
+    }
+  });
+
   it("treats drift as a warning and a changed type as a violation", async () => {
     const sim = await clinicSimulator({ rateLimit: false });
     try {

@@ -4,6 +4,7 @@
  * which is what the rate limiter counts by.
  */
 import { randomBytes } from "node:crypto";
+import { safeDecodeURIComponent } from "./http-io.js";
 
 export interface IssuedToken {
   readonly token: string;
@@ -16,9 +17,10 @@ export type TokenCheck =
   | { readonly ok: true; readonly clientId: string }
   | { readonly ok: false; readonly error: "missing" | "invalid" | "expired"; readonly clientId?: string };
 
-export type GrantResult =
-  | { readonly ok: true; readonly token: IssuedToken }
-  | { readonly ok: false; readonly status: 400 | 401; readonly error: string; readonly description: string; readonly clientId?: string };
+/** A token request, read and checked but not granted yet (the rate limiter decides first). */
+export type GrantRequest =
+  | { readonly ok: true; readonly clientId: string; readonly scope: string }
+  | { readonly ok: false; readonly status: 400 | 401; readonly error: string; readonly description: string };
 
 export class TokenAuthority {
   private readonly tokens = new Map<string, IssuedToken>();
@@ -28,33 +30,34 @@ export class TokenAuthority {
     private readonly ttlMs: number,
   ) {}
 
-  /** RFC 6749 §4.4: credentials from the form body or HTTP Basic. */
-  grant(form: URLSearchParams, authorization: string | undefined, now: number): GrantResult {
+  /** RFC 6749 §4.4: credentials from the form body or HTTP Basic. Only a verified client is named. */
+  verify(form: URLSearchParams, authorization: string | undefined): GrantRequest {
     let clientId = form.get("client_id") ?? undefined;
     let secret = form.get("client_secret") ?? undefined;
-    const basic = /^Basic\s+(.+)$/i.exec(authorization ?? "");
+    const basic = /^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(authorization ?? "");
     if (basic) {
       const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
       const colon = decoded.indexOf(":");
       if (colon > 0) {
-        clientId = decodeURIComponent(decoded.slice(0, colon));
-        secret = decodeURIComponent(decoded.slice(colon + 1));
+        clientId = safeDecodeURIComponent(decoded.slice(0, colon));
+        secret = safeDecodeURIComponent(decoded.slice(colon + 1));
       }
     }
     if (form.get("grant_type") !== "client_credentials") {
-      return { ok: false, status: 400, error: "unsupported_grant_type", description: "only client_credentials is supported", ...(clientId ? { clientId } : {}) };
+      return { ok: false, status: 400, error: "unsupported_grant_type", description: "only client_credentials is supported" };
     }
-    if (!clientId || secret === undefined || this.clients[clientId] !== secret) {
-      return { ok: false, status: 401, error: "invalid_client", description: "unknown client or wrong secret", ...(clientId ? { clientId } : {}) };
+    if (!clientId || secret === undefined || !Object.prototype.hasOwnProperty.call(this.clients, clientId) || this.clients[clientId] !== secret) {
+      return { ok: false, status: 401, error: "invalid_client", description: "unknown client or wrong secret" };
     }
-    const token: IssuedToken = {
-      token: randomBytes(24).toString("base64url"),
-      clientId,
-      scope: form.get("scope") ?? "",
-      expiresAt: now + this.ttlMs,
-    };
+    return { ok: true, clientId, scope: form.get("scope") ?? "" };
+  }
+
+  issue(clientId: string, scope: string, now: number): IssuedToken {
+    // Forget expired tokens as new ones are minted, so a long run does not grow without bound.
+    for (const [key, token] of this.tokens) if (token.expiresAt <= now) this.tokens.delete(key);
+    const token: IssuedToken = { token: randomBytes(24).toString("base64url"), clientId, scope, expiresAt: now + this.ttlMs };
     this.tokens.set(token.token, token);
-    return { ok: true, token };
+    return token;
   }
 
   check(authorization: string | undefined, now: number): TokenCheck {
@@ -66,7 +69,7 @@ export class TokenAuthority {
     return { ok: true, clientId: token.clientId };
   }
 
-  /** Expires a client's tokens now (the `expired-token` fault and tests). */
+  /** Expires every issued token now (the admin endpoint; tests of token refresh). */
   expireAll(): void {
     for (const token of this.tokens.values()) this.tokens.set(token.token, { ...token, expiresAt: 0 });
   }
@@ -80,4 +83,9 @@ export function wwwAuthenticate(error: "missing" | "invalid" | "expired"): strin
   if (error === "missing") return 'Bearer realm="carewire-simulator"';
   const description = error === "expired" ? "The access token expired" : "The access token is not valid";
   return `Bearer realm="carewire-simulator", error="invalid_token", error_description="${description}"`;
+}
+
+/** The form body of a client-credentials token request. */
+export function clientCredentialsForm(clientId: string, clientSecret: string, scope?: string): URLSearchParams {
+  return new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, ...(scope ? { scope } : {}) });
 }

@@ -38,7 +38,7 @@ export function shapeOf(doc: JsonObject, schema: unknown, depth = 0): ObjectShap
   return found ? shape : undefined;
 }
 
-function driftObject(doc: JsonObject, value: JsonObject, shape: ObjectShape, kind: DriftKind): boolean {
+function driftObject(value: JsonObject, shape: ObjectShape, kind: DriftKind): boolean {
   switch (kind) {
     case "extra-fields":
       value[DRIFT_EXTRA_FIELD] = { addedBy: "carewire simulator" };
@@ -78,7 +78,7 @@ export function applyDrift(doc: JsonObject, schema: unknown, body: unknown, kind
     }
     if (!isObject(value)) return;
     const shape = shapeOf(doc, resolved) ?? { properties: {}, required: new Set<string>() };
-    if (driftObject(doc, value, shape, kind)) applied = true;
+    if (driftObject(value, shape, kind)) applied = true;
     // One level down into arrays of objects: the records of a list page.
     for (const [key, child] of Object.entries(value)) {
       if (Array.isArray(child)) {

@@ -4,8 +4,6 @@
  * response; the same key with a different request is a client bug (422); a second
  * request while the first is still running gets 409.
  */
-import { createHash } from "node:crypto";
-
 export interface StoredResponse {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
@@ -23,10 +21,6 @@ export type IdempotencyDecision =
 /** Printable ASCII without spaces at the ends, 1–255 characters: anything else is a garbage key. */
 export function validIdempotencyKey(key: string): boolean {
   return key.length > 0 && key.length <= 255 && /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(key);
-}
-
-export function requestFingerprint(method: string, path: string, body: string): string {
-  return createHash("sha256").update(`${method}\n${path}\n${body}`).digest("hex");
 }
 
 export class IdempotencyStore {

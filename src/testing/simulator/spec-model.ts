@@ -10,7 +10,9 @@ import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
 import { pickJsonMediaType } from "../../codegen/zod-emitter.js";
 import type { OperationDescriptor } from "../../runtime/operation.js";
+import { statusKeyFor } from "../../runtime/status-key.js";
 import { conformToSchema } from "./conform.js";
+import { safeDecodeURIComponent } from "./http-io.js";
 import { RequestValidator } from "./validation.js";
 
 export interface Route {
@@ -24,7 +26,6 @@ export interface Route {
 
 export interface MediaSample {
   readonly contentType: string;
-  readonly schemaPointer?: string;
   readonly schema?: unknown;
   readonly body: unknown;
 }
@@ -38,6 +39,7 @@ export class SpecModel {
   readonly basePath: string;
   private readonly samples = new Map<string, MediaSample | null>();
   private readonly byFirstSegment = new Map<string, Route[]>();
+  private readonly credentialCache = new WeakMap<Route, { readonly bearer: boolean; readonly apiKeys: ReadonlyArray<{ in: string; name: string }> }>();
   private validatorInstance: RequestValidator | undefined;
 
   private constructor(
@@ -105,6 +107,32 @@ export class SpecModel {
     return "/oauth/token";
   }
 
+  /**
+   * The credentials an operation accepts: bearer tokens (oauth2, openIdConnect, http
+   * bearer) and the API keys its security requirement names. Cached per route.
+   */
+  credentialsFor(route: Route): { readonly bearer: boolean; readonly apiKeys: ReadonlyArray<{ in: string; name: string }> } {
+    const cached = this.credentialCache.get(route);
+    if (cached) return cached;
+    const requirements = Array.isArray(route.entry.operation.security) ? route.entry.operation.security : Array.isArray(this.doc.security) ? this.doc.security : [];
+    const components = this.doc.components;
+    const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
+    let bearer = false;
+    const apiKeys: Array<{ in: string; name: string }> = [];
+    for (const requirement of requirements) {
+      if (!isObject(requirement)) continue;
+      for (const name of Object.keys(requirement)) {
+        const scheme = deref(this.doc, schemes[name]);
+        if (!isObject(scheme)) continue;
+        if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") apiKeys.push({ in: scheme.in, name: scheme.name });
+        else bearer = true;
+      }
+    }
+    const result = { bearer: bearer || apiKeys.length === 0, apiKeys };
+    this.credentialCache.set(route, result);
+    return result;
+  }
+
   get operations(): OperationDescriptor[] {
     return this.documentOrder.map((r) => r.op);
   }
@@ -126,7 +154,7 @@ export class SpecModel {
       }
       const params: Record<string, string> = {};
       route.paramNames.forEach((name, i) => {
-        params[name] = safeDecode(m[i + 1]!);
+        params[name] = safeDecodeURIComponent(m[i + 1]!);
       });
       return { route, params };
     }
@@ -137,7 +165,8 @@ export class SpecModel {
   responseFor(route: Route, status: number): JsonObject | undefined {
     const responses = deref(this.doc, route.entry.operation.responses);
     if (!isObject(responses)) return undefined;
-    const raw = responses[String(status)] ?? responses[`${String(status)[0]}XX`] ?? responses[`${String(status)[0]}xx`] ?? responses.default;
+    const key = statusKeyFor(status, Object.keys(responses));
+    const raw = key === undefined ? undefined : (responses[key] ?? responses[key.toLowerCase()]);
     const response = deref(this.doc, raw);
     return isObject(response) ? response : undefined;
   }
@@ -227,10 +256,3 @@ function basePathOf(doc: JsonObject): string {
   }
 }
 
-function safeDecode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}

@@ -49,3 +49,6 @@ export class ResourceStore {
     this.sequences.clear();
   }
 }
+
+/** What a custom handler may do with the simulator's resources. */
+export type ResourceStoreView = Pick<ResourceStore, "get" | "put" | "delete" | "list" | "has" | "nextId">;
