@@ -1,22 +1,17 @@
 /**
  * `npm run demo`: a patient and appointment sync against the clinic simulator, through
  * the generated client, with the provider's quota compressed in time (20 requests per
- * 2 s per client_id) and a few faults. The summary shows what the provider did to the
- * sync: how many calls were throttled or failed, whether the server ended up with
- * duplicates, and the goodput as a share of the quota.
- *
- * This is the baseline: the pipeline has no resilience policies yet (no retries, no
- * client-side rate limiting), so throttled and failed writes are reported, not
- * recovered. It always finishes.
+ * 2 s per client_id) and seeded faults (503s, 502s, truncated JSON, connections reset
+ * after the server committed the write). The summary shows what the provider did and
+ * what carewire's runtime did about it: retries, waits, duplicates, goodput.
  */
-import { createHash } from "node:crypto";
 import cliProgress from "cli-progress";
 import { clinicScenario, startSimulator, type FaultPlan } from "../src/testing/index.js";
 import { createClinicClient, type ClinicClient } from "../generated/clinic/index.js";
 
 const PATIENTS = Number(process.env.DEMO_PATIENTS ?? 200);
 const APPOINTMENTS = Number(process.env.DEMO_APPOINTMENTS ?? 100);
-const CONCURRENCY = 4;
+const CONCURRENCY = 8;
 const QUOTA = { limit: 20, windowSeconds: 2 };
 const CLIENT = { id: "carewire-demo", secret: "carewire-demo-secret" };
 
@@ -32,11 +27,6 @@ const faults: FaultPlan = {
     ],
   },
 };
-
-/** Idempotency keys from the business identifier, hashed: stable across retries, no PHI in clear. */
-function keyFor(kind: string, businessId: string): string {
-  return createHash("sha256").update(`${kind}:${businessId}`).digest("hex").slice(0, 32);
-}
 
 interface Tally {
   calls: number;
@@ -71,27 +61,24 @@ async function main(): Promise<void> {
     else tally.failures.set(failure, (tally.failures.get(failure) ?? 0) + 1);
   };
 
-  const anonymous = createClinicClient({ baseUrl: sim.url, timeoutMs: 5_000 });
-  let tokenResult = await anonymous.issueToken({ body: { grant_type: "client_credentials", client_id: CLIENT.id, client_secret: CLIENT.secret } });
-  record(tokenResult);
-  // Without the retry policy a faulted token call would end the demo; ask a few times.
-  for (let i = 0; i < 5 && tokenResult.error; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    tokenResult = await anonymous.issueToken({ body: { grant_type: "client_credentials", client_id: CLIENT.id, client_secret: CLIENT.secret } });
-    record(tokenResult);
-  }
-  if (!tokenResult.data) {
-    process.stderr.write(`could not get a token: ${tokenResult.error?.message ?? "unknown"}\n`);
-    await sim.close();
-    process.exitCode = 1;
-    return;
-  }
+  let attempts = 0;
+  let retried = 0;
+  let waitedMs = 0;
   const clinic: ClinicClient = createClinicClient({
     baseUrl: sim.url,
     timeoutMs: 5_000,
-    headers: { Authorization: `Bearer ${tokenResult.data.access_token}` },
+    // The quota this client_id has (the simulator compresses the real 120 / 60 s in time).
+    pacing: { limit: QUOTA.limit, windowMs: QUOTA.windowSeconds * 1000, maxConcurrent: CONCURRENCY },
+    auth: { tokenUrl: "/oauth/token", clientId: CLIENT.id, clientSecret: CLIENT.secret },
+    onEvent: (event) => {
+      if (event.type === "attempt") attempts++;
+      if (event.type === "retry") {
+        retried++;
+        waitedMs += event.delayMs;
+      }
+      if (event.type === "rate-limit-wait") waitedMs += event.waitMs;
+    },
   });
-
   const interactive = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
     { format: "  syncing {bar} {value}/{total} calls · ok {ok} · failed {failed}", hideCursor: true, noTTYOutput: !interactive, notTTYSchedule: 1_000 },
@@ -108,7 +95,8 @@ async function main(): Promise<void> {
     birthDate: `19${String(50 + (i % 50)).padStart(2, "0")}-0${1 + (i % 9)}-1${i % 9}`,
   }));
   await pool(patients, CONCURRENCY, async (patient) => {
-    const result = await clinic.createPatient({ params: { header: { "Idempotency-Key": keyFor("patient", patient.identifier) } }, body: patient });
+    // The business key (the medical record number) makes the idempotency key; it is hashed, never sent.
+    const result = await clinic.createPatient({ body: patient }, { businessKey: { mrn: patient.identifier }, priority: "batch" });
     record(result);
     if (result.data) createdPatients.push(result.data.id);
     tick();
@@ -125,10 +113,7 @@ async function main(): Promise<void> {
     };
   });
   await pool(appointments, CONCURRENCY, async (appointment) => {
-    const result = await clinic.createAppointment({
-      params: { header: { "Idempotency-Key": keyFor("appointment", `${appointment.patientId}@${appointment.start}`) } },
-      body: appointment,
-    });
+    const result = await clinic.createAppointment({ body: appointment }, { businessKey: { patient: appointment.patientId, start: appointment.start }, priority: "batch" });
     record(result);
     tick();
   });
@@ -142,8 +127,9 @@ async function main(): Promise<void> {
   const rows: Array<[string, string]> = [
     ["calls made by the client", String(tally.calls)],
     ["succeeded", String(tally.ok)],
-    ["throttled (429)", String(tally.failures.get("HTTP 429") ?? 0)],
-    ["failed otherwise", [...tally.failures].filter(([k]) => k !== "HTTP 429").map(([k, v]) => `${v} ${k}`).join(", ") || "0"],
+    ["failed", [...tally.failures].map(([k, v]) => `${v} ${k}`).join(", ") || "0"],
+    ["HTTP requests sent", `${attempts} (${retried} retries, ${server.byStatus["429"] ?? 0} answered 429)`],
+    ["waiting per call (quota, Retry-After)", `${(waitedMs / 1000 / Math.max(1, tally.calls)).toFixed(2)} s on average`],
     ["faults the server injected", String(server.faults)],
     ["writes committed on the server", String(server.writesCommitted)],
     ["duplicates on the server", String(server.duplicates)],
@@ -156,8 +142,8 @@ async function main(): Promise<void> {
   process.stdout.write(`\ncarewire demo: clinic sync against the simulator (${PATIENTS} patients, ${APPOINTMENTS} appointments)\n\n`);
   for (const [k, v] of rows) process.stdout.write(`  ${k.padEnd(width)}  ${v}\n`);
   process.stdout.write(
-    "\nNo retries and no client-side pacing yet: every throttled or faulted write above is lost.\n" +
-      "The runtime policies (retry with Retry-After, rate limiting, idempotent retries) are the next issue.\n",
+    "\nEvery write carried one Idempotency-Key (a hash of its business key) across its retries, so the\n" +
+      "writes the server committed before a connection reset were replayed, not applied twice.\n",
   );
   await sim.close();
 }

@@ -17,7 +17,11 @@ export type {
 } from "./runtime/operation.js";
 export {
   AbortedError,
+  AuthenticationError,
   CarewireError,
+  CircuitOpenError,
+  RateLimitedError,
+  UnknownOutcomeError,
   HttpError,
   InvalidRequestError,
   MalformedResponseError,
@@ -26,7 +30,18 @@ export {
   UnexpectedError,
   type ErrorKind,
 } from "./runtime/errors.js";
-export type { AttemptRecord, ResultMeta } from "./runtime/provenance.js";
+export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/provenance.js";
+export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/classify.js";
+export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./runtime/server-hints.js";
+export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/backoff.js";
+export { retryPolicy, type RetryOptions } from "./runtime/retry.js";
+export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/idempotency.js";
+export { pacingPolicy, MemoryPacingStore, type PacingOptions, type PacingStore, type Lane } from "./runtime/pacing.js";
+export { breakerPolicy, MemoryBreakerStore, type BreakerOptions, type BreakerStore, type BreakerRecord, type BreakerState } from "./runtime/breaker.js";
+export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type CacheOptions, type CacheStore } from "./runtime/cache.js";
+export { clientCredentialsPolicy, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
+export { systemClock, type Clock } from "./runtime/clock.js";
+export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
 export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";
 export type { Exchange, FetchLike } from "./runtime/transport.js";
 export { readTolerantly, tolerantObject, type DriftIssue, type DriftReport } from "./runtime/tolerant.js";

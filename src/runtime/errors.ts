@@ -11,6 +11,10 @@ export type ErrorKind =
   | "aborted"
   | "malformed-response"
   | "invalid-request"
+  | "rate-limited"
+  | "circuit-open"
+  | "unknown-outcome"
+  | "auth-failed"
   | "unexpected";
 
 export abstract class CarewireError extends Error {
@@ -90,4 +94,65 @@ export class InvalidRequestError extends CarewireError {
 /** Something other than the exchange failed (a custom policy or fetch threw); the original is `cause`. */
 export class UnexpectedError extends CarewireError {
   readonly kind = "unexpected" as const;
+}
+
+/**
+ * The provider asked for a wait that does not fit: beyond the call's deadline or the
+ * client's longest acceptable wait. Nothing more was sent; `retryAt` says when to try.
+ */
+export class RateLimitedError extends CarewireError {
+  readonly kind = "rate-limited" as const;
+  constructor(
+    /** Epoch ms from which the provider will accept the call again. */
+    readonly retryAt: number,
+    readonly reason: string,
+  ) {
+    super(`rate limited until ${new Date(retryAt).toISOString()} (${reason})`);
+  }
+}
+
+/** The circuit for this provider and endpoint group is open: the call was not sent. */
+export class CircuitOpenError extends CarewireError {
+  readonly kind = "circuit-open" as const;
+  constructor(
+    readonly group: string,
+    /** Epoch ms when the breaker lets a probe through. */
+    readonly retryAt: number,
+  ) {
+    super(`circuit open for ${group} until ${new Date(retryAt).toISOString()}`);
+  }
+}
+
+/**
+ * A write was sent and the connection failed before the answer: it may or may not have
+ * been applied, and it carried no idempotency key, so carewire did not repeat it.
+ * Reconcile with `fingerprint` (a hash of method, path and body) before retrying by hand.
+ */
+export class UnknownOutcomeError extends CarewireError {
+  readonly kind = "unknown-outcome" as const;
+  constructor(
+    readonly fingerprint: string,
+    cause: CarewireError,
+    /** The key the write carried, when it had one (retries were spent); resend with it to be safe. */
+    readonly idempotencyKey?: string,
+  ) {
+    super(
+      idempotencyKey === undefined
+        ? `the outcome of this write is unknown (${cause.message}); it was not repeated without an idempotency key`
+        : `the outcome of this write is still unknown after its retries (${cause.message}); repeat it with the same Idempotency-Key`,
+      { cause },
+    );
+  }
+}
+
+/** Credentials could not be obtained (the token endpoint refused or failed). No token text is kept. */
+export class AuthenticationError extends CarewireError {
+  readonly kind = "auth-failed" as const;
+  constructor(
+    message: string,
+    readonly status?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }

@@ -3,33 +3,64 @@
  * attempt (build Request → send with timeout → read body), reads the result
  * tolerantly and returns `{ data, error, response, meta }`. It never throws for
  * anything that can go wrong on the wire: failures come back in `error`.
+ *
+ * Default policy order, outermost first:
+ *   caller's policies → cache → idempotency → retry → breaker → auth → pacing → attempt
+ * The cache sees the final outcome (to serve stale on failure), one idempotency key
+ * covers all retries, and every attempt (a retry, a re-send after a token refresh)
+ * passes the breaker and the rate limiter.
  */
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import { clientCredentialsPolicy, type ClientCredentialsOptions } from "./auth/client-credentials.js";
+import { breakerPolicy, type BreakerOptions } from "./breaker.js";
+import { cachePolicy, type CacheOptions } from "./cache.js";
+import { canonicalJson } from "./canonical-json.js";
+import { systemClock, type Clock } from "./clock.js";
 import { CarewireError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
+import { idempotencyPolicy } from "./idempotency.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
+import { pacingPolicy, type PacingOptions } from "./pacing.js";
 import { composePolicies, type CallContext, type Policy } from "./policy.js";
 import { serverRequestIdOf, type AttemptRecord, type ResultMeta } from "./provenance.js";
-import { readBody } from "./read-body.js";
+import { isJsonBody, parseJsonBody, readBody } from "./read-body.js";
 import { buildRequest, type RawCallInput } from "./request.js";
+import { retryPolicy, type RetryOptions } from "./retry.js";
+import { telemetrySink, type TelemetryOptions } from "./telemetry.js";
 import { NO_DRIFT, type DriftReport } from "./tolerant.js";
 import { sendAttempt, type Exchange, type FetchLike } from "./transport.js";
 import type { CallOptions, CallResult } from "./types.js";
 
-export interface ClientOptions {
+export interface ClientOptions extends TelemetryOptions {
   /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
   readonly baseUrl?: string;
   /** Default headers for every request (e.g. a User-Agent). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Per-attempt timeout in ms. Default 30 000. */
   readonly timeoutMs?: number;
-  /** Policies, outermost first. The retry, rate-limit, breaker… units plug in here. */
+  /** Overall time per call, attempts and waits included, in ms. Default 120 000. */
+  readonly deadlineMs?: number;
+  /** Extra policies, outermost, before carewire's own. */
   readonly policies?: readonly Policy[];
+  /** `false` turns off carewire's default policies (retry, idempotency, pacing, breaker, cache): a bare pipeline. */
+  readonly resilience?: false;
+  readonly retry?: RetryOptions | false;
+  readonly pacing?: PacingOptions | false;
+  readonly breaker?: BreakerOptions | false;
+  readonly cache?: CacheOptions | false;
+  /** OAuth 2.0 client credentials: tokens fetched once, refreshed before expiry, paced like every call. */
+  readonly auth?: ClientCredentialsOptions;
   /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
   readonly correlationHeader?: string | null;
   /** The fetch to send with (default: the global one). */
   readonly fetch?: FetchLike;
   /** Correlation id generator (default: random UUID). */
   readonly requestIdFactory?: () => string;
+  /** Tenant this client acts for: labels telemetry, keys budgets and caches. */
+  readonly tenant?: string;
+  /** Time source (tests pass a fake clock). */
+  readonly clock?: Clock;
+  /** Uniform random in [0, 1) for jitter (tests pass a seeded one). */
+  readonly random?: () => number;
 }
 
 export interface PipelineOptions extends ClientOptions {
@@ -40,54 +71,73 @@ export interface PipelineOptions extends ClientOptions {
 
 export interface Pipeline {
   readonly provider: string;
-  call<Op>(
-    operation: OperationDescriptor,
-    schemas: OperationSchemas,
-    input?: unknown,
-    options?: CallOptions,
-  ): Promise<CallResult<Op>>;
+  call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input?: unknown, options?: CallOptions): Promise<CallResult<Op>>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_DEADLINE_MS = 120_000;
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const baseUrl = options.baseUrl ?? options.defaultBaseUrl ?? "";
-  const policies = options.policies ?? [];
   const correlationHeader = options.correlationHeader === undefined ? "X-Correlation-Id" : options.correlationHeader;
   const fetchImpl: FetchLike = options.fetch ?? ((request) => fetch(request));
   const newId = options.requestIdFactory ?? randomUUID;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const sink = telemetrySink(options);
+  const policies = [...(options.policies ?? []), ...defaultPolicies(options, baseUrl, fetchImpl, clock)];
 
-  async function call<Op>(
-    operation: OperationDescriptor,
-    schemas: OperationSchemas,
-    input: unknown = {},
-    callOptions: CallOptions = {},
-  ): Promise<CallResult<Op>> {
+  async function call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<CallResult<Op>> {
+    const startedAtMs = clock.now();
+    const deadlineMs = callOptions.deadlineMs ?? options.deadlineMs ?? DEFAULT_DEADLINE_MS;
+    const attempts: Array<{ -readonly [K in keyof AttemptRecord]: AttemptRecord[K] }> = [];
+    const rawInput = (input ?? {}) as RawCallInput;
+    const requestId = callOptions.requestId ?? newId();
     const context: CallContext = {
       provider: options.provider,
       operation,
       schemas,
-      input: (input ?? {}) as RawCallInput,
+      input: rawInput,
       options: callOptions,
-      requestId: callOptions.requestId ?? newId(),
+      requestId,
       headers: new Headers(),
-      attempts: [],
+      attempts,
       startedAt: performance.now(),
       nextDelayMs: 0,
+      clock,
+      random,
+      deadline: Number.isFinite(deadlineMs) ? startedAtMs + deadlineMs : undefined,
+      signal: callOptions.signal,
+      idempotencyKey: undefined,
+      source: "network",
+      ageMs: undefined,
+      extraMeta: {},
+      annotateAttempt(patch) {
+        const last = attempts[attempts.length - 1];
+        if (last) Object.assign(last, patch);
+      },
+      fingerprint: () => createHash("sha256").update(`${operation.method}\n${operation.path}\n${canonicalJson(rawInput.params?.path ?? {})}\n${canonicalJson(rawInput.body ?? null)}`).digest("hex"),
+      emit: (event) => sink({ ...event, provider: options.provider, operationId: operation.operationId, requestId, ...(options.tenant ? { tenant: options.tenant } : {}), time: clock.now() }),
     };
-    const startedAtIso = new Date().toISOString();
+    const startedAtIso = new Date(startedAtMs).toISOString();
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
     const attempt = async (): Promise<Exchange> => {
-      const n = context.attempts.length + 1;
+      const n = attempts.length + 1;
       const delayMs = context.nextDelayMs;
       context.nextDelayMs = 0;
       const started = performance.now();
-      const startedIso = new Date().toISOString();
-      const record = (extra: Partial<AttemptRecord>) =>
-        context.attempts.push({ attempt: n, startedAt: startedIso, durationMs: performance.now() - started, delayMs, ...extra });
+      const startedIso = new Date(clock.now()).toISOString();
+      const record = (extra: Partial<AttemptRecord>) => {
+        const entry = { attempt: n, startedAt: startedIso, durationMs: performance.now() - started, delayMs, ...extra };
+        attempts.push(entry);
+        context.emit({ type: "attempt", attempt: n, durationMs: entry.durationMs, delayMs, ...(extra.status !== undefined ? { status: extra.status } : {}), ...(extra.errorKind ? { errorKind: extra.errorKind } : {}) });
+      };
+      // The overall deadline bounds each attempt too.
+      const remaining = context.deadline === undefined ? Infinity : context.deadline - clock.now();
+      let exchange: Exchange;
       try {
-        const exchange = await sendAttempt(
+        exchange = await sendAttempt(
           (signal) =>
             buildRequest({
               baseUrl,
@@ -97,15 +147,27 @@ export function createPipeline(options: PipelineOptions): Pipeline {
               overrideHeaders: [callOptions.headers, context.headers],
               signal,
             }),
-          { fetch: fetchImpl, timeoutMs, ...(callOptions.signal ? { signal: callOptions.signal } : {}) },
+          { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), ...(callOptions.signal ? { signal: callOptions.signal } : {}) },
         );
-        record({ status: exchange.response.status });
-        return exchange;
       } catch (error) {
         // A request that could not be built was never an attempt.
-        if (!(error instanceof InvalidRequestError)) record({ errorKind: errorKindOf(error) });
+        if (!(error instanceof InvalidRequestError)) record({ errorKind: error instanceof CarewireError ? error.kind : "unexpected" });
         throw error;
       }
+      // A success whose JSON is cut short is part of the attempt: policies must see it to retry it.
+      if (exchange.response.ok && operation.method !== "head" && isJsonBody(exchange)) {
+        let value: unknown;
+        try {
+          value = parseJsonBody(exchange);
+        } catch (error) {
+          record({ status: exchange.response.status, errorKind: "malformed-response" });
+          throw error;
+        }
+        record({ status: exchange.response.status });
+        return { ...exchange, json: { value } };
+      }
+      record({ status: exchange.response.status });
+      return exchange;
     };
 
     let exchange: Exchange;
@@ -140,6 +202,21 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   return { provider: options.provider, call };
 }
 
+/** carewire's own policies, in their order, as configured. */
+function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: FetchLike, clock: Clock): Policy[] {
+  if (options.resilience === false) return [];
+  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, options.pacing ?? {}, clock, options.auth?.clientId ?? options.tenant);
+  const list: Array<Policy | undefined> = [
+    options.cache === false ? undefined : cachePolicy(options.cache ?? {}, options.tenant),
+    idempotencyPolicy(),
+    options.retry === false ? undefined : retryPolicy(options.retry ?? {}),
+    options.breaker === false ? undefined : breakerPolicy(options.provider, options.breaker ?? {}, clock),
+    options.auth ? clientCredentialsPolicy(options.auth, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { pace: pacing.pace } : {}) }) : undefined,
+    pacing,
+  ];
+  return list.filter((p): p is Policy => p !== undefined);
+}
+
 function metaOf(context: CallContext, startedAt: string, response: Response | undefined, drift: DriftReport): ResultMeta {
   const serverRequestId = serverRequestIdOf(response, context.requestId);
   return {
@@ -149,17 +226,16 @@ function metaOf(context: CallContext, startedAt: string, response: Response | un
     path: context.operation.path,
     requestId: context.requestId,
     ...(serverRequestId !== undefined ? { serverRequestId } : {}),
-    attempts: [...context.attempts],
+    attempts: context.attempts.map((a) => ({ ...a })),
     startedAt,
     durationMs: performance.now() - context.startedAt,
-    source: "network",
-    ...(response !== undefined ? { fetchedAt: new Date().toISOString() } : {}),
+    source: context.source,
+    ...(response !== undefined ? { fetchedAt: new Date(context.clock.now() - (context.ageMs ?? 0)).toISOString() } : {}),
+    ...(context.ageMs !== undefined ? { ageMs: context.ageMs } : response !== undefined ? { ageMs: 0 } : {}),
+    ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
+    ...context.extraMeta,
     drift,
   };
-}
-
-function errorKindOf(error: unknown): AttemptRecord["errorKind"] {
-  return error instanceof CarewireError ? error.kind : "unexpected";
 }
 
 function asCarewireError(error: unknown): CarewireError {

@@ -4,8 +4,10 @@
  * or several times (retry), or not at all (open breaker, cache hit).
  * Policies compose as an onion: the first in the list is the outermost.
  */
+import type { Clock } from "./clock.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
-import type { AttemptRecord } from "./provenance.js";
+import type { AttemptRecord, DataSource, ResultMeta } from "./provenance.js";
+import type { CarewireEvent } from "./telemetry.js";
 import type { RawCallInput } from "./request.js";
 import type { Exchange } from "./transport.js";
 import type { CallOptions } from "./types.js";
@@ -26,6 +28,28 @@ export interface CallContext {
   readonly startedAt: number;
   /** A policy that waits before the next attempt records the wait here for `meta`. */
   nextDelayMs: number;
+  readonly clock: Clock;
+  /** Uniform in [0, 1); seeded in tests. */
+  readonly random: () => number;
+  /** Epoch ms after which no new attempt or wait starts (from `deadlineMs`). */
+  readonly deadline: number | undefined;
+  /** The caller's signal, joined with the overall deadline. */
+  readonly signal: AbortSignal | undefined;
+  /** Set by the idempotency policy; every attempt carries it. */
+  idempotencyKey: string | undefined;
+  /** Set by the cache policy when data did not come from the network. */
+  source: DataSource;
+  ageMs: number | undefined;
+  /** Extra provenance set by policies (rate-limit state, breaker state). */
+  readonly extraMeta: { -readonly [K in "rateLimit" | "breaker"]?: ResultMeta[K] };
+  /** Adds the retry policy's verdict to the latest attempt. */
+  annotateAttempt(patch: Pick<AttemptRecord, "outcome" | "reason">): void;
+  /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */
+  fingerprint(): string;
+  /** Telemetry for this call (provider, operation, request id filled in). */
+  emit(event: CarewireEvent): void;
+  /** Set by the pacing policy: a 429 told us the client must hold until `retryAt`. */
+  onThrottled?: (retryAt: number) => void;
 }
 
 /** Runs the next layer: eventually one attempt on the wire. */

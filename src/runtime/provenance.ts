@@ -2,7 +2,9 @@
  * `meta`: the provenance record on every result and error (REQUIREMENTS R8, spine part).
  * Later policies add their own fields (idempotency key, cache source, rate-limit state).
  */
+import type { OutcomeClass } from "./classify.js";
 import type { ErrorKind } from "./errors.js";
+import type { RateLimitSnapshot } from "./server-hints.js";
 import type { DriftReport } from "./tolerant.js";
 
 export interface AttemptRecord {
@@ -14,6 +16,18 @@ export interface AttemptRecord {
   readonly errorKind?: ErrorKind;
   /** Wait before this attempt (0 for the first). */
   readonly delayMs: number;
+  /** How the attempt's result was classified (when a retry policy looked at it). */
+  readonly outcome?: OutcomeClass;
+  /** Why it was or was not retried, e.g. `HTTP 429; waited for Retry-After`. Never holds secrets. */
+  readonly reason?: string;
+}
+
+export type DataSource = "network" | "cache" | "stale";
+
+/** The provider's quota as last seen, from its headers or carewire's own pacing. */
+export interface RateLimitState extends RateLimitSnapshot {
+  /** Epoch ms until which this client holds all calls (after a 429). */
+  readonly pausedUntil?: number;
 }
 
 export interface ResultMeta {
@@ -29,9 +43,17 @@ export interface ResultMeta {
   readonly attempts: readonly AttemptRecord[];
   readonly startedAt: string;
   readonly durationMs: number;
-  readonly source: "network";
+  /** Where `data` came from: the network, a fresh cache entry, or a stale one served because the provider failed. */
+  readonly source: DataSource;
   /** When the response that produced `data` arrived. */
   readonly fetchedAt?: string;
+  /** Age of the data in ms (0 from the network). */
+  readonly ageMs?: number;
+  /** The Idempotency-Key every attempt of this call carried. */
+  readonly idempotencyKey?: string;
+  readonly rateLimit?: RateLimitState;
+  /** The circuit breaker of this operation's endpoint group when the call ended. */
+  readonly breaker?: { readonly group: string; readonly state: "closed" | "open" | "half-open" };
   readonly drift: DriftReport;
 }
 

@@ -23,19 +23,30 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
   const contentType = response.headers.get("content-type") ?? "";
   const text = () => new TextDecoder().decode(body);
   if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) {
-    const raw = text();
-    let json: unknown;
-    try {
-      json = JSON.parse(raw);
-    } catch (error) {
-      const message = `${response.status} body is not valid JSON (${(error as Error).message}; ${body.byteLength} bytes)`;
-      throw new MalformedResponseError(message, response.status, raw.slice(0, 200), { cause: error });
-    }
+    const json = exchange.json ? exchange.json.value : parseJsonBody(exchange);
     const read = readTolerantly(schemaFor(schemas, response.status), json);
     return { value: read.value, drift: read.drift };
   }
   if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) return { value: text(), drift: NO_DRIFT };
   return { value: new Blob([body], contentType ? { type: contentType } : {}), drift: NO_DRIFT };
+}
+
+/** JSON.parse of an exchange's body, or a MalformedResponseError (truncated, garbled). */
+export function parseJsonBody(exchange: Exchange): unknown {
+  const raw = new TextDecoder().decode(exchange.body);
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    const message = `${exchange.response.status} body is not valid JSON (${(error as Error).message}; ${exchange.body.byteLength} bytes)`;
+    throw new MalformedResponseError(message, exchange.response.status, raw.slice(0, 200), { cause: error });
+  }
+}
+
+/** Whether the body will be read as JSON (declared JSON, or unlabelled and looking like it). */
+export function isJsonBody(exchange: Exchange): boolean {
+  if (exchange.body.byteLength === 0 || exchange.response.status === 204 || exchange.response.status === 304) return false;
+  const contentType = exchange.response.headers.get("content-type") ?? "";
+  return isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(exchange.body));
 }
 
 /** Exact status first, then its range (`4XX`), then `default`. */

@@ -12,6 +12,8 @@ export interface Exchange {
   readonly request: Request;
   readonly response: Response;
   readonly body: Uint8Array;
+  /** The body parsed as JSON, when the attempt already did (so it is parsed once). */
+  readonly json?: { readonly value: unknown };
 }
 
 export interface AttemptOptions {

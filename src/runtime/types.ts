@@ -13,6 +13,10 @@ import type {
 } from "openapi-typescript-helpers";
 import type {
   AbortedError,
+  AuthenticationError,
+  CircuitOpenError,
+  RateLimitedError,
+  UnknownOutcomeError,
   HttpError,
   InvalidRequestError,
   MalformedResponseError,
@@ -35,6 +39,19 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Use this correlation id instead of a generated one (e.g. to continue a trace). */
   readonly requestId?: string;
+  /** Overall time for the call, all attempts and waits included, in ms (default: the client's). */
+  readonly deadlineMs?: number;
+  /** The Idempotency-Key for a write (default: derived from `businessKey`, else random). */
+  readonly idempotencyKey?: string;
+  /**
+   * Stable business identifiers of a write (e.g. `{ mrn, appointmentStart }`): the key is a
+   * hash of them, so the same logical write gets the same key across runs. Never sent in clear.
+   */
+  readonly businessKey?: unknown;
+  /** Lane for pacing: critical and interactive calls go ahead of batch work. Default: the operation's hint, else interactive. */
+  readonly priority?: "critical" | "interactive" | "batch";
+  /** `no-cache`: revalidate even if fresh; `no-store`: bypass the cache entirely. */
+  readonly cache?: "default" | "no-cache" | "no-store";
 }
 
 /** The argument list of a generated operation: input optional when nothing in it is required. */
@@ -59,6 +76,10 @@ export type CallError<Op> =
   | AbortedError
   | MalformedResponseError
   | InvalidRequestError
+  | RateLimitedError
+  | CircuitOpenError
+  | UnknownOutcomeError
+  | AuthenticationError
   | UnexpectedError;
 
 export type CallResult<Op> =

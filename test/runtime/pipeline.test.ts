@@ -42,7 +42,7 @@ afterAll(async () => {
 describe("pipeline", () => {
   it("builds the URL from the path template and query, and returns typed data with meta", async () => {
     server.handle((req, res) => json(res, 200, { id: "t 1", size: 3 }, { "x-request-id": "srv-42" }));
-    const pipeline = createPipeline({ provider: "acme", baseUrl: `${server.url}/v1/` });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: `${server.url}/v1/` });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t 1" }, query: { expand: ["a", "b"], q: "x y" } } });
 
     expect(result.error).toBeUndefined();
@@ -66,7 +66,7 @@ describe("pipeline", () => {
 
   it("keeps unknown fields in data and reports them (and tolerated violations) as drift", async () => {
     server.handle((_req, res) => json(res, 200, { id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 }));
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.data).toEqual({ id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 });
@@ -76,7 +76,7 @@ describe("pipeline", () => {
 
   it("returns an HttpError carrying the typed error body for non-2xx statuses", async () => {
     server.handle((_req, res) => json(res, 404, { title: "no such thing" }));
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "zz" } } });
 
     expect(result.data).toBeUndefined();
@@ -91,7 +91,7 @@ describe("pipeline", () => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end('{"id": "t1", "size": 1');
     });
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "malformed-response", status: 200 });
@@ -103,7 +103,7 @@ describe("pipeline", () => {
       res.writeHead(502, { "content-type": "text/html" });
       res.end("<html>bad gateway</html>");
     });
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
     expect(result.error).toMatchObject({ kind: "http", status: 502, body: "<html>bad gateway</html>" });
   });
@@ -114,7 +114,7 @@ describe("pipeline", () => {
       res.write('{"id":');
       // Never finishes the body.
     });
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 150 });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs: 150 });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "timeout", timeoutMs: 150, phase: "body" });
@@ -125,7 +125,7 @@ describe("pipeline", () => {
   it("treats an infinite or huge timeout as no timeout rather than an instant one", async () => {
     server.handle((_req, res) => void setTimeout(() => json(res, 200, { id: "slow" }), 50));
     for (const timeoutMs of [Infinity, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
-      const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs });
+      const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs });
       const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
       expect(result.error).toBeUndefined();
     }
@@ -133,7 +133,7 @@ describe("pipeline", () => {
 
   it("honours the caller's AbortSignal", async () => {
     server.handle(() => undefined); // never answers
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 5_000 });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs: 5_000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("user navigated away")), 50);
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } }, { signal: controller.signal });
@@ -146,7 +146,7 @@ describe("pipeline", () => {
     const closed = await startServer();
     const url = closed.url;
     await closed.close();
-    const pipeline = createPipeline({ provider: "acme", baseUrl: url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "network", phase: "connect", code: "ECONNREFUSED" });
@@ -156,7 +156,7 @@ describe("pipeline", () => {
     server.handle((req, res) => {
       res.socket?.destroy();
     });
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation({ method: "post", safety: "unsafe" }), schemas, {
       params: { path: { thingId: "t1" } },
       body: { a: 1 },
@@ -166,7 +166,7 @@ describe("pipeline", () => {
 
   it("refuses to send a request with a missing path parameter", async () => {
     const before = server.requests.length;
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: {} } });
 
     expect(result.error).toMatchObject({ kind: "invalid-request" });
@@ -177,7 +177,7 @@ describe("pipeline", () => {
 
   it("refuses a body on GET (some specs declare one; fetch cannot send it) without sending anything", async () => {
     const before = server.requests.length;
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } }, body: { q: 1 } });
     expect(result.error).toMatchObject({ kind: "invalid-request", message: "getThing: a GET request cannot carry a body" });
     expect(server.requests.length).toBe(before);
@@ -185,7 +185,7 @@ describe("pipeline", () => {
 
   it("serializes JSON and form bodies by the operation's content type", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
     const post = operation({
       method: "post",
       safety: "unsafe",
@@ -213,6 +213,7 @@ describe("pipeline", () => {
     };
     const pipeline = createPipeline({
       provider: "acme",
+      resilience: false,
       baseUrl: server.url,
       headers: { "User-Agent": "carewire-test", "X-Tenant": "default" },
       policies: [stamp],
@@ -249,7 +250,7 @@ describe("pipeline", () => {
         return next();
       },
     };
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, policies: [retryOnce] });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [retryOnce] });
     const post = operation({ method: "post", safety: "unsafe", requestBody: { required: true, contentTypes: ["application/json"] } });
     const before = server.requests.length;
     const result = await pipeline.call(post, schemas, { params: { path: { thingId: "1" } }, body: { order: 7 } });
@@ -271,7 +272,7 @@ describe("pipeline", () => {
         throw new Error("policy bug");
       },
     };
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, policies: [broken] });
+    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [broken] });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
     expect(result.error).toMatchObject({ kind: "unexpected", message: "policy bug" });
   });

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
-import { isObject } from "../../codegen/json.js";
+import { canonicalJson } from "../../runtime/canonical-json.js";
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -74,19 +74,6 @@ export async function drip(res: ServerResponse, response: WireResponse, extra: R
     await sleep(intervalMs);
   }
   res.end();
-}
-
-/** Canonical JSON (sorted keys), so the same request reformatted is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (isObject(value)) {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => value[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 /** One request's identity: who, what, where, and the body as data (not bytes). */

@@ -1,0 +1,88 @@
+/**
+ * Backoff delays and the retry budget (REQUIREMENTS R3).
+ *
+ * Full jitter (a uniform draw in [0, min(cap, base·2ⁿ)]) spreads retries of many
+ * clients best; decorrelated jitter is the option for long outages. The retry budget
+ * caps retries at a share of recent traffic, so an outage cannot multiply load.
+ */
+
+export type JitterStrategy = "full" | "decorrelated";
+
+export interface BackoffOptions {
+  readonly baseMs: number;
+  readonly capMs: number;
+  readonly strategy: JitterStrategy;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 20_000, strategy: "full" };
+
+/** Delay before retry number `retry` (1-based); `previousMs` is the last delay (decorrelated only). */
+export function backoffDelay(retry: number, previousMs: number, options: BackoffOptions, random: () => number): number {
+  const base = Math.max(0, options.baseMs);
+  const cap = Math.max(base, options.capMs);
+  const r = clamp01(random());
+  if (options.strategy === "decorrelated") {
+    const upper = Math.min(cap, Math.max(base, previousMs * 3));
+    return Math.min(cap, base + r * (upper - base));
+  }
+  const exponent = Math.min(Math.max(0, retry - 1), 30);
+  return r * Math.min(cap, base * 2 ** exponent);
+}
+
+/**
+ * Waits on top of a server's Retry-After: never less than asked (seed 003: "always
+ * respect this value"), plus up to 10 % (at most 1 s) so clients that were throttled
+ * together do not come back together.
+ */
+export function jitterAbove(waitMs: number, random: () => number): number {
+  return waitMs + clamp01(random()) * Math.min(1_000, waitMs * 0.1);
+}
+
+function clamp01(value: number): number {
+  return Number.isFinite(value) ? Math.min(Math.max(value, 0), 1) : 0;
+}
+
+export interface RetryBudgetOptions {
+  /** Retries allowed per request in the window. Default 0.1 (10 %). */
+  readonly ratio: number;
+  /** Retries always allowed per window, so a quiet client can still retry. Default 10. */
+  readonly floor: number;
+  readonly windowMs: number;
+}
+
+export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, floor: 10, windowMs: 10_000 };
+
+/** Counts first attempts and retries in a sliding window of one-second buckets. */
+export class RetryBudget {
+  private readonly buckets = new Map<number, { requests: number; retries: number }>();
+
+  constructor(readonly options: RetryBudgetOptions = DEFAULT_RETRY_BUDGET) {}
+
+  recordRequest(now: number): void {
+    this.bucket(now).requests++;
+  }
+
+  /** Takes one retry from the budget if there is one. */
+  tryRetry(now: number): boolean {
+    let requests = 0;
+    let retries = 0;
+    const oldest = Math.floor((now - this.options.windowMs) / 1000);
+    for (const [second, b] of this.buckets) {
+      if (second <= oldest) this.buckets.delete(second);
+      else {
+        requests += b.requests;
+        retries += b.retries;
+      }
+    }
+    if (retries >= this.options.floor + this.options.ratio * requests) return false;
+    this.bucket(now).retries++;
+    return true;
+  }
+
+  private bucket(now: number) {
+    const second = Math.floor(now / 1000);
+    let b = this.buckets.get(second);
+    if (!b) this.buckets.set(second, (b = { requests: 0, retries: 0 }));
+    return b;
+  }
+}

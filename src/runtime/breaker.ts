@@ -1,0 +1,144 @@
+/**
+ * Circuit breaker per provider and endpoint group (REQUIREMENTS R4). It opens when the
+ * failure ratio over a window passes a threshold with enough traffic to judge, lets one
+ * probe through after `openMs`, and closes when the probe succeeds. A 429 is pacing,
+ * not a failure; a 4xx means the server is up. While open, calls fail at once with
+ * CircuitOpenError (the cache policy may answer them with stale data).
+ */
+import { classify } from "./classify.js";
+import type { Clock } from "./clock.js";
+import { CircuitOpenError } from "./errors.js";
+import type { OperationDescriptor } from "./operation.js";
+import type { CallContext, Next, Policy } from "./policy.js";
+import type { Exchange } from "./transport.js";
+
+export type BreakerState = "closed" | "open" | "half-open";
+
+export interface BreakerOptions {
+  /** Failures / (failures + successes) at which the circuit opens. Default 0.5. */
+  readonly failureRatio?: number;
+  /** Outcomes in the window before the ratio counts. Default 10. */
+  readonly minimumThroughput?: number;
+  readonly windowMs?: number;
+  /** Time open before a probe is let through. Default 5 s. */
+  readonly openMs?: number;
+  /** Endpoint group of an operation. Default: its first tag, else the first path segment. */
+  readonly groupOf?: (operation: OperationDescriptor) => string;
+  readonly store?: BreakerStore;
+}
+
+export interface BreakerRecord {
+  state: BreakerState;
+  openedAt: number;
+  /** Outcomes in the window: [epoch ms, failed]. */
+  outcomes: Array<[number, boolean]>;
+  probeInFlight: boolean;
+}
+
+/** Where breaker state lives (in memory by default; shareable across instances). */
+export interface BreakerStore {
+  get(group: string): BreakerRecord | undefined;
+  set(group: string, record: BreakerRecord): void;
+}
+
+export class MemoryBreakerStore implements BreakerStore {
+  private readonly records = new Map<string, BreakerRecord>();
+  get(group: string) {
+    return this.records.get(group);
+  }
+  set(group: string, record: BreakerRecord) {
+    this.records.set(group, record);
+  }
+}
+
+export function defaultGroupOf(operation: OperationDescriptor): string {
+  return operation.tags[0] ?? operation.path.split("/").find((s) => s.length > 0 && !s.startsWith("{")) ?? "/";
+}
+
+export function breakerPolicy(provider: string, options: BreakerOptions, clock: Clock): Policy {
+  const failureRatio = options.failureRatio ?? 0.5;
+  const minimumThroughput = options.minimumThroughput ?? 10;
+  const windowMs = options.windowMs ?? 10_000;
+  const openMs = options.openMs ?? 5_000;
+  const groupOf = options.groupOf ?? defaultGroupOf;
+  const store = options.store ?? new MemoryBreakerStore();
+
+  const load = (group: string): BreakerRecord => {
+    let record = store.get(group);
+    if (!record) store.set(group, (record = { state: "closed", openedAt: 0, outcomes: [], probeInFlight: false }));
+    return record;
+  };
+
+  return {
+    name: "breaker",
+    async execute(context: CallContext, next: Next): Promise<Exchange> {
+      const group = `${provider}:${groupOf(context.operation)}`;
+      const record = load(group);
+      const now = clock.now();
+      const transition = (to: BreakerState) => {
+        if (record.state === to) return;
+        context.emit({ type: "breaker", group, from: record.state, to });
+        record.state = to;
+        store.set(group, record);
+      };
+
+      let probe = false;
+      if (record.state === "open") {
+        if (now - record.openedAt < openMs || record.probeInFlight) {
+          context.extraMeta.breaker = { group, state: "open" };
+          throw new CircuitOpenError(group, record.openedAt + openMs);
+        }
+        transition("half-open");
+      }
+      if (record.state === "half-open") {
+        if (record.probeInFlight) {
+          context.extraMeta.breaker = { group, state: "half-open" };
+          throw new CircuitOpenError(group, now + openMs);
+        }
+        record.probeInFlight = true;
+        probe = true;
+      }
+
+      let failed: boolean | undefined;
+      try {
+        const exchange = await next();
+        const outcome = classify({ exchange, safety: context.operation.safety }).outcome;
+        // 429 is the provider pacing us, not failing; 4xx other than that mean it is up.
+        failed = exchange.response.status === 429 ? undefined : outcome === "retryable" || (outcome === "throttled" && exchange.response.status === 503) || exchange.response.status >= 500;
+        return exchange;
+      } catch (error) {
+        const outcome = classify({ error, safety: context.operation.safety }).outcome;
+        failed = outcome === "retryable" || outcome === "unknown-outcome";
+        throw error;
+      } finally {
+        const at = clock.now();
+        if (probe) record.probeInFlight = false;
+        if (failed !== undefined) {
+          record.outcomes.push([at, failed]);
+          while (record.outcomes.length > 0 && record.outcomes[0]![0] <= at - windowMs) record.outcomes.shift();
+          if (probe) {
+            if (failed) {
+              record.openedAt = at;
+              transition("open");
+            } else {
+              record.outcomes = [];
+              transition("closed");
+            }
+          } else if (record.state === "closed") {
+            const failures = record.outcomes.filter(([, f]) => f).length;
+            if (record.outcomes.length >= minimumThroughput && failures / record.outcomes.length >= failureRatio) {
+              record.openedAt = at;
+              transition("open");
+            }
+          }
+        } else if (probe) {
+          // The probe told us nothing (a 429, an abort): let the next call probe.
+          transition("open");
+          record.openedAt = at - openMs;
+        }
+        store.set(group, record);
+        context.extraMeta.breaker = { group, state: record.state };
+      }
+    },
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * HTTP caching for reads (REQUIREMENTS R9): fresh entries are served without a request,
+ * stale ones are revalidated with If-None-Match / If-Modified-Since (a 304 refreshes
+ * them), `no-store` is respected from the response and from the spec's hint, and when
+ * the provider fails (network fault, 5xx, 429, open circuit) a stale entry still within
+ * its stale-if-error window is served, labelled `meta.source = "stale"` with its age.
+ */
+import { createFinalURL, createQuerySerializer, defaultPathSerializer } from "openapi-fetch";
+import { classify } from "./classify.js";
+import { CarewireError } from "./errors.js";
+import type { CallContext, Next, Policy } from "./policy.js";
+import type { Exchange } from "./transport.js";
+
+export interface CacheEntry {
+  readonly status: number;
+  readonly headers: ReadonlyArray<[string, string]>;
+  readonly body: Uint8Array;
+  readonly storedAt: number;
+  readonly maxAgeMs: number;
+  readonly staleIfErrorMs: number;
+  readonly etag?: string;
+  readonly lastModified?: string;
+}
+
+/** Where cached responses live (in memory by default; a shared store can replace it). */
+export interface CacheStore {
+  get(key: string): Promise<CacheEntry | undefined>;
+  set(key: string, entry: CacheEntry): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export class MemoryCacheStore implements CacheStore {
+  private readonly entries = new Map<string, CacheEntry>();
+  constructor(private readonly maxEntries = 1_000) {}
+  async get(key: string) {
+    const entry = this.entries.get(key);
+    if (entry) {
+      // Least recently used goes first when full.
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+  async set(key: string, entry: CacheEntry) {
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+  }
+  async delete(key: string) {
+    this.entries.delete(key);
+  }
+}
+
+export interface CacheOptions {
+  readonly store?: CacheStore;
+  /** Serve stale data on failure even for operations without a staleIfErrorSeconds hint, up to this age. Default 0. */
+  readonly defaultStaleIfErrorMs?: number;
+}
+
+interface Directives {
+  noStore: boolean;
+  noCache: boolean;
+  maxAgeMs?: number;
+  staleIfErrorMs?: number;
+}
+
+export function parseCacheControl(value: string | null): Directives {
+  const out: Directives = { noStore: false, noCache: false };
+  for (const part of (value ?? "").toLowerCase().split(",")) {
+    const [name, raw] = part.trim().split("=").map((s) => s.trim());
+    const seconds = raw !== undefined && /^\d+$/.test(raw.replace(/"/g, "")) ? Number(raw.replace(/"/g, "")) * 1000 : undefined;
+    if (name === "no-store") out.noStore = true;
+    else if (name === "no-cache") out.noCache = true;
+    else if (name === "max-age" && seconds !== undefined) out.maxAgeMs = seconds;
+    else if (name === "stale-if-error" && seconds !== undefined) out.staleIfErrorMs = seconds;
+  }
+  return out;
+}
+
+const querySerializer = createQuerySerializer();
+
+export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy {
+  const store = options.store ?? new MemoryCacheStore();
+  return {
+    name: "cache",
+    async execute(context: CallContext, next: Next): Promise<Exchange> {
+      const { operation, clock } = context;
+      const hint = operation.hints.cache;
+      if ((operation.method !== "get" && operation.method !== "head") || context.options.cache === "no-store" || hint?.policy === "no-store") return next();
+      const key = cacheKey(context, tenant);
+      const entry = await store.get(key);
+      const now = clock.now();
+      if (entry && context.options.cache !== "no-cache" && now - entry.storedAt < entry.maxAgeMs) {
+        context.source = "cache";
+        context.ageMs = now - entry.storedAt;
+        context.emit({ type: "cache", result: "hit" });
+        return exchangeFrom(entry);
+      }
+      if (entry?.etag) context.headers.set("If-None-Match", entry.etag);
+      if (entry?.lastModified) context.headers.set("If-Modified-Since", entry.lastModified);
+
+      const staleFallback = (): Exchange | undefined => {
+        if (!entry) return undefined;
+        const age = clock.now() - entry.storedAt;
+        if (age > entry.maxAgeMs + entry.staleIfErrorMs) return undefined;
+        context.source = "stale";
+        context.ageMs = age;
+        context.emit({ type: "cache", result: "stale" });
+        return exchangeFrom(entry);
+      };
+
+      let exchange: Exchange;
+      try {
+        exchange = await next();
+      } catch (error) {
+        const transient = error instanceof CarewireError && ["network", "timeout", "circuit-open", "rate-limited"].includes(error.kind);
+        const stale = transient ? staleFallback() : undefined;
+        if (stale) return stale;
+        throw error;
+      }
+      const status = exchange.response.status;
+      if (status === 304 && entry) {
+        const refreshed = { ...entry, ...lifetimes(exchange.response.headers, hint, options), storedAt: clock.now() };
+        await store.set(key, refreshed);
+        context.source = "cache";
+        context.ageMs = 0;
+        context.emit({ type: "cache", result: "revalidated" });
+        return exchangeFrom(refreshed);
+      }
+      if (status === 429 || status >= 500) {
+        const verdict = classify({ exchange, safety: operation.safety }).outcome;
+        const stale = verdict !== "ok" ? staleFallback() : undefined;
+        if (stale) return stale;
+        return exchange;
+      }
+      if (status >= 200 && status < 300) {
+        const directives = parseCacheControl(exchange.response.headers.get("cache-control"));
+        if (!directives.noStore) {
+          const etag = exchange.response.headers.get("etag") ?? undefined;
+          const lastModified = exchange.response.headers.get("last-modified") ?? undefined;
+          const life = lifetimes(exchange.response.headers, hint, options);
+          // Worth keeping only if it can be served, revalidated or used as a fallback.
+          if (life.maxAgeMs > 0 || life.staleIfErrorMs > 0 || etag || lastModified) {
+            await store.set(key, {
+              status,
+              headers: [...exchange.response.headers.entries()],
+              body: exchange.body,
+              storedAt: clock.now(),
+              ...life,
+              ...(etag ? { etag } : {}),
+              ...(lastModified ? { lastModified } : {}),
+            });
+            context.emit({ type: "cache", result: "stored" });
+          }
+        } else await store.delete(key);
+      }
+      return exchange;
+    },
+  };
+}
+
+function lifetimes(headers: Headers, hint: CallContext["operation"]["hints"]["cache"], options: CacheOptions): { maxAgeMs: number; staleIfErrorMs: number } {
+  const d = parseCacheControl(headers.get("cache-control"));
+  const hintMaxAge = hint?.policy === "max-age" && hint.maxAgeSeconds !== undefined ? hint.maxAgeSeconds * 1000 : 0;
+  // The server's word wins; `no-cache` means revalidate every time.
+  const maxAgeMs = d.noCache ? 0 : (d.maxAgeMs ?? hintMaxAge);
+  const staleIfErrorMs = d.staleIfErrorMs ?? (hint?.staleIfErrorSeconds !== undefined ? hint.staleIfErrorSeconds * 1000 : (options.defaultStaleIfErrorMs ?? 0));
+  return { maxAgeMs, staleIfErrorMs };
+}
+
+function cacheKey(context: CallContext, tenant: string | undefined): string {
+  const params = context.input.params ?? {};
+  const url = createFinalURL(context.operation.path, { baseUrl: "", params: { path: params.path ?? {}, query: params.query ?? {} }, querySerializer, pathSerializer: defaultPathSerializer });
+  return `${context.provider}\u0000${tenant ?? ""}\u0000${context.operation.method}\u0000${url}`;
+}
+
+function exchangeFrom(entry: CacheEntry): Exchange {
+  const response = new Response(entry.body.byteLength === 0 ? null : entry.body, { status: entry.status, headers: entry.headers as Array<[string, string]> });
+  return { request: new Request("http://carewire.cache/"), response, body: entry.body };
+}

@@ -1,0 +1,35 @@
+/**
+ * Idempotency keys (REQUIREMENTS R6): every non-safe call gets one key for the whole
+ * logical call, sent on every attempt, so a retry after a lost response is replayed by
+ * the server instead of applied twice. The key is the caller's, or derived from a
+ * business key (hashed: never PHI in clear), or random.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { canonicalJson } from "./canonical-json.js";
+import type { CallContext, Next, Policy } from "./policy.js";
+import type { Exchange } from "./transport.js";
+
+/** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
+export function deriveIdempotencyKey(provider: string, operationId: string, businessKey: unknown): string {
+  return `cw1-${createHash("sha256").update(`${provider}\n${operationId}\n${canonicalJson(businessKey)}`).digest("hex").slice(0, 40)}`;
+}
+
+export function idempotencyPolicy(): Policy {
+  return {
+    name: "idempotency",
+    execute(context: CallContext, next: Next): Promise<Exchange> {
+      const { operation, options, input } = context;
+      if (operation.safety === "safe") return next();
+      const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
+      // A key the caller already put in the operation's own header parameter is the key.
+      const given = Object.entries(input.params?.header ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+      const key =
+        options.idempotencyKey ??
+        (typeof given === "string" && given !== "" ? given : undefined) ??
+        (options.businessKey !== undefined ? deriveIdempotencyKey(context.provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+      context.idempotencyKey = key;
+      context.headers.set(header, key);
+      return next();
+    },
+  };
+}

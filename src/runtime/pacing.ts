@@ -1,0 +1,216 @@
+/**
+ * Client-side pacing (REQUIREMENTS R5, R11 first step): keep under the provider's quota
+ * before it says 429. A sliding window per provider + client_id, from the spec's
+ * `x-carewire-rate-limit` or config, corrected by RateLimit / X-RateLimit-* headers; on
+ * a 429 every queued call holds until the server's retry time; a concurrency cap; and
+ * priority lanes, so interactive calls go ahead of batch work waiting for the same slots.
+ *
+ * The window state sits behind `PacingStore` (in-memory here) so that several instances
+ * sharing one client_id can share one budget.
+ */
+import type { Clock } from "./clock.js";
+import { AbortedError, RateLimitedError } from "./errors.js";
+import type { CallContext, Next, Policy } from "./policy.js";
+import { readServerHints } from "./server-hints.js";
+import type { Exchange } from "./transport.js";
+
+export interface PacingStore {
+  /** Earliest epoch ms ≥ now at which a send fits the window (and any pause). */
+  nextFree(key: string, now: number, limit: number, windowMs: number): Promise<number>;
+  /** Records a send at `at`. */
+  record(key: string, at: number, windowMs: number): Promise<void>;
+  /** Holds every send of `key` until `until` (never shortens an existing pause). */
+  pause(key: string, until: number): Promise<void>;
+  pausedUntil(key: string): Promise<number>;
+}
+
+export class MemoryPacingStore implements PacingStore {
+  private readonly sends = new Map<string, number[]>();
+  private readonly pauses = new Map<string, number>();
+
+  async nextFree(key: string, now: number, limit: number, windowMs: number): Promise<number> {
+    const paused = this.pauses.get(key) ?? 0;
+    const t = Math.max(now, paused);
+    const log = this.prune(key, t, windowMs);
+    if (log.length < limit) return t;
+    // The send that must leave the window for one more to fit.
+    return Math.max(t, log[log.length - limit]! + windowMs);
+  }
+
+  async record(key: string, at: number, windowMs: number): Promise<void> {
+    const log = this.prune(key, at, windowMs);
+    let i = log.length;
+    while (i > 0 && log[i - 1]! > at) i--;
+    log.splice(i, 0, at);
+  }
+
+  async pause(key: string, until: number): Promise<void> {
+    this.pauses.set(key, Math.max(this.pauses.get(key) ?? 0, until));
+  }
+
+  async pausedUntil(key: string): Promise<number> {
+    return this.pauses.get(key) ?? 0;
+  }
+
+  private prune(key: string, now: number, windowMs: number): number[] {
+    let log = this.sends.get(key);
+    if (!log) this.sends.set(key, (log = []));
+    let drop = 0;
+    while (drop < log.length && log[drop]! <= now - windowMs) drop++;
+    if (drop > 0) log.splice(0, drop);
+    return log;
+  }
+}
+
+export interface PacingOptions {
+  /** Overrides the spec's quota. */
+  readonly limit?: number;
+  readonly windowMs?: number;
+  /** Calls in flight at once for this client. Default 16. */
+  readonly maxConcurrent?: number;
+  /**
+   * Spacing added to the window so a send timed at the edge does not reach the server
+   * inside it (requests travel; clocks differ). Default 1 % of the window + 25 ms.
+   */
+  readonly safetyMarginMs?: number;
+  /** Longest wait a call accepts for a slot before failing with RateLimitedError. Default 120 s. */
+  readonly maxWaitMs?: number;
+  readonly store?: PacingStore;
+}
+
+export type Lane = "critical" | "interactive" | "batch";
+const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
+
+interface Waiter {
+  readonly lane: Lane;
+  readonly seq: number;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export interface PacingPolicy extends Policy {
+  /** Waits for a slot outside a call (the token endpoint, which counts against the same quota). */
+  pace(signal?: AbortSignal): Promise<void>;
+}
+
+export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = "default"): PacingPolicy {
+  const store = options.store ?? new MemoryPacingStore();
+  const key = `${provider}\u0000${clientId}`;
+  const maxConcurrent = Math.max(1, options.maxConcurrent ?? 16);
+  const maxWaitMs = options.maxWaitMs ?? 120_000;
+  /** What the server's headers taught us, when they disagree with the spec. */
+  let learned: { limit?: number; windowMs?: number } = {};
+  const queue: Waiter[] = [];
+  let inFlight = 0;
+  let seq = 0;
+  let pumping = false;
+
+  const quotaFor = (hint: { limit?: number; windowSeconds?: number } | undefined) => {
+    const limit = options.limit ?? learned.limit ?? hint?.limit;
+    const windowMs = options.windowMs ?? learned.windowMs ?? (hint?.windowSeconds !== undefined ? hint.windowSeconds * 1000 : undefined);
+    if (limit === undefined || windowMs === undefined) return undefined;
+    const margin = options.safetyMarginMs ?? windowMs * 0.01 + 25;
+    return { limit, windowMs: windowMs + margin };
+  };
+
+  /** Hands slots to waiters, best lane first, as the window and the concurrency cap allow. */
+  async function pump(): Promise<void> {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (queue.length > 0) {
+        if (inFlight >= maxConcurrent) return; // a release will pump again
+        queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
+        const head = queue[0]!;
+        if (head.signal?.aborted) {
+          queue.shift();
+          head.reject(new AbortedError(head.signal.reason));
+          continue;
+        }
+        const now = clock.now();
+        const free = head.limit === Infinity ? Math.max(now, await store.pausedUntil(key)) : await store.nextFree(key, now, head.limit, head.windowMs);
+        if (free > now) {
+          const waitMs = free - now;
+          // Fail now rather than wait past the call's deadline or the longest acceptable wait.
+          const expired = queue.filter((w) => (w.deadline !== undefined && free >= w.deadline) || waitMs > maxWaitMs);
+          for (const w of expired) {
+            queue.splice(queue.indexOf(w), 1);
+            w.reject(new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
+          }
+          if (expired.length > 0) continue;
+          await clock.sleep(Math.min(waitMs, 1_000));
+          continue;
+        }
+        queue.shift();
+        if (head.limit !== Infinity) await store.record(key, now, head.windowMs);
+        inFlight++;
+        head.resolve();
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortedError(signal.reason));
+      queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
+      signal?.addEventListener("abort", () => void pump(), { once: true });
+      void pump();
+    });
+  }
+
+  function release(): void {
+    inFlight = Math.max(0, inFlight - 1);
+    void pump();
+  }
+
+  /** Reads the server's view of the quota from a response; pauses everyone after a 429. */
+  async function learn(exchange: Exchange, now: number): Promise<void> {
+    const hints = readServerHints(exchange.response.headers, now);
+    const rl = hints.rateLimit;
+    if (rl?.limit !== undefined && rl.windowMs !== undefined) learned = { limit: rl.limit, windowMs: rl.windowMs };
+    if (exchange.response.status === 429) {
+      const wait = hints.retryAfterMs ?? rl?.resetMs;
+      if (wait !== undefined) await store.pause(key, now + wait);
+    } else if (rl?.remaining === 0 && rl.resetMs !== undefined && rl.resetMs > 0) {
+      // The server says the quota is spent: hold until it resets instead of earning a 429.
+      await store.pause(key, now + rl.resetMs);
+    }
+  }
+
+  return {
+    name: "pacing",
+    async pace(signal) {
+      await acquire("critical", quotaFor(undefined), undefined, signal);
+      release();
+    },
+    async execute(context: CallContext, next: Next): Promise<Exchange> {
+      const lane: Lane = context.options.priority ?? context.operation.hints.criticality ?? "interactive";
+      const quota = quotaFor(context.operation.hints.rateLimit);
+      const waitStart = clock.now();
+      context.onThrottled = (retryAt) => void store.pause(key, retryAt);
+      await acquire(lane, quota, context.deadline, context.signal);
+      const waited = clock.now() - waitStart;
+      if (waited > 0) context.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
+      try {
+        const exchange = await next();
+        await learn(exchange, clock.now());
+        const hints = readServerHints(exchange.response.headers, clock.now()).rateLimit;
+        const pausedUntil = await store.pausedUntil(key);
+        context.extraMeta.rateLimit = {
+          ...(hints ?? {}),
+          ...(quota && hints?.limit === undefined ? { limit: quota.limit } : {}),
+          ...(pausedUntil > clock.now() ? { pausedUntil } : {}),
+        };
+        return exchange;
+      } finally {
+        release();
+      }
+    },
+  };
+}

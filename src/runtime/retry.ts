@@ -1,0 +1,97 @@
+/**
+ * The retry policy: classify each attempt, wait what the server asks (Retry-After,
+ * RateLimit reset; never less, a little jitter above) or a jittered backoff, within
+ * max attempts, the call's deadline and the provider's retry budget.
+ */
+import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
+import { classify, type Classification, type ClassifyOptions } from "./classify.js";
+import { CarewireError, RateLimitedError, UnknownOutcomeError } from "./errors.js";
+import type { CallContext, Next, Policy } from "./policy.js";
+import { readServerHints } from "./server-hints.js";
+import type { Exchange } from "./transport.js";
+
+export interface RetryOptions {
+  /** Attempts per call, the first included. Default 4. */
+  readonly maxAttempts?: number;
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Longest server-requested wait carewire sits out; longer ones fail at once with RateLimitedError. Default 120 s. */
+  readonly maxRetryAfterMs?: number;
+  readonly budget?: Partial<RetryBudgetOptions> | false;
+  readonly classify?: ClassifyOptions;
+}
+
+export function retryPolicy(options: RetryOptions = {}): Policy {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
+  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
+  const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
+
+  return {
+    name: "retry",
+    async execute(context: CallContext, next: Next): Promise<Exchange> {
+      const { clock } = context;
+      budget?.recordRequest(clock.now());
+      let previousDelay = backoff.baseMs;
+      for (let attempt = 1; ; attempt++) {
+        let exchange: Exchange | undefined;
+        let failure: unknown;
+        try {
+          exchange = await next();
+        } catch (error) {
+          failure = error;
+        }
+        const safety = context.operation.safety;
+        const verdict: Classification = exchange ? classify({ exchange, safety }, options.classify) : classify({ error: failure, safety }, options.classify);
+        context.annotateAttempt({ outcome: verdict.outcome, reason: verdict.reason });
+        const giveUp = (why?: string): Exchange => {
+          if (why) context.annotateAttempt({ reason: `${verdict.reason}; ${why}` });
+          if (verdict.outcome !== "ok") context.emit({ type: "give-up", attempt, outcome: verdict.outcome, reason: why ?? verdict.reason });
+          if (exchange) return exchange;
+          if (verdict.outcome === "unknown-outcome" && failure instanceof CarewireError) {
+            throw new UnknownOutcomeError(context.fingerprint(), failure, context.idempotencyKey);
+          }
+          throw failure;
+        };
+
+        if (verdict.outcome === "ok") return exchange!;
+        const retryable =
+          verdict.outcome === "retryable" ||
+          verdict.outcome === "throttled" ||
+          (verdict.outcome === "unknown-outcome" && context.idempotencyKey !== undefined);
+        if (!retryable) return giveUp();
+        if (failure instanceof CarewireError && failure.kind === "aborted") throw failure;
+
+        // How long to wait: the server's word first, else backoff.
+        const now = clock.now();
+        const hints = exchange ? readServerHints(exchange.response.headers, now) : {};
+        const serverWait = hints.retryAfterMs ?? (exchange?.response.status === 429 && hints.rateLimit?.remaining === 0 ? hints.rateLimit.resetMs : undefined);
+        if (serverWait !== undefined && serverWait > maxRetryAfterMs) {
+          if (exchange?.response.status === 429 || exchange?.response.status === 503) {
+            throw new RateLimitedError(now + serverWait, `the server asked for ${Math.ceil(serverWait / 1000)} s, more than the ${Math.round(maxRetryAfterMs / 1000)} s this client waits`);
+          }
+          return giveUp("server wait too long");
+        }
+        const delay = serverWait !== undefined ? jitterAbove(serverWait, context.random) : backoffDelay(attempt, previousDelay, backoff, context.random);
+        previousDelay = delay;
+        if (serverWait !== undefined && exchange?.response.status === 429) {
+          context.onThrottled?.(now + serverWait);
+          context.emit({ type: "throttled", retryAt: now + serverWait });
+        }
+
+        if (attempt >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
+        if (context.deadline !== undefined && now + delay >= context.deadline) {
+          if (serverWait !== undefined && (exchange?.response.status === 429 || exchange?.response.status === 503)) {
+            throw new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline");
+          }
+          return giveUp("deadline reached");
+        }
+        if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
+
+        context.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
+        context.annotateAttempt({ reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` });
+        context.nextDelayMs = delay;
+        await clock.sleep(delay, context.signal);
+      }
+    },
+  };
+}

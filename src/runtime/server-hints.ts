@@ -1,0 +1,115 @@
+/**
+ * What the server says about waiting (REQUIREMENTS R2): Retry-After (delta-seconds or
+ * HTTP-date, the date corrected for clock skew with the response's own Date),
+ * retry-after-ms, IETF RateLimit / RateLimit-Policy (draft 8 `r`, `t`, `q`, `w`, and
+ * the older RateLimit-Limit/-Remaining/-Reset), X-RateLimit-* (reset as epoch or
+ * delta). Values that are malformed, negative or absurd are ignored, never thrown on.
+ */
+
+export interface RateLimitSnapshot {
+  readonly limit?: number;
+  readonly remaining?: number;
+  /** Milliseconds until the quota resets (or a slot frees). */
+  readonly resetMs?: number;
+  readonly windowMs?: number;
+}
+
+export interface ServerHints {
+  /** How long the server asks us to wait, in ms (unclamped, but sane: ≤ 1 day). */
+  readonly retryAfterMs?: number;
+  readonly rateLimit?: RateLimitSnapshot;
+}
+
+/** Anything beyond a day is not a wait, it is garbage. */
+const ABSURD_MS = 24 * 60 * 60 * 1000;
+
+export function readServerHints(headers: Headers, now: number): ServerHints {
+  const retryAfterMs = retryAfterOf(headers, now);
+  const rateLimit = rateLimitOf(headers, now);
+  return {
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
+  };
+}
+
+function retryAfterOf(headers: Headers, now: number): number | undefined {
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null) {
+    const value = Number(ms.trim());
+    if (/^\d+(\.\d+)?$/.test(ms.trim()) && sane(value)) return value;
+  }
+  const raw = headers.get("retry-after")?.trim();
+  if (!raw) return undefined;
+  if (/^\d+(\.\d+)?$/.test(raw)) {
+    const value = Number(raw) * 1000;
+    return sane(value) ? value : undefined;
+  }
+  const at = Date.parse(raw);
+  if (Number.isNaN(at) || !/[a-z]/i.test(raw)) return undefined;
+  // The server's clock may differ from ours: measure the wait against its own Date.
+  const serverNow = Date.parse(headers.get("date") ?? "");
+  const value = at - (Number.isNaN(serverNow) ? now : serverNow);
+  if (value < 0) return 0;
+  return sane(value) ? value : undefined;
+}
+
+function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefined {
+  const out: { limit?: number; remaining?: number; resetMs?: number; windowMs?: number } = {};
+  // draft-ietf-httpapi-ratelimit-headers-08: RateLimit: "policy";r=0;t=30 / RateLimit-Policy: "policy";q=100;w=60
+  const structured = headers.get("ratelimit");
+  if (structured !== null && /[;=]/.test(structured)) {
+    const params = structuredParams(structured);
+    if (params.r !== undefined) out.remaining = params.r;
+    if (params.t !== undefined) out.resetMs = params.t * 1000;
+  }
+  const policy = headers.get("ratelimit-policy");
+  if (policy !== null) {
+    const params = structuredParams(policy);
+    if (params.q !== undefined) out.limit = params.q;
+    if (params.w !== undefined) out.windowMs = params.w * 1000;
+  }
+  // Earlier drafts, and the X- family most providers send.
+  for (const prefix of ["ratelimit-", "x-ratelimit-"]) {
+    const limit = count(headers.get(`${prefix}limit`));
+    const remaining = count(headers.get(`${prefix}remaining`));
+    const reset = resetOf(headers.get(`${prefix}reset`), now);
+    if (out.limit === undefined && limit !== undefined) out.limit = limit;
+    if (out.remaining === undefined && remaining !== undefined) out.remaining = remaining;
+    if (out.resetMs === undefined && reset !== undefined) out.resetMs = reset;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** `"default";r=0;t=30` → { r: 0, t: 30 } (first policy item only; non-numbers ignored). */
+function structuredParams(value: string): Record<string, number> {
+  const first = value.split(",")[0] ?? "";
+  const out: Record<string, number> = {};
+  for (const part of first.split(";").slice(1)) {
+    const [k, v] = part.split("=").map((s) => s.trim());
+    if (!k || v === undefined || !/^\d+$/.test(v)) continue;
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) out[k.toLowerCase()] = n;
+  }
+  return out;
+}
+
+function count(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  const first = value.split(/[,;]/)[0]!.trim();
+  if (!/^\d+$/.test(first)) return undefined;
+  const n = Number(first);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Reset as epoch seconds (GitHub style) or as delta seconds, told apart by size. */
+function resetOf(value: string | null, now: number): number | undefined {
+  const n = count(value);
+  if (n === undefined) return undefined;
+  const ms = n > 1_000_000_000 ? n * 1000 - now : n * 1000;
+  if (ms < 0) return 0;
+  return sane(ms) ? ms : undefined;
+}
+
+function sane(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= 0 && ms <= ABSURD_MS;
+}

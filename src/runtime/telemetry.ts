@@ -1,0 +1,65 @@
+/**
+ * Structured telemetry for every attempt and policy decision (REQUIREMENTS R12).
+ * Events carry names, numbers and classes only: no URLs with identifiers, no headers,
+ * no bodies. A pino-compatible logger gets the same events, passed through `redact`.
+ */
+import type { OutcomeClass } from "./classify.js";
+import type { ErrorKind } from "./errors.js";
+
+export type CarewireEvent =
+  | { readonly type: "attempt"; readonly attempt: number; readonly status?: number; readonly errorKind?: ErrorKind; readonly durationMs: number; readonly delayMs: number }
+  | { readonly type: "retry"; readonly attempt: number; readonly outcome: OutcomeClass; readonly reason: string; readonly delayMs: number }
+  | { readonly type: "give-up"; readonly attempt: number; readonly outcome: OutcomeClass; readonly reason: string }
+  | { readonly type: "rate-limit-wait"; readonly waitMs: number; readonly reason: string }
+  | { readonly type: "throttled"; readonly retryAt: number }
+  | { readonly type: "breaker"; readonly group: string; readonly from: string; readonly to: string }
+  | { readonly type: "cache"; readonly result: "hit" | "revalidated" | "stale" | "miss" | "stored" }
+  | { readonly type: "token"; readonly action: "fetched" | "refreshed" | "failed" };
+
+export type TelemetryEvent = CarewireEvent & {
+  readonly provider: string;
+  readonly operationId: string;
+  readonly requestId: string;
+  readonly tenant?: string;
+  /** Epoch ms. */
+  readonly time: number;
+};
+
+/** The part of pino's (or bunyan's, or console-like) API carewire uses. */
+export interface LoggerLike {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+}
+
+export interface TelemetryOptions {
+  readonly onEvent?: (event: TelemetryEvent) => void;
+  readonly logger?: LoggerLike;
+}
+
+const SECRET_KEY = /authorization|token|secret|password|cookie|api[-_]?key|credential/i;
+
+/** A copy with secret-looking fields replaced, recursively (bounded depth). */
+export function redact<T>(value: T, depth = 0): T {
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? "[redacted]" : redact(v, depth + 1);
+  return out as T;
+}
+
+export function telemetrySink(options: TelemetryOptions): (event: TelemetryEvent) => void {
+  const { onEvent, logger } = options;
+  if (!onEvent && !logger) return () => undefined;
+  return (event) => {
+    try {
+      onEvent?.(event);
+      if (logger) {
+        const level = event.type === "give-up" || event.type === "breaker" || event.type === "throttled" ? "warn" : event.type === "attempt" ? "debug" : "info";
+        logger[level](redact({ carewire: event }), `carewire ${event.type}`);
+      }
+    } catch {
+      // Telemetry must never break a call.
+    }
+  };
+}
