@@ -18,8 +18,9 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 20_000, str
 
 /** Delay before retry number `retry` (1-based); `previousMs` is the last delay (decorrelated only). */
 export function backoffDelay(retry: number, previousMs: number, options: BackoffOptions, random: () => number): number {
-  const base = Math.max(0, options.baseMs);
-  const cap = Math.max(base, options.capMs);
+  // The cap always wins, even over a base configured above it.
+  const cap = Math.max(0, options.capMs);
+  const base = Math.min(Math.max(0, options.baseMs), cap);
   const r = clamp01(random());
   if (options.strategy === "decorrelated") {
     const upper = Math.min(cap, Math.max(base, previousMs * 3));
@@ -45,12 +46,12 @@ function clamp01(value: number): number {
 export interface RetryBudgetOptions {
   /** Retries allowed per request in the window. Default 0.1 (10 %). */
   readonly ratio: number;
-  /** Retries always allowed per window, so a quiet client can still retry. Default 10. */
-  readonly floor: number;
+  /** Retries always allowed per second of the window, so a quiet client can still retry (Finagle's minRetriesPerSec). Default 5. */
+  readonly floorPerSecond: number;
   readonly windowMs: number;
 }
 
-export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, floor: 10, windowMs: 10_000 };
+export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { ratio: 0.1, floorPerSecond: 5, windowMs: 10_000 };
 
 /** Counts first attempts and retries in a sliding window of one-second buckets. */
 export class RetryBudget {
@@ -74,7 +75,8 @@ export class RetryBudget {
         retries += b.retries;
       }
     }
-    if (retries >= this.options.floor + this.options.ratio * requests) return false;
+    const floor = (this.options.floorPerSecond * this.options.windowMs) / 1000;
+    if (retries >= floor + this.options.ratio * requests) return false;
     this.bucket(now).retries++;
     return true;
   }

@@ -120,7 +120,11 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
       }
       const status = exchange.response.status;
       if (status === 304 && entry) {
-        const refreshed = { ...entry, ...lifetimes(exchange.response.headers, hint, options), storedAt: clock.now() };
+        // RFC 9111 §4.3.4: what the 304 carries updates the entry; what it leaves out is kept.
+        const merged = new Headers(entry.headers as Array<[string, string]>);
+        for (const [name, value] of exchange.response.headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
+        const life = exchange.response.headers.has("cache-control") ? lifetimes(exchange.response.headers, hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
+        const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now() };
         await store.set(key, refreshed);
         context.source = "cache";
         context.ageMs = 0;

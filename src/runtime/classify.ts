@@ -48,7 +48,7 @@ export function classifyStatus(status: number, options: ClassifyOptions = {}): C
   if (status < 400) return { outcome: "ok", reason };
   if (status === 429 || status === 503) return { outcome: "throttled", reason };
   if (status === 502 || status === 504 || status === 408) return { outcome: "retryable", reason };
-  if (options.retryStatuses?.includes(status)) return { outcome: "retryable", reason };
+  if (status >= 500 && options.retryStatuses?.includes(status)) return { outcome: "retryable", reason };
   if (status === 401) return { outcome: "auth", reason };
   if (status === 409 || status === 412) return { outcome: "conflict", reason };
   return { outcome: "permanent", reason };

@@ -11,7 +11,7 @@ import type { Exchange } from "./transport.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
 export function deriveIdempotencyKey(provider: string, operationId: string, businessKey: unknown): string {
-  return `cw1-${createHash("sha256").update(`${provider}\n${operationId}\n${canonicalJson(businessKey)}`).digest("hex").slice(0, 40)}`;
+  return `cw1-${createHash("sha256").update(canonicalJson([provider, operationId, businessKey])).digest("hex").slice(0, 40)}`;
 }
 
 export function idempotencyPolicy(): Policy {

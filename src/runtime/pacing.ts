@@ -108,6 +108,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   let inFlight = 0;
   let seq = 0;
   let pumping = false;
+  /** Interrupts the pump's sleep when something changed (a new call, an abort). */
+  let wake = new AbortController();
+  const wakeUp = () => wake.abort();
 
   const quotaFor = (hint: { limit?: number; windowSeconds?: number } | undefined) => {
     const limit = options.limit ?? learned.limit ?? hint?.limit;
@@ -123,14 +126,15 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     pumping = true;
     try {
       while (queue.length > 0) {
+        // Aborted calls leave at once, wherever they are in the queue.
+        for (const w of queue.filter((q) => q.signal?.aborted)) {
+          queue.splice(queue.indexOf(w), 1);
+          w.reject(new AbortedError(w.signal?.reason));
+        }
+        if (queue.length === 0) break;
         if (inFlight >= maxConcurrent) return; // a release will pump again
         queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
         const head = queue[0]!;
-        if (head.signal?.aborted) {
-          queue.shift();
-          head.reject(new AbortedError(head.signal.reason));
-          continue;
-        }
         const now = clock.now();
         const free = head.limit === Infinity ? Math.max(now, await store.pausedUntil(key)) : await store.nextFree(key, now, head.limit, head.windowMs);
         if (free > now) {
@@ -142,7 +146,12 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
             w.reject(new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
           }
           if (expired.length > 0) continue;
-          await clock.sleep(Math.min(waitMs, 1_000));
+          if (wake.signal.aborted) wake = new AbortController();
+          try {
+            await clock.sleep(waitMs, wake.signal);
+          } catch {
+            // woken early: look at the queue again
+          }
           continue;
         }
         queue.shift();
@@ -159,8 +168,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
       queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
-      signal?.addEventListener("abort", () => void pump(), { once: true });
-      void pump();
+      signal?.addEventListener("abort", () => (pumping ? wakeUp() : void pump()), { once: true });
+      if (pumping) wakeUp();
+      else void pump();
     });
   }
 

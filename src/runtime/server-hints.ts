@@ -20,6 +20,14 @@ export interface ServerHints {
   readonly rateLimit?: RateLimitSnapshot;
 }
 
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const HTTP_DATE = new RegExp(
+  `^(?:${DAY}, \\d{2} ${MONTH} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT` + // IMF-fixdate
+    `|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), \\d{2}-${MONTH}-\\d{2} \\d{2}:\\d{2}:\\d{2} GMT` + // RFC 850
+    `|${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$`, // asctime
+);
+
 /** Anything beyond a day is not a wait, it is garbage. */
 const ABSURD_MS = 24 * 60 * 60 * 1000;
 
@@ -44,8 +52,10 @@ function retryAfterOf(headers: Headers, now: number): number | undefined {
     const value = Number(raw) * 1000;
     return sane(value) ? value : undefined;
   }
+  // Only the three HTTP-date forms (RFC 9110 §5.6.7): Date.parse alone accepts "wait 10".
+  if (!HTTP_DATE.test(raw)) return undefined;
   const at = Date.parse(raw);
-  if (Number.isNaN(at) || !/[a-z]/i.test(raw)) return undefined;
+  if (Number.isNaN(at)) return undefined;
   // The server's clock may differ from ours: measure the wait against its own Date.
   const serverNow = Date.parse(headers.get("date") ?? "");
   const value = at - (Number.isNaN(serverNow) ? now : serverNow);
@@ -60,13 +70,13 @@ function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefin
   if (structured !== null && /[;=]/.test(structured)) {
     const params = structuredParams(structured);
     if (params.r !== undefined) out.remaining = params.r;
-    if (params.t !== undefined) out.resetMs = params.t * 1000;
+    if (params.t !== undefined && sane(params.t * 1000)) out.resetMs = params.t * 1000;
   }
   const policy = headers.get("ratelimit-policy");
   if (policy !== null) {
     const params = structuredParams(policy);
     if (params.q !== undefined) out.limit = params.q;
-    if (params.w !== undefined) out.windowMs = params.w * 1000;
+    if (params.w !== undefined && params.w > 0 && sane(params.w * 1000)) out.windowMs = params.w * 1000;
   }
   // Earlier drafts, and the X- family most providers send.
   for (const prefix of ["ratelimit-", "x-ratelimit-"]) {

@@ -41,7 +41,9 @@ const SECRET_KEY = /authorization|token|secret|password|cookie|api[-_]?key|crede
 
 /** A copy with secret-looking fields replaced, recursively (bounded depth). */
 export function redact<T>(value: T, depth = 0): T {
-  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object") return value;
+  // Too deep (or cyclic) to inspect: drop it rather than risk a secret.
+  if (depth > 8) return "[truncated]" as T;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1)) as T;
   const out: Record<string, unknown> = {};
   for (const [key, v] of Object.entries(value)) out[key] = SECRET_KEY.test(key) ? "[redacted]" : redact(v, depth + 1);

@@ -28,3 +28,4 @@ export {
   type ContractSession,
 } from "./contract.js";
 export { describeContract, type TestRunner } from "./describe-contract.js";
+export { FakeClock } from "./fake-clock.js";

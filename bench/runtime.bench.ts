@@ -1,0 +1,292 @@
+/**
+ * `npm run bench:runtime`: carewire's runtime against the clients people use today, side
+ * by side in one run, against the carewire simulator (in-process, fresh per run):
+ *
+ *   carewire         the generated clinic client with its default policies
+ *   openapi-fetch    raw openapi-fetch: no retries
+ *   p-retry          openapi-fetch wrapped in p-retry: exponential backoff, Retry-After ignored
+ *   stainless-like   2 retries, 0.5 s·2ⁿ capped at 8 s, 0–25 % jitter, Retry-After ≤ 60 s
+ *                    honoured, retries 408/409/429/5xx and network errors, POST alike
+ *
+ * Scenarios: goodput under a quota, an outage, chaos writes, and overhead on loopback.
+ * Writes bench/results/runtime.json and runtime.md.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import createFetchClient from "openapi-fetch";
+import pRetry from "p-retry";
+import { createClinicClient } from "../generated/clinic/index.js";
+import { clinicScenario, startSimulator, type FaultPlan, type Simulator, type SimulatorOptions } from "../src/testing/index.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SPEC = path.resolve(here, "../specs/clinic/openapi.yaml");
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+
+type ClientName = "carewire" | "openapi-fetch" | "p-retry" | "stainless-like";
+const CLIENTS: ClientName[] = ["carewire", "openapi-fetch", "p-retry", "stainless-like"];
+
+interface Outcome {
+  ok: boolean;
+  status?: number;
+  typed?: string;
+}
+
+/** One call as each client makes it. `op` picks the operation. */
+type Call = (op: "read" | "create" | "list", n: number) => Promise<Outcome>;
+
+const PATIENT = (n: number) => ({ identifier: `MRN-${String(n).padStart(7, "0")}`, givenName: `G${n}`, familyName: `F${n % 97}`, birthDate: "1980-01-01" });
+
+function makeClient(name: ClientName, baseUrl: string, quota: { limit: number; windowMs: number } | undefined): Call {
+  if (name === "carewire") {
+    const client = createClinicClient({
+      baseUrl,
+      timeoutMs: 5_000,
+      deadlineMs: 120_000,
+      pacing: quota ? { limit: quota.limit, windowMs: quota.windowMs, maxConcurrent: 16 } : { maxConcurrent: 16 },
+      breaker: { openMs: 500, minimumThroughput: 10, windowMs: 2_000 },
+    });
+    return async (op, n) => {
+      const result =
+        op === "read"
+          ? await client.getPractitioner({ params: { path: { practitionerId: `pr-${n % 50}` } } }, { cache: "no-store" })
+          : op === "list"
+            ? await client.listPatients({ params: { query: { pageSize: 50 } } })
+            : await client.createPatient({ body: PATIENT(n) }, { businessKey: { mrn: PATIENT(n).identifier } });
+      return result.error ? { ok: false, typed: result.error.kind, ...(result.response ? { status: result.response.status } : {}) } : { ok: true };
+    };
+  }
+  const raw = createFetchClient<Record<string, never>>({ baseUrl });
+  const once = async (op: "read" | "create" | "list", n: number): Promise<{ status: number; retryAfter: string | null }> => {
+    const r =
+      op === "read"
+        ? await raw.request("get", `/practitioners/pr-${n % 50}` as never)
+        : op === "list"
+          ? await raw.request("get", "/patients?pageSize=50" as never)
+          : await raw.request("post", "/patients" as never, { body: PATIENT(n) } as never);
+    return { status: r.response.status, retryAfter: r.response.headers.get("retry-after") };
+  };
+  if (name === "openapi-fetch") {
+    return async (op, n) => {
+      try {
+        const r = await once(op, n);
+        return { ok: r.status < 400, status: r.status };
+      } catch {
+        return { ok: false, typed: "network" };
+      }
+    };
+  }
+  if (name === "p-retry") {
+    return async (op, n) => {
+      try {
+        const r = await pRetry(
+          async () => {
+            const r = await once(op, n);
+            if (r.status === 429 || r.status >= 500) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status });
+            return r;
+          },
+          { retries: 3, factor: 2, minTimeout: 100, maxTimeout: 2_000, randomize: true },
+        );
+        return { ok: r.status < 400, status: r.status };
+      } catch (error) {
+        const status = (error as { status?: number }).status;
+        return { ok: false, ...(status !== undefined ? { status } : { typed: "network" }) };
+      }
+    };
+  }
+  // stainless-like
+  return async (op, n) => {
+    for (let retry = 0; ; retry++) {
+      let status: number | undefined;
+      let retryAfter: string | null = null;
+      try {
+        const r = await once(op, n);
+        status = r.status;
+        retryAfter = r.retryAfter;
+        if (!(status === 408 || status === 409 || status === 429 || status >= 500)) return { ok: status < 400, status };
+      } catch {
+        status = undefined;
+      }
+      if (retry >= 2) return status === undefined ? { ok: false, typed: "network" } : { ok: false, status };
+      const ra = retryAfter === null ? NaN : Number(retryAfter) * 1000;
+      const delay = Number.isFinite(ra) && ra >= 0 && ra <= 60_000 ? ra : Math.min(0.5 * 2 ** retry, 8) * 1000 * (1 - Math.random() * 0.25);
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  };
+}
+
+async function pool<T>(count: number, concurrency: number, work: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        results[i] = await work(i);
+      }
+    }),
+  );
+  return results;
+}
+
+interface Row {
+  scenario: string;
+  client: ClientName;
+  offered: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  status429: number;
+  elapsedMs: number;
+  [figure: string]: unknown;
+}
+
+async function withSimulator<T>(options: Omit<SimulatorOptions, "spec">, run: (sim: Simulator) => Promise<T>): Promise<T> {
+  const sim = await startSimulator({ spec: SPEC, handlers: clinicScenario, auth: false, ...options });
+  try {
+    return await run(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+function tally(scenario: string, client: ClientName, outcomes: Outcome[], sim: Simulator, elapsedMs: number): Row {
+  const counters = sim.counters;
+  const ok = outcomes.filter((o) => o.ok).length;
+  return { scenario, client, offered: outcomes.length, sent: counters.requests, ok, failed: outcomes.length - ok, status429: counters.byStatus["429"] ?? 0, elapsedMs: Math.round(elapsedMs) };
+}
+
+/** Goodput: N reads, concurrency 16, one client_id under a sliding-window quota. */
+async function goodput(client: ClientName): Promise<Row> {
+  const calls = Math.round(2_000 * SCALE);
+  const quota = { limit: 100, windowMs: 1_000 };
+  return withSimulator({ rateLimit: { limit: quota.limit, windowSeconds: quota.windowMs / 1000 } }, async (sim) => {
+    const call = makeClient(client, sim.url, quota);
+    const started = performance.now();
+    const outcomes = await pool(calls, 16, (i) => call("read", i));
+    const elapsed = performance.now() - started;
+    const row = tally("goodput", client, outcomes, sim, elapsed);
+    // Share of what the quota allowed over the run (a sliding window admits `limit` per window).
+    const allowed = quota.limit * Math.max(1, Math.ceil(elapsed / quota.windowMs));
+    return { ...row, quota: `${quota.limit}/${quota.windowMs} ms`, goodputPctOfQuota: Math.round((1000 * row.ok) / allowed) / 10, sentPerOffered: Math.round((100 * row.sent) / row.offered) / 100 };
+  });
+}
+
+/** Outage: a steady offered load; everything 503 for a window, then recovery. */
+async function outage(client: ClientName): Promise<Row> {
+  const durationMs = 6_000 * Math.min(1, SCALE);
+  const outageFrom = 1_500 * Math.min(1, SCALE);
+  const outageMs = 3_000 * Math.min(1, SCALE);
+  return withSimulator({ rateLimit: false, faults: { outages: [{ startMs: outageFrom, durationMs: outageMs }] } }, async (sim) => {
+    const call = makeClient(client, sim.url, undefined);
+    const t0 = performance.now();
+    const offeredAt: number[] = [];
+    const pending: Array<Promise<Outcome>> = [];
+    // 100 calls per second, whatever happens to them.
+    for (let i = 0; performance.now() - t0 < durationMs; i++) {
+      offeredAt.push(performance.now() - t0);
+      pending.push(call("read", i));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const outcomes = await Promise.all(pending);
+    const elapsed = performance.now() - t0;
+    const row = tally("outage", client, outcomes, sim, elapsed);
+    const startedIso = Date.parse(sim.log[0]?.time ?? new Date().toISOString());
+    const inOutage = (ms: number) => ms >= outageFrom && ms < outageFrom + outageMs;
+    const offeredDuring = offeredAt.filter(inOutage).length;
+    // Server-side arrival times relative to the first request the simulator saw.
+    const simStart = startedIso - (offeredAt[0] ?? 0);
+    const sentDuring = sim.log.filter((e) => inOutage(Date.parse(e.time) - simStart)).length;
+    const firstSuccessAfter = sim.log.find((e) => Date.parse(e.time) - simStart >= outageFrom + outageMs && e.status !== null && e.status < 400);
+    return {
+      ...row,
+      offeredDuringOutage: offeredDuring,
+      sentDuringOutage: sentDuring,
+      sentPerOfferedDuringOutage: Math.round((100 * sentDuring) / Math.max(1, offeredDuring)) / 100,
+      firstSuccessAfterRecoveryMs: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - simStart - (outageFrom + outageMs) : null,
+    };
+  });
+}
+
+/** Chaos writes: creates under 10 % reset-after-commit, 5 % 503 and a quota. */
+async function chaos(client: ClientName): Promise<Row> {
+  const calls = Math.round(2_000 * SCALE);
+  const quota = { limit: 200, windowMs: 1_000 };
+  const faults: FaultPlan = { random: { rate: 0.15, faults: [{ kind: "reset-after-commit", weight: 2 }, { kind: "status", status: 503, weight: 1 }] } };
+  return withSimulator({ rateLimit: { limit: quota.limit, windowSeconds: 1 }, faults, seed: 11 }, async (sim) => {
+    const call = makeClient(client, sim.url, quota);
+    const started = performance.now();
+    const outcomes = await pool(calls, 16, (i) => call("create", i));
+    const row = tally("chaos-writes", client, outcomes, sim, performance.now() - started);
+    const silent = outcomes.filter((o) => !o.ok && o.typed === undefined && o.status === undefined).length;
+    return { ...row, duplicates: sim.counters.duplicates, committed: sim.counters.writesCommitted, untypedFailures: silent, okPct: Math.round((1000 * row.ok) / row.offered) / 10 };
+  });
+}
+
+/** Overhead: sequential GETs of a 50-item page on loopback, no faults, no quota. */
+async function overhead(client: ClientName, sim: Simulator): Promise<Row> {
+  const calls = Math.round(10_000 * SCALE);
+  const call = makeClient(client, sim.url, undefined);
+  const before = sim.counters.requests;
+  for (let i = 0; i < 200; i++) await call("list", i); // warm-up
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  for (let i = 0; i < calls; i++) outcomes.push(await call("list", i));
+  const elapsed = performance.now() - started;
+  const ok = outcomes.filter((o) => o.ok).length;
+  return { scenario: "overhead", client, offered: calls, sent: sim.counters.requests - before - 200, ok, failed: calls - ok, status429: 0, elapsedMs: Math.round(elapsed) };
+}
+
+const rows: Row[] = [];
+for (const scenario of [goodput, outage, chaos]) {
+  for (const client of CLIENTS) {
+    const row = await scenario(client);
+    rows.push(row);
+    process.stderr.write(`  ${row.scenario} ${client}: ok ${row.ok}/${row.offered}, sent ${row.sent}, 429s ${row.status429}, ${row.elapsedMs} ms\n`);
+  }
+}
+// Overhead: one simulator with 50 stored patients; clients alternate in rounds so drift in load hits all alike.
+await withSimulator({ rateLimit: false }, async (sim) => {
+  for (let i = 0; i < 50; i++) {
+    await fetch(`${sim.url}/patients`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(PATIENT(i)) });
+  }
+  const byClient = new Map<ClientName, Row[]>();
+  for (let round = 0; round < 3; round++) {
+    for (const client of ["openapi-fetch", "carewire"] as const) {
+      const row = await overhead(client, sim);
+      byClient.set(client, [...(byClient.get(client) ?? []), row]);
+    }
+  }
+  const median = (xs: Row[]) => [...xs].sort((a, b) => a.elapsedMs - b.elapsedMs)[Math.floor(xs.length / 2)]!;
+  const raw = median(byClient.get("openapi-fetch")!);
+  for (const client of ["carewire", "openapi-fetch"] as const) {
+    const row = median(byClient.get(client)!);
+    rows.push({ ...row, ratio: Math.round((1000 * row.elapsedMs) / raw.elapsedMs) / 1000, perCallUs: Math.round((1000 * row.elapsedMs) / row.offered) });
+    process.stderr.write(`  overhead ${client}: ${row.elapsedMs} ms for ${row.offered} calls\n`);
+  }
+});
+
+const report = { benchmark: "runtime: carewire vs openapi-fetch, p-retry, stainless-like against the simulator", node: process.version, cpus: os.cpus().length, date: new Date().toISOString(), scale: SCALE, rows };
+await mkdir(path.join(here, "results"), { recursive: true });
+await writeFile(path.join(here, "results/runtime.json"), `${JSON.stringify(report, null, 2)}\n`);
+
+const md: string[] = [
+  "# Runtime benchmark",
+  "",
+  `node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}, scale ${SCALE}. One run, clients side by side against the in-process simulator (fresh per row).`,
+  "",
+  "| scenario | client | offered | sent | ok | failed | 429s | elapsed | scenario figures |",
+  "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  ...rows.map((r) => {
+    const base = new Set(["scenario", "client", "offered", "sent", "ok", "failed", "status429", "elapsedMs"]);
+    const extra = Object.entries(r)
+      .filter(([k]) => !base.has(k))
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join(", ");
+    return `| ${r.scenario} | ${r.client} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
+  }),
+  "",
+];
+await writeFile(path.join(here, "results/runtime.md"), md.join("\n"));
+process.stdout.write(md.join("\n"));

@@ -1,0 +1,84 @@
+/**
+ * A clock for tests of time-dependent code (carewire's policies, or the caller's).
+ *
+ * - manual (default): `sleep` waits until the test calls `advance(ms)`, which fires due
+ *   timers in time order.
+ * - `autoAdvance: true`: every `sleep(ms)` returns on the next turn of the event loop with
+ *   the clock moved to (time of the call + ms): waits cost no real time, and the virtual
+ *   time they would have taken is measurable. Handy with real HTTP in the loop.
+ */
+import type { Clock } from "../runtime/clock.js";
+import { AbortedError } from "../runtime/errors.js";
+
+interface Timer {
+  readonly at: number;
+  readonly seq: number;
+  readonly resolve: () => void;
+}
+
+export class FakeClock implements Clock {
+  private current: number;
+  private readonly timers: Timer[] = [];
+  private seq = 0;
+  private readonly autoAdvance: boolean;
+  /** Every sleep requested, in ms, in call order. */
+  readonly sleeps: number[] = [];
+
+  constructor(options: { start?: number; autoAdvance?: boolean } = {}) {
+    this.current = options.start ?? Date.UTC(2030, 0, 1);
+    this.autoAdvance = options.autoAdvance ?? false;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const wait = Math.max(0, Number.isFinite(ms) ? ms : 0);
+    this.sleeps.push(wait);
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortedError(signal.reason));
+      const at = this.current + wait;
+      if (this.autoAdvance) {
+        setImmediate(() => {
+          if (signal?.aborted) return reject(new AbortedError(signal.reason));
+          this.current = Math.max(this.current, at);
+          resolve();
+        });
+        return;
+      }
+      const timer: Timer = { at, seq: this.seq++, resolve };
+      this.timers.push(timer);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const i = this.timers.indexOf(timer);
+          if (i >= 0) this.timers.splice(i, 1);
+          reject(new AbortedError(signal.reason));
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** Moves time forward, firing due timers in order and letting their continuations run. */
+  async advance(ms: number): Promise<void> {
+    const target = this.current + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers[0];
+      if (!next || next.at > target) break;
+      this.timers.shift();
+      this.current = Math.max(this.current, next.at);
+      next.resolve();
+      await new Promise((r) => setImmediate(r));
+    }
+    this.current = target;
+    await new Promise((r) => setImmediate(r));
+  }
+
+  /** Timers waiting to fire. */
+  get pending(): number {
+    return this.timers.length;
+  }
+}

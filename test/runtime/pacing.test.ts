@@ -1,0 +1,313 @@
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { createPipeline, tolerantObject, z, type CallOptions, type OperationDescriptor, type OperationSchemas, type PacingOptions } from "carewire";
+import { FakeClock } from "carewire/testing";
+import { json, startServer, type TestServer } from "../helpers/http-server.js";
+
+function operation(overrides: Partial<OperationDescriptor> = {}): OperationDescriptor {
+  return {
+    operationId: "getThing",
+    synthesizedId: false,
+    name: "getThing",
+    method: "get",
+    path: "/things/{thingId}",
+    safety: "safe",
+    tags: [],
+    deprecated: false,
+    parameters: { path: [{ name: "thingId", required: true }], query: [], header: [], cookie: [] },
+    responses: { "200": { contentTypes: ["application/json"], headers: [] } },
+    security: "none",
+    hints: {},
+    ...overrides,
+  };
+}
+
+const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
+
+function paced(clock: FakeClock, pacing: PacingOptions) {
+  return createPipeline({ provider: "acme", baseUrl: server.url, resilience: undefined, retry: false, breaker: false, cache: false, pacing, clock });
+}
+
+function input(id: string | number) {
+  return { params: { path: { thingId: String(id) } } };
+}
+
+/** Polls in real time (the clock under test is fake) until `condition` holds. */
+async function waitFor(condition: () => boolean, what: string, timeoutMs = 1_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Settles `promise` within `ms` of real time, or reports that it did not. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | "still pending"> {
+  return Promise.race([promise, new Promise<"still pending">((r) => setTimeout(() => r("still pending"), ms))]);
+}
+
+/** The most sends found in any window of `windowMs` (a send at t leaves the window at t + windowMs). */
+function mostInAnyWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    let j = i;
+    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}
+
+/** Paths the server saw since `from` (the id is the path's last segment). */
+function idsSince(from: number): string[] {
+  return server.requests.slice(from).map((r) => r.url.split("/").pop() ?? "");
+}
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+describe("pacing", () => {
+  it("delays calls beyond the limit until the window frees, never sending more than the limit in any window", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    server.handle((_req, res) => {
+      arrivals.push(clock.now());
+      json(res, 200, { id: "ok" });
+    });
+    const pipeline = paced(clock, { limit: 10, windowMs: 1_000 });
+    const start = clock.now();
+
+    const results = await Promise.all(Array.from({ length: 25 }, (_, i) => pipeline.call(operation(), schemas, input(i))));
+
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    expect(arrivals).toHaveLength(25);
+    // 10 now, 10 after one window, 5 after two.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(2_000);
+    // When each request left, on the virtual clock. (The server's own arrival stamps are no
+    // use for this: in autoAdvance mode the pacer's sleeps move the clock while a request
+    // is still on its way over the socket, so an arrival can be stamped a window late.)
+    const sentAt = results.map((r) => Date.parse(r.meta.attempts[0]!.startedAt));
+    expect(mostInAnyWindow(sentAt, 1_000)).toBeLessThanOrEqual(10);
+    // What the server can vouch for: a request stamped at t left at or before t.
+    expect(arrivals.filter((t) => t < start + 1_000).length).toBeLessThanOrEqual(10);
+    expect(arrivals.filter((t) => t < start + 2_000).length).toBeLessThanOrEqual(20);
+    expect(Math.max(...sentAt) - start).toBeGreaterThanOrEqual(2_000);
+    expect(results.filter((r) => r.meta.rateLimit?.limit === 10)).toHaveLength(25);
+  });
+
+  it("uses the spec's x-carewire-rate-limit hint when no limit is configured", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, {});
+    const op = operation({ hints: { rateLimit: { limit: 5, windowSeconds: 1 } } });
+    const start = clock.now();
+
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => pipeline.call(op, schemas, input(i))));
+
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    const sentAt = results.map((r) => Date.parse(r.meta.attempts[0]!.startedAt));
+    expect(mostInAnyWindow(sentAt, 1_000)).toBeLessThanOrEqual(5);
+    expect(clock.now() - start).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it("sends no more than maxConcurrent requests at once", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    let inFlight = 0;
+    let most = 0;
+    server.handle((_req, res) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        json(res, 200, { id: "ok" });
+      }, 25);
+    });
+    const pipeline = paced(clock, { maxConcurrent: 3 });
+    const before = server.requests.length;
+
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pipeline.call(operation(), schemas, input(i))));
+
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    expect(server.requests.length - before).toBe(10);
+    expect(most).toBe(3);
+  });
+
+  it("sends a queued interactive call before batch calls that were queued earlier", async () => {
+    const clock = new FakeClock();
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 1_000, safetyMarginMs: 0 });
+    const before = server.requests.length;
+
+    const first = await pipeline.call(operation(), schemas, input("first"), { priority: "batch" });
+    expect(first.error).toBeUndefined();
+    const batch1 = pipeline.call(operation(), schemas, input("batch1"), { priority: "batch" });
+    const batch2 = pipeline.call(operation(), schemas, input("batch2"), { priority: "batch" });
+    await new Promise((r) => setTimeout(r, 10));
+    const interactive = pipeline.call(operation(), schemas, input("interactive"), { priority: "interactive" });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(idsSince(before)).toEqual(["first"]);
+
+    await clock.advance(1_000);
+    await waitFor(() => server.requests.length - before === 2, "the second request");
+    expect((await interactive).error).toBeUndefined();
+    await clock.advance(1_000);
+    await waitFor(() => server.requests.length - before === 3, "the third request");
+    await clock.advance(1_000);
+    await waitFor(() => server.requests.length - before === 4, "the fourth request");
+    await Promise.all([batch1, batch2]);
+
+    expect(idsSince(before)).toEqual(["first", "interactive", "batch1", "batch2"]);
+  });
+
+  it("holds every queued call after a 429 until its Retry-After, not only the call that got it", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: Array<[string, number]> = [];
+    let answered = 0;
+    server.handle((req, res) => {
+      arrivals.push([req.url.split("/").pop() ?? "", clock.now()]);
+      if (answered++ === 0) json(res, 429, { title: "slow down" }, { "retry-after": "5" });
+      else json(res, 200, { id: "ok" });
+    });
+    const pipeline = paced(clock, { maxConcurrent: 1 });
+    const start = clock.now();
+
+    const results = await Promise.all([0, 1, 2].map((i) => pipeline.call(operation(), schemas, input(i))));
+
+    expect(results[0]!.error).toMatchObject({ kind: "http", status: 429 });
+    expect(results[0]!.meta.rateLimit?.pausedUntil).toBe(start + 5_000);
+    expect(results[1]!.error).toBeUndefined();
+    expect(results[2]!.error).toBeUndefined();
+    expect(arrivals.map(([id]) => id)).toEqual(["0", "1", "2"]);
+    expect(arrivals[1]![1]).toBeGreaterThanOrEqual(start + 5_000);
+    expect(arrivals[2]![1]).toBeGreaterThanOrEqual(start + 5_000);
+  });
+
+  it.each([
+    ["X-RateLimit-Remaining: 0 with X-RateLimit-Reset", { "x-ratelimit-remaining": "0", "x-ratelimit-reset": "3" }],
+    ["RateLimit: r=0;t=3", { ratelimit: '"default";r=0;t=3' }],
+  ])("pauses before the next call when the server says the quota is spent (%s)", async (_name, headers) => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    let answered = 0;
+    server.handle((_req, res) => {
+      arrivals.push(clock.now());
+      json(res, 200, { id: "ok" }, answered++ === 0 ? headers : {});
+    });
+    const pipeline = paced(clock, {});
+    const start = clock.now();
+
+    const first = await pipeline.call(operation(), schemas, input(1));
+    expect(first.error).toBeUndefined();
+    expect(first.meta.rateLimit).toMatchObject({ remaining: 0, resetMs: 3_000, pausedUntil: start + 3_000 });
+    const second = await pipeline.call(operation(), schemas, input(2));
+
+    expect(second.error).toBeUndefined();
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[0]).toBe(start);
+    expect(arrivals[1]).toBeGreaterThanOrEqual(start + 3_000);
+  });
+
+  it("fails at once with rate-limited and retryAt when the wait for a slot outlasts the call's deadline", async () => {
+    const clock = new FakeClock();
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 10_000, safetyMarginMs: 0 });
+    const start = clock.now();
+    const before = server.requests.length;
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const late = await within(pipeline.call(operation(), schemas, input(2), { deadlineMs: 2_000 }), 500);
+
+    expect(late).not.toBe("still pending");
+    if (late === "still pending") return;
+    expect(late.error).toMatchObject({ kind: "rate-limited", retryAt: start + 10_000 });
+    expect(clock.now()).toBe(start);
+    expect(server.requests.length - before).toBe(1);
+  });
+
+  it("fails at once on a deadline it cannot meet even when other calls are already waiting for the window", async () => {
+    const clock = new FakeClock();
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 10_000, safetyMarginMs: 0 });
+    const start = clock.now();
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const patient = pipeline.call(operation(), schemas, input(2)); // waits for the window, default deadline
+    await new Promise((r) => setTimeout(r, 10));
+    const hurried = await within(pipeline.call(operation(), schemas, input(3), { deadlineMs: 2_000 }), 500);
+
+    expect(hurried).not.toBe("still pending");
+    if (hurried !== "still pending") expect(hurried.error).toMatchObject({ kind: "rate-limited" });
+    // Let the patient call through so nothing is left waiting.
+    await clock.advance(10_000);
+    expect((await patient).error).toBeUndefined();
+    expect(clock.now()).toBe(start + 10_000);
+  });
+
+  it("ends a call aborted while it waits for a slot with kind aborted, and never sends it", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 10_000, safetyMarginMs: 0 });
+    const before = server.requests.length;
+    const start = clock.now();
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const controller = new AbortController();
+    const queued = pipeline.call(operation(), schemas, input(2), { signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    controller.abort(new Error("user left"));
+    const result = await queued;
+
+    expect(result.error).toMatchObject({ kind: "aborted", message: "call aborted: user left" });
+    expect(result.meta.attempts).toHaveLength(0);
+    expect(clock.now() - start).toBeLessThan(10_000);
+    // A later call gets the slot the aborted one would have had.
+    expect((await pipeline.call(operation(), schemas, input(3))).error).toBeUndefined();
+    expect(idsSince(before)).toEqual(["1", "3"]);
+  });
+
+  it("settles a queued call as soon as its signal aborts, without waiting for the clock to move", async () => {
+    const clock = new FakeClock();
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 10_000, safetyMarginMs: 0 });
+    const before = server.requests.length;
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const controller = new AbortController();
+    const options: CallOptions = { signal: controller.signal };
+    const queued = pipeline.call(operation(), schemas, input(2), options);
+    await new Promise((r) => setTimeout(r, 10));
+    controller.abort(new Error("user left"));
+    const result = await within(queued, 500);
+
+    expect(result).not.toBe("still pending");
+    if (result !== "still pending") expect(result.error).toMatchObject({ kind: "aborted" });
+    // Whatever happened above, time passing must not send it.
+    await clock.advance(10_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await queued).error).toMatchObject({ kind: "aborted" });
+    expect(server.requests.length - before).toBe(1);
+  });
+
+  it("settles an aborted call behind others in the queue without waiting for the ones ahead of it to be sent", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: 1, windowMs: 10_000, safetyMarginMs: 0 });
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const ahead = pipeline.call(operation(), schemas, input(2), { priority: "interactive" });
+    const controller = new AbortController();
+    const behind = pipeline.call(operation(), schemas, input(3), { priority: "batch", signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    const abortedAt = clock.now();
+    controller.abort(new Error("user left"));
+
+    const result = await behind;
+    expect(result.error).toMatchObject({ kind: "aborted" });
+    expect(clock.now() - abortedAt).toBeLessThan(1_000);
+    expect((await ahead).error).toBeUndefined();
+  });
+});
