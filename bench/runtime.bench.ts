@@ -11,6 +11,7 @@
  * Scenarios: goodput under a quota, an outage, chaos writes, and overhead on loopback.
  * Writes bench/results/runtime.json and runtime.md.
  */
+import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -18,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import createFetchClient from "openapi-fetch";
 import pRetry from "p-retry";
 import { createClinicClient } from "../generated/clinic/index.js";
-import { clinicScenario, startSimulator, type FaultPlan, type Simulator, type SimulatorOptions } from "../src/testing/index.js";
+import type { Counters, FaultPlan, LogEntry, SimulatorOptions } from "../src/testing/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SPEC = path.resolve(here, "../specs/clinic/openapi.yaml");
@@ -142,17 +143,36 @@ interface Row {
   [figure: string]: unknown;
 }
 
-async function withSimulator<T>(options: Omit<SimulatorOptions, "spec">, run: (sim: Simulator) => Promise<T>): Promise<T> {
-  const sim = await startSimulator({ spec: SPEC, handlers: clinicScenario, auth: false, ...options });
+/** The simulator, run in a child process; its counters and log come over its admin endpoint. */
+interface RemoteSimulator {
+  readonly url: string;
+  counters(): Promise<Counters>;
+  log(): Promise<LogEntry[]>;
+}
+
+async function withSimulator<T>(options: Omit<SimulatorOptions, "spec" | "clock" | "handlers">, run: (sim: RemoteSimulator) => Promise<T>): Promise<T> {
+  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=carewire-source", path.join(here, "sim-process.ts"), JSON.stringify(options)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const line = out.split("\n").find((l) => l.startsWith("{"));
+      if (line) resolve((JSON.parse(line) as { url: string }).url);
+    });
+    child.on("exit", (code) => reject(new Error(`simulator exited (${String(code)})`)));
+  });
+  const get = async <R>(p: string) => (await (await fetch(`${url}/__carewire/${p}`)).json()) as R;
   try {
-    return await run(sim);
+    return await run({ url, counters: () => get<Counters>("counters"), log: () => get<LogEntry[]>("log") });
   } finally {
-    await sim.close();
+    child.kill("SIGTERM");
   }
 }
 
-function tally(scenario: string, client: ClientName, outcomes: Outcome[], sim: Simulator, elapsedMs: number): Row {
-  const counters = sim.counters;
+async function tally(scenario: string, client: ClientName, outcomes: Outcome[], sim: RemoteSimulator, elapsedMs: number): Promise<Row> {
+  const counters = await sim.counters();
   const ok = outcomes.filter((o) => o.ok).length;
   return { scenario, client, offered: outcomes.length, sent: counters.requests, ok, failed: outcomes.length - ok, status429: counters.byStatus["429"] ?? 0, elapsedMs: Math.round(elapsedMs) };
 }
@@ -166,7 +186,7 @@ async function goodput(client: ClientName): Promise<Row> {
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("read", i));
     const elapsed = performance.now() - started;
-    const row = tally("goodput", client, outcomes, sim, elapsed);
+    const row = await tally("goodput", client, outcomes, sim, elapsed);
     // Share of what the quota allowed over the run (a sliding window admits `limit` per window).
     const allowed = quota.limit * Math.max(1, Math.ceil(elapsed / quota.windowMs));
     return { ...row, quota: `${quota.limit}/${quota.windowMs} ms`, goodputPctOfQuota: Math.round((1000 * row.ok) / allowed) / 10, sentPerOffered: Math.round((100 * row.sent) / row.offered) / 100 };
@@ -191,20 +211,22 @@ async function outage(client: ClientName): Promise<Row> {
     }
     const outcomes = await Promise.all(pending);
     const elapsed = performance.now() - t0;
-    const row = tally("outage", client, outcomes, sim, elapsed);
-    const startedIso = Date.parse(sim.log[0]?.time ?? new Date().toISOString());
-    const inOutage = (ms: number) => ms >= outageFrom && ms < outageFrom + outageMs;
-    const offeredDuring = offeredAt.filter(inOutage).length;
-    // Server-side arrival times relative to the first request the simulator saw.
-    const simStart = startedIso - (offeredAt[0] ?? 0);
-    const sentDuring = sim.log.filter((e) => inOutage(Date.parse(e.time) - simStart)).length;
-    const firstSuccessAfter = sim.log.find((e) => Date.parse(e.time) - simStart >= outageFrom + outageMs && e.status !== null && e.status < 400);
+    const row = await tally("outage", client, outcomes, sim, elapsed);
+    const log = await sim.log();
+    // The outage is scheduled from the simulator's start; its log says when that window was.
+    const outageEntries = log.filter((e) => e.fault === "status" && e.status === 503);
+    const from = outageEntries.length > 0 ? Date.parse(outageEntries[0]!.time) : 0;
+    const until = outageEntries.length > 0 ? Date.parse(outageEntries[outageEntries.length - 1]!.time) : 0;
+    const wallStart = Date.now() - elapsed;
+    const offeredDuring = offeredAt.filter((ms) => wallStart + ms >= from && wallStart + ms <= until).length;
+    const sentDuring = outageEntries.length;
+    const firstSuccessAfter = log.find((e) => Date.parse(e.time) > until && e.status !== null && e.status < 400);
     return {
       ...row,
       offeredDuringOutage: offeredDuring,
       sentDuringOutage: sentDuring,
       sentPerOfferedDuringOutage: Math.round((100 * sentDuring) / Math.max(1, offeredDuring)) / 100,
-      firstSuccessAfterRecoveryMs: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - simStart - (outageFrom + outageMs) : null,
+      firstSuccessAfterLastOutage503Ms: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - until : null,
     };
   });
 }
@@ -218,24 +240,27 @@ async function chaos(client: ClientName): Promise<Row> {
     const call = makeClient(client, sim.url, quota);
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("create", i));
-    const row = tally("chaos-writes", client, outcomes, sim, performance.now() - started);
+    const row = await tally("chaos-writes", client, outcomes, sim, performance.now() - started);
+    const counters = await sim.counters();
     const silent = outcomes.filter((o) => !o.ok && o.typed === undefined && o.status === undefined).length;
-    return { ...row, duplicates: sim.counters.duplicates, committed: sim.counters.writesCommitted, untypedFailures: silent, okPct: Math.round((1000 * row.ok) / row.offered) / 10 };
+    const failureKinds: Record<string, number> = {};
+    for (const o of outcomes) if (!o.ok) failureKinds[o.typed ?? `HTTP ${String(o.status)}`] = (failureKinds[o.typed ?? `HTTP ${String(o.status)}`] ?? 0) + 1;
+    return { ...row, duplicates: counters.duplicates, committed: counters.writesCommitted, untypedFailures: silent, okPct: Math.round((1000 * row.ok) / row.offered) / 10, failureKinds: JSON.stringify(failureKinds) };
   });
 }
 
 /** Overhead: sequential GETs of a 50-item page on loopback, no faults, no quota. */
-async function overhead(client: ClientName, sim: Simulator): Promise<Row> {
+async function overhead(client: ClientName, sim: RemoteSimulator): Promise<Row> {
   const calls = Math.round(10_000 * SCALE);
   const call = makeClient(client, sim.url, undefined);
-  const before = sim.counters.requests;
+  const before = (await sim.counters()).requests;
   for (let i = 0; i < 200; i++) await call("list", i); // warm-up
   const started = performance.now();
   const outcomes: Outcome[] = [];
   for (let i = 0; i < calls; i++) outcomes.push(await call("list", i));
   const elapsed = performance.now() - started;
   const ok = outcomes.filter((o) => o.ok).length;
-  return { scenario: "overhead", client, offered: calls, sent: sim.counters.requests - before - 200, ok, failed: calls - ok, status429: 0, elapsedMs: Math.round(elapsed) };
+  return { scenario: "overhead", client, offered: calls, sent: (await sim.counters()).requests - before - 200, ok, failed: calls - ok, status429: 0, elapsedMs: Math.round(elapsed) };
 }
 
 const rows: Row[] = [];
