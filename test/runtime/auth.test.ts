@@ -3,24 +3,9 @@ import type http from "node:http";
 import { createPipeline, tolerantObject, z, type OperationDescriptor, type OperationSchemas, type RetryOptions, type TelemetryEvent } from "carewire";
 import { FakeClock } from "carewire/testing";
 import { json, startServer, type RecordedRequest, type TestServer } from "../helpers/http-server.js";
+import { testOperation } from "../helpers/operation.js";
 
-function operation(overrides: Partial<OperationDescriptor> = {}): OperationDescriptor {
-  return {
-    operationId: "getThing",
-    synthesizedId: false,
-    name: "getThing",
-    method: "get",
-    path: "/things/{thingId}",
-    safety: "safe",
-    tags: [],
-    deprecated: false,
-    parameters: { path: [{ name: "thingId", required: true }], query: [], header: [], cookie: [] },
-    responses: { "200": { contentTypes: ["application/json"], headers: [] } },
-    security: "required",
-    hints: {},
-    ...overrides,
-  };
-}
+const operation = (overrides: Partial<OperationDescriptor> = {}) => testOperation({ security: "required", ...overrides });
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 const SECRET = "s3cr3t-do-not-leak";

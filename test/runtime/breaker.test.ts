@@ -2,24 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPipeline, tolerantObject, z, type BreakerOptions, type OperationDescriptor, type OperationSchemas, type TelemetryEvent } from "carewire";
 import { FakeClock } from "carewire/testing";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { testOperation } from "../helpers/operation.js";
 
-function operation(overrides: Partial<OperationDescriptor> = {}): OperationDescriptor {
-  return {
-    operationId: "getThing",
-    synthesizedId: false,
-    name: "getThing",
-    method: "get",
-    path: "/things/{thingId}",
-    safety: "safe",
-    tags: [],
-    deprecated: false,
-    parameters: { path: [{ name: "thingId", required: true }], query: [], header: [], cookie: [] },
-    responses: { "200": { contentTypes: ["application/json"], headers: [] } },
-    security: "none",
-    hints: {},
-    ...overrides,
-  };
-}
+const operation = testOperation;
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 

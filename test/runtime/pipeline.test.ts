@@ -9,24 +9,9 @@ import {
   type Policy,
 } from "carewire";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { testOperation } from "../helpers/operation.js";
 
-function operation(overrides: Partial<OperationDescriptor> = {}): OperationDescriptor {
-  return {
-    operationId: "getThing",
-    synthesizedId: false,
-    name: "getThing",
-    method: "get",
-    path: "/things/{thingId}",
-    safety: "safe",
-    tags: [],
-    deprecated: false,
-    parameters: { path: [{ name: "thingId", required: true }], query: [], header: [], cookie: [] },
-    responses: { "200": { contentTypes: ["application/json"], headers: [] } },
-    security: "none",
-    hints: {},
-    ...overrides,
-  };
-}
+const operation = testOperation;
 
 const Thing = tolerantObject({ id: z.string(), size: z.number().optional(), kind: z.enum(["a", "b"]).optional() });
 const schemas: OperationSchemas = { responses: { "200": Thing, "4XX": tolerantObject({ title: z.string() }) } };
