@@ -54,7 +54,7 @@ export class RequestValidator {
     if (!isObject(schema)) return [];
     if (!this.verboseCache.has(schema)) {
       try {
-        this.verboseCache.set(schema, this.verbose.compile(JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#/g, '"$ref":"spec#'))));
+        this.verboseCache.set(schema, this.verbose.compile(inSpec(schema)));
       } catch {
         this.verboseCache.set(schema, null);
       }
@@ -92,7 +92,7 @@ export class RequestValidator {
     if (!this.paramCache.has(param)) {
       try {
         // Local refs in the parameter's schema point into the spec registered as "spec".
-        const schema = JSON.parse(JSON.stringify(param.schema ?? {}).replace(/"\$ref":"#/g, '"$ref":"spec#'));
+        const schema = inSpec(param.schema ?? {});
         this.paramCache.set(param, this.coercing.compile({ type: "object", properties: { value: schema } }));
       } catch {
         this.paramCache.set(param, null);
@@ -114,7 +114,7 @@ export class RequestValidator {
     const key = isObject(schema) ? schema : { boolean: schema };
     if (!cache.has(key)) {
       try {
-        const rewritten = JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#/g, '"$ref":"spec#'));
+        const rewritten = inSpec(schema);
         cache.set(key, (coerce ? this.coercing : this.strict).compile(rewritten));
       } catch {
         cache.set(key, null);
@@ -122,6 +122,11 @@ export class RequestValidator {
     }
     return cache.get(key) ?? undefined;
   }
+}
+
+/** A copy of a schema taken out of the document whose local refs point into it (registered as "spec"). */
+function inSpec(schema: unknown): object {
+  return JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#/g, '"$ref":"spec#')) as object;
 }
 
 function fieldErrors(errors: ErrorObject[] | null | undefined, base: string, strip: string): FieldError[] {
