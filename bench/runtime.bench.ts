@@ -24,6 +24,8 @@ import type { Counters, FaultPlan, LogEntry, SimulatorOptions } from "../src/tes
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SPEC = path.resolve(here, "../specs/clinic/openapi.yaml");
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+/** The breaker's half-open interval for carewire: first success after recovery should come within it. */
+const BREAKER_OPEN_MS = 500;
 
 type ClientName = "carewire" | "openapi-fetch" | "p-retry" | "stainless-like";
 const CLIENTS: ClientName[] = ["carewire", "openapi-fetch", "p-retry", "stainless-like"];
@@ -45,8 +47,10 @@ function makeClient(name: ClientName, baseUrl: string, quota: { limit: number; w
       baseUrl,
       timeoutMs: 5_000,
       deadlineMs: 120_000,
-      pacing: quota ? { limit: quota.limit, windowMs: quota.windowMs, maxConcurrent: 16 } : { maxConcurrent: 16 },
-      breaker: { openMs: 500, minimumThroughput: 10, windowMs: 2_000 },
+      // The client is told the quota the simulator enforces; with none, quota pacing is off
+      // (the clinic spec declares 120/min, which would otherwise pace a quota-free sandbox).
+      pacing: quota ? { limit: quota.limit, windowMs: quota.windowMs, maxConcurrent: 16 } : { limit: Infinity, maxConcurrent: 16 },
+      breaker: { openMs: BREAKER_OPEN_MS, minimumThroughput: 10, windowMs: 2_000 },
     });
     return async (op, n) => {
       const result =
@@ -146,6 +150,8 @@ interface Row {
 /** The simulator, run in a child process; its counters and log come over its admin endpoint. */
 interface RemoteSimulator {
   readonly url: string;
+  /** Epoch ms the simulator started; its outage windows count from here. */
+  readonly startedAt: number;
   counters(): Promise<Counters>;
   log(): Promise<LogEntry[]>;
 }
@@ -154,18 +160,18 @@ async function withSimulator<T>(options: Omit<SimulatorOptions, "spec" | "clock"
   const child = spawn(process.execPath, ["--import", "tsx", "--conditions=carewire-source", path.join(here, "sim-process.ts"), JSON.stringify(options)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, startedAt } = await new Promise<{ url: string; startedAt: number }>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) resolve((JSON.parse(line) as { url: string }).url);
+      if (line) resolve(JSON.parse(line) as { url: string; startedAt: number });
     });
     child.on("exit", (code) => reject(new Error(`simulator exited (${String(code)})`)));
   });
   const get = async <R>(p: string) => (await (await fetch(`${url}/__carewire/${p}`)).json()) as R;
   try {
-    return await run({ url, counters: () => get<Counters>("counters"), log: () => get<LogEntry[]>("log") });
+    return await run({ url, startedAt, counters: () => get<Counters>("counters"), log: () => get<LogEntry[]>("log") });
   } finally {
     child.kill("SIGTERM");
   }
@@ -187,8 +193,9 @@ async function goodput(client: ClientName): Promise<Row> {
     const outcomes = await pool(calls, 16, (i) => call("read", i));
     const elapsed = performance.now() - started;
     const row = await tally("goodput", client, outcomes, sim, elapsed);
-    // Share of what the quota allowed over the run (a sliding window admits `limit` per window).
-    const allowed = quota.limit * Math.max(1, Math.ceil(elapsed / quota.windowMs));
+    // Share of what the quota allowed over the run: a sliding window admits `limit` at once,
+    // then `limit` per window, so [0, elapsed] holds at most limit × (1 + elapsed / window).
+    const allowed = quota.limit * (1 + elapsed / quota.windowMs);
     return { ...row, quota: `${quota.limit}/${quota.windowMs} ms`, goodputPctOfQuota: Math.round((1000 * row.ok) / allowed) / 10, sentPerOffered: Math.round((100 * row.sent) / row.offered) / 100 };
   });
 }
@@ -201,6 +208,7 @@ async function outage(client: ClientName): Promise<Row> {
   return withSimulator({ rateLimit: false, faults: { outages: [{ startMs: outageFrom, durationMs: outageMs }] } }, async (sim) => {
     const call = makeClient(client, sim.url, undefined);
     const t0 = performance.now();
+    const t0Wall = Date.now();
     const offeredAt: number[] = [];
     const pending: Array<Promise<Outcome>> = [];
     // 100 calls per second, whatever happens to them.
@@ -213,20 +221,19 @@ async function outage(client: ClientName): Promise<Row> {
     const elapsed = performance.now() - t0;
     const row = await tally("outage", client, outcomes, sim, elapsed);
     const log = await sim.log();
-    // The outage is scheduled from the simulator's start; its log says when that window was.
-    const outageEntries = log.filter((e) => e.fault === "status" && e.status === 503);
-    const from = outageEntries.length > 0 ? Date.parse(outageEntries[0]!.time) : 0;
-    const until = outageEntries.length > 0 ? Date.parse(outageEntries[outageEntries.length - 1]!.time) : 0;
-    const wallStart = Date.now() - elapsed;
-    const offeredDuring = offeredAt.filter((ms) => wallStart + ms >= from && wallStart + ms <= until).length;
-    const sentDuring = outageEntries.length;
-    const firstSuccessAfter = log.find((e) => Date.parse(e.time) > until && e.status !== null && e.status < 400);
+    // The outage window, as the simulator schedules it (from its start).
+    const from = sim.startedAt + outageFrom;
+    const until = from + outageMs;
+    const offeredDuring = offeredAt.filter((ms) => t0Wall + ms >= from && t0Wall + ms < until).length;
+    const sentDuring = log.filter((e) => e.fault === "status" && e.status === 503).length;
+    const firstSuccessAfter = log.find((e) => Date.parse(e.time) >= until && e.status !== null && e.status < 400);
     return {
       ...row,
       offeredDuringOutage: offeredDuring,
       sentDuringOutage: sentDuring,
       sentPerOfferedDuringOutage: Math.round((100 * sentDuring) / Math.max(1, offeredDuring)) / 100,
-      firstSuccessAfterLastOutage503Ms: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - until : null,
+      firstSuccessAfterRecoveryMs: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - until : null,
+      ...(client === "carewire" ? { halfOpenIntervalMs: BREAKER_OPEN_MS } : {}),
     };
   });
 }

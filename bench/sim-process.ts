@@ -7,5 +7,5 @@ import { clinicScenario, startSimulator } from "../src/testing/index.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const options = JSON.parse(process.argv[2] ?? "{}") as Record<string, unknown>;
 const sim = await startSimulator({ spec: path.resolve(here, "../specs/clinic/openapi.yaml"), handlers: clinicScenario, auth: false, ...options });
-process.stdout.write(`${JSON.stringify({ url: sim.url })}\n`);
+process.stdout.write(`${JSON.stringify({ url: sim.url, startedAt: sim.startedAt })}\n`);
 process.on("SIGTERM", () => void sim.close().then(() => process.exit(0)));

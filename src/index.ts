@@ -20,6 +20,7 @@ export {
   AuthenticationError,
   CarewireError,
   CircuitOpenError,
+  ContractViolationError,
   RateLimitedError,
   UnknownOutcomeError,
   HttpError,
@@ -44,7 +45,7 @@ export { systemClock, type Clock } from "./runtime/clock.js";
 export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
 export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";
 export type { Exchange, FetchLike } from "./runtime/transport.js";
-export { readTolerantly, tolerantObject, type DriftIssue, type DriftReport } from "./runtime/tolerant.js";
+export { critical, readTolerantly, tolerantObject, type DriftIssue, type DriftReport } from "./runtime/tolerant.js";
 export {
   unwrap,
   type CallError,

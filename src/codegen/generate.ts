@@ -59,6 +59,7 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
     })),
   }));
 
+  const operationViews = registry.map((e) => operationSchemaView(doc, emitter, e));
   files.set("schemas.ts", await templates.render("schemas.ts", {
     header,
     components: emitter.components.map((c) => ({
@@ -67,7 +68,9 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
       pointerName: c.name.replace(/\*\//g, "*\\/"),
       expression: c.expression,
     })),
-    operations: registry.map((e) => operationSchemaView(doc, emitter, e)),
+    operations: operationViews,
+    // Import `critical` only where a spec marks fields with x-carewire-critical.
+    usesCritical: [...emitter.components.map((c) => c.expression), JSON.stringify(operationViews)].some((code) => code.includes("critical(")),
   }));
 
   files.set("client.ts", await templates.render("client.ts", {

@@ -130,7 +130,8 @@ export class ZodEmitter {
     const properties = isObject(schema.properties) ? schema.properties : {};
     const required = new Set(Array.isArray(schema.required) ? schema.required.filter((r) => typeof r === "string") : []);
     const fields = Object.entries(properties).map(([key, value]) => {
-      const expression = this.emit(value);
+      // x-carewire-critical: a violation of this field is a typed error, not tolerated drift.
+      const expression = isObject(value) && value["x-carewire-critical"] === true ? `critical(${this.emit(value)})` : this.emit(value);
       return `${JSON.stringify(key)}: ${required.has(key) ? expression : `${expression}.optional()`}`;
     });
     const extra = schema.additionalProperties;

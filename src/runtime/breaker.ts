@@ -30,8 +30,11 @@ export interface BreakerOptions {
 export interface BreakerRecord {
   state: BreakerState;
   openedAt: number;
-  /** Outcomes in the window: [epoch ms, failed]. */
-  outcomes: Array<[number, boolean]>;
+  /**
+   * Outcomes in the window as counts per tenth of it, [slice start (epoch ms), failures,
+   * successes]: constant work per call however busy the client is.
+   */
+  slices: Array<[number, number, number]>;
   probeInFlight: boolean;
 }
 
@@ -65,8 +68,19 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
 
   const load = (group: string): BreakerRecord => {
     let record = store.get(group);
-    if (!record) store.set(group, (record = { state: "closed", openedAt: 0, outcomes: [], probeInFlight: false }));
+    if (!record) store.set(group, (record = { state: "closed", openedAt: 0, slices: [], probeInFlight: false }));
     return record;
+  };
+
+  const sliceMs = Math.max(1, windowMs / 10);
+  /** Counts one outcome and drops the slices that have left the window. */
+  const recordOutcome = (record: BreakerRecord, at: number, failed: boolean) => {
+    const start = Math.floor(at / sliceMs) * sliceMs;
+    let last = record.slices[record.slices.length - 1];
+    if (!last || last[0] !== start) record.slices.push((last = [start, 0, 0]));
+    if (failed) last[1]++;
+    else last[2]++;
+    while (record.slices.length > 0 && record.slices[0]![0] + sliceMs <= at - windowMs) record.slices.shift();
   };
 
   return {
@@ -114,19 +128,23 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
         const at = clock.now();
         if (probe) record.probeInFlight = false;
         if (failed !== undefined) {
-          record.outcomes.push([at, failed]);
-          while (record.outcomes.length > 0 && record.outcomes[0]![0] <= at - windowMs) record.outcomes.shift();
+          recordOutcome(record, at, failed);
           if (probe) {
             if (failed) {
               record.openedAt = at;
               transition("open");
             } else {
-              record.outcomes = [];
+              record.slices = [];
               transition("closed");
             }
           } else if (record.state === "closed") {
-            const failures = record.outcomes.filter(([, f]) => f).length;
-            if (record.outcomes.length >= minimumThroughput && failures / record.outcomes.length >= failureRatio) {
+            let failures = 0;
+            let total = 0;
+            for (const [, f, ok] of record.slices) {
+              failures += f;
+              total += f + ok;
+            }
+            if (total >= minimumThroughput && failures / total >= failureRatio) {
               record.openedAt = at;
               transition("open");
             }

@@ -10,6 +10,7 @@ export type ErrorKind =
   | "timeout"
   | "aborted"
   | "malformed-response"
+  | "contract-violation"
   | "invalid-request"
   | "rate-limited"
   | "circuit-open"
@@ -83,6 +84,22 @@ export class MalformedResponseError extends CarewireError {
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * A 2xx body broke a field the spec marks `x-carewire-critical` (a missing patient id, an
+ * unknown appointment status): data the caller must not act on. Nothing is lost: `data`
+ * holds the body as received, `issues` says what broke.
+ */
+export class ContractViolationError extends CarewireError {
+  readonly kind = "contract-violation" as const;
+  constructor(
+    readonly status: number,
+    readonly issues: ReadonlyArray<{ readonly path: string; readonly code: string; readonly message: string }>,
+    readonly data: unknown,
+  ) {
+    super(`${status} response breaks ${issues.length === 1 ? "a critical field" : `${issues.length} critical fields`}: ${issues.slice(0, 3).map((i) => `${i.path} (${i.message})`).join("; ")}`);
   }
 }
 

@@ -11,7 +11,7 @@
 import type { Clock } from "./clock.js";
 import { AbortedError, RateLimitedError } from "./errors.js";
 import type { CallContext, Next, Policy } from "./policy.js";
-import { readServerHints } from "./server-hints.js";
+import { readServerHints, type ServerHints } from "./server-hints.js";
 import type { Exchange } from "./transport.js";
 
 export interface PacingStore {
@@ -19,6 +19,11 @@ export interface PacingStore {
   nextFree(key: string, now: number, limit: number, windowMs: number): Promise<number>;
   /** Records a send at `at`. */
   record(key: string, at: number, windowMs: number): Promise<void>;
+  /**
+   * Moves a recorded send from `sentAt` to `doneAt`, when its response arrived. The server
+   * counted the request somewhere in between; only the later bound never undercounts.
+   */
+  restamp(key: string, sentAt: number, doneAt: number, windowMs: number): Promise<void>;
   /** Holds every send of `key` until `until` (never shortens an existing pause). */
   pause(key: string, until: number): Promise<void>;
   pausedUntil(key: string): Promise<number>;
@@ -44,6 +49,14 @@ export class MemoryPacingStore implements PacingStore {
     log.splice(i, 0, at);
   }
 
+  async restamp(key: string, sentAt: number, doneAt: number, windowMs: number): Promise<void> {
+    const log = this.sends.get(key);
+    const i = log?.indexOf(sentAt) ?? -1;
+    if (!log || i < 0) return; // already left the window
+    log.splice(i, 1);
+    await this.record(key, doneAt, windowMs);
+  }
+
   async pause(key: string, until: number): Promise<void> {
     this.pauses.set(key, Math.max(this.pauses.get(key) ?? 0, until));
   }
@@ -63,14 +76,18 @@ export class MemoryPacingStore implements PacingStore {
 }
 
 export interface PacingOptions {
-  /** Overrides the spec's quota. */
+  /**
+   * Overrides the spec's quota. `Infinity` turns client-side quota pacing off (for a
+   * sandbox without limits); the concurrency cap and the server's 429 pauses still apply.
+   */
   readonly limit?: number;
   readonly windowMs?: number;
   /** Calls in flight at once for this client. Default 16. */
   readonly maxConcurrent?: number;
   /**
    * Spacing added to the window so a send timed at the edge does not reach the server
-   * inside it (requests travel; clocks differ). Default 1 % of the window + 25 ms.
+   * inside it. Travel time is already covered (a slot counts from when its response
+   * arrived), so this covers timers and clock rates. Default 0.5 % of the window + 10 ms.
    */
   readonly safetyMarginMs?: number;
   /** Longest wait a call accepts for a slot before failing with RateLimitedError. Default 120 s. */
@@ -88,13 +105,14 @@ interface Waiter {
   readonly windowMs: number;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
-  resolve(): void;
+  /** Called with the send time recorded in the window (undefined when no quota applies). */
+  resolve(sentAt: number | undefined): void;
   reject(error: Error): void;
 }
 
 export interface PacingPolicy extends Policy {
-  /** Waits for a slot outside a call (the token endpoint, which counts against the same quota). */
-  pace(signal?: AbortSignal): Promise<void>;
+  /** Runs a request outside a call in a slot (the token endpoint counts against the same quota). */
+  paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = "default"): PacingPolicy {
@@ -116,7 +134,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const limit = options.limit ?? learned.limit ?? hint?.limit;
     const windowMs = options.windowMs ?? learned.windowMs ?? (hint?.windowSeconds !== undefined ? hint.windowSeconds * 1000 : undefined);
     if (limit === undefined || windowMs === undefined) return undefined;
-    const margin = options.safetyMarginMs ?? windowMs * 0.01 + 25;
+    const margin = options.safetyMarginMs ?? windowMs * 0.005 + 10;
     return { limit, windowMs: windowMs + margin };
   };
 
@@ -127,13 +145,15 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     try {
       while (queue.length > 0) {
         // Aborted calls leave at once, wherever they are in the queue.
-        for (const w of queue.filter((q) => q.signal?.aborted)) {
-          queue.splice(queue.indexOf(w), 1);
-          w.reject(new AbortedError(w.signal?.reason));
+        for (let i = queue.length - 1; i >= 0; i--) {
+          const w = queue[i]!;
+          if (!w.signal?.aborted) continue;
+          queue.splice(i, 1);
+          w.reject(new AbortedError(w.signal.reason));
         }
         if (queue.length === 0) break;
         if (inFlight >= maxConcurrent) return; // a release will pump again
-        queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
+        if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
         const head = queue[0]!;
         const now = clock.now();
         const free = head.limit === Infinity ? Math.max(now, await store.pausedUntil(key)) : await store.nextFree(key, now, head.limit, head.windowMs);
@@ -157,18 +177,54 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
         queue.shift();
         if (head.limit !== Infinity) await store.record(key, now, head.windowMs);
         inFlight++;
-        head.resolve();
+        head.resolve(head.limit !== Infinity ? now : undefined);
       }
     } finally {
       pumping = false;
     }
   }
 
-  function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * One abort listener per caller signal, however many of its calls wait: apps share one
+   * signal across a whole sync, and a listener per queued call would pile up.
+   */
+  const watched = new Map<AbortSignal, number>();
+  const onAbort = () => (pumping ? wakeUp() : void pump());
+  function watch(signal: AbortSignal): void {
+    const waiting = watched.get(signal) ?? 0;
+    if (waiting === 0) signal.addEventListener("abort", onAbort);
+    watched.set(signal, waiting + 1);
+  }
+  function unwatch(signal: AbortSignal): void {
+    const waiting = watched.get(signal) ?? 0;
+    if (waiting > 1) watched.set(signal, waiting - 1);
+    else {
+      watched.delete(signal);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
+    return new Promise<number | undefined>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
-      queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
-      signal?.addEventListener("abort", () => (pumping ? wakeUp() : void pump()), { once: true });
+      const settle = () => signal && unwatch(signal);
+      queue.push({
+        lane,
+        seq: seq++,
+        limit: quota?.limit ?? Infinity,
+        windowMs: quota?.windowMs ?? 0,
+        deadline,
+        signal,
+        resolve: (sentAt) => {
+          settle();
+          resolve(sentAt);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      if (signal) watch(signal);
       if (pumping) wakeUp();
       else void pump();
     });
@@ -180,7 +236,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   }
 
   /** Reads the server's view of the quota from a response; pauses everyone after a 429. */
-  async function learn(exchange: Exchange, now: number): Promise<void> {
+  async function learn(exchange: Exchange, now: number): Promise<ServerHints["rateLimit"]> {
     const hints = readServerHints(exchange.response.headers, now);
     const rl = hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined) learned = { limit: rl.limit, windowMs: rl.windowMs };
@@ -191,26 +247,32 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       // The server says the quota is spent: hold until it resets instead of earning a 429.
       await store.pause(key, now + rl.resetMs);
     }
+    return rl;
   }
 
   return {
     name: "pacing",
-    async pace(signal) {
-      await acquire("critical", quotaFor(undefined), undefined, signal);
-      release();
+    async paced(work, signal) {
+      const quota = quotaFor(undefined);
+      const sentAt = await acquire("critical", quota, undefined, signal);
+      try {
+        return await work();
+      } finally {
+        if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
+        release();
+      }
     },
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       const lane: Lane = context.options.priority ?? context.operation.hints.criticality ?? "interactive";
       const quota = quotaFor(context.operation.hints.rateLimit);
       const waitStart = clock.now();
       context.onThrottled = (retryAt) => void store.pause(key, retryAt);
-      await acquire(lane, quota, context.deadline, context.signal);
+      const sentAt = await acquire(lane, quota, context.deadline, context.signal);
       const waited = clock.now() - waitStart;
       if (waited > 0) context.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
       try {
         const exchange = await next();
-        await learn(exchange, clock.now());
-        const hints = readServerHints(exchange.response.headers, clock.now()).rateLimit;
+        const hints = await learn(exchange, clock.now());
         const pausedUntil = await store.pausedUntil(key);
         context.extraMeta.rateLimit = {
           ...(hints ?? {}),
@@ -219,6 +281,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
         };
         return exchange;
       } finally {
+        if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
         release();
       }
     },

@@ -16,7 +16,7 @@ import { breakerPolicy, type BreakerOptions } from "./breaker.js";
 import { cachePolicy, type CacheOptions } from "./cache.js";
 import { canonicalJson } from "./canonical-json.js";
 import { systemClock, type Clock } from "./clock.js";
-import { CarewireError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
+import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
 import { idempotencyPolicy } from "./idempotency.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { pacingPolicy, type PacingOptions } from "./pacing.js";
@@ -84,7 +84,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const newId = options.requestIdFactory ?? randomUUID;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const sink = telemetrySink(options);
+  // No listener, no event objects: telemetry costs nothing when unused.
+  const sink = options.onEvent || options.logger ? telemetrySink(options) : undefined;
   const policies = [...(options.policies ?? []), ...defaultPolicies(options, baseUrl, fetchImpl, clock)];
 
   async function call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<CallResult<Op>> {
@@ -117,7 +118,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         if (last) Object.assign(last, patch);
       },
       fingerprint: () => createHash("sha256").update(`${operation.method}\n${operation.path}\n${canonicalJson(rawInput.params?.path ?? {})}\n${canonicalJson(rawInput.body ?? null)}`).digest("hex"),
-      emit: (event) => sink({ ...event, provider: options.provider, operationId: operation.operationId, requestId, ...(options.tenant ? { tenant: options.tenant } : {}), time: clock.now() }),
+      emit: (event) => sink && sink({ ...event, provider: options.provider, operationId: operation.operationId, requestId, ...(options.tenant ? { tenant: options.tenant } : {}), time: clock.now() }),
     };
     const startedAtIso = new Date(startedAtMs).toISOString();
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -193,6 +194,12 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       decoded = { value: new TextDecoder().decode(exchange.body), drift: NO_DRIFT };
     }
     const meta = metaOf(context, startedAtIso, response, decoded.drift);
+    if (response.ok && decoded.critical !== undefined && decoded.critical.length > 0) {
+      // Tolerance stops at fields the spec marks critical: the caller must not act on this.
+      const violation = new ContractViolationError(response.status, decoded.critical, decoded.value);
+      violation.meta = meta;
+      return { error: violation, response, meta } as CallResult<Op>;
+    }
     if (response.ok) return { data: decoded.value, response, meta } as CallResult<Op>;
     const httpError = new HttpError(response.status, decoded.value, response);
     httpError.meta = meta;
@@ -211,7 +218,7 @@ function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: F
     idempotencyPolicy(),
     options.retry === false ? undefined : retryPolicy(options.retry ?? {}),
     options.breaker === false ? undefined : breakerPolicy(options.provider, options.breaker ?? {}, clock),
-    options.auth ? clientCredentialsPolicy(options.auth, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { pace: pacing.pace } : {}) }) : undefined,
+    options.auth ? clientCredentialsPolicy(options.auth, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
     pacing,
   ];
   return list.filter((p): p is Policy => p !== undefined);

@@ -4,7 +4,7 @@
  */
 import { MalformedResponseError } from "./errors.js";
 import type { OperationSchemas } from "./operation.js";
-import { NO_DRIFT, readTolerantly, type DriftReport } from "./tolerant.js";
+import { NO_DRIFT, readTolerantly, type DriftIssue, type DriftReport } from "./tolerant.js";
 import type { Exchange } from "./transport.js";
 import { isJsonMediaType } from "./media-type.js";
 import { statusKeyFor } from "./status-key.js";
@@ -12,8 +12,9 @@ import { statusKeyFor } from "./status-key.js";
 export interface DecodedBody {
   readonly value: unknown;
   readonly drift: DriftReport;
+  /** Violations of fields the spec marks critical. */
+  readonly critical?: readonly DriftIssue[];
 }
-
 
 export function readBody(exchange: Exchange, schemas: OperationSchemas, method: string): DecodedBody {
   const { response, body } = exchange;
@@ -25,7 +26,7 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
   if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) {
     const json = exchange.json ? exchange.json.value : parseJsonBody(exchange);
     const read = readTolerantly(schemaFor(schemas, response.status), json);
-    return { value: read.value, drift: read.drift };
+    return { value: read.value, drift: read.drift, critical: read.critical };
   }
   if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) return { value: text(), drift: NO_DRIFT };
   return { value: new Blob([body], contentType ? { type: contentType } : {}), drift: NO_DRIFT };

@@ -2,7 +2,8 @@
  * Tolerant reader (REQUIREMENTS R7, spine part): provider data is never rejected for
  * being different from the spec. Unknown fields are kept and reported by JSON path;
  * schema violations are reported as drift issues and the raw value is returned.
- * (Typed errors for violations of critical fields come with the runtime-policies issue.)
+ * Fields the spec marks `x-carewire-critical` are the exception: their violations are
+ * reported apart (`critical`) so the pipeline can turn them into a typed error.
  */
 import { z, type ZodType } from "zod";
 
@@ -13,6 +14,15 @@ const tolerantShapes = new WeakSet<ZodType>();
 export function tolerantObject<Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodObject<Shape, z.core.$loose> {
   const schema = z.looseObject(shape);
   tolerantShapes.add(schema);
+  return schema;
+}
+
+/** Fields whose violation the caller must not tolerate (the spec's `x-carewire-critical`). */
+const criticalSchemas = new WeakSet<ZodType>();
+
+/** Marks a property schema critical; generated code wraps `x-carewire-critical` fields in it. */
+export function critical<T extends ZodType>(schema: T): T {
+  criticalSchemas.add(schema);
   return schema;
 }
 
@@ -38,10 +48,12 @@ export interface TolerantReadResult {
   readonly value: unknown;
   readonly valid: boolean;
   readonly drift: DriftReport;
+  /** The issues that hit a critical field (empty when none did). */
+  readonly critical: readonly DriftIssue[];
 }
 
 export function readTolerantly(schema: ZodType | undefined, value: unknown): TolerantReadResult {
-  if (schema === undefined) return { value, valid: true, drift: NO_DRIFT };
+  if (schema === undefined) return { value, valid: true, drift: NO_DRIFT, critical: [] };
   const parsed = schema.safeParse(value);
   const unknown = new Set<string>();
   collectUnknown(schema, parsed.success ? parsed.data : value, "$", unknown, 0);
@@ -53,7 +65,29 @@ export function readTolerantly(schema: ZodType | undefined, value: unknown): Tol
         message: issue.message,
       }));
   const drift = unknown.size === 0 && issues.length === 0 ? NO_DRIFT : { unknownFields: [...unknown], issues };
-  return { value: parsed.success ? parsed.data : value, valid: parsed.success, drift };
+  const criticalIssues = parsed.success ? [] : parsed.error.issues.filter((issue) => hitsCritical(schema, issue.path, value)).map((issue) => ({ path: jsonPath(issue.path), code: issue.code, message: issue.message }));
+  return { value: parsed.success ? parsed.data : value, valid: parsed.success, drift, critical: criticalIssues };
+}
+
+/** Whether any schema on the way down `path` (the field itself, or an object holding it) is critical. */
+function hitsCritical(schema: ZodType, path: ReadonlyArray<PropertyKey>, value: unknown): boolean {
+  let current: ZodType | undefined = schema;
+  let here = value;
+  for (let i = 0; ; i++) {
+    if (current === undefined) return false;
+    if (criticalSchemas.has(current) || criticalSchemas.has(unwrap(current))) return true;
+    if (i === path.length) return false;
+    const segment = path[i]!;
+    const s = unwrap(current);
+    const next: unknown = here !== null && typeof here === "object" ? (here as Record<PropertyKey, unknown>)[segment] : undefined;
+    if (s instanceof z.ZodArray) current = s.element as ZodType;
+    else {
+      const view = viewFor(s, here);
+      const fields = view?.shape.get(String(segment));
+      current = fields?.find((f) => criticalSchemas.has(f) || criticalSchemas.has(unwrap(f))) ?? fields?.[0] ?? view?.catchall[0];
+    }
+    here = next;
+  }
 }
 
 interface ObjectView {
@@ -63,12 +97,22 @@ interface ObjectView {
   catchall: ZodType[];
 }
 
+const WRAPPERS = new Set(["optional", "nullable", "default", "readonly", "nonoptional", "catch", "prefault"]);
+const unwrapped = new WeakMap<ZodType, ZodType>();
+
+/** The schema under optional/nullable/default/lazy/pipe wrappers (cached: read once per schema). */
 function unwrap(schema: ZodType): ZodType {
+  let found = unwrapped.get(schema);
+  if (found === undefined) unwrapped.set(schema, (found = unwrapOnce(schema)));
+  return found;
+}
+
+function unwrapOnce(schema: ZodType): ZodType {
   let current = schema;
   for (let i = 0; i < 16; i++) {
     const def = current._zod.def as { type: string; innerType?: ZodType; getter?: () => ZodType; in?: ZodType };
     if (def.type === "lazy" && def.getter) current = def.getter();
-    else if (def.innerType && ["optional", "nullable", "default", "readonly", "nonoptional", "catch", "prefault"].includes(def.type)) {
+    else if (def.innerType && WRAPPERS.has(def.type)) {
       current = def.innerType;
     } else if (def.type === "pipe" && def.in) current = def.in;
     else break;
@@ -80,7 +124,7 @@ function unwrap(schema: ZodType): ZodType {
  * The keys an object schema declares, merged across intersections (allOf). A union
  * side (allOf + oneOf) contributes the member that best explains `value`.
  */
-function objectView(schema: ZodType, value?: unknown, out?: ObjectView): ObjectView | undefined {
+function objectView(schema: ZodType, value?: unknown, out?: ObjectView, seen?: { union: boolean }): ObjectView | undefined {
   const s = unwrap(schema);
   const def = s._zod.def as { type: string; left?: ZodType; right?: ZodType };
   if (s instanceof z.ZodObject) {
@@ -107,15 +151,28 @@ function objectView(schema: ZodType, value?: unknown, out?: ObjectView): ObjectV
   }
   if (def.type === "intersection" && def.left && def.right) {
     const view: ObjectView = out ?? { shape: new Map(), open: false, catchall: [] };
-    const left = objectView(def.left, value, view);
-    const right = objectView(def.right, value, view);
+    const left = objectView(def.left, value, view, seen);
+    const right = objectView(def.right, value, view, seen);
     return left || right ? view : undefined;
   }
   if (s instanceof z.ZodUnion && value !== undefined) {
+    if (seen) seen.union = true;
     const option = pickOption(s, value);
-    return option ? objectView(option, value, out) : undefined;
+    return option ? objectView(option, value, out, seen) : undefined;
   }
   return undefined;
+}
+
+/** Views that do not depend on the value (no union inside), computed once per schema. */
+const staticViews = new WeakMap<ZodType, ObjectView | null>();
+
+function viewFor(schema: ZodType, value: unknown): ObjectView | undefined {
+  const cached = staticViews.get(schema);
+  if (cached !== undefined) return cached ?? undefined;
+  const seen = { union: false };
+  const view = objectView(schema, value, undefined, seen);
+  if (!seen.union) staticViews.set(schema, view ?? null);
+  return view;
 }
 
 function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<string>, depth: number): void {
@@ -136,14 +193,18 @@ function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<
     if (option) collectUnknown(option, value, path, out, depth + 1);
     return;
   }
-  const view = objectView(s, value);
+  const view = viewFor(s, value);
   if (view === undefined) return;
-  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
+  for (const key in value as Record<string, unknown>) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const child = (value as Record<string, unknown>)[key];
     const known = view.shape.get(key);
-    const childPath = `${path}${propertyAccess(key)}`;
-    if (known) for (const k of known) collectUnknown(k, child, childPath, out, depth + 1);
-    else if (view.open) for (const c of view.catchall) collectUnknown(c, child, `${path}.*`, out, depth + 1);
-    else if (out.size < MAX_REPORTED) out.add(childPath);
+    // Only objects can hold unknown fields: skip building paths for the leaves.
+    if (known) {
+      if (child !== null && typeof child === "object") for (const k of known) collectUnknown(k, child, `${path}${propertyAccess(key)}`, out, depth + 1);
+    } else if (view.open) {
+      if (child !== null && typeof child === "object") for (const c of view.catchall) collectUnknown(c, child, `${path}.*`, out, depth + 1);
+    } else if (out.size < MAX_REPORTED) out.add(`${path}${propertyAccess(key)}`);
   }
 }
 

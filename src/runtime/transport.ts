@@ -34,14 +34,10 @@ export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request,
     const request = makeRequest(signal);
     const response = await options.fetch(request);
     phase = "body";
+    // Read whole inside the timeout. The Response keeps its status and headers; its body is
+    // consumed (as openapi-fetch leaves it): the bytes live in `body`, the parsed value in `data`.
     const body = new Uint8Array(await response.arrayBuffer());
-    // The body was consumed above; hand callers a Response they can still read.
-    const replay = new Response(isNullBodyStatus(response.status) ? null : body, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-    });
-    return { request, response: withUrl(replay, response.url), body };
+    return { request, response, body };
   } catch (error) {
     // Already typed (aborted before sending, or a request that could not be built).
     if (error instanceof CarewireError) throw error;
@@ -51,15 +47,6 @@ export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request,
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
-}
-
-function isNullBodyStatus(status: number): boolean {
-  return status === 101 || status === 204 || status === 205 || status === 304;
-}
-
-function withUrl(response: Response, url: string): Response {
-  if (url) Object.defineProperty(response, "url", { value: url });
-  return response;
 }
 
 /** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */

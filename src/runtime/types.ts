@@ -20,6 +20,7 @@ import type {
   HttpError,
   InvalidRequestError,
   MalformedResponseError,
+  ContractViolationError,
   NetworkError,
   TimeoutError,
   UnexpectedError,
@@ -75,6 +76,7 @@ export type CallError<Op> =
   | TimeoutError
   | AbortedError
   | MalformedResponseError
+  | ContractViolationError
   | InvalidRequestError
   | RateLimitedError
   | CircuitOpenError

@@ -262,10 +262,10 @@ describe("RetryBudget", () => {
     expect(sent).toBeLessThanOrEqual(offered * 1.1 + (BUDGET.floorPerSecond * BUDGET.windowMs) / 1000);
   });
 
-  it("uses 10 %, a floor of 5 retries per second and a 10 s window by default", () => {
+  it("uses 20 %, a floor of 10 retries per second and a 10 s window by default", () => {
     const budget = new RetryBudget();
-    expect(budget.options).toEqual({ ratio: 0.1, floorPerSecond: 5, windowMs: 10_000 });
-    for (let i = 0; i < 100; i++) budget.recordRequest(0);
-    expect(takeRetries(budget, 100, 0)).toBe(60); // 10 % of 100, plus 5/s over 10 s
+    expect(budget.options).toEqual({ ratio: 0.2, floorPerSecond: 10, windowMs: 10_000 });
+    for (let i = 0; i < 1_000; i++) budget.recordRequest(0);
+    expect(takeRetries(budget, 1_000, 0)).toBe(300); // 20 % of 1,000, plus 10/s over 10 s
   });
 });

@@ -82,6 +82,19 @@ describe("circuit breaker", () => {
     expect(tenth.meta.breaker?.state).toBe("open"); // 9 of 10 failed: it opens on this outcome
   });
 
+  it("forgets failures once they leave the window", async () => {
+    scripted();
+    const clock = new FakeClock();
+    const pipeline = guarded(clock, { windowMs: 10_000 });
+    for (let i = 0; i < 9; i++) await pipeline.call(operation(), schemas, input("503"));
+    await clock.advance(11_000); // the nine failures are now older than the window
+    for (let i = 0; i < 9; i++) await pipeline.call(operation(), schemas, input("ok"));
+    const tenth = await pipeline.call(operation(), schemas, input("503"));
+    expect(tenth.meta.breaker?.state).toBe("closed"); // 1 failure in 10, not 10 in 19
+    for (let i = 0; i < 9; i++) await pipeline.call(operation(), schemas, input("503"));
+    expect((await pipeline.call(operation(), schemas, input("ok"))).meta.breaker?.state).toBe("open"); // 10 of 20 within the window
+  });
+
   it("after openMs lets one probe through; its success closes the circuit", async () => {
     scripted();
     const clock = new FakeClock();

@@ -1,5 +1,6 @@
+import { getEventListeners } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createPipeline, tolerantObject, z, type CallOptions, type OperationDescriptor, type OperationSchemas, type PacingOptions } from "carewire";
+import { createPipeline, MemoryPacingStore, tolerantObject, z, type CallOptions, type OperationDescriptor, type OperationSchemas, type PacingOptions } from "carewire";
 import { FakeClock } from "carewire/testing";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
@@ -294,5 +295,71 @@ describe("pacing", () => {
     expect(result.error).toMatchObject({ kind: "aborted" });
     expect(clock.now() - abortedAt).toBeLessThan(1_000);
     expect((await ahead).error).toBeUndefined();
+  });
+
+  it("counts a slot from when its response arrived, so a slow first response cannot open the next window early", async () => {
+    // The server counts a request when it arrives, somewhere between send and response.
+    // A first connection can take long; counting from the send would start the next
+    // window before the server's, and earn a 429.
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    let answered = 0;
+    server.handle(async (_req, res) => {
+      arrivals.push(clock.now());
+      if (answered++ === 0) await clock.advance(300); // a slow first answer
+      json(res, 200, { id: "ok" });
+    });
+    const pipeline = paced(clock, { limit: 1, windowMs: 1_000, safetyMarginMs: 0 });
+    const start = clock.now();
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    const respondedAt = clock.now();
+    expect(respondedAt - start).toBeGreaterThanOrEqual(300);
+    expect((await pipeline.call(operation(), schemas, input(2))).error).toBeUndefined();
+
+    expect(arrivals).toHaveLength(2);
+    expect(arrivals[1]).toBeGreaterThanOrEqual(respondedAt + 1_000);
+  });
+
+  it("keeps one abort listener on a caller's long-lived signal however many calls wait, and none after", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const pipeline = paced(clock, { maxConcurrent: 2 });
+    const session = new AbortController(); // one signal for a whole sync, as apps do
+    let most = 0;
+    server.handle((_req, res) => {
+      most = Math.max(most, getEventListeners(session.signal, "abort").length);
+      json(res, 200, { id: "ok" });
+    });
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => pipeline.call(operation(), schemas, input(i), { signal: session.signal })));
+    // 38 calls queued at once share one listener (Node warns past 10 on one signal).
+    expect(most).toBeLessThanOrEqual(1);
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    expect(getEventListeners(session.signal, "abort")).toHaveLength(0);
+  });
+
+  it("turns quota pacing off with limit: Infinity, even when the spec declares a quota", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = paced(clock, { limit: Infinity });
+    const op = operation({ hints: { rateLimit: { limit: 2, windowSeconds: 60 } } });
+    const start = clock.now();
+
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => pipeline.call(op, schemas, input(i))));
+
+    expect(results.every((r) => r.error === undefined)).toBe(true);
+    expect(clock.now() - start).toBeLessThan(1_000);
+  });
+});
+
+describe("MemoryPacingStore", () => {
+  it("moves a restamped send later in the window, and ignores one that already left it", async () => {
+    const store = new MemoryPacingStore();
+    await store.record("k", 0, 1_000);
+    expect(await store.nextFree("k", 500, 1, 1_000)).toBe(1_000);
+    await store.restamp("k", 0, 300, 1_000);
+    expect(await store.nextFree("k", 500, 1, 1_000)).toBe(1_300);
+    await store.restamp("k", 12345, 99_999, 1_000); // never recorded: nothing changes
+    expect(await store.nextFree("k", 500, 1, 1_000)).toBe(1_300);
+    expect(await store.nextFree("k", 1_300, 1, 1_000)).toBe(1_300);
   });
 });

@@ -4,7 +4,7 @@
  * as issues and the raw value is returned.
  */
 import { describe, expect, it } from "@jest/globals";
-import { readTolerantly, tolerantObject, z } from "carewire";
+import { critical, readTolerantly, tolerantObject, z } from "carewire";
 
 const Patient = tolerantObject({
   id: z.string(),
@@ -31,7 +31,7 @@ describe("readTolerantly: valid data", () => {
   });
 
   it("reads primitives and arrays of primitives without drift", () => {
-    expect(readTolerantly(z.array(z.number()), [1, 2, 3])).toEqual({ value: [1, 2, 3], valid: true, drift: { unknownFields: [], issues: [] } });
+    expect(readTolerantly(z.array(z.number()), [1, 2, 3])).toEqual({ value: [1, 2, 3], valid: true, drift: { unknownFields: [], issues: [] }, critical: [] });
     expect(readTolerantly(z.string().nullable(), null).drift.unknownFields).toEqual([]);
   });
 });
@@ -86,6 +86,7 @@ describe("readTolerantly: unknown fields", () => {
       value: { a: 1, "b c": 2 },
       valid: true,
       drift: { unknownFields: [], issues: [] },
+      critical: [],
     });
 
     const Page = tolerantObject({ meta: z.object({ total: z.number() }).catchall(z.string()) });
@@ -193,5 +194,40 @@ describe("readTolerantly: bounded report", () => {
     expect(result.valid).toBe(false);
     expect(result.drift.issues.length).toBeGreaterThan(0);
     expect(result.drift.issues.length).toBeLessThanOrEqual(100);
+  });
+});
+
+describe("readTolerantly: critical fields (x-carewire-critical)", () => {
+  const Appointment = tolerantObject({
+    id: critical(z.string()),
+    status: critical(z.enum(["booked", "cancelled"])),
+    note: z.string().optional(),
+    patient: critical(tolerantObject({ id: z.string(), name: z.string().optional() })).optional(),
+  });
+  const Page = tolerantObject({ data: z.array(Appointment) });
+
+  it("reports a missing critical field apart, with its path, and still returns the value", () => {
+    const value = { status: "booked" };
+    const result = readTolerantly(Appointment, value);
+    expect(result.valid).toBe(false);
+    expect(result.value).toBe(value);
+    expect(result.critical).toEqual([expect.objectContaining({ path: "$.id", code: "invalid_type" })]);
+  });
+
+  it("reports an unknown enum value of a critical field, inside an array item", () => {
+    const result = readTolerantly(Page, { data: [{ id: "a1", status: "booked" }, { id: "a2", status: "tentative" }] });
+    expect(result.critical).toEqual([expect.objectContaining({ path: "$.data[1].status", code: "invalid_value" })]);
+  });
+
+  it("counts a violation inside a critical object as critical", () => {
+    const result = readTolerantly(Appointment, { id: "a1", status: "booked", patient: { id: 7 } });
+    expect(result.critical.map((i) => i.path)).toEqual(["$.patient.id"]);
+  });
+
+  it("tolerates violations of fields that are not critical, and unknown fields, as drift only", () => {
+    const result = readTolerantly(Appointment, { id: "a1", status: "booked", note: 42, brandNew: true });
+    expect(result.critical).toEqual([]);
+    expect(result.drift.issues.map((i) => i.path)).toEqual(["$.note"]);
+    expect(result.drift.unknownFields).toEqual(["$.brandNew"]);
   });
 });

@@ -6,7 +6,7 @@
  * too, seed 003). Tokens never appear in errors, meta or telemetry.
  */
 import type { Clock } from "../clock.js";
-import { AuthenticationError } from "../errors.js";
+import { AuthenticationError, CarewireError } from "../errors.js";
 import type { CallContext, Next, Policy } from "../policy.js";
 import { readServerHints } from "../server-hints.js";
 import type { Exchange, FetchLike } from "../transport.js";
@@ -30,7 +30,7 @@ interface Token {
 
 export function clientCredentialsPolicy(
   options: ClientCredentialsOptions,
-  deps: { baseUrl: string; fetch: FetchLike; clock: Clock; pace?: (signal?: AbortSignal) => Promise<void> },
+  deps: { baseUrl: string; fetch: FetchLike; clock: Clock; paced?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T> },
 ): Policy {
   const skew = options.refreshSkewMs ?? 30_000;
   let current: Token | undefined;
@@ -39,7 +39,6 @@ export function clientCredentialsPolicy(
 
   async function fetchToken(context: CallContext): Promise<Token> {
     for (let attempt = 1; ; attempt++) {
-      await deps.pace?.(context.signal);
       const body = new URLSearchParams({ grant_type: "client_credentials", ...(options.scope ? { scope: options.scope } : {}) });
       const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
       if (options.basicAuth) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString("base64")}`;
@@ -49,8 +48,10 @@ export function clientCredentialsPolicy(
       }
       let response: Response;
       try {
-        response = await deps.fetch(new Request(url, { method: "POST", headers, body, ...(context.signal ? { signal: context.signal } : {}) }));
+        const send = () => deps.fetch(new Request(url, { method: "POST", headers, body, ...(context.signal ? { signal: context.signal } : {}) }));
+        response = await (deps.paced ? deps.paced(send, context.signal) : send());
       } catch (error) {
+        if (error instanceof CarewireError) throw error; // pacing refused (deadline, abort): not a network fault
         if (attempt < 3) {
           await deps.clock.sleep(250 * attempt, context.signal);
           continue;

@@ -79,6 +79,8 @@ export type SimulatorHandler = (context: HandlerContext) => HandlerResult;
 export interface Simulator {
   readonly url: string;
   readonly port: number;
+  /** Epoch ms (on the simulator's clock) when it started: outage windows count from here. */
+  readonly startedAt: number;
   /** The operations served, in document order. */
   readonly operations: readonly OperationDescriptor[];
   /** A copy of the request log (the newest 10 000 entries). */
@@ -196,6 +198,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     const { route, params } = matched;
     state.operationId = route.op.operationId;
+    // The log ties every attempt of a write to its key, the refused ones (401, 429) too.
+    const carriedKey = route.op.safety === "safe" ? undefined : header(req, route.op.hints.idempotency?.header ?? "Idempotency-Key");
+    if (carriedKey !== undefined) state.idempotencyKey = carriedKey.slice(0, 300);
 
     // Credentials: bearer tokens from our own token endpoint; API keys the route accepts identify the client as they are.
     if (authEnabled && route.op.security === "required") {
@@ -477,6 +482,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   return {
     url,
     port,
+    startedAt,
     operations: model.operations,
     get log() {
       return [...recorder.log];
