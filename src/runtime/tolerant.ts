@@ -175,25 +175,48 @@ function viewFor(schema: ZodType, value: unknown): ObjectView | undefined {
   return view;
 }
 
+/** What the unknown-field walk needs to know about a schema, read once per schema. */
+interface WalkPlan {
+  /** The schema under its wrappers. */
+  readonly schema: ZodType;
+  /** Element schema, when it is an array. */
+  readonly element?: ZodType;
+  /** The union, when it is one (its member depends on the value). */
+  readonly union?: z.ZodUnion;
+}
+
+const walkPlans = new WeakMap<ZodType, WalkPlan>();
+
+function walkPlanOf(schema: ZodType): WalkPlan {
+  let plan = walkPlans.get(schema);
+  if (plan === undefined) {
+    const s = unwrap(schema);
+    plan = s instanceof z.ZodArray ? { schema: s, element: s.element as ZodType } : s instanceof z.ZodUnion ? { schema: s, union: s } : { schema: s };
+    walkPlans.set(schema, plan);
+  }
+  return plan;
+}
+
 function collectUnknown(schema: ZodType, value: unknown, path: string, out: Set<string>, depth: number): void {
   if (out.size >= MAX_REPORTED || depth > 64 || value === null || typeof value !== "object") return;
-  const s = unwrap(schema);
+  const plan = walkPlanOf(schema);
   if (Array.isArray(value)) {
-    if (s instanceof z.ZodArray) {
-      const element = s.element as ZodType;
-      for (const item of value) collectUnknown(element, item, `${path}[*]`, out, depth + 1);
-    } else if (s instanceof z.ZodUnion) {
-      const option = pickOption(s, value);
+    if (plan.element !== undefined) {
+      // Every item shares one schema and one folded path: work them out once.
+      const itemPath = `${path}[*]`;
+      for (const item of value) if (item !== null && typeof item === "object") collectUnknown(plan.element, item, itemPath, out, depth + 1);
+    } else if (plan.union !== undefined) {
+      const option = pickOption(plan.union, value);
       if (option) collectUnknown(option, value, path, out, depth + 1);
     }
     return;
   }
-  if (s instanceof z.ZodUnion) {
-    const option = pickOption(s, value);
+  if (plan.union !== undefined) {
+    const option = pickOption(plan.union, value);
     if (option) collectUnknown(option, value, path, out, depth + 1);
     return;
   }
-  const view = viewFor(s, value);
+  const view = viewFor(plan.schema, value);
   if (view === undefined) return;
   for (const key in value as Record<string, unknown>) {
     if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
