@@ -86,9 +86,43 @@ async function walk(provider: WalkableProvider): Promise<void> {
   expect(seen).toEqual(operations.map((o) => o.operationId));
 }
 
+/** One call per declared FHIR interaction, as a user makes it. */
+const FHIR_CALLS: Record<string, (resource: Record<string, (...args: unknown[]) => Promise<unknown>>, type: string) => Promise<unknown>> = {
+  read: (r) => r.read!("x"),
+  vread: (r) => r.vread!("x", "1"),
+  "search-type": (r) => r.search!({ _count: 1 }),
+  create: (r, type) => r.create!({ resourceType: type }),
+  update: (r, type) => r.update!({ resourceType: type, id: "x" }),
+  patch: (r) => r.patch!("x", [{ op: "replace", path: "/active", value: true }]),
+  delete: (r) => r.delete!("x"),
+  "history-instance": (r) => r.history!("x"),
+};
+
+async function walkFhir(provider: { operations: Record<string, OperationDescriptor>; createClient(options: ClientOptions): object }): Promise<void> {
+  const seen: string[] = [];
+  const recorder: Policy = { name: "recorder", execute: (context, next) => (seen.push(context.operation.operationId), next()) };
+  const client = provider.createClient({ baseUrl: server.url, policies: [recorder] }) as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>;
+  const operations = Object.values(provider.operations);
+  expect(operations.length).toBeGreaterThan(0);
+  for (const op of operations) {
+    const before = server.requests.length;
+    const [type, interaction] = op.operationId.includes(".") ? op.operationId.split(".") : ["", op.operationId];
+    const call = type ? FHIR_CALLS[interaction!]!(client[type!]!, type!) : (client[interaction!] as unknown as (b: object) => Promise<unknown>)({ resourceType: "Bundle", type: interaction, entry: [] });
+    const result = (await call) as { error?: { kind: string } } | undefined;
+    expect(result?.error).toBeUndefined();
+    const sent = server.requests.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.method).toBe(op.method.toUpperCase());
+    expect(new URL(sent[0]!.url, server.url).pathname).toMatch(templateRegex(op.path));
+  }
+  expect(seen).toEqual(operations.map((o) => o.operationId));
+}
+
 describe("every generated operation goes through the pipeline", () => {
   it.each(Object.keys(providers))("generated/%s", async (name) => {
-    await walk(providers[name as keyof typeof providers] as unknown as WalkableProvider);
+    const provider = providers[name as keyof typeof providers];
+    if (provider.kind === "fhir") await walkFhir(provider as unknown as Parameters<typeof walkFhir>[0]);
+    else await walk(provider as unknown as WalkableProvider);
   });
 
   it.each([

@@ -7,6 +7,8 @@ import path from "node:path";
 import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
+import { isCapabilityStatementFile } from "./fhir/capability.js";
+import { generateFhirProvider } from "./fhir/generate-fhir.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { loadSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
@@ -28,6 +30,8 @@ export interface GeneratedProvider {
   /** Relative file name → content. */
   readonly files: ReadonlyMap<string, string>;
   readonly operationCount: number;
+  /** What the spec was: an OpenAPI document or a FHIR CapabilityStatement. */
+  readonly kind: "openapi" | "fhir";
 }
 
 export function validateProviderName(name: string, source: string): void {
@@ -38,6 +42,7 @@ export function validateProviderName(name: string, source: string): void {
 
 export async function generateProvider(target: GenerateTarget, templates: TemplateSet): Promise<GeneratedProvider> {
   validateProviderName(target.name, target.spec);
+  if (await isCapabilityStatementFile(target.spec)) return generateFhirProvider(target, templates);
   const loaded = await loadSpec(target.spec);
   const doc = loaded.document;
   const registry = buildRegistry(doc, target.spec);
@@ -97,7 +102,7 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   // Last, because openapi-typescript may normalise the document in place while bundling.
   files.set("schema.d.ts", `${header}\n\n${await typesFor(doc)}`);
 
-  return { target, files, operationCount: registry.length };
+  return { target, files, operationCount: registry.length, kind: "openapi" };
 }
 
 function operationSchemaView(doc: JsonObject, emitter: ZodEmitter, entry: RegistryEntry) {

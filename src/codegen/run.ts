@@ -69,6 +69,7 @@ async function providersIndex(generated: readonly GeneratedProvider[], templates
       identifier: names.allocate(toCamelIdentifier(g.target.name)),
       directory: g.target.name,
       typeName: toPascalIdentifier(g.target.name),
+      kind: g.kind,
     })),
   });
 }

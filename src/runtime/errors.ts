@@ -11,6 +11,8 @@ export type ErrorKind =
   | "aborted"
   | "malformed-response"
   | "contract-violation"
+  | "fhir"
+  | "untrusted-url"
   | "invalid-request"
   | "rate-limited"
   | "circuit-open"

