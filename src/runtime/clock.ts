@@ -29,3 +29,15 @@ export const systemClock: Clock = {
     });
   },
 };
+
+let lastIsoMs = Number.NaN;
+let lastIso = "";
+
+/** `new Date(ms).toISOString()`, remembering the last answer: one call asks for the same millisecond several times. */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}

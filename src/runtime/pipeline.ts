@@ -10,18 +10,18 @@
  * covers all retries, and every attempt (a retry, a re-send after a token refresh)
  * passes the breaker and the rate limiter.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { clientCredentialsPolicy, type ClientCredentialsOptions } from "./auth/client-credentials.js";
 import { breakerPolicy, type BreakerOptions } from "./breaker.js";
 import { cachePolicy, type CacheOptions } from "./cache.js";
-import { canonicalJson } from "./canonical-json.js";
-import { systemClock, type Clock } from "./clock.js";
+import { CallState, type AttemptStart } from "./call-state.js";
+import { isoTime, systemClock, type Clock } from "./clock.js";
 import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
 import { idempotencyPolicy } from "./idempotency.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { pacingPolicy, type PacingOptions } from "./pacing.js";
-import { composePolicies, type CallContext, type Policy } from "./policy.js";
-import { serverRequestIdOf, type AttemptRecord, type ResultMeta } from "./provenance.js";
+import { composePolicies, type Policy } from "./policy.js";
+import { serverRequestIdOf, type ResultMeta } from "./provenance.js";
 import { isJsonBody, parseJsonBody, readBody } from "./read-body.js";
 import { buildRequest, type RawCallInput } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
@@ -91,83 +91,60 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<CallResult<Op>> {
     const startedAtMs = clock.now();
     const deadlineMs = callOptions.deadlineMs ?? options.deadlineMs ?? DEFAULT_DEADLINE_MS;
-    const attempts: Array<{ -readonly [K in keyof AttemptRecord]: AttemptRecord[K] }> = [];
-    const rawInput = (input ?? {}) as RawCallInput;
-    const requestId = callOptions.requestId ?? newId();
-    const context: CallContext = {
+    const context = new CallState({
       provider: options.provider,
       operation,
       schemas,
-      input: rawInput,
+      input: (input ?? {}) as RawCallInput,
       options: callOptions,
-      requestId,
-      headers: new Headers(),
-      attempts,
-      startedAt: performance.now(),
-      nextDelayMs: 0,
+      requestId: callOptions.requestId ?? newId(),
       clock,
       random,
       deadline: Number.isFinite(deadlineMs) ? startedAtMs + deadlineMs : undefined,
-      signal: callOptions.signal,
-      idempotencyKey: undefined,
-      source: "network",
-      ageMs: undefined,
-      extraMeta: {},
-      annotateAttempt(patch) {
-        const last = attempts[attempts.length - 1];
-        if (last) Object.assign(last, patch);
-      },
-      fingerprint: () => createHash("sha256").update(`${operation.method}\n${operation.path}\n${canonicalJson(rawInput.params?.path ?? {})}\n${canonicalJson(rawInput.body ?? null)}`).digest("hex"),
-      emit: (event) => sink && sink({ ...event, provider: options.provider, operationId: operation.operationId, requestId, ...(options.tenant ? { tenant: options.tenant } : {}), time: clock.now() }),
-    };
-    const startedAtIso = new Date(startedAtMs).toISOString();
+      tenant: options.tenant,
+      sink,
+    });
+    const startedAtIso = isoTime(startedAtMs);
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const makeRequest = (signal: AbortSignal) =>
+      buildRequest({
+        baseUrl,
+        operation,
+        input: context.input,
+        defaultHeaders: [options.headers, correlationHeader ? { [correlationHeader]: context.requestId } : undefined],
+        overrideHeaders: [callOptions.headers, context.headers],
+        signal,
+      });
 
     const attempt = async (): Promise<Exchange> => {
-      const n = attempts.length + 1;
-      const delayMs = context.nextDelayMs;
+      const start: AttemptStart = { attempt: context.attempts.length + 1, startedMs: performance.now(), startedAt: isoTime(clock.now()), delayMs: context.nextDelayMs };
       context.nextDelayMs = 0;
-      const started = performance.now();
-      const startedIso = new Date(clock.now()).toISOString();
-      const record = (extra: Partial<AttemptRecord>) => {
-        const entry = { attempt: n, startedAt: startedIso, durationMs: performance.now() - started, delayMs, ...extra };
-        attempts.push(entry);
-        context.emit({ type: "attempt", attempt: n, durationMs: entry.durationMs, delayMs, ...(extra.status !== undefined ? { status: extra.status } : {}), ...(extra.errorKind ? { errorKind: extra.errorKind } : {}) });
-      };
       // The overall deadline bounds each attempt too.
       const remaining = context.deadline === undefined ? Infinity : context.deadline - clock.now();
       let exchange: Exchange;
       try {
-        exchange = await sendAttempt(
-          (signal) =>
-            buildRequest({
-              baseUrl,
-              operation,
-              input: context.input,
-              defaultHeaders: [options.headers, correlationHeader ? { [correlationHeader]: context.requestId } : undefined],
-              overrideHeaders: [callOptions.headers, context.headers],
-              signal,
-            }),
-          { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), ...(callOptions.signal ? { signal: callOptions.signal } : {}) },
-        );
+        exchange = await sendAttempt(makeRequest, { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), signal: callOptions.signal });
       } catch (error) {
         // A request that could not be built was never an attempt.
-        if (!(error instanceof InvalidRequestError)) record({ errorKind: error instanceof CarewireError ? error.kind : "unexpected" });
+        if (!(error instanceof InvalidRequestError)) {
+          context.recordAttempt(start, { errorKind: error instanceof CarewireError ? error.kind : "unexpected" });
+        }
         throw error;
       }
+      const status = exchange.response.status;
       // A success whose JSON is cut short is part of the attempt: policies must see it to retry it.
       if (exchange.response.ok && operation.method !== "head" && isJsonBody(exchange)) {
         let value: unknown;
         try {
           value = parseJsonBody(exchange);
         } catch (error) {
-          record({ status: exchange.response.status, errorKind: "malformed-response" });
+          context.recordAttempt(start, { status, errorKind: "malformed-response" });
           throw error;
         }
-        record({ status: exchange.response.status });
+        context.recordAttempt(start, { status });
         return { ...exchange, json: { value } };
       }
-      record({ status: exchange.response.status });
+      context.recordAttempt(start, { status });
       return exchange;
     };
 
@@ -224,25 +201,28 @@ function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: F
   return list.filter((p): p is Policy => p !== undefined);
 }
 
-function metaOf(context: CallContext, startedAt: string, response: Response | undefined, drift: DriftReport): ResultMeta {
+function metaOf(context: CallState, startedAt: string, response: Response | undefined, drift: DriftReport): ResultMeta {
   const serverRequestId = serverRequestIdOf(response, context.requestId);
-  return {
+  // Assigned field by field (no spreads of temporary objects), in the documented order.
+  const meta = {
     provider: context.provider,
     operationId: context.operation.operationId,
     method: context.operation.method.toUpperCase(),
     path: context.operation.path,
     requestId: context.requestId,
-    ...(serverRequestId !== undefined ? { serverRequestId } : {}),
-    attempts: context.attempts.map((a) => ({ ...a })),
-    startedAt,
-    durationMs: performance.now() - context.startedAt,
-    source: context.source,
-    ...(response !== undefined ? { fetchedAt: new Date(context.clock.now() - (context.ageMs ?? 0)).toISOString() } : {}),
-    ...(context.ageMs !== undefined ? { ageMs: context.ageMs } : response !== undefined ? { ageMs: 0 } : {}),
-    ...(context.idempotencyKey !== undefined ? { idempotencyKey: context.idempotencyKey } : {}),
-    ...context.extraMeta,
-    drift,
-  };
+  } as { -readonly [K in keyof ResultMeta]: ResultMeta[K] };
+  if (serverRequestId !== undefined) meta.serverRequestId = serverRequestId;
+  meta.attempts = context.attempts.map((a) => ({ ...a }));
+  meta.startedAt = startedAt;
+  meta.durationMs = performance.now() - context.startedAt;
+  meta.source = context.source;
+  if (response !== undefined) meta.fetchedAt = isoTime(context.clock.now() - (context.ageMs ?? 0));
+  if (context.ageMs !== undefined) meta.ageMs = context.ageMs;
+  else if (response !== undefined) meta.ageMs = 0;
+  if (context.idempotencyKey !== undefined) meta.idempotencyKey = context.idempotencyKey;
+  Object.assign(meta, context.extraMeta);
+  meta.drift = drift;
+  return meta;
 }
 
 function asCarewireError(error: unknown): CarewireError {

@@ -16,25 +16,30 @@ export interface DecodedBody {
   readonly critical?: readonly DriftIssue[];
 }
 
+/** One decoder for every body: decoding without `stream` keeps no state between calls. */
+const utf8 = new TextDecoder();
+
 export function readBody(exchange: Exchange, schemas: OperationSchemas, method: string): DecodedBody {
   const { response, body } = exchange;
   if (body.byteLength === 0 || method === "head" || response.status === 204 || response.status === 304) {
     return { value: undefined, drift: NO_DRIFT };
   }
+  // The attempt parsed it already, having found it JSON: no need to ask the headers again.
+  if (exchange.json) return readJson(exchange.json.value, schemas, response.status);
   const contentType = response.headers.get("content-type") ?? "";
-  const text = () => new TextDecoder().decode(body);
-  if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) {
-    const json = exchange.json ? exchange.json.value : parseJsonBody(exchange);
-    const read = readTolerantly(schemaFor(schemas, response.status), json);
-    return { value: read.value, drift: read.drift, critical: read.critical };
-  }
-  if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) return { value: text(), drift: NO_DRIFT };
+  if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) return readJson(parseJsonBody(exchange), schemas, response.status);
+  if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) return { value: utf8.decode(body), drift: NO_DRIFT };
   return { value: new Blob([body], contentType ? { type: contentType } : {}), drift: NO_DRIFT };
+}
+
+function readJson(json: unknown, schemas: OperationSchemas, status: number): DecodedBody {
+  const read = readTolerantly(schemaFor(schemas, status), json);
+  return { value: read.value, drift: read.drift, critical: read.critical };
 }
 
 /** JSON.parse of an exchange's body, or a MalformedResponseError (truncated, garbled). */
 export function parseJsonBody(exchange: Exchange): unknown {
-  const raw = new TextDecoder().decode(exchange.body);
+  const raw = utf8.decode(exchange.body);
   try {
     return JSON.parse(raw);
   } catch (error) {
@@ -52,6 +57,9 @@ export function isJsonBody(exchange: Exchange): boolean {
 
 /** Exact status first, then its range (`4XX`), then `default`. */
 export function schemaFor(schemas: OperationSchemas, status: number) {
+  // The exact status is the usual case and needs no look at the other keys.
+  const exact = String(status);
+  if (Object.hasOwn(schemas.responses, exact)) return schemas.responses[exact];
   const key = statusKeyFor(status, Object.keys(schemas.responses));
   return key === undefined ? undefined : schemas.responses[key];
 }
