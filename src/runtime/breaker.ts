@@ -83,18 +83,20 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     while (record.slices.length > 0 && record.slices[0]![0] + sliceMs <= at - windowMs) record.slices.shift();
   };
 
+  // Defined once per policy rather than as a closure per call.
+  const transition = (context: CallContext, group: string, record: BreakerRecord, to: BreakerState) => {
+    if (record.state === to) return;
+    context.emit({ type: "breaker", group, from: record.state, to });
+    record.state = to;
+    store.set(group, record);
+  };
+
   return {
     name: "breaker",
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       const group = `${provider}:${groupOf(context.operation)}`;
       const record = load(group);
       const now = clock.now();
-      const transition = (to: BreakerState) => {
-        if (record.state === to) return;
-        context.emit({ type: "breaker", group, from: record.state, to });
-        record.state = to;
-        store.set(group, record);
-      };
 
       let probe = false;
       if (record.state === "open") {
@@ -102,7 +104,7 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
           context.extraMeta.breaker = { group, state: "open" };
           throw new CircuitOpenError(group, record.openedAt + openMs);
         }
-        transition("half-open");
+        transition(context, group, record, "half-open");
       }
       if (record.state === "half-open") {
         if (record.probeInFlight) {
@@ -132,10 +134,10 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
           if (probe) {
             if (failed) {
               record.openedAt = at;
-              transition("open");
+              transition(context, group, record, "open");
             } else {
               record.slices = [];
-              transition("closed");
+              transition(context, group, record, "closed");
             }
           } else if (record.state === "closed") {
             let failures = 0;
@@ -146,12 +148,12 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
             }
             if (total >= minimumThroughput && failures / total >= failureRatio) {
               record.openedAt = at;
-              transition("open");
+              transition(context, group, record, "open");
             }
           }
         } else if (probe) {
           // The probe told us nothing (a 429, an abort): let the next call probe.
-          transition("open");
+          transition(context, group, record, "open");
           record.openedAt = at - openMs;
         }
         store.set(group, record);

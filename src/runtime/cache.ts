@@ -123,7 +123,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
         // RFC 9111 §4.3.4: what the 304 carries updates the entry; what it leaves out is kept.
         const merged = new Headers(entry.headers as Array<[string, string]>);
         for (const [name, value] of exchange.response.headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
-        const life = exchange.response.headers.has("cache-control") ? lifetimes(exchange.response.headers, hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
+        const life = exchange.response.headers.has("cache-control") ? lifetimes(parseCacheControl(exchange.response.headers.get("cache-control")), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
         const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now() };
         await store.set(key, refreshed);
         context.source = "cache";
@@ -142,7 +142,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
         if (!directives.noStore) {
           const etag = exchange.response.headers.get("etag") ?? undefined;
           const lastModified = exchange.response.headers.get("last-modified") ?? undefined;
-          const life = lifetimes(exchange.response.headers, hint, options);
+          const life = lifetimes(directives, hint, options);
           // Worth keeping only if it can be served, revalidated or used as a fallback.
           if (life.maxAgeMs > 0 || life.staleIfErrorMs > 0 || etag || lastModified) {
             await store.set(key, {
@@ -163,8 +163,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
   };
 }
 
-function lifetimes(headers: Headers, hint: CallContext["operation"]["hints"]["cache"], options: CacheOptions): { maxAgeMs: number; staleIfErrorMs: number } {
-  const d = parseCacheControl(headers.get("cache-control"));
+function lifetimes(d: Directives, hint: CallContext["operation"]["hints"]["cache"], options: CacheOptions): { maxAgeMs: number; staleIfErrorMs: number } {
   const hintMaxAge = hint?.policy === "max-age" && hint.maxAgeSeconds !== undefined ? hint.maxAgeSeconds * 1000 : 0;
   // The server's word wins; `no-cache` means revalidate every time.
   const maxAgeMs = d.noCache ? 0 : (d.maxAgeMs ?? hintMaxAge);

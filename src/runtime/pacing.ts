@@ -105,9 +105,9 @@ interface Waiter {
   readonly windowMs: number;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
-  /** Called with the send time recorded in the window (undefined when no quota applies). */
-  resolve(sentAt: number | undefined): void;
-  reject(error: Error): void;
+  /** Called with the send time recorded in the window (undefined when no quota applies). Settle through `admit` / `refuse`. */
+  readonly resolve: (sentAt: number | undefined) => void;
+  readonly reject: (error: Error) => void;
 }
 
 export interface PacingPolicy extends Policy {
@@ -149,7 +149,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
           const w = queue[i]!;
           if (!w.signal?.aborted) continue;
           queue.splice(i, 1);
-          w.reject(new AbortedError(w.signal.reason));
+          refuse(w, new AbortedError(w.signal.reason));
         }
         if (queue.length === 0) break;
         if (inFlight >= maxConcurrent) return; // a release will pump again
@@ -163,7 +163,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
           const expired = queue.filter((w) => (w.deadline !== undefined && free >= w.deadline) || waitMs > maxWaitMs);
           for (const w of expired) {
             queue.splice(queue.indexOf(w), 1);
-            w.reject(new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
+            refuse(w, new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
           }
           if (expired.length > 0) continue;
           if (wake.signal.aborted) wake = new AbortController();
@@ -177,7 +177,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
         queue.shift();
         if (head.limit !== Infinity) await store.record(key, now, head.windowMs);
         inFlight++;
-        head.resolve(head.limit !== Infinity ? now : undefined);
+        admit(head, head.limit !== Infinity ? now : undefined);
       }
     } finally {
       pumping = false;
@@ -204,26 +204,20 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
   }
 
+  /** A waiter leaves the queue: its signal no longer needs watching. */
+  function admit(w: Waiter, sentAt: number | undefined): void {
+    if (w.signal) unwatch(w.signal);
+    w.resolve(sentAt);
+  }
+  function refuse(w: Waiter, error: Error): void {
+    if (w.signal) unwatch(w.signal);
+    w.reject(error);
+  }
+
   function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
     return new Promise<number | undefined>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
-      const settle = () => signal && unwatch(signal);
-      queue.push({
-        lane,
-        seq: seq++,
-        limit: quota?.limit ?? Infinity,
-        windowMs: quota?.windowMs ?? 0,
-        deadline,
-        signal,
-        resolve: (sentAt) => {
-          settle();
-          resolve(sentAt);
-        },
-        reject: (error) => {
-          settle();
-          reject(error);
-        },
-      });
+      queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
       if (signal) watch(signal);
       if (pumping) wakeUp();
       else void pump();
@@ -232,23 +226,31 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
 
   function release(): void {
     inFlight = Math.max(0, inFlight - 1);
-    void pump();
+    // Nobody waiting: nothing to hand the slot to.
+    if (queue.length > 0) void pump();
   }
 
-  /** Reads the server's view of the quota from a response; pauses everyone after a 429. */
-  async function learn(exchange: Exchange, now: number): Promise<ServerHints["rateLimit"]> {
+  /**
+   * Reads the server's view of the quota from a response; pauses everyone after a 429.
+   * Returns the pause to record, if any (most responses need none, and no extra await).
+   */
+  function learn(exchange: Exchange, now: number): { rateLimit: ServerHints["rateLimit"]; pauseUntil: number | undefined } {
     const hints = readServerHints(exchange.response.headers, now);
     const rl = hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined) learned = { limit: rl.limit, windowMs: rl.windowMs };
+    let pauseUntil: number | undefined;
     if (exchange.response.status === 429) {
       const wait = hints.retryAfterMs ?? rl?.resetMs;
-      if (wait !== undefined) await store.pause(key, now + wait);
+      if (wait !== undefined) pauseUntil = now + wait;
     } else if (rl?.remaining === 0 && rl.resetMs !== undefined && rl.resetMs > 0) {
       // The server says the quota is spent: hold until it resets instead of earning a 429.
-      await store.pause(key, now + rl.resetMs);
+      pauseUntil = now + rl.resetMs;
     }
-    return rl;
+    return { rateLimit: rl, pauseUntil };
   }
+
+  // The same for every call: it needs the key, not the call.
+  const onThrottled = (retryAt: number) => void store.pause(key, retryAt);
 
   return {
     name: "pacing",
@@ -266,13 +268,14 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       const lane: Lane = context.options.priority ?? context.operation.hints.criticality ?? "interactive";
       const quota = quotaFor(context.operation.hints.rateLimit);
       const waitStart = clock.now();
-      context.onThrottled = (retryAt) => void store.pause(key, retryAt);
+      context.onThrottled = onThrottled;
       const sentAt = await acquire(lane, quota, context.deadline, context.signal);
       const waited = clock.now() - waitStart;
       if (waited > 0) context.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
       try {
         const exchange = await next();
-        const hints = await learn(exchange, clock.now());
+        const { rateLimit: hints, pauseUntil } = learn(exchange, clock.now());
+        if (pauseUntil !== undefined) await store.pause(key, pauseUntil);
         const pausedUntil = await store.pausedUntil(key);
         context.extraMeta.rateLimit = {
           ...(hints ?? {}),

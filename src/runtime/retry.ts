@@ -43,6 +43,8 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         const safety = context.operation.safety;
         const verdict: Classification = exchange ? classify({ exchange, safety }, options.classify) : classify({ error: failure, safety }, options.classify);
         context.annotateAttempt({ outcome: verdict.outcome, reason: verdict.reason });
+        // Success, the common case: nothing below (give-up path, server hints) is needed.
+        if (verdict.outcome === "ok") return exchange!;
         const giveUp = (why?: string): Exchange => {
           if (why) context.annotateAttempt({ reason: `${verdict.reason}; ${why}` });
           if (verdict.outcome !== "ok") context.emit({ type: "give-up", attempt, outcome: verdict.outcome, reason: why ?? verdict.reason });
@@ -53,7 +55,6 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
           throw failure;
         };
 
-        if (verdict.outcome === "ok") return exchange!;
         const retryable =
           verdict.outcome === "retryable" ||
           verdict.outcome === "throttled" ||

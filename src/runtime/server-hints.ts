@@ -63,6 +63,9 @@ function retryAfterOf(headers: Headers, now: number): number | undefined {
   return sane(value) ? value : undefined;
 }
 
+/** Header names of the older RateLimit drafts and the X- family, spelled out once. */
+const RATELIMIT_FAMILIES = ["ratelimit-", "x-ratelimit-"].map((prefix) => ({ limit: `${prefix}limit`, remaining: `${prefix}remaining`, reset: `${prefix}reset` }));
+
 function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefined {
   const out: { limit?: number; remaining?: number; resetMs?: number; windowMs?: number } = {};
   // draft-ietf-httpapi-ratelimit-headers-08: RateLimit: "policy";r=0;t=30 / RateLimit-Policy: "policy";q=100;w=60
@@ -79,10 +82,10 @@ function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefin
     if (params.w !== undefined && params.w > 0 && sane(params.w * 1000)) out.windowMs = params.w * 1000;
   }
   // Earlier drafts, and the X- family most providers send.
-  for (const prefix of ["ratelimit-", "x-ratelimit-"]) {
-    const limit = count(headers.get(`${prefix}limit`));
-    const remaining = count(headers.get(`${prefix}remaining`));
-    const reset = resetOf(headers.get(`${prefix}reset`), now);
+  for (const family of RATELIMIT_FAMILIES) {
+    const limit = count(headers.get(family.limit));
+    const remaining = count(headers.get(family.remaining));
+    const reset = resetOf(headers.get(family.reset), now);
     if (out.limit === undefined && limit !== undefined) out.limit = limit;
     if (out.remaining === undefined && remaining !== undefined) out.remaining = remaining;
     if (out.resetMs === undefined && reset !== undefined) out.resetMs = reset;
