@@ -40,7 +40,10 @@ export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/idempotency.j
 export { pacingPolicy, MemoryPacingStore, type PacingOptions, type PacingStore, type Lane } from "./runtime/pacing.js";
 export { breakerPolicy, MemoryBreakerStore, type BreakerOptions, type BreakerStore, type BreakerRecord, type BreakerState } from "./runtime/breaker.js";
 export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type CacheOptions, type CacheStore } from "./runtime/cache.js";
-export { clientCredentialsPolicy, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
+export { bearerAuthPolicy } from "./runtime/auth/bearer.js";
+export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
+export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
+export { isTokenSource, type IssuedToken, type TokenDeps, type TokenSource } from "./runtime/auth/token-source.js";
 export { systemClock, type Clock } from "./runtime/clock.js";
 export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
 export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";

@@ -37,3 +37,11 @@ export {
   type TokenParam,
   type UriParam,
 } from "./search.js";
+export {
+  discoverSmartConfiguration,
+  signClientAssertion,
+  smartBackendAuth,
+  smartTokenRequestBody,
+  type SmartBackendOptions,
+  type SmartConfiguration,
+} from "./smart-backend.js";

@@ -11,7 +11,9 @@
  * passes the breaker and the rate limiter.
  */
 import { randomUUID } from "node:crypto";
-import { clientCredentialsPolicy, type ClientCredentialsOptions } from "./auth/client-credentials.js";
+import { bearerAuthPolicy } from "./auth/bearer.js";
+import { clientCredentials, type ClientCredentialsOptions } from "./auth/client-credentials.js";
+import { isTokenSource, type TokenSource } from "./auth/token-source.js";
 import { breakerPolicy, type BreakerOptions } from "./breaker.js";
 import { cachePolicy, type CacheOptions } from "./cache.js";
 import { CallState, type AttemptStart } from "./call-state.js";
@@ -48,7 +50,7 @@ export interface ClientOptions extends TelemetryOptions {
   readonly breaker?: BreakerOptions | false;
   readonly cache?: CacheOptions | false;
   /** OAuth 2.0 client credentials: tokens fetched once, refreshed before expiry, paced like every call. */
-  readonly auth?: ClientCredentialsOptions;
+  readonly auth?: ClientCredentialsOptions | TokenSource;
   /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
   readonly correlationHeader?: string | null;
   /** The fetch to send with (default: the global one). */
@@ -189,13 +191,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 /** carewire's own policies, in their order, as configured. */
 function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: FetchLike, clock: Clock): Policy[] {
   if (options.resilience === false) return [];
-  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, options.pacing ?? {}, clock, options.auth?.clientId ?? options.tenant);
+  const tokens = options.auth === undefined ? undefined : isTokenSource(options.auth) ? options.auth : clientCredentials(options.auth);
+  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, options.pacing ?? {}, clock, tokens?.clientId ?? options.tenant);
   const list: Array<Policy | undefined> = [
     options.cache === false ? undefined : cachePolicy(options.cache ?? {}, options.tenant),
     idempotencyPolicy(),
     options.retry === false ? undefined : retryPolicy(options.retry ?? {}),
     options.breaker === false ? undefined : breakerPolicy(options.provider, options.breaker ?? {}, clock),
-    options.auth ? clientCredentialsPolicy(options.auth, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
+    tokens ? bearerAuthPolicy(tokens, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
     pacing,
   ];
   return list.filter((p): p is Policy => p !== undefined);

@@ -126,6 +126,21 @@ describe("OAuth client credentials", () => {
     expect(refreshed.meta.attempts.map((a) => a.status)).toEqual([200]);
   });
 
+  it("uses a token that lives less than the refresh margin for half its life, not one call", async () => {
+    fixture.expiresIn = 20; // shorter than the 30 s margin
+    const clock = new FakeClock();
+    const pipeline = authed(clock);
+
+    for (let i = 0; i < 5; i++) {
+      await pipeline.call(operation(), schemas, input(i));
+      await clock.advance(1_000);
+    }
+    expect(fixture.tokenRequests).toHaveLength(1);
+    await clock.advance(6_000); // 11 s in: past half of 20 s
+    await pipeline.call(operation(), schemas, input(9));
+    expect(fixture.tokenRequests).toHaveLength(2);
+  });
+
   it("on a 401 refreshes the token once and sends the call once more", async () => {
     let rejected = false;
     fixture.apiResponder = (req, res) => {

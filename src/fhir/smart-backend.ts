@@ -1,0 +1,118 @@
+/**
+ * SMART Backend Services (REQUIREMENTS F6): OAuth2 client credentials where the client
+ * proves itself with a signed JWT (`private_key_jwt`, RS384 or ES384) instead of a secret.
+ * Tokens live ≤ 300 s and come without refresh tokens, so each token request signs a fresh
+ * assertion: `iss` = `sub` = client id, `aud` = the token URL, `exp` ≤ 5 min, a unique `jti`.
+ * The token endpoint is found in `.well-known/smart-configuration` unless configured.
+ */
+import { randomUUID } from "node:crypto";
+import { SignJWT, type KeyInput } from "jose";
+import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
+import type { IssuedToken, TokenDeps, TokenSource } from "../runtime/auth/token-source.js";
+import { AuthenticationError } from "../runtime/errors.js";
+import type { CallContext } from "../runtime/policy.js";
+import type { FetchLike } from "../runtime/transport.js";
+
+export interface SmartBackendOptions {
+  readonly clientId: string;
+  /** The private key registered (as its public JWK) with the server. */
+  readonly privateKey: KeyInput;
+  readonly algorithm: "RS384" | "ES384";
+  /** `kid` of the registered key, so the server picks the right one from the JWKS. */
+  readonly keyId?: string;
+  /** `system/*.rs` (SMART v2) or `system/*.read` (v1), or narrower. */
+  readonly scope: string;
+  /** Skips discovery. */
+  readonly tokenUrl?: string;
+  /** Assertion lifetime; the spec allows at most 5 minutes. Default 300 s. */
+  readonly assertionLifetimeSeconds?: number;
+  /** Refresh this long before the token expires. Default 30 s. */
+  readonly refreshSkewMs?: number;
+}
+
+export interface SmartConfiguration {
+  readonly token_endpoint: string;
+  readonly token_endpoint_auth_methods_supported?: readonly string[];
+  readonly token_endpoint_auth_signing_alg_values_supported?: readonly string[];
+  readonly scopes_supported?: readonly string[];
+  readonly capabilities?: readonly string[];
+}
+
+const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const MAX_ASSERTION_SECONDS = 300;
+
+/** Reads `<base>/.well-known/smart-configuration`; a server without one is a typed failure. */
+export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r) => fetch(r), signal?: AbortSignal): Promise<SmartConfiguration> {
+  const url = `${baseUrl.replace(/\/+$/, "")}/.well-known/smart-configuration`;
+  let response: Response;
+  try {
+    response = await fetchImpl(new Request(url, { headers: { accept: "application/json" }, ...(signal ? { signal } : {}) }));
+  } catch (error) {
+    throw new AuthenticationError("the SMART configuration could not be fetched", undefined, { cause: error });
+  }
+  const text = await response.text();
+  let config: Partial<SmartConfiguration> = {};
+  try {
+    config = JSON.parse(text) as Partial<SmartConfiguration>;
+  } catch {
+    // handled below
+  }
+  if (!response.ok || typeof config.token_endpoint !== "string") {
+    throw new AuthenticationError(`the SMART configuration at ${url} answered ${response.status} without a token_endpoint`, response.status);
+  }
+  return config as SmartConfiguration;
+}
+
+/** A fresh, signed client assertion for one token request. */
+export async function signClientAssertion(options: SmartBackendOptions, tokenUrl: string, nowMs: number, jti: string = randomUUID()): Promise<string> {
+  const lifetime = Math.min(MAX_ASSERTION_SECONDS, Math.max(1, options.assertionLifetimeSeconds ?? MAX_ASSERTION_SECONDS));
+  const now = Math.floor(nowMs / 1000);
+  return new SignJWT({})
+    .setProtectedHeader({ alg: options.algorithm, typ: "JWT", ...(options.keyId ? { kid: options.keyId } : {}) })
+    .setIssuer(options.clientId)
+    .setSubject(options.clientId)
+    .setAudience(tokenUrl)
+    .setIssuedAt(now)
+    .setExpirationTime(now + lifetime)
+    .setJti(jti)
+    .sign(options.privateKey);
+}
+
+/** The form body of a SMART Backend Services token request. */
+export async function smartTokenRequestBody(options: SmartBackendOptions, tokenUrl: string, nowMs: number): Promise<URLSearchParams> {
+  return new URLSearchParams({
+    grant_type: "client_credentials",
+    scope: options.scope,
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: await signClientAssertion(options, tokenUrl, nowMs),
+  });
+}
+
+/**
+ * The token source for `auth:` on a FHIR (or any carewire) client: discovery once, then a
+ * freshly signed assertion for every token request. The bearer policy keeps one token at a
+ * time and asks again shortly before it expires (there are no refresh tokens here).
+ */
+export function smartBackendAuth(options: SmartBackendOptions): TokenSource {
+  if (!/^system\//.test(options.scope.split(" ")[0] ?? "")) {
+    throw new TypeError(`SMART Backend Services scopes are system scopes (system/*.rs, system/*.read), not "${options.scope}"`);
+  }
+  let tokenUrl: Promise<string> | undefined;
+  return {
+    clientId: options.clientId,
+    ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
+    async requestToken(context: CallContext, deps: TokenDeps): Promise<IssuedToken> {
+      tokenUrl ??= options.tokenUrl !== undefined
+        ? Promise.resolve(resolveTokenUrl(options.tokenUrl, deps.baseUrl))
+        : discoverSmartConfiguration(deps.baseUrl, deps.fetch, context.signal).then((c) => c.token_endpoint);
+      let url: string;
+      try {
+        url = await tokenUrl;
+      } catch (error) {
+        tokenUrl = undefined; // try discovery again next time
+        throw error;
+      }
+      return postTokenRequest(url, () => smartTokenRequestBody(options, url, deps.clock.now()), {}, context, deps);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Where bearer tokens come from. A source knows how to ask one token endpoint for one
+ * token (a client secret, a signed assertion…); the bearer policy owns the rest of the
+ * lifecycle: single flight, refresh before expiry, one refresh on a 401.
+ */
+import type { Clock } from "../clock.js";
+import type { CallContext } from "../policy.js";
+import type { FetchLike } from "../transport.js";
+
+export interface IssuedToken {
+  /** The access token: never logged, never in errors or meta. */
+  readonly value: string;
+  /** Lifetime the server granted (`expires_in`), when it said. */
+  readonly expiresInMs: number | undefined;
+}
+
+export interface TokenDeps {
+  readonly baseUrl: string;
+  readonly fetch: FetchLike;
+  readonly clock: Clock;
+  /** Runs the token request in a pacing slot: the token endpoint counts against the quota. */
+  readonly paced?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+}
+
+export interface TokenSource {
+  /** The OAuth client id: the pacing budget is kept per client. */
+  readonly clientId: string;
+  /** Refresh this long before expiry. Default 30 s. */
+  readonly refreshSkewMs?: number;
+  requestToken(context: CallContext, deps: TokenDeps): Promise<IssuedToken>;
+}
+
+export function isTokenSource(value: unknown): value is TokenSource {
+  return typeof value === "object" && value !== null && typeof (value as { requestToken?: unknown }).requestToken === "function";
+}
