@@ -20,6 +20,7 @@ export const capability = {
     Provenance: ["read","vread","search-type","create"],
   },
   system: ["transaction","batch"],
+  operations: ["export"],
 } as const satisfies FhirCapabilityModel;
 
 /** Every declared interaction as the pipeline operation it runs as. */
@@ -48,6 +49,8 @@ export interface FhirR4Client {
   readonly Provenance: Pick<ResourceClient<Provenance, ProvenanceSearch>, InteractionMethods["read" | "vread" | "search-type" | "create"]>;
   readonly transaction: SystemClient["transaction"];
   readonly batch: SystemClient["batch"];
+  /** Bulk Data `$export`: kick-off, polling that honours Retry-After, streamed NDJSON. */
+  readonly bulkExport: SystemClient["bulkExport"];
 }
 
 export function createFhirR4Client(options: FhirClientOptions = {}): FhirR4Client {

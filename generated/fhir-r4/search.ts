@@ -15,7 +15,7 @@ import type {
 } from "carewire/fhir";
 
 /** Search parameters of Patient. */
-export interface PatientSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "identifier" | "name" | "family" | "given" | "birthdate" | "gender" | "active" | "general-practitioner" | "telecom"> {
+export interface PatientSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "identifier" | "name" | "family" | "given" | "birthdate" | "gender" | "active" | "general-practitioner" | "telecom"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -24,6 +24,11 @@ export interface PatientSearch extends CommonSearchParams<"_id" | "_lastUpdated"
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** token · http://hl7.org/fhir/SearchParameter/Patient-identifier */
   readonly "identifier"?: SearchValue<TokenParam>;
   readonly "identifier:not"?: SearchValue<TokenParam>;
@@ -69,7 +74,7 @@ export interface PatientSearch extends CommonSearchParams<"_id" | "_lastUpdated"
 }
 
 /** Search parameters of Practitioner. */
-export interface PractitionerSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "identifier" | "name" | "family" | "active"> {
+export interface PractitionerSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "identifier" | "name" | "family" | "active"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -78,6 +83,11 @@ export interface PractitionerSearch extends CommonSearchParams<"_id" | "_lastUpd
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** token · http://hl7.org/fhir/SearchParameter/Practitioner-identifier */
   readonly "identifier"?: SearchValue<TokenParam>;
   readonly "identifier:not"?: SearchValue<TokenParam>;
@@ -101,7 +111,7 @@ export interface PractitionerSearch extends CommonSearchParams<"_id" | "_lastUpd
 }
 
 /** Search parameters of Encounter. */
-export interface EncounterSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "patient" | "subject" | "date" | "status" | "class" | "identifier" | "practitioner" | "appointment"> {
+export interface EncounterSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "patient" | "subject" | "date" | "status" | "class" | "identifier" | "practitioner" | "appointment"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -110,6 +120,11 @@ export interface EncounterSearch extends CommonSearchParams<"_id" | "_lastUpdate
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** reference · http://hl7.org/fhir/SearchParameter/clinical-patient */
   readonly "patient"?: SearchValue<ReferenceParam<"Patient">>;
   readonly "patient:identifier"?: SearchValue<TokenParam>;
@@ -147,7 +162,7 @@ export interface EncounterSearch extends CommonSearchParams<"_id" | "_lastUpdate
 }
 
 /** Search parameters of Observation. */
-export interface ObservationSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "patient" | "subject" | "code" | "category" | "date" | "status" | "value-quantity" | "encounter"> {
+export interface ObservationSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "patient" | "subject" | "code" | "category" | "date" | "status" | "value-quantity" | "encounter"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -156,6 +171,11 @@ export interface ObservationSearch extends CommonSearchParams<"_id" | "_lastUpda
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** reference · http://hl7.org/fhir/SearchParameter/clinical-patient */
   readonly "patient"?: SearchValue<ReferenceParam<"Patient">>;
   readonly "patient:identifier"?: SearchValue<TokenParam>;
@@ -192,7 +212,7 @@ export interface ObservationSearch extends CommonSearchParams<"_id" | "_lastUpda
 }
 
 /** Search parameters of Appointment. */
-export interface AppointmentSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "patient" | "practitioner" | "date" | "status" | "actor" | "identifier"> {
+export interface AppointmentSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "patient" | "practitioner" | "date" | "status" | "actor" | "identifier"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -201,6 +221,11 @@ export interface AppointmentSearch extends CommonSearchParams<"_id" | "_lastUpda
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** reference · http://hl7.org/fhir/SearchParameter/Appointment-patient */
   readonly "patient"?: SearchValue<ReferenceParam<"Patient">>;
   readonly "patient:identifier"?: SearchValue<TokenParam>;
@@ -229,7 +254,7 @@ export interface AppointmentSearch extends CommonSearchParams<"_id" | "_lastUpda
 }
 
 /** Search parameters of Provenance. */
-export interface ProvenanceSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "target" | "recorded" | "agent" | "patient"> {
+export interface ProvenanceSearch extends CommonSearchParams<"_id" | "_lastUpdated" | "_source" | "target" | "recorded" | "agent" | "patient"> {
   /** token · http://hl7.org/fhir/SearchParameter/Resource-id */
   readonly "_id"?: SearchValue<TokenParam>;
   readonly "_id:not"?: SearchValue<TokenParam>;
@@ -238,6 +263,11 @@ export interface ProvenanceSearch extends CommonSearchParams<"_id" | "_lastUpdat
   /** date · http://hl7.org/fhir/SearchParameter/Resource-lastUpdated */
   readonly "_lastUpdated"?: SearchValue<DateParam>;
   readonly "_lastUpdated:missing"?: boolean;
+  /** uri · http://hl7.org/fhir/SearchParameter/Resource-source */
+  readonly "_source"?: SearchValue<UriParam>;
+  readonly "_source:below"?: SearchValue<UriParam>;
+  readonly "_source:above"?: SearchValue<UriParam>;
+  readonly "_source:missing"?: boolean;
   /** reference · http://hl7.org/fhir/SearchParameter/Provenance-target */
   readonly "target"?: SearchValue<ReferenceParam<"Account" | "ActivityDefinition" | "AdverseEvent" | "AllergyIntolerance" | "Appointment" | "AppointmentResponse" | "AuditEvent" | "Basic" | "Binary" | "BiologicallyDerivedProduct" | "BodyStructure" | "Bundle" | "CapabilityStatement" | "CarePlan" | "CareTeam" | "CatalogEntry" | "ChargeItem" | "ChargeItemDefinition" | "Claim" | "ClaimResponse" | "ClinicalImpression" | "CodeSystem" | "Communication" | "CommunicationRequest" | "CompartmentDefinition" | "Composition" | "ConceptMap" | "Condition" | "Consent" | "Contract" | "Coverage" | "CoverageEligibilityRequest" | "CoverageEligibilityResponse" | "DetectedIssue" | "Device" | "DeviceDefinition" | "DeviceMetric" | "DeviceRequest" | "DeviceUseStatement" | "DiagnosticReport" | "DocumentManifest" | "DocumentReference" | "EffectEvidenceSynthesis" | "Encounter" | "Endpoint" | "EnrollmentRequest" | "EnrollmentResponse" | "EpisodeOfCare" | "EventDefinition" | "Evidence" | "EvidenceVariable" | "ExampleScenario" | "ExplanationOfBenefit" | "FamilyMemberHistory" | "Flag" | "Goal" | "GraphDefinition" | "Group" | "GuidanceResponse" | "HealthcareService" | "ImagingStudy" | "Immunization" | "ImmunizationEvaluation" | "ImmunizationRecommendation" | "ImplementationGuide" | "InsurancePlan" | "Invoice" | "Library" | "Linkage" | "List" | "Location" | "Measure" | "MeasureReport" | "Media" | "Medication" | "MedicationAdministration" | "MedicationDispense" | "MedicationKnowledge" | "MedicationRequest" | "MedicationStatement" | "MedicinalProduct" | "MedicinalProductAuthorization" | "MedicinalProductContraindication" | "MedicinalProductIndication" | "MedicinalProductIngredient" | "MedicinalProductInteraction" | "MedicinalProductManufactured" | "MedicinalProductPackaged" | "MedicinalProductPharmaceutical" | "MedicinalProductUndesirableEffect" | "MessageDefinition" | "MessageHeader" | "MolecularSequence" | "NamingSystem" | "NutritionOrder" | "Observation" | "ObservationDefinition" | "OperationDefinition" | "OperationOutcome" | "Organization" | "OrganizationAffiliation" | "Patient" | "PaymentNotice" | "PaymentReconciliation" | "Person" | "PlanDefinition" | "Practitioner" | "PractitionerRole" | "Procedure" | "Provenance" | "Questionnaire" | "QuestionnaireResponse" | "RelatedPerson" | "RequestGroup" | "ResearchDefinition" | "ResearchElementDefinition" | "ResearchStudy" | "ResearchSubject" | "RiskAssessment" | "RiskEvidenceSynthesis" | "Schedule" | "SearchParameter" | "ServiceRequest" | "Slot" | "Specimen" | "SpecimenDefinition" | "StructureDefinition" | "StructureMap" | "Subscription" | "Substance" | "SubstanceNucleicAcid" | "SubstancePolymer" | "SubstanceProtein" | "SubstanceReferenceInformation" | "SubstanceSourceMaterial" | "SubstanceSpecification" | "SupplyDelivery" | "SupplyRequest" | "Task" | "TerminologyCapabilities" | "TestReport" | "TestScript" | "ValueSet" | "VerificationResult" | "VisionPrescription">>;
   readonly "target:identifier"?: SearchValue<TokenParam>;

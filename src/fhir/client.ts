@@ -28,7 +28,10 @@ import {
   type UnexpectedError,
   type UnknownOutcomeError,
 } from "../runtime/errors.js";
-import type { OperationSchemas } from "../runtime/operation.js";
+import type { OperationDescriptor, OperationSchemas } from "../runtime/operation.js";
+import { systemClock } from "../runtime/clock.js";
+import { deriveIdempotencyKey } from "../runtime/idempotency.js";
+import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-export.js";
 import { createPipeline, type ClientOptions } from "../runtime/pipeline.js";
 import type { ResultMeta } from "../runtime/provenance.js";
 import type { CallOptions } from "../runtime/types.js";
@@ -118,6 +121,8 @@ export interface InteractionMethods {
 export interface SystemClient {
   transaction(bundle: Bundle, options?: CallOptions): Promise<FhirResult<Bundle>>;
   batch(bundle: Bundle, options?: CallOptions): Promise<FhirResult<Bundle>>;
+  /** Bulk Data system export: kick-off, polling, then streamed NDJSON (F5). */
+  bulkExport(request?: BulkExportRequest): Promise<FhirResult<BulkExportJob>>;
 }
 
 /** FHIR reads are checked by their resourceType, not by a zod schema (yet). */
@@ -140,7 +145,11 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
 
   async function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
     const operation = interactionOperation(type, interaction);
-    const result = await pipeline.call<never>(path === undefined ? operation : { ...operation, path }, NO_SCHEMAS, input, callOptions);
+    return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions);
+  }
+
+  async function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions): Promise<FhirResult<T>> {
+    const result = await pipeline.call<never>(operation, NO_SCHEMAS, input, callOptions);
     const error = result.error as CarewireError | undefined; // the pipeline's own union, seen untyped
     if (error instanceof HttpError && isOperationOutcome(error.body)) {
       const fhir = new FhirError(error.status, error.body, error.response);
@@ -221,6 +230,10 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   async function writeWithProvenance<R extends Resource>(type: string, resource: R, request: { method: "POST" | "PUT"; ifNoneExist?: string; ifMatch?: string }, o: CallOptions): Promise<FhirResult<R>> {
     const provenance = options.provenance!;
     const requestId = o.requestId ?? randomUUID();
+    // The Provenance is created only if none exists for this logical write, so a retry after
+    // a lost response (or a re-run with the same business key) does not record it twice.
+    const writeKey = o.idempotencyKey ?? (o.businessKey !== undefined ? deriveIdempotencyKey(options.provider ?? "fhir", `${type}.provenance`, o.businessKey) : requestId);
+    const provenanceSource = `${provenance.source}#${writeKey}`;
     const fullUrl = request.method === "POST" ? `urn:uuid:${randomUUID()}` : `${type}/${resource.id ?? ""}`;
     const written = { ...resource, meta: { ...resource.meta, source: `${provenance.source}#${requestId}` } } as R;
     const bundle: Bundle = {
@@ -228,7 +241,10 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       type: "transaction",
       entry: [
         { fullUrl, resource: written, request: { method: request.method, url: request.method === "POST" ? type : `${type}/${resource.id ?? ""}`, ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}), ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}) } },
-        { resource: provenanceFor({ reference: fullUrl }, provenance, requestId), request: { method: "POST", url: "Provenance" } },
+        {
+          resource: { ...provenanceFor({ reference: fullUrl }, provenance, requestId), meta: { source: provenanceSource } },
+          request: { method: "POST", url: "Provenance", ifNoneExist: searchQuery({ _source: provenanceSource }).toString() },
+        },
       ],
     };
     const result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders({ ...o, requestId }, { prefer: "return=representation" }));
@@ -243,14 +259,40 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   }
 
   function refused<T>(type: string, what: string, why: string): FhirResult<T> {
-    const error = new InvalidRequestError(`${type}.${what}: ${why}`);
-    const meta: ResultMeta = { provider: options.provider ?? "fhir", operationId: `${type}.${what}`, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
+    return refusedWith(new InvalidRequestError(`${type}.${what}: ${why}`), `${type}.${what}`);
+  }
+
+  /** A call that ends before anything is sent: the typed error with an empty meta. */
+  function refusedWith<T>(error: InvalidRequestError | UntrustedUrlError, operationId: string = error.kind): FhirResult<T> {
+    const meta: ResultMeta = { provider: options.provider ?? "fhir", operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
     error.meta = meta;
     return { error, response: undefined, meta };
   }
 
+  /** Whether credentials may go to a URL: under the base URL only. */
+  function trusted(link: string): boolean {
+    try {
+      linkPath(link);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   const resources = Object.fromEntries(Object.entries(model.resources).map(([type, interactions]) => [type, resourceClient(type, interactions)]));
   const system: Partial<SystemClient> = {};
+  if (model.operations?.includes("export")) {
+    const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
+    system.bulkExport = async (request = {}) => {
+      try {
+        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkPath, trusted, fetch: fetchImpl });
+      } catch (error) {
+        // A status URL on another origin: refused before anything was sent there.
+        if (error instanceof UntrustedUrlError) return refusedWith<BulkExportJob>(error);
+        throw error;
+      }
+    };
+  }
   if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, withHeaders(o, { prefer: "return=representation" }));
   if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, withHeaders(o, { prefer: "return=representation" }));
   return { resources, system };

@@ -12,6 +12,8 @@ export type SystemInteraction = "transaction" | "batch";
 export interface FhirCapabilityModel {
   readonly resources: Readonly<Record<string, readonly TypeInteraction[]>>;
   readonly system: readonly SystemInteraction[];
+  /** System operations by name (`export` for Bulk Data). */
+  readonly operations?: readonly string[];
 }
 
 const SHAPES: Record<TypeInteraction | SystemInteraction, { method: HttpMethod; path: (type: string) => string; safety: SafetyClass; body?: string }> = {

@@ -86,7 +86,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       const { operation, clock } = context;
       const hint = operation.hints.cache;
-      if ((operation.method !== "get" && operation.method !== "head") || context.options.cache === "no-store" || hint?.policy === "no-store") return next();
+      if ((operation.method !== "get" && operation.method !== "head") || context.options.cache === "no-store" || context.options.stream === true || hint?.policy === "no-store") return next();
       const key = cacheKey(context, tenant);
       const entry = await store.get(key);
       const now = clock.now();

@@ -125,7 +125,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const remaining = context.deadline === undefined ? Infinity : context.deadline - clock.now();
       let exchange: Exchange;
       try {
-        exchange = await sendAttempt(makeRequest, { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), signal: callOptions.signal });
+        exchange = await sendAttempt(makeRequest, { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), signal: callOptions.signal, stream: callOptions.stream === true });
       } catch (error) {
         // A request that could not be built was never an attempt.
         if (!(error instanceof InvalidRequestError)) {
@@ -160,6 +160,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     }
 
     const { response } = exchange;
+    if (exchange.streamed) return { data: response.body, response, meta: metaOf(context, startedAtIso, response, NO_DRIFT) } as CallResult<Op>;
     let decoded;
     try {
       decoded = readBody(exchange, schemas, operation.method);

@@ -12,6 +12,8 @@ export interface Exchange {
   readonly request: Request;
   readonly response: Response;
   readonly body: Uint8Array;
+  /** The 2xx body was left unread in `response.body` for the caller to stream. */
+  readonly streamed?: boolean;
   /** The body parsed as JSON, when the attempt already did (so it is parsed once). */
   readonly json?: { readonly value: unknown };
 }
@@ -20,7 +22,11 @@ export interface AttemptOptions {
   readonly fetch: FetchLike;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Leave a 2xx body unread (see CallOptions.stream). */
+  readonly stream?: boolean;
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** Builds the Request lazily so it can carry the attempt's combined signal. */
 export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request, options: AttemptOptions): Promise<Exchange> {
@@ -34,6 +40,8 @@ export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request,
     const request = makeRequest(signal);
     const response = await options.fetch(request);
     phase = "body";
+    // Streamed downloads: the headers are in, the timer stops, the body is the caller's.
+    if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
     // Read whole inside the timeout. The Response keeps its status and headers; its body is
     // consumed (as openapi-fetch leaves it): the bytes live in `body`, the parsed value in `data`.
     const body = new Uint8Array(await response.arrayBuffer());

@@ -53,6 +53,12 @@ export interface CallOptions {
   readonly priority?: "critical" | "interactive" | "batch";
   /** `no-cache`: revalidate even if fresh; `no-store`: bypass the cache entirely. */
   readonly cache?: "default" | "no-cache" | "no-store";
+  /**
+   * Hand a 2xx body back unread, as `data: ReadableStream` (large downloads such as Bulk
+   * Data NDJSON): never buffered, parsed or cached. The attempt timeout ends when the
+   * headers arrive; the caller's signal still aborts the body.
+   */
+  readonly stream?: boolean;
 }
 
 /** The argument list of a generated operation: input optional when nothing in it is required. */

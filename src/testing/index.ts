@@ -29,3 +29,6 @@ export {
 } from "./contract.js";
 export { describeContract, type TestRunner } from "./describe-contract.js";
 export { FakeClock } from "./fake-clock.js";
+export { startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "./fhir/fhir-simulator.js";
+export type { BulkOptions } from "./fhir/bulk.js";
+export { FhirStore, type StoredResource } from "./fhir/fhir-store.js";

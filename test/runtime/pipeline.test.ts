@@ -107,6 +107,32 @@ describe("pipeline", () => {
     expect(result.meta.attempts[0]!.durationMs).toBeGreaterThanOrEqual(140);
   });
 
+  it("with stream: true hands back the 2xx body unread; the attempt timeout stops at the headers; nothing is cached", async () => {
+    let served = 0;
+    server.handle((_req, res) => {
+      served++;
+      res.writeHead(200, { "content-type": "application/fhir+ndjson", "cache-control": "max-age=600" });
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write(`{"n":${n}}\n`);
+        if (++n === 4) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 60); // 240 ms in all, past the 150 ms attempt timeout
+    });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, timeoutMs: 150, pacing: { limit: Infinity } });
+
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "export" } } }, { stream: true });
+
+    expect(result.error).toBeUndefined();
+    const text = await new Response(result.data as unknown as ReadableStream<Uint8Array>).text();
+    expect(text.trim().split("\n").map((l) => JSON.parse(l) as { n: number })).toEqual([{ n: 0 }, { n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(result.meta.attempts).toHaveLength(1);
+    await pipeline.call(operation(), schemas, { params: { path: { thingId: "export" } } }, { stream: true });
+    expect(served).toBe(2); // not answered from the cache
+  });
+
   it("treats an infinite or huge timeout as no timeout rather than an instant one", async () => {
     server.handle((_req, res) => void setTimeout(() => json(res, 200, { id: "slow" }), 50));
     for (const timeoutMs of [Infinity, 2 ** 31, Number.MAX_SAFE_INTEGER]) {

@@ -69,6 +69,8 @@ export async function generateFhirProvider(target: GenerateTarget, templates: Te
     systemLiteral: JSON.stringify(capability.system),
     system: capability.system.map((s) => ({ name: s })),
     operationsDoc: capability.operations.join(", ") || "none",
+    operationsLiteral: JSON.stringify(capability.operations),
+    hasExport: capability.operations.includes("export"),
   }));
   files.set("index.ts", await templates.render("fhir-index.ts", { header, typeName }));
   const operationCount = capability.resources.reduce((n, r) => n + r.interactions.length, 0) + capability.system.length;

@@ -1,0 +1,166 @@
+/**
+ * Bulk Data `$export` (REQUIREMENTS F5, FHIR Bulk Data Access IG): kick-off with
+ * `Prefer: respond-async`, poll the status URL the server gives in `Content-Location` no
+ * faster than it allows (its `Retry-After`, else exponential backoff; `X-Progress`
+ * reported), then stream each NDJSON file line by line with bounded memory.
+ *
+ * Credentials go only where the base URL's origin is: a status or file URL elsewhere is
+ * refused with UntrustedUrlError, unless the manifest says files need no token, in which
+ * case they are fetched with no credentials at all.
+ */
+import type { OperationOutcome, Resource } from "fhir/r4.js";
+import { backoffDelay } from "../runtime/backoff.js";
+import type { Clock } from "../runtime/clock.js";
+import { MalformedResponseError, TimeoutError } from "../runtime/errors.js";
+import type { OperationDescriptor } from "../runtime/operation.js";
+import { readServerHints } from "../runtime/server-hints.js";
+import type { CallOptions } from "../runtime/types.js";
+import { ndjsonLines } from "./ndjson.js";
+import type { FhirCallError, FhirResult } from "./client.js";
+
+export interface BulkExportRequest {
+  /** `_type`: resource types to export (default: all the server offers). */
+  readonly types?: readonly string[];
+  /** `_since`: only resources changed after this instant. */
+  readonly since?: Date | string;
+  readonly outputFormat?: "application/fhir+ndjson" | "application/ndjson" | "ndjson";
+  /** `_typeFilter` searches, e.g. `Observation?status=final`. */
+  readonly typeFilter?: readonly string[];
+  /** Longest time to wait for the export to complete. Default 1 hour. */
+  readonly maxWaitMs?: number;
+  /** First wait when the server gives no Retry-After; doubles each poll up to `pollCapMs`. Default 1 s. */
+  readonly pollBaseMs?: number;
+  /** Default 60 s. */
+  readonly pollCapMs?: number;
+  /** Each 202 the status URL answers: the server's X-Progress and the wait before the next poll. */
+  readonly onProgress?: (progress: { readonly text: string | undefined; readonly nextPollMs: number; readonly polls: number }) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface BulkManifest {
+  readonly transactionTime: string;
+  readonly request: string;
+  readonly requiresAccessToken: boolean;
+  readonly output: ReadonlyArray<{ readonly type: string; readonly url: string; readonly count?: number }>;
+  readonly error: ReadonlyArray<{ readonly type: string; readonly url: string }>;
+}
+
+export interface BulkExportJob {
+  readonly manifest: BulkManifest;
+  /** How many times the status URL was polled before completion. */
+  readonly polls: number;
+  /** Every exported resource, file after file, optionally of one type: streamed, never all in memory. */
+  resources(type?: string): AsyncGenerator<Resource, void, undefined>;
+  /** The OperationOutcomes of the manifest's error files. */
+  errors(): Promise<OperationOutcome[]>;
+}
+
+/** What the bulk exporter needs from the client: calls through its pipeline. */
+export interface BulkDeps {
+  readonly clock: Clock;
+  readonly random: () => number;
+  call<T>(operation: OperationDescriptor, input: object, options: CallOptions): Promise<FhirResult<T>>;
+  /** A server URL as a path under the base URL (UntrustedUrlError when it is not). */
+  linkPath(url: string): string;
+  /** Whether a URL is under the base URL (where credentials may go). */
+  trusted(url: string): boolean;
+  /** Plain fetch, for files the manifest says need no token (sent without credentials). */
+  fetch(request: Request): Promise<Response>;
+}
+
+function bulkOperation(operationId: string, path: string): OperationDescriptor {
+  return {
+    operationId,
+    synthesizedId: false,
+    name: operationId,
+    method: "get",
+    path,
+    safety: "safe",
+    tags: ["bulk"],
+    deprecated: false,
+    parameters: { path: [], query: [], header: [], cookie: [] },
+    responses: {},
+    security: "required",
+    hints: { criticality: "batch" },
+  };
+}
+
+export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Promise<FhirResult<BulkExportJob>> {
+  const query = new URLSearchParams();
+  if (request.types?.length) query.set("_type", request.types.join(","));
+  if (request.since !== undefined) query.set("_since", request.since instanceof Date ? request.since.toISOString() : request.since);
+  if (request.outputFormat) query.set("_outputFormat", request.outputFormat);
+  if (request.typeFilter?.length) query.set("_typeFilter", request.typeFilter.join(","));
+  const base: CallOptions = { cache: "no-store", ...(request.signal ? { signal: request.signal } : {}) };
+
+  const kickoff = await deps.call<unknown>(bulkOperation("export", `/$export${query.size > 0 ? `?${query}` : ""}`), {}, { ...base, headers: { prefer: "respond-async", accept: "application/fhir+json" } });
+  if (kickoff.error) return kickoff;
+  const location = kickoff.response.headers.get("content-location");
+  if (kickoff.response.status !== 202 || !location) {
+    return failure(kickoff, new MalformedResponseError(`$export answered ${kickoff.response.status}${location ? "" : " without Content-Location"}; expected 202 with a status URL`, kickoff.response.status, ""));
+  }
+  const statusPath = deps.linkPath(location);
+
+  const started = deps.clock.now();
+  const maxWaitMs = request.maxWaitMs ?? 3_600_000;
+  const backoff = { baseMs: request.pollBaseMs ?? 1_000, capMs: request.pollCapMs ?? 60_000, strategy: "full" as const };
+  let previous = backoff.baseMs;
+  for (let polls = 1; ; polls++) {
+    const status = await deps.call<BulkManifest>(bulkOperation("export-status", statusPath), {}, { ...base, headers: { accept: "application/json" } });
+    if (status.error) return status;
+    if (status.response.status === 200) {
+      const manifest = status.data;
+      if (!isManifest(manifest)) return failure(status, new MalformedResponseError("the export completed without a valid manifest", 200, JSON.stringify(manifest).slice(0, 200)));
+      return { data: job({ ...manifest, error: manifest.error ?? [] }, polls, deps, base), response: status.response, meta: status.meta };
+    }
+    // 202: still running. The server's Retry-After is a floor; without one, back off exponentially.
+    const now = deps.clock.now();
+    const serverWait = readServerHints(status.response.headers, now).retryAfterMs;
+    const ownWait = Math.max(backoff.baseMs, backoffDelay(polls, previous, backoff, deps.random));
+    previous = ownWait;
+    const wait = serverWait ?? ownWait;
+    request.onProgress?.({ text: status.response.headers.get("x-progress") ?? undefined, nextPollMs: wait, polls });
+    if (now + wait - started > maxWaitMs) return failure(status, new TimeoutError(maxWaitMs, "request"));
+    await deps.clock.sleep(wait, request.signal);
+  }
+}
+
+function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOptions): BulkExportJob {
+  async function open(url: string): Promise<ReadableStream<Uint8Array>> {
+    if (manifest.requiresAccessToken || deps.trusted(url)) {
+      // Credentials only under the base URL: linkPath refuses anything else.
+      const file = await deps.call<ReadableStream<Uint8Array>>(bulkOperation("export-file", deps.linkPath(url)), {}, { ...base, stream: true, headers: { accept: "application/fhir+ndjson" } });
+      if (file.error) throw file.error;
+      return file.data;
+    }
+    // The manifest says no token is needed (e.g. pre-signed storage URLs): send none.
+    const response = await deps.fetch(new Request(url, { headers: { accept: "application/fhir+ndjson" }, ...(base.signal ? { signal: base.signal } : {}) }));
+    if (!response.ok || !response.body) throw new MalformedResponseError(`export file ${new URL(url).pathname} answered ${response.status}`, response.status, "");
+    return response.body;
+  }
+  return {
+    manifest,
+    polls,
+    async *resources(type) {
+      for (const output of manifest.output) {
+        if (type !== undefined && output.type !== type) continue;
+        for await (const resource of ndjsonLines(await open(output.url), `${output.type} export file`)) yield resource as Resource;
+      }
+    },
+    async errors() {
+      const outcomes: OperationOutcome[] = [];
+      for (const e of manifest.error) for await (const outcome of ndjsonLines(await open(e.url), "export error file")) outcomes.push(outcome as OperationOutcome);
+      return outcomes;
+    },
+  };
+}
+
+function isManifest(value: unknown): value is BulkManifest {
+  const m = value as Partial<BulkManifest> | null;
+  return typeof m === "object" && m !== null && Array.isArray(m.output) && m.output.every((o) => typeof o?.url === "string" && typeof o?.type === "string") && (m.error === undefined || Array.isArray(m.error));
+}
+
+function failure<T>(from: { response: Response | undefined; meta: FhirResult<unknown>["meta"] }, error: FhirCallError): FhirResult<T> {
+  error.meta = from.meta;
+  return { error, response: from.response, meta: from.meta };
+}

@@ -1,0 +1,318 @@
+/**
+ * A FHIR R4 provider simulator serving a CapabilityStatement (`carewire/testing`): the
+ * declared resources and interactions, paging with `link[next]`, conditional create,
+ * If-Match, transactions with `urn:uuid` references, Bulk Data `$export`, and the same
+ * rate limit and fault behaviour as the OpenAPI simulator (seed 003's sliding window per
+ * client, Retry-After in seconds; scripted or seeded faults, including a connection reset
+ * after the write was committed).
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { readFile } from "node:fs/promises";
+import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
+import { SlidingWindowLimiter } from "../simulator/rate-limiter.js";
+import { BulkExports, type BulkOptions } from "./bulk.js";
+import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
+
+export interface FhirSimulatorOptions {
+  /** Path to the CapabilityStatement (JSON) to serve. */
+  readonly capability: string;
+  readonly port?: number;
+  /** Requests per client (by Authorization header) in a sliding window; default none. */
+  readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number } | false;
+  /** Faults by interaction (`Patient.create`, `transaction`, `export-status`, `*`…). */
+  readonly faults?: FaultPlan;
+  readonly seed?: number;
+  /** Page size when the client sends no `_count`. Default 20 (at most 100). */
+  readonly defaultPageSize?: number;
+  readonly bulk?: BulkOptions;
+  readonly clock?: () => number;
+}
+
+export interface FhirSimulator {
+  /** The FHIR base URL (no trailing slash). */
+  readonly url: string;
+  readonly store: FhirStore;
+  readonly faults: FaultControls;
+  /** Requests served, and 429s among them. */
+  readonly counters: { requests: number; throttled: number; faults: number };
+  close(): Promise<void>;
+}
+
+interface Declared {
+  readonly interactions: ReadonlySet<string>;
+  readonly params: ReadonlySet<string>;
+}
+
+const FHIR_JSON = "application/fhir+json";
+
+function outcome(code: string, diagnostics: string, severity: "error" | "fatal" | "warning" = "error") {
+  return { resourceType: "OperationOutcome", issue: [{ severity, code, diagnostics }] };
+}
+
+export async function startFhirSimulator(options: FhirSimulatorOptions): Promise<FhirSimulator> {
+  const capability = JSON.parse(await readFile(options.capability, "utf8")) as { rest?: Array<{ mode?: string; resource?: Array<{ type: string; interaction?: Array<{ code: string }>; searchParam?: Array<{ name: string }> }>; interaction?: Array<{ code: string }>; operation?: Array<{ name: string }> }> };
+  const rest = capability.rest?.find((r) => r.mode === "server");
+  if (!rest) throw new Error(`${options.capability}: no rest entry with mode "server"`);
+  const declared = new Map<string, Declared>((rest.resource ?? []).map((r) => [r.type, { interactions: new Set((r.interaction ?? []).map((i) => i.code)), params: new Set((r.searchParam ?? []).map((p) => p.name)) }]));
+  const systemInteractions = new Set((rest.interaction ?? []).map((i) => i.code));
+  const exportDeclared = (rest.operation ?? []).some((o) => o.name === "export");
+
+  const clock = options.clock ?? Date.now;
+  const store = new FhirStore(clock);
+  const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
+  const limiter = options.rateLimit ? new SlidingWindowLimiter({ limit: options.rateLimit.limit, windowMs: options.rateLimit.windowSeconds * 1000 }) : undefined;
+  const counters = { requests: 0, throttled: 0, faults: 0 };
+  let base = "";
+  const bulk = new BulkExports(store, () => base, options.bulk ?? {}, clock);
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "content-type": FHIR_JSON, "content-length": String(Buffer.byteLength(text)), ...headers }).end(text);
+  };
+  const withEtag = (r: StoredResource) => ({ etag: `W/"${r.meta?.versionId ?? "1"}"`, "last-modified": new Date(r.meta?.lastUpdated ?? clock()).toUTCString() });
+
+  /** Conditional create: the search in If-None-Exist decides. */
+  function existing(type: string, condition: string | undefined): StoredResource[] | undefined {
+    if (!condition) return undefined;
+    return store.search(type, [...new URLSearchParams(condition)]);
+  }
+
+  /** One write, as in a transaction entry or a plain request; returns status and resource. */
+  function write(method: "POST" | "PUT", type: string, id: string | undefined, resource: StoredResource, ifNoneExist?: string, ifMatch?: string): { status: number; resource?: StoredResource; outcome?: object } {
+    if (resource?.resourceType !== type) return { status: 400, outcome: outcome("invalid", `body must be a ${type}`) };
+    if (method === "POST") {
+      const matches = existing(type, ifNoneExist);
+      if (matches && matches.length > 1) return { status: 412, outcome: outcome("multiple-matches", `If-None-Exist matched ${matches.length} resources`) };
+      if (matches && matches.length === 1) return { status: 200, resource: matches[0]! };
+      return { status: 201, resource: store.put({ ...resource, id: store.newId() }) };
+    }
+    const current = store.read(type, id!);
+    if (ifMatch !== undefined) {
+      const wanted = ifMatch.replace(/^W\//, "").replace(/"/g, "");
+      if (!current || current.meta?.versionId !== wanted) return { status: 412, outcome: outcome("conflict", `version ${wanted} is not current${current ? ` (current: ${current.meta?.versionId})` : ""}`) };
+    }
+    return { status: current ? 200 : 201, resource: store.put({ ...resource, id: id! }) };
+  }
+
+  /** Rewrites every `urn:uuid:` reference of a transaction to the id it was given. */
+  function resolveReferences(value: unknown, ids: ReadonlyMap<string, string>): unknown {
+    if (Array.isArray(value)) return value.map((v) => resolveReferences(v, ids));
+    if (value === null || typeof value !== "object") return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = k === "reference" && typeof v === "string" && ids.has(v) ? ids.get(v) : resolveReferences(v, ids);
+    return out;
+  }
+
+  function transaction(bundle: { type?: string; entry?: Array<{ fullUrl?: string; resource?: StoredResource; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string } }> }): { status: number; body: unknown } {
+    const entries = bundle.entry ?? [];
+    // Pass 1: ids for creates (a conditional create that matches takes the existing id).
+    const ids = new Map<string, string>();
+    const plans = entries.map((e) => {
+      const method = (e.request?.method ?? "").toUpperCase();
+      const [type, id] = (e.request?.url ?? "").split("?")[0]!.split("/");
+      if (method === "POST" && e.resource) {
+        const match = existing(type!, e.request?.ifNoneExist);
+        const assigned = match?.length === 1 ? match[0]!.id : store.newId();
+        if (e.fullUrl) ids.set(e.fullUrl, `${type}/${assigned}`);
+        return { method, type: type!, id: assigned, matched: match?.length === 1, entry: e };
+      }
+      return { method, type: type!, id, matched: false, entry: e };
+    });
+    // Pass 2: check everything before changing anything (all or nothing).
+    for (const p of plans) {
+      if (!declared.has(p.type)) return { status: 400, body: outcome("not-supported", `${p.type} is not served`) };
+      if (p.method === "PUT" && p.entry.request?.ifMatch !== undefined) {
+        const current = store.read(p.type, p.id ?? "");
+        if (!current || `W/"${current.meta?.versionId}"` !== p.entry.request.ifMatch) return { status: 412, body: outcome("conflict", `${p.type}/${p.id} changed since version ${p.entry.request.ifMatch}`) };
+      }
+      if ((p.method === "POST" || p.method === "PUT") && p.entry.resource?.resourceType !== p.type) return { status: 400, body: outcome("invalid", `entry for ${p.type} carries no ${p.type}`) };
+    }
+    const response = plans.map((p) => {
+      const resource = resolveReferences(p.entry.resource, ids) as StoredResource | undefined;
+      if (p.method === "POST" && p.matched) {
+        const found = store.read(p.type, p.id!)!;
+        return { resource: found, response: { status: "200 OK", location: `${p.type}/${found.id}/_history/${found.meta?.versionId}` } };
+      }
+      if ((p.method === "POST" || p.method === "PUT") && resource) {
+        const created = !store.read(p.type, p.id!);
+        const stored = store.put({ ...resource, id: p.id! });
+        return { resource: stored, response: { status: created ? "201 Created" : "200 OK", location: `${p.type}/${stored.id}/_history/${stored.meta?.versionId}` } };
+      }
+      if (p.method === "DELETE") {
+        store.delete(p.type, p.id ?? "");
+        return { response: { status: "204 No Content" } };
+      }
+      return { response: { status: "400 Bad Request" }, resource: outcome("not-supported", `${p.method} ${p.entry.request?.url ?? ""}`) };
+    });
+    return { status: 200, body: { resourceType: "Bundle", type: `${bundle.type ?? "transaction"}-response`, entry: response } };
+  }
+
+  function searchPage(type: string, url: URL): { status: number; body: unknown } {
+    const params: Array<[string, string]> = [];
+    for (const [name, value] of url.searchParams) {
+      const bare = name.split(":")[0]!;
+      if (name.startsWith("_") && ["_count", "_offset", "_sort", "_summary", "_elements", "_total", "_include", "_revinclude", "_lastUpdated"].includes(bare)) continue;
+      if (!declared.get(type)!.params.has(bare)) return { status: 400, body: outcome("not-supported", `${type} has no search parameter "${bare}"`) };
+      if (supportsParam(bare)) params.push([name, value]);
+    }
+    const count = Math.min(100, Math.max(1, Number(url.searchParams.get("_count") ?? options.defaultPageSize ?? 20) || 20));
+    const offset = Math.max(0, Number(url.searchParams.get("_offset") ?? 0) || 0);
+    const matches = store.search(type, params);
+    const page = matches.slice(offset, offset + count);
+    const link = [{ relation: "self", url: `${base}/${type}${url.search}` }];
+    if (offset + count < matches.length) {
+      const next = new URLSearchParams(url.searchParams);
+      next.set("_offset", String(offset + count));
+      next.set("_count", String(count));
+      link.push({ relation: "next", url: `${base}/${type}?${next}` });
+    }
+    return { status: 200, body: { resourceType: "Bundle", type: "searchset", total: matches.length, link, entry: page.map((r) => ({ fullUrl: `${base}/${type}/${r.id}`, resource: r, search: { mode: "match" } })) } };
+  }
+
+  /** Applies a pre-handler fault; true when the response is already settled by it. */
+  async function preFault(res: ServerResponse, fault: Fault): Promise<boolean> {
+    if (fault.kind === "none" || fault.kind === "reset-after-commit" || fault.kind === "expired-token") return false;
+    counters.faults++;
+    if (fault.kind === "latency") {
+      await new Promise((r) => setTimeout(r, fault.ms));
+      return false;
+    }
+    if (fault.kind === "status") {
+      send(res, fault.status, outcome(fault.status === 503 ? "transient" : "exception", `injected ${fault.status}`), fault.retryAfter !== undefined ? { "retry-after": String(fault.retryAfter) } : {});
+      return true;
+    }
+    if (fault.kind === "reset-before") {
+      res.socket?.destroy();
+      return true;
+    }
+    return false;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, text: string): Promise<void> {
+    counters.requests++;
+    const url = new URL(req.url ?? "/", base);
+    const method = (req.method ?? "GET").toUpperCase();
+    const segments = url.pathname.split("/").filter(Boolean);
+
+    if (limiter) {
+      const decision = limiter.take(req.headers.authorization ?? "anonymous", clock());
+      if (!decision.allowed) {
+        counters.throttled++;
+        return send(res, 429, outcome("throttled", "too many requests"), { "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
+      }
+    }
+
+    // Bulk Data.
+    if (segments[0] === "$export" && exportDeclared) {
+      const fault = faults.next("export");
+      if (await preFault(res, fault)) return;
+      if (req.headers.prefer !== "respond-async") return send(res, 400, outcome("invalid", "$export needs Prefer: respond-async"));
+      const job = bulk.start(url.searchParams);
+      res.writeHead(202, { "content-location": `${base}/$export-status/${job}`, "content-type": FHIR_JSON }).end(JSON.stringify(outcome("informational", "export started", "warning")));
+      return;
+    }
+    if (segments[0] === "$export-status" && segments[1]) {
+      const fault = faults.next("export-status");
+      if (await preFault(res, fault)) return;
+      const status = bulk.poll(segments[1]);
+      if (!status) return send(res, 404, outcome("not-found", "no such export"));
+      if (status.done) return send(res, 200, status.manifest, { "content-type": "application/json" });
+      res.writeHead(202, { "retry-after": String(status.retryAfterSeconds), "x-progress": status.progress }).end();
+      return;
+    }
+    if (segments[0] === "$export-file" && segments[1] && segments[2]) return bulk.serveFile(segments[1], segments[2], res);
+
+    const [type, id, historyMarker, versionId] = segments;
+    const interaction =
+      type === undefined ? (method === "POST" ? ((JSON.parse(text || "{}") as { type?: string }).type ?? "transaction") : "capabilities")
+      : id === undefined ? (method === "GET" ? "search-type" : method === "POST" ? "create" : "?")
+      : historyMarker === "_history" ? (versionId ? "vread" : "history-instance")
+      : method === "GET" ? "read" : method === "PUT" ? "update" : method === "PATCH" ? "patch" : method === "DELETE" ? "delete" : "?";
+    const operationId = type === undefined ? interaction : `${type}.${interaction}`;
+    const fault = faults.next(operationId);
+    if (await preFault(res, fault)) return;
+    const commitThenMaybeReset = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      // The write is done; the connection dies before the client hears about it.
+      if (fault.kind === "reset-after-commit") {
+        counters.faults++;
+        res.socket?.destroy();
+        return;
+      }
+      send(res, status, body, headers);
+    };
+
+    if (type === undefined) {
+      if (method === "GET") return send(res, 200, capability);
+      if (!systemInteractions.has(interaction)) return send(res, 405, outcome("not-supported", `${interaction} is not supported`));
+      const result = transaction(JSON.parse(text) as Parameters<typeof transaction>[0]);
+      return commitThenMaybeReset(result.status, result.body);
+    }
+    const served = declared.get(type);
+    if (!served) return send(res, 404, outcome("not-supported", `${type} is not served`));
+    if (!served.interactions.has(interaction)) return send(res, 405, outcome("not-supported", `${type} does not support ${interaction}`));
+    let body: StoredResource | undefined;
+    try {
+      body = text.length > 0 ? (JSON.parse(text) as StoredResource) : undefined;
+    } catch {
+      return send(res, 400, outcome("structure", "the body is not JSON"));
+    }
+    switch (interaction) {
+      case "read": {
+        const r = store.read(type, id!);
+        return r ? send(res, 200, r, withEtag(r)) : send(res, 404, outcome("not-found", `${type}/${id} is not known`));
+      }
+      case "vread": {
+        const r = store.vread(type, id!, versionId!);
+        return r ? send(res, 200, r, withEtag(r)) : send(res, 404, outcome("not-found", `${type}/${id}/_history/${versionId} is not known`));
+      }
+      case "history-instance":
+        return send(res, 200, { resourceType: "Bundle", type: "history", entry: store.versions(type, id!).map((r) => ({ resource: r })) });
+      case "search-type": {
+        const page = searchPage(type, url);
+        return send(res, page.status, page.body);
+      }
+      case "delete":
+        store.delete(type, id!);
+        return send(res, 200, outcome("informational", "deleted", "warning"));
+      case "create":
+      case "update": {
+        const ifNoneExist = typeof req.headers["if-none-exist"] === "string" ? req.headers["if-none-exist"] : undefined;
+        const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
+        const result = write(interaction === "create" ? "POST" : "PUT", type, id, body!, ifNoneExist, ifMatch);
+        if (!result.resource) return send(res, result.status, result.outcome);
+        return commitThenMaybeReset(result.status, result.resource, { ...withEtag(result.resource), location: `${base}/${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}` });
+      }
+      default:
+        return send(res, 405, outcome("not-supported", `${interaction} is not simulated`));
+    }
+  }
+
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((error: unknown) => {
+        if (!res.headersSent) send(res, 500, outcome("exception", String(error)));
+        else res.destroy();
+      });
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: base,
+    store,
+    faults,
+    counters,
+    close() {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

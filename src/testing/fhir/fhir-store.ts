@@ -1,0 +1,162 @@
+/**
+ * The FHIR simulator's storage: resources by type and id with their version history, and
+ * the search matching the simulator understands (ids, tokens, strings, references). It is
+ * a test double, not a FHIR engine: enough to exercise a client's paging, conditional
+ * writes and version checks under rate limits and faults.
+ */
+import { randomUUID } from "node:crypto";
+
+export interface StoredResource {
+  readonly resourceType: string;
+  id: string;
+  meta?: { versionId?: string; lastUpdated?: string; source?: string };
+  [element: string]: unknown;
+}
+
+/** Where each supported search parameter looks (dotted element paths; arrays are walked). */
+const PARAM_PATHS: Record<string, { readonly kind: "token" | "string" | "reference"; readonly paths: readonly string[] }> = {
+  identifier: { kind: "token", paths: ["identifier"] },
+  gender: { kind: "token", paths: ["gender"] },
+  active: { kind: "token", paths: ["active"] },
+  status: { kind: "token", paths: ["status"] },
+  code: { kind: "token", paths: ["code.coding"] },
+  category: { kind: "token", paths: ["category.coding"] },
+  class: { kind: "token", paths: ["class"] },
+  name: { kind: "string", paths: ["name.family", "name.given", "name.text", "name"] },
+  family: { kind: "string", paths: ["name.family"] },
+  given: { kind: "string", paths: ["name.given"] },
+  patient: { kind: "reference", paths: ["subject", "patient", "participant.actor", "target"] },
+  subject: { kind: "reference", paths: ["subject"] },
+  target: { kind: "reference", paths: ["target"] },
+  agent: { kind: "reference", paths: ["agent.who"] },
+  encounter: { kind: "reference", paths: ["encounter"] },
+  practitioner: { kind: "reference", paths: ["participant.individual", "participant.actor"] },
+  actor: { kind: "reference", paths: ["participant.actor"] },
+  "general-practitioner": { kind: "reference", paths: ["generalPractitioner"] },
+};
+
+/** Parameters the store can match; others are accepted and ignored (see the simulator). */
+export function supportsParam(name: string): boolean {
+  return name === "_id" || name === "_source" || name in PARAM_PATHS;
+}
+
+function valuesAt(resource: unknown, path: string): unknown[] {
+  let current: unknown[] = [resource];
+  for (const key of path.split(".")) {
+    current = current.flatMap((v) => (v !== null && typeof v === "object" ? [(v as Record<string, unknown>)[key]] : [])).flatMap((v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]));
+  }
+  return current;
+}
+
+/** Splits on `sep` where it is not escaped; escapes stay in the parts (see `unescape`). */
+function splitUnescaped(text: string, sep: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === sep) {
+      parts.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
+function unescape(text: string): string {
+  return text.replace(/\\(.)/g, "$1");
+}
+
+function matchesOne(resource: StoredResource, name: string, value: string): boolean {
+  if (name === "_id") return resource.id === value;
+  if (name === "_source") return resource.meta?.source === unescape(value);
+  const spec = PARAM_PATHS[name];
+  if (!spec) return true;
+  const found = spec.paths.flatMap((p) => valuesAt(resource, p));
+  if (spec.kind === "string") {
+    const wanted = unescape(value).toLowerCase();
+    return found.some((v) => typeof v === "string" && v.toLowerCase().startsWith(wanted));
+  }
+  if (spec.kind === "reference") {
+    return found.some((v) => {
+      const ref = typeof v === "object" && v !== null ? (v as { reference?: string }).reference : undefined;
+      const wanted = unescape(value);
+      return ref !== undefined && (ref === wanted || ref.endsWith(`/${wanted}`));
+    });
+  }
+  // token: `code`, `system|code`, `|code`; on codings/identifiers (system + code/value) or plain values
+  const parts = splitUnescaped(value, "|");
+  const [system, code] = parts.length >= 2 ? [unescape(parts[0]!), unescape(parts.slice(1).join("|"))] : [undefined, unescape(value)];
+  return found.some((v) => {
+    if (typeof v === "string" || typeof v === "boolean") return system === undefined && String(v) === code;
+    const o = v as { system?: string; value?: string; code?: string };
+    const c = o.value ?? o.code;
+    return c === code && (system === undefined || (system === "" ? o.system === undefined : o.system === system));
+  });
+}
+
+export class FhirStore {
+  private readonly current = new Map<string, Map<string, StoredResource>>();
+  private readonly history = new Map<string, StoredResource[]>();
+  /** Every write that created a new resource or version (the server-side effects). */
+  writes = 0;
+
+  constructor(private readonly clock: () => number) {}
+
+  private table(type: string): Map<string, StoredResource> {
+    let t = this.current.get(type);
+    if (!t) this.current.set(type, (t = new Map()));
+    return t;
+  }
+
+  read(type: string, id: string): StoredResource | undefined {
+    return this.table(type).get(id);
+  }
+
+  vread(type: string, id: string, versionId: string): StoredResource | undefined {
+    return this.history.get(`${type}/${id}`)?.find((r) => r.meta?.versionId === versionId);
+  }
+
+  versions(type: string, id: string): readonly StoredResource[] {
+    return [...(this.history.get(`${type}/${id}`) ?? [])].reverse();
+  }
+
+  /** Writes a new version; `id` given for updates, assigned for creates. */
+  put(resource: StoredResource): StoredResource {
+    const versions = this.history.get(`${resource.resourceType}/${resource.id}`) ?? [];
+    const stored: StoredResource = structuredClone({ ...resource, meta: { ...resource.meta, versionId: String(versions.length + 1), lastUpdated: new Date(this.clock()).toISOString() } });
+    versions.push(stored);
+    this.history.set(`${resource.resourceType}/${resource.id}`, versions);
+    this.table(resource.resourceType).set(resource.id, stored);
+    this.writes++;
+    return stored;
+  }
+
+  newId(): string {
+    return randomUUID();
+  }
+
+  delete(type: string, id: string): boolean {
+    return this.table(type).delete(id);
+  }
+
+  /** Matches in insertion order. Repeated names AND; comma-separated values OR. */
+  search(type: string, params: ReadonlyArray<[string, string]>): StoredResource[] {
+    const filters = params.filter(([name]) => !name.startsWith("_") || name === "_id" || name === "_source");
+    return [...this.table(type).values()].filter((r) => filters.every(([name, value]) => splitUnescaped(value, ",").some((v) => matchesOne(r, name.split(":")[0]!, v))));
+  }
+
+  all(type: string): IterableIterator<StoredResource> {
+    return this.table(type).values();
+  }
+
+  count(type: string): number {
+    return this.table(type).size;
+  }
+
+  clear(): void {
+    this.current.clear();
+    this.history.clear();
+    this.writes = 0;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * The FHIR client against carewire's FHIR simulator serving specs/fhir-r4: paging across
+ * pages, Bulk Data export (polling, progress, errors, streaming), and a 500-patient sync
+ * with Provenance under the simulator's 429s and faults.
+ */
+import path from "node:path";
+import { afterEach, describe, expect, it } from "@jest/globals";
+import type { Patient, Resource } from "fhir/r4.js";
+import { FakeClock, startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "carewire/testing";
+import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
+import { ROOT } from "../helpers/cli.js";
+
+const CAPABILITY = path.join(ROOT, "specs/fhir-r4/capability.json");
+let sim: FhirSimulator | undefined;
+afterEach(async () => {
+  await sim?.close();
+  sim = undefined;
+});
+async function start(options: Partial<FhirSimulatorOptions> = {}): Promise<FhirSimulator> {
+  sim = await startFhirSimulator({ capability: CAPABILITY, ...options });
+  return sim;
+}
+
+const MRN = "urn:carewire:mrn";
+const patient = (n: number): Patient => ({ resourceType: "Patient", identifier: [{ system: MRN, value: `M-${n}` }], name: [{ family: `Family${n % 7}`, given: ["Pat"] }], gender: "unknown" });
+
+describe("FHIR client against the FHIR simulator", () => {
+  it("pages through 45 matches 10 at a time, following link[next]", async () => {
+    const s = await start();
+    const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
+    for (let i = 0; i < 45; i++) await fhir.Patient.create(patient(i));
+
+    const pages: number[] = [];
+    for await (const bundle of fhir.Patient.searchPages({ _count: 10 })) pages.push(bundle.entry?.length ?? 0);
+    expect(pages).toEqual([10, 10, 10, 10, 5]);
+    const ids = new Set<string>();
+    for await (const p of fhir.Patient.searchAll({ family: "Family3", _count: 2 })) ids.add(p.id!);
+    expect(ids.size).toBe(s.store.search("Patient", [["family", "Family3"]]).length);
+  });
+
+  it("answers a parameter the CapabilityStatement does not declare with 400, as a typed FhirError", async () => {
+    const s = await start();
+    const fhir = createFhirR4Client({ baseUrl: s.url });
+    // A client compiled from another statement could send it; this server never heard of it.
+    const result = await fhir.Patient.search({ "shoe-size": "42" } as never);
+    expect(result.error).toMatchObject({ kind: "fhir", status: 400 });
+  });
+
+  it("exports in bulk: polls no faster than Retry-After, reports X-Progress, streams every resource and surfaces the error file", async () => {
+    const s = await start({ bulk: { pollsBeforeReady: 3, retryAfterSeconds: 2, synthetic: { Patient: 250 }, errors: 2 } });
+    const clock = new FakeClock({ autoAdvance: true });
+    const fhir = createFhirR4Client({ baseUrl: s.url, clock, pacing: { limit: Infinity } });
+    for (let i = 0; i < 5; i++) await fhir.Patient.create(patient(i));
+    const progress: Array<{ text: string | undefined; nextPollMs: number }> = [];
+    const startedAt = clock.now();
+
+    const job = await fhir.bulkExport({ types: ["Patient"], onProgress: (p) => void progress.push({ text: p.text, nextPollMs: p.nextPollMs }) });
+
+    expect(job.error).toBeUndefined();
+    expect(job.data!.polls).toBe(4);
+    expect(progress.map((p) => p.text)).toEqual(["0%", "33%", "67%"]);
+    expect(progress.every((p) => p.nextPollMs >= 2_000)).toBe(true);
+    expect(clock.now() - startedAt).toBeGreaterThanOrEqual(6_000);
+    let count = 0;
+    const types = new Set<string>();
+    for await (const r of job.data!.resources()) {
+      count++;
+      types.add((r as Resource).resourceType);
+    }
+    expect(count).toBe(255);
+    expect([...types]).toEqual(["Patient"]);
+    const errors = await job.data!.errors();
+    expect(errors).toHaveLength(2);
+    expect(errors[0]!.issue[0]!.code).toBe("processing");
+  });
+
+  it("keeps polling through a 429 and a 503 on the status URL", async () => {
+    const s = await start({ bulk: { pollsBeforeReady: 1, retryAfterSeconds: 1, errors: 0 }, faults: { script: { "export-status": [{ kind: "status", status: 503, retryAfter: 1 }] } } });
+    const clock = new FakeClock({ autoAdvance: true });
+    const fhir = createFhirR4Client({ baseUrl: s.url, clock, pacing: { limit: Infinity } });
+    const job = await fhir.bulkExport({ types: ["Patient"] });
+    expect(job.error).toBeUndefined();
+    expect(s.counters.faults).toBe(1);
+    expect(await job.data!.errors()).toEqual([]);
+  });
+
+  it("syncs 500 patients with Provenance under 429s, 503s and resets after commit: exactly 500 Patients and 500 Provenance", async () => {
+    const s = await start({
+      rateLimit: { limit: 100, windowSeconds: 1 },
+      seed: 5,
+      faults: { random: { rate: 0.15, faults: [{ kind: "reset-after-commit", weight: 2 }, { kind: "status", status: 503, weight: 1 }] } },
+    });
+    const fhir = createFhirR4Client({
+      baseUrl: s.url,
+      pacing: { limit: 130, windowMs: 1_000, maxConcurrent: 8 }, // the client's idea of the quota is too generous: the server's 429s teach it
+      provenance: { agent: { display: "clinic sync" }, source: "urn:carewire:clinic" },
+      // A background sync can afford more attempts than an interactive call: 15 % faults
+      // make four failures in a row likely somewhere in 500 writes.
+      retry: { maxAttempts: 8 },
+    });
+    const outcomes = await Promise.all(
+      Array.from({ length: 500 }, async (_, n) => {
+        const result = await fhir.Patient.ensure(patient(n), { businessKey: { mrn: `M-${n}` } });
+        return result.error ? result.error.kind : "ok";
+      }),
+    );
+    const failed = outcomes.filter((o) => o !== "ok");
+    expect(failed).toEqual([]);
+    expect(s.store.count("Patient")).toBe(500);
+    expect(s.store.count("Provenance")).toBe(500);
+    expect(s.counters.faults).toBeGreaterThan(0);
+    expect(s.counters.throttled).toBeGreaterThan(0);
+    // Every Patient has exactly one Provenance pointing at it.
+    const targets = new Set([...s.store.all("Provenance")].map((p) => ((p.target as Array<{ reference: string }>)[0]!.reference)));
+    expect(targets.size).toBe(500);
+  }, 120_000);
+});
