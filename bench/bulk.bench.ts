@@ -1,0 +1,82 @@
+/**
+ * `npm run bench:bulk`: a Bulk Data export of at least 200 MB of NDJSON, streamed through
+ * the generated FHIR client (kick-off, polling, download, line-by-line parse) while this
+ * process's RSS is sampled. Target: RSS growth under 64 MB, whatever the export size.
+ * Writes bench/results/bulk.json and bulk.md.
+ */
+import { spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createFhirR4Client } from "../generated/fhir-r4/index.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SYNTHETIC = Number(process.env.BULK_RESOURCES ?? 200_000);
+
+const child = spawn(process.execPath, ["--import", "tsx", "--conditions=carewire-source", path.join(here, "fhir-sim-process.ts"), JSON.stringify({ bulk: { pollsBeforeReady: 2, retryAfterSeconds: 1, synthetic: { Patient: SYNTHETIC }, errors: 1 } })], {
+  stdio: ["ignore", "pipe", "inherit"],
+});
+const url = await new Promise<string>((resolve, reject) => {
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    const line = out.split("\n").find((l) => l.startsWith("{"));
+    if (line) resolve((JSON.parse(line) as { url: string }).url);
+  });
+  child.on("exit", (code) => reject(new Error(`simulator exited (${String(code)})`)));
+});
+
+try {
+  const fhir = createFhirR4Client({ baseUrl: url, pacing: { limit: Infinity } });
+  global.gc?.();
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  const job = await fhir.bulkExport({ types: ["Patient"] });
+  if (job.error) throw job.error;
+  let resources = 0;
+  let bytes = 0;
+  for await (const resource of job.data.resources("Patient")) {
+    resources++;
+    // What the line weighed on the wire (the parser saw exactly this JSON).
+    bytes += Buffer.byteLength(JSON.stringify(resource)) + 1;
+  }
+  const errors = await job.data.errors();
+  const seconds = (performance.now() - started) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const result = {
+    benchmark: "bulk: Bulk Data export streamed through the generated FHIR client",
+    node: process.version,
+    cpus: os.cpus().length,
+    date: new Date().toISOString(),
+    resources,
+    exportMB: Math.round(bytes / 1e5) / 10,
+    rssBaselineMB: Math.round(baseline / 1e5) / 10,
+    rssPeakMB: Math.round(peak / 1e5) / 10,
+    rssGrowthMB: Math.round((peak - baseline) / 1e5) / 10,
+    seconds: Math.round(seconds * 10) / 10,
+    mbPerSecond: Math.round(bytes / 1e5 / seconds) / 10,
+    polls: job.data.polls,
+    errorOutcomes: errors.length,
+    targets: { exportMB: ">= 200", rssGrowthMB: "< 64" },
+  };
+  await mkdir(path.join(here, "results"), { recursive: true });
+  await writeFile(path.join(here, "results/bulk.json"), `${JSON.stringify(result, null, 2)}\n`);
+  const md = [
+    "# Bulk export benchmark",
+    "",
+    `node ${process.version}, ${os.cpus().length} CPUs, ${result.date.slice(0, 10)}. The FHIR simulator (own process) serves ${resources.toLocaleString("en")} synthetic Patients as NDJSON; the generated client kicks off, polls and streams them line by line.`,
+    "",
+    "| export | resources | time | throughput | RSS before | RSS peak | RSS growth (target < 64 MB) |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    `| ${result.exportMB} MB | ${resources.toLocaleString("en")} | ${result.seconds} s | ${result.mbPerSecond} MB/s | ${result.rssBaselineMB} MB | ${result.rssPeakMB} MB | ${result.rssGrowthMB} MB |`,
+    "",
+  ].join("\n");
+  await writeFile(path.join(here, "results/bulk.md"), md);
+  process.stdout.write(md);
+} finally {
+  child.kill("SIGTERM");
+}
