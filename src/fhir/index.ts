@@ -4,6 +4,8 @@
  * paging, conditional writes, transaction Bundles and Provenance.
  */
 export { BundleBuilder } from "./bundle.js";
+export { bulkExport, type BulkExportJob, type BulkExportRequest, type BulkManifest } from "./bulk-export.js";
+export { ndjsonLines } from "./ndjson.js";
 export {
   createFhirClient,
   type CreateOptions,

@@ -121,3 +121,65 @@ describe("paging", () => {
     await expect(pages.next()).rejects.toMatchObject({ kind: "fhir", status: 400 });
   });
 });
+
+describe("Bulk Data and credentials", () => {
+  const kickoff = (contentLocation: string) => (req: { url: string }, res: import("node:http").ServerResponse) => {
+    if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": contentLocation }).end();
+    return json(res, 404, outcome("not-found"), fhirJson);
+  };
+
+  it("refuses a status URL (Content-Location) on another origin: it never receives the Authorization header", async () => {
+    server.handle(kickoff(`${elsewhere.url}/status/1`));
+    const seenElsewhere = elsewhere.requests.length;
+    const job = await client().bulkExport({ types: ["Patient"] });
+    expect(job.error).toMatchObject({ kind: "untrusted-url", url: `${elsewhere.url}/status/1` });
+    expect(elsewhere.requests.length).toBe(seenElsewhere);
+  });
+
+  it("refuses a manifest file on another origin when the manifest requires a token", async () => {
+    server.handle((req, res) => {
+      if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
+      return json(res, 200, { transactionTime: "2026-11-23T00:00:00Z", request: "x", requiresAccessToken: true, output: [{ type: "Patient", url: `${elsewhere.url}/files/p.ndjson` }], error: [] });
+    });
+    const seenElsewhere = elsewhere.requests.length;
+    const job = await client().bulkExport({ types: ["Patient"] });
+    expect(job.error).toBeUndefined();
+    const files = job.data!.resources();
+    await expect(files.next()).rejects.toMatchObject({ kind: "untrusted-url" });
+    expect(elsewhere.requests.length).toBe(seenElsewhere);
+  });
+
+  it("fetches files the manifest says need no token from another origin, without credentials", async () => {
+    elsewhere.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "application/fhir+ndjson" });
+      res.end('{"resourceType":"Patient","id":"a"}\n{"resourceType":"Patient","id":"b"}\n');
+    });
+    server.handle((req, res) => {
+      if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
+      return json(res, 200, { transactionTime: "2026-11-23T00:00:00Z", request: "x", requiresAccessToken: false, output: [{ type: "Patient", url: `${elsewhere.url}/signed/p.ndjson?sig=abc` }], error: [] });
+    });
+    const before = elsewhere.requests.length;
+    const job = await client().bulkExport({ types: ["Patient"] });
+    const ids: string[] = [];
+    for await (const r of job.data!.resources()) ids.push(r.id!);
+    expect(ids).toEqual(["a", "b"]);
+    const sent = elsewhere.requests.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers.authorization).toBeUndefined();
+  });
+
+  it("reports a line that is not JSON as a typed malformed-response error with its line number", async () => {
+    server.handle((req, res) => {
+      if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
+      if (req.url.startsWith("/files")) {
+        res.writeHead(200, { "content-type": "application/fhir+ndjson" });
+        return void res.end('{"resourceType":"Patient","id":"a"}\n{"resourceType":"Pat\n');
+      }
+      return json(res, 200, { transactionTime: "2026-11-23T00:00:00Z", request: "x", requiresAccessToken: true, output: [{ type: "Patient", url: `${server.url}/files/p.ndjson` }], error: [] });
+    });
+    const job = await client().bulkExport();
+    const files = job.data!.resources();
+    expect((await files.next()).value).toMatchObject({ id: "a" });
+    await expect(files.next()).rejects.toMatchObject({ kind: "malformed-response", message: expect.stringContaining("line 2") });
+  });
+});

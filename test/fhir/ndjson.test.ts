@@ -1,0 +1,61 @@
+/** NDJSON streaming: the same resources however the bytes are chunked (split lines, split UTF-8 characters). */
+import { describe, expect, it } from "@jest/globals";
+import fc from "fast-check";
+import { ndjsonLines } from "carewire/fhir";
+
+function streamOf(bytes: Uint8Array, cuts: number[]): ReadableStream<Uint8Array> {
+  const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  let last = 0;
+  for (const p of [...points, bytes.length]) {
+    if (p > last) chunks.push(bytes.slice(last, p));
+    last = p;
+  }
+  return new ReadableStream({
+    pull(controller) {
+      const next = chunks.shift();
+      if (next) controller.enqueue(next);
+      else controller.close();
+    },
+  });
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const v of ndjsonLines(stream)) out.push(v);
+  return out;
+}
+
+describe("ndjsonLines", () => {
+  it("yields every line's value whatever the chunk boundaries", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ id: fc.string(), name: fc.string({ unit: "grapheme" }), n: fc.integer() }), { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 30 }), fc.boolean(), async (records, cuts, trailingNewline) => {
+        const text = records.map((r) => JSON.stringify(r)).join("\n") + (trailingNewline ? "\n" : "");
+        expect(await collect(streamOf(new TextEncoder().encode(text), cuts))).toEqual(records);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("skips blank lines and CRLF endings", async () => {
+    const text = '{"a":1}\r\n\r\n{"a":2}\n\n';
+    expect(await collect(streamOf(new TextEncoder().encode(text), [3, 9]))).toEqual([{ a: 1 }, { a: 2 }]);
+  });
+
+  it("stops the download when the reader stops early", async () => {
+    let cancelled = false;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        controller.enqueue(new TextEncoder().encode('{"x":1}\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const v of ndjsonLines(stream)) {
+      expect(v).toEqual({ x: 1 });
+      break;
+    }
+    expect(cancelled).toBe(true);
+  });
+});
