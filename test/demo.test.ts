@@ -27,5 +27,11 @@ describe("npm run demo", () => {
     expect(row("HTTP requests sent")).toMatch(/^\d+ \(\d+ retries, \d+ answered 429\)$/);
     expect(row("goodput")).toMatch(/% of the \d+ the quota allowed/);
     expect(result.stderr).toContain("syncing");
+    // Then the FHIR part: the 40 patients written twice, nothing twice on the server.
+    expect(result.stdout).toContain("the same patients into a FHIR R4 server, twice");
+    expect(row("patients written \\(first run\\)")).toBe("40 ok, 0 failed");
+    expect(row("patients written \\(second run\\)")).toBe("40 ok, 0 failed");
+    expect(row("Patient resources on the server")).toBe("40 after the first run, 40 after the second");
+    expect(row("Provenance resources on the server")).toBe("40 after the first run, 40 after the second");
   });
 });
