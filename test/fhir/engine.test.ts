@@ -55,6 +55,18 @@ describe("FHIR client against the FHIR engine", () => {
     if (gone.error?.kind === "fhir") expect(gone.error.codes).toEqual(["not-found"]);
   });
 
+  it("patches with JSON Patch, sending If-Match for the version it is based on", async () => {
+    const fhir = createFhirR4Client({ baseUrl: engine.url });
+    const created = (await fhir.Patient.create(patient("patch-1"))).data!;
+    const patched = await fhir.Patient.patch(created.id!, [{ op: "replace", path: "/gender", value: "other" }], { ifMatch: created.meta!.versionId! });
+    expect(patched.error).toBeUndefined();
+    expect(patched.data?.gender).toBe("other");
+    const sent = engine.requests.at(-1)!;
+    expect(sent.headers["content-type"]).toBe("application/json-patch+json");
+    expect(sent.headers["if-match"]).toBe(`W/"${created.meta!.versionId}"`);
+    // (This engine does not check If-Match on PATCH; the 412 path is tested on update.)
+  });
+
   it("searches with typed parameters (token object, string modifier, date prefix, AND)", async () => {
     const fhir = createFhirR4Client({ baseUrl: engine.url });
     await fhir.Patient.create(patient("search-1", "Hopper"));
