@@ -71,10 +71,20 @@ export class BulkExports {
       return;
     }
     res.writeHead(200, { "content-type": "application/fhir+ndjson" });
+    // Backpressure: wait for the socket to drain; stop if the client goes away meanwhile.
     const write = async (line: string) => {
-      if (!res.write(`${line}\n`)) await new Promise<void>((resolve, reject) => {
-        res.once("drain", resolve);
-        res.once("close", () => reject(new Error("client went away")));
+      if (res.write(`${line}\n`)) return;
+      await new Promise<void>((resolve, reject) => {
+        const drained = () => {
+          res.off("close", gone);
+          resolve();
+        };
+        const gone = () => {
+          res.off("drain", drained);
+          reject(new Error("client went away"));
+        };
+        res.once("drain", drained);
+        res.once("close", gone);
       });
     };
     try {
