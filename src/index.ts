@@ -52,6 +52,7 @@ export { critical, readTolerantly, tolerantObject, type DriftIssue, type DriftRe
 export {
   unwrap,
   type CallError,
+  type PipelineError,
   type CallInput,
   type CallOptions,
   type CallResult,

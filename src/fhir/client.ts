@@ -13,28 +13,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import {
-  ContractViolationError,
-  HttpError,
-  InvalidRequestError,
-  type AbortedError,
-  type AuthenticationError,
-  type CarewireError,
-  type CircuitOpenError,
-  type MalformedResponseError,
-  type NetworkError,
-  type RateLimitedError,
-  type TimeoutError,
-  type UnexpectedError,
-  type UnknownOutcomeError,
-} from "../runtime/errors.js";
+import { ContractViolationError, HttpError, InvalidRequestError, type CarewireError } from "../runtime/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/operation.js";
 import { systemClock } from "../runtime/clock.js";
 import { deriveIdempotencyKey } from "../runtime/idempotency.js";
 import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-export.js";
 import { createPipeline, type ClientOptions } from "../runtime/pipeline.js";
 import type { ResultMeta } from "../runtime/provenance.js";
-import type { CallOptions } from "../runtime/types.js";
+import type { CallOptions, PipelineError } from "../runtime/types.js";
 import { interactionOperation, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
 import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
@@ -42,21 +28,7 @@ import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
 import { identifierCondition, searchQuery } from "./search.js";
 
 /** Every way a FHIR call can fail; `kind` tells them apart. */
-export type FhirCallError =
-  | FhirError
-  | UntrustedUrlError
-  | HttpError<unknown>
-  | NetworkError
-  | TimeoutError
-  | AbortedError
-  | MalformedResponseError
-  | ContractViolationError
-  | InvalidRequestError
-  | RateLimitedError
-  | CircuitOpenError
-  | UnknownOutcomeError
-  | AuthenticationError
-  | UnexpectedError;
+export type FhirCallError = FhirError | UntrustedUrlError | HttpError<unknown> | PipelineError;
 
 export type FhirResult<T> =
   | { readonly data: T; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }

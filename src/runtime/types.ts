@@ -76,8 +76,10 @@ export type SuccessData<Op> = SuccessResponse<ResponsesOf<Op>, MediaType>;
 export type ErrorBody<Op> = ErrorResponse<ResponsesOf<Op>, MediaType>;
 
 /** A failed call: an HTTP error with the operation's typed error body, or a failure below HTTP. */
-export type CallError<Op> =
-  | HttpError<ErrorBody<Op>>
+export type CallError<Op> = HttpError<ErrorBody<Op>> | PipelineError;
+
+/** Every way a call fails other than an HTTP error status; `kind` tells them apart. */
+export type PipelineError =
   | NetworkError
   | TimeoutError
   | AbortedError
