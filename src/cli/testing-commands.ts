@@ -11,11 +11,14 @@ import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js"
 import { clinicScenario } from "../testing/scenarios/clinic.js";
 import { DEFAULT_CLIENTS, startSimulator, type SimulatorOptions } from "../testing/simulator/server.js";
 
+import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
+import { startFhirSimulator } from "../testing/fhir/fhir-simulator.js";
 import { UsageError } from "./usage-error.js";
 
 export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--rate-limit 120/60s | off] [--rate-limit-headers none|x-ratelimit|ietf]
                 [--token-ttl <seconds>] [--concurrency <n>] [--faults <plan.json>] [--scenario clinic] [--stateless] [--no-auth]
-      serve a spec on 127.0.0.1 with the provider's rate limits, tokens, idempotency and faults (Ctrl-C stops)`;
+      serve a spec on 127.0.0.1 with the provider's rate limits, tokens, idempotency and faults (Ctrl-C stops);
+      a FHIR CapabilityStatement (.json) is served as a FHIR R4 server (paging, conditional writes, transactions, $export)`;
 
 export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
                     [--operation <operationId>]... [--scenario clinic] [--json]
@@ -81,6 +84,19 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   const seed = wholeNumber(values.seed as string | undefined, "--seed", 0, 2 ** 32 - 1);
   const ttl = wholeNumber(values["token-ttl"] as string | undefined, "--token-ttl", 1, 31_536_000);
   const concurrency = wholeNumber(values.concurrency as string | undefined, "--concurrency", 1, 100_000);
+  if (await isCapabilityStatementFile(spec)) {
+    const fhir = await startFhirSimulator({
+      capability: spec,
+      port,
+      ...(seed !== undefined ? { seed } : {}),
+      ...(typeof values["rate-limit"] === "string" ? { rateLimit: parseRateLimit(values["rate-limit"]) } : {}),
+      ...(faults !== undefined ? { faults } : {}),
+    });
+    process.stdout.write(`carewire FHIR simulator: ${spec} on ${fhir.url}\n  Bulk Data: GET ${fhir.url}/$export (Prefer: respond-async)\n\n`);
+    await untilStopped(signal);
+    await fhir.close();
+    return 0;
+  }
   const sim = await startSimulator({
     spec,
     port,
@@ -104,14 +120,19 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
+  await untilStopped(signal);
+  await sim.close();
+  return 0;
+}
+
+/** Resolves on Ctrl-C, SIGTERM or the signal (tests). */
+function untilStopped(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
     signal?.addEventListener("abort", stop, { once: true });
   });
-  await sim.close();
-  return 0;
 }
 
 export async function contractCommand(args: readonly string[]): Promise<number> {

@@ -73,6 +73,35 @@ describe("carewire mock", () => {
     }
   });
 
+  it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
+    const child = spawn(
+      process.execPath,
+      ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", "specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/10s"],
+      { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /FHIR simulator: .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
+      });
+      const first = await fetch(`${url}/Patient?_count=5`);
+      expect(first.status).toBe(200);
+      expect(((await first.json()) as { resourceType: string }).resourceType).toBe("Bundle");
+      expect((await fetch(`${url}/Patient/nope`)).status).toBe(404);
+      expect((await fetch(`${url}/Patient`)).status).toBe(429);
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
   it("rejects bad arguments with exit 2", async () => {
     expect((await runCli(["mock"])).code).toBe(2);
     const badRate = await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit", "lots"]);
