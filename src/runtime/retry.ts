@@ -18,11 +18,22 @@ export interface RetryOptions {
   readonly maxRetryAfterMs?: number;
   readonly budget?: Partial<RetryBudgetOptions> | false;
   readonly classify?: ClassifyOptions;
+  /**
+   * Per-operation overrides by operationId: a slow report endpoint may want a longer base
+   * and cap, a payment more attempts. Unlisted operations use the settings above.
+   */
+  readonly perOperation?: Readonly<Record<string, { readonly maxAttempts?: number; readonly backoff?: Partial<BackoffOptions> }>>;
 }
 
 export function retryPolicy(options: RetryOptions = {}): Policy {
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 4);
-  const backoff: BackoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
+  const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? 4), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
+  // Resolved once per operation, not per call.
+  const settings = new Map<string, { maxAttempts: number; backoff: BackoffOptions }>(
+    Object.entries(options.perOperation ?? {}).map(([operationId, o]) => [
+      operationId,
+      { maxAttempts: Math.max(1, o.maxAttempts ?? defaults.maxAttempts), backoff: { ...defaults.backoff, ...o.backoff } },
+    ]),
+  );
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
   const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
 
@@ -30,6 +41,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     name: "retry",
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       const { clock } = context;
+      const { maxAttempts, backoff } = settings.get(context.operation.operationId) ?? defaults;
       budget?.recordRequest(clock.now());
       let previousDelay = backoff.baseMs;
       for (let attempt = 1; ; attempt++) {
