@@ -114,4 +114,28 @@ describe("FHIR client against the FHIR simulator", () => {
     const targets = new Set([...s.store.all("Provenance")].map((p) => ((p.target as Array<{ reference: string }>)[0]!.reference)));
     expect(targets.size).toBe(500);
   }, 120_000);
+
+  it("answers bad requests with OperationOutcomes, and applies a transaction all or nothing", async () => {
+    const s = await start();
+    const post = (path: string, body: string, headers: Record<string, string> = {}) => fetch(`${s.url}${path}`, { method: "POST", headers: { "content-type": "application/fhir+json", ...headers }, body });
+    expect((await post("/Patient", "{ not json")).status).toBe(400);
+    expect((await post("/", JSON.stringify({ resourceType: "Patient" }))).status).toBe(400);
+    expect((await fetch(`${s.url}/Medication/1`)).status).toBe(404);
+    expect((await fetch(`${s.url}/Provenance/1`, { method: "PUT", headers: { "content-type": "application/fhir+json" }, body: JSON.stringify({ resourceType: "Provenance", id: "1" }) })).status).toBe(405);
+
+    const fhir = createFhirR4Client({ baseUrl: s.url });
+    const existing = (await fhir.Patient.create(patient(900))).data!;
+    await fhir.Patient.update({ ...existing, id: existing.id!, gender: "other" }); // now version 2
+    const before = { patients: s.store.count("Patient"), writes: s.store.writes };
+    const result = await fhir.transaction({
+      resourceType: "Bundle",
+      type: "transaction",
+      entry: [
+        { fullUrl: "urn:uuid:new-1", resource: patient(901), request: { method: "POST", url: "Patient" } },
+        { resource: { ...existing, gender: "male" }, request: { method: "PUT", url: `Patient/${existing.id}`, ifMatch: 'W/"1"' } },
+      ],
+    });
+    expect(result.error).toMatchObject({ kind: "fhir", status: 412 });
+    expect({ patients: s.store.count("Patient"), writes: s.store.writes }).toEqual(before);
+  });
 });

@@ -224,8 +224,14 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     if (segments[0] === "$export-file" && segments[1] && segments[2]) return bulk.serveFile(segments[1], segments[2], res);
 
     const [type, id, historyMarker, versionId] = segments;
+    let body: unknown;
+    try {
+      body = text.length > 0 ? JSON.parse(text) : undefined;
+    } catch {
+      return send(res, 400, outcome("structure", "the body is not JSON"));
+    }
     const interaction =
-      type === undefined ? (method === "POST" ? ((JSON.parse(text || "{}") as { type?: string }).type ?? "transaction") : "capabilities")
+      type === undefined ? (method === "POST" ? ((body as { type?: string } | undefined)?.type ?? "transaction") : "capabilities")
       : id === undefined ? (method === "GET" ? "search-type" : method === "POST" ? "create" : "?")
       : historyMarker === "_history" ? (versionId ? "vread" : "history-instance")
       : method === "GET" ? "read" : method === "PUT" ? "update" : method === "PATCH" ? "patch" : method === "DELETE" ? "delete" : "?";
@@ -245,18 +251,13 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     if (type === undefined) {
       if (method === "GET") return send(res, 200, capability);
       if (!systemInteractions.has(interaction)) return send(res, 405, outcome("not-supported", `${interaction} is not supported`));
-      const result = transaction(JSON.parse(text) as Parameters<typeof transaction>[0]);
+      if ((body as { resourceType?: unknown } | undefined)?.resourceType !== "Bundle") return send(res, 400, outcome("invalid", "POST to the base needs a transaction or batch Bundle"));
+      const result = transaction(body as Parameters<typeof transaction>[0]);
       return commitThenMaybeReset(result.status, result.body);
     }
     const served = declared.get(type);
     if (!served) return send(res, 404, outcome("not-supported", `${type} is not served`));
     if (!served.interactions.has(interaction)) return send(res, 405, outcome("not-supported", `${type} does not support ${interaction}`));
-    let body: StoredResource | undefined;
-    try {
-      body = text.length > 0 ? (JSON.parse(text) as StoredResource) : undefined;
-    } catch {
-      return send(res, 400, outcome("structure", "the body is not JSON"));
-    }
     switch (interaction) {
       case "read": {
         const r = store.read(type, id!);
@@ -279,7 +280,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
       case "update": {
         const ifNoneExist = typeof req.headers["if-none-exist"] === "string" ? req.headers["if-none-exist"] : undefined;
         const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
-        const result = write(interaction === "create" ? "POST" : "PUT", type, id, body!, ifNoneExist, ifMatch);
+        const result = write(interaction === "create" ? "POST" : "PUT", type, id, body as StoredResource, ifNoneExist, ifMatch);
         if (!result.resource) return send(res, result.status, result.outcome);
         return commitThenMaybeReset(result.status, result.resource, { ...withEtag(result.resource), location: `${base}/${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}` });
       }
