@@ -132,7 +132,7 @@ describe("FHIR client against the FHIR simulator", () => {
       type: "transaction",
       entry: [
         { fullUrl: "urn:uuid:new-1", resource: patient(901), request: { method: "POST", url: "Patient" } },
-        { resource: { ...existing, gender: "male" }, request: { method: "PUT", url: `Patient/${existing.id}`, ifMatch: 'W/"1"' } },
+        { resource: { ...existing, gender: "male" } as Patient, request: { method: "PUT", url: `Patient/${existing.id}`, ifMatch: 'W/"1"' } },
       ],
     });
     expect(result.error).toMatchObject({ kind: "fhir", status: 412 });
