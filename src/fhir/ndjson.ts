@@ -8,7 +8,9 @@ import { MalformedResponseError } from "../runtime/errors.js";
 const MAX_LINE_CHARS = 64 * 1024 * 1024;
 
 export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = "NDJSON"): AsyncGenerator<unknown, void, undefined> {
-  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = stream.getReader();
+  // A streaming decoder: a UTF-8 character split across two chunks is joined, not mangled.
+  const decoder = new TextDecoder();
   let pending = "";
   let lineNumber = 0;
   const parse = (line: string): unknown => {
@@ -23,7 +25,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      pending += value;
+      pending += decoder.decode(value, { stream: true });
       // Walk the lines of the buffer by index; keep only the unfinished tail.
       let start = 0;
       let newline: number;
@@ -36,7 +38,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       pending = pending.slice(start);
       if (pending.length > MAX_LINE_CHARS) throw new MalformedResponseError(`${source} line ${lineNumber + 1} is longer than ${MAX_LINE_CHARS} characters`, 200, pending.slice(0, 200));
     }
-    const last = pending.trim();
+    const last = (pending + decoder.decode()).trim();
     if (last.length > 0) yield parse(last);
   } finally {
     // An early `break` by the caller must not leave the download running.
