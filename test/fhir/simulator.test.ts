@@ -75,13 +75,25 @@ describe("FHIR client against the FHIR simulator", () => {
   });
 
   it("keeps polling through a 429 and a 503 on the status URL", async () => {
-    const s = await start({ bulk: { pollsBeforeReady: 1, retryAfterSeconds: 1, errors: 0 }, faults: { script: { "export-status": [{ kind: "status", status: 503, retryAfter: 1 }] } } });
     const clock = new FakeClock({ autoAdvance: true });
-    const fhir = createFhirR4Client({ baseUrl: s.url, clock, pacing: { limit: Infinity } });
+    // The server's quota runs on the same (fake) clock: two requests per second.
+    const s = await start({ clock: () => clock.now(), rateLimit: { limit: 2, windowSeconds: 1 }, bulk: { pollsBeforeReady: 2, retryAfterSeconds: 0, errors: 0 }, faults: { script: { "export-status": [{ kind: "status", status: 503, retryAfter: 1 }] } } });
+    const fhir = createFhirR4Client({ baseUrl: s.url, clock, pacing: false });
     const job = await fhir.bulkExport({ types: ["Patient"] });
     expect(job.error).toBeUndefined();
     expect(s.counters.faults).toBe(1);
+    expect(s.counters.throttled).toBeGreaterThan(0);
     expect(await job.data!.errors()).toEqual([]);
+  });
+
+  it("backs off exponentially while the server gives no Retry-After", async () => {
+    const s = await start({ bulk: { pollsBeforeReady: 5, retryAfterSeconds: null, errors: 0 } });
+    const clock = new FakeClock({ autoAdvance: true });
+    const fhir = createFhirR4Client({ baseUrl: s.url, clock, random: () => 1, pacing: { limit: Infinity } });
+    const waits: number[] = [];
+    const job = await fhir.bulkExport({ pollBaseMs: 1_000, pollCapMs: 10_000, onProgress: (p) => void waits.push(p.nextPollMs) });
+    expect(job.error).toBeUndefined();
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 10_000]); // doubling from the base, up to the cap
   });
 
   it("syncs 500 patients with Provenance under 429s, 503s and resets after commit: exactly 500 Patients and 500 Provenance", async () => {

@@ -10,8 +10,8 @@ import type { FhirStore } from "./fhir-store.js";
 export interface BulkOptions {
   /** Polls answered 202 before the manifest. Default 2. */
   readonly pollsBeforeReady?: number;
-  /** Retry-After on each 202, in seconds. Default 1. */
-  readonly retryAfterSeconds?: number;
+  /** Retry-After on each 202, in seconds; `null` sends none (the client must back off on its own). Default 1. */
+  readonly retryAfterSeconds?: number | null;
   /** Generated resources added to the export, per type (e.g. 200,000 Patients for a benchmark). */
   readonly synthetic?: Readonly<Record<string, number>>;
   /** OperationOutcome lines in the error file. Default 1. */
@@ -44,12 +44,12 @@ export class BulkExports {
     return id;
   }
 
-  poll(id: string): { done: false; progress: string; retryAfterSeconds: number } | { done: true; manifest: object } | undefined {
+  poll(id: string): { done: false; progress: string; retryAfterSeconds: number | null } | { done: true; manifest: object } | undefined {
     const job = this.jobs.get(id);
     if (!job) return undefined;
     job.polls++;
     const needed = this.options.pollsBeforeReady ?? 2;
-    if (job.polls <= needed) return { done: false, progress: `${Math.round((100 * (job.polls - 1)) / Math.max(1, needed))}%`, retryAfterSeconds: this.options.retryAfterSeconds ?? 1 };
+    if (job.polls <= needed) return { done: false, progress: `${Math.round((100 * (job.polls - 1)) / Math.max(1, needed))}%`, retryAfterSeconds: this.options.retryAfterSeconds === undefined ? 1 : this.options.retryAfterSeconds };
     const fileUrl = (name: string) => `${this.base()}/$export-file/${id}/${name}`;
     return {
       done: true,

@@ -218,7 +218,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
       const status = bulk.poll(segments[1]);
       if (!status) return send(res, 404, outcome("not-found", "no such export"));
       if (status.done) return send(res, 200, status.manifest, { "content-type": "application/json" });
-      res.writeHead(202, { "retry-after": String(status.retryAfterSeconds), "x-progress": status.progress }).end();
+      res.writeHead(202, { ...(status.retryAfterSeconds !== null ? { "retry-after": String(status.retryAfterSeconds) } : {}), "x-progress": status.progress }).end();
       return;
     }
     if (segments[0] === "$export-file" && segments[1] && segments[2]) return bulk.serveFile(segments[1], segments[2], res);
