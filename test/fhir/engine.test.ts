@@ -139,6 +139,20 @@ describe("FHIR client against the FHIR engine", () => {
     expect(provenance.target[0]!.reference).toBe(`Patient/${patientId}`);
   });
 
+  it("sends a batch: entries succeed or fail on their own", async () => {
+    const fhir = createFhirR4Client({ baseUrl: engine.url });
+    const batch = new BundleBuilder("batch");
+    batch.create(patient("batch-1"));
+    batch.delete("Patient", "does-not-exist");
+    batch.create(patient("batch-2"));
+    const result = await fhir.batch(batch.build());
+    expect(result.error).toBeUndefined();
+    expect(result.data?.type).toBe("batch-response");
+    expect(result.data?.entry).toHaveLength(3);
+    const found = await fhir.Patient.search({ identifier: [{ system: MRN, code: "batch-1" }, { system: MRN, code: "batch-2" }] });
+    expect(found.data?.entry).toHaveLength(2);
+  });
+
   it("with provenance on, every write lands with a Provenance (target, agent, source + request id) and meta.source", async () => {
     const fhir = createFhirR4Client({ baseUrl: engine.url, provenance: { agent: { display: "clinic sync" }, source: "urn:carewire:clinic" } });
     const written = await fhir.Patient.ensure(patient("prov-1"), { requestId: "req-prov-1" });
