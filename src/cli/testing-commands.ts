@@ -12,6 +12,7 @@ import { clinicScenario } from "../testing/scenarios/clinic.js";
 import { DEFAULT_CLIENTS, startSimulator, type SimulatorOptions } from "../testing/simulator/server.js";
 
 import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
+import { runFhirContract } from "../testing/fhir/fhir-contract.js";
 import { startFhirSimulator } from "../testing/fhir/fhir-simulator.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,7 +24,8 @@ export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--ra
 export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
                     [--operation <operationId>]... [--scenario clinic] [--json]
       call every operation and check status, body and documented headers against the spec
-      (without --base-url, against the carewire simulator started in-process); exit 1 on any violation`;
+      (without --base-url, against the carewire simulator started in-process); exit 1 on any violation;
+      for a FHIR CapabilityStatement, every declared interaction in a life-cycle order, answers validated against R4`;
 
 function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["options"]>) {
   try {
@@ -154,6 +156,22 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
   else if (typeof values["client-id"] === "string" || typeof values["client-secret"] === "string") {
     if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");
     credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
+  }
+  if (await isCapabilityStatementFile(spec)) {
+    const fhir = await runFhirContract(spec, {
+      ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
+      ...(credentials && "token" in credentials ? { headers: { authorization: `Bearer ${credentials.token}` } } : {}),
+      ...(credentials && "clientId" in credentials ? { auth: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, tokenUrl: credentials.tokenUrl ?? "/oauth/token" } } : {}),
+    });
+    if (values.json === true) process.stdout.write(`${JSON.stringify(fhir, null, 2)}\n`);
+    else {
+      for (const check of fhir.checks) {
+        process.stdout.write(`${check.ok ? "ok  " : "FAIL"} ${check.resourceType.padEnd(14)} ${check.interaction.padEnd(18)} → ${String(check.status)}\n`);
+        for (const p of check.problems) process.stdout.write(`       ✗ ${p}\n`);
+      }
+      process.stdout.write(`\n${fhir.passed} passed, ${fhir.failed} failed (${fhir.checks.length} interactions, ${fhir.baseUrl})\n`);
+    }
+    return fhir.failed === 0 ? 0 : 1;
   }
   const report = await runContract(spec, {
     ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),

@@ -32,3 +32,4 @@ export { FakeClock } from "./fake-clock.js";
 export { startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "./fhir/fhir-simulator.js";
 export type { BulkOptions } from "./fhir/bulk.js";
 export { FhirStore, type StoredResource } from "./fhir/fhir-store.js";
+export { runFhirContract, type FhirContractCheck, type FhirContractOptions, type FhirContractReport } from "./fhir/fhir-contract.js";
