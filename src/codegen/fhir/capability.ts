@@ -3,7 +3,7 @@
  * the declared interactions and search parameters, plus system interactions. Anything
  * malformed is a SpecError with the JSON pointer of the offending part.
  */
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { isObject, type JsonObject } from "../json.js";
 import { SpecError } from "../spec-error.js";
 import type { SystemInteraction, TypeInteraction } from "../../fhir/interactions.js";
@@ -37,12 +37,16 @@ const SEARCH_TYPES = new Set(["number", "date", "string", "token", "reference", 
 /** Whether a spec file is a CapabilityStatement rather than an OpenAPI document. */
 export async function isCapabilityStatementFile(file: string): Promise<boolean> {
   if (!file.endsWith(".json")) return false;
+  // Sniff the first 4 kB only: an OpenAPI JSON document (GitHub's is 13 MB) never names this resourceType.
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    const text = await readFile(file, "utf8");
-    // Cheap sniff before a full parse: OpenAPI JSON never names this resourceType.
-    return /"resourceType"\s*:\s*"CapabilityStatement"/.test(text.slice(0, 4096));
+    handle = await open(file, "r");
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(4096), 0, 4096, 0);
+    return /"resourceType"\s*:\s*"CapabilityStatement"/.test(buffer.subarray(0, bytesRead).toString("utf8"));
   } catch {
     return false;
+  } finally {
+    await handle?.close();
   }
 }
 
