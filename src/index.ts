@@ -43,7 +43,7 @@ export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type
 export { bearerAuthPolicy } from "./runtime/auth/bearer.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
 export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
-export { isTokenSource, type IssuedToken, type TokenDeps, type TokenSource } from "./runtime/auth/token-source.js";
+export { isTokenSource, type IssuedToken, type TokenDeps, type TokenRequestContext, type TokenSource } from "./runtime/auth/token-source.js";
 export { systemClock, type Clock } from "./runtime/clock.js";
 export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
 export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";

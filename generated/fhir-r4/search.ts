@@ -9,6 +9,7 @@ import type {
   QuantityParam,
   ReferenceParam,
   SearchValue,
+  SpecialParam,
   StringParam,
   TokenParam,
   UriParam,

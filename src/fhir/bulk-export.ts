@@ -11,12 +11,12 @@
 import type { OperationOutcome, Resource } from "fhir/r4.js";
 import { backoffDelay } from "../runtime/backoff.js";
 import type { Clock } from "../runtime/clock.js";
-import { MalformedResponseError, TimeoutError } from "../runtime/errors.js";
+import { AbortedError, MalformedResponseError, TimeoutError } from "../runtime/errors.js";
 import type { OperationDescriptor } from "../runtime/operation.js";
 import { readServerHints } from "../runtime/server-hints.js";
 import type { CallOptions } from "../runtime/types.js";
 import { ndjsonLines } from "./ndjson.js";
-import type { FhirCallError, FhirResult } from "./client.js";
+import type { FhirCallError, FhirResult, LinkTarget } from "./client.js";
 
 export interface BulkExportRequest {
   /** `_type`: resource types to export (default: all the server offers). */
@@ -60,8 +60,8 @@ export interface BulkDeps {
   readonly clock: Clock;
   readonly random: () => number;
   call<T>(operation: OperationDescriptor, input: object, options: CallOptions): Promise<FhirResult<T>>;
-  /** A server URL as a path under the base URL (UntrustedUrlError when it is not). */
-  linkPath(url: string): string;
+  /** A server URL as a path and query under the base URL (UntrustedUrlError when it is not). */
+  linkTarget(url: string): LinkTarget;
   /** Whether a URL is under the base URL (where credentials may go). */
   trusted(url: string): boolean;
   /** Plain fetch, for files the manifest says need no token (sent without credentials). */
@@ -93,24 +93,24 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
   if (request.typeFilter?.length) query.set("_typeFilter", request.typeFilter.join(","));
   const base: CallOptions = { cache: "no-store", ...(request.signal ? { signal: request.signal } : {}) };
 
-  const kickoff = await deps.call<unknown>(bulkOperation("export", `/$export${query.size > 0 ? `?${query}` : ""}`), {}, { ...base, headers: { prefer: "respond-async", accept: "application/fhir+json" } });
+  const kickoff = await deps.call<unknown>(bulkOperation("export", "/$export"), { rawQuery: query.toString() }, { ...base, headers: { prefer: "respond-async", accept: "application/fhir+json" } });
   if (kickoff.error) return kickoff;
   const location = kickoff.response.headers.get("content-location");
   if (kickoff.response.status !== 202 || !location) {
     return failure(kickoff, new MalformedResponseError(`$export answered ${kickoff.response.status}${location ? "" : " without Content-Location"}; expected 202 with a status URL`, kickoff.response.status, ""));
   }
-  const statusPath = deps.linkPath(location);
+  const statusUrl = deps.linkTarget(location);
 
   const started = deps.clock.now();
   const maxWaitMs = request.maxWaitMs ?? 3_600_000;
   const backoff = { baseMs: request.pollBaseMs ?? 1_000, capMs: request.pollCapMs ?? 60_000, strategy: "full" as const };
   let previous = backoff.baseMs;
   for (let polls = 1; ; polls++) {
-    const status = await deps.call<BulkManifest>(bulkOperation("export-status", statusPath), {}, { ...base, headers: { accept: "application/json" } });
+    const status = await deps.call<BulkManifest>(bulkOperation("export-status", statusUrl.path), { rawQuery: statusUrl.query }, { ...base, headers: { accept: "application/json" } });
     if (status.error) return status;
     if (status.response.status === 200) {
       const manifest = status.data;
-      if (!isManifest(manifest)) return failure(status, new MalformedResponseError("the export completed without a valid manifest", 200, JSON.stringify(manifest).slice(0, 200)));
+      if (!isManifest(manifest)) return failure(status, new MalformedResponseError("the export completed without a valid manifest", 200, String(JSON.stringify(manifest) ?? "").slice(0, 200)));
       return { data: job({ ...manifest, error: manifest.error ?? [] }, polls, deps, base), response: status.response, meta: status.meta };
     }
     // 202: still running. The server's Retry-After is a floor; without one, back off exponentially.
@@ -118,18 +118,25 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
     const serverWait = readServerHints(status.response.headers, now).retryAfterMs;
     const ownWait = Math.max(backoff.baseMs, backoffDelay(polls, previous, backoff, deps.random));
     previous = ownWait;
-    const wait = serverWait ?? ownWait;
+    // Never faster than the first backoff step, even when the server says 0 or a past date.
+    const wait = serverWait !== undefined ? Math.max(serverWait, backoff.baseMs) : ownWait;
     request.onProgress?.({ text: status.response.headers.get("x-progress") ?? undefined, nextPollMs: wait, polls });
     if (now + wait - started > maxWaitMs) return failure(status, new TimeoutError(maxWaitMs, "request"));
-    await deps.clock.sleep(wait, request.signal);
+    try {
+      await deps.clock.sleep(wait, request.signal);
+    } catch (error) {
+      // The caller gave up while we waited: a typed result, like every other end.
+      return failure(status, error instanceof AbortedError ? error : new AbortedError(error));
+    }
   }
 }
 
 function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOptions): BulkExportJob {
   async function open(url: string): Promise<ReadableStream<Uint8Array>> {
     if (manifest.requiresAccessToken || deps.trusted(url)) {
-      // Credentials only under the base URL: linkPath refuses anything else.
-      const file = await deps.call<ReadableStream<Uint8Array>>(bulkOperation("export-file", deps.linkPath(url)), {}, { ...base, stream: true, headers: { accept: "application/fhir+ndjson" } });
+      // Credentials only under the base URL: linkTarget refuses anything else.
+      const target = deps.linkTarget(url);
+      const file = await deps.call<ReadableStream<Uint8Array>>(bulkOperation("export-file", target.path), { rawQuery: target.query }, { ...base, stream: true, headers: { accept: "application/fhir+ndjson" } });
       if (file.error) throw file.error;
       return file.data;
     }

@@ -24,8 +24,8 @@ export class BundleBuilder {
   /** Adds an update, guarded by the resource's `meta.versionId` when it has one. */
   update<R extends Resource & { id: string }>(resource: R): Reference {
     const version = resource.meta?.versionId;
+    // No fullUrl: R4 wants it absolute, and the builder does not know the server's base.
     this.entries.push({
-      fullUrl: `${resource.resourceType}/${resource.id}`,
       resource,
       request: { method: "PUT", url: `${resource.resourceType}/${resource.id}`, ...(version ? { ifMatch: `W/"${version}"` } : {}) },
     });

@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import { ContractViolationError, HttpError, InvalidRequestError, type CarewireError } from "../runtime/errors.js";
+import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, MalformedResponseError } from "../runtime/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/operation.js";
 import { systemClock } from "../runtime/clock.js";
 import { deriveIdempotencyKey } from "../runtime/idempotency.js";
@@ -45,6 +45,13 @@ export interface FhirClientOptions extends ClientOptions {
    * elements are then kept and reported in `meta.drift.unknownFields`.
    */
   readonly strict?: boolean;
+}
+
+/** Where a server link points, under the base URL. */
+export interface LinkTarget {
+  readonly path: string;
+  /** Without the `?`. */
+  readonly query: string;
 }
 
 export interface CreateOptions<Search> extends CallOptions {
@@ -151,13 +158,16 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     return { data: result.data as T, response: result.response!, meta };
   }
 
-  /** A server link as a path under the base URL, or a typed refusal (F2). */
-  function linkPath(link: string): string {
-    const url = new URL(link, base);
+  /** Relative server links resolve against the base as a directory (`…/fhir/` + `Patient/1`). */
+  const baseDirectory = new URL(`${base.origin}${basePath}/`);
+
+  /** A server link as a path under the base URL and its query, or a typed refusal (F2). */
+  function linkTarget(link: string): LinkTarget {
+    const url = new URL(link, baseDirectory);
     if (url.origin !== base.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`))) {
       throw new UntrustedUrlError(url.href, `${base.origin}${basePath}`);
     }
-    return `${url.pathname.slice(basePath.length) || "/"}${url.search}`;
+    return { path: url.pathname.slice(basePath.length) || "/", query: url.search.slice(1) };
   }
 
   function resourceClient(type: string, interactions: readonly TypeInteraction[]): Partial<ResourceClient<Resource, object>> {
@@ -165,17 +175,22 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       read: (id, o) => call(type, "read", { params: { path: { id } } }, o),
       vread: (id, vid, o) => call(type, "vread", { params: { path: { id, vid } } }, o),
       search: (params = {}, o) => {
-        const query = searchQuery(params).toString();
-        return call(type, "search-type", {}, o, `/${type}${query ? `?${query}` : ""}`);
+        // The query travels apart from the path: meta.path stays `/Patient`, with no PHI in it.
+        return call(type, "search-type", { rawQuery: searchQuery(params).toString() }, o);
       },
       async *searchPages(params = {}, o) {
         let page: FhirResult<Bundle> = await client.search(params, o);
+        const followed = new Set<string>();
         for (;;) {
           if (page.error) throw page.error;
           yield page.data as Bundle<Resource>;
           const next = page.data.link?.find((l) => l.relation === "next")?.url;
           if (!next) return;
-          page = await call(type, "search-type", {}, o, linkPath(next));
+          // A server whose next link points back at a page already read would page forever.
+          if (followed.has(next)) throw new MalformedResponseError(`the next link repeats a page already read`, page.response.status, next.slice(0, 200));
+          followed.add(next);
+          const target = linkTarget(next);
+          page = await call(type, "search-type", { rawQuery: target.query }, o, target.path);
         }
       },
       async *searchAll(params = {}, o) {
@@ -190,7 +205,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
         const { ifNoneExist, ...rest } = o;
         const condition = ifNoneExist === undefined ? undefined : typeof ifNoneExist === "string" ? ifNoneExist : searchQuery(ifNoneExist).toString();
         if (options.provenance) return writeWithProvenance(type, resource, { method: "POST", ...(condition ? { ifNoneExist: condition } : {}) }, rest);
-        return call(type, "create", { body: resource }, withHeaders(rest, { prefer: "return=representation", ...(condition ? { "if-none-exist": condition } : {}) }));
+        // Conditional: the server itself prevents a duplicate, so a lost answer may be asked again.
+        const replay = condition ? vouch(rest, `${type}.create`) : rest;
+        return call(type, "create", { body: resource }, withHeaders(replay, { prefer: "return=representation", ...(condition ? { "if-none-exist": condition } : {}) }));
       },
       ensure: (resource, o) => {
         const condition = identifierCondition(resource);
@@ -226,7 +243,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     // a lost response (or a re-run with the same business key) does not record it twice.
     const writeKey = o.idempotencyKey ?? (o.businessKey !== undefined ? deriveIdempotencyKey(options.provider ?? "fhir", `${type}.provenance`, o.businessKey) : requestId);
     const provenanceSource = `${provenance.source}#${writeKey}`;
-    const fullUrl = request.method === "POST" ? `urn:uuid:${randomUUID()}` : `${type}/${resource.id ?? ""}`;
+    // A create is named by urn:uuid until the server gives it an id; an update by its absolute URL.
+    const fullUrl = request.method === "POST" ? `urn:uuid:${randomUUID()}` : `${base.origin}${basePath}/${type}/${resource.id ?? ""}`;
+    const target = request.method === "POST" ? fullUrl : `${type}/${resource.id ?? ""}`;
     const written = { ...resource, meta: { ...resource.meta, source: `${provenance.source}#${requestId}` } } as R;
     const bundle: Bundle = {
       resourceType: "Bundle",
@@ -234,19 +253,34 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       entry: [
         { fullUrl, resource: written, request: { method: request.method, url: request.method === "POST" ? type : `${type}/${resource.id ?? ""}`, ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}), ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}) } },
         {
-          resource: { ...provenanceFor({ reference: fullUrl }, provenance, requestId), meta: { source: provenanceSource } },
+          resource: { ...provenanceFor({ reference: target }, { ...provenance, activity: provenance.activity ?? (request.method === "POST" ? "CREATE" : "UPDATE") }, requestId), meta: { source: provenanceSource } },
           request: { method: "POST", url: "Provenance", ifNoneExist: searchQuery({ _source: provenanceSource }).toString() },
         },
       ],
     };
-    const result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders({ ...o, requestId }, { prefer: "return=representation" }));
+    // Replayable when the write is conditional or a PUT; the Provenance is conditional on _source.
+    const replayable = request.method === "PUT" || request.ifNoneExist !== undefined;
+    const sendOptions = replayable ? vouch({ ...o, requestId }, `${type}.write`) : { ...o, requestId };
+    let result: FhirResult<Bundle>;
+    try {
+      result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders(sendOptions, { prefer: "return=representation" }));
+    } catch (error) {
+      if (error instanceof UntrustedUrlError) return refusedWith(error);
+      throw error;
+    }
     if (result.error) return result;
     const entry: BundleEntry | undefined = result.data.entry?.[0];
     if (entry?.resource) return { data: entry.resource as R, response: result.response, meta: result.meta };
     // Some servers answer with locations only: read back what was written.
     const location = entry?.response?.location;
     if (!location) return refused(type, "write", "the transaction response named no written resource") as FhirResult<R>;
-    const [, id] = linkPath(location).split("/").filter(Boolean);
+    let id: string | undefined;
+    try {
+      id = linkTarget(location).path.split("/").filter(Boolean)[1];
+    } catch (error) {
+      if (error instanceof UntrustedUrlError) return refusedWith(error);
+      throw error;
+    }
     return call(type, "read", { params: { path: { id } } }, o);
   }
 
@@ -255,8 +289,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   }
 
   /** A call that ends before anything is sent: the typed error with an empty meta. */
-  function refusedWith<T>(error: InvalidRequestError | UntrustedUrlError, operationId: string = error.kind): FhirResult<T> {
-    const meta: ResultMeta = { provider: options.provider ?? "fhir", operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
+  function refusedWith<T>(error: FhirCallError, operationId: string = error.kind): FhirResult<T> {
+    // An error from a call already has its meta; one raised before any call gets an empty one.
+    const meta: ResultMeta = error.meta ?? { provider: options.provider ?? "fhir", operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
     error.meta = meta;
     return { error, response: undefined, meta };
   }
@@ -264,7 +299,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   /** Whether credentials may go to a URL: under the base URL only. */
   function trusted(link: string): boolean {
     try {
-      linkPath(link);
+      linkTarget(link);
       return true;
     } catch {
       return false;
@@ -277,16 +312,19 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
     system.bulkExport = async (request = {}) => {
       try {
-        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkPath, trusted, fetch: fetchImpl });
+        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkTarget, trusted, fetch: fetchImpl });
       } catch (error) {
-        // A status URL on another origin: refused before anything was sent there.
-        if (error instanceof UntrustedUrlError) return refusedWith<BulkExportJob>(error);
+        // A status URL on another origin, refused before anything was sent there; any other
+        // typed failure on the way: a result, never a rejection.
+        if (error instanceof CarewireError) return refusedWith<BulkExportJob>(error as FhirCallError);
         throw error;
       }
     };
   }
-  if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, withHeaders(o, { prefer: "return=representation" }));
-  if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, withHeaders(o, { prefer: "return=representation" }));
+  // A Bundle whose every write is conditional, a PUT or a DELETE may be sent again after a lost answer.
+  const bundleOptions = (bundle: Bundle, o: CallOptions = {}, kind: string) => withHeaders(replaySafe(bundle) ? vouch(o, kind) : o, { prefer: "return=representation" });
+  if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o, "transaction"));
+  if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o, "batch"));
   return { resources, system };
 }
 
@@ -300,6 +338,21 @@ const METHODS_OF: Record<TypeInteraction, readonly string[]> = {
   delete: ["delete"],
   "history-instance": ["history"],
 };
+
+/** Marks a call as safe to send again after a lost answer (see the FHIR operations' idempotency hint). */
+function vouch(options: CallOptions, operationId: string): CallOptions {
+  if (options.idempotencyKey !== undefined) return options;
+  const key = options.businessKey !== undefined ? deriveIdempotencyKey("fhir", operationId, options.businessKey) : `cw1-${randomUUID()}`;
+  return { ...options, idempotencyKey: key };
+}
+
+/** Every entry is a read, a PUT, a DELETE or a conditional create: repeating the Bundle duplicates nothing. */
+function replaySafe(bundle: Bundle): boolean {
+  return (bundle.entry ?? []).every((e) => {
+    const method = e.request?.method;
+    return method === "GET" || method === "HEAD" || method === "PUT" || method === "DELETE" || (method === "POST" && typeof e.request?.ifNoneExist === "string" && e.request.ifNoneExist.length > 0);
+  });
+}
 
 function withHeaders(options: CallOptions = {}, headers: Record<string, string>): CallOptions {
   return { ...options, headers: { ...headers, ...options.headers } };

@@ -36,6 +36,7 @@ export {
   type SearchPrefix,
   type SearchValue,
   type SortKey,
+  type SpecialParam,
   type StringParam,
   type TokenParam,
   type UriParam,

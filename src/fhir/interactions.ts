@@ -54,6 +54,11 @@ export function interactionOperation(type: string, interaction: TypeInteraction 
     ...(shape.body ? { requestBody: { required: true, contentTypes: [shape.body] } } : {}),
     responses: {},
     security: "required",
-    hints: { criticality: shape.safety === "safe" ? "interactive" : "critical" },
+    hints: {
+      criticality: shape.safety === "safe" ? "interactive" : "critical",
+      // FHIR servers ignore Idempotency-Key: the client vouches for a replay only when the
+      // request is conditional (If-None-Exist), where the server itself prevents a duplicate.
+      ...(shape.safety === "unsafe" ? { idempotency: { header: "Idempotency-Key", required: false, automatic: false } } : {}),
+    },
   };
 }

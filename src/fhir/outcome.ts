@@ -41,12 +41,17 @@ export class UntrustedUrlError extends CarewireError {
 }
 
 function summarize(issues: readonly OperationOutcomeIssue[]): string {
-  const parts = issues.slice(0, 3).map((i) => `${i.severity} ${i.code}${i.diagnostics ? ` (${i.diagnostics.slice(0, 120)})` : i.details?.text ? ` (${i.details.text.slice(0, 120)})` : ""}`);
+  // Servers send odd things: only strings make it into the message.
+  const text = (v: unknown) => (typeof v === "string" ? ` (${v.slice(0, 120)})` : "");
+  const parts = issues.slice(0, 3).map((i) => `${String(i.severity)} ${i.code}${text(i.diagnostics) || text(i.details?.text)}`);
   return parts.length > 0 ? parts.join("; ") : "no issues given";
 }
 
+/** An OperationOutcome whose issues are objects with a string `code` (what the retry rules read). */
 export function isOperationOutcome(value: unknown): value is OperationOutcome {
-  return typeof value === "object" && value !== null && (value as { resourceType?: unknown }).resourceType === "OperationOutcome" && Array.isArray((value as { issue?: unknown }).issue);
+  if (typeof value !== "object" || value === null || (value as { resourceType?: unknown }).resourceType !== "OperationOutcome") return false;
+  const issues = (value as { issue?: unknown }).issue;
+  return Array.isArray(issues) && issues.every((i) => typeof i === "object" && i !== null && typeof (i as { code?: unknown }).code === "string");
 }
 
 /** Codes that say "the same request may work later". */

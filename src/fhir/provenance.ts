@@ -9,7 +9,7 @@ export interface ProvenanceOptions {
   readonly agent: Reference;
   /** The source system, as a URI (also written to each resource's `meta.source`). */
   readonly source: string;
-  /** `Provenance.activity` code (v3-DataOperation), default from the HTTP method. */
+  /** `Provenance.activity` code (v3-DataOperation); the client fills it from the write (create or update) when absent. */
   readonly activity?: "CREATE" | "UPDATE";
 }
 

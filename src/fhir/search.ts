@@ -24,8 +24,13 @@ export type StringParam = string;
 export type UriParam = string;
 /** `Patient/123`, an absolute URL, or an object with `reference`. */
 export type ReferenceParam<Target extends string = string> = `${Target}/${string}` | `http${"" | "s"}://${string}` | { readonly reference: `${Target}/${string}` };
-/** Composite and special parameters: passed through as written. */
-export type CompositeParam = string;
+/**
+ * A composite value, by its components: `{ composite: ["http://loinc.org|8480-6", "gt100"] }`
+ * is sent as `http://loinc.org|8480-6$gt100` (each component escaped, `$` between them).
+ */
+export type CompositeParam = { readonly composite: readonly [string, string, ...string[]] };
+/** Special parameters (`near`, `_filter`…): sent as written, with commas escaped. */
+export type SpecialParam = string;
 
 export type SearchValue<T> = T | readonly T[] | { readonly and: ReadonlyArray<T | readonly T[]> };
 
@@ -43,7 +48,7 @@ export interface CommonSearchParams<Sortable extends string> {
   readonly _revinclude?: string | readonly string[];
 }
 
-type Scalar = string | number | boolean | Date | { readonly system?: string; readonly code: string } | { readonly reference: string };
+type Scalar = string | number | boolean | Date | { readonly system?: string; readonly code: string } | { readonly reference: string } | CompositeParam;
 
 /** FHIR escaping inside one value: `\`, `,`, `$` and `|` are escaped with a backslash. */
 function escapeValue(text: string): string {
@@ -62,6 +67,7 @@ function scalarText(value: Scalar): string {
   if (typeof value === "boolean") return String(value);
   if (typeof value === "string") return value.replace(/[\\,$]/g, (c) => `\\${c}`); // `|` is the caller's separator here
   if ("reference" in value) return value.reference;
+  if ("composite" in value) return value.composite.map((c) => c.replace(/[\\,$]/g, (ch) => `\\${ch}`)).join("$");
   // An absent system means "any system"; an empty one means "no system" (`|code`).
   return value.system === undefined ? escapeValue(value.code) : `${escapeValue(value.system)}|${escapeValue(value.code)}`;
 }

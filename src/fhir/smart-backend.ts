@@ -8,9 +8,8 @@
 import { randomUUID } from "node:crypto";
 import { SignJWT, type KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
-import type { IssuedToken, TokenDeps, TokenSource } from "../runtime/auth/token-source.js";
+import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
 import { AuthenticationError } from "../runtime/errors.js";
-import type { CallContext } from "../runtime/policy.js";
 import type { FetchLike } from "../runtime/transport.js";
 
 export interface SmartBackendOptions {
@@ -46,7 +45,7 @@ export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: Fet
   const url = `${baseUrl.replace(/\/+$/, "")}/.well-known/smart-configuration`;
   let response: Response;
   try {
-    response = await fetchImpl(new Request(url, { headers: { accept: "application/json" }, ...(signal ? { signal } : {}) }));
+    response = await fetchImpl(new Request(url, { headers: { accept: "application/json" }, redirect: "error", ...(signal ? { signal } : {}) }));
   } catch (error) {
     throw new AuthenticationError("the SMART configuration could not be fetched", undefined, { cause: error });
   }
@@ -101,7 +100,7 @@ export function smartBackendAuth(options: SmartBackendOptions): TokenSource {
   return {
     clientId: options.clientId,
     ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
-    async requestToken(context: CallContext, deps: TokenDeps): Promise<IssuedToken> {
+    async requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       tokenUrl ??= options.tokenUrl !== undefined
         ? Promise.resolve(resolveTokenUrl(options.tokenUrl, deps.baseUrl))
         : discoverSmartConfiguration(deps.baseUrl, deps.fetch, context.signal).then((c) => c.token_endpoint);

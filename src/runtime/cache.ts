@@ -9,6 +9,7 @@ import { createFinalURL, createQuerySerializer, defaultPathSerializer } from "op
 import { classify } from "./classify.js";
 import { CarewireError } from "./errors.js";
 import type { CallContext, Next, Policy } from "./policy.js";
+import { withRawQuery } from "./request.js";
 import type { Exchange } from "./transport.js";
 
 export interface CacheEntry {
@@ -173,7 +174,7 @@ function lifetimes(d: Directives, hint: CallContext["operation"]["hints"]["cache
 
 function cacheKey(context: CallContext, tenant: string | undefined): string {
   const params = context.input.params ?? {};
-  const url = createFinalURL(context.operation.path, { baseUrl: "", params: { path: params.path ?? {}, query: params.query ?? {} }, querySerializer, pathSerializer: defaultPathSerializer });
+  const url = withRawQuery(createFinalURL(context.operation.path, { baseUrl: "", params: { path: params.path ?? {}, query: params.query ?? {} }, querySerializer, pathSerializer: defaultPathSerializer }), context.input.rawQuery);
   return `${context.provider}\u0000${tenant ?? ""}\u0000${context.operation.method}\u0000${url}`;
 }
 

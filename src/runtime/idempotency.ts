@@ -23,10 +23,10 @@ export function idempotencyPolicy(): Policy {
       const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
       // A key the caller already put in the operation's own header parameter is the key.
       const given = Object.entries(input.params?.header ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
-      const key =
-        options.idempotencyKey ??
-        (typeof given === "string" && given !== "" ? given : undefined) ??
-        (options.businessKey !== undefined ? deriveIdempotencyKey(context.provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+      const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
+      // A server that ignores keys gets none made up: without one, an unknown outcome is not replayed.
+      if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next();
+      const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(context.provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
       context.idempotencyKey = key;
       context.headers.set(header, key);
       return next();

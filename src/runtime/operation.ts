@@ -42,6 +42,12 @@ export interface OperationHints {
   readonly idempotency?: {
     readonly header: string;
     readonly required: boolean;
+    /**
+     * `false` for servers that ignore idempotency keys (FHIR servers do): no key is made
+     * up, so a write whose outcome is unknown is not replayed unless the caller (or a
+     * conditional request) vouches for it with `idempotencyKey`. Default true.
+     */
+    readonly automatic?: boolean;
   };
   readonly cache?: {
     readonly policy: "no-store" | "revalidate" | "max-age";

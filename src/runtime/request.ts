@@ -17,6 +17,11 @@ export interface RawCallInput {
     readonly cookie?: Readonly<Record<string, unknown>>;
   };
   readonly body?: unknown;
+  /**
+   * A query string already in its wire form (FHIR search: repeated names, `:modifier`
+   * names, server-made `next` links), appended as is. It never enters `meta.path`.
+   */
+  readonly rawQuery?: string;
 }
 
 export interface RequestParts {
@@ -47,12 +52,15 @@ export function buildRequest(parts: RequestParts): Request {
     throw new InvalidRequestError(`${operation.operationId}: a request body is required`);
   }
 
-  const url = createFinalURL(operation.path, {
-    baseUrl: parts.baseUrl.replace(/\/+$/, ""),
-    params: { path: pathParams, query: input.params?.query ?? {} },
-    querySerializer,
-    pathSerializer: defaultPathSerializer,
-  });
+  const url = withRawQuery(
+    createFinalURL(operation.path, {
+      baseUrl: parts.baseUrl.replace(/\/+$/, ""),
+      params: { path: pathParams, query: input.params?.query ?? {} },
+      querySerializer,
+      pathSerializer: defaultPathSerializer,
+    }),
+    input.rawQuery,
+  );
 
   const headers = mergeHeaders(
     ...parts.defaultHeaders.map((h) => h as Record<string, string> | Headers | undefined),
@@ -135,4 +143,10 @@ function formEncode(body: unknown): string {
     }
   }
   return form.toString();
+}
+
+/** Appends a pre-serialized query string to a URL that may already have one. */
+export function withRawQuery(url: string, rawQuery: string | undefined): string {
+  const query = rawQuery?.replace(/^\?/, "");
+  return query ? `${url}${url.includes("?") ? "&" : "?"}${query}` : url;
 }

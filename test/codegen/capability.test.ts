@@ -28,7 +28,8 @@ async function generate(name: string, content: unknown): Promise<string> {
 
 describe("carewire generate with a CapabilityStatement", () => {
   it("generates only the declared interactions and search parameters", async () => {
-    const out = await generate("small", statement({ resource: [{ type: "Patient", interaction: [{ code: "read" }, { code: "search-type" }], searchParam: [{ name: "family", type: "string" }] }] }));
+    // history-type is valid R4 (HAPI declares it everywhere) but not generated: left out, not refused.
+    const out = await generate("small", statement({ resource: [{ type: "Patient", interaction: [{ code: "read" }, { code: "search-type" }, { code: "history-type" }], searchParam: [{ name: "family", type: "string" }] }] }));
     const client = await readFile(path.join(out, "client.ts"), "utf8");
     const search = await readFile(path.join(out, "search.ts"), "utf8");
     expect(client).toContain('Patient: ["read","search-type"]');

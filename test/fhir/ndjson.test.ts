@@ -58,4 +58,22 @@ describe("ndjsonLines", () => {
     }
     expect(cancelled).toBe(true);
   });
+
+  it("ends a stalled download with a typed timeout, and a broken one with a typed network error", async () => {
+    const stalled = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => undefined) });
+    await expect(collect2(ndjsonLines(stalled, "test", { idleTimeoutMs: 50 }))).rejects.toMatchObject({ kind: "timeout" });
+    const broken = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('{"a":1}\n'));
+        controller.error(new TypeError("terminated"));
+      },
+    });
+    await expect(collect2(ndjsonLines(broken))).rejects.toMatchObject({ kind: "network" });
+  });
 });
+
+async function collect2(lines: AsyncGenerator<unknown>): Promise<unknown[]> {
+  const out: unknown[] = [];
+  for await (const v of lines) out.push(v);
+  return out;
+}

@@ -183,3 +183,57 @@ describe("Bulk Data and credentials", () => {
     await expect(files.next()).rejects.toMatchObject({ kind: "malformed-response", message: expect.stringContaining("line 2") });
   });
 });
+
+describe("review fixes: links, meta, malformed outcomes, polling", () => {
+  it("keeps the search query out of meta.path (no PHI in provenance)", async () => {
+    server.handle((_req, res) => json(res, 200, { resourceType: "Bundle", type: "searchset", entry: [] }, fhirJson));
+    const result = await client().Patient.search({ identifier: { system: "urn:mrn", code: "12345" }, birthdate: "1990-01-01" });
+    expect(result.meta.path).toBe("/Patient");
+    expect(JSON.stringify(result.meta)).not.toContain("12345");
+    expect(server.requests.at(-1)!.url).toBe("/Patient?identifier=urn%3Amrn%7C12345&birthdate=1990-01-01");
+  });
+
+  it("follows a relative next link under a base URL with a path", async () => {
+    server.handle((req, res) => {
+      const n = Number(new URL(req.url, server.url).searchParams.get("_page") ?? "1");
+      json(res, 200, { resourceType: "Bundle", type: "searchset", entry: [{ resource: { resourceType: "Patient", id: `p${n}` } }], ...(n < 2 ? { link: [{ relation: "next", url: "Patient?_page=2" }] } : {}) }, fhirJson);
+    });
+    const fhir = createFhirR4Client({ baseUrl: `${server.url}/fhir` });
+    const ids: string[] = [];
+    for await (const p of fhir.Patient.searchAll()) ids.push(p.id!);
+    expect(ids).toEqual(["p1", "p2"]);
+    expect(server.requests.at(-1)!.url).toBe("/fhir/Patient?_page=2");
+  });
+
+  it("stops with a typed error when a next link repeats a page", async () => {
+    server.handle((_req, res) => json(res, 200, { resourceType: "Bundle", type: "searchset", entry: [], link: [{ relation: "next", url: `${server.url}/Patient?_page=2` }] }, fhirJson));
+    const pages = client().Patient.searchPages();
+    await pages.next();
+    await pages.next();
+    await expect(pages.next()).rejects.toMatchObject({ kind: "malformed-response" });
+  });
+
+  it("reads an OperationOutcome with malformed issues as a plain HTTP error, without crashing", async () => {
+    server.handle((_req, res) => json(res, 500, { resourceType: "OperationOutcome", issue: [{ severity: "error", diagnostics: 42 }, null] }, fhirJson));
+    const result = await client().Patient.read("p1");
+    expect(result.error).toMatchObject({ kind: "http", status: 500 });
+  });
+
+  it("ends a bulk export with a typed result when the caller aborts during a poll wait, or the manifest is empty", async () => {
+    server.handle((req, res) => {
+      if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
+      res.writeHead(202, { "retry-after": "30" }).end();
+    });
+    const controller = new AbortController();
+    const pending = client().bulkExport({ signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    controller.abort(new Error("user left"));
+    expect((await pending).error).toMatchObject({ kind: "aborted" });
+
+    server.handle((req, res) => {
+      if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
+      res.writeHead(200, { "content-type": "application/json" }).end();
+    });
+    expect((await client().bulkExport()).error).toMatchObject({ kind: "malformed-response" });
+  });
+});

@@ -65,6 +65,11 @@ describe("searchQuery", () => {
     expect(decodeURIComponent(searchQuery({ _lastUpdated: new Date(Date.UTC(2024, 2, 1)), family: undefined }).toString())).toBe("_lastUpdated=2024-03-01T00:00:00.000Z");
   });
 
+  it("writes composite values by component: each escaped, `$` between them, `|` kept", () => {
+    expect(decodeURIComponent(searchQuery({ "code-value-quantity": { composite: ["http://loinc.org|8480-6", "gt100"] } }).toString())).toBe("code-value-quantity=http://loinc.org|8480-6$gt100");
+    expect(decodeURIComponent(searchQuery({ x: { composite: ["a$b", "c,d"] } }).toString())).toBe("x=a\\$b$c\\,d");
+  });
+
   it("refuses values that cannot be searched for instead of sending them", () => {
     expect(() => searchQuery({ _lastUpdated: new Date("nonsense") })).toThrow(TypeError);
     expect(() => searchQuery({ _count: Number.NaN })).toThrow(TypeError);

@@ -76,8 +76,8 @@ describe("FHIR client against the FHIR simulator", () => {
 
   it("keeps polling through a 429 and a 503 on the status URL", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    // The server's quota runs on the same (fake) clock: two requests per second.
-    const s = await start({ clock: () => clock.now(), rateLimit: { limit: 2, windowSeconds: 1 }, bulk: { pollsBeforeReady: 2, retryAfterSeconds: 0, errors: 0 }, faults: { script: { "export-status": [{ kind: "status", status: 503, retryAfter: 1 }] } } });
+    // The server's quota runs on the same (fake) clock: two requests per 10 s.
+    const s = await start({ clock: () => clock.now(), rateLimit: { limit: 2, windowSeconds: 10 }, bulk: { pollsBeforeReady: 2, retryAfterSeconds: 0, errors: 0 }, faults: { script: { "export-status": [{ kind: "status", status: 503, retryAfter: 1 }] } } });
     const fhir = createFhirR4Client({ baseUrl: s.url, clock, pacing: false });
     const job = await fhir.bulkExport({ types: ["Patient"] });
     expect(job.error).toBeUndefined();
@@ -126,6 +126,21 @@ describe("FHIR client against the FHIR simulator", () => {
     const targets = new Set([...s.store.all("Provenance")].map((p) => ((p.target as Array<{ reference: string }>)[0]!.reference)));
     expect(targets.size).toBe(500);
   }, 120_000);
+
+  it("does not send a plain create again after a lost answer (FHIR servers ignore Idempotency-Key), but does a conditional one", async () => {
+    const s = await start({ faults: { script: { "Patient.create": [{ kind: "reset-after-commit" }, { kind: "reset-after-commit" }] } } });
+    const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
+
+    const plain = await fhir.Patient.create(patient(800));
+    expect(plain.error).toMatchObject({ kind: "unknown-outcome" });
+    expect(plain.meta.attempts).toHaveLength(1);
+    expect(s.store.count("Patient")).toBe(1); // applied once, and not repeated
+
+    const conditional = await fhir.Patient.ensure(patient(801));
+    expect(conditional.error).toBeUndefined();
+    expect(conditional.meta.attempts).toHaveLength(2); // the retry found it by its identifier
+    expect(s.store.count("Patient")).toBe(2);
+  });
 
   it("answers bad requests with OperationOutcomes, and applies a transaction all or nothing", async () => {
     const s = await start();

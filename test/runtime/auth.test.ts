@@ -141,6 +141,27 @@ describe("OAuth client credentials", () => {
     expect(fixture.tokenRequests).toHaveLength(2);
   });
 
+  it("shares one token request without tying it to the first caller's signal", async () => {
+    fixture.tokenResponder = (_req, res) => void setTimeout(() => issue(res), 100);
+    const clock = new FakeClock();
+    const pipeline = authed(clock);
+    const controller = new AbortController();
+    const a = pipeline.call(operation(), schemas, input(1), { signal: controller.signal });
+    const b = pipeline.call(operation(), schemas, input(2));
+    await new Promise((r) => setTimeout(r, 20));
+    controller.abort(new Error("user left"));
+    expect((await a).error).toMatchObject({ kind: "aborted" });
+    expect((await b).error).toBeUndefined();
+    expect(fixture.tokenRequests).toHaveLength(1);
+  });
+
+  it("does not follow a redirect from the token endpoint: the secret is never posted anywhere else", async () => {
+    fixture.tokenResponder = (_req, res) => void res.writeHead(307, { location: `${server.url}/elsewhere/token` }).end();
+    const result = await authed(new FakeClock({ autoAdvance: true })).call(operation(), schemas, input(1));
+    expect(result.error).toMatchObject({ kind: "auth-failed" });
+    expect(fixture.apiRequests.filter((r) => r.url.startsWith("/elsewhere"))).toEqual([]);
+  });
+
   it("on a 401 refreshes the token once and sends the call once more", async () => {
     let rejected = false;
     fixture.apiResponder = (req, res) => {

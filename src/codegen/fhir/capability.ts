@@ -31,6 +31,8 @@ export interface CapabilityModel {
 }
 
 const TYPE_INTERACTIONS = new Set<string>(["read", "vread", "search-type", "create", "update", "patch", "delete", "history-instance"]);
+/** Valid R4 interactions the generated client does not offer (yet): declared, then left out. */
+const NOT_GENERATED = new Set<string>(["history-type"]);
 const SYSTEM_INTERACTIONS = new Set<string>(["transaction", "batch"]);
 const SEARCH_TYPES = new Set(["number", "date", "string", "token", "reference", "composite", "quantity", "uri", "special"]);
 
@@ -73,10 +75,11 @@ export async function loadCapability(file: string): Promise<CapabilityModel> {
     if (!isObject(r) || typeof r.type !== "string" || !/^[A-Z][A-Za-z]+$/.test(r.type)) throw new SpecError("spec-invalid", file, "each resource needs a resource type name", { pointer: at("resource", i, "type") });
     if (seen.has(r.type)) throw new SpecError("spec-invalid", file, `resource ${r.type} is declared twice`, { pointer: at("resource", i) });
     seen.add(r.type);
-    const interactions = (Array.isArray(r.interaction) ? r.interaction : []).map((x, j) => {
+    const interactions = (Array.isArray(r.interaction) ? r.interaction : []).flatMap((x, j) => {
       const code = isObject(x) ? x.code : undefined;
+      if (typeof code === "string" && NOT_GENERATED.has(code)) return [];
       if (typeof code !== "string" || !TYPE_INTERACTIONS.has(code)) throw new SpecError("spec-invalid", file, `unknown interaction ${JSON.stringify(code)}`, { pointer: at("resource", i, "interaction", j, "code") });
-      return code as TypeInteraction;
+      return [code as TypeInteraction];
     });
     const names = new Set<string>();
     const searchParams = (Array.isArray(r.searchParam) ? r.searchParam : []).map((p, j): DeclaredSearchParam => {

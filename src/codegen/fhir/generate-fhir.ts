@@ -24,7 +24,7 @@ const VALUE_TYPES: Record<string, { value: (p: TypedSearchParam) => string; modi
   quantity: { value: () => "SearchValue<QuantityParam>", modifiers: [] },
   uri: { value: () => "SearchValue<UriParam>", modifiers: [[":below", "SearchValue<UriParam>"], [":above", "SearchValue<UriParam>"]] },
   composite: { value: () => "SearchValue<CompositeParam>", modifiers: [] },
-  special: { value: () => "SearchValue<CompositeParam>", modifiers: [] },
+  special: { value: () => "SearchValue<SpecialParam>", modifiers: [] },
 };
 
 export async function generateFhirProvider(target: GenerateTarget, templates: TemplateSet): Promise<GeneratedProvider> {

@@ -5,6 +5,7 @@
  * the token comes from is the source's business (client secret, SMART assertion…).
  * Tokens never appear in errors, meta or telemetry.
  */
+import { AbortedError } from "../errors.js";
 import type { CallContext, Next, Policy } from "../policy.js";
 import type { Exchange } from "../transport.js";
 import type { TokenDeps, TokenSource } from "./token-source.js";
@@ -15,6 +16,9 @@ interface Token {
   readonly refreshAt: number;
 }
 
+/** How long one shared token request (its retries included) may take. */
+const TOKEN_REQUEST_LIMIT_MS = 60_000;
+
 /** Used when the server gives no `expires_in`. */
 const DEFAULT_LIFETIME_MS = 3_600_000;
 
@@ -24,7 +28,8 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   let inFlight: Promise<Token> | undefined;
 
   async function fetchToken(context: CallContext): Promise<Token> {
-    const issued = await source.requestToken(context, deps);
+    // Shared by every waiting call: its own time limit, no caller's signal or deadline.
+    const issued = await source.requestToken({ signal: AbortSignal.timeout(TOKEN_REQUEST_LIMIT_MS), deadline: deps.clock.now() + TOKEN_REQUEST_LIMIT_MS }, deps);
     const lifetime = issued.expiresInMs ?? DEFAULT_LIFETIME_MS;
     context.emit({ type: "token", action: current ? "refreshed" : "fetched" });
     // The margin never eats more than half of a short-lived token's life (a 20 s token
@@ -55,7 +60,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
     name: "auth",
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       if (context.operation.security === "none") return next();
-      let used = await token(context, false);
+      let used = await untilAborted(token(context, false), context.signal);
       context.headers.set("Authorization", `Bearer ${used.value}`);
       const exchange = await next();
       if (exchange.response.status !== 401) return exchange;
@@ -63,11 +68,31 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
       if (current && current.value !== used.value) used = current;
       else {
         current = undefined;
-        used = await token(context, true);
+        used = await untilAborted(token(context, true), context.signal);
       }
       context.headers.set("Authorization", `Bearer ${used.value}`);
       context.annotateAttempt({ outcome: "auth", reason: "HTTP 401; token refreshed, sent once more" });
       return next();
     },
   };
+}
+
+/** Waits for the shared token, or for this call's own signal, whichever comes first. */
+function untilAborted<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortedError(signal.reason));
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
 }

@@ -3,9 +3,8 @@
  * behind `auth: { tokenUrl, clientId, clientSecret }`. The bearer policy (bearer.ts) owns
  * single flight, refresh and the 401 rule; the request itself is token-endpoint.ts.
  */
-import type { CallContext } from "../policy.js";
 import { postTokenRequest, resolveTokenUrl } from "./token-endpoint.js";
-import type { IssuedToken, TokenDeps, TokenSource } from "./token-source.js";
+import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "./token-source.js";
 
 export interface ClientCredentialsOptions {
   /** Absolute, or relative to the client's baseUrl (e.g. `/oauth/token`). */
@@ -23,7 +22,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenSourc
   return {
     clientId: options.clientId,
     ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
-    requestToken(context: CallContext, deps: TokenDeps): Promise<IssuedToken> {
+    requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       const headers: Record<string, string> = {};
       if (options.basicAuth) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString("base64")}`;
       const body = () => {

@@ -4,15 +4,14 @@
  * times. The body is built per attempt (a signed assertion must be fresh each time).
  */
 import { AuthenticationError, CarewireError } from "../errors.js";
-import type { CallContext } from "../policy.js";
 import { readServerHints } from "../server-hints.js";
-import type { IssuedToken, TokenDeps } from "./token-source.js";
+import type { IssuedToken, TokenDeps, TokenRequestContext } from "./token-source.js";
 
 export async function postTokenRequest(
   url: string,
   makeBody: () => Promise<URLSearchParams> | URLSearchParams,
   extraHeaders: Record<string, string>,
-  context: CallContext,
+  context: TokenRequestContext,
   deps: TokenDeps,
 ): Promise<IssuedToken> {
   for (let attempt = 1; ; attempt++) {
@@ -20,7 +19,8 @@ export async function postTokenRequest(
     const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...extraHeaders };
     let response: Response;
     try {
-      const send = () => deps.fetch(new Request(url, { method: "POST", headers, body, ...(context.signal ? { signal: context.signal } : {}) }));
+      // No redirects: a 307/308 would re-post the client secret (or assertion) to wherever it points.
+      const send = () => deps.fetch(new Request(url, { method: "POST", headers, body, redirect: "error", ...(context.signal ? { signal: context.signal } : {}) }));
       response = await (deps.paced ? deps.paced(send, context.signal) : send());
     } catch (error) {
       if (error instanceof CarewireError) throw error; // pacing refused (deadline, abort): not a network fault

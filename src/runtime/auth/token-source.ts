@@ -4,7 +4,6 @@
  * lifecycle: single flight, refresh before expiry, one refresh on a 401.
  */
 import type { Clock } from "../clock.js";
-import type { CallContext } from "../policy.js";
 import type { FetchLike } from "../transport.js";
 
 export interface IssuedToken {
@@ -22,12 +21,21 @@ export interface TokenDeps {
   readonly paced?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 }
 
+/**
+ * What one token request may use: its own signal and deadline. The request is shared by
+ * every call waiting for a token (single flight), so it never carries one caller's signal.
+ */
+export interface TokenRequestContext {
+  readonly signal: AbortSignal | undefined;
+  readonly deadline: number | undefined;
+}
+
 export interface TokenSource {
   /** The OAuth client id: the pacing budget is kept per client. */
   readonly clientId: string;
   /** Refresh this long before expiry. Default 30 s. */
   readonly refreshSkewMs?: number;
-  requestToken(context: CallContext, deps: TokenDeps): Promise<IssuedToken>;
+  requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken>;
 }
 
 export function isTokenSource(value: unknown): value is TokenSource {
