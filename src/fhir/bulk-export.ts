@@ -47,6 +47,8 @@ export interface BulkManifest {
 
 export interface BulkExportJob {
   readonly manifest: BulkManifest;
+  /** What has been downloaded so far (live: read it while iterating, for progress). */
+  readonly progress: { readonly bytes: number; readonly resources: number };
   /** How many times the status URL was polled before completion. */
   readonly polls: number;
   /** Every exported resource, file after file, optionally of one type: streamed, never all in memory. */
@@ -145,13 +147,19 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
     if (!response.ok || !response.body) throw new MalformedResponseError(`export file ${new URL(url).pathname} answered ${response.status}`, response.status, "");
     return response.body;
   }
+  const progress = { bytes: 0, resources: 0 };
+  const counted = { onBytes: (n: number) => void (progress.bytes += n) };
   return {
     manifest,
     polls,
+    progress,
     async *resources(type) {
       for (const output of manifest.output) {
         if (type !== undefined && output.type !== type) continue;
-        for await (const resource of ndjsonLines(await open(output.url), `${output.type} export file`)) yield resource as Resource;
+        for await (const resource of ndjsonLines(await open(output.url), `${output.type} export file`, counted)) {
+          progress.resources++;
+          yield resource as Resource;
+        }
       }
     },
     async errors() {

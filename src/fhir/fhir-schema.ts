@@ -42,6 +42,8 @@ const MAX_REPORTED = 100;
  * Resources inside Bundles and `contained` are read as their own `resourceType`.
  */
 export function unknownFhirElements(value: unknown): string[] {
+  // Not a resource (a Bulk Data manifest, say): nothing to compare, and no need to load 30 MB of definitions.
+  if (typeof (value as { resourceType?: unknown } | null)?.resourceType !== "string") return [];
   const defs = loadDefinitions();
   const found = new Set<string>();
   const walk = (node: unknown, type: string | undefined, path: string, depth: number): void => {

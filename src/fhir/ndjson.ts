@@ -10,7 +10,7 @@ const MAX_LINE_CHARS = 64 * 1024 * 1024;
 /** A download that sends nothing for this long is stalled, not slow. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
-export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = "NDJSON", options: { idleTimeoutMs?: number } = {}): AsyncGenerator<unknown, void, undefined> {
+export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = "NDJSON", options: { idleTimeoutMs?: number; onBytes?: (bytes: number) => void } = {}): AsyncGenerator<unknown, void, undefined> {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const reader = stream.getReader();
   // A streaming decoder: a UTF-8 character split across two chunks is joined, not mangled.
@@ -44,6 +44,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
     for (;;) {
       const { value, done } = await readChunk();
       if (done) break;
+      options.onBytes?.(value.byteLength);
       // The unfinished tail has no newline: search only the new text (no rescans of a long line).
       let scanFrom = pending.length;
       pending += decoder.decode(value, { stream: true });
