@@ -68,6 +68,8 @@ describe("FHIR client against the FHIR simulator", () => {
       types.add((r as Resource).resourceType);
     }
     expect(count).toBe(255);
+    expect(job.data!.progress.resources).toBe(255);
+    expect(job.data!.progress.bytes).toBeGreaterThan(255 * 200);
     expect([...types]).toEqual(["Patient"]);
     const errors = await job.data!.errors();
     expect(errors).toHaveLength(2);
