@@ -45,60 +45,57 @@ describe("carewire contract", () => {
   });
 });
 
-describe("carewire mock", () => {
-  it("serves a spec until stopped, with the rate limit given on the command line", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", "specs/clinic/openapi.yaml", "--port", "0", "--rate-limit", "2/10s", "--no-auth"],
-      { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
-    );
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-          const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
-      });
-      const statuses = [];
-      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${url}/practitioners`)).status);
-      expect(statuses).toEqual([200, 200, 429]);
+/** `carewire mock <args>` in a child process; resolves with its URL once it listens, and a stop() that expects exit 0. */
+async function startMock(args: readonly string[]): Promise<{ url: string; stop(): Promise<number | null>; kill(): void }> {
+  const child = spawn(
+    process.execPath,
+    ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", ...args],
+    { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = / on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
+  });
+  return {
+    url,
+    stop() {
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
       child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      return exited;
+    },
+    kill: () => void child.kill("SIGKILL"),
+  };
+}
+
+describe("carewire mock", () => {
+  it("serves a spec until stopped, with the rate limit given on the command line", async () => {
+    const mock = await startMock(["specs/clinic/openapi.yaml", "--port", "0", "--rate-limit", "2/10s", "--no-auth"]);
+    try {
+      const statuses = [];
+      for (let i = 0; i < 3; i++) statuses.push((await fetch(`${mock.url}/practitioners`)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      expect(await mock.stop()).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      mock.kill();
     }
   });
 
   it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
-    const child = spawn(
-      process.execPath,
-      ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", "specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/10s"],
-      { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
-    );
+    const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/10s"]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-          const m = /FHIR simulator: .* on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
-      });
-      const first = await fetch(`${url}/Patient?_count=5`);
+      const first = await fetch(`${mock.url}/Patient?_count=5`);
       expect(first.status).toBe(200);
       expect(((await first.json()) as { resourceType: string }).resourceType).toBe("Bundle");
-      expect((await fetch(`${url}/Patient/nope`)).status).toBe(404);
-      expect((await fetch(`${url}/Patient`)).status).toBe(429);
-      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-      child.kill("SIGTERM");
-      expect(await exited).toBe(0);
+      expect((await fetch(`${mock.url}/Patient/nope`)).status).toBe(404);
+      expect((await fetch(`${mock.url}/Patient`)).status).toBe(429);
+      expect(await mock.stop()).toBe(0);
     } finally {
-      child.kill("SIGKILL");
+      mock.kill();
     }
   });
 
