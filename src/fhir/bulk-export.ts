@@ -15,7 +15,9 @@ import { AbortedError, MalformedResponseError, TimeoutError } from "../runtime/e
 import type { OperationDescriptor } from "../runtime/operation.js";
 import { readServerHints } from "../runtime/server-hints.js";
 import type { CallOptions } from "../runtime/types.js";
+import { fhirOperation } from "./interactions.js";
 import { ndjsonLines } from "./ndjson.js";
+import { UntrustedUrlError } from "./outcome.js";
 import type { FhirCallError, FhirResult, LinkTarget } from "./client.js";
 
 export interface BulkExportRequest {
@@ -64,27 +66,12 @@ export interface BulkDeps {
   call<T>(operation: OperationDescriptor, input: object, options: CallOptions): Promise<FhirResult<T>>;
   /** A server URL as a path and query under the base URL (UntrustedUrlError when it is not). */
   linkTarget(url: string): LinkTarget;
-  /** Whether a URL is under the base URL (where credentials may go). */
-  trusted(url: string): boolean;
   /** Plain fetch, for files the manifest says need no token (sent without credentials). */
   fetch(request: Request): Promise<Response>;
 }
 
 function bulkOperation(operationId: string, path: string): OperationDescriptor {
-  return {
-    operationId,
-    synthesizedId: false,
-    name: operationId,
-    method: "get",
-    path,
-    safety: "safe",
-    tags: ["bulk"],
-    deprecated: false,
-    parameters: { path: [], query: [], header: [], cookie: [] },
-    responses: {},
-    security: "required",
-    hints: { criticality: "batch" },
-  };
+  return fhirOperation({ operationId, tag: "bulk", method: "get", path, safety: "safe", criticality: "batch" });
 }
 
 export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Promise<FhirResult<BulkExportJob>> {
@@ -106,7 +93,6 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
   const started = deps.clock.now();
   const maxWaitMs = request.maxWaitMs ?? 3_600_000;
   const backoff = { baseMs: request.pollBaseMs ?? 1_000, capMs: request.pollCapMs ?? 60_000, strategy: "full" as const };
-  let previous = backoff.baseMs;
   for (let polls = 1; ; polls++) {
     const status = await deps.call<BulkManifest>(bulkOperation("export-status", statusUrl.path), { rawQuery: statusUrl.query }, { ...base, headers: { accept: "application/json" } });
     if (status.error) return status;
@@ -118,8 +104,8 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
     // 202: still running. The server's Retry-After is a floor; without one, back off exponentially.
     const now = deps.clock.now();
     const serverWait = readServerHints(status.response.headers, now).retryAfterMs;
-    const ownWait = Math.max(backoff.baseMs, backoffDelay(polls, previous, backoff, deps.random));
-    previous = ownWait;
+    // Full jitter, never below the base (full jitter ignores the previous delay).
+    const ownWait = Math.max(backoff.baseMs, backoffDelay(polls, 0, backoff, deps.random));
     // Never faster than the first backoff step, even when the server says 0 or a past date.
     const wait = serverWait !== undefined ? Math.max(serverWait, backoff.baseMs) : ownWait;
     request.onProgress?.({ text: status.response.headers.get("x-progress") ?? undefined, nextPollMs: wait, polls });
@@ -135,14 +121,15 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
 
 function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOptions): BulkExportJob {
   async function open(url: string): Promise<ReadableStream<Uint8Array>> {
-    if (manifest.requiresAccessToken || deps.trusted(url)) {
-      // Credentials only under the base URL: linkTarget refuses anything else.
-      const target = deps.linkTarget(url);
+    // Credentials only under the base URL: linkTarget refuses anything else. A file the
+    // manifest says needs no token may live elsewhere (pre-signed storage URLs).
+    const target = manifest.requiresAccessToken ? deps.linkTarget(url) : underBase(url, deps);
+    if (target) {
       const file = await deps.call<ReadableStream<Uint8Array>>(bulkOperation("export-file", target.path), { rawQuery: target.query }, { ...base, stream: true, headers: { accept: "application/fhir+ndjson" } });
       if (file.error) throw file.error;
       return file.data;
     }
-    // The manifest says no token is needed (e.g. pre-signed storage URLs): send none.
+    // Elsewhere, and no token needed: send none.
     const response = await deps.fetch(new Request(url, { headers: { accept: "application/fhir+ndjson" }, ...(base.signal ? { signal: base.signal } : {}) }));
     if (!response.ok || !response.body) throw new MalformedResponseError(`export file ${new URL(url).pathname} answered ${response.status}`, response.status, "");
     return response.body;
@@ -168,6 +155,16 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
       return outcomes;
     },
   };
+}
+
+/** The link target when the URL is under the base URL, else undefined. */
+function underBase(url: string, deps: BulkDeps): LinkTarget | undefined {
+  try {
+    return deps.linkTarget(url);
+  } catch (error) {
+    if (error instanceof UntrustedUrlError) return undefined;
+    throw error;
+  }
 }
 
 function isManifest(value: unknown): value is BulkManifest {

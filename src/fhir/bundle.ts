@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Provenance, Reference, Resource } from "fhir/r4.js";
+import { weakEtag } from "./interactions.js";
 import { identifierCondition } from "./search.js";
 import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
 
@@ -27,7 +28,7 @@ export class BundleBuilder {
     // No fullUrl: R4 wants it absolute, and the builder does not know the server's base.
     this.entries.push({
       resource,
-      request: { method: "PUT", url: `${resource.resourceType}/${resource.id}`, ...(version ? { ifMatch: `W/"${version}"` } : {}) },
+      request: { method: "PUT", url: `${resource.resourceType}/${resource.id}`, ...(version ? { ifMatch: weakEtag(version) } : {}) },
     });
     return { reference: `${resource.resourceType}/${resource.id}` };
   }

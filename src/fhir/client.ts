@@ -21,7 +21,7 @@ import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-e
 import { createPipeline, type ClientOptions } from "../runtime/pipeline.js";
 import type { ResultMeta } from "../runtime/provenance.js";
 import type { CallOptions, PipelineError } from "../runtime/types.js";
-import { interactionOperation, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
+import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
 import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
 import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
@@ -92,17 +92,19 @@ export interface ResourceClient<R extends Resource, Search> {
   history(id: string, options?: CallOptions): Promise<FhirResult<Bundle<R>>>;
 }
 
-/** Which client methods each declared interaction brings. */
-export interface InteractionMethods {
-  read: "read";
-  vread: "vread";
-  "search-type": "search" | "searchPages" | "searchAll";
-  create: "create" | "ensure";
-  update: "update";
-  patch: "patch";
-  delete: "delete";
-  "history-instance": "history";
-}
+/** Which client methods each declared interaction brings (the generated types and the runtime read the same table). */
+const METHODS_OF = {
+  read: ["read"],
+  vread: ["vread"],
+  "search-type": ["search", "searchPages", "searchAll"],
+  create: ["create", "ensure"],
+  update: ["update"],
+  patch: ["patch"],
+  delete: ["delete"],
+  "history-instance": ["history"],
+} as const satisfies Record<TypeInteraction, ReadonlyArray<keyof ResourceClient<Resource, object>>>;
+
+export type InteractionMethods = { [I in TypeInteraction]: (typeof METHODS_OF)[I][number] };
 
 export interface SystemClient {
   transaction(bundle: Bundle, options?: CallOptions): Promise<FhirResult<Bundle>>;
@@ -120,17 +122,21 @@ export interface FhirClientCore {
 }
 
 export function createFhirClient(options: FhirClientOptions, model: FhirCapabilityModel): FhirClientCore {
+  const provider = options.provider ?? "fhir";
   const pipeline = createPipeline({
     ...options,
-    provider: options.provider ?? "fhir",
+    provider,
     headers: { accept: "application/fhir+json", ...options.headers },
     retry: options.retry === false ? false : { ...options.retry, classify: { ...options.retry?.classify, refine: options.retry?.classify?.refine ?? refineFhirClassification } },
   });
   const base = new URL(options.baseUrl ?? "http://invalid.local");
   const basePath = base.pathname.replace(/\/+$/, "");
 
+  /** Descriptors are data: built once per interaction, not on every call. */
+  const operations = new Map<string, OperationDescriptor>();
   async function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
-    const operation = interactionOperation(type, interaction);
+    let operation = operations.get(`${type}.${interaction}`);
+    if (!operation) operations.set(`${type}.${interaction}`, (operation = interactionOperation(type, interaction)));
     return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions);
   }
 
@@ -206,7 +212,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
         const condition = ifNoneExist === undefined ? undefined : typeof ifNoneExist === "string" ? ifNoneExist : searchQuery(ifNoneExist).toString();
         if (options.provenance) return writeWithProvenance(type, resource, { method: "POST", ...(condition ? { ifNoneExist: condition } : {}) }, rest);
         // Conditional: the server itself prevents a duplicate, so a lost answer may be asked again.
-        const replay = condition ? vouch(rest, `${type}.create`) : rest;
+        const replay = condition ? vouch(rest, provider, `${type}.create`) : rest;
         return call(type, "create", { body: resource }, withHeaders(replay, { prefer: "return=representation", ...(condition ? { "if-none-exist": condition } : {}) }));
       },
       ensure: (resource, o) => {
@@ -219,19 +225,19 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       update: (resource, o = {}) => {
         const { ifMatch, ...rest } = o;
         const version = ifMatch === false ? undefined : (ifMatch ?? resource.meta?.versionId);
-        const etag = version === undefined ? undefined : version.startsWith("W/") ? version : `W/"${version}"`;
+        const etag = version === undefined ? undefined : weakEtag(version);
         if (options.provenance) return writeWithProvenance(type, resource, { method: "PUT", ...(etag ? { ifMatch: etag } : {}) }, rest);
         return call(type, "update", { params: { path: { id: resource.id } }, body: resource }, withHeaders(rest, { prefer: "return=representation", ...(etag ? { "if-match": etag } : {}) }));
       },
       patch: (id, operations, o = {}) => {
         const { ifMatch, ...rest } = o;
-        const etag = typeof ifMatch === "string" ? (ifMatch.startsWith("W/") ? ifMatch : `W/"${ifMatch}"`) : undefined;
+        const etag = typeof ifMatch === "string" ? weakEtag(ifMatch) : undefined;
         return call(type, "patch", { params: { path: { id } }, body: operations }, withHeaders(rest, { prefer: "return=representation", ...(etag ? { "if-match": etag } : {}) }));
       },
       delete: (id, o) => call(type, "delete", { params: { path: { id } } }, o),
       history: (id, o) => call(type, "history-instance", { params: { path: { id } } }, o),
     };
-    const declared = new Set<string>(interactions.flatMap((i) => METHODS_OF[i]));
+    const declared = new Set<string>(interactions.flatMap((i): readonly string[] => METHODS_OF[i]));
     return Object.fromEntries(Object.entries(client).filter(([name]) => declared.has(name)));
   }
 
@@ -241,7 +247,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const requestId = o.requestId ?? randomUUID();
     // The Provenance is created only if none exists for this logical write, so a retry after
     // a lost response (or a re-run with the same business key) does not record it twice.
-    const writeKey = o.idempotencyKey ?? (o.businessKey !== undefined ? deriveIdempotencyKey(options.provider ?? "fhir", `${type}.provenance`, o.businessKey) : requestId);
+    const writeKey = o.idempotencyKey ?? (o.businessKey !== undefined ? deriveIdempotencyKey(provider, `${type}.provenance`, o.businessKey) : requestId);
     const provenanceSource = `${provenance.source}#${writeKey}`;
     // A create is named by urn:uuid until the server gives it an id; an update by its absolute URL.
     const fullUrl = request.method === "POST" ? `urn:uuid:${randomUUID()}` : `${base.origin}${basePath}/${type}/${resource.id ?? ""}`;
@@ -260,14 +266,8 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     };
     // Replayable when the write is conditional or a PUT; the Provenance is conditional on _source.
     const replayable = request.method === "PUT" || request.ifNoneExist !== undefined;
-    const sendOptions = replayable ? vouch({ ...o, requestId }, `${type}.write`) : { ...o, requestId };
-    let result: FhirResult<Bundle>;
-    try {
-      result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders(sendOptions, { prefer: "return=representation" }));
-    } catch (error) {
-      if (error instanceof UntrustedUrlError) return refusedWith(error);
-      throw error;
-    }
+    const sendOptions = replayable ? vouch({ ...o, requestId }, provider, `${type}.write`) : { ...o, requestId };
+    const result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders(sendOptions, { prefer: "return=representation" }));
     if (result.error) return result;
     const entry: BundleEntry | undefined = result.data.entry?.[0];
     if (entry?.resource) return { data: entry.resource as R, response: result.response, meta: result.meta };
@@ -291,19 +291,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   /** A call that ends before anything is sent: the typed error with an empty meta. */
   function refusedWith<T>(error: FhirCallError, operationId: string = error.kind): FhirResult<T> {
     // An error from a call already has its meta; one raised before any call gets an empty one.
-    const meta: ResultMeta = error.meta ?? { provider: options.provider ?? "fhir", operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
+    const meta: ResultMeta = error.meta ?? { provider, operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
     error.meta = meta;
     return { error, response: undefined, meta };
-  }
-
-  /** Whether credentials may go to a URL: under the base URL only. */
-  function trusted(link: string): boolean {
-    try {
-      linkTarget(link);
-      return true;
-    } catch {
-      return false;
-    }
   }
 
   const resources = Object.fromEntries(Object.entries(model.resources).map(([type, interactions]) => [type, resourceClient(type, interactions)]));
@@ -312,7 +302,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
     system.bulkExport = async (request = {}) => {
       try {
-        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkTarget, trusted, fetch: fetchImpl });
+        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl });
       } catch (error) {
         // A status URL on another origin, refused before anything was sent there; any other
         // typed failure on the way: a result, never a rejection.
@@ -322,27 +312,16 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     };
   }
   // A Bundle whose every write is conditional, a PUT or a DELETE may be sent again after a lost answer.
-  const bundleOptions = (bundle: Bundle, o: CallOptions = {}, kind: string) => withHeaders(replaySafe(bundle) ? vouch(o, kind) : o, { prefer: "return=representation" });
+  const bundleOptions = (bundle: Bundle, o: CallOptions = {}, kind: string) => withHeaders(replaySafe(bundle) ? vouch(o, provider, kind) : o, { prefer: "return=representation" });
   if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o, "transaction"));
   if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o, "batch"));
   return { resources, system };
 }
 
-const METHODS_OF: Record<TypeInteraction, readonly string[]> = {
-  read: ["read"],
-  vread: ["vread"],
-  "search-type": ["search", "searchPages", "searchAll"],
-  create: ["create", "ensure"],
-  update: ["update"],
-  patch: ["patch"],
-  delete: ["delete"],
-  "history-instance": ["history"],
-};
-
 /** Marks a call as safe to send again after a lost answer (see the FHIR operations' idempotency hint). */
-function vouch(options: CallOptions, operationId: string): CallOptions {
+function vouch(options: CallOptions, provider: string, operationId: string): CallOptions {
   if (options.idempotencyKey !== undefined) return options;
-  const key = options.businessKey !== undefined ? deriveIdempotencyKey("fhir", operationId, options.businessKey) : `cw1-${randomUUID()}`;
+  const key = options.businessKey !== undefined ? deriveIdempotencyKey(provider, operationId, options.businessKey) : `cw1-${randomUUID()}`;
   return { ...options, idempotencyKey: key };
 }
 

@@ -32,18 +32,22 @@ const SHAPES: Record<TypeInteraction | SystemInteraction, { method: HttpMethod; 
 
 /** The descriptor of one interaction (`type` is ignored for system interactions). */
 export function interactionOperation(type: string, interaction: TypeInteraction | SystemInteraction): OperationDescriptor {
-  const shape = SHAPES[interaction];
-  const path = shape.path(type);
+  const { path, ...shape } = SHAPES[interaction];
   const system = interaction === "transaction" || interaction === "batch";
-  const name = system ? interaction : `${type}.${interaction}`;
+  return fhirOperation({ operationId: system ? interaction : `${type}.${interaction}`, tag: system ? "system" : type, path: path(type), ...shape });
+}
+
+/** A FHIR request as a pipeline operation: one builder for interactions and Bulk Data alike. */
+export function fhirOperation(spec: { operationId: string; tag: string; method: HttpMethod; path: string; safety: SafetyClass; body?: string; criticality?: "critical" | "interactive" | "batch" }): OperationDescriptor {
+  const { operationId, path, safety, body } = spec;
   return {
-    operationId: name,
+    operationId,
     synthesizedId: false,
-    name,
-    method: shape.method,
+    name: operationId,
+    method: spec.method,
     path,
-    safety: shape.safety,
-    tags: [system ? "system" : type],
+    safety,
+    tags: [spec.tag],
     deprecated: false,
     parameters: {
       path: [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1]!, required: true })),
@@ -51,14 +55,19 @@ export function interactionOperation(type: string, interaction: TypeInteraction 
       header: [],
       cookie: [],
     },
-    ...(shape.body ? { requestBody: { required: true, contentTypes: [shape.body] } } : {}),
+    ...(body ? { requestBody: { required: true, contentTypes: [body] } } : {}),
     responses: {},
     security: "required",
     hints: {
-      criticality: shape.safety === "safe" ? "interactive" : "critical",
+      criticality: spec.criticality ?? (safety === "safe" ? "interactive" : "critical"),
       // FHIR servers ignore Idempotency-Key: the client vouches for a replay only when the
       // request is conditional (If-None-Exist), where the server itself prevents a duplicate.
-      ...(shape.safety === "unsafe" ? { idempotency: { header: "Idempotency-Key", required: false, automatic: false } } : {}),
+      ...(safety === "unsafe" ? { idempotency: { header: "Idempotency-Key", required: false, automatic: false } } : {}),
     },
   };
+}
+
+/** `W/"3"` from `3` (a version id already in ETag form is kept as it is). */
+export function weakEtag(version: string): string {
+  return version.startsWith("W/") ? version : `W/"${version}"`;
 }
