@@ -22,6 +22,8 @@ export interface DeclaredResource {
 }
 
 export interface CapabilityModel {
+  /** The statement as read (simulators serve it at `GET [base]`). */
+  readonly document: JsonObject;
   readonly title: string;
   readonly fhirVersion: string;
   readonly resources: readonly DeclaredResource[];
@@ -101,5 +103,5 @@ export async function loadCapability(file: string): Promise<CapabilityModel> {
     .filter((c): c is SystemInteraction => typeof c === "string" && SYSTEM_INTERACTIONS.has(c));
   const operations = (Array.isArray(server.operation) ? server.operation : []).map((o) => (isObject(o) && typeof o.name === "string" ? o.name : "")).filter(Boolean);
   const title = typeof raw.title === "string" ? raw.title : typeof raw.name === "string" ? raw.name : "FHIR R4 server";
-  return { title, fhirVersion: version, resources, system: [...new Set(system)], operations };
+  return { document: raw, title, fhirVersion: version, resources, system: [...new Set(system)], operations };
 }

@@ -7,9 +7,9 @@
  * after the write was committed).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { readFile } from "node:fs/promises";
+import { loadCapability } from "../../codegen/fhir/capability.js";
 import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
+import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
 import { SlidingWindowLimiter } from "../simulator/rate-limiter.js";
 import { BulkExports, type BulkOptions } from "./bulk.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
@@ -51,12 +51,11 @@ function outcome(code: string, diagnostics: string, severity: "error" | "fatal" 
 }
 
 export async function startFhirSimulator(options: FhirSimulatorOptions): Promise<FhirSimulator> {
-  const capability = JSON.parse(await readFile(options.capability, "utf8")) as { rest?: Array<{ mode?: string; resource?: Array<{ type: string; interaction?: Array<{ code: string }>; searchParam?: Array<{ name: string }> }>; interaction?: Array<{ code: string }>; operation?: Array<{ name: string }> }> };
-  const rest = capability.rest?.find((r) => r.mode === "server");
-  if (!rest) throw new Error(`${options.capability}: no rest entry with mode "server"`);
-  const declared = new Map<string, Declared>((rest.resource ?? []).map((r) => [r.type, { interactions: new Set((r.interaction ?? []).map((i) => i.code)), params: new Set((r.searchParam ?? []).map((p) => p.name)) }]));
-  const systemInteractions = new Set((rest.interaction ?? []).map((i) => i.code));
-  const exportDeclared = (rest.operation ?? []).some((o) => o.name === "export");
+  // The same reading (and the same typed errors for a malformed statement) as codegen's.
+  const capability = await loadCapability(options.capability);
+  const declared = new Map<string, Declared>(capability.resources.map((r) => [r.type, { interactions: new Set(r.interactions), params: new Set(r.searchParams.map((p) => p.name)) }]));
+  const systemInteractions = new Set<string>(capability.system);
+  const exportDeclared = capability.operations.includes("export");
 
   const clock = options.clock ?? Date.now;
   const store = new FhirStore(clock);
@@ -66,10 +65,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   let base = "";
   const bulk = new BulkExports(store, () => base, options.bulk ?? {}, clock);
 
-  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": FHIR_JSON, "content-length": String(Buffer.byteLength(text)), ...headers }).end(text);
-  };
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendWire(res, { status, headers: { "content-type": FHIR_JSON }, body: JSON.stringify(body) }, headers);
   const withEtag = (r: StoredResource) => ({ etag: `W/"${r.meta?.versionId ?? "1"}"`, "last-modified": new Date(r.meta?.lastUpdated ?? clock()).toUTCString() });
 
   /** Conditional create: the search in If-None-Exist decides. */
@@ -88,9 +84,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
       return { status: 201, resource: store.put({ ...resource, id: store.newId() }) };
     }
     const current = store.read(type, id!);
-    if (ifMatch !== undefined) {
-      const wanted = ifMatch.replace(/^W\//, "").replace(/"/g, "");
-      if (!current || current.meta?.versionId !== wanted) return { status: 412, outcome: outcome("conflict", `version ${wanted} is not current${current ? ` (current: ${current.meta?.versionId})` : ""}`) };
+    if (ifMatch !== undefined && !isCurrentVersion(current, ifMatch)) {
+      return { status: 412, outcome: outcome("conflict", `${ifMatch} is not the current version${current ? ` (current: ${current.meta?.versionId})` : ""}`) };
     }
     return { status: current ? 200 : 201, resource: store.put({ ...resource, id: id! }) };
   }
@@ -122,9 +117,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     // Pass 2: check everything before changing anything (all or nothing).
     for (const p of plans) {
       if (!declared.has(p.type)) return { status: 400, body: outcome("not-supported", `${p.type} is not served`) };
-      if (p.method === "PUT" && p.entry.request?.ifMatch !== undefined) {
-        const current = store.read(p.type, p.id ?? "");
-        if (!current || `W/"${current.meta?.versionId}"` !== p.entry.request.ifMatch) return { status: 412, body: outcome("conflict", `${p.type}/${p.id} changed since version ${p.entry.request.ifMatch}`) };
+      if (p.method === "PUT" && p.entry.request?.ifMatch !== undefined && !isCurrentVersion(store.read(p.type, p.id ?? ""), p.entry.request.ifMatch)) {
+        return { status: 412, body: outcome("conflict", `${p.type}/${p.id} changed since version ${p.entry.request.ifMatch}`) };
       }
       if ((p.method === "POST" || p.method === "PUT") && p.entry.resource?.resourceType !== p.type) return { status: 400, body: outcome("invalid", `entry for ${p.type} carries no ${p.type}`) };
     }
@@ -209,8 +203,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
       if (await preFault(res, fault)) return;
       if (req.headers.prefer !== "respond-async") return send(res, 400, outcome("invalid", "$export needs Prefer: respond-async"));
       const job = bulk.start(url.searchParams);
-      res.writeHead(202, { "content-location": `${base}/$export-status/${job}`, "content-type": FHIR_JSON }).end(JSON.stringify(outcome("informational", "export started", "warning")));
-      return;
+      return send(res, 202, outcome("informational", "export started", "warning"), { "content-location": `${base}/$export-status/${job}` });
     }
     if (segments[0] === "$export-status" && segments[1]) {
       const fault = faults.next("export-status");
@@ -249,7 +242,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     };
 
     if (type === undefined) {
-      if (method === "GET") return send(res, 200, capability);
+      if (method === "GET") return send(res, 200, capability.document);
       if (!systemInteractions.has(interaction)) return send(res, 405, outcome("not-supported", `${interaction} is not supported`));
       if ((body as { resourceType?: unknown } | undefined)?.resourceType !== "Bundle") return send(res, 400, outcome("invalid", "POST to the base needs a transaction or batch Bundle"));
       const result = transaction(body as Parameters<typeof transaction>[0]);
@@ -289,34 +282,20 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     }
   }
 
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      handle(req, res, Buffer.concat(chunks).toString("utf8")).catch((error: unknown) => {
+    readBody(req)
+      .then((raw) => (raw === undefined ? send(res, 413, outcome("too-costly", `bodies are limited to ${MAX_BODY_BYTES} bytes`)) : handle(req, res, raw.toString("utf8"))))
+      .catch((error: unknown) => {
         if (!res.headersSent) send(res, 500, outcome("exception", String(error)));
         else res.destroy();
       });
-    });
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", resolve);
-  });
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: base,
-    store,
-    faults,
-    counters,
-    close() {
-      for (const s of sockets) s.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  const listening = await listenTracked(server, options.port ?? 0, "127.0.0.1");
+  base = listening.url;
+  return { url: base, store, faults, counters, close: listening.close };
+}
+
+/** Whether `ifMatch` (`W/"3"`, `"3"` or `3`) names the current version. */
+function isCurrentVersion(current: StoredResource | undefined, ifMatch: string): boolean {
+  return current !== undefined && current.meta?.versionId === ifMatch.replace(/^W\//, "").replace(/"/g, "");
 }

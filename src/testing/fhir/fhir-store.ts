@@ -142,8 +142,8 @@ export class FhirStore {
 
   /** Matches in insertion order. Repeated names AND; comma-separated values OR. */
   search(type: string, params: ReadonlyArray<[string, string]>): StoredResource[] {
-    const filters = params.filter(([name]) => !name.startsWith("_") || name === "_id" || name === "_source");
-    return [...this.table(type).values()].filter((r) => filters.every(([name, value]) => splitUnescaped(value, ",").some((v) => matchesOne(r, name.split(":")[0]!, v))));
+    // Parameters the store does not know (`_count`, `_sort`…) match everything: see matchesOne.
+    return [...this.table(type).values()].filter((r) => params.every(([name, value]) => splitUnescaped(value, ",").some((v) => matchesOne(r, name.split(":")[0]!, v))));
   }
 
   all(type: string): IterableIterator<StoredResource> {

@@ -2,7 +2,8 @@
  * Reading requests and writing responses on the wire, defensively: the simulator
  * serves arbitrary specs to arbitrary clients, so nothing here may throw on odd input.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../../runtime/canonical-json.js";
 
@@ -80,4 +81,29 @@ export async function drip(res: ServerResponse, response: WireResponse, extra: R
 export function requestFingerprint(scope: string, method: string, pathAndQuery: string, body: unknown, raw: Buffer): string {
   const content = body !== undefined && typeof body !== "string" ? canonicalJson(body) : raw.toString("utf8");
   return createHash("sha256").update(`${scope}\n${method.toUpperCase()}\n${pathAndQuery}\n${content}`).digest("hex");
+}
+
+/**
+ * Listens on `host:port` (0: a free port) and tracks connections, so that `close()` ends
+ * keep-alive sockets at once instead of waiting for clients to hang up.
+ */
+export async function listenTracked(server: Server, port: number, host: string): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actual = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host}:${actual}`,
+    port: actual,
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

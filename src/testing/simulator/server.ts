@@ -10,7 +10,6 @@
  * idempotency → handler (commit) → post-commit fault → send.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
 import type { OperationDescriptor } from "../../runtime/operation.js";
@@ -19,7 +18,7 @@ import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.j
 import { sampledResult, statefulResult } from "./crud.js";
 import { applyDrift } from "./drift.js";
 import { FaultInjector, FaultPlanError, validateFaultPlan, type Fault, type FaultControls, type FaultPlan } from "./faults.js";
-import { cookieOf, drip, header, MAX_BODY_BYTES, readBody, requestFingerprint, send, type WireResponse } from "./http-io.js";
+import { cookieOf, drip, header, listenTracked, MAX_BODY_BYTES, readBody, requestFingerprint, send, type WireResponse } from "./http-io.js";
 import { IdempotencyStore, validIdempotencyKey } from "./idempotency.js";
 import { sendJson, sendProblem, type FieldError, type Problem } from "./problem.js";
 import { rateLimitHeaders, SlidingWindowLimiter, type RateLimitConfig, type RateLimitHeaderStyle } from "./rate-limiter.js";
@@ -132,7 +131,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const tokenPath = model.tokenPath;
   const authEnabled = options.auth ?? true;
 
-  const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const state: RequestState = { operationId: null, clientId: null, fault: null, idempotencyKey: null, replayed: false };
     const started = performance.now();
@@ -157,10 +155,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     });
   });
   server.keepAliveTimeout = 5_000;
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse, state: RequestState, finish: (status: number | null) => void): Promise<void> {
     const method = (req.method ?? "GET").toUpperCase();
@@ -472,12 +466,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     faults.reset();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? "127.0.0.1"}:${port}`;
+  const { url, port, close } = await listenTracked(server, options.port ?? 0, options.host ?? "127.0.0.1");
 
   return {
     url,
@@ -504,10 +493,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     expireTokens: () => tokens.expireAll(),
     reset,
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close,
   };
 }
 
