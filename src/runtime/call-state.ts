@@ -24,16 +24,8 @@ export interface AttemptStart {
   readonly delayMs: number;
 }
 
-export interface CallStateInit {
-  readonly provider: string;
-  readonly operation: OperationDescriptor;
-  readonly schemas: OperationSchemas;
-  readonly input: RawCallInput;
-  readonly options: CallOptions;
-  readonly requestId: string;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly deadline: number | undefined;
+/** What a call starts with: the given part of its context, plus where telemetry goes. */
+export interface CallStateInit extends Pick<CallContext, "provider" | "operation" | "schemas" | "input" | "options" | "requestId" | "clock" | "random" | "deadline"> {
   readonly tenant: string | undefined;
   /** Where telemetry goes; undefined when nobody listens. */
   readonly sink: ((event: TelemetryEvent) => void) | undefined;

@@ -86,8 +86,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const newId = options.requestIdFactory ?? randomUUID;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  // No listener, no event objects: telemetry costs nothing when unused.
-  const sink = options.onEvent || options.logger ? telemetrySink(options) : undefined;
+  const sink = telemetrySink(options);
   const policies = [...(options.policies ?? []), ...defaultPolicies(options, baseUrl, fetchImpl, clock)];
 
   async function call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<CallResult<Op>> {

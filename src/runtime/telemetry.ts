@@ -50,9 +50,10 @@ export function redact<T>(value: T, depth = 0): T {
   return out as T;
 }
 
-export function telemetrySink(options: TelemetryOptions): (event: TelemetryEvent) => void {
+/** Where events go; undefined when nobody listens, so callers build no event objects at all. */
+export function telemetrySink(options: TelemetryOptions): ((event: TelemetryEvent) => void) | undefined {
   const { onEvent, logger } = options;
-  if (!onEvent && !logger) return () => undefined;
+  if (!onEvent && !logger) return undefined;
   return (event) => {
     try {
       onEvent?.(event);
