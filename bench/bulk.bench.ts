@@ -4,28 +4,18 @@
  * process's RSS is sampled. Target: RSS growth under 64 MB, whatever the export size.
  * Writes bench/results/bulk.json and bulk.md.
  */
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createFhirR4Client } from "../generated/fhir-r4/index.js";
+import { startChildServer } from "./child-server.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SYNTHETIC = Number(process.env.BULK_RESOURCES ?? 200_000);
 
-const child = spawn(process.execPath, ["--import", "tsx", "--conditions=carewire-source", path.join(here, "fhir-sim-process.ts"), JSON.stringify({ bulk: { pollsBeforeReady: 2, retryAfterSeconds: 1, synthetic: { Patient: SYNTHETIC }, errors: 1 } })], {
-  stdio: ["ignore", "pipe", "inherit"],
-});
-const url = await new Promise<string>((resolve, reject) => {
-  let out = "";
-  child.stdout.on("data", (d: Buffer) => {
-    out += d.toString();
-    const line = out.split("\n").find((l) => l.startsWith("{"));
-    if (line) resolve((JSON.parse(line) as { url: string }).url);
-  });
-  child.on("exit", (code) => reject(new Error(`simulator exited (${String(code)})`)));
-});
+const server = await startChildServer<{ url: string }>("fhir-sim-process.ts", { bulk: { pollsBeforeReady: 2, retryAfterSeconds: 1, synthetic: { Patient: SYNTHETIC }, errors: 1 } });
+const { url } = server.info;
 
 try {
   const fhir = createFhirR4Client({ baseUrl: url, pacing: { limit: Infinity } });
@@ -77,5 +67,5 @@ try {
   await writeFile(path.join(here, "results/bulk.md"), md);
   process.stdout.write(md);
 } finally {
-  child.kill("SIGTERM");
+  server.stop();
 }

@@ -11,7 +11,6 @@
  * Scenarios: goodput under a quota, an outage, chaos writes, and overhead on loopback.
  * Writes bench/results/runtime.json and runtime.md.
  */
-import { spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,10 +18,10 @@ import { fileURLToPath } from "node:url";
 import createFetchClient from "openapi-fetch";
 import pRetry from "p-retry";
 import { createClinicClient } from "../generated/clinic/index.js";
+import { startChildServer } from "./child-server.js";
 import type { Counters, FaultPlan, LogEntry, SimulatorOptions } from "../src/testing/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SPEC = path.resolve(here, "../specs/clinic/openapi.yaml");
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 /** The breaker's half-open interval for carewire: first success after recovery should come within it. */
 const BREAKER_OPEN_MS = 500;
@@ -157,23 +156,13 @@ interface RemoteSimulator {
 }
 
 async function withSimulator<T>(options: Omit<SimulatorOptions, "spec" | "clock" | "handlers">, run: (sim: RemoteSimulator) => Promise<T>): Promise<T> {
-  const child = spawn(process.execPath, ["--import", "tsx", "--conditions=carewire-source", path.join(here, "sim-process.ts"), JSON.stringify(options)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const { url, startedAt } = await new Promise<{ url: string; startedAt: number }>((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const line = out.split("\n").find((l) => l.startsWith("{"));
-      if (line) resolve(JSON.parse(line) as { url: string; startedAt: number });
-    });
-    child.on("exit", (code) => reject(new Error(`simulator exited (${String(code)})`)));
-  });
+  const server = await startChildServer<{ url: string; startedAt: number }>("sim-process.ts", options);
+  const { url, startedAt } = server.info;
   const get = async <R>(p: string) => (await (await fetch(`${url}/__carewire/${p}`)).json()) as R;
   try {
     return await run({ url, startedAt, counters: () => get<Counters>("counters"), log: () => get<LogEntry[]>("log") });
   } finally {
-    child.kill("SIGTERM");
+    server.stop();
   }
 }
 
