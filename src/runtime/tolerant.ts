@@ -259,7 +259,8 @@ function shallowUnknownCount(schema: ZodType, value: unknown): number {
   return count;
 }
 
-function propertyAccess(key: string): string {
+/** `.key`, or `["odd key"]` when the key is not an identifier: one JSON-path spelling for every drift report. */
+export function propertyAccess(key: string): string {
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
 }
 
