@@ -25,11 +25,14 @@ export {
   UnknownOutcomeError,
   HttpError,
   InvalidRequestError,
+  LimitExceededError,
   MalformedResponseError,
+  UntrustedUrlError,
   NetworkError,
   TimeoutError,
   UnexpectedError,
   type ErrorKind,
+  type LimitName,
 } from "./runtime/errors.js";
 export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/provenance.js";
 export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/classify.js";

@@ -14,6 +14,7 @@ import type { Clock } from "../runtime/clock.js";
 import { AbortedError, MalformedResponseError, TimeoutError } from "../runtime/errors.js";
 import type { OperationDescriptor } from "../runtime/operation.js";
 import { readServerHints } from "../runtime/server-hints.js";
+import { redirectedRequest, sendAttempt } from "../runtime/transport.js";
 import type { CallOptions } from "../runtime/types.js";
 import { fhirOperation } from "./interactions.js";
 import { ndjsonLines } from "./ndjson.js";
@@ -68,7 +69,12 @@ export interface BulkDeps {
   linkTarget(url: string): LinkTarget;
   /** Plain fetch, for files the manifest says need no token (sent without credentials). */
   fetch(request: Request): Promise<Response>;
+  /** How long such a file may take to start answering (the client's attempt timeout). */
+  readonly timeoutMs: number;
 }
+
+/** An export file's error answer is read (and dropped) up to this size. */
+const MAX_ERROR_BODY_BYTES = 1024 * 1024;
 
 function bulkOperation(operationId: string, path: string): OperationDescriptor {
   return fhirOperation({ operationId, tag: "bulk", method: "get", path, safety: "safe", criticality: "batch" });
@@ -98,7 +104,7 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
     if (status.error) return status;
     if (status.response.status === 200) {
       const manifest = status.data;
-      if (!isManifest(manifest)) return failure(status, new MalformedResponseError("the export completed without a valid manifest", 200, String(JSON.stringify(manifest) ?? "").slice(0, 200)));
+      if (!isManifest(manifest)) return failure(status, new MalformedResponseError("the export completed without a valid manifest", 200, ""));
       return { data: job({ ...manifest, error: manifest.error ?? [] }, polls, deps, base), response: status.response, meta: status.meta };
     }
     // 202: still running. The server's Retry-After is a floor; without one, back off exponentially.
@@ -129,9 +135,13 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
       if (file.error) throw file.error;
       return file.data;
     }
-    // Elsewhere, and no token needed: send none.
-    const response = await deps.fetch(new Request(url, { headers: { accept: "application/fhir+ndjson" }, ...(base.signal ? { signal: base.signal } : {}) }));
-    if (!response.ok || !response.body) throw new MalformedResponseError(`export file ${new URL(url).pathname} answered ${response.status}`, response.status, "");
+    // Elsewhere, and no token needed: send none, and no header of the client's either. The
+    // headers must come within the attempt timeout; the NDJSON reader bounds the body.
+    const { response } = await sendAttempt((signal, redirect) => {
+      const request = new Request(url, { headers: { accept: "application/fhir+ndjson" }, redirect: "manual", signal });
+      return redirect ? redirectedRequest(request, redirect, signal) : request;
+    }, { fetch: deps.fetch, timeoutMs: deps.timeoutMs, ...(base.signal ? { signal: base.signal } : {}), stream: true, maxBytes: MAX_ERROR_BODY_BYTES, maxRedirects: 5 });
+    if (!response.ok || !response.body) throw new MalformedResponseError(`an export file answered ${response.status}`, response.status, "");
     return response.body;
   }
   const progress = { bytes: 0, resources: 0 };

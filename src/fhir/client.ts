@@ -13,7 +13,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, MalformedResponseError } from "../runtime/errors.js";
+import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/operation.js";
 import { systemClock } from "../runtime/clock.js";
 import { deriveIdempotencyKey } from "../runtime/idempotency.js";
@@ -45,6 +45,12 @@ export interface FhirClientOptions extends ClientOptions {
    * elements are then kept and reported in `meta.drift.unknownFields`.
    */
   readonly strict?: boolean;
+  /**
+   * Bounds on one `searchPages`/`searchAll`: a server whose `next` links never end must not
+   * page forever. Past either, the generator throws LimitExceededError.
+   * Defaults: 1,000 pages, 10 minutes (on the client's clock).
+   */
+  readonly paging?: { readonly maxPages?: number; readonly maxMs?: number };
 }
 
 /** Where a server link points, under the base URL. */
@@ -116,6 +122,67 @@ export interface SystemClient {
 /** FHIR reads are checked by their resourceType, not by a zod schema (yet). */
 const NO_SCHEMAS: OperationSchemas = { responses: {} };
 
+const DEFAULT_MAX_PAGES = 1_000;
+const DEFAULT_MAX_PAGING_MS = 600_000;
+
+/** What a 2xx body of an interaction must be: a resource of its type (with an id), or a Bundle. */
+interface ExpectedBody {
+  readonly resourceType: string;
+  readonly needsId: boolean;
+  /** Writes may answer with no body at all (a server that ignores `Prefer: return=representation`). */
+  readonly mayBeEmpty: boolean;
+}
+
+function expectedBody(type: string, interaction: TypeInteraction | SystemInteraction): ExpectedBody | undefined {
+  switch (interaction) {
+    case "read":
+    case "vread":
+      return { resourceType: type, needsId: true, mayBeEmpty: false };
+    case "create":
+    case "update":
+    case "patch":
+      return { resourceType: type, needsId: true, mayBeEmpty: true };
+    case "search-type":
+    case "history-instance":
+    case "transaction":
+    case "batch":
+      return { resourceType: "Bundle", needsId: false, mayBeEmpty: false };
+    case "delete":
+      return undefined;
+  }
+}
+
+/** Why a 2xx body is not what the interaction returns, or undefined when it is. */
+function shapeIssues(data: unknown, expected: ExpectedBody, status: number): ContractViolationError["issues"] | undefined {
+  if (data === undefined) return expected.mayBeEmpty || status === 204 ? undefined : [{ path: "$", code: "required", message: `a ${expected.resourceType} was expected, the body is empty` }];
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    const got = data === null ? "null" : Array.isArray(data) ? "an array" : typeof data === "string" ? "text" : typeof data;
+    return [{ path: "$", code: "invalid_type", message: `a ${expected.resourceType} was expected, got ${got}` }];
+  }
+  const { resourceType, id } = data as { resourceType?: unknown; id?: unknown };
+  if (resourceType !== expected.resourceType) {
+    return [{ path: "$.resourceType", code: "invalid_value", message: `a ${expected.resourceType} was expected${typeof resourceType === "string" && /^[A-Za-z]{1,64}$/.test(resourceType) ? `, got a ${resourceType}` : ""}` }];
+  }
+  if (expected.needsId && (typeof id !== "string" || id.length === 0)) return [{ path: "$.id", code: "required", message: `the ${expected.resourceType} has no id` }];
+  if (expected.resourceType === "Bundle") {
+    const { link, entry } = data as { link?: unknown; entry?: unknown };
+    if (link !== undefined && !Array.isArray(link)) return [{ path: "$.link", code: "invalid_type", message: "Bundle.link must be a list" }];
+    if (entry !== undefined && !Array.isArray(entry)) return [{ path: "$.entry", code: "invalid_type", message: "Bundle.entry must be a list" }];
+  }
+  return undefined;
+}
+
+/** The Bundle's `next` link, when it has a usable one. */
+function nextLink(bundle: Bundle): string | undefined {
+  const links: unknown = bundle.link;
+  if (!Array.isArray(links)) return undefined;
+  for (const link of links as unknown[]) {
+    const { relation, url } = (typeof link === "object" && link !== null ? link : {}) as { relation?: unknown; url?: unknown };
+    if (relation === "next" && typeof url === "string" && url.length > 0) return url;
+  }
+  return undefined;
+}
+
 export interface FhirClientCore {
   readonly resources: Readonly<Record<string, Partial<ResourceClient<Resource, object>>>>;
   readonly system: Partial<SystemClient>;
@@ -130,6 +197,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     retry: options.retry === false ? false : { ...options.retry, classify: { ...options.retry?.classify, refine: options.retry?.classify?.refine ?? refineFhirClassification } },
   });
   const base = new URL(options.baseUrl ?? "http://invalid.local");
+  const clock = options.clock ?? systemClock;
+  const maxPages = options.paging?.maxPages ?? DEFAULT_MAX_PAGES;
+  const maxPagingMs = options.paging?.maxMs ?? DEFAULT_MAX_PAGING_MS;
   const basePath = base.pathname.replace(/\/+$/, "");
 
   /** Descriptors are data: built once per interaction, not on every call. */
@@ -137,10 +207,10 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   async function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
     let operation = operations.get(`${type}.${interaction}`);
     if (!operation) operations.set(`${type}.${interaction}`, (operation = interactionOperation(type, interaction)));
-    return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions);
+    return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions, expectedBody(type, interaction));
   }
 
-  async function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions): Promise<FhirResult<T>> {
+  async function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions, expected?: ExpectedBody): Promise<FhirResult<T>> {
     // The pipeline's result, seen untyped: FHIR calls have no OpenAPI operation type.
     const result = (await pipeline.call<never>(operation, NO_SCHEMAS, input, callOptions)) as unknown as { data?: unknown; error?: CarewireError; response: Response | undefined; meta: ResultMeta };
     const error = result.error;
@@ -149,27 +219,45 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       fhir.meta = result.meta;
       return { error: fhir, response: result.response, meta: result.meta };
     }
-    if (error || callOptions.stream || result.data === undefined || typeof result.data !== "object") return result as unknown as FhirResult<T>;
-    // Tolerant FHIR reading: elements R4 does not define are kept, and reported.
-    const unknownFields = unknownFhirElements(result.data);
-    const meta = unknownFields.length > 0 ? { ...result.meta, drift: { unknownFields, issues: result.meta.drift.issues } } : result.meta;
-    if (options.strict && typeof (result.data as { resourceType?: unknown }).resourceType === "string") {
-      const issues = fhirSchemaIssues(result.data);
-      if (issues.length > 0) {
-        const violation = new ContractViolationError(result.response!.status, issues, result.data);
-        violation.meta = meta;
-        return { error: violation, response: result.response, meta };
+    if (error || callOptions.stream) return result as unknown as FhirResult<T>;
+    const response = result.response!;
+    // Whatever the server sent, checking it ends in a result: never a rejection.
+    try {
+      const shape = expected && shapeIssues(result.data, expected, response.status);
+      if (shape) return violation(response, shape, result.data, result.meta);
+      if (result.data === undefined || result.data === null || typeof result.data !== "object") return result as unknown as FhirResult<T>;
+      // Tolerant FHIR reading: elements R4 does not define are kept, and reported.
+      const unknownFields = unknownFhirElements(result.data);
+      const meta = unknownFields.length > 0 ? { ...result.meta, drift: { unknownFields, issues: result.meta.drift.issues } } : result.meta;
+      if (options.strict && typeof (result.data as { resourceType?: unknown }).resourceType === "string") {
+        const issues = fhirSchemaIssues(result.data);
+        if (issues.length > 0) return violation(response, issues, result.data, meta);
       }
+      return { data: result.data as T, response, meta };
+    } catch (cause) {
+      const failure = new MalformedResponseError(`the ${response.status} FHIR body could not be checked`, response.status, "", { cause });
+      failure.meta = result.meta;
+      return { error: failure, response, meta: result.meta };
     }
-    return { data: result.data as T, response: result.response!, meta };
+  }
+
+  function violation<T>(response: Response, issues: ContractViolationError["issues"], data: unknown, meta: ResultMeta): FhirResult<T> {
+    const error = new ContractViolationError(response.status, issues, data);
+    error.meta = meta;
+    return { error, response, meta };
   }
 
   /** Relative server links resolve against the base as a directory (`…/fhir/` + `Patient/1`). */
   const baseDirectory = new URL(`${base.origin}${basePath}/`);
 
   /** A server link as a path under the base URL and its query, or a typed refusal (F2). */
-  function linkTarget(link: string): LinkTarget {
-    const url = new URL(link, baseDirectory);
+  function linkTarget(link: unknown): LinkTarget {
+    let url: URL;
+    try {
+      url = new URL(String(link), baseDirectory);
+    } catch {
+      throw new UntrustedUrlError(String(link).slice(0, 200), `${base.origin}${basePath}`);
+    }
     if (url.origin !== base.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`))) {
       throw new UntrustedUrlError(url.href, `${base.origin}${basePath}`);
     }
@@ -187,13 +275,16 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       async *searchPages(params = {}, o) {
         let page: FhirResult<Bundle> = await client.search(params, o);
         const followed = new Set<string>();
-        for (;;) {
+        const startedAt = clock.now();
+        for (let pages = 1; ; pages++) {
           if (page.error) throw page.error;
           yield page.data as Bundle<Resource>;
-          const next = page.data.link?.find((l) => l.relation === "next")?.url;
-          if (!next) return;
-          // A server whose next link points back at a page already read would page forever.
-          if (followed.has(next)) throw new MalformedResponseError(`the next link repeats a page already read`, page.response.status, next.slice(0, 200));
+          const next = nextLink(page.data);
+          if (next === undefined) return;
+          // A server whose next links go on and on (or come back round) would page forever.
+          if (followed.has(next)) throw new MalformedResponseError("the next link repeats a page already read", page.response.status, next.slice(0, 200));
+          if (pages >= maxPages) throw new LimitExceededError("pages", maxPages);
+          if (clock.now() - startedAt > maxPagingMs) throw new LimitExceededError("paging-time", maxPagingMs);
           followed.add(next);
           const target = linkTarget(next);
           page = await call(type, "search-type", { rawQuery: target.query }, o, target.path);
@@ -201,9 +292,14 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       },
       async *searchAll(params = {}, o) {
         for await (const bundle of client.searchPages(params, o)) {
-          for (const entry of bundle.entry ?? []) {
+          const entries: unknown = bundle.entry;
+          if (!Array.isArray(entries)) continue;
+          for (const entry of entries as unknown[]) {
+            if (typeof entry !== "object" || entry === null) continue;
+            const { resource, search } = entry as BundleEntry;
             // `_include`d resources ride along with search.mode "include": not matches.
-            if (entry.resource && entry.search?.mode !== "include" && entry.search?.mode !== "outcome") yield entry.resource;
+            const mode: unknown = (search as { mode?: unknown } | undefined)?.mode;
+            if (typeof resource === "object" && resource !== null && mode !== "include" && mode !== "outcome") yield resource;
           }
         }
       },
@@ -302,7 +398,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
     system.bulkExport = async (request = {}) => {
       try {
-        return await bulkExport(request, { clock: options.clock ?? systemClock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl });
+        return await bulkExport(request, { clock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 30_000 });
       } catch (error) {
         // A status URL on another origin, refused before anything was sent there; any other
         // typed failure on the way: a result, never a rejection.

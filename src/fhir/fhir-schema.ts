@@ -56,14 +56,15 @@ export function unknownFhirElements(value: unknown): string[] {
     // A slot that holds any resource: the resource says what it is.
     const name = type === "ResourceList" || type === undefined ? (node as { resourceType?: unknown }).resourceType : type;
     if (typeof name !== "string") return;
-    const def = defs[name];
+    const def = Object.hasOwn(defs, name) ? defs[name] : undefined;
     if (def === undefined) {
       found.add(`${path}.resourceType`);
       return;
     }
     if (!def.properties) return;
     for (const key of Object.keys(node)) {
-      const property = def.properties[key];
+      // Own properties only: `constructor` or `__proto__` in a body are unknown elements, not Object's.
+      const property = Object.hasOwn(def.properties, key) ? def.properties[key] : undefined;
       if (property === undefined) {
         found.add(`${path}${propertyAccess(key)}`);
         continue;
@@ -84,7 +85,7 @@ export function fhirSchemaIssues(resource: unknown): Array<{ path: string; code:
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
   if (typeof type !== "string") return [{ path: "$.resourceType", code: "required", message: "a FHIR resource needs a resourceType" }];
   const defs = loadDefinitions();
-  if (!(type in defs)) return [{ path: "$.resourceType", code: "unknown", message: `${type} is not an R4 resource type` }];
+  if (!Object.hasOwn(defs, type)) return [{ path: "$.resourceType", code: "unknown", message: `${/^[A-Za-z]{1,64}$/.test(type) ? type : "the resourceType"} is not an R4 resource type` }];
   let validate = validators.get(type);
   if (validate === undefined) {
     // Compiled once per type, on first use (the first costs about a second: the whole graph).

@@ -2,27 +2,43 @@
  * NDJSON, one resource per line, read as it arrives: memory holds one chunk and one line,
  * however large the file (Bulk Data exports run to gigabytes).
  */
-import { MalformedResponseError, NetworkError, TimeoutError } from "../runtime/errors.js";
+import { LimitExceededError, MalformedResponseError, NetworkError, TimeoutError } from "../runtime/errors.js";
 
-/** Longest line accepted; a line past it is a broken file, not a resource. */
-const MAX_LINE_CHARS = 64 * 1024 * 1024;
+/** Longest line accepted, in bytes; a line past it is a broken file, not a resource. */
+const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** A download that sends nothing for this long is stalled, not slow. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 
-export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = "NDJSON", options: { idleTimeoutMs?: number; onBytes?: (bytes: number) => void } = {}): AsyncGenerator<unknown, void, undefined> {
+const NEWLINE = 0x0a;
+
+export interface NdjsonOptions {
+  readonly idleTimeoutMs?: number;
+  /** Default 64 MiB; a longer line ends the read with LimitExceededError as soon as it passes. */
+  readonly maxLineBytes?: number;
+  readonly onBytes?: (bytes: number) => void;
+}
+
+export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = "NDJSON", options: NdjsonOptions = {}): AsyncGenerator<unknown, void, undefined> {
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const reader = stream.getReader();
-  // A streaming decoder: a UTF-8 character split across two chunks is joined, not mangled.
+  // A line is cut out of the bytes and decoded whole: a newline byte never sits inside a
+  // multi-byte UTF-8 character, so no character is split. The unfinished line is kept as
+  // a list of pieces and each chunk is scanned once: linear in the line's length.
   const decoder = new TextDecoder();
-  let pending = "";
+  let pieces: Uint8Array[] = [];
+  let pending = 0;
   let lineNumber = 0;
-  const parse = (line: string): unknown => {
+  const parse = (bytes: Uint8Array): unknown => {
     lineNumber++;
+    const line = decoder.decode(bytes).trim();
+    if (line.length === 0) return undefined;
     try {
       return JSON.parse(line);
     } catch (error) {
-      throw new MalformedResponseError(`${source} line ${lineNumber} is not JSON (${(error as Error).message})`, 200, line.slice(0, 200), { cause: error });
+      // The line stays in `bodyPreview`, out of the message: it is a patient's record.
+      throw new MalformedResponseError(`${source} line ${lineNumber} is not JSON`, 200, line.slice(0, 200), { cause: error });
     }
   };
   /** One chunk, or a typed error: a dead connection or a stall, never an untyped rejection. */
@@ -35,7 +51,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       return await Promise.race([reader.read(), stalled]);
     } catch (error) {
       if (error instanceof TimeoutError) throw error;
-      throw new NetworkError(`${source} download failed: ${(error as Error)?.message ?? String(error)}`, "body", undefined, { cause: error });
+      throw new NetworkError(`${source} download failed`, "body", undefined, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -45,26 +61,41 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       const { value, done } = await readChunk();
       if (done) break;
       options.onBytes?.(value.byteLength);
-      // The unfinished tail has no newline: search only the new text (no rescans of a long line).
-      let scanFrom = pending.length;
-      pending += decoder.decode(value, { stream: true });
       let start = 0;
-      let newline: number;
-      while ((newline = pending.indexOf("\n", Math.max(start, scanFrom))) >= 0) {
-        scanFrom = 0;
-        const line = pending.slice(start, newline).trim();
+      for (let newline = value.indexOf(NEWLINE); newline >= 0; newline = value.indexOf(NEWLINE, start)) {
+        if (pending + newline - start > maxLineBytes) throw new LimitExceededError("line-bytes", maxLineBytes);
+        const line = pending === 0 ? value.subarray(start, newline) : join(pieces, pending, value.subarray(start, newline));
+        pieces = [];
+        pending = 0;
         start = newline + 1;
-        if (line.length > 0) yield parse(line);
-        else lineNumber++;
+        const resource = parse(line);
+        if (resource !== undefined) yield resource;
       }
-      pending = pending.slice(start);
-      if (pending.length > MAX_LINE_CHARS) throw new MalformedResponseError(`${source} line ${lineNumber + 1} is longer than ${MAX_LINE_CHARS} characters`, 200, pending.slice(0, 200));
+      if (start < value.byteLength) {
+        pending += value.byteLength - start;
+        if (pending > maxLineBytes) throw new LimitExceededError("line-bytes", maxLineBytes);
+        pieces.push(value.subarray(start));
+      }
     }
-    const last = (pending + decoder.decode()).trim();
-    if (last.length > 0) yield parse(last);
+    if (pending > 0) {
+      const resource = parse(join(pieces, pending));
+      if (resource !== undefined) yield resource;
+    }
   } finally {
     // An early `break` by the caller must not leave the download running.
     await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
+}
+
+/** The pieces of one line (and its last piece) as one byte array. */
+function join(pieces: readonly Uint8Array[], length: number, last?: Uint8Array): Uint8Array {
+  const out = new Uint8Array(length + (last?.byteLength ?? 0));
+  let offset = 0;
+  for (const piece of pieces) {
+    out.set(piece, offset);
+    offset += piece.byteLength;
+  }
+  if (last) out.set(last, offset);
+  return out;
 }

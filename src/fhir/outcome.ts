@@ -6,7 +6,7 @@
  */
 import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
 import type { Classification, ClassifyInput } from "../runtime/classify.js";
-import { CarewireError } from "../runtime/errors.js";
+import { CarewireError, UntrustedUrlError } from "../runtime/errors.js";
 import { isJsonBody, parseJsonBody } from "../runtime/read-body.js";
 
 export class FhirError extends CarewireError {
@@ -16,6 +16,7 @@ export class FhirError extends CarewireError {
     readonly outcome: OperationOutcome,
     readonly response: Response,
   ) {
+    // Codes only: diagnostics and details are the server's free text and may name a patient.
     super(`FHIR ${status}: ${summarize(outcome.issue)}`);
   }
 
@@ -29,21 +30,12 @@ export class FhirError extends CarewireError {
   }
 }
 
-/** A `next` or `Content-Location` URL on another origin: credentials are never sent there. */
-export class UntrustedUrlError extends CarewireError {
-  readonly kind = "untrusted-url" as const;
-  constructor(
-    readonly url: string,
-    readonly expectedOrigin: string,
-  ) {
-    super(`refusing to follow ${new URL(url).origin} (not ${expectedOrigin}): the server's link would carry credentials elsewhere`);
-  }
-}
+export { UntrustedUrlError };
 
+/** `error not-found; warning informational`: severities and codes the spec defines, nothing else. */
 function summarize(issues: readonly OperationOutcomeIssue[]): string {
-  // Servers send odd things: only strings make it into the message.
-  const text = (v: unknown) => (typeof v === "string" ? ` (${v.slice(0, 120)})` : "");
-  const parts = issues.slice(0, 3).map((i) => `${String(i.severity)} ${i.code}${text(i.diagnostics) || text(i.details?.text)}`);
+  const token = (v: unknown) => (typeof v === "string" && /^[a-z-]{1,40}$/.test(v) ? v : "?");
+  const parts = issues.slice(0, 3).map((i) => `${token(i.severity)} ${token(i.code)}`);
   return parts.length > 0 ? parts.join("; ") : "no issues given";
 }
 

@@ -9,8 +9,8 @@ import { randomUUID } from "node:crypto";
 import { SignJWT, type KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
-import { AuthenticationError } from "../runtime/errors.js";
-import type { FetchLike } from "../runtime/transport.js";
+import { AuthenticationError, CarewireError } from "../runtime/errors.js";
+import { sendAttempt, type Exchange, type FetchLike } from "../runtime/transport.js";
 
 export interface SmartBackendOptions {
   readonly clientId: string;
@@ -40,26 +40,46 @@ export interface SmartConfiguration {
 const ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const MAX_ASSERTION_SECONDS = 300;
 
+/** Discovery answers within this time, in this many bytes, or not at all. */
+const DISCOVERY_TIMEOUT_MS = 30_000;
+const MAX_DISCOVERY_BYTES = 1024 * 1024;
+
 /** Reads `<base>/.well-known/smart-configuration`; a server without one is a typed failure. */
 export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r) => fetch(r), signal?: AbortSignal): Promise<SmartConfiguration> {
   const url = `${baseUrl.replace(/\/+$/, "")}/.well-known/smart-configuration`;
-  let response: Response;
+  let exchange: Exchange;
   try {
-    response = await fetchImpl(new Request(url, { headers: { accept: "application/json" }, redirect: "error", ...(signal ? { signal } : {}) }));
+    exchange = await sendAttempt((s) => new Request(url, { headers: { accept: "application/json" }, redirect: "manual", signal: s }), {
+      fetch: fetchImpl,
+      timeoutMs: DISCOVERY_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      maxBytes: MAX_DISCOVERY_BYTES,
+      maxRedirects: 0,
+    });
   } catch (error) {
-    throw new AuthenticationError("the SMART configuration could not be fetched", undefined, { cause: error });
+    throw new AuthenticationError(`the SMART configuration could not be fetched${error instanceof CarewireError ? ` (${error.kind})` : ""}`, undefined, { cause: error });
   }
-  const text = await response.text();
+  const { response } = exchange;
   let config: Partial<SmartConfiguration> = {};
   try {
-    config = JSON.parse(text) as Partial<SmartConfiguration>;
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(exchange.body));
+    if (typeof parsed === "object" && parsed !== null) config = parsed as Partial<SmartConfiguration>;
   } catch {
     // handled below
   }
-  if (!response.ok || typeof config.token_endpoint !== "string") {
-    throw new AuthenticationError(`the SMART configuration at ${url} answered ${response.status} without a token_endpoint`, response.status);
+  if (!response.ok || typeof config.token_endpoint !== "string" || !isHttpUrl(config.token_endpoint)) {
+    throw new AuthenticationError(`the SMART configuration answered ${response.status} without a usable token_endpoint`, response.status);
   }
   return config as SmartConfiguration;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
 }
 
 /** A fresh, signed client assertion for one token request. */

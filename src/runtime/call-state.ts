@@ -25,7 +25,7 @@ export interface AttemptStart {
 }
 
 /** What a call starts with: the given part of its context, plus where telemetry goes. */
-export interface CallStateInit extends Pick<CallContext, "provider" | "operation" | "schemas" | "input" | "options" | "requestId" | "clock" | "random" | "deadline"> {
+export interface CallStateInit extends Pick<CallContext, "provider" | "operation" | "schemas" | "input" | "options" | "requestId" | "clock" | "random" | "deadline" | "deadlineMs"> {
   readonly tenant: string | undefined;
   /** Where telemetry goes; undefined when nobody listens. */
   readonly sink: ((event: TelemetryEvent) => void) | undefined;
@@ -45,6 +45,7 @@ export class CallState implements CallContext {
   readonly clock: Clock;
   readonly random: () => number;
   readonly deadline: number | undefined;
+  readonly deadlineMs: number | undefined;
   readonly signal: AbortSignal | undefined;
   idempotencyKey: string | undefined = undefined;
   source: DataSource = "network";
@@ -64,6 +65,7 @@ export class CallState implements CallContext {
     this.clock = init.clock;
     this.random = init.random;
     this.deadline = init.deadline;
+    this.deadlineMs = init.deadlineMs;
     this.signal = init.options.signal;
     this.tenant = init.tenant;
     this.sink = init.sink;

@@ -18,6 +18,7 @@ export type ErrorKind =
   | "circuit-open"
   | "unknown-outcome"
   | "auth-failed"
+  | "limit-exceeded"
   | "unexpected";
 
 export abstract class CarewireError extends Error {
@@ -59,11 +60,71 @@ export class NetworkError extends CarewireError {
   }
 }
 
-/** One attempt took longer than its per-attempt timeout. */
+/**
+ * Time ran out: one attempt took longer than its per-attempt timeout (`request`: before
+ * the headers, `body`: while reading the body), or the call's overall deadline passed
+ * while it waited for something shared, such as a token (`deadline`).
+ */
 export class TimeoutError extends CarewireError {
   readonly kind = "timeout" as const;
-  constructor(readonly timeoutMs: number, readonly phase: "request" | "body") {
-    super(`attempt timed out after ${timeoutMs} ms`);
+  constructor(
+    readonly timeoutMs: number,
+    readonly phase: "request" | "body" | "deadline",
+    /** What the call was waiting for when its deadline passed. */
+    waitingFor?: string,
+  ) {
+    super(phase === "deadline" ? `the call's deadline of ${timeoutMs} ms passed${waitingFor ? ` while waiting for ${waitingFor}` : ""}` : `attempt timed out after ${timeoutMs} ms`);
+  }
+}
+
+/** Which bound a server's answer ran into. */
+export type LimitName = "response-bytes" | "redirects" | "pages" | "paging-time" | "line-bytes";
+
+/**
+ * A server's answer ran past a bound carewire keeps so one call cannot take all the
+ * memory or time: a body over `maxResponseBytes`, too many redirects, a search that
+ * pages on and on, an NDJSON line past its cap. Reading stopped at the bound.
+ */
+export class LimitExceededError extends CarewireError {
+  readonly kind = "limit-exceeded" as const;
+  constructor(
+    readonly limit: LimitName,
+    /** The bound in force (bytes, hops, pages or ms). */
+    readonly max: number,
+  ) {
+    super(`${LIMIT_TEXT[limit]} (limit ${max})`);
+  }
+}
+
+const LIMIT_TEXT: Record<LimitName, string> = {
+  "response-bytes": "the response body is larger than this client reads",
+  redirects: "the server redirected more times than this client follows",
+  pages: "the search returned more pages than this client follows",
+  "paging-time": "paging through the search took longer than this client allows",
+  "line-bytes": "an NDJSON line is longer than this client reads",
+};
+
+/**
+ * A URL from a server (a redirect's Location, a paging link, a status or file URL) that
+ * leaves the origin credentials belong to. carewire sends nothing there.
+ */
+export class UntrustedUrlError extends CarewireError {
+  readonly kind = "untrusted-url" as const;
+  constructor(
+    /** The URL as the server gave it. */
+    readonly url: string,
+    readonly expectedOrigin: string,
+  ) {
+    super(`refusing to follow a link to ${originOf(url)} (not ${expectedOrigin}): it would carry credentials or data elsewhere`);
+  }
+}
+
+/** The origin of a server-given URL for a message; never the path (it may hold identifiers). */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "an invalid URL";
   }
 }
 
@@ -154,11 +215,14 @@ export class UnknownOutcomeError extends CarewireError {
     cause: CarewireError,
     /** The key the write carried, when it had one (retries were spent); resend with it to be safe. */
     readonly idempotencyKey?: string,
+    /** The status of the last attempt, when a later attempt got an answer that settled nothing (a 503, say). */
+    readonly lastStatus?: number,
   ) {
+    const later = lastStatus === undefined ? "" : `; the last attempt answered ${lastStatus}`;
     super(
       idempotencyKey === undefined
         ? `the outcome of this write is unknown (${cause.message}); it was not repeated without an idempotency key`
-        : `the outcome of this write is still unknown after its retries (${cause.message}); repeat it with the same Idempotency-Key`,
+        : `the outcome of this write is still unknown after its retries (${cause.message}${later}); repeat it with the same Idempotency-Key`,
       { cause },
     );
   }

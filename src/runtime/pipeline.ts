@@ -18,7 +18,7 @@ import { breakerPolicy, type BreakerOptions } from "./breaker.js";
 import { cachePolicy, type CacheOptions } from "./cache.js";
 import { CallState, type AttemptStart } from "./call-state.js";
 import { isoTime, systemClock, type Clock } from "./clock.js";
-import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, UnexpectedError } from "./errors.js";
+import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, MalformedResponseError, UnexpectedError } from "./errors.js";
 import { idempotencyPolicy } from "./idempotency.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { pacingPolicy, type PacingOptions } from "./pacing.js";
@@ -29,7 +29,7 @@ import { buildRequest, type RawCallInput } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { telemetrySink, type TelemetryOptions } from "./telemetry.js";
 import { NO_DRIFT, type DriftReport } from "./tolerant.js";
-import { sendAttempt, type Exchange, type FetchLike } from "./transport.js";
+import { redirectedRequest, sendAttempt, type Exchange, type FetchLike, type RequestFactory } from "./transport.js";
 import type { CallOptions, CallResult } from "./types.js";
 
 export interface ClientOptions extends TelemetryOptions {
@@ -41,6 +41,13 @@ export interface ClientOptions extends TelemetryOptions {
   readonly timeoutMs?: number;
   /** Overall time per call, attempts and waits included, in ms. Default 120 000. */
   readonly deadlineMs?: number;
+  /**
+   * Most bytes of one response body carewire reads, after decompression; a larger body ends
+   * the call with LimitExceededError. Default 32 MiB. Streamed calls are not capped.
+   */
+  readonly maxResponseBytes?: number;
+  /** Redirects followed within the base URL's origin (never to another origin). Default 5; 0 returns the 3xx. */
+  readonly maxRedirects?: number;
   /** Extra policies, outermost, before carewire's own. */
   readonly policies?: readonly Policy[];
   /** `false` turns off carewire's default policies (retry, idempotency, pacing, breaker, cache): a bare pipeline. */
@@ -78,6 +85,8 @@ export interface Pipeline {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_DEADLINE_MS = 120_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+const DEFAULT_MAX_REDIRECTS = 5;
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const baseUrl = options.baseUrl ?? options.defaultBaseUrl ?? "";
@@ -102,13 +111,14 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       clock,
       random,
       deadline: Number.isFinite(deadlineMs) ? startedAtMs + deadlineMs : undefined,
+      deadlineMs,
       tenant: options.tenant,
       sink,
     });
     const startedAtIso = isoTime(startedAtMs);
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const makeRequest = (signal: AbortSignal) =>
-      buildRequest({
+    const makeRequest: RequestFactory = (signal, redirect) => {
+      const request = buildRequest({
         baseUrl,
         operation,
         input: context.input,
@@ -116,6 +126,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         overrideHeaders: [callOptions.headers, context.headers],
         signal,
       });
+      return redirect ? redirectedRequest(request, redirect, signal) : request;
+    };
+    const maxBytes = callOptions.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
 
     const attempt = async (): Promise<Exchange> => {
       const start: AttemptStart = { attempt: context.attempts.length + 1, startedMs: performance.now(), startedAt: isoTime(clock.now()), delayMs: context.nextDelayMs };
@@ -124,7 +138,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const remaining = context.deadline === undefined ? Infinity : context.deadline - clock.now();
       let exchange: Exchange;
       try {
-        exchange = await sendAttempt(makeRequest, { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), signal: callOptions.signal, stream: callOptions.stream === true });
+        exchange = await sendAttempt(makeRequest, { fetch: fetchImpl, timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)), signal: callOptions.signal, stream: callOptions.stream === true, maxBytes, maxRedirects });
       } catch (error) {
         // A request that could not be built was never an attempt.
         if (!(error instanceof InvalidRequestError)) {
@@ -164,7 +178,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     try {
       decoded = readBody(exchange, schemas, operation.method);
     } catch (error) {
-      const failure = asCarewireError(error);
+      // Data nested past what the reader can walk, a string too long to decode: still the server's data.
+      const failure = error instanceof CarewireError ? error : new MalformedResponseError(`the ${response.status} body could not be read`, response.status, "", { cause: error });
       if (response.ok) {
         failure.meta = metaOf(context, startedAtIso, response, NO_DRIFT);
         return { error: failure, response, meta: failure.meta } as CallResult<Op>;

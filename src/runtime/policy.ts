@@ -33,7 +33,9 @@ export interface CallContext {
   readonly random: () => number;
   /** Epoch ms after which no new attempt or wait starts (from `deadlineMs`). */
   readonly deadline: number | undefined;
-  /** The caller's signal, joined with the overall deadline. */
+  /** The overall time the call was given (`deadlineMs`), for messages. */
+  readonly deadlineMs?: number;
+  /** The caller's signal. Waits also end at `deadline`. */
   readonly signal: AbortSignal | undefined;
   /** Set by the idempotency policy; every attempt carries it. */
   idempotencyKey: string | undefined;

@@ -21,14 +21,22 @@ const utf8 = new TextDecoder();
 
 export function readBody(exchange: Exchange, schemas: OperationSchemas, method: string): DecodedBody {
   const { response, body } = exchange;
-  if (body.byteLength === 0 || method === "head" || response.status === 204 || response.status === 304) {
-    return { value: undefined, drift: NO_DRIFT };
-  }
+  if (method === "head" || response.status === 204 || response.status === 304) return { value: undefined, drift: NO_DRIFT };
   // The attempt parsed it already, having found it JSON: no need to ask the headers again.
   if (exchange.json) return readJson(exchange.json.value, schemas, response.status);
+  const schema = response.ok ? schemaFor(schemas, response.status) : undefined;
+  if (body.byteLength === 0) {
+    // A success with nothing in it, where the spec promises a body: checked like any other
+    // body (a critical field missing is a contract violation, otherwise drift).
+    return schema === undefined ? { value: undefined, drift: NO_DRIFT } : readJson(undefined, schemas, response.status);
+  }
   const contentType = response.headers.get("content-type") ?? "";
   if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) return readJson(parseJsonBody(exchange), schemas, response.status);
-  if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) return { value: utf8.decode(body), drift: NO_DRIFT };
+  if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) {
+    const text = utf8.decode(body);
+    // HTML from a proxy or a login page where JSON was declared: the text is kept and checked.
+    return schema === undefined ? { value: text, drift: NO_DRIFT } : readJson(text, schemas, response.status);
+  }
   return { value: new Blob([body], contentType ? { type: contentType } : {}), drift: NO_DRIFT };
 }
 
@@ -39,11 +47,13 @@ function readJson(json: unknown, schemas: OperationSchemas, status: number): Dec
 
 /** JSON.parse of an exchange's body, or a MalformedResponseError (truncated, garbled). */
 export function parseJsonBody(exchange: Exchange): unknown {
-  const raw = utf8.decode(exchange.body);
+  let raw = "";
   try {
+    raw = utf8.decode(exchange.body);
     return JSON.parse(raw);
   } catch (error) {
-    const message = `${exchange.response.status} body is not valid JSON (${(error as Error).message}; ${exchange.body.byteLength} bytes)`;
+    // The server's text stays in `bodyPreview`, out of the message (it may hold PHI).
+    const message = `${exchange.response.status} body is not valid JSON (${exchange.body.byteLength} bytes)`;
     throw new MalformedResponseError(message, exchange.response.status, raw.slice(0, 200), { cause: error });
   }
 }

@@ -81,7 +81,8 @@ export function buildRequest(parts: RequestParts): Request {
     if (!(body instanceof FormData) && !headers.has("Content-Type")) headers.set("Content-Type", contentType);
   }
 
-  const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "follow" };
+  // Redirects are carewire's to follow (transport.ts): within the origin, never elsewhere.
+  const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "manual" };
   if (body !== undefined) init.body = body;
   if (parts.signal) init.signal = parts.signal;
   try {

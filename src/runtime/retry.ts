@@ -44,6 +44,11 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       const { maxAttempts, backoff } = settings.get(context.operation.operationId) ?? defaults;
       budget?.recordRequest(clock.now());
       let previousDelay = backoff.baseMs;
+      // Once one attempt of a write may have been applied, no later answer (a 503, a reset
+      // before sending, a wait too long) can say it was not: the call ends as unknown-outcome.
+      let mayHaveApplied: CarewireError | undefined;
+      const unknownUnlessSettled = (failure: CarewireError, lastStatus?: number): CarewireError =>
+        mayHaveApplied === undefined ? failure : new UnknownOutcomeError(context.fingerprint(), mayHaveApplied, context.idempotencyKey, lastStatus);
       for (let attempt = 1; ; attempt++) {
         let exchange: Exchange | undefined;
         let failure: unknown;
@@ -57,13 +62,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         context.annotateAttempt({ outcome: verdict.outcome, reason: verdict.reason });
         // Success, the common case: nothing below (give-up path, server hints) is needed.
         if (verdict.outcome === "ok") return exchange!;
+        if (verdict.outcome === "unknown-outcome" && failure instanceof CarewireError) mayHaveApplied ??= failure;
         const giveUp = (why?: string): Exchange => {
           if (why) context.annotateAttempt({ reason: `${verdict.reason}; ${why}` });
-          if (verdict.outcome !== "ok") context.emit({ type: "give-up", attempt, outcome: verdict.outcome, reason: why ?? verdict.reason });
+          context.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
+          if (mayHaveApplied) throw unknownUnlessSettled(mayHaveApplied, exchange?.response.status);
           if (exchange) return exchange;
-          if (verdict.outcome === "unknown-outcome" && failure instanceof CarewireError) {
-            throw new UnknownOutcomeError(context.fingerprint(), failure, context.idempotencyKey);
-          }
           throw failure;
         };
 
@@ -72,7 +76,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
           verdict.outcome === "throttled" ||
           (verdict.outcome === "unknown-outcome" && context.idempotencyKey !== undefined);
         if (!retryable) return giveUp();
-        if (failure instanceof CarewireError && failure.kind === "aborted") throw failure;
+        if (failure instanceof CarewireError && failure.kind === "aborted") throw unknownUnlessSettled(failure);
 
         // How long to wait: the server's word first, else backoff.
         const now = clock.now();
@@ -80,7 +84,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         const serverWait = hints.retryAfterMs ?? (exchange?.response.status === 429 && hints.rateLimit?.remaining === 0 ? hints.rateLimit.resetMs : undefined);
         if (serverWait !== undefined && serverWait > maxRetryAfterMs) {
           if (exchange?.response.status === 429 || exchange?.response.status === 503) {
-            throw new RateLimitedError(now + serverWait, `the server asked for ${Math.ceil(serverWait / 1000)} s, more than the ${Math.round(maxRetryAfterMs / 1000)} s this client waits`);
+            throw unknownUnlessSettled(new RateLimitedError(now + serverWait, `the server asked for ${Math.ceil(serverWait / 1000)} s, more than the ${Math.round(maxRetryAfterMs / 1000)} s this client waits`), exchange.response.status);
           }
           return giveUp("server wait too long");
         }
@@ -94,7 +98,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         if (attempt >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
         if (context.deadline !== undefined && now + delay >= context.deadline) {
           if (serverWait !== undefined && (exchange?.response.status === 429 || exchange?.response.status === 503)) {
-            throw new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline");
+            throw unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline"), exchange.response.status);
           }
           return giveUp("deadline reached");
         }
@@ -103,7 +107,11 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         context.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
         context.annotateAttempt({ reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` });
         context.nextDelayMs = delay;
-        await clock.sleep(delay, context.signal);
+        try {
+          await clock.sleep(delay, context.signal);
+        } catch (error) {
+          throw error instanceof CarewireError ? unknownUnlessSettled(error) : error;
+        }
       }
     },
   };

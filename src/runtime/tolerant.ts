@@ -76,7 +76,8 @@ function hitsCritical(schema: ZodType, path: ReadonlyArray<PropertyKey>, value: 
   for (let i = 0; ; i++) {
     if (current === undefined) return false;
     if (criticalSchemas.has(current) || criticalSchemas.has(unwrap(current))) return true;
-    if (i === path.length) return false;
+    // The value here is missing or of the wrong kind: so is every field inside it.
+    if (i === path.length) return holdsCriticalField(current);
     const segment = path[i]!;
     const s = unwrap(current);
     const next: unknown = here !== null && typeof here === "object" ? (here as Record<PropertyKey, unknown>)[segment] : undefined;
@@ -88,6 +89,24 @@ function hitsCritical(schema: ZodType, path: ReadonlyArray<PropertyKey>, value: 
     }
     here = next;
   }
+}
+
+const holdsCritical = new WeakMap<ZodType, boolean>();
+
+/**
+ * Whether the schema is critical or is an object with a critical field somewhere inside
+ * (through nested objects, not array items: an absent list has no items to miss).
+ * A body of `null`, an array or HTML where such an object is declared breaks them all.
+ */
+function holdsCriticalField(schema: ZodType): boolean {
+  const cached = holdsCritical.get(schema);
+  if (cached !== undefined) return cached;
+  holdsCritical.set(schema, false); // a recursive schema meets itself here
+  let found = criticalSchemas.has(schema) || criticalSchemas.has(unwrap(schema));
+  const view = found ? undefined : objectView(schema);
+  if (view) for (const fields of view.shape.values()) if (fields.some(holdsCriticalField)) found = true;
+  holdsCritical.set(schema, found);
+  return found;
 }
 
 interface ObjectView {

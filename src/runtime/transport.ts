@@ -1,9 +1,11 @@
 /**
- * One attempt on the wire: fetch with a per-attempt timeout joined to the caller's
- * AbortSignal, and the whole body read inside that same timeout (a server that sends
- * headers and then drips the body is still a timed-out attempt).
+ * One attempt on the wire, bounded in every direction: a timer carewire owns (so the
+ * attempt settles even when the fetch underneath never does), a cap on the decoded body
+ * bytes (a gzip bomb stops at the cap), and redirects followed by carewire itself, only
+ * within the origin the request was meant for. Token, file and page requests use the same
+ * exchange, so no request anywhere is left without a bound.
  */
-import { AbortedError, CarewireError, NetworkError, TimeoutError } from "./errors.js";
+import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "./errors.js";
 
 export type FetchLike = (request: Request) => Promise<Response>;
 
@@ -20,41 +22,141 @@ export interface Exchange {
 
 export interface AttemptOptions {
   readonly fetch: FetchLike;
+  /** Headers and body together must arrive within this time. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
-  /** Leave a 2xx body unread (see CallOptions.stream). */
+  /** Leave a 2xx body unread (see CallOptions.stream); the timer stops at the headers. */
   readonly stream?: boolean;
+  /** Most decoded body bytes read; past it the attempt fails with LimitExceededError. */
+  readonly maxBytes: number;
+  /** Same-origin redirects followed; 0 hands a 3xx back as it is. */
+  readonly maxRedirects: number;
+}
+
+/** Builds one request: the attempt's signal, and optionally another URL (a redirect's target). */
+export type RequestFactory = (signal: AbortSignal, redirect?: RedirectTarget) => Request;
+
+export interface RedirectTarget {
+  readonly url: string;
+  /** 303, and 301/302 after a POST, turn into a GET without a body (as browsers and fetch do). */
+  readonly method: string;
+  readonly dropBody: boolean;
 }
 
 const NO_BYTES = new Uint8Array(0);
+/** setTimeout fires at once beyond 2^31-1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Builds the Request lazily so it can carry the attempt's combined signal. */
-export async function sendAttempt(makeRequest: (signal: AbortSignal) => Request, options: AttemptOptions): Promise<Exchange> {
-  const timeout = new AbortController();
-  // setTimeout fires at once beyond 2^31-1 ms; an infinite timeout means no timer at all.
-  const timer = Number.isFinite(options.timeoutMs) ? setTimeout(() => timeout.abort(new Error("attempt timeout")), Math.min(Math.max(0, options.timeoutMs), 2 ** 31 - 1)) : undefined;
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+export async function sendAttempt(makeRequest: RequestFactory, options: AttemptOptions): Promise<Exchange> {
+  if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
+  const controller = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // The race below settles the attempt when the timer fires or the caller aborts, whatever
+  // the fetch underneath does; the controller is held here (not only by a Request a fetch
+  // implementation may drop), so its abort always reaches the socket.
+  let fail!: (error: CarewireError) => void;
+  const failed = new Promise<never>((_, reject) => (fail = reject));
+  failed.catch(() => undefined);
   let phase: "request" | "body" = "request";
+  const timer = Number.isFinite(options.timeoutMs)
+    ? setTimeout(() => {
+        fail(new TimeoutError(options.timeoutMs, phase));
+        controller.abort(new Error("attempt timeout"));
+      }, Math.min(Math.max(0, options.timeoutMs), MAX_TIMER_MS))
+    : undefined;
+  // Listening on the joined signal (this attempt's own), not on the caller's: a caller's
+  // long-lived signal does not collect one listener per attempt in flight.
+  signal.addEventListener("abort", () => fail(new AbortedError(options.signal?.reason)), { once: true });
+  let response: Response | undefined;
   try {
-    if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
-    const request = makeRequest(signal);
-    const response = await options.fetch(request);
+    let request = makeRequest(signal);
+    const origin = new URL(request.url).origin;
+    for (let hops = 0; ; hops++) {
+      response = await Promise.race([options.fetch(request), failed]);
+      const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
+      if (location === null) break;
+      const target = redirectTarget(request, response.status, location);
+      void response.body?.cancel().catch(() => undefined);
+      if (new URL(target.url).origin !== origin) throw new UntrustedUrlError(target.url, origin);
+      if (hops + 1 > options.maxRedirects) throw new LimitExceededError("redirects", options.maxRedirects);
+      request = makeRequest(signal, target);
+    }
     phase = "body";
     // Streamed downloads: the headers are in, the timer stops, the body is the caller's.
     if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
-    // Read whole inside the timeout. The Response keeps its status and headers; its body is
-    // consumed (as openapi-fetch leaves it): the bytes live in `body`, the parsed value in `data`.
-    const body = new Uint8Array(await response.arrayBuffer());
+    // The Response keeps its status and headers; its body is consumed here (as openapi-fetch
+    // leaves it): the bytes live in `body`, the parsed value in `data`.
+    const body = await readCapped(response, options.maxBytes, failed);
     return { request, response, body };
   } catch (error) {
-    // Already typed (aborted before sending, or a request that could not be built).
+    if (response !== undefined && !(options.stream && response.ok)) void response.body?.cancel().catch(() => undefined);
+    // Already typed (timeout, abort, a refused redirect, a request that could not be built).
     if (error instanceof CarewireError) throw error;
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
-    if (timeout.signal.aborted) throw new TimeoutError(options.timeoutMs, phase);
     throw toNetworkError(error, phase);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+function isRedirect(status: number): boolean {
+  return status === 301 || status === 302 || status === 303 || status === 307 || status === 308;
+}
+
+function redirectTarget(request: Request, status: number, location: string): RedirectTarget {
+  let url: URL;
+  try {
+    url = new URL(location, request.url);
+  } catch {
+    throw new UntrustedUrlError(location.slice(0, 200), new URL(request.url).origin);
+  }
+  const toGet = status === 303 ? request.method !== "HEAD" : (status === 301 || status === 302) && request.method === "POST";
+  return { url: url.href, method: toGet ? "GET" : request.method, dropBody: toGet };
+}
+
+/** Reads the whole body, chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */
+async function readCapped(response: Response, maxBytes: number, failed: Promise<never>): Promise<Uint8Array> {
+  if (response.body === null) return NO_BYTES;
+  const declared = Number(response.headers.get("content-length"));
+  // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
+  if (Number.isFinite(declared) && declared > maxBytes && !response.headers.has("content-encoding")) throw new LimitExceededError("response-bytes", maxBytes);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), failed]);
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
+      chunks.push(value);
+    }
+  } catch (error) {
+    void reader.cancel().catch(() => undefined);
+    throw error;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return body;
+}
+
+/** A request for a redirect's target: the original's headers, and its body unless the hop drops it. */
+export function redirectedRequest(original: Request, target: RedirectTarget, signal: AbortSignal): Request {
+  const headers = new Headers(original.headers);
+  if (target.dropBody) {
+    for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
+  }
+  const init: RequestInit & { duplex?: "half" } = { method: target.method, headers, redirect: "manual", signal };
+  if (!target.dropBody && original.body !== null) {
+    init.body = original.body;
+    init.duplex = "half";
+  }
+  return new Request(target.url, init);
 }
 
 /** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */
@@ -64,6 +166,6 @@ function toNetworkError(error: unknown, phase: "request" | "body"): NetworkError
   // Refused or unresolvable: nothing reached the server.
   const connectCodes = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"];
   const effectivePhase = code !== undefined && connectCodes.includes(code) ? "connect" : phase;
-  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
-  return new NetworkError(`network failure${code ? ` (${code})` : ""}: ${detail}`, effectivePhase, code, { cause: error });
+  const detail = typeof cause?.message === "string" ? cause.message : error instanceof Error ? error.message : "";
+  return new NetworkError(`network failure${typeof code === "string" ? ` (${code})` : ""}${detail ? `: ${detail.slice(0, 200)}` : ""}`, effectivePhase, code, { cause: error });
 }

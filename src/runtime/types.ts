@@ -19,7 +19,9 @@ import type {
   UnknownOutcomeError,
   HttpError,
   InvalidRequestError,
+  LimitExceededError,
   MalformedResponseError,
+  UntrustedUrlError,
   ContractViolationError,
   NetworkError,
   TimeoutError,
@@ -42,6 +44,8 @@ export interface CallOptions {
   readonly requestId?: string;
   /** Overall time for the call, all attempts and waits included, in ms (default: the client's). */
   readonly deadlineMs?: number;
+  /** Most bytes of the response body read, after decompression (default: the client's, 32 MiB). */
+  readonly maxResponseBytes?: number;
   /** The Idempotency-Key for a write (default: derived from `businessKey`, else random). */
   readonly idempotencyKey?: string;
   /**
@@ -90,6 +94,8 @@ export type PipelineError =
   | CircuitOpenError
   | UnknownOutcomeError
   | AuthenticationError
+  | LimitExceededError
+  | UntrustedUrlError
   | UnexpectedError;
 
 export type CallResult<Op> =

@@ -5,7 +5,7 @@
  * the token comes from is the source's business (client secret, SMART assertion…).
  * Tokens never appear in errors, meta or telemetry.
  */
-import { AbortedError } from "../errors.js";
+import { AbortedError, AuthenticationError, CarewireError, TimeoutError } from "../errors.js";
 import type { CallContext, Next, Policy } from "../policy.js";
 import type { Exchange } from "../transport.js";
 import type { TokenDeps, TokenSource } from "./token-source.js";
@@ -28,8 +28,27 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   let inFlight: Promise<Token> | undefined;
 
   async function fetchToken(context: CallContext): Promise<Token> {
-    // Shared by every waiting call: its own time limit, no caller's signal or deadline.
-    const issued = await source.requestToken({ signal: AbortSignal.timeout(TOKEN_REQUEST_LIMIT_MS), deadline: deps.clock.now() + TOKEN_REQUEST_LIMIT_MS }, deps);
+    // Shared by every waiting call: its own time limit, no caller's signal or deadline. The
+    // controller is held by this frame and its timer until the request ends, so the limit
+    // holds however the fetch underneath treats its signal.
+    const limit = new AbortController();
+    const timer = setTimeout(() => limit.abort(new Error("token request limit")), TOKEN_REQUEST_LIMIT_MS);
+    let issued;
+    try {
+      issued = await source.requestToken({ signal: limit.signal, deadline: deps.clock.now() + TOKEN_REQUEST_LIMIT_MS }, deps);
+    } catch (error) {
+      if (limit.signal.aborted) throw new AuthenticationError(`no token within ${TOKEN_REQUEST_LIMIT_MS / 1000} s`, undefined, { cause: error });
+      if (error instanceof CarewireError) throw error;
+      // A token source of the application's own threw: keep its error as the cause, not its message.
+      throw new AuthenticationError("the token source failed", undefined, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+    // A token must travel in a header: CR, LF or other controls would break it (or inject
+    // another header). Refused here, without repeating it anywhere.
+    if (typeof issued.value !== "string" || !/^[\x21-\x7e]+$/.test(issued.value)) {
+      throw new AuthenticationError("the token source issued an access token that is not a valid header value");
+    }
     const lifetime = issued.expiresInMs ?? DEFAULT_LIFETIME_MS;
     context.emit({ type: "token", action: current ? "refreshed" : "fetched" });
     // The margin never eats more than half of a short-lived token's life (a 20 s token
@@ -60,7 +79,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
     name: "auth",
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       if (context.operation.security === "none") return next();
-      let used = await untilAborted(token(context, false), context.signal);
+      let used = await untilDeadline(token(context, false), context);
       context.headers.set("Authorization", `Bearer ${used.value}`);
       const exchange = await next();
       if (exchange.response.status !== 401) return exchange;
@@ -68,7 +87,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
       if (current && current.value !== used.value) used = current;
       else {
         current = undefined;
-        used = await untilAborted(token(context, true), context.signal);
+        used = await untilDeadline(token(context, true), context);
       }
       context.headers.set("Authorization", `Bearer ${used.value}`);
       context.annotateAttempt({ outcome: "auth", reason: "HTTP 401; token refreshed, sent once more" });
@@ -77,22 +96,30 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   };
 }
 
-/** Waits for the shared token, or for this call's own signal, whichever comes first. */
-function untilAborted<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return shared;
-  if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
+/**
+ * Waits for the shared token, but no longer than this call may: its own signal and its
+ * deadline end the wait (the shared request goes on for the calls that can still use it).
+ * The deadline is counted on a real timer, like an attempt's timeout: it bounds a wait
+ * for the network, which a fake clock does not move.
+ */
+function untilDeadline<T>(shared: Promise<T>, context: CallContext): Promise<T> {
+  const { signal, deadline } = context;
+  if (!signal && deadline === undefined) return shared;
+  if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new AbortedError(signal.reason));
-    signal.addEventListener("abort", onAbort, { once: true });
+    const onAbort = () => settle(() => reject(new AbortedError(signal?.reason)));
+    const remaining = deadline === undefined ? undefined : Math.max(0, deadline - context.clock.now());
+    const timer =
+      remaining === undefined ? undefined : setTimeout(() => settle(() => reject(new TimeoutError(context.deadlineMs ?? remaining, "deadline", "an access token"))), Math.min(remaining, 2 ** 31 - 1));
+    function settle(done: () => void): void {
+      if (timer !== undefined) clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+      done();
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
     shared.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
+      (value) => settle(() => resolve(value)),
+      (error: unknown) => settle(() => reject(error)),
     );
   });
 }

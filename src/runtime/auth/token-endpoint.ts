@@ -5,7 +5,13 @@
  */
 import { AuthenticationError, CarewireError } from "../errors.js";
 import { readServerHints } from "../server-hints.js";
+import { sendAttempt, type Exchange } from "../transport.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext } from "./token-source.js";
+
+/** One token request attempt waits this long at most for its answer. */
+const TOKEN_ATTEMPT_TIMEOUT_MS = 30_000;
+/** A token response is a few hundred bytes; anything near this is not one. */
+const MAX_TOKEN_RESPONSE_BYTES = 256 * 1024;
 
 export async function postTokenRequest(
   url: string,
@@ -17,20 +23,30 @@ export async function postTokenRequest(
   for (let attempt = 1; ; attempt++) {
     const body = await makeBody();
     const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...extraHeaders };
-    let response: Response;
+    const remaining = context.deadline === undefined ? TOKEN_ATTEMPT_TIMEOUT_MS : context.deadline - deps.clock.now();
+    let exchange: Exchange;
     try {
-      // No redirects: a 307/308 would re-post the client secret (or assertion) to wherever it points.
-      const send = () => deps.fetch(new Request(url, { method: "POST", headers, body, redirect: "error", ...(context.signal ? { signal: context.signal } : {}) }));
-      response = await (deps.paced ? deps.paced(send, context.signal) : send());
+      // No redirects (maxRedirects 0): a 307/308 would re-post the client secret (or assertion) to wherever it points.
+      const send = () =>
+        sendAttempt((signal) => new Request(url, { method: "POST", headers, body, redirect: "manual", signal }), {
+          fetch: deps.fetch,
+          timeoutMs: Math.max(1, Math.min(TOKEN_ATTEMPT_TIMEOUT_MS, remaining)),
+          ...(context.signal ? { signal: context.signal } : {}),
+          maxBytes: MAX_TOKEN_RESPONSE_BYTES,
+          maxRedirects: 0,
+        });
+      exchange = await (deps.paced ? deps.paced(send, context.signal) : send());
     } catch (error) {
-      if (error instanceof CarewireError) throw error; // pacing refused (deadline, abort): not a network fault
-      if (attempt < 3) {
+      // Pacing refused (deadline, abort), or the caller gave up: not a fault of the endpoint.
+      if (error instanceof CarewireError && (error.kind === "rate-limited" || error.kind === "aborted" || error.kind === "circuit-open")) throw error;
+      if (attempt < 3 && (context.deadline === undefined || deps.clock.now() + 250 * attempt < context.deadline)) {
         await deps.clock.sleep(250 * attempt, context.signal);
         continue;
       }
-      throw new AuthenticationError("the token endpoint could not be reached", undefined, { cause: error });
+      const why = error instanceof CarewireError ? ` (${error.kind})` : "";
+      throw new AuthenticationError(`the token endpoint could not be reached${why}`, undefined, { cause: error });
     }
-    const text = await response.text();
+    const { response } = exchange;
     const now = deps.clock.now();
     if ((response.status === 429 || response.status === 503) && attempt < 4) {
       const wait = readServerHints(response.headers, now).retryAfterMs ?? 1_000 * attempt;
@@ -39,19 +55,26 @@ export async function postTokenRequest(
         continue;
       }
     }
-    let json: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
-    try {
-      json = JSON.parse(text) as typeof json;
-    } catch {
-      // handled below
-    }
-    if (!response.ok || typeof json.access_token !== "string") {
-      const code = typeof json.error === "string" ? json.error.slice(0, 64) : undefined;
-      throw new AuthenticationError(`the token endpoint answered ${response.status}${code ? ` (${code})` : ""}`, response.status);
-    }
-    const expiresInMs = typeof json.expires_in === "number" && json.expires_in > 0 ? json.expires_in * 1000 : undefined;
-    return { value: json.access_token, expiresInMs };
+    return issuedToken(response.status, exchange.body);
   }
+}
+
+/** The token in a token endpoint's answer, or an AuthenticationError that quotes none of it. */
+function issuedToken(status: number, body: Uint8Array): IssuedToken {
+  let json: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(body));
+    if (typeof parsed === "object" && parsed !== null) json = parsed as typeof json;
+  } catch {
+    // handled below
+  }
+  if (status < 200 || status > 299 || typeof json.access_token !== "string") {
+    // The OAuth error code is a short ASCII word by the spec; anything else is not repeated.
+    const code = typeof json.error === "string" && /^[\x20-\x7e]{1,64}$/.test(json.error) ? json.error : undefined;
+    throw new AuthenticationError(`the token endpoint answered ${status}${code ? ` (${code})` : ""}${status >= 200 && status < 300 ? " without an access_token" : ""}`, status);
+  }
+  const expiresInMs = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) && json.expires_in > 0 ? json.expires_in * 1000 : undefined;
+  return { value: json.access_token, expiresInMs };
 }
 
 /** A token URL as configured: absolute, or relative to the client's base URL. */
