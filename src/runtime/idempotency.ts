@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { canonicalJson } from "./canonical-json.js";
 import type { CallContext, Next, Policy } from "./policy.js";
+import { InvalidRequestError } from "./errors.js";
 import type { Exchange } from "./transport.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
@@ -27,6 +28,8 @@ export function idempotencyPolicy(): Policy {
       // A server that ignores keys gets none made up: without one, an unknown outcome is not replayed.
       if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next();
       const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(context.provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+      // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
+      if (!/^[\x20-\x7e]{1,255}$/.test(key)) return Promise.reject(new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
       context.idempotencyKey = key;
       context.headers.set(header, key);
       return next();

@@ -62,13 +62,19 @@ export function buildRequest(parts: RequestParts): Request {
     input.rawQuery,
   );
 
-  const headers = mergeHeaders(
-    ...parts.defaultHeaders.map((h) => h as Record<string, string> | Headers | undefined),
-    stringHeaders(input.params?.header),
-    ...parts.overrideHeaders.map((h) => h as Record<string, string> | Headers | undefined),
-  );
-  const cookie = cookieHeader(input.params?.cookie);
-  if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
+  let headers: Headers;
+  try {
+    headers = mergeHeaders(
+      ...parts.defaultHeaders.map((h) => h as Record<string, string> | Headers | undefined),
+      stringHeaders(input.params?.header),
+      ...parts.overrideHeaders.map((h) => h as Record<string, string> | Headers | undefined),
+    );
+    const cookie = cookieHeader(input.params?.cookie);
+    if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
+  } catch (error) {
+    // The runtime's own message quotes the offending value, which may be a secret: not repeated.
+    throw new InvalidRequestError(`${operation.operationId}: a header name or value is not valid in HTTP (control characters?)`, { cause: error });
+  }
 
   let body: BodyInit | undefined;
   if (input.body !== undefined && (operation.method === "get" || operation.method === "head")) {
@@ -88,7 +94,7 @@ export function buildRequest(parts: RequestParts): Request {
   try {
     return new Request(url, init);
   } catch (error) {
-    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${(error as Error).message})`, { cause: error });
+    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (the URL or an option is not valid)`, { cause: error });
   }
 }
 

@@ -111,7 +111,9 @@ function redirectTarget(request: Request, status: number, location: string): Red
     throw new UntrustedUrlError(location.slice(0, 200), new URL(request.url).origin);
   }
   const toGet = status === 303 ? request.method !== "HEAD" : (status === 301 || status === 302) && request.method === "POST";
-  return { url: url.href, method: toGet ? "GET" : request.method, dropBody: toGet };
+  const method = toGet ? "GET" : request.method;
+  // A body dropped at an earlier hop stays dropped (the request is rebuilt whole at each hop).
+  return { url: url.href, method, dropBody: toGet || method === "GET" || method === "HEAD" };
 }
 
 /** Reads the whole body, chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */

@@ -59,6 +59,38 @@ describe("ndjsonLines", () => {
     expect(cancelled).toBe(true);
   });
 
+  it("ends a line past the cap with limit-exceeded as soon as it passes, before the line ends", async () => {
+    let sent = 0;
+    // An endless line: the reader must give up at the cap, not wait for a newline.
+    const endless = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        sent += 1024;
+        controller.enqueue(new Uint8Array(1024).fill(0x61));
+      },
+    });
+    await expect(collect2(ndjsonLines(endless, "test", { maxLineBytes: 10_000 }))).rejects.toMatchObject({ kind: "limit-exceeded", limit: "line-bytes", max: 10_000 });
+    expect(sent).toBeLessThanOrEqual(12 * 1024);
+  });
+
+  it("reads a line that arrives in many small chunks whole, and keeps a malformed line's text out of the message", async () => {
+    const record = { resourceType: "Patient", id: "p1", name: [{ family: "x".repeat(50_000) }] };
+    const bytes = new TextEncoder().encode(`${JSON.stringify(record)}\n{"broken": SECRET-PHI\n`);
+    const cuts = Array.from({ length: 400 }, (_, i) => i * 131);
+    const out: unknown[] = [];
+    const error = await (async () => {
+      try {
+        for await (const v of ndjsonLines(streamOf(bytes, cuts))) out.push(v);
+      } catch (e) {
+        return e as { kind: string; message: string; bodyPreview: string };
+      }
+      return undefined;
+    })();
+    expect(out).toEqual([record]);
+    expect(error).toMatchObject({ kind: "malformed-response" });
+    expect(error!.message).not.toContain("SECRET-PHI");
+    expect(error!.bodyPreview).toContain("SECRET-PHI");
+  });
+
   it("ends a stalled download with a typed timeout, and a broken one with a typed network error", async () => {
     const stalled = new ReadableStream<Uint8Array>({ pull: () => new Promise(() => undefined) });
     await expect(collect2(ndjsonLines(stalled, "test", { idleTimeoutMs: 50 }))).rejects.toMatchObject({ kind: "timeout" });

@@ -94,6 +94,29 @@ describe("retry policy", () => {
     expect(result.meta.attempts).toHaveLength(3);
   });
 
+  it("keeps a write unknown-outcome when its first attempt was reset after sending and every retry answered 503", async () => {
+    scripted(["reset", 503, 503]);
+    const clock = new FakeClock({ autoAdvance: true });
+    const result = await pipeline(clock, { maxAttempts: 3 }).call(create(), schemas, { body: { name: "x" } }, { idempotencyKey: "order-43" });
+    // The first attempt may have been applied: a later 503 cannot say it was not.
+    expect(result.error).toMatchObject({ kind: "unknown-outcome", idempotencyKey: "order-43", lastStatus: 503 });
+    expect(result.meta.attempts.map((a) => a.status ?? a.errorKind)).toEqual(["network", 503, 503]);
+  });
+
+  it("keeps a write unknown-outcome when, after a reset after sending, the server asks for a wait past the deadline", async () => {
+    scripted(["reset", [503, { "retry-after": "600" }]]);
+    const clock = new FakeClock({ autoAdvance: true });
+    const result = await pipeline(clock, { maxAttempts: 5 }, { deadlineMs: 60_000 }).call(create(), schemas, { body: { name: "x" } }, { idempotencyKey: "order-44" });
+    expect(result.error).toMatchObject({ kind: "unknown-outcome", lastStatus: 503 });
+  });
+
+  it("leaves a write that was never in doubt as its last answer: 503s only end as http 503", async () => {
+    scripted([503, 503, 503]);
+    const clock = new FakeClock({ autoAdvance: true });
+    const result = await pipeline(clock, { maxAttempts: 3 }).call(create(), schemas, { body: { name: "x" } }, { idempotencyKey: "order-45" });
+    expect(result.error).toMatchObject({ kind: "http", status: 503 });
+  });
+
   it("fails at once with rate-limited and retryAt when the server asks for more than maxRetryAfterMs", async () => {
     scripted([[429, { "retry-after": "600" }]]);
     const clock = new FakeClock({ autoAdvance: true });

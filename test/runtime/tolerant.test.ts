@@ -224,6 +224,29 @@ describe("readTolerantly: critical fields (x-carewire-critical)", () => {
     expect(result.critical.map((i) => i.path)).toEqual(["$.patient.id"]);
   });
 
+  it.each([
+    ["null", null],
+    ["an array", [{ id: "a1", status: "booked" }]],
+    ["text (an HTML page)", "<html><body>Service Unavailable</body></html>"],
+    ["nothing (an empty body)", undefined],
+  ])("counts a body of %s where an object with critical fields is declared as critical, keeping it", (_what, value) => {
+    const result = readTolerantly(Appointment, value);
+    expect(result.critical).toEqual([expect.objectContaining({ path: "$" })]);
+    expect(result.value).toBe(value);
+  });
+
+  it("does not count a missing list as critical, though its items have critical fields", () => {
+    const result = readTolerantly(Page, {});
+    expect(result.critical).toEqual([]);
+    expect(result.drift.issues.map((i) => i.path)).toEqual(["$.data"]);
+  });
+
+  it("reports a wrong-shape body where nothing is critical as drift only", () => {
+    const result = readTolerantly(tolerantObject({ note: z.string().optional() }), null);
+    expect(result.critical).toEqual([]);
+    expect(result.drift.issues).toHaveLength(1);
+  });
+
   it("tolerates violations of fields that are not critical, and unknown fields, as drift only", () => {
     const result = readTolerantly(Appointment, { id: "a1", status: "booked", note: 42, brandNew: true });
     expect(result.critical).toEqual([]);

@@ -1,0 +1,107 @@
+/**
+ * One attempt's bounds, with stub fetches that misbehave as no real server can on demand:
+ * a fetch that ignores its signal and never settles, a body that never ends, a body past
+ * the cap, and redirects within and across origins.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { sendAttempt, redirectedRequest, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/transport.js";
+
+const make: RequestFactory = (signal, redirect) => {
+  const request = new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual", signal });
+  return redirect ? redirectedRequest(request, redirect, signal) : request;
+};
+const bounds = (fetch: FetchLike, extra: Partial<AttemptOptions> = {}): AttemptOptions => ({ fetch, timeoutMs: 50, maxBytes: 1024, maxRedirects: 5, ...extra });
+
+/** Settles with the attempt's error (or undefined). */
+async function failure(promise: Promise<unknown>): Promise<Record<string, unknown> | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+}
+
+const endless = () =>
+  new ReadableStream<Uint8Array>({
+    pull: (controller) => controller.enqueue(new Uint8Array(256)),
+  });
+
+describe("sendAttempt", () => {
+  it("settles with a timeout when the fetch ignores its signal and never answers", async () => {
+    const never: FetchLike = () => new Promise(() => undefined);
+    expect(await failure(sendAttempt(make, bounds(never)))).toMatchObject({ kind: "timeout", phase: "request" });
+  });
+
+  it("settles with a body timeout when the headers come and the body never does", async () => {
+    const stalled: FetchLike = async () => new Response(new ReadableStream({ pull: () => new Promise(() => undefined) }), { status: 200 });
+    expect(await failure(sendAttempt(make, bounds(stalled)))).toMatchObject({ kind: "timeout", phase: "body" });
+  });
+
+  it("stops reading at the byte cap, whatever the body's length", async () => {
+    const huge: FetchLike = async () => new Response(endless(), { status: 200 });
+    expect(await failure(sendAttempt(make, bounds(huge, { timeoutMs: 5_000 })))).toMatchObject({ kind: "limit-exceeded", limit: "response-bytes", max: 1024 });
+  });
+
+  it("refuses an honest Content-Length over the cap without reading", async () => {
+    const declared: FetchLike = async () => new Response("x".repeat(2048), { status: 200, headers: { "content-length": "2048" } });
+    expect(await failure(sendAttempt(make, bounds(declared)))).toMatchObject({ kind: "limit-exceeded", limit: "response-bytes" });
+  });
+
+  it("ends at once, typed, when the caller aborts mid-attempt", async () => {
+    const controller = new AbortController();
+    const never: FetchLike = () => new Promise(() => undefined);
+    const pending = failure(sendAttempt(make, bounds(never, { timeoutMs: 60_000, signal: controller.signal })));
+    controller.abort(new Error("user left"));
+    expect(await pending).toMatchObject({ kind: "aborted" });
+  });
+
+  it("follows a same-origin 307 with the same method, body and Idempotency-Key", async () => {
+    const seen: Array<{ url: string; method: string; body: string; key: string | null }> = [];
+    const fetch: FetchLike = async (request) => {
+      seen.push({ url: request.url, method: request.method, body: await request.text(), key: request.headers.get("idempotency-key") });
+      return seen.length === 1 ? new Response(null, { status: 307, headers: { location: "/v2/things/1" } }) : new Response('{"ok":true}', { status: 201 });
+    };
+    const exchange = await sendAttempt(make, bounds(fetch));
+    expect(exchange.response.status).toBe(201);
+    expect(seen).toEqual([
+      { url: "http://api.test/things/1", method: "POST", body: '{"a":1}', key: "k1" },
+      { url: "http://api.test/v2/things/1", method: "POST", body: '{"a":1}', key: "k1" },
+    ]);
+  });
+
+  it("turns a 303 after a POST into a GET without a body", async () => {
+    const seen: Array<{ method: string; body: string; type: string | null }> = [];
+    const fetch: FetchLike = async (request) => {
+      seen.push({ method: request.method, body: await request.text(), type: request.headers.get("content-type") });
+      return seen.length === 1 ? new Response(null, { status: 303, headers: { location: "/things/1/result" } }) : new Response("{}", { status: 200 });
+    };
+    await sendAttempt(make, bounds(fetch));
+    expect(seen[1]).toEqual({ method: "GET", body: "", type: null });
+  });
+
+  it("refuses a redirect to another origin without sending anything there", async () => {
+    const urls: string[] = [];
+    const fetch: FetchLike = async (request) => {
+      urls.push(request.url);
+      return new Response(null, { status: 308, headers: { location: "http://elsewhere.test/collect?mrn=123" } });
+    };
+    const error = await failure(sendAttempt(make, bounds(fetch)));
+    expect(error).toMatchObject({ kind: "untrusted-url", expectedOrigin: "http://api.test" });
+    expect(String(error!.message)).not.toContain("mrn");
+    expect(urls).toEqual(["http://api.test/things/1"]);
+  });
+
+  it("stops a redirect loop at maxRedirects", async () => {
+    let hops = 0;
+    const fetch: FetchLike = async () => new Response(null, { status: 302, headers: { location: `/loop/${hops++}` } });
+    expect(await failure(sendAttempt(make, bounds(fetch, { maxRedirects: 3 })))).toMatchObject({ kind: "limit-exceeded", limit: "redirects", max: 3 });
+    expect(hops).toBe(4);
+  });
+
+  it("hands a 3xx back as it is when following is off", async () => {
+    const fetch: FetchLike = async () => new Response(null, { status: 302, headers: { location: "http://elsewhere.test/" } });
+    const exchange = await sendAttempt(make, bounds(fetch, { maxRedirects: 0 }));
+    expect(exchange.response.status).toBe(302);
+  });
+});
