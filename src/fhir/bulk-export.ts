@@ -69,7 +69,7 @@ export interface BulkDeps {
   linkTarget(url: string): LinkTarget;
   /** Plain fetch, for files the manifest says need no token (sent without credentials). */
   fetch(request: Request): Promise<Response>;
-  /** How long such a file may take to start answering (the client's attempt timeout). */
+  /** How long a file may take to start answering, and may stall (the client's attempt timeout). */
   readonly timeoutMs: number;
 }
 
@@ -94,7 +94,14 @@ export async function bulkExport(request: BulkExportRequest, deps: BulkDeps): Pr
   if (kickoff.response.status !== 202 || !location) {
     return failure(kickoff, new MalformedResponseError(`$export answered ${kickoff.response.status}${location ? "" : " without Content-Location"}; expected 202 with a status URL`, kickoff.response.status, ""));
   }
-  const statusUrl = deps.linkTarget(location);
+  let statusUrl: LinkTarget;
+  try {
+    statusUrl = deps.linkTarget(location);
+  } catch (error) {
+    // Elsewhere, or no URL at all: refused before anything is sent, with the kick-off's meta.
+    if (error instanceof UntrustedUrlError) return failure(kickoff, error);
+    throw error;
+  }
 
   const started = deps.clock.now();
   const maxWaitMs = request.maxWaitMs ?? 3_600_000;
@@ -145,7 +152,8 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
     return response.body;
   }
   const progress = { bytes: 0, resources: 0 };
-  const counted = { onBytes: (n: number) => void (progress.bytes += n) };
+  // A file that sends nothing for as long as an attempt may take has stalled.
+  const counted = { onBytes: (n: number) => void (progress.bytes += n), idleTimeoutMs: deps.timeoutMs };
   return {
     manifest,
     polls,
@@ -161,7 +169,7 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
     },
     async errors() {
       const outcomes: OperationOutcome[] = [];
-      for (const e of manifest.error) for await (const outcome of ndjsonLines(await open(e.url), "export error file")) outcomes.push(outcome as OperationOutcome);
+      for (const e of manifest.error) for await (const outcome of ndjsonLines(await open(e.url), "export error file", { idleTimeoutMs: deps.timeoutMs })) outcomes.push(outcome as OperationOutcome);
       return outcomes;
     },
   };

@@ -123,6 +123,8 @@ export interface SystemClient {
 const NO_SCHEMAS: OperationSchemas = { responses: {} };
 
 const DEFAULT_MAX_PAGES = 1_000;
+/** The pipeline's default attempt timeout: also how long a Bulk Data file may stall. */
+const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_PAGING_MS = 600_000;
 
 /** What a 2xx body of an interaction must be: a resource of its type (with an id), or a Bundle. */
@@ -168,6 +170,11 @@ function shapeIssues(data: unknown, expected: ExpectedBody, status: number): Con
     const { link, entry } = data as { link?: unknown; entry?: unknown };
     if (link !== undefined && !Array.isArray(link)) return [{ path: "$.link", code: "invalid_type", message: "Bundle.link must be a list" }];
     if (entry !== undefined && !Array.isArray(entry)) return [{ path: "$.entry", code: "invalid_type", message: "Bundle.entry must be a list" }];
+    const notObject = (list: unknown) => (Array.isArray(list) ? list.findIndex((item) => typeof item !== "object" || item === null || Array.isArray(item)) : -1);
+    const badLink = notObject(link);
+    if (badLink >= 0) return [{ path: `$.link[${badLink}]`, code: "invalid_type", message: "a Bundle link must be an object" }];
+    const badEntry = notObject(entry);
+    if (badEntry >= 0) return [{ path: `$.entry[${badEntry}]`, code: "invalid_type", message: "a Bundle entry must be an object" }];
   }
   return undefined;
 }
@@ -398,7 +405,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
     system.bulkExport = async (request = {}) => {
       try {
-        return await bulkExport(request, { clock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? 30_000 });
+        return await bulkExport(request, { clock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });
       } catch (error) {
         // A status URL on another origin, refused before anything was sent there; any other
         // typed failure on the way: a result, never a rejection.

@@ -45,13 +45,13 @@ const DISCOVERY_TIMEOUT_MS = 30_000;
 const MAX_DISCOVERY_BYTES = 1024 * 1024;
 
 /** Reads `<base>/.well-known/smart-configuration`; a server without one is a typed failure. */
-export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r) => fetch(r), signal?: AbortSignal): Promise<SmartConfiguration> {
+export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r) => fetch(r), signal?: AbortSignal, timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<SmartConfiguration> {
   const url = `${baseUrl.replace(/\/+$/, "")}/.well-known/smart-configuration`;
   let exchange: Exchange;
   try {
     exchange = await sendAttempt((s) => new Request(url, { headers: { accept: "application/json" }, redirect: "manual", signal: s }), {
       fetch: fetchImpl,
-      timeoutMs: DISCOVERY_TIMEOUT_MS,
+      timeoutMs,
       ...(signal ? { signal } : {}),
       maxBytes: MAX_DISCOVERY_BYTES,
       maxRedirects: 0,
@@ -123,7 +123,7 @@ export function smartBackendAuth(options: SmartBackendOptions): TokenSource {
     async requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       tokenUrl ??= options.tokenUrl !== undefined
         ? Promise.resolve(resolveTokenUrl(options.tokenUrl, deps.baseUrl))
-        : discoverSmartConfiguration(deps.baseUrl, deps.fetch, context.signal).then((c) => c.token_endpoint);
+        : discoverSmartConfiguration(deps.baseUrl, deps.fetch, context.signal, deps.timeoutMs).then((c) => c.token_endpoint);
       let url: string;
       try {
         url = await tokenUrl;

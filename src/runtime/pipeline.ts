@@ -213,7 +213,7 @@ function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: F
     idempotencyPolicy(),
     options.retry === false ? undefined : retryPolicy(options.retry ?? {}),
     options.breaker === false ? undefined : breakerPolicy(options.provider, options.breaker ?? {}, clock),
-    tokens ? bearerAuthPolicy(tokens, { baseUrl, fetch: fetchImpl, clock, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
+    tokens ? bearerAuthPolicy(tokens, { baseUrl, fetch: fetchImpl, clock, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
     pacing,
   ];
   return list.filter((p): p is Policy => p !== undefined);

@@ -8,7 +8,7 @@ import { readServerHints } from "../server-hints.js";
 import { sendAttempt, type Exchange } from "../transport.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext } from "./token-source.js";
 
-/** One token request attempt waits this long at most for its answer. */
+/** One token request attempt waits this long for its answer, unless the client's timeout is set. */
 const TOKEN_ATTEMPT_TIMEOUT_MS = 30_000;
 /** A token response is a few hundred bytes; anything near this is not one. */
 const MAX_TOKEN_RESPONSE_BYTES = 256 * 1024;
@@ -23,14 +23,15 @@ export async function postTokenRequest(
   for (let attempt = 1; ; attempt++) {
     const body = await makeBody();
     const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json", ...extraHeaders };
-    const remaining = context.deadline === undefined ? TOKEN_ATTEMPT_TIMEOUT_MS : context.deadline - deps.clock.now();
+    const attemptTimeoutMs = deps.timeoutMs ?? TOKEN_ATTEMPT_TIMEOUT_MS;
+    const remaining = context.deadline === undefined ? attemptTimeoutMs : context.deadline - deps.clock.now();
     let exchange: Exchange;
     try {
       // No redirects (maxRedirects 0): a 307/308 would re-post the client secret (or assertion) to wherever it points.
       const send = () =>
         sendAttempt((signal) => new Request(url, { method: "POST", headers, body, redirect: "manual", signal }), {
           fetch: deps.fetch,
-          timeoutMs: Math.max(1, Math.min(TOKEN_ATTEMPT_TIMEOUT_MS, remaining)),
+          timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, remaining)),
           ...(context.signal ? { signal: context.signal } : {}),
           maxBytes: MAX_TOKEN_RESPONSE_BYTES,
           maxRedirects: 0,
@@ -69,8 +70,8 @@ function issuedToken(status: number, body: Uint8Array): IssuedToken {
     // handled below
   }
   if (status < 200 || status > 299 || typeof json.access_token !== "string") {
-    // The OAuth error code is a short ASCII word by the spec; anything else is not repeated.
-    const code = typeof json.error === "string" && /^[\x20-\x7e]{1,64}$/.test(json.error) ? json.error : undefined;
+    // An OAuth error code is a word such as invalid_client; anything else is not repeated.
+    const code = typeof json.error === "string" && /^[a-z_]{1,40}$/.test(json.error) ? json.error : undefined;
     throw new AuthenticationError(`the token endpoint answered ${status}${code ? ` (${code})` : ""}${status >= 200 && status < 300 ? " without an access_token" : ""}`, status);
   }
   const expiresInMs = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) && json.expires_in > 0 ? json.expires_in * 1000 : undefined;

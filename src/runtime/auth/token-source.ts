@@ -17,6 +17,8 @@ export interface TokenDeps {
   readonly baseUrl: string;
   readonly fetch: FetchLike;
   readonly clock: Clock;
+  /** The client's attempt timeout: one token request attempt (and discovery) waits no longer. */
+  readonly timeoutMs?: number;
   /** Runs the token request in a pacing slot: the token endpoint counts against the quota. */
   readonly paced?: <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
 }
