@@ -175,6 +175,9 @@ function shapeIssues(data: unknown, expected: ExpectedBody, status: number): Con
     if (badLink >= 0) return [{ path: `$.link[${badLink}]`, code: "invalid_type", message: "a Bundle link must be an object" }];
     const badEntry = notObject(entry);
     if (badEntry >= 0) return [{ path: `$.entry[${badEntry}]`, code: "invalid_type", message: "a Bundle entry must be an object" }];
+    // An entry's resource, when there is one, is a resource: something with a resourceType.
+    const badResource = Array.isArray(entry) ? entry.findIndex((e: { resource?: unknown }) => e.resource !== undefined && typeof (e.resource as { resourceType?: unknown } | null)?.resourceType !== "string") : -1;
+    if (badResource >= 0) return [{ path: `$.entry[${badResource}].resource`, code: "invalid_type", message: "a Bundle entry's resource must have a resourceType" }];
   }
   return undefined;
 }

@@ -40,7 +40,8 @@ export class HttpError<Body = unknown> extends CarewireError {
     readonly body: Body,
     readonly response: Response,
   ) {
-    super(`HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}`);
+    // The reason phrase is the server's text (it can say anything): it stays on `response`.
+    super(`HTTP ${status}`);
   }
 }
 
