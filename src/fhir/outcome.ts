@@ -6,18 +6,22 @@
  */
 import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
 import type { Classification, ClassifyInput } from "../runtime/classify.js";
-import { CarewireError, UntrustedUrlError } from "../runtime/errors.js";
+import { HttpError, UntrustedUrlError } from "../runtime/errors.js";
 import { isJsonBody, parseJsonBody } from "../runtime/read-body.js";
 
-export class FhirError extends CarewireError {
-  readonly kind = "fhir" as const;
-  constructor(
-    readonly status: number,
-    readonly outcome: OperationOutcome,
-    readonly response: Response,
-  ) {
+/**
+ * A FHIR server's error answer: an HttpError whose body is an OperationOutcome (so
+ * `instanceof HttpError` holds and `status` is there), with `kind: "fhir"`.
+ */
+export class FhirError extends HttpError<OperationOutcome, "fhir"> {
+  constructor(status: number, outcome: OperationOutcome, response: Response) {
+    super(status, outcome, response, "fhir");
     // Codes only: diagnostics and details are the server's free text and may name a patient.
-    super(`FHIR ${status}: ${summarize(outcome.issue)}`);
+    this.message = `FHIR ${status}: ${summarize(outcome.issue)}`;
+  }
+
+  get outcome(): OperationOutcome {
+    return this.body;
   }
 
   get issues(): readonly OperationOutcomeIssue[] {

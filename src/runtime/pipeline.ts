@@ -195,7 +195,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       return { error: violation, response, meta } as CallResult<Op>;
     }
     if (response.ok) return { data: decoded.value, response, meta } as CallResult<Op>;
-    const httpError = new HttpError(response.status, decoded.value, response);
+    const httpError = HttpError.from(response.status, decoded.value, response);
     httpError.meta = meta;
     return { error: httpError, response, meta } as CallResult<Op>;
   }
