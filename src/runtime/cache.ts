@@ -28,6 +28,8 @@ export interface CacheStore {
   get(key: string): Promise<CacheEntry | undefined>;
   set(key: string, entry: CacheEntry): Promise<void>;
   delete(key: string): Promise<void>;
+  /** Drops every entry whose key starts with `prefix` (all the cached reads of one resource). */
+  deletePrefix(prefix: string): Promise<void>;
 }
 
 export class MemoryCacheStore implements CacheStore {
@@ -49,6 +51,9 @@ export class MemoryCacheStore implements CacheStore {
   }
   async delete(key: string) {
     this.entries.delete(key);
+  }
+  async deletePrefix(prefix: string) {
+    for (const key of [...this.entries.keys()]) if (key.startsWith(prefix)) this.entries.delete(key);
   }
 }
 
@@ -82,12 +87,38 @@ const querySerializer = createQuerySerializer();
 
 export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy {
   const store = options.store ?? new MemoryCacheStore();
+  /**
+   * A write to a resource drops what is cached of it and of its collection (the list it
+   * appears in), so a client reads its own writes. Only a refusal (4xx) leaves the cache
+   * alone: anything else may have changed the resource.
+   */
+  async function writeThrough(context: CallContext, next: Next): Promise<Exchange> {
+    let exchange: Exchange | undefined;
+    try {
+      exchange = await next();
+      return exchange;
+    } finally {
+      const status = exchange?.response.status;
+      if (status === undefined || status < 400 || status >= 500) {
+        const path = resourcePath(context);
+        // A write to the root (a FHIR transaction or batch) may touch anything of this tenant's.
+        if (path === "" || path === "/") await store.deletePrefix(`${context.provider}\u0000${tenant ?? ""}\u0000`);
+        else {
+          await store.deletePrefix(keyPrefix(context, tenant, path));
+          const collection = path.replace(/\/[^/]*\/?$/, "");
+          if (collection !== "" && collection !== path) await store.deletePrefix(keyPrefix(context, tenant, collection));
+        }
+      }
+    }
+  }
+
   return {
     name: "cache",
     async execute(context: CallContext, next: Next): Promise<Exchange> {
       const { operation, clock } = context;
       const hint = operation.hints.cache;
-      if ((operation.method !== "get" && operation.method !== "head") || context.options.cache === "no-store" || context.options.stream === true || hint?.policy === "no-store") return next();
+      if (operation.method !== "get" && operation.method !== "head") return writeThrough(context, next);
+      if (context.options.cache === "no-store" || context.options.stream === true || hint?.policy === "no-store") return next();
       const key = cacheKey(context, tenant);
       const entry = await store.get(key);
       const now = clock.now();
@@ -172,10 +203,19 @@ function lifetimes(d: Directives, hint: CallContext["operation"]["hints"]["cache
   return { maxAgeMs, staleIfErrorMs };
 }
 
+/** The filled-in path of a call, without its query: what a write changes and a read caches. */
+function resourcePath(context: CallContext): string {
+  return createFinalURL(context.operation.path, { baseUrl: "", params: { path: context.input.params?.path ?? {}, query: {} }, querySerializer, pathSerializer: defaultPathSerializer });
+}
+
+/** Keys start with provider, tenant and path, so one resource's entries share a prefix. */
+function keyPrefix(context: CallContext, tenant: string | undefined, path: string): string {
+  return `${context.provider}\u0000${tenant ?? ""}\u0000${path}\u0000`;
+}
+
 function cacheKey(context: CallContext, tenant: string | undefined): string {
-  const params = context.input.params ?? {};
-  const url = withRawQuery(createFinalURL(context.operation.path, { baseUrl: "", params: { path: params.path ?? {}, query: params.query ?? {} }, querySerializer, pathSerializer: defaultPathSerializer }), context.input.rawQuery);
-  return `${context.provider}\u0000${tenant ?? ""}\u0000${context.operation.method}\u0000${url}`;
+  const query = withRawQuery(createFinalURL("", { baseUrl: "", params: { query: context.input.params?.query ?? {} }, querySerializer, pathSerializer: defaultPathSerializer }), context.input.rawQuery);
+  return `${keyPrefix(context, tenant, resourcePath(context))}${context.operation.method}\u0000${query}`;
 }
 
 function exchangeFrom(entry: CacheEntry): Exchange {

@@ -273,4 +273,75 @@ describe("response cache", () => {
     expect(bAgain).toMatchObject({ data: { id: "b" }, meta: { source: "cache" } });
     expect(server.requests.length - before).toBe(3);
   });
+
+  describe("reading your own writes", () => {
+    const list = () => operation({ operationId: "listThings", path: "/things", parameters: { path: [], query: [], header: [], cookie: [] } });
+    const update = () => operation({ operationId: "updateThing", method: "put", safety: "idempotent", requestBody: { required: true, contentTypes: ["application/json"] } });
+    const create = () => operation({ operationId: "createThing", method: "post", path: "/things", safety: "unsafe", parameters: { path: [], query: [], header: [], cookie: [] }, requestBody: { required: true, contentTypes: ["application/json"] } });
+
+    /** A server whose things change when written: each GET returns the current version. */
+    function versioned(writeStatus = 200): () => number {
+      let version = 1;
+      server.handle((req, res) => {
+        if (req.method !== "GET") {
+          if (writeStatus < 400) version++;
+          return json(res, writeStatus, { id: "t1", version });
+        }
+        return json(res, 200, req.url.startsWith("/things?") || req.url === "/things" ? { id: "list", version } : { id: "t1", version }, { "cache-control": "max-age=60" });
+      });
+      return () => version;
+    }
+
+    it("drops the cached resource and its collection after a PUT, so the next reads see the write", async () => {
+      versioned();
+      const pipeline = cached(new FakeClock());
+      await pipeline.call(operation(), schemas, input("t1"));
+      await pipeline.call(list(), schemas, { params: { query: { q: "x" } } });
+      expect((await pipeline.call(operation(), schemas, input("t1"))).meta.source).toBe("cache");
+
+      await pipeline.call(update(), schemas, { ...input("t1"), body: { id: "t1" } });
+
+      const read = await pipeline.call(operation(), schemas, input("t1"));
+      expect(read).toMatchObject({ data: { version: 2 }, meta: { source: "network" } });
+      const listed = await pipeline.call(list(), schemas, { params: { query: { q: "x" } } });
+      expect(listed).toMatchObject({ data: { version: 2 }, meta: { source: "network" } });
+    });
+
+    it("drops the cached collection after a POST to it, but keeps other resources' entries", async () => {
+      versioned();
+      const pipeline = cached(new FakeClock());
+      await pipeline.call(list(), schemas, {});
+      await pipeline.call(operation(), schemas, input("t1"));
+
+      await pipeline.call(create(), schemas, { body: { name: "new" } });
+
+      expect((await pipeline.call(list(), schemas, {})).meta.source).toBe("network");
+      // `/things/t1` is not the collection a POST to `/things` changes.
+      expect((await pipeline.call(operation(), schemas, input("t1"))).meta.source).toBe("cache");
+    });
+
+    it("keeps the cache when the server refused the write (4xx): nothing changed", async () => {
+      versioned(409);
+      const pipeline = cached(new FakeClock());
+      await pipeline.call(operation(), schemas, input("t1"));
+      await pipeline.call(update(), schemas, { ...input("t1"), body: { id: "t1" } });
+      expect((await pipeline.call(operation(), schemas, input("t1"))).meta.source).toBe("cache");
+    });
+
+    it("drops the cache when the write's answer was lost: it may have been applied", async () => {
+      let version = 1;
+      server.handle((req, res) => {
+        if (req.method !== "GET") {
+          version++;
+          return void res.socket?.destroy();
+        }
+        json(res, 200, { id: "t1", version }, { "cache-control": "max-age=60" });
+      });
+      const pipeline = cached(new FakeClock());
+      await pipeline.call(operation(), schemas, input("t1"));
+      const lost = await pipeline.call(update(), schemas, { ...input("t1"), body: { id: "t1" } });
+      expect(lost.error?.kind).toBe("network");
+      expect(await pipeline.call(operation(), schemas, input("t1"))).toMatchObject({ data: { version: 2 }, meta: { source: "network" } });
+    });
+  });
 });
