@@ -1,5 +1,5 @@
 /**
- * Bulk Data `$export` (REQUIREMENTS F5, FHIR Bulk Data Access IG): kick-off with
+ * Bulk Data `$export` (the FHIR Bulk Data Access IG): kick-off with
  * `Prefer: respond-async`, poll the status URL the server gives in `Content-Location` no
  * faster than it allows (its `Retry-After`, else exponential backoff; `X-Progress`
  * reported), then stream each NDJSON file line by line with bounded memory.

@@ -1,5 +1,5 @@
 /**
- * Transaction and batch Bundles (REQUIREMENTS F3): entries reference each other through
+ * Transaction and batch Bundles: entries reference each other through
  * `urn:uuid:` full URLs, which the server rewrites to the ids it assigns, so a Patient and
  * the Encounter that points at it go in one atomic request.
  */

@@ -1,14 +1,14 @@
 /**
- * The FHIR R4 client runtime (REQUIREMENTS C5, F1–F4). Generated code calls
+ * The FHIR R4 client runtime. Generated code calls
  * `createFhirClient` with the interactions its CapabilityStatement declares; every call
  * runs through the carewire pipeline (pacing, retries with FHIR-aware classification,
  * breaker, idempotency, provenance meta).
  *
- *  - F1 a non-2xx OperationOutcome becomes a typed FhirError; issue codes refine retries.
- *  - F2 paging follows Bundle `link[next]`, never to another origin (credentials stay home).
- *  - F3 conditional create (If-None-Exist) in one request; update with If-Match from
+ *  - a non-2xx OperationOutcome becomes a typed FhirError; issue codes refine retries.
+ *  - paging follows Bundle `link[next]`, never to another origin (credentials stay home).
+ *  - conditional create (If-None-Exist) in one request; update with If-Match from
  *    `meta.versionId` (a 412 is a typed conflict, never retried).
- *  - F4 with `provenance` set, each create/update is written in one transaction with a
+ *  - with `provenance` set, each create/update is written in one transaction with a
  *    Provenance resource naming the target, agent and source system + request id.
  */
 import { randomUUID } from "node:crypto";
@@ -37,7 +37,7 @@ export type FhirResult<T> =
 export interface FhirClientOptions extends ClientOptions {
   /** Provider name in meta and telemetry (generated clients pass theirs). Default `fhir`. */
   readonly provider?: string;
-  /** Write a Provenance resource with every create and update (F4). */
+  /** Write a Provenance resource with every create and update. */
   readonly provenance?: ProvenanceOptions;
   /**
    * Validate every resource read against the official R4 JSON schema (fhir.schema.json);
@@ -115,7 +115,7 @@ export type InteractionMethods = { [I in TypeInteraction]: (typeof METHODS_OF)[I
 export interface SystemClient {
   transaction(bundle: Bundle, options?: CallOptions): Promise<FhirResult<Bundle>>;
   batch(bundle: Bundle, options?: CallOptions): Promise<FhirResult<Bundle>>;
-  /** Bulk Data system export: kick-off, polling, then streamed NDJSON (F5). */
+  /** Bulk Data system export: kick-off, polling, then streamed NDJSON. */
   bulkExport(request?: BulkExportRequest): Promise<FhirResult<BulkExportJob>>;
 }
 
@@ -260,7 +260,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   /** Relative server links resolve against the base as a directory (`…/fhir/` + `Patient/1`). */
   const baseDirectory = new URL(`${base.origin}${basePath}/`);
 
-  /** A server link as a path under the base URL and its query, or a typed refusal (F2). */
+  /** A server link as a path under the base URL and its query, or a typed refusal: credentials never leave the base URL. */
   function linkTarget(link: unknown): LinkTarget {
     let url: URL;
     try {
@@ -347,7 +347,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     return Object.fromEntries(Object.entries(client).filter(([name]) => declared.has(name)));
   }
 
-  /** F4: the write and its Provenance in one transaction; the result is the written resource. */
+  /** The write and its Provenance in one transaction; the result is the written resource. */
   async function writeWithProvenance<R extends Resource>(type: string, resource: R, request: { method: "POST" | "PUT"; ifNoneExist?: string; ifMatch?: string }, o: CallOptions): Promise<FhirResult<R>> {
     const provenance = options.provenance!;
     const requestId = o.requestId ?? randomUUID();

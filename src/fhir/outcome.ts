@@ -1,5 +1,5 @@
 /**
- * FHIR errors (REQUIREMENTS F1): a non-2xx answer carrying an OperationOutcome becomes a
+ * FHIR errors: a non-2xx answer carrying an OperationOutcome becomes a
  * typed `FhirError` with its issues, and the issue codes refine retry classification:
  * the status alone cannot tell a 500 "transient" (retry) from a 500 "exception" (do not),
  * nor a 409 "lock-error" (retry) from a 409 "duplicate" (never).

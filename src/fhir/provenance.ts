@@ -1,5 +1,5 @@
 /**
- * FHIR Provenance for writes (REQUIREMENTS F4): who wrote what, when, from which source
+ * FHIR Provenance for writes: who wrote what, when, from which source
  * system and request. Built here, sent by the client in the same transaction as the write.
  */
 import type { Provenance, Reference } from "fhir/r4.js";

@@ -1,5 +1,5 @@
 /**
- * Typed FHIR search (REQUIREMENTS C5): the value types each search parameter type accepts,
+ * Typed FHIR search: the value types each search parameter type accepts,
  * and their serialization to a query string. Generated code declares, per resource, which
  * parameter names exist and of which type, so a wrong name or a wrong value type is a
  * compile error instead of a silently ignored parameter on the server.

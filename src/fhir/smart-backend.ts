@@ -1,5 +1,5 @@
 /**
- * SMART Backend Services (REQUIREMENTS F6): OAuth2 client credentials where the client
+ * SMART Backend Services: OAuth2 client credentials where the client
  * proves itself with a signed JWT (`private_key_jwt`, RS384 or ES384) instead of a secret.
  * Tokens live ≤ 300 s and come without refresh tokens, so each token request signs a fresh
  * assertion: `iss` = `sub` = client id, `aud` = the token URL, `exp` ≤ 5 min, a unique `jti`.

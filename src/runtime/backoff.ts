@@ -1,5 +1,5 @@
 /**
- * Backoff delays and the retry budget (REQUIREMENTS R3).
+ * Backoff delays and the retry budget.
  *
  * Full jitter (a uniform draw in [0, min(cap, base·2ⁿ)]) spreads retries of many
  * clients best; decorrelated jitter is the option for long outages. The retry budget
@@ -31,8 +31,8 @@ export function backoffDelay(retry: number, previousMs: number, options: Backoff
 }
 
 /**
- * Waits on top of a server's Retry-After: never less than asked (seed 003: "always
- * respect this value"), plus up to 10 % (at most 1 s) so clients that were throttled
+ * Waits on top of a server's Retry-After: never less than asked (providers
+ * say to respect it exactly; coming back early earns another 429), plus up to 10 % (at most 1 s) so clients that were throttled
  * together do not come back together.
  */
 export function jitterAbove(waitMs: number, random: () => number): number {

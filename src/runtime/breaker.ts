@@ -1,5 +1,5 @@
 /**
- * Circuit breaker per provider and endpoint group (REQUIREMENTS R4). It opens when the
+ * Circuit breaker per provider and endpoint group. It opens when the
  * failure ratio over a window passes a threshold with enough traffic to judge, lets one
  * probe through after `openMs`, and closes when the probe succeeds. A 429 is pacing,
  * not a failure; a 4xx means the server is up. While open, calls fail at once with

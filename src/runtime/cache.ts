@@ -1,5 +1,5 @@
 /**
- * HTTP caching for reads (REQUIREMENTS R9): fresh entries are served without a request,
+ * HTTP caching for reads: fresh entries are served without a request,
  * stale ones are revalidated with If-None-Match / If-Modified-Since (a 304 refreshes
  * them), `no-store` is respected from the response and from the spec's hint, and when
  * the provider fails (network fault, 5xx, 429, open circuit) a stale entry still within

@@ -1,5 +1,5 @@
 /**
- * Outcome classification (REQUIREMENTS R1): what one attempt's result means for the
+ * Outcome classification: what one attempt's result means for the
  * call. Pure: the same exchange or error always gets the same class.
  *
  *   ok              2xx/3xx

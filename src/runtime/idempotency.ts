@@ -1,5 +1,5 @@
 /**
- * Idempotency keys (REQUIREMENTS R6): every non-safe call gets one key for the whole
+ * Idempotency keys: every non-safe call gets one key for the whole
  * logical call, sent on every attempt, so a retry after a lost response is replayed by
  * the server instead of applied twice. The key is the caller's, or derived from a
  * business key (hashed: never PHI in clear), or random.

@@ -1,5 +1,5 @@
 /**
- * Client-side pacing (REQUIREMENTS R5, R11 first step): keep under the provider's quota
+ * Client-side pacing: keep under the provider's quota
  * before it says 429. A sliding window per provider + client_id, from the spec's
  * `x-carewire-rate-limit` or config, corrected by RateLimit / X-RateLimit-* headers; on
  * a 429 every queued call holds until the server's retry time; a concurrency cap; and

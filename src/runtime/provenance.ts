@@ -1,5 +1,5 @@
 /**
- * `meta`: the provenance record on every result and error (REQUIREMENTS R8, spine part).
+ * `meta`: the provenance record on every result and error.
  * Later policies add their own fields (idempotency key, cache source, rate-limit state).
  */
 import type { OutcomeClass } from "./classify.js";

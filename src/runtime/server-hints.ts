@@ -1,5 +1,5 @@
 /**
- * What the server says about waiting (REQUIREMENTS R2): Retry-After (delta-seconds or
+ * What the server says about waiting: Retry-After (delta-seconds or
  * HTTP-date, the date corrected for clock skew with the response's own Date),
  * retry-after-ms, IETF RateLimit / RateLimit-Policy (draft 8 `r`, `t`, `q`, `w`, and
  * the older RateLimit-Limit/-Remaining/-Reset), X-RateLimit-* (reset as epoch or

@@ -1,5 +1,5 @@
 /**
- * Structured telemetry for every attempt and policy decision (REQUIREMENTS R12).
+ * Structured telemetry for every attempt and policy decision.
  * Events carry names, numbers and classes only: no URLs with identifiers, no headers,
  * no bodies. A pino-compatible logger gets the same events, passed through `redact`.
  */

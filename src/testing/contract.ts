@@ -1,5 +1,5 @@
 /**
- * Contract tests for every operation of a spec (REQUIREMENTS T3): call each one with
+ * Contract tests for every operation of a spec: call each one with
  * a request built from the spec's examples (or samples), then check that the status
  * is one the spec declares, the body is valid against the declared schema (tolerantly:
  * extra fields are warnings) and required documented headers are present.

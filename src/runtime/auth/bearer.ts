@@ -1,5 +1,5 @@
 /**
- * Bearer tokens for every call (REQUIREMENTS R10): one token at a time, fetched by a
+ * Bearer tokens for every call: one token at a time, fetched by a
  * single request however many calls need it (single flight), refreshed shortly before it
  * expires, and on a 401 refreshed once and the call sent once more: never a loop. Where
  * the token comes from is the source's business (client secret, SMART assertion…).

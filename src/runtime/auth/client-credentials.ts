@@ -1,5 +1,5 @@
 /**
- * OAuth 2.0 client credentials with a client secret (REQUIREMENTS R10): the token source
+ * OAuth 2.0 client credentials with a client secret: the token source
  * behind `auth: { tokenUrl, clientId, clientSecret }`. The bearer policy (bearer.ts) owns
  * single flight, refresh and the 401 rule; the request itself is token-endpoint.ts.
  */
