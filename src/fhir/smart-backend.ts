@@ -6,7 +6,7 @@
  * The token endpoint is found in `.well-known/smart-configuration` unless configured.
  */
 import { randomUUID } from "node:crypto";
-import { SignJWT, type KeyInput } from "jose";
+import type { KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
 import { AuthenticationError, CarewireError } from "../runtime/errors.js";
@@ -86,6 +86,8 @@ function isHttpUrl(value: string): boolean {
 export async function signClientAssertion(options: SmartBackendOptions, tokenUrl: string, nowMs: number, jti: string = randomUUID()): Promise<string> {
   const lifetime = Math.min(MAX_ASSERTION_SECONDS, Math.max(1, options.assertionLifetimeSeconds ?? MAX_ASSERTION_SECONDS));
   const now = Math.floor(nowMs / 1000);
+  // jose loads when the first assertion is signed, not with carewire/fhir (most clients never sign one).
+  const { SignJWT } = await import("jose");
   return new SignJWT({})
     .setProtectedHeader({ alg: options.algorithm, typ: "JWT", ...(options.keyId ? { kid: options.keyId } : {}) })
     .setIssuer(options.clientId)
