@@ -52,6 +52,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       for (let attempt = 1; ; attempt++) {
         let exchange: Exchange | undefined;
         let failure: unknown;
+        const attemptsBefore = context.attempts.length;
         try {
           exchange = await next();
         } catch (error) {
@@ -59,12 +60,18 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         }
         const safety = context.operation.safety;
         const verdict: Classification = exchange ? classify({ exchange, safety }, options.classify) : classify({ error: failure, safety }, options.classify);
-        context.annotateAttempt({ outcome: verdict.outcome, reason: verdict.reason });
+        // A layer below may have answered without sending (an open circuit, a refused
+        // slot): then there is no new attempt, and the last one keeps its own verdict.
+        const sent = context.attempts.length > attemptsBefore;
+        const annotate = (patch: { outcome?: Classification["outcome"]; reason: string }) => {
+          if (sent) context.annotateAttempt(patch);
+        };
+        annotate({ outcome: verdict.outcome, reason: verdict.reason });
         // Success, the common case: nothing below (give-up path, server hints) is needed.
         if (verdict.outcome === "ok") return exchange!;
         if (verdict.outcome === "unknown-outcome" && failure instanceof CarewireError) mayHaveApplied ??= failure;
         const giveUp = (why?: string): Exchange => {
-          if (why) context.annotateAttempt({ reason: `${verdict.reason}; ${why}` });
+          if (why) annotate({ reason: `${verdict.reason}; ${why}` });
           context.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
           if (mayHaveApplied) throw unknownUnlessSettled(mayHaveApplied, exchange?.response.status);
           if (exchange) return exchange;
@@ -105,7 +112,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
 
         context.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
-        context.annotateAttempt({ reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` });
+        annotate({ reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` });
         context.nextDelayMs = delay;
         try {
           await clock.sleep(delay, context.signal);

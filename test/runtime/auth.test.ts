@@ -256,6 +256,20 @@ describe("OAuth client credentials", () => {
     expect(fixture.apiRequests.map((r) => r.headers.authorization)).toEqual(["Bearer tok-1"]);
   });
 
+  it.each([
+    ["a 502", (res: http.ServerResponse) => json(res, 502, { error: "bad_gateway" })],
+    ["a 504", (res: http.ServerResponse) => json(res, 504, {})],
+    ["a JSON answer cut short", (res: http.ServerResponse) => void res.writeHead(200, { "content-type": "application/json" }).end('{"access_token":"tok-')],
+  ])("asks the token endpoint again after %s, so the ten calls waiting for it all succeed", async (_what, fault) => {
+    fixture.tokenResponder = (_req, res, n) => (n === 1 ? fault(res) : issue(res));
+    const pipeline = authed(new FakeClock({ autoAdvance: true }));
+
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => pipeline.call(operation(), schemas, input(i))));
+
+    expect(results.map((r) => r.error?.kind)).toEqual(Array(10).fill(undefined));
+    expect(fixture.tokenRequests).toHaveLength(2);
+  });
+
   it("reports a refused client as auth-failed without the secret or any token in the error, meta or telemetry", async () => {
     fixture.tokenResponder = (_req, res) =>
       json(res, 400, { error: "invalid_client", error_description: `client ${CLIENT_ID} with secret ${SECRET} is unknown`, access_token_hint: "tok-leak" });

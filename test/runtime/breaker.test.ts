@@ -213,4 +213,19 @@ describe("circuit breaker", () => {
     expect(appointmentsResult.data).toEqual({ id: "ok" });
     expect(appointmentsResult.meta.breaker).toEqual({ group: "acme:Appointment", state: "closed" });
   });
+
+  it("leaves the last real attempt's verdict alone when it stops a retry before anything is sent", async () => {
+    scripted();
+    const clock = new FakeClock({ autoAdvance: true });
+    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, pacing: false, cache: false, breaker: { minimumThroughput: 2, failureRatio: 0.5 }, retry: { budget: false, backoff: { baseMs: 1, capMs: 1 } }, clock, random: () => 0.5 });
+
+    const result = await pipeline.call(operation(), schemas, input(502));
+
+    expect(result.error?.kind).toBe("circuit-open");
+    // Two 502s reached the server; the third attempt was never made.
+    expect(result.meta.attempts.map((a) => [a.status, a.outcome])).toEqual([
+      [502, "retryable"],
+      [502, "retryable"],
+    ]);
+  });
 });

@@ -49,14 +49,31 @@ export async function postTokenRequest(
     }
     const { response } = exchange;
     const now = deps.clock.now();
-    if ((response.status === 429 || response.status === 503) && attempt < 4) {
-      const wait = readServerHints(response.headers, now).retryAfterMs ?? 1_000 * attempt;
+    // A passing fault of the endpoint (a gateway error, a cut-short answer) is asked again,
+    // as any call would be: every call waiting for this token depends on it.
+    const transient = TRANSIENT_STATUSES.has(response.status) || (response.ok && cutShort(exchange.body));
+    if (transient && attempt < 4) {
+      const wait = readServerHints(response.headers, now).retryAfterMs ?? 250 * 2 ** (attempt - 1);
       if (context.deadline === undefined || now + wait < context.deadline) {
         await deps.clock.sleep(wait, context.signal);
         continue;
       }
     }
     return issuedToken(response.status, exchange.body);
+  }
+}
+
+const TRANSIENT_STATUSES = new Set([408, 429, 502, 503, 504]);
+
+/** A JSON object that ends early: a dropped connection, worth asking again (an HTML page is not). */
+function cutShort(body: Uint8Array): boolean {
+  const text = new TextDecoder().decode(body).trimStart();
+  if (!text.startsWith("{")) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    return true;
   }
 }
 
