@@ -71,7 +71,13 @@ console.log(JSON.stringify({ family: result.data.familyName, provider: result.me
           target: "ES2022",
           module: "NodeNext",
           moduleResolution: "NodeNext",
+          // The strictest settings an app may use: generated code must compile under them.
           strict: true,
+          exactOptionalPropertyTypes: true,
+          noUncheckedIndexedAccess: true,
+          noUnusedLocals: true,
+          noUnusedParameters: true,
+          noImplicitOverride: true,
           outDir: "out",
           rootDir: "src",
           skipLibCheck: true,

@@ -75,7 +75,7 @@ export interface ClientOptions extends TelemetryOptions {
 export interface PipelineOptions extends ClientOptions {
   readonly provider: string;
   /** Filled by generated code from the spec's `servers`. */
-  readonly defaultBaseUrl?: string;
+  readonly defaultBaseUrl?: string | undefined;
 }
 
 export interface Pipeline {
