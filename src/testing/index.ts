@@ -30,6 +30,7 @@ export {
 export { describeContract, type TestRunner } from "./describe-contract.js";
 export { FakeClock } from "./fake-clock.js";
 export { startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "./fhir/fhir-simulator.js";
+export type { SimulatorClock } from "./simulator/clock.js";
 export type { BulkOptions } from "./fhir/bulk.js";
 export { FhirStore, type StoredResource } from "./fhir/fhir-store.js";
 export { runFhirContract, type FhirContractCheck, type FhirContractOptions, type FhirContractReport } from "./fhir/fhir-contract.js";

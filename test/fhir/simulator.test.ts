@@ -3,23 +3,16 @@
  * pages, Bulk Data export (polling, progress, errors, streaming), and a 500-patient sync
  * with Provenance under the simulator's 429s and faults.
  */
-import path from "node:path";
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import type { Patient, Resource } from "fhir/r4.js";
-import { FakeClock, startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "carewire/testing";
+import { FakeClock } from "carewire/testing";
 import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
-import { ROOT } from "../helpers/cli.js";
+import { SteppedClock } from "../helpers/fake-time.js";
+import { simulatorPool } from "../helpers/simulator.js";
+import { seededRandom } from "../../src/testing/simulator/random.js";
 
-const CAPABILITY = path.join(ROOT, "specs/fhir-r4/capability.json");
-let sim: FhirSimulator | undefined;
-afterEach(async () => {
-  await sim?.close();
-  sim = undefined;
-});
-async function start(options: Partial<FhirSimulatorOptions> = {}): Promise<FhirSimulator> {
-  sim = await startFhirSimulator({ capability: CAPABILITY, ...options });
-  return sim;
-}
+const sims = simulatorPool();
+const start = sims.fhir;
 
 const MRN = "urn:carewire:mrn";
 const patient = (n: number): Patient => ({ resourceType: "Patient", identifier: [{ system: MRN, value: `M-${n}` }], name: [{ family: `Family${n % 7}`, given: ["Pat"] }], gender: "unknown" });
@@ -99,24 +92,34 @@ describe("FHIR client against the FHIR simulator", () => {
   });
 
   it("syncs 500 patients with Provenance under 429s, 503s and resets after commit: exactly 500 Patients and 500 Provenance", async () => {
+    // Client and server on one stepped clock: time jumps to the next timer once every request
+    // is answered, so quota windows, Retry-After waits and backoff play out the same on a
+    // loaded machine as on an idle one, and the seeded faults fall on the same requests.
+    const clock = new SteppedClock();
     const s = await start({
+      clock,
       rateLimit: { limit: 100, windowSeconds: 1 },
       seed: 5,
       faults: { random: { rate: 0.15, faults: [{ kind: "reset-after-commit", weight: 2 }, { kind: "status", status: 503, weight: 1 }] } },
     });
     const fhir = createFhirR4Client({
       baseUrl: s.url,
+      clock,
+      fetch: clock.fetch,
+      random: seededRandom(11),
       pacing: { limit: 130, windowMs: 1_000, maxConcurrent: 8 }, // the client's idea of the quota is too generous: the server's 429s teach it
       provenance: { agent: { display: "clinic sync" }, source: "urn:carewire:clinic" },
       // A background sync can afford more attempts than an interactive call: 15 % faults
       // make four failures in a row likely somewhere in 500 writes.
       retry: { maxAttempts: 8 },
     });
-    const outcomes = await Promise.all(
-      Array.from({ length: 500 }, async (_, n) => {
-        const result = await fhir.Patient.ensure(patient(n), { businessKey: { mrn: `M-${n}` } });
-        return result.error ? result.error.kind : "ok";
-      }),
+    const outcomes = await clock.run(
+      Promise.all(
+        Array.from({ length: 500 }, async (_, n) => {
+          const result = await fhir.Patient.ensure(patient(n), { businessKey: { mrn: `M-${n}` } });
+          return result.error ? result.error.kind : "ok";
+        }),
+      ),
     );
     const failed = outcomes.filter((o) => o !== "ok");
     expect(failed).toEqual([]);

@@ -1,92 +1,80 @@
 /**
- * Shared pieces of the hostile-server suite: a clinic client wired with small bounds and
- * capturing telemetry and logs, a race that turns a hang into a failure (never a lower time
- * bound), and the checks every case repeats: the outcome's kind, and no secret anywhere a
- * caller, a log pipeline or another origin could see it.
+ * What every hostile-server case checks, for the clinic and the FHIR clients alike: waits
+ * that turn a hang into a failure (an upper bound only, never a lower one), the outcome's
+ * typed error, no secret anywhere a caller, a log pipeline or another origin could see it,
+ * and Object.prototype untouched. Also the clinic client wired with small bounds and its
+ * telemetry captured, and fresh hostile servers for every test.
  */
-import { expect } from "@jest/globals";
-import * as carewire from "carewire";
+import { afterEach, beforeEach, expect } from "@jest/globals";
 import { CarewireError, type ClientOptions, type LoggerLike, type TelemetryEvent } from "carewire";
 import { createClinicClient, type ClinicClient } from "../../generated/clinic/index.js";
-import { json, type Behaviour, type HostileServer } from "../helpers/hostile-server.js";
-
-// Secrets are plain [A-Za-z0-9-] so that URL or form encoding cannot disguise a leak.
-export const API_KEY = "apikey-SECRET-7b1e40c2";
-export const CLIENT_ID = "hostile-client";
-export const CLIENT_SECRET = "clientsecret-SECRET-93ad11";
-export const TOKEN = "accesstoken-SECRET-5c2f88";
-export const PHI_ID = "pat-PHI-Ruthven-4471";
-export const SECRETS = [API_KEY, CLIENT_SECRET, TOKEN, PHI_ID];
+import { json, startHostileServer, type Behaviour, type HostileServer } from "../helpers/hostile-server.js";
 
 /** Generous room over a deadline so a loaded 2-core machine never flakes. */
 export const SLACK_MS = 10_000;
 
-/** Options the contract adds (maxResponseBytes, maxRedirects); typed here so the suite compiles before and after. */
-export interface HardeningOptions {
-  readonly maxResponseBytes?: number;
-  readonly maxRedirects?: number;
-}
+// ---------------------------------------------------------------------------------------------
+// Bounded waits
+// ---------------------------------------------------------------------------------------------
 
-export interface Rig {
-  readonly client: ClinicClient;
-  readonly events: TelemetryEvent[];
-  readonly logs: string[];
-  readonly deadlineMs: number;
-}
+export type Settled<T> = { readonly state: "resolved"; readonly value: T } | { readonly state: "rejected"; readonly error: unknown } | { readonly state: "hung" };
 
-export interface RigOptions extends Omit<ClientOptions, "auth">, HardeningOptions {
-  /** Client credentials against `/oauth/token` on the same server (or `tokenUrl`). */
-  readonly auth?: boolean | { readonly tokenUrl: string };
-}
-
-/** A clinic client with small bounds, X-Api-Key, captured telemetry and a pino-like logger. */
-export function rig(server: HostileServer, options: RigOptions = {}): Rig {
-  const events: TelemetryEvent[] = [];
-  const logs: string[] = [];
-  const record = (level: string) => (object: object, message?: string) => void logs.push(`${level} ${message ?? ""} ${JSON.stringify(object)}`);
-  const logger: LoggerLike = { debug: record("debug"), info: record("info"), warn: record("warn") };
-  const { auth, ...rest } = options;
-  const deadlineMs = options.deadlineMs ?? 2500;
-  const clientOptions = {
-    baseUrl: server.url,
-    timeoutMs: 600,
-    deadlineMs,
-    headers: { "X-Api-Key": API_KEY },
-    pacing: { limit: Infinity },
-    retry: { maxAttempts: 2, backoff: { baseMs: 10, capMs: 40 }, budget: false },
-    breaker: false,
-    cache: false,
-    onEvent: (event: TelemetryEvent) => void events.push(event),
-    logger,
-    ...(auth ? { auth: { tokenUrl: auth === true ? "/oauth/token" : auth.tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } } : {}),
-    ...rest,
-  } as ClientOptions;
-  return { client: createClinicClient(clientOptions), events, logs, deadlineMs };
-}
-
-/** Resolves with the call's result; fails if it rejects or is still pending at deadline + slack. */
-export async function settle<T>(promise: Promise<T>, deadlineMs: number, slackMs = SLACK_MS): Promise<T> {
+/** How `promise` settled within `withinMs` (never waits longer). */
+export async function settle<T>(promise: Promise<T>, withinMs: number): Promise<Settled<T>> {
   let timer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    promise.then(
-      (value) => ({ value }) as const,
-      (rejection: unknown) => ({ rejection }) as const,
-    ),
-    new Promise<{ readonly hang: true }>((resolve) => {
-      timer = setTimeout(() => resolve({ hang: true }), deadlineMs + slackMs);
-    }),
-  ]);
-  clearTimeout(timer);
-  if ("hang" in outcome) throw new Error(`HANG: the call did not settle within its deadline (${deadlineMs} ms) + ${slackMs} ms`);
-  if ("rejection" in outcome) throw new Error(`REJECTED: the call rejected instead of resolving: ${String(outcome.rejection)}`);
-  return outcome.value;
+  const hung = new Promise<Settled<T>>((resolve) => {
+    timer = setTimeout(() => resolve({ state: "hung" }), withinMs);
+  });
+  try {
+    return await Promise.race([promise.then((value): Settled<T> => ({ state: "resolved", value }), (error: unknown): Settled<T> => ({ state: "rejected", error })), hung]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-interface AnyResult {
-  readonly data?: unknown;
-  readonly error?: unknown;
-  readonly meta: unknown;
+/** The value of a promise that must RESOLVE within `withinMs`; fails the test with what happened instead. */
+export async function resolvesWithin<T>(promise: Promise<T>, withinMs: number): Promise<T> {
+  const settled = await settle(promise, withinMs);
+  if (settled.state === "rejected") throw new Error(`expected the call to resolve (a result, never a rejection), it rejected with ${describeError(settled.error)}`);
+  if (settled.state === "hung") throw new Error(`expected the call to resolve within ${withinMs} ms, it had not settled`);
+  return settled.value;
 }
+
+/** A call's result: it must resolve, by its deadline plus SLACK_MS. */
+export function byDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
+  return resolvesWithin(promise, deadlineMs + SLACK_MS);
+}
+
+export interface Drained<T> {
+  readonly items: T[];
+  /** done: iteration ended normally; threw: it ended with `error`; hung: no end within the bound; overflow: more than maxItems. */
+  readonly outcome: "done" | "threw" | "hung" | "overflow";
+  readonly error?: unknown;
+}
+
+/** Iterates an async generator to its end within `withinMs` overall, collecting what it yields. */
+export async function drain<T>(generator: AsyncGenerator<T, void, undefined>, withinMs: number, maxItems = 100_000): Promise<Drained<T>> {
+  const until = Date.now() + withinMs;
+  const items: T[] = [];
+  for (;;) {
+    const step = await settle(generator.next(), Math.max(1, until - Date.now()));
+    if (step.state === "hung") {
+      void generator.return(undefined).catch(() => undefined);
+      return { items, outcome: "hung" };
+    }
+    if (step.state === "rejected") return { items, outcome: "threw", error: step.error };
+    if (step.value.done) return { items, outcome: "done" };
+    items.push(step.value.value);
+    if (items.length > maxItems) {
+      void generator.return(undefined).catch(() => undefined);
+      return { items, outcome: "overflow" };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed errors
+// ---------------------------------------------------------------------------------------------
 
 /** What a failed result's error looks like to these tests (fields of several subclasses). */
 export interface SeenError extends CarewireError {
@@ -102,48 +90,91 @@ export interface SeenError extends CarewireError {
   readonly bodyPreview?: string;
 }
 
-/** The result's error, asserted to be a CarewireError of one of `kinds`. */
-export function failure(result: AnyResult, ...kinds: string[]): SeenError {
-  const error = result.error;
-  if (error === undefined) throw new Error(`expected an error of kind ${kinds.join(" | ")}, got data: ${preview(result.data)}`);
-  expect(error).toBeInstanceOf(CarewireError);
-  const kind = (error as CarewireError).kind;
-  if (!kinds.includes(kind)) throw new Error(`expected kind ${kinds.join(" | ")}, got "${kind}": ${(error as Error).message}`);
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const kind = (error as { kind?: unknown }).kind;
+    return `${error.name}${typeof kind === "string" ? ` (kind ${kind})` : ""}: ${error.message.slice(0, 300)}${error instanceof CarewireError ? "" : `\n${(error.stack ?? "").split("\n").slice(1, 6).join("\n")}`}`;
+  }
+  return `a non-Error value: ${String(error).slice(0, 200)}`;
+}
+
+/** Asserts a typed CarewireError of one of `kinds` (any kind when none given) and returns it. */
+export function expectTyped(error: unknown, ...kinds: string[]): SeenError {
+  if (!(error instanceof CarewireError)) throw new Error(`expected a typed CarewireError${kinds.length ? ` (${kinds.join(" | ")})` : ""}, got ${describeError(error)}`);
+  if (kinds.length > 0 && !kinds.includes(error.kind)) throw new Error(`expected an error of kind ${kinds.join(" | ")}, got ${describeError(error)}`);
   return error as SeenError;
 }
 
-function preview(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value) ?? String(value);
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+/** A result that must be a typed failure of one of `kinds` (any kind when none given); returns its error. */
+export function failure(result: { readonly error?: unknown; readonly data?: unknown }, ...kinds: string[]): SeenError {
+  if (result.error === undefined) throw new Error(`expected a typed error (${kinds.join(" | ") || "any kind"}), the call succeeded with ${safeJson(result.data).slice(0, 200)}`);
+  return expectTyped(result.error, ...kinds);
 }
 
-/** Every surface a secret must never reach. */
-export interface Surfaces {
-  readonly result?: AnyResult;
-  readonly results?: readonly AnyResult[];
-  readonly events?: readonly TelemetryEvent[];
-  readonly logs?: readonly string[];
-  /** Origins that must not have received any secret (a redirect target). */
-  readonly foreign?: readonly HostileServer[];
+/** The iteration ended by throwing a typed error of one of `kinds`. */
+export function expectThrewTyped<T>(drained: Drained<T>, ...kinds: string[]): SeenError {
+  if (drained.outcome !== "threw") throw new Error(`expected the iteration to end with a typed error (${kinds.join(" | ") || "any kind"}), it ended "${drained.outcome}" after ${drained.items.length} item(s)`);
+  return expectTyped(drained.error, ...kinds);
 }
 
-export function expectNoSecrets(surfaces: Surfaces, secrets: readonly string[] = SECRETS): void {
-  const texts: Array<[string, string]> = [];
-  for (const result of [...(surfaces.result ? [surfaces.result] : []), ...(surfaces.results ?? [])]) {
-    texts.push(["JSON.stringify(meta)", JSON.stringify(result.meta)]);
+// ---------------------------------------------------------------------------------------------
+// Leaks
+// ---------------------------------------------------------------------------------------------
+
+// Secrets are plain [A-Za-z0-9-] so that URL, form or JSON encoding cannot disguise a leak.
+export const API_KEY = "apikey-SECRET-7b1e40c2";
+export const CLIENT_ID = "hostile-client";
+export const CLIENT_SECRET = "clientsecret-SECRET-93ad11";
+export const TOKEN = "accesstoken-SECRET-5c2f88";
+export const PHI_ID = "pat-PHI-Ruthven-4471";
+/** What the clinic cases must never leak, by name. */
+export const SECRETS: Readonly<Record<string, string>> = { apiKey: API_KEY, clientSecret: CLIENT_SECRET, token: TOKEN, phi: PHI_ID };
+
+/** JSON text of anything, never throwing (deep, cyclic or odd values become a marker). */
+export function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch (error) {
+    return `[unserializable: ${(error as Error).message}]`;
+  }
+}
+
+/** Fails naming each secret (by label) that shows up in any place of `where` (strings as they are, anything else as JSON). */
+export function expectNoSecrets(where: Readonly<Record<string, unknown>>, secrets: Readonly<Record<string, string>> = SECRETS): void {
+  const leaks: string[] = [];
+  for (const [place, value] of Object.entries(where)) {
+    const text = typeof value === "string" ? value : safeJson(value);
+    for (const [label, secret] of Object.entries(secrets)) {
+      const at = text.indexOf(secret);
+      if (at >= 0) leaks.push(`${label} in ${place}: …${text.slice(Math.max(0, at - 120), at + secret.length + 120)}…`);
+    }
+  }
+  expect(leaks).toEqual([]);
+}
+
+/** What every call resolves to, as far as these checks look. */
+export interface AnyResult {
+  readonly data?: unknown;
+  readonly error?: unknown;
+  readonly meta: unknown;
+}
+
+/** Everything a caller and a log pipeline see of a rig's calls: meta, error message and error meta of each result, telemetry and log lines. */
+export function seenBy(r: Rig, ...results: readonly AnyResult[]): Record<string, unknown> {
+  const where: Record<string, unknown> = { "telemetry events and logger output": r.recorded };
+  results.forEach((result, i) => {
+    where[`result ${i}: meta`] = result.meta;
     if (result.error instanceof Error) {
-      texts.push(["error.message", result.error.message]);
-      texts.push(["JSON.stringify(error.meta)", JSON.stringify((result.error as CarewireError).meta) ?? ""]);
+      where[`result ${i}: error.message`] = result.error.message;
+      where[`result ${i}: error.meta`] = (result.error as CarewireError).meta;
     }
-  }
-  if (surfaces.events) texts.push(["telemetry events", JSON.stringify(surfaces.events)]);
-  if (surfaces.logs) texts.push(["logger output", surfaces.logs.join("\n")]);
-  for (const server of surfaces.foreign ?? []) texts.push([`requests received by ${server.origin}`, JSON.stringify(server.requests)]);
-  for (const [where, text] of texts) {
-    for (const secret of secrets) {
-      if (text.includes(secret)) throw new Error(`secret "${secret}" leaked into ${where}: ${text.slice(Math.max(0, text.indexOf(secret) - 120), text.indexOf(secret) + 120)}`);
-    }
-  }
+  });
+  return where;
+}
+
+/** Every request another origin received (a redirect target, say), as a place secrets must not reach. */
+export function receivedBy(server: HostileServer): Record<string, unknown> {
+  return { [`requests received by ${server.origin}`]: server.requests };
 }
 
 /** Nothing at all reached this origin: no connection, no request. */
@@ -151,18 +182,88 @@ export function expectUntouched(server: HostileServer): void {
   expect({ connections: server.connections, requests: server.requests.map((r) => `${r.method} ${r.url}`) }).toEqual({ connections: 0, requests: [] });
 }
 
-const PROTO_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
+const PROTOTYPE_NAMES = Object.getOwnPropertyNames(Object.prototype).sort();
 
+/** Object.prototype has exactly the properties it had when the tests started, and nothing answers to the names hostile bodies try to plant. */
 export function expectPrototypeClean(): void {
-  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTO_KEYS);
-  const probe: Record<string, unknown> = {};
-  expect([probe.polluted, probe.isAdmin, probe.hostile]).toEqual([undefined, undefined, undefined]);
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_NAMES);
+  const probe = {} as Record<string, unknown>;
+  expect([probe.polluted, probe.polluted2, probe.isAdmin, probe.hostile, probe.code]).toEqual([undefined, undefined, undefined, undefined, undefined]);
 }
 
-/** Exports the contract adds to `carewire`, read dynamically so the suite compiles before they land. */
-export function exported(name: string): unknown {
-  return (carewire as Record<string, unknown>)[name];
+/** Telemetry collector: `onEvent` events and everything a logger is given, in one list. */
+export function recorder(): { readonly events: unknown[]; readonly onEvent: (event: TelemetryEvent) => void; readonly logger: LoggerLike } {
+  const events: unknown[] = [];
+  const log = (object: object, message?: string) => void events.push({ log: object, message });
+  return { events, onEvent: (event) => void events.push(event), logger: { debug: log, info: log, warn: log } };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The clinic client against hostile servers
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Two hostile servers for every test: the first plays the API, the second another origin
+ * (which must stay untouched where a case says so). Both are closed after the test, then
+ * Object.prototype is checked.
+ */
+export function hostilePair(use: (api: HostileServer, other: HostileServer) => void): void {
+  let servers: HostileServer[] = [];
+  beforeEach(async () => {
+    servers = await Promise.all([startHostileServer(), startHostileServer()]);
+    use(servers[0]!, servers[1]!);
+  });
+  afterEach(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    servers = [];
+    expectPrototypeClean();
+  });
+}
+
+export interface Rig {
+  readonly client: ClinicClient;
+  /** Telemetry events and logger calls, in order. */
+  readonly recorded: unknown[];
+  readonly deadlineMs: number;
+}
+
+export interface RigOptions extends Omit<ClientOptions, "auth"> {
+  /** Client credentials against `/oauth/token` on the same server (or `tokenUrl`). */
+  readonly auth?: boolean | { readonly tokenUrl: string };
+}
+
+/** A clinic client with small bounds, X-Api-Key, and its telemetry and logs recorded. */
+export function rig(server: HostileServer, options: RigOptions = {}): Rig {
+  const recording = recorder();
+  const { auth, ...rest } = options;
+  const deadlineMs = options.deadlineMs ?? 2500;
+  const clientOptions = {
+    baseUrl: server.url,
+    timeoutMs: 600,
+    deadlineMs,
+    headers: { "X-Api-Key": API_KEY },
+    pacing: { limit: Infinity },
+    retry: { maxAttempts: 2, backoff: { baseMs: 10, capMs: 40 }, budget: false },
+    breaker: false,
+    cache: false,
+    onEvent: recording.onEvent,
+    logger: recording.logger,
+    ...(auth ? { auth: { tokenUrl: auth === true ? "/oauth/token" : auth.tokenUrl, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } } : {}),
+    ...rest,
+  } as ClientOptions;
+  return { client: createClinicClient(clientOptions), recorded: recording.events, deadlineMs };
+}
+
+export const TOKEN_ROUTE = "POST /oauth/token";
+
+/** A rig with client credentials against the server's own token endpoint. */
+export function authed(server: HostileServer, options: RigOptions = {}): Rig {
+  return rig(server, { auth: true, ...options });
+}
+
+/** Requests that reached the clinic API (not the token endpoint). */
+export const apiCalls = (server: HostileServer) => server.requests.filter((q) => q.url.startsWith("/patients"));
+export const tokenCalls = (server: HostileServer) => server.requests.filter((q) => q.url.startsWith("/oauth/token"));
 
 /** A clinic Patient the spec accepts. */
 export function patient(id = "pat_01J8ZK4W7Q"): Record<string, unknown> {
@@ -178,7 +279,7 @@ export function bearerApi(accept = TOKEN): Behaviour {
 
 /** getPatient with the PHI id, settled within `deadlineMs` (+ slack). */
 export function readPatient(r: Rig, deadlineMs = r.deadlineMs) {
-  return settle(r.client.getPatient({ params: { path: { patientId: PHI_ID } } }, { deadlineMs }), deadlineMs);
+  return byDeadline(r.client.getPatient({ params: { path: { patientId: PHI_ID } } }, { deadlineMs }), deadlineMs);
 }
 
 /** Calls until one succeeds; every call must settle. Fails listing every outcome seen. */

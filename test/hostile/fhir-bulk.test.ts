@@ -1,7 +1,7 @@
 /**
- * Hostile servers against Bulk Data `$export` (issue 9 items 3, 5, 9): export files on
- * another origin that never answer, status URLs that are not URLs, manifests nested
- * 100,000 deep or not manifests at all, and NDJSON lines past the line cap. Every call
+ * Hostile servers against Bulk Data `$export`: export files on another origin that never
+ * answer, status URLs that are not URLs, manifests nested 100,000 deep or not manifests
+ * at all, and NDJSON lines past the line cap. Every call
  * resolves to a typed result; `resources()` ends with a typed CarewireError; credentials
  * (token, client secret, X-Api-Key) never reach the other origin.
  */
@@ -9,9 +9,9 @@ import type http from "node:http";
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { ndjsonLines } from "carewire/fhir";
 import { FakeClock } from "carewire/testing";
-import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
 import type { RecordedRequest, TestServer } from "../helpers/http-server.js";
-import { drain, expectErrorResult, expectNoSecrets, expectPrototypeClean, expectThrewTyped, expectTyped, fhirJson, hang, nested, raw, recorder, resolvesWithin, serverPool, settle, SLACK_MS, stall, type HostileClientOptions } from "./fhir-server.js";
+import { byDeadline, drain, expectNoSecrets, expectPrototypeClean, expectThrewTyped, expectTyped, failure, recorder, settle, SLACK_MS } from "./assertions.js";
+import { fhirClient, fhirJson, hang, nested, raw, serverPool, stall, type HostileClientOptions } from "./fhir-server.js";
 
 const SECRET_TOKEN = "tok-BULK-0cc175b9c0f1-do-not-leak";
 const API_KEY = "key-BULK-92eb5ffee6ae-do-not-leak";
@@ -67,25 +67,21 @@ function manifestOf(output: ReadonlyArray<{ type: string; url: unknown }>, requi
 }
 
 function client(api: TestServer, extra: HostileClientOptions = {}) {
-  const options: HostileClientOptions = {
-    baseUrl: api.url,
+  return fhirClient(api.url, {
     headers: { "X-Api-Key": API_KEY },
     auth: { tokenUrl: `${api.url}/token`, clientId: "carewire-bulk", clientSecret: CLIENT_SECRET },
-    pacing: { limit: Infinity },
     timeoutMs: TIMEOUT_MS,
     deadlineMs: DEADLINE_MS,
-    retry: { backoff: { baseMs: 1, capMs: 5 } },
     // Polling waits cost no real time.
     clock: new FakeClock({ autoAdvance: true }),
     ...extra,
-  };
-  return createFhirR4Client(options);
+  });
 }
 
 /** Kick-off to manifest; the export itself must succeed. */
 async function startedJob(api: TestServer, extra: HostileClientOptions = {}) {
   const events = recorder();
-  const result = await resolvesWithin(client(api, { onEvent: events.onEvent, logger: events.logger, ...extra }).bulkExport({ types: ["Patient"] }), DEADLINE_MS + SLACK_MS);
+  const result = await byDeadline(client(api, { onEvent: events.onEvent, logger: events.logger, ...extra }).bulkExport({ types: ["Patient"] }), DEADLINE_MS);
   if (result.error) throw new Error(`the export itself failed: ${result.error.kind}: ${result.error.message}`);
   return { job: result.data, result, events: events.events };
 }
@@ -166,7 +162,7 @@ describe("an export file on the API origin (requiresAccessToken: true)", () => {
   it("that never answers: resources() throws TimeoutError within timeoutMs", async () => {
     const api = await bulkServer({ manifest: (s) => manifestOf([{ type: "Patient", url: `${s.url}/files/p.ndjson` }], true), file: () => hang() });
     const { job } = await startedJob(api);
-    const drained = await drain(job.resources(), DEADLINE_MS + SLACK_MS);
+    const drained = await drain(job.resources(), DEADLINE_MS);
     expectThrewTyped(drained, "timeout");
   }, 30_000);
 
@@ -196,7 +192,7 @@ describe("an export file on the API origin (requiresAccessToken: true)", () => {
     expect(expectThrewTyped(drained, "limit-exceeded")).toMatchObject({ limit: "line-bytes", max: CAP });
     // Raised while reading: well before the server's 128 MiB were all sent.
     expect(sent).toBeLessThan(2 * CAP);
-    // Recorded, not asserted tightly: the brief keeps this case under ~5 s on an idle machine.
+    // Loose on purpose: about 5 s on an idle machine; the bound only catches a read that never stops.
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 30_000);
 
@@ -235,23 +231,23 @@ describe("kick-off and status answers that are not what they claim", () => {
   ])("Content-Location %s: a typed error result, never a rejection", async (_label, location) => {
     const api = await bulkServer({ contentLocation: location });
     const events = recorder();
-    const result = await resolvesWithin(client(api, { onEvent: events.onEvent, logger: events.logger }).bulkExport(), DEADLINE_MS + SLACK_MS);
-    expectErrorResult(result, "untrusted-url", "malformed-response");
+    const result = await byDeadline(client(api, { onEvent: events.onEvent, logger: events.logger }).bulkExport(), DEADLINE_MS);
+    failure(result, "untrusted-url", "malformed-response");
     expect(api.requests.filter((r) => r.url.includes("status"))).toEqual([]);
     expectNoSecrets({ message: result.error?.message, meta: result.meta, events: events.events }, SECRETS);
   }, 30_000);
 
   it("a status URL that answers 202 forever with Retry-After: 3600 ends with TimeoutError by maxWaitMs on the client's clock", async () => {
     const api = await bulkServer({ pending: Infinity, retryAfter: "3600" });
-    const result = await resolvesWithin(client(api).bulkExport({ maxWaitMs: 4 * 3_600_000 }), DEADLINE_MS + SLACK_MS);
-    expectErrorResult(result, "timeout");
+    const result = await byDeadline(client(api).bulkExport({ maxWaitMs: 4 * 3_600_000 }), DEADLINE_MS);
+    failure(result, "timeout");
     expect(api.requests.filter((r) => r.url === "/status/1").length).toBeLessThanOrEqual(5);
   }, 30_000);
 
   it("a status URL that answers 202 forever with Retry-After garbage backs off and still ends by maxWaitMs", async () => {
     const api = await bulkServer({ pending: Infinity, retryAfter: "soon, maybe" });
-    const result = await resolvesWithin(client(api, { random: () => 0.5 }).bulkExport({ maxWaitMs: 600_000, pollBaseMs: 1_000, pollCapMs: 60_000 }), DEADLINE_MS + SLACK_MS);
-    expectErrorResult(result, "timeout");
+    const result = await byDeadline(client(api, { random: () => 0.5 }).bulkExport({ maxWaitMs: 600_000, pollBaseMs: 1_000, pollCapMs: 60_000 }), DEADLINE_MS);
+    failure(result, "timeout");
     expect(api.requests.filter((r) => r.url === "/status/1").length).toBeLessThan(200);
   }, 30_000);
 });
@@ -274,7 +270,7 @@ describe("manifests that are not manifests", () => {
 
   it.each(GARBAGE)("%s: a typed result (an error, or a job whose resources() ends typed)", async (_label, manifest) => {
     const api = await bulkServer({ manifest });
-    const result = await resolvesWithin(client(api).bulkExport(), DEADLINE_MS + SLACK_MS);
+    const result = await byDeadline(client(api).bulkExport(), DEADLINE_MS);
     if (result.error) expectTyped(result.error, "malformed-response", "contract-violation");
     else {
       const drained = await drain(result.data.resources(), TIMEOUT_MS + SLACK_MS);
@@ -288,7 +284,7 @@ describe("manifests that are not manifests", () => {
       manifest: (s) => `{"transactionTime":"2030-01-01T00:00:00Z","request":"x","requiresAccessToken":true,"output":[{"type":"Patient","url":"${s.url}/files/p.ndjson","extension":${nested(100_000, "object")}}],"error":[],"extension":${nested(100_000, "array")}}`,
       file: (_req, res) => raw(res, 200, NDJSON, `{"resourceType":"Patient","id":"a"}\n`),
     });
-    const result = await resolvesWithin(client(api).bulkExport(), DEADLINE_MS + SLACK_MS);
+    const result = await byDeadline(client(api).bulkExport(), DEADLINE_MS);
     if (result.error) expectTyped(result.error, "malformed-response", "contract-violation");
     else {
       const drained = await drain(result.data.resources(), TIMEOUT_MS + SLACK_MS);

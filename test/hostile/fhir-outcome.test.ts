@@ -1,14 +1,14 @@
 /**
- * Hostile FHIR servers against single calls (issue 9 items 5, 13, FHIR reads): poisoned
+ * Hostile FHIR servers against single calls (reads, writes, history, transactions): poisoned
  * OperationOutcomes, 2xx bodies of the wrong shape, `__proto__`/`constructor` elements,
  * deep nesting, and server text (PHI) that must stay out of error messages. Every call
  * resolves to `{ data, error, response, meta }` with a typed error; nothing rejects.
  */
 import { afterAll, describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
-import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
 import type { TestServer } from "../helpers/http-server.js";
-import { expectErrorResult, expectNoSecrets, expectPrototypeClean, expectTyped, FHIR_JSON, fhirJson, nested, raw, recorder, resolvesWithin, serverPool, SLACK_MS, type HostileClientOptions } from "./fhir-server.js";
+import { byDeadline, expectNoSecrets, expectPrototypeClean, expectTyped, failure, recorder } from "./assertions.js";
+import { FHIR_JSON, fhirClient, fhirJson, nested, raw, serverPool, type HostileClientOptions } from "./fhir-server.js";
 
 const SECRET_TOKEN = "tok-OUTCOME-4b1e77c0-do-not-leak";
 const API_KEY = "key-OUTCOME-9e107d9d372b-do-not-leak";
@@ -20,21 +20,10 @@ const DEADLINE_MS = 5_000;
 const pool = serverPool();
 afterAll(() => expectPrototypeClean());
 
-function client(server: TestServer, extra: HostileClientOptions = {}) {
-  const options: HostileClientOptions = {
-    baseUrl: server.url,
-    headers: { authorization: `Bearer ${SECRET_TOKEN}`, "X-Api-Key": API_KEY },
-    pacing: { limit: Infinity },
-    timeoutMs: 2_000,
-    deadlineMs: DEADLINE_MS,
-    retry: { backoff: { baseMs: 1, capMs: 5 } },
-    ...extra,
-  };
-  return createFhirR4Client(options);
-}
+const client = (server: TestServer, extra: HostileClientOptions = {}) => fhirClient(server.url, { headers: { authorization: `Bearer ${SECRET_TOKEN}`, "X-Api-Key": API_KEY }, deadlineMs: DEADLINE_MS, ...extra });
 
 /** One call that must resolve (never reject) by its deadline, plus slack. */
-const settleCall = <T>(promise: Promise<T>) => resolvesWithin(promise, DEADLINE_MS + SLACK_MS);
+const settleCall = <T>(promise: Promise<T>) => byDeadline(promise, DEADLINE_MS);
 
 describe("poisoned OperationOutcomes: a typed result, never a rejection", () => {
   const POISON: Array<[string, string]> = [
@@ -61,7 +50,7 @@ describe("poisoned OperationOutcomes: a typed result, never a rejection", () => 
     const server = await pool.start((_req, res) => raw(res, 400, FHIR_JSON, body));
     const events = recorder();
     const result = await settleCall(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read("p1"));
-    const error = expectErrorResult(result, "fhir", "http");
+    const error = failure(result, "fhir", "http");
     expect(error).toMatchObject({ status: 400 });
     expect(typeof error.message).toBe("string");
     expect(error.message.length).toBeLessThan(1_000);
@@ -72,14 +61,14 @@ describe("poisoned OperationOutcomes: a typed result, never a rejection", () => 
   it.each(POISON)("HTTP 500 (retried) with %s", async (_label, body) => {
     const server = await pool.start((_req, res) => raw(res, 500, FHIR_JSON, body));
     const result = await settleCall(client(server).Patient.read("p1"));
-    expectErrorResult(result, "fhir", "http");
+    failure(result, "fhir", "http");
     expectPrototypeClean();
   }, 30_000);
 
   it("severity {toString: 0} on a write: still a typed FhirError naming the string code", async () => {
     const server = await pool.start((_req, res) => raw(res, 422, FHIR_JSON, `{"resourceType":"OperationOutcome","issue":[{"severity":{"toString":0},"code":"business-rule"}]}`));
     const result = await settleCall(client(server).Patient.create({ resourceType: "Patient" }));
-    const error = expectErrorResult(result, "fhir");
+    const error = failure(result, "fhir");
     expect(error.message).toMatch(/^FHIR 422: /);
     expect(error.message).toContain("business-rule");
   }, 30_000);
@@ -100,7 +89,7 @@ describe("FhirError and MalformedResponseError keep server text out of their mes
     });
     const events = recorder();
     const result = await settleCall(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read("p1"));
-    const error = expectErrorResult(result, "fhir") as unknown as { message: string; codes: readonly string[]; issues: ReadonlyArray<{ diagnostics?: string; details?: { text?: string } }>; meta: unknown };
+    const error = failure(result, "fhir") as unknown as { message: string; codes: readonly string[]; issues: ReadonlyArray<{ diagnostics?: string; details?: { text?: string } }>; meta: unknown };
     expect(error.message).toMatch(/^FHIR 400: /);
     expect(error.message).toContain("invalid");
     expect(error.message).not.toContain(PHI);
@@ -114,7 +103,7 @@ describe("FhirError and MalformedResponseError keep server text out of their mes
     const diagnostics = `${PHI} ${"x".repeat(1024 * 1024)}`;
     const server = await pool.start((_req, res) => fhirJson(res, 409, { resourceType: "OperationOutcome", issue: [{ severity: "error", code: "conflict", diagnostics }] }));
     const result = await settleCall(client(server).Patient.read("p1"));
-    const error = expectErrorResult(result, "fhir") as unknown as { message: string; issues: ReadonlyArray<{ diagnostics?: string }> };
+    const error = failure(result, "fhir") as unknown as { message: string; issues: ReadonlyArray<{ diagnostics?: string }> };
     expect(error.message.length).toBeLessThan(500);
     expect(error.message).not.toContain(PHI);
     expect(error.issues[0]!.diagnostics).toHaveLength(diagnostics.length);
@@ -129,7 +118,7 @@ describe("FhirError and MalformedResponseError keep server text out of their mes
     const server = await pool.start((_req, res) => raw(res, 200, contentType, body));
     const events = recorder();
     const result = await settleCall(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read("p1"));
-    const error = expectErrorResult(result, "malformed-response", "contract-violation");
+    const error = failure(result, "malformed-response", "contract-violation");
     expect(error.message).not.toContain(PHI);
     expect(error.message).not.toContain(PHI.slice(0, 10));
     if (error.kind === "malformed-response") expect((error as unknown as { bodyPreview: string }).bodyPreview).toContain(PHI.slice(0, 10));
@@ -141,7 +130,7 @@ describe("FhirError and MalformedResponseError keep server text out of their mes
     const server = await pool.start((_req, res) => raw(res, 503, "text/html", `<html>${PHI}</html>`, { "retry-after": "0" }));
     const events = recorder();
     const result = await settleCall(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read(PHI));
-    const error = expectErrorResult(result);
+    const error = failure(result);
     expect(server.requests[0]!.url).toBe(`/Patient/${PHI}`);
     expectNoSecrets({ message: error.message, meta: result.meta, events: events.events }, { phi: PHI, ...SECRETS });
   }, 30_000);
@@ -169,7 +158,7 @@ describe("2xx reads of the wrong shape: ContractViolationError keeping the body"
   it.each(WRONG)("read answering 200 with %s", async (_label, contentType, body, kept) => {
     const server = await pool.start((_req, res) => raw(res, 200, contentType, body));
     const result = await settleCall(client(server).Patient.read("p1"));
-    const error = expectErrorResult(result, "contract-violation");
+    const error = failure(result, "contract-violation");
     expect(error).toMatchObject({ status: 200 });
     if (body !== "") expect((error as unknown as { data: unknown }).data).toEqual(kept);
     expect(result.meta.operationId).toBeTruthy();
@@ -178,7 +167,7 @@ describe("2xx reads of the wrong shape: ContractViolationError keeping the body"
   it.each(WRONG.filter(([label]) => label !== "an empty body without a content type"))("vread answering 200 with %s", async (_label, contentType, body) => {
     const server = await pool.start((_req, res) => raw(res, 200, contentType, body));
     const result = await settleCall(client(server).Patient.vread("p1", "1"));
-    expectErrorResult(result, "contract-violation");
+    failure(result, "contract-violation");
   }, 30_000);
 
   it("history and transaction answering 200 with a Patient, null or HTML: ContractViolationError", async () => {
@@ -188,15 +177,15 @@ describe("2xx reads of the wrong shape: ContractViolationError keeping the body"
       ["text/html", "<html></html>"],
     ] as const) {
       const server = await pool.start((_req, res) => raw(res, 200, contentType, body));
-      expectErrorResult(await settleCall(client(server).Patient.history("p1")), "contract-violation");
-      expectErrorResult(await settleCall(client(server).transaction({ resourceType: "Bundle", type: "transaction", entry: [] })), "contract-violation");
+      failure(await settleCall(client(server).Patient.history("p1")), "contract-violation");
+      failure(await settleCall(client(server).transaction({ resourceType: "Bundle", type: "transaction", entry: [] })), "contract-violation");
     }
   }, 30_000);
 
   it("a ContractViolationError's message names no server-chosen resourceType text", async () => {
     const server = await pool.start((_req, res) => fhirJson(res, 200, { resourceType: `Patient ${PHI}`, id: "p1" }));
     const result = await settleCall(client(server).Patient.read("p1"));
-    const error = expectErrorResult(result, "contract-violation");
+    const error = failure(result, "contract-violation");
     expect(error.message).not.toContain(PHI);
   }, 30_000);
 });
@@ -278,8 +267,8 @@ describe("deep nesting", () => {
   it("a body that is only nesting, 100,000 deep: ContractViolationError or MalformedResponseError", async () => {
     for (const shape of ["object", "array"] as const) {
       const server = await pool.start((_req, res) => raw(res, 200, FHIR_JSON, nested(100_000, shape)));
-      expectErrorResult(await settleCall(client(server).Patient.read("p1")), "contract-violation", "malformed-response");
-      expectErrorResult(await settleCall(client(server).Patient.search()), "contract-violation", "malformed-response");
+      failure(await settleCall(client(server).Patient.read("p1")), "contract-violation", "malformed-response");
+      failure(await settleCall(client(server).Patient.search()), "contract-violation", "malformed-response");
     }
   }, 30_000);
 });

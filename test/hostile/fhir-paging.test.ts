@@ -1,14 +1,14 @@
 /**
- * Hostile FHIR servers against searchPages/searchAll (issue 9 items 4, 11): next links
- * that never end, repeat, point nowhere or elsewhere, and pages that are not Bundles.
+ * Hostile FHIR servers against searchPages/searchAll: next links that never end, repeat,
+ * point nowhere or elsewhere, and pages that are not Bundles.
  * Every iteration ends with a typed CarewireError (never a TypeError, never a hang).
  */
 import { afterAll, describe, expect, it } from "@jest/globals";
 import type { Bundle } from "fhir/r4.js";
 import { FakeClock } from "carewire/testing";
-import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
 import type { TestServer } from "../helpers/http-server.js";
-import { drain, expectNoSecrets, expectPrototypeClean, expectThrewTyped, expectTyped, FHIR_JSON, fhirJson, raw, recorder, serverPool, SLACK_MS, type HostileClientOptions } from "./fhir-server.js";
+import { drain, expectNoSecrets, expectPrototypeClean, expectThrewTyped, expectTyped, recorder } from "./assertions.js";
+import { FHIR_JSON, fhirClient, fhirJson, raw, serverPool, type HostileClientOptions } from "./fhir-server.js";
 
 const SECRET_TOKEN = "tok-PAGING-7f3a9c21-do-not-leak";
 const API_KEY = "key-PAGING-d41d8cd98f00-do-not-leak";
@@ -18,20 +18,9 @@ const SECRETS = { token: SECRET_TOKEN, apiKey: API_KEY };
 const pool = serverPool();
 afterAll(() => expectPrototypeClean());
 
-function client(server: TestServer, extra: HostileClientOptions = {}) {
-  const options: HostileClientOptions = {
-    baseUrl: server.url,
-    headers: { authorization: `Bearer ${SECRET_TOKEN}`, "X-Api-Key": API_KEY },
-    pacing: { limit: Infinity },
-    timeoutMs: 2_000,
-    deadlineMs: 5_000,
-    retry: { backoff: { baseMs: 1, capMs: 5 } },
-    ...extra,
-  };
-  return createFhirR4Client(options);
-}
+const client = (server: TestServer, extra: HostileClientOptions = {}) => fhirClient(server.url, { headers: { authorization: `Bearer ${SECRET_TOKEN}`, "X-Api-Key": API_KEY }, ...extra });
 
-type Fhir = ReturnType<typeof createFhirR4Client>;
+type Fhir = ReturnType<typeof fhirClient>;
 /** searchPages or searchAll, as one iteration of unknown items. */
 function iterate(fhir: Fhir, mode: "searchPages" | "searchAll", params: Parameters<Fhir["Patient"]["search"]>[0] = {}): AsyncGenerator<unknown, void, undefined> {
   return mode === "searchPages" ? fhir.Patient.searchPages(params) : fhir.Patient.searchAll(params);
@@ -55,24 +44,15 @@ function endless(server: TestServer, onPage: (n: number) => void = () => undefin
 }
 
 describe("paging that never ends", () => {
-  it("searchPages stops with LimitExceededError limit pages after paging.maxPages (50)", async () => {
+  it.each(["searchPages", "searchAll"] as const)("%s stops with LimitExceededError limit pages after paging.maxPages (50)", async (mode) => {
     const server = await pool.start();
     endless(server);
-    const drained = await drain(client(server, { paging: { maxPages: 50 } }).Patient.searchPages({ _count: 1 }), 20_000, 10_000);
+    const drained = await drain(iterate(client(server, { paging: { maxPages: 50 } }), mode, { _count: 1 }), 20_000, 10_000);
     const error = expectThrewTyped(drained, "limit-exceeded");
     expect(error).toMatchObject({ limit: "pages", max: 50 });
     expect(drained.items).toHaveLength(50);
     expect(server.requests.length).toBeLessThanOrEqual(51);
     expectNoSecrets({ message: error.message, meta: error.meta }, SECRETS);
-  }, 30_000);
-
-  it("searchAll stops with LimitExceededError limit pages after paging.maxPages (50)", async () => {
-    const server = await pool.start();
-    endless(server);
-    const drained = await drain(client(server, { paging: { maxPages: 50 } }).Patient.searchAll({ _count: 1 }), 20_000, 10_000);
-    expect(expectThrewTyped(drained, "limit-exceeded")).toMatchObject({ limit: "pages", max: 50 });
-    expect(drained.items).toHaveLength(50);
-    expect(server.requests.length).toBeLessThanOrEqual(51);
   }, 30_000);
 
   it("has a default page cap (1000): a fast endless server ends with limit pages, max 1000", async () => {
@@ -84,24 +64,25 @@ describe("paging that never ends", () => {
     expect(server.requests.length).toBeLessThanOrEqual(1001);
   }, 30_000);
 
-  it("stops with LimitExceededError limit paging-time after paging.maxMs on the client's clock", async () => {
+  /** Pages that each cost `msPerPage` of the client's (fake) time, until paging.maxMs (100 s) ends the iteration. */
+  async function pagedPastMaxMs(mode: "searchPages" | "searchAll", msPerPage: number, paging: { maxPages?: number } = {}) {
     const server = await pool.start();
     const clock = new FakeClock({ autoAdvance: true });
-    // Each page takes 30 s of the client's (fake) time.
-    endless(server, () => void clock.advance(30_000));
-    const drained = await drain(client(server, { clock, paging: { maxMs: 100_000, maxPages: 10_000 } }).Patient.searchPages({ _count: 1 }), 20_000, 10_000);
+    endless(server, () => void clock.advance(msPerPage));
+    const drained = await drain(iterate(client(server, { clock, paging: { maxMs: 100_000, ...paging } }), mode, { _count: 1 }), 20_000, 10_000);
     expect(expectThrewTyped(drained, "limit-exceeded")).toMatchObject({ limit: "paging-time", max: 100_000 });
+    return drained;
+  }
+
+  it("stops with LimitExceededError limit paging-time after paging.maxMs on the client's clock", async () => {
+    const drained = await pagedPastMaxMs("searchPages", 30_000, { maxPages: 10_000 });
     // 100 s at 30 s a page: a handful of pages, nowhere near the page cap.
     expect(drained.items.length).toBeGreaterThanOrEqual(1);
     expect(drained.items.length).toBeLessThanOrEqual(6);
   }, 30_000);
 
   it("stops searchAll with limit paging-time too", async () => {
-    const server = await pool.start();
-    const clock = new FakeClock({ autoAdvance: true });
-    endless(server, () => void clock.advance(45_000));
-    const drained = await drain(client(server, { clock, paging: { maxMs: 100_000 } }).Patient.searchAll({ _count: 1 }), 20_000, 10_000);
-    expect(expectThrewTyped(drained, "limit-exceeded")).toMatchObject({ limit: "paging-time", max: 100_000 });
+    const drained = await pagedPastMaxMs("searchAll", 45_000);
     expect(drained.items.length).toBeLessThanOrEqual(4);
   }, 30_000);
 
@@ -173,7 +154,7 @@ describe("pages that are not Bundles", () => {
 describe("Bundles with broken links and entries", () => {
   const LINK_KINDS = ["contract-violation", "malformed-response"];
   const URL_KINDS = ["malformed-response", "untrusted-url", "contract-violation"];
-  /** Named by the contract or the brief: the iteration must end with a typed error. */
+  /** Shapes no page may have: the iteration must end with a typed error. */
   const MUST_FAIL: Array<[string, Record<string, unknown>, readonly string[]]> = [
     ["link: {}", { link: {} }, LINK_KINDS],
     ['link: "x"', { link: "x" }, LINK_KINDS],
@@ -193,7 +174,7 @@ describe("Bundles with broken links and entries", () => {
     expect(server.requests.every((r) => r.url.startsWith("/Patient"))).toBe(true);
   }, 30_000);
 
-  /** Not named by the contract: a typed error, or an end without a further request; never a TypeError or a hang. */
+  /** Odd shapes a client may read past: a typed error, or an end without a further request; never a TypeError or a hang. */
   const MUST_NOT_CRASH: Array<[string, Record<string, unknown>, readonly string[]]> = [
     ["link: [null]", { link: [null] }, LINK_KINDS],
     ["a next link whose url is a number", { link: [{ relation: "next", url: 42 }] }, URL_KINDS],

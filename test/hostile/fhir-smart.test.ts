@@ -1,5 +1,5 @@
 /**
- * Hostile SMART Backend Services servers (issue 9): a `.well-known/smart-configuration`
+ * Hostile SMART Backend Services servers: a `.well-known/smart-configuration`
  * and a token endpoint that hang, stall mid-body, redirect, reset, or answer garbage. The
  * FHIR call waiting for the token settles typed (timeout or auth-failed) by its deadline,
  * never rejects, sends nothing to the FHIR endpoint without a token, and no token, key or
@@ -9,9 +9,9 @@ import type http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { exportJWK, generateKeyPair, type CryptoKey } from "jose";
 import { smartBackendAuth } from "carewire/fhir";
-import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
 import type { RecordedRequest, TestServer } from "../helpers/http-server.js";
-import { expectErrorResult, expectNoSecrets, expectPrototypeClean, fhirJson, hang, raw, recorder, resolvesWithin, serverPool, SLACK_MS, stall, type HostileClientOptions } from "./fhir-server.js";
+import { byDeadline, expectNoSecrets, expectPrototypeClean, failure, recorder } from "./assertions.js";
+import { fhirClient, fhirJson, hang, raw, serverPool, stall, type HostileClientOptions } from "./fhir-server.js";
 
 const CLIENT_ID = "carewire-hostile-backend";
 const TOKEN = "tok-SMART-8277e0910d75-do-not-leak";
@@ -54,24 +54,20 @@ async function smartServer(discovery: Responder, token: Responder = goodToken): 
 }
 
 function client(server: TestServer, extra: HostileClientOptions = {}) {
-  const options: HostileClientOptions = {
-    baseUrl: `${server.url}/fhir`,
+  return fhirClient(`${server.url}/fhir`, {
     headers: { "X-Api-Key": API_KEY },
     auth: smartBackendAuth({ clientId: CLIENT_ID, privateKey: keys.privateKey, algorithm: "ES384", keyId: "k1", scope: "system/*.rs" }),
-    pacing: { limit: Infinity },
     timeoutMs: TIMEOUT_MS,
     deadlineMs: DEADLINE_MS,
-    retry: { backoff: { baseMs: 1, capMs: 5 } },
     ...extra,
-  };
-  return createFhirR4Client(options);
+  });
 }
 
 /** One read that must resolve by its deadline (+ slack) with a typed failure, leaking nothing. */
 async function failedRead(server: Awaited<ReturnType<typeof smartServer>>, kinds: string[], extra: HostileClientOptions = {}) {
   const events = recorder();
-  const result = await resolvesWithin(client(server, { onEvent: events.onEvent, logger: events.logger, ...extra }).Patient.read("p1"), DEADLINE_MS + SLACK_MS);
-  const error = expectErrorResult(result, ...kinds);
+  const result = await byDeadline(client(server, { onEvent: events.onEvent, logger: events.logger, ...extra }).Patient.read("p1"), DEADLINE_MS);
+  const error = failure(result, ...kinds);
   const secrets: Record<string, string> = { token: TOKEN, apiKey: API_KEY, privateKey: privateD, phi: PHI };
   server.assertions.forEach((a, i) => (secrets[`assertion ${i}`] = a));
   expectNoSecrets({ message: error.message, meta: result.meta, events: events.events, cause: String((error as { cause?: unknown }).cause ?? "") }, secrets);
@@ -97,7 +93,7 @@ describe("a SMART configuration endpoint that hangs", () => {
     const first = fhir.Patient.read("p1");
     await new Promise((r) => setTimeout(r, 100));
     const second = fhir.Patient.read("p2");
-    for (const result of await Promise.all([resolvesWithin(first, DEADLINE_MS + SLACK_MS), resolvesWithin(second, DEADLINE_MS + SLACK_MS)])) expectErrorResult(result, "timeout", "auth-failed");
+    for (const result of await Promise.all([byDeadline(first, DEADLINE_MS), byDeadline(second, DEADLINE_MS)])) failure(result, "timeout", "auth-failed");
   }, 30_000);
 });
 
@@ -151,14 +147,14 @@ describe("a token endpoint that hangs", () => {
     let answering = false;
     const server = await smartServer(goodDiscovery, (req, res, s) => (answering ? goodToken(req, res, s) : hang()));
     const fhir = client(server);
-    for (const id of ["p1", "p2", "p3"]) expectErrorResult(await resolvesWithin(fhir.Patient.read(id), DEADLINE_MS + SLACK_MS), "timeout", "auth-failed");
+    for (const id of ["p1", "p2", "p3"]) failure(await byDeadline(fhir.Patient.read(id), DEADLINE_MS), "timeout", "auth-failed");
 
     answering = true;
     // Each token attempt is bounded by the client's timeoutMs: the hung one ends soon, and the next call gets a token.
     const recoveredBy = Date.now() + 15_000;
     let last: Awaited<ReturnType<typeof fhir.Patient.read>> | undefined;
     while (Date.now() < recoveredBy) {
-      last = await resolvesWithin(fhir.Patient.read("p4"), DEADLINE_MS + SLACK_MS);
+      last = await byDeadline(fhir.Patient.read("p4"), DEADLINE_MS);
       if (!last.error) break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -210,7 +206,7 @@ describe("secrets on the success path", () => {
   it("a working token is in the Authorization header and nowhere in meta or telemetry; the assertion nowhere either", async () => {
     const server = await smartServer(goodDiscovery);
     const events = recorder();
-    const result = await resolvesWithin(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read("p1"), DEADLINE_MS + SLACK_MS);
+    const result = await byDeadline(client(server, { onEvent: events.onEvent, logger: events.logger }).Patient.read("p1"), DEADLINE_MS);
     expect(result.error).toBeUndefined();
     expect(server.fhirRequests().at(-1)?.headers.authorization).toBe(`Bearer ${TOKEN}`);
     expect(server.assertions).toHaveLength(1);

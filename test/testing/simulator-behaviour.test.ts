@@ -3,22 +3,17 @@
  * never a crash; stateful mode reads back what was created; the request log and
  * counters are there from the JS API and the admin endpoint; any spec is served.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { startSimulator, type Simulator } from "carewire/testing";
+import type { Simulator } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
-import { call, clinicSimulator, NEW_PATIENT } from "../helpers/simulator.js";
+import { call, NEW_PATIENT, simulatorPool, withSimulator } from "../helpers/simulator.js";
 
 let sim: Simulator;
 let token: string;
-beforeAll(async () => {
-  sim = await clinicSimulator({ rateLimit: false });
-  token = await sim.issueToken();
-});
-afterAll(async () => {
-  await sim.close();
-});
+withSimulator("file", { rateLimit: false }, (started, issued) => ([sim, token] = [started, issued]));
+const sims = simulatorPool();
 
 describe("bad input to the simulator", () => {
   it("unknown route → 404 problem", async () => {
@@ -139,13 +134,9 @@ describe("any spec", () => {
       path.resolve(ROOT, "../shared/specs-public/drchrono.openapi.yaml"),
     ];
     for (const spec of specs) {
-      const s = await startSimulator({ spec, rateLimit: false, auth: false });
-      try {
-        const health = (await call(s, "GET", "/__carewire/health")).json();
-        expect(health.operations).toBeGreaterThan(300);
-      } finally {
-        await s.close();
-      }
+      const s = await sims.start({ spec, rateLimit: false, auth: false });
+      const health = (await call(s, "GET", "/__carewire/health")).json();
+      expect(health.operations).toBeGreaterThan(300);
     }
   });
 });

@@ -2,22 +2,24 @@
  * Every fault kind, observed from a plain client (Node's fetch), scripted per
  * operation, probabilistic with a seed, and as outage windows.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
-import type { Fault, Simulator } from "carewire/testing";
-import { call, clinicSimulator } from "../helpers/simulator.js";
+import { beforeEach, describe, expect, it } from "@jest/globals";
+import { FakeClock, type Fault, type Simulator } from "carewire/testing";
+import { stepWhileWaiting, untilWaiting } from "../helpers/fake-time.js";
+import { call, simulatorPool, withSimulator } from "../helpers/simulator.js";
 
 let sim: Simulator;
 let token: string;
-beforeAll(async () => {
-  sim = await clinicSimulator({ rateLimit: false });
-  token = await sim.issueToken();
-});
-afterAll(async () => {
-  await sim.close();
-});
+withSimulator("file", { rateLimit: false }, (started, issued) => ([sim, token] = [started, issued]));
 beforeEach(() => {
   sim.faults.clear();
 });
+const sims = simulatorPool();
+
+/** A simulator whose waits (latency, slow drip) run on a fake clock only the test moves. */
+async function onFakeTime() {
+  const clock = new FakeClock();
+  return { clock, timed: await sims.clinic({ rateLimit: false, auth: false, clock }) };
+}
 
 const getPractitioner = () => call(sim, "GET", "/practitioners/pr-100", { token });
 
@@ -37,11 +39,15 @@ describe("simulator faults, seen by a plain client", () => {
     expect((await getPractitioner()).status).toBe(200);
   });
 
-  it("latency delays the response by at least the given time", async () => {
-    sim.faults.enqueue("getPractitioner", [{ kind: "latency", ms: 250 }]);
-    const started = performance.now();
-    expect((await getPractitioner()).status).toBe(200);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(240);
+  it("latency holds the response until the simulator's clock has moved by the given time", async () => {
+    const { clock, timed } = await onFakeTime();
+    timed.faults.enqueue("getPractitioner", [{ kind: "latency", ms: 250 }]);
+    const reply = call(timed, "GET", "/practitioners/pr-100");
+    await untilWaiting(clock); // the request arrived and is being held
+    await clock.advance(249);
+    expect(timed.log).toEqual([]); // one millisecond short: nothing answered yet
+    await clock.advance(1);
+    expect((await reply).status).toBe(200);
   });
 
   it("reset-before and reset-after-commit drop the connection without a response", async () => {
@@ -64,13 +70,17 @@ describe("simulator faults, seen by a plain client", () => {
     }
   });
 
-  it("slow drip sends the body a few bytes at a time", async () => {
-    sim.faults.enqueue("getPractitioner", [{ kind: "slow-drip", intervalMs: 20, chunkBytes: 32 }]);
-    const started = performance.now();
-    const reply = await getPractitioner();
+  it("slow drip sends the body a few bytes at a time, waiting the interval after each", async () => {
+    const { clock, timed } = await onFakeTime();
+    timed.faults.enqueue("getPractitioner", [{ kind: "slow-drip", intervalMs: 20, chunkBytes: 32 }]);
+    const { value: reply, elapsedMs } = await stepWhileWaiting(clock, call(timed, "GET", "/practitioners/pr-100"), 20);
     const chunks = Math.ceil(Buffer.byteLength(reply.text) / 32);
     expect(reply.json()).toMatchObject({ id: expect.any(String) });
-    expect(performance.now() - started).toBeGreaterThanOrEqual((chunks - 1) * 20);
+    expect(chunks).toBeGreaterThan(1);
+    // The last chunk goes out after chunks − 1 waits; the wait after it may or may not have
+    // been stepped through by the time the client has read everything.
+    expect(elapsedMs).toBeGreaterThanOrEqual((chunks - 1) * 20);
+    expect(elapsedMs).toBeLessThanOrEqual(chunks * 20);
   });
 
   it("schema drift: extra fields, missing optional fields, unknown enum values, a changed type", async () => {
@@ -113,32 +123,23 @@ describe("simulator faults, seen by a plain client", () => {
   });
 
   it("an outage window answers 503 with the seconds left, then recovers", async () => {
-    const clock = { now: 1_000_000 };
-    const timed = await clinicSimulator({ rateLimit: false, auth: false, clock: () => clock.now });
-    try {
-      timed.faults.addOutage(0, 10_000);
-      clock.now += 2_500;
-      const down = await call(timed, "GET", "/practitioners");
-      expect(down.status).toBe(503);
-      expect(down.headers.get("retry-after")).toBe("8");
-      clock.now += 7_500;
-      expect((await call(timed, "GET", "/practitioners")).status).toBe(200);
-    } finally {
-      await timed.close();
-    }
+    const { clock, timed } = await onFakeTime();
+    timed.faults.addOutage(0, 10_000);
+    await clock.advance(2_500);
+    const down = await call(timed, "GET", "/practitioners");
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBe("8");
+    await clock.advance(7_500);
+    expect((await call(timed, "GET", "/practitioners")).status).toBe(200);
   });
 
   it("probabilistic faults are reproducible with the same seed and differ with another", async () => {
     const plan = { random: { rate: 0.5, faults: [{ kind: "status" as const, status: 503 as const }, { kind: "status" as const, status: 500 as const }] } };
     const run = async (seed: number) => {
-      const s = await clinicSimulator({ seed, faults: plan, rateLimit: false, auth: false });
-      try {
-        const statuses: number[] = [];
-        for (let i = 0; i < 40; i++) statuses.push((await call(s, "GET", "/practitioners")).status);
-        return statuses;
-      } finally {
-        await s.close();
-      }
+      const s = await sims.clinic({ seed, faults: plan, rateLimit: false, auth: false });
+      const statuses: number[] = [];
+      for (let i = 0; i < 40; i++) statuses.push((await call(s, "GET", "/practitioners")).status);
+      return statuses;
     };
     const a = await run(42);
     expect(await run(42)).toEqual(a);

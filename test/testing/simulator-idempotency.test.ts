@@ -3,19 +3,16 @@
  * the write is committed. The simulator counts committed writes and duplicates, so a
  * test can prove "nothing duplicated".
  */
-import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import type { Simulator } from "carewire/testing";
-import { call, clinicSimulator, NEW_PATIENT } from "../helpers/simulator.js";
+import { describe, expect, it } from "@jest/globals";
+import { FakeClock, type Simulator } from "carewire/testing";
+import { untilWaiting } from "../helpers/fake-time.js";
+import { call, NEW_PATIENT, withSimulator } from "../helpers/simulator.js";
 
+/** Moved only by the test that holds a request in flight with a latency fault. */
+const clock = new FakeClock();
 let sim: Simulator;
 let token: string;
-beforeEach(async () => {
-  sim = await clinicSimulator({ rateLimit: false });
-  token = await sim.issueToken();
-});
-afterEach(async () => {
-  await sim.close();
-});
+withSimulator("test", { rateLimit: false, clock }, (started, issued) => ([sim, token] = [started, issued]));
 
 const createPatient = (key?: string, body: unknown = NEW_PATIENT) =>
   call(sim, "POST", "/patients", { token, body, headers: key === undefined ? {} : { "idempotency-key": key } });
@@ -58,10 +55,11 @@ describe("simulator idempotency keys", () => {
   it("answers 409 while the first request with a key is still in flight", async () => {
     sim.faults.enqueue("createPatient", [{ kind: "latency", ms: 300 }]);
     const slow = createPatient("key-3");
-    await new Promise((r) => setTimeout(r, 50));
+    await untilWaiting(clock); // the first request is being worked on: its key is in flight
     const concurrent = await createPatient("key-3");
     expect(concurrent.status).toBe(409);
     expect(concurrent.headers.get("retry-after")).toBe("1");
+    await clock.advance(300);
     expect((await slow).status).toBe(201);
     expect((await createPatient("key-3")).headers.get("idempotent-replayed")).toBe("true");
   });

@@ -3,22 +3,17 @@
  * the configuration) and keeps serving. Each case here was a crash, a hang or a
  * wrong answer in review.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
-import { call, CLINIC_SPEC, clinicSimulator, NEW_PATIENT, tokenFor } from "../helpers/simulator.js";
+import { call, CLINIC_SPEC, NEW_PATIENT, simulatorPool, tokenFor, withSimulator } from "../helpers/simulator.js";
 
 let sim: Simulator;
 let token: string;
-beforeAll(async () => {
-  sim = await clinicSimulator({ rateLimit: false });
-  token = await sim.issueToken();
-});
-afterAll(async () => {
-  await sim.close();
-});
+withSimulator("file", { rateLimit: false }, (started, issued) => ([sim, token] = [started, issued]));
+const sims = simulatorPool();
 
 describe("fault plans are validated wherever they come from", () => {
   it.each([
@@ -81,7 +76,7 @@ describe("odd requests get 4xx, not 500", () => {
 
   it("a handler that throws answers 500, is logged, and leaves its idempotency key usable", async () => {
     let calls = 0;
-    const flaky = await clinicSimulator({
+    const flaky = await sims.clinic({
       rateLimit: false,
       auth: false,
       handlers: {
@@ -92,18 +87,14 @@ describe("odd requests get 4xx, not 500", () => {
         },
       },
     });
-    try {
-      const send = () => call(flaky, "POST", "/patients", { body: NEW_PATIENT, headers: { "idempotency-key": "k-throw" } });
-      expect((await send()).status).toBe(500);
-      expect(flaky.log.at(-1)).toMatchObject({ operationId: "createPatient", status: 500 });
-      expect((await send()).status).toBe(201);
-    } finally {
-      await flaky.close();
-    }
+    const send = () => call(flaky, "POST", "/patients", { body: NEW_PATIENT, headers: { "idempotency-key": "k-throw" } });
+    expect((await send()).status).toBe(500);
+    expect(flaky.log.at(-1)).toMatchObject({ operationId: "createPatient", status: 500 });
+    expect((await send()).status).toBe(201);
   });
 
   it("a handler changing what fallback() returned does not change later responses", async () => {
-    const mutating = await clinicSimulator({
+    const mutating = await sims.clinic({
       rateLimit: false,
       auth: false,
       stateful: false,
@@ -115,14 +106,10 @@ describe("odd requests get 4xx, not 500", () => {
         },
       },
     });
-    try {
-      const first = (await call(mutating, "GET", "/practitioners/pr-1")).json();
-      expect(first.name).toBe("Changed");
-      const list = (await call(mutating, "GET", "/practitioners")).json() as { data: Array<{ name: string }> };
-      expect(list.data.every((p) => p.name !== "Changed")).toBe(true);
-    } finally {
-      await mutating.close();
-    }
+    const first = (await call(mutating, "GET", "/practitioners/pr-1")).json();
+    expect(first.name).toBe("Changed");
+    const list = (await call(mutating, "GET", "/practitioners")).json() as { data: Array<{ name: string }> };
+    expect(list.data.every((p) => p.name !== "Changed")).toBe(true);
   });
 
   it("a header example written with newlines (a YAML block scalar) is served on one line", async () => {
@@ -152,14 +139,10 @@ describe("odd requests get 4xx, not 500", () => {
           "              schema: { type: object, properties: { a: { type: string } } }",
         ].join("\n"),
       );
-      const s = await startSimulator({ spec });
-      try {
-        const reply = await call(s, "GET", "/thing");
-        expect(reply.status).toBe(200);
-        expect(reply.headers.get("x-trace")).toBe("first line second line");
-      } finally {
-        await s.close();
-      }
+      const s = await sims.start({ spec });
+      const reply = await call(s, "GET", "/thing");
+      expect(reply.status).toBe(200);
+      expect(reply.headers.get("x-trace")).toBe("first line second line");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -168,15 +151,11 @@ describe("odd requests get 4xx, not 500", () => {
 
 describe("token endpoint", () => {
   it("charges a request with a wrong secret to the caller's address, not to the named client", async () => {
-    const limited = await clinicSimulator({ rateLimit: { limit: 2, windowSeconds: 60 } });
-    try {
-      expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
-      expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
-      expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(429); // the caller's own window
-      expect((await tokenFor(limited, "carewire-demo", "carewire-demo-secret")).status).toBe(200); // the client's is untouched
-    } finally {
-      await limited.close();
-    }
+    const limited = await sims.clinic({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
+    expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
+    expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(429); // the caller's own window
+    expect((await tokenFor(limited, "carewire-demo", "carewire-demo-secret")).status).toBe(200); // the client's is untouched
   });
 
   it("takes faults like every other operation", async () => {

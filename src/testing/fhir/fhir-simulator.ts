@@ -2,12 +2,13 @@
  * A FHIR R4 provider simulator serving a CapabilityStatement (`carewire/testing`): the
  * declared resources and interactions, paging with `link[next]`, conditional create,
  * If-Match, transactions with `urn:uuid` references, Bulk Data `$export`, and the same
- * rate limit and fault behaviour as the OpenAPI simulator (seed 003's sliding window per
+ * rate limit and fault behaviour as the OpenAPI simulator (a sliding window per
  * client, Retry-After in seconds; scripted or seeded faults, including a connection reset
  * after the write was committed).
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { loadCapability } from "../../codegen/fhir/capability.js";
+import { simulatorClock, type SimulatorClock } from "../simulator/clock.js";
 import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
 import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
 import { SlidingWindowLimiter } from "../simulator/rate-limiter.js";
@@ -26,7 +27,8 @@ export interface FhirSimulatorOptions {
   /** Page size when the client sends no `_count`. Default 20 (at most 100). */
   readonly defaultPageSize?: number;
   readonly bulk?: BulkOptions;
-  readonly clock?: () => number;
+  /** Time for the quota window, versions and exports, as the OpenAPI simulator takes it (its `sleep` times latency faults). */
+  readonly clock?: (() => number) | SimulatorClock;
 }
 
 export interface FhirSimulator {
@@ -57,7 +59,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   const systemInteractions = new Set<string>(capability.system);
   const exportDeclared = capability.operations.includes("export");
 
-  const clock = options.clock ?? Date.now;
+  const time = simulatorClock(options.clock);
+  const clock = time.now;
   const store = new FhirStore(clock);
   const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
   const limiter = options.rateLimit ? new SlidingWindowLimiter({ limit: options.rateLimit.limit, windowMs: options.rateLimit.windowSeconds * 1000 }) : undefined;
@@ -169,7 +172,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     if (fault.kind === "none" || fault.kind === "reset-after-commit" || fault.kind === "expired-token") return false;
     counters.faults++;
     if (fault.kind === "latency") {
-      await new Promise((r) => setTimeout(r, fault.ms));
+      await time.sleep(fault.ms);
       return false;
     }
     if (fault.kind === "status") {

@@ -1,7 +1,7 @@
 /**
- * The provider's rate limiter, as seed 003 describes it: requests counted per OAuth
- * client_id in a sliding window; a request over the limit is rejected (and not
- * counted) with the seconds until the window frees a slot. A sliding *log* gives the
+ * The provider's rate limiter, as the clinic provider documents its quota: requests
+ * counted per OAuth client_id in a sliding window; a request over the limit is rejected
+ * (and not counted) with the seconds until the window frees a slot. A sliding *log* gives the
  * exact answer: the oldest counted request leaving the window is what frees a slot.
  */
 export interface RateLimitConfig {

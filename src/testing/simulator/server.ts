@@ -1,9 +1,9 @@
 /**
  * The provider simulator: a real HTTP server on 127.0.0.1 that serves any OpenAPI
  * spec with the behaviour real providers have: OAuth client-credentials tokens that
- * expire, a per-client_id sliding-window rate limit (seed 003), request validation,
- * server-side idempotency keys, a stateful resource store and scripted or seeded
- * faults. Everything it did is in `log` and `counters` (and under /__carewire/).
+ * expire, a sliding-window rate limit per client_id (as the clinic provider counts),
+ * request validation, server-side idempotency keys, a stateful resource store and
+ * scripted or seeded faults. Everything it did is in `log` and `counters` (and under /__carewire/).
  *
  * Order of checks for one request: admin → outage → route → credentials →
  * concurrency → rate limit → fault draw → pre-handler fault → validation →
@@ -16,6 +16,7 @@ import type { OperationDescriptor } from "../../runtime/operation.js";
 import { isJsonMediaType, mediaTypeMatches } from "../../runtime/media-type.js";
 import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
+import { simulatorClock, type SimulatorClock } from "./clock.js";
 import { applyDrift } from "./drift.js";
 import { FaultInjector, FaultPlanError, validateFaultPlan, type Fault, type FaultControls, type FaultPlan } from "./faults.js";
 import { cookieOf, drip, header, listenTracked, MAX_BODY_BYTES, readBody, requestFingerprint, send, type WireResponse } from "./http-io.js";
@@ -56,8 +57,11 @@ export interface SimulatorOptions {
   readonly auth?: boolean;
   readonly validateRequests?: boolean;
   readonly faults?: FaultPlan;
-  /** Milliseconds clock (tests pass a fake one). Default Date.now. */
-  readonly clock?: () => number;
+  /**
+   * Time for quota windows, token expiry and outages: a function giving epoch ms, or a clock
+   * whose `sleep` also times latency and slow-drip faults (carewire's FakeClock). Default: real time.
+   */
+  readonly clock?: (() => number) | SimulatorClock;
   /** Per-operationId handlers that replace the generic behaviour (see scenarios/). */
   readonly handlers?: Readonly<Record<string, SimulatorHandler>>;
 }
@@ -114,7 +118,9 @@ interface RequestState {
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const rateOption = checkOptions(options);
   const model = await SpecModel.load(options.spec);
-  const clock = options.clock ?? Date.now;
+  const time = simulatorClock(options.clock);
+  const clock = time.now;
+  const sleep = time.sleep;
   const startedAt = clock();
   const clients = options.clients ?? DEFAULT_CLIENTS;
   const tokens = new TokenAuthority(clients, (options.tokenTtlSeconds ?? 3600) * 1000);
@@ -238,7 +244,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
   }
 
-  /** The token endpoint: rate-limited like every endpoint (seed 003), and subject to faults too. */
+  /** The token endpoint: rate-limited like every endpoint (the provider counts token requests too), and subject to faults. */
   async function tokenEndpoint(req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer, state: RequestState, finish: (status: number | null) => void): Promise<void> {
     const tokenRoute = model.match("POST", url.pathname);
     state.operationId = "route" in tokenRoute ? tokenRoute.route.op.operationId : "issueToken";
@@ -260,7 +266,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     finish(fault.kind === "reset-after-commit" ? null : response.status);
   }
 
-  /** Takes a slot for the client; on refusal sends the seed-003 429 (JSON body, Retry-After in seconds). */
+  /** Takes a slot for the client; on refusal sends the provider's 429 (JSON body, Retry-After in whole seconds). */
   function rateLimit(clientId: string, res: ServerResponse): { refused: boolean; headers: Record<string, string> } {
     if (!limiter || !rateConfig) return { refused: false, headers: {} };
     const now = clock();
@@ -526,10 +532,6 @@ function parseRequestBody(model: SpecModel, req: IncomingMessage, raw: Buffer, r
     return { body: Object.fromEntries(new URLSearchParams(raw.toString("utf8"))), schema: media.schema, form: true };
   }
   return { body: raw.toString("utf8"), schema: undefined, form: false };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(0, ms), 600_000)));
 }
 
 /** Rejects options no provider could have; returns the explicit quota, if any. */
