@@ -38,7 +38,7 @@ export class CallState implements CallContext {
   readonly input: RawCallInput;
   readonly options: CallOptions;
   readonly requestId: string;
-  readonly headers = new Headers();
+  readonly headers: Headers = new Headers();
   readonly attempts: MutableAttemptRecord[] = [];
   readonly startedAt = performance.now();
   nextDelayMs = 0;
