@@ -65,8 +65,11 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
       }, Math.min(Math.max(0, options.timeoutMs), MAX_TIMER_MS))
     : undefined;
   // Listening on the joined signal (this attempt's own), not on the caller's: a caller's
-  // long-lived signal does not collect one listener per attempt in flight.
-  signal.addEventListener("abort", () => fail(new AbortedError(options.signal?.reason)), { once: true });
+  // long-lived signal does not collect one listener per attempt in flight. Removed when the
+  // attempt ends: fetch's Request keeps the signal alive until a later GC, and the listener
+  // would keep the whole attempt (its body bytes, its streams) alive with it.
+  const onAbort = () => fail(new AbortedError(options.signal?.reason));
+  signal.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   try {
     let request = makeRequest(signal);
@@ -96,6 +99,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     throw toNetworkError(error, phase);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
   }
 }
 
