@@ -1,6 +1,6 @@
 /**
  * `npm run bench:runtime`: carewire's runtime against the clients people use today, side
- * by side in one run, against the carewire simulator (in-process, fresh per run):
+ * by side in one run, against the carewire simulator (in its own process, fresh per row):
  *
  *   carewire         the generated clinic client with its default policies
  *   openapi-fetch    raw openapi-fetch: no retries
@@ -8,10 +8,19 @@
  *   stainless-like   2 retries, 0.5 s·2ⁿ capped at 8 s, 0–25 % jitter, Retry-After ≤ 60 s
  *                    honoured, retries 408/409/429/5xx and network errors, POST alike
  *
- * Scenarios: goodput under a quota, an outage, chaos writes, and overhead on loopback.
+ * Scenarios: goodput under a quota, an outage (with the tuned breaker, and again with
+ * carewire's default one), chaos writes, and overhead on loopback against the simulator.
+ * Then, against a bare node:http server instead of the simulator (bench/bare-server.mjs), the
+ * per-call overhead (`overhead-bare`, wall time), the same calls on a stubbed fetch
+ * (`overhead-stub`, process CPU time, with a CPU profile of carewire's loop), and cold start
+ * (`cold-start`: process start → first result, and import times). Those run in child
+ * processes on compiled JavaScript (bench/overhead-child.mjs, bench/cold-start-*.mjs), with
+ * carewire's default policies and only `pacing: { limit: Infinity }`.
+ * Every row states the settings it changes from each client's defaults.
  * Writes bench/results/runtime.json and runtime.md.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +28,9 @@ import createFetchClient from "openapi-fetch";
 import pRetry from "p-retry";
 import { createClinicClient } from "../generated/clinic/index.js";
 import { startChildServer } from "./child-server.js";
+import { compileGenerated } from "./compile-generated.js";
+import { summarizeProfile, type ProfileSummary } from "./overhead-profile.js";
+import type { ClientOptions } from "../src/index.js";
 import type { Counters, FaultPlan, LogEntry, SimulatorOptions } from "../src/testing/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,17 +52,33 @@ type Call = (op: "read" | "create" | "list", n: number) => Promise<Outcome>;
 
 const PATIENT = (n: number) => ({ identifier: `MRN-${String(n).padStart(7, "0")}`, givenName: `G${n}`, familyName: `F${n % 97}`, birthDate: "1980-01-01" });
 
-function makeClient(name: ClientName, baseUrl: string, quota: { limit: number; windowMs: number } | undefined): Call {
+/**
+ * carewire's settings in a row, every one of them a change from its default (so the list
+ * is what the row's "settings" states). `tuned` is the setup of the goodput, outage,
+ * chaos-writes and overhead rows: a 5 s attempt timeout and a breaker that opens for 500 ms over a 2 s window. Otherwise only
+ * the quota: the client is told the one the simulator enforces, and with none quota pacing
+ * is off (`limit: Infinity`), because the clinic spec declares 120/min, which would
+ * otherwise pace a quota-free sandbox.
+ */
+function carewireSettings(quota: { limit: number; windowMs: number } | undefined, tuned: boolean): Omit<ClientOptions, "baseUrl"> {
+  return {
+    ...(tuned ? { timeoutMs: 5_000 } : {}),
+    pacing: quota ? { limit: quota.limit, windowMs: quota.windowMs } : { limit: Infinity },
+    ...(tuned ? { breaker: { openMs: BREAKER_OPEN_MS, windowMs: 2_000 } } : {}),
+  };
+}
+
+/** A row's non-default settings, as written in the results. */
+function describeSettings(client: ClientName, quota: { limit: number; windowMs: number } | undefined, tuned = true): string {
+  if (client === "carewire") return JSON.stringify(carewireSettings(quota, tuned)).replace(/null/g, "Infinity").replace(/"/g, "");
+  if (client === "openapi-fetch") return "none (createClient({ baseUrl }))";
+  if (client === "p-retry") return "{retries:3,factor:2,minTimeout:100,maxTimeout:2000,randomize:true} around openapi-fetch";
+  return "own loop around openapi-fetch (see header)";
+}
+
+function makeClient(name: ClientName, baseUrl: string, quota: { limit: number; windowMs: number } | undefined, tuned = true): Call {
   if (name === "carewire") {
-    const client = createClinicClient({
-      baseUrl,
-      timeoutMs: 5_000,
-      deadlineMs: 120_000,
-      // The client is told the quota the simulator enforces; with none, quota pacing is off
-      // (the clinic spec declares 120/min, which would otherwise pace a quota-free sandbox).
-      pacing: quota ? { limit: quota.limit, windowMs: quota.windowMs, maxConcurrent: 16 } : { limit: Infinity, maxConcurrent: 16 },
-      breaker: { openMs: BREAKER_OPEN_MS, minimumThroughput: 10, windowMs: 2_000 },
-    });
+    const client = createClinicClient({ baseUrl, ...carewireSettings(quota, tuned) });
     return async (op, n) => {
       const result =
         op === "read"
@@ -137,6 +165,8 @@ async function pool<T>(count: number, concurrency: number, work: (i: number) => 
 interface Row {
   scenario: string;
   client: ClientName;
+  /** Every setting the row changes from the client's defaults. */
+  settings?: string;
   offered: number;
   sent: number;
   ok: number;
@@ -181,7 +211,7 @@ async function goodput(client: ClientName): Promise<Row> {
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("read", i));
     const elapsed = performance.now() - started;
-    const row = await tally("goodput", client, outcomes, sim, elapsed);
+    const row = { ...(await tally("goodput", client, outcomes, sim, elapsed)), settings: describeSettings(client, quota) };
     // Share of what the quota allowed over the run: a sliding window admits `limit` at once,
     // then `limit` per window, so [0, elapsed] holds at most limit × (1 + elapsed / window).
     const allowed = quota.limit * (1 + elapsed / quota.windowMs);
@@ -189,13 +219,18 @@ async function goodput(client: ClientName): Promise<Row> {
   });
 }
 
-/** Outage: a steady offered load; everything 503 for a window, then recovery. */
-async function outage(client: ClientName): Promise<Row> {
-  const durationMs = 6_000 * Math.min(1, SCALE);
+/**
+ * Outage: a steady offered load; everything 503 for a window, then recovery. `tuned` false is
+ * the same outage for carewire with its default breaker (opens for 5 s over a 10 s window):
+ * the run goes on 5.5 s past the recovery (11 s in all), so the default half-open probe
+ * falls inside it.
+ */
+async function outage(client: ClientName, tuned = true): Promise<Row> {
   const outageFrom = 1_500 * Math.min(1, SCALE);
   const outageMs = 3_000 * Math.min(1, SCALE);
+  const durationMs = (tuned ? 6_000 : 11_000) * Math.min(1, SCALE);
   return withSimulator({ rateLimit: false, faults: { outages: [{ startMs: outageFrom, durationMs: outageMs }] } }, async (sim) => {
-    const call = makeClient(client, sim.url, undefined);
+    const call = makeClient(client, sim.url, undefined, tuned);
     const t0 = performance.now();
     const t0Wall = Date.now();
     const offeredAt: number[] = [];
@@ -208,7 +243,7 @@ async function outage(client: ClientName): Promise<Row> {
     }
     const outcomes = await Promise.all(pending);
     const elapsed = performance.now() - t0;
-    const row = await tally("outage", client, outcomes, sim, elapsed);
+    const row = { ...(await tally(tuned ? "outage" : "outage-default", client, outcomes, sim, elapsed)), settings: describeSettings(client, undefined, tuned) };
     const log = await sim.log();
     // The outage window, as the simulator schedules it (from its start).
     const from = sim.startedAt + outageFrom;
@@ -222,7 +257,7 @@ async function outage(client: ClientName): Promise<Row> {
       sentDuringOutage: sentDuring,
       sentPerOfferedDuringOutage: Math.round((100 * sentDuring) / Math.max(1, offeredDuring)) / 100,
       firstSuccessAfterRecoveryMs: firstSuccessAfter ? Date.parse(firstSuccessAfter.time) - until : null,
-      ...(client === "carewire" ? { halfOpenIntervalMs: BREAKER_OPEN_MS } : {}),
+      ...(client === "carewire" ? { halfOpenIntervalMs: tuned ? BREAKER_OPEN_MS : 5_000 } : {}),
     };
   });
 }
@@ -236,7 +271,7 @@ async function chaos(client: ClientName): Promise<Row> {
     const call = makeClient(client, sim.url, quota);
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("create", i));
-    const row = await tally("chaos-writes", client, outcomes, sim, performance.now() - started);
+    const row = { ...(await tally("chaos-writes", client, outcomes, sim, performance.now() - started)), settings: describeSettings(client, quota) };
     const counters = await sim.counters();
     const silent = outcomes.filter((o) => !o.ok && o.typed === undefined && o.status === undefined).length;
     const failureKinds: Record<string, number> = {};
@@ -276,6 +311,7 @@ async function overheadRows(sim: RemoteSimulator): Promise<Row[]> {
   return clients.map((c) => ({
     scenario: "overhead",
     client: c,
+    settings: c === "carewire" ? describeSettings(c, undefined) : "none (createClient({ baseUrl }); untyped request())",
     offered: totals[c].offered,
     sent: sent / 2,
     ok: totals[c].ok,
@@ -288,16 +324,316 @@ async function overheadRows(sim: RemoteSimulator): Promise<Row[]> {
   }));
 }
 
-// BENCH_SCENARIOS=overhead (comma-separated) runs a subset; results files are written only for a full run.
+/** Runs plain `node` (compiled JavaScript only, no tsx) and resolves with the JSON line it prints and when that line arrived, in ms from just before the spawn. */
+function runNode(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ json: Record<string, unknown>; ms: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, { cwd: path.join(here, ".."), env, stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    let result: { json: Record<string, unknown>; ms: number } | undefined;
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      // Complete lines only: the last piece may be a line still arriving.
+      const line = result === undefined ? out.split("\n").slice(0, -1).find((l) => l.startsWith("{")) : undefined;
+      if (line !== undefined) result = { json: JSON.parse(line) as Record<string, unknown>, ms: performance.now() - started };
+    });
+    child.on("exit", (code) => (code === 0 && result ? resolve(result) : reject(new Error(`node ${args.join(" ").slice(0, 120)} exited (${String(code)})`))));
+  });
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const round1 = (x: number) => Math.round(10 * x) / 10;
+const round3 = (x: number) => Math.round(1000 * x) / 1000;
+
+const CHILD_SETTINGS: Record<"carewire" | "openapi-fetch", string> = {
+  carewire: "{pacing:{limit:Infinity}}",
+  "openapi-fetch": "none (createClient({ baseUrl }), typed GET)",
+};
+const STUB_SETTINGS: Record<"carewire" | "openapi-fetch", string> = {
+  carewire: "{pacing:{limit:Infinity},fetch:stub}",
+  "openapi-fetch": "{fetch:stub} (createClient's documented option)",
+};
+
+/** The bare node:http server in its own process, and how many requests it has served. */
+async function withBareServer<T>(run: (url: string, served: () => Promise<number>) => Promise<T>): Promise<T> {
+  const server = await startChildServer<{ url: string }>("bare-server.mjs", {});
+  const { url } = server.info;
+  try {
+    return await run(url, async () => ((await (await fetch(`${url}/__count`)).json()) as { requests: number }).requests);
+  } finally {
+    server.stop();
+  }
+}
+
+interface OverheadOutput {
+  rounds: number;
+  perRound: number;
+  warmup: number;
+  /** Calls that reached the stubbed fetch after the warm-ups, both clients. */
+  stubbedFetches: number;
+  wallRatio: { medianOfRounds: number; min: number; max: number };
+  cpuRatio: { medianOfRounds: number; min: number; max: number };
+  clients: Record<"carewire" | "openapi-fetch", { calls: number; medianWallUsPerCall: number; medianCpuUsPerCall: number; meanWallUsPerCall: number; meanCpuUsPerCall: number; heapUsedMB: number }>;
+}
+
+const OVERHEAD_CALLS = Math.round(10_000 * SCALE);
+const OVERHEAD_WARMUP = 1_000;
+const OVERHEAD_ROUNDS = 30;
+
+interface RoundFigures {
+  wallUs: number;
+  cpuUs: number;
+  fetches: number;
+  heapUsedMB: number;
+}
+
+/** One client of the overhead rows in its own process (bench/overhead-child.mjs), warmed up, running rounds on request. */
+async function startOverheadWorker(client: "carewire" | "openapi-fetch", mode: "bare" | "stub", url?: string, macrotask = false) {
+  const child = spawn(process.execPath, ["bench/overhead-child.mjs", JSON.stringify({ mode, client, url, macrotask, warmup: OVERHEAD_WARMUP })], {
+    cwd: path.join(here, ".."),
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("\n")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`overhead worker ${client} exited (${String(code)})`)));
+  });
+  return {
+    run: (calls: number) =>
+      new Promise<RoundFigures>((resolve) => {
+        child.once("message", (m) => resolve(m as RoundFigures));
+        child.send({ calls });
+      }),
+    stop: () => void child.kill("SIGTERM"),
+  };
+}
+
+/**
+ * The overhead rounds: each client in its own warmed-up process, the two taking turns round
+ * by round (first in turn), so a busy moment of this shared machine hits both alike, while
+ * neither pays for the other's heap: a client that keeps memory from call to call makes the
+ * garbage collector slower for everything in its process, and in one shared process that
+ * cost would land on both.
+ */
+async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
+  const clients = ["openapi-fetch", "carewire"] as const;
+  const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
+  const workers = { "openapi-fetch": await startOverheadWorker("openapi-fetch", mode, url, macrotask), carewire: await startOverheadWorker("carewire", mode, url, macrotask) };
+  const figures: Record<(typeof clients)[number], RoundFigures[]> = { "openapi-fetch": [], carewire: [] };
+  try {
+    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
+      for (const c of round % 2 === 0 ? clients : [...clients].reverse()) figures[c].push(await workers[c].run(perRound));
+    }
+  } finally {
+    for (const c of clients) workers[c].stop();
+  }
+  const ratios = (key: "wallUs" | "cpuUs") => {
+    const r = figures.carewire.map((f, i) => f[key] / figures["openapi-fetch"][i]![key]);
+    return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
+  };
+  const summary = (c: (typeof clients)[number]) => ({
+    calls: perRound * OVERHEAD_ROUNDS,
+    medianWallUsPerCall: median(figures[c].map((f) => f.wallUs)),
+    medianCpuUsPerCall: median(figures[c].map((f) => f.cpuUs)),
+    meanWallUsPerCall: figures[c].reduce((sum, f) => sum + f.wallUs, 0) / OVERHEAD_ROUNDS,
+    meanCpuUsPerCall: figures[c].reduce((sum, f) => sum + f.cpuUs, 0) / OVERHEAD_ROUNDS,
+    heapUsedMB: round1(figures[c].at(-1)!.heapUsedMB),
+  });
+  return {
+    rounds: OVERHEAD_ROUNDS,
+    perRound,
+    warmup: OVERHEAD_WARMUP,
+    stubbedFetches: clients.reduce((sum, c) => sum + figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP : 0), 0),
+    wallRatio: ratios("wallUs"),
+    cpuRatio: ratios("cpuUs"),
+    clients: { "openapi-fetch": summary("openapi-fetch"), carewire: summary("carewire") },
+  };
+}
+
+/**
+ * Rows of the overhead rounds. `measure` is what the ratio is of: wall time per call (bare
+ * server) or the client process's CPU time per call (stub). Per-call figures are medians
+ * over the rounds; `ratio` is the median of the per-round ratios, `ratioOfMedians` the
+ * other way round; `heapUsedMB` is the client process's heap after its last round.
+ */
+function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" | "cpu", sent: number, target: string): Row[] {
+  const settings = scenario.startsWith("overhead-stub") ? STUB_SETTINGS : CHILD_SETTINGS;
+  return (["openapi-fetch", "carewire"] as const).map((c) => {
+    const figures = out.clients[c];
+    const primary = measure === "wall" ? figures.medianWallUsPerCall : figures.medianCpuUsPerCall;
+    const ratios = measure === "wall" ? out.wallRatio : out.cpuRatio;
+    const other = measure === "wall" ? out.cpuRatio : out.wallRatio;
+    const ofMedians = (m: "medianWallUsPerCall" | "medianCpuUsPerCall") => round3(out.clients.carewire[m] / out.clients["openapi-fetch"][m]);
+    return {
+      scenario,
+      client: c,
+      settings: settings[c],
+      offered: figures.calls,
+      sent: Math.round(sent / 2),
+      ok: figures.calls,
+      failed: 0,
+      status429: 0,
+      elapsedMs: Math.round((figures.calls * figures.meanWallUsPerCall) / 1000),
+      ratio: c === "carewire" ? round3(ratios.medianOfRounds) : 1,
+      [measure === "wall" ? "perCallUs" : "perCallCpuUs"]: round1(primary),
+      [measure === "wall" ? "perCallCpuUs" : "perCallWallUs"]: round1(measure === "wall" ? figures.medianCpuUsPerCall : figures.medianWallUsPerCall),
+      heapUsedMB: figures.heapUsedMB,
+      ...(c === "carewire"
+        ? {
+            target,
+            ratioOfMedians: ofMedians(measure === "wall" ? "medianWallUsPerCall" : "medianCpuUsPerCall"),
+            roundRatioRange: `${round3(ratios.min)}–${round3(ratios.max)}`,
+            [measure === "wall" ? "cpuRatio" : "wallRatio"]: round3(other.medianOfRounds),
+            rounds: out.rounds,
+          }
+        : {}),
+    };
+  });
+}
+
+/** overhead-bare: 10,000 sequential GETs of the 50-patient page from the bare server, wall time. */
+async function overheadBare(): Promise<Row[]> {
+  return withBareServer(async (url, served) => {
+    const before = await served();
+    const out = await overheadRounds("bare", url);
+    // Each worker warms up once started, after `before` was read: the warm-ups are counted out.
+    const sent = (await served()) - before - 2 * OVERHEAD_WARMUP;
+    return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
+  });
+}
+
+/**
+ * overhead-stub: the same calls on a stubbed fetch, process CPU time; then a CPU profile of
+ * each client's loop. The stub answers within the same job (microtasks only), so a round of
+ * calls never returns to the event loop, which a network call always does; the
+ * `overhead-stub-macrotask` rows repeat the rounds with the stub waiting one setImmediate per
+ * call, so what is released only at the end of a job, or after a FinalizationRegistry's
+ * cleanup, is released as it would be on the network.
+ */
+async function overheadStub(): Promise<{ rows: Row[]; profile: { carewire: ProfileSummary; "openapi-fetch": ProfileSummary } }> {
+  const out = await overheadRounds("stub");
+  const rows = overheadRowsOf("overhead-stub", out, "cpu", out.stubbedFetches, "≤ 1.25");
+  const perMacrotask = await overheadRounds("stub", undefined, true);
+  rows.push(...overheadRowsOf("overhead-stub-macrotask", perMacrotask, "cpu", perMacrotask.stubbedFetches, "(≤ 1.25 is for overhead-stub)"));
+  const dir = path.join(here, ".work/profiles");
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const profile = {} as { carewire: ProfileSummary; "openapi-fetch": ProfileSummary };
+  for (const client of ["carewire", "openapi-fetch"] as const) {
+    const file = path.join(dir, `overhead-stub-${client}.cpuprofile`);
+    const calls = 2 * OVERHEAD_CALLS;
+    const run = await runNode(["bench/overhead-child.mjs", JSON.stringify({ mode: "profile", client, calls, warmup: OVERHEAD_WARMUP, intervalUs: 100, out: file })]);
+    profile[client] = await summarizeProfile(file, calls, run.json.cpuUs as number, 20);
+  }
+  return { rows, profile };
+}
+
+interface ImportStep {
+  specifier: string;
+  ms: number;
+  packages?: Record<string, { modules: number; kB: number }>;
+}
+
+/** cold-start: process start → first result in fresh processes, alternating, against the bare server; then import times. */
+async function coldStart(): Promise<{ rows: Row[]; imports: Record<string, unknown> }> {
+  const runs = 15;
+  const clients = ["openapi-fetch", "carewire"] as const;
+  const rows = await withBareServer(async (url, served) => {
+    const spawnToResult: Record<string, number[]> = { carewire: [], "openapi-fetch": [], node: [] };
+    const inProcess: Record<string, number[]> = { carewire: [], "openapi-fetch": [], node: [] };
+    const before = await served();
+    for (let run = 0; run < runs; run++) {
+      // An empty node process (its own start-up, which both clients pay) between the two.
+      const order = run % 2 === 0 ? [clients[0], "node", clients[1]] : [clients[1], "node", clients[0]];
+      for (const who of order) {
+        const args = who === "node" ? ["-e", "process.stdout.write(JSON.stringify({ firstResultMs: performance.now() }) + '\\n')"] : [`bench/cold-start-${who}.mjs`, url];
+        const { json, ms } = await runNode(args);
+        spawnToResult[who]!.push(ms);
+        inProcess[who]!.push(json.firstResultMs as number);
+      }
+    }
+    const sent = (await served()) - before;
+    const med = (who: string) => median(spawnToResult[who]!);
+    return clients.map((c) => ({
+      scenario: "cold-start",
+      client: c as ClientName,
+      settings: CHILD_SETTINGS[c],
+      offered: runs,
+      sent: sent / 2,
+      ok: spawnToResult[c]!.length,
+      failed: runs - spawnToResult[c]!.length,
+      status429: 0,
+      elapsedMs: Math.round(med(c)),
+      medianMs: round1(med(c)),
+      range: `${round1(Math.min(...spawnToResult[c]!))}–${round1(Math.max(...spawnToResult[c]!))} ms`,
+      inProcessMs: round1(median(inProcess[c]!)),
+      emptyNodeMs: round1(med("node")),
+      ...(c === "carewire"
+        ? {
+            coldStartRatio: round3(med("carewire") / med("openapi-fetch")),
+            target: "≤ 1.3",
+            inProcessRatio: round3(median(inProcess.carewire!) / median(inProcess["openapi-fetch"]!)),
+            ratioAboveEmptyNode: round3((med("carewire") - med("node")) / (med("openapi-fetch") - med("node"))),
+            runs,
+          }
+        : {}),
+    }));
+  });
+
+  // Import times: each set in a fresh process, the sets interleaved, 9 runs; medians per step.
+  const sets: string[][] = [["carewire"], ["carewire/fhir"], ["openapi-fetch"], ["zod"], ["zod", "openapi-fetch", "carewire"], ["carewire", "carewire/fhir"]];
+  const times = sets.map((set) => set.map(() => [] as number[]));
+  let ajvLoaded = false;
+  for (let run = 0; run < 9; run++) {
+    for (const [i, set] of sets.entries()) {
+      const { json } = await runNode(["bench/import-time.mjs", ...set]);
+      (json.steps as ImportStep[]).forEach((step, j) => times[i]![j]!.push(step.ms));
+      if (set.includes("carewire/fhir")) ajvLoaded ||= json.ajvLoaded as boolean;
+    }
+  }
+  const step = (i: number, j: number) => round1(median(times[i]![j]!));
+  // What each import loads: ES modules and their size, per package.
+  const counted = await runNode(["bench/import-time.mjs", "carewire", "carewire/fhir"], { ...process.env, IMPORT_COUNT: "1" });
+  const countedSteps = counted.json.steps as ImportStep[];
+  const imports = {
+    runs: 9,
+    carewireMs: step(0, 0),
+    carewireFhirMs: step(1, 0),
+    openapiFetchMs: step(2, 0),
+    zodMs: step(3, 0),
+    carewireAfterZodAndOpenapiFetchMs: step(4, 2),
+    carewireFhirAfterCarewireMs: step(5, 1),
+    ajvLoadedByImportingCarewireFhir: ajvLoaded,
+    modulesLoadedByCarewire: countedSteps[0]!.packages,
+    modulesAddedByCarewireFhir: countedSteps[1]!.packages,
+  };
+  return { rows, imports };
+}
+
+// BENCH_SCENARIOS (comma-separated: goodput, outage, outage-default, chaos-writes, overhead,
+// overhead-bare, overhead-stub, cold-start) runs a subset; results files are written only for a full run.
 const only = process.env.BENCH_SCENARIOS?.split(",").map((s) => s.trim());
 const wanted = (name: string) => only === undefined || only.includes(name);
 const rows: Row[] = [];
+const log = (row: Row) => process.stderr.write(`  ${row.scenario} ${row.client}: ok ${row.ok}/${row.offered}, sent ${row.sent}, 429s ${row.status429}, ${row.elapsedMs} ms\n`);
 for (const scenario of [goodput, outage, chaos].filter((s) => wanted(s.name === "chaos" ? "chaos-writes" : s.name))) {
   for (const client of CLIENTS) {
     const row = await scenario(client);
     rows.push(row);
-    process.stderr.write(`  ${row.scenario} ${client}: ok ${row.ok}/${row.offered}, sent ${row.sent}, 429s ${row.status429}, ${row.elapsedMs} ms\n`);
+    log(row);
   }
+}
+// The outage again, carewire with its default breaker (the others have no breaker to tune).
+if (wanted("outage-default")) {
+  const row = await outage("carewire", false);
+  rows.push(row);
+  log(row);
 }
 // Overhead: one simulator with 50 stored patients; clients alternate in rounds so drift in load hits all alike.
 if (wanted("overhead")) {
@@ -311,29 +647,102 @@ if (wanted("overhead")) {
     }
   });
 }
+// The rows on compiled JavaScript in child processes need the generated clinic client as JS.
+if (wanted("overhead-bare") || wanted("overhead-stub") || wanted("cold-start")) await compileGenerated("clinic");
+if (wanted("overhead-bare")) for (const row of await overheadBare()) rows.push(row), log(row);
+let profile: Awaited<ReturnType<typeof overheadStub>>["profile"] | undefined;
+if (wanted("overhead-stub")) {
+  const stub = await overheadStub();
+  for (const row of stub.rows) rows.push(row), log(row);
+  profile = stub.profile;
+}
+let imports: Record<string, unknown> | undefined;
+if (wanted("cold-start")) {
+  const cold = await coldStart();
+  for (const row of cold.rows) rows.push(row), log(row);
+  imports = cold.imports;
+}
 
-const report = { benchmark: "runtime: carewire vs openapi-fetch, p-retry, stainless-like against the simulator", node: process.version, cpus: os.cpus().length, date: new Date().toISOString(), scale: SCALE, rows };
+const report = {
+  benchmark: "runtime: carewire vs openapi-fetch, p-retry, stainless-like against the simulator; carewire vs openapi-fetch against a bare node:http server, a stubbed fetch and from a cold start",
+  node: process.version,
+  cpus: os.cpus().length,
+  loadAverage: os.loadavg().map(round1),
+  date: new Date().toISOString(),
+  scale: SCALE,
+  rows,
+  ...(imports ? { imports } : {}),
+  ...(profile ? { overheadStubProfile: profile } : {}),
+};
 if (only === undefined) {
   await mkdir(path.join(here, "results"), { recursive: true });
   await writeFile(path.join(here, "results/runtime.json"), `${JSON.stringify(report, null, 2)}\n`);
 }
 
+const shareTable = (title: string, shares: ProfileSummary["categories"]) => [
+  `| ${title} | µs CPU per call | share |`,
+  "|---|---:|---:|",
+  ...shares.map((s) => `| ${s.name.replace(/\|/g, "\\|")} | ${s.us} | ${s.pct} % |`),
+  "",
+];
+/** Both profiles side by side, each sample given to the client that asked for the work (see overhead-profile.ts), with carewire's extra per call. */
+const callerDifference = (cw: ProfileSummary, raw: ProfileSummary) => {
+  const a = new Map(cw.byCaller.map((x) => [x.name, x.us]));
+  const b = new Map(raw.byCaller.map((x) => [x.name, x.us]));
+  const owners = [...new Set([...a.keys(), ...b.keys()])];
+  return [
+    "| where the CPU goes | carewire µs/call | openapi-fetch µs/call | carewire's extra |",
+    "|---|---:|---:|---:|",
+    ...owners.map((o) => `| ${o} | ${round1(a.get(o) ?? 0)} | ${round1(b.get(o) ?? 0)} | ${round1((a.get(o) ?? 0) - (b.get(o) ?? 0))} |`),
+    `| total | ${cw.cpuUsPerCall} | ${raw.cpuUsPerCall} | ${round1(cw.cpuUsPerCall - raw.cpuUsPerCall)} |`,
+    "",
+  ];
+};
+
 const md: string[] = [
   "# Runtime benchmark",
   "",
-  `node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}, scale ${SCALE}. One run, clients side by side against the simulator in its own process (fresh per row). carewire runs from the compiled dist/, as an installed package does.`,
+  `node ${process.version}, ${os.cpus().length} CPUs (load average ${report.loadAverage.join(", ")} at the end), ${report.date.slice(0, 10)}, scale ${SCALE}. One run, clients side by side. The goodput, outage, chaos-writes and overhead rows run against the simulator in its own process (fresh per row), from this tsx process; carewire runs from the compiled dist/, as an installed package does. The overhead-bare, overhead-stub and cold-start rows run in child processes of plain node on compiled JavaScript (the generated clinic client transpiled to bench/.work/clinic), against bench/bare-server.mjs (a node:http server in its own process answering every request with the same pre-serialized 50-patient page, application/json, 8,631 bytes) or a stubbed fetch (a new Response of those bytes per call).`,
   "",
-  "| scenario | client | offered | sent | ok | failed | 429s | elapsed | scenario figures |",
-  "|---|---|---:|---:|---:|---:|---:|---:|---|",
+  "**settings** lists every setting a row changes from the client's defaults; carewire's rows with `{pacing:{limit:Infinity}}` only run its default policies (cache, idempotency, retry, breaker, pacing), the limit lifted because the clinic spec declares a 120/min quota that would pace a quota-free server. The `outage` row tunes the breaker; `outage-default` is the same outage with the default breaker (open 5 s, 10 s window), run 11 s instead of 6 s so its half-open probe falls inside the run.",
+  "",
+  "| scenario | client | settings | offered | sent | ok | failed | 429s | elapsed | scenario figures |",
+  "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
   ...rows.map((r) => {
-    const base = new Set(["scenario", "client", "offered", "sent", "ok", "failed", "status429", "elapsedMs"]);
+    const base = new Set(["scenario", "client", "settings", "offered", "sent", "ok", "failed", "status429", "elapsedMs"]);
     const extra = Object.entries(r)
       .filter(([k]) => !base.has(k))
       .map(([k, v]) => `${k} ${String(v)}`)
       .join(", ");
-    return `| ${r.scenario} | ${r.client} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
+    return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the two taking turns over 30 rounds of 334 calls, first in turn; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only). overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "",
 ];
+if (imports) {
+  md.push(
+    "## Import time",
+    "",
+    `Fresh process per measurement, median of ${String(imports.runs)}: \`import("carewire")\` ${String(imports.carewireMs)} ms, \`import("carewire/fhir")\` ${String(imports.carewireFhirMs)} ms, \`import("openapi-fetch")\` ${String(imports.openapiFetchMs)} ms, \`import("zod")\` ${String(imports.zodMs)} ms; carewire after zod and openapi-fetch are loaded ${String(imports.carewireAfterZodAndOpenapiFetchMs)} ms; carewire/fhir after carewire ${String(imports.carewireFhirAfterCarewireMs)} ms. Importing carewire/fhir loads ajv: ${String(imports.ajvLoadedByImportingCarewireFhir)}.`,
+    "",
+    `ES modules loaded by \`import("carewire")\`: ${Object.entries(imports.modulesLoadedByCarewire as Record<string, { modules: number; kB: number }>).map(([p, f]) => `${p} ${f.modules} (${f.kB > 0 ? `${f.kB} kB` : "CommonJS"})`).join(", ")}; added by \`carewire/fhir\`: ${Object.entries(imports.modulesAddedByCarewireFhir as Record<string, { modules: number; kB: number }>).map(([p, f]) => `${p} ${f.modules} (${f.kB > 0 ? `${f.kB} kB` : "CommonJS"})`).join(", ")}.`,
+    "",
+  );
+}
+if (profile) {
+  const cw = profile.carewire;
+  md.push(
+    "## Where carewire's per-call CPU goes (overhead-stub, CPU profile)",
+    "",
+    `Each client alone for ${cw.calls} calls on the stubbed fetch after the warm-up, sampled every 100 µs (carewire ${cw.samples} samples, ${cw.cpuUsPerCall} µs CPU per call under the profiler; openapi-fetch ${profile["openapi-fetch"].cpuUsPerCall} µs). Shares are of samples, scaled to the measured CPU per call. One uninterrupted run per client: the stub answers within the job, so what a call keeps past its end (until the job ends, or until a FinalizationRegistry cleanup) piles up over the run, and the GC figures are higher than in the rounds. Profiles in bench/.work/profiles/ (open in Chrome DevTools or speedscope).`,
+    "",
+    ...callerDifference(cw, profile["openapi-fetch"]),
+    ...shareTable("carewire: self time by owner", cw.categories),
+    ...shareTable("carewire functions, self time", cw.topSelf),
+    ...shareTable("carewire functions, self + the library and builtin code they call (innermost carewire frame)", cw.topAttributed),
+    ...shareTable("carewire functions, inclusive", cw.topInclusive),
+  );
+}
 if (only === undefined) await writeFile(path.join(here, "results/runtime.md"), md.join("\n"));
 process.stdout.write(md.join("\n"));

@@ -1,0 +1,94 @@
+// One client of the per-call overhead rows of the runtime benchmark, in a process of its own
+// that runs plain node on compiled JavaScript (carewire from dist/, the generated clinic
+// client as tsc would emit it into bench/.work/clinic), so nothing else the benchmark does
+// (other scenarios' garbage, tsx's loader, the other client's heap) is counted against it.
+//
+//   node bench/overhead-child.mjs '{"mode":"bare","client":"carewire","url":"http://127.0.0.1:…"}'
+//   node bench/overhead-child.mjs '{"mode":"stub","client":"openapi-fetch"}'
+//       warm up, print {"ready":true}, then run rounds on IPC request: the parent sends
+//       { calls } and gets back { wallUs, cpuUs } per call; the parent alternates the two
+//       clients' processes round by round (bench/runtime.bench.ts).
+//   node bench/overhead-child.mjs '{"mode":"profile","client":"carewire","out":"….cpuprofile"}'
+//       warm up, then one run of `calls` on the stub under the sampling profiler.
+//
+// Both clients make the same call, `GET /patients?pageSize=50`, typed from the same spec:
+// carewire with its default policies (only `pacing: { limit: Infinity }`, because the clinic
+// spec declares a 120/min quota that would otherwise pace 10,000 calls over 83 minutes),
+// openapi-fetch as its README sets it up. "bare" goes over loopback to bench/bare-server.mjs;
+// "stub" and "profile" give both the same stubbed fetch (openapi-fetch's documented `fetch`
+// option, carewire's `fetch` option), which answers every call with a new Response of the
+// same bytes. CPU time is this process's (process.cpuUsage: user + system, all threads, GC
+// included).
+import { writeFile } from "node:fs/promises";
+import createFetchClient from "openapi-fetch";
+import { patientPage } from "./bare-server.mjs";
+import { createClinicClient } from "./.work/clinic/index.js";
+
+const options = JSON.parse(process.argv[2] ?? "{}");
+const mode = options.mode ?? "stub";
+const client = options.client ?? "carewire";
+const warmup = options.warmup ?? 1_000;
+
+const BODY = new TextEncoder().encode(patientPage());
+const LENGTH = String(BODY.byteLength);
+let fetches = 0;
+/** What the bare server answers, without the network: a fresh Response of the same bytes each call. */
+const stubFetch = async () => {
+  fetches++;
+  // With `macrotask`, each call crosses the event loop as a network call does (see runtime.bench.ts).
+  if (options.macrotask) await new Promise((resolve) => setImmediate(resolve));
+  return new Response(BODY, { status: 200, headers: { "content-type": "application/json", "content-length": LENGTH } });
+};
+
+const baseUrl = mode === "bare" ? options.url : "http://127.0.0.1:4010";
+const fetchOption = mode === "bare" ? {} : { fetch: stubFetch };
+const query = { params: { query: { pageSize: 50 } } };
+
+let call;
+if (client === "carewire") {
+  const carewire = createClinicClient({ baseUrl, pacing: { limit: Infinity }, ...fetchOption });
+  call = async () => {
+    const result = await carewire.listPatients(query);
+    if (result.error || result.data.data.length !== 50) throw result.error ?? new Error("carewire: short page");
+  };
+} else {
+  const raw = createFetchClient({ baseUrl, ...fetchOption });
+  call = async () => {
+    const result = await raw.GET("/patients", query);
+    if (result.error !== undefined || result.data.data.length !== 50) throw new Error(`openapi-fetch: ${result.response.status}`);
+  };
+}
+
+async function timed(n) {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await call();
+  const wallUs = (performance.now() - t0) * 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { wallUs: wallUs / n, cpuUs: (cpu.user + cpu.system) / n };
+}
+
+for (let i = 0; i < warmup; i++) await call();
+
+if (mode === "profile") {
+  // The sampling profiler starts after the warm-up, so only the calls are in the profile.
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.setSamplingInterval", { interval: options.intervalUs ?? 100 });
+  await session.post("Profiler.start");
+  const figures = await timed(options.calls ?? 20_000);
+  const { profile } = await session.post("Profiler.stop");
+  session.disconnect();
+  await writeFile(options.out, JSON.stringify(profile));
+  process.stdout.write(`${JSON.stringify({ mode, client, calls: options.calls ?? 20_000, ...figures, heapUsedMB: process.memoryUsage().heapUsed / 1e6 })}\n`);
+  process.exit(0);
+}
+
+process.on("message", async (message) => {
+  if (message.calls === undefined) process.exit(0);
+  const figures = await timed(message.calls);
+  process.send({ ...figures, fetches, heapUsedMB: process.memoryUsage().heapUsed / 1e6 });
+});
+process.stdout.write(`${JSON.stringify({ ready: true, client, mode })}\n`);
