@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { critical, readTolerantly, tolerantObject, z } from "carewire";
+import type { Schema } from "../../src/runtime/validate-schema.js";
 
 const Patient = tolerantObject({
   id: z.string(),
@@ -252,5 +253,140 @@ describe("readTolerantly: critical fields (x-carewire-critical)", () => {
     expect(result.critical).toEqual([]);
     expect(result.drift.issues.map((i) => i.path)).toEqual(["$.note"]);
     expect(result.drift.unknownFields).toEqual(["$.brandNew"]);
+  });
+});
+
+describe("readTolerantly: generated schemas (plain data)", () => {
+  const Contact: Schema = { type: "object", properties: { kind: "string", value: "string" }, required: ["kind", "value"] };
+  const PatientData: Schema = {
+    type: "object",
+    properties: { id: "string", name: { type: "string", nullable: true }, status: { enum: ["active", "inactive"] }, contacts: { type: "array", items: () => Contact } },
+    required: ["id"],
+    critical: ["id"],
+  };
+
+  it("checks and finds unknown keys in one pass, returning the very object it was given", () => {
+    const value = { id: "p1", name: null, status: "active", contacts: [{ kind: "phone", value: "1", verified: true }], extra: 1 };
+    const result = readTolerantly(PatientData, value);
+    expect(result.value).toBe(value);
+    expect(result.valid).toBe(true);
+    expect(result.drift).toEqual({ unknownFields: ["$.contacts[*].verified", "$.extra"], issues: [] });
+    expect(value.contacts[0]).toEqual({ kind: "phone", value: "1", verified: true }); // nothing removed or added
+  });
+
+  it("reports wrong types, unknown enum values and missing fields with their paths, critical ones apart", () => {
+    const result = readTolerantly(PatientData, { name: 7, status: "deceased", contacts: [{ kind: "phone" }] });
+    expect(result.valid).toBe(false);
+    expect(result.drift.issues.map((i) => [i.path, i.code])).toEqual([
+      ["$.name", "invalid_type"],
+      ["$.status", "invalid_value"],
+      ["$.contacts[0].value", "invalid_type"],
+      ["$.id", "invalid_type"],
+    ]);
+    expect(result.critical.map((i) => i.path)).toEqual(["$.id"]);
+  });
+
+  it("says what was expected and what kind of value came, never the value itself", () => {
+    const result = readTolerantly(PatientData, { id: 123456789, status: "Jane Doe, born 1970" });
+    expect(result.drift.issues.map((i) => i.message)).toEqual(["expected string, got number", "not one of the 2 declared values"]);
+    expect(JSON.stringify([result.drift, result.critical])).not.toMatch(/Jane|123456789/);
+  });
+
+  it("reads packed schemas: JSON text whose $refs name other schemas, parsed on first use", () => {
+    const Packed: Schema = { json: '{"type":"object","properties":{"patient":{"$ref":0},"others":{"type":"array","items":{"$ref":0}}},"required":["patient"]}', refs: () => [PatientData] };
+    expect(readTolerantly(Packed, { patient: { id: "p1" }, others: [{ id: "p2", x: 1 }] }).drift).toEqual({ unknownFields: ["$.others[*].x"], issues: [] });
+    expect(readTolerantly(Packed, { patient: {} }).critical.map((i) => i.path)).toEqual(["$.patient.id"]);
+  });
+
+  it("keeps a null, an array or text where an object with critical fields is declared, and calls it critical", () => {
+    for (const body of [null, [], "<html>busy</html>", undefined]) {
+      const result = readTolerantly(PatientData, body);
+      expect(result.value).toBe(body);
+      expect(result.critical).toEqual([expect.objectContaining({ path: "$", code: "invalid_type" })]);
+    }
+  });
+
+  it("reads keys that objects inherit (constructor, toString, __proto__) as data like any other", () => {
+    const Keys: Schema = { type: "object", properties: { constructor: "string" as const, ["__proto__"]: "integer" }, required: ["constructor"] };
+    const body = JSON.parse('{"constructor": "c", "__proto__": 1, "toString": "x", "hasOwnProperty": 2}') as unknown;
+    expect(readTolerantly(Keys, body)).toMatchObject({ valid: true, drift: { unknownFields: ["$.toString", "$.hasOwnProperty"], issues: [] } });
+    expect(readTolerantly(Keys, {}).drift.issues.map((i) => i.path)).toEqual(["$.constructor"]);
+    expect(readTolerantly(Keys, JSON.parse('{"constructor": "c", "__proto__": "one"}')).drift.issues.map((i) => i.path)).toEqual(["$.__proto__"]);
+  });
+
+  it("reads a declared map's entries with the map's value schema, keys folded to .* in unknown fields", () => {
+    const Index: Schema = { type: "object", properties: { total: "integer" }, required: ["total"], additionalProperties: () => Contact };
+    const result = readTolerantly(Index, { total: 2, a: { kind: "k", value: "v", age: 3 }, b: { kind: 1, value: "v" } });
+    expect(result.drift.unknownFields).toEqual(["$.*.age"]);
+    expect(result.drift.issues.map((i) => i.path)).toEqual(["$.b.kind"]);
+  });
+
+  it("picks the union member that explains the value best, and says so when none takes it", () => {
+    const Cat: Schema = { type: "object", properties: { name: "string", meows: "boolean" }, required: ["name"] };
+    const Dog: Schema = { type: "object", properties: { name: "string", barks: "boolean", breed: "string" }, required: ["name", "barks"] };
+    const Pet: Schema = { anyOf: [() => Cat, () => Dog, "null"] };
+    expect(readTolerantly(Pet, { name: "Rex", barks: true, breed: "collie" }).drift).toEqual({ unknownFields: [], issues: [] });
+    expect(readTolerantly(Pet, null).valid).toBe(true);
+    expect(readTolerantly({ type: "array", items: Pet }, [{ name: "Rex", barks: true, tail: "long" }, { name: "Tom", meows: "yes" }]).drift).toEqual({
+      unknownFields: ["$[*].tail"],
+      issues: [expect.objectContaining({ path: "$[1].meows", code: "invalid_type" })],
+    });
+    expect(readTolerantly(Pet, "Rex").drift.issues).toEqual([{ path: "$", code: "invalid_union", message: "expected object or null, got string" }]);
+  });
+
+  it("pools the keys of allOf parts, a union part adding the member that fits", () => {
+    const Base: Schema = { type: "object", properties: { id: "string" }, required: ["id"], critical: ["id"] };
+    const Pet: Schema = { allOf: [() => Base, { anyOf: [{ type: "object", properties: { meow: "boolean" } }, { type: "object", properties: { bark: "boolean" }, required: ["bark"] }] }] };
+    expect(readTolerantly(Pet, { id: "d1", bark: true }).drift).toEqual({ unknownFields: [], issues: [] });
+    expect(readTolerantly(Pet, { id: "d1", bark: true, wag: true }).drift.unknownFields).toEqual(["$.wag"]);
+    expect(readTolerantly(Pet, { bark: true }).critical.map((i) => i.path)).toEqual(["$.id"]);
+    expect(readTolerantly(Pet, null).critical.map((i) => i.path)).toEqual(["$"]);
+  });
+
+  it("stops at 256 levels with an issue instead of overflowing the stack on data nested 100,000 deep", () => {
+    const Node: Schema = { type: "object", properties: { child: () => Node, items: { type: "array", items: () => Node } } };
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) deep = { child: deep };
+    let list: unknown = [];
+    for (let i = 0; i < 100_000; i++) list = [{ items: list }];
+    for (const value of [deep, { items: list }]) {
+      const result = readTolerantly(Node, value);
+      expect(result.value).toBe(value);
+      expect(result.valid).toBe(false);
+      expect(result.drift.issues).toEqual([expect.objectContaining({ code: "too_deep" })]);
+    }
+  });
+
+  it("ends a union or intersection that names itself with an issue, not a stack overflow", () => {
+    const Loop: Schema = { anyOf: [() => Loop, "integer", { type: "array", items: "string" }] };
+    expect(readTolerantly(Loop, 3).valid).toBe(true);
+    expect(readTolerantly(Loop, [1]).drift.issues).toEqual([expect.objectContaining({ code: expect.stringMatching(/too_deep|invalid_type/) })]);
+    const Self: Schema = { allOf: [() => Self, { type: "object", properties: { a: "string" } }] };
+    expect(() => readTolerantly(Self, { a: "x" })).not.toThrow();
+  });
+
+  it("caps what it reports at 100 while still marking the value invalid", () => {
+    const result = readTolerantly({ type: "array", items: { type: "object", properties: { n: "integer" }, required: ["n"] } }, Array.from({ length: 500 }, (_, i) => ({ n: `${i}`, [`x${i}`]: i })));
+    expect(result.valid).toBe(false);
+    expect(result.drift.issues).toHaveLength(100);
+    expect(result.drift.unknownFields).toHaveLength(100);
+  });
+});
+
+describe("readTolerantly: cost", () => {
+  it("reads data nested 200 deep through a recursive union of objects in linear time", () => {
+    const Tree: Schema = {
+      anyOf: [
+        { type: "object", properties: { left: () => Tree, leaf: "string" }, required: ["leaf"] },
+        { type: "object", properties: { left: () => Tree, node: "integer" }, required: ["node"] },
+      ],
+    };
+    let value: Record<string, unknown> = { leaf: "x" };
+    for (let i = 0; i < 200; i++) value = { left: value, node: i };
+    const started = process.hrtime.bigint();
+    const result = readTolerantly(Tree, value);
+    expect(result.drift).toEqual({ unknownFields: [], issues: [] });
+    // Trying both members at every level would take 2^200 steps; this is linear.
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(5_000);
   });
 });

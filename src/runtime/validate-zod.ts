@@ -1,0 +1,135 @@
+/**
+ * zod schemas written by hand still work wherever a `Schema` does: the first read turns
+ * one into the same plain schema (once per zod object), so one walker reads both. What
+ * carries over is what a JSON body can show: types, enums and literals, required and
+ * optional keys, nullable, arrays, records, unions, intersections and lazy references.
+ * Refinements and transforms (`.min()`, `.email()`, `.transform()`) are not run: the
+ * reader reports drift, it does not reshape data.
+ */
+import { z, type ZodType } from "zod";
+import type { Schema } from "./validate-schema.js";
+
+/** Objects whose declared properties are the contract: unknown keys are kept and reported. */
+const tolerantShapes = new WeakSet<object>();
+
+/** A zod object that keeps unknown keys (reported as drift when read tolerantly). */
+export function tolerantObject<Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodObject<Shape, z.core.$loose> {
+  const schema = z.looseObject(shape);
+  tolerantShapes.add(schema);
+  return schema;
+}
+
+/** Fields whose violation the caller must not tolerate (what `x-carewire-critical` marks in a spec). */
+const criticalSchemas = new WeakSet<object>();
+
+/** Marks a property's zod schema critical. */
+export function critical<T extends ZodType>(schema: T): T {
+  criticalSchemas.add(schema);
+  return schema;
+}
+
+export function isZod(schema: unknown): schema is ZodType {
+  return typeof schema === "object" && schema !== null && "_zod" in schema;
+}
+
+interface Def {
+  readonly type: string;
+  readonly innerType?: ZodType;
+  readonly getter?: () => ZodType;
+  readonly in?: ZodType;
+  readonly shape?: Readonly<Record<string, ZodType>>;
+  readonly catchall?: ZodType;
+  readonly valueType?: ZodType;
+  readonly element?: ZodType;
+  readonly options?: readonly ZodType[];
+  readonly left?: ZodType;
+  readonly right?: ZodType;
+  readonly entries?: Readonly<Record<string, string | number>>;
+  readonly values?: readonly unknown[];
+  readonly format?: string;
+  readonly checks?: ReadonlyArray<{ readonly _zod: { readonly def: { readonly format?: string } } }>;
+}
+
+const WRAPPERS = new Set(["optional", "default", "prefault", "readonly", "nonoptional", "catch"]);
+const converted = new WeakMap<object, Schema>();
+
+export function fromZod(schema: ZodType): Schema {
+  let found = converted.get(schema);
+  if (found === undefined) {
+    converted.set(schema, () => found!); // a schema that reaches itself is a reference to it
+    found = convert(schema);
+    converted.set(schema, found);
+  }
+  return found;
+}
+
+function convert(schema: ZodType): Schema {
+  const def = schema._zod.def as unknown as Def;
+  switch (def.type) {
+    case "string":
+    case "boolean":
+    case "null":
+    case "unknown":
+    case "never":
+      return def.type;
+    case "any":
+      return "unknown";
+    case "number":
+      return def.format?.includes("int") || def.checks?.some((c) => c._zod.def.format?.includes("int")) ? "integer" : "number";
+    case "nullable": {
+      const inner = fromZod(def.innerType!);
+      if (typeof inner === "string") return { type: inner, nullable: true };
+      return typeof inner === "object" && !("json" in inner) && !("enum" in inner) ? { ...inner, nullable: true } : { anyOf: [inner, "null"] };
+    }
+    case "lazy":
+      return () => fromZod(def.getter!());
+    case "pipe":
+      return fromZod(def.in!);
+    case "enum":
+      return { enum: Object.values(def.entries ?? {}) };
+    case "literal":
+      return { enum: (def.values ?? []).filter((v): v is string | number | boolean | null => v === null || ["string", "number", "boolean"].includes(typeof v)) };
+    case "array":
+      return { type: "array", items: fromZod(def.element!) };
+    case "record":
+      return { type: "object", additionalProperties: fromZod(def.valueType!) };
+    case "union":
+      return { anyOf: (def.options ?? []).map(fromZod) };
+    case "intersection":
+      return { allOf: [fromZod(def.left!), fromZod(def.right!)] };
+    case "object":
+      return object(schema, def);
+    default:
+      return WRAPPERS.has(def.type) && def.innerType ? fromZod(def.innerType) : "unknown";
+  }
+}
+
+function object(schema: ZodType, def: Def): Schema {
+  const properties: Record<string, Schema> = {};
+  const required: string[] = [];
+  const critical: string[] = [];
+  for (const [key, value] of Object.entries(def.shape ?? {})) {
+    properties[key] = fromZod(value);
+    if (!isOptional(value)) required.push(key);
+    if (isCritical(value)) critical.push(key);
+  }
+  // A tolerant object's catchall only keeps unknown keys; any other catchall declares a map.
+  const extra = !tolerantShapes.has(schema) && def.catchall !== undefined ? { additionalProperties: fromZod(def.catchall) } : {};
+  return { type: "object", properties, required, critical, ...extra };
+}
+
+/** `.optional()`, or a `.default()` that fills the key in. */
+function isOptional(schema: ZodType): boolean {
+  const optin = (schema._zod as { optin?: string }).optin;
+  return optin === "optional" || optin === "defaulted";
+}
+
+/** Marked critical itself, or under optional/nullable/default wrappers. */
+function isCritical(schema: ZodType): boolean {
+  let current: ZodType | undefined = schema;
+  for (let i = 0; current !== undefined && i < 8; i++) {
+    if (criticalSchemas.has(current)) return true;
+    current = (current._zod.def as unknown as Def).innerType;
+  }
+  return false;
+}
