@@ -18,7 +18,7 @@ import type { OperationDescriptor, OperationSchemas } from "../runtime/operation
 import { systemClock } from "../runtime/clock.js";
 import { deriveIdempotencyKey } from "../runtime/idempotency.js";
 import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-export.js";
-import { createPipeline, type ClientOptions } from "../runtime/pipeline.js";
+import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runtime/pipeline.js";
 import type { ResultMeta } from "../runtime/provenance.js";
 import type { CallOptions, PipelineError } from "../runtime/types.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
@@ -123,8 +123,6 @@ export interface SystemClient {
 const NO_SCHEMAS: OperationSchemas = { responses: {} };
 
 const DEFAULT_MAX_PAGES = 1_000;
-/** The pipeline's default attempt timeout: also how long a Bulk Data file may stall. */
-const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_PAGING_MS = 600_000;
 
 /** What a 2xx body of an interaction must be: a resource of its type (with an id), or a Bundle. */

@@ -3,6 +3,7 @@
  * however large the file (Bulk Data exports run to gigabytes).
  */
 import { LimitExceededError, MalformedResponseError, NetworkError, TimeoutError } from "../runtime/errors.js";
+import { concatBytes } from "../runtime/transport.js";
 
 /** Longest line accepted, in bytes; a line past it is a broken file, not a resource. */
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -64,7 +65,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       let start = 0;
       for (let newline = value.indexOf(NEWLINE); newline >= 0; newline = value.indexOf(NEWLINE, start)) {
         if (pending + newline - start > maxLineBytes) throw new LimitExceededError("line-bytes", maxLineBytes);
-        const line = pending === 0 ? value.subarray(start, newline) : join(pieces, pending, value.subarray(start, newline));
+        const line = pending === 0 ? value.subarray(start, newline) : concatBytes([...pieces, value.subarray(start, newline)], pending + newline - start);
         pieces = [];
         pending = 0;
         start = newline + 1;
@@ -78,7 +79,7 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       }
     }
     if (pending > 0) {
-      const resource = parse(join(pieces, pending));
+      const resource = parse(concatBytes(pieces, pending));
       if (resource !== undefined) yield resource;
     }
   } finally {
@@ -86,16 +87,4 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
     await reader.cancel().catch(() => undefined);
     reader.releaseLock();
   }
-}
-
-/** The pieces of one line (and its last piece) as one byte array. */
-function join(pieces: readonly Uint8Array[], length: number, last?: Uint8Array): Uint8Array {
-  const out = new Uint8Array(length + (last?.byteLength ?? 0));
-  let offset = 0;
-  for (const piece of pieces) {
-    out.set(piece, offset);
-    offset += piece.byteLength;
-  }
-  if (last) out.set(last, offset);
-  return out;
 }

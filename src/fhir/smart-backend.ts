@@ -10,6 +10,7 @@ import type { KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
 import { AuthenticationError, CarewireError } from "../runtime/errors.js";
+import { jsonObjectOf } from "../runtime/read-body.js";
 import { sendAttempt, type Exchange, type FetchLike } from "../runtime/transport.js";
 
 export interface SmartBackendOptions {
@@ -60,13 +61,7 @@ export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: Fet
     throw new AuthenticationError(`the SMART configuration could not be fetched${error instanceof CarewireError ? ` (${error.kind})` : ""}`, undefined, { cause: error });
   }
   const { response } = exchange;
-  let config: Partial<SmartConfiguration> = {};
-  try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(exchange.body));
-    if (typeof parsed === "object" && parsed !== null) config = parsed as Partial<SmartConfiguration>;
-  } catch {
-    // handled below
-  }
+  const config = (jsonObjectOf(exchange.body).value ?? {}) as Partial<SmartConfiguration>;
   if (!response.ok || typeof config.token_endpoint !== "string" || !isHttpUrl(config.token_endpoint)) {
     throw new AuthenticationError(`the SMART configuration answered ${response.status} without a usable token_endpoint`, response.status);
   }

@@ -29,7 +29,7 @@ import { buildRequest, type RawCallInput } from "./request.js";
 import { retryPolicy, type RetryOptions } from "./retry.js";
 import { telemetrySink, type TelemetryOptions } from "./telemetry.js";
 import { NO_DRIFT, type DriftReport } from "./tolerant.js";
-import { redirectedRequest, sendAttempt, type Exchange, type FetchLike, type RequestFactory } from "./transport.js";
+import { sendAttempt, type Exchange, type FetchLike, type RequestFactory } from "./transport.js";
 import type { CallOptions, CallResult } from "./types.js";
 
 export interface ClientOptions extends TelemetryOptions {
@@ -83,7 +83,8 @@ export interface Pipeline {
   call<Op>(operation: OperationDescriptor, schemas: OperationSchemas, input?: unknown, options?: CallOptions): Promise<CallResult<Op>>;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+/** Per-attempt timeout when none is set: also what other requests of a client (tokens, Bulk Data files) wait. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_DEADLINE_MS = 120_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 const DEFAULT_MAX_REDIRECTS = 5;
@@ -117,8 +118,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     });
     const startedAtIso = isoTime(startedAtMs);
     const timeoutMs = callOptions.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const makeRequest: RequestFactory = (signal, redirect) => {
-      const request = buildRequest({
+    const makeRequest: RequestFactory = (signal) =>
+      buildRequest({
         baseUrl,
         operation,
         input: context.input,
@@ -126,8 +127,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         overrideHeaders: [callOptions.headers, context.headers],
         signal,
       });
-      return redirect ? redirectedRequest(request, redirect, signal) : request;
-    };
     const maxBytes = callOptions.maxResponseBytes ?? options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
 

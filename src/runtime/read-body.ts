@@ -81,3 +81,18 @@ function looksLikeJson(body: Uint8Array): boolean {
   }
   return false;
 }
+
+/**
+ * A small JSON answer outside a call (a token, a discovery document), parsed once and
+ * never thrown from: the object when there is one, and whether the text was a JSON object
+ * cut short (a dropped connection, worth asking again; an HTML page is not).
+ */
+export function jsonObjectOf(body: Uint8Array): { readonly value: Readonly<Record<string, unknown>> | undefined; readonly cutShort: boolean } {
+  const text = utf8.decode(body).trimStart();
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return { value: typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined, cutShort: false };
+  } catch {
+    return { value: undefined, cutShort: text.startsWith("{") };
+  }
+}

@@ -33,10 +33,10 @@ export interface AttemptOptions {
   readonly maxRedirects: number;
 }
 
-/** Builds one request: the attempt's signal, and optionally another URL (a redirect's target). */
-export type RequestFactory = (signal: AbortSignal, redirect?: RedirectTarget) => Request;
+/** Builds the attempt's request with its signal; called again, fresh, for each redirect hop (a body is read once). */
+export type RequestFactory = (signal: AbortSignal) => Request;
 
-export interface RedirectTarget {
+interface RedirectTarget {
   readonly url: string;
   /** 303, and 301/302 after a POST, turn into a GET without a body (as browsers and fetch do). */
   readonly method: string;
@@ -72,17 +72,19 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   signal.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   try {
-    let request = makeRequest(signal);
-    const origin = new URL(request.url).origin;
+    const first = makeRequest(signal);
+    let request = first;
     for (let hops = 0; ; hops++) {
       response = await Promise.race([options.fetch(request), failed]);
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
       if (location === null) break;
       const target = redirectTarget(request, response.status, location);
       void response.body?.cancel().catch(() => undefined);
+      // Only a redirect needs the origin: the common path parses no URL.
+      const origin = new URL(first.url).origin;
       if (new URL(target.url).origin !== origin) throw new UntrustedUrlError(target.url, origin);
       if (hops + 1 > options.maxRedirects) throw new LimitExceededError("redirects", options.maxRedirects);
-      request = makeRequest(signal, target);
+      request = redirectedRequest(makeRequest(signal), target, signal);
     }
     phase = "body";
     // Streamed downloads: the headers are in, the timer stops, the body is the caller's.
@@ -141,18 +143,23 @@ async function readCapped(response: Response, maxBytes: number, failed: Promise<
     void reader.cancel().catch(() => undefined);
     throw error;
   }
+  return concatBytes(chunks, total);
+}
+
+/** The chunks as one byte array (`total`: their summed length). */
+export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
-  const body = new Uint8Array(total);
+  const out = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
-    body.set(chunk, offset);
+    out.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return body;
+  return out;
 }
 
 /** A request for a redirect's target: the original's headers, and its body unless the hop drops it. */
-export function redirectedRequest(original: Request, target: RedirectTarget, signal: AbortSignal): Request {
+function redirectedRequest(original: Request, target: RedirectTarget, signal: AbortSignal): Request {
   const headers = new Headers(original.headers);
   if (target.dropBody) {
     for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);

@@ -4,12 +4,10 @@
  * the cap, and redirects within and across origins.
  */
 import { describe, expect, it } from "@jest/globals";
-import { sendAttempt, redirectedRequest, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/transport.js";
+import { sendAttempt, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/transport.js";
 
-const make: RequestFactory = (signal, redirect) => {
-  const request = new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual", signal });
-  return redirect ? redirectedRequest(request, redirect, signal) : request;
-};
+const make: RequestFactory = (signal) =>
+  new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual", signal });
 const bounds = (fetch: FetchLike, extra: Partial<AttemptOptions> = {}): AttemptOptions => ({ fetch, timeoutMs: 50, maxBytes: 1024, maxRedirects: 5, ...extra });
 
 /** Settles with the attempt's error (or undefined). */

@@ -4,6 +4,7 @@
  * times. The body is built per attempt (a signed assertion must be fresh each time).
  */
 import { AuthenticationError, CarewireError } from "../errors.js";
+import { jsonObjectOf } from "../read-body.js";
 import { readServerHints } from "../server-hints.js";
 import { sendAttempt, type Exchange } from "../transport.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext } from "./token-source.js";
@@ -51,7 +52,8 @@ export async function postTokenRequest(
     const now = deps.clock.now();
     // A passing fault of the endpoint (a gateway error, a cut-short answer) is asked again,
     // as any call would be: every call waiting for this token depends on it.
-    const transient = TRANSIENT_STATUSES.has(response.status) || (response.ok && cutShort(exchange.body));
+    const json = jsonObjectOf(exchange.body);
+    const transient = TRANSIENT_STATUSES.has(response.status) || (response.ok && json.cutShort);
     if (transient && attempt < 4) {
       const wait = readServerHints(response.headers, now).retryAfterMs ?? 250 * 2 ** (attempt - 1);
       if (context.deadline === undefined || now + wait < context.deadline) {
@@ -59,33 +61,14 @@ export async function postTokenRequest(
         continue;
       }
     }
-    return issuedToken(response.status, exchange.body);
+    return issuedToken(response.status, json.value ?? {});
   }
 }
 
 const TRANSIENT_STATUSES = new Set([408, 429, 502, 503, 504]);
 
-/** A JSON object that ends early: a dropped connection, worth asking again (an HTML page is not). */
-function cutShort(body: Uint8Array): boolean {
-  const text = new TextDecoder().decode(body).trimStart();
-  if (!text.startsWith("{")) return false;
-  try {
-    JSON.parse(text);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
 /** The token in a token endpoint's answer, or an AuthenticationError that quotes none of it. */
-function issuedToken(status: number, body: Uint8Array): IssuedToken {
-  let json: { access_token?: unknown; expires_in?: unknown; error?: unknown } = {};
-  try {
-    const parsed: unknown = JSON.parse(new TextDecoder().decode(body));
-    if (typeof parsed === "object" && parsed !== null) json = parsed as typeof json;
-  } catch {
-    // handled below
-  }
+function issuedToken(status: number, json: Readonly<Record<string, unknown>>): IssuedToken {
   if (status < 200 || status > 299 || typeof json.access_token !== "string") {
     // An OAuth error code is a word such as invalid_client; anything else is not repeated.
     const code = typeof json.error === "string" && /^[a-z_]{1,40}$/.test(json.error) ? json.error : undefined;
