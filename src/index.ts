@@ -65,7 +65,24 @@ export { systemClock, type Clock } from "./runtime/clock.js";
 export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
 export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";
 export type { Exchange, FetchLike } from "./runtime/transport.js";
-export { critical, readTolerantly, tolerantObject, type DriftIssue, type DriftReport } from "./runtime/tolerant.js";
+export {
+  critical,
+  readTolerantly,
+  tolerantObject,
+  type AllOfSchema,
+  type AnyOfSchema,
+  type ArraySchema,
+  type BodySchema,
+  type DriftIssue,
+  type DriftReport,
+  type EnumSchema,
+  type LeafSchema,
+  type ObjectSchema,
+  type PackedSchema,
+  type Schema,
+  type SchemaLeaf,
+  type TolerantReadResult,
+} from "./runtime/tolerant.js";
 export {
   unwrap,
   type CallError,

@@ -2,7 +2,7 @@
  * What the runtime knows about an operation: exactly the registry entry the
  * generated code hands it. The runtime never imports from `generated/`.
  */
-import type { ZodType } from "zod";
+import type { BodySchema } from "./tolerant.js";
 
 export type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
 
@@ -85,8 +85,8 @@ export interface OperationDescriptor {
   readonly hints: OperationHints;
 }
 
-/** Runtime schemas the generated code attaches to an operation (zod, tolerant on read). */
+/** Body schemas the generated code attaches to an operation (read tolerantly, in one pass). */
 export interface OperationSchemas {
-  readonly request?: ZodType;
-  readonly responses: { readonly [status: string]: ZodType };
+  readonly request?: BodySchema;
+  readonly responses: { readonly [status: string]: BodySchema };
 }

@@ -8,7 +8,7 @@ import { sample } from "openapi-sampler";
 import { buildRegistry, type RegistryEntry } from "../../codegen/build-registry.js";
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
-import { pickJsonMediaType } from "../../codegen/zod-emitter.js";
+import { pickJsonMediaType } from "../../codegen/schema-emitter.js";
 import type { OperationDescriptor } from "../../runtime/operation.js";
 import { statusKeyFor } from "../../runtime/status-key.js";
 import { conformToSchema } from "./conform.js";
