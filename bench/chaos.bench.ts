@@ -26,7 +26,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClinicClient } from "../generated/clinic/index.js";
 import { startChildServer } from "./child-server.js";
-import type { Counters, FaultPlan, LogEntry } from "../src/testing/index.js";
+import { writeChaos, type Counters, type FaultPlan, type LogEntry } from "../src/testing/index.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CALLS = Number(process.env.CHAOS_CALLS ?? 10_000);
@@ -36,19 +36,7 @@ const FAULT_RATE = 0.22;
 /** Per-attempt timeout: no fault here hangs, so this only bounds a wedged socket. */
 const TIMEOUT_MS = 10_000;
 const BACKOFF = { baseMs: 20, capMs: 200 };
-const FAULTS: FaultPlan = {
-  random: {
-    rate: FAULT_RATE,
-    operations: ["createPatient"],
-    faults: [
-      { kind: "reset-before" },
-      { kind: "reset-after-commit" },
-      { kind: "status", status: 503, retryAfter: 1 },
-      { kind: "status", status: 502 },
-      { kind: "truncated-json" },
-    ],
-  },
-};
+const FAULTS: FaultPlan = writeChaos(FAULT_RATE, ["createPatient"]);
 
 const mrn = (n: number) => `MRN-C${String(n).padStart(6, "0")}`;
 const PATIENT = (n: number) => ({ identifier: mrn(n), givenName: `G${n}`, familyName: `F${n % 97}`, birthDate: "1980-01-01" });

@@ -18,6 +18,7 @@ export type { ResourceStoreView, Resource } from "./simulator/state.js";
 export type { Counters, LogEntry } from "./simulator/recorder.js";
 export type { RateLimitHeaderStyle } from "./simulator/rate-limiter.js";
 export { clinicScenario } from "./scenarios/clinic.js";
+export { writeChaos } from "./scenarios/write-chaos.js";
 export {
   openContractSession,
   runContract,

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
 import type { ClientOptions } from "carewire";
-import type { Fault, FaultPlan, LogEntry, Simulator } from "carewire/testing";
+import { writeChaos, type Fault, type FaultPlan, type LogEntry, type Simulator } from "carewire/testing";
 import { createClinicClient } from "../../generated/clinic/index.js";
 import { clinicSimulator } from "../helpers/simulator.js";
 
@@ -17,19 +17,7 @@ afterEach(async () => {
   sim = undefined;
 });
 
-const FAULTS: FaultPlan = {
-  random: {
-    rate: 0.22,
-    operations: ["createPatient"],
-    faults: [
-      { kind: "reset-before" },
-      { kind: "reset-after-commit" },
-      { kind: "status", status: 503, retryAfter: 1 },
-      { kind: "status", status: 502 },
-      { kind: "truncated-json" },
-    ],
-  },
-};
+const FAULTS: FaultPlan = writeChaos(0.22, ["createPatient"]);
 
 function client(s: Simulator, options: Partial<ClientOptions> = {}) {
   return createClinicClient({
