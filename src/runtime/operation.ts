@@ -83,6 +83,12 @@ export interface OperationDescriptor {
   /** Whether the operation needs credentials (operation-level `security` or the document default). */
   readonly security: "required" | "none";
   readonly hints: OperationHints;
+  /**
+   * Whether a response of this operation can ever be served from the cache. Codegen decides
+   * it from the spec (a GET or HEAD the spec does not mark `no-store`); operations without
+   * it get no cache lookup at all. Absent (hand-written descriptors): cacheable when a read.
+   */
+  readonly cacheable?: boolean;
 }
 
 /** Body schemas the generated code attaches to an operation (read tolerantly, in one pass). */
