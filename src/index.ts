@@ -4,7 +4,7 @@
  * `carewire/codegen`.
  */
 export { z } from "zod";
-export { createPipeline, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/pipeline.js";
+export { createPipeline, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
 export type {
   HttpMethod,
   OperationDescriptor,
@@ -14,7 +14,7 @@ export type {
   ParameterLocation,
   ResponseDescriptor,
   SafetyClass,
-} from "./runtime/operation.js";
+} from "./runtime/core/operation.js";
 export {
   AbortedError,
   AuthenticationError,
@@ -47,24 +47,24 @@ export {
   UnexpectedError,
   type ErrorKind,
   type LimitName,
-} from "./runtime/errors.js";
-export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/provenance.js";
-export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/classify.js";
-export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./runtime/server-hints.js";
-export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/backoff.js";
-export { retryPolicy, type RetryOptions } from "./runtime/retry.js";
-export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/idempotency.js";
-export { pacingPolicy, MemoryPacingStore, type PacingOptions, type PacingStore, type Lane } from "./runtime/pacing.js";
-export { breakerPolicy, MemoryBreakerStore, type BreakerOptions, type BreakerStore, type BreakerRecord, type BreakerState } from "./runtime/breaker.js";
-export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type CacheOptions, type CacheStore } from "./runtime/cache.js";
-export { bearerAuthPolicy } from "./runtime/auth/bearer.js";
+} from "./runtime/core/errors.js";
+export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/core/meta.js";
+export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/core/classify.js";
+export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./runtime/wire/server-hints.js";
+export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/policies/backoff.js";
+export { retryPolicy, type RetryOptions } from "./runtime/policies/retry.js";
+export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/policies/idempotency.js";
+export { pacingPolicy, MemoryPacingStore, type PacingOptions, type PacingStore, type Lane } from "./runtime/policies/pacing.js";
+export { breakerPolicy, MemoryBreakerStore, type BreakerOptions, type BreakerStore, type BreakerRecord, type BreakerState } from "./runtime/policies/breaker.js";
+export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type CacheOptions, type CacheStore } from "./runtime/policies/cache.js";
+export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
 export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
 export { isTokenSource, type IssuedToken, type TokenDeps, type TokenRequestContext, type TokenSource } from "./runtime/auth/token-source.js";
-export { systemClock, type Clock } from "./runtime/clock.js";
-export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/telemetry.js";
-export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/policy.js";
-export type { Exchange, FetchLike } from "./runtime/transport.js";
+export { systemClock, type Clock } from "./runtime/core/clock.js";
+export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/core/telemetry.js";
+export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/core/policy.js";
+export type { Exchange, FetchLike } from "./runtime/wire/transport.js";
 export {
   critical,
   readTolerantly,
@@ -82,7 +82,7 @@ export {
   type Schema,
   type SchemaLeaf,
   type TolerantReadResult,
-} from "./runtime/tolerant.js";
+} from "./runtime/tolerant/tolerant.js";
 export {
   unwrap,
   type CallError,
@@ -93,4 +93,4 @@ export {
   type ErrorBody,
   type OperationArgs,
   type SuccessData,
-} from "./runtime/types.js";
+} from "./runtime/core/types.js";

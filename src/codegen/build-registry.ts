@@ -9,7 +9,7 @@ import type {
   ParameterDescriptor,
   ParameterLocation,
   ResponseDescriptor,
-} from "../runtime/operation.js";
+} from "../runtime/core/operation.js";
 import { readOperationHints, readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { NameAllocator, synthesizeOperationId, toCamelIdentifier } from "./names.js";

@@ -3,7 +3,7 @@
  * A malformed hint is a spec error, not a silent default: a wrong quota or a missing
  * idempotency header would quietly change runtime behaviour.
  */
-import type { OperationHints } from "../runtime/operation.js";
+import type { OperationHints } from "../runtime/core/operation.js";
 import { isObject, type JsonObject } from "./json.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 

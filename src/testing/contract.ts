@@ -10,9 +10,9 @@
 import { randomUUID } from "node:crypto";
 import { isObject, type JsonObject } from "../codegen/json.js";
 import { startSimulator, type Simulator, type SimulatorOptions } from "./simulator/server.js";
-import type { OperationDescriptor } from "../runtime/operation.js";
-import { isJsonMediaType, mediaTypeMatches } from "../runtime/media-type.js";
-import { statusKeyFor } from "../runtime/status-key.js";
+import type { OperationDescriptor } from "../runtime/core/operation.js";
+import { isJsonMediaType, mediaTypeMatches } from "../runtime/wire/media-type.js";
+import { statusKeyFor } from "../runtime/wire/status-key.js";
 import { clientCredentialsForm } from "./simulator/auth.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import { undeclaredFields } from "./simulator/undeclared.js";

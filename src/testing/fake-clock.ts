@@ -7,8 +7,8 @@
  *   the clock moved to (time of the call + ms): waits cost no real time, and the virtual
  *   time they would have taken is measurable. Handy with real HTTP in the loop.
  */
-import type { Clock } from "../runtime/clock.js";
-import { AbortedError } from "../runtime/errors.js";
+import type { Clock } from "../runtime/core/clock.js";
+import { AbortedError } from "../runtime/core/errors.js";
 
 interface Timer {
   readonly at: number;

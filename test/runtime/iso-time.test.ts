@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
-import { isoTime } from "../../src/runtime/clock.js";
+import { isoTime } from "../../src/runtime/core/clock.js";
 
 describe("isoTime", () => {
   it("equals new Date(ms).toISOString() for repeated and changing times", () => {

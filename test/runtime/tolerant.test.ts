@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { critical, readTolerantly, tolerantObject, z } from "carewire";
-import type { Schema } from "../../src/runtime/validate-schema.js";
+import type { Schema } from "../../src/runtime/tolerant/validate-schema.js";
 
 const Patient = tolerantObject({
   id: z.string(),

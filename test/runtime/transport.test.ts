@@ -4,7 +4,7 @@
  * the cap, and redirects within and across origins.
  */
 import { describe, expect, it } from "@jest/globals";
-import { sendAttempt, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/transport.js";
+import { sendAttempt, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/wire/transport.js";
 
 const make: RequestFactory = (signal) =>
   new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual", signal });

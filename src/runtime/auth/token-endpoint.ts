@@ -3,10 +3,10 @@
  * the calls, waiting out a 429/503 Retry-After and retrying a network fault a couple of
  * times. The body is built per attempt (a signed assertion must be fresh each time).
  */
-import { AuthenticationError, CarewireError } from "../errors.js";
-import { jsonObjectOf } from "../read-body.js";
-import { readServerHints } from "../server-hints.js";
-import { sendAttempt, type Exchange } from "../transport.js";
+import { AuthenticationError, CarewireError } from "../core/errors.js";
+import { jsonObjectOf } from "../wire/read-body.js";
+import { readServerHints } from "../wire/server-hints.js";
+import { sendAttempt, type Exchange } from "../wire/transport.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext } from "./token-source.js";
 
 /** One token request attempt waits this long for its answer, unless the client's timeout is set. */

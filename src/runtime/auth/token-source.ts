@@ -3,8 +3,8 @@
  * token (a client secret, a signed assertion…); the bearer policy owns the rest of the
  * lifecycle: single flight, refresh before expiry, one refresh on a 401.
  */
-import type { Clock } from "../clock.js";
-import type { FetchLike } from "../transport.js";
+import type { Clock } from "../core/clock.js";
+import type { FetchLike } from "../wire/transport.js";
 
 export interface IssuedToken {
   /** The access token: never logged, never in errors or meta. */

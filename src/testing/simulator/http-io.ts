@@ -5,7 +5,7 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { createHash } from "node:crypto";
-import { canonicalJson } from "../../runtime/canonical-json.js";
+import { canonicalJson } from "../../runtime/wire/canonical-json.js";
 
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { isObject } from "../../codegen/json.js";
-import { isJsonMediaType } from "../../runtime/media-type.js";
+import { isJsonMediaType } from "../../runtime/wire/media-type.js";
 import { headerSafe, type WireResponse } from "./http-io.js";
 import type { Route, SpecModel } from "./spec-model.js";
 

@@ -12,8 +12,8 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
-import type { OperationDescriptor } from "../../runtime/operation.js";
-import { isJsonMediaType, mediaTypeMatches } from "../../runtime/media-type.js";
+import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import { isJsonMediaType, mediaTypeMatches } from "../../runtime/wire/media-type.js";
 import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
 import { simulatorClock, type SimulatorClock } from "./clock.js";

@@ -9,8 +9,8 @@ import { buildRegistry, type RegistryEntry } from "../../codegen/build-registry.
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
 import { pickJsonMediaType } from "../../codegen/schema-emitter.js";
-import type { OperationDescriptor } from "../../runtime/operation.js";
-import { statusKeyFor } from "../../runtime/status-key.js";
+import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import { statusKeyFor } from "../../runtime/wire/status-key.js";
 import { conformToSchema } from "./conform.js";
 import { safeDecodeURIComponent } from "./http-io.js";
 import { RequestValidator } from "./validation.js";

@@ -5,7 +5,7 @@
  * within the origin the request was meant for. Token, file and page requests use the same
  * exchange, so no request anywhere is left without a bound.
  */
-import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "./errors.js";
+import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 
 export type FetchLike = (request: Request) => Promise<Response>;
 

@@ -2,7 +2,7 @@
  * Every failure a call can end in, as a class with a stable `kind` and the call's `meta`.
  * Results carry these in `error`; `unwrap()` throws them for callers who prefer throwing.
  */
-import type { ResultMeta } from "./provenance.js";
+import type { ResultMeta } from "./meta.js";
 
 export type ErrorKind =
   | "http"

@@ -11,25 +11,25 @@
  * passes the breaker and the rate limiter.
  */
 import { randomUUID } from "node:crypto";
-import { bearerAuthPolicy } from "./auth/bearer.js";
-import { clientCredentials, type ClientCredentialsOptions } from "./auth/client-credentials.js";
-import { isTokenSource, type TokenSource } from "./auth/token-source.js";
-import { breakerPolicy, type BreakerOptions } from "./breaker.js";
-import { cachePolicy, type CacheOptions } from "./cache.js";
+import { bearerAuthPolicy } from "../policies/bearer-auth.js";
+import { clientCredentials, type ClientCredentialsOptions } from "../auth/client-credentials.js";
+import { isTokenSource, type TokenSource } from "../auth/token-source.js";
+import { breakerPolicy, type BreakerOptions } from "../policies/breaker.js";
+import { cachePolicy, type CacheOptions } from "../policies/cache.js";
 import { CallState, type AttemptStart } from "./call-state.js";
 import { isoTime, systemClock, type Clock } from "./clock.js";
 import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, MalformedResponseError, UnexpectedError } from "./errors.js";
-import { idempotencyPolicy } from "./idempotency.js";
+import { idempotencyPolicy } from "../policies/idempotency.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
-import { pacingPolicy, type PacingOptions } from "./pacing.js";
+import { pacingPolicy, type PacingOptions } from "../policies/pacing.js";
 import { composePolicies, type Policy } from "./policy.js";
-import { serverRequestIdOf, type ResultMeta } from "./provenance.js";
-import { isJsonBody, parseJsonBody, readBody } from "./read-body.js";
-import { buildRequest, type RawCallInput } from "./request.js";
-import { retryPolicy, type RetryOptions } from "./retry.js";
+import { serverRequestIdOf, type ResultMeta } from "./meta.js";
+import { isJsonBody, parseJsonBody, readBody } from "../wire/read-body.js";
+import { buildRequest, type RawCallInput } from "../wire/request.js";
+import { retryPolicy, type RetryOptions } from "../policies/retry.js";
 import { telemetrySink, type TelemetryOptions } from "./telemetry.js";
-import { NO_DRIFT, type DriftReport } from "./tolerant.js";
-import { sendAttempt, type Exchange, type FetchLike, type RequestFactory } from "./transport.js";
+import { NO_DRIFT, type DriftReport } from "../tolerant/tolerant.js";
+import { sendAttempt, type Exchange, type FetchLike, type RequestFactory } from "../wire/transport.js";
 import type { CallOptions, CallResult } from "./types.js";
 
 export interface ClientOptions extends TelemetryOptions {

@@ -2,7 +2,7 @@
  * What the runtime knows about an operation: exactly the registry entry the
  * generated code hands it. The runtime never imports from `generated/`.
  */
-import type { BodySchema } from "./tolerant.js";
+import type { BodySchema } from "../tolerant/tolerant.js";
 
 export type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
 

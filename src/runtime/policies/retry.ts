@@ -4,11 +4,11 @@
  * max attempts, the call's deadline and the provider's retry budget.
  */
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
-import { classify, type Classification, type ClassifyOptions } from "./classify.js";
-import { CarewireError, RateLimitedError, UnknownOutcomeError } from "./errors.js";
-import type { CallContext, Next, Policy } from "./policy.js";
-import { readServerHints } from "./server-hints.js";
-import type { Exchange } from "./transport.js";
+import { classify, type Classification, type ClassifyOptions } from "../core/classify.js";
+import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import { readServerHints } from "../wire/server-hints.js";
+import type { Exchange } from "../wire/transport.js";
 
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */

@@ -5,10 +5,10 @@
  * the token comes from is the source's business (client secret, SMART assertion…).
  * Tokens never appear in errors, meta or telemetry.
  */
-import { AbortedError, AuthenticationError, CarewireError, TimeoutError } from "../errors.js";
-import type { CallContext, Next, Policy } from "../policy.js";
-import type { Exchange } from "../transport.js";
-import type { TokenDeps, TokenSource } from "./token-source.js";
+import { AbortedError, AuthenticationError, CarewireError, TimeoutError } from "../core/errors.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import type { Exchange } from "../wire/transport.js";
+import type { TokenDeps, TokenSource } from "../auth/token-source.js";
 
 interface Token {
   readonly value: string;

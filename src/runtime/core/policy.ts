@@ -6,10 +6,10 @@
  */
 import type { Clock } from "./clock.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
-import type { AttemptRecord, DataSource, ResultMeta } from "./provenance.js";
+import type { AttemptRecord, DataSource, ResultMeta } from "./meta.js";
 import type { CarewireEvent } from "./telemetry.js";
-import type { RawCallInput } from "./request.js";
-import type { Exchange } from "./transport.js";
+import type { RawCallInput } from "../wire/request.js";
+import type { Exchange } from "../wire/transport.js";
 import type { CallOptions } from "./types.js";
 
 export interface CallContext {

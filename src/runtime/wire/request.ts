@@ -5,8 +5,8 @@
  * a Request body can be read once, and retried writes must carry it again.
  */
 import { createFinalURL, createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
-import { InvalidRequestError } from "./errors.js";
-import type { OperationDescriptor } from "./operation.js";
+import { InvalidRequestError } from "../core/errors.js";
+import type { OperationDescriptor } from "../core/operation.js";
 
 /** The untyped view of `CallInput` the runtime works with. */
 export interface RawCallInput {

@@ -8,11 +8,11 @@
  * The window state sits behind `PacingStore` (in-memory here) so that several instances
  * sharing one client_id can share one budget.
  */
-import type { Clock } from "./clock.js";
-import { AbortedError, RateLimitedError } from "./errors.js";
-import type { CallContext, Next, Policy } from "./policy.js";
-import { readServerHints, type ServerHints } from "./server-hints.js";
-import type { Exchange } from "./transport.js";
+import type { Clock } from "../core/clock.js";
+import { AbortedError, RateLimitedError } from "../core/errors.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import { readServerHints, type ServerHints } from "../wire/server-hints.js";
+import type { Exchange } from "../wire/transport.js";
 
 export interface PacingStore {
   /** Earliest epoch ms ≥ now at which a send fits the window (and any pause). */

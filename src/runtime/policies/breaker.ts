@@ -5,12 +5,12 @@
  * not a failure; a 4xx means the server is up. While open, calls fail at once with
  * CircuitOpenError (the cache policy may answer them with stale data).
  */
-import { classify } from "./classify.js";
-import type { Clock } from "./clock.js";
-import { CircuitOpenError } from "./errors.js";
-import type { OperationDescriptor } from "./operation.js";
-import type { CallContext, Next, Policy } from "./policy.js";
-import type { Exchange } from "./transport.js";
+import { classify } from "../core/classify.js";
+import type { Clock } from "../core/clock.js";
+import { CircuitOpenError } from "../core/errors.js";
+import type { OperationDescriptor } from "../core/operation.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import type { Exchange } from "../wire/transport.js";
 
 export type BreakerState = "closed" | "open" | "half-open";
 

@@ -27,7 +27,7 @@ import type {
   TimeoutError,
   UnexpectedError,
 } from "./errors.js";
-import type { ResultMeta } from "./provenance.js";
+import type { ResultMeta } from "./meta.js";
 
 /** The input of one operation: parameters by location and the request body. */
 export type CallInput<Op> = ParamsOption<Op> & RequestBodyOption<Op>;

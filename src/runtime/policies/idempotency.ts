@@ -5,10 +5,10 @@
  * business key (hashed: never PHI in clear), or random.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
-import type { CallContext, Next, Policy } from "./policy.js";
-import { InvalidRequestError } from "./errors.js";
-import type { Exchange } from "./transport.js";
+import { canonicalJson } from "../wire/canonical-json.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import { InvalidRequestError } from "../core/errors.js";
+import type { Exchange } from "../wire/transport.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
 export function deriveIdempotencyKey(provider: string, operationId: string, businessKey: unknown): string {

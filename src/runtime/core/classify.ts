@@ -14,7 +14,7 @@
  */
 import { CarewireError, MalformedResponseError, NetworkError, TimeoutError } from "./errors.js";
 import type { SafetyClass } from "./operation.js";
-import type { Exchange } from "./transport.js";
+import type { Exchange } from "../wire/transport.js";
 
 export type OutcomeClass = "ok" | "retryable" | "throttled" | "auth" | "conflict" | "permanent" | "unknown-outcome";
 

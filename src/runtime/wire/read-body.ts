@@ -2,9 +2,9 @@
  * Turns a completed exchange into `data` (or an error body): decode by media type,
  * then read tolerantly with the schema the spec declares for that status.
  */
-import { MalformedResponseError } from "./errors.js";
-import type { OperationSchemas } from "./operation.js";
-import { NO_DRIFT, readTolerantly, type DriftIssue, type DriftReport } from "./tolerant.js";
+import { MalformedResponseError } from "../core/errors.js";
+import type { OperationSchemas } from "../core/operation.js";
+import { NO_DRIFT, readTolerantly, type DriftIssue, type DriftReport } from "../tolerant/tolerant.js";
 import type { Exchange } from "./transport.js";
 import { isJsonMediaType } from "./media-type.js";
 import { statusKeyFor } from "./status-key.js";

@@ -4,8 +4,8 @@
  */
 import type { OutcomeClass } from "./classify.js";
 import type { ErrorKind } from "./errors.js";
-import type { RateLimitSnapshot } from "./server-hints.js";
-import type { DriftReport } from "./tolerant.js";
+import type { RateLimitSnapshot } from "../wire/server-hints.js";
+import type { DriftReport } from "../tolerant/tolerant.js";
 
 export interface AttemptRecord {
   /** 1-based. */

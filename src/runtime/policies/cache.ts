@@ -6,11 +6,11 @@
  * its stale-if-error window is served, labelled `meta.source = "stale"` with its age.
  */
 import { createFinalURL, createQuerySerializer, defaultPathSerializer } from "openapi-fetch";
-import { classify } from "./classify.js";
-import { CarewireError } from "./errors.js";
-import type { CallContext, Next, Policy } from "./policy.js";
-import { withRawQuery } from "./request.js";
-import type { Exchange } from "./transport.js";
+import { classify } from "../core/classify.js";
+import { CarewireError } from "../core/errors.js";
+import type { CallContext, Next, Policy } from "../core/policy.js";
+import { withRawQuery } from "../wire/request.js";
+import type { Exchange } from "../wire/transport.js";
 
 export interface CacheEntry {
   readonly status: number;

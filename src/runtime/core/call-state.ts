@@ -4,12 +4,12 @@
  * for them, and a call without telemetry builds no event objects.
  */
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical-json.js";
+import { canonicalJson } from "../wire/canonical-json.js";
 import type { Clock } from "./clock.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import type { CallContext } from "./policy.js";
-import type { AttemptRecord, DataSource, ResultMeta } from "./provenance.js";
-import type { RawCallInput } from "./request.js";
+import type { AttemptRecord, DataSource, ResultMeta } from "./meta.js";
+import type { RawCallInput } from "../wire/request.js";
 import type { CarewireEvent, TelemetryEvent } from "./telemetry.js";
 import type { CallOptions } from "./types.js";
 
