@@ -4,7 +4,7 @@
  * `carewire/codegen`.
  */
 export { z } from "zod";
-export { createPipeline, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
+export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
 export type {
   HttpMethod,
   OperationDescriptor,
@@ -54,16 +54,33 @@ export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./run
 export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/policies/backoff.js";
 export { retryPolicy, type RetryOptions } from "./runtime/policies/retry.js";
 export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/policies/idempotency.js";
-export { pacingPolicy, MemoryPacingStore, type PacingOptions, type PacingStore, type Lane } from "./runtime/policies/pacing.js";
-export { breakerPolicy, MemoryBreakerStore, type BreakerOptions, type BreakerStore, type BreakerRecord, type BreakerState } from "./runtime/policies/breaker.js";
-export { cachePolicy, MemoryCacheStore, parseCacheControl, type CacheEntry, type CacheOptions, type CacheStore } from "./runtime/policies/cache.js";
+export { pacingPolicy, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
+export { breakerPolicy, defaultGroupOf, type BreakerOptions, type BreakerState } from "./runtime/policies/breaker.js";
+export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/policies/cache.js";
 export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
+export { MemoryPacingStore, type PacingStore } from "./runtime/stores/pacing-store.js";
+export { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "./runtime/stores/breaker-store.js";
+export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
 export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
 export { isTokenSource, type IssuedToken, type TokenDeps, type TokenRequestContext, type TokenSource } from "./runtime/auth/token-source.js";
 export { systemClock, type Clock } from "./runtime/core/clock.js";
 export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/core/telemetry.js";
-export { composePolicies, type CallContext, type Next, type Policy } from "./runtime/core/policy.js";
+export {
+  annotateLast,
+  composePolicies,
+  joinNotes,
+  noted,
+  refusal,
+  withHeader,
+  type AttemptPlan,
+  type AttemptResult,
+  type Notes,
+  type Policy,
+  type Send,
+} from "./runtime/core/attempt.js";
+export { Call } from "./runtime/core/call.js";
+export type { BodyCheck, BodyIssue, ProtocolProfile } from "./runtime/core/profile.js";
 export type { Exchange, FetchLike } from "./runtime/wire/transport.js";
 export {
   critical,
@@ -90,6 +107,7 @@ export {
   type CallInput,
   type CallOptions,
   type CallResult,
+  type Result,
   type ErrorBody,
   type OperationArgs,
   type SuccessData,

@@ -58,12 +58,9 @@ function templateRegex(template: string): RegExp {
 
 async function walk(provider: WalkableProvider): Promise<void> {
   const seen: string[] = [];
-  const recorder: Policy = {
-    name: "recorder",
-    execute(context, next) {
-      seen.push(context.operation.operationId);
-      return next();
-    },
+  const recorder: Policy = (next) => (plan) => {
+    seen.push(plan.call.operation.operationId);
+    return next(plan);
   };
   const client = provider.createClient({ baseUrl: server.url, policies: [recorder] }) as Record<string, AnyOperation>;
   const operations = Object.values(provider.operations);
@@ -100,7 +97,7 @@ const FHIR_CALLS: Record<string, (resource: Record<string, (...args: unknown[]) 
 
 async function walkFhir(provider: { operations: Record<string, OperationDescriptor>; createClient(options: ClientOptions): object }): Promise<void> {
   const seen: string[] = [];
-  const recorder: Policy = { name: "recorder", execute: (context, next) => (seen.push(context.operation.operationId), next()) };
+  const recorder: Policy = (next) => (plan) => (seen.push(plan.call.operation.operationId), next(plan));
   const client = provider.createClient({ baseUrl: server.url, policies: [recorder] }) as Record<string, Record<string, (...args: unknown[]) => Promise<unknown>>>;
   const operations = Object.values(provider.operations);
   expect(operations.length).toBeGreaterThan(0);

@@ -13,26 +13,25 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import { CarewireError, ContractViolationError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
+import { CarewireError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
 import { systemClock } from "../runtime/core/clock.js";
 import { deriveIdempotencyKey } from "../runtime/policies/idempotency.js";
 import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-export.js";
 import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runtime/core/pipeline.js";
 import type { ResultMeta } from "../runtime/core/meta.js";
-import type { CallOptions, PipelineError } from "../runtime/core/types.js";
+import type { CallOptions, PipelineError, Result } from "../runtime/core/types.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
-import { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
-import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
+import { FhirError, UntrustedUrlError } from "./outcome.js";
+import { fhirProfile } from "./profile.js";
 import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
+import { expectedBody, type ExpectedBody } from "./shape.js";
 import { identifierCondition, searchQuery } from "./search.js";
 
 /** Every way a FHIR call can fail; `kind` tells them apart. */
 export type FhirCallError = FhirError | UntrustedUrlError | HttpError<unknown> | PipelineError;
 
-export type FhirResult<T> =
-  | { readonly data: T; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }
-  | { readonly data?: undefined; readonly error: FhirCallError; readonly response: Response | undefined; readonly meta: ResultMeta };
+export type FhirResult<T> = Result<T, FhirCallError>;
 
 export interface FhirClientOptions extends ClientOptions {
   /** Provider name in meta and telemetry (generated clients pass theirs). Default `fhir`. */
@@ -125,61 +124,6 @@ const NO_SCHEMAS: OperationSchemas = { responses: {} };
 const DEFAULT_MAX_PAGES = 1_000;
 const DEFAULT_MAX_PAGING_MS = 600_000;
 
-/** What a 2xx body of an interaction must be: a resource of its type (with an id), or a Bundle. */
-interface ExpectedBody {
-  readonly resourceType: string;
-  readonly needsId: boolean;
-  /** Writes may answer with no body at all (a server that ignores `Prefer: return=representation`). */
-  readonly mayBeEmpty: boolean;
-}
-
-function expectedBody(type: string, interaction: TypeInteraction | SystemInteraction): ExpectedBody | undefined {
-  switch (interaction) {
-    case "read":
-    case "vread":
-      return { resourceType: type, needsId: true, mayBeEmpty: false };
-    case "create":
-    case "update":
-    case "patch":
-      return { resourceType: type, needsId: true, mayBeEmpty: true };
-    case "search-type":
-    case "history-instance":
-    case "transaction":
-    case "batch":
-      return { resourceType: "Bundle", needsId: false, mayBeEmpty: false };
-    case "delete":
-      return undefined;
-  }
-}
-
-/** Why a 2xx body is not what the interaction returns, or undefined when it is. */
-function shapeIssues(data: unknown, expected: ExpectedBody, status: number): ContractViolationError["issues"] | undefined {
-  if (data === undefined) return expected.mayBeEmpty || status === 204 ? undefined : [{ path: "$", code: "required", message: `a ${expected.resourceType} was expected, the body is empty` }];
-  if (typeof data !== "object" || data === null || Array.isArray(data)) {
-    const got = data === null ? "null" : Array.isArray(data) ? "an array" : typeof data === "string" ? "text" : typeof data;
-    return [{ path: "$", code: "invalid_type", message: `a ${expected.resourceType} was expected, got ${got}` }];
-  }
-  const { resourceType, id } = data as { resourceType?: unknown; id?: unknown };
-  if (resourceType !== expected.resourceType) {
-    return [{ path: "$.resourceType", code: "invalid_value", message: `a ${expected.resourceType} was expected${typeof resourceType === "string" && /^[A-Za-z]{1,64}$/.test(resourceType) ? `, got a ${resourceType}` : ""}` }];
-  }
-  if (expected.needsId && (typeof id !== "string" || id.length === 0)) return [{ path: "$.id", code: "required", message: `the ${expected.resourceType} has no id` }];
-  if (expected.resourceType === "Bundle") {
-    const { link, entry } = data as { link?: unknown; entry?: unknown };
-    if (link !== undefined && !Array.isArray(link)) return [{ path: "$.link", code: "invalid_type", message: "Bundle.link must be a list" }];
-    if (entry !== undefined && !Array.isArray(entry)) return [{ path: "$.entry", code: "invalid_type", message: "Bundle.entry must be a list" }];
-    const notObject = (list: unknown) => (Array.isArray(list) ? list.findIndex((item) => typeof item !== "object" || item === null || Array.isArray(item)) : -1);
-    const badLink = notObject(link);
-    if (badLink >= 0) return [{ path: `$.link[${badLink}]`, code: "invalid_type", message: "a Bundle link must be an object" }];
-    const badEntry = notObject(entry);
-    if (badEntry >= 0) return [{ path: `$.entry[${badEntry}]`, code: "invalid_type", message: "a Bundle entry must be an object" }];
-    // An entry's resource, when there is one, is a resource: something with a resourceType.
-    const badResource = Array.isArray(entry) ? entry.findIndex((e: { resource?: unknown }) => e.resource !== undefined && typeof (e.resource as { resourceType?: unknown } | null)?.resourceType !== "string") : -1;
-    if (badResource >= 0) return [{ path: `$.entry[${badResource}].resource`, code: "invalid_type", message: "a Bundle entry's resource must have a resourceType" }];
-  }
-  return undefined;
-}
-
 /** The Bundle's `next` link, when it has a usable one. */
 function nextLink(bundle: Bundle): string | undefined {
   const links: unknown = bundle.link;
@@ -198,11 +142,22 @@ export interface FhirClientCore {
 
 export function createFhirClient(options: FhirClientOptions, model: FhirCapabilityModel): FhirClientCore {
   const provider = options.provider ?? "fhir";
+  /** Every declared interaction's descriptor and what its 2xx body must be: data, built once. */
+  const operations = new Map<string, { readonly operation: OperationDescriptor; readonly expected: ExpectedBody | undefined }>();
+  const declare = (type: string, interaction: TypeInteraction | SystemInteraction) => {
+    const operation = interactionOperation(type, interaction);
+    operations.set(operation.operationId, { operation, expected: expectedBody(type, interaction) });
+  };
+  for (const [type, interactions] of Object.entries(model.resources)) for (const interaction of interactions) declare(type, interaction);
+  for (const interaction of model.system) declare("", interaction);
+  // A Provenance write goes as a transaction, declared or not.
+  if (options.provenance && !model.system.includes("transaction")) declare("", "transaction");
+
   const pipeline = createPipeline({
     ...options,
     provider,
     headers: { accept: "application/fhir+json", ...options.headers },
-    retry: options.retry === false ? false : { ...options.retry, classify: { ...options.retry?.classify, refine: options.retry?.classify?.refine ?? refineFhirClassification } },
+    profile: fhirProfile({ strict: options.strict === true, expected: (operation) => operations.get(operation.operationId)?.expected }),
   });
   const base = new URL(options.baseUrl ?? "http://invalid.local");
   const clock = options.clock ?? systemClock;
@@ -210,49 +165,15 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   const maxPagingMs = options.paging?.maxMs ?? DEFAULT_MAX_PAGING_MS;
   const basePath = base.pathname.replace(/\/+$/, "");
 
-  /** Descriptors are data: built once per interaction, not on every call. */
-  const operations = new Map<string, OperationDescriptor>();
-  async function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
-    let operation = operations.get(`${type}.${interaction}`);
-    if (!operation) operations.set(`${type}.${interaction}`, (operation = interactionOperation(type, interaction)));
-    return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions, expectedBody(type, interaction));
+  function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
+    const operationId = type === "" ? interaction : `${type}.${interaction}`;
+    const declared = operations.get(operationId);
+    if (declared === undefined) return Promise.resolve(refused(type || "system", interaction, "is not declared by the server's CapabilityStatement"));
+    return callOperation(path === undefined ? declared.operation : { ...declared.operation, path }, input, callOptions);
   }
 
-  async function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions, expected?: ExpectedBody): Promise<FhirResult<T>> {
-    // The pipeline's result, seen untyped: FHIR calls have no OpenAPI operation type.
-    const result = (await pipeline.call<never>(operation, NO_SCHEMAS, input, callOptions)) as unknown as { data?: unknown; error?: CarewireError; response: Response | undefined; meta: ResultMeta };
-    const error = result.error;
-    if (error instanceof HttpError && isOperationOutcome(error.body)) {
-      const fhir = new FhirError(error.status, error.body, error.response);
-      fhir.meta = result.meta;
-      return { error: fhir, response: result.response, meta: result.meta };
-    }
-    if (error || callOptions.stream) return result as unknown as FhirResult<T>;
-    const response = result.response!;
-    // Whatever the server sent, checking it ends in a result: never a rejection.
-    try {
-      const shape = expected && shapeIssues(result.data, expected, response.status);
-      if (shape) return violation(response, shape, result.data, result.meta);
-      if (result.data === undefined || result.data === null || typeof result.data !== "object") return result as unknown as FhirResult<T>;
-      // Tolerant FHIR reading: elements R4 does not define are kept, and reported.
-      const unknownFields = unknownFhirElements(result.data);
-      const meta = unknownFields.length > 0 ? { ...result.meta, drift: { unknownFields, issues: result.meta.drift.issues } } : result.meta;
-      if (options.strict && typeof (result.data as { resourceType?: unknown }).resourceType === "string") {
-        const issues = fhirSchemaIssues(result.data);
-        if (issues.length > 0) return violation(response, issues, result.data, meta);
-      }
-      return { data: result.data as T, response, meta };
-    } catch (cause) {
-      const failure = new MalformedResponseError(`the ${response.status} FHIR body could not be checked`, response.status, "", { cause });
-      failure.meta = result.meta;
-      return { error: failure, response, meta: result.meta };
-    }
-  }
-
-  function violation<T>(response: Response, issues: ContractViolationError["issues"], data: unknown, meta: ResultMeta): FhirResult<T> {
-    const error = new ContractViolationError(response.status, issues, data);
-    error.meta = meta;
-    return { error, response, meta };
+  function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions): Promise<FhirResult<T>> {
+    return pipeline.request<T, FhirCallError>(operation, NO_SCHEMAS, input, callOptions);
   }
 
   /** Relative server links resolve against the base as a directory (`…/fhir/` + `Patient/1`). */
@@ -316,7 +237,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
         const condition = ifNoneExist === undefined ? undefined : typeof ifNoneExist === "string" ? ifNoneExist : searchQuery(ifNoneExist).toString();
         if (options.provenance) return writeWithProvenance(type, resource, { method: "POST", ...(condition ? { ifNoneExist: condition } : {}) }, rest);
         // Conditional: the server itself prevents a duplicate, so a lost answer may be asked again.
-        const replay = condition ? vouch(rest, provider, `${type}.create`) : rest;
+        const replay = condition ? { ...rest, replaySafe: true } : rest;
         return call(type, "create", { body: resource }, withHeaders(replay, { prefer: "return=representation", ...(condition ? { "if-none-exist": condition } : {}) }));
       },
       ensure: (resource, o) => {
@@ -370,7 +291,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     };
     // Replayable when the write is conditional or a PUT; the Provenance is conditional on _source.
     const replayable = request.method === "PUT" || request.ifNoneExist !== undefined;
-    const sendOptions = replayable ? vouch({ ...o, requestId }, provider, `${type}.write`) : { ...o, requestId };
+    const sendOptions: CallOptions = { ...o, requestId, ...(replayable ? { replaySafe: true } : {}) };
     const result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders(sendOptions, { prefer: "return=representation" }));
     if (result.error) return result;
     const entry: BundleEntry | undefined = result.data.entry?.[0];
@@ -416,17 +337,10 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     };
   }
   // A Bundle whose every write is conditional, a PUT or a DELETE may be sent again after a lost answer.
-  const bundleOptions = (bundle: Bundle, o: CallOptions = {}, kind: string) => withHeaders(replaySafe(bundle) ? vouch(o, provider, kind) : o, { prefer: "return=representation" });
-  if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o, "transaction"));
-  if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o, "batch"));
+  const bundleOptions = (bundle: Bundle, o: CallOptions = {}) => withHeaders(replaySafe(bundle) ? { ...o, replaySafe: true } : o, { prefer: "return=representation" });
+  if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o));
+  if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o));
   return { resources, system };
-}
-
-/** Marks a call as safe to send again after a lost answer (see the FHIR operations' idempotency hint). */
-function vouch(options: CallOptions, provider: string, operationId: string): CallOptions {
-  if (options.idempotencyKey !== undefined) return options;
-  const key = options.businessKey !== undefined ? deriveIdempotencyKey(provider, operationId, options.businessKey) : `cw1-${randomUUID()}`;
-  return { ...options, idempotencyKey: key };
 }
 
 /** Every entry is a read, a PUT, a DELETE or a conditional create: repeating the Bundle duplicates nothing. */

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import {
+  joinNotes,
+  withHeader,
   createPipeline,
   tolerantObject,
   unwrap,
@@ -215,13 +217,7 @@ describe("pipeline", () => {
 
   it("merges headers: client defaults, header params, call options, policy headers", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
-    const stamp: Policy = {
-      name: "stamp",
-      execute(context, next) {
-        context.headers.set("Idempotency-Key", "k-1");
-        return next();
-      },
-    };
+    const stamp: Policy = (next) => (plan) => next(withHeader(plan, "Idempotency-Key", "k-1"));
     const pipeline = createPipeline({
       provider: "acme",
       resilience: false,
@@ -252,14 +248,11 @@ describe("pipeline", () => {
       if (calls === 1) json(res, 503, { title: "busy" });
       else json(res, 200, { id: "done" });
     });
-    const retryOnce: Policy = {
-      name: "retry-once",
-      async execute(context, next) {
-        const first = await next();
-        if (first.response.status !== 503) return first;
-        context.nextDelayMs = 5;
-        return next();
-      },
+    const retryOnce: Policy = (next) => async (plan) => {
+      const first = await next(plan);
+      if (first.exchange?.response.status !== 503) return first;
+      const second = await next({ ...plan, attempt: plan.attempt + first.notes.attempts.length, delayMs: 5 });
+      return { ...second, notes: joinNotes(first.notes, second.notes) };
     };
     const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [retryOnce] });
     const post = operation({ method: "post", safety: "unsafe", requestBody: { required: true, contentTypes: ["application/json"] } });
@@ -277,11 +270,8 @@ describe("pipeline", () => {
   });
 
   it("turns anything a policy throws into a typed error instead of rejecting", async () => {
-    const broken: Policy = {
-      name: "broken",
-      execute() {
-        throw new Error("policy bug");
-      },
+    const broken: Policy = () => () => {
+      throw new Error("policy bug");
     };
     const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [broken] });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });

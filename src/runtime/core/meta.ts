@@ -1,8 +1,11 @@
 /**
- * `meta`: the provenance record on every result and error.
- * Later policies add their own fields (idempotency key, cache source, rate-limit state).
+ * `meta`: the provenance record on every result and error, folded from the notes the
+ * policies returned (idempotency key, cache source, rate-limit and breaker state).
  */
+import type { Notes } from "./attempt.js";
+import type { Call } from "./call.js";
 import type { OutcomeClass } from "./classify.js";
+import { isoTime } from "./clock.js";
 import type { ErrorKind } from "./errors.js";
 import type { RateLimitSnapshot } from "../wire/server-hints.js";
 import type { DriftReport } from "../tolerant/tolerant.js";
@@ -16,7 +19,7 @@ export interface AttemptRecord {
   readonly errorKind?: ErrorKind;
   /** Wait before this attempt (0 for the first). */
   readonly delayMs: number;
-  /** How the attempt's result was classified (when a retry policy looked at it). */
+  /** How the attempt's result was classified. */
   readonly outcome?: OutcomeClass;
   /** Why it was or was not retried, e.g. `HTTP 429; waited for Retry-After`. Never holds secrets. */
   readonly reason?: string;
@@ -68,4 +71,30 @@ export function serverRequestIdOf(response: Response | undefined, sentId: string
     if (value && value !== sentId) return value.slice(0, 200);
   }
   return undefined;
+}
+
+/** `meta` folded from a call's notes and the response it ended with. */
+export function metaOf(call: Call, notes: Notes, response: Response | undefined, drift: DriftReport): ResultMeta {
+  const serverRequestId = serverRequestIdOf(response, call.requestId);
+  // Assigned field by field (no spreads of temporary objects), in the documented order.
+  const meta = {
+    provider: call.provider,
+    operationId: call.operation.operationId,
+    method: call.operation.method.toUpperCase(),
+    path: call.operation.path,
+    requestId: call.requestId,
+  } as { -readonly [K in keyof ResultMeta]: ResultMeta[K] };
+  if (serverRequestId !== undefined) meta.serverRequestId = serverRequestId;
+  meta.attempts = notes.attempts;
+  meta.startedAt = isoTime(call.startedAtMs);
+  meta.durationMs = performance.now() - call.startedAt;
+  meta.source = notes.source ?? "network";
+  if (response !== undefined) meta.fetchedAt = isoTime(call.clock.now() - (notes.ageMs ?? 0));
+  if (notes.ageMs !== undefined) meta.ageMs = notes.ageMs;
+  else if (response !== undefined) meta.ageMs = 0;
+  if (notes.idempotencyKey !== undefined) meta.idempotencyKey = notes.idempotencyKey;
+  if (notes.rateLimit !== undefined) meta.rateLimit = notes.rateLimit;
+  if (notes.breaker !== undefined) meta.breaker = notes.breaker;
+  meta.drift = drift;
+  return meta;
 }

@@ -55,6 +55,12 @@ export interface CallOptions {
   readonly businessKey?: unknown;
   /** Lane for pacing: critical and interactive calls go ahead of batch work. Default: the operation's hint, else interactive. */
   readonly priority?: "critical" | "interactive" | "batch";
+  /**
+   * This write may be sent again after a lost answer without doing it twice (a conditional
+   * create, a full PUT): retry then replays it when its outcome is unknown, as it does for a
+   * write with an idempotency key. Only the caller, or a protocol that knows, can say so.
+   */
+  readonly replaySafe?: boolean;
   /** `no-cache`: revalidate even if fresh; `no-store`: bypass the cache entirely. */
   readonly cache?: "default" | "no-cache" | "no-store";
   /**
@@ -98,18 +104,23 @@ export type PipelineError =
   | UntrustedUrlError
   | UnexpectedError;
 
-export type CallResult<Op> =
-  | { readonly data: SuccessData<Op>; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }
+/** A call's outcome: `data` or `error`, never both, with the response and `meta` either way. */
+export type Result<Data, Failure> =
+  | { readonly data: Data; readonly error?: undefined; readonly response: Response; readonly meta: ResultMeta }
   | {
       readonly data?: undefined;
-      readonly error: CallError<Op>;
+      readonly error: Failure;
       /** Absent when no response arrived (network failure, timeout, abort). */
       readonly response: Response | undefined;
       readonly meta: ResultMeta;
     };
 
+/** The result of a generated operation: its typed success body, or its typed error. */
+export type CallResult<Op> = Result<SuccessData<Op>, CallError<Op>>;
+
 /** For callers who prefer exceptions: the data, or the call's error thrown. */
-export function unwrap<Op>(result: CallResult<Op>): SuccessData<Op> {
+export function unwrap<Data, Failure extends Error>(result: Result<Data, Failure>): Data {
   if (result.error !== undefined) throw result.error;
-  return result.data;
+  // TypeScript does not narrow a union on a generic error type; no error means the success branch.
+  return result.data as Data;
 }

@@ -5,9 +5,9 @@
  * the token comes from is the source's business (client secret, SMART assertion…).
  * Tokens never appear in errors, meta or telemetry.
  */
-import { AbortedError, AuthenticationError, CarewireError, TimeoutError } from "../core/errors.js";
-import type { CallContext, Next, Policy } from "../core/policy.js";
-import type { Exchange } from "../wire/transport.js";
+import { annotateLast, joinNotes, refusal, withHeader, type Policy } from "../core/attempt.js";
+import type { Call } from "../core/call.js";
+import { AbortedError, AuthenticationError, CarewireError, TimeoutError, UnexpectedError } from "../core/errors.js";
 import type { TokenDeps, TokenSource } from "../auth/token-source.js";
 
 interface Token {
@@ -27,7 +27,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   let current: Token | undefined;
   let inFlight: Promise<Token> | undefined;
 
-  async function fetchToken(context: CallContext): Promise<Token> {
+  async function fetchToken(call: Call): Promise<Token> {
     // Shared by every waiting call: its own time limit, no caller's signal or deadline. The
     // controller is held by this frame and its timer until the request ends, so the limit
     // holds however the fetch underneath treats its signal.
@@ -50,17 +50,17 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
       throw new AuthenticationError("the token source issued an access token that is not a valid header value");
     }
     const lifetime = issued.expiresInMs ?? DEFAULT_LIFETIME_MS;
-    context.emit({ type: "token", action: current ? "refreshed" : "fetched" });
+    call.emit({ type: "token", action: current ? "refreshed" : "fetched" });
     // The margin never eats more than half of a short-lived token's life (a 20 s token
     // with a 30 s margin would be fetched again for every call).
     return { value: issued.value, refreshAt: deps.clock.now() + lifetime - Math.min(skew, lifetime / 2) };
   }
 
-  function token(context: CallContext, force: boolean): Promise<Token> {
+  function token(call: Call, force: boolean): Promise<Token> {
     const now = deps.clock.now();
     if (!force && current && now < current.refreshAt) return Promise.resolve(current);
     // Single flight: every call waiting for a token shares one request.
-    inFlight ??= fetchToken(context).then(
+    inFlight ??= fetchToken(call).then(
       (t) => {
         current = t;
         inFlight = undefined;
@@ -68,32 +68,42 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
       },
       (error: unknown) => {
         inFlight = undefined;
-        context.emit({ type: "token", action: "failed" });
+        call.emit({ type: "token", action: "failed" });
         throw error;
       },
     );
     return inFlight;
   }
 
-  return {
-    name: "auth",
-    async execute(context: CallContext, next: Next): Promise<Exchange> {
-      if (context.operation.security === "none") return next();
-      let used = await untilDeadline(token(context, false), context);
-      context.headers.set("Authorization", `Bearer ${used.value}`);
-      const exchange = await next();
-      if (exchange.response.status !== 401) return exchange;
-      // Someone else may have refreshed already; otherwise refresh once and resend once.
-      if (current && current.value !== used.value) used = current;
-      else {
-        current = undefined;
-        used = await untilDeadline(token(context, true), context);
+  return (next) => async (plan) => {
+    const { call } = plan;
+    if (call.operation.security === "none") return next(plan);
+    let used: Token;
+    try {
+      used = await untilDeadline(token(call, false), call);
+    } catch (error) {
+      return refusal(plan, asCarewireError(error));
+    }
+    const first = await next(withHeader(plan, "Authorization", `Bearer ${used.value}`));
+    if (first.exchange?.response.status !== 401) return first;
+    // Someone else may have refreshed already; otherwise refresh once and resend once.
+    if (current && current.value !== used.value) used = current;
+    else {
+      current = undefined;
+      try {
+        used = await untilDeadline(token(call, true), call);
+      } catch (error) {
+        return refusal(plan, asCarewireError(error), first.notes);
       }
-      context.headers.set("Authorization", `Bearer ${used.value}`);
-      context.annotateAttempt({ outcome: "auth", reason: "HTTP 401; token refreshed, sent once more" });
-      return next();
-    },
+    }
+    const before = annotateLast(first, { outcome: "auth", reason: "HTTP 401; token refreshed, sent once more" });
+    const again = await next({ ...withHeader(plan, "Authorization", `Bearer ${used.value}`), attempt: plan.attempt + before.notes.attempts.length, delayMs: 0 });
+    return { ...again, notes: joinNotes(before.notes, again.notes) };
   };
+}
+
+function asCarewireError(error: unknown): CarewireError {
+  return error instanceof CarewireError ? error : new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 /**
@@ -102,15 +112,15 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
  * The deadline is counted on a real timer, like an attempt's timeout: it bounds a wait
  * for the network, which a fake clock does not move.
  */
-function untilDeadline<T>(shared: Promise<T>, context: CallContext): Promise<T> {
-  const { signal, deadline } = context;
+function untilDeadline<T>(shared: Promise<T>, call: Call): Promise<T> {
+  const { signal, deadline } = call;
   if (!signal && deadline === undefined) return shared;
   if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => settle(() => reject(new AbortedError(signal?.reason)));
-    const remaining = deadline === undefined ? undefined : Math.max(0, deadline - context.clock.now());
+    const remaining = deadline === undefined ? undefined : Math.max(0, deadline - call.clock.now());
     const timer =
-      remaining === undefined ? undefined : setTimeout(() => settle(() => reject(new TimeoutError(context.deadlineMs ?? remaining, "deadline", "an access token"))), Math.min(remaining, 2 ** 31 - 1));
+      remaining === undefined ? undefined : setTimeout(() => settle(() => reject(new TimeoutError(call.deadlineMs, "deadline", "an access token"))), Math.min(remaining, 2 ** 31 - 1));
     function settle(done: () => void): void {
       if (timer !== undefined) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);

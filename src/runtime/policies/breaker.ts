@@ -5,12 +5,12 @@
  * not a failure; a 4xx means the server is up. While open, calls fail at once with
  * CircuitOpenError (the cache policy may answer them with stale data).
  */
-import { classify } from "../core/classify.js";
+import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt.js";
+import type { Call } from "../core/call.js";
 import type { Clock } from "../core/clock.js";
 import { CircuitOpenError } from "../core/errors.js";
 import type { OperationDescriptor } from "../core/operation.js";
-import type { CallContext, Next, Policy } from "../core/policy.js";
-import type { Exchange } from "../wire/transport.js";
+import { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "../stores/breaker-store.js";
 
 export type BreakerState = "closed" | "open" | "half-open";
 
@@ -25,33 +25,6 @@ export interface BreakerOptions {
   /** Endpoint group of an operation. Default: its first tag, else the first path segment. */
   readonly groupOf?: (operation: OperationDescriptor) => string;
   readonly store?: BreakerStore;
-}
-
-export interface BreakerRecord {
-  state: BreakerState;
-  openedAt: number;
-  /**
-   * Outcomes in the window as counts per tenth of it, [slice start (epoch ms), failures,
-   * successes]: constant work per call however busy the client is.
-   */
-  slices: Array<[number, number, number]>;
-  probeInFlight: boolean;
-}
-
-/** Where breaker state lives (in memory by default; shareable across instances). */
-export interface BreakerStore {
-  get(group: string): BreakerRecord | undefined;
-  set(group: string, record: BreakerRecord): void;
-}
-
-export class MemoryBreakerStore implements BreakerStore {
-  private readonly records = new Map<string, BreakerRecord>();
-  get(group: string) {
-    return this.records.get(group);
-  }
-  set(group: string, record: BreakerRecord) {
-    this.records.set(group, record);
-  }
 }
 
 export function defaultGroupOf(operation: OperationDescriptor): string {
@@ -84,81 +57,91 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
   };
 
   // Defined once per policy rather than as a closure per call.
-  const transition = (context: CallContext, group: string, record: BreakerRecord, to: BreakerState) => {
+  const transition = (call: Call, group: string, record: BreakerRecord, to: BreakerState) => {
     if (record.state === to) return;
-    context.emit({ type: "breaker", group, from: record.state, to });
+    call.emit({ type: "breaker", group, from: record.state, to });
     record.state = to;
     store.set(group, record);
   };
 
-  return {
-    name: "breaker",
-    async execute(context: CallContext, next: Next): Promise<Exchange> {
-      const group = `${provider}:${groupOf(context.operation)}`;
-      const record = load(group);
-      const now = clock.now();
+  return (next) => async (plan) => {
+    const { call } = plan;
+    const group = `${provider}:${groupOf(call.operation)}`;
+    const record = load(group);
+    const now = clock.now();
 
-      let probe = false;
-      if (record.state === "open") {
-        if (now - record.openedAt < openMs || record.probeInFlight) {
-          context.extraMeta.breaker = { group, state: "open" };
-          throw new CircuitOpenError(group, record.openedAt + openMs);
-        }
-        transition(context, group, record, "half-open");
+    let probe = false;
+    if (record.state === "open") {
+      if (now - record.openedAt < openMs || record.probeInFlight) {
+        return refusal(plan, new CircuitOpenError(group, record.openedAt + openMs), { attempts: [], breaker: { group, state: "open" } });
       }
-      if (record.state === "half-open") {
-        if (record.probeInFlight) {
-          context.extraMeta.breaker = { group, state: "half-open" };
-          throw new CircuitOpenError(group, now + openMs);
-        }
-        record.probeInFlight = true;
-        probe = true;
-      }
+      transition(call, group, record, "half-open");
+    }
+    if (record.state === "half-open") {
+      if (record.probeInFlight) return refusal(plan, new CircuitOpenError(group, now + openMs), { attempts: [], breaker: { group, state: "half-open" } });
+      record.probeInFlight = true;
+      probe = true;
+    }
 
-      let failed: boolean | undefined;
-      try {
-        const exchange = await next();
-        const outcome = classify({ exchange, safety: context.operation.safety }).outcome;
-        // 429 is the provider pacing us, not failing; 4xx other than that mean it is up.
-        failed = exchange.response.status === 429 ? undefined : outcome === "retryable" || (outcome === "throttled" && exchange.response.status === 503) || exchange.response.status >= 500;
-        return exchange;
-      } catch (error) {
-        const outcome = classify({ error, safety: context.operation.safety }).outcome;
-        failed = outcome === "retryable" || outcome === "unknown-outcome";
-        throw error;
-      } finally {
-        const at = clock.now();
-        if (probe) record.probeInFlight = false;
-        if (failed !== undefined) {
-          recordOutcome(record, at, failed);
-          if (probe) {
-            if (failed) {
-              record.openedAt = at;
-              transition(context, group, record, "open");
-            } else {
-              record.slices = [];
-              transition(context, group, record, "closed");
-            }
-          } else if (record.state === "closed") {
-            let failures = 0;
-            let total = 0;
-            for (const [, f, ok] of record.slices) {
-              failures += f;
-              total += f + ok;
-            }
-            if (total >= minimumThroughput && failures / total >= failureRatio) {
-              record.openedAt = at;
-              transition(context, group, record, "open");
-            }
-          }
-        } else if (probe) {
-          // The probe told us nothing (a 429, an abort): let the next call probe.
-          transition(context, group, record, "open");
-          record.openedAt = at - openMs;
-        }
-        store.set(group, record);
-        context.extraMeta.breaker = { group, state: record.state };
-      }
-    },
+    let result: AttemptResult;
+    try {
+      result = await next(plan);
+    } catch (error) {
+      // Nothing below throws for a failure; if something did, the probe told us nothing.
+      if (probe) settle(call, group, record, undefined, probe);
+      throw error;
+    }
+    settle(call, group, record, failureOf(result), probe);
+    return noted(result, { breaker: { group, state: record.state } });
   };
+
+  /** Counts an attempt's outcome and moves the circuit as it says. */
+  function settle(call: Call, group: string, record: BreakerRecord, failed: boolean | undefined, probe: boolean): void {
+    const at = clock.now();
+    if (probe) record.probeInFlight = false;
+    if (failed !== undefined) {
+      recordOutcome(record, at, failed);
+      if (probe) {
+        if (failed) {
+          record.openedAt = at;
+          transition(call, group, record, "open");
+        } else {
+          record.slices = [];
+          transition(call, group, record, "closed");
+        }
+      } else if (record.state === "closed" && failingTooOften(record)) {
+        record.openedAt = at;
+        transition(call, group, record, "open");
+      }
+    } else if (probe) {
+      // The probe told us nothing (a 429, an abort): let the next call probe.
+      transition(call, group, record, "open");
+      record.openedAt = at - openMs;
+    }
+    store.set(group, record);
+  }
+
+  function failingTooOften(record: BreakerRecord): boolean {
+    let failures = 0;
+    let total = 0;
+    for (const [, f, ok] of record.slices) {
+      failures += f;
+      total += f + ok;
+    }
+    return total >= minimumThroughput && failures / total >= failureRatio;
+  }
+}
+
+/**
+ * Whether an attempt counts against the provider: undefined when it says nothing about
+ * its health (nothing was sent; a 429 is the provider pacing us, not failing).
+ */
+function failureOf(result: AttemptResult): boolean | undefined {
+  if (result.notes.attempts.length === 0) return undefined;
+  const { outcome } = result.verdict;
+  const status = result.exchange?.response.status;
+  if (status === undefined) return outcome === "retryable" || outcome === "unknown-outcome";
+  if (status === 429) return undefined;
+  // Other 4xx mean the provider is up.
+  return outcome === "retryable" || (outcome === "throttled" && status === 503) || status >= 500;
 }

@@ -1,14 +1,13 @@
 /**
- * Idempotency keys: every non-safe call gets one key for the whole
- * logical call, sent on every attempt, so a retry after a lost response is replayed by
- * the server instead of applied twice. The key is the caller's, or derived from a
- * business key (hashed: never PHI in clear), or random.
+ * Idempotency keys: every non-safe call gets one key for the whole logical call, sent on
+ * every attempt, so a retry after a lost response is replayed by the server instead of
+ * applied twice. The key is the caller's, or derived from a business key (hashed: never
+ * PHI in clear), or random. A write carrying a key the server honours is safe to replay.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { canonicalJson } from "../wire/canonical-json.js";
-import type { CallContext, Next, Policy } from "../core/policy.js";
+import { noted, refusal, type Policy } from "../core/attempt.js";
 import { InvalidRequestError } from "../core/errors.js";
-import type { Exchange } from "../wire/transport.js";
+import { canonicalJson } from "../wire/canonical-json.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
 export function deriveIdempotencyKey(provider: string, operationId: string, businessKey: unknown): string {
@@ -16,23 +15,20 @@ export function deriveIdempotencyKey(provider: string, operationId: string, busi
 }
 
 export function idempotencyPolicy(): Policy {
-  return {
-    name: "idempotency",
-    execute(context: CallContext, next: Next): Promise<Exchange> {
-      const { operation, options, input } = context;
-      if (operation.safety === "safe") return next();
-      const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
-      // A key the caller already put in the operation's own header parameter is the key.
-      const given = Object.entries(input.params?.header ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
-      const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
-      // A server that ignores keys gets none made up: without one, an unknown outcome is not replayed.
-      if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next();
-      const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(context.provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
-      // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
-      if (!/^[\x20-\x7e]{1,255}$/.test(key)) return Promise.reject(new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
-      context.idempotencyKey = key;
-      context.headers.set(header, key);
-      return next();
-    },
+  return (next) => async (plan) => {
+    const { operation, options, input, provider } = plan.call;
+    if (operation.safety === "safe") return next(plan);
+    const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
+    // A key the caller already put in the operation's own header parameter is the key.
+    const given = Object.entries(input.params?.header ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+    const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
+    // A server that ignores keys gets none made up: only the caller (or a conditional
+    // request, through `replaySafe`) can say a replay is safe there.
+    if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
+    const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+    // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
+    if (!/^[\x20-\x7e]{1,255}$/.test(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
+    const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
+    return noted(result, { idempotencyKey: key });
   };
 }

@@ -8,72 +8,12 @@
  * The window state sits behind `PacingStore` (in-memory here) so that several instances
  * sharing one client_id can share one budget.
  */
+import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt.js";
 import type { Clock } from "../core/clock.js";
-import { AbortedError, RateLimitedError } from "../core/errors.js";
-import type { CallContext, Next, Policy } from "../core/policy.js";
-import { readServerHints, type ServerHints } from "../wire/server-hints.js";
-import type { Exchange } from "../wire/transport.js";
-
-export interface PacingStore {
-  /** Earliest epoch ms ≥ now at which a send fits the window (and any pause). */
-  nextFree(key: string, now: number, limit: number, windowMs: number): Promise<number>;
-  /** Records a send at `at`. */
-  record(key: string, at: number, windowMs: number): Promise<void>;
-  /**
-   * Moves a recorded send from `sentAt` to `doneAt`, when its response arrived. The server
-   * counted the request somewhere in between; only the later bound never undercounts.
-   */
-  restamp(key: string, sentAt: number, doneAt: number, windowMs: number): Promise<void>;
-  /** Holds every send of `key` until `until` (never shortens an existing pause). */
-  pause(key: string, until: number): Promise<void>;
-  pausedUntil(key: string): Promise<number>;
-}
-
-export class MemoryPacingStore implements PacingStore {
-  private readonly sends = new Map<string, number[]>();
-  private readonly pauses = new Map<string, number>();
-
-  async nextFree(key: string, now: number, limit: number, windowMs: number): Promise<number> {
-    const paused = this.pauses.get(key) ?? 0;
-    const t = Math.max(now, paused);
-    const log = this.prune(key, t, windowMs);
-    if (log.length < limit) return t;
-    // The send that must leave the window for one more to fit.
-    return Math.max(t, log[log.length - limit]! + windowMs);
-  }
-
-  async record(key: string, at: number, windowMs: number): Promise<void> {
-    const log = this.prune(key, at, windowMs);
-    let i = log.length;
-    while (i > 0 && log[i - 1]! > at) i--;
-    log.splice(i, 0, at);
-  }
-
-  async restamp(key: string, sentAt: number, doneAt: number, windowMs: number): Promise<void> {
-    const log = this.sends.get(key);
-    const i = log?.indexOf(sentAt) ?? -1;
-    if (!log || i < 0) return; // already left the window
-    log.splice(i, 1);
-    await this.record(key, doneAt, windowMs);
-  }
-
-  async pause(key: string, until: number): Promise<void> {
-    this.pauses.set(key, Math.max(this.pauses.get(key) ?? 0, until));
-  }
-
-  async pausedUntil(key: string): Promise<number> {
-    return this.pauses.get(key) ?? 0;
-  }
-
-  private prune(key: string, now: number, windowMs: number): number[] {
-    let log = this.sends.get(key);
-    if (!log) this.sends.set(key, (log = []));
-    let drop = 0;
-    while (drop < log.length && log[drop]! <= now - windowMs) drop++;
-    if (drop > 0) log.splice(0, drop);
-    return log;
-  }
-}
+import { AbortedError, CarewireError, RateLimitedError } from "../core/errors.js";
+import type { Call } from "../core/call.js";
+import type { RateLimitState } from "../core/meta.js";
+import { MemoryPacingStore, type PacingStore } from "../stores/pacing-store.js";
 
 export interface PacingOptions {
   /**
@@ -110,10 +50,10 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
-export interface PacingPolicy extends Policy {
+export type PacingPolicy = Policy & {
   /** Runs a request outside a call in a slot (the token endpoint counts against the same quota). */
   paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
-}
+};
 
 export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = "default"): PacingPolicy {
   const store = options.store ?? new MemoryPacingStore();
@@ -231,30 +171,60 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   }
 
   /**
-   * Reads the server's view of the quota from a response; pauses everyone after a 429.
-   * Returns the pause to record, if any (most responses need none, and no extra await).
+   * Learns the server's view of the quota from an attempt's hints; pauses everyone after a
+   * 429 or when the server says the quota is spent. Returns the rate-limit note.
    */
-  function learn(exchange: Exchange, now: number): { rateLimit: ServerHints["rateLimit"]; pauseUntil: number | undefined } {
-    const hints = readServerHints(exchange.response.headers, now);
-    const rl = hints.rateLimit;
+  async function learn(result: AttemptResult, quota: { limit: number } | undefined, call: Call): Promise<RateLimitState | undefined> {
+    if (result.exchange === undefined) return undefined;
+    const now = clock.now();
+    const rl = result.hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined) learned = { limit: rl.limit, windowMs: rl.windowMs };
     let pauseUntil: number | undefined;
-    if (exchange.response.status === 429) {
-      const wait = hints.retryAfterMs ?? rl?.resetMs;
-      if (wait !== undefined) pauseUntil = now + wait;
+    if (result.exchange.response.status === 429) {
+      const wait = result.hints.retryAfterMs ?? rl?.resetMs;
+      if (wait !== undefined) {
+        pauseUntil = now + wait;
+        call.emit({ type: "throttled", retryAt: pauseUntil });
+      }
     } else if (rl?.remaining === 0 && rl.resetMs !== undefined && rl.resetMs > 0) {
       // The server says the quota is spent: hold until it resets instead of earning a 429.
       pauseUntil = now + rl.resetMs;
     }
-    return { rateLimit: rl, pauseUntil };
+    if (pauseUntil !== undefined) await store.pause(key, pauseUntil);
+    const pausedUntil = await store.pausedUntil(key);
+    return {
+      ...(rl ?? {}),
+      ...(quota && rl?.limit === undefined ? { limit: quota.limit } : {}),
+      ...(pausedUntil > clock.now() ? { pausedUntil } : {}),
+    };
   }
 
-  // The same for every call: it needs the key, not the call.
-  const onThrottled = (retryAt: number) => void store.pause(key, retryAt);
+  const policy: Policy = (next) => async (plan) => {
+    const { call } = plan;
+    const lane: Lane = call.options.priority ?? call.operation.hints.criticality ?? "interactive";
+    const quota = quotaFor(call.operation.hints.rateLimit);
+    const waitStart = clock.now();
+    let sentAt: number | undefined;
+    try {
+      sentAt = await acquire(lane, quota, call.deadline, call.signal);
+    } catch (error) {
+      if (error instanceof CarewireError) return refusal(plan, error);
+      throw error;
+    }
+    const waited = clock.now() - waitStart;
+    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
+    try {
+      const result = await next(plan);
+      const rateLimit = await learn(result, quota, call);
+      return rateLimit === undefined ? result : noted(result, { rateLimit });
+    } finally {
+      if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
+      release();
+    }
+  };
 
-  return {
-    name: "pacing",
-    async paced(work, signal) {
+  return Object.assign(policy, {
+    async paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       const quota = quotaFor(undefined);
       const sentAt = await acquire("critical", quota, undefined, signal);
       try {
@@ -264,29 +234,5 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
         release();
       }
     },
-    async execute(context: CallContext, next: Next): Promise<Exchange> {
-      const lane: Lane = context.options.priority ?? context.operation.hints.criticality ?? "interactive";
-      const quota = quotaFor(context.operation.hints.rateLimit);
-      const waitStart = clock.now();
-      context.onThrottled = onThrottled;
-      const sentAt = await acquire(lane, quota, context.deadline, context.signal);
-      const waited = clock.now() - waitStart;
-      if (waited > 0) context.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
-      try {
-        const exchange = await next();
-        const { rateLimit: hints, pauseUntil } = learn(exchange, clock.now());
-        if (pauseUntil !== undefined) await store.pause(key, pauseUntil);
-        const pausedUntil = await store.pausedUntil(key);
-        context.extraMeta.rateLimit = {
-          ...(hints ?? {}),
-          ...(quota && hints?.limit === undefined ? { limit: quota.limit } : {}),
-          ...(pausedUntil > clock.now() ? { pausedUntil } : {}),
-        };
-        return exchange;
-      } finally {
-        if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
-        release();
-      }
-    },
-  };
+  });
 }

@@ -1,14 +1,13 @@
 /**
- * The retry policy: classify each attempt, wait what the server asks (Retry-After,
- * RateLimit reset; never less, a little jitter above) or a jittered backoff, within
- * max attempts, the call's deadline and the provider's retry budget.
+ * The retry policy: reads each attempt's verdict, waits what the server asks
+ * (Retry-After, RateLimit reset; never less, a little jitter above) or a jittered backoff,
+ * within max attempts, the call's deadline and the provider's retry budget. A write is
+ * replayed after a lost answer only when its plan says a replay is safe.
  */
-import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
-import { classify, type Classification, type ClassifyOptions } from "../core/classify.js";
+import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy } from "../core/attempt.js";
+import type { ClassifyOptions } from "../core/classify.js";
 import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
-import type { CallContext, Next, Policy } from "../core/policy.js";
-import { readServerHints } from "../wire/server-hints.js";
-import type { Exchange } from "../wire/transport.js";
+import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */
@@ -17,6 +16,7 @@ export interface RetryOptions {
   /** Longest server-requested wait carewire sits out; longer ones fail at once with RateLimitedError. Default 120 s. */
   readonly maxRetryAfterMs?: number;
   readonly budget?: Partial<RetryBudgetOptions> | false;
+  /** How attempts are classified; the same as the client's `classify` (which wins when both are set). */
   readonly classify?: ClassifyOptions;
   /**
    * Per-operation overrides by operationId: a slow report endpoint may want a longer base
@@ -37,89 +37,76 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
   const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
 
-  return {
-    name: "retry",
-    async execute(context: CallContext, next: Next): Promise<Exchange> {
-      const { clock } = context;
-      const { maxAttempts, backoff } = settings.get(context.operation.operationId) ?? defaults;
-      budget?.recordRequest(clock.now());
-      let previousDelay = backoff.baseMs;
-      // Once one attempt of a write may have been applied, no later answer (a 503, a reset
-      // before sending, a wait too long) can say it was not: the call ends as unknown-outcome.
-      let mayHaveApplied: CarewireError | undefined;
-      const unknownUnlessSettled = (failure: CarewireError, lastStatus?: number): CarewireError =>
-        mayHaveApplied === undefined ? failure : new UnknownOutcomeError(context.fingerprint(), mayHaveApplied, context.idempotencyKey, lastStatus);
-      for (let attempt = 1; ; attempt++) {
-        let exchange: Exchange | undefined;
-        let failure: unknown;
-        const attemptsBefore = context.attempts.length;
-        try {
-          exchange = await next();
-        } catch (error) {
-          failure = error;
-        }
-        const safety = context.operation.safety;
-        const verdict: Classification = exchange ? classify({ exchange, safety }, options.classify) : classify({ error: failure, safety }, options.classify);
-        // A layer below may have answered without sending (an open circuit, a refused
-        // slot): then there is no new attempt, and the last one keeps its own verdict.
-        const sent = context.attempts.length > attemptsBefore;
-        const annotate = (patch: { outcome?: Classification["outcome"]; reason: string }) => {
-          if (sent) context.annotateAttempt(patch);
-        };
-        annotate({ outcome: verdict.outcome, reason: verdict.reason });
-        // Success, the common case: nothing below (give-up path, server hints) is needed.
-        if (verdict.outcome === "ok") return exchange!;
-        if (verdict.outcome === "unknown-outcome" && failure instanceof CarewireError) mayHaveApplied ??= failure;
-        const giveUp = (why?: string): Exchange => {
-          if (why) annotate({ reason: `${verdict.reason}; ${why}` });
-          context.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
-          if (mayHaveApplied) throw unknownUnlessSettled(mayHaveApplied, exchange?.response.status);
-          if (exchange) return exchange;
-          throw failure;
-        };
+  return (next) => async (plan) => {
+    const { call } = plan;
+    const { clock } = call;
+    const { maxAttempts, backoff } = settings.get(call.operation.operationId) ?? defaults;
+    budget?.recordRequest(clock.now());
+    let previousDelay = backoff.baseMs;
+    let earlier: AttemptResult["notes"] | undefined;
+    // Once one attempt of a write may have been applied, no later answer (a 503, a reset
+    // before sending, a wait too long) can say it was not: the call ends as unknown-outcome.
+    let mayHaveApplied: CarewireError | undefined;
+    let current: AttemptPlan = plan;
+    for (let attempt = 1; ; attempt++) {
+      const sent = await next(current);
+      // Success, the common case: nothing below is needed.
+      if (sent.verdict.outcome === "ok" && earlier === undefined) return sent;
+      const result = earlier === undefined ? sent : { ...sent, notes: joinNotes(earlier, sent.notes) };
+      if (sent.verdict.outcome === "ok") return result;
+      const { verdict, exchange } = sent;
+      const status = exchange?.response.status;
+      // A layer below may have answered without sending (an open circuit, a refused slot):
+      // then there is no new attempt, and the last one keeps its own verdict.
+      const wasSent = sent.notes.attempts.length > 0;
+      if (verdict.outcome === "unknown-outcome" && sent.error !== undefined) mayHaveApplied ??= sent.error;
 
-        const retryable =
-          verdict.outcome === "retryable" ||
-          verdict.outcome === "throttled" ||
-          (verdict.outcome === "unknown-outcome" && context.idempotencyKey !== undefined);
-        if (!retryable) return giveUp();
-        if (failure instanceof CarewireError && failure.kind === "aborted") throw unknownUnlessSettled(failure);
+      const endWith = (error: CarewireError, why?: string): AttemptResult => {
+        const ended = why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result;
+        return { ...ended, exchange: undefined, error, verdict: mayHaveApplied ? { outcome: "unknown-outcome", reason: verdict.reason } : verdict };
+      };
+      const unknownUnlessSettled = (failure: CarewireError): CarewireError =>
+        mayHaveApplied === undefined ? failure : new UnknownOutcomeError(call.fingerprint(), mayHaveApplied, current.idempotencyKey, status);
+      const giveUp = (why?: string): AttemptResult => {
+        call.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
+        if (mayHaveApplied) return endWith(unknownUnlessSettled(mayHaveApplied), why);
+        return why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result;
+      };
 
-        // How long to wait: the server's word first, else backoff.
-        const now = clock.now();
-        const hints = exchange ? readServerHints(exchange.response.headers, now) : {};
-        const serverWait = hints.retryAfterMs ?? (exchange?.response.status === 429 && hints.rateLimit?.remaining === 0 ? hints.rateLimit.resetMs : undefined);
-        if (serverWait !== undefined && serverWait > maxRetryAfterMs) {
-          if (exchange?.response.status === 429 || exchange?.response.status === 503) {
-            throw unknownUnlessSettled(new RateLimitedError(now + serverWait, `the server asked for ${Math.ceil(serverWait / 1000)} s, more than the ${Math.round(maxRetryAfterMs / 1000)} s this client waits`), exchange.response.status);
-          }
-          return giveUp("server wait too long");
-        }
-        const delay = serverWait !== undefined ? jitterAbove(serverWait, context.random) : backoffDelay(attempt, previousDelay, backoff, context.random);
-        previousDelay = delay;
-        if (serverWait !== undefined && exchange?.response.status === 429) {
-          context.onThrottled?.(now + serverWait);
-          context.emit({ type: "throttled", retryAt: now + serverWait });
-        }
+      const retryable = verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe);
+      if (!retryable) return giveUp();
+      if (sent.error?.kind === "aborted") return endWith(unknownUnlessSettled(sent.error));
 
-        if (attempt >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
-        if (context.deadline !== undefined && now + delay >= context.deadline) {
-          if (serverWait !== undefined && (exchange?.response.status === 429 || exchange?.response.status === 503)) {
-            throw unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline"), exchange.response.status);
-          }
-          return giveUp("deadline reached");
-        }
-        if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
-
-        context.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
-        annotate({ reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` });
-        context.nextDelayMs = delay;
-        try {
-          await clock.sleep(delay, context.signal);
-        } catch (error) {
-          throw error instanceof CarewireError ? unknownUnlessSettled(error) : error;
-        }
+      // How long to wait: the server's word first, else backoff.
+      const now = clock.now();
+      const { hints } = sent;
+      const serverWait = hints.retryAfterMs ?? (status === 429 && hints.rateLimit?.remaining === 0 ? hints.rateLimit.resetMs : undefined);
+      const shedding = status === 429 || status === 503;
+      if (serverWait !== undefined && serverWait > maxRetryAfterMs) {
+        const why = `the server asked for ${Math.ceil(serverWait / 1000)} s, more than the ${Math.round(maxRetryAfterMs / 1000)} s this client waits`;
+        if (shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, why)), "server wait too long");
+        return giveUp("server wait too long");
       }
-    },
+      const delay = serverWait !== undefined ? jitterAbove(serverWait, call.random) : backoffDelay(attempt, previousDelay, backoff, call.random);
+      previousDelay = delay;
+
+      if (attempt >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
+      if (call.deadline !== undefined && now + delay >= call.deadline) {
+        if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline")), "deadline reached");
+        return giveUp("deadline reached");
+      }
+      if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
+
+      call.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
+      const before = wasSent ? annotateLast(result, { reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` }) : result;
+      try {
+        await clock.sleep(delay, call.signal);
+      } catch (error) {
+        if (error instanceof CarewireError) return { ...before, exchange: undefined, error: unknownUnlessSettled(error), verdict: { outcome: "permanent", reason: error.kind } };
+        throw error;
+      }
+      earlier = before.notes;
+      current = { ...current, attempt: plan.attempt + earlier.attempts.length, delayMs: delay };
+    }
   };
 }

@@ -1,0 +1,92 @@
+/**
+ * One logical call as every attempt and policy sees it: what was asked, of which
+ * operation, by when, and where telemetry goes. Set once when the call starts and never
+ * written after: what changes from attempt to attempt lives in the attempt's plan.
+ * A class rather than an object literal, so a call allocates no closures for its helpers
+ * and builds no event objects when nobody listens.
+ */
+import { createHash } from "node:crypto";
+import { canonicalJson } from "../wire/canonical-json.js";
+import type { ClassifyOptions } from "./classify.js";
+import type { Clock } from "./clock.js";
+import type { OperationDescriptor, OperationSchemas } from "./operation.js";
+import type { RawCallInput } from "../wire/request.js";
+import type { CarewireEvent, TelemetryEvent } from "./telemetry.js";
+import type { CallOptions } from "./types.js";
+
+export interface CallInit {
+  readonly provider: string;
+  readonly operation: OperationDescriptor;
+  readonly schemas: OperationSchemas;
+  readonly input: RawCallInput;
+  readonly options: CallOptions;
+  readonly requestId: string;
+  readonly clock: Clock;
+  readonly random: () => number;
+  readonly deadlineMs: number;
+  readonly classify: ClassifyOptions;
+  readonly tenant: string | undefined;
+  /** Where telemetry goes; undefined when nobody listens. */
+  readonly sink: ((event: TelemetryEvent) => void) | undefined;
+}
+
+export class Call {
+  readonly provider: string;
+  readonly operation: OperationDescriptor;
+  readonly schemas: OperationSchemas;
+  readonly input: RawCallInput;
+  readonly options: CallOptions;
+  /** carewire's correlation id for the call. */
+  readonly requestId: string;
+  readonly clock: Clock;
+  /** Uniform in [0, 1); seeded in tests. */
+  readonly random: () => number;
+  /** `performance.now()` when the call started. */
+  readonly startedAt = performance.now();
+  /** Epoch ms on the clock when the call started. */
+  readonly startedAtMs: number;
+  /** The overall time the call was given, in ms (for messages). */
+  readonly deadlineMs: number;
+  /** Epoch ms after which no attempt or wait starts; undefined when unbounded. */
+  readonly deadline: number | undefined;
+  /** The caller's signal: it ends attempts and waits alike. */
+  readonly signal: AbortSignal | undefined;
+  /** How attempts of this provider are classified (its extra retryable statuses, its protocol's refinement). */
+  readonly classify: ClassifyOptions;
+  readonly tenant: string | undefined;
+  private readonly sink: ((event: TelemetryEvent) => void) | undefined;
+
+  constructor(init: CallInit) {
+    this.provider = init.provider;
+    this.operation = init.operation;
+    this.schemas = init.schemas;
+    this.input = init.input;
+    this.options = init.options;
+    this.requestId = init.requestId;
+    this.clock = init.clock;
+    this.random = init.random;
+    this.startedAtMs = init.clock.now();
+    this.deadlineMs = init.deadlineMs;
+    this.deadline = Number.isFinite(init.deadlineMs) ? this.startedAtMs + init.deadlineMs : undefined;
+    this.signal = init.options.signal;
+    this.classify = init.classify;
+    this.tenant = init.tenant;
+    this.sink = init.sink;
+  }
+
+  /** Whether anyone listens to telemetry (so callers build no event they would drop). */
+  get observed(): boolean {
+    return this.sink !== undefined;
+  }
+
+  /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */
+  fingerprint(): string {
+    const { operation, input } = this;
+    return createHash("sha256").update(`${operation.method}\n${operation.path}\n${canonicalJson(input.params?.path ?? {})}\n${canonicalJson(input.body ?? null)}`).digest("hex");
+  }
+
+  /** Telemetry for this call, with provider, operation and request id filled in. */
+  emit(event: CarewireEvent): void {
+    if (this.sink) this.sink({ ...event, provider: this.provider, operationId: this.operation.operationId, requestId: this.requestId, ...(this.tenant ? { tenant: this.tenant } : {}), time: this.clock.now() });
+  }
+}

@@ -1,0 +1,72 @@
+/** What a client is configured with: generated clients take these, the FHIR client too. */
+import type { ClientCredentialsOptions } from "../auth/client-credentials.js";
+import type { TokenSource } from "../auth/token-source.js";
+import type { BreakerOptions } from "../policies/breaker.js";
+import type { CacheOptions } from "../policies/cache.js";
+import type { PacingOptions } from "../policies/pacing.js";
+import type { RetryOptions } from "../policies/retry.js";
+import type { FetchLike } from "../wire/transport.js";
+import type { Policy } from "./attempt.js";
+import type { ClassifyOptions } from "./classify.js";
+import type { Clock } from "./clock.js";
+import type { ProtocolProfile } from "./profile.js";
+import type { TelemetryOptions } from "./telemetry.js";
+
+export interface ClientOptions extends TelemetryOptions {
+  /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
+  readonly baseUrl?: string;
+  /** Default headers for every request (e.g. a User-Agent). */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Per-attempt timeout in ms. Default 30 000. */
+  readonly timeoutMs?: number;
+  /** Overall time per call, attempts and waits included, in ms. Default 120 000. */
+  readonly deadlineMs?: number;
+  /**
+   * Most bytes of one response body carewire reads, after decompression; a larger body ends
+   * the call with LimitExceededError. Default 32 MiB. Streamed calls are not capped.
+   */
+  readonly maxResponseBytes?: number;
+  /** Redirects followed within the base URL's origin (never to another origin). Default 5; 0 returns the 3xx. */
+  readonly maxRedirects?: number;
+  /**
+   * Your own policies, outermost, before carewire's: each wraps every call
+   * (`(next) => async (plan) => …`) and sees each attempt's classified result.
+   */
+  readonly policies?: readonly Policy[];
+  /** `false` turns off carewire's default policies (retry, idempotency, pacing, breaker, cache): a bare pipeline. */
+  readonly resilience?: false;
+  /** How attempts are classified, for every policy alike: extra retryable 5xx, a refinement. */
+  readonly classify?: ClassifyOptions;
+  readonly retry?: RetryOptions | false;
+  readonly pacing?: PacingOptions | false;
+  readonly breaker?: BreakerOptions | false;
+  readonly cache?: CacheOptions | false;
+  /** OAuth 2.0 client credentials: tokens fetched once, refreshed before expiry, paced like every call. */
+  readonly auth?: ClientCredentialsOptions | TokenSource;
+  /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
+  readonly correlationHeader?: string | null;
+  /** The fetch to send with (default: the global one). */
+  readonly fetch?: FetchLike;
+  /** Correlation id generator (default: random UUID). */
+  readonly requestIdFactory?: () => string;
+  /** Tenant this client acts for: labels telemetry, keys budgets and caches. */
+  readonly tenant?: string;
+  /** Time source (tests pass a fake clock). */
+  readonly clock?: Clock;
+  /** Uniform random in [0, 1) for jitter (tests pass a seeded one). */
+  readonly random?: () => number;
+}
+
+export interface PipelineOptions extends ClientOptions {
+  readonly provider: string;
+  /** Filled by generated code from the spec's `servers`. */
+  readonly defaultBaseUrl?: string | undefined;
+  /** The protocol the provider speaks beyond HTTP (FHIR clients pass theirs). */
+  readonly profile?: ProtocolProfile;
+}
+
+/** Per-attempt timeout when none is set: also what other requests of a client (tokens, Bulk Data files) wait. */
+export const DEFAULT_TIMEOUT_MS = 30_000;
+export const DEFAULT_DEADLINE_MS = 120_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_MAX_REDIRECTS = 5;

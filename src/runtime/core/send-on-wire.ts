@@ -1,0 +1,90 @@
+/**
+ * The innermost Send: one attempt on the wire. It builds the request from the plan,
+ * sends it within its time and size bounds, parses a JSON body once, classifies the
+ * result with the call's classifier, reads the server's hints and records the attempt
+ * for `meta` and telemetry. Every policy above sees the same verdict.
+ */
+import { classify } from "./classify.js";
+import { isoTime } from "./clock.js";
+import { CarewireError, InvalidRequestError, MalformedResponseError, UnexpectedError } from "./errors.js";
+import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
+import type { AttemptRecord } from "./meta.js";
+import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
+import { buildRequest } from "../wire/request.js";
+import { readServerHints } from "../wire/server-hints.js";
+import { sendAttempt, type Exchange, type FetchLike } from "../wire/transport.js";
+
+export interface WireSettings {
+  readonly baseUrl: string;
+  readonly fetch: FetchLike;
+  /** Client-wide headers, under the operation's own header parameters. */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** Header that carries the call's correlation id, or null for none. */
+  readonly correlationHeader: string | null;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+  readonly maxRedirects: number;
+}
+
+export function sendOnWire(settings: WireSettings): Send {
+  return async (plan: AttemptPlan): Promise<AttemptResult> => {
+    const { call } = plan;
+    const { operation, options, clock } = call;
+    const startedMs = performance.now();
+    const startedAt = isoTime(clock.now());
+    // The overall deadline bounds each attempt too.
+    const remaining = call.deadline === undefined ? Infinity : call.deadline - clock.now();
+    const correlation = settings.correlationHeader ? { [settings.correlationHeader]: call.requestId } : undefined;
+    let exchange: Exchange | undefined;
+    let error: CarewireError | undefined;
+    try {
+      exchange = await sendAttempt(
+        (signal) => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers], signal }),
+        {
+          fetch: settings.fetch,
+          timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? settings.timeoutMs, remaining)),
+          signal: call.signal,
+          stream: options.stream === true,
+          maxBytes: options.maxResponseBytes ?? settings.maxResponseBytes,
+          maxRedirects: settings.maxRedirects,
+        },
+      );
+    } catch (caught) {
+      // A request that could not be built was never an attempt.
+      if (caught instanceof InvalidRequestError) return refusal(plan, caught);
+      error = caught instanceof CarewireError ? caught : new UnexpectedError(caught instanceof Error ? caught.message : String(caught), { cause: caught });
+    }
+    if (exchange !== undefined && !exchange.streamed && operation.method !== "head" && isJsonBody(exchange)) {
+      try {
+        exchange = { ...exchange, json: { value: parseJsonBody(exchange) } };
+      } catch (malformed) {
+        // A success whose JSON is cut short fails the attempt (policies may retry it); an
+        // error status with a broken body is still that error status.
+        if (exchange.response.ok) {
+          error = malformed as CarewireError;
+          exchange = undefined;
+        }
+      }
+    }
+    const status = exchange?.response.status ?? (error instanceof MalformedResponseError ? error.status : undefined);
+    const safety = operation.safety;
+    const verdict = exchange !== undefined ? classify({ exchange, safety }, call.classify) : classify({ error, safety }, call.classify);
+    const hints = exchange !== undefined ? readServerHints(exchange.response.headers, clock.now()) : NO_HINTS;
+    const durationMs = performance.now() - startedMs;
+    const record: AttemptRecord = {
+      attempt: plan.attempt,
+      startedAt,
+      durationMs,
+      delayMs: plan.delayMs,
+      ...(status !== undefined ? { status } : {}),
+      ...(error !== undefined ? { errorKind: error.kind } : {}),
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+    };
+    if (call.observed) {
+      call.emit({ type: "attempt", attempt: plan.attempt, durationMs, delayMs: plan.delayMs, ...(status !== undefined ? { status } : {}), ...(error !== undefined ? { errorKind: error.kind } : {}) });
+    }
+    return { exchange, error, verdict, hints, notes: { attempts: [record] } };
+  };
+}
+
