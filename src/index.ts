@@ -15,39 +15,8 @@ export type {
   ResponseDescriptor,
   SafetyClass,
 } from "./runtime/core/operation.js";
-export {
-  AbortedError,
-  AuthenticationError,
-  CarewireError,
-  CircuitOpenError,
-  ContractViolationError,
-  RateLimitedError,
-  UnknownOutcomeError,
-  HttpError,
-  ClientError,
-  BadRequestError,
-  UnauthorizedError,
-  ForbiddenError,
-  NotFoundError,
-  ConflictError,
-  PreconditionFailedError,
-  UnprocessableEntityError,
-  TooManyRequestsError,
-  ServerError,
-  InternalServerError,
-  BadGatewayError,
-  ServiceUnavailableError,
-  GatewayTimeoutError,
-  InvalidRequestError,
-  LimitExceededError,
-  MalformedResponseError,
-  UntrustedUrlError,
-  NetworkError,
-  TimeoutError,
-  UnexpectedError,
-  type ErrorKind,
-  type LimitName,
-} from "./runtime/core/errors.js";
+export { AbortedError, AuthenticationError, CarewireError, CircuitOpenError, ContractViolationError, RateLimitedError, UnknownOutcomeError, InvalidRequestError, LimitExceededError, MalformedResponseError, UntrustedUrlError, NetworkError, TimeoutError, UnexpectedError, type ErrorKind, type LimitName } from "./runtime/core/errors.js";
+export { HttpError, ClientError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError, PreconditionFailedError, UnprocessableEntityError, TooManyRequestsError, ServerError, InternalServerError, BadGatewayError, ServiceUnavailableError, GatewayTimeoutError } from "./runtime/core/http-errors.js";
 export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/core/meta.js";
 export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/core/classify.js";
 export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./runtime/wire/server-hints.js";

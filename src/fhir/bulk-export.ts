@@ -144,7 +144,7 @@ function job(manifest: BulkManifest, polls: number, deps: BulkDeps, base: CallOp
     }
     // Elsewhere, and no token needed: send none, and no header of the client's either. The
     // headers must come within the attempt timeout; the NDJSON reader bounds the body.
-    const { response } = await sendAttempt((signal) => new Request(url, { headers: { accept: "application/fhir+ndjson" }, redirect: "manual", signal }), { fetch: deps.fetch, timeoutMs: deps.timeoutMs, ...(base.signal ? { signal: base.signal } : {}), stream: true, maxBytes: MAX_ERROR_BODY_BYTES, maxRedirects: 5 });
+    const { response } = await sendAttempt(() => new Request(url, { headers: { accept: "application/fhir+ndjson" }, redirect: "manual" }), { fetch: deps.fetch, timeoutMs: deps.timeoutMs, ...(base.signal ? { signal: base.signal } : {}), stream: true, maxBytes: MAX_ERROR_BODY_BYTES, maxRedirects: 5 });
     if (!response.ok || !response.body) throw new MalformedResponseError(`an export file answered ${response.status}`, response.status, "");
     return response.body;
   }

@@ -13,7 +13,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
-import { CarewireError, HttpError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
+import { CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
+import { HttpError } from "../runtime/core/http-errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
 import { systemClock } from "../runtime/core/clock.js";
 import { deriveIdempotencyKey } from "../runtime/policies/idempotency.js";
@@ -21,6 +22,7 @@ import { bulkExport, type BulkExportJob, type BulkExportRequest } from "./bulk-e
 import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runtime/core/pipeline.js";
 import type { ResultMeta } from "../runtime/core/meta.js";
 import type { CallOptions, PipelineError, Result } from "../runtime/core/types.js";
+import type { FetchLike } from "../runtime/wire/transport.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, UntrustedUrlError } from "./outcome.js";
 import { fhirProfile } from "./profile.js";
@@ -324,7 +326,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   const resources = Object.fromEntries(Object.entries(model.resources).map(([type, interactions]) => [type, resourceClient(type, interactions)]));
   const system: Partial<SystemClient> = {};
   if (model.operations?.includes("export")) {
-    const fetchImpl = options.fetch ?? ((request: Request) => fetch(request));
+    const fetchImpl: FetchLike = options.fetch ?? ((request, init) => fetch(request, init));
     system.bulkExport = async (request = {}) => {
       try {
         return await bulkExport(request, { clock, random: options.random ?? Math.random, call: callOperation, linkTarget, fetch: fetchImpl, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS });

@@ -6,7 +6,8 @@
  */
 import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
 import type { Classification, ClassifyInput } from "../runtime/core/classify.js";
-import { HttpError, UntrustedUrlError } from "../runtime/core/errors.js";
+import { UntrustedUrlError } from "../runtime/core/errors.js";
+import { HttpError } from "../runtime/core/http-errors.js";
 import { isJsonBody, parseJsonBody } from "../runtime/wire/read-body.js";
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { ProtocolProfile } from "../runtime/core/profile.js";
 import type { OperationDescriptor } from "../runtime/core/operation.js";
-import { HttpError } from "../runtime/core/errors.js";
+import { HttpError } from "../runtime/core/http-errors.js";
 import { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
 import { FhirError, isOperationOutcome, refineFhirClassification } from "./outcome.js";
 import { shapeIssues, type ExpectedBody } from "./shape.js";

@@ -46,11 +46,11 @@ const DISCOVERY_TIMEOUT_MS = 30_000;
 const MAX_DISCOVERY_BYTES = 1024 * 1024;
 
 /** Reads `<base>/.well-known/smart-configuration`; a server without one is a typed failure. */
-export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r) => fetch(r), signal?: AbortSignal, timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<SmartConfiguration> {
+export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: FetchLike = (r, init) => fetch(r, init), signal?: AbortSignal, timeoutMs = DISCOVERY_TIMEOUT_MS): Promise<SmartConfiguration> {
   const url = `${baseUrl.replace(/\/+$/, "")}/.well-known/smart-configuration`;
   let exchange: Exchange;
   try {
-    exchange = await sendAttempt((s) => new Request(url, { headers: { accept: "application/json" }, redirect: "manual", signal: s }), {
+    exchange = await sendAttempt(() => new Request(url, { headers: { accept: "application/json" }, redirect: "manual" }), {
       fetch: fetchImpl,
       timeoutMs,
       ...(signal ? { signal } : {}),

@@ -30,6 +30,7 @@ export {
 } from "./contract.js";
 export { describeContract, type TestRunner } from "./describe-contract.js";
 export { FakeClock } from "./fake-clock.js";
+export { answered, failed, planFor, scriptedNext, type PlanSetup, type ScriptedSend } from "./policy-harness.js";
 export { startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } from "./fhir/fhir-simulator.js";
 export type { SimulatorClock } from "./simulator/clock.js";
 export type { BulkOptions } from "./fhir/bulk.js";

@@ -6,8 +6,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { sendAttempt, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/wire/transport.js";
 
-const make: RequestFactory = (signal) =>
-  new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual", signal });
+const make: RequestFactory = () =>
+  new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual" });
 const bounds = (fetch: FetchLike, extra: Partial<AttemptOptions> = {}): AttemptOptions => ({ fetch, timeoutMs: 50, maxBytes: 1024, maxRedirects: 5, ...extra });
 
 /** Settles with the attempt's error (or undefined). */

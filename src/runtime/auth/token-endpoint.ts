@@ -30,7 +30,7 @@ export async function postTokenRequest(
     try {
       // No redirects (maxRedirects 0): a 307/308 would re-post the client secret (or assertion) to wherever it points.
       const send = () =>
-        sendAttempt((signal) => new Request(url, { method: "POST", headers, body, redirect: "manual", signal }), {
+        sendAttempt(() => new Request(url, { method: "POST", headers, body, redirect: "manual" }), {
           fetch: deps.fetch,
           timeoutMs: Math.max(1, Math.min(attemptTimeoutMs, remaining)),
           ...(context.signal ? { signal: context.signal } : {}),

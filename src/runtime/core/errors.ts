@@ -33,68 +33,6 @@ export abstract class CarewireError extends Error {
 }
 
 /**
- * The server answered with a non-2xx status; `body` is the (tolerantly read) error body.
- * `HttpError.from` picks the class for the status, so callers can `instanceof` a family
- * (`NotFoundError`, `ConflictError`, `ServerError`, …) while `kind` stays `"http"`.
- */
-export class HttpError<Body = unknown, Kind extends "http" | "fhir" = "http"> extends CarewireError {
-  readonly kind: Kind;
-  constructor(
-    readonly status: number,
-    readonly body: Body,
-    readonly response: Response,
-    kind: Kind = "http" as Kind,
-  ) {
-    // The reason phrase is the server's text (it can say anything): it stays on `response`.
-    super(`HTTP ${status}`);
-    this.kind = kind;
-  }
-
-  /** The error for a status: the most specific class carewire has for it. */
-  static from<Body>(status: number, body: Body, response: Response): HttpError<Body> {
-    const Family = STATUS_CLASSES[status] ?? (status >= 500 ? ServerError : ClientError);
-    return new Family(status, body, response) as HttpError<Body>;
-  }
-}
-
-/** 4xx: the request was refused as it stands. */
-export class ClientError<Body = unknown> extends HttpError<Body> {}
-export class BadRequestError<Body = unknown> extends ClientError<Body> {}
-/** 401 after the one token refresh carewire allows. */
-export class UnauthorizedError<Body = unknown> extends ClientError<Body> {}
-export class ForbiddenError<Body = unknown> extends ClientError<Body> {}
-export class NotFoundError<Body = unknown> extends ClientError<Body> {}
-/** 409: the request collided with the resource's state (a duplicate, a concurrent change). */
-export class ConflictError<Body = unknown> extends ClientError<Body> {}
-/** 412: the version the request was based on (If-Match) is no longer current. */
-export class PreconditionFailedError<Body = unknown> extends ClientError<Body> {}
-export class UnprocessableEntityError<Body = unknown> extends ClientError<Body> {}
-/** 429 that carewire did not wait out (no Retry-After, or retries spent). */
-export class TooManyRequestsError<Body = unknown> extends ClientError<Body> {}
-/** 5xx: the server failed. */
-export class ServerError<Body = unknown> extends HttpError<Body> {}
-export class InternalServerError<Body = unknown> extends ServerError<Body> {}
-export class BadGatewayError<Body = unknown> extends ServerError<Body> {}
-export class ServiceUnavailableError<Body = unknown> extends ServerError<Body> {}
-export class GatewayTimeoutError<Body = unknown> extends ServerError<Body> {}
-
-type HttpErrorClass = new (status: number, body: unknown, response: Response) => HttpError;
-const STATUS_CLASSES: Readonly<Record<number, HttpErrorClass>> = {
-  400: BadRequestError,
-  401: UnauthorizedError,
-  403: ForbiddenError,
-  404: NotFoundError,
-  409: ConflictError,
-  412: PreconditionFailedError,
-  422: UnprocessableEntityError,
-  429: TooManyRequestsError,
-  500: InternalServerError,
-  502: BadGatewayError,
-  503: ServiceUnavailableError,
-  504: GatewayTimeoutError,
-};
-
-/**
  * The exchange failed below HTTP. `phase` says how far it got, which decides later
  * whether a write may have reached the server (`connect`: it did not).
  */

@@ -46,7 +46,7 @@ export interface Pipeline {
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function createPipeline(options: PipelineOptions): Pipeline {
-  const fetchImpl: FetchLike = options.fetch ?? ((request) => fetch(request));
+  const fetchImpl: FetchLike = options.fetch ?? ((request, init) => fetch(request, init));
   const newId = options.requestIdFactory ?? randomUUID;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;

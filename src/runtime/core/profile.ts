@@ -5,7 +5,7 @@
  * A pipeline has one profile; every operation of it, generated or built, runs through it.
  */
 import type { ClassifyOptions } from "./classify.js";
-import type { HttpError } from "./errors.js";
+import type { HttpError } from "./http-errors.js";
 import type { OperationDescriptor } from "./operation.js";
 
 export interface BodyIssue {

@@ -7,7 +7,8 @@
  */
 import type { AttemptResult } from "./attempt.js";
 import type { Call } from "./call.js";
-import { CarewireError, ContractViolationError, HttpError, MalformedResponseError } from "./errors.js";
+import { CarewireError, ContractViolationError, MalformedResponseError } from "./errors.js";
+import { HttpError } from "./http-errors.js";
 import { metaOf } from "./meta.js";
 import type { ProtocolProfile } from "./profile.js";
 import type { Result } from "./types.js";

@@ -39,7 +39,7 @@ export function sendOnWire(settings: WireSettings): Send {
     let error: CarewireError | undefined;
     try {
       exchange = await sendAttempt(
-        (signal) => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers], signal }),
+        () => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] }),
         {
           fetch: settings.fetch,
           timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? settings.timeoutMs, remaining)),

@@ -17,7 +17,6 @@ import type {
   CircuitOpenError,
   RateLimitedError,
   UnknownOutcomeError,
-  HttpError,
   InvalidRequestError,
   LimitExceededError,
   MalformedResponseError,
@@ -27,6 +26,7 @@ import type {
   TimeoutError,
   UnexpectedError,
 } from "./errors.js";
+import type { HttpError } from "./http-errors.js";
 import type { ResultMeta } from "./meta.js";
 
 /** The input of one operation: parameters by location and the request body. */

@@ -32,7 +32,6 @@ export interface RequestParts {
   readonly defaultHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
   /** Headers over them (per-call options, then policy headers); later wins. */
   readonly overrideHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
-  readonly signal?: AbortSignal;
 }
 
 type BodyInit = NonNullable<RequestInit["body"]>;
@@ -90,7 +89,6 @@ export function buildRequest(parts: RequestParts): Request {
   // Redirects are carewire's to follow (transport.ts): within the origin, never elsewhere.
   const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "manual" };
   if (body !== undefined) init.body = body;
-  if (parts.signal) init.signal = parts.signal;
   try {
     return new Request(url, init);
   } catch (error) {

@@ -7,7 +7,12 @@
  */
 import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 
-export type FetchLike = (request: Request) => Promise<Response>;
+/**
+ * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
+ * which fetch would copy, following the signal twice): a fetch that honours it frees the
+ * socket when the attempt times out or the caller aborts.
+ */
+export type FetchLike = (request: Request, init?: { readonly signal?: AbortSignal }) => Promise<Response>;
 
 /** A completed HTTP exchange: status, headers and the full body bytes. */
 export interface Exchange {
@@ -33,8 +38,8 @@ export interface AttemptOptions {
   readonly maxRedirects: number;
 }
 
-/** Builds the attempt's request with its signal; called again, fresh, for each redirect hop (a body is read once). */
-export type RequestFactory = (signal: AbortSignal) => Request;
+/** Builds the attempt's request; called again, fresh, for each redirect hop (a body is read once). */
+export type RequestFactory = () => Request;
 
 interface RedirectTarget {
   readonly url: string;
@@ -52,8 +57,8 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   // The race below settles the attempt when the timer fires or the caller aborts, whatever
-  // the fetch underneath does; the controller is held here (not only by a Request a fetch
-  // implementation may drop), so its abort always reaches the socket.
+  // the fetch underneath does; the controller is held here (not only by a fetch that may
+  // drop it), so its abort always reaches the socket.
   let fail!: (error: CarewireError) => void;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
@@ -64,18 +69,18 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
         controller.abort(new Error("attempt timeout"));
       }, Math.min(Math.max(0, options.timeoutMs), MAX_TIMER_MS))
     : undefined;
-  // Listening on the joined signal (this attempt's own), not on the caller's: a caller's
-  // long-lived signal does not collect one listener per attempt in flight. Removed when the
-  // attempt ends: fetch's Request keeps the signal alive until a later GC, and the listener
-  // would keep the whole attempt (its body bytes, its streams) alive with it.
+  // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on
+  // the joined signal, this attempt's own, and is removed when the attempt ends, so neither a
+  // long-lived caller signal nor a Request that keeps the signal alive keeps the attempt.
   const onAbort = () => fail(new AbortedError(options.signal?.reason));
-  signal.addEventListener("abort", onAbort, { once: true });
+  if (options.signal) signal.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   try {
-    const first = makeRequest(signal);
+    const first = makeRequest();
     let request = first;
+    const init = { signal };
     for (let hops = 0; ; hops++) {
-      response = await Promise.race([options.fetch(request), failed]);
+      response = await Promise.race([options.fetch(request, init), failed]);
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
       if (location === null) break;
       const target = redirectTarget(request, response.status, location);
@@ -84,7 +89,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
       const origin = new URL(first.url).origin;
       if (new URL(target.url).origin !== origin) throw new UntrustedUrlError(target.url, origin);
       if (hops + 1 > options.maxRedirects) throw new LimitExceededError("redirects", options.maxRedirects);
-      request = redirectedRequest(makeRequest(signal), target, signal);
+      request = redirectedRequest(makeRequest(), target);
     }
     phase = "body";
     // Streamed downloads: the headers are in, the timer stops, the body is the caller's.
@@ -101,7 +106,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     throw toNetworkError(error, phase);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
+    if (options.signal) signal.removeEventListener("abort", onAbort);
   }
 }
 
@@ -127,7 +132,15 @@ async function readCapped(response: Response, maxBytes: number, failed: Promise<
   if (response.body === null) return NO_BYTES;
   const declared = Number(response.headers.get("content-length"));
   // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
-  if (Number.isFinite(declared) && declared > maxBytes && !response.headers.has("content-encoding")) throw new LimitExceededError("response-bytes", maxBytes);
+  const encoded = response.headers.has("content-encoding");
+  if (Number.isFinite(declared) && declared > maxBytes && !encoded) throw new LimitExceededError("response-bytes", maxBytes);
+  // An uncompressed body of a declared length within the cap: the HTTP parser reads exactly
+  // that many bytes, so fetch's own whole-body read is bounded, and cheaper than chunk by chunk.
+  if (Number.isFinite(declared) && declared > 0 && !encoded) {
+    const bytes = new Uint8Array(await Promise.race([response.arrayBuffer(), failed]));
+    if (bytes.byteLength > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
+    return bytes;
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -159,12 +172,12 @@ export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8
 }
 
 /** A request for a redirect's target: the original's headers, and its body unless the hop drops it. */
-function redirectedRequest(original: Request, target: RedirectTarget, signal: AbortSignal): Request {
+function redirectedRequest(original: Request, target: RedirectTarget): Request {
   const headers = new Headers(original.headers);
   if (target.dropBody) {
     for (const name of ["content-type", "content-length", "content-encoding", "content-language", "content-location"]) headers.delete(name);
   }
-  const init: RequestInit & { duplex?: "half" } = { method: target.method, headers, redirect: "manual", signal };
+  const init: RequestInit & { duplex?: "half" } = { method: target.method, headers, redirect: "manual" };
   if (!target.dropBody && original.body !== null) {
     init.body = original.body;
     init.duplex = "half";
