@@ -3,7 +3,7 @@
  * result types and the policy seam. Code generation is `carewire generate` (CLI) or
  * `carewire/codegen`.
  */
-export { z } from "zod";
+export { critical, tolerantObject, z } from "./zod.js";
 export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
 export type {
   HttpMethod,
@@ -52,9 +52,7 @@ export { Call } from "./runtime/core/call.js";
 export type { BodyCheck, BodyIssue, ProtocolProfile } from "./runtime/core/profile.js";
 export type { Exchange, FetchLike } from "./runtime/wire/transport.js";
 export {
-  critical,
   readTolerantly,
-  tolerantObject,
   type AllOfSchema,
   type AnyOfSchema,
   type ArraySchema,

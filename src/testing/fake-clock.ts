@@ -6,6 +6,12 @@
  * - `autoAdvance: true`: every `sleep(ms)` returns on the next turn of the event loop with
  *   the clock moved to (time of the call + ms): waits cost no real time, and the virtual
  *   time they would have taken is measurable. Handy with real HTTP in the loop.
+ *
+ * Timers (`setTimer`: attempt timeouts, token deadlines) are on the fake clock in manual
+ * mode only: `advance` fires them with the sleeps, so a test decides when an attempt times
+ * out. In auto-advance mode the clock has no `setTimer` and those bounds run on real
+ * timers: they bound real work (a socket), which a jump of virtual time made by some
+ * sleep must not cut short.
  */
 import type { Clock } from "../runtime/core/clock.js";
 import { AbortedError } from "../runtime/core/errors.js";
@@ -14,6 +20,8 @@ interface Timer {
   readonly at: number;
   readonly seq: number;
   readonly resolve: () => void;
+  /** A setTimer bound rather than a sleep: nothing waits on it. */
+  readonly bound?: true;
 }
 
 export class FakeClock implements Clock {
@@ -27,6 +35,7 @@ export class FakeClock implements Clock {
   constructor(options: { start?: number; autoAdvance?: boolean } = {}) {
     this.current = options.start ?? Date.UTC(2030, 0, 1);
     this.autoAdvance = options.autoAdvance ?? false;
+    if (!this.autoAdvance) this.setTimer = (ms, fire) => this.addTimer(ms, fire);
   }
 
   now(): number {
@@ -61,6 +70,18 @@ export class FakeClock implements Clock {
     });
   }
 
+  /** Present in manual mode only (see above). */
+  readonly setTimer?: (ms: number, fire: () => void) => () => void;
+
+  private addTimer(ms: number, fire: () => void): () => void {
+    const bound: Timer = { at: this.current + Math.max(0, Number.isFinite(ms) ? ms : 0), seq: this.seq++, resolve: fire, bound: true };
+    this.timers.push(bound);
+    return () => {
+      const i = this.timers.indexOf(bound);
+      if (i >= 0) this.timers.splice(i, 1);
+    };
+  }
+
   /** Moves time forward, firing due timers in order and letting their continuations run. */
   async advance(ms: number): Promise<void> {
     const target = this.current + ms;
@@ -77,8 +98,10 @@ export class FakeClock implements Clock {
     await new Promise((r) => setImmediate(r));
   }
 
-  /** Timers waiting to fire. */
+  /** Sleeps waiting for time to pass (setTimer bounds not counted: nothing waits on them). */
   get pending(): number {
-    return this.timers.length;
+    let sleeping = 0;
+    for (const timer of this.timers) if (!timer.bound) sleeping++;
+    return sleeping;
   }
 }

@@ -47,6 +47,7 @@ export function sendOnWire(settings: WireSettings): Send {
           stream: options.stream === true,
           maxBytes: options.maxResponseBytes ?? settings.maxResponseBytes,
           maxRedirects: settings.maxRedirects,
+          clock,
         },
       );
     } catch (caught) {

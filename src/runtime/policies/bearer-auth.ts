@@ -7,6 +7,7 @@
  */
 import { annotateLast, joinNotes, refusal, withHeader, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
+import { startTimer } from "../core/clock.js";
 import { AbortedError, AuthenticationError, CarewireError, TimeoutError, UnexpectedError } from "../core/errors.js";
 import type { TokenDeps, TokenSource } from "../auth/token-source.js";
 
@@ -109,8 +110,7 @@ function asCarewireError(error: unknown): CarewireError {
 /**
  * Waits for the shared token, but no longer than this call may: its own signal and its
  * deadline end the wait (the shared request goes on for the calls that can still use it).
- * The deadline is counted on a real timer, like an attempt's timeout: it bounds a wait
- * for the network, which a fake clock does not move.
+ * The deadline is a timer on the call's clock, like an attempt's timeout.
  */
 function untilDeadline<T>(shared: Promise<T>, call: Call): Promise<T> {
   const { signal, deadline } = call;
@@ -119,10 +119,9 @@ function untilDeadline<T>(shared: Promise<T>, call: Call): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => settle(() => reject(new AbortedError(signal?.reason)));
     const remaining = deadline === undefined ? undefined : Math.max(0, deadline - call.clock.now());
-    const timer =
-      remaining === undefined ? undefined : setTimeout(() => settle(() => reject(new TimeoutError(call.deadlineMs, "deadline", "an access token"))), Math.min(remaining, 2 ** 31 - 1));
+    const cancelTimer = remaining === undefined ? undefined : startTimer(call.clock, remaining, () => settle(() => reject(new TimeoutError(call.deadlineMs, "deadline", "an access token"))));
     function settle(done: () => void): void {
-      if (timer !== undefined) clearTimeout(timer);
+      cancelTimer?.();
       signal?.removeEventListener("abort", onAbort);
       done();
     }

@@ -13,7 +13,6 @@ import { fromZod, isZod } from "./validate-zod.js";
 
 export type { DriftIssue } from "./validate-walk.js";
 export { propertyAccess } from "./validate-walk.js";
-export { critical, tolerantObject } from "./validate-zod.js";
 export type { AllOfSchema, AnyOfSchema, ArraySchema, EnumSchema, LeafSchema, ObjectSchema, PackedSchema, Schema, SchemaLeaf } from "./validate-schema.js";
 
 /** What a body may be read with: a generated schema, or a zod schema written by hand. */

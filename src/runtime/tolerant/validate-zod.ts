@@ -6,27 +6,9 @@
  * Refinements and transforms (`.min()`, `.email()`, `.transform()`) are not run: the
  * reader reports drift, it does not reshape data.
  */
-import { z, type ZodType } from "zod";
+import type { ZodType } from "zod";
+import { criticalSchemas, tolerantShapes } from "./zod-marks.js";
 import type { Schema } from "./validate-schema.js";
-
-/** Objects whose declared properties are the contract: unknown keys are kept and reported. */
-const tolerantShapes = new WeakSet<object>();
-
-/** A zod object that keeps unknown keys (reported as drift when read tolerantly). */
-export function tolerantObject<Shape extends z.core.$ZodLooseShape>(shape: Shape): z.ZodObject<Shape, z.core.$loose> {
-  const schema = z.looseObject(shape);
-  tolerantShapes.add(schema);
-  return schema;
-}
-
-/** Fields whose violation the caller must not tolerate (what `x-carewire-critical` marks in a spec). */
-const criticalSchemas = new WeakSet<object>();
-
-/** Marks a property's zod schema critical. */
-export function critical<T extends ZodType>(schema: T): T {
-  criticalSchemas.add(schema);
-  return schema;
-}
 
 export function isZod(schema: unknown): schema is ZodType {
   return typeof schema === "object" && schema !== null && "_zod" in schema;

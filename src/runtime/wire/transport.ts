@@ -5,6 +5,7 @@
  * within the origin the request was meant for. Token, file and page requests use the same
  * exchange, so no request anywhere is left without a bound.
  */
+import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 
 /**
@@ -36,6 +37,8 @@ export interface AttemptOptions {
   readonly maxBytes: number;
   /** Same-origin redirects followed; 0 hands a 3xx back as it is. */
   readonly maxRedirects: number;
+  /** The clock the timeout runs on (a fake one in tests); default a real timer. */
+  readonly clock?: Clock;
 }
 
 /** Builds the attempt's request; called again, fresh, for each redirect hop (a body is read once). */
@@ -49,8 +52,6 @@ interface RedirectTarget {
 }
 
 const NO_BYTES = new Uint8Array(0);
-/** setTimeout fires at once beyond 2^31-1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function sendAttempt(makeRequest: RequestFactory, options: AttemptOptions): Promise<Exchange> {
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
@@ -63,11 +64,11 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
   let phase: "request" | "body" = "request";
-  const timer = Number.isFinite(options.timeoutMs)
-    ? setTimeout(() => {
+  const cancelTimer = Number.isFinite(options.timeoutMs)
+    ? startTimer(options.clock, options.timeoutMs, () => {
         fail(new TimeoutError(options.timeoutMs, phase));
         controller.abort(new Error("attempt timeout"));
-      }, Math.min(Math.max(0, options.timeoutMs), MAX_TIMER_MS))
+      })
     : undefined;
   // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on
   // the joined signal, this attempt's own, and is removed when the attempt ends, so neither a
@@ -105,7 +106,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
     throw toNetworkError(error, phase);
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    cancelTimer?.();
     if (options.signal) signal.removeEventListener("abort", onAbort);
   }
 }
