@@ -4,11 +4,13 @@
  * the cap, and redirects within and across origins.
  */
 import { describe, expect, it } from "@jest/globals";
+import { FakeClock } from "carewire/testing";
 import { sendAttempt, type AttemptOptions, type FetchLike, type RequestFactory } from "../../src/runtime/wire/transport.js";
 
 const make: RequestFactory = () =>
   new Request("http://api.test/things/1", { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json", "idempotency-key": "k1" }, redirect: "manual" });
-const bounds = (fetch: FetchLike, extra: Partial<AttemptOptions> = {}): AttemptOptions => ({ fetch, timeoutMs: 50, maxBytes: 1024, maxRedirects: 5, ...extra });
+/** Timeouts run on a manual fake clock: they fire when a test advances it, never on their own. */
+const bounds = (fetch: FetchLike, extra: Partial<AttemptOptions> = {}): AttemptOptions => ({ fetch, timeoutMs: 30_000, maxBytes: 1024, maxRedirects: 5, clock: new FakeClock(), ...extra });
 
 /** Settles with the attempt's error (or undefined). */
 async function failure(promise: Promise<unknown>): Promise<Record<string, unknown> | undefined> {
@@ -26,19 +28,42 @@ const endless = () =>
   });
 
 describe("sendAttempt", () => {
-  it("settles with a timeout when the fetch ignores its signal and never answers", async () => {
-    const never: FetchLike = () => new Promise(() => undefined);
-    expect(await failure(sendAttempt(make, bounds(never)))).toMatchObject({ kind: "timeout", phase: "request" });
+  it("settles with a timeout when the fetch ignores its signal and never answers, and aborts the fetch's signal", async () => {
+    const clock = new FakeClock();
+    let signal: AbortSignal | undefined;
+    const never: FetchLike = (_request, init) => ((signal = init?.signal), new Promise(() => undefined));
+    const pending = failure(sendAttempt(make, bounds(never, { clock })));
+    await clock.advance(29_999);
+    expect(signal?.aborted).toBe(false);
+    await clock.advance(1);
+    expect(await pending).toMatchObject({ kind: "timeout", phase: "request", timeoutMs: 30_000 });
+    expect(signal?.aborted).toBe(true);
   });
 
   it("settles with a body timeout when the headers come and the body never does", async () => {
-    const stalled: FetchLike = async () => new Response(new ReadableStream({ pull: () => new Promise(() => undefined) }), { status: 200 });
-    expect(await failure(sendAttempt(make, bounds(stalled)))).toMatchObject({ kind: "timeout", phase: "body" });
+    const clock = new FakeClock();
+    let answered = false;
+    const stalled: FetchLike = async () => ((answered = true), new Response(new ReadableStream({ pull: () => new Promise(() => undefined) }), { status: 200 }));
+    const pending = failure(sendAttempt(make, bounds(stalled, { clock })));
+    // The headers are in once the attempt has moved on to the body (a turn after the fetch answered).
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (!answered);
+    await clock.advance(30_000);
+    expect(await pending).toMatchObject({ kind: "timeout", phase: "body" });
+  });
+
+  it("clears its timer when the attempt ends, so a later advance fires nothing", async () => {
+    const clock = new FakeClock();
+    const ok: FetchLike = async () => new Response("{}", { status: 200, headers: { "content-type": "application/json", "content-length": "2" } });
+    const exchange = await sendAttempt(make, bounds(ok, { clock }));
+    expect(new TextDecoder().decode(exchange.body)).toBe("{}");
+    await clock.advance(60_000);
+    expect(clock.pending).toBe(0);
   });
 
   it("stops reading at the byte cap, whatever the body's length", async () => {
     const huge: FetchLike = async () => new Response(endless(), { status: 200 });
-    expect(await failure(sendAttempt(make, bounds(huge, { timeoutMs: 5_000 })))).toMatchObject({ kind: "limit-exceeded", limit: "response-bytes", max: 1024 });
+    expect(await failure(sendAttempt(make, bounds(huge)))).toMatchObject({ kind: "limit-exceeded", limit: "response-bytes", max: 1024 });
   });
 
   it("refuses an honest Content-Length over the cap without reading", async () => {
@@ -49,7 +74,7 @@ describe("sendAttempt", () => {
   it("ends at once, typed, when the caller aborts mid-attempt", async () => {
     const controller = new AbortController();
     const never: FetchLike = () => new Promise(() => undefined);
-    const pending = failure(sendAttempt(make, bounds(never, { timeoutMs: 60_000, signal: controller.signal })));
+    const pending = failure(sendAttempt(make, bounds(never, { signal: controller.signal })));
     controller.abort(new Error("user left"));
     expect(await pending).toMatchObject({ kind: "aborted" });
   });
