@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "@jest/globals";
+import { beforeEach, describe, expect, it } from "@jest/globals";
 import type http from "node:http";
-import { createPipeline, tolerantObject, z, type OperationDescriptor, type OperationSchemas, type RetryOptions, type TelemetryEvent } from "carewire";
+import { tolerantObject, z, type OperationDescriptor, type OperationSchemas, type RetryOptions, type TelemetryEvent } from "carewire";
 import { FakeClock } from "carewire/testing";
-import { json, startServer, type RecordedRequest, type TestServer } from "../helpers/http-server.js";
+import { json, type RecordedRequest } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const operation = (overrides: Partial<OperationDescriptor> = {}) => testOperation({ security: "required", ...overrides });
 
@@ -42,39 +43,30 @@ function authorized(req: RecordedRequest): boolean {
   return req.headers.authorization === `Bearer ${fixture.issued.at(-1)}`;
 }
 
+const credentials = { tokenUrl: "/oauth/token", clientId: CLIENT_ID, clientSecret: SECRET };
+
+/** A pipeline with only auth on (and retry, when given). */
 function authed(clock: FakeClock, options: { retry?: RetryOptions | false; events?: TelemetryEvent[] } = {}) {
-  return createPipeline({
-    provider: "acme",
-    baseUrl: server.url,
-    resilience: undefined,
+  return pipelineWith(server.url, {
     retry: options.retry ?? false,
-    breaker: false,
-    cache: false,
-    pacing: false,
-    auth: { tokenUrl: "/oauth/token", clientId: CLIENT_ID, clientSecret: SECRET },
+    auth: credentials,
     clock,
     ...(options.events ? { onEvent: (e: TelemetryEvent) => void options.events!.push(e) } : {}),
   });
 }
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer((req, res) => {
-    if (req.url === "/oauth/token") {
-      fixture.tokenRequests.push(req);
-      const n = fixture.tokenRequests.length;
-      if (fixture.tokenResponder) fixture.tokenResponder(req, res, n);
-      else issue(res);
-      return;
-    }
-    fixture.apiRequests.push(req);
-    if (fixture.apiResponder) fixture.apiResponder(req, res);
-    else if (authorized(req)) json(res, 200, { id: req.url.split("/").pop() ?? "" });
-    else json(res, 401, { title: "bad token" });
-  });
-});
-afterAll(async () => {
-  await server.close();
+const server = serverForFile((req, res) => {
+  if (req.url === "/oauth/token") {
+    fixture.tokenRequests.push(req);
+    const n = fixture.tokenRequests.length;
+    if (fixture.tokenResponder) fixture.tokenResponder(req, res, n);
+    else issue(res);
+    return;
+  }
+  fixture.apiRequests.push(req);
+  if (fixture.apiResponder) fixture.apiResponder(req, res);
+  else if (authorized(req)) json(res, 200, { id: req.url.split("/").pop() ?? "" });
+  else json(res, 401, { title: "bad token" });
 });
 beforeEach(() => {
   fixture = { tokenRequests: [], apiRequests: [], issued: [], expiresIn: 3600 };
@@ -203,16 +195,7 @@ describe("OAuth client credentials", () => {
   it("paces the token request with the calls: it counts against the client's quota", async () => {
     const clock = new FakeClock({ autoAdvance: true });
     const start = clock.now();
-    const pipeline = createPipeline({
-      provider: "acme",
-      baseUrl: server.url,
-      retry: false,
-      breaker: false,
-      cache: false,
-      pacing: { limit: 2, windowMs: 1_000, safetyMarginMs: 0 },
-      auth: { tokenUrl: "/oauth/token", clientId: CLIENT_ID, clientSecret: SECRET },
-      clock,
-    });
+    const pipeline = pipelineWith(server.url, { pacing: { limit: 2, windowMs: 1_000, safetyMarginMs: 0 }, auth: credentials, clock });
 
     const first = await pipeline.call(operation(), schemas, input(1));
     const second = await pipeline.call(operation(), schemas, input(2));

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createPipeline, tolerantObject, z, type BreakerOptions, type OperationDescriptor, type OperationSchemas, type TelemetryEvent } from "carewire";
+import { describe, expect, it } from "@jest/globals";
+import { tolerantObject, z, type BreakerOptions, type OperationSchemas, type TelemetryEvent } from "carewire";
 import { FakeClock } from "carewire/testing";
-import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const operation = testOperation;
 
@@ -22,27 +23,23 @@ function scripted(): void {
   });
 }
 
+/** A pipeline with only the breaker on. */
 function guarded(clock: FakeClock, breaker: BreakerOptions = {}, events: TelemetryEvent[] = []) {
-  return createPipeline({
-    provider: "acme",
-    baseUrl: server.url,
-    resilience: undefined,
-    retry: false,
-    pacing: false,
-    cache: false,
-    breaker,
-    clock,
-    onEvent: (event) => void events.push(event),
-  });
+  return pipelineWith(server.url, { breaker, clock, onEvent: (event) => void events.push(event) });
 }
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+/** A circuit opened by two 503s (minimum throughput 2), which lets a probe through after 3 s. */
+async function openedByTwoFailures() {
+  scripted();
+  const clock = new FakeClock();
+  const events: TelemetryEvent[] = [];
+  const pipeline = guarded(clock, { minimumThroughput: 2, openMs: 3_000 }, events);
+  await pipeline.call(operation(), schemas, input("503"));
+  await pipeline.call(operation(), schemas, input("503"));
+  return { clock, events, pipeline };
+}
+
+const server = serverForFile();
 
 describe("circuit breaker", () => {
   it("opens once half of at least 10 calls fail (503, 500, network), then fails fast with circuit-open and retryAt without sending", async () => {
@@ -96,12 +93,7 @@ describe("circuit breaker", () => {
   });
 
   it("after openMs lets one probe through; its success closes the circuit", async () => {
-    scripted();
-    const clock = new FakeClock();
-    const events: TelemetryEvent[] = [];
-    const pipeline = guarded(clock, { minimumThroughput: 2, openMs: 3_000 }, events);
-    await pipeline.call(operation(), schemas, input("503"));
-    await pipeline.call(operation(), schemas, input("503"));
+    const { clock, events, pipeline } = await openedByTwoFailures();
     expect((await pipeline.call(operation(), schemas, input("ok"))).error).toMatchObject({ kind: "circuit-open" });
 
     await clock.advance(3_000);
@@ -134,12 +126,7 @@ describe("circuit breaker", () => {
   });
 
   it("re-opens for another openMs when the probe fails", async () => {
-    scripted();
-    const clock = new FakeClock();
-    const events: TelemetryEvent[] = [];
-    const pipeline = guarded(clock, { minimumThroughput: 2, openMs: 3_000 }, events);
-    await pipeline.call(operation(), schemas, input("503"));
-    await pipeline.call(operation(), schemas, input("503"));
+    const { clock, events, pipeline } = await openedByTwoFailures();
 
     await clock.advance(3_000);
     const before = server.requests.length;
@@ -217,7 +204,7 @@ describe("circuit breaker", () => {
   it("leaves the last real attempt's verdict alone when it stops a retry before anything is sent", async () => {
     scripted();
     const clock = new FakeClock({ autoAdvance: true });
-    const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, pacing: false, cache: false, breaker: { minimumThroughput: 2, failureRatio: 0.5 }, retry: { budget: false, backoff: { baseMs: 1, capMs: 1 } }, clock, random: () => 0.5 });
+    const pipeline = pipelineWith(server.url, { breaker: { minimumThroughput: 2, failureRatio: 0.5 }, retry: { budget: false, backoff: { baseMs: 1, capMs: 1 } }, clock, random: () => 0.5 });
 
     const result = await pipeline.call(operation(), schemas, input(502));
 

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createPipeline, tolerantObject, z, type BreakerOptions, type OperationDescriptor, type OperationSchemas } from "carewire";
+import { describe, expect, it } from "@jest/globals";
+import { tolerantObject, z, type BreakerOptions, type OperationDescriptor, type OperationSchemas } from "carewire";
 import { FakeClock } from "carewire/testing";
-import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { json, startServer } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const operation = (overrides: Partial<OperationDescriptor> = {}) =>
   testOperation({ parameters: { path: [{ name: "thingId", required: true }], query: [{ name: "q", required: false }], header: [], cookie: [] }, ...overrides });
@@ -13,17 +14,25 @@ function input(id: string, query?: Record<string, string>) {
   return { params: { path: { thingId: id }, ...(query ? { query } : {}) } };
 }
 
+/** A pipeline with only the cache on (and the breaker, when given). */
 function cached(clock: FakeClock, url = server.url, breaker: BreakerOptions | false = false) {
-  return createPipeline({ provider: "acme", baseUrl: url, resilience: undefined, retry: false, pacing: false, breaker, cache: {}, clock });
+  return pipelineWith(url, { breaker, cache: {}, clock });
 }
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+/**
+ * Serves thing t1 at version 1 with ETag "v1" for 10 s, and answers a request carrying
+ * that ETag with a 304 whose headers are `on304`.
+ */
+function revalidating(on304: Record<string, string>): void {
+  server.handle((req, res) => {
+    if (req.headers["if-none-match"] === '"v1"') {
+      res.writeHead(304, on304);
+      res.end();
+    } else json(res, 200, { id: "t1", version: 1 }, { etag: '"v1"', "cache-control": "max-age=10" });
+  });
+}
+
+const server = serverForFile();
 
 describe("response cache", () => {
   it("serves a max-age=60 response from the cache for 60 s of the clock, with its age", async () => {
@@ -56,12 +65,7 @@ describe("response cache", () => {
   });
 
   it("revalidates a stale entry with If-None-Match; a 304 refreshes it and returns the cached body", async () => {
-    server.handle((req, res) => {
-      if (req.headers["if-none-match"] === '"v1"') {
-        res.writeHead(304, { etag: '"v1"', "cache-control": "max-age=10" });
-        res.end();
-      } else json(res, 200, { id: "t1", version: 1 }, { etag: '"v1"', "cache-control": "max-age=10" });
-    });
+    revalidating({ etag: '"v1"', "cache-control": "max-age=10" });
     const clock = new FakeClock();
     const pipeline = cached(clock);
     const before = server.requests.length;
@@ -85,12 +89,7 @@ describe("response cache", () => {
   });
 
   it("keeps the stored max-age when a 304 does not repeat Cache-Control (RFC 9111 §4.3.4)", async () => {
-    server.handle((req, res) => {
-      if (req.headers["if-none-match"] === '"v1"') {
-        res.writeHead(304, { etag: '"v1"' });
-        res.end();
-      } else json(res, 200, { id: "t1", version: 1 }, { etag: '"v1"', "cache-control": "max-age=10" });
-    });
+    revalidating({ etag: '"v1"' });
     const clock = new FakeClock();
     const pipeline = cached(clock);
     const before = server.requests.length;

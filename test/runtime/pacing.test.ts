@@ -1,16 +1,18 @@
 import { getEventListeners } from "node:events";
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createPipeline, MemoryPacingStore, tolerantObject, z, type CallOptions, type OperationDescriptor, type OperationSchemas, type PacingOptions } from "carewire";
+import { describe, expect, it } from "@jest/globals";
+import { MemoryPacingStore, tolerantObject, z, type CallOptions, type OperationSchemas, type PacingOptions } from "carewire";
 import { FakeClock } from "carewire/testing";
-import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const operation = testOperation;
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 
+/** A pipeline with only pacing on. */
 function paced(clock: FakeClock, pacing: PacingOptions) {
-  return createPipeline({ provider: "acme", baseUrl: server.url, resilience: undefined, retry: false, breaker: false, cache: false, pacing, clock });
+  return pipelineWith(server.url, { pacing, clock });
 }
 
 function input(id: string | number) {
@@ -48,13 +50,7 @@ function idsSince(from: number): string[] {
   return server.requests.slice(from).map((r) => r.url.split("/").pop() ?? "");
 }
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 describe("pacing", () => {
   it("delays calls beyond the limit until the window frees, never sending more than the limit in any window", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import {
   joinNotes,
   withHeader,
@@ -10,26 +10,32 @@ import {
   type OperationSchemas,
   type Policy,
 } from "carewire";
-import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { json, startServer } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile, type TestPipelineOptions } from "../helpers/pipeline.js";
 
 const operation = testOperation;
 
 const Thing = tolerantObject({ id: z.string(), size: z.number().optional(), kind: z.enum(["a", "b"]).optional() });
 const schemas: OperationSchemas = { responses: { "200": Thing, "4XX": tolerantObject({ title: z.string() }) } };
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
+
+/** A bare pipeline (no carewire policies) to the file's server. */
+const bare = (options: TestPipelineOptions = {}) => pipelineWith(server.url, { resilience: false, ...options });
+
+/** The server answers every request with this status, content type and body, however broken. */
+function answersRaw(status: number, contentType: string, body: string): void {
+  server.handle((_req, res) => {
+    res.writeHead(status, { "content-type": contentType });
+    res.end(body);
+  });
+}
 
 describe("pipeline", () => {
   it("builds the URL from the path template and query, and returns typed data with meta", async () => {
     server.handle((req, res) => json(res, 200, { id: "t 1", size: 3 }, { "x-request-id": "srv-42" }));
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: `${server.url}/v1/` });
+    const pipeline = pipelineWith(`${server.url}/v1/`, { resilience: false });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t 1" }, query: { expand: ["a", "b"], q: "x y" } } });
 
     expect(result.error).toBeUndefined();
@@ -53,7 +59,7 @@ describe("pipeline", () => {
 
   it("keeps unknown fields in data and reports them (and tolerated violations) as drift", async () => {
     server.handle((_req, res) => json(res, 200, { id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 }));
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.data).toEqual({ id: "t1", kind: "c", extra: { nested: true }, "odd key": 1 });
@@ -63,7 +69,7 @@ describe("pipeline", () => {
 
   it("returns an HttpError carrying the typed error body for non-2xx statuses", async () => {
     server.handle((_req, res) => json(res, 404, { title: "no such thing" }));
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "zz" } } });
 
     expect(result.data).toBeUndefined();
@@ -74,11 +80,8 @@ describe("pipeline", () => {
   });
 
   it("reports truncated JSON on a 2xx as a malformed-response error, not a crash", async () => {
-    server.handle((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"id": "t1", "size": 1');
-    });
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    answersRaw(200, "application/json", '{"id": "t1", "size": 1');
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "malformed-response", status: 200 });
@@ -86,11 +89,8 @@ describe("pipeline", () => {
   });
 
   it("keeps a non-JSON error body as text", async () => {
-    server.handle((_req, res) => {
-      res.writeHead(502, { "content-type": "text/html" });
-      res.end("<html>bad gateway</html>");
-    });
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    answersRaw(502, "text/html", "<html>bad gateway</html>");
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
     expect(result.error).toMatchObject({ kind: "http", status: 502, body: "<html>bad gateway</html>" });
   });
@@ -101,7 +101,7 @@ describe("pipeline", () => {
       res.write('{"id":');
       // Never finishes the body.
     });
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs: 150 });
+    const pipeline = bare({ timeoutMs: 150 });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "timeout", timeoutMs: 150, phase: "body" });
@@ -138,7 +138,7 @@ describe("pipeline", () => {
   it("treats an infinite or huge timeout as no timeout rather than an instant one", async () => {
     server.handle((_req, res) => void setTimeout(() => json(res, 200, { id: "slow" }), 50));
     for (const timeoutMs of [Infinity, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
-      const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs });
+      const pipeline = bare({ timeoutMs });
       const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
       expect(result.error).toBeUndefined();
     }
@@ -146,7 +146,7 @@ describe("pipeline", () => {
 
   it("honours the caller's AbortSignal", async () => {
     server.handle(() => undefined); // never answers
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, timeoutMs: 5_000 });
+    const pipeline = bare({ timeoutMs: 5_000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error("user navigated away")), 50);
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } }, { signal: controller.signal });
@@ -159,7 +159,7 @@ describe("pipeline", () => {
     const closed = await startServer();
     const url = closed.url;
     await closed.close();
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: url });
+    const pipeline = pipelineWith(url, { resilience: false });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "network", phase: "connect", code: "ECONNREFUSED" });
@@ -169,7 +169,7 @@ describe("pipeline", () => {
     server.handle((req, res) => {
       res.socket?.destroy();
     });
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const result = await pipeline.call(operation({ method: "post", safety: "unsafe" }), schemas, {
       params: { path: { thingId: "t1" } },
       body: { a: 1 },
@@ -179,7 +179,7 @@ describe("pipeline", () => {
 
   it("refuses to send a request with a missing path parameter", async () => {
     const before = server.requests.length;
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: {} } });
 
     expect(result.error).toMatchObject({ kind: "invalid-request" });
@@ -190,7 +190,7 @@ describe("pipeline", () => {
 
   it("refuses a body on GET (some specs declare one; fetch cannot send it) without sending anything", async () => {
     const before = server.requests.length;
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } }, body: { q: 1 } });
     expect(result.error).toMatchObject({ kind: "invalid-request", message: "getThing: a GET request cannot carry a body" });
     expect(server.requests.length).toBe(before);
@@ -198,7 +198,7 @@ describe("pipeline", () => {
 
   it("serializes JSON and form bodies by the operation's content type", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url });
+    const pipeline = bare();
     const post = operation({
       method: "post",
       safety: "unsafe",
@@ -218,14 +218,7 @@ describe("pipeline", () => {
   it("merges headers: client defaults, header params, call options, policy headers", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const stamp: Policy = (next) => (plan) => next(withHeader(plan, "Idempotency-Key", "k-1"));
-    const pipeline = createPipeline({
-      provider: "acme",
-      resilience: false,
-      baseUrl: server.url,
-      headers: { "User-Agent": "carewire-test", "X-Tenant": "default" },
-      policies: [stamp],
-      correlationHeader: "X-Request-Id",
-    });
+    const pipeline = bare({ headers: { "User-Agent": "carewire-test", "X-Tenant": "default" }, policies: [stamp], correlationHeader: "X-Request-Id" });
     const result = await pipeline.call(
       operation(),
       schemas,
@@ -254,7 +247,7 @@ describe("pipeline", () => {
       const second = await next({ ...plan, attempt: plan.attempt + first.notes.attempts.length, delayMs: 5 });
       return { ...second, notes: joinNotes(first.notes, second.notes) };
     };
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [retryOnce] });
+    const pipeline = bare({ policies: [retryOnce] });
     const post = operation({ method: "post", safety: "unsafe", requestBody: { required: true, contentTypes: ["application/json"] } });
     const before = server.requests.length;
     const result = await pipeline.call(post, schemas, { params: { path: { thingId: "1" } }, body: { order: 7 } });
@@ -273,7 +266,7 @@ describe("pipeline", () => {
     const broken: Policy = () => () => {
       throw new Error("policy bug");
     };
-    const pipeline = createPipeline({ provider: "acme", resilience: false, baseUrl: server.url, policies: [broken] });
+    const pipeline = bare({ policies: [broken] });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
     expect(result.error).toMatchObject({ kind: "unexpected", message: "policy bug" });
   });

@@ -3,24 +3,19 @@
  * (and what never is), how long it waits (the server's word first, else backoff), the same
  * Idempotency-Key on every attempt of a write, and the typed errors it ends with.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { createPipeline, tolerantObject, z, type OperationSchemas, type RetryOptions } from "carewire";
+import { describe, expect, it } from "@jest/globals";
+import { tolerantObject, z, type OperationSchemas, type RetryOptions } from "carewire";
 import { FakeClock } from "carewire/testing";
-import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
+import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }), "201": tolerantObject({ id: z.string() }) } };
 const read = () => testOperation();
 const create = () => testOperation({ operationId: "createThing", name: "createThing", method: "post", path: "/things", safety: "unsafe", parameters: { path: [], query: [], header: [], cookie: [] }, requestBody: { required: true, contentTypes: ["application/json"] } });
 const input = { params: { path: { thingId: "t1" } } };
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 /** Answers in order from `script`, then 200. An entry is a status (with optional headers) or "reset". */
 function scripted(script: Array<number | "reset" | [number, Record<string, string>]>): void {
@@ -34,8 +29,9 @@ function scripted(script: Array<number | "reset" | [number, Record<string, strin
   });
 }
 
+/** A pipeline with only retry on (and no retry budget), jitter in the middle. */
 function pipeline(clock: FakeClock, retry: RetryOptions = {}, extra: { deadlineMs?: number } = {}) {
-  return createPipeline({ provider: "acme", baseUrl: server.url, pacing: false, breaker: false, cache: false, retry: { budget: false, ...retry }, clock, random: () => 0.5, ...extra });
+  return pipelineWith(server.url, { retry: { budget: false, ...retry }, clock, random: () => 0.5, ...extra });
 }
 
 describe("retry policy", () => {

@@ -14,21 +14,11 @@ import type { RawCallInput } from "../wire/request.js";
 import type { CarewireEvent, TelemetryEvent } from "./telemetry.js";
 import type { CallOptions } from "./types.js";
 
-export interface CallInit {
-  readonly provider: string;
-  readonly operation: OperationDescriptor;
-  readonly schemas: OperationSchemas;
-  readonly input: RawCallInput;
-  readonly options: CallOptions;
-  readonly requestId: string;
-  readonly clock: Clock;
-  readonly random: () => number;
-  readonly deadlineMs: number;
-  readonly classify: ClassifyOptions;
-  readonly tenant: string | undefined;
+/** What a call starts with: the given part of it, plus where telemetry goes. */
+export type CallInit = Pick<Call, "provider" | "operation" | "schemas" | "input" | "options" | "requestId" | "clock" | "random" | "deadlineMs" | "classify" | "tenant"> & {
   /** Where telemetry goes; undefined when nobody listens. */
   readonly sink: ((event: TelemetryEvent) => void) | undefined;
-}
+};
 
 export class Call {
   readonly provider: string;

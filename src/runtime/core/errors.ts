@@ -38,12 +38,8 @@ export abstract class CarewireError extends Error {
  */
 export class NetworkError extends CarewireError {
   readonly kind = "network" as const;
-  constructor(
-    message: string,
-    readonly phase: "connect" | "request" | "body",
-    readonly code: string | undefined,
-    options?: { cause?: unknown },
-  ) {
+  /** `code`: the socket's error code (ECONNRESET…), when it has one. */
+  constructor(message: string, readonly phase: "connect" | "request" | "body", readonly code: string | undefined, options?: { cause?: unknown }) {
     super(message, options);
   }
 }
