@@ -140,14 +140,23 @@ function nextLink(bundle: Bundle): string | undefined {
 export interface FhirClientCore {
   readonly resources: Readonly<Record<string, Partial<ResourceClient<Resource, object>>>>;
   readonly system: Partial<SystemClient>;
+  /** One resource type's client with the methods its declared interactions bring, typed by the caller (generated code). */
+  resource<R extends Resource, Search, I extends TypeInteraction>(type: R["resourceType"]): Pick<ResourceClient<R, Search>, InteractionMethods[I]>;
+  /** A declared system interaction (throws for one the model does not declare: a generator bug, not a server's). */
+  systemMethod<K extends keyof SystemClient>(name: K): SystemClient[K];
 }
 
-export function createFhirClient(options: FhirClientOptions, model: FhirCapabilityModel): FhirClientCore {
+/**
+ * The FHIR client runtime over one pipeline. `registry` holds the descriptors codegen
+ * emitted for the declared interactions (by operationId); an interaction missing from it
+ * (a hand-made model) gets its descriptor built here.
+ */
+export function createFhirClient(options: FhirClientOptions, model: FhirCapabilityModel, registry: Readonly<Record<string, OperationDescriptor>> = {}): FhirClientCore {
   const provider = options.provider ?? "fhir";
-  /** Every declared interaction's descriptor and what its 2xx body must be: data, built once. */
+  /** Every declared interaction's descriptor and what its 2xx body must be. */
   const operations = new Map<string, { readonly operation: OperationDescriptor; readonly expected: ExpectedBody | undefined }>();
   const declare = (type: string, interaction: TypeInteraction | SystemInteraction) => {
-    const operation = interactionOperation(type, interaction);
+    const operation = registry[type === "" ? interaction : `${type}.${interaction}`] ?? interactionOperation(type, interaction);
     operations.set(operation.operationId, { operation, expected: expectedBody(type, interaction) });
   };
   for (const [type, interactions] of Object.entries(model.resources)) for (const interaction of interactions) declare(type, interaction);
@@ -342,7 +351,18 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   const bundleOptions = (bundle: Bundle, o: CallOptions = {}) => withHeaders(replaySafe(bundle) ? { ...o, replaySafe: true } : o, { prefer: "return=representation" });
   if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o));
   if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o));
-  return { resources, system };
+  return {
+    resources,
+    system,
+    // The runtime builds clients from the model at run time; the generated code states which
+    // methods each type has, so this is the one place that view is asserted.
+    resource: <R extends Resource, Search, I extends TypeInteraction>(type: R["resourceType"]) => (resources[type] ?? {}) as unknown as Pick<ResourceClient<R, Search>, InteractionMethods[I]>,
+    systemMethod<K extends keyof SystemClient>(name: K): SystemClient[K] {
+      const method = system[name];
+      if (method === undefined) throw new InvalidRequestError(`${name} is not declared by the server's CapabilityStatement`);
+      return method;
+    },
+  };
 }
 
 /** Every entry is a read, a PUT, a DELETE or a conditional create: repeating the Bundle duplicates nothing. */

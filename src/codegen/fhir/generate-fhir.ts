@@ -8,6 +8,8 @@ import { toPascalIdentifier } from "../names.js";
 import type { TemplateSet } from "../render.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "../write-output.js";
 import type { GeneratedProvider, GenerateTarget } from "../generate.js";
+import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import { interactionOperation, type SystemInteraction, type TypeInteraction } from "../../fhir/interactions.js";
 import { loadCapability } from "./capability.js";
 import { typeSearchParam, type TypedSearchParam } from "./search-definitions.js";
 
@@ -71,8 +73,17 @@ export async function generateFhirProvider(target: GenerateTarget, templates: Te
     operationsDoc: capability.operations.join(", ") || "none",
     operationsLiteral: JSON.stringify(capability.operations),
     hasExport: capability.operations.includes("export"),
+    registryLiteral: JSON.stringify(JSON.stringify(registryOf(capability))),
   }));
   files.set("index.ts", await templates.render("fhir-index.ts", { header, typeName }));
   const operationCount = capability.resources.reduce((n, r) => n + r.interactions.length, 0) + capability.system.length;
   return { target, files, operationCount, kind: "fhir" };
+}
+
+/** The declared interactions' descriptors by operationId, as the runtime will run them. */
+function registryOf(capability: { readonly resources: ReadonlyArray<{ readonly type: string; readonly interactions: readonly TypeInteraction[] }>; readonly system: readonly SystemInteraction[] }): Record<string, OperationDescriptor> {
+  const registry: Record<string, OperationDescriptor> = {};
+  for (const r of capability.resources) for (const i of r.interactions) registry[`${r.type}.${i}`] = interactionOperation(r.type, i);
+  for (const i of capability.system) registry[i] = interactionOperation("", i);
+  return registry;
 }
