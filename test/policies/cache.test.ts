@@ -135,6 +135,18 @@ describe("cache: revalidation", () => {
     expect(await cached()).toBe(true);
   });
 
+  it("revalidates next time with the validator a 304 named", async () => {
+    const { clock, call } = cacheOn();
+    await call(fresh(validated));
+    await clock.advance(11_000);
+    await call(status(304, { etag: '"v2"', "cache-control": "max-age=10" }));
+    await clock.advance(11_000);
+
+    const { sent } = await call(status(304));
+
+    expect(sent?.headers["If-None-Match"]).toBe('"v2"');
+  });
+
   it("keeps the stored lifetime when a 304 has no Cache-Control", async () => {
     const { clock, call, cached } = cacheOn();
     await call(fresh(validated));

@@ -82,6 +82,13 @@ describe("idempotency: where the key comes from", () => {
     expect(result.notes.idempotencyKey).toBe("from-header");
   });
 
+  it("uses a key the caller put in the call's own headers, instead of replacing it", async () => {
+    const { sent, result } = await keyed({ options: { headers: { "IDEMPOTENCY-KEY": "from-call-headers" } } });
+    expect(sent?.idempotencyKey).toBe("from-call-headers");
+    expect(sent?.headers["Idempotency-Key"]).toBe("from-call-headers");
+    expect(result.notes.idempotencyKey).toBe("from-call-headers");
+  });
+
   it("prefers the caller's option to the header parameter, and ignores an empty header parameter", async () => {
     const input = (value: string) => ({ params: { header: { "Idempotency-Key": value } } });
     expect((await keyed({ input: input("from-header"), options: { idempotencyKey: "from-option" } })).sent?.idempotencyKey).toBe("from-option");

@@ -194,6 +194,38 @@ describe("pacing: concurrency", () => {
     await Promise.all(calls);
   });
 
+  it("ends a call waiting behind the cap at its deadline, typed, without sending it", async () => {
+    const first = heldStep();
+    const { call, sent, clock } = pacer({ maxConcurrent: 1 }, first.step, ok);
+
+    const running = call("a");
+    const waiting = call("b", {}, { deadlineMs: 2_000 });
+    await settle();
+    await clock.advance(1_999);
+    expect(sent()).toEqual(["a"]);
+    await clock.advance(1);
+    const refused = await waiting;
+    expect(refused.error).toMatchObject({ kind: "rate-limited" });
+    expect(refused.notes.attempts).toEqual([]);
+    first.release(ok);
+    await running;
+    expect(sent()).toEqual(["a"]);
+  });
+
+  it("ends a wait behind the cap longer than maxWaitMs the same way", async () => {
+    const first = heldStep();
+    const { call, sent, clock } = pacer({ maxConcurrent: 1, maxWaitMs: 5_000 }, first.step, ok);
+
+    const running = call("a");
+    const waiting = call("b");
+    await settle();
+    await clock.advance(5_000);
+    expect((await waiting).error).toMatchObject({ kind: "rate-limited" });
+    first.release(ok);
+    await running;
+    expect(sent()).toEqual(["a"]);
+  });
+
   it("frees the slot even when next throws, and passes the error on", async () => {
     const broken: Step = () => {
       throw new Error("a policy below broke");

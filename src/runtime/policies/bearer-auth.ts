@@ -27,6 +27,8 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   const skew = source.refreshSkewMs ?? 30_000;
   let current: Token | undefined;
   let inFlight: Promise<Token> | undefined;
+  /** Whether a token was ever issued (a refresh after a 401 clears `current` first). */
+  let everIssued = false;
 
   async function fetchToken(call: Call): Promise<Token> {
     // Shared by every waiting call: its own time limit, no caller's signal or deadline. The
@@ -51,7 +53,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
       throw new AuthenticationError("the token source issued an access token that is not a valid header value");
     }
     const lifetime = issued.expiresInMs ?? DEFAULT_LIFETIME_MS;
-    call.emit({ type: "token", action: current ? "refreshed" : "fetched" });
+    call.emit({ type: "token", action: everIssued ? "refreshed" : "fetched" });
     // The margin never eats more than half of a short-lived token's life (a 20 s token
     // with a 30 s margin would be fetched again for every call).
     return { value: issued.value, refreshAt: deps.clock.now() + lifetime - Math.min(skew, lifetime / 2) };
@@ -64,6 +66,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
     inFlight ??= fetchToken(call).then(
       (t) => {
         current = t;
+        everIssued = true;
         inFlight = undefined;
         return t;
       },

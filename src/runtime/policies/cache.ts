@@ -104,7 +104,10 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
       const merged = new Headers(entry.headers as Array<[string, string]>);
       for (const [name, value] of exchange.response.headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
       const life = exchange.response.headers.has("cache-control") ? lifetimes(parseCacheControl(exchange.response.headers.get("cache-control")), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
-      const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now() };
+      // A 304 may name a new validator: the next revalidation must send it.
+      const etag = exchange.response.headers.get("etag") ?? entry.etag;
+      const lastModified = exchange.response.headers.get("last-modified") ?? entry.lastModified;
+      const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now(), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
       await store.set(key, refreshed);
       call.emit({ type: "cache", result: "revalidated" });
       return { ...served(refreshed, "cache", 0), notes: { ...result.notes, source: "cache", ageMs: 0 } };

@@ -19,8 +19,8 @@ export function idempotencyPolicy(): Policy {
     const { operation, options, input, provider } = plan.call;
     if (operation.safety === "safe") return next(plan);
     const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
-    // A key the caller already put in the operation's own header parameter is the key.
-    const given = Object.entries(input.params?.header ?? {}).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+    // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
+    const given = headerValue(input.params?.header, header) ?? headerValue(options.headers, header);
     const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
     // A server that ignores keys gets none made up: only the caller (or a conditional
     // request, through `replaySafe`) can say a replay is safe there.
@@ -31,4 +31,11 @@ export function idempotencyPolicy(): Policy {
     const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
     return noted(result, { idempotencyKey: key });
   };
+}
+
+function headerValue(headers: Readonly<Record<string, unknown>> | undefined, name: string): unknown {
+  if (headers === undefined) return undefined;
+  const wanted = name.toLowerCase();
+  for (const key in headers) if (key.toLowerCase() === wanted) return headers[key];
+  return undefined;
 }

@@ -9,7 +9,7 @@
  * sharing one client_id can share one budget.
  */
 import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt.js";
-import type { Clock } from "../core/clock.js";
+import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, CarewireError, RateLimitedError } from "../core/errors.js";
 import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
@@ -48,6 +48,8 @@ interface Waiter {
   /** Called with the send time recorded in the window (undefined when no quota applies). Settle through `admit` / `refuse`. */
   readonly resolve: (sentAt: number | undefined) => void;
   readonly reject: (error: Error) => void;
+  /** Ends a wait behind the concurrency cap at the call's deadline (set once the waiter meets the cap). */
+  cancelBound?: () => void;
 }
 
 export type PacingPolicy = Policy & {
@@ -92,7 +94,11 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
           refuse(w, new AbortedError(w.signal.reason));
         }
         if (queue.length === 0) break;
-        if (inFlight >= maxConcurrent) return; // a release will pump again
+        if (inFlight >= maxConcurrent) {
+          // A release will pump again; until then each waiter's own deadline still holds.
+          for (const w of queue) w.cancelBound ??= boundWait(w);
+          return;
+        }
         if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
         const head = queue[0]!;
         const now = clock.now();
@@ -147,11 +153,26 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   /** A waiter leaves the queue: its signal no longer needs watching. */
   function admit(w: Waiter, sentAt: number | undefined): void {
     if (w.signal) unwatch(w.signal);
+    w.cancelBound?.();
     w.resolve(sentAt);
   }
   function refuse(w: Waiter, error: Error): void {
     if (w.signal) unwatch(w.signal);
+    w.cancelBound?.();
     w.reject(error);
+  }
+
+  /** A timer on the clock that refuses `w` if it is still queued when its deadline or the longest wait comes. */
+  function boundWait(w: Waiter): () => void {
+    const now = clock.now();
+    const limitMs = Math.min(maxWaitMs, w.deadline === undefined ? Infinity : Math.max(0, w.deadline - now));
+    if (!Number.isFinite(limitMs)) return () => undefined;
+    return startTimer(clock, limitMs, () => {
+      const i = queue.indexOf(w);
+      if (i < 0) return;
+      queue.splice(i, 1);
+      refuse(w, new RateLimitedError(clock.now(), w.deadline !== undefined && clock.now() >= w.deadline ? "no slot before the call's deadline" : "no slot within the longest wait this client accepts"));
+    });
   }
 
   function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
@@ -212,7 +233,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       throw error;
     }
     const waited = clock.now() - waitStart;
-    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency" });
+    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
     try {
       const result = await next(plan);
       const rateLimit = await learn(result, quota, call);
