@@ -3,7 +3,6 @@
  * result types and the policy seam. Code generation is `carewire generate` (CLI) or
  * `carewire/codegen`.
  */
-export { critical, tolerantObject, z } from "./zod.js";
 export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
 export type {
   HttpMethod,

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "@jest/globals";
 import type http from "node:http";
-import { tolerantObject, z, type OperationDescriptor, type OperationSchemas, type RetryOptions, type TelemetryEvent } from "carewire";
+import { type OperationDescriptor, type OperationSchemas, type RetryOptions, type TelemetryEvent } from "carewire";
+import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json, type RecordedRequest } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";

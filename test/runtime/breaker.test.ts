@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
-import { tolerantObject, z, type BreakerOptions, type OperationSchemas, type TelemetryEvent } from "carewire";
+import { type BreakerOptions, type OperationSchemas, type TelemetryEvent } from "carewire";
+import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";

@@ -1,6 +1,7 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "@jest/globals";
-import { MemoryPacingStore, tolerantObject, z, type CallOptions, type OperationSchemas, type PacingOptions } from "carewire";
+import { MemoryPacingStore, type CallOptions, type OperationSchemas, type PacingOptions } from "carewire";
+import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";

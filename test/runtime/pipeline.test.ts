@@ -3,13 +3,12 @@ import {
   joinNotes,
   withHeader,
   createPipeline,
-  tolerantObject,
   unwrap,
-  z,
   type OperationDescriptor,
   type OperationSchemas,
   type Policy,
 } from "carewire";
+import { tolerantObject, z } from "carewire/zod";
 import { json, startServer } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile, type TestPipelineOptions } from "../helpers/pipeline.js";

@@ -4,7 +4,8 @@
  * Idempotency-Key on every attempt of a write, and the typed errors it ends with.
  */
 import { describe, expect, it } from "@jest/globals";
-import { tolerantObject, z, type OperationSchemas, type RetryOptions } from "carewire";
+import { type OperationSchemas, type RetryOptions } from "carewire";
+import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";

@@ -4,7 +4,8 @@
  * as issues and the raw value is returned.
  */
 import { describe, expect, it } from "@jest/globals";
-import { critical, readTolerantly, tolerantObject, z } from "carewire";
+import { readTolerantly } from "carewire";
+import { critical, tolerantObject, z } from "carewire/zod";
 import type { Schema } from "../../src/runtime/tolerant/validate-schema.js";
 
 const Patient = tolerantObject({
