@@ -14,6 +14,7 @@ import { AbortedError, CarewireError, RateLimitedError } from "../core/errors.js
 import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryPacingStore, type PacingStore } from "../stores/pacing-store.js";
+import { SignalWatch } from "./signal-watch.js";
 
 export interface PacingOptions {
   /**
@@ -130,34 +131,17 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
   }
 
-  /**
-   * One abort listener per caller signal, however many of its calls wait: apps share one
-   * signal across a whole sync, and a listener per queued call would pile up.
-   */
-  const watched = new Map<AbortSignal, number>();
-  const onAbort = () => (pumping ? wakeUp() : void pump());
-  function watch(signal: AbortSignal): void {
-    const waiting = watched.get(signal) ?? 0;
-    if (waiting === 0) signal.addEventListener("abort", onAbort);
-    watched.set(signal, waiting + 1);
-  }
-  function unwatch(signal: AbortSignal): void {
-    const waiting = watched.get(signal) ?? 0;
-    if (waiting > 1) watched.set(signal, waiting - 1);
-    else {
-      watched.delete(signal);
-      signal.removeEventListener("abort", onAbort);
-    }
-  }
+  // One abort listener per caller signal, however many of its calls wait (see SignalWatch).
+  const signals = new SignalWatch(() => (pumping ? wakeUp() : void pump()));
 
   /** A waiter leaves the queue: its signal no longer needs watching. */
   function admit(w: Waiter, sentAt: number | undefined): void {
-    if (w.signal) unwatch(w.signal);
+    if (w.signal) signals.unwatch(w.signal);
     w.cancelBound?.();
     w.resolve(sentAt);
   }
   function refuse(w: Waiter, error: Error): void {
-    if (w.signal) unwatch(w.signal);
+    if (w.signal) signals.unwatch(w.signal);
     w.cancelBound?.();
     w.reject(error);
   }
@@ -179,7 +163,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     return new Promise<number | undefined>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
       queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
-      if (signal) watch(signal);
+      if (signal) signals.watch(signal);
       if (pumping) wakeUp();
       else void pump();
     });
