@@ -60,8 +60,9 @@ export function fhirOperation(spec: { operationId: string; tag: string; method: 
     security: "required",
     hints: {
       criticality: spec.criticality ?? (safety === "safe" ? "interactive" : "critical"),
-      // FHIR servers ignore Idempotency-Key: the client vouches for a replay only when the
-      // request is conditional (If-None-Exist), where the server itself prevents a duplicate.
+      // FHIR servers ignore Idempotency-Key: none is made up. The client marks a write
+      // replay-safe only when it is conditional (If-None-Exist), where the server itself
+      // prevents a duplicate.
       ...(safety === "unsafe" ? { idempotency: { header: "Idempotency-Key", required: false, automatic: false } } : {}),
     },
   };

@@ -44,8 +44,8 @@ export interface OperationHints {
     readonly required: boolean;
     /**
      * `false` for servers that ignore idempotency keys (FHIR servers do): no key is made
-     * up, so a write whose outcome is unknown is not replayed unless the caller (or a
-     * conditional request) vouches for it with `idempotencyKey`. Default true.
+     * up, so a write whose outcome is unknown is not replayed unless the call says a replay
+     * is safe (`replaySafe`, as conditional requests do) or the caller gives a key. Default true.
      */
     readonly automatic?: boolean;
   };
