@@ -55,11 +55,19 @@ const NO_BYTES = new Uint8Array(0);
 
 export async function sendAttempt(makeRequest: RequestFactory, options: AttemptOptions): Promise<Exchange> {
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
-  const controller = new AbortController();
-  const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+  // The attempt's signal is made only when the fetch asks for it: a fetch that never looks
+  // (a stub, a test double) costs no AbortController. Node's fetch always asks, and the
+  // abort (timer or caller) then reaches its socket.
+  let controller: AbortController | undefined;
+  let signal: AbortSignal | undefined;
+  const init = {
+    get signal(): AbortSignal {
+      controller ??= new AbortController();
+      return (signal ??= options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
+    },
+  };
   // The race below settles the attempt when the timer fires or the caller aborts, whatever
-  // the fetch underneath does; the controller is held here (not only by a fetch that may
-  // drop it), so its abort always reaches the socket.
+  // the fetch underneath does.
   let fail!: (error: CarewireError) => void;
   const failed = new Promise<never>((_, reject) => (fail = reject));
   failed.catch(() => undefined);
@@ -67,19 +75,20 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   const cancelTimer = Number.isFinite(options.timeoutMs)
     ? startTimer(options.clock, options.timeoutMs, () => {
         fail(new TimeoutError(options.timeoutMs, phase));
-        controller.abort(new Error("attempt timeout"));
+        controller?.abort(new Error("attempt timeout"));
       })
     : undefined;
   // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on
-  // the joined signal, this attempt's own, and is removed when the attempt ends, so neither a
-  // long-lived caller signal nor a Request that keeps the signal alive keeps the attempt.
+  // the joined signal, this attempt's own: a caller's signal shared by a whole sync gets no
+  // listener per attempt in flight. Removed when the attempt ends, so nothing the fetch
+  // keeps alive holds the attempt.
   const onAbort = () => fail(new AbortedError(options.signal?.reason));
-  if (options.signal) signal.addEventListener("abort", onAbort, { once: true });
+  const joined = options.signal ? init.signal : undefined;
+  joined?.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   try {
     const first = makeRequest();
     let request = first;
-    const init = { signal };
     for (let hops = 0; ; hops++) {
       response = await Promise.race([options.fetch(request, init), failed]);
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
@@ -107,7 +116,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     throw toNetworkError(error, phase);
   } finally {
     cancelTimer?.();
-    if (options.signal) signal.removeEventListener("abort", onAbort);
+    joined?.removeEventListener("abort", onAbort);
   }
 }
 
