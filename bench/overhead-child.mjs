@@ -51,6 +51,13 @@ if (client === "carewire") {
     const result = await carewire.listPatients(query);
     if (result.error || result.data.data.length !== 50) throw result.error ?? new Error("carewire: short page");
   };
+} else if (client === "openapi-fetch-timeout") {
+  // openapi-fetch's way to bound a request: a signal per call (its docs use AbortSignal.timeout).
+  const raw = createFetchClient({ baseUrl, ...fetchOption });
+  call = async () => {
+    const result = await raw.GET("/patients", { ...query, signal: AbortSignal.timeout(30_000) });
+    if (result.error !== undefined || result.data.data.length !== 50) throw new Error(`openapi-fetch: ${result.response.status}`);
+  };
 } else {
   const raw = createFetchClient({ baseUrl, ...fetchOption });
   call = async () => {

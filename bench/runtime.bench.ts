@@ -164,7 +164,7 @@ async function pool<T>(count: number, concurrency: number, work: (i: number) => 
 
 interface Row {
   scenario: string;
-  client: ClientName;
+  client: ClientName | "openapi-fetch-timeout";
   /** Every setting the row changes from the client's defaults. */
   settings?: string;
   offered: number;
@@ -348,13 +348,15 @@ const median = (xs: number[]) => {
 const round1 = (x: number) => Math.round(10 * x) / 10;
 const round3 = (x: number) => Math.round(1000 * x) / 1000;
 
-const CHILD_SETTINGS: Record<"carewire" | "openapi-fetch", string> = {
+const CHILD_SETTINGS: Record<OverheadClient, string> = {
   carewire: "{pacing:{limit:Infinity}}",
   "openapi-fetch": "none (createClient({ baseUrl }), typed GET)",
+  "openapi-fetch-timeout": "per request: {signal:AbortSignal.timeout(30000)} (openapi-fetch's documented timeout)",
 };
-const STUB_SETTINGS: Record<"carewire" | "openapi-fetch", string> = {
+const STUB_SETTINGS: Record<OverheadClient, string> = {
   carewire: "{pacing:{limit:Infinity},fetch:stub}",
   "openapi-fetch": "{fetch:stub} (createClient's documented option)",
+  "openapi-fetch-timeout": "{fetch:stub}; per request: {signal:AbortSignal.timeout(30000)}",
 };
 
 /** The bare node:http server in its own process, and how many requests it has served. */
@@ -376,8 +378,20 @@ interface OverheadOutput {
   stubbedFetches: number;
   wallRatio: { medianOfRounds: number; min: number; max: number };
   cpuRatio: { medianOfRounds: number; min: number; max: number };
-  clients: Record<"carewire" | "openapi-fetch", { calls: number; medianWallUsPerCall: number; medianCpuUsPerCall: number; meanWallUsPerCall: number; meanCpuUsPerCall: number; heapUsedMB: number }>;
+  /** carewire against openapi-fetch with a per-request timeout signal (the like-for-like baseline). */
+  wallRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
+  cpuRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
+  clients: Record<OverheadClient, { calls: number; medianWallUsPerCall: number; medianCpuUsPerCall: number; meanWallUsPerCall: number; meanCpuUsPerCall: number; heapUsedMB: number }>;
 }
+
+/**
+ * The overhead rows' clients: openapi-fetch as its README sets it up (the target's
+ * baseline), openapi-fetch with the per-request timeout its docs show
+ * (`signal: AbortSignal.timeout(30_000)`, what carewire's default attempt timeout does),
+ * and carewire.
+ */
+const OVERHEAD_CLIENTS = ["openapi-fetch", "openapi-fetch-timeout", "carewire"] as const;
+type OverheadClient = (typeof OVERHEAD_CLIENTS)[number];
 
 const OVERHEAD_CALLS = Math.round(10_000 * SCALE);
 const OVERHEAD_WARMUP = 1_000;
@@ -391,7 +405,7 @@ interface RoundFigures {
 }
 
 /** One client of the overhead rows in its own process (bench/overhead-child.mjs), warmed up, running rounds on request. */
-async function startOverheadWorker(client: "carewire" | "openapi-fetch", mode: "bare" | "stub", url?: string, macrotask = false) {
+async function startOverheadWorker(client: OverheadClient, mode: "bare" | "stub", url?: string, macrotask = false) {
   const child = spawn(process.execPath, ["bench/overhead-child.mjs", JSON.stringify({ mode, client, url, macrotask, warmup: OVERHEAD_WARMUP })], {
     cwd: path.join(here, ".."),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
@@ -422,22 +436,27 @@ async function startOverheadWorker(client: "carewire" | "openapi-fetch", mode: "
  * cost would land on both.
  */
 async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
-  const clients = ["openapi-fetch", "carewire"] as const;
+  const clients = OVERHEAD_CLIENTS;
   const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-  const workers = { "openapi-fetch": await startOverheadWorker("openapi-fetch", mode, url, macrotask), carewire: await startOverheadWorker("carewire", mode, url, macrotask) };
-  const figures: Record<(typeof clients)[number], RoundFigures[]> = { "openapi-fetch": [], carewire: [] };
+  const workers = {} as Record<OverheadClient, Awaited<ReturnType<typeof startOverheadWorker>>>;
+  for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
+  const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<OverheadClient, RoundFigures[]>;
   try {
     for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
-      for (const c of round % 2 === 0 ? clients : [...clients].reverse()) figures[c].push(await workers[c].run(perRound));
+      // Each client goes first in turn.
+      for (let i = 0; i < clients.length; i++) {
+        const c = clients[(round + i) % clients.length]!;
+        figures[c].push(await workers[c].run(perRound));
+      }
     }
   } finally {
     for (const c of clients) workers[c].stop();
   }
-  const ratios = (key: "wallUs" | "cpuUs") => {
-    const r = figures.carewire.map((f, i) => f[key] / figures["openapi-fetch"][i]![key]);
+  const ratios = (key: "wallUs" | "cpuUs", baseline: OverheadClient = "openapi-fetch") => {
+    const r = figures.carewire.map((f, i) => f[key] / figures[baseline][i]![key]);
     return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
   };
-  const summary = (c: (typeof clients)[number]) => ({
+  const summary = (c: OverheadClient) => ({
     calls: perRound * OVERHEAD_ROUNDS,
     medianWallUsPerCall: median(figures[c].map((f) => f.wallUs)),
     medianCpuUsPerCall: median(figures[c].map((f) => f.cpuUs)),
@@ -452,7 +471,9 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
     stubbedFetches: clients.reduce((sum, c) => sum + figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP : 0), 0),
     wallRatio: ratios("wallUs"),
     cpuRatio: ratios("cpuUs"),
-    clients: { "openapi-fetch": summary("openapi-fetch"), carewire: summary("carewire") },
+    wallRatioVsTimeout: ratios("wallUs", "openapi-fetch-timeout"),
+    cpuRatioVsTimeout: ratios("cpuUs", "openapi-fetch-timeout"),
+    clients: Object.fromEntries(clients.map((c) => [c, summary(c)])) as OverheadOutput["clients"],
   };
 }
 
@@ -464,7 +485,7 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
  */
 function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" | "cpu", sent: number, target: string): Row[] {
   const settings = scenario.startsWith("overhead-stub") ? STUB_SETTINGS : CHILD_SETTINGS;
-  return (["openapi-fetch", "carewire"] as const).map((c) => {
+  return OVERHEAD_CLIENTS.map((c) => {
     const figures = out.clients[c];
     const primary = measure === "wall" ? figures.medianWallUsPerCall : figures.medianCpuUsPerCall;
     const ratios = measure === "wall" ? out.wallRatio : out.cpuRatio;
@@ -475,12 +496,12 @@ function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" |
       client: c,
       settings: settings[c],
       offered: figures.calls,
-      sent: Math.round(sent / 2),
+      sent: Math.round(sent / OVERHEAD_CLIENTS.length),
       ok: figures.calls,
       failed: 0,
       status429: 0,
       elapsedMs: Math.round((figures.calls * figures.meanWallUsPerCall) / 1000),
-      ratio: c === "carewire" ? round3(ratios.medianOfRounds) : 1,
+      ratio: c === "carewire" ? round3(ratios.medianOfRounds) : c === "openapi-fetch" ? 1 : round3(figures[measure === "wall" ? "medianWallUsPerCall" : "medianCpuUsPerCall"] / out.clients["openapi-fetch"][measure === "wall" ? "medianWallUsPerCall" : "medianCpuUsPerCall"]),
       [measure === "wall" ? "perCallUs" : "perCallCpuUs"]: round1(primary),
       [measure === "wall" ? "perCallCpuUs" : "perCallWallUs"]: round1(measure === "wall" ? figures.medianCpuUsPerCall : figures.medianWallUsPerCall),
       heapUsedMB: figures.heapUsedMB,
@@ -490,6 +511,7 @@ function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" |
             ratioOfMedians: ofMedians(measure === "wall" ? "medianWallUsPerCall" : "medianCpuUsPerCall"),
             roundRatioRange: `${round3(ratios.min)}–${round3(ratios.max)}`,
             [measure === "wall" ? "cpuRatio" : "wallRatio"]: round3(other.medianOfRounds),
+            ratioVsTimeoutBaseline: round3((measure === "wall" ? out.wallRatioVsTimeout : out.cpuRatioVsTimeout).medianOfRounds),
             rounds: out.rounds,
           }
         : {}),
@@ -503,7 +525,7 @@ async function overheadBare(): Promise<Row[]> {
     const before = await served();
     const out = await overheadRounds("bare", url);
     // Each worker warms up once started, after `before` was read: the warm-ups are counted out.
-    const sent = (await served()) - before - 2 * OVERHEAD_WARMUP;
+    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * OVERHEAD_WARMUP;
     return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
   });
 }
@@ -717,7 +739,7 @@ const md: string[] = [
     return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
-  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the two taking turns over 30 rounds of 334 calls, first in turn; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only). overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the three taking turns over 30 rounds of 334 calls, each first in turn: openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only). overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
   "",
 ];
 if (imports) {
