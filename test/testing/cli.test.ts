@@ -1,7 +1,7 @@
 /** `carewire mock` and `carewire contract` from a shell, as a user's CI runs them. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
-import { CLI_LIMIT_MS, ROOT, cliCommand, cliTestTimeout, runCli } from "../helpers/cli.js";
+import { CHILD_LIMIT_MS, ROOT, cliCommand, childTestTimeout, runCli } from "../helpers/cli.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 
 let liar: TestServer;
@@ -17,14 +17,14 @@ describe("carewire contract", () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--scenario", "clinic"]);
     expect(result.stdout).toContain("12 passed, 0 failed (12 operations");
     expect(result.code).toBe(0);
-  }, cliTestTimeout(1));
+  }, childTestTimeout(1));
 
   it("fails (exit 1) against a server that breaks the contract, naming the violations", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", liar.url, "--token", "t"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAIL createPatient\s+POST\s+\/patients\s+→ 200/);
     expect(result.stdout).toContain("✗ status 200 is not declared");
-  }, cliTestTimeout(1));
+  }, childTestTimeout(1));
 
   it("prints a JSON report with --json", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "listPractitioners", "--json"]);
@@ -32,7 +32,7 @@ describe("carewire contract", () => {
     const report = JSON.parse(result.stdout) as { passed: number; checks: Array<{ operationId: string }> };
     expect(report.passed).toBe(1);
     expect(report.checks.map((c) => c.operationId)).toEqual(["listPractitioners"]);
-  }, cliTestTimeout(1));
+  }, childTestTimeout(1));
 
   it("rejects bad arguments and bad specs with exit 2", async () => {
     expect((await runCli(["contract"])).code).toBe(2);
@@ -40,12 +40,12 @@ describe("carewire contract", () => {
     const swagger = await runCli(["contract", "test/fixtures/specs/bad/swagger2.json"]);
     expect(swagger.code).toBe(2);
     expect(swagger.stderr).toContain("convert to OpenAPI 3 first");
-  }, cliTestTimeout(3));
+  }, childTestTimeout(3));
 });
 
 /**
  * `carewire mock <args>` in a child process; resolves with its URL once it listens (or fails
- * if it has not within CLI_LIMIT_MS, killing it), and a stop() that resolves with its exit code.
+ * if it has not within CHILD_LIMIT_MS, killing it), and a stop() that resolves with its exit code.
  */
 async function startMock(args: readonly string[]): Promise<{ url: string; stop(): Promise<number | null>; kill(): void }> {
   const command = cliCommand(["mock", ...args]);
@@ -63,8 +63,8 @@ async function startMock(args: readonly string[]): Promise<{ url: string; stop()
     child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)}); stderr:\n${stderr}`)));
     timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`mock was not listening after ${CLI_LIMIT_MS} ms; stderr:\n${stderr}`));
-    }, CLI_LIMIT_MS);
+      reject(new Error(`mock was not listening after ${CHILD_LIMIT_MS} ms; stderr:\n${stderr}`));
+    }, CHILD_LIMIT_MS);
   }).finally(() => clearTimeout(timer));
   return {
     url,
@@ -89,7 +89,7 @@ describe("carewire mock", () => {
     } finally {
       mock.kill();
     }
-  }, cliTestTimeout(1));
+  }, childTestTimeout(1));
 
   it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
     const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/60m"]);
@@ -103,7 +103,7 @@ describe("carewire mock", () => {
     } finally {
       mock.kill();
     }
-  }, cliTestTimeout(1));
+  }, childTestTimeout(1));
 
   it("rejects bad arguments with exit 2", async () => {
     expect((await runCli(["mock"])).code).toBe(2);
@@ -111,5 +111,5 @@ describe("carewire mock", () => {
     expect(badRate.code).toBe(2);
     expect(badRate.stderr).toContain("--rate-limit needs <requests>/<window>");
     expect((await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit-headers", "fancy"])).code).toBe(2);
-  }, cliTestTimeout(3));
+  }, childTestTimeout(3));
 });

@@ -8,6 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
+import { childTestTimeout, runCli } from "../helpers/cli.js";
 import { call, CLINIC_SPEC, NEW_PATIENT, simulatorPool, tokenFor, withSimulator } from "../helpers/simulator.js";
 
 let sim: Simulator;
@@ -192,7 +193,6 @@ describe("idempotency compares requests as data", () => {
 
 describe("carewire mock --faults", () => {
   it("reads a plan file and refuses an invalid one with exit 2", async () => {
-    const { runCli } = await import("../helpers/cli.js");
     const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-plan-"));
     try {
       const file = path.join(dir, "plan.json");
@@ -204,5 +204,5 @@ describe("carewire mock --faults", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, childTestTimeout(1));
 });
