@@ -7,7 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
+import { FakeClock, FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
 import { childTestTimeout, runCli } from "../helpers/cli.js";
 import { call, CLINIC_SPEC, NEW_PATIENT, simulatorPool, tokenFor, withSimulator } from "../helpers/simulator.js";
 
@@ -152,7 +152,8 @@ describe("odd requests get 4xx, not 500", () => {
 
 describe("token endpoint", () => {
   it("charges a request with a wrong secret to the caller's address, not to the named client", async () => {
-    const limited = await sims.clinic({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    // A fake clock that never moves: all three requests fall in the window, however slow.
+    const limited = await sims.clinic({ rateLimit: { limit: 2, windowSeconds: 60 }, clock: new FakeClock() });
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(429); // the caller's own window
