@@ -1,21 +1,12 @@
 /** `npm run demo`, the README's main job, always finishes and reports what happened. */
 import { describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { ROOT } from "./helpers/cli.js";
+import { ROOT, childTestTimeout, runNode, tsxArgs } from "./helpers/cli.js";
 
 describe("npm run demo", () => {
   it("syncs through the generated client against the simulator and prints the summary table", async () => {
-    const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/demo.ts")],
-        { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "", DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20" } },
-        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
-      );
-    });
-    expect(result.code).toBe(0);
+    const result = await runNode(tsxArgs(path.join(ROOT, "scripts/demo.ts")), { env: { DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20" } });
+    expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
     expect(result.stdout).toContain("clinic sync against the simulator (40 patients, 20 appointments)");
     const row = (label: string) => new RegExp(`^  ${label}\\s+(.+)$`, "m").exec(result.stdout)?.[1];
     // Under the quota and the faults, the runtime completes the whole sync, without duplicates.
@@ -33,5 +24,5 @@ describe("npm run demo", () => {
     expect(row("patients written \\(second run\\)")).toBe("40 ok, 0 failed");
     expect(row("Patient resources on the server")).toBe("40 after the first run, 40 after the second");
     expect(row("Provenance resources on the server")).toBe("40 after the first run, 40 after the second");
-  });
+  }, childTestTimeout(1));
 });

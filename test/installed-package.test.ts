@@ -5,19 +5,16 @@
  * plain tsc (no source conditions, no path mapping) and run it against a real server.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ROOT } from "./helpers/cli.js";
+import { ROOT, childTestTimeout, runNode } from "./helpers/cli.js";
 import { json, startServer, type TestServer } from "./helpers/http-server.js";
 
-function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd, env: { ...process.env, NODE_OPTIONS: "", ...env }, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, out: stdout + stderr }),
-    );
-  });
+/** `node <args>` in `cwd`: exit code and everything it printed. */
+async function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+  const { code, stdout, stderr } = await runNode(args, { cwd, env });
+  return { code, out: stdout + stderr };
 }
 
 let tmp: string;
@@ -97,5 +94,5 @@ console.log(JSON.stringify({ family: result.data.familyName, provider: result.me
     expect(ran.code).toBe(0);
     expect(JSON.parse(ran.out)).toEqual({ family: "Lovelace", provider: "clinic", drift: ["$.nickname"] });
     expect(server.requests.at(-1)!.url).toBe("/patients/pat-1");
-  });
+  }, childTestTimeout(4));
 });

@@ -3,15 +3,21 @@
  * 2 bad input (spec, config, arguments), 3 an unexpected internal failure.
  */
 import { parseArgs } from "node:util";
-import { CONFIG_FILE } from "../codegen/config.js";
-import { runGenerate, type GenerateRequest } from "../codegen/run.js";
+import type { GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
 import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
 import { UsageError } from "./usage-error.js";
 
+/**
+ * The config file `carewire generate` reads by default: the codegen's CONFIG_FILE, spelled
+ * out here because importing it loads the whole generator (seconds), and usage errors and
+ * the other commands should not wait for that. A test keeps the two equal.
+ */
+export const DEFAULT_CONFIG_FILE = "carewire.config.json";
+
 const USAGE = `usage:
-  carewire generate [--config ${CONFIG_FILE}] [--templates <dir>] [--check]
-      generate every provider listed in the config file (default: ./${CONFIG_FILE})
+  carewire generate [--config ${DEFAULT_CONFIG_FILE}] [--templates <dir>] [--check]
+      generate every provider listed in the config file (default: ./${DEFAULT_CONFIG_FILE})
   carewire generate --spec <file> --out <dir> --name <provider> [--templates <dir>] [--check]
       generate one spec into one directory
   --check   compare instead of writing; exit 1 and list the stale files if any differ
@@ -80,9 +86,10 @@ async function generateCommand(args: readonly string[]): Promise<number> {
     if (values.config !== undefined) throw new UsageError("--config cannot be combined with --spec");
     request = { mode: "single", spec: values.spec, outDir: values.out, name: values.name, check, ...templates };
   } else {
-    request = { mode: "config", configFile: values.config ?? CONFIG_FILE, check, ...templates };
+    request = { mode: "config", configFile: values.config ?? DEFAULT_CONFIG_FILE, check, ...templates };
   }
 
+  const { runGenerate } = await import("../codegen/run.js");
   const report = await runGenerate(request);
   if (check) {
     if (report.stale.length > 0) {

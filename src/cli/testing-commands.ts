@@ -5,16 +5,16 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { SpecError } from "../codegen/spec-error.js";
-import { runContract, type ContractCredentials } from "../testing/contract.js";
+import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
+import type { ContractCredentials } from "../testing/contract.js";
 import { validateFaultPlan, type FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
-import { clinicScenario } from "../testing/scenarios/clinic.js";
-import { DEFAULT_CLIENTS, startSimulator, type SimulatorOptions } from "../testing/simulator/server.js";
-
-import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
-import { runFhirContract } from "../testing/fhir/fhir-contract.js";
-import { startFhirSimulator } from "../testing/fhir/fhir-simulator.js";
+import type { SimulatorOptions } from "../testing/simulator/server.js";
 import { UsageError } from "./usage-error.js";
+
+// Every argument is checked before the simulator, the contract runner and their
+// dependencies are imported (below, with `await import`): those take seconds to load, and
+// a mistyped flag should be answered at once, however busy the machine.
 
 export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--rate-limit 120/60s | off] [--rate-limit-headers none|x-ratelimit|ietf]
                 [--token-ttl <seconds>] [--concurrency <n>] [--faults <plan.json>] [--scenario clinic] [--stateless] [--no-auth]
@@ -86,12 +86,14 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   const seed = wholeNumber(values.seed as string | undefined, "--seed", 0, 2 ** 32 - 1);
   const ttl = wholeNumber(values["token-ttl"] as string | undefined, "--token-ttl", 1, 31_536_000);
   const concurrency = wholeNumber(values.concurrency as string | undefined, "--concurrency", 1, 100_000);
+  const rateLimit = typeof values["rate-limit"] === "string" ? parseRateLimit(values["rate-limit"]) : undefined;
   if (await isCapabilityStatementFile(spec)) {
+    const { startFhirSimulator } = await import("../testing/fhir/fhir-simulator.js");
     const fhir = await startFhirSimulator({
       capability: spec,
       port,
       ...(seed !== undefined ? { seed } : {}),
-      ...(typeof values["rate-limit"] === "string" ? { rateLimit: parseRateLimit(values["rate-limit"]) } : {}),
+      ...(rateLimit !== undefined ? { rateLimit } : {}),
       ...(faults !== undefined ? { faults } : {}),
     });
     process.stdout.write(`carewire FHIR simulator: ${spec} on ${fhir.url}\n  Bulk Data: GET ${fhir.url}/$export (Prefer: respond-async)\n\n`);
@@ -99,12 +101,16 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     await fhir.close();
     return 0;
   }
+  const [{ DEFAULT_CLIENTS, startSimulator }, { clinicScenario }] = await Promise.all([
+    import("../testing/simulator/server.js"),
+    import("../testing/scenarios/clinic.js"),
+  ]);
   const sim = await startSimulator({
     spec,
     port,
     ...(typeof values.host === "string" ? { host: values.host } : {}),
     ...(seed !== undefined ? { seed } : {}),
-    ...(typeof values["rate-limit"] === "string" ? { rateLimit: parseRateLimit(values["rate-limit"]) } : {}),
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(headerStyle !== undefined ? { rateLimitHeaders: headerStyle as RateLimitHeaderStyle } : {}),
     ...(ttl !== undefined ? { tokenTtlSeconds: ttl } : {}),
     ...(concurrency !== undefined ? { concurrencyLimit: concurrency } : {}),
@@ -158,6 +164,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
   }
   if (await isCapabilityStatementFile(spec)) {
+    const { runFhirContract } = await import("../testing/fhir/fhir-contract.js");
     const fhir = await runFhirContract(spec, {
       ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
       ...(credentials && "token" in credentials ? { headers: { authorization: `Bearer ${credentials.token}` } } : {}),
@@ -173,6 +180,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     }
     return fhir.failed === 0 ? 0 : 1;
   }
+  const [{ runContract }, { clinicScenario }] = await Promise.all([import("../testing/contract.js"), import("../testing/scenarios/clinic.js")]);
   const report = await runContract(spec, {
     ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
     ...(credentials ? { credentials } : {}),

@@ -6,7 +6,7 @@
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { runFhirContract } from "carewire/testing";
-import { runCli, ROOT } from "../helpers/cli.js";
+import { childTestTimeout, runCli, ROOT } from "../helpers/cli.js";
 import { startFhirEngine, type FhirEngine } from "../helpers/fhir-engine.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 
@@ -52,5 +52,5 @@ describe("FHIR contract run", () => {
     const bad = await runCli(["contract", "specs/fhir-r4/capability.json", "--base-url", broken.url]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("FAIL Patient");
-  });
+  }, childTestTimeout(2));
 });

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import type { OperationOutcome } from "fhir/r4.js";
 import { refineFhirClassification } from "carewire/fhir";
 import { classifyStatus } from "carewire";
+import { FakeClock } from "carewire/testing";
 import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
+import { untilWaiting } from "../helpers/fake-time.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 
 let server: TestServer;
@@ -224,9 +226,13 @@ describe("review fixes: links, meta, malformed outcomes, polling", () => {
       if (req.url.startsWith("/$export")) return void res.writeHead(202, { "content-location": `${server.url}/status/1` }).end();
       res.writeHead(202, { "retry-after": "30" }).end();
     });
+    // On a fake clock the 30 s poll wait lasts until the abort, however slow the machine.
+    const clock = new FakeClock();
     const controller = new AbortController();
-    const pending = client().bulkExport({ signal: controller.signal });
-    await new Promise((r) => setTimeout(r, 50));
+    const seen = server.requests.length;
+    const pending = client({ clock }).bulkExport({ signal: controller.signal });
+    await untilWaiting(clock);
+    expect(server.requests.slice(seen).map((r) => r.url)).toEqual(["/$export", "/status/1"]); // the wait is the poll's
     controller.abort(new Error("user left"));
     expect((await pending).error).toMatchObject({ kind: "aborted" });
 

@@ -187,14 +187,13 @@ describe("an export file on the API origin (requiresAccessToken: true)", () => {
       },
     });
     const { job } = await startedJob(api);
-    const started = Date.now();
-    const drained = await drain(job.resources(), 20_000);
+    // 64 MiB through the line splitter: about 5 s on an idle machine. The bound only turns a
+    // read that never stops into a failure; what proves the stop is how much the server sent.
+    const drained = await drain(job.resources(), 120_000);
     expect(expectThrewTyped(drained, "limit-exceeded")).toMatchObject({ limit: "line-bytes", max: CAP });
     // Raised while reading: well before the server's 128 MiB were all sent.
     expect(sent).toBeLessThan(2 * CAP);
-    // Loose on purpose: about 5 s on an idle machine; the bound only catches a read that never stops.
-    expect(Date.now() - started).toBeLessThan(20_000);
-  }, 30_000);
+  }, 150_000);
 
   it("a line past a small configured cap (ndjsonLines maxLineBytes over a real download): line-bytes", async () => {
     const storage = await pool.start((_req, res) => {

@@ -1,9 +1,7 @@
 /** `carewire mock` and `carewire contract` from a shell, as a user's CI runs them. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { CHILD_LIMIT_MS, ROOT, cliCommand, childTestTimeout, runCli } from "../helpers/cli.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 
 let liar: TestServer;
@@ -19,14 +17,14 @@ describe("carewire contract", () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--scenario", "clinic"]);
     expect(result.stdout).toContain("12 passed, 0 failed (12 operations");
     expect(result.code).toBe(0);
-  });
+  }, childTestTimeout(1));
 
   it("fails (exit 1) against a server that breaks the contract, naming the violations", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", liar.url, "--token", "t"]);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/FAIL createPatient\s+POST\s+\/patients\s+→ 200/);
     expect(result.stdout).toContain("✗ status 200 is not declared");
-  });
+  }, childTestTimeout(1));
 
   it("prints a JSON report with --json", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "listPractitioners", "--json"]);
@@ -34,7 +32,7 @@ describe("carewire contract", () => {
     const report = JSON.parse(result.stdout) as { passed: number; checks: Array<{ operationId: string }> };
     expect(report.passed).toBe(1);
     expect(report.checks.map((c) => c.operationId)).toEqual(["listPractitioners"]);
-  });
+  }, childTestTimeout(1));
 
   it("rejects bad arguments and bad specs with exit 2", async () => {
     expect((await runCli(["contract"])).code).toBe(2);
@@ -42,16 +40,19 @@ describe("carewire contract", () => {
     const swagger = await runCli(["contract", "test/fixtures/specs/bad/swagger2.json"]);
     expect(swagger.code).toBe(2);
     expect(swagger.stderr).toContain("convert to OpenAPI 3 first");
-  });
+  }, childTestTimeout(3));
 });
 
-/** `carewire mock <args>` in a child process; resolves with its URL once it listens, and a stop() that expects exit 0. */
+/**
+ * `carewire mock <args>` in a child process; resolves with its URL once it listens (or fails
+ * if it has not within CHILD_LIMIT_MS, killing it), and a stop() that resolves with its exit code.
+ */
 async function startMock(args: readonly string[]): Promise<{ url: string; stop(): Promise<number | null>; kill(): void }> {
-  const child = spawn(
-    process.execPath,
-    ["--import", pathToFileURL(path.join(ROOT, "node_modules/tsx/dist/loader.mjs")).href, "--conditions=carewire-source", path.join(ROOT, "scripts/carewire.ts"), "mock", ...args],
-    { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } },
-  );
+  const command = cliCommand(["mock", ...args]);
+  const child = spawn(command.file, command.args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
+  let timer: NodeJS.Timeout | undefined;
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d: Buffer) => {
@@ -59,8 +60,12 @@ async function startMock(args: readonly string[]): Promise<{ url: string; stop()
       const m = / on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) resolve(m[1]!);
     });
-    child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)})`)));
-  });
+    child.on("exit", (code) => reject(new Error(`mock exited early (${String(code)}); stderr:\n${stderr}`)));
+    timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`mock was not listening after ${CHILD_LIMIT_MS} ms; stderr:\n${stderr}`));
+    }, CHILD_LIMIT_MS);
+  }).finally(() => clearTimeout(timer));
   return {
     url,
     stop() {
@@ -73,8 +78,9 @@ async function startMock(args: readonly string[]): Promise<{ url: string; stop()
 }
 
 describe("carewire mock", () => {
+  // An hour's window: the third request finds it full however slowly the machine runs.
   it("serves a spec until stopped, with the rate limit given on the command line", async () => {
-    const mock = await startMock(["specs/clinic/openapi.yaml", "--port", "0", "--rate-limit", "2/10s", "--no-auth"]);
+    const mock = await startMock(["specs/clinic/openapi.yaml", "--port", "0", "--rate-limit", "2/60m", "--no-auth"]);
     try {
       const statuses = [];
       for (let i = 0; i < 3; i++) statuses.push((await fetch(`${mock.url}/practitioners`)).status);
@@ -83,10 +89,10 @@ describe("carewire mock", () => {
     } finally {
       mock.kill();
     }
-  });
+  }, childTestTimeout(1));
 
   it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
-    const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/10s"]);
+    const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/60m"]);
     try {
       const first = await fetch(`${mock.url}/Patient?_count=5`);
       expect(first.status).toBe(200);
@@ -97,7 +103,7 @@ describe("carewire mock", () => {
     } finally {
       mock.kill();
     }
-  });
+  }, childTestTimeout(1));
 
   it("rejects bad arguments with exit 2", async () => {
     expect((await runCli(["mock"])).code).toBe(2);
@@ -105,5 +111,5 @@ describe("carewire mock", () => {
     expect(badRate.code).toBe(2);
     expect(badRate.stderr).toContain("--rate-limit needs <requests>/<window>");
     expect((await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit-headers", "fancy"])).code).toBe(2);
-  });
+  }, childTestTimeout(3));
 });

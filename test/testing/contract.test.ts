@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import path from "node:path";
-import { clinicScenario, describeContract, runContract, type Fault } from "carewire/testing";
+import { clinicScenario, describeContract, FakeClock, runContract, type Fault } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 import { CLINIC_SPEC, clinicSimulator } from "../helpers/simulator.js";
@@ -74,13 +74,30 @@ describe("the contract runner catches broken contracts", () => {
   });
 
   it("waits out a 429's Retry-After instead of reporting the throttle", async () => {
-    const sim = await clinicSimulator({ rateLimit: { limit: 3, windowSeconds: 1 } });
+    // The simulator's window is on a fake clock that moves only when a request has been turned
+    // away, so the quota runs out however slowly the requests arrive, and the Retry-After the
+    // runner waits out (in real time) has passed on the simulator's clock before it retries.
+    const clock = new FakeClock();
+    const sim = await clinicSimulator({ rateLimit: { limit: 3, windowSeconds: 1 }, clock });
+    let turnedAway = 0;
+    let running = true;
+    const mover = (async () => {
+      while (running) {
+        if (sim.counters.rateLimited > turnedAway) {
+          turnedAway = sim.counters.rateLimited;
+          await clock.advance(1_000);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    })();
     try {
       const report = await runContract(CLINIC_SPEC, { baseUrl: sim.url, operations: ["listPractitioners", "getPractitioner", "listAvailableSlots", "getPatient"] });
       expect(report.failed).toBe(0);
       expect(report.checks.map((c) => c.status)).not.toContain(429);
       expect(sim.counters.rateLimited).toBeGreaterThan(0);
     } finally {
+      running = false;
+      await mover;
       await sim.close();
     }
   });

@@ -7,7 +7,8 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
+import { FakeClock, FaultPlanError, SimulatorConfigError, startSimulator, validateFaultPlan, type Simulator } from "carewire/testing";
+import { childTestTimeout, runCli } from "../helpers/cli.js";
 import { call, CLINIC_SPEC, NEW_PATIENT, simulatorPool, tokenFor, withSimulator } from "../helpers/simulator.js";
 
 let sim: Simulator;
@@ -151,7 +152,8 @@ describe("odd requests get 4xx, not 500", () => {
 
 describe("token endpoint", () => {
   it("charges a request with a wrong secret to the caller's address, not to the named client", async () => {
-    const limited = await sims.clinic({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    // A fake clock that never moves: all three requests fall in the window, however slow.
+    const limited = await sims.clinic({ rateLimit: { limit: 2, windowSeconds: 60 }, clock: new FakeClock() });
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(401);
     expect((await tokenFor(limited, "carewire-demo", "wrong")).status).toBe(429); // the caller's own window
@@ -192,7 +194,6 @@ describe("idempotency compares requests as data", () => {
 
 describe("carewire mock --faults", () => {
   it("reads a plan file and refuses an invalid one with exit 2", async () => {
-    const { runCli } = await import("../helpers/cli.js");
     const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-plan-"));
     try {
       const file = path.join(dir, "plan.json");
@@ -204,5 +205,5 @@ describe("carewire mock --faults", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
+  }, childTestTimeout(1));
 });
