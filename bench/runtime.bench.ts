@@ -202,16 +202,16 @@ async function tally(scenario: string, client: ClientName, outcomes: Outcome[], 
   return { scenario, client, offered: outcomes.length, sent: counters.requests, ok, failed: outcomes.length - ok, status429: counters.byStatus["429"] ?? 0, elapsedMs: Math.round(elapsedMs) };
 }
 
-/** Goodput: N reads, concurrency 16, one client_id under a sliding-window quota. */
-async function goodput(client: ClientName): Promise<Row> {
+/** Goodput: N reads, concurrency 16, one client_id under a sliding-window quota. `tuned` false: carewire told the quota only. */
+async function goodput(client: ClientName, tuned = true): Promise<Row> {
   const calls = Math.round(2_000 * SCALE);
   const quota = { limit: 100, windowMs: 1_000 };
   return withSimulator({ rateLimit: { limit: quota.limit, windowSeconds: quota.windowMs / 1000 } }, async (sim) => {
-    const call = makeClient(client, sim.url, quota);
+    const call = makeClient(client, sim.url, quota, tuned);
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("read", i));
     const elapsed = performance.now() - started;
-    const row = { ...(await tally("goodput", client, outcomes, sim, elapsed)), settings: describeSettings(client, quota) };
+    const row = { ...(await tally(tuned ? "goodput" : "goodput-default", client, outcomes, sim, elapsed)), settings: describeSettings(client, quota, tuned) };
     // Share of what the quota allowed over the run: a sliding window admits `limit` at once,
     // then `limit` per window, so [0, elapsed] holds at most limit × (1 + elapsed / window).
     const allowed = quota.limit * (1 + elapsed / quota.windowMs);
@@ -263,15 +263,15 @@ async function outage(client: ClientName, tuned = true): Promise<Row> {
 }
 
 /** Chaos writes: creates under 10 % reset-after-commit, 5 % 503 and a quota. */
-async function chaos(client: ClientName): Promise<Row> {
+async function chaos(client: ClientName, tuned = true): Promise<Row> {
   const calls = Math.round(2_000 * SCALE);
   const quota = { limit: 200, windowMs: 1_000 };
   const faults: FaultPlan = { random: { rate: 0.15, faults: [{ kind: "reset-after-commit", weight: 2 }, { kind: "status", status: 503, weight: 1 }] } };
   return withSimulator({ rateLimit: { limit: quota.limit, windowSeconds: 1 }, faults, seed: 11 }, async (sim) => {
-    const call = makeClient(client, sim.url, quota);
+    const call = makeClient(client, sim.url, quota, tuned);
     const started = performance.now();
     const outcomes = await pool(calls, 16, (i) => call("create", i));
-    const row = { ...(await tally("chaos-writes", client, outcomes, sim, performance.now() - started)), settings: describeSettings(client, quota) };
+    const row = { ...(await tally(tuned ? "chaos-writes" : "chaos-writes-default", client, outcomes, sim, performance.now() - started)), settings: describeSettings(client, quota, tuned) };
     const counters = await sim.counters();
     const silent = outcomes.filter((o) => !o.ok && o.typed === undefined && o.status === undefined).length;
     const failureKinds: Record<string, number> = {};
@@ -651,9 +651,12 @@ for (const scenario of [goodput, outage, chaos].filter((s) => wanted(s.name === 
     log(row);
   }
 }
-// The outage again, carewire with its default breaker (the others have no breaker to tune).
-if (wanted("outage-default")) {
-  const row = await outage("carewire", false);
+// The tuned scenarios again, carewire with its defaults (told only the scenario's quota; the
+// others have nothing to tune): the outage with the default breaker, goodput and chaos writes
+// with the default attempt timeout and breaker.
+for (const [name, run] of [["goodput-default", goodput], ["outage-default", outage], ["chaos-writes-default", chaos]] as const) {
+  if (!wanted(name)) continue;
+  const row = await run("carewire", false);
   rows.push(row);
   log(row);
 }
@@ -726,7 +729,7 @@ const md: string[] = [
   "",
   `node ${process.version}, ${os.cpus().length} CPUs (load average ${report.loadAverage.join(", ")} at the end), ${report.date.slice(0, 10)}, scale ${SCALE}. One run, clients side by side. The goodput, outage, chaos-writes and overhead rows run against the simulator in its own process (fresh per row), from this tsx process; carewire runs from the compiled dist/, as an installed package does. The overhead-bare, overhead-stub and cold-start rows run in child processes of plain node on compiled JavaScript (the generated clinic client transpiled to bench/.work/clinic), against bench/bare-server.mjs (a node:http server in its own process answering every request with the same pre-serialized 50-patient page, application/json, 8,631 bytes) or a stubbed fetch (a new Response of those bytes per call).`,
   "",
-  "**settings** lists every setting a row changes from the client's defaults; carewire's rows with `{pacing:{limit:Infinity}}` only run its default policies (cache, idempotency, retry, breaker, pacing), the limit lifted because the clinic spec declares a 120/min quota that would pace a quota-free server. The `outage` row tunes the breaker; `outage-default` is the same outage with the default breaker (open 5 s, 10 s window), run 11 s instead of 6 s so its half-open probe falls inside the run.",
+  "**settings** lists every setting a row changes from the client's defaults; carewire's rows with `{pacing:{limit:Infinity}}` only run its default policies (cache, idempotency, retry, breaker, pacing), the limit lifted because the clinic spec declares a 120/min quota that would pace a quota-free server. The `goodput`, `outage` and `chaos-writes` rows tune carewire (a 5 s attempt timeout, a breaker that opens for 500 ms over a 2 s window); each has a `-default` row with carewire's defaults, told only the scenario's quota. `outage-default` runs 11 s instead of 6 s so the default breaker's half-open probe (after 5 s) falls inside the run.",
   "",
   "| scenario | client | settings | offered | sent | ok | failed | 429s | elapsed | scenario figures |",
   "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
