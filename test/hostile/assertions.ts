@@ -13,6 +13,16 @@ import { json, startHostileServer, type Behaviour, type HostileServer } from "..
 /** Generous room over a deadline so a loaded 2-core machine never flakes. */
 export const SLACK_MS = 10_000;
 
+/** How long a call with no deadline at all may take before the test calls it hung. */
+export const HANG_GUARD_MS = 20_000;
+
+/**
+ * No attempt timeout and no deadline: for cases whose outcome is decided by something other
+ * than time (a size cap, say), so that no timer races it on a slow machine. The test's wait
+ * (HANG_GUARD_MS) still turns a hang into a failure.
+ */
+export const UNTIMED = { timeoutMs: Infinity, deadlineMs: Infinity } as const;
+
 // ---------------------------------------------------------------------------------------------
 // Bounded waits
 // ---------------------------------------------------------------------------------------------
@@ -40,9 +50,9 @@ export async function resolvesWithin<T>(promise: Promise<T>, withinMs: number): 
   return settled.value;
 }
 
-/** A call's result: it must resolve, by its deadline plus SLACK_MS. */
+/** A call's result: it must resolve, by its deadline plus SLACK_MS (or within HANG_GUARD_MS when it has none). */
 export function byDeadline<T>(promise: Promise<T>, deadlineMs: number): Promise<T> {
-  return resolvesWithin(promise, deadlineMs + SLACK_MS);
+  return resolvesWithin(promise, Number.isFinite(deadlineMs) ? deadlineMs + SLACK_MS : HANG_GUARD_MS);
 }
 
 export interface Drained<T> {

@@ -7,7 +7,7 @@
 import { describe, expect, it, jest } from "@jest/globals";
 import { LimitExceededError, UntrustedUrlError, type CallOptions } from "carewire";
 import { bomb, bombBytes, delayed, drip, gzipGarbage, hangUp, headersThenNothing, huge, invalidHeader, json, lengthMismatch, never, raw, reset, text, type Behaviour, type HostileServer } from "../helpers/hostile-server.js";
-import { API_KEY, byDeadline, expectNoSecrets, expectPrototypeClean, failure, hostilePair, newPatient, patient, PHI_ID, rig, seenBy, type Rig, type RigOptions } from "./assertions.js";
+import { API_KEY, byDeadline, expectNoSecrets, expectPrototypeClean, failure, hostilePair, newPatient, patient, PHI_ID, rig, seenBy, UNTIMED, type Rig, type RigOptions } from "./assertions.js";
 
 jest.setTimeout(30_000);
 
@@ -224,22 +224,24 @@ describe("__proto__ in bodies", () => {
   });
 });
 
+// Size caps decide these cases, so no timer takes part: UNTIMED calls have no attempt
+// timeout and no deadline, and only the hang guard bounds the wait.
 describe("sizes and encodings", () => {
   it("a 200 MB body with the default cap: limit-exceeded response-bytes at 32 MiB", async () => {
-    const { result } = await readWith(huge(200 * 1000 * 1000), { timeoutMs: 8000, deadlineMs: 12_000, retry: false });
+    const { result } = await readWith(huge(200 * 1000 * 1000), { retry: false, ...UNTIMED });
     const error = failure(result, "limit-exceeded");
     expect({ limit: error.limit, max: error.max }).toEqual({ limit: "response-bytes", max: DEFAULT_MAX_RESPONSE_BYTES });
   });
 
   it("a 200 MB chunked body (no Content-Length) with maxResponseBytes 1 MiB: limit-exceeded", async () => {
-    const { result } = await readWith(huge(200 * 1000 * 1000, { chunked: true }), { maxResponseBytes: MiB, retry: false });
+    const { result } = await readWith(huge(200 * 1000 * 1000, { chunked: true }), { maxResponseBytes: MiB, retry: false, ...UNTIMED });
     const error = failure(result, "limit-exceeded");
     expect({ limit: error.limit, max: error.max }).toEqual({ limit: "response-bytes", max: MiB });
   });
 
   it("a per-call maxResponseBytes overrides the client's", async () => {
     hostile.on("GET /patients/:id", huge(4 * MiB));
-    const r = rig(hostile, { retry: false });
+    const r = rig(hostile, { retry: false, ...UNTIMED });
     const result = await getPatient(r, { maxResponseBytes: 64 * 1024 });
     const error = failure(result, "limit-exceeded");
     expect({ limit: error.limit, max: error.max }).toEqual({ limit: "response-bytes", max: 64 * 1024 });
@@ -247,7 +249,7 @@ describe("sizes and encodings", () => {
 
   it("stream: true is exempt from maxResponseBytes: the whole 4 MiB body can be read from data", async () => {
     hostile.on("GET /patients/:id", huge(4 * MiB));
-    const r = rig(hostile, { maxResponseBytes: 64 * 1024, retry: false, timeoutMs: 5000, deadlineMs: 8000 });
+    const r = rig(hostile, { maxResponseBytes: 64 * 1024, retry: false, ...UNTIMED });
     const result = await getPatient(r, { stream: true });
     expect(result.error).toBeUndefined();
     let bytes = 0;
@@ -256,14 +258,14 @@ describe("sizes and encodings", () => {
   });
 
   it("a huge body on an error status (500) is capped too", async () => {
-    const { result } = await readWith(huge(200 * 1000 * 1000, { status: 500 }), { maxResponseBytes: MiB, retry: false });
+    const { result } = await readWith(huge(200 * 1000 * 1000, { status: 500 }), { maxResponseBytes: MiB, retry: false, ...UNTIMED });
     expect(failure(result, "limit-exceeded").limit).toBe("response-bytes");
   });
 
   it("a ~1 MB gzip that inflates to ~1 GB with maxResponseBytes 1 MiB: limit-exceeded, and the client still works after", async () => {
     expect(bombBytes("gzip").length).toBeLessThan(2 * MiB);
     hostile.on("GET /patients/:id", [bomb("gzip"), json(200, patient())]);
-    const r = rig(hostile, { maxResponseBytes: MiB, retry: false });
+    const r = rig(hostile, { maxResponseBytes: MiB, retry: false, ...UNTIMED });
     const result = await getPatient(r);
     const error = failure(result, "limit-exceeded");
     expect({ limit: error.limit, max: error.max }).toEqual({ limit: "response-bytes", max: MiB });
@@ -272,20 +274,20 @@ describe("sizes and encodings", () => {
   });
 
   it("the gzip bomb against the default cap: limit-exceeded at 32 MiB", async () => {
-    const { result } = await readWith(bomb("gzip"), { timeoutMs: 8000, deadlineMs: 12_000, retry: false });
+    const { result } = await readWith(bomb("gzip"), { retry: false, ...UNTIMED });
     const error = failure(result, "limit-exceeded");
     expect({ limit: error.limit, max: error.max }).toEqual({ limit: "response-bytes", max: DEFAULT_MAX_RESPONSE_BYTES });
   });
 
   it("a brotli bomb: limit-exceeded", async () => {
     bombBytes("br"); // built outside the call's clock
-    const { result } = await readWith(bomb("br"), { maxResponseBytes: MiB, retry: false });
+    const { result } = await readWith(bomb("br"), { maxResponseBytes: MiB, retry: false, ...UNTIMED });
     expect(failure(result, "limit-exceeded").limit).toBe("response-bytes");
   });
 
   it("a deflate bomb: limit-exceeded", async () => {
     bombBytes("deflate");
-    const { result } = await readWith(bomb("deflate"), { maxResponseBytes: MiB, retry: false });
+    const { result } = await readWith(bomb("deflate"), { maxResponseBytes: MiB, retry: false, ...UNTIMED });
     expect(failure(result, "limit-exceeded").limit).toBe("response-bytes");
   });
 
