@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { cp, mkdtemp, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ROOT, runCli } from "../helpers/cli.js";
+import { ROOT, childTestTimeout, runCli } from "../helpers/cli.js";
 
 let project: string;
 beforeAll(async () => {
@@ -27,7 +27,7 @@ describe("carewire generate --check", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("up to date");
-  });
+  }, childTestTimeout(1));
 
   it("exits 0 right after generating, 1 after a generated file is deleted, 0 again after regenerating", async () => {
     expect((await runCli(["generate"], { cwd: project })).code).toBe(0);
@@ -40,7 +40,7 @@ describe("carewire generate --check", () => {
 
     expect((await runCli(["generate"], { cwd: project })).code).toBe(0);
     expect((await runCli(["generate", "--check"], { cwd: project })).code).toBe(0);
-  });
+  }, childTestTimeout(5));
 
   it("exits 1 when the spec is edited, naming every file that would change", async () => {
     const spec = path.join(project, "specs/clinic/openapi.yaml");
@@ -55,7 +55,7 @@ describe("carewire generate --check", () => {
     } finally {
       await writeFile(spec, original);
     }
-  });
+  }, childTestTimeout(1));
 
   it("flags a stray file in a provider directory", async () => {
     await writeFile(path.join(project, "generated/clinic/leftover.ts"), "export {};\n");
@@ -63,5 +63,5 @@ describe("carewire generate --check", () => {
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain("generated/clinic/leftover.ts");
     await unlink(path.join(project, "generated/clinic/leftover.ts"));
-  });
+  }, childTestTimeout(1));
 });
