@@ -56,6 +56,7 @@ export {
   type AnyOfSchema,
   type ArraySchema,
   type BodySchema,
+  type ZodLike,
   type DriftIssue,
   type DriftReport,
   type EnumSchema,

@@ -5,18 +5,18 @@
  * spec marks `x-carewire-critical` are the exception: their violations are reported
  * apart (`critical`) so the pipeline can turn them into a typed error.
  */
-import type { ZodType } from "zod";
 import { compile } from "./validate.js";
 import type { Schema } from "./validate-schema.js";
 import { Walk, type DriftIssue } from "./validate-walk.js";
-import { fromZod, isZod } from "./validate-zod.js";
+import { fromZod, isZod, type ZodLike } from "./validate-zod.js";
 
 export type { DriftIssue } from "./validate-walk.js";
+export type { ZodLike } from "./validate-zod.js";
 export { propertyAccess } from "./validate-walk.js";
 export type { AllOfSchema, AnyOfSchema, ArraySchema, EnumSchema, LeafSchema, ObjectSchema, PackedSchema, Schema, SchemaLeaf } from "./validate-schema.js";
 
 /** What a body may be read with: a generated schema, or a zod schema written by hand. */
-export type BodySchema = Schema | ZodType;
+export type BodySchema = Schema | ZodLike;
 
 export interface DriftReport {
   /** Fields the spec does not declare, by JSON path (array indexes folded to `[*]`). */

@@ -6,26 +6,33 @@
  * Refinements and transforms (`.min()`, `.email()`, `.transform()`) are not run: the
  * reader reports drift, it does not reshape data.
  */
-import type { ZodType } from "zod";
+/**
+ * What the reader needs of a zod schema: its internal definition. Structural, so the
+ * runtime's types name no zod type (an app that writes no zod schema compiles none of
+ * zod's declarations).
+ */
+export interface ZodLike {
+  readonly _zod: { readonly def: unknown };
+}
 import { criticalSchemas, tolerantShapes } from "./zod-marks.js";
 import type { Schema } from "./validate-schema.js";
 
-export function isZod(schema: unknown): schema is ZodType {
+export function isZod(schema: unknown): schema is ZodLike {
   return typeof schema === "object" && schema !== null && "_zod" in schema;
 }
 
 interface Def {
   readonly type: string;
-  readonly innerType?: ZodType;
-  readonly getter?: () => ZodType;
-  readonly in?: ZodType;
-  readonly shape?: Readonly<Record<string, ZodType>>;
-  readonly catchall?: ZodType;
-  readonly valueType?: ZodType;
-  readonly element?: ZodType;
-  readonly options?: readonly ZodType[];
-  readonly left?: ZodType;
-  readonly right?: ZodType;
+  readonly innerType?: ZodLike;
+  readonly getter?: () => ZodLike;
+  readonly in?: ZodLike;
+  readonly shape?: Readonly<Record<string, ZodLike>>;
+  readonly catchall?: ZodLike;
+  readonly valueType?: ZodLike;
+  readonly element?: ZodLike;
+  readonly options?: readonly ZodLike[];
+  readonly left?: ZodLike;
+  readonly right?: ZodLike;
   readonly entries?: Readonly<Record<string, string | number>>;
   readonly values?: readonly unknown[];
   readonly format?: string;
@@ -35,7 +42,7 @@ interface Def {
 const WRAPPERS = new Set(["optional", "default", "prefault", "readonly", "nonoptional", "catch"]);
 const converted = new WeakMap<object, Schema>();
 
-export function fromZod(schema: ZodType): Schema {
+export function fromZod(schema: ZodLike): Schema {
   let found = converted.get(schema);
   if (found === undefined) {
     converted.set(schema, () => found!); // a schema that reaches itself is a reference to it
@@ -45,7 +52,7 @@ export function fromZod(schema: ZodType): Schema {
   return found;
 }
 
-function convert(schema: ZodType): Schema {
+function convert(schema: ZodLike): Schema {
   const def = schema._zod.def as unknown as Def;
   switch (def.type) {
     case "string":
@@ -86,7 +93,7 @@ function convert(schema: ZodType): Schema {
   }
 }
 
-function object(schema: ZodType, def: Def): Schema {
+function object(schema: ZodLike, def: Def): Schema {
   const properties: Record<string, Schema> = {};
   const required: string[] = [];
   const critical: string[] = [];
@@ -101,14 +108,14 @@ function object(schema: ZodType, def: Def): Schema {
 }
 
 /** `.optional()`, or a `.default()` that fills the key in. */
-function isOptional(schema: ZodType): boolean {
+function isOptional(schema: ZodLike): boolean {
   const optin = (schema._zod as { optin?: string }).optin;
   return optin === "optional" || optin === "defaulted";
 }
 
 /** Marked critical itself, or under optional/nullable/default wrappers. */
-function isCritical(schema: ZodType): boolean {
-  let current: ZodType | undefined = schema;
+function isCritical(schema: ZodLike): boolean {
+  let current: ZodLike | undefined = schema;
   for (let i = 0; current !== undefined && i < 8; i++) {
     if (criticalSchemas.has(current)) return true;
     current = (current._zod.def as unknown as Def).innerType;
