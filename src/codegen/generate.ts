@@ -9,13 +9,13 @@ import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
 import { generateFhirProvider } from "./fhir/generate-fhir.js";
-import { deref, isObject, type JsonObject } from "./json.js";
+import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
 import { loadSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
-import { SchemaEmitter, pickJsonMediaType } from "./schema-emitter.js";
+import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
 
 export interface GenerateTarget {
   /** Provider name: directory under the output root and `meta.provider` at run time. */
@@ -57,44 +57,50 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   files.set(OWNERSHIP_MARKER, OWNERSHIP_TEXT);
   files.set("operations.ts", await templates.render("operations.ts", {
     header,
-    title,
+    title: commentSafe(title),
     operations: registry.map((e) => ({
       name: e.descriptor.name,
-      descriptor: JSON.stringify(e.descriptor, null, 2).replace(/\n/g, "\n  "),
+      nameLiteral: JSON.stringify(e.descriptor.name),
+      // `"name": {descriptor}` on one line, ready to sit inside a template literal.
+      json: templateLiteralSafe(`${JSON.stringify(e.descriptor.name)}: ${JSON.stringify(e.descriptor)}`),
     })),
   }));
 
-  const operationViews = registry.map((e) => operationSchemaView(doc, emitter, e));
+  // Body schemas first: they add rows to the emitter's table, which is written after them.
+  const operationSchemaLines = registry.map((e) => templateLiteralSafe(`${JSON.stringify(e.descriptor.name)}: ${JSON.stringify(operationSchemasOf(doc, emitter, e))}`));
   files.set("schemas.ts", await templates.render("schemas.ts", {
     header,
+    rows: emitter.rows.map((row) => templateLiteralSafe(JSON.stringify(row))),
     components: emitter.components.map((c) => ({
       identifier: c.identifier,
-      key: JSON.stringify(c.name),
-      pointerName: c.name.replace(/\*\//g, "*\\/"),
-      expression: c.expression,
+      row: c.row,
+      pointerName: commentSafe(c.name),
     })),
-    operations: operationViews,
+    componentMap: templateLiteralSafe(JSON.stringify(Object.fromEntries(emitter.components.map((c) => [c.name, c.row])))),
+    operations: operationSchemaLines,
   }));
 
-  files.set("client.ts", await templates.render("client.ts", {
+  const clientView = {
     header,
-    title: title.replace(/\*\//g, "*\\/"),
+    title: commentSafe(title),
     typeName,
     providerLiteral: JSON.stringify(target.name),
     baseUrlLiteral: literalOrUndefined(defaultServerUrl(doc)),
     operations: registry.map(({ descriptor: d }) => ({
       name: d.name,
       nameLiteral: JSON.stringify(d.name),
-      operationId: d.operationId.replace(/\*\//g, "*\\/"),
+      operationId: commentSafe(d.operationId),
       pathLiteral: JSON.stringify(d.path),
       methodLiteral: JSON.stringify(d.method),
       methodUpper: d.method.toUpperCase(),
-      path: d.path.replace(/\*\//g, "*\\/"),
-      summary: d.summary === undefined ? "" : d.summary.replace(/\*\//g, "*\\/").replace(/\s*\n\s*/g, " "),
+      path: commentSafe(d.path),
+      summary: d.summary === undefined ? "" : commentSafe(d.summary).replace(/\s*\n\s*/g, " "),
       safety: d.safety,
       deprecated: d.deprecated,
     })),
-  }));
+  };
+  files.set("client.ts", await templates.render("client.ts", clientView));
+  files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
 
   files.set("index.ts", await templates.render("index.ts", { header }));
   // Last, because openapi-typescript may normalise the document in place while bundling.
@@ -103,11 +109,12 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   return { target, files, operationCount: registry.length, kind: "openapi" };
 }
 
-function operationSchemaView(doc: JsonObject, emitter: SchemaEmitter, entry: RegistryEntry) {
+/** An operation's body schemas as the JSON `schemas.ts` links: each a leaf's name or a row of the table. */
+function operationSchemasOf(doc: JsonObject, emitter: SchemaEmitter, entry: RegistryEntry): { request?: SchemaValue; responses: Record<string, SchemaValue> } {
   const op = entry.operation;
   const body = deref(doc, op.requestBody);
   const requestMedia = isObject(body) ? pickJsonMediaType(body.content) : undefined;
-  const responses: Array<{ status: string; expression: string }> = [];
+  const responses: Record<string, SchemaValue> = {};
   const rawResponses = deref(doc, op.responses);
   if (isObject(rawResponses)) {
     for (const [status, raw] of Object.entries(rawResponses)) {
@@ -115,15 +122,15 @@ function operationSchemaView(doc: JsonObject, emitter: SchemaEmitter, entry: Reg
       const response = deref(doc, raw);
       const media = isObject(response) ? pickJsonMediaType(response.content) : undefined;
       if (media === undefined || media.schema === undefined) continue;
-      const key = /^[1-5]xx$/i.test(status) ? status.toUpperCase() : status;
-      responses.push({ status: JSON.stringify(key), expression: emitter.emitBody(media.schema) });
+      responses[/^[1-5]xx$/i.test(status) ? status.toUpperCase() : status] = emitter.emit(media.schema);
     }
   }
-  return {
-    name: entry.descriptor.name,
-    request: requestMedia?.schema === undefined ? null : emitter.emitBody(requestMedia.schema),
-    responses,
-  };
+  return requestMedia?.schema === undefined ? { responses } : { request: emitter.emit(requestMedia.schema), responses };
+}
+
+/** Text that can sit inside a `/* … *\/` comment. */
+function commentSafe(text: string): string {
+  return text.replace(/\*\//g, "*\\/");
 }
 
 function literalOrUndefined(value: string | undefined): string {
