@@ -4,7 +4,8 @@
  * fails half-way leaves nothing on disk.
  */
 import path from "node:path";
-import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
+import { pathToFileURL } from "node:url";
+import openapiTS, { astToString } from "openapi-typescript";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
@@ -43,8 +44,28 @@ export function validateProviderName(name: string, source: string): void {
 export async function generateProvider(target: GenerateTarget, templates: TemplateSet): Promise<GeneratedProvider> {
   validateProviderName(target.name, target.spec);
   if (await isCapabilityStatementFile(target.spec)) return generateFhirProvider(target, templates);
-  const loaded = await loadSpec(target.spec);
-  const doc = loaded.document;
+  // Checked by carewire's loader first, for errors that say what is wrong and where (and
+  // before openapi-typescript prints its own). Then openapi-typescript, reading the file
+  // itself while nothing else of the spec is alive: on a large spec it is the biggest part of
+  // the run, and the garbage collector sizes the heap by what is alive, so carewire's parsed
+  // document must not be alive then. Carewire's own reading comes last, in a function of its
+  // own so that nothing holds the document once it returns. The spec is parsed twice: time
+  // traded for the memory of a large spec.
+  await checkSpec(target.spec);
+  const types = await typesFor(target.spec);
+  const { files, header, operationCount } = await renderFromSpec(target, templates);
+  files.set("schema.d.ts", `${header}\n\n${types}`);
+  return { target, files, operationCount, kind: "openapi" };
+}
+
+/** Loads the spec for its errors only, keeping nothing. */
+async function checkSpec(spec: string): Promise<void> {
+  await loadSpec(spec);
+}
+
+/** Every file but schema.d.ts, from the loaded spec. */
+async function renderFromSpec(target: GenerateTarget, templates: TemplateSet): Promise<{ files: Map<string, string>; header: string; operationCount: number }> {
+  const doc = (await loadSpec(target.spec)).document;
   const registry = buildRegistry(doc, target.spec);
   const emitter = new SchemaEmitter(doc);
 
@@ -103,10 +124,7 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
 
   files.set("index.ts", await templates.render("index.ts", { header }));
-  // Last, because openapi-typescript may normalise the document in place while bundling.
-  files.set("schema.d.ts", `${header}\n\n${await typesFor(doc)}`);
-
-  return { target, files, operationCount: registry.length, kind: "openapi" };
+  return { files, header, operationCount: registry.length };
 }
 
 /** An operation's body schemas as the JSON `schemas.ts` links: each a leaf's name or a row of the table. */
@@ -155,12 +173,12 @@ function infoTitle(doc: JsonObject): string | undefined {
 
 let typesConfig: ReturnType<typeof createConfig> | undefined;
 
-/** schema.d.ts through openapi-typescript's Node API, from the already-loaded document. */
-async function typesFor(doc: JsonObject): Promise<string> {
-  // Our loader has parsed, checked and (when needed) bundled: no lint rules here, so the
-  // document is not walked for problems twice.
+/** schema.d.ts through openapi-typescript's Node API, reading the spec file as the raw tool does. */
+async function typesFor(spec: string): Promise<string> {
+  // Carewire's loader has checked the document: no lint rules here, so it is not walked for
+  // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
-  const ast = await openapiTS(doc as unknown as OpenAPI3, {
+  const ast = await openapiTS(pathToFileURL(path.resolve(spec)), {
     redocly: await typesConfig,
     silent: true,
     // A default is applied by the server: a field that has one stays optional for the
