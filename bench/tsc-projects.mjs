@@ -58,7 +58,7 @@ export async function writeProject(dir, kind, call, root) {
 async function operationName(dir, pathTemplate) {
   const operations = await readFile(path.join(dir, "gen/operations.ts"), "utf8");
   const escaped = pathTemplate.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const match = new RegExp(`"name": "(\\w+)",\\s*"method": "get",\\s*"path": "${escaped}"`).exec(operations);
+  const match = new RegExp(`"name":\\s*"(\\w+)",\\s*"method":\\s*"get",\\s*"path":\\s*"${escaped}"`).exec(operations);
   if (!match) throw new Error(`no GET ${pathTemplate} in ${dir}/gen/operations.ts`);
   return match[1];
 }

@@ -95,6 +95,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       operationId = name;
     }
     const { parameters, objects } = collectParameters(doc, file, p.item, p.operation, p.path, p.pointer);
+    const hints = readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] });
     const descriptor: OperationDescriptor = {
       operationId,
       synthesizedId: explicitId === undefined,
@@ -109,11 +110,20 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       ...requestBodyOf(doc, p.operation),
       responses: responsesOf(doc, p.operation),
       security: securityOf(p.operation, rootSecurity),
-      hints: readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] }),
+      hints,
+      cacheable: isCacheable(p.method, hints),
     };
     entries.push({ descriptor, operation: p.operation, parameterObjects: objects, pointer: p.pointer });
   }
   return entries;
+}
+
+/**
+ * Only reads are served from a cache (a write always goes to the server), and not a read
+ * the spec marks `no-store`: the runtime then skips the cache lookup for it altogether.
+ */
+function isCacheable(method: HttpMethod, hints: OperationDescriptor["hints"]): boolean {
+  return (method === "get" || method === "head") && hints.cache?.policy !== "no-store";
 }
 
 function collectParameters(

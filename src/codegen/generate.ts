@@ -4,18 +4,19 @@
  * fails half-way leaves nothing on disk.
  */
 import path from "node:path";
-import openapiTS, { astToString, type OpenAPI3 } from "openapi-typescript";
+import { pathToFileURL } from "node:url";
+import openapiTS, { astToString } from "openapi-typescript";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
 import { generateFhirProvider } from "./fhir/generate-fhir.js";
-import { deref, isObject, type JsonObject } from "./json.js";
+import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
 import { loadSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
-import { SchemaEmitter, pickJsonMediaType } from "./schema-emitter.js";
+import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
 
 export interface GenerateTarget {
   /** Provider name: directory under the output root and `meta.provider` at run time. */
@@ -43,8 +44,28 @@ export function validateProviderName(name: string, source: string): void {
 export async function generateProvider(target: GenerateTarget, templates: TemplateSet): Promise<GeneratedProvider> {
   validateProviderName(target.name, target.spec);
   if (await isCapabilityStatementFile(target.spec)) return generateFhirProvider(target, templates);
-  const loaded = await loadSpec(target.spec);
-  const doc = loaded.document;
+  // Checked by carewire's loader first, for errors that say what is wrong and where (and
+  // before openapi-typescript prints its own). Then openapi-typescript, reading the file
+  // itself while nothing else of the spec is alive: on a large spec it is the biggest part of
+  // the run, and the garbage collector sizes the heap by what is alive, so carewire's parsed
+  // document must not be alive then. Carewire's own reading comes last, in a function of its
+  // own so that nothing holds the document once it returns. The spec is parsed twice: time
+  // traded for the memory of a large spec.
+  await checkSpec(target.spec);
+  const types = await typesFor(target.spec);
+  const { files, header, operationCount } = await renderFromSpec(target, templates);
+  files.set("schema.d.ts", `${header}\n\n${types}`);
+  return { target, files, operationCount, kind: "openapi" };
+}
+
+/** Loads the spec for its errors only, keeping nothing. */
+async function checkSpec(spec: string): Promise<void> {
+  await loadSpec(spec);
+}
+
+/** Every file but schema.d.ts, from the loaded spec. */
+async function renderFromSpec(target: GenerateTarget, templates: TemplateSet): Promise<{ files: Map<string, string>; header: string; operationCount: number }> {
+  const doc = (await loadSpec(target.spec)).document;
   const registry = buildRegistry(doc, target.spec);
   const emitter = new SchemaEmitter(doc);
 
@@ -57,57 +78,61 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   files.set(OWNERSHIP_MARKER, OWNERSHIP_TEXT);
   files.set("operations.ts", await templates.render("operations.ts", {
     header,
-    title,
+    title: commentSafe(title),
     operations: registry.map((e) => ({
       name: e.descriptor.name,
-      descriptor: JSON.stringify(e.descriptor, null, 2).replace(/\n/g, "\n  "),
+      nameLiteral: JSON.stringify(e.descriptor.name),
+      // `"name": {descriptor}` on one line, ready to sit inside a template literal.
+      json: templateLiteralSafe(`${JSON.stringify(e.descriptor.name)}: ${JSON.stringify(e.descriptor)}`),
     })),
   }));
 
-  const operationViews = registry.map((e) => operationSchemaView(doc, emitter, e));
+  // Body schemas first: they add rows to the emitter's table, which is written after them.
+  const operationSchemaLines = registry.map((e) => templateLiteralSafe(`${JSON.stringify(e.descriptor.name)}: ${JSON.stringify(operationSchemasOf(doc, emitter, e))}`));
   files.set("schemas.ts", await templates.render("schemas.ts", {
     header,
+    rows: emitter.rows.map((row) => templateLiteralSafe(JSON.stringify(row))),
     components: emitter.components.map((c) => ({
       identifier: c.identifier,
-      key: JSON.stringify(c.name),
-      pointerName: c.name.replace(/\*\//g, "*\\/"),
-      expression: c.expression,
+      row: c.row,
+      pointerName: commentSafe(c.name),
     })),
-    operations: operationViews,
+    componentMap: templateLiteralSafe(JSON.stringify(Object.fromEntries(emitter.components.map((c) => [c.name, c.row])))),
+    operations: operationSchemaLines,
   }));
 
-  files.set("client.ts", await templates.render("client.ts", {
+  const clientView = {
     header,
-    title: title.replace(/\*\//g, "*\\/"),
+    title: commentSafe(title),
     typeName,
     providerLiteral: JSON.stringify(target.name),
     baseUrlLiteral: literalOrUndefined(defaultServerUrl(doc)),
     operations: registry.map(({ descriptor: d }) => ({
       name: d.name,
       nameLiteral: JSON.stringify(d.name),
-      operationId: d.operationId.replace(/\*\//g, "*\\/"),
+      operationId: commentSafe(d.operationId),
       pathLiteral: JSON.stringify(d.path),
       methodLiteral: JSON.stringify(d.method),
       methodUpper: d.method.toUpperCase(),
-      path: d.path.replace(/\*\//g, "*\\/"),
-      summary: d.summary === undefined ? "" : d.summary.replace(/\*\//g, "*\\/").replace(/\s*\n\s*/g, " "),
+      path: commentSafe(d.path),
+      summary: d.summary === undefined ? "" : commentSafe(d.summary).replace(/\s*\n\s*/g, " "),
       safety: d.safety,
       deprecated: d.deprecated,
     })),
-  }));
+  };
+  files.set("client.ts", await templates.render("client.ts", clientView));
+  files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
 
   files.set("index.ts", await templates.render("index.ts", { header }));
-  // Last, because openapi-typescript may normalise the document in place while bundling.
-  files.set("schema.d.ts", `${header}\n\n${await typesFor(doc)}`);
-
-  return { target, files, operationCount: registry.length, kind: "openapi" };
+  return { files, header, operationCount: registry.length };
 }
 
-function operationSchemaView(doc: JsonObject, emitter: SchemaEmitter, entry: RegistryEntry) {
+/** An operation's body schemas as the JSON `schemas.ts` links: each a leaf's name or a row of the table. */
+function operationSchemasOf(doc: JsonObject, emitter: SchemaEmitter, entry: RegistryEntry): { request?: SchemaValue; responses: Record<string, SchemaValue> } {
   const op = entry.operation;
   const body = deref(doc, op.requestBody);
   const requestMedia = isObject(body) ? pickJsonMediaType(body.content) : undefined;
-  const responses: Array<{ status: string; expression: string }> = [];
+  const responses: Record<string, SchemaValue> = {};
   const rawResponses = deref(doc, op.responses);
   if (isObject(rawResponses)) {
     for (const [status, raw] of Object.entries(rawResponses)) {
@@ -115,15 +140,15 @@ function operationSchemaView(doc: JsonObject, emitter: SchemaEmitter, entry: Reg
       const response = deref(doc, raw);
       const media = isObject(response) ? pickJsonMediaType(response.content) : undefined;
       if (media === undefined || media.schema === undefined) continue;
-      const key = /^[1-5]xx$/i.test(status) ? status.toUpperCase() : status;
-      responses.push({ status: JSON.stringify(key), expression: emitter.emitBody(media.schema) });
+      responses[/^[1-5]xx$/i.test(status) ? status.toUpperCase() : status] = emitter.emit(media.schema);
     }
   }
-  return {
-    name: entry.descriptor.name,
-    request: requestMedia?.schema === undefined ? null : emitter.emitBody(requestMedia.schema),
-    responses,
-  };
+  return requestMedia?.schema === undefined ? { responses } : { request: emitter.emit(requestMedia.schema), responses };
+}
+
+/** Text that can sit inside a `/* … *\/` comment. */
+function commentSafe(text: string): string {
+  return text.replace(/\*\//g, "*\\/");
 }
 
 function literalOrUndefined(value: string | undefined): string {
@@ -148,12 +173,12 @@ function infoTitle(doc: JsonObject): string | undefined {
 
 let typesConfig: ReturnType<typeof createConfig> | undefined;
 
-/** schema.d.ts through openapi-typescript's Node API, from the already-loaded document. */
-async function typesFor(doc: JsonObject): Promise<string> {
-  // Our loader has parsed, checked and (when needed) bundled: no lint rules here, so the
-  // document is not walked for problems twice.
+/** schema.d.ts through openapi-typescript's Node API, reading the spec file as the raw tool does. */
+async function typesFor(spec: string): Promise<string> {
+  // Carewire's loader has checked the document: no lint rules here, so it is not walked for
+  // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
-  const ast = await openapiTS(doc as unknown as OpenAPI3, {
+  const ast = await openapiTS(pathToFileURL(path.resolve(spec)), {
     redocly: await typesConfig,
     silent: true,
     // A default is applied by the server: a field that has one stays optional for the

@@ -36,3 +36,11 @@ export function deref(root: unknown, value: unknown): unknown {
   for (let hops = 0; hops < 32 && isRef(node); hops++) node = resolvePointer(root, node.$ref);
   return node;
 }
+
+/**
+ * Text that reads back the same from inside a JavaScript template literal: how generated
+ * files carry JSON (the compiler checks one string, not a literal per value).
+ */
+export function templateLiteralSafe(text: string): string {
+  return text.replace(/[`\\]|\$\{/g, (m) => `\\${m}`);
+}

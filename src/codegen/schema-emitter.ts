@@ -1,6 +1,6 @@
 /**
- * JSON Schema (OpenAPI 3.0 dialect and 3.1) → the source text of a carewire `Schema`:
- * plain data the runtime's tolerant reader walks (see src/runtime/validate.ts).
+ * JSON Schema (OpenAPI 3.0 dialect and 3.1) → a carewire `Schema`: plain data the
+ * runtime's tolerant reader walks (see src/runtime/validate.ts).
  *
  * The shape reads like the JSON Schema it came from, normalised: `type`, `properties`,
  * `required`, `items`, `enum`, `anyOf`, `allOf`, `additionalProperties`, `nullable`, plus
@@ -8,13 +8,14 @@
  * enforced, on purpose: the reader reports what a client can act on (types, enums,
  * required fields).
  *
- * Each schema is written packed, as JSON text: `{ json: '{"type":"object",…}', refs: () =>
- * [OtherSchema] }`, where `{"$ref": 0}` in the text stands for the first of `refs`. The
- * user's compiler checks a string and a small function per schema instead of inferring a
- * type for every nested object literal (on GitHub's spec that is about 1 s of checking
- * instead of 4 s as object literals, or 26 s as zod builders); the runtime parses a
- * schema's text the first time it reads a body with it. References go through functions,
- * so cycles and declaration order never matter.
+ * The schemas of a spec become rows of one table, written into `schemas.ts` as one piece of
+ * JSON text: a user's compiler then checks a single string, not a literal (and a literal
+ * type) per schema. A row is a leaf type's name (`"string"`), the index of another row (a
+ * reference, followed lazily), or `[json, refs]`: the schema as JSON text, where
+ * `{"$ref": i}` stands for the row `refs[i]`. The runtime parses a schema's text the first
+ * time it reads a body with it. Components take the first rows, in document order; the
+ * body schemas of operations follow, each distinct one once. References go through row
+ * indexes, so cycles and declaration order never matter.
  */
 import { isObject, isRef, resolvePointer, type JsonObject } from "./json.js";
 import { NameAllocator, toPascalIdentifier } from "./names.js";
@@ -23,9 +24,9 @@ import { isJsonMediaType } from "../runtime/wire/media-type.js";
 const COMPONENT_PREFIX = "#/components/schemas/";
 const LEAVES = new Set(["string", "number", "integer", "boolean", "null"]);
 
-/** A reference to a component's constant. */
+/** A reference to a component: its row in the table. */
 class Ref {
-  constructor(readonly identifier: string) {}
+  constructor(readonly row: number) {}
 }
 
 /** What a schema becomes before it is printed: the descriptor itself, with `Ref`s for references. */
@@ -35,40 +36,62 @@ type ObjectNode = { [key: string]: NodeValue };
 
 const UNKNOWN = "unknown";
 
-export interface ComponentSchemaCode {
+/**
+ * One row of the schema table (JSON): a leaf type's name, the index of the row it refers
+ * to, or a schema's JSON text with the rows its `{"$ref": i}` stand for.
+ */
+export type SchemaRow = string | number | readonly [json: string, refs?: readonly number[]];
+
+/** Where a schema is: a leaf type's name, or the index of its row. */
+export type SchemaValue = string | number;
+
+export interface ComponentSchema {
   /** The name in `components/schemas`. */
   readonly name: string;
+  /** Name of its constant in `schemas.ts`. */
   readonly identifier: string;
-  readonly expression: string;
+  /** Its row in the table. */
+  readonly row: number;
 }
 
 export class SchemaEmitter {
-  readonly components: ComponentSchemaCode[] = [];
-  private readonly identifiers = new Map<string, string>();
+  readonly components: ComponentSchema[] = [];
+  readonly rows: SchemaRow[] = [];
+  private readonly componentRows = new Map<string, number>();
+  /** Rows after the components, by their JSON, so an inline schema used twice is written once. */
+  private readonly rowByText = new Map<string, number>();
   /** Non-component refs being expanded inline, to cut cycles through them. */
   private readonly inlineStack = new Set<string>();
 
   constructor(private readonly doc: JsonObject) {
     const schemas = isObject(doc.components) && isObject(doc.components.schemas) ? doc.components.schemas : {};
     const names = new NameAllocator();
-    for (const name of Object.keys(schemas)) this.identifiers.set(name, names.allocate(`${toPascalIdentifier(name)}Schema`));
-    for (const [name, schema] of Object.entries(schemas)) {
-      this.components.push({ name, identifier: this.identifiers.get(name)!, expression: print(this.node(schema)) });
+    for (const name of Object.keys(schemas)) {
+      const row = this.componentRows.size;
+      this.componentRows.set(name, row);
+      this.components.push({ name, identifier: names.allocate(`${toPascalIdentifier(name)}Schema`), row });
     }
+    // Components first, in order, so that a component's row is its index in `components`.
+    for (const schema of Object.values(schemas)) this.rows.push(toRow(this.node(schema)));
   }
 
   /**
-   * Source for a body schema, emitted after all components: a plain component
-   * reference can name the constant directly instead of going through a thunk.
+   * Adds a schema (a body's, for instance) to the table: a leaf stays its name, a component
+   * reference is the component's row, anything else gets a row of its own (shared with an
+   * equal schema added before).
    */
-  emitBody(schema: unknown): string {
+  emit(schema: unknown): SchemaValue {
     const node = this.node(schema);
-    return node instanceof Ref ? node.identifier : print(node);
-  }
-
-  /** Source for one schema node (a schema object, boolean schema or reference). */
-  emit(schema: unknown): string {
-    return print(this.node(schema));
+    if (typeof node === "string") return node;
+    if (node instanceof Ref) return node.row;
+    const row = toRow(node);
+    const text = JSON.stringify(row);
+    let index = this.rowByText.get(text);
+    if (index === undefined) {
+      index = this.rows.push(row) - 1;
+      this.rowByText.set(text, index);
+    }
+    return index;
   }
 
   private node(schema: unknown): Node {
@@ -82,8 +105,8 @@ export class SchemaEmitter {
 
   private ref(ref: string): Node {
     if (ref.startsWith(COMPONENT_PREFIX)) {
-      const identifier = this.identifiers.get(componentName(ref));
-      if (identifier !== undefined) return new Ref(identifier);
+      const row = this.componentRows.get(componentName(ref));
+      if (row !== undefined) return new Ref(row);
     }
     if (this.inlineStack.has(ref)) return UNKNOWN;
     const target = resolvePointer(this.doc, ref);
@@ -163,7 +186,7 @@ function unique(nodes: string[]): string[];
 function unique(nodes: Node[]): Node[] {
   const seen = new Map<string, Node>();
   for (const node of nodes) {
-    const key = JSON.stringify(node, (_key, value: unknown) => (value instanceof Ref ? { $ref: value.identifier } : value));
+    const key = JSON.stringify(node, (_key, value: unknown) => (value instanceof Ref ? { $ref: value.row } : value));
     if (!seen.has(key)) seen.set(key, node);
   }
   return [...seen.values()];
@@ -193,22 +216,18 @@ function enumOf(values: unknown[]): Node {
   return distinct.length === 1 && distinct[0] === null ? "null" : { enum: distinct };
 }
 
-/**
- * Source text of a node: a leaf as its name, a reference as a function returning the
- * constant, anything else packed (JSON text plus the constants its `$ref`s point at).
- */
-function print(node: Node): string {
-  if (typeof node === "string") return JSON.stringify(node);
-  if (node instanceof Ref) return `() => ${node.identifier}`;
-  const refs: string[] = [];
+/** A node's row: a leaf as its name, a reference as the row it names, anything else packed. */
+function toRow(node: Node): SchemaRow {
+  if (typeof node === "string") return node;
+  if (node instanceof Ref) return node.row;
+  const refs: number[] = [];
   const json = JSON.stringify(node, (_key, value: unknown) => {
     if (!(value instanceof Ref)) return value;
-    let index = refs.indexOf(value.identifier);
-    if (index < 0) index = refs.push(value.identifier) - 1;
+    let index = refs.indexOf(value.row);
+    if (index < 0) index = refs.push(value.row) - 1;
     return { $ref: index };
   });
-  const text = `'${json.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-  return refs.length === 0 ? `{ json: ${text} }` : `{ json: ${text}, refs: () => [${refs.join(", ")}] }`;
+  return refs.length === 0 ? [json] : [json, refs];
 }
 
 /** The media type whose schema the runtime reads: JSON flavours only; others are read as text. */

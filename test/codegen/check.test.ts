@@ -50,7 +50,7 @@ describe("carewire generate --check", () => {
       const stale = await runCli(["generate", "--check"], { cwd: project });
       expect(stale.code).toBe(1);
       const named = stale.stderr.split("\n").filter((l) => l.startsWith("  ")).map((l) => l.trim());
-      expect(named).toEqual(expect.arrayContaining(["generated/clinic/client.ts", "generated/clinic/operations.ts", "generated/clinic/schema.d.ts"]));
+      expect(named).toEqual(expect.arrayContaining(["generated/clinic/client-types.d.ts", "generated/clinic/operations.ts", "generated/clinic/schema.d.ts"]));
       expect(named).not.toContain("generated/clinic/schemas.ts");
     } finally {
       await writeFile(spec, original);

@@ -147,21 +147,16 @@ describe("buildRegistry: operation ids and names", () => {
 });
 
 describe("buildRegistry: method safety classes", () => {
-  it("classes all 8 methods per RFC 9110: get/head/options/trace safe, put/delete idempotent, post/patch unsafe", () => {
+  it("classes all 8 methods per RFC 9110: the reads are safe, PUT and DELETE idempotent, POST and PATCH neither", () => {
     const methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
     const item: JsonObject = {};
     for (const m of methods) item[m] = { responses: OK };
     const all = descriptors(spec({ "/things": item }));
-    expect(Object.fromEntries(all.map((d) => [d.method, d.safety]))).toEqual({
-      get: "safe",
-      head: "safe",
-      options: "safe",
-      trace: "safe",
-      put: "idempotent",
-      delete: "idempotent",
-      post: "unsafe",
-      patch: "unsafe",
-    });
+    const methodsOf = (safety: OperationDescriptor["safety"]) => all.filter((d) => d.safety === safety).map((d) => d.method.toUpperCase()).sort();
+    expect(all).toHaveLength(methods.length);
+    expect(methodsOf("safe")).toEqual(["GET", "HEAD", "OPTIONS", "TRACE"]);
+    expect(methodsOf("idempotent")).toEqual(["DELETE", "PUT"]);
+    expect(methodsOf("unsafe")).toEqual(["PATCH", "POST"]);
   });
 
   it("ignores path-item keys that are not HTTP methods (summary, servers, x- extensions)", () => {
@@ -468,6 +463,24 @@ describe("buildRegistry: policy hints", () => {
     });
     expect(byPath(all, "get", "/book").hints).toEqual({ cache: { policy: "max-age", maxAgeSeconds: 30 } });
     expect(byPath(all, "get", "/plain").hints).toEqual({});
+  });
+
+  it("marks GET and HEAD cacheable unless the spec says no-store, and never a write or another method", () => {
+    const all = descriptors(
+      spec({
+        "/open": { get: { responses: OK }, head: { responses: OK }, options: { responses: OK }, put: { responses: OK }, post: { responses: OK } },
+        "/kept": {
+          get: { "x-carewire-cache": { policy: "max-age", maxAgeSeconds: 30 }, responses: OK },
+          // A cache hint on a write does not make the write cacheable.
+          post: { "x-carewire-cache": { policy: "revalidate" }, responses: OK },
+        },
+        "/private": { get: { "x-carewire-cache": { policy: "no-store" }, responses: OK }, head: { "x-carewire-cache": { policy: "no-store" }, responses: OK } },
+      }),
+    );
+    const cacheable = all.filter((d) => d.cacheable === true).map((d) => `${d.method} ${d.path}`);
+    expect(cacheable).toEqual(["get /open", "head /open", "get /kept"]);
+    // Every generated descriptor says so explicitly: the runtime never has to guess.
+    expect(all.every((d) => typeof d.cacheable === "boolean")).toBe(true);
   });
 
   it("reports a bad hint with a pointer that escapes the path key", () => {

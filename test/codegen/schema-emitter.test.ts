@@ -1,13 +1,14 @@
 /**
- * `SchemaEmitter`: JSON Schema (OpenAPI 3.0 and 3.1) → the source of a carewire `Schema`.
- * Each case checks what the emitted text stands for (the packed JSON, unpacked) and then
- * evaluates the text exactly as the generated `schemas.ts` would run, reading values with
- * it to prove it accepts what the spec allows and reports what it does not.
+ * `SchemaEmitter`: JSON Schema (OpenAPI 3.0 and 3.1) → rows of the table a generated
+ * `schemas.ts` carries. Each case checks what a row stands for (the packed JSON, unpacked)
+ * and then reads the table back as `schemas.ts` does (JSON text inside a template literal,
+ * parsed and linked), reading values with it to prove it accepts what the spec allows and
+ * reports what it does not.
  */
 import { describe, expect, it } from "@jest/globals";
-import { readTolerantly, type Schema } from "carewire";
-import type { JsonObject } from "../../src/codegen/json.js";
-import { SchemaEmitter, pickJsonMediaType } from "../../src/codegen/schema-emitter.js";
+import { readTolerantly, type Schema, type SchemaLeaf } from "carewire";
+import { templateLiteralSafe, type JsonObject } from "../../src/codegen/json.js";
+import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "../../src/codegen/schema-emitter.js";
 
 type Schemas = Record<string, Schema>;
 
@@ -16,31 +17,41 @@ function doc(schemas: JsonObject = {}, components: JsonObject = {}): JsonObject 
 }
 
 /**
- * Evaluates the emitted component declarations (in emission order, as in `schemas.ts`)
- * plus any extra named expressions, returning every constant by name.
+ * The emitter's table as running code sees it: written as JSON inside a template literal,
+ * evaluated, and linked into schemas. Returns every component constant by identifier, plus
+ * the extra named values (a leaf's name or a row).
  */
-function evaluate(emitter: SchemaEmitter, extra: Record<string, string> = {}): Schemas {
-  const declarations = [
-    ...emitter.components.map((c) => `const ${c.identifier} = ${c.expression};`),
-    ...Object.entries(extra).map(([name, expression]) => `const ${name} = ${expression};`),
-  ];
-  const names = [...emitter.components.map((c) => c.identifier), ...Object.keys(extra)];
-  return new Function(`${declarations.join("\n")}\nreturn { ${names.join(", ")} };`)() as Schemas;
+function evaluate(emitter: SchemaEmitter, extra: Record<string, SchemaValue> = {}): Schemas {
+  const text = emitter.rows.map((row) => templateLiteralSafe(JSON.stringify(row))).join(",\n");
+  const rows = new Function(`return JSON.parse(\`[${text}]\`);`)() as Array<SchemaLeaf | number | [string, number[]?]>;
+  const table: Schema[] = rows.map((row): Schema => {
+    if (typeof row === "string") return row;
+    if (typeof row === "number") return () => table[row]!;
+    const [json, refs] = row;
+    return refs === undefined ? { json } : { json, refs: () => refs.map((i) => table[i]!) };
+  });
+  const out: Schemas = {};
+  for (const c of emitter.components) out[c.identifier] = table[c.row]!;
+  for (const [name, value] of Object.entries(extra)) out[name] = typeof value === "number" ? table[value]! : (value as SchemaLeaf);
+  return out;
 }
 
-/** What an emitted expression stands for: a packed schema's JSON unpacked, refs by name. */
-function meaning(code: string): unknown {
-  const value = new Function("refs", `return ${code.replace(/refs: \(\) => \[(.*)\]/, (_all, names: string) => `refs: ${JSON.stringify(names.split(", "))}`)};`)() as unknown;
-  if (typeof value !== "object" || value === null || !("json" in value)) return value;
-  const { json, refs = [] } = value as { json: string; refs?: string[] };
-  return JSON.parse(json, (_key, v: unknown) => (typeof v === "object" && v !== null && "$ref" in v ? { ref: refs[(v as { $ref: number }).$ref] } : v));
+/** What a value stands for: a leaf as its name, a row's packed JSON unpacked, references by component identifier. */
+function meaning(emitter: SchemaEmitter, value: SchemaValue): unknown {
+  const identifier = (row: number | undefined) => emitter.components.find((c) => c.row === row)?.identifier ?? `row ${String(row)}`;
+  if (typeof value === "string") return value;
+  const row = emitter.rows[value];
+  if (typeof row === "string" || row === undefined) return row;
+  if (typeof row === "number") return { ref: identifier(row) };
+  const [json, refs = []] = row;
+  return JSON.parse(json, (_key, v: unknown) => (typeof v === "object" && v !== null && "$ref" in v ? { ref: identifier(refs[(v as { $ref: number }).$ref]) } : v));
 }
 
 /** Emits one schema inside a document and evaluates it. */
-function compile(schema: unknown, componentSchemas: JsonObject = {}): { code: string; meaning: unknown; schema: Schema } {
+function compile(schema: unknown, componentSchemas: JsonObject = {}): { value: SchemaValue; meaning: unknown; schema: Schema } {
   const emitter = new SchemaEmitter(doc(componentSchemas));
-  const code = emitter.emit(schema);
-  return { code, meaning: meaning(code), schema: evaluate(emitter, { Subject: code }).Subject! };
+  const value = emitter.emit(schema);
+  return { value, meaning: meaning(emitter, value), schema: evaluate(emitter, { Subject: value }).Subject! };
 }
 
 function component(schemas: Schemas, name: string): Schema {
@@ -75,8 +86,8 @@ describe("SchemaEmitter: nullability", () => {
   });
 
   it("treats 3.0 `nullable: false` as not nullable", () => {
-    const { code, schema } = compile({ type: "boolean", nullable: false });
-    expect(code).toBe('"boolean"');
+    const { value, schema } = compile({ type: "boolean", nullable: false });
+    expect(value).toBe("boolean");
     expect(accepts(schema, null)).toBe(false);
   });
 
@@ -95,7 +106,7 @@ describe("SchemaEmitter: nullability", () => {
     for (const bad of [1.5, true, {}]) expect(accepts(multi.schema, bad)).toBe(false);
 
     const onlyNull = compile({ type: "null" });
-    expect(onlyNull.code).toBe('"null"');
+    expect(onlyNull.value).toBe("null");
     expect(accepts(onlyNull.schema, null)).toBe(true);
     expect(accepts(onlyNull.schema, 0)).toBe(false);
   });
@@ -129,7 +140,7 @@ describe("SchemaEmitter: enum and const", () => {
     expect(accepts(flagged.schema, null)).toBe(true);
 
     const onlyNull = compile({ enum: [null] });
-    expect(onlyNull.code).toBe('"null"');
+    expect(onlyNull.value).toBe("null");
     expect(accepts(onlyNull.schema, null)).toBe(true);
     expect(accepts(onlyNull.schema, "a")).toBe(false);
   });
@@ -145,9 +156,9 @@ describe("SchemaEmitter: enum and const", () => {
     expect(accepts(number.schema, 3)).toBe(true);
     expect(accepts(number.schema, 4)).toBe(false);
 
-    expect(compile({ const: null }).code).toBe('"null"');
+    expect(compile({ const: null }).value).toBe("null");
     // An enum of objects is nothing a reader compares by value.
-    expect(compile({ enum: [{ a: 1 }] }).code).toBe('"unknown"');
+    expect(compile({ enum: [{ a: 1 }] }).value).toBe("unknown");
   });
 });
 
@@ -165,7 +176,7 @@ describe("SchemaEmitter: composition", () => {
       }),
     );
     const patient = emitter.components.find((c) => c.name === "Patient")!;
-    expect(meaning(patient.expression)).toEqual({ allOf: [{ ref: "ResourceSchema" }, { type: "object", properties: { name: "string" }, required: ["name"] }] });
+    expect(meaning(emitter, patient.row)).toEqual({ allOf: [{ ref: "ResourceSchema" }, { type: "object", properties: { name: "string" }, required: ["name"] }] });
 
     const Patient = component(evaluate(emitter), "PatientSchema");
     const value = { id: "p1", name: "Ada", extra: 1 };
@@ -210,7 +221,7 @@ describe("SchemaEmitter: composition", () => {
   });
 
   it('collapses a union containing an unconstrained member to "unknown"', () => {
-    expect(compile({ oneOf: [{ type: "string" }, {}] }).code).toBe('"unknown"');
+    expect(compile({ oneOf: [{ type: "string" }, {}] }).value).toBe("unknown");
   });
 });
 
@@ -283,9 +294,9 @@ describe("SchemaEmitter: objects and maps", () => {
 
   it('emits boolean schemas: true → "unknown", false → "never"', () => {
     const emitter = new SchemaEmitter(doc());
-    expect(emitter.emit(true)).toBe('"unknown"');
-    expect(emitter.emit(false)).toBe('"never"');
-    expect(emitter.emit(undefined)).toBe('"unknown"');
+    expect(emitter.emit(true)).toBe("unknown");
+    expect(emitter.emit(false)).toBe("never");
+    expect(emitter.emit(undefined)).toBe("unknown");
 
     const { meaning: m, schema } = compile({ type: "object", properties: { anything: true, nothing: false } });
     expect(m).toEqual({ type: "object", properties: { anything: "unknown", nothing: "never" } });
@@ -313,11 +324,12 @@ describe("SchemaEmitter: references and recursion", () => {
         },
       }),
     );
-    expect(emitter.components.map((c) => ({ ...c, expression: meaning(c.expression) }))).toEqual([
+    expect(emitter.components.map((c) => ({ ...c, meaning: meaning(emitter, c.row) }))).toEqual([
       {
         name: "Node",
         identifier: "NodeSchema",
-        expression: { type: "object", properties: { label: "string", children: { type: "array", items: { ref: "NodeSchema" } } }, required: ["label"] },
+        row: 0,
+        meaning: { type: "object", properties: { label: "string", children: { type: "array", items: { ref: "NodeSchema" } } }, required: ["label"] },
       },
     ]);
     const Node = component(evaluate(emitter), "NodeSchema");
@@ -377,8 +389,8 @@ describe("SchemaEmitter: references and recursion", () => {
       ),
     );
     const envelope = emitter.components[0]!;
-    expect(meaning(envelope.expression)).toEqual({ type: "object", properties: { error: { type: "object", properties: { code: "integer" }, required: ["code"] } }, required: ["error"] });
-    expect(envelope.expression).not.toContain("refs");
+    expect(meaning(emitter, envelope.row)).toEqual({ type: "object", properties: { error: { type: "object", properties: { code: "integer" }, required: ["code"] } }, required: ["error"] });
+    expect(emitter.rows[envelope.row]).toHaveLength(1); // no refs: the target was written inline
     const Envelope = component(evaluate(emitter), "EnvelopeSchema");
     expect(accepts(Envelope, { error: { code: 404 } })).toBe(true);
     expect(accepts(Envelope, { error: { code: "404" } })).toBe(false);
@@ -404,7 +416,7 @@ describe("SchemaEmitter: references and recursion", () => {
       ),
     );
     const code = emitter.emit({ $ref: pointer });
-    expect(meaning(code)).toEqual({ type: "object", properties: { id: "string", next: "unknown" }, required: ["id"] });
+    expect(meaning(emitter, code)).toEqual({ type: "object", properties: { id: "string", next: "unknown" }, required: ["id"] });
     const Loop = component(evaluate(emitter, { Loop: code }), "Loop");
     expect(accepts(Loop, { id: "a", next: { anything: true } })).toBe(true);
     expect(accepts(Loop, { next: {} })).toBe(false);
@@ -412,8 +424,18 @@ describe("SchemaEmitter: references and recursion", () => {
     expect(emitter.emit({ $ref: pointer })).toBe(code);
   });
 
+  it("writes a component that only names another as a reference to that row, declared before or after it", () => {
+    const emitter = new SchemaEmitter(doc({ Alias: { $ref: "#/components/schemas/Id" }, Id: { type: "string", enum: ["a"] }, Again: { $ref: "#/components/schemas/Alias" } }));
+    expect(emitter.rows.slice(0, 3)).toEqual([1, ['{"enum":["a"]}'], 0]);
+    const schemas = evaluate(emitter);
+    for (const name of ["AliasSchema", "AgainSchema"]) {
+      expect(accepts(component(schemas, name), "a")).toBe(true);
+      expect(accepts(component(schemas, name), "b")).toBe(false);
+    }
+  });
+
   it('emits a dangling $ref as "unknown" instead of crashing', () => {
-    expect(new SchemaEmitter(doc()).emit({ $ref: "#/components/responses/Nope/content/application~1json/schema" })).toBe('"unknown"');
+    expect(new SchemaEmitter(doc()).emit({ $ref: "#/components/responses/Nope/content/application~1json/schema" })).toBe("unknown");
   });
 
   it("gives components unique PascalCase identifiers and resolves escaped component refs", () => {
@@ -423,35 +445,37 @@ describe("SchemaEmitter: references and recursion", () => {
       ["FooBar", "FooBarSchema2"],
       ["a/b", "ABSchema"],
     ]);
-    expect(emitter.emit({ $ref: "#/components/schemas/a~1b" })).toBe("() => ABSchema");
+    expect(emitter.emit({ $ref: "#/components/schemas/a~1b" })).toBe(2);
   });
 
-  it("lists each referenced constant once in refs, in order of first use", () => {
+  it("lists each referenced row once in refs, in order of first use", () => {
     const emitter = new SchemaEmitter(doc({ A: { type: "string" }, B: { type: "integer" } }));
     const code = emitter.emit({
       type: "object",
       properties: { a: { $ref: "#/components/schemas/A" }, b: { $ref: "#/components/schemas/B" }, again: { $ref: "#/components/schemas/A" } },
     });
-    expect(code).toBe(`{ json: '{"type":"object","properties":{"a":{"$ref":0},"b":{"$ref":1},"again":{"$ref":0}}}', refs: () => [ASchema, BSchema] }`);
+    expect(emitter.rows[code as number]).toEqual(['{"type":"object","properties":{"a":{"$ref":0},"b":{"$ref":1},"again":{"$ref":0}}}', [0, 1]]);
   });
 });
 
-describe("SchemaEmitter.emitBody", () => {
+describe("SchemaEmitter.emit for body schemas", () => {
   const emitter = new SchemaEmitter(doc({ Patient: { type: "object", properties: { id: { type: "string" } } } }));
 
-  it("names a component constant directly for a plain component $ref", () => {
-    expect(emitter.emitBody({ $ref: "#/components/schemas/Patient" })).toBe("PatientSchema");
+  it("gives a plain component $ref the component's own row", () => {
+    expect(emitter.emit({ $ref: "#/components/schemas/Patient" })).toBe(0);
   });
 
-  it("emits anything else as emit() would", () => {
+  it("gives anything else a row after the components, shared by an equal schema", () => {
     const inline = { type: "array", items: { $ref: "#/components/schemas/Patient" } };
-    expect(meaning(emitter.emitBody(inline))).toEqual({ type: "array", items: { ref: "PatientSchema" } });
-    expect(emitter.emitBody(inline)).toBe(emitter.emit(inline));
-    expect(emitter.emitBody({ $ref: "#/components/schemas/Missing" })).toBe('"unknown"');
+    const row = emitter.emit(inline);
+    expect(row).toBe(emitter.components.length);
+    expect(meaning(emitter, row)).toEqual({ type: "array", items: { ref: "PatientSchema" } });
+    expect(emitter.emit({ ...inline })).toBe(row);
+    expect(emitter.emit({ $ref: "#/components/schemas/Missing" })).toBe("unknown");
   });
 
-  it("produces code that evaluates against the component constants", () => {
-    const schemas = evaluate(emitter, { Body: emitter.emitBody({ $ref: "#/components/schemas/Patient" }) });
+  it("links a component's row to the component's own schema", () => {
+    const schemas = evaluate(emitter, { Body: emitter.emit({ $ref: "#/components/schemas/Patient" }) });
     expect(component(schemas, "Body")).toBe(component(schemas, "PatientSchema"));
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * Generated code compiles under the strictest settings an app may use, declaration files
+ * included: the client's types live in `client-types.d.ts`, which apps with `skipLibCheck`
+ * (and this repository's own typecheck) never check, so this test checks it in full. An app
+ * beside it proves the types are the operations' own: a right call compiles, wrong ones fail.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import ts from "typescript";
+import { ROOT } from "../helpers/cli.js";
+
+const GENERATED = path.join(ROOT, "generated/clinic");
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-generated-types-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Errors tsc reports in `files` (not in libraries they use), as `file(line): message`. */
+function errorsIn(files: readonly string[]): string[] {
+  const program = ts.createProgram({
+    rootNames: files,
+    options: {
+      target: ts.ScriptTarget.ES2022,
+      lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      customConditions: ["carewire-source"],
+      strict: true,
+      exactOptionalPropertyTypes: true,
+      noUncheckedIndexedAccess: true,
+      noUnusedLocals: true,
+      noUnusedParameters: true,
+      noImplicitOverride: true,
+      skipLibCheck: false,
+      noEmit: true,
+      types: [],
+    },
+  });
+  return files.flatMap((file) => {
+    const source = program.getSourceFile(file);
+    if (source === undefined) return [`${file}: not in the program`];
+    return [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].map((d) => {
+      const line = d.start === undefined ? 0 : source.getLineAndCharacterOfPosition(d.start).line + 1;
+      return `${path.basename(file)}(${line}): ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
+    });
+  });
+}
+
+describe("generated code under strict settings", () => {
+  it("compiles every generated file, declaration files included, and types each call by its operation", async () => {
+    // .mts: an ES module (top-level await) without a package.json beside it.
+    const app = path.join(tmp, "app.mts");
+    const from = path.relative(tmp, path.join(GENERATED, "index.js")).split(path.sep).join("/");
+    await writeFile(
+      app,
+      [
+        `import { createClinicClient } from "${from.startsWith(".") ? from : `./${from}`}";`,
+        `const client = createClinicClient({ baseUrl: "https://example.test" });`,
+        `const ok = await client.getPatient({ params: { path: { patientId: "p1" } } });`,
+        `if (ok.data) console.log(ok.data.familyName satisfies string);`,
+        `// @ts-expect-error the path parameter is required`,
+        `await client.getPatient({ params: { path: {} } });`,
+        `// @ts-expect-error the path parameter is a string`,
+        `await client.getPatient({ params: { path: { patientId: 1 } } });`,
+        `// @ts-expect-error no such field on a patient`,
+        `if (ok.data) console.log(ok.data.noSuchField);`,
+        `// @ts-expect-error no such operation`,
+        `await client.noSuchOperation();`,
+        ``,
+      ].join("\n"),
+    );
+    const generated = ["client.ts", "client-types.d.ts", "operations.ts", "schemas.ts", "index.ts", "schema.d.ts"].map((f) => path.join(GENERATED, f));
+    expect(errorsIn([...generated, app])).toEqual([]);
+  });
+});
