@@ -1,6 +1,6 @@
 /**
  * JSON Schema (OpenAPI 3.0 dialect and 3.1) → a carewire `Schema`: plain data the
- * runtime's tolerant reader walks (see src/runtime/validate.ts).
+ * runtime's tolerant reader walks (see src/runtime/tolerant/validate.ts).
  *
  * The shape reads like the JSON Schema it came from, normalised: `type`, `properties`,
  * `required`, `items`, `enum`, `anyOf`, `allOf`, `additionalProperties`, `nullable`, plus
