@@ -24,7 +24,9 @@ export interface DeclaredResource {
 export interface CapabilityModel {
   /** The statement as read (simulators serve it at `GET [base]`). */
   readonly document: JsonObject;
+  /** The statement's title (or name), for the generated client's documentation. */
   readonly title: string;
+  /** As the statement declares it (an R4 `4.0.x`). */
   readonly fhirVersion: string;
   readonly resources: readonly DeclaredResource[];
   readonly system: readonly SystemInteraction[];
