@@ -3,16 +3,16 @@
  * a fake clock, attempt results as the wire would classify them, and a scripted `next`
  * that records the plans it was given.
  */
-import { NO_HINTS, type AttemptPlan, type AttemptResult, type Send } from "../runtime/core/attempt.js";
+import type { AttemptPlan, AttemptResult, Send } from "../runtime/core/attempt.js";
 import { Call } from "../runtime/core/call.js";
-import { classify, type ClassifyOptions } from "../runtime/core/classify.js";
+import type { ClassifyOptions } from "../runtime/core/classify.js";
+import { attemptResult } from "../runtime/core/send-on-wire.js";
 import type { Clock } from "../runtime/core/clock.js";
 import type { CarewireError } from "../runtime/core/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
 import type { TelemetryEvent } from "../runtime/core/telemetry.js";
 import type { CallOptions } from "../runtime/core/types.js";
 import type { RawCallInput } from "../runtime/wire/request.js";
-import { readServerHints } from "../runtime/wire/server-hints.js";
 import { FakeClock } from "./fake-clock.js";
 
 export interface PlanSetup {
@@ -58,16 +58,12 @@ export function answered(plan: AttemptPlan, status: number, init: { readonly bod
   const headers = new Headers({ ...(text ? { "content-type": "application/json" } : {}), ...init.headers });
   const response = new Response(status === 204 || status === 304 || text === "" ? null : text, { status, headers });
   const exchange = { request: new Request("http://stub.invalid/"), response, body, ...(text ? { json: { value: init.body } } : {}) };
-  const { call } = plan;
-  const verdict = classify({ exchange, safety: call.operation.safety }, call.classify);
-  return { exchange, error: undefined, verdict, hints: readServerHints(headers, call.clock.now()), notes: { attempts: [{ attempt: plan.attempt, startedAt: "", durationMs: 0, delayMs: plan.delayMs, status, outcome: verdict.outcome, reason: verdict.reason }] } };
+  return attemptResult(plan, exchange, undefined, "", 0);
 }
 
 /** An attempt that was sent and failed below HTTP (a reset, a timeout). */
 export function failed(plan: AttemptPlan, error: CarewireError): AttemptResult {
-  const { call } = plan;
-  const verdict = classify({ error, safety: call.operation.safety }, call.classify);
-  return { exchange: undefined, error, verdict, hints: NO_HINTS, notes: { attempts: [{ attempt: plan.attempt, startedAt: "", durationMs: 0, delayMs: plan.delayMs, errorKind: error.kind, outcome: verdict.outcome, reason: verdict.reason }] } };
+  return attemptResult(plan, undefined, error, "", 0);
 }
 
 /** A `next` that answers from a script, one step per attempt, and keeps the plans it saw. */

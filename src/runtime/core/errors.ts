@@ -160,6 +160,11 @@ export class UnexpectedError extends CarewireError {
   readonly kind = "unexpected" as const;
 }
 
+/** A thrown value as a CarewireError: typed ones as they are, anything else (a policy's or a fetch's own) as the cause of an UnexpectedError. */
+export function asCarewireError(error: unknown): CarewireError {
+  return error instanceof CarewireError ? error : new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
+}
+
 /**
  * The provider asked for a wait that does not fit: beyond the call's deadline or the
  * client's longest acceptable wait. Nothing more was sent; `retryAt` says when to try.

@@ -25,7 +25,7 @@ import { composePolicies, refusal, type AttemptPlan, type AttemptResult, type Po
 import { Call } from "./call.js";
 import type { ClassifyOptions } from "./classify.js";
 import { systemClock, type Clock } from "./clock.js";
-import { CarewireError, UnexpectedError } from "./errors.js";
+import { asCarewireError, type CarewireError } from "./errors.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type PipelineOptions } from "./options.js";
 import { resultOf } from "./result.js";
@@ -91,7 +91,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       result = await chainFor(operation)(plan);
     } catch (error) {
       // A policy of the caller's threw: its error is kept as the cause.
-      result = refusal(plan, error instanceof CarewireError ? error : new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error }));
+      result = refusal(plan, asCarewireError(error));
     }
     // The runtime reads the body; the generated types say what it is.
     return resultOf(call, result, profile) as Result<Data, Failure>;

@@ -6,7 +6,7 @@
  */
 import { classify } from "./classify.js";
 import { isoTime } from "./clock.js";
-import { CarewireError, InvalidRequestError, MalformedResponseError, UnexpectedError } from "./errors.js";
+import { asCarewireError, InvalidRequestError, MalformedResponseError, type CarewireError } from "./errors.js";
 import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
 import type { AttemptRecord } from "./meta.js";
 import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
@@ -53,7 +53,7 @@ export function sendOnWire(settings: WireSettings): Send {
     } catch (caught) {
       // A request that could not be built was never an attempt.
       if (caught instanceof InvalidRequestError) return refusal(plan, caught);
-      error = caught instanceof CarewireError ? caught : new UnexpectedError(caught instanceof Error ? caught.message : String(caught), { cause: caught });
+      error = asCarewireError(caught);
     }
     if (exchange !== undefined && !exchange.streamed && operation.method !== "head" && isJsonBody(exchange)) {
       try {
@@ -67,25 +67,36 @@ export function sendOnWire(settings: WireSettings): Send {
         }
       }
     }
-    const status = exchange?.response.status ?? (error instanceof MalformedResponseError ? error.status : undefined);
-    const safety = operation.safety;
-    const verdict = exchange !== undefined ? classify({ exchange, safety }, call.classify) : classify({ error, safety }, call.classify);
-    const hints = exchange !== undefined ? readServerHints(exchange.response.headers, clock.now()) : NO_HINTS;
-    const durationMs = performance.now() - startedMs;
-    const record: AttemptRecord = {
-      attempt: plan.attempt,
-      startedAt,
-      durationMs,
-      delayMs: plan.delayMs,
-      ...(status !== undefined ? { status } : {}),
-      ...(error !== undefined ? { errorKind: error.kind } : {}),
-      outcome: verdict.outcome,
-      reason: verdict.reason,
-    };
+    const result = attemptResult(plan, exchange, error, startedAt, performance.now() - startedMs);
     if (call.observed) {
-      call.emit({ type: "attempt", attempt: plan.attempt, durationMs, delayMs: plan.delayMs, ...(status !== undefined ? { status } : {}), ...(error !== undefined ? { errorKind: error.kind } : {}) });
+      const { status, errorKind, durationMs } = result.notes.attempts[0]!;
+      call.emit({ type: "attempt", attempt: plan.attempt, durationMs, delayMs: plan.delayMs, ...(status !== undefined ? { status } : {}), ...(errorKind !== undefined ? { errorKind } : {}) });
     }
-    return { exchange, error, verdict, hints, notes: { attempts: [record] } };
+    return result;
   };
+}
+
+/**
+ * What one sent attempt means: classified with the call's classifier, the server's hints
+ * read, and its record for `meta`. The wire makes every result this way (and the policy
+ * test harness, so a unit test sees what a policy would see).
+ */
+export function attemptResult(plan: AttemptPlan, exchange: Exchange | undefined, error: CarewireError | undefined, startedAt: string, durationMs: number): AttemptResult {
+  const { call } = plan;
+  const status = exchange?.response.status ?? (error instanceof MalformedResponseError ? error.status : undefined);
+  const safety = call.operation.safety;
+  const verdict = exchange !== undefined ? classify({ exchange, safety }, call.classify) : classify({ error, safety }, call.classify);
+  const hints = exchange !== undefined ? readServerHints(exchange.response.headers, call.clock.now()) : NO_HINTS;
+  const record: AttemptRecord = {
+    attempt: plan.attempt,
+    startedAt,
+    durationMs,
+    delayMs: plan.delayMs,
+    ...(status !== undefined ? { status } : {}),
+    ...(error !== undefined ? { errorKind: error.kind } : {}),
+    outcome: verdict.outcome,
+    reason: verdict.reason,
+  };
+  return { exchange, error, verdict, hints, notes: { attempts: [record] } };
 }
 

@@ -8,7 +8,7 @@
 import { annotateLast, joinNotes, refusal, withHeader, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import { startTimer } from "../core/clock.js";
-import { AbortedError, AuthenticationError, CarewireError, TimeoutError, UnexpectedError } from "../core/errors.js";
+import { AbortedError, asCarewireError, AuthenticationError, CarewireError, TimeoutError } from "../core/errors.js";
 import type { TokenDeps, TokenSource } from "../auth/token-source.js";
 
 interface Token {
@@ -104,10 +104,6 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
     const again = await next({ ...withHeader(plan, "Authorization", `Bearer ${used.value}`), attempt: plan.attempt + before.notes.attempts.length, delayMs: 0 });
     return { ...again, notes: joinNotes(before.notes, again.notes) };
   };
-}
-
-function asCarewireError(error: unknown): CarewireError {
-  return error instanceof CarewireError ? error : new UnexpectedError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 /**
