@@ -61,16 +61,19 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       const wasSent = sent.notes.attempts.length > 0;
       if (verdict.outcome === "unknown-outcome" && sent.error !== undefined) mayHaveApplied ??= sent.error;
 
-      const endWith = (error: CarewireError, why?: string): AttemptResult => {
-        const ended = why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result;
-        return { ...ended, exchange: undefined, error, verdict: mayHaveApplied ? { outcome: "unknown-outcome", reason: verdict.reason } : verdict };
-      };
+      /** The result with what retry decided added to the last attempt's reason (when one was sent). */
+      const explained = (why?: string): AttemptResult => (why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result);
+      const endWith = (error: CarewireError, why?: string): AttemptResult => ({
+        ...explained(why),
+        exchange: undefined,
+        error,
+        verdict: mayHaveApplied ? { outcome: "unknown-outcome", reason: verdict.reason } : verdict,
+      });
       const unknownUnlessSettled = (failure: CarewireError): CarewireError =>
         mayHaveApplied === undefined ? failure : new UnknownOutcomeError(call.fingerprint(), mayHaveApplied, current.idempotencyKey, status);
       const giveUp = (why?: string): AttemptResult => {
         call.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
-        if (mayHaveApplied) return endWith(unknownUnlessSettled(mayHaveApplied), why);
-        return why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result;
+        return mayHaveApplied ? endWith(unknownUnlessSettled(mayHaveApplied), why) : explained(why);
       };
 
       const retryable = verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe);
@@ -98,7 +101,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
 
       call.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
-      const before = wasSent ? annotateLast(result, { reason: `${verdict.reason}; retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}` }) : result;
+      const before = explained(`retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}`);
       try {
         await clock.sleep(delay, call.signal);
       } catch (error) {
