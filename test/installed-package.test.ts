@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { ROOT, childTestTimeout, runNode } from "./helpers/cli.js";
 import { json, startServer, type TestServer } from "./helpers/http-server.js";
+import { STRICTEST_FLAGS } from "./helpers/strictest.js";
 
 /** `node <args>` in `cwd`: exit code and everything it printed. */
 async function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; out: string }> {
@@ -68,13 +69,7 @@ console.log(JSON.stringify({ family: result.data.familyName, provider: result.me
           target: "ES2022",
           module: "NodeNext",
           moduleResolution: "NodeNext",
-          // The strictest settings an app may use: generated code must compile under them.
-          strict: true,
-          exactOptionalPropertyTypes: true,
-          noUncheckedIndexedAccess: true,
-          noUnusedLocals: true,
-          noUnusedParameters: true,
-          noImplicitOverride: true,
+          ...STRICTEST_FLAGS,
           outDir: "out",
           rootDir: "src",
           skipLibCheck: true,

@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { ROOT } from "../helpers/cli.js";
+import { STRICTEST_FLAGS } from "../helpers/strictest.js";
 
 const GENERATED = path.join(ROOT, "generated/clinic");
 let tmp: string;
@@ -30,12 +31,7 @@ function errorsIn(files: readonly string[]): string[] {
       module: ts.ModuleKind.NodeNext,
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       customConditions: ["carewire-source"],
-      strict: true,
-      exactOptionalPropertyTypes: true,
-      noUncheckedIndexedAccess: true,
-      noUnusedLocals: true,
-      noUnusedParameters: true,
-      noImplicitOverride: true,
+      ...STRICTEST_FLAGS,
       skipLibCheck: false,
       noEmit: true,
       types: [],
