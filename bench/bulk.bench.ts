@@ -57,7 +57,7 @@ try {
   const md = [
     "# Bulk export benchmark",
     "",
-    `node ${process.version}, ${os.cpus().length} CPUs, ${result.date.slice(0, 10)}. The FHIR simulator (own process) serves ${resources.toLocaleString("en")} synthetic Patients as NDJSON; the generated client kicks off, polls and streams them line by line. RSS before = with the manifest in hand; peak = while streaming.`,
+    `node ${process.version}, ${os.cpus().length} CPUs, ${result.date.slice(0, 10)}. The FHIR simulator (own process) serves ${resources.toLocaleString("en")} synthetic Patients as NDJSON; the generated client (settings: \`{ pacing: { limit: Infinity } }\`, everything else default) kicks off, polls and streams them line by line. RSS before = with the manifest in hand; peak = while streaming.`,
     "",
     "| export | resources | time | throughput | RSS before | RSS peak | RSS growth (target < 64 MB) |",
     "|---:|---:|---:|---:|---:|---:|---:|",

