@@ -1,0 +1,122 @@
+/**
+ * The quota store of one process: a sliding log per key and quota, answered synchronously
+ * (the pacing policy then takes no promise per call). The Redis store runs the same
+ * algorithm as one Lua script; both pass the same contract tests.
+ */
+import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./quota-store.js";
+
+interface Send {
+  readonly id: string;
+  at: number;
+  readonly cost: number;
+}
+
+interface Log {
+  /** Sends in the window, oldest first. */
+  sends: Send[];
+  used: number;
+}
+
+export class MemoryQuotaStore implements QuotaStore {
+  private readonly logs = new Map<string, Log>();
+  private readonly pauses = new Map<string, number>();
+  private phantoms = 0;
+
+  acquire(request: AcquireRequest): AcquireAnswer {
+    const { key, now, demands } = request;
+    let retryAt = this.pauses.get(key) ?? 0;
+    for (const demand of demands) {
+      const log = this.pruned(key, demand, now);
+      const room = demand.limit - (demand.reserve ?? 0);
+      if (log.used + demand.cost <= room) continue;
+      retryAt = Math.max(retryAt, earliestFit(log, demand.cost, room, demand.windowMs));
+    }
+    if (retryAt > now) return { granted: false, retryAt };
+    for (const demand of demands) insert(this.log(key, demand.name), { id: request.id, at: now, cost: demand.cost });
+    return { granted: true };
+  }
+
+  settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
+    for (const demand of demands) {
+      const log = this.logs.get(logKey(key, demand.name));
+      const i = log?.sends.findIndex((s) => s.id === id) ?? -1;
+      if (!log || i < 0) continue; // already left the window
+      const send = log.sends[i]!;
+      if (send.at >= at) continue;
+      log.sends.splice(i, 1);
+      log.used -= send.cost;
+      send.at = at;
+      insert(log, send);
+    }
+  }
+
+  cancel(key: string, id: string, demands: readonly QuotaDemand[]): void {
+    for (const demand of demands) {
+      const log = this.logs.get(logKey(key, demand.name));
+      const i = log?.sends.findIndex((s) => s.id === id) ?? -1;
+      if (!log || i < 0) continue;
+      log.used -= log.sends[i]!.cost;
+      log.sends.splice(i, 1);
+    }
+  }
+
+  pause(key: string, until: number): void {
+    this.pauses.set(key, Math.max(this.pauses.get(key) ?? 0, until));
+  }
+
+  pausedUntil(key: string): number {
+    return this.pauses.get(key) ?? 0;
+  }
+
+  observe(key: string, observation: QuotaObservation, now: number): void {
+    if (observation.remaining === undefined) return;
+    const log = this.pruned(key, observation, now);
+    const spentElsewhere = observation.limit - observation.remaining - log.used;
+    if (spentElsewhere <= 0) return;
+    // Held until the server's window resets (or a whole window, when it did not say).
+    const at = observation.resetAt === undefined ? now : Math.min(now, observation.resetAt - observation.windowMs);
+    insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere });
+  }
+
+  private log(key: string, name: string): Log {
+    const k = logKey(key, name);
+    let log = this.logs.get(k);
+    if (!log) this.logs.set(k, (log = { sends: [], used: 0 }));
+    return log;
+  }
+
+  /** The log with every send that left the window by `now` dropped. */
+  private pruned(key: string, window: QuotaWindow, now: number): Log {
+    const log = this.log(key, window.name);
+    let drop = 0;
+    while (drop < log.sends.length && log.sends[drop]!.at <= now - window.windowMs) log.used -= log.sends[drop++]!.cost;
+    if (drop > 0) log.sends.splice(0, drop);
+    return log;
+  }
+}
+
+function logKey(key: string, name: string): string {
+  return `${key}\u0000${name}`;
+}
+
+/** Keeps the log in time order (a settled send moves later). */
+function insert(log: Log, send: Send): void {
+  let i = log.sends.length;
+  while (i > 0 && log.sends[i - 1]!.at > send.at) i--;
+  log.sends.splice(i, 0, send);
+  log.used += send.cost;
+}
+
+/**
+ * When enough of the oldest sends have left the window for `cost` to fit under `room`.
+ * A cost larger than the room can never fit: Infinity.
+ */
+function earliestFit(log: Log, cost: number, room: number, windowMs: number): number {
+  if (cost > room) return Infinity;
+  let mustFree = log.used + cost - room;
+  for (const send of log.sends) {
+    mustFree -= send.cost;
+    if (mustFree <= 0) return send.at + windowMs;
+  }
+  return Infinity;
+}

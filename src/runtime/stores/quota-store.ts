@@ -1,0 +1,79 @@
+/**
+ * The contract behind client-side pacing, made for a fleet: one atomic `acquire` checks
+ * every quota of a provider's client_id and records the send in the same step (so two
+ * instances can never both take the last slot), or says the earliest time the send can
+ * fit. A 429 pause and what the server's rate-limit headers say are kept in the same
+ * place, so every instance holds and corrects the same window.
+ *
+ * Memory (one process) and Redis (a fleet) implement it; one contract test suite runs
+ * against both. Methods may answer synchronously (the memory store does, so a lone
+ * process pays no promise per call) or with a promise (a network store).
+ */
+export type Awaitable<T> = T | Promise<T>;
+
+/** One quota of a key: `limit` units per sliding `windowMs`. */
+export interface QuotaWindow {
+  /** "requests", or a provider's own name ("points", "fhirInteractions"). */
+  readonly name: string;
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/** A send asking for room: `cost` units of each quota it names. */
+export interface QuotaDemand extends QuotaWindow {
+  readonly cost: number;
+  /**
+   * Units of the limit this send must leave free: batch work leaves a share for critical
+   * calls, so a clinician's request never queues behind a bulk job across the fleet.
+   */
+  readonly reserve?: number;
+}
+
+export interface AcquireRequest {
+  /** The provider and client_id the quota belongs to. */
+  readonly key: string;
+  /** Unique per send: names the record that `settle` moves and `cancel` removes. */
+  readonly id: string;
+  /** Epoch ms. Every instance must read a synchronized clock (NTP); the window's margin covers small skews. */
+  readonly now: number;
+  readonly demands: readonly QuotaDemand[];
+}
+
+export type AcquireAnswer =
+  | { readonly granted: true }
+  /** Not now: the earliest epoch ms the send can fit (a pause, or a slot leaving the window). */
+  | { readonly granted: false; readonly retryAt: number };
+
+/** What a response's rate-limit headers said about one quota, at `now`. */
+export interface QuotaObservation {
+  readonly name: string;
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Units left in the server's window; fewer than the store counts means others spent them. */
+  readonly remaining?: number;
+  /** Epoch ms at which the server's window resets. */
+  readonly resetAt?: number;
+}
+
+export interface QuotaStore {
+  acquire(request: AcquireRequest): Awaitable<AcquireAnswer>;
+  /**
+   * Moves a granted send to `at`, when its response arrived: the server counted it
+   * somewhere in between, and only the later bound never undercounts.
+   */
+  settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Awaitable<void>;
+  /** Gives a granted send's units back (it never left: refused before the wire). */
+  cancel(key: string, id: string, demands: readonly QuotaDemand[]): Awaitable<void>;
+  /** Holds every send of `key` until `until`; never shortens a longer pause. */
+  pause(key: string, until: number): Awaitable<void>;
+  /** The pause in force, or 0. */
+  pausedUntil(key: string): Awaitable<number>;
+  /**
+   * Corrects the window with what the server counts: when it has fewer units left than
+   * the store thinks, the difference was spent elsewhere (another app, a lost record) and
+   * is held until the server's reset.
+   */
+  observe(key: string, observation: QuotaObservation, now: number): Awaitable<void>;
+  /** Lets go of connections (a network store); the memory store has nothing to close. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,115 @@
+/**
+ * carewire's hold on a Redis connection: ioredis, loaded only when a Redis store is made
+ * (an app without one never pays for it), and every command bounded in time, so a slow or
+ * stopped Redis turns into an error the stores fall back from, never a hung call.
+ *
+ * ioredis over node-redis: it runs Lua by SHA with a fall back to the script text,
+ * reconnects by itself, can refuse commands while disconnected instead of queueing them
+ * (`enableOfflineQueue: false`: a stale acquire replayed after a reconnect would record a
+ * send that never happened), and speaks Sentinel and Cluster with the same API.
+ */
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import type { Redis, RedisOptions } from "ioredis";
+
+export interface RedisConnectionOptions {
+  /** `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). */
+  readonly url?: string;
+  /** An ioredis client of the app's own (its options are left as they are; carewire does not close it). */
+  readonly client?: Redis;
+  /** Longest wait for one command, ms. Default 250. */
+  readonly commandTimeoutMs?: number;
+}
+
+export class RedisUnavailableError extends Error {
+  override readonly name = "RedisUnavailableError";
+}
+
+export interface RedisConnection {
+  readonly client: Redis;
+  /** Runs a Lua script by SHA (sending its text once when Redis does not know it), bounded in time. */
+  run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
+  /** Any other command, bounded in time. */
+  command<T>(send: (client: Redis) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+
+export function redisConnection(options: RedisConnectionOptions): RedisConnection {
+  const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const owned = options.client === undefined;
+  const client = options.client ?? newClient(options.url, timeoutMs);
+  const shas = new Map<string, string>();
+
+  function bounded<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  /** A client still connecting (just made, or reconnecting) gets the command's time to become ready; one listener however many wait. */
+  let becomingReady: Promise<void> | undefined;
+  function ready(): Promise<void> | undefined {
+    if (client.status === "ready") return undefined;
+    becomingReady ??= new Promise<void>((resolve) => {
+      client.once("ready", () => {
+        becomingReady = undefined;
+        resolve();
+      });
+    });
+    return bounded(becomingReady);
+  }
+
+  async function run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    await ready();
+    let sha = shas.get(script);
+    if (sha === undefined) shas.set(script, (sha = createHash("sha1").update(script).digest("hex")));
+    try {
+      return await bounded(client.evalsha(sha, keys.length, ...keys, ...args));
+    } catch (error) {
+      // A Redis that restarted (or never saw the script) knows it after one EVAL.
+      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return bounded(client.eval(script, keys.length, ...keys, ...args));
+      throw error;
+    }
+  }
+
+  return {
+    client,
+    run,
+    async command(send) {
+      await ready();
+      return bounded(send(client));
+    },
+    async close() {
+      if (!owned) return;
+      try {
+        await bounded(client.quit());
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+function newClient(url: string | undefined, timeoutMs: number): Redis {
+  if (url === undefined || url === "") throw new TypeError("redisStore needs a `url` or a `client`");
+  // Loaded here, synchronously: `carewire` itself never imports ioredis.
+  const { Redis: RedisClient } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+  const options: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: timeoutMs,
+    connectTimeout: 2_000,
+    // Reconnect soon after a restart, never slower than once a second.
+    retryStrategy: (times) => Math.min(times * 100, 1_000),
+    lazyConnect: false,
+  };
+  const client = new RedisClient(url, options);
+  // Errors surface through the commands; an unhandled 'error' event would end the process.
+  client.on("error", () => undefined);
+  return client;
+}

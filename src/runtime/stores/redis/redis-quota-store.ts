@@ -1,0 +1,72 @@
+/**
+ * The quota store of a fleet: every instance on one client_id paces against one window in
+ * Redis. Each method is one script, one round trip.
+ */
+import { randomUUID } from "node:crypto";
+import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore } from "../quota-store.js";
+import type { RedisConnection } from "./connection.js";
+import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE } from "./quota-scripts.js";
+
+/** Keys live this long past their last write, so an abandoned client_id leaves nothing behind. */
+const TTL_WINDOWS = 2;
+
+export class RedisQuotaStore implements QuotaStore {
+  constructor(
+    private readonly redis: RedisConnection,
+    /** Put before every key: several apps (or test runs) can share one Redis. */
+    readonly prefix: string,
+  ) {}
+
+  async acquire(request: AcquireRequest): Promise<AcquireAnswer> {
+    const { key, demands } = request;
+    const args: Array<string | number> = [request.now, request.id, ttlOf(demands)];
+    for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
+    const answer = (await this.redis.run(ACQUIRE, [this.key(key, "pause"), this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], args)) as [number, string?];
+    if (answer[0] === 1) return { granted: true };
+    return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
+  }
+
+  async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
+    await this.redis.run(SETTLE, [this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), at]);
+  }
+
+  async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
+    await this.redis.run(CANCEL, [this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), ...demands.map((d) => d.name)]);
+  }
+
+  async pause(key: string, until: number): Promise<void> {
+    await this.redis.run(PAUSE, [this.key(key, "pause")], [until]);
+  }
+
+  async pausedUntil(key: string): Promise<number> {
+    const value = await this.redis.command((client) => client.get(this.key(key, "pause")));
+    return value === null ? 0 : Number(value);
+  }
+
+  async observe(key: string, observation: QuotaObservation, now: number): Promise<void> {
+    if (observation.remaining === undefined) return;
+    const { name, limit, windowMs, remaining, resetAt } = observation;
+    await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name)], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomUUID()}`, windowMs * TTL_WINDOWS]);
+  }
+
+  close(): Promise<void> {
+    return this.redis.close();
+  }
+
+  /** One hash tag per provider + client_id: all its keys on one Cluster slot. */
+  private key(key: string, part: string): string {
+    return `${this.prefix}{${key}}:${part}`;
+  }
+
+  private log(key: string, name: string): string {
+    return this.key(key, `log:${name}`);
+  }
+}
+
+function member(id: string, cost: number): string {
+  return `${id}|${cost}`;
+}
+
+function ttlOf(demands: readonly QuotaDemand[]): number {
+  return Math.ceil(Math.max(1_000, ...demands.map((d) => d.windowMs)) * TTL_WINDOWS);
+}

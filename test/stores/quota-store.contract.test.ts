@@ -1,0 +1,146 @@
+/**
+ * One contract, every quota store: the memory store and the Redis store (a real
+ * redis-server on a fresh port) must answer the same way. Times are explicit epoch ms,
+ * so nothing here depends on the wall clock.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
+import type { QuotaDemand, QuotaStore } from "../../src/runtime/stores/quota-store.js";
+import { redisConnection, type RedisConnection } from "../../src/runtime/stores/redis/connection.js";
+import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
+import { startRedis, type RedisServer } from "../helpers/redis-server.js";
+
+let redis: RedisServer;
+const connections: RedisConnection[] = [];
+let prefixes = 0;
+
+beforeAll(async () => {
+  redis = await startRedis();
+}, 300_000);
+afterAll(async () => {
+  for (const c of connections) await c.close();
+  await redis?.stop();
+});
+
+function redisStore(): QuotaStore {
+  const connection = redisConnection({ url: redis.url, commandTimeoutMs: 5_000 });
+  connections.push(connection);
+  return new RedisQuotaStore(connection, `test${++prefixes}:`);
+}
+
+const T0 = 1_800_000_000_000;
+const requests = (limit: number, windowMs = 1_000, cost = 1, reserve?: number): QuotaDemand => ({ name: "requests", limit, windowMs, cost, ...(reserve !== undefined ? { reserve } : {}) });
+let ids = 0;
+const id = () => `send-${++ids}`;
+
+describe.each([
+  ["memory", () => new MemoryQuotaStore()],
+  ["redis", redisStore],
+] as const)("%s quota store", (_name, make) => {
+  it("grants up to the limit in a window, then names the time the oldest send leaves it", async () => {
+    const store = make();
+    for (let i = 0; i < 3; i++) expect(await store.acquire({ key: "k", id: id(), now: T0 + i * 10, demands: [requests(3)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 50, demands: [requests(3)] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_000, demands: [requests(3)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_001, demands: [requests(3)] })).toEqual({ granted: false, retryAt: T0 + 1_010 });
+  });
+
+  it("keeps keys apart", async () => {
+    const store = make();
+    expect(await store.acquire({ key: "a", id: id(), now: T0, demands: [requests(1)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "b", id: id(), now: T0, demands: [requests(1)] })).toEqual({ granted: true });
+    expect((await store.acquire({ key: "a", id: id(), now: T0, demands: [requests(1)] })).granted).toBe(false);
+  });
+
+  it("prices sends by cost, and says never for a cost above the limit", async () => {
+    const store = make();
+    const points = (cost: number): QuotaDemand => ({ name: "points", limit: 10, windowMs: 1_000, cost });
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [points(4)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [points(4)] })).toEqual({ granted: true });
+    // 8 used: 3 more do not fit until both earlier sends have left (4 + 4 freed ≥ 1 needed after the first).
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [points(3)] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [points(2)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 300, demands: [points(11)] })).toEqual({ granted: false, retryAt: Infinity });
+  });
+
+  it("checks every quota at once: a send waits for the last of them, and takes from none until it fits", async () => {
+    const store = make();
+    const points = (cost: number): QuotaDemand => ({ name: "points", limit: 100, windowMs: 10_000, cost });
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(5), points(60)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 10, demands: [requests(5), points(60)] })).toEqual({ granted: false, retryAt: T0 + 10_000 });
+    // The refused send took no request slot: four more 1-point sends fit.
+    for (let i = 0; i < 4; i++) expect((await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [requests(5), points(1)] })).granted).toBe(true);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 30, demands: [requests(5), points(1)] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+  });
+
+  it("leaves the reserve free for sends that do not keep one", async () => {
+    const store = make();
+    let batch = 0;
+    while ((await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(10, 1_000, 1, 3)] })).granted) batch++;
+    expect(batch).toBe(7);
+    let critical = 0;
+    while ((await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(10)] })).granted) critical++;
+    expect(critical).toBe(3);
+  });
+
+  it("settles a send at its response time (never earlier), so it leaves the window a window after that", async () => {
+    const store = make();
+    const sent = id();
+    await store.acquire({ key: "k", id: sent, now: T0, demands: [requests(1)] });
+    await store.settle("k", sent, T0 + 400, [requests(1)]);
+    await store.settle("k", sent, T0 + 100, [requests(1)]);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_000, demands: [requests(1)] })).toEqual({ granted: false, retryAt: T0 + 1_400 });
+  });
+
+  it("gives a cancelled send's units back", async () => {
+    const store = make();
+    const sent = id();
+    await store.acquire({ key: "k", id: sent, now: T0, demands: [requests(1, 1_000, 1)] });
+    await store.cancel("k", sent, [requests(1, 1_000, 1)]);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1, demands: [requests(1)] })).toEqual({ granted: true });
+    // Cancelling twice, or a send that is gone, changes nothing.
+    await store.cancel("k", sent, [requests(1, 1_000, 1)]);
+    expect((await store.acquire({ key: "k", id: id(), now: T0 + 2, demands: [requests(1)] })).granted).toBe(false);
+  });
+
+  it("holds every send during a pause, never shortens it, and reports it", async () => {
+    const store = make();
+    expect(await store.pausedUntil("k")).toBe(0);
+    await store.pause("k", T0 + 5_000);
+    await store.pause("k", T0 + 2_000);
+    expect(await store.pausedUntil("k")).toBe(T0 + 5_000);
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(100)] })).toEqual({ granted: false, retryAt: T0 + 5_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [] })).toEqual({ granted: false, retryAt: T0 + 5_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 5_000, demands: [requests(100)] })).toEqual({ granted: true });
+  });
+
+  it("takes the server's count when it has spent more than the window shows, until the server's reset", async () => {
+    const store = make();
+    await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(10)] });
+    // The server says 2 left of 10 (another app on this client_id spent 7), resetting at T0 + 600.
+    await store.observe("k", { name: "requests", limit: 10, windowMs: 1_000, remaining: 2, resetAt: T0 + 600 }, T0 + 100);
+    expect((await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [requests(10)] })).granted).toBe(true);
+    expect((await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [requests(10)] })).granted).toBe(true);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [requests(10)] })).toEqual({ granted: false, retryAt: T0 + 600 });
+    // A count at or under ours changes nothing.
+    await store.observe("k", { name: "requests", limit: 10, windowMs: 1_000, remaining: 9 }, T0 + 100);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 600, demands: [requests(10)] })).toEqual({ granted: true });
+  });
+
+  it("never grants more than the limit to sends racing for it", async () => {
+    const stores = [make(), make(), make()];
+    // The Redis stores are separate connections with separate prefixes; race on one of them through several clients instead.
+    const shared = _name === "redis" ? [stores[0]!, ...[1, 2].map(() => sameRedisAs(stores[0]!))] : [stores[0]!];
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => shared[i % shared.length]!.acquire({ key: "race", id: id(), now: T0, demands: [requests(25)] })));
+    expect(answers.filter((a) => a.granted)).toHaveLength(25);
+  });
+});
+
+/** Another connection onto the same Redis keys as `store` (same prefix): another instance of the app. */
+function sameRedisAs(store: QuotaStore): QuotaStore {
+  if (!(store instanceof RedisQuotaStore)) throw new Error("not a Redis store");
+  const prefix = store.prefix;
+  const connection = redisConnection({ url: redis.url, commandTimeoutMs: 5_000 });
+  connections.push(connection);
+  return new RedisQuotaStore(connection, prefix);
+}
