@@ -26,7 +26,11 @@ export { pacingPolicy, type PacingOptions, type PacingPolicy, type Lane } from "
 export { breakerPolicy, defaultGroupOf, type BreakerOptions, type BreakerState } from "./runtime/policies/breaker.js";
 export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/policies/cache.js";
 export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
-export { MemoryPacingStore, type PacingStore } from "./runtime/stores/pacing-store.js";
+export { MemoryQuotaStore } from "./runtime/stores/memory-quota-store.js";
+export { FailoverQuotaStore, type FailoverOptions } from "./runtime/stores/failover-quota-store.js";
+export { memoryStore, REDIS_URL_VARIABLE, type SharedStore } from "./runtime/stores/shared-store.js";
+export { redisStore, type RedisStoreOptions } from "./runtime/stores/redis/redis-store.js";
+export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./runtime/stores/quota-store.js";
 export { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "./runtime/stores/breaker-store.js";
 export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";

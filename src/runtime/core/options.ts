@@ -5,6 +5,7 @@ import type { BreakerOptions } from "../policies/breaker.js";
 import type { CacheOptions } from "../policies/cache.js";
 import type { PacingOptions } from "../policies/pacing.js";
 import type { RetryOptions } from "../policies/retry.js";
+import type { SharedStore } from "../stores/shared-store.js";
 import type { FetchLike } from "../wire/transport.js";
 import type { Policy } from "./attempt.js";
 import type { ClassifyOptions } from "./classify.js";
@@ -49,6 +50,12 @@ export interface ClientOptions extends TelemetryOptions {
   readonly fetch?: FetchLike;
   /** Correlation id generator (default: random UUID). */
   readonly requestIdFactory?: () => string;
+  /**
+   * Where state beyond one call lives (the quota window, its pauses, the server's counts):
+   * `redisStore({ url })` shares it with every instance on the same client_id. Default: the
+   * process's memory, or Redis when `CAREWIRE_REDIS_URL` is set.
+   */
+  readonly store?: SharedStore;
   /** Tenant this client acts for: labels telemetry, keys budgets and caches. */
   readonly tenant?: string;
   /** Time source (tests pass a fake clock). */

@@ -17,8 +17,10 @@ import { bearerAuthPolicy } from "../policies/bearer-auth.js";
 import { breakerPolicy } from "../policies/breaker.js";
 import { cachePolicy } from "../policies/cache.js";
 import { idempotencyPolicy } from "../policies/idempotency.js";
-import { pacingPolicy } from "../policies/pacing.js";
+import { pacingPolicy, type PacingOptions } from "../policies/pacing.js";
 import { retryPolicy } from "../policies/retry.js";
+import { redisStore } from "../stores/redis/redis-store.js";
+import { environmentStore } from "../stores/shared-store.js";
 import type { RawCallInput } from "../wire/request.js";
 import type { FetchLike } from "../wire/transport.js";
 import { composePolicies, refusal, type AttemptPlan, type AttemptResult, type Policy, type Send } from "./attempt.js";
@@ -119,7 +121,7 @@ function classifyOptionsOf(options: PipelineOptions): ClassifyOptions {
 function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: FetchLike, clock: Clock): Array<{ name: string; policy: Policy }> {
   if (options.resilience === false) return [];
   const tokens = options.auth === undefined ? undefined : isTokenSource(options.auth) ? options.auth : clientCredentials(options.auth);
-  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, options.pacing ?? {}, clock, tokens?.clientId ?? options.tenant);
+  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, withQuotaStore(options), clock, tokens?.clientId ?? options.tenant);
   const list: Array<{ name: string; policy: Policy | undefined }> = [
     { name: "cache", policy: options.cache === false ? undefined : cachePolicy(options.cache ?? {}, options.tenant) },
     { name: "idempotency", policy: idempotencyPolicy() },
@@ -132,4 +134,12 @@ function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: F
     { name: "pacing", policy: pacing },
   ];
   return list.filter((p): p is { name: string; policy: Policy } => p.policy !== undefined);
+}
+
+/** Pacing's store: its own, else the client's shared store, else the one CAREWIRE_REDIS_URL names. */
+function withQuotaStore(options: PipelineOptions): PacingOptions {
+  const pacing = options.pacing || {};
+  if (pacing.store) return pacing;
+  const shared = options.store ?? environmentStore((url) => redisStore({ url, unref: true }));
+  return shared ? { ...pacing, store: shared.quota } : pacing;
 }

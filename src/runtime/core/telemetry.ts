@@ -14,7 +14,9 @@ export type CarewireEvent =
   | { readonly type: "throttled"; readonly retryAt: number }
   | { readonly type: "breaker"; readonly group: string; readonly from: string; readonly to: string }
   | { readonly type: "cache"; readonly result: "hit" | "revalidated" | "stale" | "miss" | "stored" }
-  | { readonly type: "token"; readonly action: "fetched" | "refreshed" | "failed" };
+  | { readonly type: "token"; readonly action: "fetched" | "refreshed" | "failed" }
+  /** A shared quota store went out (this instance paces alone on its share) or came back. */
+  | { readonly type: "quota-store"; readonly state: "local" | "shared" };
 
 export type TelemetryEvent = CarewireEvent & {
   readonly provider: string;

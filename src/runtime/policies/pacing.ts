@@ -1,25 +1,31 @@
 /**
- * Client-side pacing: keep under the provider's quota
- * before it says 429. A sliding window per provider + client_id, from the spec's
- * `x-carewire-rate-limit` or config, corrected by RateLimit / X-RateLimit-* headers; on
- * a 429 every queued call holds until the server's retry time; a concurrency cap; and
- * priority lanes, so interactive calls go ahead of batch work waiting for the same slots.
+ * Client-side pacing: keep under the provider's quota before it says 429. A sliding
+ * window per provider + client_id, from the spec's `x-carewire-rate-limit` or config,
+ * corrected by RateLimit / X-RateLimit-* headers; on a 429 every queued call holds until
+ * the server's retry time; a concurrency cap; and priority lanes, so interactive calls go
+ * ahead of batch work waiting for the same slots (and batch work leaves a share of the
+ * quota free for them, across the fleet).
  *
- * The window state sits behind `PacingStore` (in-memory here) so that several instances
- * sharing one client_id can share one budget.
+ * The window lives in a `QuotaStore`: in memory for one process, in Redis for several
+ * instances on one client_id. Its acquire checks and records a send in one step.
  */
 import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt.js";
-import { startTimer, type Clock } from "../core/clock.js";
-import { AbortedError, CarewireError, RateLimitedError } from "../core/errors.js";
+import type { Clock } from "../core/clock.js";
+import { CarewireError } from "../core/errors.js";
 import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
-import { MemoryPacingStore, type PacingStore } from "../stores/pacing-store.js";
-import { SignalWatch } from "./signal-watch.js";
+import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
+import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
+import { requestDemand, type Lane, type LearnedQuota, type QuotaConfig } from "./pacing-quota.js";
+import { slotQueue, type Admission } from "./pacing-queue.js";
 
-export interface PacingOptions {
+export type { Lane } from "./pacing-quota.js";
+
+export interface PacingOptions extends QuotaConfig {
   /**
-   * Overrides the spec's quota. `Infinity` turns client-side quota pacing off (for a
-   * sandbox without limits); the concurrency cap and the server's 429 pauses still apply.
+   * Overrides the spec's quota (the server's rate-limit headers, where it sends them,
+   * override both). `Infinity` turns client-side quota pacing off (for a sandbox without
+   * limits); the concurrency cap and the server's 429 pauses still apply.
    */
   readonly limit?: number;
   readonly windowMs?: number;
@@ -33,24 +39,8 @@ export interface PacingOptions {
   readonly safetyMarginMs?: number;
   /** Longest wait a call accepts for a slot before failing with RateLimitedError. Default 120 s. */
   readonly maxWaitMs?: number;
-  readonly store?: PacingStore;
-}
-
-export type Lane = "critical" | "interactive" | "batch";
-const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
-
-interface Waiter {
-  readonly lane: Lane;
-  readonly seq: number;
-  readonly limit: number;
-  readonly windowMs: number;
-  readonly deadline: number | undefined;
-  readonly signal: AbortSignal | undefined;
-  /** Called with the send time recorded in the window (undefined when no quota applies). Settle through `admit` / `refuse`. */
-  readonly resolve: (sentAt: number | undefined) => void;
-  readonly reject: (error: Error) => void;
-  /** Ends a wait behind the concurrency cap at the call's deadline (set once the waiter meets the cap). */
-  cancelBound?: () => void;
+  /** Where the window lives: in memory (default), or shared by a fleet (`redisStore(...).quota`). */
+  readonly store?: QuotaStore;
 }
 
 export type PacingPolicy = Policy & {
@@ -59,131 +49,27 @@ export type PacingPolicy = Policy & {
 };
 
 export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = "default"): PacingPolicy {
-  const store = options.store ?? new MemoryPacingStore();
-  const key = `${provider}\u0000${clientId}`;
-  const maxConcurrent = Math.max(1, options.maxConcurrent ?? 16);
-  const maxWaitMs = options.maxWaitMs ?? 120_000;
-  /** What the server's headers taught us, when they disagree with the spec. */
-  let learned: { limit?: number; windowMs?: number } = {};
-  const queue: Waiter[] = [];
-  let inFlight = 0;
-  let seq = 0;
-  let pumping = false;
-  /** Interrupts the pump's sleep when something changed (a new call, an abort). */
-  let wake = new AbortController();
-  const wakeUp = () => wake.abort();
-
-  const quotaFor = (hint: { limit?: number; windowSeconds?: number } | undefined) => {
-    const limit = options.limit ?? learned.limit ?? hint?.limit;
-    const windowMs = options.windowMs ?? learned.windowMs ?? (hint?.windowSeconds !== undefined ? hint.windowSeconds * 1000 : undefined);
-    if (limit === undefined || windowMs === undefined) return undefined;
-    const margin = options.safetyMarginMs ?? windowMs * 0.005 + 10;
-    return { limit, windowMs: windowMs + margin };
-  };
-
-  /** Hands slots to waiters, best lane first, as the window and the concurrency cap allow. */
-  async function pump(): Promise<void> {
-    if (pumping) return;
-    pumping = true;
-    try {
-      while (queue.length > 0) {
-        // Aborted calls leave at once, wherever they are in the queue.
-        for (let i = queue.length - 1; i >= 0; i--) {
-          const w = queue[i]!;
-          if (!w.signal?.aborted) continue;
-          queue.splice(i, 1);
-          refuse(w, new AbortedError(w.signal.reason));
-        }
-        if (queue.length === 0) break;
-        if (inFlight >= maxConcurrent) {
-          // A release will pump again; until then each waiter's own deadline still holds.
-          for (const w of queue) w.cancelBound ??= boundWait(w);
-          return;
-        }
-        if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
-        const head = queue[0]!;
-        const now = clock.now();
-        const free = head.limit === Infinity ? Math.max(now, await store.pausedUntil(key)) : await store.nextFree(key, now, head.limit, head.windowMs);
-        if (free > now) {
-          const waitMs = free - now;
-          // Fail now rather than wait past the call's deadline or the longest acceptable wait.
-          const expired = queue.filter((w) => (w.deadline !== undefined && free >= w.deadline) || waitMs > maxWaitMs);
-          for (const w of expired) {
-            queue.splice(queue.indexOf(w), 1);
-            refuse(w, new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
-          }
-          if (expired.length > 0) continue;
-          if (wake.signal.aborted) wake = new AbortController();
-          try {
-            await clock.sleep(waitMs, wake.signal);
-          } catch {
-            // woken early: look at the queue again
-          }
-          continue;
-        }
-        queue.shift();
-        if (head.limit !== Infinity) await store.record(key, now, head.windowMs);
-        inFlight++;
-        admit(head, head.limit !== Infinity ? now : undefined);
-      }
-    } finally {
-      pumping = false;
-    }
-  }
-
-  // One abort listener per caller signal, however many of its calls wait (see SignalWatch).
-  const signals = new SignalWatch(() => (pumping ? wakeUp() : void pump()));
-
-  /** A waiter leaves the queue: its signal no longer needs watching. */
-  function admit(w: Waiter, sentAt: number | undefined): void {
-    if (w.signal) signals.unwatch(w.signal);
-    w.cancelBound?.();
-    w.resolve(sentAt);
-  }
-  function refuse(w: Waiter, error: Error): void {
-    if (w.signal) signals.unwatch(w.signal);
-    w.cancelBound?.();
-    w.reject(error);
-  }
-
-  /** A timer on the clock that refuses `w` if it is still queued when its deadline or the longest wait comes. */
-  function boundWait(w: Waiter): () => void {
-    const now = clock.now();
-    const limitMs = Math.min(maxWaitMs, w.deadline === undefined ? Infinity : Math.max(0, w.deadline - now));
-    if (!Number.isFinite(limitMs)) return () => undefined;
-    return startTimer(clock, limitMs, () => {
-      const i = queue.indexOf(w);
-      if (i < 0) return;
-      queue.splice(i, 1);
-      refuse(w, new RateLimitedError(clock.now(), w.deadline !== undefined && clock.now() >= w.deadline ? "no slot before the call's deadline" : "no slot within the longest wait this client accepts"));
-    });
-  }
-
-  function acquire(lane: Lane, quota: { limit: number; windowMs: number } | undefined, deadline: number | undefined, signal: AbortSignal | undefined): Promise<number | undefined> {
-    return new Promise<number | undefined>((resolve, reject) => {
-      if (signal?.aborted) return reject(new AbortedError(signal.reason));
-      queue.push({ lane, seq: seq++, limit: quota?.limit ?? Infinity, windowMs: quota?.windowMs ?? 0, deadline, signal, resolve, reject });
-      if (signal) signals.watch(signal);
-      if (pumping) wakeUp();
-      else void pump();
-    });
-  }
-
-  function release(): void {
-    inFlight = Math.max(0, inFlight - 1);
-    // Nobody waiting: nothing to hand the slot to.
-    if (queue.length > 0) void pump();
-  }
-
+  const store = options.store ?? new MemoryQuotaStore();
+  const key = `${provider}:${clientId}`;
+  const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
+  /** What the server's headers taught us: it counts, so it wins over config and spec. */
+  let learned: LearnedQuota | undefined;
+  /** The latest pause this instance set or met, for `meta` (no store round trip per response). */
+  let knownPause = 0;
   /**
-   * Learns the server's view of the quota from an attempt's hints; pauses everyone after a
-   * 429 or when the server says the quota is spent. Returns the rate-limit note.
+   * Learns the server's view of the quota from an attempt's hints: its limit replaces the
+   * configured one, its remaining count corrects the shared window, and a 429 (or a spent
+   * quota) pauses every instance until the server's time. Returns the rate-limit note.
    */
-  async function learn(result: AttemptResult, quota: { limit: number } | undefined, call: Call): Promise<RateLimitState | undefined> {
+  async function learn(result: AttemptResult, demand: QuotaDemand | undefined, call: Call): Promise<RateLimitState | undefined> {
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
     const rl = result.hints.rateLimit;
-    if (rl?.limit !== undefined && rl.windowMs !== undefined) learned = { limit: rl.limit, windowMs: rl.windowMs };
+    if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) learned = { limit: rl.limit, windowMs: rl.windowMs };
+    if (rl?.remaining !== undefined && demand !== undefined) {
+      const observation = { name: demand.name, limit: rl.limit ?? demand.limit, windowMs: demand.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
+      await quietly(() => store.observe(key, observation, now));
+    }
     let pauseUntil: number | undefined;
     if (result.exchange.response.status === 429) {
       const wait = result.hints.retryAfterMs ?? rl?.resetMs;
@@ -195,49 +81,83 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       // The server says the quota is spent: hold until it resets instead of earning a 429.
       pauseUntil = now + rl.resetMs;
     }
-    if (pauseUntil !== undefined) await store.pause(key, pauseUntil);
-    const pausedUntil = await store.pausedUntil(key);
+    if (pauseUntil !== undefined) {
+      knownPause = Math.max(knownPause, pauseUntil);
+      await quietly(() => store.pause(key, pauseUntil));
+    }
     return {
       ...(rl ?? {}),
-      ...(quota && rl?.limit === undefined ? { limit: quota.limit } : {}),
-      ...(pausedUntil > clock.now() ? { pausedUntil } : {}),
+      ...(demand && rl?.limit === undefined ? { limit: demand.limit } : {}),
+      ...(knownPause > now ? { pausedUntil: knownPause } : {}),
     };
+  }
+
+  /** Moves the send to its response time in the window, and frees its concurrency slot. */
+  async function settle(admission: Admission, demands: readonly QuotaDemand[]): Promise<void> {
+    try {
+      if (demands.length > 0) await quietly(() => store.settle(key, admission.id, clock.now(), demands));
+    } finally {
+      release();
+    }
+  }
+
+  /** Tells the call when its instance paced alone because the shared store was out, and when it shares again. */
+  let sharedStoreOut = false;
+  function noteStoreState(admission: Admission, call: Call): void {
+    if (admission.local === sharedStoreOut) return;
+    sharedStoreOut = admission.local;
+    call.emit({ type: "quota-store", state: admission.local ? "local" : "shared" });
   }
 
   const policy: Policy = (next) => async (plan) => {
     const { call } = plan;
     const lane: Lane = call.options.priority ?? call.operation.hints.criticality ?? "interactive";
-    const quota = quotaFor(call.operation.hints.rateLimit);
+    const demand = requestDemand(options, learned, call.operation.hints.rateLimit, lane);
+    const demands = demand ? [demand] : [];
     const waitStart = clock.now();
-    let sentAt: number | undefined;
+    let admission: Admission;
     try {
-      sentAt = await acquire(lane, quota, call.deadline, call.signal);
+      admission = await acquire(lane, demands, call.deadline, call.signal);
     } catch (error) {
       if (error instanceof CarewireError) return refusal(plan, error);
       throw error;
     }
+    noteStoreState(admission, call);
     const waited = clock.now() - waitStart;
-    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: quota ? `${quota.limit} per ${Math.round(quota.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
+    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
     try {
       const result = await next(plan);
-      const rateLimit = await learn(result, quota, call);
+      const rateLimit = await learn(result, demand, call);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
-      if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
-      release();
+      await settle(admission, demands);
     }
   };
 
   return Object.assign(policy, {
     async paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      const quota = quotaFor(undefined);
-      const sentAt = await acquire("critical", quota, undefined, signal);
+      const demand = requestDemand(options, learned, undefined, "critical");
+      const demands = demand ? [demand] : [];
+      const admission = await acquire("critical", demands, undefined, signal);
       try {
         return await work();
       } finally {
-        if (sentAt !== undefined && quota) await store.restamp(key, sentAt, clock.now(), quota.windowMs);
-        release();
+        await settle(admission, demands);
       }
     },
   });
+}
+
+/**
+ * A store write after the response: the answer the call got matters more than the
+ * bookkeeping, so a store that fails here never turns a received response into an error.
+ * A synchronous store costs no promise.
+ */
+function quietly(write: () => void | Promise<void>): void | Promise<void> {
+  try {
+    const pending = write();
+    if (pending instanceof Promise) return pending.catch(() => undefined);
+  } catch {
+    // as above
+  }
 }

@@ -51,10 +51,16 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   }
 
-  /** A client still connecting (just made, or reconnecting) gets the command's time to become ready; one listener however many wait. */
+  /**
+   * A client that has not connected yet gets the command's time to do so. One that was
+   * connected and lost its server fails at once: the stores fall back without a wait per call.
+   */
+  let everReady = client.status === "ready";
   let becomingReady: Promise<void> | undefined;
+  client.on("ready", () => (everReady = true));
   function ready(): Promise<void> | undefined {
     if (client.status === "ready") return undefined;
+    if (everReady) return Promise.reject(new RedisUnavailableError(`Redis connection is ${client.status}`));
     becomingReady ??= new Promise<void>((resolve) => {
       client.once("ready", () => {
         becomingReady = undefined;

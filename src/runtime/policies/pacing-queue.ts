@@ -1,0 +1,185 @@
+/**
+ * The waiting room of pacing: calls queue here for a slot, best lane first, and are let
+ * through as the quota store grants their sends and the concurrency cap allows. One pump
+ * per client asks the store for the head of the queue; when the answer is "not yet", it
+ * sleeps until the named time (or until something changes: a new call, an abort). Every
+ * wait ends by the call's deadline or the longest wait the client accepts.
+ */
+import { startTimer, type Clock } from "../core/clock.js";
+import { AbortedError, RateLimitedError, UnexpectedError } from "../core/errors.js";
+import type { AcquireAnswer, QuotaDemand, QuotaStore } from "../stores/quota-store.js";
+import type { Lane } from "./pacing-quota.js";
+import { SignalWatch } from "./signal-watch.js";
+
+const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
+
+/** A send admitted: its id in the store, and whether a shared store's local fallback admitted it. */
+export interface Admission {
+  readonly id: string;
+  readonly local: boolean;
+}
+
+interface Waiter {
+  readonly lane: Lane;
+  readonly seq: number;
+  readonly id: string;
+  readonly demands: readonly QuotaDemand[];
+  readonly deadline: number | undefined;
+  readonly signal: AbortSignal | undefined;
+  /** Settle through `admit` / `refuse`. */
+  readonly resolve: (admission: Admission) => void;
+  readonly reject: (error: Error) => void;
+  /** Ends a wait behind the concurrency cap at the call's deadline (set once the waiter meets the cap). */
+  cancelBound?: () => void;
+}
+
+export interface SlotQueueSettings {
+  readonly store: QuotaStore;
+  readonly key: string;
+  readonly clock: Clock;
+  readonly maxConcurrent: number;
+  readonly maxWaitMs: number;
+}
+
+export interface SlotQueue {
+  /** Waits for a slot: the store granted the send and the concurrency cap has room. */
+  acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<Admission>;
+  /** A send is done: its concurrency slot goes to the next waiter. */
+  release(): void;
+}
+
+export function slotQueue(settings: SlotQueueSettings): SlotQueue {
+  const { store, key, clock, maxConcurrent, maxWaitMs } = settings;
+  // Send ids unique across the fleet: this instance's random part and a counter.
+  const instance = Math.random().toString(36).slice(2, 10);
+  const queue: Waiter[] = [];
+  let inFlight = 0;
+  let seq = 0;
+  let pumping = false;
+  /** Interrupts the pump's sleep when something changed (a new call, an abort). */
+  let wake = new AbortController();
+  const wakeUp = () => wake.abort();
+
+  /** Hands slots to waiters, best lane first, as the window and the concurrency cap allow. */
+  async function pump(): Promise<void> {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (queue.length > 0) {
+        // Aborted calls leave at once, wherever they are in the queue.
+        for (let i = queue.length - 1; i >= 0; i--) {
+          const w = queue[i]!;
+          if (!w.signal?.aborted) continue;
+          queue.splice(i, 1);
+          refuse(w, new AbortedError(w.signal.reason));
+        }
+        if (queue.length === 0) break;
+        if (inFlight >= maxConcurrent) {
+          // A release will pump again; until then each waiter's own deadline still holds.
+          for (const w of queue) w.cancelBound ??= boundWait(w);
+          return;
+        }
+        if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
+        const head = queue[0]!;
+        const now = clock.now();
+        let answer: AcquireAnswer & { local?: true };
+        try {
+          const pending = store.acquire({ key, id: head.id, now, demands: head.demands });
+          // The memory store answers at once: no promise to wait for on the common path.
+          answer = pending instanceof Promise ? await pending : pending;
+        } catch (error) {
+          // A store without a fallback failed: this call ends typed; the queue goes on.
+          const at = queue.indexOf(head);
+          if (at >= 0) {
+            queue.splice(at, 1);
+            refuse(head, new UnexpectedError("the quota store failed to answer", { cause: error }));
+          }
+          continue;
+        }
+        if (!answer.granted) {
+          const free = answer.retryAt;
+          const waitMs = free - clock.now();
+          if (free === Infinity) {
+            // It costs more than the whole quota: no wait makes it fit.
+            queue.shift();
+            refuse(head, new RateLimitedError(free, "the call costs more than the provider's whole quota"));
+            continue;
+          }
+          // Fail now rather than wait past the call's deadline or the longest acceptable wait.
+          const expired = queue.filter((w) => (w.deadline !== undefined && free >= w.deadline) || waitMs > maxWaitMs);
+          for (const w of expired) {
+            queue.splice(queue.indexOf(w), 1);
+            refuse(w, new RateLimitedError(free, waitMs > maxWaitMs ? `a slot frees in ${Math.ceil(waitMs / 1000)} s, more than this client waits` : "no slot before the call's deadline"));
+          }
+          if (expired.length > 0) continue;
+          if (waitMs <= 0) continue;
+          if (wake.signal.aborted) wake = new AbortController();
+          try {
+            await clock.sleep(waitMs, wake.signal);
+          } catch {
+            // woken early: look at the queue again
+          }
+          continue;
+        }
+        // The head may have left while a shared store answered (aborted, timed out).
+        const at = queue.indexOf(head);
+        if (at < 0) {
+          if (head.demands.length > 0) await Promise.resolve(store.cancel(key, head.id, head.demands)).catch(() => undefined);
+          continue;
+        }
+        queue.splice(at, 1);
+        inFlight++;
+        admit(head, { id: head.id, local: answer.local === true });
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  // One abort listener per caller signal, however many of its calls wait (see SignalWatch).
+  const signals = new SignalWatch(() => (pumping ? wakeUp() : void pump()));
+
+  /** A waiter leaves the queue: its signal no longer needs watching. */
+  function admit(w: Waiter, admission: Admission): void {
+    if (w.signal) signals.unwatch(w.signal);
+    w.cancelBound?.();
+    w.resolve(admission);
+  }
+  function refuse(w: Waiter, error: Error): void {
+    if (w.signal) signals.unwatch(w.signal);
+    w.cancelBound?.();
+    w.reject(error);
+  }
+
+  /** A timer on the clock that refuses `w` if it is still queued when its deadline or the longest wait comes. */
+  function boundWait(w: Waiter): () => void {
+    const now = clock.now();
+    const limitMs = Math.min(maxWaitMs, w.deadline === undefined ? Infinity : Math.max(0, w.deadline - now));
+    if (!Number.isFinite(limitMs)) return () => undefined;
+    return startTimer(clock, limitMs, () => {
+      const i = queue.indexOf(w);
+      if (i < 0) return;
+      queue.splice(i, 1);
+      refuse(w, new RateLimitedError(clock.now(), w.deadline !== undefined && clock.now() >= w.deadline ? "no slot before the call's deadline" : "no slot within the longest wait this client accepts"));
+    });
+  }
+
+  function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<Admission> {
+    return new Promise<Admission>((resolve, reject) => {
+      if (signal?.aborted) return reject(new AbortedError(signal.reason));
+      const n = seq++;
+      queue.push({ lane, seq: n, id: `${instance}-${n}`, demands, deadline, signal, resolve, reject });
+      if (signal) signals.watch(signal);
+      if (pumping) wakeUp();
+      else void pump();
+    });
+  }
+
+  function release(): void {
+    inFlight = Math.max(0, inFlight - 1);
+    // Nobody waiting: nothing to hand the slot to.
+    if (queue.length > 0) void pump();
+  }
+
+  return { acquire, release };
+}

@@ -1,0 +1,95 @@
+/**
+ * A shared quota store that may fail (Redis stopped, slow, restarting) with a local one
+ * behind it. When the shared store errs or times out, this instance paces alone on its
+ * share of each limit (limit × `localShare`, e.g. ÷ the expected number of instances) and
+ * tries the shared store again after `retryAfterMs`; when it answers, pacing is shared
+ * again. Calls never wait on a store that is down: each command is bounded, and while the
+ * store is out none is sent.
+ */
+import { MemoryQuotaStore } from "./memory-quota-store.js";
+import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore } from "./quota-store.js";
+
+export interface FailoverOptions {
+  /** Share of each limit one instance takes while the shared store is out (0–1]. */
+  readonly localShare: number;
+  /** Time after a failure before the shared store is asked again. Default 1 s. */
+  readonly retryAfterMs?: number;
+}
+
+/** The answer, and whether it came from the local fallback (for the pacing policy's telemetry). */
+export type FailoverAnswer = AcquireAnswer & { readonly local?: true };
+
+export class FailoverQuotaStore implements QuotaStore {
+  private readonly local = new MemoryQuotaStore();
+  /** Sends granted locally: their settle and cancel stay local. */
+  private readonly localSends = new Set<string>();
+  private downUntil = 0;
+  private readonly retryAfterMs: number;
+
+  constructor(
+    private readonly shared: QuotaStore,
+    private readonly options: FailoverOptions,
+  ) {
+    this.retryAfterMs = options.retryAfterMs ?? 1_000;
+  }
+
+  async acquire(request: AcquireRequest): Promise<FailoverAnswer> {
+    if (request.now >= this.downUntil) {
+      try {
+        return await this.shared.acquire(request);
+      } catch {
+        this.downUntil = request.now + this.retryAfterMs;
+      }
+    }
+    const share = this.options.localShare;
+    const demands = request.demands.map((d) => ({ ...d, limit: Math.max(1, Math.floor(d.limit * share)), ...(d.reserve ? { reserve: Math.floor(d.reserve * share) } : {}) }));
+    const answer = this.local.acquire({ ...request, demands });
+    if (answer.granted) this.localSends.add(request.id);
+    return { ...answer, local: true };
+  }
+
+  async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
+    if (this.localSends.delete(id)) return this.local.settle(key, id, at, demands);
+    // A settle lost to an outage leaves the send at its start time: a little generous, never stuck.
+    await this.quietly(() => this.shared.settle(key, id, at, demands));
+  }
+
+  async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
+    if (this.localSends.delete(id)) return this.local.cancel(key, id, demands);
+    await this.quietly(() => this.shared.cancel(key, id, demands));
+  }
+
+  async pause(key: string, until: number): Promise<void> {
+    // Held locally too, so the pause outlives an outage that starts right after it.
+    this.local.pause(key, until);
+    await this.quietly(() => this.shared.pause(key, until));
+  }
+
+  async pausedUntil(key: string): Promise<number> {
+    const shared = await this.quietly(() => this.shared.pausedUntil(key));
+    return Math.max(shared ?? 0, this.local.pausedUntil(key));
+  }
+
+  async observe(key: string, observation: QuotaObservation, now: number): Promise<void> {
+    if (now < this.downUntil) {
+      const share = this.options.localShare;
+      // What the server says is spent is spent for every instance: this one's share of it.
+      if (observation.remaining !== undefined) this.local.observe(key, { ...observation, limit: Math.max(1, Math.floor(observation.limit * share)), remaining: Math.floor(observation.remaining * share) }, now);
+      return;
+    }
+    await this.quietly(() => this.shared.observe(key, observation, now));
+  }
+
+  async close(): Promise<void> {
+    await this.shared.close?.();
+  }
+
+  /** A command whose failure changes nothing for the call (bounded by the shared store itself). */
+  private async quietly<T>(work: () => T | Promise<T>): Promise<T | undefined> {
+    try {
+      return await work();
+    } catch {
+      return undefined;
+    }
+  }
+}
