@@ -79,9 +79,9 @@ describe("pacing: the window", () => {
 
   it("learns the quota the server states in RateLimit-Policy", async () => {
     const { call, heldFor } = pacer({ safetyMarginMs: 0 }, withHeaders(200, { "ratelimit-policy": '"default";q=1;w=10' }));
-    await call("a"); // no quota known yet: not counted
-    await call("b");
-    expect(await heldFor(call("c"), 10_000)).toEqual({ before: ["a", "b"], after: ["a", "b", "c"] });
+    // No quota known before the first answer, but the send is counted: its window holds "b".
+    await call("a");
+    expect(await heldFor(call("b"), 10_000)).toEqual({ before: ["a"], after: ["a", "b"] });
   });
 });
 

@@ -194,6 +194,26 @@ describe("pacing", () => {
     expect(arrivals[1]).toBeGreaterThanOrEqual(start + 3_000);
   });
 
+  it("with a window of its own, a spent quota frees when its oldest send leaves, not at the server's full reset", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    // A sliding window of 2 per 10 s: the second send spends it; the server's reset is when the window is entirely free.
+    server.handle((_req, res) => {
+      arrivals.push(clock.now());
+      const remaining = arrivals.length % 2 === 1 ? 1 : 0;
+      json(res, 200, { id: "ok" }, { "ratelimit-policy": '"default";q=2;w=10', ratelimit: `"default";r=${remaining};t=10` });
+    });
+    const pipeline = paced(clock, { safetyMarginMs: 0 });
+    const start = clock.now();
+
+    expect((await pipeline.call(operation(), schemas, input(1))).error).toBeUndefined();
+    await clock.sleep(5_000);
+    expect((await pipeline.call(operation(), schemas, input(2))).error).toBeUndefined();
+    expect((await pipeline.call(operation(), schemas, input(3))).error).toBeUndefined();
+
+    expect(arrivals).toEqual([start, start + 5_000, start + 10_000]);
+  });
+
   it("fails at once with rate-limited and retryAt when the wait for a slot outlasts the call's deadline", async () => {
     const clock = new FakeClock();
     server.handle((_req, res) => json(res, 200, { id: "ok" }));

@@ -29,12 +29,25 @@ export interface SpecQuota {
 
 export const DEFAULT_BATCH_RESERVE = 0.1;
 
-/** The call's demand on the "requests" quota, or undefined when no quota is known (or pacing by quota is off). */
+/** A limit no count reaches (finite, so every store can carry it). */
+export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
+/** How long sends are remembered while the quota is unknown. */
+const OBSERVED_WINDOW_MS = 60_000;
+
+/** Whether the demand paces (a known quota) or only counts. */
+export function isPacing(demand: QuotaDemand): boolean {
+  return demand.limit !== UNBOUNDED;
+}
+
+/** The call's demand on the "requests" quota; undefined when pacing by quota is off (`limit: Infinity`). */
 export function requestDemand(config: QuotaConfig, learned: LearnedQuota | undefined, spec: SpecQuota | undefined, lane: Lane): QuotaDemand | undefined {
   if (config.limit === Infinity) return undefined;
   const limit = learned?.limit ?? config.limit ?? spec?.limit;
   const windowMs = learned?.windowMs ?? config.windowMs ?? (spec?.windowSeconds !== undefined ? spec.windowSeconds * 1000 : undefined);
-  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return undefined;
+  // No quota known yet: the send is still counted (never refused), so that when the server
+  // later says what it counts, the window already holds what was sent.
+  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return { name: "requests", limit: UNBOUNDED, windowMs: OBSERVED_WINDOW_MS, cost: 1 };
   // Spacing added to the window so a send timed at its edge does not reach the server inside it.
   const margin = config.safetyMarginMs ?? windowMs * 0.005 + 10;
   const reserve = lane === "batch" ? Math.floor(limit * (config.batchReserve ?? DEFAULT_BATCH_RESERVE)) : 0;

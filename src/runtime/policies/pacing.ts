@@ -16,7 +16,7 @@ import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
-import { requestDemand, type Lane, type LearnedQuota, type QuotaConfig } from "./pacing-quota.js";
+import { isPacing, requestDemand, type Lane, type LearnedQuota, type QuotaConfig } from "./pacing-quota.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
 export type { Lane } from "./pacing-quota.js";
@@ -61,13 +61,16 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * configured one, its remaining count corrects the shared window, and a 429 (or a spent
    * quota) pauses every instance until the server's time. Returns the rate-limit note.
    */
-  async function learn(result: AttemptResult, demand: QuotaDemand | undefined, call: Call): Promise<RateLimitState | undefined> {
+  async function learn(result: AttemptResult, call: Call): Promise<RateLimitState | undefined> {
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
     const rl = result.hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) learned = { limit: rl.limit, windowMs: rl.windowMs };
-    if (rl?.remaining !== undefined && demand !== undefined) {
-      const observation = { name: demand.name, limit: rl.limit ?? demand.limit, windowMs: demand.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
+    // The window as it stands now that the headers were read (they may have just taught it).
+    const window = requestDemand(options, learned, call.operation.hints.rateLimit, "interactive");
+    const pacing = window !== undefined && isPacing(window) ? window : undefined;
+    if (rl?.remaining !== undefined && pacing !== undefined) {
+      const observation = { name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
       await quietly(() => store.observe(key, observation, now));
     }
     let pauseUntil: number | undefined;
@@ -77,8 +80,11 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
         pauseUntil = now + wait;
         call.emit({ type: "throttled", retryAt: pauseUntil });
       }
-    } else if (rl?.remaining === 0 && rl.resetMs !== undefined && rl.resetMs > 0) {
-      // The server says the quota is spent: hold until it resets instead of earning a 429.
+    } else if (rl?.remaining === 0 && rl.resetMs !== undefined && rl.resetMs > 0 && pacing === undefined) {
+      // The server says the quota is spent and no window is kept here: hold until it resets
+      // instead of earning a 429. (With a window, the server's count above already holds
+      // exactly the sends it has not seen leave, no more: a sliding window frees slots
+      // before its full reset.)
       pauseUntil = now + rl.resetMs;
     }
     if (pauseUntil !== undefined) {
@@ -87,7 +93,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
     return {
       ...(rl ?? {}),
-      ...(demand && rl?.limit === undefined ? { limit: demand.limit } : {}),
+      ...(pacing && rl?.limit === undefined ? { limit: pacing.limit } : {}),
       ...(knownPause > now ? { pausedUntil: knownPause } : {}),
     };
   }
@@ -124,10 +130,10 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
     noteStoreState(admission, call);
     const waited = clock.now() - waitStart;
-    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
+    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
     try {
       const result = await next(plan);
-      const rateLimit = await learn(result, demand, call);
+      const rateLimit = await learn(result, call);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
       await settle(admission, demands);

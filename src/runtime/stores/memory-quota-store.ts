@@ -74,7 +74,7 @@ export class MemoryQuotaStore implements QuotaStore {
     const spentElsewhere = observation.limit - observation.remaining - log.used;
     if (spentElsewhere <= 0) return;
     // Held until the server's window resets (or a whole window, when it did not say).
-    const at = observation.resetAt === undefined ? now : Math.min(now, observation.resetAt - observation.windowMs);
+    const at = observation.resetAt === undefined ? now : observation.resetAt - observation.windowMs;
     insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere });
   }
 

@@ -110,7 +110,7 @@ local used = prune(KEYS[2], KEYS[1], name, now - win)
 local spent = limit - remaining - used
 if spent <= 0 then return 0 end
 local at = now
-if ARGV[6] ~= '' then at = math.min(now, tonumber(ARGV[6]) - win) end
+if ARGV[6] ~= '' then at = tonumber(ARGV[6]) - win end
 redis.call('ZADD', KEYS[2], at, ARGV[7] .. '|' .. spent)
 redis.call('HINCRBYFLOAT', KEYS[1], name, spent)
 redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[8]))

@@ -1,0 +1,206 @@
+/**
+ * Fleet benchmark: several processes of one app on one client_id against the simulator's
+ * quota, side by side in one run. Each row starts a fresh simulator (in its own process)
+ * and FLEET_INSTANCES worker processes (bench/fleet-worker.ts) that begin together and
+ * call for FLEET_SECONDS; a real redis-server (fresh port) holds the shared state.
+ *
+ * Figures: offered (calls started), sent (requests the simulator saw), ok, status429,
+ * goodputPct (ok ÷ what the quota allowed in the run: limit × (1 + elapsed ÷ window), as
+ * a sliding window admits `limit` at once and then `limit` per window), sentPerOffered,
+ * waitP50Ms/waitP99Ms (call start → its first request on the wire), acquireP50Us (one
+ * acquire of the shared quota; blank where the library gives no way to time it).
+ *
+ * Rows of scenario "fleet":
+ *   carewire-memory         each instance paces alone (the default store), told the quota
+ *   carewire-redis          redisStore, told the quota
+ *   carewire-redis-headers  redisStore, no quota given (the spec's declared one removed); the simulator sends IETF RateLimit headers
+ *   carewire-redis-429-only redisStore, no quota, no headers: only Retry-After on a 429
+ *   bottleneck-redis        Bottleneck 2 Redis clustering (ioredis), reservoir = limit refreshed every window
+ *   bottleneck-redis-mintime  the same with minTime = window ÷ limit instead
+ *   rate-limiter-flexible-redis  RateLimiterRedis (points = limit, duration = window), waits msBeforeNext on a refusal
+ * The anchors wrap raw openapi-fetch and retry a 429 after its Retry-After (3 times at most).
+ * Scenario "redis-outage": carewire-redis with Redis stopped for 3 s mid-run and restarted.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { startRedis, type RedisServer } from "../test/helpers/redis-server.js";
+import { startChildServer } from "./child-server.js";
+import { compileGenerated } from "./compile-generated.js";
+import type { FleetClient, WorkerReport, WorkerSettings } from "./fleet-worker.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 5);
+const SECONDS = Number(process.env.FLEET_SECONDS ?? 20);
+const CONCURRENCY = 8;
+const QUOTA = { limit: 100, windowMs: 1_000 };
+const OUTAGE = { fromMs: 8_000, durationMs: 3_000 };
+
+interface Counters {
+  requests: number;
+  byStatus: Record<string, number>;
+}
+
+interface Row {
+  scenario: string;
+  client: FleetClient;
+  settings: string;
+  offered: number;
+  sent: number;
+  ok: number;
+  status429: number;
+  goodputPct: number;
+  sentPerOffered: number;
+  waitP50Ms: number;
+  waitP99Ms: number;
+  acquireP50Us: number | null;
+  [figure: string]: unknown;
+}
+
+const SETTINGS: Record<FleetClient, string> = {
+  "carewire-memory": "pacing:{limit:100,windowMs:1000} (each instance alone: the default memory store)",
+  "carewire-redis": "pacing:{limit:100,windowMs:1000}, store:redisStore({url,prefix,expectedInstances:5})",
+  "carewire-redis-headers": "store:redisStore({url,prefix,expectedInstances:5}); no quota (spec's declared quota removed); simulator sends IETF RateLimit headers",
+  "carewire-redis-429-only": "store:redisStore({url,prefix,expectedInstances:5}); no quota (spec's declared quota removed); no rate-limit headers",
+  "bottleneck-redis": "Bottleneck({datastore:'ioredis',reservoir:100,reservoirRefreshAmount:100,reservoirRefreshInterval:1000}) around openapi-fetch",
+  "bottleneck-redis-mintime": "Bottleneck({datastore:'ioredis',minTime:10}) around openapi-fetch",
+  "rate-limiter-flexible-redis": "RateLimiterRedis({points:100,duration:1}), sleep msBeforeNext on refusal, around openapi-fetch",
+};
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Starts the worker processes, waits for each to be ready, starts them together, gathers their reports. */
+async function runFleet(base: Omit<WorkerSettings, "instance">, duringRun?: () => Promise<void>): Promise<{ reports: WorkerReport[]; elapsedMs: number }> {
+  const children: ChildProcess[] = [];
+  const reports: Array<Promise<WorkerReport>> = [];
+  const readies: Array<Promise<void>> = [];
+  for (let instance = 0; instance < INSTANCES; instance++) {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fleet-worker.ts"), JSON.stringify({ ...base, instance })], { stdio: ["pipe", "pipe", "inherit"] });
+    children.push(child);
+    let out = "";
+    let readied: () => void;
+    readies.push(new Promise<void>((r) => (readied = r)));
+    reports.push(
+      new Promise<WorkerReport>((resolve, reject) => {
+        child.stdout!.on("data", (d: Buffer) => {
+          out += d.toString();
+          if (out.includes("ready\n")) readied();
+          const line = out.split("\n").find((l) => l.startsWith("{"));
+          if (line) resolve(JSON.parse(line) as WorkerReport);
+        });
+        child.on("exit", (code) => reject(new Error(`fleet worker ${instance} exited (${String(code)}) without a report`)));
+      }),
+    );
+  }
+  await Promise.all(readies);
+  const started = performance.now();
+  for (const child of children) child.stdin!.write("go\n");
+  const during = duringRun?.();
+  const done = await Promise.all(reports);
+  await during;
+  return { reports: done, elapsedMs: performance.now() - started };
+}
+
+async function row(scenario: string, client: FleetClient, redis: RedisServer, prefix: string, duringRun?: () => Promise<void>): Promise<Row> {
+  const headers = client === "carewire-redis-headers" ? "ietf" : "none";
+  const quota = client === "carewire-redis-headers" || client === "carewire-redis-429-only" ? undefined : QUOTA;
+  const sim = await startChildServer<{ url: string }>("sim-process.ts", { rateLimit: { limit: QUOTA.limit, windowSeconds: QUOTA.windowMs / 1000 }, rateLimitHeaders: headers });
+  try {
+    const { reports, elapsedMs } = await runFleet(
+      { client, simUrl: sim.info.url, redisUrl: redis.url, prefix, durationMs: SECONDS * 1000, concurrency: CONCURRENCY, expectedInstances: INSTANCES, ...(quota ? { quota } : {}) },
+      duringRun,
+    );
+    const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
+    const sum = (f: (r: WorkerReport) => number) => reports.reduce((n, r) => n + f(r), 0);
+    const offered = sum((r) => r.offered);
+    const ok = sum((r) => r.ok);
+    const allowed = QUOTA.limit * (1 + elapsedMs / QUOTA.windowMs);
+    const failures: Record<string, number> = {};
+    for (const r of reports) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
+    const acquire = reports.flatMap((r) => r.acquireUs);
+    const waits = reports.flatMap((r) => r.waitsMs);
+    const status429 = counters.byStatus["429"] ?? 0;
+    return {
+      scenario,
+      client,
+      settings: SETTINGS[client],
+      offered,
+      sent: counters.requests,
+      ok,
+      status429,
+      goodputPct: round1((100 * ok) / allowed),
+      sentPerOffered: Math.round((100 * counters.requests) / Math.max(1, offered)) / 100,
+      waitP50Ms: round1(percentile(waits, 50)),
+      waitP99Ms: round1(percentile(waits, 99)),
+      acquireP50Us: acquire.length > 0 ? Math.round(percentile(acquire, 50)) : null,
+      status429PctOfSent: round1((100 * status429) / Math.max(1, counters.requests)),
+      failed: sum((r) => r.failed),
+      hung: sum((r) => r.hung),
+      failures: JSON.stringify(failures),
+      elapsedMs: Math.round(elapsedMs),
+    };
+  } finally {
+    sim.stop();
+  }
+}
+
+const only = process.env.BENCH_CLIENTS?.split(",").map((s) => s.trim());
+const FLEET_CLIENTS: FleetClient[] = ["carewire-memory", "carewire-redis", "carewire-redis-headers", "carewire-redis-429-only", "bottleneck-redis", "bottleneck-redis-mintime", "rate-limiter-flexible-redis"];
+await compileGenerated("clinic");
+const redis = await startRedis();
+const rows: Row[] = [];
+try {
+  for (const [i, client] of FLEET_CLIENTS.entries()) {
+    if (only && !only.includes(client)) continue;
+    const r = await row("fleet", client, redis, `bench-${i}:`);
+    rows.push(r);
+    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} %, 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs\n`);
+  }
+  if (!only || only.includes("redis-outage")) {
+    // Redis stopped hard mid-run for 3 s, then started again (empty, as after a crash).
+    const outage = async () => {
+      await new Promise((r) => setTimeout(r, OUTAGE.fromMs));
+      await redis.stop({ hard: true });
+      await new Promise((r) => setTimeout(r, OUTAGE.durationMs));
+      await redis.start();
+    };
+    const r = await row("redis-outage", "carewire-redis", redis, "bench-outage:", outage);
+    rows.push({ ...r, outage: `Redis killed at ${OUTAGE.fromMs / 1000} s for ${OUTAGE.durationMs / 1000} s, restarted empty` });
+    process.stderr.write(`  redis-outage carewire-redis: ok ${r.ok}/${r.offered}, 429s ${r.status429}/${r.sent}, hung ${String(r.hung)}\n`);
+  }
+} finally {
+  await redis.stop();
+}
+
+const report = {
+  benchmark: `fleet: ${INSTANCES} processes of one app on one client_id against the simulator at ${QUOTA.limit}/${QUOTA.windowMs / 1000} s, ${SECONDS} s per row, ${CONCURRENCY} callers per process in a closed loop`,
+  node: process.version,
+  cpus: os.cpus().length,
+  loadAverage: os.loadavg().map(round1),
+  date: new Date().toISOString(),
+  rows,
+};
+if (only === undefined) {
+  await mkdir(path.join(here, "results"), { recursive: true });
+  await writeFile(path.join(here, "results", "fleet.json"), `${JSON.stringify(report, null, 2)}\n`);
+  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "failures"] as const;
+  const md = [
+    "# Fleet benchmark",
+    "",
+    `${report.benchmark}. node ${report.node}, ${report.cpus} CPUs (load average ${report.loadAverage.join(", ")} at the end), ${report.date.slice(0, 10)}. One run, rows side by side; every row starts a fresh simulator in its own process; all instances of a row begin together. Targets: carewire-redis and carewire-redis-headers goodput ≥ 97 %, 429s ≤ 0.5 % of sent, sent/offered ≤ 1.01, acquire p50 ≤ 300 µs; carewire-redis-429-only goodput ≥ 90 %, 429s ≤ 3 % of sent; redis-outage: no call lost or hung, 429s ≤ 5 % of sent during the gap.`,
+    "",
+    `| ${columns.join(" | ")} |`,
+    `|${columns.map(() => "---").join("|")}|`,
+    ...rows.map((r) => `| ${columns.map((c) => String(r[c] ?? "")).join(" | ")} |`),
+    "",
+  ].join("\n");
+  await writeFile(path.join(here, "results", "fleet.md"), md);
+}
+process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
