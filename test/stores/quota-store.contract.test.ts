@@ -39,34 +39,34 @@ describe.each([
 ] as const)("%s quota store", (_name, make) => {
   it("grants up to the limit in a window, then names the time the oldest send leaves it", async () => {
     const store = make();
-    for (let i = 0; i < 3; i++) expect(await store.acquire({ key: "k", id: id(), now: T0 + i * 10, demands: [requests(3)] })).toEqual({ granted: true });
+    for (let i = 0; i < 3; i++) expect(await store.acquire({ key: "k", id: id(), now: T0 + i * 10, demands: [requests(3)] })).toMatchObject({ granted: true });
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 50, demands: [requests(3)] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_000, demands: [requests(3)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_000, demands: [requests(3)] })).toMatchObject({ granted: true });
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 1_001, demands: [requests(3)] })).toEqual({ granted: false, retryAt: T0 + 1_010 });
   });
 
   it("keeps keys apart", async () => {
     const store = make();
-    expect(await store.acquire({ key: "a", id: id(), now: T0, demands: [requests(1)] })).toEqual({ granted: true });
-    expect(await store.acquire({ key: "b", id: id(), now: T0, demands: [requests(1)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "a", id: id(), now: T0, demands: [requests(1)] })).toMatchObject({ granted: true });
+    expect(await store.acquire({ key: "b", id: id(), now: T0, demands: [requests(1)] })).toMatchObject({ granted: true });
     expect((await store.acquire({ key: "a", id: id(), now: T0, demands: [requests(1)] })).granted).toBe(false);
   });
 
   it("prices sends by cost, and says never for a cost above the limit", async () => {
     const store = make();
     const points = (cost: number): QuotaDemand => ({ name: "points", limit: 10, windowMs: 1_000, cost });
-    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [points(4)] })).toEqual({ granted: true });
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [points(4)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [points(4)] })).toMatchObject({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [points(4)] })).toMatchObject({ granted: true });
     // 8 used: 3 more do not fit until both earlier sends have left (4 + 4 freed ≥ 1 needed after the first).
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [points(3)] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [points(2)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [points(2)] })).toMatchObject({ granted: true });
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 300, demands: [points(11)] })).toEqual({ granted: false, retryAt: Infinity });
   });
 
   it("checks every quota at once: a send waits for the last of them, and takes from none until it fits", async () => {
     const store = make();
     const points = (cost: number): QuotaDemand => ({ name: "points", limit: 100, windowMs: 10_000, cost });
-    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(5), points(60)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(5), points(60)] })).toMatchObject({ granted: true });
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 10, demands: [requests(5), points(60)] })).toEqual({ granted: false, retryAt: T0 + 10_000 });
     // The refused send took no request slot: four more 1-point sends fit.
     for (let i = 0; i < 4; i++) expect((await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [requests(5), points(1)] })).granted).toBe(true);
@@ -97,7 +97,7 @@ describe.each([
     const sent = id();
     await store.acquire({ key: "k", id: sent, now: T0, demands: [requests(1, 1_000, 1)] });
     await store.cancel("k", sent, [requests(1, 1_000, 1)]);
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1, demands: [requests(1)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 1, demands: [requests(1)] })).toMatchObject({ granted: true });
     // Cancelling twice, or a send that is gone, changes nothing.
     await store.cancel("k", sent, [requests(1, 1_000, 1)]);
     expect((await store.acquire({ key: "k", id: id(), now: T0 + 2, demands: [requests(1)] })).granted).toBe(false);
@@ -111,7 +111,7 @@ describe.each([
     expect(await store.pausedUntil("k")).toBe(T0 + 5_000);
     expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [requests(100)] })).toEqual({ granted: false, retryAt: T0 + 5_000 });
     expect(await store.acquire({ key: "k", id: id(), now: T0, demands: [] })).toEqual({ granted: false, retryAt: T0 + 5_000 });
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 5_000, demands: [requests(100)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 5_000, demands: [requests(100)] })).toMatchObject({ granted: true });
   });
 
   it("takes the server's count when it has spent more than the window shows, until the server's reset", async () => {
@@ -124,7 +124,53 @@ describe.each([
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 100, demands: [requests(10)] })).toEqual({ granted: false, retryAt: T0 + 600 });
     // A count at or under ours changes nothing.
     await store.observe("k", { name: "requests", limit: 10, windowMs: 1_000, remaining: 9 }, T0 + 100);
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 600, demands: [requests(10)] })).toEqual({ granted: true });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 600, demands: [requests(10)] })).toMatchObject({ granted: true });
+  });
+
+  /** A send granted and answered at `at` (settled: its time will not move). */
+  async function sent(store: QuotaStore, key: string, at: number, demand: QuotaDemand): Promise<void> {
+    const send = id();
+    expect(await store.acquire({ key, id: send, now: at, demands: [demand] })).toEqual({ granted: true, at });
+    await store.settle(key, send, at, [demand]);
+  }
+
+  it("grants now at the time asked, and books a later time when the caller would wait for it", async () => {
+    const store = make();
+    await sent(store, "k", T0, requests(2));
+    await sent(store, "k", T0 + 100, requests(2));
+    // Full: booked for when the oldest leaves, if the caller waits that long; refused if not.
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [requests(2)], bookUntil: T0 + 900 })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 200, demands: [requests(2)], bookUntil: T0 + 1_000 })).toEqual({ granted: true, at: T0 + 1_000 });
+    // The booking holds its place: the next fits when the second send leaves, after the booking.
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 300, demands: [requests(2)], bookUntil: T0 + 60_000 })).toEqual({ granted: true, at: T0 + 1_100 });
+  });
+
+  it("books no time that waits on a send still in flight: its response may move it later", async () => {
+    const store = make();
+    const inFlight = id();
+    await store.acquire({ key: "k", id: inFlight, now: T0, demands: [requests(1)] });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 10, demands: [requests(1)], bookUntil: T0 + 60_000 })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+    await store.settle("k", inFlight, T0 + 300, [requests(1)]);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 310, demands: [requests(1)], bookUntil: T0 + 60_000 })).toEqual({ granted: true, at: T0 + 1_300 });
+  });
+
+  it("books nothing earlier than a time already booked, even where the window has room", async () => {
+    const store = make();
+    await sent(store, "k", T0, requests(1));
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 10, demands: [requests(1)], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
+    // A send with a quota of its own (more room) still queues behind the booking.
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+  });
+
+  it("books racing sends one after another, never two in one slot", async () => {
+    const first = make();
+    const racers = _name === "redis" ? [first, sameRedisAs(first), sameRedisAs(first)] : [first];
+    for (let i = 0; i < 5; i++) await sent(first, "book", T0 + i, requests(5));
+    const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => racers[i % racers.length]!.acquire({ key: "book", id: id(), now: T0 + 10, demands: [requests(5)], bookUntil: T0 + 60_000 })));
+    const times = answers.map((a) => (a.granted ? a.at : NaN)).sort((a, b) => a - b);
+    // Slots free as the five sends at T0 … T0 + 4 leave, one booking each.
+    expect(times).toEqual([T0 + 1_000, T0 + 1_001, T0 + 1_002, T0 + 1_003, T0 + 1_004]);
   });
 
   it("never grants more than the limit to sends racing for it", async () => {

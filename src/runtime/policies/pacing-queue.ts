@@ -48,6 +48,15 @@ export interface SlotQueue {
   release(): void;
 }
 
+/**
+ * How long before its slot a send is booked: long enough for a shared store's round trip,
+ * short enough that lanes still decide who goes first. 2 % of the window, 5–50 ms.
+ */
+function bookingLead(w: Waiter): number {
+  const windowMs = w.demands[0]?.windowMs ?? 1_000;
+  return Math.min(50, Math.max(5, windowMs * 0.02));
+}
+
 export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   const { store, key, clock, maxConcurrent, maxWaitMs } = settings;
   // Send ids unique across the fleet: this instance's random part and a counter.
@@ -66,13 +75,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
     pumping = true;
     try {
       while (queue.length > 0) {
-        // Aborted calls leave at once, wherever they are in the queue.
-        for (let i = queue.length - 1; i >= 0; i--) {
-          const w = queue[i]!;
-          if (!w.signal?.aborted) continue;
-          queue.splice(i, 1);
-          refuse(w, new AbortedError(w.signal.reason));
-        }
+        dropAborted();
         if (queue.length === 0) break;
         if (inFlight >= maxConcurrent) {
           // A release will pump again; until then each waiter's own deadline still holds.
@@ -82,9 +85,13 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
         if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
         const head = queue[0]!;
         const now = clock.now();
+        const lead = bookingLead(head);
         let answer: AcquireAnswer & { local?: true };
         try {
-          const pending = store.acquire({ key, id: head.id, now, demands: head.demands });
+          // A booking is made shortly before its slot (a call more urgent than the head may
+          // still come), and never past the head's deadline or the longest wait.
+          const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + 2 * lead);
+          const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil });
           // The memory store answers at once: no promise to wait for on the common path.
           answer = pending instanceof Promise ? await pending : pending;
         } catch (error) {
@@ -113,9 +120,12 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
           }
           if (expired.length > 0) continue;
           if (waitMs <= 0) continue;
+          // Back a little before the slot frees, to book it; within that lead already (the
+          // slot waits on a send in flight), at the time itself.
+          const sleepMs = waitMs > lead ? waitMs - lead : waitMs;
           if (wake.signal.aborted) wake = new AbortController();
           try {
-            await clock.sleep(waitMs, wake.signal);
+            await clock.sleep(sleepMs, wake.signal);
           } catch {
             // woken early: look at the queue again
           }
@@ -129,10 +139,44 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
         }
         queue.splice(at, 1);
         inFlight++;
-        admit(head, { id: head.id, local: answer.local === true });
+        const admission = { id: head.id, local: answer.local === true };
+        // Booked for later: the pump holds it until then (one booking at a time, so a
+        // critical call queued meanwhile still gets the next slot).
+        if (answer.at > clock.now()) await holdUntil(head, answer.at, admission);
+        else admit(head, admission);
       }
     } finally {
       pumping = false;
+    }
+  }
+
+  /** Sleeps until a booked send's time, still dropping aborted waiters; a booked call that aborts gives its slot back. */
+  async function holdUntil(w: Waiter, at: number, admission: Admission): Promise<void> {
+    while (clock.now() < at) {
+      if (wake.signal.aborted) wake = new AbortController();
+      try {
+        await clock.sleep(at - clock.now(), wake.signal);
+      } catch {
+        // woken early: an abort somewhere
+      }
+      dropAborted();
+      if (w.signal?.aborted) {
+        inFlight = Math.max(0, inFlight - 1);
+        if (w.demands.length > 0) await Promise.resolve(store.cancel(key, w.id, w.demands)).catch(() => undefined);
+        refuse(w, new AbortedError(w.signal.reason));
+        return;
+      }
+    }
+    admit(w, admission);
+  }
+
+  /** Aborted calls leave at once, wherever they are in the queue. */
+  function dropAborted(): void {
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const w = queue[i]!;
+      if (!w.signal?.aborted) continue;
+      queue.splice(i, 1);
+      refuse(w, new AbortedError(w.signal.reason));
     }
   }
 

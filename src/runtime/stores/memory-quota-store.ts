@@ -9,6 +9,8 @@ interface Send {
   readonly id: string;
   at: number;
   readonly cost: number;
+  /** Its response has come (or it never left): its time will not move again. */
+  settled: boolean;
 }
 
 interface Log {
@@ -20,20 +22,29 @@ interface Log {
 export class MemoryQuotaStore implements QuotaStore {
   private readonly logs = new Map<string, Log>();
   private readonly pauses = new Map<string, number>();
+  /** The latest time booked per key. */
+  private readonly booked = new Map<string, number>();
   private phantoms = 0;
 
   acquire(request: AcquireRequest): AcquireAnswer {
     const { key, now, demands } = request;
-    let retryAt = this.pauses.get(key) ?? 0;
+    // Never before a time already booked: a send slipped in ahead of a booking could
+    // overfill the window the booking was computed for.
+    let fitAt = Math.max(now, this.pauses.get(key) ?? 0, this.booked.get(key) ?? 0);
+    /** No booking on the time of a send still in flight: its response moves it later. */
+    let firm = true;
     for (const demand of demands) {
       const log = this.pruned(key, demand, now);
       const room = demand.limit - (demand.reserve ?? 0);
       if (log.used + demand.cost <= room) continue;
-      retryAt = Math.max(retryAt, earliestFit(log, demand.cost, room, demand.windowMs));
+      const fit = earliestFit(log, demand.cost, room, demand.windowMs);
+      fitAt = Math.max(fitAt, fit.at);
+      firm &&= fit.firm;
     }
-    if (retryAt > now) return { granted: false, retryAt };
-    for (const demand of demands) insert(this.log(key, demand.name), { id: request.id, at: now, cost: demand.cost });
-    return { granted: true };
+    if (fitAt > now && !(firm && fitAt <= (request.bookUntil ?? -Infinity))) return { granted: false, retryAt: fitAt };
+    for (const demand of demands) insert(this.log(key, demand.name), { id: request.id, at: fitAt, cost: demand.cost, settled: false });
+    if (fitAt > now) this.booked.set(key, fitAt);
+    return { granted: true, at: fitAt };
   }
 
   settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
@@ -42,6 +53,7 @@ export class MemoryQuotaStore implements QuotaStore {
       const i = log?.sends.findIndex((s) => s.id === id) ?? -1;
       if (!log || i < 0) continue; // already left the window
       const send = log.sends[i]!;
+      send.settled = true;
       if (send.at >= at) continue;
       log.sends.splice(i, 1);
       log.used -= send.cost;
@@ -75,7 +87,7 @@ export class MemoryQuotaStore implements QuotaStore {
     if (spentElsewhere <= 0) return;
     // Held until the server's window resets (or a whole window, when it did not say).
     const at = observation.resetAt === undefined ? now : observation.resetAt - observation.windowMs;
-    insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere });
+    insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere, settled: true });
   }
 
   private log(key: string, name: string): Log {
@@ -108,15 +120,18 @@ function insert(log: Log, send: Send): void {
 }
 
 /**
- * When enough of the oldest sends have left the window for `cost` to fit under `room`.
- * A cost larger than the room can never fit: Infinity.
+ * When enough of the oldest sends have left the window for `cost` to fit under `room`, and
+ * whether that time is firm (every send it waits for has settled). A cost larger than the
+ * room can never fit: Infinity.
  */
-function earliestFit(log: Log, cost: number, room: number, windowMs: number): number {
-  if (cost > room) return Infinity;
+function earliestFit(log: Log, cost: number, room: number, windowMs: number): { at: number; firm: boolean } {
+  if (cost > room) return { at: Infinity, firm: true };
   let mustFree = log.used + cost - room;
+  let firm = true;
   for (const send of log.sends) {
     mustFree -= send.cost;
-    if (mustFree <= 0) return send.at + windowMs;
+    firm &&= send.settled;
+    if (mustFree <= 0) return { at: send.at + windowMs, firm };
   }
-  return Infinity;
+  return { at: Infinity, firm: true };
 }

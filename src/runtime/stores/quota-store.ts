@@ -1,8 +1,9 @@
 /**
  * The contract behind client-side pacing, made for a fleet: one atomic `acquire` checks
  * every quota of a provider's client_id and records the send in the same step (so two
- * instances can never both take the last slot), or says the earliest time the send can
- * fit. A 429 pause and what the server's rate-limit headers say are kept in the same
+ * instances can never both take the last slot), now or booked for the earliest time it
+ * fits. Bookings are handed out in time order, so the instances of a fleet queue for the
+ * quota first come, first served, with one round trip per send. A 429 pause and what the server's rate-limit headers say are kept in the same
  * place, so every instance holds and corrects the same window.
  *
  * Memory (one process) and Redis (a fleet) implement it; one contract test suite runs
@@ -37,11 +38,19 @@ export interface AcquireRequest {
   /** Epoch ms. Every instance must read a synchronized clock (NTP); the window's margin covers small skews. */
   readonly now: number;
   readonly demands: readonly QuotaDemand[];
+  /**
+   * Latest epoch ms the caller would wait for. When the send cannot go now but fits by
+   * then, the store books the earliest time it fits (recorded there, in the same step) and
+   * grants it for that time: the caller sleeps and sends, with no second round trip and no
+   * race with other instances waking for the same slot. Without it: now, or a refusal.
+   */
+  readonly bookUntil?: number;
 }
 
 export type AcquireAnswer =
-  | { readonly granted: true }
-  /** Not now: the earliest epoch ms the send can fit (a pause, or a slot leaving the window). */
+  /** Granted for `at`: now, or a later time booked for this send. */
+  | { readonly granted: true; readonly at: number }
+  /** Not by `bookUntil`: the earliest epoch ms the send can fit (Infinity: never). */
   | { readonly granted: false; readonly retryAt: number };
 
 /** What a response's rate-limit headers said about one quota, at `now`. */

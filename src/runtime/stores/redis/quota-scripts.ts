@@ -7,16 +7,20 @@
  * Keys of a quota key K (KEYS order is given per script):
  *   pause   string: epoch ms until which every send holds
  *   used    hash: quota name → units in the window
+ *   booked  string: the latest epoch ms booked for a send
+ *   pending set: members of sends still in flight (not settled)
  *   log:N   sorted set per quota N: member "id|cost", score = epoch ms of the send
  */
 
 /** Shared by the scripts: drops the sends that left the window; answers the units in use. */
 const PRUNE = `
-local function prune(log, used, name, cutoff)
+local function prune(log, used, name, cutoff, pending)
   local gone = redis.call('ZRANGEBYSCORE', log, '-inf', cutoff)
   local freed = 0
   for _, member in ipairs(gone) do
     freed = freed + tonumber(string.match(member, '|([^|]+)$'))
+    -- A send of an instance that died in flight is forgotten with its window.
+    if pending then redis.call('SREM', pending, member) end
   end
   if #gone > 0 then redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff) end
   if redis.call('ZCARD', log) == 0 then
@@ -29,63 +33,87 @@ end
 `;
 
 /**
- * KEYS: pause, used, log:N for each demand. ARGV: now, id, ttlMs, then per demand:
- * name, limit, windowMs, cost, reserve. Answers {1} granted, or {0, retryAt} ("inf" when
- * the cost can never fit).
+ * KEYS: pause, used, booked, pending, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
+ * ("" for none), then per demand: name, limit, windowMs, cost, reserve. Answers {1, at}
+ * granted (now, or booked for later), or {0, retryAt} ("inf" when the cost can never fit).
+ * A time that depends on a send still in flight (in `pending`: its response will move it
+ * later) is not booked.
  */
 export const ACQUIRE = `${PRUNE}
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local ttl = tonumber(ARGV[3])
-local retry = tonumber(redis.call('GET', KEYS[1]) or '0')
-local count = #KEYS - 2
+local bookUntil = tonumber(ARGV[4])
+-- Never before a time already booked (see the memory store).
+local fitAt = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(redis.call('GET', KEYS[3]) or '0'))
+local firm = true
+local count = #KEYS - 4
 for i = 1, count do
-  local b = 3 + (i - 1) * 5
+  local b = 4 + (i - 1) * 5
   local name, limit, win, cost, reserve = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local log = KEYS[2 + i]
-  local used = prune(log, KEYS[2], name, now - win)
+  local log = KEYS[4 + i]
+  local used = prune(log, KEYS[2], name, now - win, KEYS[4])
   local room = limit - reserve
   if used + cost > room then
     if cost > room then return {0, 'inf'} end
     local mustFree = used + cost - room
     local fit = nil
-    local sends = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
-    for j = 1, #sends, 2 do
-      mustFree = mustFree - tonumber(string.match(sends[j], '|([^|]+)$'))
-      if mustFree <= 0 then fit = tonumber(sends[j + 1]) + win break end
+    local waited
+    if used == redis.call('ZCARD', log) then
+      -- Every send costs 1 here: the ones that must leave are the oldest, found by rank.
+      waited = redis.call('ZRANGE', log, 0, mustFree - 1, 'WITHSCORES')
+      fit = tonumber(waited[#waited]) + win
+    else
+      local sends = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
+      waited = {}
+      for j = 1, #sends, 2 do
+        waited[#waited + 1] = sends[j]
+        waited[#waited + 1] = sends[j + 1]
+        mustFree = mustFree - tonumber(string.match(sends[j], '|([^|]+)$'))
+        if mustFree <= 0 then fit = tonumber(sends[j + 1]) + win break end
+      end
+    end
+    for j = 1, #waited, 2 do
+      if redis.call('SISMEMBER', KEYS[4], waited[j]) == 1 then firm = false break end
     end
     if fit == nil then return {0, 'inf'} end
-    if fit > retry then retry = fit end
+    if fit > fitAt then fitAt = fit end
   end
 end
-if retry > now then return {0, tostring(retry)} end
+if fitAt > now and (not firm or bookUntil == nil or fitAt > bookUntil) then return {0, tostring(fitAt)} end
 for i = 1, count do
-  local b = 3 + (i - 1) * 5
-  local cost = ARGV[b + 4]
-  redis.call('ZADD', KEYS[2 + i], now, id .. '|' .. cost)
-  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], cost)
-  redis.call('PEXPIRE', KEYS[2 + i], ttl)
+  local b = 4 + (i - 1) * 5
+  local member = id .. '|' .. ARGV[b + 4]
+  redis.call('ZADD', KEYS[4 + i], fitAt, member)
+  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4])
+  redis.call('SADD', KEYS[4], member)
+  redis.call('PEXPIRE', KEYS[4 + i], ttl)
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
-return {1}
+redis.call('PEXPIRE', KEYS[4], ttl)
+if fitAt > now then redis.call('SET', KEYS[3], tostring(fitAt), 'PX', ttl) end
+return {1, tostring(fitAt)}
 `;
 
-/** KEYS: used, log:N per demand. ARGV: member per demand, then at. Moves a send later, never earlier. */
+/** KEYS: used, pending, log:N per demand. ARGV: member per demand, then at. Moves a send later, never earlier; it is no longer in flight. */
 export const SETTLE = `
 local at = tonumber(ARGV[#ARGV])
-for i = 2, #KEYS do
-  local score = redis.call('ZSCORE', KEYS[i], ARGV[i - 1])
-  if score and tonumber(score) < at then redis.call('ZADD', KEYS[i], 'XX', at, ARGV[i - 1]) end
+for i = 3, #KEYS do
+  local member = ARGV[i - 2]
+  redis.call('SREM', KEYS[2], member)
+  local score = redis.call('ZSCORE', KEYS[i], member)
+  if score and tonumber(score) < at then redis.call('ZADD', KEYS[i], 'XX', at, member) end
 end
 return 1
 `;
 
-/** KEYS: used, log:N per demand. ARGV: member per demand, then name per demand. Gives the units back. */
+/** KEYS: used, pending, log:N per demand. ARGV: member per demand, then name per demand. Gives the units back. */
 export const CANCEL = `
-local count = #KEYS - 1
+local count = #KEYS - 2
 for i = 1, count do
   local member = ARGV[i]
-  if redis.call('ZREM', KEYS[1 + i], member) == 1 then
+  redis.call('SREM', KEYS[2], member)
+  if redis.call('ZREM', KEYS[2 + i], member) == 1 then
     redis.call('HINCRBYFLOAT', KEYS[1], ARGV[count + i], -tonumber(string.match(member, '|([^|]+)$')))
   end
 end

@@ -19,19 +19,20 @@ export class RedisQuotaStore implements QuotaStore {
 
   async acquire(request: AcquireRequest): Promise<AcquireAnswer> {
     const { key, demands } = request;
-    const args: Array<string | number> = [request.now, request.id, ttlOf(demands)];
+    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? ""];
     for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
-    const answer = (await this.redis.run(ACQUIRE, [this.key(key, "pause"), this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], args)) as [number, string?];
-    if (answer[0] === 1) return { granted: true };
+    const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "booked"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))];
+    const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, string];
+    if (answer[0] === 1) return { granted: true, at: Number(answer[1]) };
     return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
   }
 
   async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
-    await this.redis.run(SETTLE, [this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), at]);
+    await this.redis.run(SETTLE, [this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), at]);
   }
 
   async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
-    await this.redis.run(CANCEL, [this.key(key, "used"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), ...demands.map((d) => d.name)]);
+    await this.redis.run(CANCEL, [this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), ...demands.map((d) => d.name)]);
   }
 
   async pause(key: string, until: number): Promise<void> {
