@@ -63,6 +63,7 @@ function timed(store: QuotaStore): QuotaStore {
     pause: (...args) => store.pause(...args),
     pausedUntil: (key) => store.pausedUntil(key),
     observe: (...args) => store.observe(...args),
+    usage: (...args) => store.usage(...args),
   };
 }
 

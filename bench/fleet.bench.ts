@@ -140,6 +140,7 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
       waitP50Ms: round1(percentile(waits, 50)),
       waitP99Ms: round1(percentile(waits, 99)),
       acquireP50Us: acquire.length > 0 ? Math.round(percentile(acquire, 50)) : null,
+      acquiresPerCall: acquire.length > 0 ? Math.round((100 * acquire.length) / Math.max(1, offered)) / 100 : null,
       status429PctOfSent: round1((100 * status429) / Math.max(1, counters.requests)),
       failed: sum((r) => r.failed),
       hung: sum((r) => r.hung),
@@ -161,7 +162,7 @@ try {
     if (only && !only.includes(client)) continue;
     const r = await row("fleet", client, redis, `bench-${i}:`);
     rows.push(r);
-    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} %, 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs\n`);
+    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} %, 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
   }
   if (!only || only.includes("redis-outage")) {
     // Redis stopped hard mid-run for 3 s, then started again (empty, as after a crash).

@@ -371,3 +371,34 @@ describe("pacing", () => {
     expect(clock.now() - start).toBeLessThan(1_000);
   });
 });
+
+describe("pacing: a quota nobody declares", () => {
+  it("learns it from 429s and Retry-After alone, then keeps most sends under it", async () => {
+    const { SlidingWindowLimiter } = await import("../../src/testing/simulator/rate-limiter.js");
+    const clock = new FakeClock({ autoAdvance: true });
+    const limiter = new SlidingWindowLimiter({ limit: 10, windowMs: 1_000 });
+    const statuses: number[] = [];
+    server.handle((_req, res) => {
+      const decision = limiter.take("client", clock.now());
+      statuses.push(decision.allowed ? 200 : 429);
+      if (decision.allowed) return json(res, 200, { id: "ok" });
+      json(res, 429, { error: "rate_limit_exceeded" }, { "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
+    });
+    // No quota in config or spec (limit stays unset), no rate-limit headers from the server.
+    const pipeline = paced(clock, { safetyMarginMs: 0 });
+    const start = clock.now();
+
+    await Promise.all(
+      Array.from({ length: 4 }, async (_, lane) => {
+        for (let i = 0; i < 60; i++) await pipeline.call(operation(), schemas, input(lane * 100 + i));
+      }),
+    );
+
+    const elapsedWindows = (clock.now() - start) / 1_000;
+    const later = statuses.slice(statuses.length / 2);
+    // After the first 429s, few more: under 10 % of the later half's sends were refused.
+    expect(later.filter((s) => s === 429).length).toBeLessThan(later.length * 0.1);
+    // And most of the quota was used: at least 70 % of 10 per window.
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(0.7 * 10 * elapsedWindows);
+  });
+});

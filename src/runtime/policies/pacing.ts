@@ -16,7 +16,8 @@ import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
-import { isPacing, requestDemand, type Lane, type LearnedQuota, type QuotaConfig } from "./pacing-quota.js";
+import { isPacing, requestDemand, type Lane, type LearnedQuota, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
+import { afterQuiet, afterThrottle, windowAfterThrottle, type ProbedQuota } from "./quota-probe.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
 export type { Lane } from "./pacing-quota.js";
@@ -54,6 +55,13 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
   /** What the server's headers taught us: it counts, so it wins over config and spec. */
   let learned: LearnedQuota | undefined;
+  /** The quota learned from 429s alone, where nothing else says one. */
+  let probed: ProbedQuota | undefined;
+  /** The call's demand: what the headers, config or spec say, else what 429s taught. */
+  const demandFor = (spec: SpecQuota | undefined, lane: Lane): QuotaDemand | undefined => {
+    const declared = requestDemand(options, learned, spec, lane);
+    return declared === undefined || isPacing(declared) || probed === undefined ? declared : requestDemand(options, probed, spec, lane);
+  };
   /** The latest pause this instance set or met, for `meta` (no store round trip per response). */
   let knownPause = 0;
   /**
@@ -67,11 +75,21 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const rl = result.hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) learned = { limit: rl.limit, windowMs: rl.windowMs };
     // The window as it stands now that the headers were read (they may have just taught it).
-    const window = requestDemand(options, learned, call.operation.hints.rateLimit, "interactive");
-    const pacing = window !== undefined && isPacing(window) ? window : undefined;
+    const declared = requestDemand(options, learned, call.operation.hints.rateLimit, "interactive");
+    const pacing = declared !== undefined && isPacing(declared) ? declared : undefined;
     if (rl?.remaining !== undefined && pacing !== undefined) {
       const observation = { name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
       await quietly(() => store.observe(key, observation, now));
+    }
+    // Nothing says the quota: 429s teach it (and answers without one let it grow).
+    if (pacing === undefined && declared !== undefined) {
+      if (result.exchange.response.status === 429) {
+        const windowMs = windowAfterThrottle(result.hints.retryAfterMs);
+        const sent = await quietly(() => store.usage(key, declared.name, now - windowMs));
+        if (sent !== undefined) probed = afterThrottle(sent, windowMs, now, probed, result.hints.retryAfterMs);
+      } else if (probed !== undefined) {
+        probed = afterQuiet(probed, now);
+      }
     }
     let pauseUntil: number | undefined;
     if (result.exchange.response.status === 429) {
@@ -107,6 +125,15 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
   }
 
+  /** Takes the send out of the window (the server did not count it), and frees its concurrency slot. */
+  async function unsend(admission: Admission, demands: readonly QuotaDemand[]): Promise<void> {
+    try {
+      await quietly(() => store.cancel(key, admission.id, demands));
+    } finally {
+      release();
+    }
+  }
+
   /** Tells the call when its instance paced alone because the shared store was out, and when it shares again. */
   let sharedStoreOut = false;
   function noteStoreState(admission: Admission, call: Call): void {
@@ -118,7 +145,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const policy: Policy = (next) => async (plan) => {
     const { call } = plan;
     const lane: Lane = call.options.priority ?? call.operation.hints.criticality ?? "interactive";
-    const demand = requestDemand(options, learned, call.operation.hints.rateLimit, lane);
+    const demand = demandFor(call.operation.hints.rateLimit, lane);
     const demands = demand ? [demand] : [];
     const waitStart = clock.now();
     let admission: Admission;
@@ -131,18 +158,22 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     noteStoreState(admission, call);
     const waited = clock.now() - waitStart;
     if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
+    let uncounted = false;
     try {
       const result = await next(plan);
+      // Learning from 429s alone: a refused send is left out of the count the next estimate
+      // is made from (limiters do not count what they refuse).
+      uncounted = result.exchange?.response.status === 429 && demand !== undefined && !isPacing(demand);
       const rateLimit = await learn(result, call);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
-      await settle(admission, demands);
+      await (uncounted ? unsend(admission, demands) : settle(admission, demands));
     }
   };
 
   return Object.assign(policy, {
     async paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      const demand = requestDemand(options, learned, undefined, "critical");
+      const demand = demandFor(undefined, "critical");
       const demands = demand ? [demand] : [];
       const admission = await acquire("critical", demands, undefined, signal);
       try {
@@ -159,11 +190,12 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
  * bookkeeping, so a store that fails here never turns a received response into an error.
  * A synchronous store costs no promise.
  */
-function quietly(write: () => void | Promise<void>): void | Promise<void> {
+function quietly<T>(work: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
   try {
-    const pending = write();
+    const pending = work();
     if (pending instanceof Promise) return pending.catch(() => undefined);
+    return pending;
   } catch {
-    // as above
+    return undefined;
   }
 }

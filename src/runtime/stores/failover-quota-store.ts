@@ -80,6 +80,10 @@ export class FailoverQuotaStore implements QuotaStore {
     await this.quietly(() => this.shared.observe(key, observation, now));
   }
 
+  async usage(key: string, name: string, from: number): Promise<number> {
+    return (await this.quietly(() => this.shared.usage(key, name, from))) ?? this.local.usage(key, name, from);
+  }
+
   async close(): Promise<void> {
     await this.shared.close?.();
   }

@@ -90,6 +90,12 @@ export class MemoryQuotaStore implements QuotaStore {
     insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere, settled: true });
   }
 
+  usage(key: string, name: string, from: number): number {
+    let units = 0;
+    for (const send of this.logs.get(logKey(key, name))?.sends ?? []) if (send.at > from) units += send.cost;
+    return units;
+  }
+
   private log(key: string, name: string): Log {
     const k = logKey(key, name);
     let log = this.logs.get(k);

@@ -83,6 +83,8 @@ export interface QuotaStore {
    * is held until the server's reset.
    */
   observe(key: string, observation: QuotaObservation, now: number): Awaitable<void>;
+  /** Units of the quota `name` sent after `from` (epoch ms), as far back as the log reaches. */
+  usage(key: string, name: string, from: number): Awaitable<number>;
   /** Lets go of connections (a network store); the memory store has nothing to close. */
   close?(): Promise<void>;
 }

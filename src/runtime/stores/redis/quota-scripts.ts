@@ -145,3 +145,12 @@ redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[8]))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[8]))
 return spent
 `;
+
+/** KEYS: log:N. ARGV: from. Units sent after `from`. */
+export const USAGE = `
+local units = 0
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
+  units = units + tonumber(string.match(member, '|([^|]+)$'))
+end
+return tostring(units)
+`;

@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore } from "../quota-store.js";
 import type { RedisConnection } from "./connection.js";
-import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE } from "./quota-scripts.js";
+import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE, USAGE } from "./quota-scripts.js";
 
 /** Keys live this long past their last write, so an abandoned client_id leaves nothing behind. */
 const TTL_WINDOWS = 2;
@@ -48,6 +48,10 @@ export class RedisQuotaStore implements QuotaStore {
     if (observation.remaining === undefined) return;
     const { name, limit, windowMs, remaining, resetAt } = observation;
     await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name)], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomUUID()}`, windowMs * TTL_WINDOWS]);
+  }
+
+  async usage(key: string, name: string, from: number): Promise<number> {
+    return Number(await this.redis.run(USAGE, [this.log(key, name)], [from]));
   }
 
   close(): Promise<void> {
