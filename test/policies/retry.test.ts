@@ -4,7 +4,7 @@
  * on and the result it returns say about it.
  */
 import { describe, expect, it } from "@jest/globals";
-import { CircuitOpenError, joinNotes, NetworkError, refusal, retryPolicy, UnknownOutcomeError, type AttemptPlan, type AttemptResult, type RetryOptions } from "carewire";
+import { CircuitOpenError, joinNotes, NetworkError, RateLimitedError, refusal, retryPolicy, UnknownOutcomeError, type AttemptPlan, type AttemptResult, type RetryOptions } from "carewire";
 import { FakeClock, answered, failed, planFor, scriptedNext, type PlanSetup } from "carewire/testing";
 import { create, read, settle, telemetry } from "./support.js";
 
@@ -305,5 +305,45 @@ describe("retry: attempts reported by the layers below", () => {
     expect(next.plans).toHaveLength(2);
     expect(result.error).toMatchObject({ kind: "circuit-open" });
     expect(reasons).toEqual(["HTTP 502; retry in 125 ms"]);
+  });
+});
+
+describe("retry: throttling is waiting, not failing", () => {
+  it("lets 429s use up no attempt while the deadline allows their waits", async () => {
+    const { clock, plan } = planOn({ deadlineMs: 60_000 });
+
+    const { result, next } = await retried(plan, { maxAttempts: 2 }, status(429, { "retry-after": "1" }), status(429, { "retry-after": "1" }), status(429, { "retry-after": "1" }), status(502), status(200));
+
+    expect(result.verdict.outcome).toBe("ok");
+    expect(next.plans).toHaveLength(5);
+    expect(clock.sleeps.slice(0, 3).every((ms) => ms >= 1_000)).toBe(true);
+  });
+
+  it("still counts other failures: a 502 after 429s is the one attempt it had left", async () => {
+    const { plan } = planOn({ deadlineMs: 60_000 });
+
+    const { result, next } = await retried(plan, { maxAttempts: 2 }, status(502), status(429, { "retry-after": "1" }), status(502), status(200));
+
+    expect(next.plans).toHaveLength(3);
+    expect(result.exchange?.response.status).toBe(502);
+  });
+
+  it("ends rate-limited when the deadline comes first, with or without a Retry-After", async () => {
+    for (const headers of [{ "retry-after": "30" }, undefined]) {
+      const { clock, plan } = planOn({ deadlineMs: 20_000 });
+      const { result } = await retried(plan, {}, ...Array.from({ length: 40 }, () => status(429, headers)));
+      expect(result.error).toBeInstanceOf(RateLimitedError);
+      expect((result.error as RateLimitedError).retryAt).toBeGreaterThan(clock.now());
+    }
+  });
+
+  it("waits out a 429 even when the retry budget for faults is spent", async () => {
+    const { plan } = planOn({ deadlineMs: 60_000 });
+    const spent = { budget: { ratio: 0, floorPerSecond: 0 } };
+    const throttled = await retryPolicy(spent)(scriptedNext(status(429, { "retry-after": "1" }), status(200)))(plan);
+    expect(throttled.verdict.outcome).toBe("ok");
+    // A fault with the same spent budget is not retried.
+    const faulted = await retryPolicy(spent)(scriptedNext(status(502), status(200)))(plan);
+    expect(faulted.exchange?.response.status).toBe(502);
   });
 });

@@ -48,6 +48,8 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     // before sending, a wait too long) can say it was not: the call ends as unknown-outcome.
     let mayHaveApplied: CarewireError | undefined;
     let current: AttemptPlan = plan;
+    /** Attempts answered 429: they do not count against maxAttempts. */
+    let throttles = 0;
     for (let attempt = 1; ; attempt++) {
       const sent = await next(current);
       // Success, the common case: nothing below is needed.
@@ -76,6 +78,15 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         return mayHaveApplied ? endWith(unknownUnlessSettled(mayHaveApplied), why) : explained(why);
       };
 
+      // A 429 asks the caller to wait, not to fail: it uses up no attempt while the
+      // deadline allows the wait, and a call that gives up on one ends rate-limited.
+      const throttled = status === 429;
+      if (throttled && wasSent) throttles++;
+      const giveUpThrottled = (why: string, retryAt: number): AttemptResult => {
+        call.emit({ type: "give-up", attempt, outcome: verdict.outcome, reason: why });
+        return endWith(unknownUnlessSettled(new RateLimitedError(retryAt, why)), why);
+      };
+
       const retryable = verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe);
       if (!retryable) return giveUp();
       if (sent.error?.kind === "aborted") return endWith(unknownUnlessSettled(sent.error));
@@ -93,12 +104,14 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       const delay = serverWait !== undefined ? jitterAbove(serverWait, call.random) : backoffDelay(attempt, previousDelay, backoff, call.random);
       previousDelay = delay;
 
-      if (attempt >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
+      if (!throttled && attempt - throttles >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
       if (call.deadline !== undefined && now + delay >= call.deadline) {
+        if (throttled) return giveUpThrottled("the wait for the quota ends after the call's deadline", now + delay);
         if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline")), "deadline reached");
         return giveUp("deadline reached");
       }
-      if (budget && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
+      // Waiting out a 429 adds no load the server did not ask for: the budget is for faults.
+      if (budget && !throttled && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
 
       call.emit({ type: "retry", attempt, outcome: verdict.outcome, reason: verdict.reason, delayMs: delay });
       const before = explained(`retry in ${Math.round(delay)} ms${serverWait !== undefined ? " (server asked)" : ""}`);
