@@ -9,12 +9,16 @@
  * quota and faults) through the generated FHIR client: conditional create keyed on the MRN,
  * a Provenance per write in the same transaction. The FHIR sync runs twice, as a re-run
  * after a crash would: the second run must add nothing.
+ *
+ * Last, the same app as three processes on one client_id: each pacing alone, then sharing
+ * the quota through Redis (scripts/demo-fleet.ts).
  */
 import cliProgress from "cli-progress";
 import type { Patient } from "fhir/r4.js";
 import { clinicScenario, startFhirSimulator, startSimulator, type FaultPlan } from "../src/testing/index.js";
 import { createClinicClient, type ClinicClient } from "../generated/clinic/index.js";
 import { createFhirR4Client } from "../generated/fhir-r4/index.js";
+import { fleetDemo } from "./demo-fleet.js";
 
 const PATIENTS = Number(process.env.DEMO_PATIENTS ?? 200);
 const APPOINTMENTS = Number(process.env.DEMO_APPOINTMENTS ?? 100);
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
   );
   await sim.close();
   await fhirSync(patients.filter((p) => syncedMrns.includes(p.identifier)));
+  await fleetDemo();
 }
 
 /** The synced patients, written to a FHIR server twice over; the second pass must add nothing. */

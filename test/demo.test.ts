@@ -5,7 +5,7 @@ import { ROOT, childTestTimeout, runNode, tsxArgs } from "./helpers/cli.js";
 
 describe("npm run demo", () => {
   it("syncs through the generated client against the simulator and prints the summary table", async () => {
-    const result = await runNode(tsxArgs(path.join(ROOT, "scripts/demo.ts")), { env: { DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20" } });
+    const result = await runNode(tsxArgs(path.join(ROOT, "scripts/demo.ts")), { env: { DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20", DEMO_FLEET_SECONDS: "2" } });
     expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
     expect(result.stdout).toContain("clinic sync against the simulator (40 patients, 20 appointments)");
     const row = (label: string) => new RegExp(`^  ${label}\\s+(.+)$`, "m").exec(result.stdout)?.[1];
@@ -24,5 +24,21 @@ describe("npm run demo", () => {
     expect(row("patients written \\(second run\\)")).toBe("40 ok, 0 failed");
     expect(row("Patient resources on the server")).toBe("40 after the first run, 40 after the second");
     expect(row("Provenance resources on the server")).toBe("40 after the first run, 40 after the second");
+    // Then the fleet: three processes on one client_id, alone and through Redis.
+    expect(result.stdout).toContain("one app, 3 processes, one client_id");
+    const fleetRow = (label: string) => {
+      const match = /^(\d+) of (\d+)\s+.+?\s+(\d+) \((\d+) answered 429\)\s+(\d+)%$/.exec(row(label)?.trim() ?? "");
+      if (!match) throw new Error(`no fleet row ${label} in:\n${result.stdout}`);
+      const [, ok, calls, requests, refused] = match.map(Number);
+      return { ok: ok!, calls: calls!, requests: requests!, refused: refused! };
+    };
+    const alone = fleetRow("each alone \\(memory\\)");
+    const shared = fleetRow("shared \\(Redis\\)");
+    // Alone, three processes overrun the one quota; shared, they keep under it (a 429 only
+    // where a starved event loop sent later than its slot: a few at most).
+    expect(alone.refused).toBeGreaterThan(0);
+    expect(shared.ok).toBe(shared.calls);
+    expect(shared.refused).toBeLessThan(alone.refused);
+    expect(shared.refused).toBeLessThanOrEqual(shared.requests * 0.05);
   }, childTestTimeout(1));
 });

@@ -35,6 +35,7 @@ export interface RedisConnection {
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 250;
+const CONNECT_TIMEOUT_MS = 2_000;
 
 export function redisConnection(options: RedisConnectionOptions): RedisConnection {
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
@@ -42,10 +43,10 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   const client = options.client ?? newClient(options.url, timeoutMs);
   const shas = new Map<string, string>();
 
-  function bounded<T>(work: Promise<T>): Promise<T> {
+  function bounded<T>(work: Promise<T>, limitMs = timeoutMs): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => reject(new RedisUnavailableError(`Redis did not answer within ${limitMs} ms`)), limitMs);
       timer.unref();
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
@@ -67,7 +68,9 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
         resolve();
       });
     });
-    return bounded(becomingReady);
+    // A first connection gets the connect timeout (an app starting beside a busy Redis
+    // shares from its first call); a lost one fails at once (above).
+    return bounded(becomingReady, CONNECT_TIMEOUT_MS);
   }
 
   async function run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
@@ -109,7 +112,7 @@ function newClient(url: string | undefined, timeoutMs: number): Redis {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: timeoutMs,
-    connectTimeout: 2_000,
+    connectTimeout: CONNECT_TIMEOUT_MS,
     // Reconnect soon after a restart, never slower than once a second.
     retryStrategy: (times) => Math.min(times * 100, 1_000),
     lazyConnect: false,
