@@ -6,6 +6,7 @@
  * exchange, so no request anywhere is left without a bound.
  */
 import { startTimer, type Clock } from "../core/clock.js";
+import { AttemptBound } from "./bound.js";
 import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 
 /**
@@ -66,15 +67,12 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
       return (signal ??= options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
     },
   };
-  // The race below settles the attempt when the timer fires or the caller aborts, whatever
-  // the fetch underneath does.
-  let fail!: (error: CarewireError) => void;
-  const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => undefined);
+  // Settles the attempt when the timer fires or the caller aborts, whatever the fetch underneath does.
+  const bound = new AttemptBound();
   let phase: "request" | "body" = "request";
   const cancelTimer = Number.isFinite(options.timeoutMs)
     ? startTimer(options.clock, options.timeoutMs, () => {
-        fail(new TimeoutError(options.timeoutMs, phase));
+        bound.fail(new TimeoutError(options.timeoutMs, phase));
         controller?.abort(new Error("attempt timeout"));
       })
     : undefined;
@@ -82,7 +80,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   // the joined signal, this attempt's own: a caller's signal shared by a whole sync gets no
   // listener per attempt in flight. Removed when the attempt ends, so nothing the fetch
   // keeps alive holds the attempt.
-  const onAbort = () => fail(new AbortedError(options.signal?.reason));
+  const onAbort = () => bound.fail(new AbortedError(options.signal?.reason));
   const joined = options.signal ? init.signal : undefined;
   joined?.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
@@ -90,7 +88,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     const first = makeRequest();
     let request = first;
     for (let hops = 0; ; hops++) {
-      response = await Promise.race([options.fetch(request, init), failed]);
+      response = await bound.within(options.fetch(request, init));
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
       if (location === null) break;
       const target = redirectTarget(request, response.status, location);
@@ -106,7 +104,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
     // The Response keeps its status and headers; its body is consumed here (as openapi-fetch
     // leaves it): the bytes live in `body`, the parsed value in `data`.
-    const body = await readCapped(response, options.maxBytes, failed);
+    const body = await readCapped(response, options.maxBytes, bound);
     return { request, response, body };
   } catch (error) {
     if (response !== undefined && !(options.stream && response.ok)) void response.body?.cancel().catch(() => undefined);
@@ -138,7 +136,7 @@ function redirectTarget(request: Request, status: number, location: string): Red
 }
 
 /** Reads the whole body, chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */
-async function readCapped(response: Response, maxBytes: number, failed: Promise<never>): Promise<Uint8Array> {
+async function readCapped(response: Response, maxBytes: number, bound: AttemptBound): Promise<Uint8Array> {
   if (response.body === null) return NO_BYTES;
   const declared = Number(response.headers.get("content-length"));
   // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
@@ -147,7 +145,7 @@ async function readCapped(response: Response, maxBytes: number, failed: Promise<
   // An uncompressed body of a declared length within the cap: the HTTP parser reads exactly
   // that many bytes, so fetch's own whole-body read is bounded, and cheaper than chunk by chunk.
   if (Number.isFinite(declared) && declared > 0 && !encoded) {
-    const bytes = new Uint8Array(await Promise.race([response.arrayBuffer(), failed]));
+    const bytes = new Uint8Array(await bound.within(response.arrayBuffer()));
     if (bytes.byteLength > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
     return bytes;
   }
@@ -156,7 +154,7 @@ async function readCapped(response: Response, maxBytes: number, failed: Promise<
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), failed]);
+      const { done, value } = await bound.within(reader.read());
       if (done) break;
       total += value.byteLength;
       if (total > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
