@@ -58,7 +58,8 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
   // The attempt's signal is made only when the fetch asks for it: a fetch that never looks
   // (a stub, a test double) costs no AbortController. Node's fetch always asks, and the
-  // abort (timer or caller) then reaches its socket.
+  // abort (timer or caller) then reaches its socket. An own getter, so a fetch wrapper that
+  // spreads `init` passes the signal on.
   let controller: AbortController | undefined;
   let signal: AbortSignal | undefined;
   const init = {
@@ -80,9 +81,9 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   // the joined signal, this attempt's own: a caller's signal shared by a whole sync gets no
   // listener per attempt in flight. Removed when the attempt ends, so nothing the fetch
   // keeps alive holds the attempt.
-  const onAbort = () => bound.fail(new AbortedError(options.signal?.reason));
-  const joined = options.signal ? init.signal : undefined;
-  joined?.addEventListener("abort", onAbort, { once: true });
+  const onAbort = options.signal ? () => bound.fail(new AbortedError(options.signal?.reason)) : undefined;
+  const joined = onAbort ? init.signal : undefined;
+  if (onAbort) joined?.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   try {
     const first = makeRequest();
@@ -104,7 +105,8 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
     // The Response keeps its status and headers; its body is consumed here (as openapi-fetch
     // leaves it): the bytes live in `body`, the parsed value in `data`.
-    const body = await readCapped(response, options.maxBytes, bound);
+    // The common case (an honest Content-Length) reads in one step, without another async frame.
+    const body = declaredWithin(response, options.maxBytes) ? checked(new Uint8Array(await bound.within(response.arrayBuffer())), options.maxBytes) : await readCapped(response, options.maxBytes, bound);
     return { request, response, body };
   } catch (error) {
     if (response !== undefined && !(options.stream && response.ok)) void response.body?.cancel().catch(() => undefined);
@@ -114,7 +116,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     throw toNetworkError(error, phase);
   } finally {
     cancelTimer?.();
-    joined?.removeEventListener("abort", onAbort);
+    if (onAbort) joined?.removeEventListener("abort", onAbort);
   }
 }
 
@@ -135,20 +137,27 @@ function redirectTarget(request: Request, status: number, location: string): Red
   return { url: url.href, method, dropBody: toGet || method === "GET" || method === "HEAD" };
 }
 
-/** Reads the whole body, chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */
+/**
+ * Whether the body is uncompressed, of a declared length within the cap: the HTTP parser
+ * then reads exactly that many bytes, so fetch's own whole-body read is bounded, and cheaper
+ * than chunk by chunk. An honest Content-Length over the cap needs no reading at all.
+ */
+function declaredWithin(response: Response, maxBytes: number): boolean {
+  if (response.body === null) return false;
+  const declared = Number(response.headers.get("content-length"));
+  if (!Number.isFinite(declared) || response.headers.has("content-encoding")) return false;
+  if (declared > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
+  return declared > 0;
+}
+
+function checked(bytes: Uint8Array, maxBytes: number): Uint8Array {
+  if (bytes.byteLength > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
+  return bytes;
+}
+
+/** Reads the whole body (of no declared length), chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */
 async function readCapped(response: Response, maxBytes: number, bound: AttemptBound): Promise<Uint8Array> {
   if (response.body === null) return NO_BYTES;
-  const declared = Number(response.headers.get("content-length"));
-  // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
-  const encoded = response.headers.has("content-encoding");
-  if (Number.isFinite(declared) && declared > maxBytes && !encoded) throw new LimitExceededError("response-bytes", maxBytes);
-  // An uncompressed body of a declared length within the cap: the HTTP parser reads exactly
-  // that many bytes, so fetch's own whole-body read is bounded, and cheaper than chunk by chunk.
-  if (Number.isFinite(declared) && declared > 0 && !encoded) {
-    const bytes = new Uint8Array(await bound.within(response.arrayBuffer()));
-    if (bytes.byteLength > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
-    return bytes;
-  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
