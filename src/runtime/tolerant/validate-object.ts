@@ -54,6 +54,12 @@ interface Plan {
   readonly missing: readonly Property[];
   /** The declared steps by key, for the clean-object pass. */
   readonly byKey: Readonly<Record<string, Step | undefined>>;
+  /**
+   * The keys of the last object read, in its order, with their steps: the items of a list
+   * share their key order, so a key is usually found by one comparison, not a lookup.
+   */
+  readonly lastKeys: string[];
+  readonly lastSteps: Step[];
   /** The steps whose values are walked into (not checked inline), in declared order. */
   readonly nested: readonly Step[];
 }
@@ -74,7 +80,7 @@ function planOf(view: ObjectView): Plan {
   const missing = view.required.map((key) => view.properties.get(key) ?? { key, checker: compile("unknown"), required: true, critical: false });
   const byKey: Record<string, Step> = Object.create(null);
   for (const step of declared) byKey[step.property.key] = step;
-  return { declared, missing, byKey, nested: declared.filter((step) => step.kinds === 0 && step.test === undefined) };
+  return { declared, missing, byKey, lastKeys: [], lastSteps: [], nested: declared.filter((step) => step.kinds === 0 && step.test === undefined) };
 }
 
 function flatness(checker: Checker): { kinds: number; test: ((value: unknown) => boolean) | undefined } {
@@ -143,9 +149,17 @@ function checkProperty(property: Property, child: unknown, walk: Walk): void {
  */
 function flatFieldsClean(plan: Plan, value: Record<string, unknown>): boolean {
   let required = 0;
+  let at = 0;
   for (const key in value) {
-    const step = plan.byKey[key];
-    if (step === undefined) return false;
+    let step: Step | undefined;
+    if (plan.lastKeys[at] === key) step = plan.lastSteps[at]!;
+    else {
+      step = plan.byKey[key];
+      if (step === undefined) return false;
+      plan.lastKeys[at] = key;
+      plan.lastSteps[at] = step;
+    }
+    at++;
     const child = value[key];
     if (child === undefined) return false;
     if (step.property.required) required++;
