@@ -105,8 +105,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
     // The Response keeps its status and headers; its body is consumed here (as openapi-fetch
     // leaves it): the bytes live in `body`, the parsed value in `data`.
-    // The common case (an honest Content-Length) reads in one step, without another async frame.
-    const body = declaredWithin(response, options.maxBytes) ? checked(new Uint8Array(await bound.within(response.arrayBuffer())), options.maxBytes) : await readCapped(response, options.maxBytes, bound);
+    const body = await readCapped(response, options.maxBytes, bound);
     return { request, response, body };
   } catch (error) {
     if (response !== undefined && !(options.stream && response.ok)) void response.body?.cancel().catch(() => undefined);
@@ -138,26 +137,16 @@ function redirectTarget(request: Request, status: number, location: string): Red
 }
 
 /**
- * Whether the body is uncompressed, of a declared length within the cap: the HTTP parser
- * then reads exactly that many bytes, so fetch's own whole-body read is bounded, and cheaper
- * than chunk by chunk. An honest Content-Length over the cap needs no reading at all.
+ * Reads the whole body, chunk by chunk, stopping at `maxBytes` and at the attempt's bound.
+ * Chunk by chunk even when the length is declared: `arrayBuffer()` copies the bytes into a
+ * new buffer, and costs 5× as much for a page (15 µs against 3 µs for 8.6 kB); a body of one
+ * chunk is kept as it came.
  */
-function declaredWithin(response: Response, maxBytes: number): boolean {
-  if (response.body === null) return false;
-  const declared = Number(response.headers.get("content-length"));
-  if (!Number.isFinite(declared) || response.headers.has("content-encoding")) return false;
-  if (declared > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
-  return declared > 0;
-}
-
-function checked(bytes: Uint8Array, maxBytes: number): Uint8Array {
-  if (bytes.byteLength > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
-  return bytes;
-}
-
-/** Reads the whole body (of no declared length), chunk by chunk, stopping at `maxBytes` and at the attempt's bound. */
 async function readCapped(response: Response, maxBytes: number, bound: AttemptBound): Promise<Uint8Array> {
   if (response.body === null) return NO_BYTES;
+  // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes && !response.headers.has("content-encoding")) throw new LimitExceededError("response-bytes", maxBytes);
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -165,6 +154,8 @@ async function readCapped(response: Response, maxBytes: number, bound: AttemptBo
     for (;;) {
       const { done, value } = await bound.within(reader.read());
       if (done) break;
+      // As fetch's own whole-body reads do, for a stream made by hand.
+      if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
       total += value.byteLength;
       if (total > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
       chunks.push(value);
