@@ -22,7 +22,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A timer on `clock` (or a real one when the clock has none); returns its cancel. */
 export function startTimer(clock: Clock | undefined, ms: number, fire: () => void): () => void {
-  return (clock?.setTimer ?? systemClock.setTimer!)(ms, fire);
+  return clock?.setTimer ? clock.setTimer(ms, fire) : systemClock.setTimer!(ms, fire);
 }
 
 /**
