@@ -22,9 +22,17 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A timer on `clock` (or a real one when the clock has none); returns its cancel. */
 export function startTimer(clock: Clock | undefined, ms: number, fire: () => void): () => void {
-  if (clock?.setTimer) return clock.setTimer(ms, fire);
-  const timer = setTimeout(fire, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-  return () => clearTimeout(timer);
+  return clock?.setTimer ? clock.setTimer(ms, fire) : systemClock.setTimer!(ms, fire);
+}
+
+/**
+ * Stops a real timer. Unref'd first: Node then keeps its list of the timers of that
+ * duration for the next one (every attempt starts the same timeout) rather than dropping
+ * and rebuilding it, and rescheduling its own timer, once per attempt (3× the cost).
+ */
+function cancel(timer: NodeJS.Timeout): void {
+  timer.unref();
+  clearTimeout(timer);
 }
 
 export const systemClock: Clock = {
@@ -46,18 +54,35 @@ export const systemClock: Clock = {
   },
   setTimer(ms, fire) {
     const timer = setTimeout(fire, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-    return () => clearTimeout(timer);
+    return () => cancel(timer);
   },
 };
 
 let lastIsoMs = Number.NaN;
 let lastIso = "";
+/** The minute of the last formatted time: its start (epoch ms) and its text up to the seconds, `2026-11-30T08:03:`. */
+let minuteStart = Number.NaN;
+let minutePrefix = "";
 
-/** `new Date(ms).toISOString()`, remembering the last answer: one call asks for the same millisecond several times. */
+/**
+ * `new Date(ms).toISOString()`, remembering the last answer (one call asks for the same
+ * millisecond several times) and the last minute's text: within it only the seconds and
+ * milliseconds are written (`ss.sssZ`, the end of every ISO string), not a whole date.
+ */
 export function isoTime(ms: number): string {
-  if (ms !== lastIsoMs) {
+  if (ms === lastIsoMs) return lastIso;
+  const inMinute = ms - minuteStart;
+  // Dates end 8.64e15 ms either side of 1970 (past them toISOString throws, and still must).
+  if (Number.isInteger(ms) && inMinute >= 0 && inMinute < 60_000 && Math.abs(ms) <= 8.64e15) {
+    const seconds = Math.floor(inMinute / 1000);
+    const millis = inMinute % 1000;
+    lastIso = `${minutePrefix}${seconds < 10 ? "0" : ""}${seconds}.${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+  } else {
     lastIso = new Date(ms).toISOString();
-    lastIsoMs = ms;
+    // A fraction of a millisecond is dropped by Date: its minute is not worked out here.
+    minuteStart = Number.isInteger(ms) ? ms - (((ms % 60_000) + 60_000) % 60_000) : Number.NaN;
+    minutePrefix = lastIso.slice(0, -7);
   }
+  lastIsoMs = ms;
   return lastIso;
 }

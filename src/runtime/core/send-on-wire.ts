@@ -31,9 +31,10 @@ export function sendOnWire(settings: WireSettings): Send {
     const { call } = plan;
     const { operation, options, clock } = call;
     const startedMs = performance.now();
-    const startedAt = isoTime(clock.now());
+    const now = clock.now();
+    const startedAt = isoTime(now);
     // The overall deadline bounds each attempt too.
-    const remaining = call.deadline === undefined ? Infinity : call.deadline - clock.now();
+    const remaining = call.deadline === undefined ? Infinity : call.deadline - now;
     const correlation = settings.correlationHeader ? { [settings.correlationHeader]: call.requestId } : undefined;
     let exchange: Exchange | undefined;
     let error: CarewireError | undefined;

@@ -64,9 +64,20 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     store.set(group, record);
   };
 
+  // The default grouping depends on the operation alone: its group's name is built once per operation.
+  const defaultGroups = options.groupOf === undefined ? new WeakMap<OperationDescriptor, string>() : undefined;
+  const groupName = (operation: OperationDescriptor): string => {
+    let group = defaultGroups?.get(operation);
+    if (group === undefined) {
+      group = `${provider}:${groupOf(operation)}`;
+      defaultGroups?.set(operation, group);
+    }
+    return group;
+  };
+
   return (next) => async (plan) => {
     const { call } = plan;
-    const group = `${provider}:${groupOf(call.operation)}`;
+    const group = groupName(call.operation);
     const record = load(group);
     const now = clock.now();
 

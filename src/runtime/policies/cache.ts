@@ -28,7 +28,9 @@ interface Directives {
 
 export function parseCacheControl(value: string | null): Directives {
   const out: Directives = { noStore: false, noCache: false };
-  for (const part of (value ?? "").toLowerCase().split(",")) {
+  // Most responses send none.
+  if (value === null) return out;
+  for (const part of value.toLowerCase().split(",")) {
     const [name, raw] = part.trim().split("=").map((s) => s.trim());
     const seconds = raw !== undefined && /^\d+$/.test(raw.replace(/"/g, "")) ? Number(raw.replace(/"/g, "")) * 1000 : undefined;
     if (name === "no-store") out.noStore = true;
@@ -46,7 +48,13 @@ const TRANSIENT_KINDS = new Set(["network", "timeout", "circuit-open", "rate-lim
 
 export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy {
   const store = options.store ?? new MemoryCacheStore();
-  const tenantPrefix = (call: Call) => `${call.provider}\u0000${tenant ?? ""}\u0000`;
+  // Built once per provider (a client has one), not per call.
+  const prefixes = new Map<string, string>();
+  const tenantPrefix = (call: Call) => {
+    let prefix = prefixes.get(call.provider);
+    if (prefix === undefined) prefixes.set(call.provider, (prefix = `${call.provider}\u0000${tenant ?? ""}\u0000`));
+    return prefix;
+  };
 
   /**
    * A write to a resource drops what is cached of it and of its collection (the list it
@@ -154,6 +162,8 @@ function lifetimes(d: Directives, hint: OperationHints["cache"], options: CacheO
 
 /** The filled-in path of a call, without its query: what a write changes and a read caches. */
 function resourcePath(call: Call): string {
+  // A path without parameters is its own filled-in path.
+  if (!call.operation.path.includes("{")) return call.operation.path;
   return createFinalURL(call.operation.path, { baseUrl: "", params: { path: call.input.params?.path ?? {}, query: {} }, querySerializer, pathSerializer: defaultPathSerializer });
 }
 

@@ -5,7 +5,7 @@
  * PHI in clear), or random. A write carrying a key the server honours is safe to replay.
  */
 import { createHash, randomUUID } from "node:crypto";
-import { noted, refusal, type Policy } from "../core/attempt.js";
+import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import { InvalidRequestError } from "../core/errors.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 
@@ -15,22 +15,25 @@ export function deriveIdempotencyKey(provider: string, operationId: string, busi
 }
 
 export function idempotencyPolicy(): Policy {
-  return (next) => async (plan) => {
-    const { operation, options, input, provider } = plan.call;
-    if (operation.safety === "safe") return next(plan);
-    const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
-    // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
-    const given = headerValue(input.params?.header, header) ?? headerValue(options.headers, header);
-    const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
-    // A server that ignores keys gets none made up: only the caller (or a conditional
-    // request, through `replaySafe`) can say a replay is safe there.
-    if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
-    const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
-    // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
-    if (!/^[\x20-\x7e]{1,255}$/.test(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
-    const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
-    return noted(result, { idempotencyKey: key });
-  };
+  // A safe call goes straight through, without an async frame of its own.
+  return (next) => (plan) => (plan.call.operation.safety === "safe" ? next(plan) : keyed(next, plan));
+}
+
+/** A write: one key for every attempt of the call. */
+async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
+  const { operation, options, input, provider } = plan.call;
+  const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
+  // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
+  const given = headerValue(input.params?.header, header) ?? headerValue(options.headers, header);
+  const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
+  // A server that ignores keys gets none made up: only the caller (or a conditional
+  // request, through `replaySafe`) can say a replay is safe there.
+  if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
+  const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+  // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
+  if (!/^[\x20-\x7e]{1,255}$/.test(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
+  const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
+  return noted(result, { idempotencyKey: key });
 }
 
 function headerValue(headers: Readonly<Record<string, unknown>> | undefined, name: string): unknown {

@@ -52,6 +52,16 @@ export function objectChecker(view: ObjectView, nullable: boolean, self: Checker
 interface Plan {
   readonly declared: readonly Step[];
   readonly missing: readonly Property[];
+  /** The declared steps by key, for the clean-object pass. */
+  readonly byKey: Readonly<Record<string, Step | undefined>>;
+  /**
+   * The keys of the last object read, in its order, with their steps: the items of a list
+   * share their key order, so a key is usually found by one comparison, not a lookup.
+   */
+  readonly lastKeys: string[];
+  readonly lastSteps: Step[];
+  /** The steps whose values are walked into (not checked inline), in declared order. */
+  readonly nested: readonly Step[];
 }
 
 interface Step {
@@ -68,7 +78,9 @@ function planOf(view: ObjectView): Plan {
   const declared = [...view.properties.values()].map((property): Step => ({ property, ...flatness(property.checker), inherited: property.key in Object.prototype }));
   // A required key the object does not describe must still be there.
   const missing = view.required.map((key) => view.properties.get(key) ?? { key, checker: compile("unknown"), required: true, critical: false });
-  return { declared, missing };
+  const byKey: Record<string, Step> = Object.create(null);
+  for (const step of declared) byKey[step.property.key] = step;
+  return { declared, missing, byKey, lastKeys: [], lastSteps: [], nested: declared.filter((step) => step.kinds === 0 && step.test === undefined) };
 }
 
 function flatness(checker: Checker): { kinds: number; test: ((value: unknown) => boolean) | undefined } {
@@ -89,6 +101,15 @@ export function checkObject(view: ObjectView, value: Record<string, unknown>, wa
   if (walk.depth >= MAX_DEPTH) return tooDeep(walk);
   const composing = walk.descend();
   const plan = view.plan;
+  if (flatFieldsClean(plan, value)) {
+    // Nothing inline to report: only the nested values are left, in declared order, as below.
+    for (let i = 0; i < plan.nested.length; i++) {
+      const property = plan.nested[i]!.property;
+      const child = plan.nested[i]!.inherited && !Object.hasOwn(value, property.key) ? undefined : value[property.key];
+      if (child !== undefined) checkProperty(property, child, walk);
+    }
+    return walk.ascend(composing);
+  }
   let matched = 0;
   let missing = false;
   for (let i = 0; i < plan.declared.length; i++) {
@@ -105,16 +126,46 @@ export function checkObject(view: ObjectView, value: Record<string, unknown>, wa
       if (!property.required) continue;
     } else matched++;
     if (step.kinds !== 0 ? (kindOf(child) & step.kinds) !== 0 : step.test !== undefined && step.test(child)) continue;
-    walk.enter(property.key);
-    if (property.critical) walk.criticalDepth++;
-    property.checker.check(child, walk);
-    if (property.critical) walk.criticalDepth--;
-    walk.leave();
+    checkProperty(property, child, walk);
   }
   if (missing || plan.missing.length > plan.declared.length) reportMissing(plan, value, walk);
   const keys = Object.keys(value);
   if (keys.length > matched) scanRest(view, value, keys, walk);
   walk.ascend(composing);
+}
+
+function checkProperty(property: Property, child: unknown, walk: Walk): void {
+  walk.enter(property.key);
+  if (property.critical) walk.criticalDepth++;
+  property.checker.check(child, walk);
+  if (property.critical) walk.criticalDepth--;
+  walk.leave();
+}
+
+/**
+ * The common case, in one pass over the value's keys (for-in reads each value by its
+ * place, not by name): every key declared, every required key there, every flat value of
+ * its kind. When this says no, the full walk above finds and reports what is off.
+ */
+function flatFieldsClean(plan: Plan, value: Record<string, unknown>): boolean {
+  let required = 0;
+  let at = 0;
+  for (const key in value) {
+    let step: Step | undefined;
+    if (plan.lastKeys[at] === key) step = plan.lastSteps[at]!;
+    else {
+      step = plan.byKey[key];
+      if (step === undefined) return false;
+      plan.lastKeys[at] = key;
+      plan.lastSteps[at] = step;
+    }
+    at++;
+    const child = value[key];
+    if (child === undefined) return false;
+    if (step.property.required) required++;
+    if (step.kinds !== 0 ? (kindOf(child) & step.kinds) === 0 : step.test !== undefined && !step.test(child)) return false;
+  }
+  return required === plan.missing.length;
 }
 
 /** The keys the schema does not declare: a map's entries, or unknown fields. */

@@ -52,8 +52,8 @@ export class Walk {
   readonly unknownList: string[] = [];
   /** Where each of them was found: its folded parent path and key. */
   private readonly unknownAt: Array<readonly [string, string]> = [];
-  /** The unknown keys found under each folded path, to report each path once. */
-  private readonly unknownSeen = new Map<string, Set<string>>();
+  /** The unknown keys found under each folded path, to report each path once (made at the first: most reads find none). */
+  private unknownSeen: Map<string, Set<string>> | undefined;
   /** Greater than zero inside a field the spec marks critical. */
   criticalDepth = 0;
   depth = 0;
@@ -126,6 +126,7 @@ export class Walk {
   }
 
   private addUnknown(at: string, key: string): void {
+    this.unknownSeen ??= new Map();
     let keys = this.unknownSeen.get(at);
     if (keys === undefined) this.unknownSeen.set(at, (keys = new Set()));
     if (keys.has(key)) return;
@@ -147,7 +148,7 @@ export class Walk {
       unknown: this.unknownList.splice(mark.unknown),
       unknownAt: this.unknownAt.splice(mark.unknown),
     };
-    for (const [at, key] of attempt.unknownAt) this.unknownSeen.get(at)?.delete(key);
+    for (const [at, key] of attempt.unknownAt) this.unknownSeen?.get(at)?.delete(key);
     this.issueCount = mark.issueCount;
     return attempt;
   }

@@ -35,6 +35,8 @@ export interface RequestParts {
 }
 
 type BodyInit = NonNullable<RequestInit["body"]>;
+/** What openapi-fetch's mergeHeaders takes (its parameter type is not exported). */
+type HeaderSource = Record<string, string> | Headers | undefined;
 
 const querySerializer = createQuerySerializer();
 
@@ -51,10 +53,13 @@ export function buildRequest(parts: RequestParts): Request {
     throw new InvalidRequestError(`${operation.operationId}: a request body is required`);
   }
 
+  const baseUrl = parts.baseUrl.endsWith("/") ? parts.baseUrl.replace(/\/+$/, "") : parts.baseUrl;
+  // Only a URL with `{…}` in it has path parameters to fill in: the others skip the serializer's scan.
+  const templated = operation.path.includes("{") || baseUrl.includes("{");
   const url = withRawQuery(
     createFinalURL(operation.path, {
-      baseUrl: parts.baseUrl.replace(/\/+$/, ""),
-      params: { path: pathParams, query: input.params?.query ?? {} },
+      baseUrl,
+      params: { path: templated ? pathParams : undefined, query: input.params?.query ?? {} },
       querySerializer,
       pathSerializer: defaultPathSerializer,
     }),
@@ -63,11 +68,7 @@ export function buildRequest(parts: RequestParts): Request {
 
   let headers: Headers;
   try {
-    headers = mergeHeaders(
-      ...parts.defaultHeaders.map((h) => h as Record<string, string> | Headers | undefined),
-      stringHeaders(input.params?.header),
-      ...parts.overrideHeaders.map((h) => h as Record<string, string> | Headers | undefined),
-    );
+    headers = mergeHeaders(...(parts.defaultHeaders as HeaderSource[]), stringHeaders(input.params?.header), ...(parts.overrideHeaders as HeaderSource[]));
     const cookie = cookieHeader(input.params?.cookie);
     if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
   } catch (error) {
