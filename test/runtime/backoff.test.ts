@@ -204,6 +204,12 @@ function takeRetries(budget: RetryBudget, attempts: number, now: number): number
 }
 
 describe("RetryBudget", () => {
+  it("remembers a window of seconds, not a client's whole history, when it never retries", () => {
+    const budget = new RetryBudget({ ratio: 0.2, floorPerSecond: 10, windowMs: 10_000 });
+    for (let second = 0; second < 3_600; second++) budget.recordRequest(second * 1000);
+    expect(budget.size).toBeLessThanOrEqual(11);
+  });
+
   it("lets the floor of 10 retries through with no requests at all", () => {
     const budget = new RetryBudget(BUDGET);
     expect(takeRetries(budget, 50, 0)).toBe(10);

@@ -89,7 +89,18 @@ export class RetryBudget {
   private bucket(now: number) {
     const second = Math.floor(now / 1000);
     let b = this.buckets.get(second);
-    if (!b) this.buckets.set(second, (b = { requests: 0, retries: 0 }));
+    if (!b) {
+      // A new second: drop the buckets that left the window, so a client that never
+      // retries (and so never runs tryRetry's pass) keeps a window's worth, not its history.
+      const oldest = Math.floor((now - this.options.windowMs) / 1000);
+      for (const old of this.buckets.keys()) if (old <= oldest) this.buckets.delete(old);
+      this.buckets.set(second, (b = { requests: 0, retries: 0 }));
+    }
     return b;
+  }
+
+  /** Seconds the budget remembers (for tests: bounded by the window). */
+  get size(): number {
+    return this.buckets.size;
   }
 }
