@@ -16,7 +16,7 @@ import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
-import { isPacing, requestDemand, type Lane, type LearnedQuota, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
+import { isPacing, requestDemand, type Lane, type LearnedQuota, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
 import { afterQuiet, afterThrottle, windowAfterThrottle, type ProbedQuota } from "./quota-probe.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
@@ -58,7 +58,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   /** The quota learned from 429s alone, where nothing else says one. */
   let probed: ProbedQuota | undefined;
   /** The call's demand: what the headers, config or spec say, else what 429s taught. */
-  const demandFor = (spec: SpecQuota | undefined, lane: Lane): QuotaDemand | undefined => {
+  const demandFor = (spec: SpecQuota | undefined, lane: Lane): PacedDemand | undefined => {
     const declared = requestDemand(options, learned, spec, lane);
     return declared === undefined || isPacing(declared) || probed === undefined ? declared : requestDemand(options, probed, spec, lane);
   };
@@ -116,17 +116,21 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     };
   }
 
-  /** Moves the send to its response time in the window, and frees its concurrency slot. */
-  async function settle(admission: Admission, demands: readonly QuotaDemand[]): Promise<void> {
+  /**
+   * Moves the send to its response time in the window, less the window's margin (which
+   * already covers an arrival that trails the record by that much: counting both would
+   * hold each slot a margin too long), and frees its concurrency slot.
+   */
+  async function settle(admission: Admission, demands: readonly PacedDemand[]): Promise<void> {
     try {
-      if (demands.length > 0) await quietly(() => store.settle(key, admission.id, clock.now(), demands));
+      if (demands.length > 0) await quietly(() => store.settle(key, admission.id, clock.now() - demands[0]!.marginMs, demands));
     } finally {
       release();
     }
   }
 
   /** Takes the send out of the window (the server did not count it), and frees its concurrency slot. */
-  async function unsend(admission: Admission, demands: readonly QuotaDemand[]): Promise<void> {
+  async function unsend(admission: Admission, demands: readonly PacedDemand[]): Promise<void> {
     try {
       await quietly(() => store.cancel(key, admission.id, demands));
     } finally {
