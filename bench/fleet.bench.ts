@@ -108,7 +108,10 @@ async function runFleet(base: Omit<WorkerSettings, "instance">, duringRun?: () =
   return { reports: done, elapsedMs: performance.now() - started };
 }
 
-async function row(scenario: string, client: FleetClient, redis: RedisServer, prefix: string, duringRun?: () => Promise<void>): Promise<Row> {
+/** The simulator's request log: when each request came and what it got. */
+type SimLog = Array<{ time: string; status: number | null }>;
+
+async function row(scenario: string, client: FleetClient, redis: RedisServer, prefix: string, duringRun?: () => Promise<void>, fromLog?: (log: SimLog) => Record<string, unknown>): Promise<Row> {
   const headers = client === "carewire-redis-headers" ? "ietf" : "none";
   const quota = client === "carewire-redis-headers" || client === "carewire-redis-429-only" ? undefined : QUOTA;
   const sim = await startChildServer<{ url: string }>("sim-process.ts", { rateLimit: { limit: QUOTA.limit, windowSeconds: QUOTA.windowMs / 1000 }, rateLimitHeaders: headers });
@@ -118,6 +121,7 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
       duringRun,
     );
     const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
+    const logFigures = fromLog ? fromLog((await (await fetch(`${sim.info.url}/__carewire/log`)).json()) as SimLog) : {};
     const sum = (f: (r: WorkerReport) => number) => reports.reduce((n, r) => n + f(r), 0);
     const offered = sum((r) => r.offered);
     const ok = sum((r) => r.ok);
@@ -146,6 +150,7 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
       hung: sum((r) => r.hung),
       failures: JSON.stringify(failures),
       elapsedMs: Math.round(elapsedMs),
+      ...logFigures,
     };
   } finally {
     sim.stop();
@@ -166,15 +171,25 @@ try {
   }
   if (!only || only.includes("redis-outage")) {
     // Redis stopped hard mid-run for 3 s, then started again (empty, as after a crash).
+    let stoppedAt = 0;
+    let restartedAt = 0;
     const outage = async () => {
       await new Promise((r) => setTimeout(r, OUTAGE.fromMs));
+      stoppedAt = Date.now();
       await redis.stop({ hard: true });
       await new Promise((r) => setTimeout(r, OUTAGE.durationMs));
       await redis.start();
+      restartedAt = Date.now();
     };
-    const r = await row("redis-outage", "carewire-redis", redis, "bench-outage:", outage);
+    // The gap: from the stop to one window after the restart (the instances find Redis again and it refills).
+    const gap = (log: SimLog) => {
+      const inGap = log.filter((e) => Date.parse(e.time) >= stoppedAt && Date.parse(e.time) < restartedAt + QUOTA.windowMs);
+      const refused = inGap.filter((e) => e.status === 429).length;
+      return { sentInGap: inGap.length, status429InGap: refused, status429PctOfSentInGap: round1((100 * refused) / Math.max(1, inGap.length)) };
+    };
+    const r = await row("redis-outage", "carewire-redis", redis, "bench-outage:", outage, gap);
     rows.push({ ...r, outage: `Redis killed at ${OUTAGE.fromMs / 1000} s for ${OUTAGE.durationMs / 1000} s, restarted empty` });
-    process.stderr.write(`  redis-outage carewire-redis: ok ${r.ok}/${r.offered}, 429s ${r.status429}/${r.sent}, hung ${String(r.hung)}\n`);
+    process.stderr.write(`  redis-outage carewire-redis: ok ${r.ok}/${r.offered}, 429s ${r.status429}/${r.sent}, in the gap ${String(r.status429InGap)}/${String(r.sentInGap)}, hung ${String(r.hung)}\n`);
   }
 } finally {
   await redis.stop();
@@ -191,7 +206,7 @@ const report = {
 if (only === undefined) {
   await mkdir(path.join(here, "results"), { recursive: true });
   await writeFile(path.join(here, "results", "fleet.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "failures"] as const;
+  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "acquiresPerCall", "failures", "hung", "status429InGap", "sentInGap"] as const;
   const md = [
     "# Fleet benchmark",
     "",

@@ -1,9 +1,10 @@
 /**
  * A shared quota store that may fail (Redis stopped, slow, restarting) with a local one
  * behind it. When the shared store errs or times out, this instance paces alone on its
- * share of each limit (limit × `localShare`, e.g. ÷ the expected number of instances) and
- * tries the shared store again after `retryAfterMs`; when it answers, pacing is shared
- * again. Calls never wait on a store that is down: each command is bounded, and while the
+ * share of each limit (limit × `localShare`, e.g. ÷ the expected number of instances),
+ * counting its own sends of the last window (every grant is mirrored locally), and tries
+ * the shared store again after `retryAfterMs`; when it answers, pacing is shared again,
+ * within the local share too for one more window. Calls never wait on a store that is down: each command is bounded, and while the
  * store is out none is sent.
  */
 import { MemoryQuotaStore } from "./memory-quota-store.js";
@@ -20,10 +21,19 @@ export interface FailoverOptions {
 export type FailoverAnswer = AcquireAnswer & { readonly local?: true };
 
 export class FailoverQuotaStore implements QuotaStore {
+  /** This instance's own sends (every grant mirrored), and its window while the shared store is out. */
   private readonly local = new MemoryQuotaStore();
   /** Sends granted locally: their settle and cancel stay local. */
   private readonly localSends = new Set<string>();
   private downUntil = 0;
+  /** Paced alone since the last shared answer. */
+  private wasLocal = false;
+  /**
+   * Until then, after an outage, a send needs this instance's share locally as well: the
+   * shared store came back without the sends granted while it was out (a restarted Redis is
+   * empty), and shares that add up to the quota cannot overfill it meanwhile.
+   */
+  private guardUntil = 0;
   private readonly retryAfterMs: number;
 
   constructor(
@@ -34,29 +44,57 @@ export class FailoverQuotaStore implements QuotaStore {
   }
 
   async acquire(request: AcquireRequest): Promise<FailoverAnswer> {
-    if (request.now >= this.downUntil) {
+    const { key, id, now, demands } = request;
+    if (now >= this.downUntil) {
+      // Trying the shared store again after an outage is guarded too.
+      const guarded = this.wasLocal || now < this.guardUntil;
+      if (guarded) {
+        const alone = this.local.acquire({ key, id, now, demands: this.scaled(demands) });
+        if (!alone.granted) return alone;
+      }
       try {
-        return await this.shared.acquire(request);
+        const answer = await this.shared.acquire(request);
+        if (this.wasLocal) {
+          this.wasLocal = false;
+          this.guardUntil = now + Math.max(0, ...demands.map((d) => d.windowMs));
+        }
+        if (answer.granted && !guarded) this.local.record(key, id, answer.at, demands);
+        if (!answer.granted && guarded) this.local.cancel(key, id, demands);
+        return answer;
       } catch {
-        this.downUntil = request.now + this.retryAfterMs;
+        this.downUntil = now + this.retryAfterMs;
+        if (guarded) {
+          // Granted by the local check above: it stands as a local grant.
+          this.localSends.add(id);
+          this.wasLocal = true;
+          return { granted: true, at: now, local: true };
+        }
       }
     }
-    const share = this.options.localShare;
-    const demands = request.demands.map((d) => ({ ...d, limit: Math.max(1, Math.floor(d.limit * share)), ...(d.reserve ? { reserve: Math.floor(d.reserve * share) } : {}) }));
-    const answer = this.local.acquire({ ...request, demands });
-    if (answer.granted) this.localSends.add(request.id);
+    this.wasLocal = true;
+    // Alone, on this instance's share, counting its own sends of the last window.
+    const answer = this.local.acquire({ ...request, demands: this.scaled(demands) });
+    if (answer.granted) this.localSends.add(id);
     return { ...answer, local: true };
   }
 
   async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
-    if (this.localSends.delete(id)) return this.local.settle(key, id, at, demands);
+    this.local.settle(key, id, at, demands);
+    if (this.localSends.delete(id)) return;
     // A settle lost to an outage leaves the send at its start time: a little generous, never stuck.
     await this.quietly(() => this.shared.settle(key, id, at, demands));
   }
 
   async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
-    if (this.localSends.delete(id)) return this.local.cancel(key, id, demands);
+    this.local.cancel(key, id, demands);
+    if (this.localSends.delete(id)) return;
     await this.quietly(() => this.shared.cancel(key, id, demands));
+  }
+
+  /** Each demand at this instance's share of its limit. */
+  private scaled(demands: readonly QuotaDemand[]): QuotaDemand[] {
+    const share = this.options.localShare;
+    return demands.map((d) => ({ ...d, limit: Math.max(1, Math.floor(d.limit * share)), ...(d.reserve ? { reserve: Math.floor(d.reserve * share) } : {}) }));
   }
 
   async pause(key: string, until: number): Promise<void> {

@@ -47,6 +47,11 @@ export class MemoryQuotaStore implements QuotaStore {
     return { granted: true, at: fitAt };
   }
 
+  /** Records a send granted elsewhere (a shared store's grant, mirrored), with no check. */
+  record(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
+    for (const demand of demands) insert(this.pruned(key, demand, at), { id, at, cost: demand.cost, settled: false });
+  }
+
   settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
     for (const demand of demands) {
       const log = this.logs.get(logKey(key, demand.name));
