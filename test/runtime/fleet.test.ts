@@ -8,6 +8,7 @@ import { createPipeline, memoryStore, redisStore, REDIS_URL_VARIABLE, type Opera
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
+import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
@@ -42,30 +43,11 @@ function input(id: number) {
   return { params: { path: { thingId: String(id) } } };
 }
 
-function mostInAnyWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    let j = i;
-    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
-}
-
 /** Watches `value` for a while of real time: it must stay at `expected` (nothing more is sent while fake time stands still). */
 async function holdsAt(value: () => number, expected: number): Promise<void> {
   for (let i = 0; i < 10; i++) {
     expect(value()).toBe(expected);
     await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

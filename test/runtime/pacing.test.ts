@@ -4,6 +4,7 @@ import { type CallOptions, type OperationSchemas, type PacingOptions } from "car
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
+import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
@@ -20,30 +21,9 @@ function input(id: string | number) {
   return { params: { path: { thingId: String(id) } } };
 }
 
-/** Polls in real time (the clock under test is fake) until `condition` holds. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 1_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
 /** Settles `promise` within `ms` of real time, or reports that it did not. */
 function within<T>(promise: Promise<T>, ms: number): Promise<T | "still pending"> {
   return Promise.race([promise, new Promise<"still pending">((r) => setTimeout(() => r("still pending"), ms))]);
-}
-
-/** The most sends found in any window of `windowMs` (a send at t leaves the window at t + windowMs). */
-function mostInAnyWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0; i < sorted.length; i++) {
-    let j = i;
-    while (j < sorted.length && sorted[j]! < sorted[i]! + windowMs) j++;
-    most = Math.max(most, j - i);
-  }
-  return most;
 }
 
 /** Paths the server saw since `from` (the id is the path's last segment). */
