@@ -37,9 +37,10 @@ describe("the generated FHIR client in three processes, one client_id, CAREWIRE_
     expect(reports.map((r) => r.failures)).toEqual([{}, {}, {}]);
     expect(reports.reduce((n, r) => n + r.ok, 0)).toBe(INSTANCES * PATIENTS_EACH);
 
-    // Every patient once: as many Patients as MRNs, each MRN on one of them.
-    const bundle = await (await fetch(`${engine.url}/Patient?_count=1000`)).json() as { entry?: Array<{ resource: { identifier?: Array<{ value?: string }> } }> };
-    const mrns = (bundle.entry ?? []).map((e) => e.resource.identifier?.[0]?.value);
+    // Every patient once: as many Patients as MRNs, each MRN on one of them (read from the
+    // engine's repository: an HTTP search now would meet the limiter the fleet just used up).
+    const stored = await engine.repo.searchResources({ resourceType: "Patient", count: 1_000 });
+    const mrns = stored.map((p) => (p as { identifier?: Array<{ value?: string }> }).identifier?.[0]?.value);
     expect(mrns).toHaveLength(INSTANCES * PATIENTS_EACH);
     expect(new Set(mrns).size).toBe(INSTANCES * PATIENTS_EACH);
 

@@ -13,6 +13,7 @@ import path from "node:path";
 
 const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
 const START_TIMEOUT_MS = 15_000;
+const INSTALL_LOCK = path.join(os.tmpdir(), "carewire-redis-install.lock");
 
 export interface RedisServer {
   readonly port: number;
@@ -28,13 +29,16 @@ export function redisServerBinary(): string {
   const found = findBinary();
   if (found) return found;
   if (process.getuid?.() !== 0) throw new Error("redis-server is not installed; install Debian's redis-server package (apt-get install redis-server)");
-  const apt = (args: string[]) => execFileSync("apt-get", args, { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 300_000 });
+  // Several test files (jest workers) may get here at once: one installs, the others wait
+  // for it (flock), then find the binary. apt waits for dpkg's own lock too.
+  const apt = (args: string[]) =>
+    execFileSync("flock", [INSTALL_LOCK, "apt-get", "-o", "DPkg::Lock::Timeout=300", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 600_000 });
   try {
-    apt(["install", "-y", "--no-install-recommends", "redis-server"]);
+    if (!findBinary()) apt(["install", "-y", "--no-install-recommends", "redis-server"]);
   } catch {
     // A machine whose package lists were never fetched: fetch them, then install.
     apt(["update"]);
-    apt(["install", "-y", "--no-install-recommends", "redis-server"]);
+    if (!findBinary()) apt(["install", "-y", "--no-install-recommends", "redis-server"]);
   }
   const installed = findBinary();
   if (!installed) throw new Error("apt-get installed redis-server, but no redis-server binary was found");
