@@ -24,6 +24,12 @@ export interface WorkerSettings {
   /** The quota the client is told, or none (it must learn it). */
   readonly quota?: { readonly limit: number; readonly windowMs: number };
   readonly expectedInstances: number;
+  /** The tenant (clinic) this instance calls for (fairness scenario). */
+  readonly tenant?: string;
+  /** The lane of its calls (default: the operation's). */
+  readonly priority?: "critical" | "interactive" | "batch";
+  /** Open loop: calls started per second, whatever happens to them (instead of `concurrency` callers in a closed loop). */
+  readonly offeredPerSecond?: number;
 }
 
 export interface WorkerReport {
@@ -83,11 +89,12 @@ async function carewireCaller(): Promise<{ call: (n: number) => Promise<Outcome>
     baseUrl: settings.simUrl,
     pacing: { ...(settings.quota ?? {}), ...(settings.client === "carewire-memory" ? { store: timed(new (await import("carewire")).MemoryQuotaStore()) } : {}) },
     ...(shared ? { store: shared } : {}),
+    ...(settings.tenant !== undefined ? { tenant: settings.tenant } : {}),
   });
   return {
     async call(n) {
       const started = Date.now();
-      const result = await client.getPractitioner({ params: { path: { practitionerId: `pr-${n % 50}` } } }, { cache: "no-store" });
+      const result = await client.getPractitioner({ params: { path: { practitionerId: `pr-${n % 50}` } } }, { cache: "no-store", ...(settings.priority ? { priority: settings.priority } : {}) });
       const first = result.meta.attempts[0];
       const waitMs = first ? Date.parse(first.startedAt) - started : undefined;
       if (result.error === undefined) return { ok: true, waitMs: waitMs ?? 0 };
@@ -163,15 +170,29 @@ const outcomes: Outcome[] = [];
 let next = settings.instance * 1_000_000;
 const end = Date.now() + settings.durationMs;
 let inFlight = 0;
-const callers = Promise.all(
-  Array.from({ length: settings.concurrency }, async () => {
-    while (Date.now() < end) {
-      inFlight++;
-      outcomes.push(await caller.call(next++).catch((error: unknown) => ({ ok: false as const, waitMs: undefined, kind: `thrown ${String(error)}` })));
-      inFlight--;
-    }
-  }),
-);
+const run = async (n: number) => {
+  inFlight++;
+  outcomes.push(await caller.call(n).catch((error: unknown) => ({ ok: false as const, waitMs: undefined, kind: `thrown ${String(error)}` })));
+  inFlight--;
+};
+const callers =
+  settings.offeredPerSecond === undefined
+    ? Promise.all(
+        Array.from({ length: settings.concurrency }, async () => {
+          while (Date.now() < end) await run(next++);
+        }),
+      )
+    : (async () => {
+        // Open loop: a call every 1/rate s, on schedule, however long the calls take.
+        const every = 1000 / settings.offeredPerSecond!;
+        const started: Array<Promise<void>> = [];
+        for (let i = 0; Date.now() < end; i++) {
+          started.push(run(next++));
+          const due = end - settings.durationMs + (i + 1) * every;
+          await sleep(Math.max(0, due - Date.now()));
+        }
+        await Promise.all(started);
+      })();
 // A call still open this long after the run (past any deadline) is hung: counted, not awaited.
 await Promise.race([callers, sleep(settings.durationMs + HANG_AFTER_MS)]);
 if (inFlight === 0) await caller.close();

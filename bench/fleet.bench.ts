@@ -77,12 +77,17 @@ function percentile(values: number[], p: number): number {
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** Starts the worker processes, waits for each to be ready, starts them together, gathers their reports. */
-async function runFleet(base: Omit<WorkerSettings, "instance">, duringRun?: () => Promise<void>): Promise<{ reports: WorkerReport[]; elapsedMs: number }> {
+async function runFleet(
+  base: Omit<WorkerSettings, "instance">,
+  duringRun?: () => Promise<void>,
+  instances = INSTANCES,
+  perInstance: (instance: number) => Partial<WorkerSettings> = () => ({}),
+): Promise<{ reports: WorkerReport[]; elapsedMs: number }> {
   const children: ChildProcess[] = [];
   const reports: Array<Promise<WorkerReport>> = [];
   const readies: Array<Promise<void>> = [];
-  for (let instance = 0; instance < INSTANCES; instance++) {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fleet-worker.ts"), JSON.stringify({ ...base, instance })], { stdio: ["pipe", "pipe", "inherit"] });
+  for (let instance = 0; instance < instances; instance++) {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "fleet-worker.ts"), JSON.stringify({ ...base, ...perInstance(instance), instance })], { stdio: ["pipe", "pipe", "inherit"] });
     children.push(child);
     let out = "";
     let readied: () => void;
@@ -157,6 +162,60 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
   }
 }
 
+/**
+ * Fairness: four tenants on one client_id, one process each, through Redis, the quota told.
+ * The noisy tenant offers 150 calls/s of batch work (1.5× the whole quota); two quiet
+ * tenants offer 10/s each; the fourth offers 10/s of critical calls. A fair share is a
+ * quarter of the quota (25/s): a quiet tenant should get what it offers (all of it is
+ * under its share), and a critical call should wait no more than one window.
+ */
+async function fairness(redis: RedisServer): Promise<Row[]> {
+  const tenants = [
+    { tenant: "noisy", offeredPerSecond: 150, priority: "batch" as const },
+    { tenant: "quiet-1", offeredPerSecond: 10, priority: "interactive" as const },
+    { tenant: "quiet-2", offeredPerSecond: 10, priority: "interactive" as const },
+    { tenant: "critical", offeredPerSecond: 10, priority: "critical" as const },
+  ];
+  const sim = await startChildServer<{ url: string }>("sim-process.ts", { rateLimit: { limit: QUOTA.limit, windowSeconds: QUOTA.windowMs / 1000 } });
+  try {
+    const { reports, elapsedMs } = await runFleet(
+      { client: "carewire-redis", simUrl: sim.info.url, redisUrl: redis.url, prefix: "bench-fair:", durationMs: SECONDS * 1000, concurrency: 1, expectedInstances: tenants.length, quota: QUOTA },
+      undefined,
+      tenants.length,
+      (i) => tenants[i]!,
+    );
+    const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
+    const fairPerSecond = QUOTA.limit / tenants.length / (QUOTA.windowMs / 1000);
+    return reports.map((r, i) => {
+      const t = tenants[i]!;
+      // Over the time the tenants offered calls (the noisy one's backlog drains after it).
+      const okPerSecond = r.ok / SECONDS;
+      const entitled = Math.min(t.offeredPerSecond, fairPerSecond);
+      return {
+        scenario: "fairness",
+        client: "carewire-redis" as const,
+        settings: `tenant:${t.tenant}, priority ${t.priority}, ${t.offeredPerSecond} calls/s offered (open loop); ${SETTINGS["carewire-redis"]}`,
+        offered: r.offered,
+        sent: counters.requests,
+        ok: r.ok,
+        status429: counters.byStatus["429"] ?? 0,
+        goodputPct: round1((100 * okPerSecond) / (QUOTA.limit / (QUOTA.windowMs / 1000))),
+        sentPerOffered: NaN,
+        waitP50Ms: round1(percentile(r.waitsMs, 50)),
+        waitP99Ms: round1(percentile(r.waitsMs, 99)),
+        acquireP50Us: r.acquireUs.length > 0 ? Math.round(percentile(r.acquireUs, 50)) : null,
+        tenant: t.tenant,
+        fairSharePct: round1((100 * okPerSecond) / entitled),
+        failures: JSON.stringify(r.failures),
+        hung: r.hung,
+        elapsedMs: Math.round(elapsedMs),
+      };
+    });
+  } finally {
+    sim.stop();
+  }
+}
+
 const only = process.env.BENCH_CLIENTS?.split(",").map((s) => s.trim());
 const FLEET_CLIENTS: FleetClient[] = ["carewire-memory", "carewire-redis", "carewire-redis-headers", "carewire-redis-429-only", "bottleneck-redis", "bottleneck-redis-mintime", "rate-limiter-flexible-redis"];
 await compileGenerated("clinic");
@@ -168,6 +227,12 @@ try {
     const r = await row("fleet", client, redis, `bench-${i}:`);
     rows.push(r);
     process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} %, 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
+  }
+  if (!only || only.includes("fairness")) {
+    for (const r of await fairness(redis)) {
+      rows.push(r);
+      process.stderr.write(`  fairness ${String(r.tenant)}: ok ${r.ok}/${r.offered}, ${String(r.fairSharePct)} % of its fair share, wait p50 ${r.waitP50Ms} / p99 ${r.waitP99Ms} ms\n`);
+    }
   }
   if (!only || only.includes("redis-outage")) {
     // Redis stopped hard mid-run for 3 s, then started again (empty, as after a crash).
@@ -206,7 +271,7 @@ const report = {
 if (only === undefined) {
   await mkdir(path.join(here, "results"), { recursive: true });
   await writeFile(path.join(here, "results", "fleet.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "acquiresPerCall", "failures", "hung", "status429InGap", "sentInGap"] as const;
+  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "acquiresPerCall", "fairSharePct", "failures", "hung", "status429InGap", "sentInGap"] as const;
   const md = [
     "# Fleet benchmark",
     "",

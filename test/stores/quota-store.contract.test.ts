@@ -154,13 +154,15 @@ describe.each([
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 310, demands: [requests(1)], bookUntil: T0 + 60_000 })).toEqual({ granted: true, at: T0 + 1_300 });
   });
 
-  it("books nothing earlier than a time already booked, even where the window has room", async () => {
+  it("counts a booked send as used: a later send books after it", async () => {
     const store = make();
-    await sent(store, "k", T0, requests(1));
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 10, demands: [requests(1)], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
-    // A send with a quota of its own (more room) still queues behind the booking.
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
-    expect(await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [] })).toEqual({ granted: false, retryAt: T0 + 1_000 });
+    const batch = requests(3, 1_000, 1, 1); // keeps one of three free
+    await sent(store, "k", T0, requests(3));
+    await sent(store, "k", T0 + 10, requests(3));
+    // Batch may use 2: full until the send at T0 leaves.
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 20, demands: [batch], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
+    // Another batch send books after it (the booking counts), when the send at T0 + 10 leaves.
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 30, demands: [batch], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_010 });
   });
 
   it("books racing sends one after another, never two in one slot", async () => {

@@ -22,15 +22,13 @@ interface Log {
 export class MemoryQuotaStore implements QuotaStore {
   private readonly logs = new Map<string, Log>();
   private readonly pauses = new Map<string, number>();
-  /** The latest time booked per key. */
-  private readonly booked = new Map<string, number>();
   private phantoms = 0;
 
   acquire(request: AcquireRequest): AcquireAnswer {
     const { key, now, demands } = request;
-    // Never before a time already booked: a send slipped in ahead of a booking could
-    // overfill the window the booking was computed for.
-    let fitAt = Math.max(now, this.pauses.get(key) ?? 0, this.booked.get(key) ?? 0);
+    // Booked sends are in the log at their future times and count as used: a send granted
+    // now, or booked earlier than one of them, cannot overfill any window they fall in.
+    let fitAt = Math.max(now, this.pauses.get(key) ?? 0);
     /** No booking on the time of a send still in flight: its response moves it later. */
     let firm = true;
     for (const demand of demands) {
@@ -43,7 +41,6 @@ export class MemoryQuotaStore implements QuotaStore {
     }
     if (fitAt > now && !(firm && fitAt <= (request.bookUntil ?? -Infinity))) return { granted: false, retryAt: fitAt };
     for (const demand of demands) insert(this.log(key, demand.name), { id: request.id, at: fitAt, cost: demand.cost, settled: false });
-    if (fitAt > now) this.booked.set(key, fitAt);
     return { granted: true, at: fitAt };
   }
 

@@ -2,8 +2,9 @@
  * The contract behind client-side pacing, made for a fleet: one atomic `acquire` checks
  * every quota of a provider's client_id and records the send in the same step (so two
  * instances can never both take the last slot), now or booked for the earliest time it
- * fits. Bookings are handed out in time order, so the instances of a fleet queue for the
- * quota first come, first served, with one round trip per send. A 429 pause and what the server's rate-limit headers say are kept in the same
+ * fits. A booked send counts as used from the moment it is booked, so the instances of a
+ * fleet queue for the quota first come, first served, with one round trip per send, while a
+ * send with more room (a critical call, where batch keeps a reserve) can still go first. A 429 pause and what the server's rate-limit headers say are kept in the same
  * place, so every instance holds and corrects the same window.
  *
  * Memory (one process) and Redis (a fleet) implement it; one contract test suite runs

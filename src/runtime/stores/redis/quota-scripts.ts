@@ -7,7 +7,6 @@
  * Keys of a quota key K (KEYS order is given per script):
  *   pause   string: epoch ms until which every send holds
  *   used    hash: quota name → units in the window
- *   booked  string: the latest epoch ms booked for a send
  *   pending set: members of sends still in flight (not settled)
  *   log:N   sorted set per quota N: member "id|cost", score = epoch ms of the send
  */
@@ -33,7 +32,7 @@ end
 `;
 
 /**
- * KEYS: pause, used, booked, pending, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
+ * KEYS: pause, used, pending, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
  * ("" for none), then per demand: name, limit, windowMs, cost, reserve. Answers {1, at}
  * granted (now, or booked for later), or {0, retryAt} ("inf" when the cost can never fit).
  * A time that depends on a send still in flight (in `pending`: its response will move it
@@ -44,15 +43,15 @@ local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local ttl = tonumber(ARGV[3])
 local bookUntil = tonumber(ARGV[4])
--- Never before a time already booked (see the memory store).
-local fitAt = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'), tonumber(redis.call('GET', KEYS[3]) or '0'))
+-- Booked sends count as used (see the memory store): no window can overfill.
+local fitAt = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
 local firm = true
-local count = #KEYS - 4
+local count = #KEYS - 3
 for i = 1, count do
   local b = 4 + (i - 1) * 5
   local name, limit, win, cost, reserve = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local log = KEYS[4 + i]
-  local used = prune(log, KEYS[2], name, now - win, KEYS[4])
+  local log = KEYS[3 + i]
+  local used = prune(log, KEYS[2], name, now - win, KEYS[3])
   local room = limit - reserve
   if used + cost > room then
     if cost > room then return {0, 'inf'} end
@@ -74,7 +73,7 @@ for i = 1, count do
       end
     end
     for j = 1, #waited, 2 do
-      if redis.call('SISMEMBER', KEYS[4], waited[j]) == 1 then firm = false break end
+      if redis.call('SISMEMBER', KEYS[3], waited[j]) == 1 then firm = false break end
     end
     if fit == nil then return {0, 'inf'} end
     if fit > fitAt then fitAt = fit end
@@ -84,14 +83,13 @@ if fitAt > now and (not firm or bookUntil == nil or fitAt > bookUntil) then retu
 for i = 1, count do
   local b = 4 + (i - 1) * 5
   local member = id .. '|' .. ARGV[b + 4]
-  redis.call('ZADD', KEYS[4 + i], fitAt, member)
+  redis.call('ZADD', KEYS[3 + i], fitAt, member)
   redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4])
-  redis.call('SADD', KEYS[4], member)
-  redis.call('PEXPIRE', KEYS[4 + i], ttl)
+  redis.call('SADD', KEYS[3], member)
+  redis.call('PEXPIRE', KEYS[3 + i], ttl)
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
-redis.call('PEXPIRE', KEYS[4], ttl)
-if fitAt > now then redis.call('SET', KEYS[3], tostring(fitAt), 'PX', ttl) end
+redis.call('PEXPIRE', KEYS[3], ttl)
 return {1, tostring(fitAt)}
 `;
 

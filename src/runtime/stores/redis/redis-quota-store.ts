@@ -21,7 +21,7 @@ export class RedisQuotaStore implements QuotaStore {
     const { key, demands } = request;
     const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? ""];
     for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
-    const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "booked"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))];
+    const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))];
     const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, string];
     if (answer[0] === 1) return { granted: true, at: Number(answer[1]) };
     return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
