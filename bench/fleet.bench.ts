@@ -97,7 +97,8 @@ async function runFleet(
         child.stdout!.on("data", (d: Buffer) => {
           out += d.toString();
           if (out.includes("ready\n")) readied();
-          const line = out.split("\n").find((l) => l.startsWith("{"));
+          // Only a whole line (a large report comes in several chunks).
+          const line = out.split("\n").slice(0, -1).find((l) => l.startsWith("{"));
           if (line) resolve(JSON.parse(line) as WorkerReport);
         });
         child.on("exit", (code) => reject(new Error(`fleet worker ${instance} exited (${String(code)}) without a report`)));
