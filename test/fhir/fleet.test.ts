@@ -2,7 +2,9 @@
  * The generated FHIR client as a fleet: three processes of one app write patients to a
  * real FHIR engine (Medplum's FhirRouter) behind a real limiter (express-rate-limit, one
  * key for all: one client_id), sharing the quota through a real Redis named only by
- * CAREWIRE_REDIS_URL. Nobody tells the clients the quota: they learn it from the headers.
+ * CAREWIRE_REDIS_URL. Nobody tells the clients the quota: they learn it from the headers,
+ * each from its own first answers (until then its first sends go unpaced: on a loaded
+ * machine a few of those meet the limiter, so the run is long enough to make them few).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import path from "node:path";
@@ -11,7 +13,7 @@ import { startFhirEngine, type FhirEngine } from "../helpers/fhir-engine.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
 
 const INSTANCES = 3;
-const PATIENTS_EACH = 40;
+const PATIENTS_EACH = 80;
 let redis: RedisServer;
 let engine: FhirEngine;
 
