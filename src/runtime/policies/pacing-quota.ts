@@ -35,6 +35,9 @@ export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 /** How long sends are remembered while the quota is unknown. */
 const OBSERVED_WINDOW_MS = 60_000;
 
+/** The demand of a call while the quota is unknown: counted, never refused (one object for every call). */
+const COUNTED_ONLY: PacedDemand = Object.freeze({ name: "requests", limit: UNBOUNDED, windowMs: OBSERVED_WINDOW_MS, cost: 1, marginMs: 0 });
+
 /** Whether the demand paces (a known quota) or only counts. */
 export function isPacing(demand: QuotaDemand): boolean {
   return demand.limit !== UNBOUNDED;
@@ -50,7 +53,7 @@ export function requestDemand(config: QuotaConfig, learned: LearnedQuota | undef
   const windowMs = learned?.windowMs ?? config.windowMs ?? (spec?.windowSeconds !== undefined ? spec.windowSeconds * 1000 : undefined);
   // No quota known yet: the send is still counted (never refused), so that when the server
   // later says what it counts, the window already holds what was sent.
-  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return { name: "requests", limit: UNBOUNDED, windowMs: OBSERVED_WINDOW_MS, cost: 1, marginMs: 0 };
+  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return COUNTED_ONLY;
   // Spacing added to the window so a send timed at its edge does not reach the server inside it.
   const margin = config.safetyMarginMs ?? windowMs * 0.005 + 10;
   const reserve = lane === "batch" ? Math.floor(limit * (config.batchReserve ?? DEFAULT_BATCH_RESERVE)) : 0;

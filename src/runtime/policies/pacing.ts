@@ -117,22 +117,14 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   }
 
   /**
-   * Moves the send to its response time in the window, less the window's margin (which
-   * already covers an arrival that trails the record by that much: counting both would
-   * hold each slot a margin too long), and frees its concurrency slot.
+   * The send is done: moved to its response time in the window, less the window's margin
+   * (which already covers an arrival that trails the record by that much: counting both
+   * would hold each slot a margin too long), or taken out when the server did not count it;
+   * then its concurrency slot is freed.
    */
-  async function settle(admission: Admission, demands: readonly PacedDemand[]): Promise<void> {
+  async function finish(admission: Admission, demands: readonly PacedDemand[], counted = true): Promise<void> {
     try {
-      if (demands.length > 0) await quietly(() => store.settle(key, admission.id, clock.now() - demands[0]!.marginMs, demands));
-    } finally {
-      release();
-    }
-  }
-
-  /** Takes the send out of the window (the server did not count it), and frees its concurrency slot. */
-  async function unsend(admission: Admission, demands: readonly PacedDemand[]): Promise<void> {
-    try {
-      await quietly(() => store.cancel(key, admission.id, demands));
+      if (demands.length > 0) await quietly(() => (counted ? store.settle(key, admission.id, clock.now() - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
     } finally {
       release();
     }
@@ -171,7 +163,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       const rateLimit = await learn(result, call);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
-      await (uncounted ? unsend(admission, demands) : settle(admission, demands));
+      await finish(admission, demands, !uncounted);
     }
   };
 
@@ -183,7 +175,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       try {
         return await work();
       } finally {
-        await settle(admission, demands);
+        await finish(admission, demands);
       }
     },
   });

@@ -51,9 +51,9 @@ export class MemoryQuotaStore implements QuotaStore {
 
   settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
     for (const demand of demands) {
-      const log = this.logs.get(logKey(key, demand.name));
-      const i = log?.sends.findIndex((s) => s.id === id) ?? -1;
-      if (!log || i < 0) continue; // already left the window
+      const found = this.find(key, demand.name, id);
+      if (!found) continue; // already left the window
+      const { log, i } = found;
       const send = log.sends[i]!;
       send.settled = true;
       if (send.at >= at) continue;
@@ -66,11 +66,10 @@ export class MemoryQuotaStore implements QuotaStore {
 
   cancel(key: string, id: string, demands: readonly QuotaDemand[]): void {
     for (const demand of demands) {
-      const log = this.logs.get(logKey(key, demand.name));
-      const i = log?.sends.findIndex((s) => s.id === id) ?? -1;
-      if (!log || i < 0) continue;
-      log.used -= log.sends[i]!.cost;
-      log.sends.splice(i, 1);
+      const found = this.find(key, demand.name, id);
+      if (!found) continue;
+      found.log.used -= found.log.sends[found.i]!.cost;
+      found.log.sends.splice(found.i, 1);
     }
   }
 
@@ -96,6 +95,17 @@ export class MemoryQuotaStore implements QuotaStore {
     let units = 0;
     for (const send of this.logs.get(logKey(key, name))?.sends ?? []) if (send.at > from) units += send.cost;
     return units;
+  }
+
+  /**
+   * A send by id, looked for from the newest end: the sends settled or cancelled are the
+   * recent ones, and a log kept while the quota is unknown holds a minute of sends.
+   */
+  private find(key: string, name: string, id: string): { log: Log; i: number } | undefined {
+    const log = this.logs.get(logKey(key, name));
+    if (!log) return undefined;
+    for (let i = log.sends.length - 1; i >= 0; i--) if (log.sends[i]!.id === id) return { log, i };
+    return undefined;
   }
 
   private log(key: string, name: string): Log {

@@ -93,12 +93,12 @@ redis.call('PEXPIRE', KEYS[3], ttl)
 return {1, tostring(fitAt)}
 `;
 
-/** KEYS: used, pending, log:N per demand. ARGV: member per demand, then at. Moves a send later, never earlier; it is no longer in flight. */
+/** KEYS: pending, log:N per demand. ARGV: member per demand, then at. Moves a send later, never earlier; it is no longer in flight. */
 export const SETTLE = `
 local at = tonumber(ARGV[#ARGV])
-for i = 3, #KEYS do
-  local member = ARGV[i - 2]
-  redis.call('SREM', KEYS[2], member)
+for i = 2, #KEYS do
+  local member = ARGV[i - 1]
+  redis.call('SREM', KEYS[1], member)
   local score = redis.call('ZSCORE', KEYS[i], member)
   if score and tonumber(score) < at then redis.call('ZADD', KEYS[i], 'XX', at, member) end
 end

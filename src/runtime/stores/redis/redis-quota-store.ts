@@ -28,7 +28,7 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
-    await this.redis.run(SETTLE, [this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), at]);
+    await this.redis.run(SETTLE, [this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))], [...demands.map((d) => member(id, d.cost)), at]);
   }
 
   async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
