@@ -64,6 +64,7 @@ function timed(store: QuotaStore): QuotaStore {
       }
       return answer.then((a) => (acquireUs.push((performance.now() - start) * 1000), a));
     },
+    ...(store.bookAheadMs ? { bookAheadMs: store.bookAheadMs } : {}),
     settle: (...args) => store.settle(...args),
     cancel: (...args) => store.cancel(...args),
     pause: (...args) => store.pause(...args),

@@ -117,6 +117,18 @@ async function runFleet(
 /** The simulator's request log: when each request came and what it got. */
 type SimLog = Array<{ time: string; status: number | null }>;
 
+/**
+ * The server's view of a row: the answered requests over what the quota allowed from the
+ * first request it saw to the last (a sliding window lets `limit` through at once, then
+ * `limit` per window).
+ */
+function serverView(log: SimLog): { spanMs: number; serverGoodputPct: number } {
+  const times = log.filter((e) => e.status !== null && e.status < 300).map((e) => Date.parse(e.time));
+  if (times.length === 0) return { spanMs: 0, serverGoodputPct: 0 };
+  const spanMs = Math.max(...times) - Math.min(...times);
+  return { spanMs, serverGoodputPct: round1((100 * times.length) / (QUOTA.limit * (1 + spanMs / QUOTA.windowMs))) };
+}
+
 async function row(scenario: string, client: FleetClient, redis: RedisServer, prefix: string, duringRun?: () => Promise<void>, fromLog?: (log: SimLog) => Record<string, unknown>): Promise<Row> {
   const headers = client === "carewire-redis-headers" ? "ietf" : "none";
   const quota = client === "carewire-redis-headers" || client === "carewire-redis-429-only" ? undefined : QUOTA;
@@ -127,7 +139,8 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
       duringRun,
     );
     const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
-    const logFigures = fromLog ? fromLog((await (await fetch(`${sim.info.url}/__carewire/log`)).json()) as SimLog) : {};
+    const log = (await (await fetch(`${sim.info.url}/__carewire/log`)).json()) as SimLog;
+    const logFigures = { ...serverView(log), ...(fromLog ? fromLog(log) : {}) };
     const sum = (f: (r: WorkerReport) => number) => reports.reduce((n, r) => n + f(r), 0);
     const offered = sum((r) => r.offered);
     const ok = sum((r) => r.ok);
@@ -227,7 +240,7 @@ try {
     if (only && !only.includes(client)) continue;
     const r = await row("fleet", client, redis, `bench-${i}:`);
     rows.push(r);
-    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} %, 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
+    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} % (server view ${String(r.serverGoodputPct)} %, span ${String(r.spanMs)} ms, elapsed ${String(r.elapsedMs)} ms), 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
   }
   if (!only || only.includes("fairness")) {
     for (const r of await fairness(redis)) {

@@ -28,9 +28,11 @@ export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/pol
 export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
 export { MemoryQuotaStore } from "./runtime/stores/memory-quota-store.js";
 export { FailoverQuotaStore, type FailoverOptions } from "./runtime/stores/failover-quota-store.js";
+export { LeasingQuotaStore, type LeaseOptions } from "./runtime/stores/leasing-quota-store.js";
 export { memoryStore, REDIS_URL_VARIABLE, type SharedStore } from "./runtime/stores/shared-store.js";
 export { redisStore, type RedisStoreOptions } from "./runtime/stores/redis/redis-store.js";
 export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./runtime/stores/quota-store.js";
+export { extraId } from "./runtime/stores/quota-store.js";
 export { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "./runtime/stores/breaker-store.js";
 export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";

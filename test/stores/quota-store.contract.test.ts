@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
-import type { QuotaDemand, QuotaStore } from "../../src/runtime/stores/quota-store.js";
+import { extraId, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
 import { redisConnection, type RedisConnection } from "../../src/runtime/stores/redis/connection.js";
 import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
@@ -173,6 +173,32 @@ describe.each([
     const times = answers.map((a) => (a.granted ? a.at : NaN)).sort((a, b) => a - b);
     // Slots free as the five sends at T0 … T0 + 4 leave, one booking each.
     expect(times).toEqual([T0 + 1_000, T0 + 1_001, T0 + 1_002, T0 + 1_003, T0 + 1_004]);
+  });
+
+  it("grants several sends in one step, each by the same rule, under ids derived from the first", async () => {
+    const store = make();
+    await sent(store, "k", T0, requests(4));
+    await sent(store, "k", T0 + 100, requests(4));
+    // Two fit now, the third is booked for when the send at T0 leaves; the fourth would wait past bookUntil.
+    expect(await store.acquire({ key: "k", id: "many", now: T0 + 200, demands: [requests(4)], bookUntil: T0 + 1_050, count: 4 })).toEqual({ granted: true, at: T0 + 200, more: [T0 + 200, T0 + 1_000] });
+    // Each extra is a send of its own: settled and cancelled by its id.
+    await store.cancel("k", extraId("many", 2), [requests(4)]);
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 300, demands: [requests(4)], bookUntil: T0 + 5_000 })).toEqual({ granted: true, at: T0 + 1_000 });
+    await store.settle("k", extraId("many", 1), T0 + 600, [requests(4)]);
+    expect(await store.usage("k", "requests", T0 + 500)).toBe(2); // the settled extra and the booking
+  });
+
+  it("takes spare sends only now, and only while the window stays at most half used", async () => {
+    const store = make();
+    // 10 per window: the first send and 4 spares (5 of 10 used); a fifth spare would pass half.
+    expect(await store.acquire({ key: "k", id: "lease", now: T0, demands: [requests(10)], spare: 8 })).toEqual({ granted: true, at: T0, more: [T0, T0, T0, T0] });
+    // Past half used: no spare at all, though the send itself fits.
+    const sixth = id();
+    expect(await store.acquire({ key: "k", id: sixth, now: T0 + 1, demands: [requests(10)], spare: 3 })).toEqual({ granted: true, at: T0 + 1 });
+    // A spare is never booked: a full window books the send alone.
+    for (const done of ["lease", ...[1, 2, 3, 4].map((k) => extraId("lease", k)), sixth]) await store.settle("k", done, T0 + 1, [requests(10)]);
+    for (let i = 0; i < 4; i++) await sent(store, "k", T0 + 2, requests(10));
+    expect(await store.acquire({ key: "k", id: id(), now: T0 + 3, demands: [requests(10)], bookUntil: T0 + 5_000, spare: 3 })).toEqual({ granted: true, at: T0 + 1_001 });
   });
 
   it("never grants more than the limit to sends racing for it", async () => {

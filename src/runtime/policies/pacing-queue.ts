@@ -57,6 +57,11 @@ function bookingLead(w: Waiter): number {
   return Math.min(50, Math.max(5, windowMs * 0.02));
 }
 
+/** How far ahead the head books: just before its slot, or as far as a leasing store asks. */
+function bookingHorizon(store: QuotaStore, w: Waiter, lead: number): number {
+  return Math.max(2 * lead, store.bookAheadMs?.(w.demands[0]?.windowMs ?? 1_000) ?? 0);
+}
+
 export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   const { store, key, clock, maxConcurrent, maxWaitMs } = settings;
   // Send ids unique across the fleet: this instance's random part and a counter.
@@ -90,8 +95,8 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
         try {
           // A booking is made shortly before its slot (a call more urgent than the head may
           // still come), and never past the head's deadline or the longest wait.
-          const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + 2 * lead);
-          const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil });
+          const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + bookingHorizon(store, head, lead));
+          const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil, waiting: waitingLike(head) });
           // The memory store answers at once: no promise to wait for on the common path.
           answer = pending instanceof Promise ? await pending : pending;
         } catch (error) {
@@ -131,15 +136,17 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
           }
           continue;
         }
+        // A send taken from a lease is recorded under the lease's id.
+        const id = answer.id ?? head.id;
         // The head may have left while a shared store answered (aborted, timed out).
         const at = queue.indexOf(head);
         if (at < 0) {
-          if (head.demands.length > 0) await Promise.resolve(store.cancel(key, head.id, head.demands)).catch(() => undefined);
+          if (head.demands.length > 0) await Promise.resolve(store.cancel(key, id, head.demands)).catch(() => undefined);
           continue;
         }
         queue.splice(at, 1);
         inFlight++;
-        const admission = { id: head.id, local: answer.local === true };
+        const admission = { id, local: answer.local === true };
         // Booked for later: the pump holds it until then (one booking at a time, so a
         // critical call queued meanwhile still gets the next slot).
         if (answer.at > clock.now()) await holdUntil(head, answer.at, admission);
@@ -148,6 +155,13 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
     } finally {
       pumping = false;
     }
+  }
+
+  /** Calls queued behind the head that ask the same of the same quotas (a leasing store takes them in one trip). */
+  function waitingLike(head: Waiter): number {
+    let n = 0;
+    for (let i = 1; i < queue.length && n < maxConcurrent - inFlight - 1; i++) if (sameDemands(queue[i]!.demands, head.demands)) n++;
+    return n;
   }
 
   /** Sleeps until a booked send's time, still dropping aborted waiters; a booked call that aborts gives its slot back. */
@@ -162,7 +176,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
       dropAborted();
       if (w.signal?.aborted) {
         inFlight = Math.max(0, inFlight - 1);
-        if (w.demands.length > 0) await Promise.resolve(store.cancel(key, w.id, w.demands)).catch(() => undefined);
+        if (w.demands.length > 0) await Promise.resolve(store.cancel(key, admission.id, w.demands)).catch(() => undefined);
         refuse(w, new AbortedError(w.signal.reason));
         return;
       }
@@ -226,4 +240,15 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   }
 
   return { acquire, release };
+}
+
+function sameDemands(a: readonly QuotaDemand[], b: readonly QuotaDemand[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.name !== y.name || x.limit !== y.limit || x.windowMs !== y.windowMs || x.cost !== y.cost || (x.reserve ?? 0) !== (y.reserve ?? 0))) return false;
+  }
+  return true;
 }

@@ -8,7 +8,7 @@
  * store is out none is sent.
  */
 import { MemoryQuotaStore } from "./memory-quota-store.js";
-import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore } from "./quota-store.js";
+import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
 export interface FailoverOptions {
   /** Share of each limit one instance takes while the shared store is out (0–1]. */
@@ -53,12 +53,16 @@ export class FailoverQuotaStore implements QuotaStore {
         if (!alone.granted) return alone;
       }
       try {
-        const answer = await this.shared.acquire(request);
+        // Guarded, one send at a time: each needs the local check too.
+        const answer = await this.shared.acquire(guarded ? { ...request, count: 1, spare: 0 } : request);
         if (this.wasLocal) {
           this.wasLocal = false;
           this.guardUntil = now + Math.max(0, ...demands.map((d) => d.windowMs));
         }
-        if (answer.granted && !guarded) this.local.record(key, id, answer.at, demands);
+        if (answer.granted && !guarded) {
+          this.local.record(key, id, answer.at, demands);
+          answer.more?.forEach((at, k) => this.local.record(key, extraId(id, k + 1), at, demands));
+        }
         if (!answer.granted && guarded) this.local.cancel(key, id, demands);
         return answer;
       } catch {
@@ -74,7 +78,10 @@ export class FailoverQuotaStore implements QuotaStore {
     this.wasLocal = true;
     // Alone, on this instance's share, counting its own sends of the last window.
     const answer = this.local.acquire({ ...request, demands: this.scaled(demands) });
-    if (answer.granted) this.localSends.add(id);
+    if (answer.granted) {
+      this.localSends.add(id);
+      answer.more?.forEach((_, k) => this.localSends.add(extraId(id, k + 1)));
+    }
     return { ...answer, local: true };
   }
 

@@ -3,7 +3,7 @@
  * (the pacing policy then takes no promise per call). The Redis store runs the same
  * algorithm as one Lua script; both pass the same contract tests.
  */
-import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./quota-store.js";
+import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaObservation, type QuotaStore, type QuotaWindow } from "./quota-store.js";
 
 interface Send {
   readonly id: string;
@@ -25,6 +25,21 @@ export class MemoryQuotaStore implements QuotaStore {
   private phantoms = 0;
 
   acquire(request: AcquireRequest): AcquireAnswer {
+    const first = this.acquireOne(request, request.id, false);
+    const count = request.count ?? 1;
+    const spare = request.spare ?? 0;
+    if (!first.granted || (count <= 1 && spare <= 0)) return first;
+    const more: number[] = [];
+    for (let k = 1; k < count + spare; k++) {
+      const extra = this.acquireOne(request, extraId(request.id, k), k >= count);
+      if (!extra.granted) break;
+      more.push(extra.at);
+    }
+    return more.length > 0 ? { granted: true, at: first.at, more } : first;
+  }
+
+  /** One send; a spare one only now, and only into a window at most half used. */
+  private acquireOne(request: AcquireRequest, id: string, spare: boolean): AcquireAnswer {
     const { key, now, demands } = request;
     // Booked sends are in the log at their future times and count as used: a send granted
     // now, or booked earlier than one of them, cannot overfill any window they fall in.
@@ -34,13 +49,14 @@ export class MemoryQuotaStore implements QuotaStore {
     for (const demand of demands) {
       const log = this.pruned(key, demand, now);
       const room = demand.limit - (demand.reserve ?? 0);
+      if (spare && log.used + demand.cost > room / 2) return { granted: false, retryAt: now };
       if (log.used + demand.cost <= room) continue;
       const fit = earliestFit(log, demand.cost, room, demand.windowMs);
       fitAt = Math.max(fitAt, fit.at);
       firm &&= fit.firm;
     }
-    if (fitAt > now && !(firm && fitAt <= (request.bookUntil ?? -Infinity))) return { granted: false, retryAt: fitAt };
-    for (const demand of demands) insert(this.log(key, demand.name), { id: request.id, at: fitAt, cost: demand.cost, settled: false });
+    if (fitAt > now && (spare || !(firm && fitAt <= (request.bookUntil ?? -Infinity)))) return { granted: false, retryAt: fitAt };
+    for (const demand of demands) insert(this.log(key, demand.name), { id, at: fitAt, cost: demand.cost, settled: false });
     return { granted: true, at: fitAt };
   }
 

@@ -46,13 +46,44 @@ export interface AcquireRequest {
    * race with other instances waking for the same slot. Without it: now, or a refusal.
    */
   readonly bookUntil?: number;
+  /**
+   * Sends like this one to grant in the same step, when they fit by the same rule (a queue
+   * or a lease takes several per round trip). The first is recorded under `id`, the k-th
+   * extra under `extraId(id, k)`. Default 1.
+   */
+  readonly count?: number;
+  /**
+   * Spare sends to take after those, for calls that have not come yet: granted only now
+   * (never booked) and only while every quota stays at most half used, so a spare held
+   * by one instance never makes another wait. Recorded as extras after the `count` ones.
+   */
+  readonly spare?: number;
+  /**
+   * Sends like this one queued behind it in the same instance: a hint a leasing store uses
+   * to take them all in one round trip. Other stores ignore it.
+   */
+  readonly waiting?: number;
 }
 
 export type AcquireAnswer =
-  /** Granted for `at`: now, or a later time booked for this send. */
-  | { readonly granted: true; readonly at: number }
+  /**
+   * Granted for `at`: now, or a later time booked for this send; `more` holds the times of
+   * the extra sends granted with it (`count` > 1, `spare`), in order.
+   */
+  | {
+      readonly granted: true;
+      readonly at: number;
+      readonly more?: readonly number[];
+      /** The id the send is recorded under, when not the request's (a send taken from a lease): settle and cancel use it. */
+      readonly id?: string;
+    }
   /** Not by `bookUntil`: the earliest epoch ms the send can fit (Infinity: never). */
   | { readonly granted: false; readonly retryAt: number };
+
+/** The id of the k-th extra send granted with `id` (k ≥ 1). */
+export function extraId(id: string, k: number): string {
+  return `${id}+${k}`;
+}
 
 /** What a response's rate-limit headers said about one quota, at `now`. */
 export interface QuotaObservation {
@@ -66,6 +97,11 @@ export interface QuotaObservation {
 }
 
 export interface QuotaStore {
+  /**
+   * How far ahead of its slot a waiting call should book, when this store serves several
+   * calls per round trip that way (a leasing store). Left out: just before the slot.
+   */
+  readonly bookAheadMs?: (windowMs: number) => number;
   acquire(request: AcquireRequest): Awaitable<AcquireAnswer>;
   /**
    * Moves a granted send to `at`, when its response arrived: the server counted it

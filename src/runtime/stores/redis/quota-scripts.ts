@@ -33,64 +33,92 @@ end
 
 /**
  * KEYS: pause, used, pending, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
- * ("" for none), then per demand: name, limit, windowMs, cost, reserve. Answers {1, at}
- * granted (now, or booked for later), or {0, retryAt} ("inf" when the cost can never fit).
- * A time that depends on a send still in flight (in `pending`: its response will move it
- * later) is not booked.
+ * ("" for none), count, spare, then per demand: name, limit, windowMs, cost, reserve.
+ * Answers {1, at, at2, …} granted (now, or booked for later; the k-th extra send is
+ * "id+k"; a spare one only now and into windows at most half used), or {0, retryAt}
+ * ("inf" when the cost can never fit). A time that depends on a send still in flight (in
+ * `pending`: its response will move it later) is not booked.
  */
 export const ACQUIRE = `${PRUNE}
 local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local ttl = tonumber(ARGV[3])
 local bookUntil = tonumber(ARGV[4])
--- Booked sends count as used (see the memory store): no window can overfill.
-local fitAt = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
-local firm = true
-local count = #KEYS - 3
-for i = 1, count do
-  local b = 4 + (i - 1) * 5
-  local name, limit, win, cost, reserve = ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local log = KEYS[3 + i]
-  local used = prune(log, KEYS[2], name, now - win, KEYS[3])
-  local room = limit - reserve
-  if used + cost > room then
-    if cost > room then return {0, 'inf'} end
-    local mustFree = used + cost - room
-    local fit = nil
-    local waited
-    if used == redis.call('ZCARD', log) then
-      -- Every send costs 1 here: the ones that must leave are the oldest, found by rank.
-      waited = redis.call('ZRANGE', log, 0, mustFree - 1, 'WITHSCORES')
-      fit = tonumber(waited[#waited]) + win
-    else
-      local sends = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
-      waited = {}
-      for j = 1, #sends, 2 do
-        waited[#waited + 1] = sends[j]
-        waited[#waited + 1] = sends[j + 1]
-        mustFree = mustFree - tonumber(string.match(sends[j], '|([^|]+)$'))
-        if mustFree <= 0 then fit = tonumber(sends[j + 1]) + win break end
-      end
-    end
-    for j = 1, #waited, 2 do
-      if redis.call('SISMEMBER', KEYS[3], waited[j]) == 1 then firm = false break end
-    end
-    if fit == nil then return {0, 'inf'} end
-    if fit > fitAt then fitAt = fit end
-  end
+local count = tonumber(ARGV[5])
+local spare = tonumber(ARGV[6])
+local quotas = #KEYS - 3
+local pausedUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
+local used = {}
+for i = 1, quotas do
+  local b = 6 + (i - 1) * 5
+  used[i] = prune(KEYS[3 + i], KEYS[2], ARGV[b + 1], now - tonumber(ARGV[b + 3]), KEYS[3])
 end
-if fitAt > now and (not firm or bookUntil == nil or fitAt > bookUntil) then return {0, tostring(fitAt)} end
-for i = 1, count do
-  local b = 4 + (i - 1) * 5
-  local member = id .. '|' .. ARGV[b + 4]
-  redis.call('ZADD', KEYS[3 + i], fitAt, member)
-  redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4])
-  redis.call('SADD', KEYS[3], member)
-  redis.call('PEXPIRE', KEYS[3 + i], ttl)
+-- The earliest time one more send fits every quota, and whether it may be booked.
+-- Booked sends count as used (see the memory store): no window can overfill.
+local function fit(isSpare)
+  local fitAt = math.max(now, pausedUntil)
+  local firm = true
+  for i = 1, quotas do
+    local b = 6 + (i - 1) * 5
+    local limit, win, cost, reserve = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+    local log = KEYS[3 + i]
+    local room = limit - reserve
+    if isSpare and used[i] + cost > room / 2 then return nil end
+    if used[i] + cost > room then
+      if cost > room then return nil end
+      local mustFree = used[i] + cost - room
+      local at = nil
+      local waited
+      if used[i] == redis.call('ZCARD', log) then
+        -- Every send costs 1 here: the ones that must leave are the oldest, found by rank.
+        waited = redis.call('ZRANGE', log, 0, mustFree - 1, 'WITHSCORES')
+        at = tonumber(waited[#waited]) + win
+      else
+        local sends = redis.call('ZRANGE', log, 0, -1, 'WITHSCORES')
+        waited = {}
+        for j = 1, #sends, 2 do
+          waited[#waited + 1] = sends[j]
+          waited[#waited + 1] = sends[j + 1]
+          mustFree = mustFree - tonumber(string.match(sends[j], '|([^|]+)$'))
+          if mustFree <= 0 then at = tonumber(sends[j + 1]) + win break end
+        end
+      end
+      if at == nil then return nil end
+      for j = 1, #waited, 2 do
+        if redis.call('SISMEMBER', KEYS[3], waited[j]) == 1 then firm = false break end
+      end
+      if at > fitAt then fitAt = at end
+    end
+  end
+  return fitAt, firm
+end
+local granted = {1}
+for k = 0, count + spare - 1 do
+  local isSpare = k >= count
+  local fitAt, firm = fit(isSpare)
+  if fitAt == nil then
+    if k == 0 then return {0, 'inf'} end
+    break
+  end
+  if fitAt > now and (isSpare or not firm or bookUntil == nil or fitAt > bookUntil) then
+    if k == 0 then return {0, tostring(fitAt)} end
+    break
+  end
+  local sendId = id
+  if k > 0 then sendId = id .. '+' .. k end
+  for i = 1, quotas do
+    local b = 6 + (i - 1) * 5
+    local member = sendId .. '|' .. ARGV[b + 4]
+    redis.call('ZADD', KEYS[3 + i], fitAt, member)
+    used[i] = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4]))
+    redis.call('SADD', KEYS[3], member)
+    redis.call('PEXPIRE', KEYS[3 + i], ttl)
+  end
+  granted[#granted + 1] = tostring(fitAt)
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
-return {1, tostring(fitAt)}
+return granted
 `;
 
 /** KEYS: pending, log:N per demand. ARGV: member per demand, then at. Moves a send later, never earlier; it is no longer in flight. */

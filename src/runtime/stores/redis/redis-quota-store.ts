@@ -19,12 +19,13 @@ export class RedisQuotaStore implements QuotaStore {
 
   async acquire(request: AcquireRequest): Promise<AcquireAnswer> {
     const { key, demands } = request;
-    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? ""];
+    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? "", Math.max(1, Math.floor(request.count ?? 1)), Math.max(0, Math.floor(request.spare ?? 0))];
     for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
     const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))];
-    const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, string];
-    if (answer[0] === 1) return { granted: true, at: Number(answer[1]) };
-    return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
+    const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, ...string[]];
+    if (answer[0] !== 1) return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
+    const at = Number(answer[1]);
+    return answer.length > 2 ? { granted: true, at, more: answer.slice(2).map(Number) } : { granted: true, at };
   }
 
   async settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): Promise<void> {
