@@ -139,6 +139,60 @@ describe("a fleet on one client_id", () => {
     expect(arrivals[1]! - start).toBe(10_000);
   });
 
+  it("a quota one instance read in the server's headers paces a new instance from its first send", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    server.handle((_req, res) => {
+      arrivals.push(clock.now());
+      res.setHeader("ratelimit-policy", `"default";q=3;w=10`);
+      json(res, 200, { id: "ok" });
+    });
+    const prefix = fleetPrefix();
+    // No quota configured or declared: only the server names it.
+    const learner = (store: SharedStore) => (stores.push(store), pipelineWith(server.url, { clock, store, pacing: { safetyMarginMs: 0 } }));
+    const a = learner(redisStore({ url: redis.url, prefix }));
+    expect((await a.call(testOperation(), schemas, input(1))).error).toBeUndefined();
+
+    // B has not heard from the server yet. Without what A learned, its five calls would all go at once.
+    const b = learner(redisStore({ url: redis.url, prefix }));
+    const results = await Promise.all([2, 3, 4, 5, 6].map((i) => b.call(testOperation(), schemas, input(i))));
+
+    expect(results.filter((r) => r.error !== undefined)).toEqual([]);
+    expect(mostInAnyWindow(arrivals, 10_000)).toBe(3);
+  });
+
+  it("an estimate one instance made from 429s alone paces the others", async () => {
+    const clock = new FakeClock({ autoAdvance: true });
+    const arrivals: number[] = [];
+    let answered = 0;
+    server.handle((_req, res) => {
+      arrivals.push(clock.now());
+      // The fifth request meets the limit; the server says only when to come back.
+      if (++answered === 5) return json(res, 429, { error: "slow down" }, { "retry-after": "1" });
+      json(res, 200, { id: "ok" });
+    });
+    const prefix = fleetPrefix();
+    const learner = (store: SharedStore) => (stores.push(store), pipelineWith(server.url, { clock, store, retry: {}, pacing: { safetyMarginMs: 0 } }));
+    const a = learner(redisStore({ url: redis.url, prefix }));
+    // The refused call is one of A's: it waits out the Retry-After and goes again.
+    const first = await Promise.all([1, 2, 3, 4, 5].map((i) => a.call(testOperation(), schemas, input(i))));
+    expect(first.map((r) => r.error?.message)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    const afterA = arrivals.length;
+
+    // B never met a 429. Alone it would send its nine calls at once; it paces at A's
+    // estimate instead: 90 % of the five the fleet sent in the window, 4, climbing by one
+    // after each quiet window.
+    const b = learner(redisStore({ url: redis.url, prefix }));
+    const results = await Promise.all(Array.from({ length: 9 }, (_, i) => b.call(testOperation(), schemas, input(10 + i))));
+
+    expect(results.filter((r) => r.error !== undefined)).toEqual([]);
+    // The first window from A's send after the pause holds no more than the estimate (B's
+    // nine would all be in it); the nine spread over the windows after it.
+    const afterPause = arrivals.slice(afterA - 1);
+    expect(afterPause.filter((at) => at < afterPause[0]! + 1_000).length).toBeLessThanOrEqual(4);
+    expect(afterPause[afterPause.length - 1]! - afterPause[0]!).toBeGreaterThanOrEqual(1_000);
+  });
+
   it(`${REDIS_URL_VARIABLE}: clients made with no store option share the quota through that Redis`, async () => {
     const clock = new FakeClock();
     const arrivals: number[] = [];

@@ -201,6 +201,18 @@ describe.each([
     expect(await store.acquire({ key: "k", id: id(), now: T0 + 3, demands: [requests(10)], bookUntil: T0 + 5_000, spare: 3 })).toEqual({ granted: true, at: T0 + 1_001 });
   });
 
+  it("keeps what instances learned per key and quota, the higher version winning", async () => {
+    const store = make();
+    expect(await store.known!("k")).toEqual({});
+    await store.share!("k", "requests#probe", { version: 10, value: '{"limit":9}' });
+    await store.share!("k", "requests#probe", { version: 5, value: '{"limit":3}' }); // older: ignored
+    await store.share!("k", "requests#server", { version: 7, value: "a|b" }); // the value is opaque, bars included
+    await store.share!("other", "requests#probe", { version: 1, value: "x" });
+    expect(await store.known!("k")).toEqual({ "requests#probe": { version: 10, value: '{"limit":9}' }, "requests#server": { version: 7, value: "a|b" } });
+    await store.share!("k", "requests#probe", { version: 11.5, value: '{"limit":8}' });
+    expect((await store.known!("k"))["requests#probe"]).toEqual({ version: 11.5, value: '{"limit":8}' });
+  });
+
   it("never grants more than the limit to sends racing for it", async () => {
     const stores = [make(), make(), make()];
     // The Redis stores are separate connections with separate prefixes; race on one of them through several clients instead.

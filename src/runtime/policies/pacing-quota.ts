@@ -4,7 +4,7 @@
  * configured number that is wrong), then the client's config, then the spec's
  * `x-carewire-rate-limit`. `limit: Infinity` in config turns quota pacing off.
  */
-import type { QuotaDemand } from "../stores/quota-store.js";
+import { UNBOUNDED, type QuotaDemand } from "../stores/quota-store.js";
 
 /** Who goes first when calls wait for the same slots. */
 export type Lane = "critical" | "interactive" | "batch";
@@ -29,8 +29,7 @@ export interface SpecQuota {
 
 export const DEFAULT_BATCH_RESERVE = 0.1;
 
-/** A limit no count reaches (finite, so every store can carry it). */
-export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+export { UNBOUNDED } from "../stores/quota-store.js";
 
 /** How long sends are remembered while the quota is unknown. */
 const OBSERVED_WINDOW_MS = 60_000;

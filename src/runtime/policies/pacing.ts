@@ -16,8 +16,9 @@ import type { Call } from "../core/call.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
-import { isPacing, requestDemand, type Lane, type LearnedQuota, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
-import { afterQuiet, afterThrottle, windowAfterThrottle, type ProbedQuota } from "./quota-probe.js";
+import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
+import { afterQuiet, afterThrottle, windowAfterThrottle } from "./quota-probe.js";
+import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
 export type { Lane } from "./pacing-quota.js";
@@ -53,14 +54,12 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const store = options.store ?? new MemoryQuotaStore();
   const key = `${provider}:${clientId}`;
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
-  /** What the server's headers taught us: it counts, so it wins over config and spec. */
-  let learned: LearnedQuota | undefined;
-  /** The quota learned from 429s alone, where nothing else says one. */
-  let probed: ProbedQuota | undefined;
+  /** What the server's headers and 429s taught this instance or another of its fleet. */
+  const shared = new SharedLearning(store, key, clock);
   /** The call's demand: what the headers, config or spec say, else what 429s taught. */
   const demandFor = (spec: SpecQuota | undefined, lane: Lane): PacedDemand | undefined => {
-    const declared = requestDemand(options, learned, spec, lane);
-    return declared === undefined || isPacing(declared) || probed === undefined ? declared : requestDemand(options, probed, spec, lane);
+    const declared = requestDemand(options, shared.server, spec, lane);
+    return declared === undefined || isPacing(declared) || shared.probed === undefined ? declared : requestDemand(options, shared.probed, spec, lane);
   };
   /** The latest pause this instance set or met, for `meta` (no store round trip per response). */
   let knownPause = 0;
@@ -73,9 +72,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
     const rl = result.hints.rateLimit;
-    if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) learned = { limit: rl.limit, windowMs: rl.windowMs };
+    if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) shared.learnedFromServer({ limit: rl.limit, windowMs: rl.windowMs });
     // The window as it stands now that the headers were read (they may have just taught it).
-    const declared = requestDemand(options, learned, call.operation.hints.rateLimit, "interactive");
+    const declared = requestDemand(options, shared.server, call.operation.hints.rateLimit, "interactive");
     const pacing = declared !== undefined && isPacing(declared) ? declared : undefined;
     if (rl?.remaining !== undefined && pacing !== undefined) {
       const observation = { name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
@@ -86,9 +85,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       if (result.exchange.response.status === 429) {
         const windowMs = windowAfterThrottle(result.hints.retryAfterMs);
         const sent = await quietly(() => store.usage(key, declared.name, now - windowMs));
-        if (sent !== undefined) probed = afterThrottle(sent, windowMs, now, probed, result.hints.retryAfterMs);
-      } else if (probed !== undefined) {
-        probed = afterQuiet(probed, now);
+        if (sent !== undefined) shared.learnedFromThrottling(afterThrottle(sent, windowMs, now, shared.probed, result.hints.retryAfterMs));
+      } else if (shared.probed !== undefined) {
+        shared.learnedFromThrottling(afterQuiet(shared.probed, now));
       }
     }
     let pauseUntil: number | undefined;
@@ -141,6 +140,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const policy: Policy = (next) => async (plan) => {
     const { call } = plan;
     const lane: Lane = call.options.priority ?? call.operation.hints.criticality ?? "interactive";
+    // Before this instance's first send, what the fleet already learned (one read); later, in the background.
+    const reading = shared.refresh();
+    if (reading !== undefined) await reading;
     const demand = demandFor(call.operation.hints.rateLimit, lane);
     const demands = demand ? [demand] : [];
     const waitStart = clock.now();

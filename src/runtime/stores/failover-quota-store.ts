@@ -8,7 +8,7 @@
  * store is out none is sent.
  */
 import { MemoryQuotaStore } from "./memory-quota-store.js";
-import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaObservation, type QuotaStore } from "./quota-store.js";
+import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
 export interface FailoverOptions {
   /** Share of each limit one instance takes while the shared store is out (0–1]. */
@@ -123,6 +123,16 @@ export class FailoverQuotaStore implements QuotaStore {
       return;
     }
     await this.quietly(() => this.shared.observe(key, observation, now));
+  }
+
+  async share(key: string, name: string, knowledge: QuotaKnowledge): Promise<void> {
+    this.local.share(key, name, knowledge);
+    await this.quietly(() => this.shared.share?.(key, name, knowledge));
+  }
+
+  async known(key: string): Promise<Readonly<Record<string, QuotaKnowledge>>> {
+    const shared = await this.quietly(() => this.shared.known?.(key));
+    return { ...this.local.known(key), ...shared };
   }
 
   async usage(key: string, name: string, from: number): Promise<number> {

@@ -7,7 +7,7 @@
  * are taken only from a window with room to spare, at most `size` per instance, and go back
  * when no call took them within `holdMs`. A pause drops the leased sends it covers.
  */
-import { extraId, type AcquireAnswer, type AcquireRequest, type Awaitable, type QuotaDemand, type QuotaObservation, type QuotaStore } from "./quota-store.js";
+import { extraId, UNBOUNDED, type AcquireAnswer, type AcquireRequest, type Awaitable, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
 export interface LeaseOptions {
   /** Sends taken per round trip when fewer calls wait. Default 4; 1 turns leases off. */
@@ -66,6 +66,8 @@ export class LeasingQuotaStore implements QuotaStore {
         return { granted: true, at: leased!.at, id: leased!.id, ...(leased!.local ? { local: true as const } : {}) };
       }
     }
+    // A send under a quota nobody named is only counted: leasing it would count sends never made.
+    if (request.demands.some((d) => d.limit >= UNBOUNDED)) return this.inner.acquire(request);
     const count = Math.min(MOST_PER_TRIP, Math.max((request.waiting ?? 0) + 1, request.count ?? 1));
     const spare = Math.max(0, this.size - count);
     if (count <= 1 && spare === 0) return this.inner.acquire(request);
@@ -149,6 +151,14 @@ export class LeasingQuotaStore implements QuotaStore {
 
   observe(key: string, observation: QuotaObservation, now: number): Awaitable<void> {
     return this.inner.observe(key, observation, now);
+  }
+
+  share(key: string, name: string, knowledge: QuotaKnowledge): Awaitable<void> {
+    return this.inner.share?.(key, name, knowledge);
+  }
+
+  known(key: string): Awaitable<Readonly<Record<string, QuotaKnowledge>>> {
+    return this.inner.known?.(key) ?? {};
   }
 
   usage(key: string, name: string, from: number): Awaitable<number> {

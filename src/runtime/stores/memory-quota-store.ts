@@ -3,7 +3,7 @@
  * (the pacing policy then takes no promise per call). The Redis store runs the same
  * algorithm as one Lua script; both pass the same contract tests.
  */
-import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaObservation, type QuotaStore, type QuotaWindow } from "./quota-store.js";
+import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore, type QuotaWindow } from "./quota-store.js";
 
 interface Send {
   readonly id: string;
@@ -23,6 +23,7 @@ export class MemoryQuotaStore implements QuotaStore {
   private readonly logs = new Map<string, Log>();
   private readonly pauses = new Map<string, number>();
   private phantoms = 0;
+  private readonly knowledge = new Map<string, Record<string, QuotaKnowledge>>();
 
   acquire(request: AcquireRequest): AcquireAnswer {
     const first = this.acquireOne(request, request.id, false);
@@ -105,6 +106,16 @@ export class MemoryQuotaStore implements QuotaStore {
     // Held until the server's window resets (or a whole window, when it did not say).
     const at = observation.resetAt === undefined ? now : observation.resetAt - observation.windowMs;
     insert(log, { id: `server-count-${++this.phantoms}`, at, cost: spentElsewhere, settled: true });
+  }
+
+  share(key: string, name: string, knowledge: QuotaKnowledge): void {
+    let known = this.knowledge.get(key);
+    if (!known) this.knowledge.set(key, (known = {}));
+    if ((known[name]?.version ?? -Infinity) < knowledge.version) known[name] = { version: knowledge.version, value: knowledge.value };
+  }
+
+  known(key: string): Readonly<Record<string, QuotaKnowledge>> {
+    return { ...this.knowledge.get(key) };
   }
 
   usage(key: string, name: string, from: number): number {

@@ -13,6 +13,12 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
+/**
+ * The limit of a quota nobody has named yet: sends under it are counted (so the window
+ * holds them when the server names one), never refused. Finite, so every store carries it.
+ */
+export const UNBOUNDED = Number.MAX_SAFE_INTEGER;
+
 /** One quota of a key: `limit` units per sliding `windowMs`. */
 export interface QuotaWindow {
   /** "requests", or a provider's own name ("points", "fhirInteractions"). */
@@ -96,6 +102,16 @@ export interface QuotaObservation {
   readonly resetAt?: number;
 }
 
+/**
+ * What one instance learned about a quota (the limit the server's headers name, an
+ * estimate made from 429s), kept for the others. The store does not read the value; of two
+ * versions, the higher one stays.
+ */
+export interface QuotaKnowledge {
+  readonly version: number;
+  readonly value: string;
+}
+
 export interface QuotaStore {
   /**
    * How far ahead of its slot a waiting call should book, when this store serves several
@@ -122,6 +138,10 @@ export interface QuotaStore {
   observe(key: string, observation: QuotaObservation, now: number): Awaitable<void>;
   /** Units of the quota `name` sent after `from` (epoch ms), as far back as the log reaches. */
   usage(key: string, name: string, from: number): Awaitable<number>;
+  /** Keeps what was learned about the quota `name` of `key`, unless a higher version is there. (Optional: a store without it shares no learning.) */
+  share?(key: string, name: string, knowledge: QuotaKnowledge): Awaitable<void>;
+  /** What the instances learned about the quotas of `key`, by quota name. */
+  known?(key: string): Awaitable<Readonly<Record<string, QuotaKnowledge>>>;
   /** Lets go of connections (a network store); the memory store has nothing to close. */
   close?(): Promise<void>;
 }

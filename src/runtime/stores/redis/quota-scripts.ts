@@ -180,3 +180,12 @@ for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+i
 end
 return tostring(units)
 `;
+
+/** KEYS: learned (hash: quota name → "version|value"). ARGV: name, version, value, ttlMs. The higher version stays. */
+export const SHARE = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current and tonumber(string.match(current, '^([^|]+)|')) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+return 1
+`;

@@ -3,12 +3,15 @@
  * Redis. Each method is one script, one round trip.
  */
 import { randomUUID } from "node:crypto";
-import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaObservation, QuotaStore } from "../quota-store.js";
+import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaKnowledge, QuotaObservation, QuotaStore } from "../quota-store.js";
 import type { RedisConnection } from "./connection.js";
-import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE, USAGE } from "./quota-scripts.js";
+import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE, SHARE, USAGE } from "./quota-scripts.js";
 
 /** Keys live this long past their last write, so an abandoned client_id leaves nothing behind. */
 const TTL_WINDOWS = 2;
+
+/** What the fleet learned about a quota outlives its windows: a day past the last change. */
+const KNOWLEDGE_TTL_MS = 24 * 60 * 60 * 1000;
 
 export class RedisQuotaStore implements QuotaStore {
   constructor(
@@ -53,6 +56,21 @@ export class RedisQuotaStore implements QuotaStore {
 
   async usage(key: string, name: string, from: number): Promise<number> {
     return Number(await this.redis.run(USAGE, [this.log(key, name)], [from]));
+  }
+
+  async share(key: string, name: string, knowledge: QuotaKnowledge): Promise<void> {
+    await this.redis.run(SHARE, [this.key(key, "learned")], [name, knowledge.version, knowledge.value, KNOWLEDGE_TTL_MS]);
+  }
+
+  async known(key: string): Promise<Record<string, QuotaKnowledge>> {
+    const raw = await this.redis.command((client) => client.hgetall(this.key(key, "learned")));
+    const out: Record<string, QuotaKnowledge> = {};
+    for (const [name, entry] of Object.entries(raw)) {
+      const bar = entry.indexOf("|");
+      const version = Number(entry.slice(0, bar));
+      if (bar > 0 && Number.isFinite(version)) out[name] = { version, value: entry.slice(bar + 1) };
+    }
+    return out;
   }
 
   close(): Promise<void> {
