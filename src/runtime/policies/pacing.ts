@@ -72,7 +72,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
     const rl = result.hints.rateLimit;
-    if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) shared.learnedFromServer({ limit: rl.limit, windowMs: rl.windowMs });
+    if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) await shared.learnedFromServer({ limit: rl.limit, windowMs: rl.windowMs });
     // The window as it stands now that the headers were read (they may have just taught it).
     const declared = requestDemand(options, shared.server, call.operation.hints.rateLimit, "interactive");
     const pacing = declared !== undefined && isPacing(declared) ? declared : undefined;
@@ -85,9 +85,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       if (result.exchange.response.status === 429) {
         const windowMs = windowAfterThrottle(result.hints.retryAfterMs);
         const sent = await quietly(() => store.usage(key, declared.name, now - windowMs));
-        if (sent !== undefined) shared.learnedFromThrottling(afterThrottle(sent, windowMs, now, shared.probed, result.hints.retryAfterMs));
+        if (sent !== undefined) await shared.learnedFromThrottling(afterThrottle(sent, windowMs, now, shared.probed, result.hints.retryAfterMs));
       } else if (shared.probed !== undefined) {
-        shared.learnedFromThrottling(afterQuiet(shared.probed, now));
+        await shared.learnedFromThrottling(afterQuiet(shared.probed, now));
       }
     }
     let pauseUntil: number | undefined;

@@ -48,26 +48,31 @@ export class SharedLearning {
     return undefined;
   }
 
-  /** The server named a quota: kept, and told to the others when it changed. */
-  learnedFromServer(quota: LearnedQuota): void {
-    if (this.server?.limit === quota.limit && this.server.windowMs === quota.windowMs) return;
+  /**
+   * The server named a quota: kept, and told to the others when it changed (the call that
+   * learned it waits for that one write, so the fleet knows before its answer is returned).
+   */
+  learnedFromServer(quota: LearnedQuota): Promise<void> | undefined {
+    if (this.server?.limit === quota.limit && this.server.windowMs === quota.windowMs) return undefined;
     this.server = quota;
     this.serverVersion = this.clock.now();
-    this.tell(SERVER, { version: this.serverVersion, value: JSON.stringify(quota) });
+    return this.tell(SERVER, { version: this.serverVersion, value: JSON.stringify(quota) });
   }
 
   /** The estimate from 429s changed: kept, and told to the others. */
-  learnedFromThrottling(quota: ProbedQuota): void {
-    if (quota === this.probed) return;
+  learnedFromThrottling(quota: ProbedQuota): Promise<void> | undefined {
+    if (quota === this.probed) return undefined;
     this.probed = quota;
-    this.tell(PROBE, { version: quota.changedAt, value: JSON.stringify(quota) });
+    return this.tell(PROBE, { version: quota.changedAt, value: JSON.stringify(quota) });
   }
 
-  private tell(name: string, knowledge: QuotaKnowledge): void {
+  /** Sharing is an optimization: a store that fails here costs the others a lesson, never a call. */
+  private tell(name: string, knowledge: QuotaKnowledge): Promise<void> | undefined {
     try {
-      void Promise.resolve(this.store.share?.(this.key, name, knowledge)).catch(() => undefined);
+      const written = this.store.share?.(this.key, name, knowledge);
+      return written instanceof Promise ? written.catch(() => undefined) : undefined;
     } catch {
-      // Sharing is an optimization: a store that fails here costs the others a lesson, not a call.
+      return undefined;
     }
   }
 

@@ -92,6 +92,9 @@ local function fit(isSpare)
   end
   return fitAt, firm
 end
+-- Times go back to the caller to the microsecond, rounded up (tostring keeps 14 digits:
+-- a tenth of a millisecond of an epoch time, which could grant a send early).
+local function exact(t) return string.format('%.3f', math.ceil(t * 1000) / 1000) end
 local granted = {1}
 for k = 0, count + spare - 1 do
   local isSpare = k >= count
@@ -101,7 +104,7 @@ for k = 0, count + spare - 1 do
     break
   end
   if fitAt > now and (isSpare or not firm or bookUntil == nil or fitAt > bookUntil) then
-    if k == 0 then return {0, tostring(fitAt)} end
+    if k == 0 then return {0, exact(fitAt)} end
     break
   end
   local sendId = id
@@ -114,7 +117,7 @@ for k = 0, count + spare - 1 do
     redis.call('SADD', KEYS[3], member)
     redis.call('PEXPIRE', KEYS[3 + i], ttl)
   end
-  granted[#granted + 1] = tostring(fitAt)
+  granted[#granted + 1] = exact(fitAt)
 end
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
