@@ -31,7 +31,7 @@ export { FailoverQuotaStore, type FailoverOptions } from "./runtime/stores/failo
 export { memoryStore, REDIS_URL_VARIABLE, type SharedStore } from "./runtime/stores/shared-store.js";
 export { redisStore, type RedisStoreOptions } from "./runtime/stores/redis/redis-store.js";
 export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./runtime/stores/quota-store.js";
-export { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "./runtime/stores/breaker-store.js";
+export { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerStore, type CircuitChange, type CircuitView, type ProbeAnswer } from "./runtime/stores/breaker-store.js";
 export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";
 export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth/client-credentials.js";
 export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
