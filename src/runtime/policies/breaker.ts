@@ -76,10 +76,10 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
       const id = randomUUID();
       const answer = await store.tryProbe(group, id, now, rules);
       announce(call, group, answer);
-      if (!answer.granted) {
-        return answer.state === "open" ? refused(plan, group, "open", answer.openedAt + rules.openMs) : refused(plan, group, answer.state, now + rules.openMs);
-      }
-      probe = id;
+      if (answer.granted) probe = id;
+      else if (answer.state === "open") return refused(plan, group, "open", answer.openedAt + rules.openMs);
+      else if (answer.state === "half-open") return refused(plan, group, "half-open", now + rules.openMs);
+      // Closed meanwhile (another instance's probe succeeded, or a store fell back): an ordinary call.
     }
 
     let result: AttemptResult;
