@@ -25,11 +25,15 @@ export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/policies/idem
 export { pacingPolicy, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
 export { breakerPolicy, defaultGroupOf, type BreakerOptions, type BreakerState } from "./runtime/policies/breaker.js";
 export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/policies/cache.js";
-export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
+export { bearerAuthPolicy, type BearerAuthOptions } from "./runtime/policies/bearer-auth.js";
 export { MemoryQuotaStore } from "./runtime/stores/memory-quota-store.js";
 export { FailoverQuotaStore, type FailoverOptions } from "./runtime/stores/failover-quota-store.js";
 export { memoryStore, REDIS_URL_VARIABLE, type SharedStore } from "./runtime/stores/shared-store.js";
 export { redisStore, type RedisStoreOptions } from "./runtime/stores/redis/redis-store.js";
+export type { RedisCacheOptions } from "./runtime/stores/redis/redis-cache-store.js";
+export { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "./runtime/stores/token-store.js";
+export { FailoverTokenStore } from "./runtime/stores/failover-token-store.js";
+export { FailoverBreakerStore } from "./runtime/stores/failover-breaker-store.js";
 export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./runtime/stores/quota-store.js";
 export { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerStore, type CircuitChange, type CircuitView, type ProbeAnswer } from "./runtime/stores/breaker-store.js";
 export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";
