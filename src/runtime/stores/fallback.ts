@@ -11,11 +11,6 @@ export class Fallback {
 
   constructor(private readonly retryAfterMs = 1_000) {}
 
-  /** Whether the shared store is being left alone at `now` after a failure. */
-  isDown(now: number): boolean {
-    return now < this.downUntil;
-  }
-
   /** The shared store's answer, or the local one when the shared store is out or fails now. */
   async either<T>(now: number, shared: () => Awaitable<T>, local: () => Awaitable<T>): Promise<T> {
     if (now >= this.downUntil) {
