@@ -84,7 +84,7 @@ async function carewireCaller(): Promise<{ call: (n: number) => Promise<Outcome>
   let shared: SharedStore | undefined;
   if (settings.client !== "carewire-memory") {
     const made = redisStore({ url: settings.redisUrl, prefix: settings.prefix, expectedInstances: settings.expectedInstances });
-    shared = { quota: timed(made.quota), close: () => made.close() };
+    shared = { ...made, quota: timed(made.quota), close: () => made.close() };
   }
   const client = createClinicClient({
     baseUrl: settings.simUrl,

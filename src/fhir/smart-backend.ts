@@ -116,6 +116,7 @@ export function smartBackendAuth(options: SmartBackendOptions): TokenSource {
   let tokenUrl: Promise<string> | undefined;
   return {
     clientId: options.clientId,
+    cacheKey: `smart\u0000${options.tokenUrl ?? ""}\u0000${options.scope}`,
     ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
     async requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       tokenUrl ??= options.tokenUrl !== undefined

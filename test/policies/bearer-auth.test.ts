@@ -4,7 +4,7 @@
  * one resend on a 401, and the refusals when no token can be had.
  */
 import { describe, expect, it } from "@jest/globals";
-import { AuthenticationError, bearerAuthPolicy, type AttemptPlan, type IssuedToken, type TokenSource } from "carewire";
+import { AuthenticationError, bearerAuthPolicy, MemoryTokenStore, type AttemptPlan, type IssuedToken, type TokenSource } from "carewire";
 import { FakeClock, answered, planFor, scriptedNext, type PlanSetup } from "carewire/testing";
 import { authorizationOf, deferred, heldStep, read, settle, telemetry, type Step } from "./support.js";
 
@@ -290,5 +290,55 @@ describe("bearer auth: no token", () => {
     expect((await staying).verdict.outcome).toBe("ok");
     expect(sentWith()).toEqual(["Bearer tok-1"]);
     expect(tokens.requests()).toBe(1);
+  });
+});
+
+describe("bearer auth: instances sharing a token store", () => {
+  /** Two policies (two instances of an app) over one store and one token source, on one fake clock. */
+  function fleet(tokens: ReturnType<typeof tokenSource>, ...steps: Step[]) {
+    const clock = new FakeClock({ start: 0 });
+    const store = new MemoryTokenStore();
+    const instance = () => {
+      const policy = bearerAuthPolicy(tokens.source, { baseUrl: "http://stub.invalid", fetch: () => Promise.reject(new Error("no network here")), clock }, { store, provider: "acme" });
+      const next = scriptedNext(...(steps.length > 0 ? steps : [status(200)]));
+      return { next, call: () => policy(next)(planFor({ operation: read({ security: "required" }), clock })) };
+    };
+    return { clock, a: instance(), b: instance() };
+  }
+
+  it("asks for one token for both: the second waits for the first's to appear in the store", async () => {
+    const tokens = tokenSource();
+    const release = tokens.hold();
+    const { clock, a, b } = fleet(tokens);
+
+    const first = a.call();
+    await settle();
+    const second = b.call();
+    await settle();
+    release();
+    await first;
+    await clock.advance(1_000);
+    await second;
+
+    expect(tokens.requests()).toBe(1);
+    expect([...authorizationOf(a.next.plans), ...authorizationOf(b.next.plans)]).toEqual(["Bearer tok-1", "Bearer tok-1"]);
+  });
+
+  it("refreshes once after a 401 the two instances both meet: the second takes the first's new token", async () => {
+    const tokens = tokenSource();
+    const revoked = new Set<string | undefined>();
+    const unlessRevoked: Step = (plan) => answered(plan, revoked.has(plan.headers.Authorization) ? 401 : 200);
+    const { a, b } = fleet(tokens, unlessRevoked);
+    await a.call();
+    await b.call();
+    expect(tokens.requests()).toBe(1);
+    // The server revokes tok-1; both instances still hold it.
+    revoked.add("Bearer tok-1");
+
+    const [ra, rb] = [await a.call(), await b.call()];
+
+    expect(tokens.requests()).toBe(2);
+    expect([ra.verdict.outcome, rb.verdict.outcome]).toEqual(["ok", "ok"]);
+    expect(authorizationOf(b.next.plans)).toEqual(["Bearer tok-1", "Bearer tok-1", "Bearer tok-2"]);
   });
 });

@@ -21,6 +21,7 @@ export interface ClientCredentialsOptions {
 export function clientCredentials(options: ClientCredentialsOptions): TokenSource {
   return {
     clientId: options.clientId,
+    cacheKey: `${options.tokenUrl}\u0000${options.scope ?? ""}`,
     ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
     requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       const headers: Record<string, string> = {};

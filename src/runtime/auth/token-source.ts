@@ -37,6 +37,11 @@ export interface TokenSource {
   readonly clientId: string;
   /** Refresh this long before expiry. Default 30 s. */
   readonly refreshSkewMs?: number;
+  /**
+   * What, besides the provider, base URL and client id, sets this source's tokens apart
+   * (its token URL, its scope): a shared token store keeps one token per distinct value.
+   */
+  readonly cacheKey?: string;
   requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken>;
 }
 

@@ -51,9 +51,11 @@ export interface ClientOptions extends TelemetryOptions {
   /** Correlation id generator (default: random UUID). */
   readonly requestIdFactory?: () => string;
   /**
-   * Where state beyond one call lives (the quota window, its pauses, the server's counts):
-   * `redisStore({ url })` shares it with every instance on the same client_id. Default: the
-   * process's memory, or Redis when `CAREWIRE_REDIS_URL` is set.
+   * Where state beyond one call lives (the quota window, its pauses, the server's counts,
+   * the OAuth token, the circuits; cached responses only when the store opts in):
+   * `redisStore({ url })` shares it with every instance on the same client_id. A policy's
+   * own `store` option wins. Default: the process's memory, or Redis when
+   * `CAREWIRE_REDIS_URL` is set.
    */
   readonly store?: SharedStore;
   /** Tenant this client acts for: labels telemetry, keys budgets and caches. */

@@ -120,26 +120,32 @@ function classifyOptionsOf(options: PipelineOptions): ClassifyOptions {
 /** carewire's own policies, in their order, as configured. */
 function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: FetchLike, clock: Clock): Array<{ name: string; policy: Policy }> {
   if (options.resilience === false) return [];
+  // Each policy's store: its own option, else the client's shared store, else the one
+  // CAREWIRE_REDIS_URL names (made only when a policy needs it), else the policy's memory.
+  const shared = () => options.store ?? environmentStore((url) => redisStore({ url, unref: true }));
   const tokens = options.auth === undefined ? undefined : isTokenSource(options.auth) ? options.auth : clientCredentials(options.auth);
-  const pacing = options.pacing === false ? undefined : pacingPolicy(options.provider, withQuotaStore(options), clock, tokens?.clientId ?? options.tenant);
+  const pacingOptions: PacingOptions | undefined = options.pacing === false ? undefined : withStore(options.pacing || {}, () => shared()?.quota);
+  const pacing = pacingOptions && pacingPolicy(options.provider, pacingOptions, clock, tokens?.clientId ?? options.tenant);
+  const tokenStore = tokens ? shared()?.tokens : undefined;
   const list: Array<{ name: string; policy: Policy | undefined }> = [
-    { name: "cache", policy: options.cache === false ? undefined : cachePolicy(options.cache ?? {}, options.tenant) },
+    { name: "cache", policy: options.cache === false ? undefined : cachePolicy(withStore(options.cache ?? {}, () => shared()?.cache), options.tenant) },
     { name: "idempotency", policy: idempotencyPolicy() },
     { name: "retry", policy: options.retry === false ? undefined : retryPolicy(options.retry ?? {}) },
-    { name: "breaker", policy: options.breaker === false ? undefined : breakerPolicy(options.provider, options.breaker ?? {}, clock) },
+    { name: "breaker", policy: options.breaker === false ? undefined : breakerPolicy(options.provider, withStore(options.breaker ?? {}, () => shared()?.breakers), clock) },
     {
       name: "auth",
-      policy: tokens ? bearerAuthPolicy(tokens, { baseUrl, fetch: fetchImpl, clock, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(pacing ? { paced: pacing.paced } : {}) }) : undefined,
+      policy: tokens
+        ? bearerAuthPolicy(tokens, { baseUrl, fetch: fetchImpl, clock, timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(pacing ? { paced: pacing.paced } : {}) }, { provider: options.provider, ...(tokenStore ? { store: tokenStore } : {}) })
+        : undefined,
     },
     { name: "pacing", policy: pacing },
   ];
   return list.filter((p): p is { name: string; policy: Policy } => p.policy !== undefined);
 }
 
-/** Pacing's store: its own, else the client's shared store, else the one CAREWIRE_REDIS_URL names. */
-function withQuotaStore(options: PipelineOptions): PacingOptions {
-  const pacing = options.pacing || {};
-  if (pacing.store) return pacing;
-  const shared = options.store ?? environmentStore((url) => redisStore({ url, unref: true }));
-  return shared ? { ...pacing, store: shared.quota } : pacing;
+/** A policy's options with the shared store filled in, unless they name their own. */
+function withStore<O extends { readonly store?: S }, S>(options: O, shared: () => S | undefined): O {
+  if (options.store) return options;
+  const store = shared();
+  return store ? { ...options, store } : options;
 }

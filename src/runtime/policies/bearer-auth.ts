@@ -3,70 +3,42 @@
  * single request however many calls need it (single flight), refreshed shortly before it
  * expires, and on a 401 refreshed once and the call sent once more: never a loop. Where
  * the token comes from is the source's business (client secret, SMART assertion…).
- * Tokens never appear in errors, meta or telemetry.
+ * With a shared token store, the whole fleet on one client id holds one token and asks
+ * for the next one once (token-flight.ts). Tokens never appear in errors, meta or telemetry.
  */
 import { annotateLast, joinNotes, refusal, withHeader, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import { startTimer } from "../core/clock.js";
-import { AbortedError, asCarewireError, AuthenticationError, CarewireError, TimeoutError } from "../core/errors.js";
+import { AbortedError, asCarewireError, TimeoutError } from "../core/errors.js";
 import type { TokenDeps, TokenSource } from "../auth/token-source.js";
+import { tokenFlight } from "../auth/token-flight.js";
+import { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "../stores/token-store.js";
 
-interface Token {
-  readonly value: string;
-  /** When to fetch the next one: shortly before this one expires. */
-  readonly refreshAt: number;
+export interface BearerAuthOptions {
+  /** Where the token lives: a fleet's shared store (`redisStore(...).tokens`), or this policy's memory (default). */
+  readonly store?: TokenStore;
+  /** The provider the client id belongs to: part of the token's key in a shared store. */
+  readonly provider?: string;
 }
 
-/** How long one shared token request (its retries included) may take. */
-const TOKEN_REQUEST_LIMIT_MS = 60_000;
-
-/** Used when the server gives no `expires_in`. */
-const DEFAULT_LIFETIME_MS = 3_600_000;
-
-export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
-  const skew = source.refreshSkewMs ?? 30_000;
-  let current: Token | undefined;
-  let inFlight: Promise<Token> | undefined;
-  /** Whether a token was ever issued (a refresh after a 401 clears `current` first). */
+export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps, options: BearerAuthOptions = {}): Policy {
+  const key = tokenKey(options.provider ?? "", source.clientId, `${deps.baseUrl}\u0000${source.cacheKey ?? ""}`);
+  const obtain = tokenFlight(source, deps, options.store ?? new MemoryTokenStore(), key);
+  /** This instance's copy of the token: the store is asked only when it is due or refused. */
+  let current: StoredToken | undefined;
+  let inFlight: Promise<StoredToken> | undefined;
+  /** Whether this instance ever fetched a token (the next fetch is a refresh). */
   let everIssued = false;
 
-  async function fetchToken(call: Call): Promise<Token> {
-    // Shared by every waiting call: its own time limit, no caller's signal or deadline. The
-    // controller is held by this frame and its timer until the request ends, so the limit
-    // holds however the fetch underneath treats its signal.
-    const limit = new AbortController();
-    const timer = setTimeout(() => limit.abort(new Error("token request limit")), TOKEN_REQUEST_LIMIT_MS);
-    let issued;
-    try {
-      issued = await source.requestToken({ signal: limit.signal, deadline: deps.clock.now() + TOKEN_REQUEST_LIMIT_MS }, deps);
-    } catch (error) {
-      if (limit.signal.aborted) throw new AuthenticationError(`no token within ${TOKEN_REQUEST_LIMIT_MS / 1000} s`, undefined, { cause: error });
-      if (error instanceof CarewireError) throw error;
-      // A token source of the application's own threw: keep its error as the cause, not its message.
-      throw new AuthenticationError("the token source failed", undefined, { cause: error });
-    } finally {
-      clearTimeout(timer);
-    }
-    // A token must travel in a header: CR, LF or other controls would break it (or inject
-    // another header). Refused here, without repeating it anywhere.
-    if (typeof issued.value !== "string" || !/^[\x21-\x7e]+$/.test(issued.value)) {
-      throw new AuthenticationError("the token source issued an access token that is not a valid header value");
-    }
-    const lifetime = issued.expiresInMs ?? DEFAULT_LIFETIME_MS;
-    call.emit({ type: "token", action: everIssued ? "refreshed" : "fetched" });
-    // The margin never eats more than half of a short-lived token's life (a 20 s token
-    // with a 30 s margin would be fetched again for every call).
-    return { value: issued.value, refreshAt: deps.clock.now() + lifetime - Math.min(skew, lifetime / 2) };
-  }
-
-  function token(call: Call, force: boolean): Promise<Token> {
-    const now = deps.clock.now();
-    if (!force && current && now < current.refreshAt) return Promise.resolve(current);
-    // Single flight: every call waiting for a token shares one request.
-    inFlight ??= fetchToken(call).then(
-      (t) => {
+  /** The token to send; `failed` names one a server just refused. */
+  function token(call: Call, failed?: string): Promise<StoredToken> {
+    if (failed === undefined && current && deps.clock.now() < current.refreshAt) return Promise.resolve(current);
+    // Single flight: every call of this instance waiting for a token shares one request.
+    inFlight ??= obtain(call, failed).then(
+      ({ token: t, fetched }) => {
+        if (fetched) call.emit({ type: "token", action: everIssued ? "refreshed" : "fetched" });
         current = t;
-        everIssued = true;
+        everIssued ||= fetched;
         inFlight = undefined;
         return t;
       },
@@ -82,9 +54,9 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
   return (next) => async (plan) => {
     const { call } = plan;
     if (call.operation.security === "none") return next(plan);
-    let used: Token;
+    let used: StoredToken;
     try {
-      used = await untilDeadline(token(call, false), call);
+      used = await untilDeadline(token(call), call);
     } catch (error) {
       return refusal(plan, asCarewireError(error));
     }
@@ -95,7 +67,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps): Policy {
     else {
       current = undefined;
       try {
-        used = await untilDeadline(token(call, true), call);
+        used = await untilDeadline(token(call, used.value), call);
       } catch (error) {
         return refusal(plan, asCarewireError(error), first.notes);
       }

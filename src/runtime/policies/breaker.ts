@@ -4,15 +4,19 @@
  * probe through after `openMs`, and closes when the probe succeeds. A 429 is pacing,
  * not a failure; a 4xx means the server is up. While open, calls fail at once with
  * CircuitOpenError (the cache policy may answer them with stale data).
+ *
+ * The circuit lives in a store (memory, or Redis for a fleet): each step is one atomic
+ * store call, so instances sharing a store open together and send one probe between them.
  */
-import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt.js";
+import { randomUUID } from "node:crypto";
+import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import type { Clock } from "../core/clock.js";
 import { CircuitOpenError } from "../core/errors.js";
 import type { OperationDescriptor } from "../core/operation.js";
-import { MemoryBreakerStore, type BreakerRecord, type BreakerStore } from "../stores/breaker-store.js";
+import { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerState, type BreakerStore, type CircuitChange } from "../stores/breaker-store.js";
 
-export type BreakerState = "closed" | "open" | "half-open";
+export type { BreakerState } from "../stores/breaker-store.js";
 
 export interface BreakerOptions {
   /** Failures / (failures + successes) at which the circuit opens. Default 0.5. */
@@ -22,8 +26,11 @@ export interface BreakerOptions {
   readonly windowMs?: number;
   /** Time open before a probe is let through. Default 5 s. */
   readonly openMs?: number;
+  /** A probe that never reports (its process died) frees the circuit after this. Default 60 s. */
+  readonly probeLeaseMs?: number;
   /** Endpoint group of an operation. Default: its first tag, else the first path segment. */
   readonly groupOf?: (operation: OperationDescriptor) => string;
+  /** Where circuits live. Default: the client's shared store, else this client's memory. */
   readonly store?: BreakerStore;
 }
 
@@ -32,37 +39,15 @@ export function defaultGroupOf(operation: OperationDescriptor): string {
 }
 
 export function breakerPolicy(provider: string, options: BreakerOptions, clock: Clock): Policy {
-  const failureRatio = options.failureRatio ?? 0.5;
-  const minimumThroughput = options.minimumThroughput ?? 10;
-  const windowMs = options.windowMs ?? 10_000;
-  const openMs = options.openMs ?? 5_000;
+  const rules: BreakerRules = {
+    failureRatio: options.failureRatio ?? 0.5,
+    minimumThroughput: options.minimumThroughput ?? 10,
+    windowMs: options.windowMs ?? 10_000,
+    openMs: options.openMs ?? 5_000,
+    probeLeaseMs: options.probeLeaseMs ?? 60_000,
+  };
   const groupOf = options.groupOf ?? defaultGroupOf;
   const store = options.store ?? new MemoryBreakerStore();
-
-  const load = (group: string): BreakerRecord => {
-    let record = store.get(group);
-    if (!record) store.set(group, (record = { state: "closed", openedAt: 0, slices: [], probeInFlight: false }));
-    return record;
-  };
-
-  const sliceMs = Math.max(1, windowMs / 10);
-  /** Counts one outcome and drops the slices that have left the window. */
-  const recordOutcome = (record: BreakerRecord, at: number, failed: boolean) => {
-    const start = Math.floor(at / sliceMs) * sliceMs;
-    let last = record.slices[record.slices.length - 1];
-    if (!last || last[0] !== start) record.slices.push((last = [start, 0, 0]));
-    if (failed) last[1]++;
-    else last[2]++;
-    while (record.slices.length > 0 && record.slices[0]![0] + sliceMs <= at - windowMs) record.slices.shift();
-  };
-
-  // Defined once per policy rather than as a closure per call.
-  const transition = (call: Call, group: string, record: BreakerRecord, to: BreakerState) => {
-    if (record.state === to) return;
-    call.emit({ type: "breaker", group, from: record.state, to });
-    record.state = to;
-    store.set(group, record);
-  };
 
   // The default grouping depends on the operation alone: its group's name is built once per operation.
   const defaultGroups = options.groupOf === undefined ? new WeakMap<OperationDescriptor, string>() : undefined;
@@ -75,23 +60,26 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     return group;
   };
 
+  const refused = (plan: AttemptPlan, group: string, state: BreakerState, retryAt: number): AttemptResult =>
+    refusal(plan, new CircuitOpenError(group, retryAt), { attempts: [], breaker: { group, state } });
+
   return (next) => async (plan) => {
     const { call } = plan;
     const group = groupName(call.operation);
-    const record = load(group);
     const now = clock.now();
 
-    let probe = false;
-    if (record.state === "open") {
-      if (now - record.openedAt < openMs || record.probeInFlight) {
-        return refusal(plan, new CircuitOpenError(group, record.openedAt + openMs), { attempts: [], breaker: { group, state: "open" } });
-      }
-      transition(call, group, record, "half-open");
-    }
-    if (record.state === "half-open") {
-      if (record.probeInFlight) return refusal(plan, new CircuitOpenError(group, now + openMs), { attempts: [], breaker: { group, state: "half-open" } });
-      record.probeInFlight = true;
-      probe = true;
+    let probe: string | undefined;
+    const view = await store.state(group, now);
+    if (view.state === "open" && now - view.openedAt < rules.openMs) return refused(plan, group, "open", view.openedAt + rules.openMs);
+    if (view.state !== "closed") {
+      // Open long enough, or half-open: one caller in the fleet gets to probe.
+      const id = randomUUID();
+      const answer = await store.tryProbe(group, id, now, rules);
+      announce(call, group, answer);
+      if (answer.granted) probe = id;
+      else if (answer.state === "open") return refused(plan, group, "open", answer.openedAt + rules.openMs);
+      else if (answer.state === "half-open") return refused(plan, group, "half-open", now + rules.openMs);
+      // Closed meanwhile (another instance's probe succeeded, or a store fell back): an ordinary call.
     }
 
     let result: AttemptResult;
@@ -99,60 +87,32 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
       result = await next(plan);
     } catch (error) {
       // Nothing below throws for a failure; if something did, the probe told us nothing.
-      if (probe) settle(call, group, record, undefined, probe);
+      if (probe !== undefined) announce(call, group, await store.record(group, "unknown", clock.now(), rules, probe));
       throw error;
     }
-    settle(call, group, record, failureOf(result), probe);
-    return noted(result, { breaker: { group, state: record.state } });
+    const outcome = outcomeOf(result);
+    if (outcome === "unknown" && probe === undefined) return noted(result, { breaker: { group, state: view.state } });
+    const after = await store.record(group, outcome, clock.now(), rules, probe);
+    announce(call, group, after);
+    return noted(result, { breaker: { group, state: after.state } });
   };
+}
 
-  /** Counts an attempt's outcome and moves the circuit as it says. */
-  function settle(call: Call, group: string, record: BreakerRecord, failed: boolean | undefined, probe: boolean): void {
-    const at = clock.now();
-    if (probe) record.probeInFlight = false;
-    if (failed !== undefined) {
-      recordOutcome(record, at, failed);
-      if (probe) {
-        if (failed) {
-          record.openedAt = at;
-          transition(call, group, record, "open");
-        } else {
-          record.slices = [];
-          transition(call, group, record, "closed");
-        }
-      } else if (record.state === "closed" && failingTooOften(record)) {
-        record.openedAt = at;
-        transition(call, group, record, "open");
-      }
-    } else if (probe) {
-      // The probe told us nothing (a 429, an abort): let the next call probe.
-      transition(call, group, record, "open");
-      record.openedAt = at - openMs;
-    }
-    store.set(group, record);
-  }
-
-  function failingTooOften(record: BreakerRecord): boolean {
-    let failures = 0;
-    let total = 0;
-    for (const [, f, ok] of record.slices) {
-      failures += f;
-      total += f + ok;
-    }
-    return total >= minimumThroughput && failures / total >= failureRatio;
-  }
+/** A transition, as the step that made it reports it. */
+function announce(call: Call, group: string, change: CircuitChange): void {
+  if (change.from !== change.state) call.emit({ type: "breaker", group, from: change.from, to: change.state });
 }
 
 /**
- * Whether an attempt counts against the provider: undefined when it says nothing about
+ * Whether an attempt counts against the provider: unknown when it says nothing about
  * its health (nothing was sent; a 429 is the provider pacing us, not failing).
  */
-function failureOf(result: AttemptResult): boolean | undefined {
-  if (result.notes.attempts.length === 0) return undefined;
+function outcomeOf(result: AttemptResult): BreakerOutcome {
+  if (result.notes.attempts.length === 0) return "unknown";
   const { outcome } = result.verdict;
   const status = result.exchange?.response.status;
-  if (status === undefined) return outcome === "retryable" || outcome === "unknown-outcome";
-  if (status === 429) return undefined;
+  if (status === undefined) return outcome === "retryable" || outcome === "unknown-outcome" ? "failure" : "success";
+  if (status === 429) return "unknown";
   // Other 4xx mean the provider is up.
-  return outcome === "retryable" || (outcome === "throttled" && status === 503) || status >= 500;
+  return outcome === "retryable" || (outcome === "throttled" && status === 503) || status >= 500 ? "failure" : "success";
 }

@@ -1,29 +1,133 @@
-/** Where circuit state lives: in memory by default; shareable across instances. */
-import type { BreakerState } from "../policies/breaker.js";
+/**
+ * Where circuits live, made for a fleet: every change is one atomic step of the store
+ * (`record`, `tryProbe`), so instances that share a store count outcomes into one window,
+ * open one circuit together and let one probe through between them. The policy keeps no
+ * state of its own and writes into nothing it shares.
+ *
+ * Memory (one process) and Redis (a fleet) implement it; one contract test suite runs
+ * against both. Times are explicit epoch ms.
+ */
+import type { Awaitable } from "./quota-store.js";
 
-export interface BreakerRecord {
-  state: BreakerState;
-  openedAt: number;
-  /**
-   * Outcomes in the window as counts per tenth of it, [slice start (epoch ms), failures,
-   * successes]: constant work per call however busy the client is.
-   */
-  slices: Array<[number, number, number]>;
-  probeInFlight: boolean;
+export type BreakerState = "closed" | "open" | "half-open";
+
+/** How a circuit judges its window: the same for every instance of a group. */
+export interface BreakerRules {
+  /** Failures / (failures + successes) at which the circuit opens. */
+  readonly failureRatio: number;
+  /** Outcomes in the window before the ratio counts. */
+  readonly minimumThroughput: number;
+  readonly windowMs: number;
+  /** Time open before a probe is let through. */
+  readonly openMs: number;
+  /** A probe that never reports (its instance died) frees the half-open circuit after this. */
+  readonly probeLeaseMs: number;
 }
 
-/** Where breaker state lives (in memory by default; shareable across instances). */
+/** What an attempt said of the provider's health; `unknown` (a 429, nothing sent) says nothing. */
+export type BreakerOutcome = "success" | "failure" | "unknown";
+
+export interface CircuitView {
+  readonly state: BreakerState;
+  /** Epoch ms the circuit last opened (0 when it never did). */
+  readonly openedAt: number;
+}
+
+/** A circuit after a step, and what it was before (a transition when they differ). */
+export interface CircuitChange extends CircuitView {
+  readonly from: BreakerState;
+}
+
+export interface ProbeAnswer extends CircuitChange {
+  /** This caller is the one probe: it sends, and reports with its probe id. */
+  readonly granted: boolean;
+}
+
 export interface BreakerStore {
-  get(group: string): BreakerRecord | undefined;
-  set(group: string, record: BreakerRecord): void;
+  /** The circuit as it stands; changes nothing. */
+  state(group: string, at: number): Awaitable<CircuitView>;
+  /**
+   * Lets one probe through a circuit that has been open `openMs` (or whose probe's lease
+   * ran out): the circuit turns half-open and remembers `probe`. Everyone else is refused.
+   */
+  tryProbe(group: string, probe: string, at: number, rules: BreakerRules): Awaitable<ProbeAnswer>;
+  /**
+   * Counts an outcome into the window and moves the circuit: a closed one opens when it
+   * fails too often; the probe named `probe` (if it is still the circuit's) closes it on a
+   * success, re-opens it on a failure, and lets the next call probe when it said nothing.
+   */
+  record(group: string, outcome: BreakerOutcome, at: number, rules: BreakerRules, probe?: string): Awaitable<CircuitChange>;
+}
+
+/** One circuit: outcomes per tenth of the window, [slice start, failures, successes]. */
+interface Circuit {
+  state: BreakerState;
+  openedAt: number;
+  probe: string | undefined;
+  probeUntil: number;
+  slices: Array<[number, number, number]>;
 }
 
 export class MemoryBreakerStore implements BreakerStore {
-  private readonly records = new Map<string, BreakerRecord>();
-  get(group: string) {
-    return this.records.get(group);
+  private readonly circuits = new Map<string, Circuit>();
+
+  state(group: string, _at: number): CircuitView {
+    const c = this.circuits.get(group);
+    return c ? { state: c.state, openedAt: c.openedAt } : { state: "closed", openedAt: 0 };
   }
-  set(group: string, record: BreakerRecord) {
-    this.records.set(group, record);
+
+  tryProbe(group: string, probe: string, at: number, rules: BreakerRules): ProbeAnswer {
+    const c = this.circuit(group);
+    const from = c.state;
+    const due = (c.state === "open" && at - c.openedAt >= rules.openMs) || (c.state === "half-open" && at >= c.probeUntil);
+    if (!due) return { granted: false, from, state: c.state, openedAt: c.openedAt };
+    c.state = "half-open";
+    c.probe = probe;
+    c.probeUntil = at + rules.probeLeaseMs;
+    return { granted: true, from, state: c.state, openedAt: c.openedAt };
   }
+
+  record(group: string, outcome: BreakerOutcome, at: number, rules: BreakerRules, probe?: string): CircuitChange {
+    const c = this.circuit(group);
+    const from = c.state;
+    const isProbe = probe !== undefined && c.state === "half-open" && c.probe === probe;
+    if (isProbe) c.probe = undefined;
+    if (outcome === "unknown") {
+      // The probe told nothing of the provider's health: the next call may probe at once.
+      if (isProbe) Object.assign(c, { state: "open", openedAt: at - rules.openMs });
+    } else {
+      count(c, at, outcome === "failure", rules.windowMs);
+      if (isProbe && outcome === "success") Object.assign(c, { state: "closed", slices: [] });
+      else if (isProbe) Object.assign(c, { state: "open", openedAt: at });
+      else if (c.state === "closed" && failingTooOften(c, rules)) Object.assign(c, { state: "open", openedAt: at });
+    }
+    return { from, state: c.state, openedAt: c.openedAt };
+  }
+
+  private circuit(group: string): Circuit {
+    let c = this.circuits.get(group);
+    if (!c) this.circuits.set(group, (c = { state: "closed", openedAt: 0, probe: undefined, probeUntil: 0, slices: [] }));
+    return c;
+  }
+}
+
+/** Counts one outcome in its slice and drops the slices that have left the window: constant work per call. */
+function count(c: Circuit, at: number, failed: boolean, windowMs: number): void {
+  const sliceMs = Math.max(1, windowMs / 10);
+  const start = Math.floor(at / sliceMs) * sliceMs;
+  let last = c.slices[c.slices.length - 1];
+  if (!last || last[0] !== start) c.slices.push((last = [start, 0, 0]));
+  if (failed) last[1]++;
+  else last[2]++;
+  while (c.slices.length > 0 && c.slices[0]![0] + sliceMs <= at - windowMs) c.slices.shift();
+}
+
+function failingTooOften(c: Circuit, rules: BreakerRules): boolean {
+  let failures = 0;
+  let total = 0;
+  for (const [, f, ok] of c.slices) {
+    failures += f;
+    total += f + ok;
+  }
+  return total >= rules.minimumThroughput && failures / total >= rules.failureRatio;
 }

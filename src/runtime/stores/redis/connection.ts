@@ -29,6 +29,8 @@ export interface RedisConnection {
   readonly client: Redis;
   /** Runs a Lua script by SHA (sending its text once when Redis does not know it), bounded in time. */
   run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
+  /** The same, with bytes in and out: bulk replies come back as Buffers (a cached body is binary). */
+  runBinary(script: string, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown>;
   /** Any other command, bounded in time. */
   command<T>(send: (client: Redis) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -75,8 +77,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
 
   async function run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     await ready();
-    let sha = shas.get(script);
-    if (sha === undefined) shas.set(script, (sha = createHash("sha1").update(script).digest("hex")));
+    const sha = shaOf(script);
     try {
       return await bounded(client.evalsha(sha, keys.length, ...keys, ...args));
     } catch (error) {
@@ -86,9 +87,26 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     }
   }
 
+  async function runBinary(script: string, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
+    await ready();
+    try {
+      return await bounded(client.callBuffer("EVALSHA", [shaOf(script), keys.length, ...keys, ...args]));
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return bounded(client.callBuffer("EVAL", [script, keys.length, ...keys, ...args]));
+      throw error;
+    }
+  }
+
+  function shaOf(script: string): string {
+    let sha = shas.get(script);
+    if (sha === undefined) shas.set(script, (sha = createHash("sha1").update(script).digest("hex")));
+    return sha;
+  }
+
   return {
     client,
     run,
+    runBinary,
     async command(send) {
       await ready();
       return bounded(send(client));

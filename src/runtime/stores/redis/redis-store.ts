@@ -1,16 +1,26 @@
 /**
  * `redisStore()`: the shared state of a fleet in one Redis. Every instance of the app
  * on one client_id that is made with it paces against one window, holds on one 429 pause
- * and learns from the server's counts together. When Redis is down or slow, each instance
- * paces alone on its share of the quota (`localShare`, by default 1 ÷ `expectedInstances`)
- * and shares again once Redis answers.
+ * and learns from the server's counts together; holds one OAuth token and asks for the
+ * next one once; and opens a failing endpoint group's circuit together, with one probe.
+ * When Redis is down or slow, each instance paces alone on its share of the quota
+ * (`localShare`, by default 1 ÷ `expectedInstances`), keeps its own token and judges its
+ * own circuits, and shares again once Redis answers.
+ *
+ * The token is kept in Redis for as long as it lives: use a Redis only the app can reach
+ * (AUTH, TLS with `rediss://`).
  */
 import type { Redis } from "ioredis";
+import { FailoverBreakerStore } from "../failover-breaker-store.js";
 import { FailoverQuotaStore } from "../failover-quota-store.js";
+import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
 import type { SharedStore } from "../shared-store.js";
 import { redisConnection } from "./connection.js";
+import { RedisBreakerStore } from "./redis-breaker-store.js";
+import { RedisCacheStore, type RedisCacheOptions } from "./redis-cache-store.js";
 import { RedisQuotaStore } from "./redis-quota-store.js";
+import { RedisTokenStore } from "./redis-token-store.js";
 
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
@@ -35,6 +45,13 @@ export interface RedisStoreOptions {
   readonly lease?: LeaseOptions;
   /** Let the process exit while the connection is open (the store made from CAREWIRE_REDIS_URL does). */
   readonly unref?: boolean;
+  /**
+   * Share cached responses through this Redis too. Off by default: cached responses are
+   * PHI, and copying them into a shared Redis is a decision the application must make
+   * (who can read that Redis, encryption at rest, retention). Entries live no longer than
+   * they can be served (max-age + stale-if-error) and are bounded in size.
+   */
+  readonly cache?: boolean | RedisCacheOptions;
 }
 
 export function redisStore(options: RedisStoreOptions): SharedStore {
@@ -46,13 +63,14 @@ export function redisStore(options: RedisStoreOptions): SharedStore {
   if (options.unref) keepsNoProcessAlive(connection.client);
   const localShare = options.localShare ?? 1 / Math.max(1, options.expectedInstances ?? 4);
   if (!(localShare > 0 && localShare <= 1)) throw new RangeError("redisStore: localShare must be in (0, 1]");
-  const failover = new FailoverQuotaStore(new RedisQuotaStore(connection, options.prefix ?? "carewire:"), {
-    localShare,
-    ...(options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {}),
-  });
-  const quota = new LeasingQuotaStore(failover, options.lease);
+  const prefix = options.prefix ?? "carewire:";
+  const retry = options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {};
+  const quota = new LeasingQuotaStore(new FailoverQuotaStore(new RedisQuotaStore(connection, prefix), { localShare, ...retry }), options.lease);
+  const tokens = new FailoverTokenStore(new RedisTokenStore(connection, prefix), retry);
+  const breakers = new FailoverBreakerStore(new RedisBreakerStore(connection, prefix), retry);
+  const cache = options.cache ? new RedisCacheStore(connection, prefix, { ...retry, ...(options.cache === true ? {} : options.cache) }) : undefined;
   // Untaken leased sends go back before the connection closes.
-  return { quota, close: () => quota.close() };
+  return { quota, tokens, breakers, ...(cache ? { cache } : {}), close: () => quota.close() };
 }
 
 /**
