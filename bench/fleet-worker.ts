@@ -71,6 +71,8 @@ function timed(store: QuotaStore): QuotaStore {
     pausedUntil: (key) => store.pausedUntil(key),
     observe: (...args) => store.observe(...args),
     usage: (...args) => store.usage(...args),
+    ...(store.share ? { share: store.share.bind(store) } : {}),
+    ...(store.known ? { known: store.known.bind(store) } : {}),
   };
 }
 
