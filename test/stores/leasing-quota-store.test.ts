@@ -18,16 +18,23 @@ function counted() {
   const inner = new MemoryQuotaStore();
   const trips: AcquireRequest[] = [];
   const cancelled: string[] = [];
+  /** Sends recorded in the shared window (granted, not given back). */
+  const recorded = new Set<string>();
   const store: QuotaStore = {
-    acquire: (request) => (trips.push(request), inner.acquire(request)),
+    acquire: (request) => {
+      trips.push(request);
+      const answer = inner.acquire(request);
+      if (answer.granted) [request.id, ...(answer.more ?? []).map((_, k) => extraId(request.id, k + 1))].forEach((id) => recorded.add(id));
+      return answer;
+    },
     settle: (...args) => inner.settle(...args),
-    cancel: (key, id, demands) => (cancelled.push(id), inner.cancel(key, id, demands)),
+    cancel: (key, id, demands) => (cancelled.push(id), recorded.delete(id), inner.cancel(key, id, demands)),
     pause: (...args) => inner.pause(...args),
     pausedUntil: (key) => inner.pausedUntil(key),
     observe: (...args) => inner.observe(...args),
     usage: (...args) => inner.usage(...args),
   };
-  return { store, trips, cancelled, used: (at: number) => inner.usage("k", "requests", at - 1_000) };
+  return { store, trips, cancelled, used: (_at: number) => recorded.size };
 }
 
 describe("leasing quota store", () => {

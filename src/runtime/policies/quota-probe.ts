@@ -2,7 +2,8 @@
  * Learning a quota nobody declared: no config, no `x-carewire-rate-limit`, no rate-limit
  * headers, only a 429 with Retry-After now and then. Every 429 costs the whole fleet its
  * Retry-After, so the estimate is built to meet few of them:
- *   - the first 429 starts it at 90 % of what the fleet sent in the window before it;
+ *   - the first 429 starts it at what the server accepted in the window before it: the
+ *     quota is at least that, and the 429 says it is not more, so it holds there;
  *   - a window without a 429 proves the pace good; while climbing, each such window adds
  *     5 %;
  *   - a 429 above the best proven pace returns to it and holds there, trying one more only
@@ -28,8 +29,9 @@ export interface ProbedQuota extends LearnedQuota {
 
 const DROP = 0.9;
 const CLIMB = 0.05;
-const FIRST_PROBE_WINDOWS = 10;
-const MAX_PROBE_WINDOWS = 640;
+/** A probe that fails costs the fleet one pause: trying after 20 windows keeps that under 5 %. */
+const FIRST_PROBE_WINDOWS = 20;
+const MAX_PROBE_WINDOWS = 1_280;
 const MIN_WINDOW_MS = 1_000;
 
 /**
@@ -41,12 +43,16 @@ export function windowAfterThrottle(retryAfterMs: number | undefined): number {
 }
 
 /**
- * The estimate after a 429; `sentInWindow` (units the fleet sent in the window before it)
- * starts the first one; `pauseMs` is the server's Retry-After (nothing is sent in it).
+ * The estimate after a 429; `acceptedInWindow` (units the server answered, fleet-wide, in
+ * the window before it) starts the first one; `pauseMs` is the server's Retry-After
+ * (nothing is sent in it).
  */
-export function afterThrottle(sentInWindow: number, windowMs: number, now: number, previous: ProbedQuota | undefined, pauseMs = 0): ProbedQuota {
+export function afterThrottle(acceptedInWindow: number, windowMs: number, now: number, previous: ProbedQuota | undefined, pauseMs = 0): ProbedQuota {
   const throttledAt = now + pauseMs;
-  if (previous === undefined) return { limit: Math.max(1, Math.floor(sentInWindow * DROP)), windowMs, changedAt: now, throttledAt, phase: "climb", probeEvery: FIRST_PROBE_WINDOWS };
+  if (previous === undefined) {
+    const accepted = Math.max(1, Math.floor(acceptedInWindow));
+    return { limit: accepted, good: accepted, windowMs, changedAt: now, throttledAt, phase: "hold", probeEvery: FIRST_PROBE_WINDOWS };
+  }
   if (now - previous.changedAt < previous.windowMs) return { ...previous, throttledAt: Math.max(previous.throttledAt, throttledAt) };
   const window = Math.max(windowMs, previous.windowMs);
   if (previous.good !== undefined && previous.limit > previous.good) {

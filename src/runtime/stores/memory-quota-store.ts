@@ -120,7 +120,7 @@ export class MemoryQuotaStore implements QuotaStore {
 
   usage(key: string, name: string, from: number): number {
     let units = 0;
-    for (const send of this.logs.get(logKey(key, name))?.sends ?? []) if (send.at > from) units += send.cost;
+    for (const send of this.logs.get(logKey(key, name))?.sends ?? []) if (send.at > from && send.settled) units += send.cost;
     return units;
   }
 

@@ -136,7 +136,10 @@ export interface QuotaStore {
    * is held until the server's reset.
    */
   observe(key: string, observation: QuotaObservation, now: number): Awaitable<void>;
-  /** Units of the quota `name` sent after `from` (epoch ms), as far back as the log reaches. */
+  /**
+   * Units of the quota `name` the server answered (settled sends) after `from` (epoch ms),
+   * as far back as the log reaches: sends still in flight, booked or leased are not counted.
+   */
   usage(key: string, name: string, from: number): Awaitable<number>;
   /** Keeps what was learned about the quota `name` of `key`, unless a higher version is there. (Optional: a store without it shares no learning.) */
   share?(key: string, name: string, knowledge: QuotaKnowledge): Awaitable<void>;

@@ -175,11 +175,11 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[8]))
 return spent
 `;
 
-/** KEYS: log:N. ARGV: from. Units sent after `from`. */
+/** KEYS: log:N, pending. ARGV: from. Units of the sends answered (not in flight) after `from`. */
 export const USAGE = `
 local units = 0
 for _, member in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
-  units = units + tonumber(string.match(member, '|([^|]+)$'))
+  if redis.call('SISMEMBER', KEYS[2], member) == 0 then units = units + tonumber(string.match(member, '|([^|]+)$')) end
 end
 return tostring(units)
 `;

@@ -55,7 +55,7 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async usage(key: string, name: string, from: number): Promise<number> {
-    return Number(await this.redis.run(USAGE, [this.log(key, name)], [from]));
+    return Number(await this.redis.run(USAGE, [this.log(key, name), this.key(key, "pending")], [from]));
   }
 
   async share(key: string, name: string, knowledge: QuotaKnowledge): Promise<void> {
