@@ -85,7 +85,7 @@ async function carewireCaller(): Promise<{ call: (n: number) => Promise<Outcome>
   if (settings.quota === undefined) for (const op of Object.values(operations)) delete op.hints.rateLimit;
   let shared: SharedStore | undefined;
   if (settings.client !== "carewire-memory") {
-    const made = redisStore({ url: settings.redisUrl, prefix: settings.prefix, expectedInstances: settings.expectedInstances, ...(process.env.LEASE_SIZE ? { lease: { size: Number(process.env.LEASE_SIZE) } } : {}) });
+    const made = redisStore({ url: settings.redisUrl, prefix: settings.prefix, expectedInstances: settings.expectedInstances });
     shared = { ...made, quota: timed(made.quota), close: () => made.close() };
   }
   const client = createClinicClient({
