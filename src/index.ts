@@ -22,7 +22,7 @@ export { readServerHints, type RateLimitPolicy, type RateLimitSnapshot, type Ser
 export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/policies/backoff.js";
 export { retryPolicy, type RetryOptions } from "./runtime/policies/retry.js";
 export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/policies/idempotency.js";
-export { pacingPolicy, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
+export { pacingPolicy, type CostConfig, type OperationCost, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
 export { breakerPolicy, defaultGroupOf, type BreakerOptions, type BreakerState } from "./runtime/policies/breaker.js";
 export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/policies/cache.js";
 export { bearerAuthPolicy } from "./runtime/policies/bearer-auth.js";
