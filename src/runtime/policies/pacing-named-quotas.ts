@@ -26,6 +26,8 @@ export interface NamedReading {
   readonly spentResetMs?: number;
 }
 
+const REQUESTS_ONLY: NamedReading = Object.freeze({ primaryIsRequests: true, observations: Object.freeze([]) });
+
 export class NamedQuotas {
   private readonly learned = new Map<string, LearnedQuota>();
   private readonly configured: ReadonlyMap<string, LearnedQuota>;
@@ -67,6 +69,8 @@ export class NamedQuotas {
    */
   read(policies: readonly RateLimitPolicy[], spec: SpecQuotas, cost: ResolvedCost, now: number): NamedReading {
     const primary = primaryPolicy(policies);
+    // One policy that is the requests quota (the common case): nothing to read here.
+    if (policies.length === 1 && primary !== undefined && !this.claims(primary.policy, spec, cost)) return REQUESTS_ONLY;
     let primaryIsRequests = true;
     const observations: QuotaObservation[] = [];
     let pauseUntil: number | undefined;
