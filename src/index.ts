@@ -18,11 +18,11 @@ export { AbortedError, AuthenticationError, CarewireError, CircuitOpenError, Con
 export { HttpError, ClientError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError, PreconditionFailedError, UnprocessableEntityError, TooManyRequestsError, ServerError, InternalServerError, BadGatewayError, ServiceUnavailableError, GatewayTimeoutError } from "./runtime/core/http-errors.js";
 export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/core/meta.js";
 export { classify, classifyError, classifyStatus, type Classification, type ClassifyOptions, type OutcomeClass } from "./runtime/core/classify.js";
-export { readServerHints, type RateLimitSnapshot, type ServerHints } from "./runtime/wire/server-hints.js";
+export { readServerHints, type RateLimitPolicy, type RateLimitSnapshot, type ServerHints } from "./runtime/wire/server-hints.js";
 export { backoffDelay, jitterAbove, RetryBudget, type BackoffOptions, type JitterStrategy, type RetryBudgetOptions } from "./runtime/policies/backoff.js";
 export { retryPolicy, type RetryOptions } from "./runtime/policies/retry.js";
 export { idempotencyPolicy, deriveIdempotencyKey } from "./runtime/policies/idempotency.js";
-export { pacingPolicy, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
+export { pacingPolicy, type CostConfig, type OperationCost, type PacingOptions, type PacingPolicy, type Lane } from "./runtime/policies/pacing.js";
 export { breakerPolicy, defaultGroupOf, type BreakerOptions, type BreakerState } from "./runtime/policies/breaker.js";
 export { cachePolicy, parseCacheControl, type CacheOptions } from "./runtime/policies/cache.js";
 export { bearerAuthPolicy, type BearerAuthOptions } from "./runtime/policies/bearer-auth.js";

@@ -13,7 +13,11 @@ export const HINT_KEYS = {
   cache: "x-carewire-cache",
   criticality: "x-carewire-criticality",
   critical: "x-carewire-critical",
+  cost: "x-carewire-cost",
 } as const;
+
+/** A quota name as servers write it in a RateLimit policy (a token). */
+const QUOTA_NAME = /^[A-Za-z*][A-Za-z0-9_.:*\/-]*$/;
 
 const SCOPES = ["client_id", "tenant", "user", "ip", "global"] as const;
 const ALGORITHMS = ["sliding-window", "fixed-window", "token-bucket"] as const;
@@ -42,7 +46,13 @@ export function readOperationHints(
   const hints: Mutable<OperationHints> = {};
   const rawRate = operation[HINT_KEYS.rateLimit];
   const ownRate = rawRate === undefined ? undefined : readRateLimit(rawRate, sub(ctx, HINT_KEYS.rateLimit));
-  if (rootRateLimit || ownRate) hints.rateLimit = { ...rootRateLimit, ...ownRate };
+  if (rootRateLimit || ownRate) {
+    const quotas = rootRateLimit?.quotas || ownRate?.quotas ? { ...rootRateLimit?.quotas, ...ownRate?.quotas } : undefined;
+    hints.rateLimit = { ...rootRateLimit, ...ownRate, ...(quotas ? { quotas } : {}) };
+  }
+
+  const rawCost = operation[HINT_KEYS.cost];
+  if (rawCost !== undefined) hints.cost = readCost(rawCost, sub(ctx, HINT_KEYS.cost));
 
   const rawIdem = operation[HINT_KEYS.idempotency];
   if (rawIdem !== undefined) hints.idempotency = readIdempotency(rawIdem, sub(ctx, HINT_KEYS.idempotency));
@@ -65,8 +75,45 @@ function readRateLimit(raw: unknown, ctx: HintContext): NonNullable<OperationHin
   if (obj.scope !== undefined) out.scope = oneOf(obj.scope, SCOPES, sub(ctx, "scope"));
   if (obj.algorithm !== undefined) out.algorithm = oneOf(obj.algorithm, ALGORITHMS, sub(ctx, "algorithm"));
   if (obj.bucket !== undefined) out.bucket = nonEmptyString(obj.bucket, sub(ctx, "bucket"));
-  rejectUnknown(obj, ["limit", "windowSeconds", "scope", "algorithm", "bucket"], ctx);
+  if (obj.quotas !== undefined) out.quotas = readQuotas(obj.quotas, sub(ctx, "quotas"));
+  rejectUnknown(obj, ["limit", "windowSeconds", "scope", "algorithm", "bucket", "quotas"], ctx);
   return out;
+}
+
+/** `{ fhirInteractions: { limit: 50000, windowSeconds: 60 } }`: quotas beside requests (which `limit` itself states). */
+function readQuotas(raw: unknown, ctx: HintContext): NonNullable<NonNullable<OperationHints["rateLimit"]>["quotas"]> {
+  const obj = object(raw, ctx);
+  const out: Record<string, { limit: number; windowSeconds: number }> = {};
+  for (const [name, value] of Object.entries(obj)) {
+    const at = sub(ctx, name);
+    quotaName(name, at);
+    if (name === "requests") fail(at, "the requests quota is stated by limit and windowSeconds themselves");
+    const quota = object(value, at);
+    rejectUnknown(quota, ["limit", "windowSeconds"], at);
+    out[name] = { limit: positiveInt(quota.limit, sub(at, "limit")), windowSeconds: positiveNumber(quota.windowSeconds, sub(at, "windowSeconds")) };
+  }
+  return out;
+}
+
+/**
+ * `x-carewire-cost`: a number is units of the requests quota; an object prices the call
+ * in each quota it names (`{ fhirInteractions: 20 }`). Normalised to the object form.
+ */
+function readCost(raw: unknown, ctx: HintContext): NonNullable<OperationHints["cost"]> {
+  if (typeof raw === "number") return { requests: positiveNumber(raw, ctx) };
+  if (!isObject(raw)) fail(ctx, `must be a number > 0 or an object of quota names to numbers > 0, got ${JSON.stringify(raw)}`);
+  const entries = Object.entries(raw);
+  if (entries.length === 0) fail(ctx, "names no quota");
+  const out: Record<string, number> = {};
+  for (const [name, value] of entries) {
+    quotaName(name, sub(ctx, name));
+    out[name] = positiveNumber(value, sub(ctx, name));
+  }
+  return out;
+}
+
+function quotaName(name: string, ctx: HintContext): void {
+  if (!QUOTA_NAME.test(name)) fail(ctx, `"${name}" is not a quota name (a letter, then letters, digits or _ . : * / -)`);
 }
 
 function readIdempotency(raw: unknown, ctx: HintContext): NonNullable<OperationHints["idempotency"]> {

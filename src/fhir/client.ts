@@ -26,6 +26,7 @@ import type { FetchLike } from "../runtime/wire/transport.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { FhirError, UntrustedUrlError } from "./outcome.js";
 import { fhirProfile } from "./profile.js";
+import { pricedForBundle } from "./prices.js";
 import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
 import { expectedBody, type ExpectedBody } from "./shape.js";
 import { identifierCondition, searchQuery } from "./search.js";
@@ -180,7 +181,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     const operationId = type === "" ? interaction : `${type}.${interaction}`;
     const declared = operations.get(operationId);
     if (declared === undefined) return Promise.resolve(refused(type || "system", interaction, "is not declared by the server's CapabilityStatement"));
-    return callOperation(path === undefined ? declared.operation : { ...declared.operation, path }, input, callOptions);
+    // A batch or transaction costs what its entries cost: priced per Bundle.
+    const operation = type === "" ? pricedForBundle(declared.operation, (input as { body?: unknown }).body) : declared.operation;
+    return callOperation(path === undefined ? operation : { ...operation, path }, input, callOptions);
   }
 
   function callOperation<T>(operation: OperationDescriptor, input: object, callOptions: CallOptions): Promise<FhirResult<T>> {

@@ -20,6 +20,7 @@ export {
   type UpdateOptions,
 } from "./client.js";
 export { interactionOperation, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
+export { bundlePoints, entryInteraction, FHIR_INTERACTION_POINTS, FHIR_POINTS_QUOTA } from "./prices.js";
 export { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
 export { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
 export { provenanceFor, type ProvenanceOptions } from "./provenance.js";

@@ -4,6 +4,7 @@
  * policies as any generated OpenAPI operation (breaker groups per resource type).
  */
 import type { HttpMethod, OperationDescriptor, SafetyClass } from "../runtime/core/operation.js";
+import { FHIR_INTERACTION_POINTS, FHIR_POINTS_QUOTA, UNKNOWN_ENTRY_POINTS } from "./prices.js";
 
 export type TypeInteraction = "read" | "vread" | "search-type" | "create" | "update" | "patch" | "delete" | "history-instance";
 export type SystemInteraction = "transaction" | "batch";
@@ -34,11 +35,13 @@ const SHAPES: Record<TypeInteraction | SystemInteraction, { method: HttpMethod; 
 export function interactionOperation(type: string, interaction: TypeInteraction | SystemInteraction): OperationDescriptor {
   const { path, ...shape } = SHAPES[interaction];
   const system = interaction === "transaction" || interaction === "batch";
-  return fhirOperation({ operationId: system ? interaction : `${type}.${interaction}`, tag: system ? "system" : type, path: path(type), ...shape });
+  // A Bundle is priced by its entries when it is sent; until then, as one write.
+  const points = system ? UNKNOWN_ENTRY_POINTS : FHIR_INTERACTION_POINTS[interaction];
+  return fhirOperation({ operationId: system ? interaction : `${type}.${interaction}`, tag: system ? "system" : type, path: path(type), ...shape, points });
 }
 
 /** A FHIR request as a pipeline operation: one builder for interactions and Bulk Data alike. */
-export function fhirOperation(spec: { operationId: string; tag: string; method: HttpMethod; path: string; safety: SafetyClass; body?: string; criticality?: "critical" | "interactive" | "batch" }): OperationDescriptor {
+export function fhirOperation(spec: { operationId: string; tag: string; method: HttpMethod; path: string; safety: SafetyClass; body?: string; criticality?: "critical" | "interactive" | "batch"; points?: number }): OperationDescriptor {
   const { operationId, path, safety, body } = spec;
   return {
     operationId,
@@ -64,6 +67,8 @@ export function fhirOperation(spec: { operationId: string; tag: string; method: 
       // replay-safe only when it is conditional (If-None-Exist), where the server itself
       // prevents a duplicate.
       ...(safety === "unsafe" ? { idempotency: { header: "Idempotency-Key", required: false, automatic: false } } : {}),
+      // What the server's points quota charges (requests still count 1).
+      ...(spec.points !== undefined ? { cost: { [FHIR_POINTS_QUOTA]: spec.points } } : {}),
     },
   };
 }

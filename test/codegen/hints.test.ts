@@ -126,7 +126,7 @@ describe("readRootRateLimit", () => {
 
 describe("readOperationHints: invalid forms are one-line SpecErrors at the offending field", () => {
   const cases: Array<[string, JsonObject, string, RegExp]> = [
-    ["rate-limit: unknown field", { "x-carewire-rate-limit": { limit: 1, burst: 5 } }, "/x-carewire-rate-limit/burst", /unknown field "burst" \(allowed: limit, windowSeconds, scope, algorithm, bucket\)/],
+    ["rate-limit: unknown field", { "x-carewire-rate-limit": { limit: 1, burst: 5 } }, "/x-carewire-rate-limit/burst", /unknown field "burst" \(allowed: limit, windowSeconds, scope, algorithm, bucket, quotas\)/],
     ["rate-limit: not an object", { "x-carewire-rate-limit": 120 }, "/x-carewire-rate-limit", /must be an object/],
     ["rate-limit: wrong scope", { "x-carewire-rate-limit": { scope: "app" } }, "/x-carewire-rate-limit/scope", /must be one of client_id \| tenant \| user \| ip \| global, got "app"/],
     ["rate-limit: wrong algorithm", { "x-carewire-rate-limit": { algorithm: "leaky-bucket" } }, "/x-carewire-rate-limit/algorithm", /got "leaky-bucket"/],

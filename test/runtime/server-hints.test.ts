@@ -103,12 +103,17 @@ describe("readServerHints: IETF RateLimit headers", () => {
   it("reads draft 8: RateLimit r and t, RateLimit-Policy q and w", () => {
     expect(hints({ ratelimit: '"default";r=0;t=30', "ratelimit-policy": '"default";q=100;w=60' })).toEqual({
       rateLimit: { remaining: 0, resetMs: 30_000, limit: 100, windowMs: 60_000 },
+      rateLimits: [{ policy: "default", remaining: 0, resetMs: 30_000, limit: 100, windowMs: 60_000 }],
     });
   });
 
-  it("reads the first policy when several are listed", () => {
+  it("takes the first policy as the primary when several are listed and none is named requests", () => {
     expect(hints({ ratelimit: '"burst";r=5;t=1, "daily";r=900;t=3600', "ratelimit-policy": '"burst";q=10;w=1, "daily";q=1000;w=86400' })).toEqual({
       rateLimit: { remaining: 5, resetMs: 1_000, limit: 10, windowMs: 1_000 },
+      rateLimits: [
+        { policy: "burst", remaining: 5, resetMs: 1_000, limit: 10, windowMs: 1_000 },
+        { policy: "daily", remaining: 900, resetMs: 3_600_000, limit: 1000, windowMs: 86_400_000 },
+      ],
     });
   });
 
@@ -129,6 +134,7 @@ describe("readServerHints: IETF RateLimit headers", () => {
   it("prefers draft 8 values to the older headers", () => {
     expect(hints({ ratelimit: '"default";r=3;t=10', "ratelimit-remaining": "50", "ratelimit-reset": "40" })).toEqual({
       rateLimit: { remaining: 3, resetMs: 10_000 },
+      rateLimits: [{ policy: "default", remaining: 3, resetMs: 10_000 }],
     });
   });
 });
@@ -188,8 +194,9 @@ describe("readServerHints: malformed, negative and absurd values are ignored", (
   });
 
   it("ignores an absurd draft-8 reset (t beyond a day), like every other reset", () => {
-    expect(hints({ ratelimit: '"default";r=0;t=999999' })).toEqual({ rateLimit: { remaining: 0 } });
-    expect(hints({ ratelimit: `"default";r=0;t=${(2 * DAY) / SECOND}` })).toEqual({ rateLimit: { remaining: 0 } });
+    const spent = { rateLimit: { remaining: 0 }, rateLimits: [{ policy: "default", remaining: 0 }] };
+    expect(hints({ ratelimit: '"default";r=0;t=999999' })).toEqual(spent);
+    expect(hints({ ratelimit: `"default";r=0;t=${(2 * DAY) / SECOND}` })).toEqual(spent);
   });
 });
 
@@ -283,14 +290,15 @@ function expectSaneCount(n: number | undefined): void {
 }
 
 function expectSane(result: ServerHints): void {
-  expect(Object.keys(result).every((key) => key === "retryAfterMs" || key === "rateLimit")).toBe(true);
+  expect(Object.keys(result).every((key) => key === "retryAfterMs" || key === "rateLimit" || key === "rateLimits")).toBe(true);
   expectSaneWait(result.retryAfterMs);
-  if (result.rateLimit) {
-    expectSaneWait(result.rateLimit.resetMs);
-    expectSaneWait(result.rateLimit.windowMs);
-    expectSaneCount(result.rateLimit.limit);
-    expectSaneCount(result.rateLimit.remaining);
+  for (const snapshot of [...(result.rateLimit ? [result.rateLimit] : []), ...(result.rateLimits ?? [])]) {
+    expectSaneWait(snapshot.resetMs);
+    expectSaneWait(snapshot.windowMs);
+    expectSaneCount(snapshot.limit);
+    expectSaneCount(snapshot.remaining);
   }
+  for (const policy of result.rateLimits ?? []) expect(policy.policy.length).toBeGreaterThan(0);
 }
 
 describe("readServerHints: properties", () => {

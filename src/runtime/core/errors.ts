@@ -176,7 +176,8 @@ export class RateLimitedError extends CarewireError {
     readonly retryAt: number,
     readonly reason: string,
   ) {
-    super(`rate limited until ${new Date(retryAt).toISOString()} (${reason})`);
+    // Infinity: the call can never fit (it costs more than the whole quota); no date says that.
+    super(Number.isFinite(retryAt) ? `rate limited until ${new Date(retryAt).toISOString()} (${reason})` : `rate limited (${reason})`);
   }
 }
 

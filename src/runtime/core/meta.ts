@@ -7,7 +7,7 @@ import type { Call } from "./call.js";
 import type { OutcomeClass } from "./classify.js";
 import { isoTime } from "./clock.js";
 import type { ErrorKind } from "./errors.js";
-import type { RateLimitSnapshot } from "../wire/server-hints.js";
+import type { RateLimitPolicy, RateLimitSnapshot } from "../wire/server-hints.js";
 import type { DriftReport } from "../tolerant/tolerant.js";
 
 export interface AttemptRecord {
@@ -31,6 +31,8 @@ export type DataSource = "network" | "cache" | "stale";
 export interface RateLimitState extends RateLimitSnapshot {
   /** Epoch ms until which this client holds all calls (after a 429). */
   readonly pausedUntil?: number;
+  /** Every quota the server reported, by policy name, when it reported several (requests and points, say). */
+  readonly quotas?: readonly RateLimitPolicy[];
 }
 
 export interface ResultMeta {

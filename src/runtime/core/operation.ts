@@ -38,7 +38,15 @@ export interface OperationHints {
     readonly algorithm?: "sliding-window" | "fixed-window" | "token-bucket";
     /** A named budget inside the quota (e.g. `token` for the token endpoint). */
     readonly bucket?: string;
+    /** Quotas the provider counts beside requests, by name (e.g. `fhirInteractions`, counted in points). */
+    readonly quotas?: Readonly<Record<string, { readonly limit: number; readonly windowSeconds: number }>>;
   };
+  /**
+   * Units of each quota one call spends, by quota name (`x-carewire-cost`): `requests` (1
+   * unless said) and any other quota the provider counts, e.g. `{ fhirInteractions: 20 }`
+   * for a FHIR search. A quota not named costs 1 unit.
+   */
+  readonly cost?: Readonly<Record<string, number>>;
   readonly idempotency?: {
     readonly header: string;
     readonly required: boolean;

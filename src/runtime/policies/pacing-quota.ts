@@ -46,15 +46,21 @@ export function isPacing(demand: QuotaDemand): boolean {
 export type PacedDemand = QuotaDemand & { readonly marginMs: number };
 
 /** The call's demand on the "requests" quota; undefined when pacing by quota is off (`limit: Infinity`). */
-export function requestDemand(config: QuotaConfig, learned: LearnedQuota | undefined, spec: SpecQuota | undefined, lane: Lane): PacedDemand | undefined {
+export function requestDemand(config: QuotaConfig, learned: LearnedQuota | undefined, spec: SpecQuota | undefined, lane: Lane, cost = 1): PacedDemand | undefined {
   if (config.limit === Infinity) return undefined;
   const limit = learned?.limit ?? config.limit ?? spec?.limit;
   const windowMs = learned?.windowMs ?? config.windowMs ?? (spec?.windowSeconds !== undefined ? spec.windowSeconds * 1000 : undefined);
   // No quota known yet: the send is still counted (never refused), so that when the server
   // later says what it counts, the window already holds what was sent.
-  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return COUNTED_ONLY;
+  if (limit === undefined || windowMs === undefined || !(limit > 0) || !(windowMs > 0)) return cost === 1 ? COUNTED_ONLY : { ...COUNTED_ONLY, cost };
+  return quotaDemand("requests", { limit, windowMs }, cost, config, lane);
+}
+
+/** A send's demand on a known quota: `cost` units of `limit` per window, the window widened by its margin. */
+export function quotaDemand(name: string, quota: LearnedQuota, cost: number, config: QuotaConfig, lane: Lane): PacedDemand {
+  const { limit, windowMs } = quota;
   // Spacing added to the window so a send timed at its edge does not reach the server inside it.
   const margin = config.safetyMarginMs ?? windowMs * 0.005 + 10;
   const reserve = lane === "batch" ? Math.floor(limit * (config.batchReserve ?? DEFAULT_BATCH_RESERVE)) : 0;
-  return { name: "requests", limit, windowMs: windowMs + margin, cost: 1, marginMs: margin, ...(reserve > 0 ? { reserve } : {}) };
+  return { name, limit, windowMs: windowMs + margin, cost, marginMs: margin, ...(reserve > 0 ? { reserve } : {}) };
 }

@@ -1,8 +1,10 @@
 /**
  * Client-side pacing: keep under the provider's quota before it says 429. A sliding
  * window per provider + client_id, from the spec's `x-carewire-rate-limit` or config,
- * corrected by RateLimit / X-RateLimit-* headers; on a 429 every queued call holds until
- * the server's retry time; a concurrency cap; and priority lanes, so interactive calls go
+ * corrected by RateLimit / X-RateLimit-* headers; beside requests, any other quota the
+ * provider counts (points priced per operation), each call spending its price of each;
+ * on a 429 every queued call holds until the server's retry time; a concurrency cap; and
+ * priority lanes, so interactive calls go
  * ahead of batch work waiting for the same slots (and batch work leaves a share of the
  * quota free for them, across the fleet).
  *
@@ -13,15 +15,19 @@ import { noted, refusal, type AttemptResult, type Policy } from "../core/attempt
 import type { Clock } from "../core/clock.js";
 import { CarewireError } from "../core/errors.js";
 import type { Call } from "../core/call.js";
+import type { OperationHints } from "../core/operation.js";
 import type { RateLimitState } from "../core/meta.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
+import { costResolver, type CostConfig, type ResolvedCost } from "./pacing-cost.js";
+import { NamedQuotas, type NamedReading } from "./pacing-named-quotas.js";
 import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
 import { afterQuiet, afterThrottle, windowAfterThrottle } from "./quota-probe.js";
 import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
 export type { Lane } from "./pacing-quota.js";
+export type { CostConfig, OperationCost } from "./pacing-cost.js";
 
 export interface PacingOptions extends QuotaConfig {
   /**
@@ -43,6 +49,25 @@ export interface PacingOptions extends QuotaConfig {
   readonly maxWaitMs?: number;
   /** Where the window lives: in memory (default), or shared by a fleet (`redisStore(...).quota`). */
   readonly store?: QuotaStore;
+  /**
+   * Quotas the provider counts beside requests, by the name its RateLimit header gives
+   * them, e.g. `{ fhirInteractions: { limit: 50_000, windowMs: 60_000 } }` for a points
+   * quota. Each call then spends its price of each (see `cost`). A limit the server states
+   * in RateLimit-Policy wins; a quota the server names there is paced even unconfigured.
+   */
+  readonly quotas?: Readonly<Record<string, { readonly limit: number; readonly windowMs: number }>>;
+  /**
+   * What one call spends of each quota, over the spec's `x-carewire-cost` (and the FHIR
+   * price list): by operationId, or a function of the operation (undefined keeps the
+   * spec's price); read once per operation. A number is units of requests; an object
+   * prices each quota it names, requests staying 1 unless named; a quota a price does not
+   * name costs 1 unit, 0 leaves the call out of it.
+   * ```ts
+   * cost: { exportReport: 10, "Patient.search-type": { fhirInteractions: 5 } }
+   * cost: (operation) => (operation.method === "get" ? undefined : { fhirInteractions: 50 })
+   * ```
+   */
+  readonly cost?: CostConfig;
 }
 
 export type PacingPolicy = Policy & {
@@ -56,11 +81,24 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
   /** What the server's headers and 429s taught this instance or another of its fleet. */
   const shared = new SharedLearning(store, key, clock);
-  /** The call's demand: what the headers, config or spec say, else what 429s taught. */
-  const demandFor = (spec: SpecQuota | undefined, lane: Lane): PacedDemand | undefined => {
-    const declared = requestDemand(options, shared.server, spec, lane);
-    return declared === undefined || isPacing(declared) || shared.probed === undefined ? declared : requestDemand(options, shared.probed, spec, lane);
+  /** The call's demand on requests: what the headers, config or spec say, else what 429s taught. */
+  const demandFor = (spec: SpecQuota | undefined, lane: Lane, cost = 1): PacedDemand | undefined => {
+    const declared = requestDemand(options, shared.server, spec, lane, cost);
+    return declared === undefined || isPacing(declared) || shared.probed === undefined ? declared : requestDemand(options, shared.probed, spec, lane, cost);
   };
+  const costOf = costResolver(options.cost);
+  /** The quotas beside requests. */
+  const named = new NamedQuotas(options.quotas, options);
+  /** Every demand of a call: on requests, and (when any other quota is known) on each of those at its price. */
+  function demandsOf(demand: PacedDemand | undefined, cost: ResolvedCost, spec: OperationHints["rateLimit"], lane: Lane): readonly PacedDemand[] {
+    if (demand === undefined) return NO_DEMANDS;
+    if (!named.active(spec?.quotas)) return [demand];
+    const all = [demand];
+    named.demands(all, cost, spec?.quotas, lane);
+    // The send settles less the first demand's margin: the smallest first, so no window is held short.
+    if (all.length > 1) all.sort((a, b) => a.marginMs - b.marginMs);
+    return all;
+  }
   /** The latest pause this instance set or met, for `meta` (no store round trip per response). */
   let knownPause = 0;
   /**
@@ -68,10 +106,17 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * configured one, its remaining count corrects the shared window, and a 429 (or a spent
    * quota) pauses every instance until the server's time. Returns the rate-limit note.
    */
-  async function learn(result: AttemptResult, call: Call): Promise<RateLimitState | undefined> {
+  async function learn(result: AttemptResult, call: Call, cost: ResolvedCost, pacedBeside: boolean): Promise<RateLimitState | undefined> {
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
-    const rl = result.hints.rateLimit;
+    const policies = result.hints.rateLimits;
+    let reading: NamedReading | undefined;
+    if (policies !== undefined && options.limit !== Infinity) {
+      reading = named.read(policies, call.operation.hints.rateLimit?.quotas, cost, now);
+      for (const observation of reading.observations) await quietly(() => store.observe(key, observation, now));
+    }
+    // The primary snapshot is the requests quota's, unless a named quota claimed its policy.
+    const rl = reading?.primaryIsRequests === false ? undefined : result.hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) await shared.learnedFromServer({ limit: rl.limit, windowMs: rl.windowMs });
     // The window as it stands now that the headers were read (they may have just taught it).
     const declared = requestDemand(options, shared.server, call.operation.hints.rateLimit, "interactive");
@@ -80,8 +125,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       const observation = { name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
       await quietly(() => store.observe(key, observation, now));
     }
-    // Nothing says the quota: 429s teach it (and answers without one let it grow).
-    if (pacing === undefined && declared !== undefined) {
+    // Nothing says the quota: 429s teach it (and answers without one let it grow), unless
+    // another quota was paced for the call (its 429 may be that quota's).
+    if (pacing === undefined && declared !== undefined && !pacedBeside) {
       if (result.exchange.response.status === 429) {
         const windowMs = windowAfterThrottle(result.hints.retryAfterMs);
         const sent = await quietly(() => store.usage(key, declared.name, now - windowMs));
@@ -92,7 +138,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
     let pauseUntil: number | undefined;
     if (result.exchange.response.status === 429) {
-      const wait = result.hints.retryAfterMs ?? rl?.resetMs;
+      const wait = result.hints.retryAfterMs ?? reading?.spentResetMs ?? rl?.resetMs;
       if (wait !== undefined) {
         pauseUntil = now + wait;
         call.emit({ type: "throttled", retryAt: pauseUntil });
@@ -104,6 +150,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       // before its full reset.)
       pauseUntil = now + rl.resetMs;
     }
+    if (reading?.pauseUntil !== undefined) pauseUntil = Math.max(pauseUntil ?? 0, reading.pauseUntil);
     if (pauseUntil !== undefined) {
       knownPause = Math.max(knownPause, pauseUntil);
       await quietly(() => store.pause(key, pauseUntil));
@@ -112,6 +159,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       ...(rl ?? {}),
       ...(pacing && rl?.limit === undefined ? { limit: pacing.limit } : {}),
       ...(knownPause > now ? { pausedUntil: knownPause } : {}),
+      ...(policies !== undefined && policies.length > 1 ? { quotas: policies } : {}),
     };
   }
 
@@ -143,8 +191,10 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     // Before this instance's first send, what the fleet already learned (one read); later, in the background.
     const reading = shared.refresh();
     if (reading !== undefined) await reading;
-    const demand = demandFor(call.operation.hints.rateLimit, lane);
-    const demands = demand ? [demand] : [];
+    const cost = costOf(call.operation);
+    const spec = call.operation.hints.rateLimit;
+    const demand = demandFor(spec, lane, cost.requests);
+    const demands = demandsOf(demand, cost, spec, lane);
     const waitStart = clock.now();
     let admission: Admission;
     try {
@@ -161,8 +211,8 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       const result = await next(plan);
       // Learning from 429s alone: a refused send is left out of the count the next estimate
       // is made from (limiters do not count what they refuse).
-      uncounted = result.exchange?.response.status === 429 && demand !== undefined && !isPacing(demand);
-      const rateLimit = await learn(result, call);
+      uncounted = result.exchange?.response.status === 429 && demands.length === 1 && !isPacing(demands[0]!);
+      const rateLimit = await learn(result, call, cost, demands.length > 1);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
       await finish(admission, demands, !uncounted);
@@ -172,7 +222,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   return Object.assign(policy, {
     async paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       const demand = demandFor(undefined, "critical");
-      const demands = demand ? [demand] : [];
+      const demands = demand ? [demand] : NO_DEMANDS;
       const admission = await acquire("critical", demands, undefined, signal);
       try {
         return await work();
@@ -182,6 +232,8 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     },
   });
 }
+
+const NO_DEMANDS: readonly PacedDemand[] = Object.freeze([]);
 
 /**
  * A store write after the response: the answer the call got matters more than the

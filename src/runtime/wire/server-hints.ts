@@ -1,10 +1,14 @@
 /**
  * What the server says about waiting: Retry-After (delta-seconds or
  * HTTP-date, the date corrected for clock skew with the response's own Date),
- * retry-after-ms, IETF RateLimit / RateLimit-Policy (draft 8 `r`, `t`, `q`, `w`, and
- * the older RateLimit-Limit/-Remaining/-Reset), X-RateLimit-* (reset as epoch or
- * delta). Values that are malformed, negative or absurd are ignored, never thrown on.
+ * retry-after-ms, IETF RateLimit / RateLimit-Policy (draft 8 `r`, `t`, `q`, `w`, one
+ * item per quota policy, and the older RateLimit-Limit/-Remaining/-Reset), X-RateLimit-*
+ * (reset as epoch or delta). Values that are malformed, negative or absurd are ignored,
+ * never thrown on.
  */
+import { primaryPolicy, rateLimitPolicies, type RateLimitPolicy } from "./rate-limit-policies.js";
+
+export type { RateLimitPolicy } from "./rate-limit-policies.js";
 
 export interface RateLimitSnapshot {
   readonly limit?: number;
@@ -17,7 +21,13 @@ export interface RateLimitSnapshot {
 export interface ServerHints {
   /** How long the server asks us to wait, in ms (unclamped, but sane: ≤ 1 day). */
   readonly retryAfterMs?: number;
+  /**
+   * The primary quota: the structured policy named "requests" (else the first one named),
+   * completed by the older RateLimit-* and X-RateLimit-* fields.
+   */
   readonly rateLimit?: RateLimitSnapshot;
+  /** Every policy the structured RateLimit / RateLimit-Policy fields name, in the order first named (the primary among them). */
+  readonly rateLimits?: readonly RateLimitPolicy[];
 }
 
 const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
@@ -33,10 +43,12 @@ const ABSURD_MS = 24 * 60 * 60 * 1000;
 
 export function readServerHints(headers: Headers, now: number): ServerHints {
   const retryAfterMs = retryAfterOf(headers, now);
-  const rateLimit = rateLimitOf(headers, now);
+  const rateLimits = rateLimitPolicies(headers);
+  const rateLimit = rateLimitOf(headers, now, rateLimits);
   return {
     ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(rateLimits !== undefined ? { rateLimits } : {}),
   };
 }
 
@@ -66,20 +78,12 @@ function retryAfterOf(headers: Headers, now: number): number | undefined {
 /** Header names of the older RateLimit drafts and the X- family, spelled out once. */
 const RATELIMIT_FAMILIES = ["ratelimit-", "x-ratelimit-"].map((prefix) => ({ limit: `${prefix}limit`, remaining: `${prefix}remaining`, reset: `${prefix}reset` }));
 
-function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefined {
+function rateLimitOf(headers: Headers, now: number, policies: readonly RateLimitPolicy[] | undefined): RateLimitSnapshot | undefined {
   const out: { limit?: number; remaining?: number; resetMs?: number; windowMs?: number } = {};
-  // draft-ietf-httpapi-ratelimit-headers-08: RateLimit: "policy";r=0;t=30 / RateLimit-Policy: "policy";q=100;w=60
-  const structured = headers.get("ratelimit");
-  if (structured !== null && /[;=]/.test(structured)) {
-    const params = structuredParams(structured);
-    if (params.r !== undefined) out.remaining = params.r;
-    if (params.t !== undefined && sane(params.t * 1000)) out.resetMs = params.t * 1000;
-  }
-  const policy = headers.get("ratelimit-policy");
-  if (policy !== null) {
-    const params = structuredParams(policy);
-    if (params.q !== undefined) out.limit = params.q;
-    if (params.w !== undefined && params.w > 0 && sane(params.w * 1000)) out.windowMs = params.w * 1000;
+  const primary = policies && primaryPolicy(policies);
+  if (primary !== undefined) {
+    const { policy: _name, ...snapshot } = primary;
+    Object.assign(out, snapshot);
   }
   // Earlier drafts, and the X- family most providers send.
   for (const family of RATELIMIT_FAMILIES) {
@@ -91,19 +95,6 @@ function rateLimitOf(headers: Headers, now: number): RateLimitSnapshot | undefin
     if (out.resetMs === undefined && reset !== undefined) out.resetMs = reset;
   }
   return Object.keys(out).length > 0 ? out : undefined;
-}
-
-/** `"default";r=0;t=30` → { r: 0, t: 30 } (first policy item only; non-numbers ignored). */
-function structuredParams(value: string): Record<string, number> {
-  const first = value.split(",")[0] ?? "";
-  const out: Record<string, number> = {};
-  for (const part of first.split(";").slice(1)) {
-    const [k, v] = part.split("=").map((s) => s.trim());
-    if (!k || v === undefined || !/^\d+$/.test(v)) continue;
-    const n = Number(v);
-    if (Number.isSafeInteger(n)) out[k.toLowerCase()] = n;
-  }
-  return out;
 }
 
 function count(value: string | null): number | undefined {

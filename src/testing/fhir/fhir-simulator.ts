@@ -11,8 +11,8 @@ import { loadCapability } from "../../codegen/fhir/capability.js";
 import { simulatorClock, type SimulatorClock } from "../simulator/clock.js";
 import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
 import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
-import { SlidingWindowLimiter } from "../simulator/rate-limiter.js";
 import { BulkExports, type BulkOptions } from "./bulk.js";
+import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
 
 export interface FhirSimulatorOptions {
@@ -21,6 +21,15 @@ export interface FhirSimulatorOptions {
   readonly port?: number;
   /** Requests per client (by Authorization header) in a sliding window; default none. */
   readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number } | false;
+  /**
+   * A points quota per client beside the request count, as FHIR servers meter load: each
+   * interaction spends its price (read 1, history 10, search 20, write 100; a batch or
+   * transaction what its entries cost), named `fhirInteractions` in the RateLimit fields
+   * unless `name` says otherwise. Over it: 429 with Retry-After, spending nothing.
+   */
+  readonly points?: FhirPointsOptions;
+  /** Send RateLimit / RateLimit-Policy (one policy per quota) with every answer. Default: with a points quota. */
+  readonly rateLimitHeaders?: boolean;
   /** Faults by interaction (`Patient.create`, `transaction`, `export-status`, `*`…). */
   readonly faults?: FaultPlan;
   readonly seed?: number;
@@ -36,8 +45,8 @@ export interface FhirSimulator {
   readonly url: string;
   readonly store: FhirStore;
   readonly faults: FaultControls;
-  /** Requests served, and 429s among them. */
-  readonly counters: { requests: number; throttled: number; faults: number };
+  /** Requests served, 429s among them, and the points admitted requests spent. */
+  readonly counters: { requests: number; throttled: number; faults: number; points: number };
   close(): Promise<void>;
 }
 
@@ -63,8 +72,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   const clock = time.now;
   const store = new FhirStore(clock);
   const faults = new FaultInjector(options.seed ?? 1, options.faults ?? {});
-  const limiter = options.rateLimit ? new SlidingWindowLimiter({ limit: options.rateLimit.limit, windowMs: options.rateLimit.windowSeconds * 1000 }) : undefined;
-  const counters = { requests: 0, throttled: 0, faults: 0 };
+  const quotas = new FhirQuotas(options);
+  const counters = { requests: 0, throttled: 0, faults: 0, get points() { return quotas.points; } };
   let base = "";
   const bulk = new BulkExports(store, () => base, options.bulk ?? {}, clock);
 
@@ -192,13 +201,13 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     const method = (req.method ?? "GET").toUpperCase();
     const segments = url.pathname.split("/").filter(Boolean);
 
-    if (limiter) {
-      const decision = limiter.take(req.headers.authorization ?? "anonymous", clock());
-      if (!decision.allowed) {
-        counters.throttled++;
-        return send(res, 429, outcome("throttled", "too many requests"), { "retry-after": String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
-      }
-    }
+    const who = req.headers.authorization ?? "anonymous";
+    const admission = quotas.admitRequest(res, who, clock());
+    const throttled = (refused: { retryAfterSeconds: number }) => {
+      counters.throttled++;
+      send(res, 429, outcome("throttled", "too many requests"), { "retry-after": String(refused.retryAfterSeconds) });
+    };
+    if (admission.refused) return throttled(admission.refused);
 
     // Bulk Data.
     if (segments[0] === "$export" && exportDeclared) {
@@ -232,6 +241,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
       : historyMarker === "_history" ? (versionId ? "vread" : "history-instance")
       : method === "GET" ? "read" : method === "PUT" ? "update" : method === "PATCH" ? "patch" : method === "DELETE" ? "delete" : "?";
     const operationId = type === undefined ? interaction : `${type}.${interaction}`;
+    const overPoints = quotas.admitInteraction(res, who, clock(), admission, interaction, body);
+    if (overPoints) return throttled(overPoints);
     const fault = faults.next(operationId);
     if (await preFault(res, fault)) return;
     const commitThenMaybeReset = (status: number, body: unknown, headers: Record<string, string> = {}) => {

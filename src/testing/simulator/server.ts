@@ -22,7 +22,8 @@ import { FaultInjector, FaultPlanError, validateFaultPlan, type Fault, type Faul
 import { cookieOf, drip, header, listenTracked, MAX_BODY_BYTES, readBody, requestFingerprint, send, type WireResponse } from "./http-io.js";
 import { IdempotencyStore, validIdempotencyKey } from "./idempotency.js";
 import { sendJson, sendProblem, type FieldError, type Problem } from "./problem.js";
-import { rateLimitHeaders, SlidingWindowLimiter, type RateLimitConfig, type RateLimitHeaderStyle } from "./rate-limiter.js";
+import { multiPolicyHeaders, WeightedWindowLimiter, type PointsQuotaOptions } from "./points-quota.js";
+import { rateLimitHeaders, SlidingWindowLimiter, type RateDecision, type RateLimitConfig, type RateLimitHeaderStyle } from "./rate-limiter.js";
 import { Recorder, type Counters, type LogEntry } from "./recorder.js";
 import { render, type HandlerResult } from "./render.js";
 import { SpecModel, type Route } from "./spec-model.js";
@@ -48,6 +49,14 @@ export interface SimulatorOptions {
   /** Quota per client_id; default from the spec's `x-carewire-rate-limit`, `false` for none. */
   readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number } | false;
   readonly rateLimitHeaders?: RateLimitHeaderStyle;
+  /**
+   * A points quota per client_id beside the request count: each operation spends its
+   * price, from `costs` by operationId, else the spec's `x-carewire-cost` for this quota's
+   * name (default `points`), else 1 (the token endpoint: 0). Over it: 429, spending
+   * nothing. With `rateLimitHeaders: "ietf"` both quotas are named in RateLimit and
+   * RateLimit-Policy ("requests" and this name).
+   */
+  readonly points?: PointsQuotaOptions & { readonly costs?: Readonly<Record<string, number>> };
   /** Requests one client may have in flight at once (excess gets 429). */
   readonly concurrencyLimit?: number;
   readonly tokenTtlSeconds?: number;
@@ -126,6 +135,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const tokens = new TokenAuthority(clients, (options.tokenTtlSeconds ?? 3600) * 1000);
   const rateConfig = rateOption ?? rateConfigOf(options, model.doc);
   const limiter = rateConfig ? new SlidingWindowLimiter(rateConfig) : undefined;
+  const points = options.points ? new WeightedWindowLimiter({ limit: options.points.limit, windowMs: options.points.windowSeconds * 1000 }) : undefined;
+  const pointsName = options.points?.name ?? "points";
   const headerStyle = options.rateLimitHeaders ?? "none";
   const faults = new FaultInjector(options.seed ?? 1, options.faults === undefined ? {} : validateFaultPlan(options.faults));
   const idempotency = new IdempotencyStore();
@@ -227,7 +238,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       sendJson(res, 429, { error: "concurrency_limit_exceeded", message: `At most ${options.concurrencyLimit} concurrent requests per client.` }, { "retry-after": "1" });
       return finish(429);
     }
-    const rate = rateLimit(clientId, res);
+    const rate = rateLimit(clientId, res, route.op);
     if (rate.refused) return finish(429);
 
     // A fault is drawn only for requests past credentials and limits: the fault counter counts faults a client saw.
@@ -267,16 +278,35 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   /** Takes a slot for the client; on refusal sends the provider's 429 (JSON body, Retry-After in whole seconds). */
-  function rateLimit(clientId: string, res: ServerResponse): { refused: boolean; headers: Record<string, string> } {
-    if (!limiter || !rateConfig) return { refused: false, headers: {} };
+  function rateLimit(clientId: string, res: ServerResponse, op?: OperationDescriptor): { refused: boolean; headers: Record<string, string> } {
+    if ((!limiter || !rateConfig) && !points) return { refused: false, headers: {} };
     const now = clock();
-    const decision = limiter.take(clientId, now);
-    const headers = rateLimitHeaders(headerStyle, decision, rateConfig, now);
-    if (decision.allowed) return { refused: false, headers };
+    const decision = limiter?.take(clientId, now);
+    // Points are spent only by a request the request count let through.
+    const price = points && decision?.allowed !== false ? priceOf(op) : 0;
+    const spent = points && (price > 0 ? points.take(clientId, price, now) : points.peek(clientId, now));
+    const headers = quotaHeaders(decision, spent, now);
+    const refusedBy: RateDecision | undefined = decision?.allowed === false ? decision : price > 0 && spent?.allowed === false ? spent : undefined;
+    if (refusedBy === undefined) return { refused: false, headers };
     recorder.rateLimited();
-    const retryAfter = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+    const retryAfter = Math.max(1, Math.ceil(refusedBy.retryAfterMs / 1000));
     sendJson(res, 429, { error: "rate_limit_exceeded", message: "Too many requests. Please retry after the indicated time." }, { ...headers, "retry-after": String(retryAfter) });
     return { refused: true, headers };
+  }
+
+  /** What a call of `op` costs in points (the token endpoint, with no operation, none). */
+  function priceOf(op: OperationDescriptor | undefined): number {
+    if (op === undefined) return 0;
+    const costs = options.points?.costs;
+    if (costs !== undefined && Object.hasOwn(costs, op.operationId)) return costs[op.operationId]!;
+    return op.hints.cost?.[pointsName] ?? 1;
+  }
+
+  /** The rate-limit fields: with a points quota in the IETF style, one policy per quota. */
+  function quotaHeaders(requests: RateDecision | undefined, spent: RateDecision | undefined, now: number): Record<string, string> {
+    if (spent === undefined || points === undefined) return requests && rateConfig ? rateLimitHeaders(headerStyle, requests, rateConfig, now) : {};
+    if (headerStyle !== "ietf") return requests && rateConfig ? rateLimitHeaders(headerStyle, requests, rateConfig, now) : {};
+    return multiPolicyHeaders([...(requests && rateConfig ? [{ name: "requests", decision: requests, config: rateConfig }] : []), { name: pointsName, decision: spent, config: points.config }]);
   }
 
   /** Faults that strike before the provider does any work. True when the response is done. */
@@ -467,6 +497,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   function reset(): void {
     recorder.reset();
     limiter?.reset();
+    points?.reset();
     idempotency.reset();
     store.reset();
     faults.reset();
@@ -543,6 +574,15 @@ function checkOptions(options: SimulatorOptions): RateLimitConfig | undefined {
   positiveInt(options.tokenTtlSeconds, "tokenTtlSeconds");
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65_535)) {
     throw new SimulatorConfigError(`port must be 0-65535, got ${String(options.port)}`);
+  }
+  if (options.points) {
+    positiveInt(options.points.limit, "points.limit");
+    if (!Number.isFinite(options.points.windowSeconds) || options.points.windowSeconds <= 0 || options.points.windowSeconds > 86_400) {
+      throw new SimulatorConfigError(`points.windowSeconds must be a number from 0 to 86400, got ${String(options.points.windowSeconds)}`);
+    }
+    for (const [operationId, cost] of Object.entries(options.points.costs ?? {})) {
+      if (!Number.isFinite(cost) || cost < 0) throw new SimulatorConfigError(`points.costs.${operationId} must be a number ≥ 0, got ${String(cost)}`);
+    }
   }
   if (!options.rateLimit) return undefined;
   const { limit, windowSeconds } = options.rateLimit;
