@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
-import { extraId, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
+import { extraId, tenantQuota, UNBOUNDED, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
 import { redisConnection, type RedisConnection } from "../../src/runtime/stores/redis/connection.js";
 import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
@@ -212,6 +212,44 @@ describe.each([
     expect(await store.known!("k")).toEqual({ "requests#probe": { version: 10, value: '{"limit":9}' }, "requests#server": { version: 7, value: "a|b" } });
     await store.share!("k", "requests#probe", { version: 11.5, value: '{"limit":8}' });
     expect((await store.known!("k"))["requests#probe"]).toEqual({ version: 11.5, value: '{"limit":8}' });
+  });
+
+  describe("tenants on one key", () => {
+    const forTenant = (name: string, limit = 4, budget = UNBOUNDED): QuotaDemand[] => [requests(limit), { name: tenantQuota(name), limit: budget, windowMs: 1_000, cost: 1 }];
+    const ask = (store: QuotaStore, name: string, now: number, weight = 1, limit = 4) => store.acquire({ key: "t", id: id(), now, demands: forTenant(name, limit), tenant: { name, weight, quota: "requests" } });
+
+    it("lets any tenant take free room, but while another waits, the room goes to the one below its share", async () => {
+      const store = make();
+      // Nobody else asks: the noisy tenant takes the whole window.
+      for (let i = 0; i < 4; i++) expect(await ask(store, "noisy", T0 + i)).toMatchObject({ granted: true });
+      // The quiet one finds it full and waits for room.
+      expect(await ask(store, "quiet", T0 + 10)).toEqual({ granted: false, retryAt: T0 + 1_000 });
+      // A slot frees: the noisy tenant is past its share (2 of 4) while the quiet one waits, so it is told to ask again in a slot's time…
+      expect(await ask(store, "noisy", T0 + 1_000)).toEqual({ granted: false, retryAt: T0 + 1_250 });
+      // …and the slot goes to the quiet one.
+      expect(await ask(store, "quiet", T0 + 1_000)).toMatchObject({ granted: true });
+      // The quiet one no longer waits: the next free slot is anyone's.
+      expect(await ask(store, "noisy", T0 + 1_001)).toMatchObject({ granted: true });
+    });
+
+    it("shares by weight", async () => {
+      const store = make();
+      for (let i = 0; i < 4; i++) expect(await ask(store, "big", T0 + i, 3)).toMatchObject({ granted: true });
+      expect(await ask(store, "small", T0 + 10, 1)).toMatchObject({ granted: false });
+      // Weights 3 : 1 → a share of 3 of 4 for "big": with 3 of its sends still in the window, the fourth waits for "small".
+      expect(await ask(store, "big", T0 + 1_000, 3)).toMatchObject({ granted: false });
+      expect(await ask(store, "small", T0 + 1_000, 1)).toMatchObject({ granted: true });
+    });
+
+    it("caps a tenant at its own budget, whatever room the shared quota has", async () => {
+      const store = make();
+      const withBudget = (now: number) => store.acquire({ key: "t", id: id(), now, demands: forTenant("capped", 10, 2), tenant: { name: "capped", weight: 1, quota: "requests" } });
+      expect(await withBudget(T0)).toMatchObject({ granted: true });
+      expect(await withBudget(T0 + 1)).toMatchObject({ granted: true });
+      expect(await withBudget(T0 + 2)).toEqual({ granted: false, retryAt: T0 + 1_000 });
+      // Held by its own budget, it does not wait for room: another tenant past its share still gets the free room.
+      for (let i = 0; i < 8; i++) expect(await ask(store, "other", T0 + 3 + i, 1, 10)).toMatchObject({ granted: true });
+    });
   });
 
   it("never grants more than the limit to sends racing for it", async () => {

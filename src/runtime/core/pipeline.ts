@@ -125,7 +125,7 @@ function defaultPolicies(options: PipelineOptions, baseUrl: string, fetchImpl: F
   const shared = () => options.store ?? environmentStore((url) => redisStore({ url, unref: true }));
   const tokens = options.auth === undefined ? undefined : isTokenSource(options.auth) ? options.auth : clientCredentials(options.auth);
   const pacingOptions: PacingOptions | undefined = options.pacing === false ? undefined : withStore(options.pacing || {}, () => shared()?.quota);
-  const pacing = pacingOptions && pacingPolicy(options.provider, pacingOptions, clock, tokens?.clientId ?? options.tenant);
+  const pacing = pacingOptions && pacingPolicy(options.provider, pacingOptions, clock, tokens?.clientId);
   const tokenStore = tokens ? shared()?.tokens : undefined;
   const list: Array<{ name: string; policy: Policy | undefined }> = [
     { name: "cache", policy: options.cache === false ? undefined : cachePolicy(withStore(options.cache ?? {}, () => shared()?.cache), options.tenant) },

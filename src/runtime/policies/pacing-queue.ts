@@ -9,6 +9,7 @@ import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, RateLimitedError, UnexpectedError } from "../core/errors.js";
 import type { AcquireAnswer, QuotaDemand, QuotaStore } from "../stores/quota-store.js";
 import type { Lane } from "./pacing-quota.js";
+import type { TenantShare } from "./pacing-tenants.js";
 import { SignalWatch } from "./signal-watch.js";
 
 const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
@@ -24,6 +25,7 @@ interface Waiter {
   readonly seq: number;
   readonly id: string;
   readonly demands: readonly QuotaDemand[];
+  readonly tenant: TenantShare | undefined;
   readonly deadline: number | undefined;
   readonly signal: AbortSignal | undefined;
   /** Settle through `admit` / `refuse`. */
@@ -43,7 +45,7 @@ export interface SlotQueueSettings {
 
 export interface SlotQueue {
   /** Waits for a slot: the store granted the send and the concurrency cap has room. */
-  acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<Admission>;
+  acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Promise<Admission>;
   /** A send is done: its concurrency slot goes to the next waiter. */
   release(): void;
 }
@@ -96,7 +98,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
           // A booking is made shortly before its slot (a call more urgent than the head may
           // still come), and never past the head's deadline or the longest wait.
           const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + bookingHorizon(store, head, lead));
-          const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil, waiting: waitingLike(head) });
+          const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil, waiting: waitingLike(head), ...(head.tenant ? { tenant: head.tenant } : {}) });
           // The memory store answers at once: no promise to wait for on the common path.
           answer = pending instanceof Promise ? await pending : pending;
         } catch (error) {
@@ -222,11 +224,11 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
     });
   }
 
-  function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined): Promise<Admission> {
+  function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Promise<Admission> {
     return new Promise<Admission>((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
       const n = seq++;
-      queue.push({ lane, seq: n, id: `${instance}-${n}`, demands, deadline, signal, resolve, reject });
+      queue.push({ lane, seq: n, id: `${instance}-${n}`, demands, tenant, deadline, signal, resolve, reject });
       if (signal) signals.watch(signal);
       if (pumping) wakeUp();
       else void pump();

@@ -23,13 +23,14 @@ import { costResolver, type CostConfig, type ResolvedCost } from "./pacing-cost.
 import { NamedQuotas, type NamedReading } from "./pacing-named-quotas.js";
 import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
 import { afterQuiet, afterThrottle, windowAfterThrottle } from "./quota-probe.js";
+import { tenantDemands, type TenantConfig } from "./pacing-tenants.js";
 import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 
 export type { Lane } from "./pacing-quota.js";
 export type { CostConfig, OperationCost } from "./pacing-cost.js";
 
-export interface PacingOptions extends QuotaConfig {
+export interface PacingOptions extends QuotaConfig, TenantConfig {
   /**
    * Overrides the spec's quota (the server's rate-limit headers, where it sends them,
    * override both). `Infinity` turns client-side quota pacing off (for a sandbox without
@@ -49,6 +50,12 @@ export interface PacingOptions extends QuotaConfig {
   readonly maxWaitMs?: number;
   /** Where the window lives: in memory (default), or shared by a fleet (`redisStore(...).quota`). */
   readonly store?: QuotaStore;
+  /**
+   * Whose quota this is, when no OAuth token source names the client: an API key's id, say.
+   * Every client of the provider on the same store and client id shares one quota (its
+   * tenants share it fairly). Default: one quota per provider.
+   */
+  readonly clientId?: string;
   /**
    * Quotas the provider counts beside requests, by the name its RateLimit header gives
    * them, e.g. `{ fhirInteractions: { limit: 50_000, windowMs: 60_000 } }` for a points
@@ -75,8 +82,9 @@ export type PacingPolicy = Policy & {
   paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 };
 
-export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = "default"): PacingPolicy {
+export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = options.clientId ?? "default"): PacingPolicy {
   const store = options.store ?? new MemoryQuotaStore();
+  const forTenant = tenantDemands(options);
   const key = `${provider}:${clientId}`;
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
   /** What the server's headers and 429s taught this instance or another of its fleet. */
@@ -194,11 +202,11 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const cost = costOf(call.operation);
     const spec = call.operation.hints.rateLimit;
     const demand = demandFor(spec, lane, cost.requests);
-    const demands = demandsOf(demand, cost, spec, lane);
+    const { demands, tenant } = forTenant(call.tenant, demandsOf(demand, cost, spec, lane));
     const waitStart = clock.now();
     let admission: Admission;
     try {
-      admission = await acquire(lane, demands, call.deadline, call.signal);
+      admission = await acquire(lane, demands, call.deadline, call.signal, tenant);
     } catch (error) {
       if (error instanceof CarewireError) return refusal(plan, error);
       throw error;

@@ -3,7 +3,8 @@
  * (the pacing policy then takes no promise per call). The Redis store runs the same
  * algorithm as one Lua script; both pass the same contract tests.
  */
-import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore, type QuotaWindow } from "./quota-store.js";
+import { FairShare } from "./fair-share.js";
+import { extraId, tenantQuota, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore, type QuotaWindow } from "./quota-store.js";
 
 interface Send {
   readonly id: string;
@@ -24,9 +25,17 @@ export class MemoryQuotaStore implements QuotaStore {
   private readonly pauses = new Map<string, number>();
   private phantoms = 0;
   private readonly knowledge = new Map<string, Record<string, QuotaKnowledge>>();
+  private readonly fair = new FairShare();
 
   acquire(request: AcquireRequest): AcquireAnswer {
+    const { tenant, demands } = request;
+    const shared = tenant === undefined ? undefined : demands.find((d) => d.name === tenant.quota);
+    if (tenant !== undefined && shared !== undefined) this.fair.seen(request.key, tenant, request.now, shared.windowMs);
+    const over = this.pastShare(request);
+    if (over !== undefined) return { granted: false, retryAt: over };
     const first = this.acquireOne(request, request.id, false);
+    // A tenant waits for room when the shared quota refused it, not its own budget.
+    if (tenant !== undefined && (first.granted || this.withinOwnBudget(request, tenant.name))) this.fair.answered(request.key, tenant, first.granted, request.now);
     const count = request.count ?? 1;
     const spare = request.spare ?? 0;
     if (!first.granted || (count <= 1 && spare <= 0)) return first;
@@ -59,6 +68,26 @@ export class MemoryQuotaStore implements QuotaStore {
     if (fitAt > now && (spare || !(firm && fitAt <= (request.bookUntil ?? -Infinity)))) return { granted: false, retryAt: fitAt };
     for (const demand of demands) insert(this.log(key, demand.name), { id, at: fitAt, cost: demand.cost, settled: false });
     return { granted: true, at: fitAt };
+  }
+
+  /**
+   * When the request's tenant is past its share while another tenant waits: the time to
+   * ask again (one slot's time at the quota's pace), else undefined.
+   */
+  private pastShare(request: AcquireRequest): number | undefined {
+    const { key, now, demands, tenant } = request;
+    const primary = tenant === undefined ? undefined : demands.find((d) => d.name === tenant.quota);
+    if (tenant === undefined || primary === undefined) return undefined;
+    const share = this.fair.shareWhileOthersWait(key, tenant, primary.limit);
+    if (share === undefined) return undefined;
+    const own = demands.find((d) => d.name === tenantQuota(tenant.name));
+    if (own === undefined || this.pruned(key, own, now).used + own.cost <= share) return undefined;
+    return now + primary.windowMs / primary.limit;
+  }
+
+  private withinOwnBudget(request: AcquireRequest, tenant: string): boolean {
+    const own = request.demands.find((d) => d.name === tenantQuota(tenant));
+    return own === undefined || this.pruned(request.key, own, request.now).used + own.cost <= own.limit - (own.reserve ?? 0);
   }
 
   /** Records a send granted elsewhere (a shared store's grant, mirrored), with no check. */

@@ -69,6 +69,21 @@ export interface AcquireRequest {
    * to take them all in one round trip. Other stores ignore it.
    */
   readonly waiting?: number;
+  /**
+   * The tenant the send is for, when one client_id serves several. While another tenant's
+   * send waits for room, a tenant past its weighted share of the limit of the demand named
+   * `quota` (its weight over the weights of the tenants seen in that window) is refused,
+   * so the room goes to the one below its share; with nobody waiting, any tenant may use
+   * what is free. The tenant's units are counted by its own demand, named
+   * `tenantQuota(name)`, which the request must carry (with a finite limit, it is also the
+   * tenant's budget).
+   */
+  readonly tenant?: { readonly name: string; readonly weight: number; readonly quota: string };
+}
+
+/** The name of the demand that counts (and may cap) one tenant's units. */
+export function tenantQuota(tenant: string): string {
+  return `tenant:${tenant}`;
 }
 
 export type AcquireAnswer =

@@ -32,12 +32,16 @@ end
 `;
 
 /**
- * KEYS: pause, used, pending, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
- * ("" for none), count, spare, then per demand: name, limit, windowMs, cost, reserve.
- * Answers {1, at, at2, …} granted (now, or booked for later; the k-th extra send is
- * "id+k"; a spare one only now and into windows at most half used), or {0, retryAt}
- * ("inf" when the cost can never fit). A time that depends on a send still in flight (in
- * `pending`: its response will move it later) is not booked.
+ * KEYS: pause, used, pending, fair, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
+ * ("" for none), count, spare, tenant ("" for none), weight, the index of the demand the
+ * tenants share (1-based), then per demand: name, limit,
+ * windowMs, cost, reserve. Answers {1, at, at2, …} granted (now, or booked for later; the
+ * k-th extra send is "id+k"; a spare one only now and into windows at most half used), or
+ * {0, retryAt} ("inf" when the cost can never fit). A time that depends on a send still in
+ * flight (in `pending`: its response will move it later) is not booked. `fair` is a hash
+ * per tenant: w:T its weight, s:T when it last asked, q:T since when a send of it waits
+ * for room; while another tenant waits, a tenant past its weighted share of the shared
+ * demand's limit (counted by its demand "tenant:T") is refused (see fair-share.ts).
  */
 export const ACQUIRE = `${PRUNE}
 local now = tonumber(ARGV[1])
@@ -46,12 +50,46 @@ local ttl = tonumber(ARGV[3])
 local bookUntil = tonumber(ARGV[4])
 local count = tonumber(ARGV[5])
 local spare = tonumber(ARGV[6])
-local quotas = #KEYS - 3
+local tenant = ARGV[7]
+local quotas = #KEYS - 4
 local pausedUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
 local used = {}
 for i = 1, quotas do
-  local b = 6 + (i - 1) * 5
-  used[i] = prune(KEYS[3 + i], KEYS[2], ARGV[b + 1], now - tonumber(ARGV[b + 3]), KEYS[3])
+  local b = 9 + (i - 1) * 5
+  used[i] = prune(KEYS[4 + i], KEYS[2], ARGV[b + 1], now - tonumber(ARGV[b + 3]), KEYS[3])
+end
+-- Past its share while another tenant waits: ask again in one slot's time.
+local sharedAt = 9 + (tonumber(ARGV[9]) - 1) * 5
+if tenant ~= '' and quotas > 0 then
+  local win = tonumber(ARGV[sharedAt + 3])
+  redis.call('HSET', KEYS[4], 'w:' .. tenant, ARGV[8], 's:' .. tenant, now)
+  local fair = redis.call('HGETALL', KEYS[4])
+  local seen, weights, othersWait = {}, 0, false
+  for j = 1, #fair, 2 do
+    if string.sub(fair[j], 1, 2) == 's:' then seen[string.sub(fair[j], 3)] = tonumber(fair[j + 1]) end
+  end
+  for j = 1, #fair, 2 do
+    local field, value = fair[j], fair[j + 1]
+    local kind, who = string.sub(field, 1, 2), string.sub(field, 3)
+    if seen[who] == nil or seen[who] <= now - win then
+      redis.call('HDEL', KEYS[4], field)
+    elseif kind == 'w:' then
+      weights = weights + tonumber(value)
+    elseif kind == 'q:' and who ~= tenant then
+      othersWait = true
+    end
+  end
+  redis.call('PEXPIRE', KEYS[4], ttl)
+  if othersWait and weights > 0 then
+    local limit = tonumber(ARGV[sharedAt + 2])
+    local share = limit * tonumber(ARGV[8]) / weights
+    for i = 1, quotas do
+      local b = 9 + (i - 1) * 5
+      if ARGV[b + 1] == 'tenant:' .. tenant and used[i] + tonumber(ARGV[b + 4]) > share then
+        return {0, string.format('%.3f', now + win / limit)}
+      end
+    end
+  end
 end
 -- The earliest time one more send fits every quota, and whether it may be booked.
 -- Booked sends count as used (see the memory store): no window can overfill.
@@ -59,9 +97,9 @@ local function fit(isSpare)
   local fitAt = math.max(now, pausedUntil)
   local firm = true
   for i = 1, quotas do
-    local b = 6 + (i - 1) * 5
+    local b = 9 + (i - 1) * 5
     local limit, win, cost, reserve = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-    local log = KEYS[3 + i]
+    local log = KEYS[4 + i]
     local room = limit - reserve
     if isSpare and used[i] + cost > room / 2 then return nil end
     if used[i] + cost > room then
@@ -104,18 +142,31 @@ for k = 0, count + spare - 1 do
     break
   end
   if fitAt > now and (isSpare or not firm or bookUntil == nil or fitAt > bookUntil) then
-    if k == 0 then return {0, exact(fitAt)} end
+    if k == 0 then
+      -- The tenant waits for room from now until a send of it is granted (room in the
+      -- shared quota: a tenant held by its own budget does not wait for room).
+      if tenant ~= '' then
+        local ownFits = true
+        for i = 1, quotas do
+          local b = 9 + (i - 1) * 5
+          if ARGV[b + 1] == 'tenant:' .. tenant and used[i] + tonumber(ARGV[b + 4]) > tonumber(ARGV[b + 2]) - tonumber(ARGV[b + 5]) then ownFits = false end
+        end
+        if ownFits then redis.call('HSETNX', KEYS[4], 'q:' .. tenant, now) end
+      end
+      return {0, exact(fitAt)}
+    end
     break
   end
+  if k == 0 and tenant ~= '' then redis.call('HDEL', KEYS[4], 'q:' .. tenant) end
   local sendId = id
   if k > 0 then sendId = id .. '+' .. k end
   for i = 1, quotas do
-    local b = 6 + (i - 1) * 5
+    local b = 9 + (i - 1) * 5
     local member = sendId .. '|' .. ARGV[b + 4]
-    redis.call('ZADD', KEYS[3 + i], fitAt, member)
+    redis.call('ZADD', KEYS[4 + i], fitAt, member)
     used[i] = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4]))
     redis.call('SADD', KEYS[3], member)
-    redis.call('PEXPIRE', KEYS[3 + i], ttl)
+    redis.call('PEXPIRE', KEYS[4 + i], ttl)
   end
   granted[#granted + 1] = exact(fitAt)
 end

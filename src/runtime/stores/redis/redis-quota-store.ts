@@ -22,9 +22,9 @@ export class RedisQuotaStore implements QuotaStore {
 
   async acquire(request: AcquireRequest): Promise<AcquireAnswer> {
     const { key, demands } = request;
-    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? "", Math.max(1, Math.floor(request.count ?? 1)), Math.max(0, Math.floor(request.spare ?? 0))];
+    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? "", Math.max(1, Math.floor(request.count ?? 1)), Math.max(0, Math.floor(request.spare ?? 0)), sharedIndex(demands, request.tenant?.quota) > 0 ? request.tenant!.name : "", request.tenant?.weight ?? 1, sharedIndex(demands, request.tenant?.quota)];
     for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
-    const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "pending"), ...demands.map((d) => this.log(key, d.name))];
+    const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "pending"), this.key(key, "fair"), ...demands.map((d) => this.log(key, d.name))];
     const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, ...string[]];
     if (answer[0] !== 1) return { granted: false, retryAt: answer[1] === "inf" ? Infinity : Number(answer[1]) };
     const at = Number(answer[1]);
@@ -85,6 +85,12 @@ export class RedisQuotaStore implements QuotaStore {
   private log(key: string, name: string): string {
     return this.key(key, `log:${name}`);
   }
+}
+
+/** The 1-based index of the demand the tenants share; without one, no tenant rule applies (the tenant is sent as none). */
+function sharedIndex(demands: readonly QuotaDemand[], quota: string | undefined): number {
+  const i = quota === undefined ? -1 : demands.findIndex((d) => d.name === quota);
+  return i + 1;
 }
 
 function member(id: string, cost: number): string {
