@@ -180,7 +180,7 @@ describe("pacing: concurrency", () => {
   it("lets no more than maxConcurrent calls be in flight at once", async () => {
     const first = heldStep();
     const second = heldStep();
-    const { call, sent } = pacer({ maxConcurrent: 2 }, first.step, second.step, ok);
+    const { call, sent } = pacer({ maxConcurrent: 2, limit: Infinity }, first.step, second.step, ok);
 
     const calls = ["a", "b", "c"].map((id) => call(id));
     await settle();
@@ -196,7 +196,7 @@ describe("pacing: concurrency", () => {
 
   it("ends a call waiting behind the cap at its deadline, typed, without sending it", async () => {
     const first = heldStep();
-    const { call, sent, clock } = pacer({ maxConcurrent: 1 }, first.step, ok);
+    const { call, sent, clock } = pacer({ maxConcurrent: 1, limit: Infinity }, first.step, ok);
 
     const running = call("a");
     const waiting = call("b", {}, { deadlineMs: 2_000 });
@@ -214,7 +214,7 @@ describe("pacing: concurrency", () => {
 
   it("ends a wait behind the cap longer than maxWaitMs the same way", async () => {
     const first = heldStep();
-    const { call, sent, clock } = pacer({ maxConcurrent: 1, maxWaitMs: 5_000 }, first.step, ok);
+    const { call, sent, clock } = pacer({ maxConcurrent: 1, maxWaitMs: 5_000, limit: Infinity }, first.step, ok);
 
     const running = call("a");
     const waiting = call("b");
@@ -243,5 +243,54 @@ describe("pacing: work outside a call", () => {
     const { policy, call, heldFor } = pacer({ limit: 1, windowMs: 1_000, safetyMarginMs: 0 });
     expect(await policy.paced(async () => "token")).toBe("token");
     expect(await heldFor(call("a"), 1_000)).toEqual({ before: [], after: ["a"] });
+  });
+});
+
+describe("pacing: first contact with a quota nobody named", () => {
+  it("sends the first call alone; the others wait for its answer and pace at the quota its headers name", async () => {
+    const first = heldStep();
+    const { call, sent, clock } = pacer({ safetyMarginMs: 0 }, first.step, ok);
+
+    const calls = ["a", "b", "c", "d"].map((id) => call(id));
+    await settle();
+    expect(sent()).toEqual(["a"]);
+    // The answer names 2 per 10 s: one more goes now, the rest a window later.
+    first.release(withHeaders(200, { "ratelimit-policy": `"default";q=2;w=10` }));
+    await settle();
+    expect(sent()).toEqual(["a", "b"]);
+    await clock.advance(10_000);
+    await Promise.all(calls);
+    expect(sent()).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("lets the rest go at once when the first answer names no quota, and waits only once", async () => {
+    const first = heldStep();
+    const { call, sent } = pacer({}, first.step, ok);
+
+    const calls = ["a", "b", "c"].map((id) => call(id));
+    await settle();
+    expect(sent()).toEqual(["a"]);
+    first.release(ok);
+    await Promise.all(calls);
+    expect(sent()).toEqual(["a", "b", "c"]);
+    await call("d");
+    expect(sent()).toEqual(["a", "b", "c", "d"]);
+  });
+
+  it("ends a wait for the first answer at the call's deadline or signal, typed, unsent", async () => {
+    const first = heldStep();
+    const { call, sent, clock } = pacer({}, first.step, ok);
+    const running = call("a");
+    const aborter = new AbortController();
+    const timed = call("b", {}, { deadlineMs: 1_000 });
+    const aborted = call("c", { signal: aborter.signal });
+    await settle();
+    aborter.abort();
+    await clock.advance(1_000);
+    expect((await timed).error).toMatchObject({ kind: "timeout" });
+    expect((await aborted).error).toMatchObject({ kind: "aborted" });
+    first.release(ok);
+    await running;
+    expect(sent()).toEqual(["a"]);
   });
 });

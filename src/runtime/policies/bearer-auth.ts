@@ -8,8 +8,8 @@
  */
 import { annotateLast, joinNotes, refusal, withHeader, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
-import { startTimer } from "../core/clock.js";
-import { AbortedError, asCarewireError, TimeoutError } from "../core/errors.js";
+import { asCarewireError } from "../core/errors.js";
+import { untilDeadline } from "../core/until-deadline.js";
 import type { TokenDeps, TokenSource } from "../auth/token-source.js";
 import { tokenFlight } from "../auth/token-flight.js";
 import { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "../stores/token-store.js";
@@ -56,7 +56,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps, options: 
     if (call.operation.security === "none") return next(plan);
     let used: StoredToken;
     try {
-      used = await untilDeadline(token(call), call);
+      used = await untilDeadline(token(call), call, "an access token");
     } catch (error) {
       return refusal(plan, asCarewireError(error));
     }
@@ -67,7 +67,7 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps, options: 
     else {
       current = undefined;
       try {
-        used = await untilDeadline(token(call, used.value), call);
+        used = await untilDeadline(token(call, used.value), call, "an access token");
       } catch (error) {
         return refusal(plan, asCarewireError(error), first.notes);
       }
@@ -76,30 +76,4 @@ export function bearerAuthPolicy(source: TokenSource, deps: TokenDeps, options: 
     const again = await next({ ...withHeader(plan, "Authorization", `Bearer ${used.value}`), attempt: plan.attempt + before.notes.attempts.length, delayMs: 0 });
     return { ...again, notes: joinNotes(before.notes, again.notes) };
   };
-}
-
-/**
- * Waits for the shared token, but no longer than this call may: its own signal and its
- * deadline end the wait (the shared request goes on for the calls that can still use it).
- * The deadline is a timer on the call's clock, like an attempt's timeout.
- */
-function untilDeadline<T>(shared: Promise<T>, call: Call): Promise<T> {
-  const { signal, deadline } = call;
-  if (!signal && deadline === undefined) return shared;
-  if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => settle(() => reject(new AbortedError(signal?.reason)));
-    const remaining = deadline === undefined ? undefined : Math.max(0, deadline - call.clock.now());
-    const cancelTimer = remaining === undefined ? undefined : startTimer(call.clock, remaining, () => settle(() => reject(new TimeoutError(call.deadlineMs, "deadline", "an access token"))));
-    function settle(done: () => void): void {
-      cancelTimer?.();
-      signal?.removeEventListener("abort", onAbort);
-      done();
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-    shared.then(
-      (value) => settle(() => resolve(value)),
-      (error: unknown) => settle(() => reject(error)),
-    );
-  });
 }

@@ -23,6 +23,7 @@ import { costResolver, type CostConfig, type ResolvedCost } from "./pacing-cost.
 import { NamedQuotas, type NamedReading } from "./pacing-named-quotas.js";
 import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
 import { afterQuiet, afterThrottle, windowAfterThrottle } from "./quota-probe.js";
+import { FirstContact, type Turn } from "./first-contact.js";
 import { tenantDemands, type TenantConfig } from "./pacing-tenants.js";
 import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
@@ -82,9 +83,12 @@ export type PacingPolicy = Policy & {
   paced<T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 };
 
+const NO_TURN: Turn = Object.freeze({});
+
 export function pacingPolicy(provider: string, options: PacingOptions, clock: Clock, clientId = options.clientId ?? "default"): PacingPolicy {
   const store = options.store ?? new MemoryQuotaStore();
   const forTenant = tenantDemands(options);
+  const firstContact = new FirstContact();
   const key = `${provider}:${clientId}`;
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
   /** What the server's headers and 429s taught this instance or another of its fleet. */
@@ -201,13 +205,25 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     if (reading !== undefined) await reading;
     const cost = costOf(call.operation);
     const spec = call.operation.hints.rateLimit;
-    const demand = demandFor(spec, lane, cost.requests);
+    let demand = demandFor(spec, lane, cost.requests);
+    // Nobody has named the quota: the first call's answer may, so the others wait for it.
+    const turn = demand !== undefined && !isPacing(demand) ? firstContact.turn(call) : NO_TURN;
+    if (turn.wait !== undefined) {
+      try {
+        await turn.wait();
+      } catch (error) {
+        if (error instanceof CarewireError) return refusal(plan, error);
+        throw error;
+      }
+      demand = demandFor(spec, lane, cost.requests);
+    }
     const { demands, tenant } = forTenant(call.tenant, demandsOf(demand, cost, spec, lane));
     const waitStart = clock.now();
     let admission: Admission;
     try {
       admission = await acquire(lane, demands, call.deadline, call.signal, tenant);
     } catch (error) {
+      turn.done?.();
       if (error instanceof CarewireError) return refusal(plan, error);
       throw error;
     }
@@ -224,6 +240,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
       await finish(admission, demands, !uncounted);
+      turn.done?.();
     }
   };
 
