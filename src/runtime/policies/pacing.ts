@@ -181,9 +181,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * would hold each slot a margin too long), or taken out when the server did not count it;
    * then its concurrency slot is freed.
    */
-  async function finish(admission: Admission, demands: readonly PacedDemand[], counted = true): Promise<void> {
+  async function finish(admission: Admission, demands: readonly PacedDemand[], counted = true, answeredAt = clock.now()): Promise<void> {
     try {
-      if (demands.length > 0) await quietly(() => (counted ? store.settle(key, admission.id, clock.now() - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
+      if (demands.length > 0) await quietly(() => (counted ? store.settle(key, admission.id, answeredAt - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
     } finally {
       release();
     }
@@ -231,15 +231,18 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const waited = clock.now() - waitStart;
     if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
     let uncounted = false;
+    let answeredAt: number | undefined;
     try {
       const result = await next(plan);
+      // The slot counts from the answer, not from after the bookkeeping below (store round trips).
+      answeredAt = clock.now();
       // Learning from 429s alone: a refused send is left out of the count the next estimate
       // is made from (limiters do not count what they refuse).
       uncounted = result.exchange?.response.status === 429 && demands.length === 1 && !isPacing(demands[0]!);
       const rateLimit = await learn(result, call, cost, demands.length > 1);
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
-      await finish(admission, demands, !uncounted);
+      await finish(admission, demands, !uncounted, answeredAt);
       turn.done?.();
     }
   };
