@@ -6,7 +6,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { MemoryCacheStore, type CacheEntry, type CacheStore } from "carewire";
 import { RedisCacheStore } from "../../src/runtime/stores/redis/redis-cache-store.js";
-import { eventually, redisForFile } from "./redis-fixture.js";
+import { waitFor } from "../helpers/windows.js";
+import { redisForFile } from "./redis-fixture.js";
 
 const redis = redisForFile();
 const T0 = 1_800_000_000_000;
@@ -93,7 +94,7 @@ describe("redis cache store: its bounds", () => {
     const ttl = await connection.command((c) => c.pttl(entryKey!));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(80);
-    await eventually(async () => (await store.get(key("t", "/short"))) === undefined, "the entry to expire");
+    await waitFor(async () => (await store.get(key("t", "/short"))) === undefined, "the entry to expire");
   });
 
   it("names keys by hashes: no path, query or tenant shows in Redis", async () => {

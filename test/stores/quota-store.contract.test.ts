@@ -3,29 +3,16 @@
  * redis-server on a fresh port) must answer the same way. Times are explicit epoch ms,
  * so nothing here depends on the wall clock.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
 import { extraId, tenantQuota, UNBOUNDED, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
-import { redisConnection, type RedisConnection } from "../../src/runtime/stores/redis/connection.js";
 import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
-import { startRedis, type RedisServer } from "../helpers/redis-server.js";
+import { redisForFile } from "./redis-fixture.js";
 
-let redis: RedisServer;
-const connections: RedisConnection[] = [];
-let prefixes = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 300_000);
-afterAll(async () => {
-  for (const c of connections) await c.close();
-  await redis?.stop();
-});
+const redis = redisForFile();
 
 function redisStore(): QuotaStore {
-  const connection = redisConnection({ url: redis.url, commandTimeoutMs: 5_000 });
-  connections.push(connection);
-  return new RedisQuotaStore(connection, `test${++prefixes}:`);
+  return new RedisQuotaStore(redis.connection(), redis.prefix());
 }
 
 const T0 = 1_800_000_000_000;
@@ -264,8 +251,5 @@ describe.each([
 /** Another connection onto the same Redis keys as `store` (same prefix): another instance of the app. */
 function sameRedisAs(store: QuotaStore): QuotaStore {
   if (!(store instanceof RedisQuotaStore)) throw new Error("not a Redis store");
-  const prefix = store.prefix;
-  const connection = redisConnection({ url: redis.url, commandTimeoutMs: 5_000 });
-  connections.push(connection);
-  return new RedisQuotaStore(connection, prefix);
+  return new RedisQuotaStore(redis.connection(), store.prefix);
 }

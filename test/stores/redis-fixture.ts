@@ -29,12 +29,3 @@ export function redisForFile() {
     prefix: () => `contract-${++prefixes}:`,
   };
 }
-
-/** Polls in real time until `condition` holds (a Redis key expiring on its own), or fails after `timeoutMs`. */
-export async function eventually(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

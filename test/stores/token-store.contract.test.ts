@@ -6,7 +6,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "carewire";
 import { RedisTokenStore } from "../../src/runtime/stores/redis/redis-token-store.js";
-import { eventually, redisForFile } from "./redis-fixture.js";
+import { waitFor } from "../helpers/windows.js";
+import { redisForFile } from "./redis-fixture.js";
 
 const redis = redisForFile();
 const T0 = 1_800_000_000_000;
@@ -72,7 +73,7 @@ describe.each([
     const { store, another } = make();
     expect(await store.tryLock("k", "gone", T0, 50)).toBe(true);
     // Memory reads the caller's time; Redis expires the key itself, so it is polled.
-    await eventually(async () => await another().tryLock("k", "next", T0 + 51, 60_000), "the lock to expire");
+    await waitFor(async () => await another().tryLock("k", "next", T0 + 51, 60_000), "the lock to expire");
   });
 
   it("gives the lock to exactly one of many instances racing for it", async () => {
