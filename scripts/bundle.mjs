@@ -1,0 +1,21 @@
+// The published runtime entries as bundles: one ESM file per entry with the code they share
+// in common chunks (so a class is one class whichever entry a user imports it from), and the
+// dependencies left as imports. Importing carewire then reads a handful of files instead of
+// seventy modules, which is most of a cold start. tsc has already written the declarations
+// and the per-module files the CLI and codegen run from; this overwrites only the entries.
+import { build } from "esbuild";
+
+await build({
+  entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts"],
+  outdir: "dist",
+  outbase: "src",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  sourcemap: true,
+  chunkNames: "chunks/[name]-[hash]",
+  logLevel: "warning",
+});
