@@ -178,7 +178,8 @@ describe("a fleet's OAuth token when Redis goes away", () => {
   it("each instance gets its own token at once, and no call hangs", async () => {
     fresh();
     const clock = new FakeClock();
-    const { instances } = fleet(3, clock, { auth: credentials }, { retryAfterMs: 600_000 }, own.url);
+    const heard: string[] = [];
+    const { instances } = fleet(3, clock, { auth: credentials }, { retryAfterMs: 600_000, onStateChange: (part, state) => heard.push(`${part} ${state}`) }, own.url);
     for (const [i, pipeline] of instances.entries()) expect((await pipeline.call(secured, schemas, input(i))).error).toBeUndefined();
     expect(state.tokenRequests).toHaveLength(1);
 
@@ -189,6 +190,8 @@ describe("a fleet's OAuth token when Redis goes away", () => {
     expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined]);
     // Alone, each instance asked for its own.
     expect(state.tokenRequests).toHaveLength(1 + 3);
+    // And told the operator its token store went local (once per instance).
+    expect(heard.filter((h) => h === "tokens local")).toHaveLength(3);
   });
 });
 

@@ -232,7 +232,8 @@ describe("when Redis goes away", () => {
     const clock = new FakeClock({ autoAdvance: true });
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const events: TelemetryEvent[] = [];
-    const store = redisStore({ url: own.url, prefix: fleetPrefix(), expectedInstances: 5, retryAfterMs: 0 });
+    const parts: string[] = [];
+    const store = redisStore({ url: own.url, prefix: fleetPrefix(), expectedInstances: 5, retryAfterMs: 0, onStateChange: (part, state) => parts.push(`${part} ${state}`) });
     const client = instance(clock, store, events);
     const storeEvents = () => events.filter((e) => e.type === "quota-store").map((e) => (e.type === "quota-store" ? e.state : ""));
 
@@ -250,5 +251,7 @@ describe("when Redis goes away", () => {
       return storeEvents().length === 2;
     }, "the instance to share the quota again");
     expect(storeEvents()).toEqual(["local", "shared"]);
+    // The operator's listener heard the same, once each.
+    expect(parts).toEqual(["quota local", "quota shared"]);
   });
 });

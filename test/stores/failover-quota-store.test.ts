@@ -59,7 +59,8 @@ describe("FailoverQuotaStore", () => {
 
   it("back to shared, it also keeps to its share for one window (the shared store lost the outage's sends)", async () => {
     const shared = switchable();
-    const store = new FailoverQuotaStore(shared.store, { localShare: 0.5, retryAfterMs: 100 });
+    const states: string[] = [];
+    const store = new FailoverQuotaStore(shared.store, { localShare: 0.5, retryAfterMs: 100, onStateChange: (s) => states.push(s) });
     shared.down(true);
     for (let i = 0; i < 5; i++) expect((await send(store, T0)).granted).toBe(true);
     shared.down(false);
@@ -68,6 +69,8 @@ describe("FailoverQuotaStore", () => {
     // A window later, the shared store alone decides.
     let granted = 0;
     for (let i = 0; i < 12; i++) if ((await send(store, T0 + 1_300)).granted) granted++;
+    // The operator's listener heard each change once: shared again from the first shared answer.
+    expect(states).toEqual(["local", "shared"]);
     expect(granted).toBeGreaterThanOrEqual(5);
     expect(granted).toBeLessThanOrEqual(10);
   });

@@ -4,7 +4,7 @@
  * and shares again once the store answers. A probe let through locally reports locally.
  */
 import { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerStore, type CircuitChange, type CircuitView, type ProbeAnswer } from "./breaker-store.js";
-import { Fallback } from "./fallback.js";
+import { Fallback, type StateListener } from "./fallback.js";
 
 export class FailoverBreakerStore implements BreakerStore {
   private readonly local = new MemoryBreakerStore();
@@ -13,9 +13,9 @@ export class FailoverBreakerStore implements BreakerStore {
 
   constructor(
     private readonly shared: BreakerStore,
-    options: { readonly retryAfterMs?: number } = {},
+    options: { readonly retryAfterMs?: number; readonly onStateChange?: StateListener } = {},
   ) {
-    this.fallback = new Fallback(options.retryAfterMs);
+    this.fallback = new Fallback(options.retryAfterMs, options.onStateChange);
   }
 
   state(group: string, at: number): Promise<CircuitView> {

@@ -7,6 +7,7 @@
  * within the local share too for one more window. Calls never wait on a store that is down: each command is bounded, and while the
  * store is out none is sent.
  */
+import { tell, type StateListener } from "./fallback.js";
 import { MemoryQuotaStore } from "./memory-quota-store.js";
 import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
@@ -15,6 +16,8 @@ export interface FailoverOptions {
   readonly localShare: number;
   /** Time after a failure before the shared store is asked again. Default 1 s. */
   readonly retryAfterMs?: number;
+  /** Told when this instance starts pacing alone, and when it shares again. */
+  readonly onStateChange?: StateListener;
 }
 
 /** The answer, and whether it came from the local fallback (for the pacing policy's telemetry). */
@@ -57,6 +60,7 @@ export class FailoverQuotaStore implements QuotaStore {
         const answer = await this.shared.acquire(guarded ? { ...request, count: 1, spare: 0 } : request);
         if (this.wasLocal) {
           this.wasLocal = false;
+          tell(this.options.onStateChange, "shared");
           this.guardUntil = now + Math.max(0, ...demands.map((d) => d.windowMs));
         }
         if (answer.granted && !guarded) {
@@ -70,12 +74,12 @@ export class FailoverQuotaStore implements QuotaStore {
         if (guarded) {
           // Granted by the local check above: it stands as a local grant.
           this.localSends.add(id);
-          this.wasLocal = true;
+          this.goLocal();
           return { granted: true, at: now, local: true };
         }
       }
     }
-    this.wasLocal = true;
+    this.goLocal();
     // Alone, on this instance's share, counting its own sends of the last window.
     const answer = this.local.acquire({ ...request, demands: this.scaled(demands) });
     if (answer.granted) {
@@ -96,6 +100,12 @@ export class FailoverQuotaStore implements QuotaStore {
     this.local.cancel(key, id, demands);
     if (this.localSends.delete(id)) return;
     await this.quietly(() => this.shared.cancel(key, id, demands));
+  }
+
+  private goLocal(): void {
+    if (this.wasLocal) return;
+    this.wasLocal = true;
+    tell(this.options.onStateChange, "local");
   }
 
   /** Each demand at this instance's share of its limit. */

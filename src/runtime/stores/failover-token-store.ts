@@ -3,7 +3,7 @@
  * store is out, this instance fetches and keeps its own token (its own single flight),
  * and shares again once the store answers. A lock taken locally is given back locally.
  */
-import { Fallback } from "./fallback.js";
+import { Fallback, type StateListener } from "./fallback.js";
 import { MemoryTokenStore, type StoredToken, type TokenStore } from "./token-store.js";
 
 export class FailoverTokenStore implements TokenStore {
@@ -15,9 +15,9 @@ export class FailoverTokenStore implements TokenStore {
 
   constructor(
     private readonly shared: TokenStore,
-    options: { readonly retryAfterMs?: number } = {},
+    options: { readonly retryAfterMs?: number; readonly onStateChange?: StateListener } = {},
   ) {
-    this.fallback = new Fallback(options.retryAfterMs);
+    this.fallback = new Fallback(options.retryAfterMs, options.onStateChange);
   }
 
   get(key: string, now: number): Promise<StoredToken | undefined> {

@@ -12,7 +12,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import type { CacheEntry, CacheStore } from "../cache-store.js";
-import { Fallback } from "../fallback.js";
+import { Fallback, type StateListener } from "../fallback.js";
 import type { RedisConnection } from "./connection.js";
 
 export interface RedisCacheOptions {
@@ -22,6 +22,8 @@ export interface RedisCacheOptions {
   readonly revalidateOnlyTtlMs?: number;
   /** Time after a Redis failure before it is asked again. Default 1 s. */
   readonly retryAfterMs?: number;
+  /** Told when the cache goes local (Redis out) or shared again. */
+  readonly onStateChange?: StateListener;
 }
 
 /** Generations tracked per key: the root and the first seven `\u0000`-bounded prefixes. */
@@ -75,7 +77,7 @@ export class RedisCacheStore implements CacheStore {
   ) {
     this.maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;
     this.revalidateOnlyTtlMs = options.revalidateOnlyTtlMs ?? 300_000;
-    this.fallback = new Fallback(options.retryAfterMs);
+    this.fallback = new Fallback(options.retryAfterMs, options.onStateChange);
   }
 
   async get(key: string): Promise<CacheEntry | undefined> {

@@ -12,6 +12,7 @@
  */
 import type { Redis } from "ioredis";
 import { FailoverBreakerStore } from "../failover-breaker-store.js";
+import type { SharedState } from "../fallback.js";
 import { FailoverQuotaStore } from "../failover-quota-store.js";
 import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
@@ -52,7 +53,17 @@ export interface RedisStoreOptions {
    * they can be served (max-age + stale-if-error) and are bounded in size.
    */
   readonly cache?: boolean | RedisCacheOptions;
+  /**
+   * Told when a part of the shared state goes local (Redis out or slow: this instance
+   * answers from its own memory) and when it is shared again, for an operator's log or
+   * metric. Each part says so once per change. (Every call also emits a `quota-store`
+   * telemetry event when its pacing goes local or shared.)
+   */
+  readonly onStateChange?: (part: SharedPart, state: SharedState) => void;
 }
+
+/** The parts of a client's state a Redis store shares. */
+export type SharedPart = "quota" | "tokens" | "breakers" | "cache";
 
 export function redisStore(options: RedisStoreOptions): SharedStore {
   const connection = redisConnection({
@@ -65,10 +76,12 @@ export function redisStore(options: RedisStoreOptions): SharedStore {
   if (!(localShare > 0 && localShare <= 1)) throw new RangeError("redisStore: localShare must be in (0, 1]");
   const prefix = options.prefix ?? "carewire:";
   const retry = options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {};
-  const quota = new LeasingQuotaStore(new FailoverQuotaStore(new RedisQuotaStore(connection, prefix), { localShare, ...retry }), options.lease);
-  const tokens = new FailoverTokenStore(new RedisTokenStore(connection, prefix), retry);
-  const breakers = new FailoverBreakerStore(new RedisBreakerStore(connection, prefix), retry);
-  const cache = options.cache ? new RedisCacheStore(connection, prefix, { ...retry, ...(options.cache === true ? {} : options.cache) }) : undefined;
+  const listen = options.onStateChange;
+  const about = (part: SharedPart) => (listen ? { onStateChange: (state: SharedState) => listen(part, state) } : {});
+  const quota = new LeasingQuotaStore(new FailoverQuotaStore(new RedisQuotaStore(connection, prefix), { localShare, ...retry, ...about("quota") }), options.lease);
+  const tokens = new FailoverTokenStore(new RedisTokenStore(connection, prefix), { ...retry, ...about("tokens") });
+  const breakers = new FailoverBreakerStore(new RedisBreakerStore(connection, prefix), { ...retry, ...about("breakers") });
+  const cache = options.cache ? new RedisCacheStore(connection, prefix, { ...retry, ...about("cache"), ...(options.cache === true ? {} : options.cache) }) : undefined;
   // Untaken leased sends go back before the connection closes.
   return { quota, tokens, breakers, ...(cache ? { cache } : {}), close: () => quota.close() };
 }
