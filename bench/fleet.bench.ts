@@ -2,11 +2,13 @@
  * Fleet benchmark: several processes of one app on one client_id against the simulator's
  * quota, side by side in one run. Each row starts a fresh simulator (in its own process)
  * and FLEET_INSTANCES worker processes (bench/fleet-worker.ts) that begin together and
- * call for FLEET_SECONDS; a real redis-server (fresh port) holds the shared state.
+ * call for FLEET_SECONDS (FLEET_CONCURRENCY callers each, default 8); a real redis-server
+ * (fresh port) holds the shared state.
  *
  * Figures: offered (calls started), sent (requests the simulator saw), ok, status429,
  * goodputPct (ok ÷ what the quota allowed in the run: limit × (1 + elapsed ÷ window), as
- * a sliding window admits `limit` at once and then `limit` per window), sentPerOffered,
+ * a sliding window admits `limit` at once and then `limit` per window), turnoverPct (how
+ * fast the server's window turns over: see serverView), sentPerOffered,
  * waitP50Ms/waitP99Ms (call start → its first request on the wire), acquireP50Us (one
  * acquire of the shared quota; blank where the library gives no way to time it).
  *
@@ -34,7 +36,7 @@ import type { FleetClient, WorkerReport, WorkerSettings } from "./fleet-worker.j
 const here = path.dirname(fileURLToPath(import.meta.url));
 const INSTANCES = Number(process.env.FLEET_INSTANCES ?? 5);
 const SECONDS = Number(process.env.FLEET_SECONDS ?? 20);
-const CONCURRENCY = 8;
+const CONCURRENCY = Number(process.env.FLEET_CONCURRENCY ?? 8);
 const QUOTA = { limit: 100, windowMs: 1_000 };
 const OUTAGE = { fromMs: 8_000, durationMs: 3_000 };
 
@@ -120,13 +122,25 @@ type SimLog = Array<{ time: string; status: number | null }>;
 /**
  * The server's view of a row: the answered requests over what the quota allowed from the
  * first request it saw to the last (a sliding window lets `limit` through at once, then
- * `limit` per window).
+ * `limit` per window), and how fast the window turns over: W over the mean time from an
+ * answered request to the `limit`-th after it (100 % when every slot is reused the moment
+ * the server frees it; the start-up ramp and the run's end do not count here).
  */
-function serverView(log: SimLog): { spanMs: number; serverGoodputPct: number } {
-  const times = log.filter((e) => e.status !== null && e.status < 300).map((e) => Date.parse(e.time));
-  if (times.length === 0) return { spanMs: 0, serverGoodputPct: 0 };
-  const spanMs = Math.max(...times) - Math.min(...times);
-  return { spanMs, serverGoodputPct: round1((100 * times.length) / (QUOTA.limit * (1 + spanMs / QUOTA.windowMs))) };
+function serverView(log: SimLog): { spanMs: number; serverGoodputPct: number; turnoverPct: number } {
+  const times = log
+    .filter((e) => e.status !== null && e.status < 300)
+    .map((e) => Date.parse(e.time))
+    .sort((a, b) => a - b);
+  if (times.length === 0) return { spanMs: 0, serverGoodputPct: 0, turnoverPct: 0 };
+  const spanMs = times[times.length - 1]! - times[0]!;
+  let turns = 0;
+  for (let k = 0; k + QUOTA.limit < times.length; k++) turns += times[k + QUOTA.limit]! - times[k]!;
+  const pairs = Math.max(0, times.length - QUOTA.limit);
+  return {
+    spanMs,
+    serverGoodputPct: round1((100 * times.length) / (QUOTA.limit * (1 + spanMs / QUOTA.windowMs))),
+    turnoverPct: pairs > 0 ? round1((100 * QUOTA.windowMs) / (turns / pairs)) : 0,
+  };
 }
 
 async function row(scenario: string, client: FleetClient, redis: RedisServer, prefix: string, duringRun?: () => Promise<void>, fromLog?: (log: SimLog) => Record<string, unknown>): Promise<Row> {
@@ -240,7 +254,7 @@ try {
     if (only && !only.includes(client)) continue;
     const r = await row("fleet", client, redis, `bench-${i}:`);
     rows.push(r);
-    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} % (server view ${String(r.serverGoodputPct)} %, span ${String(r.spanMs)} ms, elapsed ${String(r.elapsedMs)} ms), 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
+    process.stderr.write(`  fleet ${client}: goodput ${r.goodputPct} % (server view ${String(r.serverGoodputPct)} %, turnover ${String(r.turnoverPct)} %, span ${String(r.spanMs)} ms, elapsed ${String(r.elapsedMs)} ms), 429s ${r.status429}/${r.sent}, sent/offered ${r.sentPerOffered}, wait p50 ${r.waitP50Ms} ms, acquire p50 ${String(r.acquireP50Us)} µs, acquires/call ${String(r.acquiresPerCall)}\n`);
   }
   if (!only || only.includes("fairness")) {
     for (const r of await fairness(redis)) {
@@ -285,7 +299,7 @@ const report = {
 if (only === undefined) {
   await mkdir(path.join(here, "results"), { recursive: true });
   await writeFile(path.join(here, "results", "fleet.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "acquiresPerCall", "fairSharePct", "failures", "hung", "status429InGap", "sentInGap"] as const;
+  const columns = ["scenario", "client", "settings", "offered", "sent", "ok", "status429", "goodputPct", "turnoverPct", "sentPerOffered", "waitP50Ms", "waitP99Ms", "acquireP50Us", "acquiresPerCall", "fairSharePct", "failures", "hung", "status429InGap", "sentInGap"] as const;
   const md = [
     "# Fleet benchmark",
     "",
