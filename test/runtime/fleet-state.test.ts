@@ -4,14 +4,15 @@
  * its own store object and connection (as separate processes would have), on one fake
  * clock. The token endpoint and the API are one real HTTP server that counts requests.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
-import { redisStore, type OperationSchemas, type RedisStoreOptions, type SharedStore } from "carewire";
+import { redisStore, type OperationSchemas, type RedisStoreOptions } from "carewire";
 import { FakeClock } from "carewire/testing";
 import { tolerantObject, z } from "carewire/zod";
 import { json, type RecordedRequest } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile, type TestPipelineOptions } from "../helpers/pipeline.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
 import { waitFor } from "../helpers/windows.js";
 
@@ -49,18 +50,7 @@ const server = serverForFile(async (req, res) => {
   json(res, 200, { id: what }, { "cache-control": "max-age=60" });
 });
 
-let redis: RedisServer;
-const stores: SharedStore[] = [];
-let prefixes = 0;
-beforeAll(async () => {
-  redis = await startRedis();
-}, 300_000);
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
+const redis = redisForFile("fleet-state");
 
 function fresh(): void {
   state = { tokenRequests: [], apiRequests: [], revoked: new Set() };
@@ -68,12 +58,11 @@ function fresh(): void {
 
 /** `count` instances on one prefix of `url`'s Redis, each with its own store and connection. */
 function fleet(count: number, clock: FakeClock, options: TestPipelineOptions = {}, store: Partial<RedisStoreOptions> = {}, url = redis.url) {
-  const prefix = `fleet-state-${++prefixes}:`;
+  const prefix = redis.prefix();
   return {
     prefix,
     instances: Array.from({ length: count }, () => {
-      const made = redisStore({ url, prefix, ...store });
-      stores.push(made);
+      const made = redis.keep(redisStore({ url, prefix, ...store }));
       return pipelineWith(server.url, { clock, store: made, ...options });
     }),
   };

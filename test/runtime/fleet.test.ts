@@ -3,7 +3,7 @@
  * redis-server: each instance is a pipeline with its own store object and connection (as
  * separate processes would have), on one fake clock. The HTTP server is real too.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { createPipeline, memoryStore, redisStore, REDIS_URL_VARIABLE, type OperationSchemas, type SharedStore, type TelemetryEvent } from "carewire";
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
@@ -11,31 +11,17 @@ import { json } from "../helpers/http-server.js";
 import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 import { startRedis, type RedisServer } from "../helpers/redis-server.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 const server = serverForFile();
-let redis: RedisServer;
-const stores: SharedStore[] = [];
-let prefixes = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 300_000);
-afterEach(async () => {
-  for (const store of stores.splice(0)) await store.close();
-});
-afterAll(async () => {
-  await redis?.stop();
-});
-
+const redis = redisForFile("fleet-test");
 /** A fresh key prefix per test: the instances of one test share it, other tests do not see it. */
-function fleetPrefix(): string {
-  return `fleet-test-${++prefixes}:`;
-}
+const fleetPrefix = redis.prefix;
 
 function instance(clock: FakeClock, store: SharedStore, events?: TelemetryEvent[]) {
-  stores.push(store);
+  redis.keep(store);
   return pipelineWith(server.url, { clock, store, pacing: { limit: 5, windowMs: 10_000, safetyMarginMs: 0 }, ...(events ? { onEvent: (e: TelemetryEvent) => events.push(e) } : {}) });
 }
 
@@ -149,7 +135,7 @@ describe("a fleet on one client_id", () => {
     });
     const prefix = fleetPrefix();
     // No quota configured or declared: only the server names it.
-    const learner = (store: SharedStore) => (stores.push(store), pipelineWith(server.url, { clock, store, pacing: { safetyMarginMs: 0 } }));
+    const learner = (store: SharedStore) => (redis.keep(store), pipelineWith(server.url, { clock, store, pacing: { safetyMarginMs: 0 } }));
     const a = learner(redisStore({ url: redis.url, prefix }));
     expect((await a.call(testOperation(), schemas, input(1))).error).toBeUndefined();
 
@@ -172,7 +158,7 @@ describe("a fleet on one client_id", () => {
       json(res, 200, { id: "ok" });
     });
     const prefix = fleetPrefix();
-    const learner = (store: SharedStore) => (stores.push(store), pipelineWith(server.url, { clock, store, retry: {}, pacing: { safetyMarginMs: 0 } }));
+    const learner = (store: SharedStore) => (redis.keep(store), pipelineWith(server.url, { clock, store, retry: {}, pacing: { safetyMarginMs: 0 } }));
     const a = learner(redisStore({ url: redis.url, prefix }));
     // The refused call is one of A's: it waits out the Retry-After and goes again.
     const first = await Promise.all([1, 2, 3, 4, 5].map((i) => a.call(testOperation(), schemas, input(i))));
@@ -200,7 +186,7 @@ describe("a fleet on one client_id", () => {
       json(res, 200, { id: "ok" });
     });
     // A provider name of its own: the process-wide store's keys are not this file's other tests'.
-    const provider = `env-fleet-${prefixes++}-${process.pid}`;
+    const provider = `env-${redis.prefix().slice(0, -1)}-${process.pid}`;
     process.env[REDIS_URL_VARIABLE] = redis.url;
     let fleet: ReturnType<typeof createPipeline>[];
     try {

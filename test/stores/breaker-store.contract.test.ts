@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { MemoryBreakerStore, type BreakerRules, type BreakerStore } from "carewire";
 import { RedisBreakerStore } from "../../src/runtime/stores/redis/redis-breaker-store.js";
-import { redisForFile } from "./redis-fixture.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
 const T0 = 1_800_000_000_000;

@@ -7,7 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { MemoryCacheStore, type CacheEntry, type CacheStore } from "carewire";
 import { RedisCacheStore } from "../../src/runtime/stores/redis/redis-cache-store.js";
 import { waitFor } from "../helpers/windows.js";
-import { redisForFile } from "./redis-fixture.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
 const T0 = 1_800_000_000_000;

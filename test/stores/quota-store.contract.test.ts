@@ -7,7 +7,7 @@ import { describe, expect, it } from "@jest/globals";
 import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
 import { extraId, tenantQuota, UNBOUNDED, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
 import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
-import { redisForFile } from "./redis-fixture.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
 
