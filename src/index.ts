@@ -36,7 +36,7 @@ export type { RedisCacheOptions } from "./runtime/stores/redis/redis-cache-store
 export { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "./runtime/stores/token-store.js";
 export { FailoverTokenStore } from "./runtime/stores/failover-token-store.js";
 export { FailoverBreakerStore } from "./runtime/stores/failover-breaker-store.js";
-export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaObservation, QuotaStore, QuotaWindow } from "./runtime/stores/quota-store.js";
+export type { AcquireAnswer, AcquireRequest, Awaitable, QuotaDemand, QuotaKnowledge, QuotaObservation, QuotaStore, QuotaWindow, TenantShare } from "./runtime/stores/quota-store.js";
 export { extraId } from "./runtime/stores/quota-store.js";
 export { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerStore, type CircuitChange, type CircuitView, type ProbeAnswer } from "./runtime/stores/breaker-store.js";
 export { MemoryCacheStore, type CacheEntry, type CacheStore } from "./runtime/stores/cache-store.js";

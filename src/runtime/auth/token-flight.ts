@@ -12,7 +12,7 @@ import type { StoredToken, TokenStore } from "../stores/token-store.js";
 import type { TokenDeps, TokenSource } from "./token-source.js";
 
 /** How long one shared token request (its retries and the wait for another instance's included) may take. */
-export const TOKEN_REQUEST_LIMIT_MS = 60_000;
+const TOKEN_REQUEST_LIMIT_MS = 60_000;
 
 /** Used when the server gives no `expires_in`. */
 const DEFAULT_LIFETIME_MS = 3_600_000;

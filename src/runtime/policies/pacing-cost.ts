@@ -25,7 +25,7 @@ export interface ResolvedCost {
 }
 
 /** The price of a call nobody priced: one request (one object for every such call). */
-export const UNIT_COST: ResolvedCost = Object.freeze({ requests: 1, others: Object.freeze([]) });
+const UNIT_COST: ResolvedCost = Object.freeze({ requests: 1, others: Object.freeze([]) });
 
 /** Looks up (once per operation) what its calls cost. */
 export function costResolver(config: CostConfig | undefined): (operation: OperationDescriptor) => ResolvedCost {

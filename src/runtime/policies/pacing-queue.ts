@@ -7,9 +7,8 @@
  */
 import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, RateLimitedError, UnexpectedError } from "../core/errors.js";
-import type { AcquireAnswer, QuotaDemand, QuotaStore } from "../stores/quota-store.js";
+import type { AcquireAnswer, QuotaDemand, QuotaStore, TenantShare } from "../stores/quota-store.js";
 import type { Lane } from "./pacing-quota.js";
-import type { TenantShare } from "./pacing-tenants.js";
 import { SignalWatch } from "./signal-watch.js";
 
 const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };

@@ -27,9 +27,8 @@ export interface SpecQuota {
   readonly windowSeconds?: number;
 }
 
-export const DEFAULT_BATCH_RESERVE = 0.1;
+const DEFAULT_BATCH_RESERVE = 0.1;
 
-export { UNBOUNDED } from "../stores/quota-store.js";
 
 /** How long sends are remembered while the quota is unknown. */
 const OBSERVED_WINDOW_MS = 60_000;

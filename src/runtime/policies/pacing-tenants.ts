@@ -4,7 +4,7 @@
  * share while others wait (and cap it at a budget, when one is set). Weights and budgets
  * come from the pacing config; every tenant weighs 1 unless told otherwise.
  */
-import { tenantQuota, UNBOUNDED, type AcquireRequest } from "../stores/quota-store.js";
+import { tenantQuota, UNBOUNDED, type TenantShare } from "../stores/quota-store.js";
 import type { PacedDemand } from "./pacing-quota.js";
 
 export interface TenantBudget {
@@ -22,7 +22,6 @@ export interface TenantConfig {
   readonly tenantBudget?: TenantBudget | Readonly<Record<string, TenantBudget>>;
 }
 
-export type TenantShare = NonNullable<AcquireRequest["tenant"]>;
 
 export interface TenantDemands {
   /** The call's demands with the tenant's own appended, and the tenant the store shares for. */

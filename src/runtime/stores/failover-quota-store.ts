@@ -64,8 +64,8 @@ export class FailoverQuotaStore implements QuotaStore {
           this.guardUntil = now + Math.max(0, ...demands.map((d) => d.windowMs));
         }
         if (answer.granted && !guarded) {
-          this.local.record(key, id, answer.at, demands);
-          answer.more?.forEach((at, k) => this.local.record(key, extraId(id, k + 1), at, demands));
+          this.local.record(key, id, answer.at, demands, now);
+          answer.more?.forEach((at, k) => this.local.record(key, extraId(id, k + 1), at, demands, now));
         }
         if (!answer.granted && guarded) this.local.cancel(key, id, demands);
         return answer;

@@ -4,12 +4,7 @@
  * room from the time a send of its is refused until one is granted. While some other tenant
  * wants room, a tenant past its share is refused: the next slot goes to the one below.
  */
-export interface TenantShare {
-  readonly name: string;
-  readonly weight: number;
-  /** The demand whose limit the tenants share. */
-  readonly quota: string;
-}
+import type { TenantShare } from "./quota-store.js";
 
 interface Seen {
   weight: number;

@@ -7,6 +7,7 @@
  * are taken only from a window with room to spare, at most `size` per instance, and go back
  * when no call took them within `holdMs`. A pause drops the leased sends it covers.
  */
+import type { FailoverAnswer } from "./failover-quota-store.js";
 import { extraId, UNBOUNDED, type AcquireAnswer, type AcquireRequest, type Awaitable, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
 export interface LeaseOptions {
@@ -26,7 +27,6 @@ interface Leased {
   readonly local: boolean;
 }
 
-type Answer = AcquireAnswer & { readonly local?: true };
 
 /** Calls that wait together are taken together, up to this many per round trip. */
 const MOST_PER_TRIP = 32;
@@ -52,7 +52,7 @@ export class LeasingQuotaStore implements QuotaStore {
    */
   readonly bookAheadMs = (windowMs: number): number => Math.min(250, windowMs * 0.2);
 
-  acquire(request: AcquireRequest): Awaitable<Answer> {
+  acquire(request: AcquireRequest): Awaitable<FailoverAnswer> {
     const { key, now } = request;
     this.acquires++;
     const signature = signatureOf(request.demands);
@@ -76,7 +76,7 @@ export class LeasingQuotaStore implements QuotaStore {
   }
 
   /** Puts the extra sends of a grant in the pool. */
-  private keep(request: AcquireRequest, signature: string, answer: Answer): Answer {
+  private keep(request: AcquireRequest, signature: string, answer: FailoverAnswer): FailoverAnswer {
     if (!answer.granted || answer.more === undefined) return answer;
     const local = answer.local === true;
     const holdMs = this.options.holdMs ?? Math.min(250, Math.max(20, 0.05 * Math.max(0, ...request.demands.map((d) => d.windowMs))));

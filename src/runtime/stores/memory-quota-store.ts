@@ -91,8 +91,9 @@ export class MemoryQuotaStore implements QuotaStore {
   }
 
   /** Records a send granted elsewhere (a shared store's grant, mirrored), with no check. */
-  record(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {
-    for (const demand of demands) insert(this.pruned(key, demand, at), { id, at, cost: demand.cost, settled: false });
+  record(key: string, id: string, at: number, demands: readonly QuotaDemand[], now = at): void {
+    // Pruned as of now, not as of a booked time: a send booked ahead still counts what is in the window now.
+    for (const demand of demands) insert(this.pruned(key, demand, Math.min(now, at)), { id, at, cost: demand.cost, settled: false });
   }
 
   settle(key: string, id: string, at: number, demands: readonly QuotaDemand[]): void {

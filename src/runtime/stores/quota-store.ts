@@ -78,7 +78,15 @@ export interface AcquireRequest {
    * `tenantQuota(name)`, which the request must carry (with a finite limit, it is also the
    * tenant's budget).
    */
-  readonly tenant?: { readonly name: string; readonly weight: number; readonly quota: string };
+  readonly tenant?: TenantShare;
+}
+
+/** A tenant's place in the fair share of a quota (see `AcquireRequest.tenant`). */
+export interface TenantShare {
+  readonly name: string;
+  readonly weight: number;
+  /** The demand whose limit the tenants share. */
+  readonly quota: string;
 }
 
 /** The name of the demand that counts (and may cap) one tenant's units. */

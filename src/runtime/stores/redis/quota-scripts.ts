@@ -19,7 +19,7 @@ local function prune(log, used, name, cutoff, pending)
   for _, member in ipairs(gone) do
     freed = freed + tonumber(string.match(member, '|([^|]+)$'))
     -- A send of an instance that died in flight is forgotten with its window.
-    if pending then redis.call('SREM', pending, member) end
+    redis.call('SREM', pending, member)
   end
   if #gone > 0 then redis.call('ZREMRANGEBYSCORE', log, '-inf', cutoff) end
   if redis.call('ZCARD', log) == 0 then
@@ -166,10 +166,10 @@ for k = 0, count + spare - 1 do
     redis.call('ZADD', KEYS[4 + i], fitAt, member)
     used[i] = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4]))
     redis.call('SADD', KEYS[3], member)
-    redis.call('PEXPIRE', KEYS[4 + i], ttl)
   end
   granted[#granted + 1] = exact(fitAt)
 end
+for i = 1, quotas do redis.call('PEXPIRE', KEYS[4 + i], ttl) end
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('PEXPIRE', KEYS[3], ttl)
 return granted
@@ -209,12 +209,12 @@ return 1
 `;
 
 /**
- * KEYS: used, log:N. ARGV: now, name, limit, windowMs, remaining, resetAt ("" when not
+ * KEYS: used, log:N, pending. ARGV: now, name, limit, windowMs, remaining, resetAt ("" when not
  * said), id, ttlMs. Units the server counts beyond the log are held until its reset.
  */
 export const OBSERVE = `${PRUNE}
 local now, name, limit, win, remaining = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local used = prune(KEYS[2], KEYS[1], name, now - win)
+local used = prune(KEYS[2], KEYS[1], name, now - win, KEYS[3])
 local spent = limit - remaining - used
 if spent <= 0 then return 0 end
 local at = now

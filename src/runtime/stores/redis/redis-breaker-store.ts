@@ -10,7 +10,7 @@ import type { RedisConnection } from "./connection.js";
 export class RedisBreakerStore implements BreakerStore {
   constructor(
     private readonly redis: RedisConnection,
-    readonly prefix: string,
+    private readonly prefix: string,
   ) {}
 
   async state(group: string, _at: number): Promise<CircuitView> {

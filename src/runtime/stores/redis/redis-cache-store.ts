@@ -72,7 +72,7 @@ export class RedisCacheStore implements CacheStore {
 
   constructor(
     private readonly redis: RedisConnection,
-    readonly prefix: string,
+    private readonly prefix: string,
     options: RedisCacheOptions = {},
   ) {
     this.maxEntryBytes = options.maxEntryBytes ?? 1024 * 1024;

@@ -51,7 +51,7 @@ export class RedisQuotaStore implements QuotaStore {
   async observe(key: string, observation: QuotaObservation, now: number): Promise<void> {
     if (observation.remaining === undefined) return;
     const { name, limit, windowMs, remaining, resetAt } = observation;
-    await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name)], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomUUID()}`, windowMs * TTL_WINDOWS]);
+    await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name), this.key(key, "pending")], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomUUID()}`, windowMs * TTL_WINDOWS]);
   }
 
   async usage(key: string, name: string, from: number): Promise<number> {

@@ -29,7 +29,7 @@ return 0
 export class RedisTokenStore implements TokenStore {
   constructor(
     private readonly redis: RedisConnection,
-    readonly prefix: string,
+    private readonly prefix: string,
   ) {}
 
   async get(key: string, now: number): Promise<StoredToken | undefined> {
