@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import type { Call } from "../core/call.js";
 import { AuthenticationError, CarewireError } from "../core/errors.js";
+import { quietly } from "../stores/fallback.js";
 import type { StoredToken, TokenStore } from "../stores/token-store.js";
 import type { TokenDeps, TokenSource } from "./token-source.js";
 
@@ -92,10 +93,3 @@ export function tokenFlight(source: TokenSource, deps: TokenDeps, store: TokenSt
 }
 
 /** A store step whose failure changes nothing for the call: the token serves this instance anyway. */
-async function quietly(work: () => unknown): Promise<void> {
-  try {
-    await work();
-  } catch {
-    // Nothing to do: a lock expires by itself, and the next instance fetches its own token.
-  }
-}

@@ -9,6 +9,7 @@ import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, RateLimitedError, UnexpectedError } from "../core/errors.js";
 import type { AcquireAnswer, QuotaDemand, QuotaStore, TenantShare } from "../stores/quota-store.js";
 import type { Lane } from "./pacing-quota.js";
+import { quietly } from "../stores/fallback.js";
 import { SignalWatch } from "./signal-watch.js";
 
 const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
@@ -142,7 +143,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
         // The head may have left while a shared store answered (aborted, timed out).
         const at = queue.indexOf(head);
         if (at < 0) {
-          if (head.demands.length > 0) await Promise.resolve(store.cancel(key, id, head.demands)).catch(() => undefined);
+          if (head.demands.length > 0) await quietly(() => store.cancel(key, id, head.demands));
           continue;
         }
         queue.splice(at, 1);
@@ -177,7 +178,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
       dropAborted();
       if (w.signal?.aborted) {
         inFlight = Math.max(0, inFlight - 1);
-        if (w.demands.length > 0) await Promise.resolve(store.cancel(key, admission.id, w.demands)).catch(() => undefined);
+        if (w.demands.length > 0) await quietly(() => store.cancel(key, admission.id, w.demands));
         refuse(w, new AbortedError(w.signal.reason));
         return;
       }

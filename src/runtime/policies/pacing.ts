@@ -17,8 +17,9 @@ import { CarewireError } from "../core/errors.js";
 import type { Call } from "../core/call.js";
 import type { OperationHints } from "../core/operation.js";
 import type { RateLimitState } from "../core/meta.js";
+import { quietly } from "../stores/fallback.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
-import type { QuotaDemand, QuotaStore } from "../stores/quota-store.js";
+import type { QuotaDemand, QuotaObservation, QuotaStore } from "../stores/quota-store.js";
 import { costResolver, type CostConfig, type ResolvedCost } from "./pacing-cost.js";
 import { NamedQuotas, type NamedReading } from "./pacing-named-quotas.js";
 import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
@@ -92,7 +93,8 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   const key = `${provider}:${clientId}`;
   const { acquire, release } = slotQueue({ store, key, clock, maxConcurrent: Math.max(1, options.maxConcurrent ?? 16), maxWaitMs: options.maxWaitMs ?? 120_000 });
   /** What the server's headers and 429s taught this instance or another of its fleet. */
-  const shared = new SharedLearning(store, key, clock);
+  // Only a store other clients can reach has anyone to share with.
+  const shared = new SharedLearning(options.store, key, clock);
   /** The call's demand on requests: what the headers, config or spec say, else what 429s taught. */
   const demandFor = (spec: SpecQuota | undefined, lane: Lane, cost = 1): PacedDemand | undefined => {
     const declared = requestDemand(options, shared.server, spec, lane, cost);
@@ -123,20 +125,20 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const now = clock.now();
     const policies = result.hints.rateLimits;
     let reading: NamedReading | undefined;
-    if (policies !== undefined && options.limit !== Infinity) {
-      reading = named.read(policies, call.operation.hints.rateLimit?.quotas, cost, now);
-      for (const observation of reading.observations) await quietly(() => store.observe(key, observation, now));
-    }
+    if (policies !== undefined && options.limit !== Infinity) reading = named.read(policies, call.operation.hints.rateLimit?.quotas, cost, now);
     // The primary snapshot is the requests quota's, unless a named quota claimed its policy.
     const rl = reading?.primaryIsRequests === false ? undefined : result.hints.rateLimit;
     if (rl?.limit !== undefined && rl.windowMs !== undefined && rl.limit > 0 && rl.windowMs > 0) await shared.learnedFromServer({ limit: rl.limit, windowMs: rl.windowMs });
     // The window as it stands now that the headers were read (they may have just taught it).
     const declared = requestDemand(options, shared.server, call.operation.hints.rateLimit, "interactive");
     const pacing = declared !== undefined && isPacing(declared) ? declared : undefined;
+    const observations: QuotaObservation[] = reading ? [...reading.observations] : [];
     if (rl?.remaining !== undefined && pacing !== undefined) {
-      const observation = { name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) };
-      await quietly(() => store.observe(key, observation, now));
+      observations.push({ name: pacing.name, limit: rl.limit ?? pacing.limit, windowMs: pacing.windowMs, remaining: rl.remaining, ...(rl.resetMs !== undefined ? { resetAt: now + rl.resetMs } : {}) });
     }
+    // Each quota's correction is its own, so they go to the store together, not one trip after another.
+    if (observations.length === 1) await quietly(() => store.observe(key, observations[0]!, now));
+    else if (observations.length > 1) await Promise.all(observations.map((o) => quietly(() => store.observe(key, o, now))));
     // Nothing says the quota: 429s teach it (and answers without one let it grow), unless
     // another quota was paced for the call (its 429 may be that quota's).
     if (pacing === undefined && declared !== undefined && !pacedBeside) {
@@ -262,18 +264,3 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
 }
 
 const NO_DEMANDS: readonly PacedDemand[] = Object.freeze([]);
-
-/**
- * A store write after the response: the answer the call got matters more than the
- * bookkeeping, so a store that fails here never turns a received response into an error.
- * A synchronous store costs no promise.
- */
-function quietly<T>(work: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
-  try {
-    const pending = work();
-    if (pending instanceof Promise) return pending.catch(() => undefined);
-    return pending;
-  } catch {
-    return undefined;
-  }
-}

@@ -7,6 +7,7 @@
  * quota again with 429s). The newest estimate wins, whoever made it.
  */
 import type { Clock } from "../core/clock.js";
+import { quietly } from "../stores/fallback.js";
 import type { QuotaKnowledge, QuotaStore } from "../stores/quota-store.js";
 import type { LearnedQuota } from "./pacing-quota.js";
 import type { ProbedQuota } from "./quota-probe.js";
@@ -29,7 +30,8 @@ export class SharedLearning {
   private firstDone = false;
 
   constructor(
-    private readonly store: QuotaStore,
+    /** The store other clients share; undefined: this client's own, kept with nobody to tell. */
+    private readonly store: QuotaStore | undefined,
     private readonly key: string,
     private readonly clock: Clock,
   ) {}
@@ -39,7 +41,7 @@ export class SharedLearning {
    * waits for that one), then at most every 100 ms in the background.
    */
   refresh(): Promise<void> | undefined {
-    if (this.store.known === undefined) return undefined;
+    if (this.store?.known === undefined) return undefined;
     const now = this.clock.now();
     if (this.first === undefined) this.first = this.read(now).finally(() => (this.firstDone = true));
     if (!this.firstDone) return this.first;
@@ -52,7 +54,7 @@ export class SharedLearning {
    * The server named a quota: kept, and told to the others when it changed (the call that
    * learned it waits for that one write, so the fleet knows before its answer is returned).
    */
-  learnedFromServer(quota: LearnedQuota): Promise<void> | undefined {
+  learnedFromServer(quota: LearnedQuota): Promise<unknown> | undefined {
     if (this.server?.limit === quota.limit && this.server.windowMs === quota.windowMs) return undefined;
     this.server = quota;
     this.serverVersion = this.clock.now();
@@ -60,27 +62,23 @@ export class SharedLearning {
   }
 
   /** The estimate from 429s changed: kept, and told to the others. */
-  learnedFromThrottling(quota: ProbedQuota): Promise<void> | undefined {
+  learnedFromThrottling(quota: ProbedQuota): Promise<unknown> | undefined {
     if (quota === this.probed) return undefined;
     this.probed = quota;
     return this.tell(PROBE, { version: quota.changedAt, value: JSON.stringify(quota) });
   }
 
   /** Sharing is an optimization: a store that fails here costs the others a lesson, never a call. */
-  private tell(name: string, knowledge: QuotaKnowledge): Promise<void> | undefined {
-    try {
-      const written = this.store.share?.(this.key, name, knowledge);
-      return written instanceof Promise ? written.catch(() => undefined) : undefined;
-    } catch {
-      return undefined;
-    }
+  private tell(name: string, knowledge: QuotaKnowledge): Promise<unknown> | undefined {
+    const written = quietly(() => this.store?.share?.(this.key, name, knowledge));
+    return written instanceof Promise ? written : undefined;
   }
 
   private async read(now: number): Promise<void> {
     this.syncedAt = now;
     let known: Readonly<Record<string, QuotaKnowledge>> | undefined;
     try {
-      known = await this.store.known?.(this.key);
+      known = await this.store?.known?.(this.key);
     } catch {
       return;
     }

@@ -7,7 +7,7 @@
  * within the local share too for one more window. Calls never wait on a store that is down: each command is bounded, and while the
  * store is out none is sent.
  */
-import { tell, type StateListener } from "./fallback.js";
+import { quietly, tell, type StateListener } from "./fallback.js";
 import { MemoryQuotaStore } from "./memory-quota-store.js";
 import { extraId, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
@@ -93,13 +93,13 @@ export class FailoverQuotaStore implements QuotaStore {
     this.local.settle(key, id, at, demands);
     if (this.localSends.delete(id)) return;
     // A settle lost to an outage leaves the send at its start time: a little generous, never stuck.
-    await this.quietly(() => this.shared.settle(key, id, at, demands));
+    await quietly(() => this.shared.settle(key, id, at, demands));
   }
 
   async cancel(key: string, id: string, demands: readonly QuotaDemand[]): Promise<void> {
     this.local.cancel(key, id, demands);
     if (this.localSends.delete(id)) return;
-    await this.quietly(() => this.shared.cancel(key, id, demands));
+    await quietly(() => this.shared.cancel(key, id, demands));
   }
 
   private goLocal(): void {
@@ -117,11 +117,11 @@ export class FailoverQuotaStore implements QuotaStore {
   async pause(key: string, until: number): Promise<void> {
     // Held locally too, so the pause outlives an outage that starts right after it.
     this.local.pause(key, until);
-    await this.quietly(() => this.shared.pause(key, until));
+    await quietly(() => this.shared.pause(key, until));
   }
 
   async pausedUntil(key: string): Promise<number> {
-    const shared = await this.quietly(() => this.shared.pausedUntil(key));
+    const shared = await quietly(() => this.shared.pausedUntil(key));
     return Math.max(shared ?? 0, this.local.pausedUntil(key));
   }
 
@@ -132,33 +132,25 @@ export class FailoverQuotaStore implements QuotaStore {
       if (observation.remaining !== undefined) this.local.observe(key, { ...observation, limit: Math.max(1, Math.floor(observation.limit * share)), remaining: Math.floor(observation.remaining * share) }, now);
       return;
     }
-    await this.quietly(() => this.shared.observe(key, observation, now));
+    await quietly(() => this.shared.observe(key, observation, now));
   }
 
   async share(key: string, name: string, knowledge: QuotaKnowledge): Promise<void> {
     this.local.share(key, name, knowledge);
-    await this.quietly(() => this.shared.share?.(key, name, knowledge));
+    await quietly(() => this.shared.share?.(key, name, knowledge));
   }
 
   async known(key: string): Promise<Readonly<Record<string, QuotaKnowledge>>> {
-    const shared = await this.quietly(() => this.shared.known?.(key));
+    const shared = await quietly(() => this.shared.known?.(key));
     return { ...this.local.known(key), ...shared };
   }
 
   async usage(key: string, name: string, from: number): Promise<number> {
-    return (await this.quietly(() => this.shared.usage(key, name, from))) ?? this.local.usage(key, name, from);
+    return (await quietly(() => this.shared.usage(key, name, from))) ?? this.local.usage(key, name, from);
   }
 
   async close(): Promise<void> {
     await this.shared.close?.();
   }
 
-  /** A command whose failure changes nothing for the call (bounded by the shared store itself). */
-  private async quietly<T>(work: () => T | Promise<T>): Promise<T | undefined> {
-    try {
-      return await work();
-    } catch {
-      return undefined;
-    }
-  }
 }

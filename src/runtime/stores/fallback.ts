@@ -43,6 +43,19 @@ export class Fallback {
   }
 }
 
+/**
+ * Store bookkeeping whose failure changes nothing for the call (a write after the response,
+ * a lease given back): a throw or a rejection is dropped. A synchronous store costs no promise.
+ */
+export function quietly<T>(work: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
+  try {
+    const pending = work();
+    return pending instanceof Promise ? pending.catch(() => undefined) : pending;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A listener of the application's own: what it throws is its business, never a call's. */
 export function tell(listener: StateListener | undefined, state: SharedState): void {
   try {

@@ -8,6 +8,7 @@
  * when no call took them within `holdMs`. A pause drops the leased sends it covers.
  */
 import type { FailoverAnswer } from "./failover-quota-store.js";
+import { quietly } from "./fallback.js";
 import { extraId, UNBOUNDED, type AcquireAnswer, type AcquireRequest, type Awaitable, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "./quota-store.js";
 
 export interface LeaseOptions {
@@ -99,9 +100,7 @@ export class LeasingQuotaStore implements QuotaStore {
   }
 
   private giveBack(key: string, leased: Leased): void {
-    void Promise.resolve()
-      .then(() => this.inner.cancel(key, leased.id, leased.demands))
-      .catch(() => undefined);
+    void quietly(() => this.inner.cancel(key, leased.id, leased.demands));
   }
 
   /**
@@ -168,7 +167,7 @@ export class LeasingQuotaStore implements QuotaStore {
   async close(): Promise<void> {
     if (this.sweep !== undefined) clearTimeout(this.sweep);
     this.sweep = undefined;
-    for (const [key, pool] of this.pools) for (const leased of pool.splice(0)) await Promise.resolve(this.inner.cancel(key, leased.id, leased.demands)).catch(() => undefined);
+    for (const [key, pool] of this.pools) for (const leased of pool.splice(0)) await quietly(() => this.inner.cancel(key, leased.id, leased.demands));
     await this.inner.close?.();
   }
 }
