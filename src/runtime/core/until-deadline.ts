@@ -2,25 +2,55 @@
  * Waits for a promise shared by several calls, but no longer than this call may: its own
  * signal and its deadline end the wait (the shared work goes on for the calls that can
  * still use it). The deadline is a timer on the call's clock, like an attempt's timeout.
+ * However many calls wait with one signal (apps share one across a whole sync), the signal
+ * carries one abort listener, not one per call.
  */
 import type { Call } from "./call.js";
 import { startTimer } from "./clock.js";
 import { AbortedError, TimeoutError } from "./errors.js";
+
+/** The waits each signal ends, behind its one listener. */
+const watched = new WeakMap<AbortSignal, { readonly ends: Set<() => void>; readonly listener: () => void }>();
+
+/** Ends `end` when `signal` aborts; returns how to stop watching (the listener leaves with the last wait). */
+function onAbort(signal: AbortSignal, end: () => void): () => void {
+  let watch = watched.get(signal);
+  if (watch === undefined) {
+    const ends = new Set<() => void>();
+    const listener = () => {
+      watched.delete(signal);
+      for (const f of ends) f();
+    };
+    watched.set(signal, (watch = { ends, listener }));
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const { ends, listener } = watch;
+  ends.add(end);
+  return () => {
+    ends.delete(end);
+    if (ends.size === 0 && watched.get(signal)?.listener === listener) {
+      watched.delete(signal);
+      signal.removeEventListener("abort", listener);
+    }
+  };
+}
 
 export function untilDeadline<T>(shared: Promise<T>, call: Call, waitingFor: string): Promise<T> {
   const { signal, deadline } = call;
   if (!signal && deadline === undefined) return shared;
   if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => settle(() => reject(new AbortedError(signal?.reason)));
     const remaining = deadline === undefined ? undefined : Math.max(0, deadline - call.clock.now());
+    const stopWatching = signal ? onAbort(signal, () => settle(() => reject(new AbortedError(signal.reason)))) : undefined;
     const cancelTimer = remaining === undefined ? undefined : startTimer(call.clock, remaining, () => settle(() => reject(new TimeoutError(call.deadlineMs, "deadline", waitingFor))));
+    let settled = false;
     function settle(done: () => void): void {
+      if (settled) return;
+      settled = true;
       cancelTimer?.();
-      signal?.removeEventListener("abort", onAbort);
+      stopWatching?.();
       done();
     }
-    signal?.addEventListener("abort", onAbort, { once: true });
     shared.then(
       (value) => settle(() => resolve(value)),
       (error: unknown) => settle(() => reject(error)),
