@@ -75,26 +75,29 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     return bounded(becomingReady, CONNECT_TIMEOUT_MS);
   }
 
-  async function run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+  /**
+   * A command bounded in time: the client carewire made bounds each command itself
+   * (`commandTimeout`), so only an app's own client needs a timer per command here.
+   */
+  const limited = owned ? <T>(work: Promise<T>) => work : bounded;
+
+  /** A script by SHA, and by its text once when Redis does not know it (it restarted, or never saw it). */
+  async function evaluate<R>(script: string, send: (verb: "EVALSHA" | "EVAL", scriptOrSha: string) => Promise<R>): Promise<R> {
     await ready();
-    const sha = shaOf(script);
     try {
-      return await bounded(client.evalsha(sha, keys.length, ...keys, ...args));
+      return await limited(send("EVALSHA", shaOf(script)));
     } catch (error) {
-      // A Redis that restarted (or never saw the script) knows it after one EVAL.
-      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return bounded(client.eval(script, keys.length, ...keys, ...args));
+      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return limited(send("EVAL", script));
       throw error;
     }
   }
 
-  async function runBinary(script: string, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
-    await ready();
-    try {
-      return await bounded(client.callBuffer("EVALSHA", [shaOf(script), keys.length, ...keys, ...args]));
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith("NOSCRIPT")) return bounded(client.callBuffer("EVAL", [script, keys.length, ...keys, ...args]));
-      throw error;
-    }
+  function run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return evaluate(script, (verb, body) => client.call(verb, [body, keys.length, ...keys, ...args]));
+  }
+
+  function runBinary(script: string, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<unknown> {
+    return evaluate(script, (verb, body) => client.callBuffer(verb, [body, keys.length, ...keys, ...args]));
   }
 
   function shaOf(script: string): string {
@@ -109,7 +112,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     runBinary,
     async command(send) {
       await ready();
-      return bounded(send(client));
+      return limited(send(client));
     },
     async close() {
       if (!owned) return;
