@@ -28,36 +28,42 @@ export class MemoryQuotaStore implements QuotaStore {
   private readonly fair = new FairShare();
 
   acquire(request: AcquireRequest): AcquireAnswer {
-    const { tenant, demands } = request;
-    const shared = tenant === undefined ? undefined : demands.find((d) => d.name === tenant.quota);
-    if (tenant !== undefined && shared !== undefined) this.fair.seen(request.key, tenant, request.now, shared.windowMs);
-    const over = this.pastShare(request);
-    if (over !== undefined) return { granted: false, retryAt: over };
-    const first = this.acquireOne(request, request.id, false);
+    const { key, now, tenant, demands } = request;
+    // Each quota's log, pruned once for the whole request (extras included).
+    const logs = demands.map((d) => this.pruned(key, d, now));
+    const shared = tenant === undefined ? -1 : demands.findIndex((d) => d.name === tenant.quota);
+    const own = tenant === undefined ? -1 : demands.findIndex((d) => d.name === tenantQuota(tenant.name));
+    if (tenant !== undefined && shared >= 0) {
+      this.fair.seen(key, tenant, now, demands[shared]!.windowMs);
+      const over = this.pastShare(request, logs, shared, own);
+      if (over !== undefined) return { granted: false, retryAt: over };
+    }
+    const first = this.acquireOne(request, logs, request.id, false);
     // A tenant waits for room when the shared quota refused it, not its own budget.
-    if (tenant !== undefined && (first.granted || this.withinOwnBudget(request, tenant.name))) this.fair.answered(request.key, tenant, first.granted, request.now);
+    if (tenant !== undefined && (first.granted || own < 0 || fits(logs[own]!, demands[own]!))) this.fair.answered(key, tenant, first.granted, now);
     const count = request.count ?? 1;
     const spare = request.spare ?? 0;
     if (!first.granted || (count <= 1 && spare <= 0)) return first;
     const more: number[] = [];
     for (let k = 1; k < count + spare; k++) {
-      const extra = this.acquireOne(request, extraId(request.id, k), k >= count);
+      const extra = this.acquireOne(request, logs, extraId(request.id, k), k >= count);
       if (!extra.granted) break;
       more.push(extra.at);
     }
     return more.length > 0 ? { granted: true, at: first.at, more } : first;
   }
 
-  /** One send; a spare one only now, and only into a window at most half used. */
-  private acquireOne(request: AcquireRequest, id: string, spare: boolean): AcquireAnswer {
+  /** One send into the request's logs; a spare one only now, and only into a window at most half used. */
+  private acquireOne(request: AcquireRequest, logs: readonly Log[], id: string, spare: boolean): AcquireAnswer {
     const { key, now, demands } = request;
     // Booked sends are in the log at their future times and count as used: a send granted
     // now, or booked earlier than one of them, cannot overfill any window they fall in.
     let fitAt = Math.max(now, this.pauses.get(key) ?? 0);
     /** No booking on the time of a send still in flight: its response moves it later. */
     let firm = true;
-    for (const demand of demands) {
-      const log = this.pruned(key, demand, now);
+    for (let i = 0; i < demands.length; i++) {
+      const demand = demands[i]!;
+      const log = logs[i]!;
       const room = demand.limit - (demand.reserve ?? 0);
       if (spare && log.used + demand.cost > room / 2) return { granted: false, retryAt: now };
       if (log.used + demand.cost <= room) continue;
@@ -66,7 +72,7 @@ export class MemoryQuotaStore implements QuotaStore {
       firm &&= fit.firm;
     }
     if (fitAt > now && (spare || !(firm && fitAt <= (request.bookUntil ?? -Infinity)))) return { granted: false, retryAt: fitAt };
-    for (const demand of demands) insert(this.log(key, demand.name), { id, at: fitAt, cost: demand.cost, settled: false });
+    for (let i = 0; i < demands.length; i++) insert(logs[i]!, { id, at: fitAt, cost: demands[i]!.cost, settled: false });
     return { granted: true, at: fitAt };
   }
 
@@ -74,20 +80,11 @@ export class MemoryQuotaStore implements QuotaStore {
    * When the request's tenant is past its share while another tenant waits: the time to
    * ask again (one slot's time at the quota's pace), else undefined.
    */
-  private pastShare(request: AcquireRequest): number | undefined {
-    const { key, now, demands, tenant } = request;
-    const primary = tenant === undefined ? undefined : demands.find((d) => d.name === tenant.quota);
-    if (tenant === undefined || primary === undefined) return undefined;
-    const share = this.fair.shareWhileOthersWait(key, tenant, primary.limit);
-    if (share === undefined) return undefined;
-    const own = demands.find((d) => d.name === tenantQuota(tenant.name));
-    if (own === undefined || this.pruned(key, own, now).used + own.cost <= share) return undefined;
-    return now + primary.windowMs / primary.limit;
-  }
-
-  private withinOwnBudget(request: AcquireRequest, tenant: string): boolean {
-    const own = request.demands.find((d) => d.name === tenantQuota(tenant));
-    return own === undefined || this.pruned(request.key, own, request.now).used + own.cost <= own.limit - (own.reserve ?? 0);
+  private pastShare(request: AcquireRequest, logs: readonly Log[], shared: number, own: number): number | undefined {
+    const primary = request.demands[shared]!;
+    const share = this.fair.shareWhileOthersWait(request.key, request.tenant!, primary.limit);
+    if (share === undefined || own < 0 || logs[own]!.used + request.demands[own]!.cost <= share) return undefined;
+    return request.now + primary.windowMs / primary.limit;
   }
 
   /** Records a send granted elsewhere (a shared store's grant, mirrored), with no check. */
@@ -180,6 +177,11 @@ export class MemoryQuotaStore implements QuotaStore {
     if (drop > 0) log.sends.splice(0, drop);
     return log;
   }
+}
+
+/** Whether one more send of `demand` fits its own window (its reserve kept). */
+function fits(log: Log, demand: QuotaDemand): boolean {
+  return log.used + demand.cost <= demand.limit - (demand.reserve ?? 0);
 }
 
 function logKey(key: string, name: string): string {
