@@ -33,15 +33,15 @@ end
 
 /**
  * KEYS: pause, used, pending, fair, log:N for each demand. ARGV: now, id, ttlMs, bookUntil
- * ("" for none), count, spare, tenant ("" for none), weight, the index of the demand the
- * tenants share (1-based), then per demand: name, limit,
+ * ("" for none), count, spare, tenant ("" for none), weight, the 1-based index of the demand
+ * the tenants share, that of the tenant's own demand (0: none), then per demand: name, limit,
  * windowMs, cost, reserve. Answers {1, at, at2, …} granted (now, or booked for later; the
  * k-th extra send is "id+k"; a spare one only now and into windows at most half used), or
  * {0, retryAt} ("inf" when the cost can never fit). A time that depends on a send still in
  * flight (in `pending`: its response will move it later) is not booked. `fair` is a hash
  * per tenant: w:T its weight, s:T when it last asked, q:T since when a send of it waits
  * for room; while another tenant waits, a tenant past its weighted share of the shared
- * demand's limit (counted by its demand "tenant:T") is refused (see fair-share.ts).
+ * demand's limit (counted by its own demand) is refused (see fair-share.ts).
  */
 export const ACQUIRE = `${PRUNE}
 local now = tonumber(ARGV[1])
@@ -55,11 +55,14 @@ local quotas = #KEYS - 4
 local pausedUntil = tonumber(redis.call('GET', KEYS[1]) or '0')
 local used = {}
 for i = 1, quotas do
-  local b = 9 + (i - 1) * 5
+  local b = 10 + (i - 1) * 5
   used[i] = prune(KEYS[4 + i], KEYS[2], ARGV[b + 1], now - tonumber(ARGV[b + 3]), KEYS[3])
 end
 -- Past its share while another tenant waits: ask again in one slot's time.
-local sharedAt = 9 + (tonumber(ARGV[9]) - 1) * 5
+local sharedAt = 10 + (tonumber(ARGV[9]) - 1) * 5
+-- The tenant's own demand (0: none): its units, and the arguments that describe it.
+local own = tonumber(ARGV[10])
+local ownAt = 10 + (own - 1) * 5
 if tenant ~= '' and quotas > 0 then
   local win = tonumber(ARGV[sharedAt + 3])
   redis.call('HSET', KEYS[4], 'w:' .. tenant, ARGV[8], 's:' .. tenant, now)
@@ -83,11 +86,8 @@ if tenant ~= '' and quotas > 0 then
   if othersWait and weights > 0 then
     local limit = tonumber(ARGV[sharedAt + 2])
     local share = limit * tonumber(ARGV[8]) / weights
-    for i = 1, quotas do
-      local b = 9 + (i - 1) * 5
-      if ARGV[b + 1] == 'tenant:' .. tenant and used[i] + tonumber(ARGV[b + 4]) > share then
-        return {0, string.format('%.3f', now + win / limit)}
-      end
+    if own > 0 and used[own] + tonumber(ARGV[ownAt + 4]) > share then
+      return {0, string.format('%.3f', now + win / limit)}
     end
   end
 end
@@ -97,7 +97,7 @@ local function fit(isSpare)
   local fitAt = math.max(now, pausedUntil)
   local firm = true
   for i = 1, quotas do
-    local b = 9 + (i - 1) * 5
+    local b = 10 + (i - 1) * 5
     local limit, win, cost, reserve = tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
     local log = KEYS[4 + i]
     local room = limit - reserve
@@ -146,12 +146,7 @@ for k = 0, count + spare - 1 do
       -- The tenant waits for room from now until a send of it is granted (room in the
       -- shared quota: a tenant held by its own budget does not wait for room).
       if tenant ~= '' then
-        local ownFits = true
-        for i = 1, quotas do
-          local b = 9 + (i - 1) * 5
-          if ARGV[b + 1] == 'tenant:' .. tenant and used[i] + tonumber(ARGV[b + 4]) > tonumber(ARGV[b + 2]) - tonumber(ARGV[b + 5]) then ownFits = false end
-        end
-        if ownFits then redis.call('HSETNX', KEYS[4], 'q:' .. tenant, now) end
+        if own == 0 or used[own] + tonumber(ARGV[ownAt + 4]) <= tonumber(ARGV[ownAt + 2]) - tonumber(ARGV[ownAt + 5]) then redis.call('HSETNX', KEYS[4], 'q:' .. tenant, now) end
       end
       return {0, exact(fitAt)}
     end
@@ -161,7 +156,7 @@ for k = 0, count + spare - 1 do
   local sendId = id
   if k > 0 then sendId = id .. '+' .. k end
   for i = 1, quotas do
-    local b = 9 + (i - 1) * 5
+    local b = 10 + (i - 1) * 5
     local member = sendId .. '|' .. ARGV[b + 4]
     redis.call('ZADD', KEYS[4 + i], fitAt, member)
     used[i] = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[b + 1], ARGV[b + 4]))

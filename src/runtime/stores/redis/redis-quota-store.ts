@@ -3,7 +3,7 @@
  * Redis. Each method is one script, one round trip.
  */
 import { randomUUID } from "node:crypto";
-import type { AcquireAnswer, AcquireRequest, QuotaDemand, QuotaKnowledge, QuotaObservation, QuotaStore } from "../quota-store.js";
+import { tenantQuota, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "../quota-store.js";
 import type { RedisConnection } from "./connection.js";
 import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE, SHARE, USAGE } from "./quota-scripts.js";
 
@@ -22,7 +22,11 @@ export class RedisQuotaStore implements QuotaStore {
 
   async acquire(request: AcquireRequest): Promise<AcquireAnswer> {
     const { key, demands } = request;
-    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? "", Math.max(1, Math.floor(request.count ?? 1)), Math.max(0, Math.floor(request.spare ?? 0)), sharedIndex(demands, request.tenant?.quota) > 0 ? request.tenant!.name : "", request.tenant?.weight ?? 1, sharedIndex(demands, request.tenant?.quota)];
+    const { tenant } = request;
+    // 1-based positions of the demand the tenants share and of the tenant's own; without the first, no tenant rule applies.
+    const shared = tenant === undefined ? 0 : demands.findIndex((d) => d.name === tenant.quota) + 1;
+    const own = tenant === undefined ? 0 : demands.findIndex((d) => d.name === tenantQuota(tenant.name)) + 1;
+    const args: Array<string | number> = [request.now, request.id, ttlOf(demands), request.bookUntil ?? "", Math.max(1, Math.floor(request.count ?? 1)), Math.max(0, Math.floor(request.spare ?? 0)), shared > 0 ? tenant!.name : "", tenant?.weight ?? 1, shared, own];
     for (const d of demands) args.push(d.name, d.limit, d.windowMs, d.cost, d.reserve ?? 0);
     const keys = [this.key(key, "pause"), this.key(key, "used"), this.key(key, "pending"), this.key(key, "fair"), ...demands.map((d) => this.log(key, d.name))];
     const answer = (await this.redis.run(ACQUIRE, keys, args)) as [number, ...string[]];
@@ -85,12 +89,6 @@ export class RedisQuotaStore implements QuotaStore {
   private log(key: string, name: string): string {
     return this.key(key, `log:${name}`);
   }
-}
-
-/** The 1-based index of the demand the tenants share; without one, no tenant rule applies (the tenant is sent as none). */
-function sharedIndex(demands: readonly QuotaDemand[], quota: string | undefined): number {
-  const i = quota === undefined ? -1 : demands.findIndex((d) => d.name === quota);
-  return i + 1;
 }
 
 function member(id: string, cost: number): string {
