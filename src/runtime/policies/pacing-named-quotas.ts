@@ -10,7 +10,7 @@ import type { OperationHints } from "../core/operation.js";
 import type { QuotaObservation } from "../stores/quota-store.js";
 import { primaryPolicy, type RateLimitPolicy } from "../wire/rate-limit-policies.js";
 import { unitsOf, type ResolvedCost } from "./pacing-cost.js";
-import { quotaDemand, type Lane, type LearnedQuota, type PacedDemand, type QuotaConfig } from "./pacing-quota.js";
+import { marginOf, quotaDemand, type Lane, type LearnedQuota, type PacedDemand, type QuotaConfig } from "./pacing-quota.js";
 
 type SpecQuotas = NonNullable<OperationHints["rateLimit"]>["quotas"];
 
@@ -83,7 +83,7 @@ export class NamedQuotas {
       const window = this.window(p.policy, spec);
       if (window !== undefined && p.remaining !== undefined) {
         // The same widened window the call's demands carry, so the store counts both alike.
-        const { windowMs } = quotaDemand(p.policy, window, 1, this.config, "interactive");
+        const windowMs = window.windowMs + marginOf(window.windowMs, this.config);
         observations.push({ name: p.policy, limit: p.limit ?? window.limit, windowMs, remaining: p.remaining, ...(p.resetMs !== undefined ? { resetAt: now + p.resetMs } : {}) });
       } else if (window === undefined && p.remaining === 0 && p.resetMs !== undefined && p.resetMs > 0) {
         pauseUntil = Math.max(pauseUntil ?? 0, now + p.resetMs);

@@ -55,11 +55,15 @@ export function requestDemand(config: QuotaConfig, learned: LearnedQuota | undef
   return quotaDemand("requests", { limit, windowMs }, cost, config, lane);
 }
 
+/** Spacing added to a window so a send timed at its edge does not reach the server inside it. */
+export function marginOf(windowMs: number, config: QuotaConfig): number {
+  return config.safetyMarginMs ?? windowMs * 0.005 + 10;
+}
+
 /** A send's demand on a known quota: `cost` units of `limit` per window, the window widened by its margin. */
 export function quotaDemand(name: string, quota: LearnedQuota, cost: number, config: QuotaConfig, lane: Lane): PacedDemand {
   const { limit, windowMs } = quota;
-  // Spacing added to the window so a send timed at its edge does not reach the server inside it.
-  const margin = config.safetyMarginMs ?? windowMs * 0.005 + 10;
+  const margin = marginOf(windowMs, config);
   const reserve = lane === "batch" ? Math.floor(limit * (config.batchReserve ?? DEFAULT_BATCH_RESERVE)) : 0;
   return { name, limit, windowMs: windowMs + margin, cost, marginMs: margin, ...(reserve > 0 ? { reserve } : {}) };
 }

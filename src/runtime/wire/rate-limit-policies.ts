@@ -16,10 +16,11 @@ export interface RateLimitPolicy extends RateLimitSnapshot {
   readonly policy: string;
 }
 
+/** Anything beyond a day is not a wait, it is garbage. */
+export const ABSURD_MS = 24 * 60 * 60 * 1000;
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-/** Anything beyond a day is not a wait, it is garbage. */
-const ABSURD_MS = 24 * 60 * 60 * 1000;
 
 /** Every policy named by either field, in the order first named; undefined when neither says anything usable. */
 export function rateLimitPolicies(headers: Headers): readonly RateLimitPolicy[] | undefined {

@@ -6,7 +6,7 @@
  * (reset as epoch or delta). Values that are malformed, negative or absurd are ignored,
  * never thrown on.
  */
-import { primaryPolicy, rateLimitPolicies, type RateLimitPolicy } from "./rate-limit-policies.js";
+import { ABSURD_MS, primaryPolicy, rateLimitPolicies, type RateLimitPolicy } from "./rate-limit-policies.js";
 
 export type { RateLimitPolicy } from "./rate-limit-policies.js";
 
@@ -38,8 +38,6 @@ const HTTP_DATE = new RegExp(
     `|${DAY} ${MONTH} [ \\d]\\d \\d{2}:\\d{2}:\\d{2} \\d{4})$`, // asctime
 );
 
-/** Anything beyond a day is not a wait, it is garbage. */
-const ABSURD_MS = 24 * 60 * 60 * 1000;
 
 export function readServerHints(headers: Headers, now: number): ServerHints {
   const retryAfterMs = retryAfterOf(headers, now);
