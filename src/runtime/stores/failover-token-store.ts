@@ -53,6 +53,6 @@ export class FailoverTokenStore implements TokenStore {
 
   async invalidate(key: string, value: string): Promise<boolean> {
     const local = this.local.invalidate(key, value);
-    return (await this.fallback.either(this.now, () => this.shared.invalidate(key, value), () => local)) || local;
+    return (await this.fallback.either(this.now, () => this.shared.invalidate(key, value), () => false)) || local;
   }
 }

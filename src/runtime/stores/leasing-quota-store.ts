@@ -56,6 +56,8 @@ export class LeasingQuotaStore implements QuotaStore {
   acquire(request: AcquireRequest): Awaitable<FailoverAnswer> {
     const { key, now } = request;
     this.acquires++;
+    // A send under a quota nobody named is only counted: leasing it would count sends never made (and none is ever pooled).
+    if (request.demands.some((d) => d.limit >= UNBOUNDED)) return this.inner.acquire(request);
     const signature = signatureOf(request.demands);
     const pool = this.pools.get(key);
     if (pool) {
@@ -67,8 +69,6 @@ export class LeasingQuotaStore implements QuotaStore {
         return { granted: true, at: leased!.at, id: leased!.id, ...(leased!.local ? { local: true as const } : {}) };
       }
     }
-    // A send under a quota nobody named is only counted: leasing it would count sends never made.
-    if (request.demands.some((d) => d.limit >= UNBOUNDED)) return this.inner.acquire(request);
     const count = Math.min(MOST_PER_TRIP, Math.max((request.waiting ?? 0) + 1, request.count ?? 1));
     const spare = Math.max(0, this.size - count);
     if (count <= 1 && spare === 0) return this.inner.acquire(request);

@@ -6,9 +6,8 @@
 import type { StoredToken, TokenStore } from "../token-store.js";
 import type { RedisConnection } from "./connection.js";
 
-/** KEYS: token. ARGV: value, refreshAt, expiresAt, ttlMs. */
+/** KEYS: token. ARGV: value, refreshAt, expiresAt, ttlMs. (HSET rewrites the only three fields there are.) */
 const SET = `
-redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'value', ARGV[1], 'refreshAt', ARGV[2], 'expiresAt', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
