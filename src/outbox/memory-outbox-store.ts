@@ -1,0 +1,161 @@
+/**
+ * The outbox contract in memory: for tests and for trying the API, never for writes that
+ * must survive a crash (nothing here outlives the process). It keeps the same rules as the
+ * durable stores (dedupe by key, leases that fence, dead letters apart), so code tested
+ * against it behaves the same on SQLite or PostgreSQL.
+ */
+import { randomUUID } from "node:crypto";
+import { OutboxStoreError } from "./errors.js";
+import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
+
+interface Row {
+  record: IntentRecord;
+  lease?: string;
+}
+
+const MAX_LIST = 10_000;
+
+export function memoryOutboxStore(): OutboxStore {
+  const rows = new Map<string, Row>();
+  const byKey = new Map<string, string>();
+  let closed = false;
+  const open = () => {
+    if (closed) throw new OutboxStoreError("the outbox store is closed");
+  };
+  /** The row while `claim` still holds it. */
+  const held = (claim: Claim, now: number): Row | undefined => {
+    const row = rows.get(claim.intent.id);
+    return row && row.lease === claim.lease && row.record.status === "pending" && (row.record.leaseUntil ?? 0) > now ? row : undefined;
+  };
+  const settle = (row: Row, changes: Partial<IntentRecord>, record: DeliveryRecord, now: number) => {
+    const { leaseUntil: _released, ...rest } = row.record;
+    row.record = { ...rest, ...changes, history: [...row.record.history, record], updatedAt: now };
+    delete row.lease;
+  };
+
+  return {
+    backend: "memory",
+    async add(intents, now) {
+      open();
+      return intents.map((intent: NewIntent) => {
+        const existing = byKey.get(intent.idempotencyKey);
+        if (existing !== undefined) return { id: existing, added: false };
+        rows.set(intent.id, { record: { ...intent, status: "pending", createdAt: now, updatedAt: now, deliveries: 0, history: [] } });
+        byKey.set(intent.idempotencyKey, intent.id);
+        return { id: intent.id, added: true };
+      });
+    },
+    async claim(worker, limit, leaseMs, now) {
+      open();
+      const due = [...rows.values()]
+        .filter((row) => row.record.status === "pending" && row.record.notBefore <= now && (row.record.leaseUntil ?? 0) <= now)
+        .sort((a, b) => a.record.notBefore - b.record.notBefore || a.record.createdAt - b.record.createdAt)
+        .slice(0, Math.max(0, limit));
+      return due.map((row) => {
+        const lease = `${worker}:${randomUUID()}`;
+        row.lease = lease;
+        row.record = { ...row.record, deliveries: row.record.deliveries + 1, leaseUntil: now + leaseMs, updatedAt: now };
+        return { intent: row.record, lease };
+      });
+    },
+    async renew(claim, leaseMs, now) {
+      open();
+      const row = held(claim, now);
+      if (!row) return false;
+      row.record = { ...row.record, leaseUntil: now + leaseMs };
+      return true;
+    },
+    async commit(claim, record, now) {
+      open();
+      const row = held(claim, now);
+      if (!row) return false;
+      settle(row, { status: "committed", committedAt: now }, record, now);
+      return true;
+    },
+    async defer(claim, notBefore, record, now) {
+      open();
+      const row = held(claim, now);
+      if (!row) return false;
+      settle(row, { notBefore }, record, now);
+      return true;
+    },
+    async bury(claim, dead: DeadReason, record, now) {
+      open();
+      const row = held(claim, now);
+      if (!row) return false;
+      settle(row, { status: "dead", dead }, record, now);
+      return true;
+    },
+    async counts(now): Promise<OutboxCounts> {
+      open();
+      let pending = 0, due = 0, leased = 0, committed = 0, dead = 0;
+      let oldestPendingAt: number | undefined;
+      for (const { record } of rows.values()) {
+        if (record.status === "committed") committed++;
+        else if (record.status === "dead") dead++;
+        else {
+          pending++;
+          oldestPendingAt = Math.min(oldestPendingAt ?? record.createdAt, record.createdAt);
+          if ((record.leaseUntil ?? 0) > now) leased++;
+          else if (record.notBefore <= now) due++;
+        }
+      }
+      return { pending, due, leased, committed, dead, ...(oldestPendingAt !== undefined ? { oldestPendingAt } : {}) };
+    },
+    async list(filter: ListFilter): Promise<readonly IntentSummary[]> {
+      open();
+      const limit = Math.min(MAX_LIST, Math.max(0, filter.limit ?? 100));
+      const out: IntentSummary[] = [];
+      for (const { record } of rows.values()) {
+        if (out.length >= limit) break;
+        if (filter.status !== undefined && record.status !== filter.status) continue;
+        if (filter.since !== undefined && record.updatedAt < filter.since) continue;
+        if (filter.tenant !== undefined && record.tenant !== filter.tenant) continue;
+        if (filter.withBodies) out.push(record);
+        else {
+          const { input: _input, dead, ...rest } = record;
+          const { body: _body, ...reason } = dead ?? ({} as Partial<DeadReason>);
+          out.push(dead ? { ...rest, dead: reason as DeadReason } : rest);
+        }
+      }
+      return out;
+    },
+    async get(ids) {
+      open();
+      return ids.flatMap((id) => {
+        const row = rows.get(id);
+        return row ? [row.record] : [];
+      });
+    },
+    async revive(which, now) {
+      open();
+      let revived = 0;
+      const wanted = "ids" in which ? new Set(which.ids) : undefined;
+      for (const row of rows.values()) {
+        const { record } = row;
+        if (record.status !== "dead") continue;
+        if (wanted ? !wanted.has(record.id) : record.updatedAt < (which as { deadSince: number }).deadSince) continue;
+        const { dead: _dead, leaseUntil: _lease, ...rest } = record;
+        row.record = { ...rest, status: "pending", notBefore: now, updatedAt: now };
+        revived++;
+      }
+      return revived;
+    },
+    async purge({ before, dead }) {
+      open();
+      let purged = 0;
+      for (const [id, { record }] of rows) {
+        if (record.updatedAt >= before) continue;
+        if (record.status === "committed" || (dead === true && record.status === "dead")) {
+          rows.delete(id);
+          byKey.delete(record.idempotencyKey);
+          purged++;
+        }
+      }
+      return purged;
+    },
+    async close() {
+      closed = true;
+    },
+  };
+}

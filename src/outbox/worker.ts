@@ -1,0 +1,164 @@
+/**
+ * A worker drains an outbox: it claims due intents under a lease, delivers up to
+ * `concurrency` at once, and settles each. Several workers, in one process or on many hosts,
+ * share one store: a claim is exclusive until its lease ends, and a worker that dies just
+ * lets its leases run out; whoever claims the intent next sends the same idempotency key.
+ *
+ * The lease must outlast a delivery, so a live worker never loses an intent it is still
+ * sending: a delivery's deadline is at most half the lease.
+ */
+import { randomUUID } from "node:crypto";
+import type { Clock } from "../runtime/core/clock.js";
+import { deliver, type DeliveryContext, type DeliveryReport } from "./deliver.js";
+import type { DeliveryRules } from "./disposition.js";
+import { OutboxInputError } from "./errors.js";
+import type { OperationTable } from "./operations.js";
+import type { OutboxStore } from "./outbox-store.js";
+
+export interface WorkerOptions {
+  /** Deliveries in flight at once. Default 4. */
+  readonly concurrency?: number;
+  /** How long a claim is exclusive. Default 120 s. */
+  readonly leaseMs?: number;
+  /** Longest a delivery holds its call (every retry and wait in it). Default 30 s; at most half the lease. */
+  readonly deliveryDeadlineMs?: number;
+  /** Wait between looks at the store when nothing is due. Default 1 s. */
+  readonly pollMs?: number;
+  /** Names this worker in leases and delivery history. Default `worker-<random>`. */
+  readonly id?: string;
+  /** Called after each delivery (metrics, logs). Never given payloads. */
+  readonly onDelivery?: (report: DeliveryReport) => void;
+  /** Called when the store cannot be read; the worker waits a poll interval and tries again. */
+  readonly onStoreError?: (error: unknown) => void;
+}
+
+export interface WorkerStats {
+  readonly committed: number;
+  readonly deferred: number;
+  readonly dead: number;
+  /** Settles refused because the lease had ended (another worker delivers it now). */
+  readonly lost: number;
+  readonly inFlight: number;
+}
+
+export interface OutboxWorker {
+  readonly id: string;
+  /** Starts claiming and delivering until `stop`. */
+  start(): void;
+  /** Stops claiming; waits for deliveries in flight up to `graceMs` (default the delivery deadline), then aborts them (they are deferred, not lost). */
+  stop(options?: { readonly graceMs?: number }): Promise<void>;
+  /** Claims and delivers everything due now, until nothing due is left; resolves with what it did. For one-shot jobs and tests. */
+  drainDue(): Promise<WorkerStats>;
+  readonly stats: WorkerStats;
+}
+
+export interface WorkerDeps {
+  readonly store: OutboxStore;
+  readonly operations: OperationTable;
+  readonly rules: DeliveryRules;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+const DEFAULTS = { concurrency: 4, leaseMs: 120_000, deliveryDeadlineMs: 30_000, pollMs: 1_000 };
+
+export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): OutboxWorker {
+  const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency);
+  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULTS.leaseMs);
+  const deadlineMs = positiveInteger("deliveryDeadlineMs", options.deliveryDeadlineMs ?? Math.min(DEFAULTS.deliveryDeadlineMs, Math.floor(leaseMs / 2)));
+  const pollMs = positiveInteger("pollMs", options.pollMs ?? DEFAULTS.pollMs);
+  if (deadlineMs * 2 > leaseMs) throw new OutboxInputError(`deliveryDeadlineMs (${deadlineMs}) must be at most half of leaseMs (${leaseMs}): a lease must outlast its delivery`);
+  const id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
+  const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
+  const inFlight = new Set<Promise<void>>();
+  let running: Promise<void> | undefined;
+  let stopping: AbortController | undefined;
+  /** Aborts the calls in flight when a stop's grace runs out. */
+  let calls = new AbortController();
+  /** Wakes the loop when a delivery ends (a slot is free) or the worker stops. */
+  let wake: () => void = () => {};
+
+  const context = (): DeliveryContext => ({ ...deps, worker: id, deadlineMs, signal: calls.signal });
+
+  function track(work: Promise<DeliveryReport>): void {
+    const done = work.then((report) => {
+      if (!report.settled) stats.lost++;
+      else stats[report.disposition]++;
+      options.onDelivery?.(report);
+    });
+    const tracked = done.finally(() => {
+      inFlight.delete(tracked);
+      wake();
+    });
+    inFlight.add(tracked);
+  }
+
+  /** Claims for the free slots; how many it got (undefined when the store failed). */
+  async function claimFree(): Promise<number | undefined> {
+    const free = concurrency - inFlight.size;
+    if (free <= 0) return 0;
+    try {
+      const claims = await deps.store.claim(id, free, leaseMs, deps.clock.now());
+      for (const claim of claims) track(deliver(claim, context()));
+      return claims.length;
+    } catch (error) {
+      options.onStoreError?.(error);
+      return undefined;
+    }
+  }
+
+  async function loop(stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      const got = await claimFree();
+      if (got !== undefined && got > 0 && inFlight.size < concurrency) continue;
+      // Nothing due (or no free slot): wait for a slot, the poll interval, or the stop.
+      const slot = new Promise<void>((resolve) => (wake = resolve));
+      const full = inFlight.size >= concurrency;
+      await Promise.race([slot, ...(full ? [] : [deps.clock.sleep(pollMs, stop).catch(() => undefined)])]);
+    }
+  }
+
+  return {
+    id,
+    get stats() {
+      return { ...stats, inFlight: inFlight.size };
+    },
+    start() {
+      if (running) return;
+      stopping = new AbortController();
+      calls = new AbortController();
+      running = loop(stopping.signal);
+    },
+    async stop({ graceMs = deadlineMs } = {}) {
+      if (!running || !stopping) return;
+      stopping.abort();
+      wake();
+      await running;
+      running = undefined;
+      if (inFlight.size > 0) {
+        const graceOver = new AbortController();
+        const grace = deps.clock.sleep(graceMs, graceOver.signal).catch(() => undefined);
+        await Promise.race([Promise.all(inFlight), grace]);
+        graceOver.abort();
+        calls.abort();
+        await Promise.all(inFlight);
+      }
+    },
+    async drainDue() {
+      const before = { ...stats };
+      for (;;) {
+        const got = await claimFree();
+        if (got === undefined || (got === 0 && inFlight.size === 0)) break;
+        if (got > 0 && inFlight.size < concurrency) continue;
+        // Checked and armed in one step: a delivery that ends after this wakes the loop.
+        if (inFlight.size > 0) await new Promise<void>((resolve) => (wake = resolve));
+      }
+      return { committed: stats.committed - before.committed, deferred: stats.deferred - before.deferred, dead: stats.dead - before.dead, lost: stats.lost - before.lost, inFlight: inFlight.size };
+    },
+  };
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0) throw new OutboxInputError(`${name} must be a positive integer (got ${String(value)})`);
+  return value;
+}
