@@ -1,0 +1,19 @@
+/**
+ * The database drivers are optional peer dependencies: they are loaded only when a store
+ * is made, so importing carewire never needs a native module or pg.
+ */
+import { createRequire } from "node:module";
+import { OutboxDriverMissingError } from "./errors.js";
+
+type Loader = (name: string) => unknown;
+
+const requireHere: Loader = createRequire(import.meta.url);
+
+/** The driver's module, or OutboxDriverMissingError when it is not installed or will not load (a native build for another platform). */
+export function loadDriver<T>(name: "better-sqlite3" | "pg", load: Loader = requireHere): T {
+  try {
+    return load(name) as T;
+  } catch (error) {
+    throw new OutboxDriverMissingError(name, error);
+  }
+}
