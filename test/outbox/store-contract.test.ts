@@ -9,10 +9,13 @@ import os from "node:os";
 import path from "node:path";
 import { OutboxInputError, OutboxStoreError } from "../../src/outbox/errors.js";
 import type { Claim, DeadReason, DeliveryRecord, NewIntent, OutboxStore } from "../../src/outbox/outbox-store.js";
+import { postgresOutboxStore } from "../../src/outbox/postgres-outbox-store.js";
 import { sqliteOutboxStore } from "../../src/outbox/sqlite-outbox-store.js";
+import { postgresForFile } from "../helpers/postgres-for-file.js";
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
+const postgres = postgresForFile("contract");
 const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-outbox-contract-"));
 let files = 0;
 const opened: OutboxStore[] = [];
@@ -35,6 +38,14 @@ const backends = [
     (): Fleet => {
       const file = path.join(dir, `outbox-${++files}.db`);
       const open = () => keep(sqliteOutboxStore({ path: file }));
+      return { store: open(), another: open };
+    },
+  ],
+  [
+    "postgres",
+    (): Fleet => {
+      const schema = postgres.schema();
+      const open = () => keep(postgresOutboxStore({ connectionString: postgres.url }, { schema }));
       return { store: open(), another: open };
     },
   ],
