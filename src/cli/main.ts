@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
+import { OUTBOX_USAGE, outboxCommand } from "./outbox-command.js";
 import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
 import { UsageError } from "./usage-error.js";
 
@@ -22,7 +23,8 @@ const USAGE = `usage:
       generate one spec into one directory
   --check   compare instead of writing; exit 1 and list the stale files if any differ
 ${MOCK_USAGE}
-${CONTRACT_USAGE}`;
+${CONTRACT_USAGE}
+${OUTBOX_USAGE}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -34,6 +36,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await mockCommand(rest);
       case "contract":
         return await contractCommand(rest);
+      case "outbox":
+        return await outboxCommand(rest);
       case "help":
       case "--help":
       case "-h":

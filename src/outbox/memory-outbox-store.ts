@@ -22,10 +22,10 @@ export function memoryOutboxStore(): OutboxStore {
   const open = () => {
     if (closed) throw new OutboxStoreError("the outbox store is closed");
   };
-  /** The row while `claim` still holds it. */
-  const held = (claim: Claim, now: number): Row | undefined => {
+  /** The row while `claim` still holds it: its lease is the row's (an expired lease nobody took again still settles). */
+  const held = (claim: Claim, _now: number): Row | undefined => {
     const row = rows.get(claim.intent.id);
-    return row && row.lease === claim.lease && row.record.status === "pending" && (row.record.leaseUntil ?? 0) > now ? row : undefined;
+    return row && row.lease === claim.lease && row.record.status === "pending" ? row : undefined;
   };
   const settle = (row: Row, changes: Partial<IntentRecord>, record: DeliveryRecord, now: number) => {
     const { leaseUntil: _released, ...rest } = row.record;

@@ -40,7 +40,7 @@ describe("outbox delivery into the simulator", () => {
       baseUrl: sim.url,
       auth: { tokenUrl: sim.tokenPath, clientId: CLIENT_ID, clientSecret: DEFAULT_CLIENTS[CLIENT_ID]! },
       pacing: { limit: Infinity },
-      retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
+      retry: { maxAttempts: 2, backoff: { baseMs: 5, capMs: 20 } },
     });
     const outbox = createOutbox({ store: memoryOutboxStore(), provider: client.provider, operations: operationsOf(client), rules: { baseDelayMs: 10, maxDelayMs: 50, maxDeliveries: 20 } });
     const mrns = Array.from({ length: 300 }, (_, i) => `MRN-${9000 + i}`);

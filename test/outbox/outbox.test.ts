@@ -113,7 +113,7 @@ describe("delivery", () => {
   });
 
   it("an unknown outcome is delivered again with the same key: the provider answers the replay without writing twice", async () => {
-    const script = scripted(() => ({ error: new UnknownOutcomeError("fp", new NetworkError("socket hang up"), "k") }), ok);
+    const script = scripted(() => ({ error: new UnknownOutcomeError("fp", new NetworkError("socket hang up", "body", "ECONNRESET"), "k") }), ok);
     const { outbox, clock } = setup(script);
     await outbox.enqueue("createPatient", { body: { name: "Ada" } }, { idempotencyKey: "order-77" });
     const worker = outbox.worker();
