@@ -61,8 +61,9 @@ export interface IntentRecord extends NewIntent {
   readonly status: IntentStatus;
   readonly createdAt: number;
   readonly updatedAt: number;
-  /** Delivery attempts begun (claims), including ones a crash cut short. */
+  /** Delivery attempts begun (claims), including ones a crash cut short; counted again from 0 when it is revived. */
   readonly deliveries: number;
+  /** The latest delivery records (the stores keep the last 100), oldest first; kept across a revive. */
   readonly history: readonly DeliveryRecord[];
   /** While a worker holds it: until when. */
   readonly leaseUntil?: number;
@@ -77,7 +78,10 @@ export type IntentSummary = Omit<IntentRecord, "input" | "dead"> & { readonly in
 /** A claim: the intent and the lease that fences every later write about it. */
 export interface Claim {
   readonly intent: IntentRecord;
-  /** Settling with a lease that has expired and been claimed again is refused (returns false). */
+  /**
+   * Settling with a lease that has expired and been claimed again is refused (returns false).
+   * A lease that ran out but that no one claimed again still settles: no other worker holds it.
+   */
   readonly lease: string;
 }
 
@@ -123,6 +127,7 @@ export interface OutboxStore {
   /** Moves to the dead letters. False when the lease was lost. */
   bury(claim: Claim, dead: DeadReason, record: DeliveryRecord, now: number): Promise<boolean>;
   counts(now: number): Promise<OutboxCounts>;
+  /** Oldest `updatedAt` first (then by id), so `since` pages forward through changes. */
   list(filter: ListFilter): Promise<readonly IntentSummary[]>;
   /** Full records (with bodies) by id; unknown ids are left out. */
   get(ids: readonly string[]): Promise<readonly IntentRecord[]>;
