@@ -6,21 +6,20 @@
  */
 import { randomUUID } from "node:crypto";
 import { OutboxStoreError } from "./errors.js";
-import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
+import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Json, ListFilter, OutboxCounts, OutboxStore } from "./outbox-store.js";
+import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, closedError, encodeBatch, HISTORY_LIMIT } from "./store-rows.js";
 
 interface Row {
   record: IntentRecord;
   lease?: string;
 }
 
-const MAX_LIST = 10_000;
-
 export function memoryOutboxStore(): OutboxStore {
   const rows = new Map<string, Row>();
   const byKey = new Map<string, string>();
   let closed = false;
   const open = () => {
-    if (closed) throw new OutboxStoreError("the outbox store is closed");
+    if (closed) throw closedError("memory");
   };
   /** The row while `claim` still holds it: its lease is the row's (an expired lease nobody took again still settles). */
   const held = (claim: Claim, _now: number): Row | undefined => {
@@ -29,7 +28,7 @@ export function memoryOutboxStore(): OutboxStore {
   };
   const settle = (row: Row, changes: Partial<IntentRecord>, record: DeliveryRecord, now: number) => {
     const { leaseUntil: _released, ...rest } = row.record;
-    row.record = { ...rest, ...changes, history: [...row.record.history, record], updatedAt: now };
+    row.record = { ...rest, ...changes, history: [...row.record.history, record].slice(-HISTORY_LIMIT), updatedAt: now };
     delete row.lease;
   };
 
@@ -37,16 +36,43 @@ export function memoryOutboxStore(): OutboxStore {
     backend: "memory",
     async add(intents, now) {
       open();
-      return intents.map((intent: NewIntent) => {
+      checkTime(now, "now");
+      // The same checks as the durable stores: what one refuses, all refuse.
+      const { unique, firstOf } = encodeBatch(intents);
+      // An id already taken by another key is refused whole, as a database's unique index would.
+      for (const intent of unique) if (rows.has(intent.id) && byKey.get(intent.idempotencyKey) !== intent.id) throw new OutboxStoreError(`the memory outbox store already holds an intent with id ${intent.id}`);
+      const answers = unique.map((intent) => {
         const existing = byKey.get(intent.idempotencyKey);
         if (existing !== undefined) return { id: existing, added: false };
-        rows.set(intent.id, { record: { ...intent, status: "pending", createdAt: now, updatedAt: now, deliveries: 0, history: [] } });
+        const record: IntentRecord = {
+          id: intent.id,
+          operation: intent.operation,
+          input: JSON.parse(intent.input) as Json,
+          idempotencyKey: intent.idempotencyKey,
+          ...(intent.tenant !== null ? { tenant: intent.tenant } : {}),
+          notBefore: intent.notBefore,
+          ...(intent.codeVersion !== null ? { codeVersion: intent.codeVersion } : {}),
+          status: "pending",
+          createdAt: now,
+          updatedAt: now,
+          deliveries: 0,
+          history: [],
+        };
+        rows.set(intent.id, { record });
         byKey.set(intent.idempotencyKey, intent.id);
         return { id: intent.id, added: true };
+      });
+      // A repeat of a key within the batch answers as its first occurrence did, but as not added.
+      return firstOf.map((first, i) => {
+        const answer = answers[unique.findIndex((u) => u.id === intents[first]!.id)]!;
+        return first === i ? answer : { id: answer.id, added: false };
       });
     },
     async claim(worker, limit, leaseMs, now) {
       open();
+      checkTime(now, "now");
+      checkPositive(leaseMs, "leaseMs");
+      limit = checkLimit(limit, "limit");
       const due = [...rows.values()]
         .filter((row) => row.record.status === "pending" && row.record.notBefore <= now && (row.record.leaseUntil ?? 0) <= now)
         .sort((a, b) => a.record.notBefore - b.record.notBefore || a.record.createdAt - b.record.createdAt)
@@ -104,9 +130,12 @@ export function memoryOutboxStore(): OutboxStore {
     },
     async list(filter: ListFilter): Promise<readonly IntentSummary[]> {
       open();
-      const limit = Math.min(MAX_LIST, Math.max(0, filter.limit ?? 100));
+      checkStatus(filter.status);
+      const limit = checkLimit(filter.limit, "limit");
       const out: IntentSummary[] = [];
-      for (const { record } of rows.values()) {
+      // Oldest change first, then by id: the order the durable stores list in.
+      const ordered = [...rows.values()].map((row) => row.record).sort((a, b) => a.updatedAt - b.updatedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const record of ordered) {
         if (out.length >= limit) break;
         if (filter.status !== undefined && record.status !== filter.status) continue;
         if (filter.since !== undefined && record.updatedAt < filter.since) continue;
@@ -122,7 +151,7 @@ export function memoryOutboxStore(): OutboxStore {
     },
     async get(ids) {
       open();
-      return ids.flatMap((id) => {
+      return checkIds(ids).flatMap((id) => {
         const row = rows.get(id);
         return row ? [row.record] : [];
       });
@@ -136,7 +165,8 @@ export function memoryOutboxStore(): OutboxStore {
         if (record.status !== "dead") continue;
         if (wanted ? !wanted.has(record.id) : record.updatedAt < (which as { deadSince: number }).deadSince) continue;
         const { dead: _dead, leaseUntil: _lease, ...rest } = record;
-        row.record = { ...rest, status: "pending", notBefore: now, updatedAt: now };
+        // Deliveries count afresh: a revived intent gets the whole retry allowance again.
+        row.record = { ...rest, status: "pending", notBefore: now, updatedAt: now, deliveries: 0 };
         revived++;
       }
       return revived;

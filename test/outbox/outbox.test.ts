@@ -162,7 +162,8 @@ describe("delivery", () => {
     expect(await outbox.replay({ deadSince: START })).toBe(1);
     expect(await outbox.worker().drainDue()).toMatchObject({ committed: 1 });
     expect(script.sent.map((s) => s.options?.idempotencyKey)).toEqual([idempotencyKey, idempotencyKey]);
-    expect((await outbox.get([id]))[0]).toMatchObject({ status: "committed", deliveries: 2 });
+    expect((await outbox.get([id]))[0]).toMatchObject({ status: "committed", deliveries: 1 });
+    expect((await outbox.get([id]))[0]!.history.map((h) => h.disposition)).toEqual(["dead", "committed"]);
   });
 
   it("an operation missing from this process's table is a dead letter that names it, not a crash", async () => {
