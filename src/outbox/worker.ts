@@ -4,8 +4,9 @@
  * share one store: a claim is exclusive until its lease ends, and a worker that dies just
  * lets its leases run out; whoever claims the intent next sends the same idempotency key.
  *
- * The lease must outlast a delivery, so a live worker never loses an intent it is still
- * sending: a delivery's deadline is at most half the lease.
+ * A live worker renews the leases of what it is delivering every third of a lease, so a
+ * delivery may take as long as its deadline allows while a crashed worker's intents come
+ * back within one (short) lease.
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../runtime/core/clock.js";
@@ -13,14 +14,14 @@ import { deliver, type DeliveryContext, type DeliveryReport } from "./deliver.js
 import type { DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
 import type { OperationTable } from "./operations.js";
-import type { OutboxStore } from "./outbox-store.js";
+import type { Claim, OutboxStore } from "./outbox-store.js";
 
 export interface WorkerOptions {
   /** Deliveries in flight at once. Default 4. */
   readonly concurrency?: number;
-  /** How long a claim is exclusive. Default 120 s. */
+  /** How long a claim stays exclusive without renewal: what a crash costs the intents in flight. Renewed every third of it. Default 30 s. */
   readonly leaseMs?: number;
-  /** Longest a delivery holds its call (every retry and wait in it). Default 30 s; at most half the lease. */
+  /** Longest a delivery holds its call (every retry and wait in it); a longer wait the provider names is spent in the store. Default 30 s. */
   readonly deliveryDeadlineMs?: number;
   /** Wait between looks at the store when nothing is due. Default 1 s. */
   readonly pollMs?: number;
@@ -60,17 +61,22 @@ export interface WorkerDeps {
   readonly random: () => number;
 }
 
-const DEFAULTS = { concurrency: 4, leaseMs: 120_000, deliveryDeadlineMs: 30_000, pollMs: 1_000 };
+const DEFAULTS = { concurrency: 4, leaseMs: 30_000, deliveryDeadlineMs: 30_000, pollMs: 1_000 };
+/** Below this a lease could end between two renewals on a busy machine. */
+const MIN_LEASE_MS = 1_000;
 
 export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): OutboxWorker {
   const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency);
   const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULTS.leaseMs);
-  const deadlineMs = positiveInteger("deliveryDeadlineMs", options.deliveryDeadlineMs ?? Math.min(DEFAULTS.deliveryDeadlineMs, Math.floor(leaseMs / 2)));
+  const deadlineMs = positiveInteger("deliveryDeadlineMs", options.deliveryDeadlineMs ?? DEFAULTS.deliveryDeadlineMs);
   const pollMs = positiveInteger("pollMs", options.pollMs ?? DEFAULTS.pollMs);
-  if (deadlineMs * 2 > leaseMs) throw new OutboxInputError(`deliveryDeadlineMs (${deadlineMs}) must be at most half of leaseMs (${leaseMs}): a lease must outlast its delivery`);
+  if (leaseMs < MIN_LEASE_MS) throw new OutboxInputError(`leaseMs must be at least ${MIN_LEASE_MS} (got ${leaseMs}): it is renewed every third of it`);
   const id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
   const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
-  const inFlight = new Set<Promise<void>>();
+  /** Deliveries in flight and the claim each holds. */
+  const inFlight = new Map<Promise<void>, Claim>();
+  /** Ends the lease renewals when nothing is in flight. */
+  let heartbeat: AbortController | undefined;
   let running: Promise<void> | undefined;
   let stopping: AbortController | undefined;
   /** Aborts the calls in flight when a stop's grace runs out. */
@@ -80,7 +86,22 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
 
   const context = (): DeliveryContext => ({ ...deps, worker: id, deadlineMs, signal: calls.signal });
 
-  function track(work: Promise<DeliveryReport>): void {
+  /** Renews every lease in flight each third of a lease, while anything is in flight. */
+  function beat(): void {
+    if (heartbeat) return;
+    const beating = (heartbeat = new AbortController());
+    void (async () => {
+      while (!beating.signal.aborted) {
+        const slept = await deps.clock.sleep(Math.floor(leaseMs / 3), beating.signal).then(() => true, () => false);
+        if (!slept) break;
+        const now = deps.clock.now();
+        // A renewal refused means another worker holds the intent now: settling will say so.
+        await Promise.all([...inFlight.values()].map((claim) => deps.store.renew(claim, leaseMs, now).catch(() => false)));
+      }
+    })();
+  }
+
+  function track(work: Promise<DeliveryReport>, claim: Claim): void {
     const done = work.then((report) => {
       if (!report.settled) stats.lost++;
       else stats[report.disposition]++;
@@ -88,9 +109,14 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     });
     const tracked = done.finally(() => {
       inFlight.delete(tracked);
+      if (inFlight.size === 0) {
+        heartbeat?.abort();
+        heartbeat = undefined;
+      }
       wake();
     });
-    inFlight.add(tracked);
+    inFlight.set(tracked, claim);
+    beat();
   }
 
   /** Claims for the free slots; how many it got (undefined when the store failed). */
@@ -99,7 +125,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     if (free <= 0) return 0;
     try {
       const claims = await deps.store.claim(id, free, leaseMs, deps.clock.now());
-      for (const claim of claims) track(deliver(claim, context()));
+      for (const claim of claims) track(deliver(claim, context()), claim);
       return claims.length;
     } catch (error) {
       options.onStoreError?.(error);
@@ -138,10 +164,10 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
       if (inFlight.size > 0) {
         const graceOver = new AbortController();
         const grace = deps.clock.sleep(graceMs, graceOver.signal).catch(() => undefined);
-        await Promise.race([Promise.all(inFlight), grace]);
+        await Promise.race([Promise.all(inFlight.keys()), grace]);
         graceOver.abort();
         calls.abort();
-        await Promise.all(inFlight);
+        await Promise.all(inFlight.keys());
       }
     },
     async drainDue() {

@@ -70,7 +70,7 @@ describe("delivery", () => {
     const script = scripted(ok);
     const { outbox } = setup(script);
     const { idempotencyKey } = await outbox.enqueue("createPatient", { body: { name: "Ada" } });
-    const stats = await outbox.worker({ deliveryDeadlineMs: 5_000, leaseMs: 60_000 }).drainDue();
+    const stats = await outbox.worker({ deliveryDeadlineMs: 5_000 }).drainDue();
     expect(stats).toMatchObject({ committed: 1, deferred: 0, dead: 0, lost: 0 });
     expect(script.sent).toHaveLength(1);
     expect(script.sent[0]!.input).toEqual({ body: { name: "Ada" } });
@@ -176,7 +176,24 @@ describe("delivery", () => {
     expect((await older.list({ status: "dead" }))[0]!.dead).toMatchObject({ reason: "unknown-operation" });
   });
 
-  it("a worker whose lease ran out cannot settle: the intent is delivered by whoever claimed it next", async () => {
+  it("a worker that died lets its lease run out: whoever claims the intent next delivers it with the same key", async () => {
+    const clock = new FakeClock({ start: START });
+    const store = memoryOutboxStore();
+    const script = scripted(ok);
+    const outbox = createOutbox({ store, provider: "clinic", operations: { createPatient: script.operation }, clock });
+    const { idempotencyKey } = await outbox.enqueue("createPatient", { body: { name: "Ada" } });
+    // A worker claims it, then its process is killed: nothing renews or settles the lease.
+    const [dying] = await store.claim("killed-worker", 1, 10_000, clock.now());
+    expect(await outbox.worker().drainDue()).toMatchObject({ committed: 0 });
+    clock.advance(10_000);
+    expect(await outbox.worker().drainDue()).toMatchObject({ committed: 1 });
+    expect(script.sent.map((s) => s.options?.idempotencyKey)).toEqual([idempotencyKey]);
+    // The dead worker's late settle (had it come back) is refused.
+    expect(await store.commit(dying!, { at: clock.now(), worker: "killed-worker", disposition: "committed" }, clock.now())).toBe(false);
+    expect((await outbox.list({ status: "committed" }))[0]!.deliveries).toBe(2);
+  });
+
+  it("a live worker renews its leases, so a delivery longer than one lease is not taken from it", async () => {
     const clock = new FakeClock({ start: START });
     let release: () => void = () => {};
     const slow = async (): Promise<DeliveryResult> => {
@@ -186,22 +203,26 @@ describe("delivery", () => {
     const store = memoryOutboxStore();
     const outbox = createOutbox({ store, provider: "clinic", operations: { createPatient: slow }, clock });
     await outbox.enqueue("createPatient", { body: {} });
-    const first = outbox.worker({ leaseMs: 10_000, deliveryDeadlineMs: 5_000 });
-    const firstRun = first.drainDue();
-    await new Promise((resolve) => setImmediate(resolve));
-    clock.advance(10_001);
-    // The lease is over: a second worker claims and commits it.
-    const second = createOutbox({ store, provider: "clinic", operations: { createPatient: async () => ok() }, clock }).worker();
-    expect(await second.drainDue()).toMatchObject({ committed: 1 });
+    const first = outbox.worker({ leaseMs: 9_000, deliveryDeadlineMs: 60_000 });
+    const running = first.drainDue();
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    for (let elapsed = 0; elapsed < 30_000; elapsed += 3_000) {
+      clock.advance(3_000);
+      await turn();
+      // Another worker finds nothing to claim: the lease was renewed every 3 s.
+      expect(await createOutbox({ store, provider: "clinic", operations: { createPatient: async () => ok() }, clock }).worker().drainDue()).toMatchObject({ committed: 0, lost: 0 });
+    }
     release();
-    expect(await firstRun).toMatchObject({ committed: 0, lost: 1 });
-    expect((await outbox.list({ status: "committed" }))[0]!.deliveries).toBe(2);
+    expect(await running).toMatchObject({ committed: 1, lost: 0 });
+    expect((await outbox.list({ status: "committed" }))[0]!.deliveries).toBe(1);
   });
 
-  it("refuses a delivery deadline longer than half the lease", () => {
+  it("refuses worker settings it cannot honour", () => {
     const { outbox } = setup(scripted());
-    expect(() => outbox.worker({ leaseMs: 10_000, deliveryDeadlineMs: 6_000 })).toThrow(OutboxInputError);
+    expect(() => outbox.worker({ leaseMs: 500 })).toThrow(OutboxInputError);
     expect(() => outbox.worker({ concurrency: 0 })).toThrow(OutboxInputError);
+    expect(() => outbox.worker({ pollMs: 1.5 })).toThrow(OutboxInputError);
   });
 });
 
