@@ -84,15 +84,35 @@ function matchesOne(resource: StoredResource, name: string, value: string): bool
       return ref !== undefined && (ref === wanted || ref.endsWith(`/${wanted}`));
     });
   }
-  // token: `code`, `system|code`, `|code`; on codings/identifiers (system + code/value) or plain values
+  return found.some(tokenMatcher(value));
+}
+
+/**
+ * A token value (`code`, `system|code`, `|code`, or `system|` for any code in that system),
+ * parsed once, as a test of one found element (a coding, an identifier or a plain value).
+ */
+function tokenMatcher(value: string): (found: unknown) => boolean {
   const parts = splitUnescaped(value, "|");
   const [system, code] = parts.length >= 2 ? [unescape(parts[0]!), unescape(parts.slice(1).join("|"))] : [undefined, unescape(value)];
-  return found.some((v) => {
+  const anyCode = code === "" && system !== undefined && system !== "";
+  return (v) => {
     if (typeof v === "string" || typeof v === "boolean") return system === undefined && String(v) === code;
     const o = v as { system?: string; value?: string; code?: string };
     const c = o.value ?? o.code;
-    return c === code && (system === undefined || (system === "" ? o.system === undefined : o.system === system));
-  });
+    return (anyCode ? c !== undefined : c === code) && (system === undefined || (system === "" ? o.system === undefined : o.system === system));
+  };
+}
+
+/**
+ * One parameter's OR-list as a test of a resource. A token list is parsed once per search
+ * and each resource's elements are read once, so a lookup of many identifiers at a time
+ * stays quick over thousands of resources.
+ */
+function paramTest(name: string, values: readonly string[]): (resource: StoredResource) => boolean {
+  const spec = PARAM_PATHS[name];
+  if (spec?.kind !== "token") return (r) => values.some((v) => matchesOne(r, name, v));
+  const tokens = values.map(tokenMatcher);
+  return (r) => spec.paths.flatMap((p) => valuesAt(r, p)).some((v) => tokens.some((t) => t(v)));
 }
 
 export class FhirStore {
@@ -143,7 +163,8 @@ export class FhirStore {
   /** Matches in insertion order. Repeated names AND; comma-separated values OR. */
   search(type: string, params: ReadonlyArray<[string, string]>): StoredResource[] {
     // Parameters the store does not know (`_count`, `_sort`…) match everything: see matchesOne.
-    return [...this.table(type).values()].filter((r) => params.every(([name, value]) => splitUnescaped(value, ",").some((v) => matchesOne(r, name.split(":")[0]!, v))));
+    const tests = params.map(([name, value]) => paramTest(name.split(":")[0]!, splitUnescaped(value, ",")));
+    return [...this.table(type).values()].filter((r) => tests.every((t) => t(r)));
   }
 
   all(type: string): IterableIterator<StoredResource> {
