@@ -6,7 +6,7 @@
 import { build } from "esbuild";
 
 await build({
-  entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts", "src/outbox/index.ts"],
+  entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts", "src/outbox/index.ts", "src/reconcile/index.ts"],
   outdir: "dist",
   outbase: "src",
   bundle: true,

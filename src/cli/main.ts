@@ -1,11 +1,13 @@
 /**
- * `carewire <command>`. Exit codes: 0 ok, 1 `--check` found stale files,
- * 2 bad input (spec, config, arguments), 3 an unexpected internal failure.
+ * `carewire <command>`. Exit codes: 0 ok; 1 the command found something (stale files for
+ * `generate --check`, dead letters for `outbox status`, differences for `reconcile`);
+ * 2 bad input (spec, config, arguments); 3 a failure (a store or server, or internal).
  */
 import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
 import { OUTBOX_USAGE, outboxCommand } from "./outbox-command.js";
+import { RECONCILE_USAGE, reconcileCommand } from "./reconcile-command.js";
 import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
 import { UsageError } from "./usage-error.js";
 
@@ -24,7 +26,8 @@ const USAGE = `usage:
   --check   compare instead of writing; exit 1 and list the stale files if any differ
 ${MOCK_USAGE}
 ${CONTRACT_USAGE}
-${OUTBOX_USAGE}`;
+${OUTBOX_USAGE}
+${RECONCILE_USAGE}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -38,6 +41,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await contractCommand(rest);
       case "outbox":
         return await outboxCommand(rest);
+      case "reconcile":
+        return await reconcileCommand(rest);
       case "help":
       case "--help":
       case "-h":

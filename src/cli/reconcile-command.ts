@@ -14,7 +14,7 @@ import { UsageError } from "./usage-error.js";
 
 export const RECONCILE_USAGE = `  carewire reconcile --source <file.ndjson> --fhir <baseUrl> --type Patient --identifier-system <uri>
                     [--checkpoint <file>] [--batch-size 50] [--token <bearer>] [--hash-keys] [--json]
-                    [--repair --outbox <sqlite path> [--provider fhir]]
+                    [--repair --outbox <sqlite:file | postgres://…> [--provider fhir]]
       compare the records the app delivered (one resource per line) with the server's, by identifier:
       missing, extra and different ones (keys only, hashed with --hash-keys); exit 1 when they differ;
       --checkpoint resumes an interrupted run; --repair enqueues every missing record in the outbox as <Type>.ensure`;
@@ -69,7 +69,7 @@ export async function reconcileCommand(args: readonly string[], deps: ReconcileC
   const batchSize = batchText === undefined ? undefined : Number(batchText);
   if (batchSize !== undefined && (!/^\d+$/.test(batchText!) || batchSize < 1 || batchSize > 1_000)) throw new UsageError(`--batch-size needs a whole number from 1 to 1000, got "${batchText}"`);
   const repairing = values.repair === true;
-  if (repairing && values.outbox === undefined) throw new UsageError("--repair needs --outbox <sqlite path>");
+  if (repairing && values.outbox === undefined) throw new UsageError("--repair needs --outbox <sqlite:file or postgres://…>");
   if (!repairing && values.outbox !== undefined) throw new UsageError("--outbox goes with --repair");
   const provider = values.provider ?? "fhir";
   const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
@@ -85,7 +85,7 @@ export async function reconcileCommand(args: readonly string[], deps: ReconcileC
   let enqueued = 0;
   try {
     const source = await ndjsonSource(sourceFile);
-    if (repairing) outbox = await (deps.openOutbox ?? openSqliteOutbox)(values.outbox!);
+    if (repairing) outbox = await (deps.openOutbox ?? openRepairOutbox)(values.outbox!);
     const store = outbox;
     const counting: Pick<OutboxStore, "add"> | undefined = store && {
       async add(intents, now) {
@@ -124,17 +124,16 @@ export async function reconcileCommand(args: readonly string[], deps: ReconcileC
 }
 
 /**
- * The SQLite outbox store, loaded only when `--repair` asks for it. The module path is held
- * in a variable so this command builds and runs without it; `--repair` then says so.
+ * The outbox `--repair` writes into, loaded only when asked for: `sqlite:<file>`,
+ * `postgres://…`, or a bare file path (SQLite).
  */
-async function openSqliteOutbox(file: string): Promise<Pick<OutboxStore, "add" | "close">> {
-  const modulePath = "../outbox/sqlite-outbox-store.js";
-  let factory: unknown;
+async function openRepairOutbox(where: string): Promise<Pick<OutboxStore, "add" | "close">> {
+  const { openOutboxStore } = await import("../outbox/open-store.js");
+  const { OutboxInputError } = await import("../outbox/errors.js");
   try {
-    factory = ((await import(modulePath)) as { sqliteOutboxStore?: unknown }).sqliteOutboxStore;
-  } catch {
-    factory = undefined;
+    return await openOutboxStore(/^(sqlite:|postgres(ql)?:\/\/)/i.test(where) ? where : `sqlite:${where}`);
+  } catch (error) {
+    if (error instanceof OutboxInputError) throw new UsageError(error.message);
+    throw error;
   }
-  if (typeof factory !== "function") throw new UsageError("--repair needs the SQLite outbox store, which this build of carewire does not include");
-  return (await (factory as (options: { path: string }) => OutboxStore | Promise<OutboxStore>)({ path: file }));
 }
