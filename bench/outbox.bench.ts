@@ -162,8 +162,8 @@ async function main(): Promise<void> {
       process.stderr.write(`outbox bench: ${plan.name}\n`);
       if (plan.backend === "postgres") postgres ??= await startPostgres();
       if (plan.workers > 1) redis ??= await startRedis();
-      const storeUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}.db`)}` : await postgres!.createDatabase(plan.name.replace(/-/g, "_"));
-      const scratchUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}-seq.db`)}` : await postgres!.createDatabase(`${plan.name.replace(/-/g, "_")}_seq`);
+      const storeUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}.db`)}` : await postgres!.createDatabase(`outbox_${plan.name.replace(/-/g, "_")}`);
+      const scratchUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}-seq.db`)}` : await postgres!.createDatabase(`outbox_${plan.name.replace(/-/g, "_")}_seq`);
 
       // Enqueue: the app's request handlers recording writes.
       const writer = outboxModule.createOutbox({ store: await outboxModule.openOutboxStore(storeUrl), provider: "clinic", operations: RECORD_ONLY });

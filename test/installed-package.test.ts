@@ -62,6 +62,23 @@ if (result.error) throw result.error;
 console.log(JSON.stringify({ family: result.data.familyName, provider: result.meta.provider, drift: result.meta.drift.unknownFields }));
 `,
     );
+    // The outbox as an app uses it: typed from the generated client, SQLite in a file.
+    await writeFile(
+      path.join(app, "src/outbox.ts"),
+      `import { createOutbox, operationsOf, sqliteOutboxStore } from "carewire/outbox";
+import { createClinicClient } from "./clinic/index.js";
+const client = createClinicClient({ baseUrl: process.env.CLINIC_URL! });
+const outbox = createOutbox({ store: sqliteOutboxStore({ path: process.env.OUTBOX_FILE! }), provider: client.provider, operations: operationsOf(client) });
+const patient = { identifier: "MRN-1", givenName: "Ada", familyName: "Lovelace", birthDate: "1815-12-10" };
+const first = await outbox.enqueue("createPatient", { body: patient }, { businessKey: { mrn: "MRN-1" } });
+const again = await outbox.enqueue("createPatient", { body: patient }, { businessKey: { mrn: "MRN-1" } });
+// @ts-expect-error an operation the client does not have
+void outbox.enqueue("createPatients", { body: patient });
+const delivered = await outbox.worker().drainDue();
+console.log(JSON.stringify({ added: [first.added, again.added], sameKey: first.idempotencyKey === again.idempotencyKey, delivered, status: await outbox.status() }));
+await outbox.close();
+`,
+    );
     await writeFile(
       path.join(app, "tsconfig.json"),
       JSON.stringify({
@@ -89,5 +106,14 @@ console.log(JSON.stringify({ family: result.data.familyName, provider: result.me
     expect(ran.code).toBe(0);
     expect(JSON.parse(ran.out)).toEqual({ family: "Lovelace", provider: "clinic", drift: ["$.nickname"] });
     expect(server.requests.at(-1)!.url).toBe("/patients/pat-1");
-  }, childTestTimeout(4));
+
+    // 5. The outbox: one intent for a business key enqueued twice, delivered once with its key.
+    const outboxRun = await run([path.join(app, "out/outbox.js")], app, { CLINIC_URL: server.url, OUTBOX_FILE: path.join(tmp, "outbox.db") });
+    expect(outboxRun.code).toBe(0);
+    const report = JSON.parse(outboxRun.out.trim().split("\n").at(-1)!) as { added: boolean[]; sameKey: boolean; delivered: { committed: number }; status: { committed: number; pending: number } };
+    expect(report).toMatchObject({ added: [true, false], sameKey: true, delivered: { committed: 1 }, status: { committed: 1, pending: 0 } });
+    const posted = server.requests.filter((r) => r.method === "POST");
+    expect(posted).toHaveLength(1);
+    expect(posted[0]!.headers["idempotency-key"]).toMatch(/^cw1-[0-9a-f]{40}$/);
+  }, childTestTimeout(5));
 });

@@ -3,10 +3,15 @@
  * processes may share the file). better-sqlite3 is synchronous: each call below is a short
  * transaction that blocks the event loop for a moment, and never waits on the network.
  *
- * Durable by default: WAL with synchronous=FULL syncs the log on every commit, so a
- * resolved `add` survives a power cut. That costs one fsync per transaction, so `add`
- * calls that arrive together share one (group commit): thousands of concurrent enqueues a
- * second cost a few hundred fsyncs.
+ * Durable by default: WAL with synchronous=FULL syncs the log when intents are added (and
+ * dead letters revived), so a resolved `add` survives a power cut. That costs one fsync per
+ * transaction, so `add` calls that arrive together share one (group commit): thousands of
+ * concurrent enqueues a second cost a few hundred fsyncs.
+ *
+ * What workers write (claims, renewals, settles) commits without its own fsync: it blocks
+ * the event loop of a worker that is also sending HTTP, and losing it to a power cut (never
+ * to a crash of the process) only means the intent is delivered once more, with the same
+ * idempotency key. The next synced commit makes it durable too.
  */
 import type BetterSqlite3 from "better-sqlite3";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
@@ -201,7 +206,7 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
     waiting = [];
     if (adds.length === 0) return;
     try {
-      const results = writeBatches.immediate(adds);
+      const results = synced(() => writeBatches.immediate(adds));
       adds.forEach((add, i) => add.resolve(results[i]!));
       return;
     } catch (error) {
@@ -212,10 +217,21 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
     }
     for (const add of adds) {
       try {
-        add.resolve(writeBatches.immediate([add])[0]!);
+        add.resolve(synced(() => writeBatches.immediate([add])[0]!));
       } catch (error) {
         add.reject(storeError(BACKEND, "record intents", error));
       }
+    }
+  }
+
+  /** Runs `write` with every commit synced to disk (when the store is durable); the connection otherwise commits without. */
+  function synced<T>(write: () => T): T {
+    if (options.synchronous === "normal") return write();
+    conn.pragma("synchronous = FULL");
+    try {
+      return write();
+    } finally {
+      conn.pragma("synchronous = NORMAL");
     }
   }
 
@@ -338,13 +354,15 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
         checkTime(now, "now");
         const [copy, remove] = "ids" in which ? reviveIds : reviveSince;
         const params = "ids" in which ? { now, ids: JSON.stringify(checkIds(which.ids)) } : { now, since: checkTime(which.deadSince, "deadSince") };
-        return conn
-          .transaction(() => {
-            const moved = copy.run(params).changes;
-            remove.run(params);
-            return moved;
-          })
-          .immediate();
+        return synced(() =>
+          conn
+            .transaction(() => {
+              const moved = copy.run(params).changes;
+              remove.run(params);
+              return moved;
+            })
+            .immediate(),
+        );
       });
     },
 
@@ -374,7 +392,8 @@ function open(Database: typeof BetterSqlite3, options: SqliteOutboxOptions): Bet
   const db = new Database(options.path, { timeout: busyTimeoutMs });
   try {
     db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    // NORMAL between the synced writes (see the top of this file).
+    db.pragma("synchronous = NORMAL");
     db.transaction(() => {
       const version = db.pragma("user_version", { simple: true }) as number;
       if (version > SCHEMA_VERSION) throw new OutboxStoreError(`the outbox file was written by a later carewire (schema ${version}; this one knows ${SCHEMA_VERSION})`);

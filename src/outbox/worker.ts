@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Clock } from "../runtime/core/clock.js";
-import { deliver, type DeliveryContext, type DeliveryReport } from "./deliver.js";
+import { deliver, type DeliveryReport } from "./deliver.js";
 import type { DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
 import type { OperationTable } from "./operations.js";
@@ -79,12 +79,16 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
   let heartbeat: AbortController | undefined;
   let running: Promise<void> | undefined;
   let stopping: AbortController | undefined;
-  /** Aborts the calls in flight when a stop's grace runs out. */
-  let calls = new AbortController();
+  /** One per delivery in flight (a shared signal would collect every call's listeners): aborted when a stop's grace runs out. */
+  const calls = new Set<AbortController>();
   /** Wakes the loop when a delivery ends (a slot is free) or the worker stops. */
   let wake: () => void = () => {};
 
-  const context = (): DeliveryContext => ({ ...deps, worker: id, deadlineMs, signal: calls.signal });
+  function deliverOne(claim: Claim): Promise<DeliveryReport> {
+    const call = new AbortController();
+    calls.add(call);
+    return deliver(claim, { ...deps, worker: id, deadlineMs, signal: call.signal }).finally(() => calls.delete(call));
+  }
 
   /** Renews every lease in flight each third of a lease, while anything is in flight. */
   function beat(): void {
@@ -125,7 +129,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     if (free <= 0) return 0;
     try {
       const claims = await deps.store.claim(id, free, leaseMs, deps.clock.now());
-      for (const claim of claims) track(deliver(claim, context()), claim);
+      for (const claim of claims) track(deliverOne(claim), claim);
       return claims.length;
     } catch (error) {
       options.onStoreError?.(error);
@@ -152,7 +156,6 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     start() {
       if (running) return;
       stopping = new AbortController();
-      calls = new AbortController();
       running = loop(stopping.signal);
     },
     async stop({ graceMs = deadlineMs } = {}) {
@@ -166,7 +169,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
         const grace = deps.clock.sleep(graceMs, graceOver.signal).catch(() => undefined);
         await Promise.race([Promise.all(inFlight.keys()), grace]);
         graceOver.abort();
-        calls.abort();
+        for (const call of calls) call.abort();
         await Promise.all(inFlight.keys());
       }
     },
