@@ -8,7 +8,9 @@
  * Transactions: by default FhirRouter runs a transaction Bundle entry by entry, like a
  * batch, and answers 200 with each entry's own status (a failed entry does not undo the
  * others); with `transactions: "atomic"` it passes the router the setting that makes a
- * failed entry fail the whole Bundle with the entry's status.
+ * failed entry fail the whole Bundle with the entry's status. (MemoryRepository cannot roll
+ * back, so in that mode the entries run before the failed one stay written, though the
+ * answer is the failure: a database-backed server would undo them.)
  *
  * Isolation: MemoryRepository has no transactions (`withTransaction` just runs the callback),
  * so its conditional create is a search followed by a create. Two requests cannot
