@@ -368,7 +368,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
 
   /** The current version of a resource, when its `meta.source` is `source` (our own write landed). */
   async function ownVersion<R extends Resource>(type: string, id: string, source: string, o: CallOptions): Promise<{ data: R; response: Response } | undefined> {
-    const current = await call<R>(type, "read", { params: { path: { id } } }, { ...stripKeys(o) });
+    const current = await call<R>(type, "read", { params: { path: { id } } }, stripKeys(o));
     return current.error === undefined && current.data.meta?.source === source ? { data: current.data, response: current.response } : undefined;
   }
 
@@ -376,16 +376,25 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   async function resolveWritten<R extends Resource>(type: string, sent: FhirSuccess<R>, o: CallOptions): Promise<FhirResult<R>> {
     const body: unknown = sent.data;
     if (typeof body === "object" && body !== null && typeof (body as { id?: unknown }).id === "string") return sent;
+    // The write went through but cannot be named: repeating the call with its key finds it.
+    const unnamed = (why: string): FhirFailure => {
+      const error = new MalformedResponseError(why, sent.response.status, "");
+      error.meta = sent.meta;
+      return { error, response: sent.response, meta: sent.meta };
+    };
     const location = sent.response.headers.get("content-location") ?? sent.response.headers.get("location");
-    if (!location) return refused(type, "write", "the server's answer named no written resource");
+    if (!location) return unnamed("the server's answer named no written resource");
     let id: string | undefined;
     try {
       id = linkTarget(location).path.split("/").filter(Boolean)[1];
     } catch (error) {
-      if (error instanceof UntrustedUrlError) return refusedWith(error);
+      if (error instanceof UntrustedUrlError) {
+        error.meta = sent.meta;
+        return refusedWith(error);
+      }
       throw error;
     }
-    if (!id) return refused(type, "write", "the server's Location names no resource id");
+    if (!id) return unnamed("the server's Location names no resource id");
     const read = await call<R>(type, "read", { params: { path: { id } } }, stripKeys(o));
     return read.error ? read : { ...read, meta: sent.meta };
   }

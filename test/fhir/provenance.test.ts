@@ -245,6 +245,35 @@ describe.each(SERVERS)("one Provenance per effective write, on %s", (_name, star
   });
 });
 
+describe("a server that answers a write with a Location only", () => {
+  it("reads the written resource back, then records its Provenance; an answer naming nothing is malformed", async () => {
+    const sent: string[] = [];
+    let stored: Patient | undefined;
+    const fetch = async (input: Parameters<typeof globalThis.fetch>[0], init?: RequestInit): Promise<Response> => {
+      const request = new Request(input, init);
+      const path = new URL(request.url).pathname;
+      sent.push(`${request.method} ${path}`);
+      const json = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/fhir+json" } });
+      if (request.method === "POST" && path === "/Patient") {
+        stored = { ...((await request.json()) as Patient), id: "p1", meta: { versionId: "1" } };
+        return new Response(null, { status: 201, headers: stored.identifier![0]!.value === "nameless" ? {} : { location: "http://fhir.test/Patient/p1/_history/1" } });
+      }
+      if (request.method === "GET" && path === "/Patient/p1") return json(200, stored);
+      if (request.method === "POST" && path === "/Provenance") return new Response(null, { status: 201, headers: { location: "http://fhir.test/Provenance/v1/_history/1" } });
+      return json(404, { resourceType: "OperationOutcome", issue: [{ severity: "error", code: "not-found" }] });
+    };
+    const fhir = createFhirR4Client({ baseUrl: "http://fhir.test", fetch, pacing: { limit: Infinity }, provenance: { agent: { display: "clinic sync" }, source: SOURCE } });
+
+    const written = await fhir.Patient.ensure(patient("located"));
+    expect(written).toMatchObject({ created: true, data: { id: "p1" } });
+    expect(sent).toEqual(["POST /Patient", "GET /Patient/p1", "POST /Provenance"]);
+
+    const nameless = await fhir.Patient.ensure(patient("nameless"));
+    expect(nameless.error?.kind).toBe("malformed-response");
+    expect(nameless.meta.idempotencyKey).toMatch(/^cw1-/);
+  });
+});
+
 describe("reading a transaction's answer", () => {
   const answering = (body: unknown) => async () => new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/fhir+json" } });
   const sent: Bundle = { resourceType: "Bundle", type: "transaction", entry: [{ resource: patient("r-1"), request: { method: "POST", url: "Patient" } }] };
