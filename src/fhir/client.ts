@@ -325,7 +325,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
    *  1. The write alone, stamped `meta.source = <source>#<key>`: a create is conditional (on
    *     the caller's condition, else on that very source), an update guarded by If-Match.
    *     Its status says created (201), found (200), updated or conflict (412).
-   *  2. The Provenance, as a create conditional on the same source: repeats find it.
+   *  2. The Provenance, as a create conditional on the same source and target: repeats find it.
    *
    * A found resource gets no Provenance, unless it carries our own source: then an earlier
    * attempt of this write made it and died before step 2, which is completed now. A 412 on
@@ -359,8 +359,12 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     if (request.method === "POST" && !created && written.data.meta?.source !== source) return { ...written, created };
 
     const activity = provenance.activity ?? (request.method === "POST" ? "CREATE" : "UPDATE");
-    const record: Provenance = { ...provenanceFor({ reference: `${type}/${written.data.id ?? ""}` }, { ...provenance, activity }, writeKey), meta: { source } };
-    const recorded = await call<Provenance>("Provenance", "create", { body: record }, withHeaders(keyed, { prefer: "return=minimal", "if-none-exist": ownSource }));
+    const target = `${type}/${written.data.id ?? ""}`;
+    const record: Provenance = { ...provenanceFor({ reference: target }, { ...provenance, activity }, writeKey), meta: { source } };
+    // Keyed on the write and its target: a record deleted and created again under the same
+    // derived key is a new resource, and gets a record of its own.
+    const once = searchQuery({ _source: source, target }).toString();
+    const recorded = await call<Provenance>("Provenance", "create", { body: record }, withHeaders(keyed, { prefer: "return=minimal", "if-none-exist": once }));
     // The write stands; its record did not land. Repeating the call with this key completes it.
     if (recorded.error) return recorded;
     return { ...written, created };

@@ -81,6 +81,19 @@ describe.each(SERVERS)("one Provenance per effective write, on %s", (_name, star
     expect(provenance[0]!.meta?.source).toBe(`${SOURCE}#${first.meta.idempotencyKey}`);
   });
 
+  it("a record deleted and ensured again is a new write: it gets its own Provenance", async () => {
+    const server = await startServer();
+    const fhir = client(server);
+    const first = await fhir.Patient.ensure(patient("again-1"));
+    await fhir.Patient.delete(first.data!.id!);
+
+    const second = await fhir.Patient.ensure(patient("again-1"));
+
+    expect(second).toMatchObject({ created: true });
+    expect(second.data?.id).not.toBe(first.data?.id);
+    expect(new Set(targets(await server.stored("Provenance")))).toEqual(new Set([`Patient/${first.data!.id}`, `Patient/${second.data!.id}`]));
+  });
+
   it("ensure() without provenance also says created or found", async () => {
     const server = await startServer();
     const fhir = plainClient(server);
