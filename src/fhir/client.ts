@@ -8,11 +8,13 @@
  *  - paging follows Bundle `link[next]`, never to another origin (credentials stay home).
  *  - conditional create (If-None-Exist) in one request; update with If-Match from
  *    `meta.versionId` (a 412 is a typed conflict, never retried).
- *  - with `provenance` set, each create/update is written in one transaction with a
- *    Provenance resource naming the target, agent and source system + request id.
+ *  - with `provenance` set, each create/update that takes effect gets exactly one Provenance
+ *    (see `writeWithProvenance`): a resource found by a conditional create gets none.
+ *  - a transaction answered 200 with a failed entry (a server that ran it entry by entry)
+ *    is a typed error naming the entry, never data.
  */
 import { randomUUID } from "node:crypto";
-import type { Bundle, BundleEntry, Resource } from "fhir/r4.js";
+import type { Bundle, BundleEntry, Provenance, Resource } from "fhir/r4.js";
 import { CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
 import { HttpError } from "../runtime/core/http-errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
@@ -24,10 +26,11 @@ import type { ResultMeta } from "../runtime/core/meta.js";
 import type { CallOptions, PipelineError, Result } from "../runtime/core/types.js";
 import type { FetchLike } from "../runtime/wire/transport.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
+import { failedTransactionEntry, readEntryOutcomes } from "./bundle-response.js";
 import { FhirError, UntrustedUrlError } from "./outcome.js";
 import { fhirProfile } from "./profile.js";
 import { pricedForBundle } from "./prices.js";
-import { provenanceFor, type ProvenanceOptions } from "./provenance.js";
+import { provenanceFor, writeSource, type ProvenanceOptions } from "./provenance.js";
 import { expectedBody, type ExpectedBody } from "./shape.js";
 import { identifierCondition, searchQuery } from "./search.js";
 
@@ -36,10 +39,24 @@ export type FhirCallError = FhirError | UntrustedUrlError | HttpError<unknown> |
 
 export type FhirResult<T> = Result<T, FhirCallError>;
 
+/**
+ * A create's result: on success, `created` says whether this call's write made the resource
+ * (201) or a conditional create found it (200). After a lost answer the retry sees the
+ * resource the lost attempt made, so it reports `created: false`.
+ */
+export type CreateResult<T> = (FhirSuccess<T> & { readonly created: boolean }) | FhirFailure;
+
+type FhirSuccess<T> = Extract<FhirResult<T>, { readonly error?: undefined }>;
+type FhirFailure = Exclude<FhirResult<never>, { readonly error?: undefined }>;
+
 export interface FhirClientOptions extends ClientOptions {
   /** Provider name in meta and telemetry (generated clients pass theirs). Default `fhir`. */
   readonly provider?: string;
-  /** Write a Provenance resource with every create and update. */
+  /**
+   * Record a Provenance for every create and update that takes effect (exactly one per
+   * logical write, however often it is repeated; none for a resource a conditional create
+   * finds). The written resource's `meta.source` becomes `<source>#<write key>`.
+   */
   readonly provenance?: ProvenanceOptions;
   /**
    * Validate every resource read against the official R4 JSON schema (fhir.schema.json);
@@ -91,9 +108,9 @@ export interface ResourceClient<R extends Resource, Search> {
   searchPages(params?: Search, options?: CallOptions): AsyncGenerator<Bundle<R>, void, undefined>;
   /** Every matching resource across all pages. */
   searchAll(params?: Search, options?: CallOptions): AsyncGenerator<R, void, undefined>;
-  create(resource: R, options?: CreateOptions<Search>): Promise<FhirResult<R>>;
-  /** Conditional create keyed on the resource's identifiers (If-None-Exist): safe to repeat. */
-  ensure(resource: R, options?: CallOptions): Promise<FhirResult<R>>;
+  create(resource: R, options?: CreateOptions<Search>): Promise<CreateResult<R>>;
+  /** Conditional create keyed on the resource's identifiers (If-None-Exist): safe to repeat; `created` says which it was. */
+  ensure(resource: R, options?: CallOptions): Promise<CreateResult<R>>;
   update(resource: R & { readonly id: string }, options?: UpdateOptions): Promise<FhirResult<R>>;
   patch(id: string, operations: readonly JsonPatchOperation[], options?: UpdateOptions): Promise<FhirResult<R>>;
   delete(id: string, options?: CallOptions): Promise<FhirResult<undefined>>;
@@ -162,8 +179,14 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   };
   for (const [type, interactions] of Object.entries(model.resources)) for (const interaction of interactions) declare(type, interaction);
   for (const interaction of model.system) declare("", interaction);
-  // A Provenance write goes as a transaction, declared or not.
-  if (options.provenance && !model.system.includes("transaction")) declare("", "transaction");
+  if (options.provenance) {
+    // A write's Provenance is created on its own, and a write whose answer named no resource
+    // (or a stale update that may be our own) is read back: declared or not.
+    if (!operations.has("Provenance.create")) declare("Provenance", "create");
+    for (const [type, interactions] of Object.entries(model.resources)) {
+      if (!operations.has(`${type}.read`) && (interactions.includes("create") || interactions.includes("update"))) declare(type, "read");
+    }
+  }
 
   const pipeline = createPipeline({
     ...options,
@@ -246,13 +269,15 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
           }
         }
       },
-      create: (resource, o = {}) => {
+      create: async (resource, o = {}) => {
         const { ifNoneExist, ...rest } = o;
         const condition = ifNoneExist === undefined ? undefined : typeof ifNoneExist === "string" ? ifNoneExist : searchQuery(ifNoneExist).toString();
-        if (options.provenance) return writeWithProvenance(type, resource, { method: "POST", ...(condition ? { ifNoneExist: condition } : {}) }, rest);
-        // Conditional: the server itself prevents a duplicate, so a lost answer may be asked again.
-        const replay = condition ? { ...rest, replaySafe: true } : rest;
-        return call(type, "create", { body: resource }, withHeaders(replay, { prefer: "return=representation", ...(condition ? { "if-none-exist": condition } : {}) }));
+        if (options.provenance) return writeWithProvenance(type, resource, { method: "POST", ...(condition ? { ifNoneExist: condition } : {}) }, rest, writeKeyOf(type, "create", rest, condition));
+        if (condition === undefined) return withCreated(await call<Resource>(type, "create", { body: resource }, withHeaders(rest, { prefer: "return=representation" })), () => true);
+        // Conditional: the server itself prevents a duplicate, so a lost answer may be asked
+        // again; the key shows in meta and in an unknown-outcome error, to repeat it with.
+        const keyed = { ...rest, idempotencyKey: writeKeyOf(type, "create", rest, condition), replaySafe: true };
+        return withCreated(await call<Resource>(type, "create", { body: resource }, withHeaders(keyed, { prefer: "return=representation", "if-none-exist": condition })), (r) => r.response.status === 201);
       },
       ensure: (resource, o) => {
         const condition = identifierCondition(resource);
@@ -265,7 +290,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
         const { ifMatch, ...rest } = o;
         const version = ifMatch === false ? undefined : (ifMatch ?? resource.meta?.versionId);
         const etag = version === undefined ? undefined : weakEtag(version);
-        if (options.provenance) return writeWithProvenance(type, resource, { method: "PUT", ...(etag ? { ifMatch: etag } : {}) }, rest);
+        if (options.provenance) return writeWithProvenance(type, resource, { method: "PUT", ...(etag ? { ifMatch: etag } : {}) }, rest, writeKeyOf(type, "update", rest));
         return call(type, "update", { params: { path: { id: resource.id } }, body: resource }, withHeaders(rest, { prefer: "return=representation", ...(etag ? { "if-match": etag } : {}) }));
       },
       patch: (id, operations, o = {}) => {
@@ -280,55 +305,110 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     return Object.fromEntries(Object.entries(client).filter(([name]) => declared.has(name)));
   }
 
-  /** The write and its Provenance in one transaction; the result is the written resource. */
-  async function writeWithProvenance<R extends Resource>(type: string, resource: R, request: { method: "POST" | "PUT"; ifNoneExist?: string; ifMatch?: string }, o: CallOptions): Promise<FhirResult<R>> {
+  /**
+   * The key of one logical write, derived once per call: the caller's, or from its business
+   * key, or (a conditional create) from the type and the condition, so every instance that
+   * ensures the same record names the same write; else a fresh one.
+   */
+  function writeKeyOf(type: string, interaction: "create" | "update", o: CallOptions, condition?: string): string {
+    if (o.idempotencyKey !== undefined) return o.idempotencyKey;
+    // The same derivation as the pipeline's own for this operation.
+    if (o.businessKey !== undefined) return deriveIdempotencyKey(provider, `${type}.${interaction}`, o.businessKey);
+    if (condition !== undefined) return deriveIdempotencyKey(provider, `${type}.${interaction}`, { ifNoneExist: condition });
+    return `cw1-${randomUUID()}`;
+  }
+
+  /**
+   * A write and, only when it took effect, its Provenance: two requests, because a FHIR
+   * transaction cannot make one entry depend on whether another created or found.
+   *
+   *  1. The write alone, stamped `meta.source = <source>#<key>`: a create is conditional (on
+   *     the caller's condition, else on that very source), an update guarded by If-Match.
+   *     Its status says created (201), found (200), updated or conflict (412).
+   *  2. The Provenance, as a create conditional on the same source and target: repeats find it.
+   *
+   * A found resource gets no Provenance, unless it carries our own source: then an earlier
+   * attempt of this write made it and died before step 2, which is completed now. A 412 on
+   * an update whose current version carries our source is our own write, landed by an
+   * attempt whose answer was lost: a success.
+   */
+  async function writeWithProvenance<R extends Resource>(type: string, resource: R, request: { method: "POST"; ifNoneExist?: string } | { method: "PUT"; ifMatch?: string }, o: CallOptions, writeKey: string): Promise<CreateResult<R>> {
     const provenance = options.provenance!;
-    const requestId = o.requestId ?? randomUUID();
-    // The Provenance is created only if none exists for this logical write, so a retry after
-    // a lost response (or a re-run with the same business key) does not record it twice.
-    const writeKey = o.idempotencyKey ?? (o.businessKey !== undefined ? deriveIdempotencyKey(provider, `${type}.provenance`, o.businessKey) : requestId);
-    const provenanceSource = `${provenance.source}#${writeKey}`;
-    // A create is named by urn:uuid until the server gives it an id; an update by its absolute URL.
-    const fullUrl = request.method === "POST" ? `urn:uuid:${randomUUID()}` : `${base.origin}${basePath}/${type}/${resource.id ?? ""}`;
-    const target = request.method === "POST" ? fullUrl : `${type}/${resource.id ?? ""}`;
-    const written = { ...resource, meta: { ...resource.meta, source: `${provenance.source}#${requestId}` } } as R;
-    const bundle: Bundle = {
-      resourceType: "Bundle",
-      type: "transaction",
-      entry: [
-        { fullUrl, resource: written, request: { method: request.method, url: request.method === "POST" ? type : `${type}/${resource.id ?? ""}`, ...(request.ifNoneExist ? { ifNoneExist: request.ifNoneExist } : {}), ...(request.ifMatch ? { ifMatch: request.ifMatch } : {}) } },
-        {
-          resource: { ...provenanceFor({ reference: target }, { ...provenance, activity: provenance.activity ?? (request.method === "POST" ? "CREATE" : "UPDATE") }, requestId), meta: { source: provenanceSource } },
-          request: { method: "POST", url: "Provenance", ifNoneExist: searchQuery({ _source: provenanceSource }).toString() },
-        },
-      ],
+    const source = writeSource(provenance, writeKey);
+    const ownSource = searchQuery({ _source: source }).toString();
+    // Every step is conditional or a PUT: safe to send again after a lost answer.
+    const keyed: CallOptions = { ...o, idempotencyKey: writeKey, replaySafe: true };
+    const stamped = { ...resource, meta: { ...resource.meta, source } } as R;
+    const sent =
+      request.method === "POST"
+        ? await call<R>(type, "create", { body: stamped }, withHeaders(keyed, { prefer: "return=representation", "if-none-exist": request.ifNoneExist ?? ownSource }))
+        : await call<R>(type, "update", { params: { path: { id: resource.id } }, body: stamped }, withHeaders(keyed, { prefer: "return=representation", ...(request.ifMatch ? { "if-match": request.ifMatch } : {}) }));
+
+    let written: FhirSuccess<R>;
+    if (sent.error) {
+      const landed = request.method === "PUT" && sent.error instanceof HttpError && sent.error.status === 412 ? await ownVersion<R>(type, resource.id ?? "", source, o) : undefined;
+      if (landed === undefined) return sent;
+      written = { data: landed.data, response: landed.response, meta: sent.meta };
+    } else {
+      const resolved = await resolveWritten(type, sent, o);
+      if (resolved.error) return resolved;
+      written = resolved;
+    }
+    const created = request.method === "POST" && sent.response?.status === 201;
+    // A conditional create that found someone else's resource: nothing was written.
+    if (request.method === "POST" && !created && written.data.meta?.source !== source) return { ...written, created };
+
+    const activity = provenance.activity ?? (request.method === "POST" ? "CREATE" : "UPDATE");
+    const target = `${type}/${written.data.id ?? ""}`;
+    const record: Provenance = { ...provenanceFor({ reference: target }, { ...provenance, activity }, writeKey), meta: { source } };
+    // Keyed on the write and its target: a record deleted and created again under the same
+    // derived key is a new resource, and gets a record of its own.
+    const once = searchQuery({ _source: source, target }).toString();
+    const recorded = await call<Provenance>("Provenance", "create", { body: record }, withHeaders(keyed, { prefer: "return=minimal", "if-none-exist": once }));
+    // The write stands; its record did not land. Repeating the call with this key completes it.
+    if (recorded.error) return recorded;
+    return { ...written, created };
+  }
+
+  /** The current version of a resource, when its `meta.source` is `source` (our own write landed). */
+  async function ownVersion<R extends Resource>(type: string, id: string, source: string, o: CallOptions): Promise<{ data: R; response: Response } | undefined> {
+    const current = await call<R>(type, "read", { params: { path: { id } } }, stripKeys(o));
+    return current.error === undefined && current.data.meta?.source === source ? { data: current.data, response: current.response } : undefined;
+  }
+
+  /** The written resource with its id: the answer's body, or (a server that answered with a Location only) read back. */
+  async function resolveWritten<R extends Resource>(type: string, sent: FhirSuccess<R>, o: CallOptions): Promise<FhirResult<R>> {
+    const body: unknown = sent.data;
+    if (typeof body === "object" && body !== null && typeof (body as { id?: unknown }).id === "string") return sent;
+    // The write went through but cannot be named: repeating the call with its key finds it.
+    const unnamed = (why: string): FhirFailure => {
+      const error = new MalformedResponseError(why, sent.response.status, "");
+      error.meta = sent.meta;
+      return { error, response: sent.response, meta: sent.meta };
     };
-    // Replayable when the write is conditional or a PUT; the Provenance is conditional on _source.
-    const replayable = request.method === "PUT" || request.ifNoneExist !== undefined;
-    const sendOptions: CallOptions = { ...o, requestId, ...(replayable ? { replaySafe: true } : {}) };
-    const result = await call<Bundle>("", "transaction", { body: bundle }, withHeaders(sendOptions, { prefer: "return=representation" }));
-    if (result.error) return result;
-    const entry: BundleEntry | undefined = result.data.entry?.[0];
-    if (entry?.resource) return { data: entry.resource as R, response: result.response, meta: result.meta };
-    // Some servers answer with locations only: read back what was written.
-    const location = entry?.response?.location;
-    if (!location) return refused(type, "write", "the transaction response named no written resource") as FhirResult<R>;
+    const location = sent.response.headers.get("content-location") ?? sent.response.headers.get("location");
+    if (!location) return unnamed("the server's answer named no written resource");
     let id: string | undefined;
     try {
       id = linkTarget(location).path.split("/").filter(Boolean)[1];
     } catch (error) {
-      if (error instanceof UntrustedUrlError) return refusedWith(error);
+      if (error instanceof UntrustedUrlError) {
+        error.meta = sent.meta;
+        return refusedWith(error);
+      }
       throw error;
     }
-    return call(type, "read", { params: { path: { id } } }, o);
+    if (!id) return unnamed("the server's Location names no resource id");
+    const read = await call<R>(type, "read", { params: { path: { id } } }, stripKeys(o));
+    return read.error ? read : { ...read, meta: sent.meta };
   }
 
-  function refused<T>(type: string, what: string, why: string): FhirResult<T> {
+  function refused(type: string, what: string, why: string): FhirFailure {
     return refusedWith(new InvalidRequestError(`${type}.${what}: ${why}`), `${type}.${what}`);
   }
 
   /** A call that ends before anything is sent: the typed error with an empty meta. */
-  function refusedWith<T>(error: FhirCallError, operationId: string = error.kind): FhirResult<T> {
+  function refusedWith(error: FhirCallError, operationId: string = error.kind): FhirFailure {
     // An error from a call already has its meta; one raised before any call gets an empty one.
     const meta: ResultMeta = error.meta ?? { provider, operationId, method: "", path: "", requestId: "", attempts: [], startedAt: new Date().toISOString(), durationMs: 0, source: "network", drift: { unknownFields: [], issues: [] } };
     error.meta = meta;
@@ -345,15 +425,33 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
       } catch (error) {
         // A status URL on another origin, refused before anything was sent there; any other
         // typed failure on the way: a result, never a rejection.
-        if (error instanceof CarewireError) return refusedWith<BulkExportJob>(error as FhirCallError);
+        if (error instanceof CarewireError) return refusedWith(error as FhirCallError);
         throw error;
       }
     };
   }
   // A Bundle whose every write is conditional, a PUT or a DELETE may be sent again after a lost answer.
   const bundleOptions = (bundle: Bundle, o: CallOptions = {}) => withHeaders(replaySafe(bundle) ? { ...o, replaySafe: true } : o, { prefer: "return=representation" });
-  if (model.system.includes("transaction")) system.transaction = (bundle, o) => call("", "transaction", { body: bundle }, bundleOptions(bundle, o));
-  if (model.system.includes("batch")) system.batch = (bundle, o) => call("", "batch", { body: bundle }, bundleOptions(bundle, o));
+  /** A transaction or batch, its answer read entry by entry before it is handed back. */
+  async function sendBundle(interaction: "transaction" | "batch", bundle: Bundle, o?: CallOptions): Promise<FhirResult<Bundle>> {
+    const result = await call<Bundle>("", interaction, { body: bundle }, bundleOptions(bundle, o));
+    if (result.error) return result;
+    const failedWith = (error: FhirCallError): FhirResult<Bundle> => {
+      error.meta = result.meta;
+      return { error, response: result.response, meta: result.meta };
+    };
+    const outcomes = readEntryOutcomes(result.data, result.response.status);
+    if (outcomes instanceof MalformedResponseError) return failedWith(outcomes);
+    // Entries answer in the order they were sent; a count that differs would pin outcomes on the wrong writes.
+    const sentCount = Array.isArray(bundle.entry) ? bundle.entry.length : 0;
+    if (outcomes.length !== sentCount) return failedWith(new MalformedResponseError(`the ${interaction} response has ${outcomes.length} entries for the ${sentCount} sent`, result.response.status, ""));
+    // A batch's entries succeed or fail on their own (read them with entryOutcomes); a
+    // transaction's failed entry means it was not all or nothing.
+    const failed = interaction === "transaction" ? failedTransactionEntry(outcomes, result.response) : undefined;
+    return failed ? failedWith(failed) : result;
+  }
+  if (model.system.includes("transaction")) system.transaction = (bundle, o) => sendBundle("transaction", bundle, o);
+  if (model.system.includes("batch")) system.batch = (bundle, o) => sendBundle("batch", bundle, o);
   return {
     resources,
     system,
@@ -374,6 +472,18 @@ function replaySafe(bundle: Bundle): boolean {
     const method = e.request?.method;
     return method === "GET" || method === "HEAD" || method === "PUT" || method === "DELETE" || (method === "POST" && typeof e.request?.ifNoneExist === "string" && e.request.ifNoneExist.length > 0);
   });
+}
+
+/** A successful result with `created` added; an error result as it is. */
+function withCreated<R extends Resource>(result: FhirResult<Resource>, created: (ok: FhirSuccess<Resource>) => boolean): CreateResult<R> {
+  if (result.error) return result;
+  return { ...result, data: result.data as R, created: created(result) };
+}
+
+/** Options for a read made on behalf of a write: the write's key is not the read's. */
+function stripKeys(options: CallOptions): CallOptions {
+  const { idempotencyKey: _key, businessKey: _business, replaySafe: _replay, ...rest } = options;
+  return rest;
 }
 
 function withHeaders(options: CallOptions = {}, headers: Record<string, string>): CallOptions {

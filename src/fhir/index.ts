@@ -4,11 +4,13 @@
  * paging, conditional writes, transaction Bundles and Provenance.
  */
 export { BundleBuilder } from "./bundle.js";
+export { BundleEntryError, entryOutcomes, type EntryOutcome } from "./bundle-response.js";
 export { bulkExport, type BulkExportJob, type BulkExportRequest, type BulkManifest } from "./bulk-export.js";
 export { ndjsonLines } from "./ndjson.js";
 export {
   createFhirClient,
   type CreateOptions,
+  type CreateResult,
   type FhirCallError,
   type FhirClientCore,
   type FhirClientOptions,
@@ -23,7 +25,7 @@ export { interactionOperation, type FhirCapabilityModel, type SystemInteraction,
 export { bundlePoints, entryInteraction, FHIR_INTERACTION_POINTS, FHIR_POINTS_QUOTA } from "./prices.js";
 export { fhirSchemaIssues, unknownFhirElements } from "./fhir-schema.js";
 export { FhirError, isOperationOutcome, refineFhirClassification, UntrustedUrlError } from "./outcome.js";
-export { provenanceFor, type ProvenanceOptions } from "./provenance.js";
+export { provenanceFor, writeSource, type ProvenanceOptions } from "./provenance.js";
 export {
   identifierCondition,
   searchQuery,

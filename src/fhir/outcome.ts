@@ -5,7 +5,7 @@
  * nor a 409 "lock-error" (retry) from a 409 "duplicate" (never).
  */
 import type { OperationOutcome, OperationOutcomeIssue } from "fhir/r4.js";
-import type { Classification, ClassifyInput } from "../runtime/core/classify.js";
+import { classifyStatus, type Classification, type ClassifyInput, type OutcomeClass } from "../runtime/core/classify.js";
 import { UntrustedUrlError } from "../runtime/core/errors.js";
 import { HttpError } from "../runtime/core/http-errors.js";
 import { isJsonBody, parseJsonBody } from "../runtime/wire/read-body.js";
@@ -27,6 +27,11 @@ export class FhirError extends HttpError<OperationOutcome, "fhir"> {
 
   get issues(): readonly OperationOutcomeIssue[] {
     return this.outcome.issue;
+  }
+
+  /** What the status means for the caller, as for any HTTP answer: 412 and 409 are `conflict` (sending it again repeats the collision). */
+  get outcomeClass(): OutcomeClass {
+    return classifyStatus(this.status).outcome;
   }
 
   /** Issue codes, most severe first as the server listed them. */

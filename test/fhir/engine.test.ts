@@ -153,18 +153,21 @@ describe("FHIR client against the FHIR engine", () => {
     expect(found.data?.entry).toHaveLength(2);
   });
 
-  it("with provenance on, every write lands with a Provenance (target, agent, source + request id) and meta.source", async () => {
+  it("with provenance on, a write lands with one Provenance (target, agent, source + write key) and meta.source", async () => {
     const fhir = createFhirR4Client({ baseUrl: engine.url, provenance: { agent: { display: "clinic sync" }, source: "urn:carewire:clinic" } });
     const written = await fhir.Patient.ensure(patient("prov-1"), { requestId: "req-prov-1" });
 
     expect(written.error).toBeUndefined();
     const id = written.data!.id!;
-    expect(written.data!.meta?.source).toBe("urn:carewire:clinic#req-prov-1");
+    // One key names the logical write: in meta, in meta.source and in the Provenance.
+    const key = written.meta.idempotencyKey!;
+    expect(key).toMatch(/^cw1-[0-9a-f]{40}$/);
+    expect(written.data!.meta?.source).toBe(`urn:carewire:clinic#${key}`);
     const provenances = await fhir.Provenance.search({ target: `Patient/${id}` });
     const records = provenances.data!.entry!.map((e) => e.resource!);
     expect(records).toHaveLength(1);
     expect(records[0]!.agent[0]!.who).toEqual({ display: "clinic sync" });
-    expect(records[0]!.entity?.[0]?.what).toEqual({ identifier: { system: "urn:carewire:clinic", value: "req-prov-1" } });
+    expect(records[0]!.entity?.[0]?.what).toEqual({ identifier: { system: "urn:carewire:clinic", value: key } });
 
     // The same write again: no second Patient (conditional create inside the transaction).
     const again = await fhir.Patient.ensure(patient("prov-1"));

@@ -4,6 +4,19 @@
  * (If-Match, 412 on a stale version), transactions, batch and history. It has no paging
  * links and no validation: paging and Bulk Data are tested against the carewire simulator.
  * With `rateLimit`, express-rate-limit stands in front of it, as a provider's gateway would.
+ *
+ * Transactions: by default FhirRouter runs a transaction Bundle entry by entry, like a
+ * batch, and answers 200 with each entry's own status (a failed entry does not undo the
+ * others); with `transactions: "atomic"` it passes the router the setting that makes a
+ * failed entry fail the whole Bundle with the entry's status. (MemoryRepository cannot roll
+ * back, so in that mode the entries run before the failed one stay written, though the
+ * answer is the failure: a database-backed server would undo them.)
+ *
+ * Isolation: MemoryRepository has no transactions (`withTransaction` just runs the callback),
+ * so its conditional create is a search followed by a create. Two requests cannot
+ * interleave there today only because nothing between the two steps waits for I/O. The
+ * engine answers one request at a time, so that conditional creates stay atomic however
+ * the repository changes, as a real server's serializable transaction makes them.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -41,6 +54,32 @@ export interface FhirEngineOptions {
    * key as one client_id, draft-8 `RateLimit`/`RateLimit-Policy` and `X-RateLimit-*` headers).
    */
   readonly rateLimit?: { readonly limit: number; readonly windowMs: number };
+  /** How a transaction Bundle runs: entry by entry (FhirRouter's default) or all or nothing. */
+  readonly transactions?: "entry-by-entry" | "atomic";
+}
+
+/** The engine's two transaction modes, for tests that must hold in both. */
+export const TRANSACTION_MODES = ["entry-by-entry", "atomic"] as const;
+
+/**
+ * A fetch that loses the answer to the requests `lose` picks: the request reaches the
+ * server and is applied, then the client sees a connection reset (ECONNRESET), as when a
+ * connection drops after the server committed.
+ */
+export function losingAnswers(lose: (method: string, url: string, body: string) => boolean): typeof fetch & { lost: number } {
+  const wrapped = Object.assign(
+    async (input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> => {
+      const request = new Request(input, init);
+      const body = request.body ? await request.clone().text() : "";
+      const response = await fetch(request);
+      if (!lose(request.method, request.url, body)) return response;
+      await response.arrayBuffer();
+      wrapped.lost++;
+      throw new TypeError("fetch failed", { cause: Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }) });
+    },
+    { lost: 0 },
+  );
+  return wrapped;
 }
 
 export async function startFhirEngine(options: FhirEngineOptions = {}): Promise<FhirEngine> {
@@ -49,12 +88,14 @@ export async function startFhirEngine(options: FhirEngineOptions = {}): Promise<
   const repo = new MemoryRepository();
   const requests: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }> = [];
   let refused = 0;
+  /** The request being answered: the next waits for it (see Isolation above). */
+  let serial: Promise<void> = Promise.resolve();
   const engine = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
-      void answer(req, Buffer.concat(chunks).toString("utf8"), res);
+      serial = serial.then(() => answer(req, Buffer.concat(chunks).toString("utf8"), res));
     });
   };
   let server: http.Server;
@@ -95,6 +136,7 @@ export async function startFhirEngine(options: FhirEngineOptions = {}): Promise<
         params: {},
         query,
         headers: req.headers,
+        ...(options.transactions === "atomic" ? { config: { transactions: true } } : {}),
       };
       const [outcome, resource] = await router.handleRequest(request, repo);
       const status = getStatus(outcome);

@@ -36,6 +36,12 @@ export interface FhirSimulatorOptions {
   /** Page size when the client sends no `_count`. Default 20 (at most 100). */
   readonly defaultPageSize?: number;
   readonly bulk?: BulkOptions;
+  /**
+   * How a transaction Bundle runs: all or nothing (default), or entry by entry as some
+   * servers do, answering 200 with each entry's own status (a failed entry undoes nothing).
+   * A batch always runs entry by entry.
+   */
+  readonly transactions?: "atomic" | "entry-by-entry";
   /** Time for the quota window, versions and exports, as the OpenAPI simulator takes it (its `sleep` times latency faults). */
   readonly clock?: (() => number) | SimulatorClock;
 }
@@ -111,7 +117,32 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     return out;
   }
 
-  function transaction(bundle: { type?: string; entry?: Array<{ fullUrl?: string; resource?: StoredResource; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string } }> }): { status: number; body: unknown } {
+  type BundleIn = { type?: string; entry?: Array<{ fullUrl?: string; resource?: StoredResource; request?: { method?: string; url?: string; ifNoneExist?: string; ifMatch?: string } }> };
+
+  /** A batch, or a transaction on a server that runs one entry at a time: each entry succeeds or fails alone. */
+  function entryByEntry(bundle: BundleIn): { status: number; body: unknown } {
+    const ids = new Map<string, string>();
+    const response = (bundle.entry ?? []).map((e) => {
+      const method = (e.request?.method ?? "").toUpperCase();
+      const [type, id] = (e.request?.url ?? "").split("?")[0]!.split("/");
+      if (!type || !declared.has(type)) return { response: { status: "400 Bad Request", outcome: outcome("not-supported", `${type ?? ""} is not served`) } };
+      if (method === "GET") return readEntry(type, id, e.request?.url ?? "");
+      if (method === "DELETE") {
+        store.delete(type, id ?? "");
+        return { response: { status: "204 No Content" } };
+      }
+      if (method !== "POST" && method !== "PUT") return { response: { status: "400 Bad Request", outcome: outcome("not-supported", `${method} in a Bundle`) } };
+      const resource = resolveReferences(e.resource, ids) as StoredResource;
+      const result = write(method, type, id, resource, e.request?.ifNoneExist, e.request?.ifMatch);
+      if (!result.resource) return { response: { status: `${result.status} ${result.status === 412 ? "Precondition Failed" : "Bad Request"}`, outcome: result.outcome } };
+      if (e.fullUrl) ids.set(e.fullUrl, `${type}/${result.resource.id}`);
+      return { resource: result.resource, response: { status: result.status === 201 ? "201 Created" : "200 OK", location: `${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}`, etag: `W/"${result.resource.meta?.versionId ?? "1"}"` } };
+    });
+    return { status: 200, body: { resourceType: "Bundle", type: `${bundle.type ?? "transaction"}-response`, entry: response } };
+  }
+
+  function transaction(bundle: BundleIn): { status: number; body: unknown } {
+    if (bundle.type === "batch" || options.transactions === "entry-by-entry") return entryByEntry(bundle);
     const entries = bundle.entry ?? [];
     // Pass 1: ids for creates (a conditional create that matches takes the existing id).
     const ids = new Map<string, string>();
@@ -149,9 +180,20 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
         store.delete(p.type, p.id ?? "");
         return { response: { status: "204 No Content" } };
       }
+      if (p.method === "GET") return readEntry(p.type, p.id, p.entry.request?.url ?? "");
       return { response: { status: "400 Bad Request" }, resource: outcome("not-supported", `${p.method} ${p.entry.request?.url ?? ""}`) };
     });
     return { status: 200, body: { resourceType: "Bundle", type: `${bundle.type ?? "transaction"}-response`, entry: response } };
+  }
+
+  /** A read or a search inside a transaction or batch, answered as that entry's response. */
+  function readEntry(type: string, id: string | undefined, requestUrl: string): { resource?: unknown; response: { status: string; etag?: string } } {
+    if (id !== undefined && id.length > 0) {
+      const found = store.read(type, id.split("?")[0]!);
+      return found ? { resource: found, response: { status: "200 OK", etag: `W/"${found.meta?.versionId ?? "1"}"` } } : { response: { status: "404 Not Found" }, resource: outcome("not-found", `${type}/${id} is not known`) };
+    }
+    const page = searchPage(type, new URL(`${base}/${requestUrl}`));
+    return { resource: page.body, response: { status: page.status === 200 ? "200 OK" : `${page.status} Bad Request` } };
   }
 
   function searchPage(type: string, url: URL): { status: number; body: unknown } {
