@@ -7,8 +7,8 @@
  *
  * Then the synced patients go to a FHIR R4 server (carewire's FHIR simulator, with its own
  * quota and faults) through the generated FHIR client: conditional create keyed on the MRN,
- * a Provenance per write in the same transaction. The FHIR sync runs twice, as a re-run
- * after a crash would: the second run must add nothing.
+ * then a Provenance for each write that took effect (none for a patient found). The FHIR
+ * sync runs twice, as a re-run after a crash would: the second run must add nothing.
  *
  * Last, the same app as three processes on one client_id: each pacing alone, then sharing
  * the quota through Redis (scripts/demo-fleet.ts).
