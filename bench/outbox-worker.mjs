@@ -15,6 +15,7 @@ const client = createClinicClient({
   ...(shared ? { store: shared } : {}),
 });
 const outbox = createOutbox({ store: await openOutboxStore(settings.storeUrl), provider: client.provider, operations: operationsOf(client), ...(settings.rules ? { rules: settings.rules } : {}) });
+// The worker slot's id, the same after a restart (as a pod or service instance name would be).
 const worker = outbox.worker({ id: settings.id, ...settings.worker });
 worker.start();
 process.stdout.write("ready\n");

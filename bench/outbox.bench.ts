@@ -160,7 +160,7 @@ async function main(): Promise<void> {
   try {
     for (const plan of plans) {
       process.stderr.write(`outbox bench: ${plan.name}\n`);
-      if (plan.backend === "postgres") postgres ??= await startPostgres();
+      if (plan.backend === "postgres") postgres ??= await startPostgres({ durable: true }); // fsync on, as in production
       if (plan.workers > 1) redis ??= await startRedis();
       const storeUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}.db`)}` : await postgres!.createDatabase(`outbox_${plan.name.replace(/-/g, "_")}`);
       const scratchUrl = plan.backend === "sqlite" ? `sqlite:${path.join(tmp, `${plan.name}-seq.db`)}` : await postgres!.createDatabase(`outbox_${plan.name.replace(/-/g, "_")}_seq`);
@@ -182,7 +182,6 @@ async function main(): Promise<void> {
       const expectedMs = (INTENTS / QUOTA.limit) * QUOTA.windowMs;
       const killAt = Array.from({ length: KILLS }, () => expectedMs * (0.1 + Math.random() * 0.7)).sort((a, b) => a - b);
       let kills = 0;
-      let restarts = 0;
       for (;;) {
         const counts = await writer.status();
         if (counts.pending === 0) break;
@@ -192,7 +191,8 @@ async function main(): Promise<void> {
           const victim = Math.floor(Math.random() * workers.length);
           workers[victim]!.child.kill("SIGKILL");
           kills++;
-          workers[victim] = spawnWorker(settingsOf(workers.length + restarts++));
+          // Restarted in the same slot, under the same id, as a supervisor restarts a pod or a unit.
+          workers[victim] = spawnWorker(settingsOf(victim));
         }
         await sleep(50);
       }

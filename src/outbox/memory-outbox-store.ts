@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { OutboxStoreError } from "./errors.js";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Json, ListFilter, OutboxCounts, OutboxStore } from "./outbox-store.js";
-import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, closedError, encodeBatch, HISTORY_LIMIT } from "./store-rows.js";
+import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker, closedError, encodeBatch, HISTORY_LIMIT, leaseOwner } from "./store-rows.js";
 
 interface Row {
   record: IntentRecord;
@@ -27,7 +27,7 @@ export function memoryOutboxStore(): OutboxStore {
     return row && row.lease === claim.lease && row.record.status === "pending" ? row : undefined;
   };
   const settle = (row: Row, changes: Partial<IntentRecord>, record: DeliveryRecord, now: number) => {
-    const { leaseUntil: _released, ...rest } = row.record;
+    const { leaseUntil: _released, leasedBy: _by, ...rest } = row.record;
     row.record = { ...rest, ...changes, history: [...row.record.history, record].slice(-HISTORY_LIMIT), updatedAt: now };
     delete row.lease;
   };
@@ -70,6 +70,7 @@ export function memoryOutboxStore(): OutboxStore {
     },
     async claim(worker, limit, leaseMs, now) {
       open();
+      checkWorker(worker);
       checkTime(now, "now");
       checkPositive(leaseMs, "leaseMs");
       limit = checkLimit(limit, "limit");
@@ -78,11 +79,25 @@ export function memoryOutboxStore(): OutboxStore {
         .sort((a, b) => a.record.notBefore - b.record.notBefore || a.record.createdAt - b.record.createdAt)
         .slice(0, Math.max(0, limit));
       return due.map((row) => {
-        const lease = `${worker}:${randomUUID()}`;
+        const lease = `${worker}/${randomUUID()}`;
         row.lease = lease;
-        row.record = { ...row.record, deliveries: row.record.deliveries + 1, leaseUntil: now + leaseMs, updatedAt: now };
+        row.record = { ...row.record, deliveries: row.record.deliveries + 1, leaseUntil: now + leaseMs, leasedBy: worker, updatedAt: now };
         return { intent: row.record, lease };
       });
+    },
+    async release(worker, now) {
+      open();
+      checkWorker(worker);
+      checkTime(now, "now");
+      let released = 0;
+      for (const row of rows.values()) {
+        if (row.record.status !== "pending" || row.lease === undefined || leaseOwner(row.lease) !== worker) continue;
+        const { leaseUntil: _until, leasedBy: _by, ...rest } = row.record;
+        row.record = { ...rest, notBefore: Math.min(rest.notBefore, now), updatedAt: now };
+        delete row.lease;
+        released++;
+      }
+      return released;
     },
     async renew(claim, leaseMs, now) {
       open();
@@ -164,7 +179,7 @@ export function memoryOutboxStore(): OutboxStore {
         const { record } = row;
         if (record.status !== "dead") continue;
         if (wanted ? !wanted.has(record.id) : record.updatedAt < (which as { deadSince: number }).deadSince) continue;
-        const { dead: _dead, leaseUntil: _lease, ...rest } = record;
+        const { dead: _dead, leaseUntil: _lease, leasedBy: _by, ...rest } = record;
         // Deliveries count afresh: a revived intent gets the whole retry allowance again.
         row.record = { ...rest, status: "pending", notBefore: now, updatedAt: now, deliveries: 0 };
         revived++;

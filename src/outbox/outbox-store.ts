@@ -67,6 +67,8 @@ export interface IntentRecord extends NewIntent {
   readonly history: readonly DeliveryRecord[];
   /** While a worker holds it: until when. */
   readonly leaseUntil?: number;
+  /** While a worker holds it: that worker's id. */
+  readonly leasedBy?: string;
   readonly dead?: DeadReason;
   /** When it was committed (status `committed`). */
   readonly committedAt?: number;
@@ -116,8 +118,18 @@ export interface OutboxStore {
    * with `added: false`.
    */
   add(intents: readonly NewIntent[], now: number): Promise<ReadonlyArray<{ readonly id: string; readonly added: boolean }>>;
-  /** Leases up to `limit` due intents (oldest `notBefore` first) to `worker` for `leaseMs`; each claim counts a delivery. */
+  /**
+   * Leases up to `limit` due intents (oldest `notBefore` first) to `worker` for `leaseMs`; each
+   * claim counts a delivery. A worker id is 1 to 200 characters without `/`.
+   */
   claim(worker: string, limit: number, leaseMs: number, now: number): Promise<readonly Claim[]>;
+  /**
+   * Ends every lease `worker` holds and makes those intents due now; returns how many. A worker
+   * that starts under the id of one that crashed (the same pod or service instance, restarted)
+   * takes back what that one was delivering at once instead of waiting for its leases to end.
+   * Settles under the ended leases are refused.
+   */
+  release(worker: string, now: number): Promise<number>;
   /** Extends a lease still held; false when it was lost. */
   renew(claim: Claim, leaseMs: number, now: number): Promise<boolean>;
   /** Settles as committed. False (and nothing written) when the lease was lost. */

@@ -22,6 +22,7 @@ import {
   checkPositive,
   checkStatus,
   checkTime,
+  checkWorker,
   closedError,
   encodeBatch,
   encodeJson,
@@ -66,9 +67,9 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
   const dead = `"${schema}".${DEAD_TABLE}`;
   const versions = `"${schema}".carewire_outbox_schema`;
   const liveSelect = (bodies: boolean) =>
-    `SELECT id, operation, ${bodies ? "input::text" : "NULL::text"} AS input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history::text AS history, lease_until, committed_at, NULL::text AS dead FROM ${live}`;
+    `SELECT id, operation, ${bodies ? "input::text" : "NULL::text"} AS input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history::text AS history, lease_until, lease, committed_at, NULL::text AS dead FROM ${live}`;
   const deadSelect = (bodies: boolean) =>
-    `SELECT id, operation, ${bodies ? "input::text" : "NULL::text"} AS input, idempotency_key, tenant, not_before, code_version, 'dead' AS status, created_at, updated_at, deliveries, history::text AS history, NULL::bigint AS lease_until, NULL::bigint AS committed_at, ${bodies ? "dead::text" : "(dead - 'body')::text"} AS dead FROM ${dead}`;
+    `SELECT id, operation, ${bodies ? "input::text" : "NULL::text"} AS input, idempotency_key, tenant, not_before, code_version, 'dead' AS status, created_at, updated_at, deliveries, history::text AS history, NULL::bigint AS lease_until, NULL::text AS lease, NULL::bigint AS committed_at, ${bodies ? "dead::text" : "(dead - 'body')::text"} AS dead FROM ${dead}`;
   /** The history with the record in parameter `param` appended, keeping the latest HISTORY_LIMIT. */
   const appended = (param: string) => `(CASE WHEN jsonb_array_length(history) >= ${HISTORY_LIMIT} THEN history - 0 ELSE history END) || jsonb_build_array(${param}::jsonb)`;
 
@@ -270,15 +271,30 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
                WHERE status = 'pending' AND not_before <= $1 AND (lease_until IS NULL OR lease_until <= $1)
                ORDER BY not_before, seq LIMIT $2
                FOR UPDATE SKIP LOCKED)
-             UPDATE ${live} SET lease = gen_random_uuid()::text, lease_until = $3, deliveries = deliveries + 1, updated_at = $1
+             UPDATE ${live} SET lease = $4 || '/' || gen_random_uuid()::text, lease_until = $3, deliveries = deliveries + 1, updated_at = $1
              WHERE seq IN (SELECT seq FROM picked)
              RETURNING id, operation, input::text AS input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries,
                        history::text AS history, lease_until, committed_at, NULL::text AS dead, lease, seq`,
-            [now, size, until],
+            [now, size, until, checkWorker(worker)],
           ),
         );
         rows.sort((a, b) => Number(a.not_before) - Number(b.not_before) || Number(a.seq) - Number(b.seq));
         return rows.map((row): Claim => ({ intent: recordOf(row), lease: row.lease }));
+      });
+    },
+
+    release(worker: string, now: number) {
+      return call("release a worker's leases", async () => {
+        const params = [checkWorker(worker), checkTime(now, "now")];
+        const { rowCount } = await withClient((client) =>
+          query(
+            client,
+            `UPDATE ${live} SET lease = NULL, lease_until = NULL, not_before = least(not_before, $2), updated_at = $2
+             WHERE status = 'pending' AND lease IS NOT NULL AND left(lease, length($1) + 1) = $1 || '/'`,
+            params,
+          ),
+        );
+        return rowCount ?? 0;
       });
     },
 

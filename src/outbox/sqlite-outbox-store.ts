@@ -27,6 +27,7 @@ import {
   checkPositive,
   checkStatus,
   checkTime,
+  checkWorker,
   closedError,
   encodeBatch,
   encodeJson,
@@ -59,9 +60,9 @@ const BACKEND = "sqlite";
 
 const COLUMNS = "id, operation, input, idempotency_key, tenant, not_before, code_version";
 const LIVE_SELECT = (bodies: boolean) =>
-  `SELECT id, operation, ${bodies ? "input" : "NULL AS input"}, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history, lease_until, committed_at, NULL AS dead FROM ${LIVE_TABLE}`;
+  `SELECT id, operation, ${bodies ? "input" : "NULL AS input"}, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history, lease_until, lease, committed_at, NULL AS dead FROM ${LIVE_TABLE}`;
 const DEAD_SELECT = (bodies: boolean) =>
-  `SELECT id, operation, ${bodies ? "input" : "NULL AS input"}, idempotency_key, tenant, not_before, code_version, 'dead' AS status, created_at, updated_at, deliveries, history, NULL AS lease_until, NULL AS committed_at, ${bodies ? "dead" : "json_remove(dead, '$.body') AS dead"} FROM ${DEAD_TABLE}`;
+  `SELECT id, operation, ${bodies ? "input" : "NULL AS input"}, idempotency_key, tenant, not_before, code_version, 'dead' AS status, created_at, updated_at, deliveries, history, NULL AS lease_until, NULL AS lease, NULL AS committed_at, ${bodies ? "dead" : "json_remove(dead, '$.body') AS dead"} FROM ${DEAD_TABLE}`;
 /** The history with one record appended, keeping the latest HISTORY_LIMIT. */
 const APPENDED = `json_insert(CASE WHEN json_array_length(history) >= ${HISTORY_LIMIT} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', json(@record))`;
 const DUE = "status = 'pending' AND not_before <= @now AND (lease_until IS NULL OR lease_until <= @now)";
@@ -120,9 +121,13 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
     `INSERT INTO ${LIVE_TABLE} (${COLUMNS}, status, created_at, updated_at) VALUES (@id, @operation, @input, @idempotencyKey, @tenant, @notBefore, @codeVersion, 'pending', @now, @now)`,
   );
   const claimDue = conn.prepare(
-    `UPDATE ${LIVE_TABLE} SET lease = lower(hex(randomblob(16))), lease_until = @until, deliveries = deliveries + 1, updated_at = @now
+    `UPDATE ${LIVE_TABLE} SET lease = @worker || '/' || lower(hex(randomblob(16))), lease_until = @until, deliveries = deliveries + 1, updated_at = @now
      WHERE seq IN (SELECT seq FROM ${LIVE_TABLE} WHERE ${DUE} ORDER BY not_before, seq LIMIT @limit)
      RETURNING id, operation, input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history, lease_until, committed_at, NULL AS dead, lease, seq`,
+  );
+  const releaseWorker = conn.prepare(
+    `UPDATE ${LIVE_TABLE} SET lease = NULL, lease_until = NULL, not_before = min(not_before, @now), updated_at = @now
+     WHERE status = 'pending' AND lease IS NOT NULL AND substr(lease, 1, length(@worker) + 1) = @worker || '/'`,
   );
   const renewLease = conn.prepare(`UPDATE ${LIVE_TABLE} SET lease_until = @until WHERE id = @id AND lease = @lease AND status = 'pending'`);
   const commitLeased = conn.prepare(
@@ -266,10 +271,14 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
       return call("claim intents", () => {
         checkTime(now, "now");
         const until = now + checkPositive(leaseMs, "leaseMs");
-        const rows = conn.transaction(() => claimDue.all({ now, until, limit: checkLimit(limit, "limit") }) as Array<IntentRow & { lease: string; seq: number }>).immediate();
+        const rows = conn.transaction(() => claimDue.all({ now, until, limit: checkLimit(limit, "limit"), worker: checkWorker(worker) }) as Array<IntentRow & { lease: string; seq: number }>).immediate();
         rows.sort((a, b) => Number(a.not_before) - Number(b.not_before) || a.seq - b.seq);
         return rows.map((row): Claim => ({ intent: recordOf(row), lease: row.lease }));
       });
+    },
+
+    release(worker: string, now: number) {
+      return call("release a worker's leases", () => releaseWorker.run({ worker: checkWorker(worker), now: checkTime(now, "now") }).changes);
     },
 
     renew(claim: Claim, leaseMs: number, now: number) {

@@ -38,6 +38,8 @@ export interface IntentRow {
   readonly deliveries: number | string;
   readonly history: string;
   readonly lease_until: number | string | null;
+  /** `<worker>/<random>` while leased (selected by the live table's queries). */
+  readonly lease?: string | null;
   readonly committed_at: number | string | null;
   /** The dead letter's reason (dead table only), with or without its body. */
   readonly dead: string | null;
@@ -70,6 +72,7 @@ export function summaryOf(row: IntentRow): IntentSummary {
   if (row.tenant !== null) summary.tenant = row.tenant;
   if (row.code_version !== null) summary.codeVersion = row.code_version;
   if (row.lease_until !== null && row.status === "pending") summary.leaseUntil = Number(row.lease_until);
+  if (typeof row.lease === "string" && row.status === "pending") summary.leasedBy = leaseOwner(row.lease);
   if (row.committed_at !== null) summary.committedAt = Number(row.committed_at);
   if (row.dead !== null) summary.dead = JSON.parse(row.dead) as DeadReason;
   return summary as IntentSummary;
@@ -147,6 +150,17 @@ function isJson(value: unknown, depth: number): boolean {
 export function checkTime(value: unknown, what: string): number {
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new OutboxInputError(`${what} must be epoch milliseconds (a non-negative integer)`);
   return value;
+}
+
+/** A worker id as leases carry it: `<worker>/<random>`, so one worker's leases are found by prefix. */
+export function checkWorker(worker: unknown): string {
+  if (typeof worker !== "string" || worker.length === 0 || worker.length > 200 || worker.includes("/")) throw new OutboxInputError("a worker id is 1 to 200 characters without '/'");
+  return worker;
+}
+
+/** The worker a lease belongs to. */
+export function leaseOwner(lease: string): string {
+  return lease.slice(0, lease.lastIndexOf("/"));
 }
 
 /** A positive duration or count. */

@@ -25,7 +25,12 @@ export interface WorkerOptions {
   readonly deliveryDeadlineMs?: number;
   /** Wait between looks at the store when nothing is due. Default 1 s. */
   readonly pollMs?: number;
-  /** Names this worker in leases and delivery history. Default `worker-<random>`. */
+  /**
+   * Names this worker in leases and delivery history. Default `worker-<random>`. Give each live
+   * worker its own id, and the same id again when it restarts (a pod or service instance name):
+   * a restarted worker then takes back at once what its crashed predecessor was delivering,
+   * instead of waiting for those leases to end.
+   */
   readonly id?: string;
   /** Called after each delivery (metrics, logs). Never given payloads. */
   readonly onDelivery?: (report: DeliveryReport) => void;
@@ -72,6 +77,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
   const pollMs = positiveInteger("pollMs", options.pollMs ?? DEFAULTS.pollMs);
   if (leaseMs < MIN_LEASE_MS) throw new OutboxInputError(`leaseMs must be at least ${MIN_LEASE_MS} (got ${leaseMs}): it is renewed every third of it`);
   const id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
+  if (id.length === 0 || id.length > 200 || id.includes("/")) throw new OutboxInputError("a worker id is 1 to 200 characters without '/'");
   const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
   /** Deliveries in flight and the claim each holds. */
   const inFlight = new Map<Promise<void>, Claim>();
@@ -138,6 +144,12 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
   }
 
   async function loop(stop: AbortSignal): Promise<void> {
+    // Whatever a crashed worker of this id held is due again now; nothing of ours is in flight yet.
+    try {
+      await deps.store.release(id, deps.clock.now());
+    } catch (error) {
+      options.onStoreError?.(error);
+    }
     while (!stop.aborted) {
       const got = await claimFree();
       if (got !== undefined && got > 0 && inFlight.size < concurrency) continue;

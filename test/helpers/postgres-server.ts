@@ -5,8 +5,8 @@
  * helper does.
  *
  * initdb and postgres refuse to run as root: as root, the data directory is handed to the
- * `postgres` user and both run as that user. fsync is off: these servers hold test data
- * only, and a test about durability across a crash of the database itself would need it on.
+ * `postgres` user and both run as that user. fsync is off unless asked for (`durable`): test
+ * servers hold test data only; a benchmark of write rates runs with it on, as production does.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -66,7 +66,7 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid: id("-u"), gid: id("-g") };
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: { readonly durable?: boolean } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const user = serverUser();
   const port = await freePort();
@@ -78,7 +78,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   execFileSync(path.join(bin, "initdb"), ["-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "--encoding=UTF8", "--no-locale"], { ...asUser, stdio: "ignore", timeout: START_TIMEOUT_MS });
   const child: ChildProcess = spawn(
     path.join(bin, "postgres"),
-    ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+    ["-D", data, "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", ...(options.durable ? [] : ["-c", "fsync=off", "-c", "full_page_writes=off"]), "-c", "max_connections=200"],
     { ...asUser, stdio: "ignore" },
   );
   const removeDir = () => rmSync(dir, { recursive: true, force: true });

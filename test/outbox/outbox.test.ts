@@ -193,6 +193,25 @@ describe("delivery", () => {
     expect((await outbox.list({ status: "committed" }))[0]!.deliveries).toBe(2);
   });
 
+  it("a worker restarted under the id of one that crashed takes back what that one was delivering at once", async () => {
+    const clock = new FakeClock({ start: START });
+    const store = memoryOutboxStore();
+    const script = scripted(ok, ok);
+    const outbox = createOutbox({ store, provider: "clinic", operations: { createPatient: script.operation }, clock });
+    await outbox.enqueue("createPatient", { body: { name: "Ada" } });
+    await outbox.enqueue("createPatient", { body: { name: "Grace" } });
+    // "pod-3" claimed both, then was killed.
+    await store.claim("pod-3", 2, 30_000, clock.now());
+    const restarted = outbox.worker({ id: "pod-3", pollMs: 1_000 });
+    restarted.start();
+    for (let turns = 0; restarted.stats.committed < 2 && turns < 50; turns++) await new Promise((resolve) => setImmediate(resolve));
+    await restarted.stop();
+    // No lease had to run out: the clock never moved.
+    expect(clock.now()).toBe(START);
+    expect(await outbox.status()).toMatchObject({ committed: 2, pending: 0 });
+    expect(() => outbox.worker({ id: "pods/3" })).toThrow(OutboxInputError);
+  });
+
   it("a live worker renews its leases, so a delivery longer than one lease is not taken from it", async () => {
     const clock = new FakeClock({ start: START });
     let release: () => void = () => {};

@@ -150,6 +150,27 @@ describe.each(backends)("%s outbox store", (backend, make) => {
     expect(await store.renew(claim!, LEASE, T0 + 2 * LEASE)).toBe(false);
   });
 
+  it("names the worker holding a lease, and ends every lease of one worker at once (a restarted worker of the same id)", async () => {
+    const { store, another } = make();
+    await store.add([intent(), intent(), intent()], T0);
+    const mine = await store.claim("pod-1", 2, LEASE, T0);
+    const [theirs] = await another().claim("pod-10", 1, LEASE, T0);
+    expect((await store.get([mine[0]!.intent.id]))[0]!.leasedBy).toBe("pod-1");
+    expect((await store.list({ status: "pending" })).map((s) => s.leasedBy).sort()).toEqual(["pod-1", "pod-1", "pod-10"]);
+    // "pod-1" restarts: its two intents are due at once; "pod-10" (a prefix match away) keeps its own.
+    expect(await store.release("pod-1", T0 + 5)).toBe(2);
+    expect(await store.counts(T0 + 5)).toMatchObject({ due: 2, leased: 1 });
+    expect((await store.get([mine[0]!.intent.id]))[0]!.leasedBy).toBeUndefined();
+    // The crashed incarnation's late settle is refused; the restarted one claims and settles.
+    expect(await store.commit(mine[0]!, record("committed", T0 + 6), T0 + 6)).toBe(false);
+    const again = await store.claim("pod-1", 10, LEASE, T0 + 7);
+    expect(again.map((c) => c.intent.id).sort()).toEqual(mine.map((c) => c.intent.id).sort());
+    expect(again[0]!.intent.deliveries).toBe(2);
+    expect(await store.commit(theirs!, record("committed", T0 + 8), T0 + 8)).toBe(true);
+    expect(await store.release("nobody", T0 + 9)).toBe(0);
+    await expect(store.release("a/b", T0)).rejects.toBeInstanceOf(OutboxInputError);
+  });
+
   it("never gives one intent to two claimers at once", async () => {
     const { store, another } = make();
     const total = 600;
@@ -201,7 +222,7 @@ describe.each(backends)("%s outbox store", (backend, make) => {
     expect(c!.leaseUntil).toBeUndefined();
     expect(d).toMatchObject({ status: "pending", notBefore: T0 + 5_000, updatedAt: T0 + 12, history: [deferred] });
     expect(d!.leaseUntil).toBeUndefined();
-    expect(b).toEqual({ ...toBury!.intent, status: "dead", updatedAt: T0 + 13, history: [buried], dead: deadReason, leaseUntil: undefined });
+    expect(b).toEqual({ ...toBury!.intent, status: "dead", updatedAt: T0 + 13, history: [buried], dead: deadReason, leaseUntil: undefined, leasedBy: undefined });
     expect(await store.counts(T0 + 100)).toEqual({ pending: 1, due: 0, leased: 0, committed: 1, dead: 1, oldestPendingAt: T0 });
     expect(await store.counts(T0 + 5_000)).toMatchObject({ due: 1 });
     expect((await store.claim("w1", 10, LEASE, T0 + 5_000)).map((x) => x.intent.id)).toEqual([toDefer!.intent.id]);
