@@ -3,15 +3,13 @@
  * however large the file (Bulk Data exports run to gigabytes).
  */
 import { LimitExceededError, MalformedResponseError, NetworkError, TimeoutError } from "../runtime/core/errors.js";
-import { concatBytes } from "../runtime/wire/transport.js";
+import { splitLines } from "../runtime/wire/split-lines.js";
 
 /** Longest line accepted, in bytes; a line past it is a broken file, not a resource. */
 const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
 
 /** A download that sends nothing for this long is stalled, not slow. */
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
-
-const NEWLINE = 0x0a;
 
 export interface NdjsonOptions {
   readonly idleTimeoutMs?: number;
@@ -24,12 +22,8 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
   const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const reader = stream.getReader();
-  // A line is cut out of the bytes and decoded whole: a newline byte never sits inside a
-  // multi-byte UTF-8 character, so no character is split. The unfinished line is kept as
-  // a list of pieces and each chunk is scanned once: linear in the line's length.
+  // Each line is decoded whole (see splitLines): no character is split across chunks.
   const decoder = new TextDecoder();
-  let pieces: Uint8Array[] = [];
-  let pending = 0;
   let lineNumber = 0;
   const parse = (bytes: Uint8Array): unknown => {
     lineNumber++;
@@ -57,29 +51,17 @@ export async function* ndjsonLines(stream: ReadableStream<Uint8Array>, source = 
       clearTimeout(timer);
     }
   };
-  try {
+  async function* chunks(): AsyncGenerator<Uint8Array, void, undefined> {
     for (;;) {
       const { value, done } = await readChunk();
-      if (done) break;
+      if (done) return;
       options.onBytes?.(value.byteLength);
-      let start = 0;
-      for (let newline = value.indexOf(NEWLINE); newline >= 0; newline = value.indexOf(NEWLINE, start)) {
-        if (pending + newline - start > maxLineBytes) throw new LimitExceededError("line-bytes", maxLineBytes);
-        const line = pending === 0 ? value.subarray(start, newline) : concatBytes([...pieces, value.subarray(start, newline)], pending + newline - start);
-        pieces = [];
-        pending = 0;
-        start = newline + 1;
-        const resource = parse(line);
-        if (resource !== undefined) yield resource;
-      }
-      if (start < value.byteLength) {
-        pending += value.byteLength - start;
-        if (pending > maxLineBytes) throw new LimitExceededError("line-bytes", maxLineBytes);
-        pieces.push(value.subarray(start));
-      }
+      yield value;
     }
-    if (pending > 0) {
-      const resource = parse(concatBytes(pieces, pending));
+  }
+  try {
+    for await (const line of splitLines(chunks(), maxLineBytes, () => new LimitExceededError("line-bytes", maxLineBytes))) {
+      const resource = parse(line);
       if (resource !== undefined) yield resource;
     }
   } finally {

@@ -7,6 +7,12 @@
  *
  * Times are the caller's clock readings (bigint epoch ms), never the database's `now()`:
  * the same `now` decides what is due for every store, and tests run on a fake clock.
+ *
+ * Adding intents always waits for the commit to reach disk. On the pool this store makes,
+ * what workers write (claims, renewals, settles) does not (`synchronous_commit=off`): losing
+ * the last of those to a crash of the database server only means an intent is delivered once
+ * more, with the same idempotency key, and a worker no longer waits on an fsync per delivery.
+ * An app's own pool keeps its own setting.
  */
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
@@ -173,6 +179,8 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
   async function addOnce(batch: ReturnType<typeof encodeBatch>, now: number): Promise<Array<{ id: string; added: boolean }> | undefined> {
     const { unique } = batch;
     return transaction(async (client) => {
+      // An added intent is on disk before the caller hears so, whatever the session's default.
+      await query(client, "SET LOCAL synchronous_commit = on");
       // Rows are inserted in key order: two batches sharing keys wait on each other, never deadlock.
       const inserted = await query<{ idempotency_key: string }>(
         client,
@@ -396,15 +404,17 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
         checkTime(now, "now");
         const [where, value] = "ids" in which ? ["id = ANY($2::text[])", checkIds(which.ids)] : ["updated_at >= $2", checkTime(which.deadSince, "deadSince")];
         // A revived intent is due at once and starts a fresh count of deliveries; its history stays.
-        const { rowCount } = await withClient((client) =>
-          query(
+        // Synced like an add: an operator's replay is not lost to a crash of the server.
+        const { rowCount } = await transaction(async (client) => {
+          await query(client, "SET LOCAL synchronous_commit = on");
+          return query(
             client,
             `WITH moved AS (DELETE FROM ${dead} WHERE ${where} RETURNING *)
              INSERT INTO ${live} (id, operation, input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at, deliveries, history)
              SELECT id, operation, input, idempotency_key, tenant, $1, code_version, 'pending', created_at, $1, 0, history FROM moved ORDER BY seq`,
             [now, value],
-          ),
-        );
+          );
+        });
         return rowCount;
       });
     },
@@ -446,6 +456,8 @@ function newPool(connectionString: string, max: number, statementTimeoutMs: numb
     max: checkPositive(max, "poolSize"),
     connectionTimeoutMillis: connectTimeoutMs,
     statement_timeout: statementTimeoutMs,
+    // Workers' writes need not wait for the disk (see the top of this file); adds ask for it.
+    options: "-c synchronous_commit=off",
     // A transaction left open by a process that hung is ended by the server, releasing its locks.
     idle_in_transaction_session_timeout: Math.max(statementTimeoutMs * 3, 30_000),
   });

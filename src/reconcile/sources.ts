@@ -6,13 +6,12 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { splitLines } from "../runtime/wire/split-lines.js";
 import { SourceError } from "./errors.js";
 import type { ReconcileSource } from "./types.js";
 
 /** A line longer than this is a broken file, not a record. */
 export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
-
-const NEWLINE = 0x0a;
 
 /** Records already in memory. The id is a hash of their JSON unless given, so a resume with other records is refused. */
 export function arraySource<S>(records: readonly S[], options: { readonly id?: string } = {}): ReconcileSource<S> {
@@ -61,7 +60,7 @@ export async function ndjsonSource(file: string, options: NdjsonSourceOptions = 
 async function* readLines(file: string, name: string, maxLineBytes: number): AsyncGenerator<Record<string, unknown>, void, undefined> {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let lineNumber = 0;
-  const parse = (bytes: Buffer): Record<string, unknown> | undefined => {
+  const parse = (bytes: Uint8Array): Record<string, unknown> | undefined => {
     lineNumber++;
     let text: string;
     try {
@@ -81,31 +80,12 @@ async function* readLines(file: string, name: string, maxLineBytes: number): Asy
     if (typeof value !== "object" || value === null || Array.isArray(value)) throw new SourceError(`${name} line ${lineNumber} is not a JSON object`, lineNumber);
     return value as Record<string, unknown>;
   };
-  const tooLong = () => new SourceError(`${name} line ${lineNumber + 1} is longer than ${maxLineBytes} bytes`, lineNumber + 1);
+  const tooLong = (line: number) => new SourceError(`${name} line ${line} is longer than ${maxLineBytes} bytes`, line);
 
   const stream = createReadStream(file, { highWaterMark: 64 * 1024 });
-  let pieces: Buffer[] = [];
-  let pending = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      let start = 0;
-      for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
-        if (pending + newline - start > maxLineBytes) throw tooLong();
-        const line = pending === 0 ? chunk.subarray(start, newline) : Buffer.concat([...pieces, chunk.subarray(start, newline)]);
-        pieces = [];
-        pending = 0;
-        start = newline + 1;
-        const record = parse(line);
-        if (record !== undefined) yield record;
-      }
-      if (start < chunk.length) {
-        pending += chunk.length - start;
-        if (pending > maxLineBytes) throw tooLong();
-        pieces.push(chunk.subarray(start));
-      }
-    }
-    if (pending > 0) {
-      const record = parse(Buffer.concat(pieces));
+    for await (const line of splitLines(stream as AsyncIterable<Buffer>, maxLineBytes, tooLong)) {
+      const record = parse(line);
       if (record !== undefined) yield record;
     }
   } finally {
