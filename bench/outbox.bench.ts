@@ -17,7 +17,8 @@
  *                     (same client settings and concurrency, same quota and faults, fresh simulator)
  *
  * Writes bench/results/outbox.json and outbox.md (only for a full run of every row).
- * OUTBOX_INTENTS and OUTBOX_ROWS (comma-separated row names) shorten a run.
+ * OUTBOX_INTENTS, OUTBOX_ROWS (comma-separated row names) and OUTBOX_KILLS change a run (for
+ * diagnosis: results are then not written).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -32,7 +33,7 @@ import { compileGenerated } from "./compile-generated.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const INTENTS = Number(process.env.OUTBOX_INTENTS ?? 5_000);
 const QUOTA = { limit: 250, windowMs: 1_000 };
-const KILLS = 6;
+const KILLS = Number(process.env.OUTBOX_KILLS ?? 6);
 const WORKER_CONCURRENCY = 8;
 const ENQUEUE_CALLERS = 64;
 const SEQUENTIAL_ENQUEUES = 500;
@@ -58,7 +59,7 @@ const PLANS: RowPlan[] = [
 ];
 const wanted = process.env.OUTBOX_ROWS?.split(",");
 const plans = wanted ? PLANS.filter((p) => wanted.includes(p.name)) : PLANS;
-const fullRun = INTENTS >= 5_000 && wanted === undefined;
+const fullRun = INTENTS >= 5_000 && wanted === undefined && KILLS >= 5;
 
 interface Counters {
   requests: number;
