@@ -3,9 +3,11 @@
  * (atomically) and `--check` comparison live in write-output.ts, so a spec that
  * fails half-way leaves nothing on disk.
  */
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
+import { hasDeepSchemaRefs, hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
@@ -178,7 +180,10 @@ async function typesFor(spec: string): Promise<string> {
   // Carewire's loader has checked the document: no lint rules here, so it is not walked for
   // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
-  const ast = await openapiTS(pathToFileURL(path.resolve(spec)), {
+  // A spec with refs into component schemas is handed over with those targets hoisted (see
+  // hoist-deep-refs.ts); any other is read from its file, as the raw tool would.
+  const source = hasDeepSchemaRefs(await readFile(spec, "utf8")) ? hoistDeepSchemaRefs((await loadSpec(spec)).document) : pathToFileURL(path.resolve(spec));
+  const ast = await openapiTS(source as Parameters<typeof openapiTS>[0], {
     redocly: await typesConfig,
     silent: true,
     // A default is applied by the server: a field that has one stays optional for the

@@ -14,5 +14,5 @@ export { memoryOutboxStore } from "./memory-outbox-store.js";
 export { OutboxDriverMissingError, OutboxError, OutboxInputError, OutboxStoreError } from "./errors.js";
 export type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentStatus, IntentSummary, Json, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
 export { sqliteOutboxStore, type SqliteOutboxOptions } from "./sqlite-outbox-store.js";
-export { postgresOutboxStore, type PostgresConnection, type PostgresOutboxOptions } from "./postgres-outbox-store.js";
+export { postgresOutboxStore, type PostgresConnection, type PostgresOutboxOptions, type PostgresPool, type PostgresPoolClient } from "./postgres-outbox-store.js";
 export { openOutboxStore, OUTBOX_URL_VARIABLE } from "./open-store.js";

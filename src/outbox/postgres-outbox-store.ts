@@ -43,7 +43,21 @@ export type PostgresConnection =
   /** carewire makes (and `close()` ends) its own pool. */
   | { readonly connectionString: string }
   /** The app's own pool: carewire never ends it, and its settings (size, timeouts) stay as they are. */
-  | { readonly pool: Pool };
+  | { readonly pool: PostgresPool };
+
+/**
+ * What the store needs of an app's pool: `pg`'s Pool has it. Spelled out here so an app that
+ * only uses the SQLite store compiles without pg's types installed.
+ */
+export interface PostgresPool {
+  connect(): Promise<PostgresPoolClient>;
+  end(): Promise<void>;
+}
+
+export interface PostgresPoolClient {
+  query(config: { text: string; values?: unknown[] }): Promise<{ rows: unknown[]; rowCount: number | null }>;
+  release(destroy?: boolean | Error): void;
+}
 
 export interface PostgresOutboxOptions {
   /** Where the outbox tables live (created if absent). Default `public`. */
@@ -67,7 +81,8 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
   const statementTimeoutMs = options.statementTimeoutMs === undefined ? 10_000 : checkPositive(options.statementTimeoutMs, "statementTimeoutMs");
   const connectTimeoutMs = options.connectTimeoutMs === undefined ? 5_000 : checkPositive(options.connectTimeoutMs, "connectTimeoutMs");
   const owned = !("pool" in connection);
-  const pool = "pool" in connection ? connection.pool : newPool(connection.connectionString, options.poolSize ?? 10, statementTimeoutMs, connectTimeoutMs);
+  // An app's pool is used through pg's own API, which the interface above describes.
+  const pool = "pool" in connection ? (connection.pool as unknown as Pool) : newPool(connection.connectionString, options.poolSize ?? 10, statementTimeoutMs, connectTimeoutMs);
 
   const live = `"${schema}".${LIVE_TABLE}`;
   const dead = `"${schema}".${DEAD_TABLE}`;

