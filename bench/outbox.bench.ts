@@ -275,7 +275,7 @@ async function writeResults(rows: Array<Record<string, unknown>>): Promise<void>
     "",
     `${report.date} · ${report.machine.cpus} CPUs · load ${report.machine.load1} · Node ${report.machine.node}`,
     "",
-    `${INTENTS} createPatient intents per row, simulator quota ${QUOTA.limit}/${QUOTA.windowMs} ms, ${FAULT_RATE * 100} % of writes faulted (${report.setup.faults}); a worker SIGKILLed ${KILLS} times at random moments and restarted at once. Targets: lost 0, duplicates 0, kills ≥ 5, enqueuePerSec ≥ 5,000 on SQLite (fsync on), drainRatio ≤ 1.2.`,
+    `${INTENTS} createPatient intents per row, simulator quota ${QUOTA.limit}/${QUOTA.windowMs} ms, ${FAULT_RATE * 100} % of writes faulted (${report.setup.faults}); a worker SIGKILLed ${KILLS} times at random moments and restarted at once, in its slot under the same worker id (as a supervisor restarts a pod). PostgreSQL runs with fsync on; the PostgreSQL rows share pacing through a real redis-server. Targets: lost 0, duplicates 0, kills ≥ 5, enqueuePerSec ≥ 5,000 on SQLite (fsync on), drainRatio ≤ 1.2.`,
     "",
     `| ${cols.join(" | ")} |`,
     `| ${cols.map(() => "---").join(" | ")} |`,

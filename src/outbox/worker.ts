@@ -115,7 +115,12 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     const done = work.then((report) => {
       if (!report.settled) stats.lost++;
       else stats[report.disposition]++;
-      options.onDelivery?.(report);
+      // An app's hook that throws must not stop the worker or leave a rejection unhandled.
+      try {
+        options.onDelivery?.(report);
+      } catch {
+        /* the delivery itself is settled; the hook's failure is the app's */
+      }
     });
     const tracked = done.finally(() => {
       inFlight.delete(tracked);

@@ -237,6 +237,23 @@ describe("delivery", () => {
     expect((await outbox.list({ status: "committed" }))[0]!.deliveries).toBe(1);
   });
 
+  it("an onDelivery hook that throws neither stops the worker nor loses the settle", async () => {
+    const script = scripted(ok, ok);
+    const { outbox } = setup(script);
+    await outbox.enqueue("createPatient", { body: { name: "Ada" } });
+    await outbox.enqueue("createPatient", { body: { name: "Grace" } });
+    const seen: string[] = [];
+    const worker = outbox.worker({
+      onDelivery: (report) => {
+        seen.push(report.disposition);
+        throw new Error("the app's metrics exporter is down");
+      },
+    });
+    expect(await worker.drainDue()).toMatchObject({ committed: 2 });
+    expect(seen).toEqual(["committed", "committed"]);
+    expect(await outbox.status()).toMatchObject({ committed: 2, pending: 0 });
+  });
+
   it("refuses worker settings it cannot honour", () => {
     const { outbox } = setup(scripted());
     expect(() => outbox.worker({ leaseMs: 500 })).toThrow(OutboxInputError);
