@@ -75,6 +75,8 @@ const BACKEND = "postgres";
 const RETRYABLE = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
 
+type AddResult = { readonly id: string; readonly added: boolean };
+
 export function postgresOutboxStore(connection: PostgresConnection, options: PostgresOutboxOptions = {}): OutboxStore {
   const schema = options.schema ?? "public";
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new OutboxInputError("the outbox schema must be a plain identifier (letters, digits, underscores)");
@@ -246,6 +248,72 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
     });
   }
 
+  /** Adds that arrived in the same turn of the event loop, waiting to share one transaction. */
+  let waitingAdds: Array<{ readonly intents: readonly NewIntent[]; readonly now: number; readonly resolve: (r: AddResult[]) => void; readonly reject: (e: unknown) => void }> = [];
+  let addsScheduled = false;
+  /** Every add not yet settled: `close` waits for them. */
+  const addsInFlight = new Set<Promise<AddResult[]>>();
+
+  /**
+   * Group commit: every add of this turn (many requests' handlers) goes into one transaction,
+   * so concurrent enqueues share one wait for the disk. Adds with different clock readings are
+   * written apart (each intent's `createdAt` is its caller's `now`). If a shared transaction
+   * fails, each add is tried alone, so one bad batch fails only its own caller.
+   */
+  function addTogether(intents: readonly NewIntent[], now: number): Promise<AddResult[]> {
+    const added = new Promise<AddResult[]>((resolve, reject) => {
+      waitingAdds.push({ intents, now, resolve, reject });
+      if (addsScheduled) return;
+      addsScheduled = true;
+      setImmediate(() => {
+        addsScheduled = false;
+        const adds = waitingAdds;
+        waitingAdds = [];
+        const byNow = new Map<number, typeof adds>();
+        for (const add of adds) byNow.set(add.now, [...(byNow.get(add.now) ?? []), add]);
+        for (const [at, group] of byNow) {
+          addBatch(group.flatMap((add) => add.intents), at).then(
+            (results) => {
+              let offset = 0;
+              for (const add of group) {
+                add.resolve(results.slice(offset, offset + add.intents.length));
+                offset += add.intents.length;
+              }
+            },
+            (error: unknown) => {
+              if (group.length === 1) return group[0]!.reject(error);
+              for (const add of group) addBatch(add.intents, at).then(add.resolve, add.reject);
+            },
+          );
+        }
+      });
+    });
+    addsInFlight.add(added);
+    void added.catch(() => undefined).finally(() => addsInFlight.delete(added));
+    return added;
+  }
+
+  /** One transaction for a batch; a key repeated in it (or already recorded) answers with the first one's id, not added. */
+  async function addBatch(intents: readonly NewIntent[], now: number): Promise<AddResult[]> {
+    const batch = encodeBatch(intents);
+    let results: AddResult[] | undefined;
+    for (let attempt = 0; results === undefined; attempt++) {
+      if (attempt >= ATTEMPTS) throw new OutboxStoreError("intents kept being purged while they were added");
+      results = await addOnce(batch, now);
+    }
+    const unique = results;
+    const byFirst = new Map<number, AddResult>();
+    let u = 0;
+    return batch.firstOf.map((first, index) => {
+      if (first === index) {
+        const result = unique[u++]!;
+        byFirst.set(index, result);
+        return result;
+      }
+      return { id: byFirst.get(first)!.id, added: false };
+    });
+  }
+
   function settle(claim: Claim, action: string, text: string, values: (id: string, lease: string) => unknown[]): Promise<boolean> {
     return call(action, async () => {
       if (typeof claim?.lease !== "string" || typeof claim.intent?.id !== "string") throw new OutboxInputError("not a claim");
@@ -258,26 +326,11 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
     backend: BACKEND,
 
     add(intents: readonly NewIntent[], now: number) {
-      return call("record intents", async () => {
+      return call("record intents", () => {
         checkTime(now, "now");
-        const batch = encodeBatch(intents);
-        if (batch.unique.length === 0) return [];
-        let results: Array<{ id: string; added: boolean }> | undefined;
-        for (let attempt = 0; results === undefined; attempt++) {
-          if (attempt >= ATTEMPTS) throw new OutboxStoreError("intents kept being purged while they were added");
-          results = await addOnce(batch, now);
-        }
-        const unique = results;
-        const byFirst = new Map<number, { id: string; added: boolean }>();
-        let u = 0;
-        return batch.firstOf.map((first, index) => {
-          if (first === index) {
-            const result = unique[u++]!;
-            byFirst.set(index, result);
-            return result;
-          }
-          return { id: byFirst.get(first)!.id, added: false };
-        });
+        // Checked here, so one caller's bad intent never fails the others it would have shared a commit with.
+        if (encodeBatch(intents).unique.length === 0) return Promise.resolve([]);
+        return addTogether(intents, now);
       });
     },
 
@@ -453,6 +506,8 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
     async close() {
       if (closed) return;
       closed = true;
+      // Adds already accepted are written before the pool ends: their callers are waiting.
+      while (addsInFlight.size > 0) await Promise.allSettled([...addsInFlight]);
       if (!owned) return;
       try {
         await pool.end();
