@@ -1,0 +1,40 @@
+/**
+ * What one contract check came to: passed, failed, or not exercised. A server that refuses
+ * the request itself (a 4xx that blames what was sent: invalid, conflicting, a stale
+ * version, too large, an unsupported format) has neither kept nor broken its contract on
+ * that interaction, so the check is not exercised, with the server's reason, and never
+ * counted as a pass. A refusal of a declared interaction as such (404 on the type, 405,
+ * 501), a refused login, a 5xx and an answer that breaks R4 are failures.
+ */
+import { HttpError } from "../../runtime/core/http-errors.js";
+import type { FhirCallError } from "../../fhir/client.js";
+
+export type FhirCheckOutcome = "passed" | "failed" | "notExercised";
+
+/** Statuses that blame the request rather than the server. */
+const REQUEST_REFUSED = new Set([400, 409, 412, 413, 415, 422]);
+
+/** Whether an answer's status blames the request rather than the server. */
+export function isRequestRefusal(status: number): boolean {
+  return REQUEST_REFUSED.has(status);
+}
+
+export interface CheckVerdict {
+  readonly outcome: FhirCheckOutcome;
+  readonly problems: readonly string[];
+  /** Why the check was not exercised. */
+  readonly reason?: string;
+}
+
+/** The verdict on a call's error (if any) and the problems the check found in its answer. */
+export function verdictOf(error: FhirCallError | undefined, problems: readonly string[] = []): CheckVerdict {
+  if (error === undefined) return problems.length === 0 ? { outcome: "passed", problems } : { outcome: "failed", problems };
+  const described = `${error.kind}: ${error.message}`;
+  if (error instanceof HttpError && REQUEST_REFUSED.has(error.status)) return { outcome: "notExercised", problems: [], reason: `the server refused the request (${described})` };
+  return { outcome: "failed", problems: [described, ...problems] };
+}
+
+/** A check that could not be sent: what it depends on did not happen. */
+export function notExercised(reason: string): CheckVerdict {
+  return { outcome: "notExercised", problems: [], reason };
+}
