@@ -8,6 +8,7 @@
  */
 import { HttpError } from "../../runtime/core/http-errors.js";
 import type { FhirCallError } from "../../fhir/client.js";
+import { FhirError } from "../../fhir/outcome.js";
 
 export type FhirCheckOutcome = "passed" | "failed" | "notExercised";
 
@@ -30,8 +31,18 @@ export interface CheckVerdict {
 export function verdictOf(error: FhirCallError | undefined, problems: readonly string[] = []): CheckVerdict {
   if (error === undefined) return problems.length === 0 ? { outcome: "passed", problems } : { outcome: "failed", problems };
   const described = `${error.kind}: ${error.message}`;
-  if (error instanceof HttpError && REQUEST_REFUSED.has(error.status)) return { outcome: "notExercised", problems: [], reason: `the server refused the request (${described})` };
+  if (error instanceof HttpError && REQUEST_REFUSED.has(error.status)) return { outcome: "notExercised", problems: [], reason: `the server refused the request (${described}${diagnostics(error)})` };
   return { outcome: "failed", problems: [described, ...problems] };
+}
+
+/**
+ * What the server said about the refused request. The request carried a synthetic sample,
+ * never a patient's data, so the server's words about it can be shown: they say what to fix.
+ */
+function diagnostics(error: FhirCallError): string {
+  if (!(error instanceof FhirError)) return "";
+  const said = (error.body.issue ?? []).map((i) => i.diagnostics ?? i.details?.text).filter((d): d is string => typeof d === "string" && d.length > 0);
+  return said.length > 0 ? `: ${said.join("; ").slice(0, 300)}` : "";
 }
 
 /** A check that could not be sent: what it depends on did not happen. */
