@@ -16,6 +16,7 @@ interface PropertySchema {
 }
 interface Definition {
   readonly properties?: Readonly<Record<string, PropertySchema>>;
+  readonly required?: readonly string[];
 }
 
 let definitions: Record<string, Definition> | undefined;
@@ -38,6 +39,18 @@ function refName(schema: PropertySchema | undefined): string | undefined {
 }
 
 const MAX_REPORTED = 100;
+
+/** The properties the schema gives a definition (`Patient`, `Questionnaire_Item`), or undefined for one it does not have. */
+export function fhirSchemaProperties(definition: string): readonly string[] | undefined {
+  const defs = loadDefinitions();
+  return Object.hasOwn(defs, definition) && defs[definition]!.properties ? Object.keys(defs[definition]!.properties!) : undefined;
+}
+
+/** The properties the schema requires of a resource type (besides resourceType). */
+export function fhirSchemaRequired(type: string): readonly string[] {
+  const defs = loadDefinitions();
+  return (Object.hasOwn(defs, type) ? defs[type]!.required ?? [] : []).filter((p) => p !== "resourceType");
+}
 
 /**
  * JSON paths of elements the R4 definitions do not have (array indexes folded to `[*]`).
@@ -81,12 +94,64 @@ export function unknownFhirElements(value: unknown): string[] {
 let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
-/** Strict validation of one resource by its type's definition; empty when valid. */
+/**
+ * Strict validation of one resource by its type's definition; empty when valid. A Bundle's
+ * entries are validated one by one, each by its own resource's type: validated as part of
+ * the Bundle, a bad entry would fail against every resource type the entry slot allows, and
+ * the errors would name other types' properties.
+ */
 export function fhirSchemaIssues(resource: unknown): Array<{ path: string; code: string; message: string }> {
+  const issues: Array<{ path: string; code: string; message: string }> = [];
+  collectIssues(resource, "$", 0, issues);
+  return issues.slice(0, MAX_REPORTED);
+}
+
+type Issue = { path: string; code: string; message: string };
+
+function collectIssues(resource: unknown, at: string, depth: number, issues: Issue[]): void {
+  if (issues.length >= MAX_REPORTED || depth > 8) return;
   const type = (resource as { resourceType?: unknown } | null)?.resourceType;
-  if (typeof type !== "string") return [{ path: "$.resourceType", code: "required", message: "a FHIR resource needs a resourceType" }];
+  if (typeof type !== "string") {
+    issues.push({ path: `${at}.resourceType`, code: "required", message: "a FHIR resource needs a resourceType" });
+    return;
+  }
   const defs = loadDefinitions();
-  if (!Object.hasOwn(defs, type)) return [{ path: "$.resourceType", code: "unknown", message: `${/^[A-Za-z]{1,64}$/.test(type) ? type : "the resourceType"} is not an R4 resource type` }];
+  if (!Object.hasOwn(defs, type)) {
+    issues.push({ path: `${at}.resourceType`, code: "unknown", message: `${/^[A-Za-z]{1,64}$/.test(type) ? type : "the resourceType"} is not an R4 resource type` });
+    return;
+  }
+  const nested: Array<{ value: unknown; at: string }> = [];
+  const shell = type === "Bundle" ? withoutEntryResources(resource as { entry?: unknown }, at, nested) : resource;
+  const validate = validatorFor(type);
+  if (!validate(shell)) {
+    for (const e of validate.errors ?? []) {
+      issues.push({
+        path: `${at}${e.instancePath.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".")}${e.keyword === "additionalProperties" ? `.${String((e.params as { additionalProperty?: string }).additionalProperty)}` : ""}`,
+        code: e.keyword,
+        message: e.message ?? e.keyword,
+      });
+    }
+  }
+  for (const { value, at: where } of nested) collectIssues(value, where, depth + 1, issues);
+}
+
+/** The Bundle with each entry's resource (and its response's outcome) set aside in `nested`, to be validated on its own. */
+function withoutEntryResources(bundle: { entry?: unknown }, at: string, nested: Array<{ value: unknown; at: string }>): unknown {
+  if (!Array.isArray(bundle.entry)) return bundle;
+  const entry = bundle.entry.map((e: unknown, i) => {
+    if (e === null || typeof e !== "object" || Array.isArray(e)) return e;
+    const { resource, response, ...rest } = e as { resource?: unknown; response?: unknown };
+    if (resource !== undefined) nested.push({ value: resource, at: `${at}.entry[${i}].resource` });
+    if (response === undefined) return rest;
+    if (response === null || typeof response !== "object" || Array.isArray(response)) return { ...rest, response };
+    const { outcome, ...answer } = response as { outcome?: unknown };
+    if (outcome !== undefined) nested.push({ value: outcome, at: `${at}.entry[${i}].response.outcome` });
+    return { ...rest, response: answer };
+  });
+  return { ...bundle, entry };
+}
+
+function validatorFor(type: string): ValidateFunction {
   let validate = validators.get(type);
   if (validate === undefined) {
     // Compiled once per type, on first use (the first costs about a second: the whole graph).
@@ -94,16 +159,11 @@ export function fhirSchemaIssues(resource: unknown): Array<{ path: string; code:
       // Loaded on first strict validation, not with carewire/fhir: most clients never validate strictly.
       const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
       const instance = new AjvClass({ strict: false, allErrors: true });
-      instance.addSchema({ $id: "fhir-r4", definitions: defs });
+      instance.addSchema({ $id: "fhir-r4", definitions: loadDefinitions() });
       return instance;
     })();
     validate = ajv.getSchema(`fhir-r4#/definitions/${type}`)!;
     validators.set(type, validate);
   }
-  if (validate(resource)) return [];
-  return (validate.errors ?? []).slice(0, MAX_REPORTED).map((e) => ({
-    path: `$${e.instancePath.replace(/\/(\d+)(?=\/|$)/g, "[$1]").replace(/\//g, ".")}${e.keyword === "additionalProperties" ? `.${String((e.params as { additionalProperty?: string }).additionalProperty)}` : ""}`,
-    code: e.keyword,
-    message: e.message ?? e.keyword,
-  }));
+  return validate;
 }

@@ -35,4 +35,4 @@ export { startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions } fro
 export type { SimulatorClock } from "./simulator/clock.js";
 export type { BulkOptions } from "./fhir/bulk.js";
 export { FhirStore, type StoredResource } from "./fhir/fhir-store.js";
-export { runFhirContract, type FhirContractCheck, type FhirContractOptions, type FhirContractReport } from "./fhir/fhir-contract.js";
+export { runFhirContract, type FhirCheckOutcome, type FhirContractCheck, type FhirContractOptions, type FhirContractReport } from "./fhir/fhir-contract.js";

