@@ -7,6 +7,7 @@
  */
 import { sample } from "openapi-sampler";
 import { deref, isObject, type JsonObject } from "../codegen/json.js";
+import { sampleForPattern } from "./pattern-sample.js";
 import type { Route, SpecModel } from "./simulator/spec-model.js";
 
 export type RequestSource = "examples" | "schema";
@@ -58,14 +59,35 @@ function schemaBody(model: SpecModel, route: Route): { contentType: string; body
 }
 
 function sampleRequired(model: SpecModel, schema: unknown): unknown {
-  if (!isObject(deref(model.doc, schema))) return undefined;
+  const resolved = deref(model.doc, schema);
+  if (!isObject(resolved)) return undefined;
   let doc = withoutWholeExamples.get(model.doc);
   if (!doc) withoutWholeExamples.set(model.doc, (doc = dropWholeExamples(model.doc) as JsonObject));
+  let value: unknown;
   try {
-    return sample(dropWholeExamples(schema) as Parameters<typeof sample>[0], { skipNonRequired: true, skipReadOnly: true, quiet: true, maxSampleDepth: 6 }, doc);
+    value = sample(dropWholeExamples(schema) as Parameters<typeof sample>[0], { skipNonRequired: true, skipReadOnly: true, quiet: true, maxSampleDepth: 6 }, doc);
   } catch {
     return undefined;
   }
+  // The sampler ignores `pattern`; mend the value and the body's own properties.
+  if (typeof value === "string") return matching(resolved, value);
+  if (isObject(value) && isObject(resolved.properties)) {
+    for (const [key, child] of Object.entries(value)) {
+      const property = deref(model.doc, resolved.properties[key]);
+      if (typeof child === "string" && isObject(property)) value[key] = matching(property, child);
+    }
+  }
+  return value;
+}
+
+function matching(schema: JsonObject, value: string): string {
+  if (typeof schema.pattern !== "string") return value;
+  try {
+    if (new RegExp(schema.pattern, "u").test(value)) return value;
+  } catch {
+    return value;
+  }
+  return sampleForPattern(schema.pattern) ?? value;
 }
 
 const withoutWholeExamples = new WeakMap<JsonObject, JsonObject>();
