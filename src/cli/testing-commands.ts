@@ -22,9 +22,11 @@ export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--ra
       a FHIR CapabilityStatement (.json) is served as a FHIR R4 server (paging, conditional writes, transactions, $export)`;
 
 export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
-                    [--operation <operationId>]... [--scenario clinic] [--json]
+                    [--operation <operationId>]... [--scenario clinic] [--json] [--strict]
       call every operation and check status, body and documented headers against the spec
       (without --base-url, against the carewire simulator started in-process); exit 1 on any violation;
+      an operation whose request the server refused (4xx, even after a minimal request built from the
+      schema) is "not exercised", never passed; --strict makes "not exercised" fail too (exit 1);
       for a FHIR CapabilityStatement, every declared interaction in a life-cycle order, answers validated against R4`;
 
 function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["options"]>) {
@@ -153,6 +155,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     operation: { type: "string", multiple: true },
     scenario: { type: "string" },
     json: { type: "boolean" },
+    strict: { type: "boolean" },
   });
   if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
   const spec = positionals[0];
@@ -187,16 +190,19 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     ...(Array.isArray(values.operation) ? { operations: values.operation.map(String) } : {}),
     ...(values.scenario === "clinic" ? { simulator: { handlers: clinicScenario } } : {}),
   });
+  const strict = values.strict === true;
   if (values.json === true) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, strict }, null, 2)}\n`);
   } else {
     for (const check of report.checks) {
-      const mark = check.ok ? "ok  " : "FAIL";
-      process.stdout.write(`${mark} ${check.operationId.padEnd(32)} ${check.method.padEnd(6)} ${check.path}  → ${String(check.status)}\n`);
+      const mark = check.outcome === "passed" ? "ok  " : check.outcome === "failed" ? "FAIL" : strict ? "FAIL" : "skip";
+      const answer = check.status === null ? `no response (${check.noResponse ?? "unexpected"})` : String(check.status);
+      process.stdout.write(`${mark} ${check.operationId.padEnd(32)} ${check.method.padEnd(6)} ${check.path}  → ${answer}\n`);
+      if (check.reason !== undefined) process.stdout.write(`       – not exercised: ${check.reason}\n`);
       for (const p of check.problems) process.stdout.write(`       ✗ ${p}\n`);
       for (const w of check.warnings.slice(0, 3)) process.stdout.write(`       ~ ${w}\n`);
     }
-    process.stdout.write(`\n${report.passed} passed, ${report.failed} failed (${report.checks.length} operations, ${report.baseUrl})\n`);
+    process.stdout.write(`\n${report.passed} passed, ${report.failed} failed, ${report.notExercised} not exercised (${report.checks.length} operations, ${report.baseUrl})\n`);
   }
-  return report.failed === 0 ? 0 : 1;
+  return report.failed > 0 || (strict && report.notExercised > 0) ? 1 : 0;
 }

@@ -3,18 +3,23 @@
  * a request built from the spec's examples (or samples), then check that the status
  * is one the spec declares, the body is valid against the declared schema (tolerantly:
  * extra fields are warnings) and required documented headers are present.
+ * An operation whose request the server refuses is "not exercised", never passed:
+ * a 400 to a stale example proves nothing about the operation.
  *
  * Runs against the carewire simulator (started in-process) or against any base URL,
  * e.g. a provider's sandbox; `carewire contract` and `describeContract` wrap it.
  */
 import { randomUUID } from "node:crypto";
-import { isObject, type JsonObject } from "../codegen/json.js";
+import { isObject } from "../codegen/json.js";
 import { startSimulator, type Simulator, type SimulatorOptions } from "./simulator/server.js";
 import type { OperationDescriptor } from "../runtime/core/operation.js";
 import { isJsonMediaType, mediaTypeMatches } from "../runtime/wire/media-type.js";
 import { statusKeyFor } from "../runtime/wire/status-key.js";
 import { clientCredentialsForm } from "./simulator/auth.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
+import type { ErrorKind } from "../runtime/core/errors.js";
+import { buildRequest, type RequestSource } from "./contract-request.js";
+import { refusalReason, serverMessage } from "./contract-refusal.js";
 import { undeclaredFields } from "./simulator/undeclared.js";
 
 export type ContractCredentials =
@@ -34,14 +39,38 @@ export interface ContractOptions {
   readonly timeoutMs?: number;
   /** Longest Retry-After the runner waits out on a 429/503 before giving up on an operation. Default 30 s. */
   readonly maxRetryAfterSeconds?: number;
+  /** Count an operation the server never let the runner exercise as a failure (describeContract). */
+  readonly strict?: boolean;
 }
+
+/**
+ * `failed`: the server answered something the spec does not allow, or nothing at all.
+ * `not-exercised`: the request was refused (4xx), or the server failed in a way the spec
+ * declares (5xx), so there was no answer to the operation itself to check.
+ */
+export type ContractOutcome = "passed" | "failed" | "not-exercised";
+
+interface NoResponse {
+  readonly kind: ErrorKind;
+  readonly detail: string;
+}
+
+type Sent = { readonly response: Response; readonly text: string } | { readonly noResponse: NoResponse };
 
 export interface ContractCheck {
   readonly operationId: string;
   readonly method: string;
   readonly path: string;
   readonly status: number | null;
+  readonly outcome: ContractOutcome;
+  /** Passed: exercised, and the answer kept the contract. */
   readonly ok: boolean;
+  /** Which request was checked: the spec's examples, or the schema's required fields after the examples were refused. */
+  readonly request: RequestSource;
+  /** Why the operation was not exercised. */
+  readonly reason?: string;
+  /** Why there was no answer (timeout, network, …). */
+  readonly noResponse?: ErrorKind;
   /** Contract violations. */
   readonly problems: readonly string[];
   /** Tolerated drift (extra fields, undocumented optional headers missing). */
@@ -55,6 +84,7 @@ export interface ContractReport {
   readonly checks: readonly ContractCheck[];
   readonly passed: number;
   readonly failed: number;
+  readonly notExercised: number;
 }
 
 export interface ContractSession {
@@ -114,28 +144,20 @@ export async function openContractSession(spec: string, options: ContractOptions
     }
   }
 
-  async function check(route: Route): Promise<ContractCheck> {
-    const started = performance.now();
-    const problems: string[] = [];
-    const warnings: string[] = [];
+  async function send(route: Route, source: RequestSource): Promise<Sent> {
     const { op } = route;
-    let status: number | null = null;
-    const result = () => ({ operationId: op.operationId, method: op.method.toUpperCase(), path: op.path, status, ok: problems.length === 0, problems, warnings, durationMs: performance.now() - started });
-
-    const request = buildRequest(model, route, createdIds);
+    const request = buildRequest(model, route, createdIds, source);
     if (op.path === model.tokenPath && op.method === "post" && "clientId" in credentials) {
       request.body = clientCredentialsForm(credentials.clientId, credentials.clientSecret).toString();
       request.headers["content-type"] = "application/x-www-form-urlencoded";
     } else if (op.security === "required") {
-      const t = await bearer();
+      const t = await bearer().catch(() => undefined);
       if (t) request.headers.authorization = `Bearer ${t}`;
     }
+    // A fresh key per request: a second request with another body must not replay the first.
     if (op.hints.idempotency || op.safety === "unsafe") request.headers[op.hints.idempotency?.header ?? "Idempotency-Key"] = `contract-${randomUUID()}`;
-
-    let response: Response;
-    let text: string;
     try {
-      response = await sendWithRetry(() =>
+      const response = await sendWithRetry(() =>
         fetch(`${baseUrl}${request.path}`, {
           method: op.method.toUpperCase(),
           headers: request.headers,
@@ -143,13 +165,69 @@ export async function openContractSession(spec: string, options: ContractOptions
           signal: AbortSignal.timeout(timeoutMs),
         }),
       );
-      text = await response.text();
+      return { response, text: await response.text() };
     } catch (error) {
-      problems.push(`request failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
-      return result();
+      return { noResponse: noResponseOf(error, timeoutMs) };
     }
-    status = response.status;
+  }
 
+  async function check(route: Route): Promise<ContractCheck> {
+    const started = performance.now();
+    const { op } = route;
+    let source: RequestSource = "examples";
+    let sent = await send(route, source);
+    let alsoRefused: number | undefined;
+    // Examples that the server turns down say nothing about the server; try the minimal valid request.
+    if ("response" in sent && isRefusal(sent.response.status) && ![401, 403, 429].includes(sent.response.status)) {
+      const again = await send(route, "schema");
+      if ("response" in again && isRefusal(again.response.status)) alsoRefused = again.response.status;
+      else {
+        sent = again;
+        source = "schema";
+      }
+    }
+    const base = { operationId: op.operationId, method: op.method.toUpperCase(), path: op.path, request: source };
+    const done = (outcome: ContractOutcome, status: number | null, problems: readonly string[], warnings: readonly string[], extra: { reason?: string; noResponse?: ErrorKind } = {}): ContractCheck => ({
+      ...base,
+      status,
+      outcome,
+      ok: outcome === "passed",
+      problems: unique(problems),
+      warnings: unique(warnings),
+      ...extra,
+      durationMs: performance.now() - started,
+    });
+
+    if ("noResponse" in sent) {
+      // No answer at all is something every caller of this operation would meet.
+      return done("failed", null, [`no response (${sent.noResponse.kind}): ${sent.noResponse.detail}`], [], { noResponse: sent.noResponse.kind });
+    }
+    const { response, text } = sent;
+    const status = response.status;
+    const { problems, warnings } = evaluate(route, response, text);
+    if (isRefusal(status)) {
+      // The request was turned down, so the operation's contract was never reached. What the
+      // refusal itself looks like is worth knowing, but the request may be the one at fault.
+      let reason = refusalReason(status, text, options.credentials !== undefined);
+      if (alsoRefused !== undefined) reason += `; a request with only the schema's required fields was refused too (${alsoRefused})`;
+      return done("not-exercised", status, [], [...problems, ...warnings], { reason });
+    }
+    if (problems.length > 0) return done("failed", status, problems, warnings);
+    if (status >= 500) {
+      // A declared server error honours the contract but exercises nothing.
+      const said = serverMessage(text);
+      return done("not-exercised", status, [], warnings, { reason: `the server failed with ${status}${said ? ` (the server said: ${said})` : ""}` });
+    }
+    rememberCreated(route, status, jsonBody(response, text));
+    return done("passed", status, [], warnings);
+  }
+
+  /** Status, headers and body against what the spec declares for them. */
+  function evaluate(route: Route, response: Response, text: string): { problems: string[]; warnings: string[] } {
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    const { op } = route;
+    const status = response.status;
     const declared = Object.keys(op.responses);
     const statusKey = statusKeyFor(status, declared);
     if (declared.length > 0 && statusKey === undefined) {
@@ -168,7 +246,7 @@ export async function openContractSession(spec: string, options: ContractOptions
       }
     }
     const media = response_ && isObject(response_.content) ? response_.content : undefined;
-    const contentType = response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
+    const contentType = contentTypeOf(response);
     if (media && text.length > 0 && status !== 204 && status !== 304) {
       const declaredTypes = Object.keys(media).map((t) => t.toLowerCase());
       const jsonDeclared = declaredTypes.find((t) => isJsonMediaType(t));
@@ -186,7 +264,7 @@ export async function openContractSession(spec: string, options: ContractOptions
           body = JSON.parse(text);
         } catch {
           problems.push(`the ${status} body is not valid JSON`);
-          return result();
+          return { problems, warnings };
         }
         const { raw } = validator.validateValue(schema, body, { base: "body" });
         for (const error of raw) {
@@ -195,10 +273,9 @@ export async function openContractSession(spec: string, options: ContractOptions
           problems.push(`body${error.instancePath.replace(/\//g, ".")} ${error.message ?? "is invalid"}`);
         }
         for (const field of undeclaredFields(model.doc, schema, body)) warnings.push(`${field} is not declared by the spec`);
-        rememberCreated(route, status, body);
       }
     }
-    return result();
+    return { problems, warnings };
   }
 
   function rememberCreated(route: Route, status: number, body: unknown): void {
@@ -226,55 +303,47 @@ export async function runContract(spec: string, options: ContractOptions = {}): 
   try {
     const checks: ContractCheck[] = [];
     for (const op of session.operations) checks.push(await session.check(op.operationId));
-    const passed = checks.filter((c) => c.ok).length;
-    return { spec, baseUrl: session.baseUrl, checks, passed, failed: checks.length - passed };
+    const count = (outcome: ContractOutcome) => checks.filter((c) => c.outcome === outcome).length;
+    return { spec, baseUrl: session.baseUrl, checks, passed: count("passed"), failed: count("failed"), notExercised: count("not-exercised") };
   } finally {
     await session.close();
   }
 }
 
-interface BuiltRequest {
-  path: string;
-  headers: Record<string, string>;
-  body?: string;
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500;
 }
 
-/** A request from the spec's own examples: every path parameter, the required query and header ones, a body. */
-function buildRequest(model: SpecModel, route: Route, createdIds: ReadonlyMap<string, string>): BuiltRequest {
-  const { op } = route;
-  const headers: Record<string, string> = { accept: "application/json, */*;q=0.5" };
-  const query = new URLSearchParams();
-  const pathValues: Record<string, string> = {};
-  const collection = /^(.*)\/\{([^{}]+)\}(?:\/[^{}/]+)?$/.exec(op.path);
-  for (const param of route.entry.parameterObjects) {
-    const name = String(param.name);
-    const location = String(param.in);
-    if (location !== "path" && param.required !== true) continue;
-    let value: unknown = model.exampleOf(parameterMedia(param));
-    // Prefer an id this run created, so reads and updates hit a real resource.
-    if (location === "path" && collection && collection[2] === name && createdIds.has(collection[1]!)) value = createdIds.get(collection[1]!);
-    const text = Array.isArray(value) ? value.map(String).join(",") : value === undefined || value === null ? "1" : typeof value === "object" ? JSON.stringify(value) : String(value);
-    if (location === "path") pathValues[name] = text;
-    else if (location === "query") query.set(name, text);
-    else if (location === "header" && name.toLowerCase() !== "authorization") headers[name] = text;
-  }
-  const path = op.path.replace(/\{([^{}]+)\}/g, (_m, name: string) => encodeURIComponent(pathValues[name] ?? "1"));
-  const search = query.toString();
-  const built: BuiltRequest = { path: search ? `${path}?${search}` : path, headers };
-  const sample = op.method === "get" || op.method === "head" ? undefined : model.requestSample(route);
-  if (sample && sample.body !== undefined) {
-    headers["content-type"] = sample.contentType;
-    if (sample.contentType === "application/x-www-form-urlencoded" && isObject(sample.body)) {
-      built.body = new URLSearchParams(Object.entries(sample.body).map(([k, v]): [string, string] => [k, String(v)])).toString();
-    } else built.body = typeof sample.body === "string" && !/json/.test(sample.contentType) ? sample.body : JSON.stringify(sample.body);
-  }
-  return built;
+function contentTypeOf(response: Response): string {
+  return response.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase() ?? "";
 }
 
-function parameterMedia(param: JsonObject): JsonObject {
-  const media: JsonObject = {};
-  if (param.example !== undefined) media.example = param.example;
-  if (param.examples !== undefined) media.examples = param.examples;
-  if (param.schema !== undefined) media.schema = param.schema;
-  return media;
+function jsonBody(response: Response, text: string): unknown {
+  const type = contentTypeOf(response);
+  if (type !== "" && !isJsonMediaType(type)) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a request got no answer: the same kinds a carewire client's errors carry. */
+function noResponseOf(error: unknown, timeoutMs: number): NoResponse {
+  // By name, not instanceof: fetch's errors may come from another realm (a test runner's sandbox).
+  const name = isObject(error) && typeof error.name === "string" ? error.name : "";
+  if (name === "TimeoutError") return { kind: "timeout", detail: `no answer within ${timeoutMs} ms` };
+  if (name === "AbortError") return { kind: "aborted", detail: "the request was aborted" };
+  const cause = isObject(error) ? error.cause : undefined;
+  if (name === "TypeError" || isObject(cause)) {
+    // The system error code (ECONNREFUSED, ECONNRESET, …) says what happened without echoing a URL.
+    const code = isObject(cause) && typeof cause.code === "string" ? cause.code : undefined;
+    const message = isObject(cause) && typeof cause.message === "string" ? cause.message : undefined;
+    return { kind: "network", detail: code ?? message ?? "the connection failed" };
+  }
+  return { kind: "unexpected", detail: error instanceof Error ? error.message : String(error) };
+}
+
+function unique(lines: readonly string[]): string[] {
+  return [...new Set(lines)];
 }

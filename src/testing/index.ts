@@ -25,6 +25,7 @@ export {
   type ContractCheck,
   type ContractCredentials,
   type ContractOptions,
+  type ContractOutcome,
   type ContractReport,
   type ContractSession,
 } from "./contract.js";

@@ -15,7 +15,7 @@ afterAll(async () => {
 describe("carewire contract", () => {
   it("passes every clinic operation against the in-process simulator (exit 0)", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--scenario", "clinic"]);
-    expect(result.stdout).toContain("12 passed, 0 failed (12 operations");
+    expect(result.stdout).toContain("12 passed, 0 failed, 0 not exercised (12 operations");
     expect(result.code).toBe(0);
   }, childTestTimeout(1));
 
@@ -26,11 +26,44 @@ describe("carewire contract", () => {
     expect(result.stdout).toContain("✗ status 200 is not declared");
   }, childTestTimeout(1));
 
+  it("never passes an operation the server refused: not exercised, exit 1 with --strict and 0 without", async () => {
+    const refuser = await startServer((_req, res) => json(res, 400, { message: "bad request" }));
+    try {
+      const strict = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", refuser.url, "--token", "t", "--strict"]);
+      expect(strict.stdout).toContain("0 passed, 0 failed, 12 not exercised (12 operations");
+      expect(strict.stdout).toMatch(/FAIL createPatient\s+POST\s+\/patients\s+→ 400\n\s+– not exercised: refused with 400 \(the server said: bad request\)/);
+      expect(strict.stdout).not.toMatch(/^ok /m);
+      expect(strict.code).toBe(1);
+      const lenient = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", refuser.url, "--token", "t"]);
+      expect(lenient.stdout).toContain("0 passed, 0 failed, 12 not exercised (12 operations");
+      expect(lenient.stdout).toMatch(/^skip createPatient /m);
+      expect(lenient.code).toBe(0);
+    } finally {
+      await refuser.close();
+    }
+  }, childTestTimeout(2));
+
+  it("says why a request got no response, and prints each violation once", async () => {
+    const hangUp = await startServer((_req, res) => void res.socket?.destroy());
+    try {
+      const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", hangUp.url, "--token", "t", "--operation", "getPatient"]);
+      expect(result.stdout).toMatch(/FAIL getPatient\s+GET\s+\/patients\/\{patientId\}\s+→ no response \(network\)\n/);
+      expect(result.stdout).not.toContain("undefined");
+      const lines = result.stdout.split("\n").filter((l) => /^\s+[✗~–] /.test(l));
+      expect(lines).toEqual([...new Set(lines)]);
+      expect(lines).toHaveLength(1);
+      expect(result.code).toBe(1);
+    } finally {
+      await hangUp.close();
+    }
+  }, childTestTimeout(1));
+
   it("prints a JSON report with --json", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "listPractitioners", "--json"]);
     expect(result.code).toBe(0);
-    const report = JSON.parse(result.stdout) as { passed: number; checks: Array<{ operationId: string }> };
-    expect(report.passed).toBe(1);
+    const report = JSON.parse(result.stdout) as { passed: number; failed: number; notExercised: number; strict: boolean; checks: Array<{ operationId: string; outcome: string }> };
+    expect(report).toMatchObject({ passed: 1, failed: 0, notExercised: 0, strict: false });
+    expect(report.checks[0]!.outcome).toBe("passed");
     expect(report.checks.map((c) => c.operationId)).toEqual(["listPractitioners"]);
   }, childTestTimeout(1));
 

@@ -4,6 +4,8 @@
  * the contract.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { clinicScenario, describeContract, FakeClock, runContract, type Fault } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
@@ -99,6 +101,126 @@ describe("the contract runner catches broken contracts", () => {
       running = false;
       await mover;
       await sim.close();
+    }
+  });
+});
+
+describe("the contract runner never reports a refused request as passed", () => {
+  // The server's message repeats what it was sent, as real servers do: it must not reach the report.
+  const refusal = { message: 'birthDate "1980-01-01" is not valid for patient "Juniper Hale" (juniper@example.org)' };
+  let refuser: TestServer;
+  beforeAll(async () => {
+    refuser = await startServer((_req, res) => json(res, 400, refusal));
+  });
+  afterAll(async () => {
+    await refuser.close();
+  });
+
+  it("a server answering 400 to everything leaves every operation not exercised, none passed, none failed", async () => {
+    const report = await runContract(CLINIC_SPEC, { baseUrl: refuser.url, credentials: { token: "t" } });
+    expect(report.checks.length).toBeGreaterThan(5);
+    expect(report).toMatchObject({ passed: 0, failed: 0, notExercised: report.checks.length });
+    for (const check of report.checks) {
+      expect(check).toMatchObject({ outcome: "not-exercised", ok: false, status: 400, problems: [] });
+      expect(check.reason).toMatch(/^refused with 400 \(the server said: birthDate '…' is not valid for patient '…' \(…@…\)\); a request with only the schema's required fields was refused too \(400\)$/);
+    }
+  });
+
+  it("tries a request with only the schema's required fields before giving up", async () => {
+    refuser.requests.length = 0;
+    await runContract(CLINIC_SPEC, { baseUrl: refuser.url, credentials: { token: "t" }, operations: ["createPatient"] });
+    const [fromExamples, fromSchema] = refuser.requests;
+    expect(refuser.requests).toHaveLength(2);
+    expect(Object.keys(JSON.parse(fromExamples!.body) as object).length).toBeGreaterThan(4);
+    expect(Object.keys(JSON.parse(fromSchema!.body) as object).sort()).toEqual(["birthDate", "familyName", "givenName", "identifier"]);
+    expect(fromSchema!.headers["idempotency-key"]).not.toEqual(fromExamples!.headers["idempotency-key"]);
+  });
+
+  it("passes an operation whose examples are refused when the minimal request is answered within the contract", async () => {
+    // Answers with what the simulator answers, but only to a request without optional fields.
+    const sim = await clinicSimulator({ rateLimit: false });
+    const token = await sim.issueToken();
+    const picky = await startServer(async (req, res) => {
+      if (Object.keys(JSON.parse(req.body || "{}") as object).length > 4) return json(res, 400, { message: "unknown field" });
+      const upstream = await fetch(`${sim.url}${req.url}`, { method: req.method, headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: req.body });
+      res.writeHead(upstream.status, Object.fromEntries(upstream.headers));
+      res.end(await upstream.text());
+    });
+    try {
+      const report = await runContract(CLINIC_SPEC, { baseUrl: picky.url, credentials: { token: "t" }, operations: ["createPatient"] });
+      expect(report.checks[0]).toMatchObject({ outcome: "passed", ok: true, status: 201, request: "schema" });
+    } finally {
+      await picky.close();
+      await sim.close();
+    }
+  });
+
+  it("counts passed, failed and not exercised apart", async () => {
+    const sim = await clinicSimulator({ rateLimit: false });
+    const token = await sim.issueToken();
+    const practitioners = await fetch(`${sim.url}/practitioners`, { headers: { authorization: `Bearer ${token}` } });
+    const practitionersBody = await practitioners.text();
+    await sim.close();
+    const mixed = await startServer((req, res) => {
+      if (req.method === "GET" && req.url.startsWith("/practitioners")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(practitionersBody);
+      } else if (req.method === "POST") json(res, 422, { title: "invalid" });
+      else json(res, 200, {});
+    });
+    try {
+      const report = await runContract(CLINIC_SPEC, { baseUrl: mixed.url, credentials: { token: "t" }, operations: ["listPractitioners", "createPatient", "getPatient"] });
+      expect(Object.fromEntries(report.checks.map((c) => [c.operationId, c.outcome]))).toEqual({ listPractitioners: "passed", createPatient: "not-exercised", getPatient: "failed" });
+      expect(report).toMatchObject({ passed: 1, failed: 1, notExercised: 1 });
+    } finally {
+      await mixed.close();
+    }
+  });
+
+  it("calls a 401 without credentials not exercised, saying so", async () => {
+    const locked = await startServer((_req, res) => json(res, 401, { error: "invalid_token" }));
+    try {
+      const report = await runContract(CLINIC_SPEC, { baseUrl: locked.url, operations: ["getPatient"] });
+      expect(report.checks[0]).toMatchObject({ outcome: "not-exercised", status: 401, reason: "refused with 401: no credentials were given (the server said: invalid_token)" });
+      // Auth is not a matter of the request's fields: no second request.
+      expect(locked.requests.filter((r) => r.url.startsWith("/patients"))).toHaveLength(1);
+    } finally {
+      await locked.close();
+    }
+  });
+
+  it("says why a request got no response, and fails it", async () => {
+    const hangUp = await startServer((req, res) => void res.socket?.destroy());
+    const silent = await startServer(() => undefined);
+    try {
+      const network = await runContract(CLINIC_SPEC, { baseUrl: hangUp.url, credentials: { token: "t" }, operations: ["getPatient"] });
+      expect(network.checks[0]).toMatchObject({ outcome: "failed", status: null, noResponse: "network" });
+      expect(network.checks[0]!.problems).toEqual([expect.stringMatching(/^no response \(network\): /)]);
+      // The server never answers: the outcome does not depend on how long anything takes.
+      const timeout = await runContract(CLINIC_SPEC, { baseUrl: silent.url, credentials: { token: "t" }, operations: ["getPatient"], timeoutMs: 50 });
+      expect(timeout.checks[0]).toMatchObject({ outcome: "failed", status: null, noResponse: "timeout", problems: ["no response (timeout): no answer within 50 ms"] });
+    } finally {
+      await hangUp.close();
+      await silent.close();
+    }
+  });
+
+  it("reports a violation once, however many schema branches find it", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-contract-"));
+    const spec = path.join(dir, "things.json");
+    const thing = (extra: object) => ({ type: "object", required: ["id"], properties: { id: { type: "string" }, ...extra } });
+    await writeFile(spec, JSON.stringify({
+      openapi: "3.0.3",
+      info: { title: "things", version: "1" },
+      paths: { "/things": { get: { operationId: "listThings", responses: { "200": { description: "ok", content: { "application/json": { schema: { anyOf: [thing({}), thing({ name: { type: "string" } })] } } } } } } } },
+    }));
+    const empty = await startServer((_req, res) => json(res, 200, {}));
+    try {
+      const report = await runContract(spec, { baseUrl: empty.url });
+      expect(report.checks[0]!.problems).toEqual(["body must have required property 'id'", "body must match a schema in anyOf"]);
+    } finally {
+      await empty.close();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
