@@ -173,15 +173,19 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
       ...(credentials && "token" in credentials ? { headers: { authorization: `Bearer ${credentials.token}` } } : {}),
       ...(credentials && "clientId" in credentials ? { auth: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, tokenUrl: credentials.tokenUrl ?? "/oauth/token" } } : {}),
     });
-    if (values.json === true) process.stdout.write(`${JSON.stringify(fhir, null, 2)}\n`);
+    const strictFhir = values.strict === true;
+    if (values.json === true) process.stdout.write(`${JSON.stringify({ ...fhir, strict: strictFhir }, null, 2)}\n`);
     else {
       for (const check of fhir.checks) {
-        process.stdout.write(`${check.ok ? "ok  " : "FAIL"} ${check.resourceType.padEnd(14)} ${check.interaction.padEnd(18)} → ${String(check.status)}\n`);
+        const mark = check.outcome === "passed" ? "ok  " : check.outcome === "failed" || strictFhir ? "FAIL" : "skip";
+        process.stdout.write(`${mark} ${check.resourceType.padEnd(14)} ${check.interaction.padEnd(18)} → ${String(check.status)}\n`);
         for (const p of check.problems) process.stdout.write(`       ✗ ${p}\n`);
+        if (check.reason !== undefined) process.stdout.write(`       ~ not exercised: ${check.reason}\n`);
       }
-      process.stdout.write(`\n${fhir.passed} passed, ${fhir.failed} failed (${fhir.checks.length} interactions, ${fhir.baseUrl})\n`);
+      process.stdout.write(`\n${fhir.passed} passed, ${fhir.failed} failed, ${fhir.notExercised} not exercised (${fhir.checks.length} interactions, ${fhir.baseUrl})\n`);
     }
-    return fhir.failed === 0 ? 0 : 1;
+    // The same rule as for OpenAPI: failures fail; with --strict, so does anything not exercised.
+    return fhir.failed > 0 || (strictFhir && fhir.notExercised > 0) ? 1 : 0;
   }
   const [{ runContract }, { clinicScenario }] = await Promise.all([import("../testing/contract.js"), import("../testing/scenarios/clinic.js")]);
   const report = await runContract(spec, {
