@@ -27,6 +27,7 @@ import { rateLimitHeaders, SlidingWindowLimiter, type RateDecision, type RateLim
 import { Recorder, type Counters, type LogEntry } from "./recorder.js";
 import { render, type HandlerResult } from "./render.js";
 import { SpecModel, type Route } from "./spec-model.js";
+import { ResourceCatalog } from "./resources.js";
 import { ResourceStore, type ResourceStoreView } from "./state.js";
 
 export type { HandlerResult } from "./render.js";
@@ -143,6 +144,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const recorder = new Recorder();
   const store = new ResourceStore();
   const stateful = options.stateful ?? true;
+  const catalog = stateful ? new ResourceCatalog(model) : undefined;
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;
@@ -436,7 +438,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   function runHandler(route: Route, params: Record<string, string>, url: URL, body: unknown, clientId: string): HandlerResult {
-    const generic = () => (stateful ? statefulResult(model, store, route, params, url, body) : sampledResult(model, route));
+    const generic = () => (catalog ? statefulResult(model, catalog, store, route, params, url, body) : sampledResult(model, route));
     const custom = options.handlers?.[route.op.operationId];
     if (!custom) return generic();
     return custom({
