@@ -6,7 +6,6 @@
  * every operation under it. Operations on anything else are sampled.
  */
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
-import { conformToSchema } from "./conform.js";
 import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
 import { problemBody } from "./problem.js";
@@ -33,7 +32,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   const sent = at(body, shape.envelope);
   const resourceSchema = at(sample?.schema, shape.envelope, model.doc);
   // Whatever the store holds is served through the operation's own schema, so it validates.
-  const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : conformToSchema(model.validator, sample.schema, value).body });
+  const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
 
   if (role === "create") {
     const template = at(sampled, shape.envelope);

@@ -10,7 +10,12 @@ import { stringForPattern } from "./strings.js";
 
 export function newId(store: ResourceStore, collection: string, schema: JsonObject | undefined): string | number {
   const type = isObject(schema) ? (Array.isArray(schema.type) ? schema.type.find((t) => t !== "null") : schema.type) : undefined;
-  if (type === "integer" || type === "number") return store.nextId(collection, true);
+  if (type === "integer" || type === "number") {
+    // Past the ids the spec's examples already hold.
+    let id = store.nextId(collection, true);
+    while (store.get(collection, String(id))) id = store.nextId(collection, true);
+    return id;
+  }
   const readable = store.nextId(collection, false) as string;
   if (!isObject(schema)) return readable;
   const n = Number(readable.slice(readable.lastIndexOf("-") + 1));

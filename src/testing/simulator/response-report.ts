@@ -1,0 +1,48 @@
+/**
+ * The responses the simulator cannot make valid, found once at startup: each operation's
+ * success body is sampled and repaired, and what still breaks its schema is reported by
+ * schema path (one line however many operations share the schema), not at every request.
+ * On a spec of a thousand operations this takes seconds, so it runs beside the server,
+ * one operation per turn of the event loop; the samples it makes are the ones served later.
+ */
+import type { SpecModel } from "./spec-model.js";
+
+export interface ResponseWarning {
+  /** Where in the schema the rule is (`…/properties/url/pattern`). */
+  readonly schemaPath: string;
+  readonly message: string;
+  /** The first operation whose body breaks it. */
+  readonly operationId: string;
+  readonly status: number;
+  /** Where in that body (`body.data.url`). */
+  readonly field: string;
+}
+
+export async function responseWarnings(model: SpecModel, options: { stopped?: () => boolean; found?: (warning: ResponseWarning) => void } = {}): Promise<ResponseWarning[]> {
+  const bySchemaPath = new Map<string, ResponseWarning>();
+  for (const route of model.documentOrder) {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (options.stopped?.()) break;
+    const status = model.successStatus(route);
+    const sample = model.mediaSample(route, status);
+    if (sample?.schema === undefined || sample.body === undefined || !/json/i.test(sample.contentType)) continue;
+    for (const error of model.validator.verboseErrors(sample.schema, sample.body)) {
+      // Extra fields are tolerated drift, not a broken body.
+      if (error.keyword === "additionalProperties" || bySchemaPath.has(error.schemaPath)) continue;
+      const warning: ResponseWarning = {
+        schemaPath: error.schemaPath,
+        message: error.message ?? "is invalid",
+        operationId: route.op.operationId,
+        status,
+        field: `body${error.instancePath.replace(/\//g, ".")}`,
+      };
+      bySchemaPath.set(error.schemaPath, warning);
+      options.found?.(warning);
+    }
+  }
+  return [...bySchemaPath.values()];
+}
+
+export function formatResponseWarning(warning: ResponseWarning): string {
+  return `${warning.schemaPath}: ${warning.field} ${warning.message} (${warning.operationId} ${warning.status})`;
+}
