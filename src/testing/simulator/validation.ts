@@ -36,6 +36,7 @@ export class RequestValidator {
       for (const keyword of ["example", "xml", "externalDocs", "discriminator", "x-carewire-critical"]) {
         if (!ajv.getKeyword(keyword)) ajv.addKeyword(keyword);
       }
+      if (version === "3.0") openApi30Bounds(ajv as Ajv);
       ajv.addSchema(doc as object, "spec");
       return ajv as Ajv;
     };
@@ -121,6 +122,31 @@ export class RequestValidator {
       }
     }
     return cache.get(key) ?? undefined;
+  }
+}
+
+/**
+ * OpenAPI 3.0 writes an exclusive bound as a flag beside `minimum`/`maximum`
+ * (`exclusiveMinimum: true`), which Ajv's draft refuses to compile; without this a
+ * schema with one would be skipped, unchecked. Both forms are accepted here.
+ */
+function openApi30Bounds(ajv: Ajv): void {
+  const bounds = [
+    ["exclusiveMinimum", "minimum", (value: number, bound: number) => value > bound],
+    ["exclusiveMaximum", "maximum", (value: number, bound: number) => value < bound],
+  ] as const;
+  for (const [keyword, inclusive, holds] of bounds) {
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({
+      keyword,
+      type: "number",
+      schemaType: ["boolean", "number"],
+      errors: false,
+      validate: (schema: boolean | number, data: number, parentSchema?: Record<string, unknown>) => {
+        const bound = typeof schema === "number" ? schema : schema && typeof parentSchema?.[inclusive] === "number" ? (parentSchema[inclusive] as number) : undefined;
+        return bound === undefined || holds(data, bound);
+      },
+    });
   }
 }
 
