@@ -53,7 +53,11 @@ describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
       );
     const everyUnknown = [["/tasks/999", 404], ["/projects/999", 404], ["/tasks/999/stories", 404], ["/projects/999/stories", 404]];
     expect(await unknown()).toEqual(everyUnknown);
-    expect((await call(sim, "DELETE", "/projects/999")).status).toBe(404);
+    const gone = await call(sim, "DELETE", "/projects/999");
+    expect(gone.status).toBe(404);
+    // In the error body the spec declares for its 404, not in carewire's own.
+    expect(gone.headers.get("content-type")).toBe("application/json");
+    expect(gone.json()).toEqual({ errors: [{ message: expect.any(String) }] });
     await call(sim, "POST", "/tasks", { body: { data: { name: "x" } } });
     expect(await unknown()).toEqual(everyUnknown);
     const project = (await call(sim, "POST", "/projects", { body: { data: { name: "p" } } })).json().data as Record<string, unknown>;

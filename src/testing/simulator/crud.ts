@@ -24,7 +24,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   const sample = model.mediaSample(route, status);
   const sampled = sample?.body;
   for (const { shape, paramIndex } of catalog.parentsOf(route)) {
-    if (!store.get(shape.collection, params[route.paramNames[paramIndex]!] ?? "")) return notFound();
+    if (!store.get(shape.collection, params[route.paramNames[paramIndex]!] ?? "")) return notFound(model, route);
   }
   const found = catalog.roleOf(route);
   if (!found) return { status, body: sampled };
@@ -51,7 +51,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   }
   const id = params[shape.idParam] ?? "";
   const existing = store.get(shape.collection, id);
-  if (!existing) return notFound();
+  if (!existing) return notFound(model, route);
   switch (route.op.method) {
     case "get":
     case "head":
@@ -75,7 +75,14 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   }
 }
 
-function notFound(): HandlerResult {
+/** A 404 in the body the operation declares for it (its 404, 4XX or default), else as problem details. */
+function notFound(model: SpecModel, route: Route): HandlerResult {
+  const declared = model.responseFor(route, 404);
+  const sample = declared && isObject(declared.content) ? model.mediaSample(route, 404) : undefined;
+  if (sample && sample.body !== undefined) {
+    const body = isObject(sample.body) && typeof sample.body.message === "string" ? { ...sample.body, message: "Not Found" } : sample.body;
+    return { status: 404, body: sample.schema === undefined ? body : model.conform(sample.schema, body), contentType: sample.contentType };
+  }
   return { status: 404, body: problemBody({ status: 404, title: "Not Found", detail: "no such resource" }), contentType: "application/problem+json" };
 }
 
