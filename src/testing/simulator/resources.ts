@@ -4,12 +4,13 @@
  * and the envelope their responses wrap them in (`{ data: {…} }`). The stateful simulator
  * keeps one story per resource found here; operations on anything else are sampled.
  */
+import { HINT_KEYS } from "../../codegen/hints.js";
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf, type ObjectShape } from "./drift.js";
 import type { Route, SpecModel } from "./spec-model.js";
 
 /** The hint that names a resource's id property where the spec's names do not tell. */
-export const ID_HINT = "x-carewire-id";
+const ID_HINT = HINT_KEYS.id;
 
 export interface ResourceShape {
   /** Path template of the collection (`/tasks`), the store's key. */
@@ -71,6 +72,19 @@ export class ResourceCatalog {
     return this.shapes
       .filter((s) => s.itemPath !== route.op.path && path.startsWith(`${anonymous(splitExtension(s.itemPath).stem)}/`))
       .map((shape) => ({ shape, paramIndex: (shape.itemPath.match(/\{/g) ?? []).length - 1 }));
+  }
+
+  /**
+   * The id a create's response body gives its new resource (`data.gid`, `sid`…), as a
+   * client must send it back in the item path; undefined for any other route.
+   */
+  createdIdOf(route: Route, body: unknown): string | undefined {
+    const found = this.roleOf(route);
+    if (found?.role !== "create") return undefined;
+    let node = body;
+    for (const key of found.shape.envelope) node = isObject(node) ? node[key] : undefined;
+    const id = isObject(node) ? node[found.shape.idProperty] : undefined;
+    return typeof id === "string" || typeof id === "number" ? String(id) : undefined;
   }
 
   /** The id property and envelope of a route's success response, if it holds a resource. */
