@@ -49,6 +49,8 @@ describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
 
   it("an id never created is 404 for every stateful resource and every operation under it, before and after creates", async () => {
     const sim = await start(ENVELOPE_SPEC, false);
+    // Every operation here declares its 404: nothing to report.
+    expect(await sim.responseReport).toEqual([]);
     const unknown = async () =>
       Promise.all(
         ["/tasks/999", "/projects/999", "/tasks/999/stories", "/projects/999/stories"].map(async (p) => [p, (await call(sim, "GET", p)).status]),
@@ -132,5 +134,10 @@ describe("real specs", () => {
     expect(sid).toMatch(/^CA[0-9a-fA-F]{32}$/);
     expect((await call(sim, "GET", `/2010-04-01/Accounts/${account}/Calls/${sid}.json`)).json().sid).toBe(sid);
     expect((await call(sim, "GET", `/2010-04-01/Accounts/${account}/Calls/CA${"0".repeat(32)}.json`)).status).toBe(404);
+    // Twilio declares no 404 anywhere: the startup report says so, once per resource.
+    const report = await sim.responseReport;
+    const calls = report.filter((w) => w.schemaPath === "#/paths/~12010-04-01~1Accounts~1{AccountSid}~1Calls~1{Sid}.json");
+    expect(calls).toEqual([expect.objectContaining({ status: 404, operationId: "ListCallEvent" })]);
+    expect(calls[0]!.message).toMatch(/^is answered for an id never created, and \d+ operation\(s\) under this resource declare no 404$/);
   });
 });

@@ -5,6 +5,7 @@
  * On a spec of a thousand operations this takes seconds, so it runs beside the server,
  * one operation per turn of the event loop; the samples it makes are the ones served later.
  */
+import type { ResourceCatalog } from "./resources.js";
 import type { SpecModel } from "./spec-model.js";
 
 export interface ResponseWarning {
@@ -18,8 +19,12 @@ export interface ResponseWarning {
   readonly field: string;
 }
 
-export async function responseWarnings(model: SpecModel, options: { stopped?: () => boolean; found?: (warning: ResponseWarning) => void } = {}): Promise<ResponseWarning[]> {
+export async function responseWarnings(model: SpecModel, options: { catalog?: ResourceCatalog; stopped?: () => boolean; found?: (warning: ResponseWarning) => void } = {}): Promise<ResponseWarning[]> {
   const bySchemaPath = new Map<string, ResponseWarning>();
+  for (const warning of options.catalog ? undeclaredNotFound(model, options.catalog) : []) {
+    bySchemaPath.set(warning.schemaPath, warning);
+    options.found?.(warning);
+  }
   for (const route of model.documentOrder) {
     await new Promise((resolve) => setImmediate(resolve));
     if (options.stopped?.()) break;
@@ -41,6 +46,32 @@ export async function responseWarnings(model: SpecModel, options: { stopped?: ()
     }
   }
   return [...bySchemaPath.values()];
+}
+
+/**
+ * With state, an id never created is 404 on every operation under its resource; where an
+ * operation declares no 404 (nor a 4XX or default), that answer cannot match the spec.
+ * One warning per resource, naming the first such operation.
+ */
+function undeclaredNotFound(model: SpecModel, catalog: ResourceCatalog): ResponseWarning[] {
+  const out: ResponseWarning[] = [];
+  for (const shape of catalog.shapes) {
+    const affected = model.documentOrder.filter((route) => {
+      const own = catalog.roleOf(route);
+      const under = (own?.shape === shape && own.role === "item") || catalog.parentsOf(route).some((p) => p.shape === shape);
+      return under && model.responseFor(route, 404) === undefined;
+    });
+    if (affected.length === 0) continue;
+    const first = affected[0]!;
+    out.push({
+      schemaPath: `#/paths/${shape.itemPath.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+      message: `is answered for an id never created, and ${affected.length} operation(s) under this resource declare no 404`,
+      operationId: first.op.operationId,
+      status: 404,
+      field: "status 404",
+    });
+  }
+  return out;
 }
 
 export function formatResponseWarning(warning: ResponseWarning): string {

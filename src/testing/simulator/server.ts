@@ -527,7 +527,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const { url, port, close } = await listenTracked(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const warnings: ResponseWarning[] = [];
   let closed = false;
-  const responseReport = responseWarnings(model, { stopped: () => closed, found: (w) => warnings.push(w) }).catch(() => [...warnings]);
+  const responseReport = responseWarnings(model, { ...(catalog ? { catalog } : {}), stopped: () => closed, found: (w) => warnings.push(w) }).catch(() => [...warnings]);
 
   return {
     url,
