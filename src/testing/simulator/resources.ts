@@ -26,12 +26,15 @@ export interface ResourceShape {
   readonly schema: unknown;
 }
 
-export type ResourceRole = "create" | "list" | "item" | "under-item";
+export type ResourceRole = "create" | "list" | "item";
 
 const COMMON_IDS = ["id", "gid", "sid", "uuid"];
 
 export class ResourceCatalog {
   readonly shapes: ResourceShape[] = [];
+  // Asked on every request: answered once per route.
+  private readonly roles = new WeakMap<Route, { shape: ResourceShape; role: ResourceRole } | null>();
+  private readonly parents = new WeakMap<Route, Array<{ shape: ResourceShape; paramIndex: number }>>();
 
   constructor(private readonly model: SpecModel) {
     const paths = new Set(model.documentOrder.map((r) => r.op.path));
@@ -39,7 +42,8 @@ export class ResourceCatalog {
       if (route.op.method !== "post") continue;
       const { stem, ext } = splitExtension(route.op.path);
       if (/\}$/.test(stem)) continue;
-      const itemPath = [...paths].find((p) => p.startsWith(`${stem}/{`) && new RegExp(`^${escape(stem)}/\\{[^{}/]+\\}${escape(ext)}$`).test(p));
+      const item = new RegExp(`^${escape(stem)}/\\{[^{}/]+\\}${escape(ext)}$`);
+      const itemPath = [...paths].find((p) => p.startsWith(`${stem}/{`) && item.test(p));
       if (itemPath === undefined || this.shapes.some((s) => s.collection === route.op.path)) continue;
       const idParam = /\{([^{}]+)\}[^{}]*$/.exec(itemPath)![1]!;
       const itemGet = model.documentOrder.find((r) => r.op.path === itemPath && r.op.method === "get");
@@ -52,6 +56,12 @@ export class ResourceCatalog {
 
   /** The resource a route works on and how, or undefined for a route the simulator only samples. */
   roleOf(route: Route): { shape: ResourceShape; role: ResourceRole } | undefined {
+    let found = this.roles.get(route);
+    if (found === undefined) this.roles.set(route, (found = this.findRole(route) ?? null));
+    return found ?? undefined;
+  }
+
+  private findRole(route: Route): { shape: ResourceShape; role: ResourceRole } | undefined {
     const path = route.op.path;
     for (const shape of this.shapes) {
       if (path === shape.collection) {
@@ -68,10 +78,14 @@ export class ResourceCatalog {
    * that carries its id (`/Calls/{CallSid}/Recordings.json` is under `/Calls/{Sid}.json`).
    */
   parentsOf(route: Route): Array<{ shape: ResourceShape; paramIndex: number }> {
+    const cached = this.parents.get(route);
+    if (cached) return cached;
     const path = anonymous(route.op.path);
-    return this.shapes
+    const found = this.shapes
       .filter((s) => s.itemPath !== route.op.path && path.startsWith(`${anonymous(splitExtension(s.itemPath).stem)}/`))
       .map((shape) => ({ shape, paramIndex: (shape.itemPath.match(/\{/g) ?? []).length - 1 }));
+    this.parents.set(route, found);
+    return found;
   }
 
   /**
