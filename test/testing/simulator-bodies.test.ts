@@ -59,10 +59,10 @@ describe("bodies that validate", () => {
     const sim = await start(BODIES_SPEC);
     const report = await sim.responseReport;
     // A string of at least 5 and at most 2 characters: one rule is always broken, and that one is named.
-    expect(report).toEqual([{ schemaPath: "#/properties/code/minLength", message: "must NOT have fewer than 5 characters", operationId: "getImpossible", status: 200, field: "body.code" }]);
-    expect(formatResponseWarning(report[0]!)).toBe("#/properties/code/minLength: body.code must NOT have fewer than 5 characters (getImpossible 200)");
+    const at = "#/paths/~1impossible/get/responses/200/content/application~1json/schema/properties/code/minLength";
+    expect(report).toEqual([{ schemaPath: at, message: "must NOT have fewer than 5 characters", operationId: "getImpossible", status: 200, field: "body.code" }]);
+    expect(formatResponseWarning(report[0]!)).toBe(`${at}: body.code must NOT have fewer than 5 characters (getImpossible 200)`);
     expect(sim.warnings).toEqual(report);
-    expect(formatResponseWarning(report[0]!)).toMatch(/^#\/properties\/code\/m(in|ax)Length: body\.code must NOT have (fewer|more) than \d characters \(getImpossible 200\)$/);
     await call(sim, "GET", "/impossible");
     await call(sim, "GET", "/impossible");
     expect(sim.warnings).toEqual(report);

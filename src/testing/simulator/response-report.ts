@@ -5,6 +5,7 @@
  * On a spec of a thousand operations this takes seconds, so it runs beside the server,
  * one operation per turn of the event loop; the samples it makes are the ones served later.
  */
+import { statusKeyFor } from "../../runtime/wire/status-key.js";
 import type { ResourceCatalog } from "./resources.js";
 import type { SpecModel } from "./spec-model.js";
 
@@ -31,17 +32,21 @@ export async function responseWarnings(model: SpecModel, options: { catalog?: Re
     const status = model.successStatus(route);
     const sample = model.mediaSample(route, status);
     if (sample?.schema === undefined || sample.body === undefined || !/json/i.test(sample.contentType)) continue;
+    const declaredAt = `#/paths/${pointerSegment(route.op.path)}/${route.op.method}/responses/${statusKeyFor(status, Object.keys(route.op.responses)) ?? status}/content/${pointerSegment(sample.contentType)}/schema`;
     for (const error of model.validator.verboseErrors(sample.schema, sample.body)) {
+      // Inside a named schema Ajv gives the path from the document's root; inside an inline one, from the response's schema.
+      const schemaPath = error.schemaPath.startsWith("spec#") ? error.schemaPath.slice(4) : `${declaredAt}${error.schemaPath.slice(1)}`;
+      const key = `${schemaPath} ${error.message ?? ""}`;
       // Extra fields are tolerated drift, not a broken body.
-      if (error.keyword === "additionalProperties" || bySchemaPath.has(error.schemaPath)) continue;
+      if (error.keyword === "additionalProperties" || bySchemaPath.has(key)) continue;
       const warning: ResponseWarning = {
-        schemaPath: error.schemaPath,
+        schemaPath,
         message: error.message ?? "is invalid",
         operationId: route.op.operationId,
         status,
         field: `body${error.instancePath.replace(/\//g, ".")}`,
       };
-      bySchemaPath.set(error.schemaPath, warning);
+      bySchemaPath.set(key, warning);
       options.found?.(warning);
     }
   }
@@ -64,7 +69,7 @@ function undeclaredNotFound(model: SpecModel, catalog: ResourceCatalog): Respons
     if (affected.length === 0) continue;
     const first = affected[0]!;
     out.push({
-      schemaPath: `#/paths/${shape.itemPath.replace(/~/g, "~0").replace(/\//g, "~1")}`,
+      schemaPath: `#/paths/${pointerSegment(shape.itemPath)}`,
       message: `is answered for an id never created, and ${affected.length} operation(s) under this resource declare no 404`,
       operationId: first.op.operationId,
       status: 404,
@@ -72,6 +77,10 @@ function undeclaredNotFound(model: SpecModel, catalog: ResourceCatalog): Respons
     });
   }
   return out;
+}
+
+function pointerSegment(text: string): string {
+  return text.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 export function formatResponseWarning(warning: ResponseWarning): string {
