@@ -130,6 +130,11 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
       "",
     ].join("\n"),
   );
+  // Responses it cannot make valid are checked beside the server: one line each when known.
+  const { formatResponseWarning } = await import("../testing/simulator/response-report.js");
+  void sim.responseReport.then((found) => {
+    for (const warning of found) process.stderr.write(`carewire simulator: cannot make valid ${formatResponseWarning(warning)}\n`);
+  });
   await untilStopped(signal);
   await sim.close();
   return 0;

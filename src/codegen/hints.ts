@@ -14,6 +14,8 @@ export const HINT_KEYS = {
   criticality: "x-carewire-criticality",
   critical: "x-carewire-critical",
   cost: "x-carewire-cost",
+  /** Read by the simulator only: which property holds a resource's id. */
+  id: "x-carewire-id",
 } as const;
 
 /** A quota name as servers write it in a RateLimit policy (a token). */

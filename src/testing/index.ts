@@ -12,6 +12,7 @@ export {
   type SimulatorHandler,
   type SimulatorOptions,
 } from "./simulator/server.js";
+export { formatResponseWarning, type ResponseWarning } from "./simulator/response-report.js";
 export type { DriftKind, Fault, FaultControls, FaultKind, FaultPlan, RandomFaults } from "./simulator/faults.js";
 export { FaultPlanError, validateFaultPlan } from "./simulator/faults.js";
 export type { ResourceStoreView, Resource } from "./simulator/state.js";

@@ -103,7 +103,7 @@ describe("chaos writes against the simulator", () => {
   });
 
   it("1 000 idempotent creates under 22 % seeded faults: no duplicate, nothing lost, every failure typed, unknown-outcome sticky", async () => {
-    const s = (sim = await clinicSimulator({ rateLimit: false, auth: false, seed: 4242, faults: FAULTS }));
+    const s = (sim = await clinicSimulator({ rateLimit: false, auth: false, seed: 4242, faults: FAULTS, seedExamples: false }));
     const c = client(s);
     const CALLS = 1_000;
     const outcomes: Outcome[] = new Array<Outcome>(CALLS);

@@ -100,9 +100,12 @@ describe("simulator faults, seen by a plain client", () => {
     expect(drifted.data.length).toBe((normalSlots.data as unknown[]).length);
     for (const slot of drifted.data) expect(slot.status).toBe("carewire_unknown_value");
 
-    const patientNormal = (await call(sim, "GET", "/patients/pat-9", { token })).json();
+    // A patient with both optional fields, created first: an id never created is 404.
+    const created = await call(sim, "POST", "/patients", { token, body: { identifier: "MRN-DRIFT", givenName: "Ada", familyName: "Quill", birthDate: "1990-01-01", phone: "+1 555 0100", email: "ada@example.org" } });
+    const patientPath = `/patients/${String(created.json().id)}`;
+    const patientNormal = (await call(sim, "GET", patientPath, { token })).json();
     sim.faults.enqueue("getPatient", [{ kind: "drift", drift: "missing-optional" }]);
-    const patientDrifted = (await call(sim, "GET", "/patients/pat-9", { token })).json();
+    const patientDrifted = (await call(sim, "GET", patientPath, { token })).json();
     expect(Object.keys(patientDrifted).length).toBe(Object.keys(patientNormal).length - 1);
     const removed = Object.keys(patientNormal).find((k) => !(k in patientDrifted))!;
     expect(["phone", "email"]).toContain(removed); // an optional field, never a required one

@@ -12,7 +12,8 @@ import { call, NEW_PATIENT, withSimulator } from "../helpers/simulator.js";
 const clock = new FakeClock();
 let sim: Simulator;
 let token: string;
-withSimulator("test", { rateLimit: false, clock }, (started, issued) => ([sim, token] = [started, issued]));
+// The store starts empty (no example resources), so the tests can count what was written.
+withSimulator("test", { rateLimit: false, clock, seedExamples: false }, (started, issued) => ([sim, token] = [started, issued]));
 
 const createPatient = (key?: string, body: unknown = NEW_PATIENT) =>
   call(sim, "POST", "/patients", { token, body, headers: key === undefined ? {} : { "idempotency-key": key } });

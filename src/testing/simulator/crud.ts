@@ -1,12 +1,16 @@
 /**
  * The generic behaviour when no handler is given. Without state, every response comes
- * from the spec's examples or samples; with state, resources are created, read back,
- * updated, deleted and listed by collection, and actions on an item merge into it.
+ * from the spec's examples or samples. With state, each resource the spec describes
+ * (see resources.ts) has one story: created, read back, listed, updated and deleted in the
+ * spec's own shape (its id property, its envelope), and an id never created is 404 on
+ * every operation under it. Operations on anything else are sampled.
  */
-import { isObject, type JsonObject } from "../../codegen/json.js";
+import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf } from "./drift.js";
+import { newId } from "./ids.js";
 import { problemBody } from "./problem.js";
 import type { HandlerResult } from "./render.js";
+import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
 import type { Route, SpecModel } from "./spec-model.js";
 import type { Resource, ResourceStore } from "./state.js";
 
@@ -15,49 +19,108 @@ export function sampledResult(model: SpecModel, route: Route): HandlerResult {
   return { status, body: model.mediaSample(route, status)?.body };
 }
 
-export function statefulResult(model: SpecModel, store: ResourceStore, route: Route, params: Readonly<Record<string, string>>, url: URL, body: unknown): HandlerResult {
-  const { op } = route;
-  const itemMatch = /^(.*)\/\{([^{}]+)\}$/.exec(op.path);
-  const actionMatch = /^(.*)\/\{([^{}]+)\}\/([^{}/]+)$/.exec(op.path);
+export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store: ResourceStore, route: Route, params: Readonly<Record<string, string>>, url: URL, body: unknown): HandlerResult {
   const status = model.successStatus(route);
-  const sampled = model.mediaSample(route, status)?.body;
-  const sent = isObject(body) ? body : {};
-  const notFound = (): HandlerResult => ({ status: 404, body: problemBody({ status: 404, title: "Not Found", detail: "no such resource" }), contentType: "application/problem+json" });
+  const sample = model.mediaSample(route, status);
+  const sampled = sample?.body;
+  for (const { shape, paramIndex } of catalog.parentsOf(route)) {
+    if (!store.get(shape.collection, params[route.paramNames[paramIndex]!] ?? "")) return notFound(model, route);
+  }
+  const found = catalog.roleOf(route);
+  if (!found) return { status, body: sampled };
+  const { shape, role } = found;
+  const sent = at(body, shape.envelope);
+  const resourceSchema = at(sample?.schema, shape.envelope, model.doc);
+  // Whatever the store holds is served through the operation's own schema, so it validates.
+  const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
 
-  if (op.method === "post" && !itemMatch && !actionMatch) {
-    if (!isObject(sampled)) return { status, body: sampled };
-    const id = store.nextId(op.path, typeof sampled.id === "number");
-    const resource: Resource = { ...serverFields(model, route, status, sampled, sent), ...sent, id };
-    store.put(op.path, String(id), resource);
-    return { status, body: resource, headers: { location: `${url.pathname.replace(/\/$/, "")}/${encodeURIComponent(String(id))}` } };
+  if (role === "create") {
+    const template = at(sampled, shape.envelope);
+    if (!isObject(template)) return { status, body: sampled };
+    const resource: Resource = serverFields(model, route, shape, template, isObject(sent) ? sent : {});
+    merge(model, resource, sent, resourceSchema);
+    const id = newId(store, shape.collection, shape.idSchema);
+    resource[shape.idProperty] = id;
+    store.put(shape.collection, String(id), resource);
+    const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
+    return { ...served(wrap(sampled, shape.envelope, resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
-  if (itemMatch) {
-    const [, collection, param] = itemMatch;
-    const id = params[param!] ?? "";
-    const existing = store.get(collection!, id);
-    const known = store.has(collection!);
-    const missing = (): HandlerResult => (known && op.responses["404"] ? notFound() : { status, body: sampled });
-    if (op.method === "get") return existing ? { status, body: existing } : missing();
-    if (op.method === "put" || op.method === "patch") {
-      if (!existing) return missing();
-      const base = op.method === "put" ? serverFields(model, route, status, isObject(sampled) ? sampled : {}, sent) : existing;
-      const updated: Resource = { ...base, ...sent, id: existing.id };
-      store.put(collection!, id, updated);
-      return { status, body: updated };
-    }
-    if (op.method === "delete") {
-      if (!store.delete(collection!, id) && known && op.responses["404"]) return notFound();
+  if (role === "list") {
+    const listed = model.mediaSample(route, status);
+    return served(listPage(store.list(shape.collection).map((r) => project(model, r, itemSchemaOf(model, listed?.schema))), sampled, url.searchParams));
+  }
+  const id = params[shape.idParam] ?? "";
+  const existing = store.get(shape.collection, id);
+  if (!existing) return notFound(model, route);
+  switch (route.op.method) {
+    case "get":
+    case "head":
+      return served(wrap(sampled, shape.envelope, existing));
+    case "delete":
+      store.delete(shape.collection, id);
       return { status, body: sampled };
+    case "put":
+    case "patch":
+    case "post": {
+      // PUT replaces what the client may write; PATCH and a POST to the item (Stripe's update) merge into it.
+      const template = at(sampled, shape.envelope);
+      const base = route.op.method === "put" && isObject(template) ? serverFields(model, route, shape, template, isObject(sent) ? sent : {}) : { ...existing };
+      merge(model, base, sent, resourceSchema);
+      base[shape.idProperty] = existing[shape.idProperty];
+      store.put(shape.collection, id, base);
+      return sampled === undefined ? { status } : served(wrap(sampled, shape.envelope, base));
     }
+    default:
+      return { status, body: sampled };
   }
-  if (actionMatch && op.method === "post") {
-    const [, collection, param] = actionMatch;
-    const existing = store.get(collection!, params[param!] ?? "");
-    if (!existing) return store.has(collection!) && op.responses["404"] ? notFound() : { status, body: sampled };
-    return { status, body: { ...existing, ...sent } };
+}
+
+/** A 404 in the body the operation declares for it (its 404, 4XX or default), else as problem details. */
+function notFound(model: SpecModel, route: Route): HandlerResult {
+  const declared = model.responseFor(route, 404);
+  const sample = declared && isObject(declared.content) ? model.mediaSample(route, 404) : undefined;
+  if (sample && sample.body !== undefined) {
+    const body = isObject(sample.body) && typeof sample.body.message === "string" ? { ...sample.body, message: "Not Found" } : sample.body;
+    return { status: 404, body: sample.schema === undefined ? body : model.conform(sample.schema, body), contentType: sample.contentType };
   }
-  if (op.method === "get" && store.has(op.path)) return { status, body: listPage(store.list(op.path), sampled, url.searchParams) };
-  return { status, body: sampled };
+  return { status: 404, body: problemBody({ status: 404, title: "Not Found", detail: "no such resource" }), contentType: "application/problem+json" };
+}
+
+/** The value (or, with a document, the schema) an envelope path leads to. */
+function at(value: unknown, envelope: readonly string[], doc?: JsonObject): unknown {
+  let node = value;
+  for (const key of envelope) {
+    if (doc) node = shapeOf(doc, node)?.properties[key];
+    else node = isObject(node) ? node[key] : undefined;
+  }
+  return envelope.length === 0 || node !== undefined ? node : undefined;
+}
+
+/** The sampled body with the resource put where the envelope says. */
+function wrap(sampled: unknown, envelope: readonly string[], resource: Resource): unknown {
+  if (envelope.length === 0) return resource;
+  const out: JsonObject = isObject(sampled) ? { ...sampled } : {};
+  let node = out;
+  envelope.forEach((key, i) => {
+    if (i === envelope.length - 1) node[key] = resource;
+    else node = node[key] = isObject(node[key]) ? { ...(node[key] as JsonObject) } : {};
+  });
+  return out;
+}
+
+/**
+ * Sent fields go into the resource only where its response schema declares them, with a
+ * value that schema accepts: a request that names an organization by id does not turn the
+ * response's organization object into a string. Read-only and write-only fields never go in.
+ */
+function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknown): void {
+  if (!isObject(sent)) return;
+  const properties = shapeOf(model.doc, schema)?.properties ?? {};
+  for (const [key, value] of Object.entries(sent)) {
+    const property = properties[key];
+    if (!property || property.readOnly === true || property.writeOnly === true) continue;
+    if (model.validator.validateValue(property, value).errors.length === 0) target[key] = value;
+  }
 }
 
 /**
@@ -65,15 +128,32 @@ export function statefulResult(model: SpecModel, store: ResourceStore, route: Ro
  * cannot send (ids, timestamps, status), plus sampled values for fields the response
  * requires but the client left out. An optional field the client did not send stays absent.
  */
-function serverFields(model: SpecModel, route: Route, status: number, sampled: JsonObject, sent: JsonObject): JsonObject {
+function serverFields(model: SpecModel, route: Route, shape: ResourceShape, template: JsonObject, sent: JsonObject): JsonObject {
   const requestSchema = model.requestBody(route)?.media.values().next().value?.schema;
-  const writable = shapeOf(model.doc, requestSchema)?.properties ?? {};
-  const required = shapeOf(model.doc, model.mediaSample(route, status)?.schema)?.required ?? new Set<string>();
+  const writable = shapeOf(model.doc, at(requestSchema, shape.envelope, model.doc))?.properties ?? {};
+  const required = shapeOf(model.doc, shape.schema)?.required ?? new Set<string>();
   const out: JsonObject = {};
-  for (const [key, value] of Object.entries(sampled)) {
+  for (const [key, value] of Object.entries(structuredClone(template))) {
     if (!(key in writable) || (required.has(key) && !(key in sent))) out[key] = value;
   }
   return out;
+}
+
+/** The schema of a list response's items (a bare array, or the array inside a page object). */
+function itemSchemaOf(model: SpecModel, schema: unknown): unknown {
+  const resolved = deref(model.doc, schema);
+  if (isObject(resolved) && resolved.type === "array") return resolved.items;
+  for (const property of Object.values(shapeOf(model.doc, schema)?.properties ?? {})) {
+    if (property.type === "array") return property.items;
+  }
+  return undefined;
+}
+
+/** A stored resource as a list shows it: only the fields the list's item schema declares. */
+function project(model: SpecModel, resource: Resource, itemSchema: unknown): Resource {
+  const properties = shapeOf(model.doc, itemSchema)?.properties;
+  if (!properties) return resource;
+  return Object.fromEntries(Object.entries(resource).filter(([key]) => key in properties));
 }
 
 /** Fills a list response (a bare array, or the array inside a page object) from the store, paged. */

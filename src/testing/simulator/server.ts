@@ -27,9 +27,13 @@ import { rateLimitHeaders, SlidingWindowLimiter, type RateDecision, type RateLim
 import { Recorder, type Counters, type LogEntry } from "./recorder.js";
 import { render, type HandlerResult } from "./render.js";
 import { SpecModel, type Route } from "./spec-model.js";
+import { ResourceCatalog } from "./resources.js";
+import { seedExamples } from "./seed.js";
+import { responseWarnings, type ResponseWarning } from "./response-report.js";
 import { ResourceStore, type ResourceStoreView } from "./state.js";
 
 export type { HandlerResult } from "./render.js";
+export type { ResponseWarning } from "./response-report.js";
 
 export const DEFAULT_CLIENTS: Readonly<Record<string, string>> = Object.freeze({
   "carewire-demo": "carewire-demo-secret",
@@ -46,6 +50,12 @@ export interface SimulatorOptions {
   readonly seed?: number;
   /** Created resources can be read back. Default true. */
   readonly stateful?: boolean;
+  /**
+   * With state, the resources the spec's examples name (the id in a path parameter's
+   * example) exist from the start, so the documented calls answer as documented. Default
+   * true; false starts every collection empty (tests that count what they wrote).
+   */
+  readonly seedExamples?: boolean;
   /** Quota per client_id; default from the spec's `x-carewire-rate-limit`, `false` for none. */
   readonly rateLimit?: { readonly limit: number; readonly windowSeconds: number } | false;
   readonly rateLimitHeaders?: RateLimitHeaderStyle;
@@ -106,6 +116,13 @@ export interface Simulator {
   issueToken(clientId?: string): Promise<string>;
   /** Expires every token issued so far. */
   expireTokens(): void;
+  /**
+   * Responses the simulator cannot make valid against the spec (one per schema path),
+   * found so far by the check that starts with the simulator; `responseReport` settles
+   * when that check has seen every operation.
+   */
+  readonly warnings: readonly ResponseWarning[];
+  readonly responseReport: Promise<readonly ResponseWarning[]>;
   /** Clears log, counters, rate windows, idempotency records, state and faults, and restarts the seeded sequence. */
   reset(): void;
   close(): Promise<void>;
@@ -143,6 +160,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const recorder = new Recorder();
   const store = new ResourceStore();
   const stateful = options.stateful ?? true;
+  const catalog = stateful ? new ResourceCatalog(model) : undefined;
+  const seeding = catalog && options.seedExamples !== false ? catalog : undefined;
+  if (seeding) seedExamples(model, seeding, store);
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;
@@ -436,7 +456,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
 
   function runHandler(route: Route, params: Record<string, string>, url: URL, body: unknown, clientId: string): HandlerResult {
-    const generic = () => (stateful ? statefulResult(model, store, route, params, url, body) : sampledResult(model, route));
+    const generic = () => (catalog ? statefulResult(model, catalog, store, route, params, url, body) : sampledResult(model, route));
     const custom = options.handlers?.[route.op.operationId];
     if (!custom) return generic();
     return custom({
@@ -500,10 +520,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     points?.reset();
     idempotency.reset();
     store.reset();
+    if (seeding) seedExamples(model, seeding, store);
     faults.reset();
   }
 
   const { url, port, close } = await listenTracked(server, options.port ?? 0, options.host ?? "127.0.0.1");
+  const warnings: ResponseWarning[] = [];
+  let closed = false;
+  const responseReport = responseWarnings(model, { ...(catalog ? { catalog } : {}), stopped: () => closed, found: (w) => warnings.push(w) }).catch(() => [...warnings]);
 
   return {
     url,
@@ -529,8 +553,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return body.access_token;
     },
     expireTokens: () => tokens.expireAll(),
+    get warnings() {
+      return [...warnings];
+    },
+    responseReport,
     reset,
-    close,
+    async close() {
+      closed = true;
+      await close();
+    },
   };
 }
 

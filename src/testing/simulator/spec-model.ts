@@ -12,6 +12,7 @@ import { pickJsonMediaType } from "../../codegen/schema-emitter.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { statusKeyFor } from "../../runtime/wire/status-key.js";
 import { conformToSchema } from "./conform.js";
+import { withoutWriteOnly } from "./write-only.js";
 import { safeDecodeURIComponent } from "./http-io.js";
 import { RequestValidator } from "./validation.js";
 
@@ -213,6 +214,13 @@ export class SpecModel {
   }
 
   exampleOf(media: JsonObject, options: { skipReadOnly?: boolean; skipWriteOnly?: boolean } = {}): unknown {
+    const value = this.rawExampleOf(media, options);
+    // A value the schema refuses (a sample that ignores `pattern`, an example that breaks its own schema) is repaired.
+    if (value === undefined || media.schema === undefined) return value;
+    return conformToSchema(this.validator, media.schema, value, (s) => this.sampleFromValidator(s)).body;
+  }
+
+  private rawExampleOf(media: JsonObject, options: { skipReadOnly?: boolean; skipWriteOnly?: boolean }): unknown {
     if (isObject(media.examples)) {
       for (const raw of Object.values(media.examples)) {
         const example = deref(this.doc, raw);
@@ -228,6 +236,26 @@ export class SpecModel {
     }
   }
 
+  /**
+   * A response body made valid against its schema: write-only fields out, then each invalid
+   * value repaired (real specs' examples break their own schemas). What cannot be repaired
+   * stays, and the startup report names it.
+   */
+  conform(schema: unknown, body: unknown): unknown {
+    const repaired = conformToSchema(this.validator, schema, withoutWriteOnly(this.doc, schema, body), (s) => this.sampleFromValidator(s)).body;
+    return withoutWriteOnly(this.doc, schema, repaired);
+  }
+
+  /** A sample of a schema from the validator's copy, whose refs point into the document as `spec#/…`. */
+  private sampleFromValidator(schema: JsonObject): unknown {
+    const local = JSON.parse(JSON.stringify(schema).replace(/"\$ref":"spec#/g, '"$ref":"#')) as JsonObject;
+    try {
+      return sample(local as Parameters<typeof sample>[0], { skipWriteOnly: true, quiet: true, maxSampleDepth: 6 }, this.doc);
+    } catch {
+      return {};
+    }
+  }
+
   private sampleContent(content: unknown): MediaSample | undefined {
     if (!isObject(content)) return undefined;
     const json = pickJsonMediaType(content);
@@ -235,8 +263,7 @@ export class SpecModel {
     if (contentType === undefined) return undefined;
     const media = json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {});
     let body = this.exampleOf(media, { skipWriteOnly: true });
-    // Serve bodies valid against the spec's schema even where the spec's own examples are not.
-    if (json !== undefined && media.schema !== undefined && body !== undefined) body = conformToSchema(this.validator, media.schema, body).body;
+    if (json !== undefined && media.schema !== undefined && body !== undefined) body = this.conform(media.schema, body);
     return { contentType, schema: media.schema, body };
   }
 }

@@ -23,6 +23,7 @@ export class RequestValidator {
   private readonly strictCache = new WeakMap<object, ValidateFunction | null>();
   private readonly coercingCache = new WeakMap<object, ValidateFunction | null>();
   private readonly paramCache = new WeakMap<JsonObject, ValidateFunction | null>();
+  private readonly strictParamCache = new WeakMap<JsonObject, ValidateFunction | null>();
 
   constructor(
     private readonly doc: JsonObject,
@@ -36,6 +37,7 @@ export class RequestValidator {
       for (const keyword of ["example", "xml", "externalDocs", "discriminator", "x-carewire-critical"]) {
         if (!ajv.getKeyword(keyword)) ajv.addKeyword(keyword);
       }
+      if (version === "3.0") openApi30Bounds(ajv as Ajv);
       ajv.addSchema(doc as object, "spec");
       return ajv as Ajv;
     };
@@ -83,22 +85,25 @@ export class RequestValidator {
       if (!validate || !isObject(schema)) continue;
       // Validate inside a holder so coercion from the wire's strings can replace the value.
       const holder = { value: schema.type === "array" && !Array.isArray(raw) ? raw.split(",") : raw };
-      if (!validate(holder)) errors.push(...fieldErrors(validate.errors, field, "/value"));
+      // Coercion can make a value fit two branches of a oneOf (`"7"` as integer and as string);
+      // the value as sent, uncoerced, decides then.
+      if (!validate(holder) && !this.parameterValidator(param, false)?.({ value: raw })) errors.push(...fieldErrors(validate.errors, field, "/value"));
     }
     return errors;
   }
 
-  private parameterValidator(param: JsonObject): ValidateFunction | undefined {
-    if (!this.paramCache.has(param)) {
+  private parameterValidator(param: JsonObject, coerce = true): ValidateFunction | undefined {
+    const cache = coerce ? this.paramCache : this.strictParamCache;
+    if (!cache.has(param)) {
       try {
         // Local refs in the parameter's schema point into the spec registered as "spec".
         const schema = inSpec(param.schema ?? {});
-        this.paramCache.set(param, this.coercing.compile({ type: "object", properties: { value: schema } }));
+        cache.set(param, (coerce ? this.coercing : this.strict).compile({ type: "object", properties: { value: schema } }));
       } catch {
-        this.paramCache.set(param, null);
+        cache.set(param, null);
       }
     }
-    return this.paramCache.get(param) ?? undefined;
+    return cache.get(param) ?? undefined;
   }
 
   /** Schema violations of a parsed value (a body), as `<base><path>` field errors. */
@@ -121,6 +126,31 @@ export class RequestValidator {
       }
     }
     return cache.get(key) ?? undefined;
+  }
+}
+
+/**
+ * OpenAPI 3.0 writes an exclusive bound as a flag beside `minimum`/`maximum`
+ * (`exclusiveMinimum: true`), which Ajv's draft refuses to compile; without this a
+ * schema with one would be skipped, unchecked. Both forms are accepted here.
+ */
+function openApi30Bounds(ajv: Ajv): void {
+  const bounds = [
+    ["exclusiveMinimum", "minimum", (value: number, bound: number) => value > bound],
+    ["exclusiveMaximum", "maximum", (value: number, bound: number) => value < bound],
+  ] as const;
+  for (const [keyword, inclusive, holds] of bounds) {
+    ajv.removeKeyword(keyword);
+    ajv.addKeyword({
+      keyword,
+      type: "number",
+      schemaType: ["boolean", "number"],
+      errors: false,
+      validate: (schema: boolean | number, data: number, parentSchema?: Record<string, unknown>) => {
+        const bound = typeof schema === "number" ? schema : schema && typeof parentSchema?.[inclusive] === "number" ? (parentSchema[inclusive] as number) : undefined;
+        return bound === undefined || holds(data, bound);
+      },
+    });
   }
 }
 

@@ -1,0 +1,46 @@
+/**
+ * The resources the spec's own examples name exist from the start: a client that follows
+ * the documentation (`GET /tasks/12345`, the id in the parameter's example) gets the
+ * documented answer, while any other id is 404 until created. The ids are the values a
+ * client builds from the spec (the parameter's example, else a sample that fits its schema).
+ */
+import { isObject, type JsonObject } from "../../codegen/json.js";
+import type { ResourceCatalog, ResourceShape } from "./resources.js";
+import type { Route, SpecModel } from "./spec-model.js";
+import type { ResourceStore } from "./state.js";
+
+export function seedExamples(model: SpecModel, catalog: ResourceCatalog, store: ResourceStore): void {
+  for (const route of model.documentOrder) {
+    const own = catalog.roleOf(route);
+    const targets: Array<{ shape: ResourceShape; param: string }> = catalog.parentsOf(route).map(({ shape, paramIndex }) => ({ shape, param: route.paramNames[paramIndex]! }));
+    if (own?.role === "item") targets.push({ shape: own.shape, param: own.shape.idParam });
+    for (const { shape, param } of targets) {
+      const id = exampleId(model, route, param, shape.idSchema);
+      if (id === undefined || store.get(shape.collection, String(id))) continue;
+      const resource = exampleResource(model, catalog, shape);
+      if (resource) store.put(shape.collection, String(id), { ...resource, [shape.idProperty]: id });
+    }
+  }
+}
+
+function exampleId(model: SpecModel, route: Route, name: string, idSchema: JsonObject | undefined): string | number | undefined {
+  const param = route.entry.parameterObjects.find((p) => p.name === name && p.in === "path");
+  if (!param) return undefined;
+  const media: JsonObject = {};
+  for (const key of ["example", "examples", "schema"]) if (param[key] !== undefined) media[key] = param[key];
+  const value = model.exampleOf(media);
+  if (value === undefined || value === null || typeof value === "object") return undefined;
+  const numeric = isObject(idSchema) && (idSchema.type === "integer" || idSchema.type === "number");
+  if (!numeric) return String(value);
+  const n = Number(value);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** The resource as the item's read (else the create) documents it, without its envelope. */
+function exampleResource(model: SpecModel, catalog: ResourceCatalog, shape: ResourceShape): JsonObject | undefined {
+  const read = model.documentOrder.find((r) => r.op.path === shape.itemPath && r.op.method === "get") ?? model.documentOrder.find((r) => r.op.path === shape.collection && r.op.method === "post");
+  if (!read || catalog.roleOf(read) === undefined) return undefined;
+  let node: unknown = model.mediaSample(read, model.successStatus(read))?.body;
+  for (const key of shape.envelope) node = isObject(node) ? node[key] : undefined;
+  return isObject(node) ? structuredClone(node) : undefined;
+}

