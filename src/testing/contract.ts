@@ -16,6 +16,7 @@ import type { OperationDescriptor } from "../runtime/core/operation.js";
 import { isJsonMediaType, mediaTypeMatches } from "../runtime/wire/media-type.js";
 import { statusKeyFor } from "../runtime/wire/status-key.js";
 import { clientCredentialsForm } from "./simulator/auth.js";
+import { ResourceCatalog } from "./simulator/resources.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import type { ErrorKind } from "../runtime/core/errors.js";
 import { buildRequest, type RequestSource } from "./contract-request.js";
@@ -111,8 +112,11 @@ export async function openContractSession(spec: string, options: ContractOptions
   let token: string | undefined;
 
   const wanted = options.operations ? new Set(options.operations) : undefined;
-  // Document order, so creates run before the reads that use what they created.
-  const routes = model.documentOrder.filter((r) => !wanted || wanted.has(r.op.operationId));
+  // Document order, so creates run before the reads that use what they created; deletes last,
+  // so a resource a delete removed is not asked for again by an operation listed after it.
+  const chosen = model.documentOrder.filter((r) => !wanted || wanted.has(r.op.operationId));
+  const routes = [...chosen.filter((r) => r.op.method !== "delete"), ...chosen.filter((r) => r.op.method === "delete")];
+  const catalog = new ResourceCatalog(model);
 
   async function bearer(): Promise<string | undefined> {
     if ("token" in credentials) return credentials.token;
@@ -280,7 +284,9 @@ export async function openContractSession(spec: string, options: ContractOptions
 
   function rememberCreated(route: Route, status: number, body: unknown): void {
     if (route.op.method !== "post" || status < 200 || status >= 300 || !isObject(body)) return;
-    const id = body.id;
+    // The id as the spec shapes the resource (`data.gid`, `sid`, a team's `slug`), else a top-level `id`.
+    const shaped = catalog.createdIdOf(route, body);
+    const id = shaped ?? body.id;
     if (typeof id === "string" || typeof id === "number") createdIds.set(route.op.path, String(id));
   }
 
