@@ -32,6 +32,11 @@ export function buildRequest(model: SpecModel, route: Route, createdIds: Readonl
     let value: unknown = source === "examples" ? model.exampleOf(parameterMedia(param)) : sampleRequired(model, param.schema);
     // Prefer an id this run created, so reads and updates hit a real resource.
     if (location === "path" && collection && collection[2] === name && createdIds.has(collection[1]!)) value = createdIds.get(collection[1]!);
+    // A deepObject query parameter goes as bracketed keys (`scope[type]=account`), as its providers expect.
+    if (location === "query" && param.style === "deepObject" && isObject(value)) {
+      for (const [key, item] of new URLSearchParams(formEncode({ [name]: value }))) query.append(key, item);
+      continue;
+    }
     const text = Array.isArray(value) ? value.map(String).join(",") : value === undefined || value === null ? "1" : typeof value === "object" ? JSON.stringify(value) : String(value);
     if (location === "path") pathValues[name] = text;
     else if (location === "query") query.set(name, text);

@@ -113,9 +113,12 @@ export async function openContractSession(spec: string, options: ContractOptions
 
   const wanted = options.operations ? new Set(options.operations) : undefined;
   // Document order, so creates run before the reads that use what they created; deletes last,
-  // so a resource a delete removed is not asked for again by an operation listed after it.
+  // so a resource a delete removed is not asked for again by an operation listed after it, and
+  // the deepest paths first, so a sub-resource goes before the resource it belongs to.
   const chosen = model.documentOrder.filter((r) => !wanted || wanted.has(r.op.operationId));
-  const routes = [...chosen.filter((r) => r.op.method !== "delete"), ...chosen.filter((r) => r.op.method === "delete")];
+  const depth = (r: Route) => r.op.path.split("/").length;
+  const deletes = chosen.filter((r) => r.op.method === "delete").sort((a, b) => depth(b) - depth(a));
+  const routes = [...chosen.filter((r) => r.op.method !== "delete"), ...deletes];
   const catalog = new ResourceCatalog(model);
 
   async function bearer(): Promise<string | undefined> {

@@ -14,6 +14,7 @@ import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { isJsonMediaType, mediaTypeMatches } from "../../runtime/wire/media-type.js";
+import { bracketDecode } from "./brackets.js";
 import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
 import { simulatorClock, type SimulatorClock } from "./clock.js";
@@ -408,7 +409,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         path: (name) => params[name],
         query: (name) => {
           const all = url.searchParams.getAll(name);
-          return all.length === 0 ? undefined : all.length === 1 ? all[0] : all;
+          if (all.length > 0) return all.length === 1 ? all[0] : all;
+          // A deepObject parameter arrives as bracketed keys (`scope[type]=account`).
+          const bracketed = [...url.searchParams].filter(([key]) => key.startsWith(`${name}[`));
+          const value = bracketed.length === 0 ? undefined : bracketDecode(bracketed)[name];
+          return isObject(value) ? value : undefined;
         },
         header: (name) => header(req, name),
         cookie: (name) => cookieOf(req, name),
@@ -591,7 +596,7 @@ function parseRequestBody(model: SpecModel, req: IncomingMessage, raw: Buffer, r
     }
   }
   if (contentType === "application/x-www-form-urlencoded") {
-    return { body: Object.fromEntries(new URLSearchParams(raw.toString("utf8"))), schema: media.schema, form: true };
+    return { body: bracketDecode(new URLSearchParams(raw.toString("utf8"))), schema: media.schema, form: true };
   }
   return { body: raw.toString("utf8"), schema: undefined, form: false };
 }

@@ -67,7 +67,8 @@ export class RequestValidator {
   }
 
   /** Missing required parameters and values of the wrong type, by location. */
-  validateParameters(parameters: readonly JsonObject[], values: Record<Location, (name: string) => string | string[] | undefined>): FieldError[] {
+  /** `values` give each parameter as it arrived: a string, repeated strings, or (a deepObject query parameter) an object of strings. */
+  validateParameters(parameters: readonly JsonObject[], values: Record<Location, (name: string) => string | string[] | JsonObject | undefined>): FieldError[] {
     const errors: FieldError[] = [];
     for (const param of parameters) {
       const location = param.in as Location;
@@ -84,7 +85,7 @@ export class RequestValidator {
       const validate = this.parameterValidator(param);
       if (!validate || !isObject(schema)) continue;
       // Validate inside a holder so coercion from the wire's strings can replace the value.
-      const holder = { value: schema.type === "array" && !Array.isArray(raw) ? raw.split(",") : raw };
+      const holder = { value: schema.type === "array" && typeof raw === "string" ? raw.split(",") : raw };
       // Coercion can make a value fit two branches of a oneOf (`"7"` as integer and as string);
       // the value as sent, uncoerced, decides then.
       if (!validate(holder) && !this.parameterValidator(param, false)?.({ value: raw })) errors.push(...fieldErrors(validate.errors, field, "/value"));
