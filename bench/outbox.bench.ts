@@ -212,6 +212,13 @@ async function main(): Promise<void> {
       sim.stop();
 
       const committedIntents = await writer.list({ status: "committed", limit: 10_000 });
+      if (process.env.OUTBOX_TIMELINE) {
+        // Diagnosis: commits per second of the drain, and when each kill came.
+        const startedAt = Date.now() - drainMs;
+        const perSecond = new Array<number>(Math.ceil(drainMs / 1000) + 1).fill(0);
+        for (const i of committedIntents) if (i.committedAt !== undefined) perSecond[Math.max(0, Math.floor((i.committedAt - startedAt) / 1000))]! += 1;
+        process.stderr.write(`timeline ${JSON.stringify(perSecond)} kills at ${JSON.stringify(killAt.map((k) => Math.round(k)))}\n`);
+      }
       const deadIntents = await writer.list({ status: "dead", limit: 10_000, withBodies: true });
       const counts = await writer.status();
       const committedMissing = (await writer.list({ status: "committed", limit: 10_000, withBodies: true })).filter((i) => !stored.has((i.input as { body: { identifier: string } }).body.identifier)).length;
