@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { OutboxInputError } from "../outbox/errors.js";
 import type { IntentSummary, OutboxCounts, OutboxStore } from "../outbox/outbox-store.js";
+import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
 
 export const OUTBOX_USAGE = `  carewire outbox status [--store <url>] [--json]
@@ -56,10 +57,9 @@ export async function outboxCommand(args: readonly string[], out: (text: string)
   const before = values.before === undefined ? undefined : timeArgument(values.before, "--before", now());
 
   // Arguments are checked before the store (and its driver) is loaded.
-  const { openOutboxStore } = await import("../outbox/open-store.js");
   let store: OutboxStore | undefined;
   try {
-    store = await openOutboxStore(url);
+    store = await openOutboxArgument(url);
     switch (action) {
       case "status": {
         const counts = await store.counts(now());

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import type { Resource } from "fhir/r4.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
+import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
 
 // Arguments are checked before the FHIR client and the reconciler are imported (below,
@@ -127,13 +128,6 @@ export async function reconcileCommand(args: readonly string[], deps: ReconcileC
  * The outbox `--repair` writes into, loaded only when asked for: `sqlite:<file>`,
  * `postgres://…`, or a bare file path (SQLite).
  */
-async function openRepairOutbox(where: string): Promise<Pick<OutboxStore, "add" | "close">> {
-  const { openOutboxStore } = await import("../outbox/open-store.js");
-  const { OutboxInputError } = await import("../outbox/errors.js");
-  try {
-    return await openOutboxStore(/^(sqlite:|postgres(ql)?:\/\/)/i.test(where) ? where : `sqlite:${where}`);
-  } catch (error) {
-    if (error instanceof OutboxInputError) throw new UsageError(error.message);
-    throw error;
-  }
+function openRepairOutbox(where: string): Promise<Pick<OutboxStore, "add" | "close">> {
+  return openOutboxArgument(/^(sqlite:|postgres(ql)?:\/\/)/i.test(where) ? where : `sqlite:${where}`);
 }

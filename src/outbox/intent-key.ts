@@ -5,7 +5,7 @@
  * operation), so a write made directly and replayed from the outbox is still one write.
  */
 import { randomUUID } from "node:crypto";
-import { deriveIdempotencyKey } from "../runtime/policies/idempotency.js";
+import { deriveIdempotencyKey, isWellFormedIdempotencyKey } from "../runtime/policies/idempotency.js";
 import { OutboxInputError } from "./errors.js";
 
 export interface KeyOptions {
@@ -15,7 +15,7 @@ export interface KeyOptions {
 
 export function intentKey(provider: string, operation: string, options: KeyOptions): string {
   if (options.idempotencyKey !== undefined) {
-    if (!/^[\x20-\x7e]{1,255}$/.test(options.idempotencyKey)) throw new OutboxInputError(`${operation}: the idempotency key must be 1 to 255 visible ASCII characters`);
+    if (!isWellFormedIdempotencyKey(options.idempotencyKey)) throw new OutboxInputError(`${operation}: the idempotency key must be 1 to 255 visible ASCII characters`);
     return options.idempotencyKey;
   }
   return options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation, options.businessKey) : `cw1-${randomUUID()}`;

@@ -67,8 +67,8 @@ const DEAD_SELECT = (bodies: boolean) =>
 const APPENDED = `json_insert(CASE WHEN json_array_length(history) >= ${HISTORY_LIMIT} THEN json_remove(history, '$[0]') ELSE history END, '$[#]', json(@record))`;
 const DUE = "status = 'pending' AND not_before <= @now AND (lease_until IS NULL OR lease_until <= @now)";
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS ${LIVE_TABLE} (
+/** The columns both tables share: a dead letter is the live row it was, plus why. */
+const INTENT_COLUMNS = `
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
   operation TEXT NOT NULL,
@@ -77,30 +77,21 @@ CREATE TABLE IF NOT EXISTS ${LIVE_TABLE} (
   tenant TEXT,
   not_before INTEGER NOT NULL,
   code_version TEXT,
-  status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
   deliveries INTEGER NOT NULL DEFAULT 0,
-  history TEXT NOT NULL DEFAULT '[]',
+  history TEXT NOT NULL DEFAULT '[]'`;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS ${LIVE_TABLE} (${INTENT_COLUMNS},
+  status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),
   lease TEXT,
   lease_until INTEGER,
   committed_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS ${LIVE_TABLE}_due ON ${LIVE_TABLE} (not_before, seq) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS ${LIVE_TABLE}_updated ON ${LIVE_TABLE} (updated_at);
-CREATE TABLE IF NOT EXISTS ${DEAD_TABLE} (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  operation TEXT NOT NULL,
-  input TEXT NOT NULL,
-  idempotency_key TEXT NOT NULL UNIQUE,
-  tenant TEXT,
-  not_before INTEGER NOT NULL,
-  code_version TEXT,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  deliveries INTEGER NOT NULL,
-  history TEXT NOT NULL,
+CREATE TABLE IF NOT EXISTS ${DEAD_TABLE} (${INTENT_COLUMNS},
   dead TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ${DEAD_TABLE}_updated ON ${DEAD_TABLE} (updated_at);

@@ -15,6 +15,7 @@ import type { DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
 import type { OperationTable } from "./operations.js";
 import type { Claim, OutboxStore } from "./outbox-store.js";
+import { checkPositive, checkWorker } from "./store-rows.js";
 
 export interface WorkerOptions {
   /** Deliveries in flight at once. Default 4. */
@@ -71,13 +72,12 @@ const DEFAULTS = { concurrency: 4, leaseMs: 30_000, deliveryDeadlineMs: 30_000, 
 const MIN_LEASE_MS = 1_000;
 
 export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): OutboxWorker {
-  const concurrency = positiveInteger("concurrency", options.concurrency ?? DEFAULTS.concurrency);
-  const leaseMs = positiveInteger("leaseMs", options.leaseMs ?? DEFAULTS.leaseMs);
-  const deadlineMs = positiveInteger("deliveryDeadlineMs", options.deliveryDeadlineMs ?? DEFAULTS.deliveryDeadlineMs);
-  const pollMs = positiveInteger("pollMs", options.pollMs ?? DEFAULTS.pollMs);
+  const concurrency = checkPositive(options.concurrency ?? DEFAULTS.concurrency, "concurrency");
+  const leaseMs = checkPositive(options.leaseMs ?? DEFAULTS.leaseMs, "leaseMs");
+  const deadlineMs = checkPositive(options.deliveryDeadlineMs ?? DEFAULTS.deliveryDeadlineMs, "deliveryDeadlineMs");
+  const pollMs = checkPositive(options.pollMs ?? DEFAULTS.pollMs, "pollMs");
   if (leaseMs < MIN_LEASE_MS) throw new OutboxInputError(`leaseMs must be at least ${MIN_LEASE_MS} (got ${leaseMs}): it is renewed every third of it`);
-  const id = options.id ?? `worker-${randomUUID().slice(0, 8)}`;
-  if (id.length === 0 || id.length > 200 || id.includes("/")) throw new OutboxInputError("a worker id is 1 to 200 characters without '/'");
+  const id = checkWorker(options.id ?? `worker-${randomUUID().slice(0, 8)}`);
   const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
   /** Deliveries in flight and the claim each holds. */
   const inFlight = new Map<Promise<void>, Claim>();
@@ -202,9 +202,4 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
       return { committed: stats.committed - before.committed, deferred: stats.deferred - before.deferred, dead: stats.dead - before.dead, lost: stats.lost - before.lost, inFlight: inFlight.size };
     },
   };
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) throw new OutboxInputError(`${name} must be a positive integer (got ${String(value)})`);
-  return value;
 }

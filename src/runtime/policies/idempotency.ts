@@ -14,6 +14,11 @@ export function deriveIdempotencyKey(provider: string, operationId: string, busi
   return `cw1-${createHash("sha256").update(canonicalJson([provider, operationId, businessKey])).digest("hex").slice(0, 40)}`;
 }
 
+/** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (it travels as a header). */
+export function isWellFormedIdempotencyKey(key: string): boolean {
+  return /^[\x20-\x7e]{1,255}$/.test(key);
+}
+
 export function idempotencyPolicy(): Policy {
   // A safe call goes straight through, without an async frame of its own.
   return (next) => (plan) => (plan.call.operation.safety === "safe" ? next(plan) : keyed(next, plan));
@@ -31,7 +36,7 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
   if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
   const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
   // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
-  if (!/^[\x20-\x7e]{1,255}$/.test(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
+  if (!isWellFormedIdempotencyKey(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
   const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
   return noted(result, { idempotencyKey: key });
 }

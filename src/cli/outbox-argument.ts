@@ -1,0 +1,17 @@
+/**
+ * The outbox store a command line names (`sqlite:<file>`, `postgres://…`): its module and
+ * driver are loaded only then, and a name of no known kind is the caller's to fix (a usage
+ * error, exit 2), not a failure of the store.
+ */
+import type { OutboxStore } from "../outbox/outbox-store.js";
+import { UsageError } from "./usage-error.js";
+
+export async function openOutboxArgument(url: string): Promise<OutboxStore> {
+  const [{ openOutboxStore }, { OutboxInputError }] = await Promise.all([import("../outbox/open-store.js"), import("../outbox/errors.js")]);
+  try {
+    return await openOutboxStore(url);
+  } catch (error) {
+    if (error instanceof OutboxInputError) throw new UsageError(error.message);
+    throw error;
+  }
+}
