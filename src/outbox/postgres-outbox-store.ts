@@ -17,6 +17,7 @@
 import type { Pool, PoolClient, QueryResultRow } from "pg";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
 import { OutboxInputError, OutboxStoreError } from "./errors.js";
+import { groupCommit } from "./group-commit.js";
 import { loadDriver } from "./load-driver.js";
 import {
   DEAD_TABLE,
@@ -248,50 +249,18 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
     });
   }
 
-  /** Adds that arrived in the same turn of the event loop, waiting to share one transaction. */
-  let waitingAdds: Array<{ readonly intents: readonly NewIntent[]; readonly now: number; readonly resolve: (r: AddResult[]) => void; readonly reject: (e: unknown) => void }> = [];
-  let addsScheduled = false;
-  /** Every add not yet settled: `close` waits for them. */
-  const addsInFlight = new Set<Promise<AddResult[]>>();
-
   /**
-   * Group commit: every add of this turn (many requests' handlers) goes into one transaction,
-   * so concurrent enqueues share one wait for the disk. Adds with different clock readings are
-   * written apart (each intent's `createdAt` is its caller's `now`). If a shared transaction
-   * fails, each add is tried alone, so one bad batch fails only its own caller.
+   * Adds of one turn of the event loop share one transaction (see group-commit.ts); adds with
+   * different clock readings are written apart, since each intent's `createdAt` is its caller's `now`.
    */
-  function addTogether(intents: readonly NewIntent[], now: number): Promise<AddResult[]> {
-    const added = new Promise<AddResult[]>((resolve, reject) => {
-      waitingAdds.push({ intents, now, resolve, reject });
-      if (addsScheduled) return;
-      addsScheduled = true;
-      setImmediate(() => {
-        addsScheduled = false;
-        const adds = waitingAdds;
-        waitingAdds = [];
-        const byNow = new Map<number, typeof adds>();
-        for (const add of adds) byNow.set(add.now, [...(byNow.get(add.now) ?? []), add]);
-        for (const [at, group] of byNow) {
-          addBatch(group.flatMap((add) => add.intents), at).then(
-            (results) => {
-              let offset = 0;
-              for (const add of group) {
-                add.resolve(results.slice(offset, offset + add.intents.length));
-                offset += add.intents.length;
-              }
-            },
-            (error: unknown) => {
-              if (group.length === 1) return group[0]!.reject(error);
-              for (const add of group) addBatch(add.intents, at).then(add.resolve, add.reject);
-            },
-          );
-        }
-      });
-    });
-    addsInFlight.add(added);
-    void added.catch(() => undefined).finally(() => addsInFlight.delete(added));
-    return added;
-  }
+  const adds = groupCommit<{ readonly intents: readonly NewIntent[]; readonly now: number }, AddResult[]>(
+    async (waiting) => {
+      const results = await addBatch(waiting.flatMap((add) => add.intents), waiting[0]!.now);
+      let offset = 0;
+      return waiting.map((add) => results.slice(offset, (offset += add.intents.length)));
+    },
+    (add) => add.now,
+  );
 
   /** One transaction for a batch; a key repeated in it (or already recorded) answers with the first one's id, not added. */
   async function addBatch(intents: readonly NewIntent[], now: number): Promise<AddResult[]> {
@@ -330,7 +299,7 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
         checkTime(now, "now");
         // Checked here, so one caller's bad intent never fails the others it would have shared a commit with.
         if (encodeBatch(intents).unique.length === 0) return Promise.resolve([]);
-        return addTogether(intents, now);
+        return adds.submit({ intents, now });
       });
     },
 
@@ -507,7 +476,7 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
       if (closed) return;
       closed = true;
       // Adds already accepted are written before the pool ends: their callers are waiting.
-      while (addsInFlight.size > 0) await Promise.allSettled([...addsInFlight]);
+      await adds.drain();
       if (!owned) return;
       try {
         await pool.end();

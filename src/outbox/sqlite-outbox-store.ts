@@ -16,6 +16,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
 import { OutboxStoreError } from "./errors.js";
+import { groupCommit } from "./group-commit.js";
 import { loadDriver } from "./load-driver.js";
 import {
   DEAD_TABLE,
@@ -49,11 +50,10 @@ export interface SqliteOutboxOptions {
 }
 
 type AddResult = { readonly id: string; readonly added: boolean };
+/** One caller's add, waiting for the shared commit. */
 interface PendingAdd {
   readonly batch: ReturnType<typeof encodeBatch>;
   readonly now: number;
-  readonly resolve: (results: AddResult[]) => void;
-  readonly reject: (error: unknown) => void;
 }
 
 const BACKEND = "sqlite";
@@ -160,8 +160,6 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
   );
 
   let closed = false;
-  let waiting: PendingAdd[] = [];
-  let flushScheduled = false;
 
   /** Runs one store call: refused once closed, and every database error as the outbox's own. */
   async function call<T>(action: string, work: () => T): Promise<T> {
@@ -195,30 +193,15 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
     });
   }
 
-  /** Commits every add waiting now in one transaction (one fsync); if that fails, each alone, so one bad batch fails only its caller. */
-  function flush(): void {
-    flushScheduled = false;
-    const adds = waiting;
-    waiting = [];
-    if (adds.length === 0) return;
+  /** Every add waiting now in one transaction (one fsync); see group-commit.ts. */
+  const adds = groupCommit<PendingAdd, AddResult[]>((waiting) => {
     try {
-      const results = synced(() => writeBatches.immediate(adds));
-      adds.forEach((add, i) => add.resolve(results[i]!));
-      return;
+      return synced(() => writeBatches.immediate(waiting));
     } catch (error) {
-      if (adds.length === 1) {
-        adds[0]!.reject(storeError(BACKEND, "record intents", error));
-        return;
-      }
+      throw storeError(BACKEND, "record intents", error);
     }
-    for (const add of adds) {
-      try {
-        add.resolve(synced(() => writeBatches.immediate([add])[0]!));
-      } catch (error) {
-        add.reject(storeError(BACKEND, "record intents", error));
-      }
-    }
-  }
+  });
+
 
   /** Runs `write` with every commit synced to disk (when the store is durable); the connection otherwise commits without. */
   function synced<T>(write: () => T): T {
@@ -248,14 +231,7 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
       } catch (error) {
         return Promise.reject(error);
       }
-      return new Promise<AddResult[]>((resolve, reject) => {
-        waiting.push({ batch, now, resolve, reject });
-        // Every add of this turn of the event loop (many requests' handlers) joins this commit.
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
-        }
-      });
+      return adds.submit({ batch, now });
     },
 
     claim(worker: string, limit: number, leaseMs: number, now: number) {
@@ -375,9 +351,9 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
 
     async close() {
       if (closed) return;
-      // Adds already accepted are written before the file is closed: their callers are waiting.
-      flush();
       closed = true;
+      // Adds already accepted are written before the file is closed: their callers are waiting.
+      await adds.drain();
       try {
         conn.close();
       } catch (error) {
