@@ -3,11 +3,10 @@
  * (atomically) and `--check` comparison live in write-output.ts, so a spec that
  * fails half-way leaves nothing on disk.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import openapiTS, { astToString } from "openapi-typescript";
-import { hasDeepSchemaRefs, hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
+import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
@@ -53,16 +52,16 @@ export async function generateProvider(target: GenerateTarget, templates: Templa
   // document must not be alive then. Carewire's own reading comes last, in a function of its
   // own so that nothing holds the document once it returns. The spec is parsed twice: time
   // traded for the memory of a large spec.
-  await checkSpec(target.spec);
-  const types = await typesFor(target.spec);
+  const deepSchemaRefs = await checkSpec(target.spec);
+  const types = await typesFor(target.spec, deepSchemaRefs);
   const { files, header, operationCount } = await renderFromSpec(target, templates);
   files.set("schema.d.ts", `${header}\n\n${types}`);
   return { target, files, operationCount, kind: "openapi" };
 }
 
-/** Loads the spec for its errors only, keeping nothing. */
-async function checkSpec(spec: string): Promise<void> {
-  await loadSpec(spec);
+/** Loads the spec for its errors only, keeping nothing but whether its types need hoisted refs. */
+async function checkSpec(spec: string): Promise<boolean> {
+  return (await loadSpec(spec)).deepSchemaRefs;
 }
 
 /** Every file but schema.d.ts, from the loaded spec. */
@@ -176,13 +175,13 @@ function infoTitle(doc: JsonObject): string | undefined {
 let typesConfig: ReturnType<typeof createConfig> | undefined;
 
 /** schema.d.ts through openapi-typescript's Node API, reading the spec file as the raw tool does. */
-async function typesFor(spec: string): Promise<string> {
+async function typesFor(spec: string, deepSchemaRefs: boolean): Promise<string> {
   // Carewire's loader has checked the document: no lint rules here, so it is not walked for
   // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
   // A spec with refs into component schemas is handed over with those targets hoisted (see
   // hoist-deep-refs.ts); any other is read from its file, as the raw tool would.
-  const source = hasDeepSchemaRefs(await readFile(spec, "utf8")) ? hoistDeepSchemaRefs((await loadSpec(spec)).document) : pathToFileURL(path.resolve(spec));
+  const source = deepSchemaRefs ? hoistDeepSchemaRefs((await loadSpec(spec)).document) : pathToFileURL(path.resolve(spec));
   const ast = await openapiTS(source as Parameters<typeof openapiTS>[0], {
     redocly: await typesConfig,
     silent: true,

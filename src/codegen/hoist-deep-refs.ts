@@ -10,9 +10,9 @@ import { isObject, resolvePointer, type JsonObject } from "./json.js";
 
 const SCHEMAS = "#/components/schemas/";
 
-/** Whether the spec's text has a ref into a component schema (cheap: before anything is parsed). */
-export function hasDeepSchemaRefs(text: string): boolean {
-  return /["']?\$ref["']?\s*:\s*["']?#\/components\/schemas\/[^"'/\s]+\/[^"'\s]/.test(text);
+/** A ref into a component schema (`#/components/schemas/Event/properties/attributes`), not to one. */
+export function isDeepSchemaRef(ref: string): boolean {
+  return ref.startsWith(SCHEMAS) && ref.slice(SCHEMAS.length).includes("/");
 }
 
 /** A copy of the document with every deep schema ref pointing at a hoisted component of its own. */
@@ -46,7 +46,7 @@ export function hoistDeepSchemaRefs(document: JsonObject): JsonObject {
     }
     if (!isObject(node)) return;
     const ref = node.$ref;
-    if (typeof ref === "string" && ref.startsWith(SCHEMAS) && ref.slice(SCHEMAS.length).includes("/")) {
+    if (typeof ref === "string" && isDeepSchemaRef(ref)) {
       const name = nameFor(ref);
       if (name !== undefined) node.$ref = `${SCHEMAS}${name}`;
     }

@@ -10,6 +10,7 @@ import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseResolver, bundle, createConfig, Source, type Document } from "@redocly/openapi-core";
 import { isObject, resolvePointer, type JsonObject } from "./json.js";
+import { isDeepSchemaRef } from "./hoist-deep-refs.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 
 export interface LoadedSpec {
@@ -19,6 +20,8 @@ export interface LoadedSpec {
   readonly openapiVersion: "3.0" | "3.1";
   /** True when external refs were pulled in. */
   readonly bundled: boolean;
+  /** True when a ref points inside a component schema: the types are generated from a hoisted copy (hoist-deep-refs.ts). */
+  readonly deepSchemaRefs: boolean;
 }
 
 export async function loadSpec(file: string): Promise<LoadedSpec> {
@@ -46,7 +49,7 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     }
   }
   if (external.length === 0) {
-    return { file, document: parsed, openapiVersion, bundled: false };
+    return { file, document: parsed, openapiVersion, bundled: false, deepSchemaRefs: refs.some((r) => isDeepSchemaRef(r.ref)) };
   }
 
   const result = await bundle({ config, dereference: false, doc: parsedDocument });
@@ -61,12 +64,13 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
   // Bundling can leave refs that still dangle when the target file lacked the pointer.
   const bundledDoc: unknown = result.bundle.parsed;
   if (!isObject(bundledDoc)) throw new SpecError("spec-invalid", file, "bundling produced no document");
-  for (const r of collectRefs(bundledDoc)) {
+  const bundledRefs = collectRefs(bundledDoc);
+  for (const r of bundledRefs) {
     if (!r.ref.startsWith("#") || resolvePointer(bundledDoc, r.ref) === undefined) {
       throw new SpecError("spec-invalid", file, `$ref "${r.ref}" could not be resolved`, { pointer: r.pointer });
     }
   }
-  return { file, document: bundledDoc, openapiVersion, bundled: true };
+  return { file, document: bundledDoc, openapiVersion, bundled: true, deepSchemaRefs: bundledRefs.some((r) => isDeepSchemaRef(r.ref)) };
 }
 
 /**
