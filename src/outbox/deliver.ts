@@ -49,10 +49,7 @@ export async function deliver(claim: Claim, context: DeliveryContext): Promise<D
   const now = context.clock.now();
   const error = errorFields(result.error);
   const status = result.response?.status;
-  const disposition: Disposition =
-    operation === undefined
-      ? { kind: "dead", dead: { reason: "unknown-operation", errorKind: "unknown-operation", message: error!.message } }
-      : dispositionOf({ ...(error ? { error } : {}), ...(status !== undefined ? { status } : {}), ...(result.meta ? { meta: result.meta } : {}) }, intent.deliveries, context.rules, now, context.random);
+  const disposition: Disposition = dispositionOf({ ...(error ? { error } : {}), ...(status !== undefined ? { status } : {}), ...(result.meta ? { meta: result.meta } : {}) }, intent.deliveries, context.rules, now, context.random);
   const record: DeliveryRecord = {
     at: now,
     worker: context.worker,

@@ -58,6 +58,8 @@ export function dispositionOf(
   const { error } = outcome;
   if (error === undefined) return { kind: "committed", ...(outcome.status !== undefined ? { status: outcome.status } : {}) };
   const last = outcome.meta?.attempts.at(-1);
+  // Named by an app version that had it: only a person (or that version) can deliver it.
+  if (error.kind === "unknown-operation") return dead("unknown-operation", error);
   if (INPUT_KINDS.has(error.kind)) return dead("invalid-input", error);
   if (CONTRACT_KINDS.has(error.kind)) return dead("contract", error);
   // A server's own failure (5xx) settles nothing about the request, unlike a 4xx that blames it:
