@@ -13,10 +13,10 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { withDebianPackage } from "./debian-package.js";
 import { freePort } from "./redis-server.js";
 
 const START_TIMEOUT_MS = 60_000;
-const INSTALL_LOCK = path.join(os.tmpdir(), "carewire-postgres-install.lock");
 
 export interface PostgresServer {
   readonly port: number;
@@ -30,21 +30,7 @@ export interface PostgresServer {
 
 /** The directory holding initdb and postgres, installed with apt where there is none. */
 export function postgresBinDir(): string {
-  const found = findBinDir();
-  if (found) return found;
-  if (process.getuid?.() !== 0) throw new Error("PostgreSQL is not installed; install Debian's postgresql package (apt-get install postgresql)");
-  // Several test files may get here at once: one installs, the others wait (flock), then find it.
-  const apt = (args: string[]) =>
-    execFileSync("flock", [INSTALL_LOCK, "apt-get", "-o", "DPkg::Lock::Timeout=300", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 600_000 });
-  try {
-    if (!findBinDir()) apt(["install", "-y", "--no-install-recommends", "postgresql"]);
-  } catch {
-    apt(["update"]);
-    if (!findBinDir()) apt(["install", "-y", "--no-install-recommends", "postgresql"]);
-  }
-  const installed = findBinDir();
-  if (!installed) throw new Error("apt-get installed postgresql, but no initdb was found");
-  return installed;
+  return withDebianPackage("postgresql", findBinDir, "initdb");
 }
 
 function findBinDir(): string | undefined {

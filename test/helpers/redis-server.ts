@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { withDebianPackage } from "./debian-package.js";
 
 const CANDIDATES = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
 const START_TIMEOUT_MS = 15_000;
-const INSTALL_LOCK = path.join(os.tmpdir(), "carewire-redis-install.lock");
 
 export interface RedisServer {
   readonly port: number;
@@ -26,23 +26,7 @@ export interface RedisServer {
 
 /** The redis-server binary, installed with apt where there is none. */
 export function redisServerBinary(): string {
-  const found = findBinary();
-  if (found) return found;
-  if (process.getuid?.() !== 0) throw new Error("redis-server is not installed; install Debian's redis-server package (apt-get install redis-server)");
-  // Several test files (jest workers) may get here at once: one installs, the others wait
-  // for it (flock), then find the binary. apt waits for dpkg's own lock too.
-  const apt = (args: string[]) =>
-    execFileSync("flock", [INSTALL_LOCK, "apt-get", "-o", "DPkg::Lock::Timeout=300", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" }, timeout: 600_000 });
-  try {
-    if (!findBinary()) apt(["install", "-y", "--no-install-recommends", "redis-server"]);
-  } catch {
-    // A machine whose package lists were never fetched: fetch them, then install.
-    apt(["update"]);
-    if (!findBinary()) apt(["install", "-y", "--no-install-recommends", "redis-server"]);
-  }
-  const installed = findBinary();
-  if (!installed) throw new Error("apt-get installed redis-server, but no redis-server binary was found");
-  return installed;
+  return withDebianPackage("redis-server", findBinary, "redis-server binary");
 }
 
 function findBinary(): string | undefined {
