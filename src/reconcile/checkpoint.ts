@@ -9,6 +9,7 @@
  * that commit durable before `commitBatch` returns.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import { loadDriver } from "../outbox/load-driver.js";
 import { CheckpointError, CheckpointMismatchError } from "./errors.js";
 import type { Key } from "./types.js";
 
@@ -75,9 +76,10 @@ export interface Checkpoint {
 
 type Database = BetterSqlite3.Database;
 
-async function loadDriver(): Promise<typeof BetterSqlite3> {
+/** The SQLite driver, loaded as the outbox loads it (an optional peer dependency), with reconciliation's own error. */
+function loadSqlite(): typeof BetterSqlite3 {
   try {
-    return (await import("better-sqlite3")).default;
+    return loadDriver<typeof BetterSqlite3>("better-sqlite3");
   } catch (error) {
     throw new CheckpointError('reconciliation keeps its state in SQLite and needs the "better-sqlite3" package: npm install better-sqlite3@12', { cause: error });
   }
@@ -85,7 +87,7 @@ async function loadDriver(): Promise<typeof BetterSqlite3> {
 
 /** Opens (creating if need be) the checkpoint at `file` for this run; refuses one written for another. */
 export async function openCheckpoint(file: string, identity: RunIdentity): Promise<Checkpoint> {
-  const Driver = await loadDriver();
+  const Driver = loadSqlite();
   let db: Database;
   try {
     db = new Driver(file);
