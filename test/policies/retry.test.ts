@@ -337,6 +337,32 @@ describe("retry: throttling is waiting, not failing", () => {
     }
   });
 
+  it("ends rate-limited, not with a squeezed attempt, when a busy host wakes it too near the deadline", async () => {
+    /** Every sleep returns 1.1 s later than asked, as on a loaded machine. */
+    class LateClock extends FakeClock {
+      override sleep(ms: number, signal?: AbortSignal) {
+        return super.sleep(ms + 1_100, signal);
+      }
+    }
+    const clock = new LateClock({ autoAdvance: true });
+    const plan = planFor({ operation: read(), clock, deadlineMs: 1_200 });
+
+    const { result, next } = await retried(plan, {}, status(429), status(200));
+
+    expect(next.plans).toHaveLength(1);
+    expect(result.error).toBeInstanceOf(RateLimitedError);
+    expect(result.error?.message).toContain("ran into the call's deadline");
+  });
+
+  it("does not start an attempt in the last moments before the deadline", async () => {
+    // The server's 100 ms wait ends a few ms before the deadline: too late for a round trip.
+    const { clock, plan } = planOn({ deadlineMs: 110 });
+    const { result, next } = await retried(plan, {}, status(503, { "retry-after-ms": "100" }), status(200));
+    expect(next.plans).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+    expect(result.error).toBeInstanceOf(RateLimitedError);
+  });
+
   it("waits out a 429 even when the retry budget for faults is spent", async () => {
     const { plan } = planOn({ deadlineMs: 60_000 });
     const spent = { budget: { ratio: 0, floorPerSecond: 0 } };

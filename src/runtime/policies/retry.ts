@@ -25,6 +25,13 @@ export interface RetryOptions {
   readonly perOperation?: Readonly<Record<string, { readonly maxAttempts?: number; readonly backoff?: Partial<BackoffOptions> }>>;
 }
 
+/**
+ * The least time left before the deadline worth starting another attempt in. An attempt
+ * squeezed into less cannot finish a round trip on a busy host, and would end the call
+ * with a timeout that hides the answer already in hand (a 429, a 503).
+ */
+export const MIN_ATTEMPT_WINDOW_MS = 25;
+
 export function retryPolicy(options: RetryOptions = {}): Policy {
   const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? 4), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
   // Resolved once per operation, not per call.
@@ -105,7 +112,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       previousDelay = delay;
 
       if (!throttled && attempt - throttles >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
-      if (call.deadline !== undefined && now + delay >= call.deadline) {
+      if (call.deadline !== undefined && now + delay + MIN_ATTEMPT_WINDOW_MS >= call.deadline) {
         if (throttled) return giveUpThrottled("the wait for the quota ends after the call's deadline", now + delay);
         if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline")), "deadline reached");
         return giveUp("deadline reached");
@@ -120,6 +127,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       } catch (error) {
         if (error instanceof CarewireError) return { ...before, exchange: undefined, error: unknownUnlessSettled(error), verdict: { outcome: "permanent", reason: error.kind } };
         throw error;
+      }
+      // A busy host may wake us later than asked: too late to try again is the deadline.
+      if (call.deadline !== undefined && clock.now() + MIN_ATTEMPT_WINDOW_MS >= call.deadline) {
+        if (throttled) return giveUpThrottled("the wait for the quota ran into the call's deadline", now + delay);
+        if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ran into the call's deadline")), "deadline reached");
+        return giveUp("deadline reached");
       }
       earlier = before.notes;
       current = { ...current, attempt: plan.attempt + earlier.attempts.length, delayMs: delay };
