@@ -7,7 +7,7 @@
  */
 import { sample } from "openapi-sampler";
 import { deref, isObject, type JsonObject } from "../codegen/json.js";
-import { sampleForPattern } from "./pattern-sample.js";
+import { stringForPattern } from "./simulator/strings.js";
 import type { Route, SpecModel } from "./simulator/spec-model.js";
 
 export type RequestSource = "examples" | "schema";
@@ -92,7 +92,8 @@ function matching(schema: JsonObject, value: string): string {
   } catch {
     return value;
   }
-  return sampleForPattern(schema.pattern) ?? value;
+  const bounds = { ...(typeof schema.minLength === "number" ? { minLength: schema.minLength } : {}), ...(typeof schema.maxLength === "number" ? { maxLength: schema.maxLength } : {}) };
+  return stringForPattern(schema.pattern, bounds) ?? value;
 }
 
 const withoutWholeExamples = new WeakMap<JsonObject, JsonObject>();
