@@ -26,13 +26,18 @@ export function httpMethodOf(method: string): HttpMethod | undefined {
 }
 
 /**
- * A path with what looks like an identifier replaced by `{id}`: a segment holding a digit,
- * a percent escape or more than 32 characters. Keeps ids (which may be PHI) out of `meta`
- * and telemetry, and keeps the number of distinct operation ids small.
+ * A path with what looks like an identifier replaced by `{id}`: a segment holding a digit
+ * (a version such as `v1` aside), a percent escape or more than 32 characters. Keeps ids
+ * (which may be PHI) out of `meta` and telemetry, and the number of operation ids small.
  */
 export function templateOfPath(pathname: string): string {
-  const segments = pathname.split("/").map((segment) => (segment !== "" && (/[0-9%]/.test(segment) || segment.length > 32) ? "{id}" : segment));
+  const segments = pathname.split("/").map((segment) => (looksLikeIdentifier(segment) ? "{id}" : segment));
   return segments.join("/") || "/";
+}
+
+function looksLikeIdentifier(segment: string): boolean {
+  if (segment === "" || /^v\d+(\.\d+)?$/i.test(segment)) return false;
+  return /[0-9%]/.test(segment) || segment.length > 32;
 }
 
 export interface RequestOperation {

@@ -26,6 +26,7 @@ export function responseFromExchange(exchange: Exchange, method: string, extraHe
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   const copy = new Response(body, { status: response.status, statusText: response.statusText, headers });
   // SDKs read `url` for error messages and pagination; a constructed Response has none.
-  if (response.url !== "") Object.defineProperty(copy, "url", { value: response.url });
+  const url = response.url !== "" ? response.url : exchange.request.url;
+  Object.defineProperty(copy, "url", { value: url });
   return copy;
 }
