@@ -5,7 +5,8 @@
  * 127.0.0.1. Waits run on a stepped clock: time moves only when nothing is on the wire.
  */
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { carewireFetch, LimitExceededError, NetworkError, CircuitOpenError, type CarewireFetchOptions, type CarewireFetchReport, type TelemetryEvent } from "carewire";
+import { carewireFetch, LimitExceededError, NetworkError, CircuitOpenError, TimeoutError, type CarewireFetchOptions, type CarewireFetchReport, type TelemetryEvent } from "carewire";
+import { FakeClock } from "carewire/testing";
 import { operations } from "../../generated/clinic/index.js";
 import { operationMatcher } from "../../src/runtime/fetch-adapter/operation-matcher.js";
 import { requestOperation, safetyOfMethod, templateOfPath } from "../../src/runtime/fetch-adapter/request-operation.js";
@@ -105,6 +106,21 @@ describe("what every attempt of a call carries", () => {
     const sent = adapter({ maxRequestBytes: 1_024 })(`${server.url}/upload`, { method: "POST", body, duplex: "half" } as RequestInit);
     await expect(sent).rejects.toBeInstanceOf(LimitExceededError);
     await expect(sent).rejects.toMatchObject({ kind: "limit-exceeded", limit: "request-bytes", max: 1_024 });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it("ends the read of a stalled body stream at the call's deadline, sending nothing", async () => {
+    const fake = new FakeClock({ start: Date.UTC(2030, 0, 1) });
+    const stalled = new ReadableStream<Uint8Array>({ pull: () => new Promise<void>(() => undefined) });
+    const sent = carewireFetch({ clock: fake, deadlineMs: 5_000 })(`${server.url}/upload`, { method: "POST", body: stalled, duplex: "half" } as RequestInit);
+    const failure = sent.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    // The body's timer starts as the call does (synchronously), so time can move at once.
+    await fake.advance(5_000);
+    expect(await failure).toBeInstanceOf(TimeoutError);
+    expect(await failure).toMatchObject({ phase: "deadline", message: "the call's deadline of 5000 ms passed while waiting for the request body" });
     expect(server.requests).toHaveLength(0);
   });
 

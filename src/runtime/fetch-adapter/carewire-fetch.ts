@@ -22,6 +22,7 @@
  *   `x-carewire-attempts`.
  */
 import { createPipeline, type ClientOptions, type Pipeline } from "../core/pipeline.js";
+import { DEFAULT_DEADLINE_MS } from "../core/options.js";
 import type { AttemptResult, Policy } from "../core/attempt.js";
 import { InvalidRequestError, type CarewireError } from "../core/errors.js";
 import type { ResultMeta } from "../core/meta.js";
@@ -122,7 +123,14 @@ export function carewireFetch(options: CarewireFetchOptions = {}): StandardFetch
     if (method === undefined) throw new InvalidRequestError(`carewireFetch: the method ${request.method.slice(0, 20)} is not one carewire can send`);
     const url = new URL(request.url);
     const operation = requestOperation(method, url.pathname, match(method, url.pathname), defaults);
-    const body = await bufferRequestBody(request, maxRequestBytes);
+    let body: Uint8Array | undefined;
+    try {
+      body = await bufferRequestBody(request, { maxBytes: maxRequestBytes, timeoutMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS, clock: options.clock, signal });
+    } catch (error) {
+      // Aborted while the body was read: reject as fetch does.
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    }
     const callInput: RawCallInput = {
       params: { header: Object.fromEntries(request.headers) },
       ...(body !== undefined ? { body } : {}),
