@@ -141,6 +141,23 @@ describe("what every attempt of a call carries", () => {
 });
 
 describe("what comes back", () => {
+  it("hands a Server-Sent Events answer over unread, for the SDK to stream", async () => {
+    let finish: () => void = () => undefined;
+    server.handle((_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write("data: one\n\n");
+      // The rest is sent only once the first event has been read by the caller.
+      finish = () => res.end("data: two\n\n");
+    });
+    const response = await carewireFetch({ fetch: (request, init) => fetch(request, init) })(`${server.url}/v1/stream`, { method: "POST", headers: { accept: "text/event-stream" }, body: "{}" });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    expect((await reader.read()).value).toBe("data: one\n\n");
+    finish();
+    let rest = "";
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
+    expect(rest).toBe("data: two\n\n");
+  });
+
   it("returns the last response of a call that failed with a status, and reports its typed error", async () => {
     script([404]);
     const response = await clock.run(adapter()(`${server.url}/patients/p-1`));

@@ -148,7 +148,7 @@ export function carewireFetch(options: CarewireFetchOptions = {}): StandardFetch
     report(options.onResult, { meta, error: result.error, matched: operation.matched });
     const exchange: Exchange | undefined = final?.exchange;
     if (exchange !== undefined && final?.error === undefined) {
-      return responseFromExchange(exchange, request.method, attemptsHeader ? { [ATTEMPTS_HEADER]: String(meta.attempts.length) } : {});
+      return responseFromExchange(exchange, { method: request.method, url: request.url, extraHeaders: attemptsHeader ? { [ATTEMPTS_HEADER]: String(meta.attempts.length) } : {} });
     }
     // Aborted by the caller: reject as fetch does, so the SDK sees its own abort.
     if (signal?.aborted) throw signal.reason;

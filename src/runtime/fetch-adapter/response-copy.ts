@@ -11,7 +11,15 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 /** The header that tells how many attempts the call took. */
 export const ATTEMPTS_HEADER = "x-carewire-attempts";
 
-export function responseFromExchange(exchange: Exchange, method: string, extraHeaders: Readonly<Record<string, string>>): Response {
+/** What the copy takes from the request the SDK made. */
+export interface RequestSide {
+  readonly method: string;
+  /** The URL the SDK asked for: the copy's `url` when the answer has none of its own (a cached one, say). */
+  readonly url: string;
+  readonly extraHeaders: Readonly<Record<string, string>>;
+}
+
+export function responseFromExchange(exchange: Exchange, { method, url: askedUrl, extraHeaders }: RequestSide): Response {
   const { response } = exchange;
   const headers = new Headers(response.headers);
   let body: ConstructorParameters<typeof Response>[0];
@@ -26,7 +34,7 @@ export function responseFromExchange(exchange: Exchange, method: string, extraHe
   for (const [name, value] of Object.entries(extraHeaders)) headers.set(name, value);
   const copy = new Response(body, { status: response.status, statusText: response.statusText, headers });
   // SDKs read `url` for error messages and pagination; a constructed Response has none.
-  const url = response.url !== "" ? response.url : exchange.request.url;
+  const url = response.url !== "" ? response.url : askedUrl;
   Object.defineProperty(copy, "url", { value: url });
   return copy;
 }
