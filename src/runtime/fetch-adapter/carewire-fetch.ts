@@ -108,8 +108,7 @@ export function carewireFetch(options: CarewireFetchOptions = {}): StandardFetch
     let pipeline = pipelines.get(origin);
     if (pipeline === undefined) {
       if (pipelines.size >= MAX_ORIGINS) pipelines.delete(pipelines.keys().next().value!);
-      const { operations: _registry, hints: _hints, maxRequestBytes: _max, stream: _stream, onResult: _onResult, attemptsHeader: _header, provider, cache, policies, ...client } = options;
-      pipeline = createPipeline({ ...client, provider: provider ?? host, baseUrl: origin, cache: cache ?? false, policies: [keepFinal, ...(policies ?? [])] });
+      pipeline = createPipeline({ ...clientOptionsOf(options), provider: options.provider ?? host, baseUrl: origin, cache: options.cache ?? false, policies: [keepFinal, ...(options.policies ?? [])] });
       pipelines.set(origin, pipeline);
     }
     return pipeline;
@@ -154,6 +153,12 @@ export function carewireFetch(options: CarewireFetchOptions = {}): StandardFetch
     if (signal?.aborted) throw signal.reason;
     throw result.error ?? new InvalidRequestError("carewireFetch: the call ended with neither a response nor an error");
   };
+}
+
+/** The options the pipeline takes: the adapter's own left out. */
+function clientOptionsOf(options: CarewireFetchOptions): Omit<ClientOptions, "baseUrl" | "cache"> {
+  const { operations: _registry, hints: _hints, maxRequestBytes: _maxRequestBytes, stream: _stream, onResult: _onResult, attemptsHeader: _attemptsHeader, provider: _provider, cache: _cache, ...client } = options;
+  return client;
 }
 
 /** The call's meta as shown: the template, never the request's path (it can hold identifiers). */
