@@ -90,3 +90,5 @@ export {
   type OperationArgs,
   type SuccessData,
 } from "./runtime/core/types.js";
+export { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport, type StandardFetch } from "./runtime/fetch-adapter/carewire-fetch.js";
+export type { OperationRegistry } from "./runtime/fetch-adapter/operation-matcher.js";

@@ -67,6 +67,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function generateCommand(args: readonly string[]): Promise<number> {
+  const { splitEngine, openApiGeneratorCommand } = await import("../codegen/engines/engine-option.js");
+  const { engine, rest } = splitEngine(args);
+  if (engine === "openapi-generator") return openApiGeneratorCommand(rest);
+  args = rest;
   let values;
   try {
     ({ values } = parseArgs({

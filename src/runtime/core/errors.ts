@@ -62,7 +62,7 @@ export class TimeoutError extends CarewireError {
 }
 
 /** Which bound a server's answer ran into. */
-export type LimitName = "response-bytes" | "redirects" | "pages" | "paging-time" | "line-bytes";
+export type LimitName = "response-bytes" | "redirects" | "pages" | "paging-time" | "line-bytes" | "request-bytes";
 
 /**
  * A server's answer ran past a bound carewire keeps so one call cannot take all the
@@ -86,6 +86,7 @@ const LIMIT_TEXT: Record<LimitName, string> = {
   pages: "the search returned more pages than this client follows",
   "paging-time": "paging through the search took longer than this client allows",
   "line-bytes": "an NDJSON line is longer than this client reads",
+  "request-bytes": "the request body is larger than this client holds to replay it on a retry",
 };
 
 /**

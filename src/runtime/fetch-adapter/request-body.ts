@@ -1,0 +1,56 @@
+/**
+ * The SDK's request body, read once into bytes so every attempt can carry it again (a
+ * body, a stream above all, can be read only once). Reading is bounded twice: a body
+ * larger than `maxBytes` is refused before anything is sent (rather than sent without the
+ * possibility of a retry), and a stream that stalls ends at the call's deadline or the
+ * caller's abort.
+ */
+import { startTimer, type Clock } from "../core/clock.js";
+import { AbortedError, LimitExceededError, TimeoutError } from "../core/errors.js";
+import { AttemptBound } from "../wire/bound.js";
+import { concatBytes } from "../wire/transport.js";
+
+/** Most request-body bytes carewireFetch holds for replay when none is set: 16 MiB. */
+export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+
+export interface BodyReadBounds {
+  readonly maxBytes: number;
+  /** The call's whole time: the body must be read well within it. */
+  readonly timeoutMs: number;
+  readonly clock: Clock | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** The body's bytes, undefined when the request has none. */
+export async function bufferRequestBody(request: Request, bounds: BodyReadBounds): Promise<Uint8Array | undefined> {
+  if (request.body === null) return undefined;
+  const declared = Number(request.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > bounds.maxBytes) {
+    void request.body.cancel().catch(() => undefined);
+    throw new LimitExceededError("request-bytes", bounds.maxBytes);
+  }
+  const bound = new AttemptBound();
+  const cancelTimer = Number.isFinite(bounds.timeoutMs) ? startTimer(bounds.clock, bounds.timeoutMs, () => bound.fail(new TimeoutError(bounds.timeoutMs, "deadline", "the request body"))) : undefined;
+  const onAbort = () => bound.fail(new AbortedError(bounds.signal?.reason));
+  if (bounds.signal?.aborted) onAbort();
+  else bounds.signal?.addEventListener("abort", onAbort, { once: true });
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await bound.within(reader.read());
+      if (done) break;
+      total += value.byteLength;
+      if (total > bounds.maxBytes) throw new LimitExceededError("request-bytes", bounds.maxBytes);
+      chunks.push(value);
+    }
+  } catch (error) {
+    void reader.cancel().catch(() => undefined);
+    throw error;
+  } finally {
+    cancelTimer?.();
+    bounds.signal?.removeEventListener("abort", onAbort);
+  }
+  return concatBytes(chunks, total);
+}
