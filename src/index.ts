@@ -90,3 +90,5 @@ export {
   type OperationArgs,
   type SuccessData,
 } from "./runtime/core/types.js";
+// Paging for generated OpenAPI clients (`<operation>All` / `<operation>Pages`).
+export * from "./runtime/pagination/index.js";
