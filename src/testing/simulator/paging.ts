@@ -40,10 +40,17 @@ export function pagedList(paging: PaginationDescriptor, items: readonly unknown[
     return `${url.pathname}?${next}`;
   };
   const pageNumber = Math.floor(start / size) + 1;
+  // Fields a list body commonly echoes (`page`, `pageSize`, `total`), kept true where the sample has them.
+  if (isObject(body)) {
+    if (paging.style === "page" && paging.param in body) body[paging.param] = pageNumber - 1 + (paging.firstPage ?? 1);
+    if (paging.sizeParam !== undefined && paging.sizeParam in body) body[paging.sizeParam] = size;
+    if ("total" in body) body.total = items.length;
+  }
   switch (paging.style) {
     case "cursor":
       set(paging.hasMore, more);
-      if (paging.cursor !== undefined) set(paging.cursor, more ? `${TOKEN_PREFIX}${end}` : null);
+      // At the end the cursor's container goes null (Asana's `next_page: null`), not just the cursor.
+      if (paging.cursor !== undefined) set(more ? paging.cursor : paging.cursor.slice(0, 1), more ? `${TOKEN_PREFIX}${end}` : null);
       return { status: 200, body };
     case "offset":
       set(paging.hasMore, more);
