@@ -73,7 +73,7 @@ describe("paging guards", () => {
   it("relative and same-origin links are followed under the base URL", async () => {
     const server = scripted((url) => {
       const page = Number(url.searchParams.get("page") ?? 1);
-      const next = page === 1 ? { link: '</v2/things?page=2>; rel="next"' } : page === 2 ? { link: `<${BASE}/things?page=3>; rel="last next"` } : {};
+      const next: Record<string, string> = page === 1 ? { link: '</v2/things?page=2>; rel="next"' } : page === 2 ? { link: `<${BASE}/things?page=3>; rel="last next"` } : {};
       return { body: [{ id: page }], headers: next };
     });
     const { items, error } = await collect(paging({ style: "link", items: [], source: "hint" }, server.fetch).all());
