@@ -26,6 +26,8 @@ const BODY_CURSORS: ReadonlyArray<{ readonly path: BodyPath; readonly params: re
   { path: ["response_metadata", "next_cursor"], params: ["cursor"] },
   { path: ["next_page_token"], params: ["page_token"] },
   { path: ["nextPageToken"], params: ["pageToken"] },
+  // Stripe's search: an opaque `next_page` string sent back as `page`.
+  { path: ["next_page"], params: ["page"] },
 ];
 
 /** Body fields that hold the next page's URL by their name alone. */
@@ -59,7 +61,7 @@ export function detectPagination(input: DetectionInput): PaginationDescriptor | 
     fits.push({ style: "cursor", ...base, param: "starting_after", cursorFromItem: ["id"], ...hasMore });
   }
   // A token the body hands back (Asana's `next_page.offset`, `next_cursor`…), sent as a string parameter.
-  const tokens = BODY_CURSORS.filter((c) => c.params.some((p) => query.has(p) && !isNumeric(query.get(p))) && valueAt(doc, body, c.path) !== undefined);
+  const tokens = BODY_CURSORS.filter((c) => c.params.some((p) => query.has(p) && !isNumeric(query.get(p))) && isString(valueAt(doc, body, c.path)));
   if (tokens.length > 1) return undefined;
   for (const token of tokens) fits.push({ style: "cursor", ...base, param: token.params.find((p) => query.has(p))!, cursor: token.path, ...hasMore });
   // A numeric offset with a limit, and a body that says where the end is.

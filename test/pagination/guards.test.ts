@@ -14,6 +14,7 @@ import {
   memoryPagingCheckpoint,
   pagingMethods,
   RepeatedCursorError,
+  TimeoutError,
   UntrustedUrlError,
   type FetchLike,
   type PaginationDescriptor,
@@ -164,5 +165,38 @@ describe("paging guards", () => {
     const { error } = await collect(paging({ style: "link", items: ["data"], source: "hint" }, server.fetch).all());
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect((error as MalformedResponseError).meta?.operationId).toBe("listThings");
+  });
+});
+
+describe("each page call is bounded on its own", () => {
+  /** Answers page 1 at once, then holds every request until its signal aborts (a server that hangs). */
+  function hangsAfterFirstPage() {
+    let calls = 0;
+    const fetch: FetchLike = (_request, init) => {
+      calls++;
+      if (calls === 1) return Promise.resolve(new Response(JSON.stringify({ data: [{ id: "a" }], next_cursor: "b" }), { status: 200, headers: { "content-type": "application/json" } }));
+      return new Promise((_, reject) => init?.signal?.addEventListener("abort", () => reject(init.signal?.reason), { once: true }));
+    };
+    return fetch;
+  }
+  const cursor: PaginationDescriptor = { style: "cursor", items: ["data"], param: "cursor", cursor: ["next_cursor"], source: "hint" };
+
+  it("a page that takes longer than timeoutMs ends paging with TimeoutError after the pages before it", async () => {
+    const pipeline = createPipeline({ provider: "guarded", baseUrl: BASE, fetch: hangsAfterFirstPage(), retry: false, cache: false, timeoutMs: 30 });
+    const operation = testOperation({ operationId: "listThings", name: "listThings", path: "/things", parameters: { path: [], query: [], header: [], cookie: [] }, pagination: cursor });
+    const { items, error } = await collect(pagingMethods({ pipeline, baseUrl: BASE }, operation, { responses: {} })!.all());
+    expect(items).toEqual([{ id: "a" }]);
+    expect(error).toBeInstanceOf(TimeoutError);
+  });
+
+  it("aborting while a page call is in flight ends paging with AbortedError", async () => {
+    const pipeline = createPipeline({ provider: "guarded", baseUrl: BASE, fetch: hangsAfterFirstPage(), retry: false, cache: false, timeoutMs: 60_000 });
+    const operation = testOperation({ operationId: "listThings", name: "listThings", path: "/things", parameters: { path: [], query: [], header: [], cookie: [] }, pagination: cursor });
+    const controller = new AbortController();
+    const pages = pagingMethods({ pipeline, baseUrl: BASE }, operation, { responses: {} })!.pages({}, { signal: controller.signal });
+    await pages.next();
+    const second = pages.next();
+    setImmediate(() => controller.abort(new Error("shutting down")));
+    await expect(second).rejects.toBeInstanceOf(AbortedError);
   });
 });

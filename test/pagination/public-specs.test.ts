@@ -35,12 +35,14 @@ describe("detection over public specs", () => {
     const counts = report("Stripe", ops);
     expect(find(ops, "get", "/v1/customers").pagination).toEqual({ style: "cursor", items: ["data"], sizeParam: "limit", source: "detected", param: "starting_after", cursorFromItem: ["id"], hasMore: ["has_more"] });
     expect(find(ops, "get", "/v1/charges").pagination).toMatchObject({ style: "cursor", param: "starting_after" });
+    // Search pages by an opaque token: `next_page` in the body, sent back as `page`.
+    expect(find(ops, "get", "/v1/customers/search").pagination).toMatchObject({ style: "cursor", items: ["data"], param: "page", cursor: ["next_page"], hasMore: ["has_more"] });
     expect(find(ops, "get", "/v1/customers/{customer}").pagination).toBeUndefined();
     expect(find(ops, "post", "/v1/customers").pagination).toBeUndefined();
     // Every paged Stripe operation is the cursor style: no second style is guessed.
     expect(counts.paged).toBe(counts.cursor);
     expect(counts.cursor).toBeGreaterThan(50);
-    for (const o of ops.filter((o) => o.pagination)) expect(o.parameters.query.some((q) => q.name === "starting_after")).toBe(true);
+    for (const o of ops.filter((o) => o.pagination)) expect(o.parameters.query.some((q) => q.name === "starting_after" || q.name === "page")).toBe(true);
   });
 
   it("Asana (this edition): the offset token is a parameter but no response says where the next one is, so nothing pages", () => {
