@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { FakeClock, type Simulator } from "carewire/testing";
-import { createClinicClient } from "../../generated/clinic/index.js";
+import { createClinicClient, type components } from "../../generated/clinic/index.js";
 import { clinicSimulator } from "../helpers/simulator.js";
 import { expectedIds, idsOf, pagedSimulator, pagingOf } from "./paged-simulator.js";
 
@@ -55,9 +55,13 @@ describe("the generated clinic client", () => {
       if (result.error) throw result.error;
       created.push(result.data.id);
     }
-    const seen: string[] = [];
-    for await (const patient of client.listPatientsAll({ params: { query: { pageSize: 5 } } })) seen.push(patient.id);
-    expect(seen).toEqual(created);
+    // The item type comes from the operation's response type: a Patient, checked by the compiler.
+    const seen: Array<components["schemas"]["Patient"]> = [];
+    for await (const patient of client.listPatientsAll({ params: { query: { pageSize: 5 } } })) seen.push(patient);
+    expect(seen.map((p) => p.id)).toEqual(created);
+    // Only pageable operations get paging functions.
+    // @ts-expect-error getPatient reads one patient: it has no getPatientAll
+    expect(client.getPatientAll).toBeUndefined();
     const pageNumbers: number[] = [];
     for await (const page of client.listPatientsPages({}, { pageSize: 10 })) pageNumbers.push(page.data.page);
     expect(pageNumbers).toEqual([1, 2, 3]);
