@@ -11,7 +11,8 @@ export function nextLinkOf(header: string | null): string | undefined {
   // Each link value: `<target>` then `;`-separated parameters, up to the next `,<`.
   for (const match of text.matchAll(/<([^>]*)>([^<]*)/g)) {
     const target = match[1]!;
-    const params = match[2]!;
+    // The parameters run up to the `,` that separates this link value from the next one.
+    const params = match[2]!.replace(/,\s*$/, "");
     for (const param of params.split(";")) {
       const [name, ...rest] = param.split("=");
       if (name?.trim().toLowerCase() !== "rel") continue;

@@ -60,8 +60,11 @@ export function pagedList(paging: PaginationDescriptor, items: readonly unknown[
       set(paging.hasMore, more);
       set(paging.nextPage, more ? pageNumber + (paging.firstPage ?? 1) : null);
       return { status: 200, body };
-    case "link":
-      return { status: 200, body, ...(more ? { headers: { link: `<${linkTo(pageNumber + 1)}>; rel="next"` } } : {}) };
+    case "link": {
+      // As GitHub sends them: next first, then the last page.
+      const last = Math.max(1, Math.ceil(items.length / size));
+      return { status: 200, body, ...(more ? { headers: { link: `<${linkTo(pageNumber + 1)}>; rel="next", <${linkTo(last)}>; rel="last"` } } : {}) };
+    }
     case "next-url":
       set(paging.url, more ? linkTo(pageNumber + 1) : null);
       return { status: 200, body };
