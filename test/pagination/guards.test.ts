@@ -10,6 +10,7 @@ import {
   CheckpointMismatchError,
   createPipeline,
   LimitExceededError,
+  InvalidRequestError,
   MalformedResponseError,
   memoryPagingCheckpoint,
   pagingMethods,
@@ -165,6 +166,20 @@ describe("paging guards", () => {
     const { error } = await collect(paging({ style: "link", items: ["data"], source: "hint" }, server.fetch).all());
     expect(error).toBeInstanceOf(MalformedResponseError);
     expect((error as MalformedResponseError).meta?.operationId).toBe("listThings");
+  });
+});
+
+describe("paging options", () => {
+  it.each([
+    [{ maxPages: 0 }, /maxPages must be a whole number/],
+    [{ pageSize: 2.5 }, /pageSize must be a whole number/],
+    [{ pageSize: 10 }, /no page-size parameter/],
+  ])("%j is refused with InvalidRequestError before anything is sent", async (options, message) => {
+    const server = scripted(() => ({ body: [] }));
+    const pages = paging({ style: "link", items: [], source: "hint" }, server.fetch).pages({}, options);
+    await expect(pages.next()).rejects.toThrow(message);
+    await expect(paging({ style: "link", items: [], source: "hint" }, server.fetch).pages({}, options).next()).rejects.toBeInstanceOf(InvalidRequestError);
+    expect(server.asked).toEqual([]);
   });
 });
 

@@ -17,7 +17,7 @@
  * makes its per-item work idempotent.
  */
 import { createHash } from "node:crypto";
-import { AbortedError, CarewireError, LimitExceededError, MalformedResponseError } from "../core/errors.js";
+import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../core/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../core/operation.js";
 import type { Pipeline } from "../core/pipeline.js";
 import type { RawCallInput } from "../wire/request.js";
@@ -44,7 +44,10 @@ export async function* pages(target: PagingTarget, input: unknown = {}, options:
   const { operation } = target;
   const paging = operation.pagination;
   const { maxPages = DEFAULT_MAX_PAGES, pageSize, checkpoint, ...callOptions } = options;
-  if (!(Number.isInteger(maxPages) && maxPages >= 1)) throw new RangeError(`maxPages must be a whole number ≥ 1, got ${String(maxPages)}`);
+  if (!(Number.isInteger(maxPages) && maxPages >= 1)) throw new InvalidRequestError(`${operation.operationId}: maxPages must be a whole number ≥ 1, got ${String(maxPages)}`);
+  if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize >= 1)) throw new InvalidRequestError(`${operation.operationId}: pageSize must be a whole number ≥ 1, got ${String(pageSize)}`);
+  // A size that cannot be sent would be silently ignored, and the pages not be the size asked for.
+  if (pageSize !== undefined && paging.sizeParam === undefined) throw new InvalidRequestError(`${operation.operationId}: pageSize was given, but the operation has no page-size parameter`);
   const raw = (input ?? {}) as RawCallInput;
   const fingerprint = fingerprintOf(operation, raw);
   let position: PagingPosition = { next: firstRequest(paging, pageSize), pagesRead: 0, itemsRead: 0, fingerprint };
