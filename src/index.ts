@@ -92,3 +92,5 @@ export {
 } from "./runtime/core/types.js";
 export { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport, type StandardFetch } from "./runtime/fetch-adapter/carewire-fetch.js";
 export type { OperationRegistry } from "./runtime/fetch-adapter/operation-matcher.js";
+// Paging for generated OpenAPI clients (`<operation>All` / `<operation>Pages`).
+export * from "./runtime/pagination/index.js";

@@ -5,6 +5,7 @@
 // (with `skipLibCheck`, as for `schema.d.ts`). `npm test` checks this file in full.
 import type { CallResult, OperationArgs, Pipeline } from "carewire";
 import type { paths } from "./schema.js";
+import type { OperationPage, PageItem, PagingArgs } from "carewire";
 
 /** The openapi-typescript operation type behind each client function. */
 export interface ClinicOperations {
@@ -110,4 +111,16 @@ export interface ClinicClient {
    * `GET /practitioners/{practitionerId}/slots` · operationId `listAvailableSlots` · safe
    */
   listAvailableSlots(...args: OperationArgs<ClinicOperations["listAvailableSlots"]>): Promise<CallResult<ClinicOperations["listAvailableSlots"]>>;
+
+  // ── paging (page): every page of `GET /patients`, each one call through the pipeline ──
+  /** Every item of `listPatients` across its pages, in order (throws the typed error that ends paging). */
+  listPatientsAll(...args: PagingArgs<ClinicOperations["listPatients"]>): AsyncIterable<PageItem<ClinicOperations["listPatients"], ["data"]>>;
+  /** Each page of `listPatients`: its items, its body, response and meta. */
+  listPatientsPages(...args: PagingArgs<ClinicOperations["listPatients"]>): AsyncIterable<OperationPage<ClinicOperations["listPatients"], ["data"]>>;
+
+  // ── paging (page): every page of `GET /appointments`, each one call through the pipeline ──
+  /** Every item of `listAppointments` across its pages, in order (throws the typed error that ends paging). */
+  listAppointmentsAll(...args: PagingArgs<ClinicOperations["listAppointments"]>): AsyncIterable<PageItem<ClinicOperations["listAppointments"], ["data"]>>;
+  /** Each page of `listAppointments`: its items, its body, response and meta. */
+  listAppointmentsPages(...args: PagingArgs<ClinicOperations["listAppointments"]>): AsyncIterable<OperationPage<ClinicOperations["listAppointments"], ["data"]>>;
 }

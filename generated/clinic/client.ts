@@ -3,6 +3,7 @@ import { createPipeline, type CallOptions, type ClientOptions } from "carewire";
 import type { ClinicClient } from "./client-types.js";
 import { operations, type OperationName } from "./operations.js";
 import { operationSchemas } from "./schemas.js";
+import { pagingMethods } from "carewire";
 
 export type { ClinicClient, ClinicOperations } from "./client-types.js";
 
@@ -20,5 +21,13 @@ export function createClinicClient(options: ClientOptions = {}): ClinicClient {
     const schemas = operationSchemas[name];
     client[name] = (input?: unknown, callOptions?: CallOptions) => pipeline.call(operation, schemas, input, callOptions);
   }
+  // ── paging: `<name>All` and `<name>Pages` for the operations whose registry entry says how they page ──
+  for (const name of Object.keys(operations) as OperationName[]) {
+    const paging = pagingMethods({ pipeline, baseUrl: options.baseUrl ?? DEFAULT_BASE_URL }, operations[name], operationSchemas[name]);
+    if (paging === undefined) continue;
+    client[`${name}All`] = paging.all;
+    client[`${name}Pages`] = paging.pages;
+  }
+  // ── end paging ──
   return client as unknown as ClinicClient;
 }

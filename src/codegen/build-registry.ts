@@ -13,6 +13,7 @@ import type {
 import { readOperationHints, readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { NameAllocator, synthesizeOperationId, toCamelIdentifier } from "./names.js";
+import { paginationOf, withoutPagingClashes } from "./pagination.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 
 export const HTTP_METHODS: readonly HttpMethod[] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -96,6 +97,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
     }
     const { parameters, objects } = collectParameters(doc, file, p.item, p.operation, p.path, p.pointer);
     const hints = readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] });
+    const pagination = paginationOf(doc, p.method, p.operation, objects, { file, at: ["paths", p.path, p.method] });
     const descriptor: OperationDescriptor = {
       operationId,
       synthesizedId: explicitId === undefined,
@@ -112,10 +114,12 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       security: securityOf(p.operation, rootSecurity),
       hints,
       cacheable: isCacheable(p.method, hints),
+      ...(pagination ? { pagination } : {}),
     };
     entries.push({ descriptor, operation: p.operation, parameterObjects: objects, pointer: p.pointer });
   }
-  return entries;
+  const paged = withoutPagingClashes(entries.map((e) => e.descriptor));
+  return entries.map((e, i) => (paged[i] === e.descriptor ? e : { ...e, descriptor: paged[i]! }));
 }
 
 /**

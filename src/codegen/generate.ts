@@ -119,7 +119,10 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet): P
       summary: d.summary === undefined ? "" : commentSafe(d.summary).replace(/\s*\n\s*/g, " "),
       safety: d.safety,
       deprecated: d.deprecated,
+      // Paging (`<name>All` / `<name>Pages`): the style and the items path as a tuple type.
+      pagination: d.pagination ? { style: d.pagination.style, itemsLiteral: JSON.stringify(d.pagination.items) } : false,
     })),
+    hasPaging: registry.some(({ descriptor: d }) => d.pagination !== undefined),
   };
   files.set("client.ts", await templates.render("client.ts", clientView));
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));

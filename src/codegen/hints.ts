@@ -16,6 +16,8 @@ export const HINT_KEYS = {
   cost: "x-carewire-cost",
   /** Read by the simulator only: which property holds a resource's id. */
   id: "x-carewire-id",
+  /** How a list operation pages (read in pagination-hint.ts). */
+  pagination: "x-carewire-pagination",
 } as const;
 
 /** A quota name as servers write it in a RateLimit policy (a token). */
@@ -28,7 +30,7 @@ const CRITICALITIES = ["critical", "interactive", "batch"] as const;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-interface HintContext {
+export interface HintContext {
   file: string;
   at: Array<string | number>;
 }
@@ -147,35 +149,35 @@ function readCache(raw: unknown, ctx: HintContext): NonNullable<OperationHints["
   return out;
 }
 
-function sub(ctx: HintContext, key: string | number): HintContext {
+export function sub(ctx: HintContext, key: string | number): HintContext {
   return { file: ctx.file, at: [...ctx.at, key] };
 }
 
-function fail(ctx: HintContext, reason: string): never {
+export function fail(ctx: HintContext, reason: string): never {
   throw new SpecError("spec-invalid", ctx.file, reason, {
     pointer: pointerOf(ctx.at),
   });
 }
 
-function object(raw: unknown, ctx: HintContext): JsonObject {
+export function object(raw: unknown, ctx: HintContext): JsonObject {
   if (!isObject(raw)) fail(ctx, "must be an object");
   return raw;
 }
 
-function rejectUnknown(obj: JsonObject, allowed: readonly string[], ctx: HintContext): void {
+export function rejectUnknown(obj: JsonObject, allowed: readonly string[], ctx: HintContext): void {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) fail(sub(ctx, key), `unknown field "${key}" (allowed: ${allowed.join(", ")})`);
   }
 }
 
-function oneOf<T extends string>(raw: unknown, allowed: readonly T[], ctx: HintContext): T {
+export function oneOf<T extends string>(raw: unknown, allowed: readonly T[], ctx: HintContext): T {
   if (typeof raw !== "string" || !(allowed as readonly string[]).includes(raw)) {
     fail(ctx, `must be one of ${allowed.join(" | ")}, got ${JSON.stringify(raw)}`);
   }
   return raw as T;
 }
 
-function positiveInt(raw: unknown, ctx: HintContext): number {
+export function positiveInt(raw: unknown, ctx: HintContext): number {
   if (typeof raw !== "number" || !Number.isInteger(raw) || raw <= 0) fail(ctx, `must be a positive integer, got ${JSON.stringify(raw)}`);
   return raw;
 }
@@ -190,12 +192,12 @@ function nonNegative(raw: unknown, ctx: HintContext): number {
   return raw;
 }
 
-function nonEmptyString(raw: unknown, ctx: HintContext): string {
+export function nonEmptyString(raw: unknown, ctx: HintContext): string {
   if (typeof raw !== "string" || raw.trim() === "") fail(ctx, `must be a non-empty string, got ${JSON.stringify(raw)}`);
   return raw;
 }
 
-function bool(raw: unknown, ctx: HintContext): boolean {
+export function bool(raw: unknown, ctx: HintContext): boolean {
   if (typeof raw !== "boolean") fail(ctx, `must be true or false, got ${JSON.stringify(raw)}`);
   return raw;
 }

@@ -25,6 +25,7 @@ import { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions } from "../runti
 import type { ResultMeta } from "../runtime/core/meta.js";
 import type { CallOptions, PipelineError, Result } from "../runtime/core/types.js";
 import type { FetchLike } from "../runtime/wire/transport.js";
+import { linkResolver } from "../runtime/wire/link-target.js";
 import { interactionOperation, weakEtag, type FhirCapabilityModel, type SystemInteraction, type TypeInteraction } from "./interactions.js";
 import { failedTransactionEntry, readEntryOutcomes } from "./bundle-response.js";
 import { FhirError, UntrustedUrlError } from "./outcome.js";
@@ -72,12 +73,7 @@ export interface FhirClientOptions extends ClientOptions {
   readonly paging?: { readonly maxPages?: number; readonly maxMs?: number };
 }
 
-/** Where a server link points, under the base URL. */
-export interface LinkTarget {
-  readonly path: string;
-  /** Without the `?`. */
-  readonly query: string;
-}
+export type { LinkTarget } from "../runtime/wire/link-target.js";
 
 export interface CreateOptions<Search> extends CallOptions {
   /** Conditional create: the server creates only if this search finds nothing (one request, no race). */
@@ -198,7 +194,6 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
   const clock = options.clock ?? systemClock;
   const maxPages = options.paging?.maxPages ?? DEFAULT_MAX_PAGES;
   const maxPagingMs = options.paging?.maxMs ?? DEFAULT_MAX_PAGING_MS;
-  const basePath = base.pathname.replace(/\/+$/, "");
 
   function call<T>(type: string, interaction: TypeInteraction | SystemInteraction, input: object, callOptions: CallOptions = {}, path?: string): Promise<FhirResult<T>> {
     const operationId = type === "" ? interaction : `${type}.${interaction}`;
@@ -213,22 +208,8 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     return pipeline.request<T, FhirCallError>(operation, NO_SCHEMAS, input, callOptions);
   }
 
-  /** Relative server links resolve against the base as a directory (`…/fhir/` + `Patient/1`). */
-  const baseDirectory = new URL(`${base.origin}${basePath}/`);
-
   /** A server link as a path under the base URL and its query, or a typed refusal: credentials never leave the base URL. */
-  function linkTarget(link: unknown): LinkTarget {
-    let url: URL;
-    try {
-      url = new URL(String(link), baseDirectory);
-    } catch {
-      throw new UntrustedUrlError(String(link).slice(0, 200), `${base.origin}${basePath}`);
-    }
-    if (url.origin !== base.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`))) {
-      throw new UntrustedUrlError(url.href, `${base.origin}${basePath}`);
-    }
-    return { path: url.pathname.slice(basePath.length) || "/", query: url.search.slice(1) };
-  }
+  const linkTarget = linkResolver(base.href);
 
   function resourceClient(type: string, interactions: readonly TypeInteraction[]): Partial<ResourceClient<Resource, object>> {
     const client: ResourceClient<Resource, object> = {

@@ -3,6 +3,7 @@
  * generated code hands it. The runtime never imports from `generated/`.
  */
 import type { BodySchema } from "../tolerant/tolerant.js";
+import type { PaginationDescriptor } from "../pagination/descriptor.js";
 
 export type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
 
@@ -97,6 +98,8 @@ export interface OperationDescriptor {
    * it get no cache lookup at all. Absent (hand-written descriptors): cacheable when a read.
    */
   readonly cacheable?: boolean;
+  /** How the operation pages (`x-carewire-pagination`, or a style codegen recognised); absent: it does not. */
+  readonly pagination?: PaginationDescriptor;
 }
 
 /** Body schemas the generated code attaches to an operation (read tolerantly, in one pass). */

@@ -8,6 +8,7 @@
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
+import { pagedList } from "./paging.js";
 import { problemBody } from "./problem.js";
 import type { HandlerResult } from "./render.js";
 import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
@@ -47,6 +48,12 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   }
   if (role === "list") {
     const listed = model.mediaSample(route, status);
+    if (route.op.pagination) {
+      // Paged as the operation says it pages (paging.ts); only the page's items are projected.
+      const itemSchema = itemSchemaOf(model, listed?.schema);
+      const page = pagedList(route.op.pagination, store.list(shape.collection), sampled, url, (item) => project(model, item as Resource, itemSchema));
+      return page.status === status ? { ...served(page.body), ...(page.headers ? { headers: page.headers } : {}) } : page;
+    }
     return served(listPage(store.list(shape.collection).map((r) => project(model, r, itemSchemaOf(model, listed?.schema))), sampled, url.searchParams));
   }
   const id = params[shape.idParam] ?? "";

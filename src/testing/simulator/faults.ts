@@ -10,7 +10,7 @@ export type DriftKind = "extra-fields" | "missing-optional" | "unknown-enum" | "
 
 export type Fault =
   | { readonly kind: "none" }
-  | { readonly kind: "status"; readonly status: 500 | 502 | 503 | 504; readonly retryAfter?: number | string }
+  | { readonly kind: "status"; readonly status: 429 | 500 | 502 | 503 | 504; readonly retryAfter?: number | string }
   | { readonly kind: "latency"; readonly ms: number }
   | { readonly kind: "reset-before" }
   | { readonly kind: "reset-after-commit" }
@@ -48,7 +48,7 @@ export class FaultPlanError extends Error {
 }
 
 const MAX_DELAY_MS = 600_000;
-const STATUSES = [500, 502, 503, 504];
+const STATUSES = [429, 500, 502, 503, 504];
 const DRIFTS = ["extra-fields", "missing-optional", "unknown-enum", "changed-type"];
 
 /** Checks one fault; returns field errors (empty when valid). */
