@@ -13,12 +13,7 @@ import type { IntentSummary, OutboxCounts, OutboxStore } from "../outbox/outbox-
 import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
 
-export const OUTBOX_USAGE = `  carewire outbox status [--store <url>] [--json]
-  carewire outbox list [--dead] [--since <time>] [--tenant <t>] [--limit 100] [--with-bodies] [--json] [--store <url>]
-  carewire outbox replay <id>... | replay --dead --since <time>   [--store <url>]
-  carewire outbox purge --before <time> [--dead] [--store <url>]
-      the durable outbox: --store sqlite:<file> or postgres://… (default $CAREWIRE_OUTBOX_URL);
-      <time> is an ISO date or an age such as 30m, 24h, 7d; status exits 1 when there are dead letters`;
+export { OUTBOX_USAGE } from "./usage.js";
 
 const MAX_LIMIT = 10_000;
 
