@@ -45,11 +45,14 @@ const ACTION_KEYS = new Set(["target", "description", "update", "remove"]);
 export function parseOverlayText(text: string, file: string): Overlay {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: false });
+    raw = parseYaml(text);
   } catch (error) {
+    // The parser's message ends in " at line L, column C:" and a code frame; the line and
+    // column go where SpecError puts them.
     const e = error as { linePos?: Array<{ line: number; col: number }>; message?: string };
     const at = e.linePos?.[0];
-    throw new SpecError("overlay-invalid", file, `cannot parse: ${e.message ?? String(error)}`, at ? { line: at.line, column: at.col } : {});
+    const reason = (e.message ?? String(error)).split(/ at line \d+, column \d+:/)[0]!;
+    throw new SpecError("overlay-invalid", file, `cannot parse: ${reason}`, at ? { line: at.line, column: at.col } : {});
   }
   return validateOverlay(raw, file);
 }
