@@ -52,7 +52,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command !== undefined && Object.hasOwn(COMMAND_USAGE, command) && asksForHelp(rest)) {
-      process.stdout.write(`usage:\n${COMMAND_USAGE[command]}\n`);
+      process.stdout.write(`usage:\n${usageOf(command, rest)}\n`);
       return 0;
     }
     switch (command) {
@@ -100,6 +100,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`carewire: internal error: ${message}${debug ? `\n${(error as Error).stack ?? ""}` : " (CAREWIRE_DEBUG=1 prints where)"}\n`);
     return 3;
   }
+}
+
+/** A command's usage; for a subcommand (`outbox list --help`), its own lines and the notes. */
+function usageOf(command: string, args: readonly string[]): string {
+  const usage = COMMAND_USAGE[command]!;
+  const sub = args.find((a) => !a.startsWith("-"));
+  const head = `  carewire ${command} ${sub}`;
+  const lines = usage.split("\n");
+  if (sub === undefined || !lines.some((l) => l === head || l.startsWith(`${head} `))) return usage;
+  return lines.filter((l) => l === head || l.startsWith(`${head} `) || l.startsWith("      ")).join("\n");
 }
 
 /** `--help` or `-h` anywhere before a `--` (after which arguments are never flags). */
