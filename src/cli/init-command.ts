@@ -96,10 +96,6 @@ info:
   version: 1.0.0
 servers:
   - url: https://api.example.com
-x-carewire-rate-limit:
-  limit: 60
-  windowSeconds: 60
-  scope: client_id
 paths:
   /things:
     get:
