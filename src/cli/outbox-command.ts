@@ -8,7 +8,6 @@
  * nothing, 2 bad arguments, 3 the store failed.
  */
 import { parseArgs } from "node:util";
-import { OutboxInputError } from "../outbox/errors.js";
 import type { IntentSummary, OutboxCounts, OutboxStore } from "../outbox/outbox-store.js";
 import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
@@ -85,7 +84,9 @@ export async function outboxCommand(args: readonly string[], out: (text: string)
     }
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    // A store URL of an unknown kind is the caller's to fix, like any bad argument.
+    // A store URL of an unknown kind is the caller's to fix, like any bad argument
+    // (imported here: a mistyped flag is answered without loading the outbox).
+    const { OutboxInputError } = await import("../outbox/errors.js");
     if (error instanceof OutboxInputError) throw new UsageError(error.message);
     const kind = (error as { kind?: unknown }).kind;
     process.stderr.write(`carewire: outbox ${action}: ${typeof kind === "string" ? `${kind}: ` : ""}${error instanceof Error ? error.message : String(error)}\n`);

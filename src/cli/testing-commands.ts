@@ -4,10 +4,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { SpecError } from "../codegen/spec-error.js";
-import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
 import type { ContractCredentials } from "../testing/contract.js";
-import { validateFaultPlan, type FaultPlan } from "../testing/simulator/faults.js";
+import type { FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
 import type { SimulatorOptions } from "../testing/simulator/server.js";
 import { UsageError } from "./usage-error.js";
@@ -67,6 +65,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
   let faults: FaultPlan | undefined;
   if (typeof values.faults === "string") {
+    const [{ validateFaultPlan }, { SpecError }] = await Promise.all([import("../testing/simulator/faults.js"), import("../codegen/spec-error.js")]);
     try {
       faults = validateFaultPlan(JSON.parse(await readFile(values.faults, "utf8")));
     } catch (error) {
@@ -78,7 +77,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   const ttl = wholeNumber(values["token-ttl"] as string | undefined, "--token-ttl", 1, 31_536_000);
   const concurrency = wholeNumber(values.concurrency as string | undefined, "--concurrency", 1, 100_000);
   const rateLimit = typeof values["rate-limit"] === "string" ? parseRateLimit(values["rate-limit"]) : undefined;
-  if (await isCapabilityStatementFile(spec)) {
+  if (await isCapabilityStatement(spec)) {
     const { startFhirSimulator } = await import("../testing/fhir/fhir-simulator.js");
     const fhir = await listening(port, startFhirSimulator({
       capability: spec,
@@ -131,6 +130,12 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   return 0;
 }
 
+/** Whether the spec is a FHIR CapabilityStatement (the codegen's sniffing, loaded once the arguments are checked). */
+async function isCapabilityStatement(spec: string): Promise<boolean> {
+  const { isCapabilityStatementFile } = await import("../codegen/fhir/capability.js");
+  return isCapabilityStatementFile(spec);
+}
+
 /**
  * The started server, or undefined once a port that cannot be listened on is said in one
  * line (the caller exits 3): the usual cause is another server, and the fix is a flag.
@@ -178,7 +183,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");
     credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
   }
-  if (await isCapabilityStatementFile(spec)) {
+  if (await isCapabilityStatement(spec)) {
     const { runFhirContract } = await import("../testing/fhir/fhir-contract.js");
     const fhir = await runFhirContract(spec, {
       ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),

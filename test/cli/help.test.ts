@@ -123,12 +123,14 @@ describe("the CLI as a child process", () => {
 
   const HEAVY = /\/src\/(codegen|testing|outbox|reconcile|fhir|runtime)\/|\/node_modules\/(openapi-typescript|@redocly|better-sqlite3|pg|handlebars|yaml|ajv)\//;
 
-  it("loads nothing of the codegen, the simulator or a driver for help, --version and a usage error", async () => {
+  it("loads nothing of the codegen, the simulator or a driver for help, --version and usage errors", async () => {
     for (const [name, args, code] of [
       ["help", ["help"], 0],
       ["generate-help", ["generate", "--help"], 0],
       ["version", ["--version"], 0],
       ["usage-error", ["generate", "--frobnicate"], 2],
+      ["mock-usage-error", ["mock", "--port", "x", "spec.yaml"], 2],
+      ["outbox-usage-error", ["outbox", "flush"], 2],
     ] as const) {
       const { code: exit, modules } = await modulesLoadedBy(args, name);
       expect(exit).toBe(code);
@@ -139,5 +141,5 @@ describe("the CLI as a child process", () => {
     const { code, modules } = await modulesLoadedBy(["generate", "--spec", path.join(tmp, "missing.yaml"), "--out", path.join(tmp, "o"), "--name", "x"], "generate");
     expect(code).toBe(2);
     expect(modules.some((m) => m.endsWith("/src/codegen/run.ts"))).toBe(true);
-  }, childTestTimeout(5));
+  }, childTestTimeout(7));
 });
