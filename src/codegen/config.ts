@@ -8,7 +8,7 @@
  * Relative paths are relative to the config file; a spec or overlay may be an http(s) URL.
  * `overlays` are OpenAPI Overlay 1.0 documents applied to the spec, in order, before codegen.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { isObject } from "./json.js";
 import { SpecError } from "./spec-error.js";
@@ -16,6 +16,8 @@ import { validateProviderName } from "./generate.js";
 import { isHttpUrl } from "./fetch-spec.js";
 
 export const CONFIG_FILE = "carewire.config.json";
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
 
 export interface CarewireConfig {
   readonly file: string;
@@ -35,8 +37,11 @@ export interface ConfiguredProvider {
 export async function loadConfig(file: string): Promise<CarewireConfig> {
   let text: string;
   try {
+    // A config is a few hundred bytes: anything past the bound is the wrong file.
+    if ((await stat(file)).size > MAX_CONFIG_BYTES) throw new SpecError("config-invalid", file, `larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MB: not a carewire config`);
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof SpecError) throw error;
     throw new SpecError("config-invalid", file, unreadableReason((error as NodeJS.ErrnoException).code));
   }
   let raw: unknown;

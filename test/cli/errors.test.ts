@@ -45,6 +45,7 @@ describe("config files", () => {
   it.each<[string, string | undefined, string]>([
     ["a directory", undefined, "is a directory, not a config file"],
     ["not JSON", "{ providers: ", "not valid JSON: "],
+    ["too large to be a config", `{"providers":[]}${" ".repeat(1024 * 1024)}`, "larger than 1 MB: not a carewire config"],
     ["no providers", "{}", "needs a `providers` array"],
     ["a provider without a spec", '{ "providers": [{ "name": "a" }] }', "each provider needs string `name` and `spec`"],
     ["overlays that are not a list", '{ "providers": [{ "name": "a", "spec": "a.yaml", "overlays": "o.yaml" }] }', "`overlays` is a list of overlay files (or URLs)"],
