@@ -37,6 +37,17 @@ export function isHttpUrl(location: string): boolean {
   return /^https?:\/\//i.test(location);
 }
 
+/**
+ * A URL as messages and generated headers show it: without credentials, and with the query
+ * reduced to a mark, since spec links often carry an access token there.
+ */
+export function displayUrl(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  const query = parsed.search === "" ? "" : "?…";
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${query}`;
+}
+
 export interface FetchedText {
   /** Where the text finally came from, after redirects: relative refs resolve against it. */
   readonly url: string;
@@ -44,16 +55,22 @@ export interface FetchedText {
   readonly mimeType?: string;
 }
 
-export async function fetchSpecText(url: string, limits: SpecFetchLimits = DEFAULT_SPEC_FETCH_LIMITS): Promise<FetchedText> {
+export async function fetchSpecText(location: string, limits: SpecFetchLimits = DEFAULT_SPEC_FETCH_LIMITS): Promise<FetchedText> {
+  const url = displayUrl(location);
   const signal = AbortSignal.timeout(limits.deadlineMs);
   const timedOut = () => new SpecFetchError(url, "timeout", `no complete answer within ${formatMs(limits.deadlineMs)}`);
+  const { request, authorization } = withoutCredentials(location);
   let response: Response;
   try {
-    response = await fetch(url, { signal, headers: { accept: "application/yaml, application/json;q=0.9, */*;q=0.5" } });
+    response = await fetch(request, {
+      signal,
+      headers: { accept: "application/yaml, application/json;q=0.9, */*;q=0.5", ...(authorization ? { authorization } : {}) },
+    });
   } catch (error) {
     if (signal.aborted) throw timedOut();
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new SpecFetchError(url, "network", `cannot fetch: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new SpecFetchError(url, "network", `cannot fetch: ${reason.split(location).join(url)}`);
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
@@ -87,7 +104,18 @@ export async function fetchSpecText(url: string, limits: SpecFetchLimits = DEFAU
     throw new SpecFetchError(url, "network", `the answer broke off: ${(error as Error).message}`);
   }
   const text = Buffer.concat(chunks).toString("utf8");
-  return { url: response.url || url, text, ...(mimeType ? { mimeType } : {}) };
+  return { url: response.url || location, text, ...(mimeType ? { mimeType } : {}) };
+}
+
+/** `https://user:pass@host/…` as fetch takes it: the credentials as Basic authorization. */
+function withoutCredentials(location: string): { request: string; authorization?: string } {
+  if (!URL.canParse(location)) return { request: location };
+  const parsed = new URL(location);
+  if (parsed.username === "" && parsed.password === "") return { request: location };
+  const credentials = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+  parsed.username = "";
+  parsed.password = "";
+  return { request: parsed.href, authorization: `Basic ${Buffer.from(credentials).toString("base64")}` };
 }
 
 /**

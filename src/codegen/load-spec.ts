@@ -13,7 +13,7 @@
 import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseResolver, bundle, createConfig, Source, type Document } from "@redocly/openapi-core";
-import { BoundedResolver, DEFAULT_SPEC_FETCH_LIMITS, fetchSpecText, isHttpUrl, type SpecFetchLimits } from "./fetch-spec.js";
+import { BoundedResolver, DEFAULT_SPEC_FETCH_LIMITS, displayUrl, fetchSpecText, isHttpUrl, type SpecFetchLimits } from "./fetch-spec.js";
 import { isObject, resolvePointer, type JsonObject } from "./json.js";
 import { isDeepSchemaRef } from "./hoist-deep-refs.js";
 import { applyOverlay } from "./overlay.js";
@@ -21,7 +21,7 @@ import { readOverlay } from "./read-overlay.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 
 export interface LoadedSpec {
-  /** Path as the user gave it, for messages. */
+  /** Path as the user gave it, for messages (a URL without credentials or query: displayUrl). */
   readonly file: string;
   readonly document: JsonObject;
   readonly openapiVersion: "3.0" | "3.1";
@@ -38,18 +38,19 @@ export interface LoadSpecOptions {
   readonly fetchLimits?: SpecFetchLimits;
 }
 
-export async function loadSpec(file: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
+export async function loadSpec(location: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
+  const file = isHttpUrl(location) ? displayUrl(location) : location;
   const limits = options.fetchLimits ?? DEFAULT_SPEC_FETCH_LIMITS;
   const config = await createConfig({ rules: {} }, {});
   const resolver = new BoundedResolver(config.resolve, limits);
   let parsedDocument: Document;
   let absolute: string;
-  if (isHttpUrl(file)) {
-    const fetched = await fetchSpecText(file, limits);
+  if (isHttpUrl(location)) {
+    const fetched = await fetchSpecText(location, limits);
     absolute = fetched.url;
     parsedDocument = parseFetched(resolver, new Source(absolute, fetched.text, fetched.mimeType), file);
   } else {
-    absolute = path.resolve(file);
+    absolute = path.resolve(location);
     try {
       await access(absolute, constants.R_OK);
     } catch {
@@ -212,7 +213,7 @@ function collectRefs(root: JsonObject): RefSite[] {
 }
 
 function relativeToCwd(absolute: string): string {
-  if (isHttpUrl(absolute)) return absolute;
+  if (isHttpUrl(absolute)) return displayUrl(absolute);
   const rel = path.relative(process.cwd(), absolute);
   return rel.startsWith("..") ? absolute : rel;
 }
