@@ -55,6 +55,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`usage:\n${usageOf(command, rest)}\n`);
       return 0;
     }
+    // `carewire help outbox list` reads as `carewire outbox list --help`.
+    if (command === "help" && rest[0] !== undefined) {
+      if (!Object.hasOwn(COMMAND_USAGE, rest[0])) throw new UsageError(`no help for "${rest[0]}": not a command`);
+      process.stdout.write(`usage:\n${usageOf(rest[0], rest.slice(1))}\n`);
+      return 0;
+    }
     switch (command) {
       case "generate":
         return await generateCommand(rest);

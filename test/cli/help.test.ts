@@ -50,10 +50,18 @@ describe("carewire <command> --help", () => {
     }
   });
 
-  it("prints a subcommand's own lines and the command's notes", async () => {
-    expect(await main(["outbox", "purge", "--help"])).toBe(0);
-    expect(stdout.split("\n").filter((l) => l.startsWith("  carewire"))).toEqual(["  carewire outbox purge --before <time> [--dead] [--store <url>]"]);
-    expect(stdout).toContain("<time> is an ISO date or an age");
+  it("prints a subcommand's own lines and the command's notes, for --help and for `help <command>`", async () => {
+    for (const args of [["outbox", "purge", "--help"], ["help", "outbox", "purge"]]) {
+      stdout = "";
+      expect(await main(args)).toBe(0);
+      expect(stdout.split("\n").filter((l) => l.startsWith("  carewire"))).toEqual(["  carewire outbox purge --before <time> [--dead] [--store <url>]"]);
+      expect(stdout).toContain("<time> is an ISO date or an age");
+    }
+    stdout = "";
+    expect(await main(["help", "init"])).toBe(0);
+    expect(stdout.startsWith("usage:\n  carewire init [--name <provider>]")).toBe(true);
+    expect(await main(["help", "frobnicate"])).toBe(2);
+    expect(stderr).toBe('carewire: no help for "frobnicate": not a command (see `carewire --help`)\n');
   });
 
   it("prints every command's usage for `help`, --help and -h (exit 0), and for nothing at all (exit 2)", async () => {
