@@ -1,14 +1,18 @@
 /**
  * `carewire <command>`. Exit codes: 0 ok; 1 the command found something (stale files for
  * `generate --check`, dead letters for `outbox status`, differences for `reconcile`);
- * 2 bad input (spec, config, arguments); 3 a failure (a store or server, or internal).
+ * 2 bad input (spec, config, arguments); 3 a failure (a store or server, a port in use,
+ * a spec URL that did not answer, or internal).
+ *
+ * This module loads nothing heavy: each command's module is imported when it runs, so
+ * `--help`, `--version` and a mistyped flag are answered without loading the codegen, the
+ * simulator or a database driver.
  */
+import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
-import { SpecError } from "../codegen/spec-error.js";
-import { OUTBOX_USAGE, outboxCommand } from "./outbox-command.js";
-import { RECONCILE_USAGE, reconcileCommand } from "./reconcile-command.js";
-import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
+import { CONTRACT_USAGE, INIT_USAGE, MOCK_USAGE, OUTBOX_USAGE, RECONCILE_USAGE } from "./usage.js";
+import { openApiGeneratorCommand, splitEngine } from "./engine-option.js";
 import { UsageError } from "./usage-error.js";
 
 /**
@@ -18,31 +22,67 @@ import { UsageError } from "./usage-error.js";
  */
 export const DEFAULT_CONFIG_FILE = "carewire.config.json";
 
-const USAGE = `usage:
-  carewire generate [--config ${DEFAULT_CONFIG_FILE}] [--templates <dir>] [--check]
+const GENERATE_USAGE = `  carewire generate [--config ${DEFAULT_CONFIG_FILE}] [--templates <dir>] [--check | --watch]
       generate every provider listed in the config file (default: ./${DEFAULT_CONFIG_FILE})
-  carewire generate --spec <file> --out <dir> --name <provider> [--templates <dir>] [--check]
+  carewire generate --spec <file | https://…> --out <dir> --name <provider> [--overlay <file>]... [--templates <dir>] [--check | --watch]
       generate one spec into one directory
   --check   compare instead of writing; exit 1 and list the stale files if any differ
+  --watch   generate, then again whenever a spec, an overlay or the config changes (Ctrl-C stops)
+  a spec may be an http(s) URL; a provider's "overlays" (OpenAPI Overlay 1.0 files) are applied to its spec first
+  carewire generate --engine openapi-generator --spec <file> --out <dir> --name <provider>
+      openapi-generator's typescript-fetch client with carewireFetch as its fetchApi (needs Java and
+      the generator's jar: OPENAPI_GENERATOR_JAR or @openapitools/openapi-generator-cli)`;
+
+const USAGE = `usage:
+${GENERATE_USAGE}
 ${MOCK_USAGE}
 ${CONTRACT_USAGE}
 ${OUTBOX_USAGE}
-${RECONCILE_USAGE}`;
+${RECONCILE_USAGE}
+${INIT_USAGE}
+  carewire --version | <command> --help`;
+
+/** Each command's own usage, for `carewire <command> --help` and its usage errors. */
+const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  generate: GENERATE_USAGE,
+  mock: MOCK_USAGE,
+  contract: CONTRACT_USAGE,
+  outbox: OUTBOX_USAGE,
+  reconcile: RECONCILE_USAGE,
+  init: INIT_USAGE,
+};
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && Object.hasOwn(COMMAND_USAGE, command) && asksForHelp(rest)) {
+      process.stdout.write(`usage:\n${usageOf(command, rest)}\n`);
+      return 0;
+    }
+    // `carewire help outbox list` reads as `carewire outbox list --help`.
+    if (command === "help" && rest[0] !== undefined) {
+      if (!Object.hasOwn(COMMAND_USAGE, rest[0])) throw new UsageError(`no help for "${rest[0]}": not a command`);
+      process.stdout.write(`usage:\n${usageOf(rest[0], rest.slice(1))}\n`);
+      return 0;
+    }
     switch (command) {
       case "generate":
         return await generateCommand(rest);
       case "mock":
-        return await mockCommand(rest);
+        return await (await import("./testing-commands.js")).mockCommand(rest);
       case "contract":
-        return await contractCommand(rest);
+        return await (await import("./testing-commands.js")).contractCommand(rest);
       case "outbox":
-        return await outboxCommand(rest);
+        return await (await import("./outbox-command.js")).outboxCommand(rest);
       case "reconcile":
-        return await reconcileCommand(rest);
+        return await (await import("./reconcile-command.js")).reconcileCommand(rest);
+      case "init":
+        return await (await import("./init-command.js")).initCommand(rest);
+      case "--version":
+      case "-V":
+      case "version":
+        process.stdout.write(`${await packageVersion()}\n`);
+        return 0;
       case "help":
       case "--help":
       case "-h":
@@ -53,21 +93,49 @@ export async function main(argv: readonly string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (error) {
+    if (error instanceof UsageError) {
+      const known = command !== undefined && Object.hasOwn(COMMAND_USAGE, command);
+      process.stderr.write(`carewire: ${known && !error.message.startsWith(`${command} `) ? `${command}: ` : ""}${error.message} (see \`carewire ${known ? `${command} ` : ""}--help\`)\n`);
+      return 2;
+    }
+    // Imported only now: a usage error or `--help` loads nothing of the codegen.
+    const { SpecError } = await import("../codegen/spec-error.js");
     if (error instanceof SpecError) {
       process.stderr.write(`carewire: ${error.message}\n`);
-      return 2;
+      return error.kind === "spec-unreachable" ? 3 : 2;
     }
-    if (error instanceof UsageError) {
-      process.stderr.write(`carewire: ${error.message}\n${USAGE}\n`);
-      return 2;
-    }
-    process.stderr.write(`carewire: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // A bug, not the user's doing: one line, and the stack only when asked for.
+    const debug = process.env.CAREWIRE_DEBUG !== undefined && process.env.CAREWIRE_DEBUG !== "";
+    const message = error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error);
+    process.stderr.write(`carewire: internal error: ${message}${debug ? `\n${(error as Error).stack ?? ""}` : " (CAREWIRE_DEBUG=1 prints where)"}\n`);
     return 3;
   }
 }
 
+/** A command's usage; for a subcommand (`outbox list --help`), its own lines and the notes. */
+function usageOf(command: string, args: readonly string[]): string {
+  const usage = COMMAND_USAGE[command]!;
+  const sub = args.find((a) => !a.startsWith("-"));
+  const head = `  carewire ${command} ${sub}`;
+  const lines = usage.split("\n");
+  if (sub === undefined || !lines.some((l) => l === head || l.startsWith(`${head} `))) return usage;
+  return lines.filter((l) => l === head || l.startsWith(`${head} `) || l.startsWith("      ")).join("\n");
+}
+
+/** `--help` or `-h` anywhere before a `--` (after which arguments are never flags). */
+function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/** The version in the package.json two levels up: the package root, from src/cli/ as from dist/cli/. */
+async function packageVersion(): Promise<string> {
+  const manifest = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as { version?: unknown };
+  if (typeof manifest.version !== "string") throw new Error("package.json has no version");
+  return manifest.version;
+}
+
 async function generateCommand(args: readonly string[]): Promise<number> {
-  const { splitEngine, openApiGeneratorCommand } = await import("../codegen/engines/engine-option.js");
   const { engine, rest } = splitEngine(args);
   if (engine === "openapi-generator") return openApiGeneratorCommand(rest);
   args = rest;
@@ -82,6 +150,8 @@ async function generateCommand(args: readonly string[]): Promise<number> {
         name: { type: "string" },
         templates: { type: "string" },
         check: { type: "boolean", default: false },
+        watch: { type: "boolean", default: false },
+        overlay: { type: "string", multiple: true },
       },
       strict: true,
       allowPositionals: false,
@@ -91,16 +161,20 @@ async function generateCommand(args: readonly string[]): Promise<number> {
   }
   const check = values.check === true;
   const templates = values.templates === undefined ? {} : { templates: values.templates };
+  if (check && values.watch === true) throw new UsageError("--check and --watch do not go together");
   let request: GenerateRequest;
   if (values.spec !== undefined || values.out !== undefined || values.name !== undefined) {
     if (values.spec === undefined || values.out === undefined || values.name === undefined) {
       throw new UsageError("--spec, --out and --name go together");
     }
     if (values.config !== undefined) throw new UsageError("--config cannot be combined with --spec");
-    request = { mode: "single", spec: values.spec, outDir: values.out, name: values.name, check, ...templates };
+    const overlays = values.overlay === undefined ? {} : { overlays: values.overlay };
+    request = { mode: "single", spec: values.spec, outDir: values.out, name: values.name, check, ...templates, ...overlays };
   } else {
+    if (values.overlay !== undefined) throw new UsageError("--overlay goes with --spec (a config lists a provider's overlays)");
     request = { mode: "config", configFile: values.config ?? DEFAULT_CONFIG_FILE, check, ...templates };
   }
+  if (values.watch === true) return (await import("./watch-generate.js")).watchGenerate(request);
 
   const { runGenerate } = await import("../codegen/run.js");
   const report = await runGenerate(request);

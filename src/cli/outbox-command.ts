@@ -8,17 +8,11 @@
  * nothing, 2 bad arguments, 3 the store failed.
  */
 import { parseArgs } from "node:util";
-import { OutboxInputError } from "../outbox/errors.js";
 import type { IntentSummary, OutboxCounts, OutboxStore } from "../outbox/outbox-store.js";
 import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
 
-export const OUTBOX_USAGE = `  carewire outbox status [--store <url>] [--json]
-  carewire outbox list [--dead] [--since <time>] [--tenant <t>] [--limit 100] [--with-bodies] [--json] [--store <url>]
-  carewire outbox replay <id>... | replay --dead --since <time>   [--store <url>]
-  carewire outbox purge --before <time> [--dead] [--store <url>]
-      the durable outbox: --store sqlite:<file> or postgres://… (default $CAREWIRE_OUTBOX_URL);
-      <time> is an ISO date or an age such as 30m, 24h, 7d; status exits 1 when there are dead letters`;
+export { OUTBOX_USAGE } from "./usage.js";
 
 const MAX_LIMIT = 10_000;
 
@@ -90,7 +84,9 @@ export async function outboxCommand(args: readonly string[], out: (text: string)
     }
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    // A store URL of an unknown kind is the caller's to fix, like any bad argument.
+    // A store URL of an unknown kind is the caller's to fix, like any bad argument
+    // (imported here: a mistyped flag is answered without loading the outbox).
+    const { OutboxInputError } = await import("../outbox/errors.js");
     if (error instanceof OutboxInputError) throw new UsageError(error.message);
     const kind = (error as { kind?: unknown }).kind;
     process.stderr.write(`carewire: outbox ${action}: ${typeof kind === "string" ? `${kind}: ` : ""}${error instanceof Error ? error.message : String(error)}\n`);

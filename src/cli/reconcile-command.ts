@@ -10,15 +10,10 @@ import type { OutboxStore } from "../outbox/outbox-store.js";
 import { openOutboxArgument } from "./outbox-argument.js";
 import { UsageError } from "./usage-error.js";
 
+export { RECONCILE_USAGE } from "./usage.js";
+
 // Arguments are checked before the FHIR client and the reconciler are imported (below,
 // with `await import`), so a mistyped flag is answered at once.
-
-export const RECONCILE_USAGE = `  carewire reconcile --source <file.ndjson> --fhir <baseUrl> --type Patient --identifier-system <uri>
-                    [--checkpoint <file>] [--batch-size 50] [--token <bearer>] [--hash-keys] [--json]
-                    [--repair --outbox <sqlite:file | postgres://…> [--provider fhir]]
-      compare the records the app delivered (one resource per line) with the server's, by identifier:
-      missing, extra and different ones (keys only, hashed with --hash-keys); exit 1 when they differ;
-      --checkpoint resumes an interrupted run; --repair enqueues every missing record in the outbox as <Type>.ensure`;
 
 export interface ReconcileCommandDeps {
   /** Opens the outbox for `--repair`. Default: the SQLite outbox store at that path. */

@@ -4,30 +4,17 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { SpecError } from "../codegen/spec-error.js";
-import { isCapabilityStatementFile } from "../codegen/fhir/capability.js";
 import type { ContractCredentials } from "../testing/contract.js";
-import { validateFaultPlan, type FaultPlan } from "../testing/simulator/faults.js";
+import type { FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
 import type { SimulatorOptions } from "../testing/simulator/server.js";
 import { UsageError } from "./usage-error.js";
 
+export { MOCK_USAGE, CONTRACT_USAGE } from "./usage.js";
+
 // Every argument is checked before the simulator, the contract runner and their
 // dependencies are imported (below, with `await import`): those take seconds to load, and
 // a mistyped flag should be answered at once, however busy the machine.
-
-export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--rate-limit 120/60s | off] [--rate-limit-headers none|x-ratelimit|ietf]
-                [--token-ttl <seconds>] [--concurrency <n>] [--faults <plan.json>] [--scenario clinic] [--stateless] [--no-auth]
-      serve a spec on 127.0.0.1 with the provider's rate limits, tokens, idempotency and faults (Ctrl-C stops);
-      a FHIR CapabilityStatement (.json) is served as a FHIR R4 server (paging, conditional writes, transactions, $export)`;
-
-export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
-                    [--operation <operationId>]... [--scenario clinic] [--json] [--strict]
-      call every operation and check status, body and documented headers against the spec
-      (without --base-url, against the carewire simulator started in-process); exit 1 on any violation;
-      an operation whose request the server refused (4xx, even after a minimal request built from the
-      schema) is "not exercised", never passed; --strict makes "not exercised" fail too (exit 1);
-      for a FHIR CapabilityStatement, every declared interaction in a life-cycle order, answers validated against R4`;
 
 function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["options"]>) {
   try {
@@ -78,6 +65,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
   let faults: FaultPlan | undefined;
   if (typeof values.faults === "string") {
+    const [{ validateFaultPlan }, { SpecError }] = await Promise.all([import("../testing/simulator/faults.js"), import("../codegen/spec-error.js")]);
     try {
       faults = validateFaultPlan(JSON.parse(await readFile(values.faults, "utf8")));
     } catch (error) {
@@ -89,15 +77,16 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   const ttl = wholeNumber(values["token-ttl"] as string | undefined, "--token-ttl", 1, 31_536_000);
   const concurrency = wholeNumber(values.concurrency as string | undefined, "--concurrency", 1, 100_000);
   const rateLimit = typeof values["rate-limit"] === "string" ? parseRateLimit(values["rate-limit"]) : undefined;
-  if (await isCapabilityStatementFile(spec)) {
+  if (await isCapabilityStatement(spec)) {
     const { startFhirSimulator } = await import("../testing/fhir/fhir-simulator.js");
-    const fhir = await startFhirSimulator({
+    const fhir = await listening(port, startFhirSimulator({
       capability: spec,
       port,
       ...(seed !== undefined ? { seed } : {}),
       ...(rateLimit !== undefined ? { rateLimit } : {}),
       ...(faults !== undefined ? { faults } : {}),
-    });
+    }));
+    if (fhir === undefined) return 3;
     process.stdout.write(`carewire FHIR simulator: ${spec} on ${fhir.url}\n  Bulk Data: GET ${fhir.url}/$export (Prefer: respond-async)\n\n`);
     await untilStopped(signal);
     await fhir.close();
@@ -107,7 +96,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     import("../testing/simulator/server.js"),
     import("../testing/scenarios/clinic.js"),
   ]);
-  const sim = await startSimulator({
+  const sim = await listening(port, startSimulator({
     spec,
     port,
     ...(typeof values.host === "string" ? { host: values.host } : {}),
@@ -120,7 +109,8 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     ...(values.scenario === "clinic" ? { handlers: clinicScenario } : {}),
     stateful: values.stateless !== true,
     auth: values["no-auth"] !== true,
-  });
+  }));
+  if (sim === undefined) return 3;
   process.stdout.write(
     [
       `carewire simulator: ${spec} (${sim.operations.length} operations) on ${sim.url}`,
@@ -138,6 +128,28 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
   await untilStopped(signal);
   await sim.close();
   return 0;
+}
+
+/** Whether the spec is a FHIR CapabilityStatement (the codegen's sniffing, loaded once the arguments are checked). */
+async function isCapabilityStatement(spec: string): Promise<boolean> {
+  const { isCapabilityStatementFile } = await import("../codegen/fhir/capability.js");
+  return isCapabilityStatementFile(spec);
+}
+
+/**
+ * The started server, or undefined once a port that cannot be listened on is said in one
+ * line (the caller exits 3): the usual cause is another server, and the fix is a flag.
+ */
+async function listening<T>(port: number, starting: Promise<T>): Promise<T | undefined> {
+  try {
+    return await starting;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") process.stderr.write(`carewire: port ${port} is in use; pick another with --port\n`);
+    else if (code === "EACCES") process.stderr.write(`carewire: port ${port} needs privileges this user lacks; pick another with --port\n`);
+    else throw error;
+    return undefined;
+  }
 }
 
 /** Resolves on Ctrl-C, SIGTERM or the signal (tests). */
@@ -171,7 +183,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");
     credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
   }
-  if (await isCapabilityStatementFile(spec)) {
+  if (await isCapabilityStatement(spec)) {
     const { runFhirContract } = await import("../testing/fhir/fhir-contract.js");
     const fhir = await runFhirContract(spec, {
       ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),

@@ -2,6 +2,10 @@
  * Loads one OpenAPI 3.0/3.1 document (YAML or JSON) into a single in-memory
  * document whose every `$ref` is local.
  *
+ * The spec may be a file or an http(s) URL (fetched with a deadline and a size bound; its
+ * relative refs resolve against the URL), and OpenAPI Overlays may be applied to it first:
+ * refs and versions are checked on the document as the overlays leave it.
+ *
  * Parsing and bundling use @redocly/openapi-core (the same engine openapi-typescript
  * uses). Bundling only runs when the document has external refs: on a 13 MB spec it
  * costs about as much as everything else, and openapi-typescript bundles again anyway.
@@ -9,12 +13,15 @@
 import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseResolver, bundle, createConfig, Source, type Document } from "@redocly/openapi-core";
+import { BoundedResolver, DEFAULT_SPEC_FETCH_LIMITS, displayUrl, fetchSpecText, isHttpUrl, type SpecFetchLimits } from "./fetch-spec.js";
 import { isObject, resolvePointer, type JsonObject } from "./json.js";
 import { isDeepSchemaRef } from "./hoist-deep-refs.js";
+import { applyOverlay } from "./overlay.js";
+import { readOverlay } from "./read-overlay.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 
 export interface LoadedSpec {
-  /** Path as the user gave it, for messages. */
+  /** Path as the user gave it, for messages (a URL without credentials or query: displayUrl). */
   readonly file: string;
   readonly document: JsonObject;
   readonly openapiVersion: "3.0" | "3.1";
@@ -24,21 +31,38 @@ export interface LoadedSpec {
   readonly deepSchemaRefs: boolean;
 }
 
-export async function loadSpec(file: string): Promise<LoadedSpec> {
-  const absolute = path.resolve(file);
-  try {
-    await access(absolute, constants.R_OK);
-  } catch {
-    throw new SpecError("spec-unreadable", file, "file not found or not readable");
-  }
+export interface LoadSpecOptions {
+  /** OpenAPI Overlay files (or URLs), applied in order before anything is checked. */
+  readonly overlays?: readonly string[];
+  /** For a spec, ref or overlay read over HTTP(S). */
+  readonly fetchLimits?: SpecFetchLimits;
+}
 
+export async function loadSpec(location: string, options: LoadSpecOptions = {}): Promise<LoadedSpec> {
+  const file = isHttpUrl(location) ? displayUrl(location) : location;
+  const limits = options.fetchLimits ?? DEFAULT_SPEC_FETCH_LIMITS;
   const config = await createConfig({ rules: {} }, {});
-  const resolver = new BaseResolver(config.resolve);
-  const parsedDocument = (await parseJsonDocument(absolute)) ?? (await parseDocument(resolver, absolute, file));
+  const resolver = new BoundedResolver(config.resolve, limits);
+  let parsedDocument: Document;
+  let absolute: string;
+  if (isHttpUrl(location)) {
+    const fetched = await fetchSpecText(location, limits);
+    absolute = fetched.url;
+    parsedDocument = parseFetched(resolver, new Source(absolute, fetched.text, fetched.mimeType), file);
+  } else {
+    absolute = path.resolve(location);
+    try {
+      await access(absolute, constants.R_OK);
+    } catch {
+      throw new SpecError("spec-unreadable", file, "file not found or not readable");
+    }
+    parsedDocument = (await parseJsonDocument(absolute)) ?? (await parseDocument(resolver, absolute, file));
+  }
   const parsed: unknown = parsedDocument.parsed;
   if (!isObject(parsed)) {
     throw new SpecError("spec-invalid", file, "the document is not a JSON/YAML object", { pointer: "" });
   }
+  for (const overlayFile of options.overlays ?? []) applyOverlay(parsed, await readOverlay(overlayFile, limits), file);
   const openapiVersion = checkVersion(parsed, file);
 
   const refs = collectRefs(parsed);
@@ -52,7 +76,7 @@ export async function loadSpec(file: string): Promise<LoadedSpec> {
     return { file, document: parsed, openapiVersion, bundled: false, deepSchemaRefs: refs.some((r) => isDeepSchemaRef(r.ref)) };
   }
 
-  const result = await bundle({ config, dereference: false, doc: parsedDocument });
+  const result = await bundle({ config, dereference: false, doc: parsedDocument, externalRefResolver: resolver });
   const unresolved = result.problems.find((p) => p.severity === "error" || p.ruleId === "no-unresolved-refs");
   if (unresolved) {
     const location = unresolved.location[0];
@@ -85,6 +109,22 @@ async function parseJsonDocument(absolute: string): Promise<Document | undefined
     return { source: new Source(absolute, text, "application/json"), parsed: JSON.parse(text) as unknown };
   } catch {
     return undefined;
+  }
+}
+
+/** A fetched root document: JSON.parse when it is JSON (faster), the general parser otherwise. */
+function parseFetched(resolver: BaseResolver, source: Source, file: string): Document {
+  if (source.mimeType?.includes("json") === true || /^\s*[{[]/.test(source.body)) {
+    try {
+      return { source, parsed: JSON.parse(source.body) as unknown };
+    } catch {
+      // Not JSON after all: the general parser says where it breaks.
+    }
+  }
+  try {
+    return resolver.parseDocument(source, true);
+  } catch (error) {
+    throw syntaxError(error, file);
   }
 }
 
@@ -173,6 +213,7 @@ function collectRefs(root: JsonObject): RefSite[] {
 }
 
 function relativeToCwd(absolute: string): string {
+  if (isHttpUrl(absolute)) return displayUrl(absolute);
   const rel = path.relative(process.cwd(), absolute);
   return rel.startsWith("..") ? absolute : rel;
 }

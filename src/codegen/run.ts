@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { loadConfig } from "./config.js";
-import { generateProvider, type GeneratedProvider } from "./generate.js";
+import { generateProvider, type GeneratedProvider, type GenerateTarget } from "./generate.js";
 import { TemplateSet } from "./render.js";
 import { findStaleFiles, writeFileAtomic, writeOutputDirs } from "./write-output.js";
 import { NameAllocator, toCamelIdentifier, toPascalIdentifier } from "./names.js";
@@ -18,6 +18,8 @@ export type GenerateRequest =
       readonly name: string;
       readonly check: boolean;
       readonly templates?: string;
+      /** OpenAPI Overlay files applied to the spec first. */
+      readonly overlays?: readonly string[];
     };
 
 export interface GenerateReport {
@@ -27,16 +29,16 @@ export interface GenerateReport {
 }
 
 export async function runGenerate(request: GenerateRequest): Promise<GenerateReport> {
-  let targets: Array<{ name: string; spec: string; outDir: string }>;
+  let targets: GenerateTarget[];
   let templatesDir = request.templates;
   let rootOut: string | undefined;
   if (request.mode === "config") {
     const config = await loadConfig(request.configFile);
     templatesDir ??= config.templates;
     rootOut = config.outDir;
-    targets = config.providers.map((p) => ({ name: p.name, spec: p.spec, outDir: path.join(config.outDir, p.name) }));
+    targets = config.providers.map((p) => ({ name: p.name, spec: p.spec, overlays: p.overlays, outDir: path.join(config.outDir, p.name) }));
   } else {
-    targets = [{ name: request.name, spec: request.spec, outDir: request.outDir }];
+    targets = [{ name: request.name, spec: request.spec, outDir: request.outDir, ...(request.overlays ? { overlays: request.overlays } : {}) }];
   }
 
   const templates = new TemplateSet(templatesDir === undefined ? undefined : path.resolve(templatesDir));

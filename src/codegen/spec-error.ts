@@ -5,10 +5,13 @@
  */
 export type SpecErrorKind =
   | "spec-unreadable"
+  /** A spec URL that did not answer in time, or whose server failed (5xx, network): worth a retry. */
+  | "spec-unreachable"
   | "spec-syntax"
   | "spec-unsupported"
   | "spec-invalid"
   | "config-invalid"
+  | "overlay-invalid"
   | "template-invalid";
 
 export class SpecError extends Error {

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 import type { OperationDescriptor } from "carewire";
 import { buildRegistry, loadSpec } from "carewire/codegen";
-import { splitEngine } from "../../src/codegen/engines/engine-option.js";
+import { splitEngine } from "../../src/cli/engine-option.js";
 import { carewireWrapperSource, findOpenApiGenerator, missingToolsMessage, openApiGeneratorCommandLine, operationsSource, runOpenApiGenerator } from "../../src/codegen/engines/openapi-generator.js";
 import { UsageError } from "../../src/cli/usage-error.js";
 import { childTestTimeout, ROOT, runCli } from "../helpers/cli.js";
@@ -52,7 +52,7 @@ describe("when the generator cannot run", () => {
       expect(badJar.stderr.split("\n").filter((l) => l !== "")).toEqual(["carewire: the openapi-generator engine cannot run: missing the openapi-generator jar (OPENAPI_GENERATOR_JAR=/nowhere/openapi-generator-cli.jar is not a file)"]);
       const unknown = await runCli([...args, "--engine", "swagger-codegen"]);
       expect(unknown.code).toBe(2);
-      expect(unknown.stderr).toMatch(/^carewire: --engine must be one of carewire, openapi-generator \(got "swagger-codegen"\)\n/);
+      expect(unknown.stderr).toMatch(/^carewire: generate: --engine must be one of carewire, openapi-generator \(got "swagger-codegen"\)/);
     },
     childTestTimeout(2),
   );

@@ -4,7 +4,7 @@
  * from the other options, so each engine reads only its own.
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "../../cli/usage-error.js";
+import { UsageError } from "./usage-error.js";
 
 export type Engine = "carewire" | "openapi-generator";
 const ENGINES: readonly Engine[] = ["carewire", "openapi-generator"];
@@ -33,6 +33,6 @@ export async function openApiGeneratorCommand(args: readonly string[]): Promise<
     throw new UsageError((error as Error).message);
   }
   if (values.spec === undefined || values.out === undefined || values.name === undefined) throw new UsageError("--engine openapi-generator needs --spec, --out and --name");
-  const { runOpenApiGenerator } = await import("./openapi-generator.js");
+  const { runOpenApiGenerator } = await import("../codegen/engines/openapi-generator.js");
   return runOpenApiGenerator({ spec: values.spec, outDir: values.out, name: values.name }, { env: process.env, cwd: process.cwd() }, (line) => process.stderr.write(`${line}\n`));
 }

@@ -1,0 +1,181 @@
+/**
+ * `carewire init`: a starter config in the current directory (and, when asked, a small
+ * spec and an overlay skeleton), never over a file that is already there, then what to run.
+ */
+import { access, mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { DEFAULT_CONFIG_FILE } from "./main.js";
+import { UsageError } from "./usage-error.js";
+
+export interface InitCommandDeps {
+  readonly cwd?: string;
+  readonly stdout?: (text: string) => void;
+  readonly stderr?: (text: string) => void;
+}
+
+export async function initCommand(args: readonly string[], deps: InitCommandDeps = {}): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        name: { type: "string", default: "example" },
+        spec: { type: "string" },
+        "sample-spec": { type: "boolean", default: false },
+        overlay: { type: "boolean", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
+  const err = deps.stderr ?? ((text: string) => void process.stderr.write(text));
+  const cwd = deps.cwd ?? process.cwd();
+  const name = values.name;
+  // The same rule as the generator's (a directory and an identifier are made from it).
+  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new UsageError(`--name "${name}" must be lower-case letters, digits and dashes, starting with a letter`);
+  const spec = values.spec ?? `specs/${name}.openapi.yaml`;
+  const remote = /^https?:\/\//i.test(spec);
+  if (values["sample-spec"] && remote) throw new UsageError("--sample-spec writes a file; it does not go with a --spec URL");
+  const overlay = values.overlay ? `overlays/${name}.overlay.yaml` : undefined;
+
+  const files = new Map<string, string>([[DEFAULT_CONFIG_FILE, starterConfig(name, spec, overlay)]]);
+  if (values["sample-spec"]) files.set(spec, sampleSpec(name));
+  if (overlay !== undefined) files.set(overlay, overlaySkeleton(name));
+
+  // Every file is checked before any is written, and each is created exclusively: an
+  // existing file is never replaced, and a refusal leaves the directory as it was.
+  for (const file of files.keys()) {
+    if (await exists(path.join(cwd, file))) {
+      err(`carewire: init: ${file} already exists; nothing written (move it away, or edit it instead)\n`);
+      return 2;
+    }
+  }
+  for (const [file, content] of files) {
+    const absolute = path.join(cwd, file);
+    await mkdir(path.dirname(absolute), { recursive: true });
+    await writeFile(absolute, content, { flag: "wx" });
+  }
+
+  const specExists = values["sample-spec"] || remote || (await exists(path.resolve(cwd, spec)));
+  out(
+    [
+      `carewire: wrote ${[...files.keys()].join(", ")}`,
+      "next:",
+      ...(specExists ? [] : [`  put ${name}'s OpenAPI spec at ${spec} (or set "spec" in ${DEFAULT_CONFIG_FILE} to its https:// URL)`]),
+      ...(overlay !== undefined ? [`  add x-carewire-* hints to ${overlay} (the vendor's spec stays as published)`] : []),
+      `  carewire generate            # the typed client, into generated/${name}`,
+      "  carewire generate --watch    # and again whenever the spec, an overlay or the config changes",
+      ...(remote ? [] : [`  carewire mock ${spec}   # a local simulator of the API`]),
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}
+
+function exists(file: string): Promise<boolean> {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function starterConfig(name: string, spec: string, overlay: string | undefined): string {
+  const provider = { name, spec, ...(overlay !== undefined ? { overlays: [overlay] } : {}) };
+  return `${JSON.stringify({ outDir: "generated", providers: [provider] }, null, 2)}\n`;
+}
+
+function sampleSpec(name: string): string {
+  return `# A small OpenAPI document to start from: replace it with your provider's spec.
+openapi: 3.0.3
+info:
+  title: ${name} API
+  version: 1.0.0
+servers:
+  - url: https://api.example.com
+paths:
+  /things:
+    get:
+      operationId: listThings
+      summary: List things
+      x-carewire-cache:
+        policy: revalidate
+      responses:
+        "200":
+          description: The things
+          content:
+            application/json:
+              schema:
+                type: array
+                items: { $ref: "#/components/schemas/Thing" }
+    post:
+      operationId: createThing
+      summary: Create a thing
+      x-carewire-idempotency:
+        header: Idempotency-Key
+        required: false
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: { $ref: "#/components/schemas/NewThing" }
+      responses:
+        "201":
+          description: Created
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Thing" }
+  /things/{thingId}:
+    get:
+      operationId: getThing
+      summary: Get a thing
+      parameters:
+        - { name: thingId, in: path, required: true, schema: { type: string } }
+      responses:
+        "200":
+          description: The thing
+          content:
+            application/json:
+              schema: { $ref: "#/components/schemas/Thing" }
+        "404":
+          description: No such thing
+components:
+  schemas:
+    NewThing:
+      type: object
+      required: [label]
+      properties:
+        label: { type: string }
+    Thing:
+      type: object
+      required: [id, label]
+      properties:
+        id: { type: string }
+        label: { type: string }
+`;
+}
+
+function overlaySkeleton(name: string): string {
+  return `# OpenAPI Overlay 1.0: changes carewire applies to ${name}'s spec before generating, so
+# x-carewire-* hints live here and the vendor's file stays as published. Each action's
+# target is a JSONPath; update merges into what it selects, remove: true deletes it.
+overlay: 1.0.0
+info:
+  title: carewire hints for ${name}
+  version: 1.0.0
+actions:
+  - target: $
+    description: The provider's published rate limit, shared by every operation.
+    update:
+      x-carewire-rate-limit:
+        limit: 60
+        windowSeconds: 60
+        scope: client_id
+  # - target: $.paths['/things'].post
+  #   update:
+  #     x-carewire-idempotency: { header: Idempotency-Key, required: false }
+`;
+}
