@@ -15,6 +15,7 @@ import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js
 import { loadSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";
+import { renderOpenApiReadme } from "./provider-readme.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
 import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
@@ -125,6 +126,7 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet): P
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
 
   files.set("index.ts", await templates.render("index.ts", { header }));
+  files.set("README.md", await renderOpenApiReadme({ doc, registry, target: { ...target, typeName }, title, specRef, baseUrl: defaultServerUrl(doc) }, templates));
   return { files, header, operationCount: registry.length };
 }
 
