@@ -90,3 +90,9 @@ export {
   type OperationArgs,
   type SuccessData,
 } from "./runtime/core/types.js";
+export type { RawCallInput } from "./runtime/wire/request.js";
+export type { CallInit } from "./runtime/core/call.js";
+export type { TenantBudget } from "./runtime/policies/pacing-tenants.js";
+export type { Directives as CacheControlDirectives } from "./runtime/policies/cache.js";
+export type { ClassifyInput } from "./runtime/core/classify.js";
+export type { FailoverAnswer } from "./runtime/stores/failover-quota-store.js";
