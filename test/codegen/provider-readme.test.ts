@@ -7,10 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import path from "node:path";
-import ts from "typescript";
 import { runGenerate } from "carewire/codegen";
 import { ROOT } from "../helpers/cli.js";
-import { STRICTEST_FLAGS } from "../helpers/strictest.js";
+import { strictAppErrors } from "../helpers/strict-compile.js";
 
 /** A spec from outside this repository, generated at test time (CMS Blue Button 2.0). */
 const PUBLIC_SPEC = path.resolve(ROOT, "../shared/specs-public/cms-bluebutton.openapi.yaml");
@@ -32,40 +31,13 @@ function tsSnippets(markdown: string): string[] {
 
 /**
  * Diagnostics of each snippet compiled as an ES module at the project root (where the
- * snippets' `./generated/<provider>/index.js` imports point), as `snippet N(line): message`.
+ * snippets' `./generated/<provider>/index.js` imports point), each followed by its snippet.
  */
 function snippetErrors(snippets: readonly string[]): string[] {
-  const options: ts.CompilerOptions = {
-    target: ts.ScriptTarget.ES2022,
-    lib: ["lib.es2023.d.ts"],
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    customConditions: ["carewire-source"],
-    ...STRICTEST_FLAGS,
-    noPropertyAccessFromIndexSignature: true,
-    noImplicitReturns: true,
-    noFallthroughCasesInSwitch: true,
-    allowUnreachableCode: false,
-    skipLibCheck: true,
-    noEmit: true,
-    types: ["node"],
-  };
   const virtual = new Map(snippets.map((text, i) => [path.join(process.cwd(), `readme-snippet-${i}.mts`), text]));
-  const host = ts.createCompilerHost(options);
-  const { getSourceFile, fileExists, readFile: read } = host;
-  host.getSourceFile = (file, language, ...rest) => {
-    const text = virtual.get(file);
-    return text === undefined ? getSourceFile.call(host, file, language, ...rest) : ts.createSourceFile(file, text, language);
-  };
-  host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file);
-  host.readFile = (file) => virtual.get(file) ?? read.call(host, file);
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host });
-  return [...virtual.keys()].flatMap((file, i) => {
-    const source = program.getSourceFile(file)!;
-    return [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].map((d) => {
-      const line = d.start === undefined ? 0 : source.getLineAndCharacterOfPosition(d.start).line + 1;
-      return `snippet ${i}(${line}): ${ts.flattenDiagnosticMessageText(d.messageText, " ")}\n${snippets[i]}`;
-    });
+  return strictAppErrors([], virtual).map((error) => {
+    const index = Number(/^readme-snippet-(\d+)/.exec(error)?.[1]);
+    return `${error}\n${snippets[index] ?? ""}`;
   });
 }
 
