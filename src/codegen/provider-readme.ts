@@ -297,14 +297,43 @@ function requestBodyExample(doc: JsonObject, operation: JsonObject): unknown {
   if (!isObject(body) || !isObject(body.content)) return undefined;
   const media = pickJsonMediaType(body.content) ?? firstMedia(body.content);
   if (media === undefined) return undefined;
+  const example = mediaExample(doc, media);
+  if (example === undefined) return sampleOf(doc, media.schema, { skipReadOnly: true });
+  return withRequiredProperties(doc, media.schema, example);
+}
+
+function mediaExample(doc: JsonObject, media: { example?: unknown; examples?: unknown }): unknown {
   if (isObject(media.examples)) {
     for (const raw of Object.values(media.examples)) {
       const example = deref(doc, raw);
       if (isObject(example) && example.value !== undefined) return example.value;
     }
   }
-  if (media.example !== undefined) return media.example;
-  return sampleOf(doc, media.schema, { skipReadOnly: true });
+  return media.example;
+}
+
+/**
+ * A spec's example that leaves out properties its own schema requires (real specs have them)
+ * would not compile against the generated types: the missing ones are sampled from the schema.
+ */
+function withRequiredProperties(doc: JsonObject, schema: unknown, example: unknown): unknown {
+  if (!isObject(example)) return example;
+  const missing = requiredOf(doc, schema).filter((name) => !(name in example));
+  if (missing.length === 0) return example;
+  const sampled = sampleOf(doc, schema, { skipReadOnly: true });
+  if (!isObject(sampled)) return example;
+  const filled: JsonObject = { ...example };
+  for (const name of missing) if (sampled[name] !== undefined) filled[name] = sampled[name];
+  return filled;
+}
+
+/** Property names an object schema requires, its allOf parts' included. */
+function requiredOf(doc: JsonObject, raw: unknown, depth = 0): string[] {
+  const schema = deref(doc, raw);
+  if (!isObject(schema) || depth > 8) return [];
+  const own = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === "string") : [];
+  const parts = Array.isArray(schema.allOf) ? schema.allOf.flatMap((part) => requiredOf(doc, part, depth + 1)) : [];
+  return [...new Set([...own, ...parts])];
 }
 
 function firstMedia(content: JsonObject): { schema?: unknown; example?: unknown; examples?: unknown } | undefined {

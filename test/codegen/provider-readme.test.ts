@@ -11,8 +11,8 @@ import { runGenerate } from "carewire/codegen";
 import { ROOT } from "../helpers/cli.js";
 import { strictAppErrors } from "../helpers/strict-compile.js";
 
-/** A spec from outside this repository, generated at test time (CMS Blue Button 2.0). */
-const PUBLIC_SPEC = path.resolve(ROOT, "../shared/specs-public/cms-bluebutton.openapi.yaml");
+/** Specs from outside this repository, generated at test time. */
+const PUBLIC_SPECS = path.resolve(ROOT, "../shared/specs-public");
 
 let tmp: string;
 beforeAll(async () => {
@@ -80,9 +80,14 @@ describe("the README generated for each provider", () => {
     expect(snippetErrors([wrong])).toEqual([expect.stringContaining("patientId")]);
   });
 
-  it("has snippets that compile for a public spec generated here, from its examples or sampled schemas", async () => {
-    const outDir = path.join(tmp, "bluebutton");
-    await runGenerate({ mode: "single", spec: PUBLIC_SPEC, outDir, name: "bluebutton", check: false });
+  // Blue Button: few operations, parameters without examples (sampled); DrChrono: 327
+  // operations, request examples that leave out properties their schema requires.
+  it.each([
+    ["bluebutton", "cms-bluebutton.openapi.yaml"],
+    ["drchrono", "drchrono.openapi.yaml"],
+  ])("has snippets that compile for the public spec %s generated here, from its examples or sampled schemas", async (name, file) => {
+    const outDir = path.join(tmp, name);
+    await runGenerate({ mode: "single", spec: path.join(PUBLIC_SPECS, file), outDir, name, check: false });
     const readme = await readFile(path.join(outDir, "README.md"), "utf8");
     const { operations } = (await import(path.join(outDir, "operations.ts"))) as { operations: Record<string, { operationId: string }> };
     for (const op of Object.values(operations)) expect(readme).toContain(`| \`${op.operationId}\` |`);
