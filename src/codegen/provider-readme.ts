@@ -3,7 +3,8 @@
  * the client, every operation with its safety class, auth and policy hints, the quota and
  * retry settings the runtime applies, and one usage snippet per operation built from the
  * spec's examples (or sampled from its schemas). Only text is computed here; the layout is
- * `templates/provider-readme.md.hbs`.
+ * `templates/provider-readme.md.hbs`. This file holds what both kinds share and the OpenAPI
+ * view; a CapabilityStatement's is in fhir/fhir-readme.ts.
  *
  * Output must be byte-for-byte stable (it is committed and `generate --check` compares it):
  * everything comes from the document in document order, nothing from the clock or the host.
@@ -18,7 +19,7 @@ import type { RegistryEntry } from "./build-registry.js";
 import { readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
-import { propertyKey, tsLiteral } from "./ts-literal.js";
+import { tsLiteral } from "./ts-literal.js";
 import type { TemplateSet } from "./render.js";
 
 /** What both kinds of provider README know about where the client lives. */
@@ -39,7 +40,7 @@ export function importPathOf(outDir: string): string {
 }
 
 /** A camelCase variable name for the provider's client in snippets (`clinic`, `fhirR4`). */
-function clientVariable(typeName: string): string {
+export function clientVariable(typeName: string): string {
   const name = typeName.charAt(0).toLowerCase() + typeName.slice(1);
   return /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name) ? name : "client";
 }
@@ -47,7 +48,7 @@ function clientVariable(typeName: string): string {
 const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "await", "implements", "package", "protected", "interface", "private", "public"]);
 
 /** Text that stays inside one Markdown table cell. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
 }
 
@@ -56,7 +57,7 @@ function seconds(ms: number): string {
 }
 
 /** The retry, timeout and budget defaults every generated client starts with. */
-function retryDefaults(): string[] {
+export function retryDefaults(): string[] {
   return [
     `${DEFAULT_MAX_ATTEMPTS} attempts per call (the first included); answers of 429 do not count against them`,
     `backoff: ${DEFAULT_BACKOFF.strategy} jitter from ${DEFAULT_BACKOFF.baseMs} ms, doubling, capped at ${seconds(DEFAULT_BACKOFF.capMs)}; a server's \`Retry-After\` is honoured (never less, a little jitter above), up to ${seconds(DEFAULT_MAX_RETRY_AFTER_MS)}`,
@@ -77,7 +78,7 @@ function rateLimitText(rate: NonNullable<OperationHints["rateLimit"]>): string {
 }
 
 /** The policy hints of one operation, as short phrases (the root quota is stated once, not per row). */
-function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefined, paging: readonly string[]): string[] {
+export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefined, paging: readonly string[]): string[] {
   const { hints } = descriptor;
   const out: string[] = [];
   if (paging.length > 0) out.push(`paged by ${paging.map((p) => `\`${p}\``).join(", ")}`);
@@ -96,9 +97,6 @@ function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefin
   if (descriptor.deprecated) out.push("deprecated");
   return out;
 }
-
-// ---------------------------------------------------------------------------------------
-// OpenAPI providers
 
 export interface OpenApiReadmeInput {
   readonly doc: JsonObject;
@@ -197,7 +195,7 @@ function authOf(doc: JsonObject, operation: JsonObject): string {
   return [...new Set(names)].join(" or ");
 }
 
-interface SnippetContext {
+export interface SnippetContext {
   readonly factory: string;
   readonly variable: string;
   readonly importPath: string;
@@ -350,150 +348,3 @@ function sampleOf(doc: JsonObject, schema: unknown, options: { skipReadOnly?: bo
     return undefined;
   }
 }
-
-// ---------------------------------------------------------------------------------------
-// FHIR providers
-
-export interface FhirReadmeResource {
-  readonly type: string;
-  readonly interactions: ReadonlyArray<{ readonly code: string; readonly descriptor: OperationDescriptor }>;
-  readonly searchParams: ReadonlyArray<{ readonly name: string; readonly type: string; readonly targets: readonly string[] }>;
-}
-
-export interface FhirReadmeInput {
-  readonly target: ReadmeTarget;
-  readonly title: string;
-  readonly fhirVersion: string;
-  readonly specRef: string;
-  readonly baseUrl: string | undefined;
-  readonly securityDescription: string | undefined;
-  readonly resources: readonly FhirReadmeResource[];
-  readonly system: ReadonlyArray<{ readonly code: string; readonly descriptor: OperationDescriptor }>;
-  readonly operations: readonly string[];
-  readonly pointsQuota: string;
-}
-
-/** Client methods each interaction brings, as the README lists them. */
-const FHIR_METHODS: Readonly<Record<string, string>> = {
-  read: "read(id)",
-  vread: "vread(id, versionId)",
-  "search-type": "search(params), searchPages, searchAll",
-  create: "create(resource), ensure(resource)",
-  update: "update(resource)",
-  patch: "patch(id, operations)",
-  delete: "delete(id)",
-  "history-instance": "history(id)",
-  transaction: "transaction(bundle)",
-  batch: "batch(bundle)",
-};
-
-export async function renderFhirReadme(input: FhirReadmeInput, templates: TemplateSet): Promise<string> {
-  const { target } = input;
-  const factory = `create${target.typeName}Client`;
-  const variable = clientVariable(target.typeName);
-  const importPath = importPathOf(target.outDir);
-  const row = (label: string, code: string, d: OperationDescriptor) => ({
-    label,
-    interaction: code,
-    method: d.method.toUpperCase(),
-    path: cell(d.path),
-    methods: FHIR_METHODS[code] ?? code,
-    safety: d.safety,
-    hints: cell(hintPhrases(d, undefined, code === "search-type" ? ["_count"] : []).join("; ")) || "–",
-  });
-  return templates.render("provider-readme.md", {
-    fhir: true,
-    title: input.title,
-    version: `FHIR ${input.fhirVersion}`,
-    summary: undefined,
-    provider: target.name,
-    specRef: input.specRef,
-    baseUrl: input.baseUrl,
-    factory,
-    importPath,
-    securityDescription: input.securityDescription,
-    createSnippet: [
-      `import { ${factory} } from ${JSON.stringify(importPath)};`,
-      ``,
-      `const ${variable} = ${factory}({`,
-      `  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://fhir.example.test/r4")},`,
-      `  headers: { Authorization: \`Bearer \${process.env["${target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_TOKEN"] ?? ""}\` },`,
-      `  timeoutMs: 10_000,`,
-      `});`,
-      `console.log(${variable}.provider);`,
-    ].join("\n"),
-    resources: input.resources.map((r) => ({
-      type: r.type,
-      interactions: r.interactions.map((i) => row(r.type, i.code, i.descriptor)),
-      searchParams: r.searchParams.map((p) => `\`${p.name}\` (${p.type}${p.targets.length > 0 ? ` → ${p.targets.join(", ")}` : ""})`).join(", ") || "none",
-      snippet: fhirSnippet(r, { factory, variable, importPath }),
-    })),
-    system: input.system.map((s) => row("system", s.code, s.descriptor)),
-    fhirOperations: input.operations.map((o) => `$${o}`).join(", ") || "none",
-    pointsQuota: input.pointsQuota,
-    operationCount: input.resources.reduce((n, r) => n + r.interactions.length, 0) + input.system.length,
-    retryDefaults: retryDefaults(),
-  });
-}
-
-/** Read, search and create of one resource type, as far as the statement declares them. */
-function fhirSnippet(resource: FhirReadmeResource, ctx: SnippetContext): string {
-  const declared = new Set(resource.interactions.map((i) => i.code));
-  const lines = [`import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`, ``, `const ${ctx.variable} = ${ctx.factory}();`];
-  const client = `${ctx.variable}.${resource.type}`;
-  const minimal = MINIMAL_RESOURCES[resource.type];
-  if (declared.has("create") && minimal !== undefined) {
-    lines.push(
-      ``,
-      `const created = await ${client}.create(${tsLiteral({ resourceType: resource.type, ...minimal }, 0)});`,
-      `if (created.error) console.error(created.error.kind);`,
-      `else console.log(created.created, created.data.id, created.meta.attempts.length);`,
-    );
-  }
-  if (declared.has("read")) {
-    lines.push(``, `const read = await ${client}.read("example-id");`, `if (read.error) console.error(read.error.kind, read.meta.attempts.length);`, `else console.log(read.data.meta?.versionId);`);
-  }
-  if (declared.has("search-type")) {
-    const param = resource.searchParams.find((p) => !p.name.startsWith("_") && SEARCH_EXAMPLES[p.type] !== undefined);
-    const params = param === undefined ? `{ _count: 10 }` : `{ ${propertyKey(param.name)}: ${SEARCH_EXAMPLES[param.type]!(param.targets)}, _count: 10 }`;
-    lines.push(
-      ``,
-      `const found = await ${client}.search(${params});`,
-      `if (found.error) console.error(found.error.kind);`,
-      `else console.log(found.data.entry?.length ?? 0);`,
-      `for await (const match of ${client}.searchAll(${params})) console.log(match.id);`,
-    );
-  }
-  return lines.join("\n");
-}
-
-/** A value of each search parameter type, as TypeScript. */
-const SEARCH_EXAMPLES: Readonly<Record<string, (targets: readonly string[]) => string>> = {
-  string: () => `"smith"`,
-  token: () => `{ system: "http://example.org/ids", code: "123" }`,
-  date: () => `"ge2024-01-01"`,
-  reference: (targets) => JSON.stringify(`${targets[0] ?? "Patient"}/123`),
-  number: () => "1",
-  uri: () => `"http://example.org/source"`,
-};
-
-/**
- * The elements R4 requires of common resource types (beyond `resourceType`), for the create
- * snippet. A type not listed gets no create snippet rather than one that does not compile.
- */
-const MINIMAL_RESOURCES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
-  Patient: { name: [{ family: "Quill", given: ["Juniper"] }] },
-  Practitioner: { name: [{ family: "Fenwick" }] },
-  Organization: { name: "Example Clinic" },
-  Location: { name: "Room 1" },
-  Encounter: { status: "finished", class: { system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB" }, subject: { reference: "Patient/123" } },
-  Observation: { status: "final", code: { text: "Body weight" }, subject: { reference: "Patient/123" }, valueQuantity: { value: 72, unit: "kg" } },
-  Condition: { subject: { reference: "Patient/123" }, code: { text: "Hypertension" } },
-  AllergyIntolerance: { patient: { reference: "Patient/123" }, code: { text: "Penicillin" } },
-  Appointment: { status: "booked", participant: [{ status: "accepted", actor: { reference: "Patient/123" } }] },
-  Provenance: { target: [{ reference: "Patient/123" }], recorded: "2030-01-01T00:00:00Z", agent: [{ who: { reference: "Practitioner/456" } }] },
-  MedicationRequest: { status: "active", intent: "order", medicationCodeableConcept: { text: "Amoxicillin 500 mg" }, subject: { reference: "Patient/123" } },
-  Immunization: { status: "completed", vaccineCode: { text: "Influenza" }, patient: { reference: "Patient/123" }, occurrenceDateTime: "2030-01-01" },
-  Procedure: { status: "completed", subject: { reference: "Patient/123" } },
-  DiagnosticReport: { status: "final", code: { text: "Lipid panel" } },
-};

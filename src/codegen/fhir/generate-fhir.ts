@@ -10,11 +10,9 @@ import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "../write-output.js";
 import type { GeneratedProvider, GenerateTarget } from "../generate.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { interactionOperation, type SystemInteraction, type TypeInteraction } from "../../fhir/interactions.js";
-import { loadCapability, type CapabilityModel } from "./capability.js";
+import { loadCapability } from "./capability.js";
 import { typeSearchParam, type TypedSearchParam } from "./search-definitions.js";
-import { renderFhirReadme, type FhirReadmeInput } from "../provider-readme.js";
-import { isObject } from "../json.js";
-import { FHIR_INTERACTION_POINTS, FHIR_POINTS_QUOTA } from "../../fhir/prices.js";
+import { renderFhirReadme } from "./fhir-readme.js";
 
 /** Value type and the modifiers (with their value types) of each search parameter type. */
 const VALUE_TYPES: Record<string, { value: (p: TypedSearchParam) => string; modifiers: ReadonlyArray<[string, string]> }> = {
@@ -79,7 +77,7 @@ export async function generateFhirProvider(target: GenerateTarget, templates: Te
     registryLiteral: JSON.stringify(JSON.stringify(registryOf(capability))),
   }));
   files.set("index.ts", await templates.render("fhir-index.ts", { header, typeName }));
-  files.set("README.md", await renderFhirReadme(fhirReadmeInput(target, typeName, specRef, capability), templates));
+  files.set("README.md", await renderFhirReadme({ target: { name: target.name, outDir: target.outDir, typeName }, specRef, capability }, templates));
   const operationCount = capability.resources.reduce((n, r) => n + r.interactions.length, 0) + capability.system.length;
   return { target, files, operationCount, kind: "fhir" };
 }
@@ -90,29 +88,4 @@ function registryOf(capability: { readonly resources: ReadonlyArray<{ readonly t
   for (const r of capability.resources) for (const i of r.interactions) registry[`${r.type}.${i}`] = interactionOperation(r.type, i);
   for (const i of capability.system) registry[i] = interactionOperation("", i);
   return registry;
-}
-
-/** What the provider README shows of a CapabilityStatement. */
-function fhirReadmeInput(target: GenerateTarget, typeName: string, specRef: string, capability: CapabilityModel): FhirReadmeInput {
-  const rest = Array.isArray(capability.document.rest) ? capability.document.rest.find((r) => isObject(r) && r.mode === "server") : undefined;
-  const security = isObject(rest) && isObject(rest.security) && typeof rest.security.description === "string" ? rest.security.description : undefined;
-  const implementation = capability.document.implementation;
-  const url = isObject(implementation) && typeof implementation.url === "string" && /^https?:\/\//.test(implementation.url) ? implementation.url.replace(/\/+$/, "") : undefined;
-  const prices = Object.entries(FHIR_INTERACTION_POINTS).map(([interaction, points]) => `${interaction} ${points}`).join(", ");
-  return {
-    target: { name: target.name, outDir: target.outDir, typeName },
-    title: capability.title,
-    fhirVersion: capability.fhirVersion,
-    specRef,
-    baseUrl: url,
-    securityDescription: security,
-    resources: capability.resources.map((r) => ({
-      type: r.type,
-      interactions: r.interactions.map((code) => ({ code, descriptor: interactionOperation(r.type, code) })),
-      searchParams: r.searchParams.map((p) => typeSearchParam(r.type, p)),
-    })),
-    system: capability.system.map((code) => ({ code, descriptor: interactionOperation("", code) })),
-    operations: capability.operations,
-    pointsQuota: `each call is priced in \`${FHIR_POINTS_QUOTA}\` points (${prices}; a batch or transaction by its entries) and paced against that quota when the client is given one (\`pacing: { quotas: { ${FHIR_POINTS_QUOTA}: { limit, windowMs } } }\`) or the server states it in its RateLimit headers; requests count 1 each against the request quota`,
-  };
 }
