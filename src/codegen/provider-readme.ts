@@ -19,7 +19,7 @@ import type { RegistryEntry } from "./build-registry.js";
 import { readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
-import { tsLiteral } from "./ts-literal.js";
+import { propertyKey, tsLiteral } from "./ts-literal.js";
 import type { TemplateSet } from "./render.js";
 
 /** What both kinds of provider README know about where the client lives. */
@@ -174,7 +174,9 @@ function securitySchemes(doc: JsonObject): SchemeInfo[] {
       const cc = isObject(flows.clientCredentials) ? flows.clientCredentials : undefined;
       const tokenUrl = cc !== undefined && typeof cc.tokenUrl === "string" ? cc.tokenUrl : undefined;
       const flowNames = Object.keys(flows).join(", ") || "no flow declared";
-      return [{ name: label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...(tokenUrl !== undefined ? { tokenUrl } : {}) }];
+      // Without client credentials the app runs the flow itself and hands the client the token.
+      const carries = tokenUrl !== undefined ? { tokenUrl } : { header: { name: "Authorization", value: "bearer" } };
+      return [{ name: label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...carries }];
     }
     if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") {
       return [{ name: label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...(scheme.in === "header" ? { header: { name: scheme.name, value: "key" } } : {}) }];
@@ -217,7 +219,8 @@ function createSnippet(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[]
     );
   } else if (header?.header !== undefined) {
     const value = header.header.value === "bearer" ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : `process.env["${envPrefix}_API_KEY"] ?? ""`;
-    options.push(`  headers: { ${JSON.stringify(header.header.name)}: ${value} },`);
+    if (header.header.value === "bearer") options.push(`  // A token your app obtained (the spec's \`${header.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`);
+    options.push(`  headers: { ${propertyKey(header.header.name)}: ${value} },`);
   }
   options.push(`  timeoutMs: 10_000,`);
   return [
