@@ -16,6 +16,7 @@ import { displayUrl, isHttpUrl } from "./fetch-spec.js";
 import { loadSpec, type LoadedSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";
+import { renderOpenApiReadme } from "./provider-readme.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
 import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
@@ -146,6 +147,7 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet, lo
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
 
   files.set("index.ts", await templates.render("index.ts", { header }));
+  files.set("README.md", await renderOpenApiReadme({ doc, registry, target: { ...target, typeName }, title, specRef, baseUrl: defaultServerUrl(doc) }, templates));
   return { files, header, operationCount: registry.length };
 }
 

@@ -5,3 +5,5 @@ export { loadSpec, type LoadedSpec } from "./load-spec.js";
 export { buildRegistry, type RegistryEntry } from "./build-registry.js";
 export { SpecError, type SpecErrorKind } from "./spec-error.js";
 export { TemplateSet, DEFAULT_TEMPLATE_DIR } from "./render.js";
+export type { TemplateName } from "./render.js";
+export type { JsonObject } from "./json.js";

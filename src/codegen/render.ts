@@ -12,7 +12,7 @@ import { SpecError } from "./spec-error.js";
 /** The templates shipped with carewire (same relative place from src/ and dist/). */
 export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL("../../templates/", import.meta.url));
 
-export type TemplateName = "operations.ts" | "schemas.ts" | "client.ts" | "client-types.d.ts" | "index.ts" | "providers.ts" | "fhir-search.ts" | "fhir-client.ts" | "fhir-index.ts";
+export type TemplateName = "operations.ts" | "schemas.ts" | "client.ts" | "client-types.d.ts" | "index.ts" | "providers.ts" | "fhir-search.ts" | "fhir-client.ts" | "fhir-index.ts" | "provider-readme.md";
 
 export class TemplateSet {
   private readonly cache = new Map<TemplateName, Handlebars.TemplateDelegate>();

@@ -47,8 +47,10 @@ export type FhirResult<T> = Result<T, FhirCallError>;
  */
 export type CreateResult<T> = (FhirSuccess<T> & { readonly created: boolean }) | FhirFailure;
 
-type FhirSuccess<T> = Extract<FhirResult<T>, { readonly error?: undefined }>;
-type FhirFailure = Exclude<FhirResult<never>, { readonly error?: undefined }>;
+/** A FHIR call that succeeded: `data` set, no `error`. */
+export type FhirSuccess<T> = Extract<FhirResult<T>, { readonly error?: undefined }>;
+/** A FHIR call that failed: `error` set, no `data`. */
+export type FhirFailure = Exclude<FhirResult<never>, { readonly error?: undefined }>;
 
 export interface FhirClientOptions extends ClientOptions {
   /** Provider name in meta and telemetry (generated clients pass theirs). Default `fhir`. */

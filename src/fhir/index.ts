@@ -52,3 +52,6 @@ export {
   type SmartBackendOptions,
   type SmartConfiguration,
 } from "./smart-backend.js";
+export type { FhirFailure, FhirSuccess, LinkTarget } from "./client.js";
+export type { BulkDeps } from "./bulk-export.js";
+export type { NdjsonOptions } from "./ndjson.js";

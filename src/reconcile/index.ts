@@ -9,3 +9,4 @@ export { formatReport, inSync, keyHasher, type HashKeys, type ReconcileReport } 
 export { outboxRepair, type OutboxRepairOptions } from "./repair.js";
 export { openCheckpoint, type Checkpoint, type CheckpointState, type Phase, type RunIdentity } from "./checkpoint.js";
 export { CheckpointError, CheckpointMismatchError, ReconcileError, SourceError } from "./errors.js";
+export type { BatchResult, CheckpointResults } from "./checkpoint.js";

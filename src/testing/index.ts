@@ -38,3 +38,6 @@ export type { SimulatorClock } from "./simulator/clock.js";
 export type { BulkOptions } from "./fhir/bulk.js";
 export { FhirStore, type StoredResource } from "./fhir/fhir-store.js";
 export { runFhirContract, type FhirCheckOutcome, type FhirContractCheck, type FhirContractOptions, type FhirContractReport } from "./fhir/fhir-contract.js";
+export type { RequestSource } from "./contract-request.js";
+export type { FhirPointsOptions } from "./fhir/fhir-quotas.js";
+export type { PointsQuotaOptions } from "./simulator/points-quota.js";

@@ -44,7 +44,7 @@ describe("carewire generate on real specs", () => {
       const report = await runGenerate({ mode: "single", spec, outDir, name, check: false });
       expect(report.providers[0]!.operations).toBeGreaterThanOrEqual(minOperations);
       const first = await snapshot(outDir);
-      expect([...first.keys()]).toEqual([".carewire-generated", "client-types.d.ts", "client.ts", "index.ts", "operations.ts", "schema.d.ts", "schemas.ts"]);
+      expect([...first.keys()]).toEqual([".carewire-generated", "README.md", "client-types.d.ts", "client.ts", "index.ts", "operations.ts", "schema.d.ts", "schemas.ts"]);
 
       await runGenerate({ mode: "single", spec, outDir, name, check: false });
       expect(await snapshot(outDir)).toEqual(first);

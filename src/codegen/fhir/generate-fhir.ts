@@ -12,6 +12,7 @@ import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { interactionOperation, type SystemInteraction, type TypeInteraction } from "../../fhir/interactions.js";
 import { loadCapability } from "./capability.js";
 import { typeSearchParam, type TypedSearchParam } from "./search-definitions.js";
+import { renderFhirReadme } from "./fhir-readme.js";
 
 /** Value type and the modifiers (with their value types) of each search parameter type. */
 const VALUE_TYPES: Record<string, { value: (p: TypedSearchParam) => string; modifiers: ReadonlyArray<[string, string]> }> = {
@@ -76,6 +77,7 @@ export async function generateFhirProvider(target: GenerateTarget, templates: Te
     registryLiteral: JSON.stringify(JSON.stringify(registryOf(capability))),
   }));
   files.set("index.ts", await templates.render("fhir-index.ts", { header, typeName }));
+  files.set("README.md", await renderFhirReadme({ target: { name: target.name, outDir: target.outDir, typeName }, specRef, capability }, templates));
   const operationCount = capability.resources.reduce((n, r) => n + r.interactions.length, 0) + capability.system.length;
   return { target, files, operationCount, kind: "fhir" };
 }

@@ -19,7 +19,8 @@ export interface CacheOptions {
   readonly defaultStaleIfErrorMs?: number;
 }
 
-interface Directives {
+/** A Cache-Control header, parsed: what the cache policy reads of it. */
+export interface Directives {
   noStore: boolean;
   noCache: boolean;
   maxAgeMs?: number;

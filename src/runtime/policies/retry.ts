@@ -9,6 +9,11 @@ import type { ClassifyOptions } from "../core/classify.js";
 import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
+/** Attempts per call when none is configured, the first included. */
+export const DEFAULT_MAX_ATTEMPTS = 4;
+/** Longest server-requested wait sat out when none is configured. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
+
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */
   readonly maxAttempts?: number;
@@ -33,7 +38,7 @@ export interface RetryOptions {
 export const MIN_ATTEMPT_WINDOW_MS = 25;
 
 export function retryPolicy(options: RetryOptions = {}): Policy {
-  const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? 4), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
+  const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
   // Resolved once per operation, not per call.
   const settings = new Map<string, { maxAttempts: number; backoff: BackoffOptions }>(
     Object.entries(options.perOperation ?? {}).map(([operationId, o]) => [
@@ -41,7 +46,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       { maxAttempts: Math.max(1, o.maxAttempts ?? defaults.maxAttempts), backoff: { ...defaults.backoff, ...o.backoff } },
     ]),
   );
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? 120_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
 
   return (next) => async (plan) => {

@@ -1,0 +1,353 @@
+/**
+ * The README.md written beside each generated client: what the provider is, how to create
+ * the client, every operation with its safety class, auth and policy hints, the quota and
+ * retry settings the runtime applies, and one usage snippet per operation built from the
+ * spec's examples (or sampled from its schemas). Only text is computed here; the layout is
+ * `templates/provider-readme.md.hbs`. This file holds what both kinds share and the OpenAPI
+ * view; a CapabilityStatement's is in fhir/fhir-readme.ts.
+ *
+ * Output must be byte-for-byte stable (it is committed and `generate --check` compares it):
+ * everything comes from the document in document order, nothing from the clock or the host.
+ */
+import path from "node:path";
+import { sample } from "openapi-sampler";
+import type { OperationDescriptor, OperationHints } from "../runtime/core/operation.js";
+import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS } from "../runtime/core/options.js";
+import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backoff.js";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER_MS } from "../runtime/policies/retry.js";
+import type { RegistryEntry } from "./build-registry.js";
+import { readRootRateLimit } from "./hints.js";
+import { deref, isObject, type JsonObject } from "./json.js";
+import { pickJsonMediaType } from "./schema-emitter.js";
+import { propertyKey, tsLiteral } from "./ts-literal.js";
+import type { TemplateSet } from "./render.js";
+
+/** What both kinds of provider README know about where the client lives. */
+export interface ReadmeTarget {
+  readonly name: string;
+  readonly outDir: string;
+  /** PascalCase provider name, as in `create<TypeName>Client`. */
+  readonly typeName: string;
+}
+
+/** Query parameter names that page a list: shown as the operation's pagination. */
+const PAGING_PARAMETERS = new Set(["page", "pagesize", "page_size", "per_page", "perpage", "limit", "offset", "cursor", "after", "before", "starting_after", "ending_before", "page_token", "pagetoken", "next_token", "nexttoken", "continuation"]);
+
+/** The module specifier an app at the project root imports the client by. */
+export function importPathOf(outDir: string): string {
+  const relative = path.relative(process.cwd(), path.resolve(outDir)).split(path.sep).join("/");
+  return `${relative.startsWith("./") || relative.startsWith("../") ? relative : `./${relative}`}/index.js`;
+}
+
+/** A camelCase variable name for the provider's client in snippets (`clinic`, `fhirR4`). */
+export function clientVariable(typeName: string): string {
+  const name = typeName.charAt(0).toLowerCase() + typeName.slice(1);
+  return /^[A-Za-z_$][\w$]*$/.test(name) && !RESERVED.has(name) ? name : "client";
+}
+
+const RESERVED = new Set(["break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null", "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "let", "static", "await", "implements", "package", "protected", "interface", "private", "public"]);
+
+/** Text that stays inside one Markdown table cell. */
+export function cell(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\s*\n\s*/g, " ");
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
+/** The retry, timeout and budget defaults every generated client starts with. */
+export function retryDefaults(): string[] {
+  return [
+    `${DEFAULT_MAX_ATTEMPTS} attempts per call (the first included); answers of 429 do not count against them`,
+    `backoff: ${DEFAULT_BACKOFF.strategy} jitter from ${DEFAULT_BACKOFF.baseMs} ms, doubling, capped at ${seconds(DEFAULT_BACKOFF.capMs)}; a server's \`Retry-After\` is honoured (never less, a little jitter above), up to ${seconds(DEFAULT_MAX_RETRY_AFTER_MS)}`,
+    `retry budget: ${Math.round(DEFAULT_RETRY_BUDGET.ratio * 100)} % of recent requests plus ${DEFAULT_RETRY_BUDGET.floorPerSecond} per second, over ${seconds(DEFAULT_RETRY_BUDGET.windowMs)}`,
+    `timeouts: ${seconds(DEFAULT_TIMEOUT_MS)} per attempt, ${seconds(DEFAULT_DEADLINE_MS)} per call (attempts and waits included)`,
+    "a write (`unsafe`) is retried after a lost answer only when it is replay-safe: it carries an idempotency key the server honours, or the call says `replaySafe`",
+  ];
+}
+
+function rateLimitText(rate: NonNullable<OperationHints["rateLimit"]>): string {
+  const parts: string[] = [];
+  if (rate.limit !== undefined) parts.push(`${rate.limit} requests${rate.windowSeconds !== undefined ? ` per ${rate.windowSeconds} s` : ""}`);
+  if (rate.scope !== undefined) parts.push(`per ${rate.scope}`);
+  if (rate.algorithm !== undefined) parts.push(rate.algorithm);
+  if (rate.bucket !== undefined) parts.push(`bucket \`${rate.bucket}\``);
+  for (const [name, quota] of Object.entries(rate.quotas ?? {})) parts.push(`\`${name}\`: ${quota.limit} per ${quota.windowSeconds} s`);
+  return parts.join(", ");
+}
+
+/** The policy hints of one operation, as short phrases (the root quota is stated once, not per row). */
+export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefined, paging: readonly string[]): string[] {
+  const { hints } = descriptor;
+  const out: string[] = [];
+  if (paging.length > 0) out.push(`paged by ${paging.map((p) => `\`${p}\``).join(", ")}`);
+  if (hints.rateLimit !== undefined) {
+    const own = rateLimitText(hints.rateLimit);
+    if (own !== rootRate) out.push(`quota: ${own}`);
+  }
+  if (hints.cost !== undefined) out.push(`cost: ${Object.entries(hints.cost).map(([quota, units]) => `${units} ${quota}`).join(", ")}`);
+  // A key the runtime never makes up (FHIR servers ignore one) is no hint to show.
+  if (hints.idempotency !== undefined && hints.idempotency.automatic !== false) out.push(`idempotency: \`${hints.idempotency.header}\`${hints.idempotency.required ? " (required)" : ""}`);
+  if (hints.cache !== undefined) {
+    const { policy, maxAgeSeconds, staleIfErrorSeconds } = hints.cache;
+    out.push(`cache: ${policy}${maxAgeSeconds !== undefined ? ` ${maxAgeSeconds} s` : ""}${staleIfErrorSeconds !== undefined ? `, stale-if-error ${staleIfErrorSeconds} s` : ""}`);
+  }
+  if (hints.criticality !== undefined) out.push(hints.criticality);
+  if (descriptor.deprecated) out.push("deprecated");
+  return out;
+}
+
+export interface OpenApiReadmeInput {
+  readonly doc: JsonObject;
+  readonly registry: readonly RegistryEntry[];
+  readonly target: ReadmeTarget;
+  readonly title: string;
+  readonly specRef: string;
+  readonly baseUrl: string | undefined;
+}
+
+interface SchemeInfo {
+  readonly name: string;
+  readonly description: string;
+  /** Where a client-credentials token comes from, for the auth snippet. */
+  readonly tokenUrl?: string;
+  /** A header that carries a static key or token, for the auth snippet. */
+  readonly header?: { readonly name: string; readonly value: string };
+}
+
+export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: TemplateSet): Promise<string> {
+  const { doc, registry, target } = input;
+  const schemes = securitySchemes(doc);
+  const rootRateLimit = readRootRateLimit(doc, input.specRef);
+  const rootRate = rootRateLimit === undefined ? undefined : rateLimitText(rootRateLimit);
+  const factory = `create${target.typeName}Client`;
+  const variable = clientVariable(target.typeName);
+  const importPath = importPathOf(target.outDir);
+
+  const operations = registry.map((entry) => {
+    const d = entry.descriptor;
+    const paging = entry.parameterObjects
+      .filter((p) => p.in === "query" && typeof p.name === "string" && PAGING_PARAMETERS.has(p.name.toLowerCase()))
+      .map((p) => String(p.name));
+    return {
+      operationId: cell(d.operationId),
+      name: d.name,
+      method: d.method.toUpperCase(),
+      path: cell(d.path),
+      summary: d.summary === undefined ? "" : cell(d.summary),
+      safety: d.safety,
+      auth: cell(authOf(doc, entry.operation)),
+      hints: cell(hintPhrases(d, rootRate, paging).join("; ")) || "–",
+      snippet: operationSnippet(doc, entry, { factory, variable, importPath }),
+    };
+  });
+
+  return templates.render("provider-readme.md", {
+    fhir: false,
+    title: input.title,
+    version: isObject(doc.info) && typeof doc.info.version === "string" ? doc.info.version : undefined,
+    summary: isObject(doc.info) && typeof doc.info.summary === "string" ? doc.info.summary.trim() : undefined,
+    provider: target.name,
+    specRef: input.specRef,
+    baseUrl: input.baseUrl,
+    factory,
+    importPath,
+    createSnippet: createSnippet(input, schemes, { factory, variable, importPath }),
+    schemes,
+    operations,
+    operationCount: operations.length,
+    rootRate,
+    retryDefaults: retryDefaults(),
+  });
+}
+
+function securitySchemes(doc: JsonObject): SchemeInfo[] {
+  const components = isObject(doc.components) ? doc.components : {};
+  const schemes = isObject(components.securitySchemes) ? components.securitySchemes : {};
+  return Object.entries(schemes).flatMap(([name, raw]): SchemeInfo[] => {
+    const scheme = deref(doc, raw);
+    if (!isObject(scheme) || typeof scheme.type !== "string") return [];
+    const label = cell(name);
+    if (scheme.type === "oauth2") {
+      const flows = isObject(scheme.flows) ? scheme.flows : {};
+      const cc = isObject(flows.clientCredentials) ? flows.clientCredentials : undefined;
+      const tokenUrl = cc !== undefined && typeof cc.tokenUrl === "string" ? cc.tokenUrl : undefined;
+      const flowNames = Object.keys(flows).join(", ") || "no flow declared";
+      // Without client credentials the app runs the flow itself and hands the client the token.
+      const carries = tokenUrl !== undefined ? { tokenUrl } : { header: { name: "Authorization", value: "bearer" } };
+      return [{ name: label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...carries }];
+    }
+    if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") {
+      return [{ name: label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...(scheme.in === "header" ? { header: { name: scheme.name, value: "key" } } : {}) }];
+    }
+    if (scheme.type === "http" && typeof scheme.scheme === "string") {
+      const bearer = scheme.scheme.toLowerCase() === "bearer";
+      return [{ name: label, description: `HTTP ${scheme.scheme}`, ...(bearer ? { header: { name: "Authorization", value: "bearer" } } : {}) }];
+    }
+    return [{ name: label, description: scheme.type }];
+  });
+}
+
+/** `oauth2`, `apiKey or none`: the schemes an operation accepts (its own list, else the document's). */
+function authOf(doc: JsonObject, operation: JsonObject): string {
+  const requirements = Array.isArray(operation.security) ? operation.security : Array.isArray(doc.security) ? doc.security : [];
+  if (requirements.length === 0) return "none";
+  const names = requirements.map((r) => (isObject(r) ? (Object.keys(r).length === 0 ? "none" : Object.keys(r).join(" + ")) : "?"));
+  return [...new Set(names)].join(" or ");
+}
+
+export interface SnippetContext {
+  readonly factory: string;
+  readonly variable: string;
+  readonly importPath: string;
+}
+
+function createSnippet(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], ctx: SnippetContext): string {
+  const envPrefix = input.target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`];
+  const oauth = schemes.find((s) => s.tokenUrl !== undefined);
+  const header = schemes.find((s) => s.header !== undefined);
+  if (oauth?.tokenUrl !== undefined) {
+    options.push(
+      `  // OAuth 2.0 client credentials: one token, refreshed before it expires, paced like every call.`,
+      `  auth: {`,
+      `    tokenUrl: ${JSON.stringify(oauth.tokenUrl)},`,
+      `    clientId: process.env["${envPrefix}_CLIENT_ID"] ?? "",`,
+      `    clientSecret: process.env["${envPrefix}_CLIENT_SECRET"] ?? "",`,
+      `  },`,
+    );
+  } else if (header?.header !== undefined) {
+    const value = header.header.value === "bearer" ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : `process.env["${envPrefix}_API_KEY"] ?? ""`;
+    if (header.header.value === "bearer") options.push(`  // A token your app obtained (the spec's \`${header.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`);
+    options.push(`  headers: { ${propertyKey(header.header.name)}: ${value} },`);
+  }
+  options.push(`  timeoutMs: 10_000,`);
+  return [
+    `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
+    ``,
+    `const ${ctx.variable} = ${ctx.factory}({`,
+    ...options,
+    `});`,
+    `console.log(${ctx.variable}.provider);`,
+  ].join("\n");
+}
+
+/** One self-contained program calling the operation with the spec's example values. */
+function operationSnippet(doc: JsonObject, entry: RegistryEntry, ctx: SnippetContext): string {
+  const input = callInput(doc, entry);
+  const args = input === undefined ? "" : tsLiteral(input, 0);
+  return [
+    `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
+    ``,
+    `const ${ctx.variable} = ${ctx.factory}();`,
+    `const result = await ${ctx.variable}.${entry.descriptor.name}(${args});`,
+    `if (result.error) console.error(result.error.kind, result.meta.attempts.length);`,
+    `else console.log(result.data);`,
+  ].join("\n");
+}
+
+/** `{ params: { path, query, header }, body }` with example values; undefined when nothing is needed or shown. */
+function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefined {
+  const idempotencyHeader = entry.descriptor.hints.idempotency?.header.toLowerCase();
+  const params: Record<string, JsonObject> = {};
+  for (const param of entry.parameterObjects) {
+    const name = String(param.name);
+    const location = String(param.in);
+    if (location === "cookie") continue;
+    const required = location === "path" || param.required === true;
+    const example = explicitExample(doc, param);
+    // Optional parameters appear only where the spec shows a value for them.
+    if (!required && example === undefined) continue;
+    // The runtime sends the idempotency key and the Authorization header itself.
+    if (location === "header" && (name.toLowerCase() === idempotencyHeader || name.toLowerCase() === "authorization")) continue;
+    const value = example ?? sampleOf(doc, param.schema) ?? "value";
+    (params[location] ??= {})[name] = value;
+  }
+  const input: JsonObject = {};
+  if (Object.keys(params).length > 0) {
+    const ordered: JsonObject = {};
+    for (const location of ["path", "query", "header"]) if (params[location] !== undefined) ordered[location] = params[location];
+    input.params = ordered;
+  }
+  const body = requestBodyExample(doc, entry.operation);
+  if (body !== undefined) input.body = body;
+  return Object.keys(input).length === 0 ? undefined : input;
+}
+
+/** The parameter's own example: `example`, the first of `examples`, or its schema's example, default or first enum member. */
+function explicitExample(doc: JsonObject, param: JsonObject): unknown {
+  if (param.example !== undefined) return param.example;
+  if (isObject(param.examples)) {
+    for (const raw of Object.values(param.examples)) {
+      const example = deref(doc, raw);
+      if (isObject(example) && example.value !== undefined) return example.value;
+    }
+  }
+  const schema = deref(doc, param.schema);
+  if (!isObject(schema)) return undefined;
+  if (schema.example !== undefined) return schema.example;
+  if (Array.isArray(schema.examples) && schema.examples.length > 0) return schema.examples[0];
+  if (schema.default !== undefined) return schema.default;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  return undefined;
+}
+
+function requestBodyExample(doc: JsonObject, operation: JsonObject): unknown {
+  const body = deref(doc, operation.requestBody);
+  if (!isObject(body) || !isObject(body.content)) return undefined;
+  const media = pickJsonMediaType(body.content) ?? firstMedia(body.content);
+  if (media === undefined) return undefined;
+  const example = mediaExample(doc, media);
+  if (example === undefined) return sampleOf(doc, media.schema, { skipReadOnly: true });
+  return withRequiredProperties(doc, media.schema, example);
+}
+
+function mediaExample(doc: JsonObject, media: { example?: unknown; examples?: unknown }): unknown {
+  if (isObject(media.examples)) {
+    for (const raw of Object.values(media.examples)) {
+      const example = deref(doc, raw);
+      if (isObject(example) && example.value !== undefined) return example.value;
+    }
+  }
+  return media.example;
+}
+
+/**
+ * A spec's example that leaves out properties its own schema requires (real specs have them)
+ * would not compile against the generated types: the missing ones are sampled from the schema.
+ */
+function withRequiredProperties(doc: JsonObject, schema: unknown, example: unknown): unknown {
+  if (!isObject(example)) return example;
+  const missing = requiredOf(doc, schema).filter((name) => !(name in example));
+  if (missing.length === 0) return example;
+  const sampled = sampleOf(doc, schema, { skipReadOnly: true });
+  if (!isObject(sampled)) return example;
+  const filled: JsonObject = { ...example };
+  for (const name of missing) if (sampled[name] !== undefined) filled[name] = sampled[name];
+  return filled;
+}
+
+/** Property names an object schema requires, its allOf parts' included. */
+function requiredOf(doc: JsonObject, raw: unknown, depth = 0): string[] {
+  const schema = deref(doc, raw);
+  if (!isObject(schema) || depth > 8) return [];
+  const own = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === "string") : [];
+  const parts = Array.isArray(schema.allOf) ? schema.allOf.flatMap((part) => requiredOf(doc, part, depth + 1)) : [];
+  return [...new Set([...own, ...parts])];
+}
+
+function firstMedia(content: JsonObject): { schema?: unknown; example?: unknown; examples?: unknown } | undefined {
+  const first = Object.values(content)[0];
+  return isObject(first) ? first : undefined;
+}
+
+/** A value sampled from a schema (openapi-sampler; its draws are deterministic). */
+function sampleOf(doc: JsonObject, schema: unknown, options: { skipReadOnly?: boolean } = {}): unknown {
+  if (schema === undefined) return undefined;
+  try {
+    return sample(schema as Parameters<typeof sample>[0], { ...options, skipWriteOnly: false, quiet: true, maxSampleDepth: 6 }, doc);
+  } catch {
+    return undefined;
+  }
+}

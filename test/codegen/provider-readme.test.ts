@@ -1,0 +1,99 @@
+/**
+ * The README.md `carewire generate` writes beside each client: it lists every operation,
+ * and every TypeScript snippet in it compiles against the generated client under the
+ * strictest settings an app may use (@tsconfig/strictest). Checked for each committed
+ * provider and for a README generated here from a public spec.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { runGenerate } from "carewire/codegen";
+import { ROOT } from "../helpers/cli.js";
+import { strictAppErrors } from "../helpers/strict-compile.js";
+
+/** Specs from outside this repository, generated at test time. */
+const PUBLIC_SPECS = path.resolve(ROOT, "../shared/specs-public");
+
+let tmp: string;
+beforeAll(async () => {
+  // Inside the repository, so the generated client resolves `carewire` as an app's would.
+  await mkdir(path.join(ROOT, ".tmp"), { recursive: true });
+  tmp = await mkdtemp(path.join(ROOT, ".tmp/readme-"));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** The body of every ```ts block. */
+function tsSnippets(markdown: string): string[] {
+  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+/**
+ * Diagnostics of each snippet compiled as an ES module at the project root (where the
+ * snippets' `./generated/<provider>/index.js` imports point), each followed by its snippet.
+ */
+function snippetErrors(snippets: readonly string[]): string[] {
+  const virtual = new Map(snippets.map((text, i) => [path.join(process.cwd(), `readme-snippet-${i}.mts`), text]));
+  return strictAppErrors([], virtual).map((error) => {
+    const index = Number(/^readme-snippet-(\d+)/.exec(error)?.[1]);
+    return `${error}\n${snippets[index] ?? ""}`;
+  });
+}
+
+async function committedProviders(): Promise<string[]> {
+  const entries = await readdir(path.join(ROOT, "generated"), { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+describe("the README generated for each provider", () => {
+  it("exists for every committed provider and names each of its operations", async () => {
+    const providers = await committedProviders();
+    expect(providers).toEqual(expect.arrayContaining(["clinic", "fhir-r4"]));
+    for (const name of providers) {
+      const readme = await readFile(path.join(ROOT, "generated", name, "README.md"), "utf8");
+      expect(readme).toContain("## Quota and retries");
+      expect(tsSnippets(readme).length).toBeGreaterThan(1);
+    }
+    const clinic = await readFile(path.join(ROOT, "generated/clinic/README.md"), "utf8");
+    const { operations } = await import("../../generated/clinic/operations.js");
+    for (const op of Object.values(operations)) {
+      expect(clinic).toContain(`| \`${op.operationId}\` | \`${op.method.toUpperCase()} ${op.path}\` |`);
+      expect(clinic).toContain(`await clinic.${op.name}(`);
+    }
+    expect(clinic).toMatch(/\| `createPatient` \| `POST \/patients` \| [^|]+ \| unsafe \| oauth2 \| idempotency: `Idempotency-Key`; interactive \|/);
+    expect(clinic).toContain("120 requests per 60 s, per client_id, sliding-window");
+    const fhir = await readFile(path.join(ROOT, "generated/fhir-r4/README.md"), "utf8");
+    expect(fhir).toContain("| Patient | create | `POST /Patient` | create(resource), ensure(resource) | unsafe |");
+    expect(fhir).toContain("| system | transaction | `POST /` |");
+  });
+
+  it("has snippets that compile under strictest settings against the committed clients", async () => {
+    const snippets: string[] = [];
+    for (const name of await committedProviders()) snippets.push(...tsSnippets(await readFile(path.join(ROOT, "generated", name, "README.md"), "utf8")));
+    expect(snippets.length).toBeGreaterThan(15);
+    expect(snippetErrors(snippets)).toEqual([]);
+    // The check has teeth: a call missing its required path parameter is reported.
+    const getPatient = snippets.find((s) => s.includes("clinic.getPatient("))!;
+    const wrong = getPatient.replace(/path: \{ patientId: "[^"]*" \}/, "path: {}");
+    expect(wrong).not.toBe(getPatient);
+    expect(snippetErrors([wrong])).toEqual([expect.stringContaining("patientId")]);
+  });
+
+  // Blue Button: few operations, parameters without examples (sampled); DrChrono: 327
+  // operations, request examples that leave out properties their schema requires.
+  it.each([
+    ["bluebutton", "cms-bluebutton.openapi.yaml"],
+    ["drchrono", "drchrono.openapi.yaml"],
+  ])("has snippets that compile for the public spec %s generated here, from its examples or sampled schemas", async (name, file) => {
+    const outDir = path.join(tmp, name);
+    await runGenerate({ mode: "single", spec: path.join(PUBLIC_SPECS, file), outDir, name, check: false });
+    const readme = await readFile(path.join(outDir, "README.md"), "utf8");
+    const { operations } = (await import(path.join(outDir, "operations.ts"))) as { operations: Record<string, { operationId: string }> };
+    for (const op of Object.values(operations)) expect(readme).toContain(`| \`${op.operationId}\` |`);
+    const snippets = tsSnippets(readme);
+    expect(snippets).toHaveLength(Object.keys(operations).length + 1);
+    expect(snippets[0]).toContain(`from "./${path.relative(ROOT, outDir).split(path.sep).join("/")}/index.js"`);
+    expect(snippetErrors(snippets)).toEqual([]);
+  });
+});
