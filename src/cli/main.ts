@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
+import { asMissingPackage, checkOptionalPackages, MissingPackagesError } from "./optional-packages.js";
 import { OUTBOX_USAGE, outboxCommand } from "./outbox-command.js";
 import { RECONCILE_USAGE, reconcileCommand } from "./reconcile-command.js";
 import { CONTRACT_USAGE, MOCK_USAGE, contractCommand, mockCommand } from "./testing-commands.js";
@@ -32,6 +33,7 @@ ${RECONCILE_USAGE}`;
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    checkOptionalPackages(command);
     switch (command) {
       case "generate":
         return await generateCommand(rest);
@@ -55,6 +57,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof SpecError) {
       process.stderr.write(`carewire: ${error.message}\n`);
+      return 2;
+    }
+    const missing = error instanceof MissingPackagesError ? error : asMissingPackage(command, error);
+    if (missing !== undefined) {
+      process.stderr.write(`carewire: ${missing.message}\n`);
       return 2;
     }
     if (error instanceof UsageError) {
