@@ -1,7 +1,8 @@
 /**
  * CapabilityStatement → the files of `generated/<provider>/`: a typed client with one
  * function per declared interaction and typed search parameters per resource type.
- * Resource types come from @types/fhir (`fhir/r4.js`); the runtime is `carewire/fhir`.
+ * Resource types come from @types/fhir through `carewire/fhir/r4` (so an app need not depend on
+ * @types/fhir itself); the runtime is `carewire/fhir`.
  */
 import path from "node:path";
 import { toPascalIdentifier } from "../names.js";
