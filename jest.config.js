@@ -13,6 +13,7 @@ export default {
     "^carewire$": "<rootDir>/src/index.ts",
     "^carewire/(codegen|testing|fhir|outbox|reconcile)$": "<rootDir>/src/$1/index.ts",
     "^carewire/zod$": "<rootDir>/src/zod.ts",
+    "^carewire/fhir/r4$": "<rootDir>/src/fhir/r4.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testTimeout: 60000,

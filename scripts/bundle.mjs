@@ -3,7 +3,11 @@
 // dependencies left as imports. Importing carewire then reads a handful of files instead of
 // seventy modules, which is most of a cold start. tsc has already written the declarations
 // and the per-module files the CLI and codegen run from; this overwrites only the entries.
+import { rm } from "node:fs/promises";
 import { build } from "esbuild";
+
+// Chunk names carry a content hash: last build's would otherwise stay in dist/ and be packed.
+await rm(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
 
 await build({
   entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts", "src/outbox/index.ts", "src/reconcile/index.ts"],
@@ -15,7 +19,7 @@ await build({
   platform: "node",
   target: "node20",
   packages: "external",
-  sourcemap: true,
+  sourcemap: false,
   chunkNames: "chunks/[name]-[hash]",
   logLevel: "warning",
 });

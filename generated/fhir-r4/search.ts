@@ -3,13 +3,10 @@
 // SearchParameter definitions. A wrong name or a wrong value type does not compile.
 import type {
   CommonSearchParams,
-  CompositeParam,
   DateParam,
-  NumberParam,
   QuantityParam,
   ReferenceParam,
   SearchValue,
-  SpecialParam,
   StringParam,
   TokenParam,
   UriParam,

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
 import { CONTRACT_USAGE, INIT_USAGE, MOCK_USAGE, OUTBOX_USAGE, RECONCILE_USAGE } from "./usage.js";
 import { openApiGeneratorCommand, splitEngine } from "./engine-option.js";
+import { asMissingPackage, checkOptionalPackages, MissingPackagesError } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
 
 /**
@@ -65,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`usage:\n${usageOf(rest[0], rest.slice(1))}\n`);
       return 0;
     }
+    checkOptionalPackages(command);
     switch (command) {
       case "generate":
         return await generateCommand(rest);
@@ -103,6 +105,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (error instanceof SpecError) {
       process.stderr.write(`carewire: ${error.message}\n`);
       return error.kind === "spec-unreachable" ? 3 : 2;
+    }
+    const missing = error instanceof MissingPackagesError ? error : asMissingPackage(command, error);
+    if (missing !== undefined) {
+      process.stderr.write(`carewire: ${missing.message}\n`);
+      return 2;
     }
     // A bug, not the user's doing: one line, and the stack only when asked for.
     const debug = process.env.CAREWIRE_DEBUG !== undefined && process.env.CAREWIRE_DEBUG !== "";

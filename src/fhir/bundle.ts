@@ -3,7 +3,7 @@
  * `urn:uuid:` full URLs, which the server rewrites to the ids it assigns, so a Patient and
  * the Encounter that points at it go in one atomic request.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import type { Bundle, BundleEntry, Provenance, Reference, Resource } from "fhir/r4.js";
 import { weakEtag } from "./interactions.js";
 import { identifierCondition } from "./search.js";
@@ -16,7 +16,7 @@ export class BundleBuilder {
 
   /** Adds a create; returns the reference other entries use to point at it. */
   create<R extends Resource>(resource: R, options: { ifNoneExist?: string | "identifier" } = {}): Reference {
-    const fullUrl = `urn:uuid:${randomUUID()}`;
+    const fullUrl = `urn:uuid:${randomId()}`;
     const condition = options.ifNoneExist === "identifier" ? identifierCondition(resource) : options.ifNoneExist;
     this.entries.push({ fullUrl, resource, request: { method: "POST", url: resource.resourceType, ...(condition ? { ifNoneExist: condition } : {}) } });
     return { reference: fullUrl };

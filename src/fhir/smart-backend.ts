@@ -5,7 +5,7 @@
  * assertion: `iss` = `sub` = client id, `aud` = the token URL, `exp` ≤ 5 min, a unique `jti`.
  * The token endpoint is found in `.well-known/smart-configuration` unless configured.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import type { KeyInput } from "jose";
 import { postTokenRequest, resolveTokenUrl } from "../runtime/auth/token-endpoint.js";
 import type { IssuedToken, TokenDeps, TokenRequestContext, TokenSource } from "../runtime/auth/token-source.js";
@@ -78,7 +78,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** A fresh, signed client assertion for one token request. */
-export async function signClientAssertion(options: SmartBackendOptions, tokenUrl: string, nowMs: number, jti: string = randomUUID()): Promise<string> {
+export async function signClientAssertion(options: SmartBackendOptions, tokenUrl: string, nowMs: number, jti: string = randomId()): Promise<string> {
   const lifetime = Math.min(MAX_ASSERTION_SECONDS, Math.max(1, options.assertionLifetimeSeconds ?? MAX_ASSERTION_SECONDS));
   const now = Math.floor(nowMs / 1000);
   // jose loads when the first assertion is signed, not with carewire/fhir (most clients never sign one).

@@ -4,7 +4,7 @@
  * it is the key a direct call with the same business key would send (same provider and
  * operation), so a write made directly and replayed from the outbox is still one write.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import { deriveIdempotencyKey, isWellFormedIdempotencyKey } from "../runtime/policies/idempotency.js";
 import { OutboxInputError } from "./errors.js";
 
@@ -18,5 +18,5 @@ export function intentKey(provider: string, operation: string, options: KeyOptio
     if (!isWellFormedIdempotencyKey(options.idempotencyKey)) throw new OutboxInputError(`${operation}: the idempotency key must be 1 to 255 visible ASCII characters`);
     return options.idempotencyKey;
   }
-  return options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation, options.businessKey) : `cw1-${randomUUID()}`;
+  return options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation, options.businessKey) : `cw1-${randomId()}`;
 }

@@ -4,7 +4,7 @@
  * durable stores (dedupe by key, leases that fence, dead letters apart), so code tested
  * against it behaves the same on SQLite or PostgreSQL.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import { OutboxStoreError } from "./errors.js";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Json, ListFilter, OutboxCounts, OutboxStore } from "./outbox-store.js";
 import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker, closedError, encodeBatch, HISTORY_LIMIT, leaseOwner } from "./store-rows.js";
@@ -79,7 +79,7 @@ export function memoryOutboxStore(): OutboxStore {
         .sort((a, b) => a.record.notBefore - b.record.notBefore || a.record.createdAt - b.record.createdAt)
         .slice(0, Math.max(0, limit));
       return due.map((row) => {
-        const lease = `${worker}/${randomUUID()}`;
+        const lease = `${worker}/${randomId()}`;
         row.lease = lease;
         row.record = { ...row.record, deliveries: row.record.deliveries + 1, leaseUntil: now + leaseMs, leasedBy: worker, updatedAt: now };
         return { intent: row.record, lease };

@@ -5,7 +5,7 @@
  * them sends the same key, so the provider never applies it twice. Writes that cannot
  * succeed as they stand go to the dead letters with the provider's answer, for a person.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import { systemClock, type Clock } from "../runtime/core/clock.js";
 import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
@@ -78,7 +78,7 @@ export function createOutbox<Ops extends OperationTable>(options: OutboxOptions<
     if (tenant !== undefined && (typeof tenant !== "string" || tenant.length === 0 || tenant.length > MAX_TENANT_LENGTH)) throw new OutboxInputError(`${operation}: tenant must be a non-empty string of at most ${MAX_TENANT_LENGTH} characters`);
     const notBefore = timeOf(enqueueOptions.notBefore ?? clock.now(), `${operation}: notBefore`);
     return {
-      id: randomUUID(),
+      id: randomId(),
       operation,
       input: asJson(operation, input),
       idempotencyKey: intentKey(provider, operation, enqueueOptions),

@@ -8,7 +8,7 @@
  * delivery may take as long as its deadline allows while a crashed worker's intents come
  * back within one (short) lease.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../runtime/portable/random-id.js";
 import type { Clock } from "../runtime/core/clock.js";
 import { deliver, type DeliveryReport } from "./deliver.js";
 import type { DeliveryRules } from "./disposition.js";
@@ -77,7 +77,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
   const deadlineMs = checkPositive(options.deliveryDeadlineMs ?? DEFAULTS.deliveryDeadlineMs, "deliveryDeadlineMs");
   const pollMs = checkPositive(options.pollMs ?? DEFAULTS.pollMs, "pollMs");
   if (leaseMs < MIN_LEASE_MS) throw new OutboxInputError(`leaseMs must be at least ${MIN_LEASE_MS} (got ${leaseMs}): it is renewed every third of it`);
-  const id = checkWorker(options.id ?? `worker-${randomUUID().slice(0, 8)}`);
+  const id = checkWorker(options.id ?? `worker-${randomId().slice(0, 8)}`);
   const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
   /** Deliveries in flight and the claim each holds. */
   const inFlight = new Map<Promise<void>, Claim>();

@@ -1,7 +1,8 @@
 /**
  * CapabilityStatement → the files of `generated/<provider>/`: a typed client with one
  * function per declared interaction and typed search parameters per resource type.
- * Resource types come from @types/fhir (`fhir/r4.js`); the runtime is `carewire/fhir`.
+ * Resource types come from @types/fhir through `carewire/fhir/r4` (so an app need not depend on
+ * @types/fhir itself); the runtime is `carewire/fhir`.
  */
 import path from "node:path";
 import { toPascalIdentifier } from "../names.js";
@@ -61,7 +62,7 @@ export async function generateFhirProvider(target: GenerateTarget, templates: Te
 
   const files = new Map<string, string>();
   files.set(OWNERSHIP_MARKER, OWNERSHIP_TEXT);
-  files.set("search.ts", await templates.render("fhir-search.ts", { header, resources }));
+  files.set("search.ts", await templates.render("fhir-search.ts", { header, resources, searchImports: searchImportsOf(resources) }));
   files.set("client.ts", await templates.render("fhir-client.ts", {
     header,
     title: capability.title.replace(/\*\//g, "*\\/"),
@@ -88,4 +89,11 @@ function registryOf(capability: { readonly resources: ReadonlyArray<{ readonly t
   for (const r of capability.resources) for (const i of r.interactions) registry[`${r.type}.${i}`] = interactionOperation(r.type, i);
   for (const i of capability.system) registry[i] = interactionOperation("", i);
   return registry;
+}
+
+/** The carewire/fhir types search.ts uses, and only those: an unused import fails `noUnusedLocals`. */
+function searchImportsOf(resources: ReadonlyArray<{ readonly fields: ReadonlyArray<{ readonly type: string }> }>): string[] {
+  const used = new Set(["CommonSearchParams"]);
+  for (const { fields } of resources) for (const { type } of fields) for (const name of type.replace(/"[^"]*"/g, "").match(/\b[A-Z][A-Za-z]*\b/g) ?? []) used.add(name);
+  return [...used].sort();
 }

@@ -25,7 +25,7 @@ export function clientCredentials(options: ClientCredentialsOptions): TokenSourc
     ...(options.refreshSkewMs !== undefined ? { refreshSkewMs: options.refreshSkewMs } : {}),
     requestToken(context: TokenRequestContext, deps: TokenDeps): Promise<IssuedToken> {
       const headers: Record<string, string> = {};
-      if (options.basicAuth) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`).toString("base64")}`;
+      if (options.basicAuth) headers.authorization = `Basic ${btoa(`${encodeURIComponent(options.clientId)}:${encodeURIComponent(options.clientSecret)}`)}`;
       const body = () => {
         const form = new URLSearchParams({ grant_type: "client_credentials", ...(options.scope ? { scope: options.scope } : {}) });
         if (!options.basicAuth) {

@@ -5,7 +5,7 @@
  * request itself fit in one limit of 60 s, with no caller's signal or deadline (the
  * result serves every call waiting for it; each call bounds its own wait).
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../portable/random-id.js";
 import type { Call } from "../core/call.js";
 import { AuthenticationError, CarewireError } from "../core/errors.js";
 import { quietly } from "../stores/fallback.js";
@@ -40,7 +40,7 @@ export function tokenFlight(source: TokenSource, deps: TokenDeps, store: TokenSt
     // limit holds however the fetch underneath treats its signal.
     const limit = new AbortController();
     const timer = setTimeout(() => limit.abort(new Error("token request limit")), TOKEN_REQUEST_LIMIT_MS);
-    const owner = randomUUID();
+    const owner = randomId();
     const fresh = async () => {
       const now = clock.now();
       const token = await store.get(key, now);

@@ -5,7 +5,7 @@
  * A class rather than an object literal, so a call allocates no closures for its helpers
  * and builds no event objects when nobody listens.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../portable/sha256.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 import type { ClassifyOptions } from "./classify.js";
 import type { Clock } from "./clock.js";
@@ -72,7 +72,7 @@ export class Call {
   /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */
   fingerprint(): string {
     const { operation, input } = this;
-    return createHash("sha256").update(`${operation.method}\n${operation.path}\n${canonicalJson(input.params?.path ?? {})}\n${canonicalJson(input.body ?? null)}`).digest("hex");
+    return sha256Hex(`${operation.method}\n${operation.path}\n${canonicalJson(input.params?.path ?? {})}\n${canonicalJson(input.body ?? null)}`);
   }
 
   /** Telemetry for this call, with provider, operation and request id filled in. */

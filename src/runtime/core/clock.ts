@@ -29,9 +29,10 @@ export function startTimer(clock: Clock | undefined, ms: number, fire: () => voi
  * Stops a real timer. Unref'd first: Node then keeps its list of the timers of that
  * duration for the next one (every attempt starts the same timeout) rather than dropping
  * and rebuilding it, and rescheduling its own timer, once per attempt (3× the cost).
+ * Browsers' timers are plain numbers, with nothing to unref.
  */
 function cancel(timer: NodeJS.Timeout): void {
-  timer.unref();
+  (timer as { unref?: () => void }).unref?.();
   clearTimeout(timer);
 }
 

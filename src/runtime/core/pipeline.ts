@@ -10,7 +10,7 @@
  * covers all retries, and every attempt (a retry, a re-send after a token refresh)
  * passes the breaker and the rate limiter.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../portable/random-id.js";
 import { clientCredentials } from "../auth/client-credentials.js";
 import { isTokenSource } from "../auth/token-source.js";
 import { bearerAuthPolicy } from "../policies/bearer-auth.js";
@@ -49,7 +49,7 @@ const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const fetchImpl: FetchLike = options.fetch ?? ((request, init) => fetch(request, init));
-  const newId = options.requestIdFactory ?? randomUUID;
+  const newId = options.requestIdFactory ?? randomId;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const sink = telemetrySink(options);

@@ -8,7 +8,7 @@
  * The circuit lives in a store (memory, or Redis for a fleet): each step is one atomic
  * store call, so instances sharing a store open together and send one probe between them.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../portable/random-id.js";
 import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import type { Clock } from "../core/clock.js";
@@ -73,7 +73,7 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     if (view.state === "open" && now - view.openedAt < rules.openMs) return refused(plan, group, "open", view.openedAt + rules.openMs);
     if (view.state !== "closed") {
       // Open long enough, or half-open: one caller in the fleet gets to probe.
-      const id = randomUUID();
+      const id = randomId();
       const answer = await store.tryProbe(group, id, now, rules);
       announce(call, group, answer);
       if (answer.granted) probe = id;

@@ -4,14 +4,15 @@
  * applied twice. The key is the caller's, or derived from a business key (hashed: never
  * PHI in clear), or random. A write carrying a key the server honours is safe to replay.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomId } from "../portable/random-id.js";
+import { sha256Hex } from "../portable/sha256.js";
 import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import { InvalidRequestError } from "../core/errors.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
 export function deriveIdempotencyKey(provider: string, operationId: string, businessKey: unknown): string {
-  return `cw1-${createHash("sha256").update(canonicalJson([provider, operationId, businessKey])).digest("hex").slice(0, 40)}`;
+  return `cw1-${sha256Hex(canonicalJson([provider, operationId, businessKey])).slice(0, 40)}`;
 }
 
 /** What an Idempotency-Key may be: 1 to 255 visible ASCII characters (it travels as a header). */
@@ -34,7 +35,7 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
   // A server that ignores keys gets none made up: only the caller (or a conditional
   // request, through `replaySafe`) can say a replay is safe there.
   if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
-  const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomUUID()}`);
+  const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomId()}`);
   // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
   if (!isWellFormedIdempotencyKey(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
   const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });

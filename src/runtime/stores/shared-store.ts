@@ -41,9 +41,14 @@ let fromEnvironment: { readonly url: string; readonly store: SharedStore } | und
  * (one connection), or undefined when the variable is unset or empty. Its connection does
  * not keep the process alive.
  */
-export function environmentStore(make: (url: string) => SharedStore, env: Readonly<Record<string, string | undefined>> = process.env): SharedStore | undefined {
+export function environmentStore(make: (url: string) => SharedStore, env: Readonly<Record<string, string | undefined>> = processEnvironment()): SharedStore | undefined {
   const url = env[REDIS_URL_VARIABLE]?.trim();
   if (!url) return undefined;
   if (fromEnvironment?.url !== url) fromEnvironment = { url, store: make(url) };
   return fromEnvironment.store;
+}
+
+/** The process's environment on Node; none in a browser, where there is no `process`. */
+function processEnvironment(): Readonly<Record<string, string | undefined>> {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 }

@@ -8,7 +8,7 @@
  * Memory (one process) and Redis (a fleet) implement it; one contract test suite runs
  * against both. Times are explicit epoch ms.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../portable/sha256.js";
 import type { Awaitable } from "./quota-store.js";
 
 export interface StoredToken {
@@ -38,7 +38,7 @@ export interface TokenStore {
  * the client id nor an URL shows in a shared store's key names.
  */
 export function tokenKey(provider: string, clientId: string, audience = ""): string {
-  return createHash("sha256").update(`${provider}\u0000${clientId}\u0000${audience}`).digest("hex").slice(0, 32);
+  return sha256Hex(`${provider}\u0000${clientId}\u0000${audience}`).slice(0, 32);
 }
 
 export class MemoryTokenStore implements TokenStore {

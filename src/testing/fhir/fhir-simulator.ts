@@ -9,6 +9,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { loadCapability } from "../../codegen/fhir/capability.js";
 import { simulatorClock, type SimulatorClock } from "../simulator/clock.js";
+import { answerCors } from "../simulator/cors.js";
 import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
 import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
 import { BulkExports, type BulkOptions } from "./bulk.js";
@@ -353,6 +354,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   }
 
   const server = http.createServer((req, res) => {
+    if (answerCors(req, res)) return;
     readBody(req)
       .then((raw) => (raw === undefined ? send(res, 413, outcome("too-costly", `bodies are limited to ${MAX_BODY_BYTES} bytes`)) : handle(req, res, raw.toString("utf8"))))
       .catch((error: unknown) => {

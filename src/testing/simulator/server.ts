@@ -23,6 +23,7 @@ import { FaultInjector, FaultPlanError, validateFaultPlan, type Fault, type Faul
 import { cookieOf, drip, header, listenTracked, MAX_BODY_BYTES, readBody, requestFingerprint, send, type WireResponse } from "./http-io.js";
 import { IdempotencyStore, validIdempotencyKey } from "./idempotency.js";
 import { sendJson, sendProblem, type FieldError, type Problem } from "./problem.js";
+import { answerCors } from "./cors.js";
 import { multiPolicyHeaders, WeightedWindowLimiter, type PointsQuotaOptions } from "./points-quota.js";
 import { rateLimitHeaders, SlidingWindowLimiter, type RateDecision, type RateLimitConfig, type RateLimitHeaderStyle } from "./rate-limiter.js";
 import { Recorder, type Counters, type LogEntry } from "./recorder.js";
@@ -170,6 +171,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const authEnabled = options.auth ?? true;
 
   const server = http.createServer((req, res) => {
+    if (answerCors(req, res)) return;
     const state: RequestState = { operationId: null, clientId: null, fault: null, idempotencyKey: null, replayed: false };
     const started = performance.now();
     const finish = (status: number | null) =>

@@ -8,8 +8,7 @@
  * (`enableOfflineQueue: false`: a stale acquire replayed after a reconnect would record a
  * send that never happened), and speaks Sentinel and Cluster with the same API.
  */
-import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
+import { nodeBuiltin, requireOptional } from "../../portable/node-builtin.js";
 import type { Redis, RedisOptions } from "ioredis";
 
 export interface RedisConnectionOptions {
@@ -102,7 +101,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
 
   function shaOf(script: string): string {
     let sha = shas.get(script);
-    if (sha === undefined) shas.set(script, (sha = createHash("sha1").update(script).digest("hex")));
+    if (sha === undefined) shas.set(script, (sha = nodeBuiltin("node:crypto", "redisStore").createHash("sha1").update(script).digest("hex")));
     return sha;
   }
 
@@ -128,7 +127,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
 function newClient(url: string | undefined, timeoutMs: number): Redis {
   if (url === undefined || url === "") throw new TypeError("redisStore needs a `url` or a `client`");
   // Loaded here, synchronously: `carewire` itself never imports ioredis.
-  const { Redis: RedisClient } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+  const { Redis: RedisClient } = requireOptional("redisStore")("ioredis") as typeof import("ioredis");
   const options: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,

@@ -10,7 +10,8 @@
  * under, and dropping a prefix gives it a new one (the old entries expire by themselves).
  * A Redis that fails makes a miss, never a failed call.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomId } from "../../portable/random-id.js";
+import { sha256Hex } from "../../portable/sha256.js";
 import type { CacheEntry, CacheStore } from "../cache-store.js";
 import { Fallback, type StateListener } from "../fallback.js";
 import type { RedisConnection } from "./connection.js";
@@ -94,7 +95,7 @@ export class RedisCacheStore implements CacheStore {
     if (body.byteLength + Buffer.byteLength(meta) > this.maxEntryBytes) return this.delete(key);
     const ttlMs = entry.maxAgeMs + entry.staleIfErrorMs > 0 ? entry.maxAgeMs + entry.staleIfErrorMs : this.revalidateOnlyTtlMs;
     const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-    await this.quietly(() => this.redis.runBinary(SET, [this.entry(key), ...this.generations(key)], [meta, bytes, Math.ceil(ttlMs), randomUUID()]));
+    await this.quietly(() => this.redis.runBinary(SET, [this.entry(key), ...this.generations(key)], [meta, bytes, Math.ceil(ttlMs), randomId()]));
   }
 
   async delete(key: string): Promise<void> {
@@ -104,7 +105,7 @@ export class RedisCacheStore implements CacheStore {
   /** One new generation for the deepest tracked prefix within `prefix`: its entries (and perhaps a few more) stop being served. */
   async deletePrefix(prefix: string): Promise<void> {
     const deepest = boundaries(prefix).pop()!;
-    await this.quietly(() => this.redis.command((client) => client.set(this.generation(deepest), randomUUID(), "PX", GENERATION_TTL_MS)));
+    await this.quietly(() => this.redis.command((client) => client.set(this.generation(deepest), randomId(), "PX", GENERATION_TTL_MS)));
   }
 
   /** A Redis that fails (or was failing a moment ago) makes a miss, never a failed call. */
@@ -135,5 +136,5 @@ function boundaries(key: string): string[] {
 }
 
 function hash(value: string): string {
-  return createHash("sha256").update(value).digest("hex").slice(0, 40);
+  return sha256Hex(value).slice(0, 40);
 }

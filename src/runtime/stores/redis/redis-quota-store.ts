@@ -2,7 +2,7 @@
  * The quota store of a fleet: every instance on one client_id paces against one window in
  * Redis. Each method is one script, one round trip.
  */
-import { randomUUID } from "node:crypto";
+import { randomId } from "../../portable/random-id.js";
 import { tenantQuota, type AcquireAnswer, type AcquireRequest, type QuotaDemand, type QuotaKnowledge, type QuotaObservation, type QuotaStore } from "../quota-store.js";
 import type { RedisConnection } from "./connection.js";
 import { ACQUIRE, CANCEL, OBSERVE, PAUSE, SETTLE, SHARE, USAGE } from "./quota-scripts.js";
@@ -55,7 +55,7 @@ export class RedisQuotaStore implements QuotaStore {
   async observe(key: string, observation: QuotaObservation, now: number): Promise<void> {
     if (observation.remaining === undefined) return;
     const { name, limit, windowMs, remaining, resetAt } = observation;
-    await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name), this.key(key, "pending")], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomUUID()}`, windowMs * TTL_WINDOWS]);
+    await this.redis.run(OBSERVE, [this.key(key, "used"), this.log(key, name), this.key(key, "pending")], [now, name, limit, windowMs, remaining, resetAt ?? "", `server-count-${randomId()}`, windowMs * TTL_WINDOWS]);
   }
 
   async usage(key: string, name: string, from: number): Promise<number> {
