@@ -94,7 +94,7 @@ describe("overlays from the command line", () => {
     );
     const args = ["--spec", path.join(ROOT, "specs/clinic/openapi.yaml"), "--out", "out", "--name", "clinic", "--overlay", "crit.yaml", "--overlay", "drop.yaml"];
     const generated = await runCli(["generate", ...args], { cwd: dir });
-    expect(generated).toEqual({ code: 0, stdout: "carewire: clinic: 11 operations → out (7 files)\n", stderr: "" });
+    expect(generated).toEqual({ code: 0, stdout: "carewire: clinic: 11 operations → out (8 files)\n", stderr: "" });
     const operations = await readFile(path.join(dir, "out/operations.ts"), "utf8");
     expect(operations.match(/"criticality":"batch"/g)).toHaveLength(11);
     expect(operations).not.toContain("listAvailableSlots");

@@ -85,7 +85,7 @@ describe("carewire init", () => {
     expect(first.stdout).toContain("carewire: wrote carewire.config.json, specs/example.openapi.yaml, overlays/example.overlay.yaml\n");
     const generated = await runCli(["generate"], { cwd: dir });
     expect(generated.stderr).toBe("");
-    expect(generated.stdout).toBe("carewire: example: 3 operations → generated/example (7 files)\n");
+    expect(generated.stdout).toBe("carewire: example: 3 operations → generated/example (8 files)\n");
     expect(generated.code).toBe(0);
     // The overlay's root rate limit reached every operation's descriptor.
     const operations = await readFile(path.join(dir, "generated/example/operations.ts"), "utf8");

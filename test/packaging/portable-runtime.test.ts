@@ -40,8 +40,8 @@ describe("a generated client bundled for the browser", () => {
   });
 
   it("finds a Node built-in when one is reachable", async () => {
-    const metafile = await browserBundle("src/outbox/index.ts");
-    expect(nodeImportsOf(metafile)).toEqual(expect.arrayContaining([expect.stringMatching(/^node:module <- src\/outbox\/load-driver\.ts$/)]));
+    const metafile = await browserBundle("src/reconcile/index.ts");
+    expect(nodeImportsOf(metafile)).toEqual(expect.arrayContaining([expect.stringMatching(/^node:fs <- src\/reconcile\/sources\.ts$/)]));
   });
 });
 

@@ -16,11 +16,11 @@
  * caller that needs exactly once for every item handles a page at a time (`pages`), or
  * makes its per-item work idempotent.
  */
-import { createHash } from "node:crypto";
 import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../core/errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../core/operation.js";
 import type { Pipeline } from "../core/pipeline.js";
 import type { RawCallInput } from "../wire/request.js";
+import { sha256Hex } from "../portable/sha256.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 import { linkResolver, type LinkTarget } from "../wire/link-target.js";
 import { valueAt } from "./body-path.js";
@@ -104,7 +104,7 @@ function callFor(target: PagingTarget, input: RawCallInput, request: PageRequest
 }
 
 function fingerprintOf(operation: OperationDescriptor, input: RawCallInput): string {
-  return createHash("sha256").update(`${operation.operationId}\n${canonicalJson(input)}`).digest("hex");
+  return sha256Hex(`${operation.operationId}\n${canonicalJson(input)}`);
 }
 
 function withMeta<E extends CarewireError>(error: E, meta: E["meta"]): E {
