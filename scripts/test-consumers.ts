@@ -145,7 +145,7 @@ async function measureRuntime(work: string, tarball: string): Promise<number> {
     () => "",
     (error: Error) => error.message,
   );
-  check(/carewire generate needs openapi-typescript, typescript, @redocly\/openapi-core, handlebars: npm i -D /.test(missing), `carewire generate names its missing packages (got: ${missing.slice(-300)})`);
+  check(/carewire generate needs openapi-typescript, typescript, @redocly\/openapi-core, handlebars, openapi-sampler: npm i -D /.test(missing), `carewire generate names its missing packages (got: ${missing.slice(-300)})`);
   return megabytes;
 }
 

