@@ -12,6 +12,7 @@
 import path from "node:path";
 import { sample } from "openapi-sampler";
 import type { OperationDescriptor, OperationHints } from "../runtime/core/operation.js";
+import type { PaginationDescriptor } from "../runtime/pagination/descriptor.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS } from "../runtime/core/options.js";
 import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backoff.js";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER_MS } from "../runtime/policies/retry.js";
@@ -31,7 +32,6 @@ export interface ReadmeTarget {
 }
 
 /** Query parameter names that page a list: shown as the operation's pagination. */
-const PAGING_PARAMETERS = new Set(["page", "pagesize", "page_size", "per_page", "perpage", "limit", "offset", "cursor", "after", "before", "starting_after", "ending_before", "page_token", "pagetoken", "next_token", "nexttoken", "continuation"]);
 
 /** The module specifier an app at the project root imports the client by. */
 export function importPathOf(outDir: string): string {
@@ -77,11 +77,23 @@ function rateLimitText(rate: NonNullable<OperationHints["rateLimit"]>): string {
   return parts.join(", ");
 }
 
+/** How an operation pages, and the functions that page it for you. */
+function pagingPhrase(paging: PaginationDescriptor, name: string): string {
+  const how =
+    paging.style === "link"
+      ? "the `Link` header"
+      : paging.style === "next-url"
+        ? `the next URL at \`${paging.url.join(".")}\``
+        : `${paging.style === "page" ? "page number" : paging.style} \`${paging.param}\``;
+  return `pages by ${how}${paging.source === "detected" ? " (detected)" : ""}: \`${name}All\`, \`${name}Pages\``;
+}
+
 /** The policy hints of one operation, as short phrases (the root quota is stated once, not per row). */
-export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefined, paging: readonly string[]): string[] {
+export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | undefined, paging?: string): string[] {
   const { hints } = descriptor;
   const out: string[] = [];
-  if (paging.length > 0) out.push(`paged by ${paging.map((p) => `\`${p}\``).join(", ")}`);
+  const pages = paging ?? (descriptor.pagination === undefined ? undefined : pagingPhrase(descriptor.pagination, descriptor.name));
+  if (pages !== undefined) out.push(pages);
   if (hints.rateLimit !== undefined) {
     const own = rateLimitText(hints.rateLimit);
     if (own !== rootRate) out.push(`quota: ${own}`);
@@ -127,9 +139,6 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
 
   const operations = registry.map((entry) => {
     const d = entry.descriptor;
-    const paging = entry.parameterObjects
-      .filter((p) => p.in === "query" && typeof p.name === "string" && PAGING_PARAMETERS.has(p.name.toLowerCase()))
-      .map((p) => String(p.name));
     return {
       operationId: cell(d.operationId),
       name: d.name,
@@ -138,7 +147,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
       summary: d.summary === undefined ? "" : cell(d.summary),
       safety: d.safety,
       auth: cell(authOf(doc, entry.operation)),
-      hints: cell(hintPhrases(d, rootRate, paging).join("; ")) || "–",
+      hints: cell(hintPhrases(d, rootRate).join("; ")) || "–",
       snippet: operationSnippet(doc, entry, { factory, variable, importPath }),
     };
   });

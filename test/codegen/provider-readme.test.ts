@@ -63,6 +63,10 @@ describe("the README generated for each provider", () => {
     }
     expect(clinic).toMatch(/\| `createPatient` \| `POST \/patients` \| [^|]+ \| unsafe \| oauth2 \| idempotency: `Idempotency-Key`; interactive \|/);
     expect(clinic).toContain("120 requests per 60 s, per client_id, sliding-window");
+    // Paging as the registry has it: declared, or detected (and said so), with the functions that page.
+    expect(clinic).toContain("pages by page number `page`: `listPatientsAll`, `listPatientsPages`");
+    expect(clinic).toContain("pages by page number `page` (detected): `listAppointmentsAll`, `listAppointmentsPages`");
+    expect(clinic).not.toMatch(/\| `getPatient` \|[^\n]*pages by/);
     const fhir = await readFile(path.join(ROOT, "generated/fhir-r4/README.md"), "utf8");
     expect(fhir).toContain("| Patient | create | `POST /Patient` | create(resource), ensure(resource) | unsafe |");
     expect(fhir).toContain("| system | transaction | `POST /` |");

@@ -66,7 +66,7 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
     path: cell(d.path),
     methods: FHIR_METHODS[code] ?? code,
     safety: d.safety,
-    hints: cell(hintPhrases(d, undefined, code === "search-type" ? ["_count"] : []).join("; ")) || "–",
+    hints: cell(hintPhrases(d, undefined, code === "search-type" ? "pages by the Bundle's `next` link, `_count` per page" : undefined).join("; ")) || "–",
   });
   return templates.render("provider-readme.md", {
     fhir: true,
