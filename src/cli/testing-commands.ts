@@ -55,9 +55,11 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     scenario: { type: "string" },
     stateless: { type: "boolean" },
     "no-auth": { type: "boolean" },
+    overlay: { type: "string", multiple: true },
   });
   const spec = positionals[0];
   if (spec === undefined || positionals.length > 1) throw new UsageError("mock needs exactly one spec file");
+  const overlays = values.overlay as string[] | undefined;
   const headerStyle = values["rate-limit-headers"] as string | undefined;
   if (headerStyle !== undefined && !["none", "x-ratelimit", "ietf"].includes(headerStyle)) {
     throw new UsageError(`--rate-limit-headers is none, x-ratelimit or ietf, got "${headerStyle}"`);
@@ -107,6 +109,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     ...(concurrency !== undefined ? { concurrencyLimit: concurrency } : {}),
     ...(faults !== undefined ? { faults } : {}),
     ...(values.scenario === "clinic" ? { handlers: clinicScenario } : {}),
+    ...(overlays !== undefined ? { overlays } : {}),
     stateful: values.stateless !== true,
     auth: values["no-auth"] !== true,
   }));

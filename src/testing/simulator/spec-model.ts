@@ -78,8 +78,9 @@ export class SpecModel {
     this.basePath = basePathOf(doc);
   }
 
-  static async load(file: string): Promise<SpecModel> {
-    const loaded = await loadSpec(file);
+  /** `overlays`: OpenAPI Overlay files applied first, as codegen applies a provider's. */
+  static async load(file: string, overlays?: readonly string[]): Promise<SpecModel> {
+    const loaded = await loadSpec(file, overlays === undefined ? {} : { overlays });
     return new SpecModel(file, loaded.document, loaded.openapiVersion, buildRegistry(loaded.document, file));
   }
 
