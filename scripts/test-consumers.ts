@@ -146,6 +146,9 @@ async function measureRuntime(work: string, tarball: string): Promise<number> {
     (error: Error) => error.message,
   );
   check(/carewire generate needs openapi-typescript, typescript, @redocly\/openapi-core, handlebars, openapi-sampler: npm i -D /.test(missing), `carewire generate names its missing packages (got: ${missing.slice(-300)})`);
+  // `carewire init` in such an app says what to install before its first `generate`.
+  const init = await run(process.execPath, [path.join(app, "node_modules/carewire/bin/carewire.js"), "init", "--name", "acme", "--sample-spec"], app);
+  check(init.includes("npm i -D openapi-typescript typescript @redocly/openapi-core handlebars openapi-sampler"), `carewire init names the generator's packages (got: ${init.slice(-300)})`);
   return megabytes;
 }
 

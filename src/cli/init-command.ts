@@ -6,6 +6,7 @@ import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_FILE } from "./main.js";
+import { missingPackagesFor } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
 
 export interface InitCommandDeps {
@@ -61,10 +62,13 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
   }
 
   const specExists = values["sample-spec"] || remote || (await exists(path.resolve(cwd, spec)));
+  // The generator's packages are optional peers: a fresh app has none of them yet.
+  const toInstall = missingPackagesFor("generate");
   out(
     [
       `carewire: wrote ${[...files.keys()].join(", ")}`,
       "next:",
+      ...(toInstall.length > 0 ? [`  npm i -D ${toInstall.join(" ")}   # what carewire generate needs`] : []),
       ...(specExists ? [] : [`  put ${name}'s OpenAPI spec at ${spec} (or set "spec" in ${DEFAULT_CONFIG_FILE} to its https:// URL)`]),
       ...(overlay !== undefined ? [`  add x-carewire-* hints to ${overlay} (the vendor's spec stays as published)`] : []),
       `  carewire generate            # the typed client, into generated/${name}`,

@@ -30,11 +30,16 @@ export class MissingPackagesError extends Error {
   }
 }
 
+/** The packages `command` needs that are not installed where carewire is. */
+export function missingPackagesFor(command: string): readonly string[] {
+  return packagesNeededBy(command).filter((name) => !resolvable(name));
+}
+
 /** Throws MissingPackagesError naming every package `command` needs that cannot be resolved from carewire. */
 export function checkOptionalPackages(command: string | undefined): void {
   const needed = command === undefined ? undefined : NEEDED[command];
   if (needed === undefined) return;
-  const missing = needed.filter((name) => !resolvable(name));
+  const missing = missingPackagesFor(command!);
   if (missing.length > 0) throw new MissingPackagesError(command!, missing);
 }
 

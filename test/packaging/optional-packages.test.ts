@@ -7,7 +7,7 @@ import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
-import { asMissingPackage, checkOptionalPackages, MissingPackagesError, packagesNeededBy } from "../../src/cli/optional-packages.js";
+import { asMissingPackage, checkOptionalPackages, MissingPackagesError, missingPackagesFor, packagesNeededBy } from "../../src/cli/optional-packages.js";
 import { ROOT } from "../helpers/cli.js";
 
 function moduleNotFound(message: string, code = "ERR_MODULE_NOT_FOUND"): Error {
@@ -29,6 +29,12 @@ describe("optional packages of the CLI", () => {
 
   it("finds every package of the commands that need some installed here, and asks nothing of the others", () => {
     for (const command of ["generate", "mock", "contract", "outbox", "reconcile", undefined]) expect(() => checkOptionalPackages(command)).not.toThrow();
+  });
+
+  it("finds nothing missing for a command where its packages are installed, nor for a command that needs none", () => {
+    expect(missingPackagesFor("generate")).toEqual([]);
+    expect(missingPackagesFor("outbox")).toEqual([]);
+    expect(packagesNeededBy("generate")).toContain("openapi-sampler");
   });
 
   it("lists several missing packages in one line", () => {
