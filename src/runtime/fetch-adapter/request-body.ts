@@ -8,7 +8,7 @@
 import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, LimitExceededError, TimeoutError } from "../core/errors.js";
 import { AttemptBound } from "../wire/bound.js";
-import { concatBytes } from "../wire/transport.js";
+import { readStreamCapped } from "../wire/read-capped.js";
 
 /** Most request-body bytes carewireFetch holds for replay when none is set: 16 MiB. */
 export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -34,23 +34,10 @@ export async function bufferRequestBody(request: Request, bounds: BodyReadBounds
   const onAbort = () => bound.fail(new AbortedError(bounds.signal?.reason));
   if (bounds.signal?.aborted) onAbort();
   else bounds.signal?.addEventListener("abort", onAbort, { once: true });
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
   try {
-    for (;;) {
-      const { done, value } = await bound.within(reader.read());
-      if (done) break;
-      total += value.byteLength;
-      if (total > bounds.maxBytes) throw new LimitExceededError("request-bytes", bounds.maxBytes);
-      chunks.push(value);
-    }
-  } catch (error) {
-    void reader.cancel().catch(() => undefined);
-    throw error;
+    return await readStreamCapped(request.body, bounds.maxBytes, bound, "request-bytes");
   } finally {
     cancelTimer?.();
     bounds.signal?.removeEventListener("abort", onAbort);
   }
-  return concatBytes(chunks, total);
 }

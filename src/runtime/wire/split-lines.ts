@@ -5,7 +5,7 @@
  * character is split. The unfinished line is kept as a list of pieces and each chunk is
  * scanned once: linear in the line's length.
  */
-import { concatBytes } from "./transport.js";
+import { concatBytes } from "./read-capped.js";
 
 const NEWLINE = 0x0a;
 

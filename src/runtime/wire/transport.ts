@@ -8,6 +8,7 @@
 import { startTimer, type Clock } from "../core/clock.js";
 import { AttemptBound } from "./bound.js";
 import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
+import { readStreamCapped } from "./read-capped.js";
 
 /**
  * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
@@ -147,37 +148,9 @@ async function readCapped(response: Response, maxBytes: number, bound: AttemptBo
   // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
   const declared = Number(response.headers.get("content-length"));
   if (Number.isFinite(declared) && declared > maxBytes && !response.headers.has("content-encoding")) throw new LimitExceededError("response-bytes", maxBytes);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await bound.within(reader.read());
-      if (done) break;
-      // As fetch's own whole-body reads do, for a stream made by hand.
-      if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
-      total += value.byteLength;
-      if (total > maxBytes) throw new LimitExceededError("response-bytes", maxBytes);
-      chunks.push(value);
-    }
-  } catch (error) {
-    void reader.cancel().catch(() => undefined);
-    throw error;
-  }
-  return concatBytes(chunks, total);
+  return readStreamCapped(response.body, maxBytes, bound, "response-bytes");
 }
 
-/** The chunks as one byte array (`total`: their summed length). */
-export function concatBytes(chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
-}
 
 /** A request for a redirect's target: the original's headers, and its body unless the hop drops it. */
 function redirectedRequest(original: Request, target: RedirectTarget): Request {
