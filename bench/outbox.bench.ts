@@ -18,7 +18,8 @@
  *
  * Writes bench/results/outbox.json and outbox.md (only for a full run of every row).
  * OUTBOX_INTENTS, OUTBOX_ROWS (comma-separated row names) and OUTBOX_KILLS change a run (for
- * diagnosis: results are then not written).
+ * diagnosis: results are then not written). OUTBOX_TIMELINE=1 prints commits per second;
+ * WORKER_PROF=<dir> writes each worker process's V8 CPU profile there (not for a killed one).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -116,7 +117,8 @@ async function enqueueAll(outbox: Writer, count: number, callers: number, from =
 }
 
 function spawnWorker(settings: object): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, [path.join(here, "outbox-worker.mjs"), JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
+  const profile = process.env.WORKER_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WORKER_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, path.join(here, "outbox-worker.mjs"), JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
   const ready = new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve());
     child.on("exit", (code, signal) => reject(new Error(`worker exited before ready (${String(code ?? signal)})`)));
