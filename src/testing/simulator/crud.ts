@@ -8,7 +8,7 @@
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
-import { pagedList } from "./paging.js";
+import { pagedList, sampledItems } from "./paging.js";
 import { problemBody } from "./problem.js";
 import type { HandlerResult } from "./render.js";
 import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
@@ -28,7 +28,15 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     if (!store.get(shape.collection, params[route.paramNames[paramIndex]!] ?? "")) return notFound(model, route);
   }
   const found = catalog.roleOf(route);
-  if (!found) return { status, body: sampled };
+  if (!found) {
+    // A pageable list of nothing the simulator stores (read-only): pages of sampled items.
+    if (route.op.pagination !== undefined && route.op.method === "get") {
+      const page = pagedList(route.op.pagination, sampledItems(route.op.pagination, sampled), sampled, url, (item) => item);
+      const body = sample?.schema === undefined ? page.body : model.conform(sample.schema, page.body);
+      return page.status === status ? { status, body, ...(page.headers ? { headers: page.headers } : {}) } : page;
+    }
+    return { status, body: sampled };
+  }
   const { shape, role } = found;
   const sent = at(body, shape.envelope);
   const resourceSchema = at(sample?.schema, shape.envelope, model.doc);

@@ -71,6 +71,27 @@ export function pagedList(paging: PaginationDescriptor, items: readonly unknown[
   }
 }
 
+/** How many items a list the simulator holds no resources for is made of: a few pages at the default size. */
+export const SAMPLED_LIST_LENGTH = 45;
+
+/**
+ * The items of a pageable list the simulator holds no resources for (a read-only list, with
+ * no create to fill it): copies of the sampled page's first item, each with its own id where
+ * the paging reads a cursor from the item, so a client's paging can still be tested. The
+ * same on every request.
+ */
+export function sampledItems(paging: PaginationDescriptor, sampled: unknown, count = SAMPLED_LIST_LENGTH): unknown[] {
+  const listed = valueAt(sampled, paging.items);
+  const template = Array.isArray(listed) && listed.length > 0 ? listed[0] : {};
+  const idPath = paging.style === "cursor" && paging.cursor === undefined ? (paging.cursorFromItem ?? ["id"]) : undefined;
+  return Array.from({ length: count }, (_, i) => {
+    const item: unknown = structuredClone(template);
+    if (idPath === undefined || idPath.length === 0 || !isObject(item)) return item;
+    const id = `${String(valueAt(item, idPath) ?? "item")}_${String(i + 1).padStart(3, "0")}`;
+    return withAt(item, idPath, id);
+  });
+}
+
 /** Where the requested page starts, or undefined for a cursor this server never issued. */
 function startOf(paging: PaginationDescriptor, items: readonly unknown[], query: URLSearchParams, size: number): number | undefined {
   const number = (name: string, fallback: number) => {
