@@ -3,6 +3,7 @@
  * retries, windows, breakers and timeouts on a fake clock instead of sleeping.
  */
 import { AbortedError } from "./errors.js";
+import { onAbort } from "./abort-watch.js";
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -42,15 +43,16 @@ export const systemClock: Clock = {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(new AbortedError(signal.reason));
       if (ms <= 0) return resolve();
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(new AbortedError(signal?.reason));
-      };
       const timer = setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
+        stopWatching?.();
         resolve();
       }, ms);
-      signal?.addEventListener("abort", onAbort, { once: true });
+      const stopWatching = signal
+        ? onAbort(signal, () => {
+            clearTimeout(timer);
+            reject(new AbortedError(signal.reason));
+          })
+        : undefined;
     });
   },
   setTimer(ms, fire) {

@@ -7,33 +7,8 @@
  */
 import type { Call } from "./call.js";
 import { startTimer } from "./clock.js";
+import { onAbort } from "./abort-watch.js";
 import { AbortedError, TimeoutError } from "./errors.js";
-
-/** The waits each signal ends, behind its one listener. */
-const watched = new WeakMap<AbortSignal, { readonly ends: Set<() => void>; readonly listener: () => void }>();
-
-/** Ends `end` when `signal` aborts; returns how to stop watching (the listener leaves with the last wait). */
-function onAbort(signal: AbortSignal, end: () => void): () => void {
-  let watch = watched.get(signal);
-  if (watch === undefined) {
-    const ends = new Set<() => void>();
-    const listener = () => {
-      watched.delete(signal);
-      for (const f of ends) f();
-    };
-    watched.set(signal, (watch = { ends, listener }));
-    signal.addEventListener("abort", listener, { once: true });
-  }
-  const { ends, listener } = watch;
-  ends.add(end);
-  return () => {
-    ends.delete(end);
-    if (ends.size === 0 && watched.get(signal)?.listener === listener) {
-      watched.delete(signal);
-      signal.removeEventListener("abort", listener);
-    }
-  };
-}
 
 export function untilDeadline<T>(shared: Promise<T>, call: Call, waitingFor: string): Promise<T> {
   const { signal, deadline } = call;
