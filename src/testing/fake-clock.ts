@@ -15,6 +15,7 @@
  */
 import type { Clock } from "../runtime/core/clock.js";
 import { AbortedError } from "../runtime/core/errors.js";
+import { onAbort } from "../runtime/core/abort-watch.js";
 
 interface Timer {
   readonly at: number;
@@ -56,17 +57,24 @@ export class FakeClock implements Clock {
         });
         return;
       }
-      const timer: Timer = { at, seq: this.seq++, resolve };
-      this.timers.push(timer);
-      signal?.addEventListener(
-        "abort",
-        () => {
-          const i = this.timers.indexOf(timer);
-          if (i >= 0) this.timers.splice(i, 1);
-          reject(new AbortedError(signal.reason));
+      // The abort watch leaves the signal when the sleep ends either way: a loop that sleeps
+      // on one signal (a heartbeat) must not add a listener per turn.
+      const stopWatching = signal
+        ? onAbort(signal, () => {
+            const i = this.timers.indexOf(timer);
+            if (i >= 0) this.timers.splice(i, 1);
+            reject(new AbortedError(signal.reason));
+          })
+        : undefined;
+      const timer: Timer = {
+        at,
+        seq: this.seq++,
+        resolve: () => {
+          stopWatching?.();
+          resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(timer);
     });
   }
 

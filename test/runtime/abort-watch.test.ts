@@ -6,6 +6,7 @@ import { describe, expect, it } from "@jest/globals";
 import { getEventListeners } from "node:events";
 import { onAbort } from "../../src/runtime/core/abort-watch.js";
 import { systemClock } from "../../src/runtime/core/clock.js";
+import { FakeClock } from "carewire/testing";
 
 describe("one abort listener per signal", () => {
   it("twenty sleeps on one signal add one listener, all end on the abort, and the listener leaves", async () => {
@@ -32,5 +33,23 @@ describe("one abort listener per signal", () => {
     stopA();
     controller.abort();
     expect(ended).toEqual(["b"]);
+  });
+});
+
+describe("the fake clock's sleeps", () => {
+  it("leave the signal when they end, so a loop sleeping on one signal holds no listener per turn", async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    for (let turn = 0; turn < 12; turn++) {
+      const slept = clock.sleep(1_000, controller.signal);
+      expect(getEventListeners(controller.signal, "abort").length).toBeLessThanOrEqual(1);
+      await clock.advance(1_000);
+      await slept;
+    }
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    const last = clock.sleep(1_000, controller.signal);
+    controller.abort();
+    await expect(last).rejects.toMatchObject({ kind: "aborted" });
+    expect(clock.pending).toBe(0);
   });
 });
