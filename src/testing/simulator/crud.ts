@@ -8,7 +8,7 @@
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
-import { pagedList, sampledItems } from "./paging.js";
+import { pagedList, sampledItems, withAt } from "./paging.js";
 import { problemBody } from "./problem.js";
 import type { HandlerResult } from "./render.js";
 import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
@@ -52,7 +52,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     resource[shape.idProperty] = id;
     store.put(shape.collection, String(id), resource);
     const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
-    return { ...served(wrap(sampled, shape.envelope, resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
+    return { ...served(withAt(sampled, shape.envelope, resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
   if (role === "list") {
     const listed = model.mediaSample(route, status);
@@ -70,7 +70,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   switch (route.op.method) {
     case "get":
     case "head":
-      return served(wrap(sampled, shape.envelope, existing));
+      return served(withAt(sampled, shape.envelope, existing));
     case "delete":
       store.delete(shape.collection, id);
       return { status, body: sampled };
@@ -83,7 +83,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
       merge(model, base, sent, resourceSchema);
       base[shape.idProperty] = existing[shape.idProperty];
       store.put(shape.collection, id, base);
-      return sampled === undefined ? { status } : served(wrap(sampled, shape.envelope, base));
+      return sampled === undefined ? { status } : served(withAt(sampled, shape.envelope, base));
     }
     default:
       return { status, body: sampled };
@@ -111,17 +111,6 @@ function at(value: unknown, envelope: readonly string[], doc?: JsonObject): unkn
   return envelope.length === 0 || node !== undefined ? node : undefined;
 }
 
-/** The sampled body with the resource put where the envelope says. */
-function wrap(sampled: unknown, envelope: readonly string[], resource: Resource): unknown {
-  if (envelope.length === 0) return resource;
-  const out: JsonObject = isObject(sampled) ? { ...sampled } : {};
-  let node = out;
-  envelope.forEach((key, i) => {
-    if (i === envelope.length - 1) node[key] = resource;
-    else node = node[key] = isObject(node[key]) ? { ...(node[key] as JsonObject) } : {};
-  });
-  return out;
-}
 
 /**
  * Sent fields go into the resource only where its response schema declares them, with a

@@ -120,8 +120,8 @@ function startOf(paging: PaginationDescriptor, items: readonly unknown[], query:
   }
 }
 
-/** A copy of `body` (an object, or the value itself for the empty path) with `value` at `path`. */
-function withAt(body: unknown, path: BodyPath, value: unknown): JsonObject {
+/** A copy of `body` (an object, or the value itself for the empty path) with `value` at `path`: a resource in its envelope, items in a page. */
+export function withAt(body: unknown, path: BodyPath, value: unknown): JsonObject {
   if (path.length === 0) return value as JsonObject;
   const out: JsonObject = isObject(body) ? { ...body } : {};
   let node = out;
