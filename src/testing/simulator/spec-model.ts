@@ -263,8 +263,10 @@ export class SpecModel {
     const contentType = Object.keys(content).find((t) => content[t] === json) ?? Object.keys(content)[0];
     if (contentType === undefined) return undefined;
     const media = json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {});
-    let body = this.exampleOf(media, { skipWriteOnly: true });
-    if (json !== undefined && media.schema !== undefined && body !== undefined) body = this.conform(media.schema, body);
+    // A JSON body is repaired once, by `conform` (which also drops write-only fields).
+    const schemaChecked = json !== undefined && media.schema !== undefined;
+    let body = schemaChecked ? this.rawExampleOf(media, { skipWriteOnly: true }) : this.exampleOf(media, { skipWriteOnly: true });
+    if (schemaChecked && body !== undefined) body = this.conform(media.schema, body);
     return { contentType, schema: media.schema, body };
   }
 }
