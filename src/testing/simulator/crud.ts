@@ -8,6 +8,7 @@
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
+import { valueAt } from "../../runtime/pagination/body-path.js";
 import { pagedList, sampledItems, withAt } from "./paging.js";
 import { problemBody } from "./problem.js";
 import type { HandlerResult } from "./render.js";
@@ -38,13 +39,13 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     return { status, body: sampled };
   }
   const { shape, role } = found;
-  const sent = at(body, shape.envelope);
-  const resourceSchema = at(sample?.schema, shape.envelope, model.doc);
+  const sent = valueAt(body, shape.envelope);
+  const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
 
   if (role === "create") {
-    const template = at(sampled, shape.envelope);
+    const template = valueAt(sampled, shape.envelope);
     if (!isObject(template)) return { status, body: sampled };
     const resource: Resource = serverFields(model, route, shape, template, isObject(sent) ? sent : {});
     merge(model, resource, sent, resourceSchema);
@@ -55,14 +56,13 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     return { ...served(withAt(sampled, shape.envelope, resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
   if (role === "list") {
-    const listed = model.mediaSample(route, status);
+    const itemSchema = itemSchemaOf(model, sample?.schema);
     if (route.op.pagination) {
       // Paged as the operation says it pages (paging.ts); only the page's items are projected.
-      const itemSchema = itemSchemaOf(model, listed?.schema);
       const page = pagedList(route.op.pagination, store.list(shape.collection), sampled, url, (item) => project(model, item as Resource, itemSchema));
       return page.status === status ? { ...served(page.body), ...(page.headers ? { headers: page.headers } : {}) } : page;
     }
-    return served(listPage(store.list(shape.collection).map((r) => project(model, r, itemSchemaOf(model, listed?.schema))), sampled, url.searchParams));
+    return served(listPage(store.list(shape.collection).map((r) => project(model, r, itemSchema)), sampled, url.searchParams));
   }
   const id = params[shape.idParam] ?? "";
   const existing = store.get(shape.collection, id);
@@ -78,7 +78,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     case "patch":
     case "post": {
       // PUT replaces what the client may write; PATCH and a POST to the item (Stripe's update) merge into it.
-      const template = at(sampled, shape.envelope);
+      const template = valueAt(sampled, shape.envelope);
       const base = route.op.method === "put" && isObject(template) ? serverFields(model, route, shape, template, isObject(sent) ? sent : {}) : { ...existing };
       merge(model, base, sent, resourceSchema);
       base[shape.idProperty] = existing[shape.idProperty];
@@ -101,14 +101,11 @@ function notFound(model: SpecModel, route: Route): HandlerResult {
   return { status: 404, body: problemBody({ status: 404, title: "Not Found", detail: "no such resource" }), contentType: "application/problem+json" };
 }
 
-/** The value (or, with a document, the schema) an envelope path leads to. */
-function at(value: unknown, envelope: readonly string[], doc?: JsonObject): unknown {
-  let node = value;
-  for (const key of envelope) {
-    if (doc) node = shapeOf(doc, node)?.properties[key];
-    else node = isObject(node) ? node[key] : undefined;
-  }
-  return envelope.length === 0 || node !== undefined ? node : undefined;
+/** The schema an envelope path leads to. */
+function schemaAt(schema: unknown, envelope: readonly string[], doc: JsonObject): unknown {
+  let node = schema;
+  for (const key of envelope) node = shapeOf(doc, node)?.properties[key];
+  return node;
 }
 
 
@@ -134,7 +131,7 @@ function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknow
  */
 function serverFields(model: SpecModel, route: Route, shape: ResourceShape, template: JsonObject, sent: JsonObject): JsonObject {
   const requestSchema = model.requestBody(route)?.media.values().next().value?.schema;
-  const writable = shapeOf(model.doc, at(requestSchema, shape.envelope, model.doc))?.properties ?? {};
+  const writable = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties ?? {};
   const required = shapeOf(model.doc, shape.schema)?.required ?? new Set<string>();
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(structuredClone(template))) {

@@ -8,6 +8,7 @@ import { HINT_KEYS } from "../../codegen/hints.js";
 import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { shapeOf, type ObjectShape } from "./drift.js";
 import type { Route, SpecModel } from "./spec-model.js";
+import { valueAt } from "../../runtime/pagination/body-path.js";
 
 /** The hint that names a resource's id property where the spec's names do not tell. */
 const ID_HINT = HINT_KEYS.id;
@@ -95,8 +96,7 @@ export class ResourceCatalog {
   createdIdOf(route: Route, body: unknown): string | undefined {
     const found = this.roleOf(route);
     if (found?.role !== "create") return undefined;
-    let node = body;
-    for (const key of found.shape.envelope) node = isObject(node) ? node[key] : undefined;
+    const node = valueAt(body, found.shape.envelope);
     const id = isObject(node) ? node[found.shape.idProperty] : undefined;
     return typeof id === "string" || typeof id === "number" ? String(id) : undefined;
   }

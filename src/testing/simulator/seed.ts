@@ -8,6 +8,7 @@ import { isObject, type JsonObject } from "../../codegen/json.js";
 import type { ResourceCatalog, ResourceShape } from "./resources.js";
 import type { Route, SpecModel } from "./spec-model.js";
 import type { ResourceStore } from "./state.js";
+import { valueAt } from "../../runtime/pagination/body-path.js";
 
 export function seedExamples(model: SpecModel, catalog: ResourceCatalog, store: ResourceStore): void {
   for (const route of model.documentOrder) {
@@ -40,7 +41,6 @@ function exampleId(model: SpecModel, route: Route, name: string, idSchema: JsonO
 function exampleResource(model: SpecModel, catalog: ResourceCatalog, shape: ResourceShape): JsonObject | undefined {
   const read = model.documentOrder.find((r) => r.op.path === shape.itemPath && r.op.method === "get") ?? model.documentOrder.find((r) => r.op.path === shape.collection && r.op.method === "post");
   if (!read || catalog.roleOf(read) === undefined) return undefined;
-  let node: unknown = model.mediaSample(read, model.successStatus(read))?.body;
-  for (const key of shape.envelope) node = isObject(node) ? node[key] : undefined;
+  const node = valueAt(model.mediaSample(read, model.successStatus(read))?.body, shape.envelope);
   return isObject(node) ? structuredClone(node) : undefined;
 }
