@@ -34,6 +34,7 @@ import { pricedForBundle } from "./prices.js";
 import { provenanceFor, writeSource, type ProvenanceOptions } from "./provenance.js";
 import { expectedBody, type ExpectedBody } from "./shape.js";
 import { identifierCondition, searchQuery } from "./search.js";
+import { DEFAULT_MAX_PAGES } from "../runtime/pagination/paginate.js";
 
 /** Every way a FHIR call can fail; `kind` tells them apart. */
 export type FhirCallError = FhirError | UntrustedUrlError | HttpError<unknown> | PipelineError;
@@ -139,7 +140,6 @@ export interface SystemClient {
 /** FHIR reads are checked by their resourceType, not by a zod schema (yet). */
 const NO_SCHEMAS: OperationSchemas = { responses: {} };
 
-const DEFAULT_MAX_PAGES = 1_000;
 const DEFAULT_MAX_PAGING_MS = 600_000;
 
 /** The Bundle's `next` link, when it has a usable one. */

@@ -43,7 +43,9 @@ export function groupCommit<Item, Result>(write: (items: readonly Item[]) => Res
     const groups = new Map<unknown, Waiting[]>();
     for (const entry of entries) {
       const key = groupOf(entry.item);
-      groups.set(key, [...(groups.get(key) ?? []), entry]);
+      let group = groups.get(key);
+      if (group === undefined) groups.set(key, (group = []));
+      group.push(entry);
     }
     for (const group of groups.values()) {
       const done = writeGroup(group).finally(() => inFlight.delete(done));

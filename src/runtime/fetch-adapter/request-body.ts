@@ -9,6 +9,7 @@ import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, LimitExceededError, TimeoutError } from "../core/errors.js";
 import { AttemptBound } from "../wire/bound.js";
 import { readStreamCapped } from "../wire/read-capped.js";
+import { onAbort } from "../core/abort-watch.js";
 
 /** Most request-body bytes carewireFetch holds for replay when none is set: 16 MiB. */
 export const DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -31,13 +32,15 @@ export async function bufferRequestBody(request: Request, bounds: BodyReadBounds
   }
   const bound = new AttemptBound();
   const cancelTimer = Number.isFinite(bounds.timeoutMs) ? startTimer(bounds.clock, bounds.timeoutMs, () => bound.fail(new TimeoutError(bounds.timeoutMs, "deadline", "the request body"))) : undefined;
-  const onAbort = () => bound.fail(new AbortedError(bounds.signal?.reason));
-  if (bounds.signal?.aborted) onAbort();
-  else bounds.signal?.addEventListener("abort", onAbort, { once: true });
+  // One listener per signal however many requests share it (an SDK's whole batch may).
+  const fail = () => bound.fail(new AbortedError(bounds.signal?.reason));
+  let stopWatching: (() => void) | undefined;
+  if (bounds.signal?.aborted) fail();
+  else if (bounds.signal) stopWatching = onAbort(bounds.signal, fail);
   try {
     return await readStreamCapped(request.body, bounds.maxBytes, bound, "request-bytes");
   } finally {
     cancelTimer?.();
-    bounds.signal?.removeEventListener("abort", onAbort);
+    stopWatching?.();
   }
 }

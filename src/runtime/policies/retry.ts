@@ -35,7 +35,7 @@ export interface RetryOptions {
  * squeezed into less cannot finish a round trip on a busy host, and would end the call
  * with a timeout that hides the answer already in hand (a 429, a 503).
  */
-export const MIN_ATTEMPT_WINDOW_MS = 25;
+const MIN_ATTEMPT_WINDOW_MS = 25;
 
 export function retryPolicy(options: RetryOptions = {}): Policy {
   const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
@@ -117,11 +117,13 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       previousDelay = delay;
 
       if (!throttled && attempt - throttles >= maxAttempts) return giveUp(`gave up after ${attempt} attempts`);
-      if (call.deadline !== undefined && now + delay + MIN_ATTEMPT_WINDOW_MS >= call.deadline) {
-        if (throttled) return giveUpThrottled("the wait for the quota ends after the call's deadline", now + delay);
-        if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ends after the call's deadline")), "deadline reached");
+      /** The call ends at its deadline with the answer in hand: rate-limited when the wait was the server's. */
+      const atDeadline = (how: string): AttemptResult => {
+        if (throttled) return giveUpThrottled(`the wait for the quota ${how} the call's deadline`, now + delay);
+        if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, `the wait the server asked for ${how} the call's deadline`)), "deadline reached");
         return giveUp("deadline reached");
-      }
+      };
+      if (call.deadline !== undefined && now + delay + MIN_ATTEMPT_WINDOW_MS >= call.deadline) return atDeadline("ends after");
       // Waiting out a 429 adds no load the server did not ask for: the budget is for faults.
       if (budget && !throttled && !budget.tryRetry(now)) return giveUp("retry budget exhausted");
 
@@ -134,11 +136,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         throw error;
       }
       // A busy host may wake us later than asked: too late to try again is the deadline.
-      if (call.deadline !== undefined && clock.now() + MIN_ATTEMPT_WINDOW_MS >= call.deadline) {
-        if (throttled) return giveUpThrottled("the wait for the quota ran into the call's deadline", now + delay);
-        if (serverWait !== undefined && shedding) return endWith(unknownUnlessSettled(new RateLimitedError(now + serverWait, "the wait the server asked for ran into the call's deadline")), "deadline reached");
-        return giveUp("deadline reached");
-      }
+      if (call.deadline !== undefined && clock.now() + MIN_ATTEMPT_WINDOW_MS >= call.deadline) return atDeadline("ran into");
       earlier = before.notes;
       current = { ...current, attempt: plan.attempt + earlier.attempts.length, delayMs: delay };
     }

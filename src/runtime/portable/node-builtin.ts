@@ -11,9 +11,14 @@ type BuiltinModules = {
   "node:module": typeof import("node:module");
 };
 
-export function nodeBuiltin<Id extends keyof BuiltinModules>(id: Id, feature: string): BuiltinModules[Id] {
+/** The built-in, or undefined outside Node (for a part with a portable path of its own). */
+export function optionalNodeBuiltin<Id extends keyof BuiltinModules>(id: Id): BuiltinModules[Id] | undefined {
   const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const builtin = process?.getBuiltinModule?.(id);
+  return process?.getBuiltinModule?.(id) as BuiltinModules[Id] | undefined;
+}
+
+export function nodeBuiltin<Id extends keyof BuiltinModules>(id: Id, feature: string): BuiltinModules[Id] {
+  const builtin = optionalNodeBuiltin(id);
   if (builtin === undefined) throw new UnexpectedError(`${feature} needs Node.js (20.19 or later): ${id} is not available here`);
   return builtin as BuiltinModules[Id];
 }

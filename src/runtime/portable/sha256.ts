@@ -8,6 +8,7 @@
  * On Node the native implementation is used (many times faster on large bodies), fetched
  * when first needed rather than imported, so bundles for other platforms stay free of it.
  */
+import { optionalNodeBuiltin } from "./node-builtin.js";
 
 const ROUND_CONSTANTS = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -30,8 +31,7 @@ export function sha256Hex(text: string): string {
 }
 
 function nativeSha256(): NativeHash | null {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const crypto = process?.getBuiltinModule?.("node:crypto") as typeof import("node:crypto") | undefined;
+  const crypto = optionalNodeBuiltin("node:crypto");
   return crypto === undefined ? null : (text) => crypto.createHash("sha256").update(text).digest("hex");
 }
 
