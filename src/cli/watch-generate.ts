@@ -11,6 +11,7 @@ import { watch, type FSWatcher } from "node:fs";
 import path from "node:path";
 import type { GenerateReport, GenerateRequest } from "../codegen/run.js";
 import { SpecError } from "../codegen/spec-error.js";
+import { isHttpUrl } from "../codegen/spec-location.js";
 
 export interface WatchDeps {
   /** Stops the watch like SIGINT does (tests). */
@@ -43,7 +44,7 @@ export async function watchGenerate(request: GenerateRequest, deps: WatchDeps = 
   };
 
   const rewatch = (files: readonly string[]) => {
-    watched = new Set(files.filter((f) => !/^https?:\/\//i.test(f)).map((f) => path.resolve(f)));
+    watched = new Set(files.filter((f) => !isHttpUrl(f)).map((f) => path.resolve(f)));
     const dirs = new Set([...watched].map((f) => path.dirname(f)));
     for (const [dir, watcher] of watchers) {
       if (!dirs.has(dir)) {

@@ -13,7 +13,7 @@ import path from "node:path";
 import { isObject } from "./json.js";
 import { SpecError } from "./spec-error.js";
 import { validateProviderName } from "./generate.js";
-import { isHttpUrl } from "./fetch-spec.js";
+import { isHttpUrl } from "./spec-location.js";
 
 export const CONFIG_FILE = "carewire.config.json";
 

@@ -7,6 +7,9 @@
  */
 import { BaseResolver, Source } from "@redocly/openapi-core";
 import { SpecError } from "./spec-error.js";
+import { displayUrl, isHttpUrl } from "./spec-location.js";
+
+export { displayUrl, isHttpUrl };
 
 export interface SpecFetchLimits {
   /** For the whole answer, headers and body. */
@@ -31,21 +34,6 @@ export class SpecFetchError extends SpecError {
     const retryable = failure === "timeout" || failure === "network" || (status !== undefined && status >= 500);
     super(retryable ? "spec-unreachable" : failure === "not-a-spec" ? "spec-unsupported" : "spec-unreadable", url, reason);
   }
-}
-
-export function isHttpUrl(location: string): boolean {
-  return /^https?:\/\//i.test(location);
-}
-
-/**
- * A URL as messages and generated headers show it: without credentials, and with the query
- * reduced to a mark, since spec links often carry an access token there.
- */
-export function displayUrl(url: string): string {
-  if (!URL.canParse(url)) return url;
-  const parsed = new URL(url);
-  const query = parsed.search === "" ? "" : "?…";
-  return `${parsed.protocol}//${parsed.host}${parsed.pathname}${query}`;
 }
 
 export interface FetchedText {

@@ -11,7 +11,7 @@ import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
 import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
-import { displayUrl, isHttpUrl } from "./fetch-spec.js";
+import { displayUrl, isHttpUrl } from "./spec-location.js";
 import { loadSpec, type LoadedSpec } from "./load-spec.js";
 import { toPascalIdentifier } from "./names.js";
 import { TemplateSet } from "./render.js";

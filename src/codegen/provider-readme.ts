@@ -22,6 +22,7 @@ import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
 import { propertyKey, tsLiteral } from "./ts-literal.js";
 import type { TemplateSet } from "./render.js";
+import { pagingMethodNames } from "./pagination.js";
 
 /** What both kinds of provider README know about where the client lives. */
 export interface ReadmeTarget {
@@ -85,7 +86,8 @@ function pagingPhrase(paging: PaginationDescriptor, name: string): string {
       : paging.style === "next-url"
         ? `the next URL at \`${paging.url.join(".")}\``
         : `${paging.style === "page" ? "page number" : paging.style} \`${paging.param}\``;
-  return `pages by ${how}${paging.source === "detected" ? " (detected)" : ""}: \`${name}All\`, \`${name}Pages\``;
+  const { all, pages } = pagingMethodNames(name);
+  return `pages by ${how}${paging.source === "detected" ? " (detected)" : ""}: \`${all}\`, \`${pages}\``;
 }
 
 /** The policy hints of one operation, as short phrases (the root quota is stated once, not per row). */
