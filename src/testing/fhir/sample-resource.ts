@@ -34,6 +34,8 @@ interface Definition {
 }
 
 let definitions: Map<string, Definition> | undefined;
+/** The concrete R4 resource types, in the definitions' order: read with them (the file is 35 MB). */
+const resourceTypes: string[] = [];
 const samples = new Map<string, Record<string, unknown>>();
 
 function loadDefinitions(): Map<string, Definition> {
@@ -42,6 +44,7 @@ function loadDefinitions(): Map<string, Definition> {
   for (const file of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
     const bundle = readJson(file) as { entry?: Array<{ resource?: StructureDefinition }> };
     for (const { resource: sd } of bundle.entry ?? []) {
+      if (file.endsWith("resources.json") && sd?.resourceType === "StructureDefinition" && sd.kind === "resource" && sd.abstract !== true && (sd.fhirVersion ?? "4.0.1").startsWith("4.0")) resourceTypes.push(sd.type!);
       if (sd?.resourceType !== "StructureDefinition" || !sd.type || !sd.snapshot?.element) continue;
       const children = new Map<string, ElementDefinition[]>();
       for (const element of sd.snapshot.element) {
@@ -59,11 +62,8 @@ function loadDefinitions(): Map<string, Definition> {
 
 /** The R4 resource types the definitions describe (concrete ones only, without later versions' additions). */
 export function sampleResourceTypes(): string[] {
-  const bundle = readJson("fhir/r4/profiles-resources.json") as { entry?: Array<{ resource?: StructureDefinition }> };
-  return (bundle.entry ?? [])
-    .map((e) => e.resource)
-    .filter((sd): sd is StructureDefinition => sd?.resourceType === "StructureDefinition" && sd.kind === "resource" && sd.abstract !== true && (sd.fhirVersion ?? "4.0.1").startsWith("4.0"))
-    .map((sd) => sd.type!);
+  loadDefinitions();
+  return [...resourceTypes];
 }
 
 /** A fresh copy of the valid sample of `type` (built once per type), or undefined for a type R4 does not define. */
