@@ -29,7 +29,7 @@ export function buildRequest(model: SpecModel, route: Route, createdIds: Readonl
     const name = String(param.name);
     const location = String(param.in);
     if (location !== "path" && param.required !== true) continue;
-    let value: unknown = source === "examples" ? model.exampleOf(parameterMedia(param)) : sampleRequired(model, param.schema);
+    let value: unknown = source === "examples" ? model.parameterExample(param) : sampleRequired(model, param.schema);
     // Prefer an id this run created, so reads and updates hit a real resource.
     if (location === "path" && collection && collection[2] === name && createdIds.has(collection[1]!)) value = createdIds.get(collection[1]!);
     // A deepObject query parameter goes as bracketed keys (`scope[type]=account`), as its providers expect.
@@ -131,10 +131,3 @@ export function formEncode(body: JsonObject): string {
   return form.toString();
 }
 
-function parameterMedia(param: JsonObject): JsonObject {
-  const media: JsonObject = {};
-  if (param.example !== undefined) media.example = param.example;
-  if (param.examples !== undefined) media.examples = param.examples;
-  if (param.schema !== undefined) media.schema = param.schema;
-  return media;
-}

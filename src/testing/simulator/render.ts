@@ -65,7 +65,7 @@ function documentedHeaders(model: SpecModel, route: Route, status: number): Read
 
 function headerValue(model: SpecModel, rawHeader: unknown): string {
   const h = isObject(rawHeader) ? rawHeader : {};
-  const value = model.exampleOf({ ...(h.example !== undefined ? { example: h.example } : {}), ...(h.examples !== undefined ? { examples: h.examples } : {}), ...(h.schema !== undefined ? { schema: h.schema } : {}) });
+  const value = model.parameterExample(h);
   if (value === undefined || value === null) return "1";
   // Specs write header examples as YAML block scalars with newlines: keep one safe line.
   return headerSafe(typeof value === "object" ? JSON.stringify(value) : String(value));

@@ -27,9 +27,7 @@ export function seedExamples(model: SpecModel, catalog: ResourceCatalog, store: 
 function exampleId(model: SpecModel, route: Route, name: string, idSchema: JsonObject | undefined): string | number | undefined {
   const param = route.entry.parameterObjects.find((p) => p.name === name && p.in === "path");
   if (!param) return undefined;
-  const media: JsonObject = {};
-  for (const key of ["example", "examples", "schema"]) if (param[key] !== undefined) media[key] = param[key];
-  const value = model.exampleOf(media);
+  const value = model.parameterExample(param);
   if (value === undefined || value === null || typeof value === "object") return undefined;
   const numeric = isObject(idSchema) && (idSchema.type === "integer" || idSchema.type === "number");
   if (!numeric) return String(value);

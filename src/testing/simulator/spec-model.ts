@@ -214,6 +214,13 @@ export class SpecModel {
     return { contentType, body: this.exampleOf(media, { skipReadOnly: true }) };
   }
 
+  /** An example or sample value for a parameter or header object (its `example`, `examples` or `schema`). */
+  parameterExample(param: JsonObject): unknown {
+    const media: JsonObject = {};
+    for (const key of ["example", "examples", "schema"]) if (param[key] !== undefined) media[key] = param[key];
+    return this.exampleOf(media);
+  }
+
   exampleOf(media: JsonObject, options: { skipReadOnly?: boolean; skipWriteOnly?: boolean } = {}): unknown {
     const value = this.rawExampleOf(media, options);
     // A value the schema refuses (a sample that ignores `pattern`, an example that breaks its own schema) is repaired.
