@@ -64,8 +64,8 @@ describe("portable hashing and ids", () => {
     expect(key).toBe(`cw1-${createHash("sha256").update(JSON.stringify(["clinic", "createPatient", { mrn: "MRN-1" }])).digest("hex").slice(0, 40)}`);
   });
 
-  it("makes distinct version-4 UUIDs", () => {
-    const ids = Array.from({ length: 200 }, randomId);
+  it("makes distinct version-4 UUIDs, across refills of its pool of random bytes", () => {
+    const ids = Array.from({ length: 1_000 }, randomId);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(new Set(ids).size).toBe(ids.length);
   });
