@@ -13,11 +13,14 @@ import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import type { RawCallInput } from "../wire/request.js";
 import type { CarewireEvent, TelemetryEvent } from "./telemetry.js";
 import type { CallOptions } from "./types.js";
+import type { CallObserver } from "../observe/call-observer.js";
 
 /** What a call starts with: the given part of it, plus where telemetry goes. */
 export type CallInit = Pick<Call, "provider" | "operation" | "schemas" | "input" | "options" | "requestId" | "clock" | "random" | "deadlineMs" | "classify" | "tenant"> & {
   /** Where telemetry goes; undefined when nobody listens. */
   readonly sink: ((event: TelemetryEvent) => void) | undefined;
+  /** The call's OpenTelemetry observer; undefined when nothing records. */
+  readonly observer?: CallObserver | undefined;
 };
 
 export class Call {
@@ -44,6 +47,8 @@ export class Call {
   /** How attempts of this provider are classified (its extra retryable statuses, its protocol's refinement). */
   readonly classify: ClassifyOptions;
   readonly tenant: string | undefined;
+  /** Where the call's spans and metrics go (OpenTelemetry); undefined when nothing records. */
+  readonly observer: CallObserver | undefined;
   private readonly sink: ((event: TelemetryEvent) => void) | undefined;
 
   constructor(init: CallInit) {
@@ -62,11 +67,12 @@ export class Call {
     this.classify = init.classify;
     this.tenant = init.tenant;
     this.sink = init.sink;
+    this.observer = init.observer;
   }
 
   /** Whether anyone listens to telemetry (so callers build no event they would drop). */
   get observed(): boolean {
-    return this.sink !== undefined;
+    return this.sink !== undefined || this.observer !== undefined;
   }
 
   /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */
@@ -77,6 +83,7 @@ export class Call {
 
   /** Telemetry for this call, with provider, operation and request id filled in. */
   emit(event: CarewireEvent): void {
+    this.observer?.onEvent(event);
     if (this.sink) this.sink({ ...event, provider: this.provider, operationId: this.operation.operationId, requestId: this.requestId, ...(this.tenant ? { tenant: this.tenant } : {}), time: this.clock.now() });
   }
 }

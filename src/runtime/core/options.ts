@@ -12,6 +12,7 @@ import type { ClassifyOptions } from "./classify.js";
 import type { Clock } from "./clock.js";
 import type { ProtocolProfile } from "./profile.js";
 import type { TelemetryOptions } from "./telemetry.js";
+import type { OpenTelemetryOptions } from "../observe/open-telemetry.js";
 
 export interface ClientOptions extends TelemetryOptions {
   /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
@@ -60,6 +61,18 @@ export interface ClientOptions extends TelemetryOptions {
   readonly store?: SharedStore;
   /** Tenant this client acts for: labels telemetry, keys budgets and caches. */
   readonly tenant?: string;
+  /**
+   * OpenTelemetry traces and metrics. By default, on Node, carewire loads
+   * `@opentelemetry/api` (an optional peer) once and records to the providers the app
+   * registered globally, including ones registered after this client was made; without
+   * the package nothing is wired. Per call: a span `<provider> <operationId>` under the
+   * app's active span, one CLIENT span `<METHOD> <url.template>` per attempt sent (trace
+   * context injected through the app's propagator), and the `carewire` meter's
+   * instruments. No URL with ids, query, header, body or credential is ever recorded.
+   * `false` turns it off; `{ api }` passes the api where carewire cannot load it (bundles,
+   * browsers); `tracerProvider` / `meterProvider` record to those instead of the global ones.
+   */
+  readonly openTelemetry?: OpenTelemetryOptions;
   /** Time source (tests pass a fake clock). */
   readonly clock?: Clock;
   /** Uniform random in [0, 1) for jitter (tests pass a seeded one). */

@@ -5,10 +5,11 @@
  * wrong on the wire: failures come back in `error`.
  *
  * Default policy order, outermost first:
- *   caller's policies → cache → idempotency → retry → breaker → auth → pacing → wire
+ *   caller's policies → cache → idempotency → retry → breaker → auth → pacing → [attempt span] → wire
  * The cache sees the final outcome (to serve stale on failure), one idempotency key
  * covers all retries, and every attempt (a retry, a re-send after a token refresh)
- * passes the breaker and the rate limiter.
+ * passes the breaker and the rate limiter. With OpenTelemetry on, the call span is begun and
+ * ended here and each attempt sent gets its span just above the wire.
  */
 import { randomId } from "../portable/random-id.js";
 import { clientCredentials } from "../auth/client-credentials.js";
@@ -19,6 +20,9 @@ import { cachePolicy } from "../policies/cache.js";
 import { idempotencyPolicy } from "../policies/idempotency.js";
 import { pacingPolicy, type PacingOptions } from "../policies/pacing.js";
 import { retryPolicy } from "../policies/retry.js";
+import { attemptSpanPolicy } from "../observe/attempt-span.js";
+import { ClientTelemetry } from "../observe/client-telemetry.js";
+import { resolveOpenTelemetry } from "../observe/open-telemetry.js";
 import { redisStore } from "../stores/redis/redis-store.js";
 import { environmentStore } from "../stores/shared-store.js";
 import type { RawCallInput } from "../wire/request.js";
@@ -65,11 +69,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     maxResponseBytes: options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
     maxRedirects: options.maxRedirects ?? DEFAULT_MAX_REDIRECTS,
   });
+  const otel = openTelemetryOf(options, baseUrl);
   // Composed once per client. Reads that can never be cached skip the cache policy entirely.
   const own = defaultPolicies(options, baseUrl, fetchImpl, clock);
   const user = options.policies ?? [];
-  const everything = composePolicies([...user, ...own.map((p) => p.policy)], wire);
-  const uncached = composePolicies([...user, ...own.filter((p) => p.name !== "cache").map((p) => p.policy)], wire);
+  const observed = otel === undefined ? [] : [attemptSpanPolicy];
+  const everything = composePolicies([...user, ...own.map((p) => p.policy), ...observed], wire);
+  const uncached = composePolicies([...user, ...own.filter((p) => p.name !== "cache").map((p) => p.policy), ...observed], wire);
   const chainFor = (operation: OperationDescriptor): Send => (operation.cacheable === false && isRead(operation) ? uncached : everything);
 
   async function request<Data, Failure>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<Result<Data, Failure>> {
@@ -86,6 +92,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       classify: classifyOptions,
       tenant: options.tenant,
       sink,
+      observer: otel?.begin(operation, options.tenant),
     });
     const plan: AttemptPlan = { call, headers: NO_HEADERS, attempt: 1, delayMs: 0, replaySafe: callOptions.replaySafe === true };
     let result: AttemptResult;
@@ -95,8 +102,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       // A policy of the caller's threw: its error is kept as the cause.
       result = refusal(plan, asCarewireError(error));
     }
+    const final = resultOf(call, result, profile);
+    call.observer?.end(result, final.response, final.error);
     // The runtime reads the body; the generated types say what it is.
-    return resultOf(call, result, profile) as Result<Data, Failure>;
+    return final as Result<Data, Failure>;
   }
 
   return {
@@ -104,6 +113,15 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     request,
     call: <Op>(operation: OperationDescriptor, schemas: OperationSchemas, input?: unknown, callOptions?: CallOptions) => request(operation, schemas, input, callOptions) as Promise<CallResult<Op>>,
   };
+}
+
+/** The client's OpenTelemetry wiring, or undefined when it is off or the api is absent. */
+function openTelemetryOf(options: PipelineOptions, baseUrl: string): ClientTelemetry | undefined {
+  const option = options.openTelemetry;
+  const api = resolveOpenTelemetry(option);
+  if (api === undefined) return undefined;
+  const breakerOn = options.resilience !== false && options.breaker !== false;
+  return new ClientTelemetry(api, { provider: options.provider, baseUrl, breakerOn, tracerProvider: option ? option.tracerProvider : undefined, meterProvider: option ? option.meterProvider : undefined });
 }
 
 function isRead(operation: OperationDescriptor): boolean {

@@ -1,0 +1,87 @@
+/**
+ * One CLIENT span per physical attempt, following OpenTelemetry's HTTP client conventions:
+ * named `<METHOD> <url.template>`, a child of the call span, `http.request.resend_count` on
+ * every attempt after the first, `error.type` and an ERROR status on a failure. The span's
+ * context goes out in the request headers through the app's propagator (none is a no-op).
+ * The policy sits innermost, just above the wire, so pacing's wait for this attempt is
+ * already known and every re-send (a retry, a re-send after a token refresh) gets its own
+ * span. Requests to a token endpoint are not calls and get no span.
+ *
+ * `url.full` and `url.query` are left out on purpose: a filled path holds resource ids and a
+ * query holds search terms, both PHI; `url.template` says which endpoint it was.
+ */
+import type { AttemptPlan, AttemptResult, Policy } from "../core/attempt.js";
+import { sha256Hex } from "../portable/sha256.js";
+import { BREAKER_STATE, ERROR_TYPE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
+import { SPAN_STATUS_ERROR, type CallObserver } from "./call-observer.js";
+import type { OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
+
+/** The api's SpanKind.CLIENT. */
+const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
+
+/** Hex digits of the idempotency key's SHA-256 kept: enough to match attempts and server logs, too few to matter. */
+const KEY_HASH_LENGTH = 16;
+
+export const attemptSpanPolicy: Policy = (next) => async (plan) => {
+  const { observer } = plan.call;
+  if (observer === undefined) return next(plan);
+  const quotaWaitMs = observer.takeQuotaWait();
+  const span = observer.recording ? startAttemptSpan(observer, plan, quotaWaitMs) : undefined;
+  let result: AttemptResult;
+  try {
+    result = await next(span === undefined ? plan : withTraceContext(observer, plan, span));
+  } catch (error) {
+    // Nothing below the policy throws for a failure; if something does, the span still ends.
+    if (span !== undefined) {
+      span.setAttribute(ERROR_TYPE, "unexpected");
+      span.setStatus({ code: SPAN_STATUS_ERROR });
+      span.end();
+    }
+    throw error;
+  }
+  endAttempt(observer, span, result);
+  return result;
+};
+
+function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs: number | undefined): OtelSpan {
+  const span = observer.tracer.startSpan(observer.labels.attemptSpanName, ATTEMPT_SPAN, observer.context);
+  // A sampled-out span gets no attributes built.
+  if (!span.isRecording()) return span;
+  span.setAttributes(observer.labels.attempt);
+  if (observer.tenant !== undefined) span.setAttribute(TENANT, observer.tenant);
+  if (plan.attempt > 1) span.setAttribute(RESEND_COUNT, plan.attempt - 1);
+  if (plan.idempotencyKey !== undefined) span.setAttribute(IDEMPOTENCY_KEY_HASH, sha256Hex(plan.idempotencyKey).slice(0, KEY_HASH_LENGTH));
+  if (quotaWaitMs !== undefined) span.setAttribute(QUOTA_WAIT_MS, quotaWaitMs);
+  const breaker = observer.breakerState;
+  if (breaker !== undefined) span.setAttribute(BREAKER_STATE, breaker);
+  return span;
+}
+
+/** The plan with the attempt span's context in its headers (`traceparent`, …), when the app registered a propagator. */
+function withTraceContext(observer: CallObserver, plan: AttemptPlan, span: OtelSpan): AttemptPlan {
+  const { api } = observer;
+  const carrier: Record<string, string> = {};
+  api.propagation.inject(api.trace.setSpan(observer.context, span), carrier);
+  return Object.keys(carrier).length === 0 ? plan : { ...plan, headers: { ...plan.headers, ...carrier } };
+}
+
+/** The attempt's result on its span and in the request metrics. */
+function endAttempt(observer: CallObserver, span: OtelSpan | undefined, result: AttemptResult): void {
+  // The wire's record of the attempt; none when the request could not even be built.
+  const sent = result.notes.attempts[0];
+  const status = sent?.status;
+  const errorType = errorTypeOf(status, sent?.errorKind ?? result.error?.kind);
+  if (span !== undefined && span.isRecording()) {
+    if (status !== undefined) span.setAttribute(STATUS_CODE, status);
+    span.setAttribute(OUTCOME, result.verdict.outcome);
+    if (errorType !== undefined) {
+      span.setAttribute(ERROR_TYPE, errorType);
+      span.setStatus({ code: SPAN_STATUS_ERROR });
+    }
+  }
+  span?.end();
+  const { metrics, labels } = observer;
+  if (metrics === undefined || sent === undefined) return;
+  metrics.requestDuration.record(sent.durationMs / 1000, labels.forDuration(status, errorType));
+  if (status === 429) metrics.rateLimited.add(1, labels.ids);
+}

@@ -1,0 +1,120 @@
+/**
+ * One call as OpenTelemetry sees it: the call span (kind INTERNAL, a child of the app's
+ * active span), the events the call's policies emit (waits, retries, breaker changes,
+ * cache and token results) as span events and metrics, and the call's end. Made at call
+ * start only when something records, and reached by the attempt-span policy through the
+ * call. It belongs to its call alone: nothing in it is shared with another call.
+ */
+import type { AttemptResult } from "../core/attempt.js";
+import type { CarewireError } from "../core/errors.js";
+import type { CarewireEvent } from "../core/telemetry.js";
+import { BREAKER_STATE, CACHE_RESULT, ERROR_TYPE, errorTypeOf, OUTCOME, type OperationLabels, STATUS_CODE, statusClassOf, TENANT } from "./attributes.js";
+import type { CarewireMetrics } from "./client-metrics.js";
+import type { OpenTelemetryApi, OtelContext, OtelSpan, OtelTracer } from "./open-telemetry.js";
+
+/** The api's SpanStatusCode.ERROR. */
+export const SPAN_STATUS_ERROR = 2;
+
+export class CallObserver {
+  /** How long pacing held the attempt about to start, in ms: set by its wait event, taken by that attempt's span. */
+  private quotaWaitMs: number | undefined;
+  /** The breaker state this call last saw change; before any change, closed when the breaker is on. */
+  private breaker: string | undefined;
+
+  constructor(
+    readonly api: OpenTelemetryApi,
+    /** The tracer attempt spans start from (the call span's). */
+    readonly tracer: OtelTracer,
+    /** The call span; it records when `recording` (else only metrics are kept). */
+    readonly span: OtelSpan,
+    readonly recording: boolean,
+    /** The context attempt spans start in: the app's, with the call span in it. */
+    readonly context: OtelContext,
+    readonly labels: OperationLabels,
+    readonly metrics: CarewireMetrics | undefined,
+    readonly tenant: string | undefined,
+    breakerOn: boolean,
+  ) {
+    this.breaker = breakerOn ? "closed" : undefined;
+    if (recording) {
+      span.setAttributes(labels.ids);
+      if (tenant !== undefined) span.setAttribute(TENANT, tenant);
+    }
+  }
+
+  /** The wait pacing reported for the attempt now starting (once: a later attempt waits anew). */
+  takeQuotaWait(): number | undefined {
+    const waited = this.quotaWaitMs;
+    this.quotaWaitMs = undefined;
+    return waited;
+  }
+
+  get breakerState(): string | undefined {
+    return this.breaker;
+  }
+
+  /** An event of the call (from `call.emit`). Event types this version does not know are ignored. */
+  onEvent(event: CarewireEvent): void {
+    const { span, recording, metrics, labels } = this;
+    switch (event.type) {
+      case "rate-limit-wait":
+        this.quotaWaitMs = (this.quotaWaitMs ?? 0) + event.waitMs;
+        if (recording) span.addEvent("carewire.quota.wait", { "carewire.quota.wait_ms": event.waitMs, "carewire.quota.reason": event.reason });
+        metrics?.quotaWait.record(event.waitMs / 1000, labels.ids);
+        break;
+      case "retry":
+        if (recording) span.addEvent("carewire.retry", { "carewire.attempt": event.attempt, "carewire.retry.delay_ms": event.delayMs, [OUTCOME]: event.outcome });
+        metrics?.retries.add(1, labels.with(OUTCOME, event.outcome));
+        break;
+      case "give-up":
+        if (recording) span.addEvent("carewire.give_up", { "carewire.attempt": event.attempt, [OUTCOME]: event.outcome });
+        break;
+      case "throttled":
+        if (recording) span.addEvent("carewire.throttled", { "carewire.retry_at": new Date(event.retryAt).toISOString() });
+        break;
+      case "breaker":
+        this.breaker = event.to;
+        if (recording) span.addEvent("carewire.breaker", { "carewire.breaker.group": event.group, "carewire.breaker.from": event.from, "carewire.breaker.to": event.to });
+        metrics?.breakerChanged(event.group, event.to);
+        break;
+      case "cache":
+        if (recording) span.addEvent("carewire.cache", { [CACHE_RESULT]: event.result });
+        metrics?.cache.add(1, labels.with(CACHE_RESULT, event.result));
+        break;
+      case "token":
+        // What happened to the token, never the token.
+        if (recording) span.addEvent("carewire.token", { "carewire.token.action": event.action });
+        break;
+      case "quota-store":
+        if (recording) span.addEvent("carewire.quota.store", { "carewire.quota.store.state": event.state });
+        break;
+      default:
+        // Attempts have spans of their own; event types added later are not recorded here.
+        break;
+    }
+  }
+
+  /** The call ended: its outcome on the span and in the counters. */
+  end(result: AttemptResult, response: Response | undefined, error: CarewireError | undefined): void {
+    const status = response?.status;
+    const outcome = result.verdict.outcome;
+    if (this.recording) {
+      const { span } = this;
+      span.setAttribute(OUTCOME, outcome);
+      span.setAttribute("carewire.attempts", result.notes.attempts.length);
+      if (status !== undefined) span.setAttribute(STATUS_CODE, status);
+      if (result.notes.breaker !== undefined) span.setAttribute(BREAKER_STATE, result.notes.breaker.state);
+      const errorType = errorTypeOf(status, error?.kind);
+      if (errorType !== undefined) {
+        span.setAttribute(ERROR_TYPE, errorType);
+        span.setStatus({ code: SPAN_STATUS_ERROR });
+      }
+      span.end();
+    }
+    const { metrics } = this;
+    if (metrics !== undefined) {
+      metrics.calls.add(1, this.labels.forCall(outcome, statusClassOf(status)));
+      if (this.tenant !== undefined) metrics.tenantCalls.add(1, metrics.tenantAttributes(this.labels.provider, this.tenant));
+    }
+  }
+}

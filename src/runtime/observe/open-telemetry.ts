@@ -1,0 +1,125 @@
+/**
+ * The part of `@opentelemetry/api` carewire uses, as structural types, and how the api is
+ * found. The api is an optional peer: an app without it must still compile against
+ * carewire's declarations, so nothing here names its types; the real api (any 1.x) fits
+ * these shapes. By default Node loads it once per process through `require`: its CommonJS
+ * copy keeps the global registry on `globalThis`, so providers an app registers through the
+ * ESM copy are seen too. Bundlers and browsers pass it with the client's `openTelemetry`.
+ */
+import { requireOptional } from "../portable/node-builtin.js";
+
+/** Attribute values carewire sets: strings and numbers only. */
+export type OtelAttributes = Record<string, string | number>;
+
+/** An OpenTelemetry context (opaque to carewire). */
+export interface OtelContext {
+  getValue(key: symbol): unknown;
+}
+
+export interface OtelSpan {
+  isRecording(): boolean;
+  setAttribute(key: string, value: string | number): unknown;
+  setAttributes(attributes: OtelAttributes): unknown;
+  addEvent(name: string, attributes?: OtelAttributes): unknown;
+  setStatus(status: { code: number; message?: string }): unknown;
+  end(): void;
+}
+
+export interface OtelSpanOptions {
+  kind?: number;
+  attributes?: OtelAttributes;
+}
+
+export interface OtelTracer {
+  startSpan(name: string, options?: OtelSpanOptions, context?: OtelContext): OtelSpan;
+}
+
+export interface OtelTracerProvider {
+  getTracer(name: string, version?: string): OtelTracer;
+}
+
+export interface OtelCounter {
+  add(value: number, attributes?: OtelAttributes): void;
+}
+
+export interface OtelHistogram {
+  record(value: number, attributes?: OtelAttributes): void;
+}
+
+export interface OtelObservableResult {
+  observe(value: number, attributes?: OtelAttributes): void;
+}
+
+export interface OtelObservableGauge {
+  addCallback(callback: (result: OtelObservableResult) => void | Promise<void>): void;
+  removeCallback(callback: (result: OtelObservableResult) => void | Promise<void>): void;
+}
+
+export interface OtelInstrumentOptions {
+  description?: string;
+  unit?: string;
+  advice?: { explicitBucketBoundaries?: number[] };
+}
+
+export interface OtelMeter {
+  createCounter(name: string, options?: OtelInstrumentOptions): OtelCounter;
+  createHistogram(name: string, options?: OtelInstrumentOptions): OtelHistogram;
+  createObservableGauge(name: string, options?: OtelInstrumentOptions): OtelObservableGauge;
+}
+
+export interface OtelMeterProvider {
+  getMeter(name: string, version?: string): OtelMeter;
+}
+
+/** What carewire calls on `@opentelemetry/api`: pass the module itself (`import * as api from "@opentelemetry/api"`). */
+export interface OpenTelemetryApi {
+  readonly trace: {
+    getTracerProvider(): OtelTracerProvider;
+    setSpan(context: OtelContext, span: OtelSpan): OtelContext;
+  };
+  readonly metrics: { getMeterProvider(): OtelMeterProvider };
+  readonly context: { active(): OtelContext };
+  readonly propagation: { inject(context: OtelContext, carrier: Record<string, string>): void };
+  /** The api's no-op meter: a meter provider that hands it out records nothing. */
+  createNoopMeter(): OtelMeter;
+}
+
+/**
+ * The client's `openTelemetry` option: `false` turns it off; an object passes the api (for
+ * bundlers and browsers, where carewire cannot load it itself) and, optionally, providers to
+ * use instead of the globally registered ones.
+ */
+export type OpenTelemetryOptions =
+  | false
+  | {
+      readonly api?: OpenTelemetryApi;
+      readonly tracerProvider?: OtelTracerProvider;
+      readonly meterProvider?: OtelMeterProvider;
+    };
+
+export type ApiLoader = () => OpenTelemetryApi | undefined;
+
+/** The api as Node's `require` finds it next to carewire, or undefined where it is not installed (or not Node). */
+export const requireOpenTelemetryApi: ApiLoader = () => {
+  try {
+    return requireOptional("OpenTelemetry")("@opentelemetry/api") as OpenTelemetryApi;
+  } catch {
+    return undefined;
+  }
+};
+
+/** null once the lookup found nothing. */
+let loaded: OpenTelemetryApi | null | undefined;
+
+/** The required api, looked up once per process (a missing package is not looked for again). */
+export const loadOpenTelemetryOnce: ApiLoader = () => {
+  loaded ??= requireOpenTelemetryApi() ?? null;
+  return loaded ?? undefined;
+};
+
+/** The api a client uses, or undefined when OpenTelemetry is off or absent (then nothing is wired). */
+export function resolveOpenTelemetry(option: OpenTelemetryOptions | undefined, load: ApiLoader = loadOpenTelemetryOnce): OpenTelemetryApi | undefined {
+  if (option === false) return undefined;
+  if (option?.api !== undefined) return option.api;
+  return load();
+}
