@@ -10,6 +10,7 @@ export type { DeliveryReport } from "./deliver.js";
 export { DEFAULT_DELIVERY_RULES, dispositionOf, type DeliveryRules, type Disposition } from "./disposition.js";
 export { fhirOperations, operationsOf, type DeliveryResult, type FhirOperationsOf, type InputOf, type OperationTable, type OperationsOf, type OutboxOperation } from "./operations.js";
 export { intentKey } from "./intent-key.js";
+export { observeOutbox, type ObserveOutboxOptions, type OutboxObservation } from "../runtime/observe/observe-outbox.js";
 export { memoryOutboxStore } from "./memory-outbox-store.js";
 export { OutboxDriverMissingError, OutboxError, OutboxInputError, OutboxStoreError } from "./errors.js";
 export type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentStatus, IntentSummary, Json, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";

@@ -1,0 +1,20 @@
+/** OpenTelemetry for carewire: the option's types, the call observer, and the outbox gauges. */
+export { CallObserver } from "./call-observer.js";
+export { observeOutbox, type ObserveOutboxOptions, type OutboxObservation } from "./observe-outbox.js";
+export type {
+  OpenTelemetryApi,
+  OpenTelemetryOptions,
+  OtelAttributes,
+  OtelContext,
+  OtelCounter,
+  OtelHistogram,
+  OtelInstrumentOptions,
+  OtelMeter,
+  OtelMeterProvider,
+  OtelObservableGauge,
+  OtelObservableResult,
+  OtelSpan,
+  OtelSpanOptions,
+  OtelTracer,
+  OtelTracerProvider,
+} from "./open-telemetry.js";
