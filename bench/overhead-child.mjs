@@ -44,9 +44,22 @@ const baseUrl = mode === "bare" ? options.url : "http://127.0.0.1:4010";
 const fetchOption = mode === "bare" ? {} : { fetch: stubFetch };
 const query = { params: { query: { pageSize: 50 } } };
 
+/** The OpenTelemetry SDK registered globally, every export dropped: what the otel row measures is the recording. */
+async function registerOpenTelemetrySdk() {
+  const api = await import("@opentelemetry/api");
+  const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
+  const { MeterProvider, PeriodicExportingMetricReader } = await import("@opentelemetry/sdk-metrics");
+  const dropSpans = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
+  const dropMetrics = { export: (_metrics, done) => done({ code: 0 }), forceFlush: async () => {}, shutdown: async () => {} };
+  api.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] }));
+  api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 10_000 })] }));
+}
+
 let call;
-if (client === "carewire") {
-  const carewire = createClinicClient({ baseUrl, pacing: { limit: Infinity }, ...fetchOption });
+if (client.startsWith("carewire")) {
+  if (client === "carewire-otel-sdk") await registerOpenTelemetrySdk();
+  const otelOption = client === "carewire-otel-off" ? { openTelemetry: false } : {};
+  const carewire = createClinicClient({ baseUrl, pacing: { limit: Infinity }, ...fetchOption, ...otelOption });
   call = async () => {
     const result = await carewire.listPatients(query);
     if (result.error || result.data.data.length !== 50) throw result.error ?? new Error("carewire: short page");

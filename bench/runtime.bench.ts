@@ -405,7 +405,7 @@ interface RoundFigures {
 }
 
 /** One client of the overhead rows in its own process (bench/overhead-child.mjs), warmed up, running rounds on request. */
-async function startOverheadWorker(client: OverheadClient, mode: "bare" | "stub", url?: string, macrotask = false) {
+async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "bare" | "stub", url?: string, macrotask = false) {
   const child = spawn(process.execPath, ["bench/overhead-child.mjs", JSON.stringify({ mode, client, url, macrotask, warmup: OVERHEAD_WARMUP })], {
     cwd: path.join(here, ".."),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
@@ -438,20 +438,7 @@ async function startOverheadWorker(client: OverheadClient, mode: "bare" | "stub"
 async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
   const clients = OVERHEAD_CLIENTS;
   const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-  const workers = {} as Record<OverheadClient, Awaited<ReturnType<typeof startOverheadWorker>>>;
-  for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
-  const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<OverheadClient, RoundFigures[]>;
-  try {
-    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
-      // Each client goes first in turn.
-      for (let i = 0; i < clients.length; i++) {
-        const c = clients[(round + i) % clients.length]!;
-        figures[c].push(await workers[c].run(perRound));
-      }
-    }
-  } finally {
-    for (const c of clients) workers[c].stop();
-  }
+  const figures = await takeTurns(clients, perRound, mode, url, macrotask);
   const ratios = (key: "wallUs" | "cpuUs", baseline: OverheadClient = "openapi-fetch") => {
     const r = figures.carewire.map((f, i) => f[key] / figures[baseline][i]![key]);
     return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
@@ -475,6 +462,24 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
     cpuRatioVsTimeout: ratios("cpuUs", "openapi-fetch-timeout"),
     clients: Object.fromEntries(clients.map((c) => [c, summary(c)])) as OverheadOutput["clients"],
   };
+}
+
+/** Each client's worker started and warmed up, then OVERHEAD_ROUNDS rounds of `perRound` calls, each client first in turn. */
+async function takeTurns<C extends OverheadClient | OtelClient>(clients: readonly C[], perRound: number, mode: "bare" | "stub", url?: string, macrotask = false): Promise<Record<C, RoundFigures[]>> {
+  const workers = {} as Record<C, Awaited<ReturnType<typeof startOverheadWorker>>>;
+  for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
+  const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<C, RoundFigures[]>;
+  try {
+    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
+      for (let i = 0; i < clients.length; i++) {
+        const c = clients[(round + i) % clients.length]!;
+        figures[c].push(await workers[c].run(perRound));
+      }
+    }
+  } finally {
+    for (const c of clients) workers[c].stop();
+  }
+  return figures;
 }
 
 /**
@@ -527,6 +532,55 @@ async function overheadBare(): Promise<Row[]> {
     // Each worker warms up once started, after `before` was read: the warm-ups are counted out.
     const sent = (await served()) - before - OVERHEAD_CLIENTS.length * OVERHEAD_WARMUP;
     return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
+  });
+}
+
+/**
+ * The otel rows: the overhead-bare call with carewire three ways, each in its own process,
+ * taking turns: without OpenTelemetry (`openTelemetry: false`), with the SDK registered
+ * globally (spans batched to an exporter that drops them, metrics read every 10 s into one
+ * that drops them), and with the api installed but nothing registered. `ratio` is the
+ * median of the per-round ratios of wall µs/call to the row without OpenTelemetry.
+ */
+const OTEL_CLIENTS = ["carewire-otel-off", "carewire-otel-sdk", "carewire-otel-api"] as const;
+type OtelClient = (typeof OTEL_CLIENTS)[number];
+const OTEL_SETTINGS: Record<OtelClient, string> = {
+  "carewire-otel-off": "{pacing:{limit:Infinity},openTelemetry:false}",
+  "carewire-otel-sdk":
+    "{pacing:{limit:Infinity}}; registered globally (api ESM entry): BasicTracerProvider + BatchSpanProcessor (defaults: queue 2048, batch 512, 5 s) over a span exporter that drops, MeterProvider + PeriodicExportingMetricReader (10 s) over a metric exporter that drops; carewire loads the api itself",
+  "carewire-otel-api": "{pacing:{limit:Infinity}}; @opentelemetry/api installed, no provider registered",
+};
+
+async function otelRows(): Promise<Row[]> {
+  return withBareServer(async (url, served) => {
+    const before = await served();
+    const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
+    const figures = await takeTurns(OTEL_CLIENTS, perRound, "bare", url);
+    const sent = (await served()) - before - OTEL_CLIENTS.length * OVERHEAD_WARMUP;
+    const without = figures["carewire-otel-off"];
+    return OTEL_CLIENTS.map((c) => {
+      const ratios = figures[c].map((f, i) => f.wallUs / without[i]!.wallUs);
+      const calls = perRound * OVERHEAD_ROUNDS;
+      return {
+        scenario: "otel",
+        client: "carewire",
+        settings: OTEL_SETTINGS[c],
+        offered: calls,
+        sent: Math.round(sent / OTEL_CLIENTS.length),
+        ok: calls,
+        failed: 0,
+        status429: 0,
+        elapsedMs: Math.round(figures[c].reduce((sum, f) => sum + f.wallUs * perRound, 0) / 1000),
+        ratio: round3(median(ratios)),
+        ...(c === "carewire-otel-sdk" ? { target: "≤ 1.05" } : {}),
+        roundRatioRange: `${round3(Math.min(...ratios))}–${round3(Math.max(...ratios))}`,
+        perCallUs: round1(median(figures[c].map((f) => f.wallUs))),
+        perCallCpuUs: round1(median(figures[c].map((f) => f.cpuUs))),
+        cpuRatio: round3(median(figures[c].map((f, i) => f.cpuUs / without[i]!.cpuUs))),
+        heapUsedMB: round1(figures[c].at(-1)!.heapUsedMB),
+        rounds: OVERHEAD_ROUNDS,
+      };
+    });
   });
 }
 
@@ -639,7 +693,7 @@ async function coldStart(): Promise<{ rows: Row[]; imports: Record<string, unkno
 }
 
 // BENCH_SCENARIOS (comma-separated: goodput, outage, outage-default, chaos-writes, overhead,
-// overhead-bare, overhead-stub, cold-start) runs a subset; results files are written only for a full run.
+// overhead-bare, overhead-stub, cold-start, otel) runs a subset; results files are written only for a full run.
 const only = process.env.BENCH_SCENARIOS?.split(",").map((s) => s.trim());
 const wanted = (name: string) => only === undefined || only.includes(name);
 const rows: Row[] = [];
@@ -673,8 +727,9 @@ if (wanted("overhead")) {
   });
 }
 // The rows on compiled JavaScript in child processes need the generated clinic client as JS.
-if (wanted("overhead-bare") || wanted("overhead-stub") || wanted("cold-start")) await compileGenerated("clinic");
+if (wanted("overhead-bare") || wanted("overhead-stub") || wanted("cold-start") || wanted("otel")) await compileGenerated("clinic");
 if (wanted("overhead-bare")) for (const row of await overheadBare()) rows.push(row), log(row);
+if (wanted("otel")) for (const row of await otelRows()) rows.push(row), process.stderr.write(`  otel ${row.settings}: ratio ${String(row.ratio)}, ${String(row.perCallUs)} µs/call\n`);
 let profile: Awaited<ReturnType<typeof overheadStub>>["profile"] | undefined;
 if (wanted("overhead-stub")) {
   const stub = await overheadStub();
@@ -743,6 +798,7 @@ const md: string[] = [
   }),
   "",
   "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the three taking turns over 30 rounds of 334 calls, each first in turn: openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only). overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "otel: the overhead-bare call with carewire three ways, each in its own warmed-up process, taking turns over 30 rounds: without OpenTelemetry (`openTelemetry: false`), with the OpenTelemetry SDK registered globally (every span batched and every metric read, both exporters dropping what they get, so the row measures recording, not exporting), and with `@opentelemetry/api` installed but no provider registered; `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry (target ≤ 1.05 with the SDK).",
   "",
 ];
 if (imports) {
