@@ -70,9 +70,13 @@ export class Call {
     this.observer = init.observer;
   }
 
-  /** Whether anyone listens to telemetry (so callers build no event they would drop). */
+  /**
+   * Whether anyone listens to telemetry (so callers build no event they would drop). The
+   * OpenTelemetry observer is not counted: it drops the wire's attempt events (attempts
+   * have spans of their own) and takes every other event as it comes.
+   */
   get observed(): boolean {
-    return this.sink !== undefined || this.observer !== undefined;
+    return this.sink !== undefined;
   }
 
   /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */

@@ -60,6 +60,8 @@ const MAX_VARIANTS = 64;
 /** One operation's names and attribute sets, for one client. Attribute objects handed out are never changed. */
 export class OperationLabels {
   readonly provider: string;
+  /** Provider and operation id in one string, a key for what is kept per operation. */
+  readonly id: string;
   readonly callSpanName: string;
   readonly attemptSpanName: string;
   /** Provider and operation id: the call span's, and every carewire counter's base. */
@@ -73,6 +75,7 @@ export class OperationLabels {
   constructor(provider: string, operation: OperationDescriptor, server: ServerAddress | undefined) {
     const method = operation.method.toUpperCase();
     this.provider = provider;
+    this.id = `${provider}\u0000${operation.operationId}`;
     this.callSpanName = `${provider} ${operation.operationId}`;
     this.attemptSpanName = `${method} ${operation.path}`;
     this.ids = { [PROVIDER]: provider, [OPERATION_ID]: operation.operationId };
@@ -92,10 +95,9 @@ export class OperationLabels {
     return this.variants.get(key) ?? this.keep(key, { ...this.ids, [name]: value });
   }
 
-  /** The calls counter's attributes. */
+  /** The calls counter's attributes (built once per set: the counter keeps them). */
   forCall(outcome: string, statusClass: string): OtelAttributes {
-    const key = `c${outcome}|${statusClass}`;
-    return this.variants.get(key) ?? this.keep(key, { ...this.ids, [OUTCOME]: outcome, [STATUS_CLASS]: statusClass });
+    return { ...this.ids, [OUTCOME]: outcome, [STATUS_CLASS]: statusClass };
   }
 
   private keep(key: string, attributes: OtelAttributes): OtelAttributes {

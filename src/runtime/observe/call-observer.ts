@@ -113,7 +113,7 @@ export class CallObserver {
     }
     const { metrics } = this;
     if (metrics !== undefined) {
-      metrics.calls.add(1, this.labels.forCall(outcome, statusClassOf(status)));
+      metrics.countCall(this.labels, outcome, statusClassOf(status));
       if (this.tenant !== undefined) metrics.tenantCalls.add(1, metrics.tenantAttributes(this.labels.provider, this.tenant));
     }
   }

@@ -65,6 +65,7 @@ export interface OtelMeter {
   createCounter(name: string, options?: OtelInstrumentOptions): OtelCounter;
   createHistogram(name: string, options?: OtelInstrumentOptions): OtelHistogram;
   createObservableGauge(name: string, options?: OtelInstrumentOptions): OtelObservableGauge;
+  createObservableCounter(name: string, options?: OtelInstrumentOptions): OtelObservableGauge;
 }
 
 export interface OtelMeterProvider {
