@@ -11,7 +11,7 @@ export type {
   OtelInstrumentOptions,
   OtelMeter,
   OtelMeterProvider,
-  OtelObservableGauge,
+  OtelObservable,
   OtelObservableResult,
   OtelSpan,
   OtelSpanOptions,

@@ -5,14 +5,14 @@
  * payload or tenant.
  */
 import type { OutboxCounts } from "../../outbox/outbox-store.js";
-import { loadOpenTelemetryOnce, type OpenTelemetryApi, type OtelAttributes, type OtelMeter, type OtelMeterProvider, type OtelObservableGauge } from "./open-telemetry.js";
+import { loadOpenTelemetryOnce, type OpenTelemetryApi, type OtelAttributes, type OtelMeter, type OtelMeterProvider, type OtelObservable } from "./open-telemetry.js";
 
 /** The batch-callback part of a meter (one read of the outbox feeds both gauges). */
 interface BatchMeter extends OtelMeter {
-  addBatchObservableCallback(callback: BatchCallback, observables: OtelObservableGauge[]): void;
-  removeBatchObservableCallback(callback: BatchCallback, observables: OtelObservableGauge[]): void;
+  addBatchObservableCallback(callback: BatchCallback, observables: OtelObservable[]): void;
+  removeBatchObservableCallback(callback: BatchCallback, observables: OtelObservable[]): void;
 }
-type BatchCallback = (result: { observe(observable: OtelObservableGauge, value: number, attributes?: OtelAttributes): void }) => Promise<void>;
+type BatchCallback = (result: { observe(observable: OtelObservable, value: number, attributes?: OtelAttributes): void }) => Promise<void>;
 
 export interface ObserveOutboxOptions {
   /** `@opentelemetry/api`, where carewire cannot load it (bundles); default: loaded on Node. */

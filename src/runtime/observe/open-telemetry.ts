@@ -50,7 +50,7 @@ export interface OtelObservableResult {
   observe(value: number, attributes?: OtelAttributes): void;
 }
 
-export interface OtelObservableGauge {
+export interface OtelObservable {
   addCallback(callback: (result: OtelObservableResult) => void | Promise<void>): void;
   removeCallback(callback: (result: OtelObservableResult) => void | Promise<void>): void;
 }
@@ -64,8 +64,8 @@ export interface OtelInstrumentOptions {
 export interface OtelMeter {
   createCounter(name: string, options?: OtelInstrumentOptions): OtelCounter;
   createHistogram(name: string, options?: OtelInstrumentOptions): OtelHistogram;
-  createObservableGauge(name: string, options?: OtelInstrumentOptions): OtelObservableGauge;
-  createObservableCounter(name: string, options?: OtelInstrumentOptions): OtelObservableGauge;
+  createObservableGauge(name: string, options?: OtelInstrumentOptions): OtelObservable;
+  createObservableCounter(name: string, options?: OtelInstrumentOptions): OtelObservable;
 }
 
 export interface OtelMeterProvider {
