@@ -59,7 +59,8 @@ export {
   type Send,
 } from "./runtime/core/attempt.js";
 export { Call } from "./runtime/core/call.js";
-export { CallObserver, observeOutbox, type ObserveOutboxOptions, type OpenTelemetryApi, type OpenTelemetryOptions, type OtelMeterProvider, type OtelTracerProvider, type OutboxObservation } from "./runtime/observe/index.js";
+// OpenTelemetry: the option's types, the call observer, the outbox gauges.
+export * from "./runtime/observe/index.js";
 export type { BodyCheck, BodyIssue, ProtocolProfile } from "./runtime/core/profile.js";
 export type { Exchange, FetchLike } from "./runtime/wire/transport.js";
 export {
