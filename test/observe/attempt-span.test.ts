@@ -9,6 +9,8 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Call, NetworkError, type AttemptPlan, type OperationDescriptor } from "carewire";
 import { FakeClock, answered, failed, scriptedNext } from "carewire/testing";
 import { attemptSpanPolicy } from "../../src/runtime/observe/attempt-span.js";
+import { labelsCache } from "../../src/runtime/observe/attributes.js";
+import { CallObserver } from "../../src/runtime/observe/call-observer.js";
 import { ClientTelemetry } from "../../src/runtime/observe/client-telemetry.js";
 import { sha256Hex } from "../../src/runtime/portable/sha256.js";
 import { read } from "../policies/support.js";
@@ -191,3 +193,35 @@ describe("the call span", () => {
     expect(total(await recorded.points("carewire.client.calls"), { "carewire.outcome": "permanent", "http.response.status_class": "4xx" })).toBe(1);
   });
 });
+
+describe("providers that fail", () => {
+  it("a tracer that throws leaves the call without an observer, not without its result", () => {
+    const throwing = { getTracer: () => ({ startSpan: () => { throw new Error("tracer broke"); } }) };
+    const telemetry = new ClientTelemetry(api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: throwing });
+    expect(telemetry.begin(read(), undefined)).toBeUndefined();
+  });
+
+  it("a span that throws on every write still lets the attempt through and returns its result", async () => {
+    const { plan } = observedCall();
+    let failing = true;
+    const broken = () => {
+      if (failing) throw new Error("span broke");
+    };
+    const span = { isRecording: () => true, setAttribute: broken, setAttributes: broken, addEvent: broken, setStatus: broken, end: broken };
+    const tracer = { startSpan: () => span };
+    const telemetry = new ClientTelemetry(api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: { getTracer: () => tracer } });
+    const observer = telemetry.begin(read(), undefined);
+    expect(observer).toBeUndefined();
+    // Made by hand past begin's guard (the span failing only from then on): the policy and the observer guard themselves too.
+    failing = false;
+    const direct = new CallObserver(api, tracer, span, true, api.context.active(), labelsCache("acme", undefined)(read()), undefined, undefined, false);
+    failing = true;
+    const call = new Call({ ...plan.call, sink: undefined, observer: direct });
+    const next = scriptedNext((p) => answered(p, 200));
+    const result = await attemptSpanPolicy(next)({ ...plan, call });
+    expect(result.verdict.outcome).toBe("ok");
+    expect(() => call.emit({ type: "cache", result: "miss" })).not.toThrow();
+    expect(() => direct.end(result, result.exchange?.response, undefined)).not.toThrow();
+  });
+});
+

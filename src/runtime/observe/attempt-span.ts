@@ -26,10 +26,17 @@ export const attemptSpanPolicy: Policy = (next) => async (plan) => {
   const { observer } = plan.call;
   if (observer === undefined) return next(plan);
   const quotaWaitMs = observer.takeQuotaWait();
-  const span = observer.recording ? startAttemptSpan(observer, plan, quotaWaitMs) : undefined;
+  let span: OtelSpan | undefined;
+  let sent = plan;
+  try {
+    span = observer.recording ? startAttemptSpan(observer, plan, quotaWaitMs) : undefined;
+    if (span !== undefined) sent = withTraceContext(observer, plan, span);
+  } catch {
+    // Telemetry must never stop an attempt (a provider or propagator of the app's that throws).
+  }
   let result: AttemptResult;
   try {
-    result = await next(span === undefined ? plan : withTraceContext(observer, plan, span));
+    result = await next(sent);
   } catch (error) {
     // Nothing below the policy throws for a failure; if something does, the span still ends.
     if (span !== undefined) {
@@ -39,7 +46,11 @@ export const attemptSpanPolicy: Policy = (next) => async (plan) => {
     }
     throw error;
   }
-  endAttempt(observer, span, result);
+  try {
+    endAttempt(observer, span, result);
+  } catch {
+    // As above: the attempt's result stands whatever the providers do.
+  }
   return result;
 };
 

@@ -55,6 +55,23 @@ export class CallObserver {
 
   /** An event of the call (from `call.emit`). Event types this version does not know are ignored. */
   onEvent(event: CarewireEvent): void {
+    try {
+      this.record(event);
+    } catch {
+      // Telemetry must never break a call (a provider of the app's that throws, say).
+    }
+  }
+
+  /** The call ended: its outcome on the span and in the counters. */
+  end(result: AttemptResult, response: Response | undefined, error: CarewireError | undefined): void {
+    try {
+      this.finish(result, response, error);
+    } catch {
+      // As above: the call's result stands whatever the providers do.
+    }
+  }
+
+  private record(event: CarewireEvent): void {
     const { span, recording, metrics, labels } = this;
     switch (event.type) {
       case "rate-limit-wait":
@@ -94,8 +111,7 @@ export class CallObserver {
     }
   }
 
-  /** The call ended: its outcome on the span and in the counters. */
-  end(result: AttemptResult, response: Response | undefined, error: CarewireError | undefined): void {
+  private finish(result: AttemptResult, response: Response | undefined, error: CarewireError | undefined): void {
     const status = response?.status;
     const outcome = result.verdict.outcome;
     if (this.recording) {

@@ -40,8 +40,17 @@ export class ClientTelemetry {
     this.labelsOf = labelsCache(settings.provider, this.server);
   }
 
-  /** The observer of a call starting now, or undefined when nothing would record it. */
+  /** The observer of a call starting now, or undefined when nothing would record it (or the providers fail). */
   begin(operation: OperationDescriptor, tenant: string | undefined): CallObserver | undefined {
+    try {
+      return this.observerOf(operation, tenant);
+    } catch {
+      // Telemetry must never stop a call.
+      return undefined;
+    }
+  }
+
+  private observerOf(operation: OperationDescriptor, tenant: string | undefined): CallObserver | undefined {
     const { api, settings } = this;
     const tracerProvider = settings.tracerProvider ?? api.trace.getTracerProvider();
     if (tracerProvider !== this.tracerFrom || this.tracer === undefined) {
