@@ -71,6 +71,8 @@ function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs
 /** The plan with the attempt span's context in its headers (`traceparent`, …), when the app registered a propagator. */
 function withTraceContext(observer: CallObserver, plan: AttemptPlan, span: OtelSpan): AttemptPlan {
   const { api } = observer;
+  // No propagator registered (the api's default): no context to build, no headers to copy.
+  if (api.propagation.fields().length === 0) return plan;
   const carrier: Record<string, string> = {};
   api.propagation.inject(api.trace.setSpan(observer.context, span), carrier);
   return Object.keys(carrier).length === 0 ? plan : { ...plan, headers: { ...plan.headers, ...carrier } };

@@ -80,7 +80,11 @@ export interface OpenTelemetryApi {
   };
   readonly metrics: { getMeterProvider(): OtelMeterProvider };
   readonly context: { active(): OtelContext };
-  readonly propagation: { inject(context: OtelContext, carrier: Record<string, string>): void };
+  readonly propagation: {
+    inject(context: OtelContext, carrier: Record<string, string>): void;
+    /** The header names the registered propagator sets: none for the api's default no-op. */
+    fields(): string[];
+  };
   /** The api's no-op meter: a meter provider that hands it out records nothing. */
   createNoopMeter(): OtelMeter;
 }
