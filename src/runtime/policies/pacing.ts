@@ -28,6 +28,7 @@ import { FirstContact, type Turn } from "./first-contact.js";
 import { tenantDemands, type TenantConfig } from "./pacing-tenants.js";
 import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
+import { noteQuota } from "./pacing-telemetry.js";
 
 export type { Lane } from "./pacing-quota.js";
 export type { CostConfig, OperationCost } from "./pacing-cost.js";
@@ -230,8 +231,9 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       throw error;
     }
     noteStoreState(admission, call);
+    if (call.observed) noteQuota(call, store, key, demands, tenant);
     const waited = clock.now() - waitStart;
-    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
+    if (waited > 0 && call.observed) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
     let uncounted = false;
     let answeredAt: number | undefined;
     try {
