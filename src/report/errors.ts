@@ -1,0 +1,27 @@
+/** What `carewire report` and `writeReport` refuse, as classes with a stable `kind`. */
+
+export abstract class ReportError extends Error {
+  abstract readonly kind: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The events file cannot be read (missing, a directory, unreadable), or the output cannot be written. */
+export class ReportFileError extends ReportError {
+  readonly kind = "report-file" as const;
+}
+
+/** An alert threshold that is not a known name or not a positive number. */
+export class ReportThresholdError extends ReportError {
+  readonly kind = "report-threshold" as const;
+}
+
+/** uPlot, the optional peer the page draws its plots with, is not installed. */
+export class ReportPackageMissingError extends ReportError {
+  readonly kind = "report-package-missing" as const;
+  constructor(cause?: unknown) {
+    super("carewire report needs uplot: npm i -D uplot", { cause });
+  }
+}
