@@ -51,7 +51,7 @@ export interface Aggregate {
 }
 
 export interface AggregateOptions {
-  /** Most buckets over the whole log (each bucket a round number of ms). Default 240. */
+  /** Most buckets over the whole log (each bucket a round number of ms). Default 100. */
   readonly maxBuckets?: number;
 }
 
@@ -66,7 +66,7 @@ export function bucketLength(spanMs: number, maxBuckets: number): number {
 export function aggregate(events: readonly RecordedEvent[], options: AggregateOptions = {}): Aggregate {
   const first = events[0]?.time ?? 0;
   const last = events[events.length - 1]?.time ?? first;
-  const bucketMs = bucketLength(Math.max(1, last - first), options.maxBuckets ?? 240);
+  const bucketMs = bucketLength(Math.max(1, last - first), options.maxBuckets ?? 100);
   const start = Math.floor(first / bucketMs) * bucketMs;
   const count = Math.floor((last - start) / bucketMs) + 1;
   const zeros = (): number[] => new Array<number>(count).fill(0);
@@ -177,14 +177,16 @@ function carried(values: Gauge, initial: number): Gauge {
 
 /**
  * Each tenant's share of the used window, against its fair share: its weight over the
- * weights of the tenants that used the quota within the last `windowBuckets` buckets.
+ * weights of the tenants that used the quota within the last `windowBuckets` buckets. No
+ * fair share is judged before a full window of history: until then the tenants seen are
+ * only those that happened to go first.
  */
 function fairShares(tenants: ReadonlyMap<string, { used: Gauge; total: Gauge; weight: number; waits: number[] }>, windowBuckets: number): TenantSeries[] {
   const all = [...tenants.entries()];
   return all.map(([tenant, use]) => {
     const share: Gauge = use.used.map((u, i) => (u === null || !use.total[i] ? null : u / use.total[i]!));
     const fair: Gauge = share.map((s, i) => {
-      if (s === null) return null;
+      if (s === null || i < windowBuckets) return null;
       let weights = 0;
       for (const [, other] of all) if (activeWithin(other.used, i, windowBuckets)) weights += other.weight;
       return weights > 0 ? use.weight / weights : null;

@@ -8,9 +8,14 @@ export abstract class ReportError extends Error {
   }
 }
 
-/** The events file cannot be read (missing, a directory, unreadable), or the output cannot be written. */
+/** The events file cannot be read (missing, a directory, unreadable). */
 export class ReportFileError extends ReportError {
   readonly kind = "report-file" as const;
+}
+
+/** The page cannot be written where it was asked to go. */
+export class ReportOutputError extends ReportError {
+  readonly kind = "report-output" as const;
 }
 
 /** An alert threshold that is not a known name or not a positive number. */
