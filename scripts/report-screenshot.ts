@@ -6,14 +6,14 @@
  */
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { withChromium } from "../test/helpers/chromium.js";
+import { ALL_CHARTS_DRAWN, withChromium } from "../test/helpers/chromium.js";
 
 const report = path.resolve(process.argv[2] ?? "demo-output/report.html");
 const out = path.resolve("docs/operator-report.png");
 await withChromium(async (context) => {
   const page = await context.newPage();
   await page.goto(pathToFileURL(report).href);
-  await page.waitForFunction(() => document.querySelectorAll(".chart").length === document.querySelectorAll('.chart[data-rendered="true"]').length);
+  await page.waitForFunction(ALL_CHARTS_DRAWN);
   await page.screenshot({ path: out, fullPage: true, type: "png" });
 }, { width: 1200, height: 900 });
 process.stdout.write(`${out}\n`);

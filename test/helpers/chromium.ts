@@ -25,3 +25,6 @@ export async function withChromium<T>(work: (context: BrowserContext) => Promise
     await rm(profile, { recursive: true, force: true });
   }
 }
+
+/** True in the report's page once every chart it lays out has been drawn (a page expression: this code has no DOM types). */
+export const ALL_CHARTS_DRAWN = `document.querySelectorAll(".chart").length === document.querySelectorAll('.chart[data-rendered="true"]').length`;
