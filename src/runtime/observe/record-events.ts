@@ -83,7 +83,11 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     }
     if (chunk === "") return;
     try {
-      handle ??= fs.open(file, options.append === true ? "a" : "w");
+      // A file that would not open is tried again at the next write.
+      handle ??= fs.open(file, options.append === true ? "a" : "w").catch((error: unknown) => {
+        handle = undefined;
+        throw error;
+      });
       await (await handle).appendFile(chunk);
       stats.written += taken;
       stats.bytes += Buffer.byteLength(chunk);
@@ -128,8 +132,9 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     async close(): Promise<void> {
       closed = true;
       await flush();
-      if (handle !== undefined) await (await handle).close().catch(failed);
+      const open = handle;
       handle = undefined;
+      if (open !== undefined) await open.then((h) => h.close()).catch(failed);
     },
     stats: (): RecorderStats => ({ ...stats, ...(stats.lastError === undefined ? {} : { lastError: stats.lastError }) }),
   });
