@@ -2,9 +2,8 @@
 
 export abstract class ReportError extends Error {
   abstract readonly kind: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+  override get name(): string {
+    return this.constructor.name;
   }
 }
 

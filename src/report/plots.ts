@@ -33,6 +33,11 @@ const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b
 const colour = (i: number): string => PALETTE[i % PALETTE.length]!;
 const DASHED = [6, 4] as const;
 
+/** A series in colour `i` of the palette; dashed for a reference (a limit, a fair share). */
+function line(label: string, i: number, values: Gauge | readonly number[], dashed = false): Line {
+  return { spec: { label, color: colour(i), ...(dashed ? { dash: DASHED } : {}) }, values };
+}
+
 interface Line {
   readonly spec: SeriesSpec;
   readonly values: Gauge | readonly number[];
@@ -48,14 +53,18 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
   };
   const ms = (values: readonly number[]) => values.map((v) => v / 1000);
   const pct = (values: Gauge) => values.map((v) => (v === null ? null : Math.round(v * 1000) / 10));
+  const outboxLines = a.outbox === undefined ? [] : [line("pending", 0, a.outbox.pending), line("dead letters", 1, a.outbox.dead)];
+  // Hits and stale answers are counts, zero in every bucket without: a cache that never served draws nothing.
+  const cacheServed = a.cache.hits.some((n) => n > 0) || a.cache.stale.some((n) => n > 0);
+  const cacheLines = cacheServed ? [line("hits", 2, a.cache.hits), line("stale in place of a failure", 1, a.cache.stale)] : [];
   return [
     plot(
       "quota",
       "Quota use against the limit, per client_id",
       "units in the window",
       a.quota.flatMap((q, i) => [
-        { spec: { label: `${q.scope} used`, color: colour(i) }, values: q.used },
-        { spec: { label: `${q.scope} limit`, color: colour(i), dash: DASHED }, values: q.limit },
+        line(`${q.scope} used`, i, q.used),
+        line(`${q.scope} limit`, i, q.limit, true),
       ]),
       "no quota events: no call was paced under a known quota",
     ),
@@ -64,9 +73,9 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "429s and retries",
       "per bucket",
       [
-        { spec: { label: "answered 429", color: colour(1) }, values: a.throttled },
-        { spec: { label: "retries", color: colour(3) }, values: a.retries },
-        { spec: { label: "attempts", color: colour(8), dash: DASHED }, values: a.attempts },
+        line("answered 429", 1, a.throttled),
+        line("retries", 3, a.retries),
+        line("attempts", 8, a.attempts, true),
       ],
       "no attempts",
     ),
@@ -75,8 +84,8 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "Waits: quota and backoff",
       "seconds waited per bucket",
       [
-        { spec: { label: "quota wait", color: colour(0) }, values: ms(a.quotaWaitMs) },
-        { spec: { label: "backoff (retry delay)", color: colour(3) }, values: ms(a.backoffMs) },
+        line("quota wait", 0, ms(a.quotaWaitMs)),
+        line("backoff (retry delay)", 3, ms(a.backoffMs)),
       ],
       "no waits",
     ),
@@ -92,8 +101,8 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "Per-tenant share of the quota against fair share",
       "% of the window's use",
       a.tenants.flatMap((t, i) => [
-        { spec: { label: `${t.tenant} share`, color: colour(i) }, values: pct(t.share) },
-        { spec: { label: `${t.tenant} fair share`, color: colour(i), dash: DASHED }, values: pct(t.fair) },
+        line(`${t.tenant} share`, i, pct(t.share)),
+        line(`${t.tenant} fair share`, i, pct(t.fair), true),
       ]),
       "no tenant events: no client named a tenant",
     ),
@@ -101,12 +110,7 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "outbox",
       "Outbox and dead letters",
       "intents",
-      a.outbox === undefined
-        ? []
-        : [
-            { spec: { label: "pending", color: colour(0) }, values: a.outbox.pending },
-            { spec: { label: "dead letters", color: colour(1) }, values: a.outbox.dead },
-          ],
+      outboxLines,
       "no outbox events",
     ),
     plot(
@@ -114,9 +118,9 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "Attempt latency percentiles",
       "ms",
       [
-        { spec: { label: "p50", color: colour(2) }, values: a.latency.p50 },
-        { spec: { label: "p95", color: colour(3) }, values: a.latency.p95 },
-        { spec: { label: "p99", color: colour(1) }, values: a.latency.p99 },
+        line("p50", 2, a.latency.p50),
+        line("p95", 3, a.latency.p95),
+        line("p99", 1, a.latency.p99),
       ],
       "no attempts",
     ),
@@ -124,12 +128,7 @@ export function plotsOf(a: Aggregate, alerts: readonly AlertResult[]): PlotSpec[
       "cache",
       "Cache: hits and stale answers",
       "per bucket",
-      a.cache.hits.some((n) => n > 0) || a.cache.stale.some((n) => n > 0)
-        ? [
-            { spec: { label: "hits", color: colour(2) }, values: a.cache.hits },
-            { spec: { label: "stale in place of a failure", color: colour(1) }, values: a.cache.stale },
-          ]
-        : [],
+      cacheLines,
       "no cache events",
     ),
   ];
