@@ -197,15 +197,15 @@ async function main(): Promise<void> {
 }
 
 /**
- * A few follow-up appointments through the outbox, for the report's outbox plot: one is
- * refused for good (a dead letter), one meets a 503 first.
+ * Follow-up appointments through the outbox, paced by the quota the sync just used, for the
+ * report's outbox plot: one is refused for good (a dead letter), one meets a 503 first.
  */
 async function outboxRound(clinic: ClinicClient, sim: Awaited<ReturnType<typeof startSimulator>>): Promise<void> {
   const outbox = createOutbox({ store: memoryOutboxStore(), provider: "clinic", operations: operationsOf(clinic) });
-  for (let i = 0; i < 8; i++) {
-    const start = new Date(Date.UTC(2031, 0, 2, 8 + i, 0));
-    // The last one's start is not a date: the server refuses it for good.
-    const booking = { patientId: "pat-follow-up", practitionerId: "pr-100", start: i === 7 ? "next Tuesday" : start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(), reason: "Follow-up" };
+  for (let i = 0; i < 24; i++) {
+    const start = new Date(Date.UTC(2031, 0, 2 + Math.floor(i / 8), 8 + (i % 8), 0));
+    // One start is not a date: the server refuses that booking for good.
+    const booking = { patientId: "pat-follow-up", practitionerId: "pr-100", start: i === 5 ? "next Tuesday" : start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(), reason: "Follow-up" };
     await outbox.enqueue("createAppointment", { body: booking }, { businessKey: { followUp: i } });
   }
   sim.faults.enqueue("createAppointment", [{ kind: "status", status: 503 }]);

@@ -58,8 +58,10 @@ const DRAW = `
   plots.forEach(function (p) {
     if (p.note !== undefined) return;
     var el = document.querySelector('.chart[data-plot="' + p.id + '"]');
-    var series = [{}].concat(p.series.map(function (s) {
-      var out = { label: s.label, stroke: s.color, width: 1.5, spanGaps: true, points: { show: false } };
+    var series = [{}].concat(p.series.map(function (s, i) {
+      var readings = p.data[i + 1].filter(function (v) { return v !== null; }).length;
+      // A series with few readings is drawn as dots too: one reading alone makes no line.
+      var out = { label: s.label, stroke: s.color, width: 1.5, spanGaps: true, points: { show: readings < 16, size: 6, fill: s.color } };
       if (s.dash) out.dash = s.dash;
       if (s.stepped) out.paths = uPlot.paths.stepped({ align: 1 });
       return out;
@@ -78,7 +80,8 @@ const DRAW = `
         }],
       },
     };
-    var opts = { width: Math.max(320, el.clientWidth), height: 240, series: series, axes: [{}, { label: p.unit, size: 60 }], plugins: [bands], cursor: { drag: { x: true, y: false } } };
+    // Times in UTC, as the alert table gives them.
+    var opts = { width: Math.max(320, el.clientWidth), height: 240, tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), "Etc/UTC"); }, series: series, axes: [{}, { label: p.unit, size: 60 }], plugins: [bands], cursor: { drag: { x: true, y: false } } };
     new uPlot(opts, p.data, el);
     el.setAttribute("data-rendered", "true");
   });
