@@ -187,6 +187,7 @@ async function main(): Promise<void> {
       "writes the server committed before a connection reset were replayed, not applied twice.\n",
   );
   await outboxRound(clinics[0]!, sim);
+  await outageRound(sim, { quotaStore, onEvent });
   await sim.close();
   await fhirSync(patients.filter((p) => syncedMrns.includes(p.identifier)));
   await fleetDemo();
@@ -194,6 +195,34 @@ async function main(): Promise<void> {
   const report = await writeReport(EVENTS_FILE, REPORT_FILE, { title: "carewire demo: operator report" });
   const fired = report.alerts.filter((a) => a.fired.length > 0).map((a) => a.id);
   process.stdout.write(`\ncarewire demo: operator report (${report.events} events; alerts fired: ${fired.join(", ") || "none"})\n\n  ${report.out}\n`);
+}
+
+/**
+ * A short outage of the practitioner list, for the report's breaker and cache plots: the
+ * list is cached, then answers 503 long enough for the breaker to open; meanwhile the cached
+ * list is served stale in place of the failures; after the outage the breaker closes again.
+ */
+async function outageRound(sim: Awaited<ReturnType<typeof startSimulator>>, shared: { quotaStore: MemoryQuotaStore; onEvent: (event: TelemetryEvent) => void }): Promise<void> {
+  const clinic = createClinicClient({
+    baseUrl: sim.url,
+    timeoutMs: 5_000,
+    pacing: { limit: QUOTA.limit, windowMs: QUOTA.windowSeconds * 1000, store: shared.quotaStore },
+    auth: { tokenUrl: "/oauth/token", clientId: CLIENT.id, clientSecret: CLIENT.secret },
+    // Quick to open and to try again, so the outage fits in a few seconds of the demo.
+    breaker: { minimumThroughput: 4, openMs: 1_000 },
+    retry: { maxAttempts: 2 },
+    onEvent: shared.onEvent,
+  });
+  // The sync's random faults end here: the outage below is the only one.
+  sim.faults.clear();
+  await clinic.listPractitioners({});
+  sim.faults.enqueue("listPractitioners", Array.from({ length: 6 }, () => ({ kind: "status" as const, status: 503 as const })));
+  for (let i = 0; i < 6; i++) await clinic.listPractitioners({}, { cache: "no-cache" });
+  // The outage ends (the 503s the open breaker kept from being sent are dropped); its open
+  // time passes, and the probe finds the list answering again.
+  sim.faults.clear();
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  for (let i = 0; i < 2; i++) await clinic.listPractitioners({}, { cache: "no-cache" });
 }
 
 /**
