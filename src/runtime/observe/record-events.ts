@@ -68,11 +68,13 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
       return;
     }
     let chunk = "";
+    let chunkBytes = 0;
     let taken = 0;
     for (const line of lines) {
       const size = Buffer.byteLength(line) + 1;
-      if (stats.bytes + Buffer.byteLength(chunk) + size > maxBytes - TRUNCATED_LINE_ROOM) break;
+      if (stats.bytes + chunkBytes + size > maxBytes - TRUNCATED_LINE_ROOM) break;
       chunk += `${line}\n`;
+      chunkBytes += size;
       taken++;
     }
     const cut = taken < lines.length;
