@@ -44,7 +44,7 @@ export { clientCredentials, type ClientCredentialsOptions } from "./runtime/auth
 export { postTokenRequest, resolveTokenUrl } from "./runtime/auth/token-endpoint.js";
 export { isTokenSource, type IssuedToken, type TokenDeps, type TokenRequestContext, type TokenSource } from "./runtime/auth/token-source.js";
 export { systemClock, type Clock } from "./runtime/core/clock.js";
-export { redact, type CarewireEvent, type LoggerLike, type OutboxEvent, type RecordedEvent, type TelemetryEvent, type TelemetryOptions } from "./runtime/core/telemetry.js";
+export { redact, type CarewireEvent, type LoggerLike, type TelemetryEvent, type TelemetryOptions } from "./runtime/core/telemetry.js";
 export {
   annotateLast,
   composePolicies,
@@ -100,4 +100,4 @@ export type { TenantBudget } from "./runtime/policies/pacing-tenants.js";
 export type { Directives as CacheControlDirectives } from "./runtime/policies/cache.js";
 export type { ClassifyInput } from "./runtime/core/classify.js";
 export type { FailoverAnswer } from "./runtime/stores/failover-quota-store.js";
-export { recordEvents, type EventRecorder, type RecordEventsOptions, type RecorderStats } from "./runtime/observe/record-events.js";
+export { recordEvents, type EventRecorder, type OutboxEvent, type RecordedEvent, type RecordEventsOptions, type RecorderStats } from "./runtime/observe/record-events.js";

@@ -9,6 +9,8 @@
 import { nodeBuiltin } from "../portable/node-builtin.js";
 import { redact, type RecordedEvent } from "../core/telemetry.js";
 
+export type { OutboxEvent, RecordedEvent } from "../core/telemetry.js";
+
 export interface RecordEventsOptions {
   /** Largest the file may grow to; then one `truncated` line and nothing more. Default 64 MiB. */
   readonly maxBytes?: number;
