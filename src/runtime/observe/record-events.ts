@@ -16,7 +16,7 @@ export interface RecordEventsOptions {
   readonly maxBytes?: number;
   /** How long events wait in memory before they are written. Default 500 ms. */
   readonly flushMs?: number;
-  /** Lines held while the disk is slow; beyond it events are dropped (and counted). Default 50 000. */
+  /** Events held while the disk is slow; beyond it events are dropped (and counted). Default 50 000. */
   readonly maxBuffered?: number;
   /** Add to an existing file instead of starting it afresh. Default false. */
   readonly append?: boolean;
@@ -51,7 +51,10 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
   const maxBytes = Math.max(TRUNCATED_LINE_ROOM * 2, options.maxBytes ?? DEFAULT_MAX_BYTES);
   const flushMs = Math.max(0, options.flushMs ?? 500);
   const maxBuffered = Math.max(1, options.maxBuffered ?? 50_000);
-  let buffer: string[] = [];
+  /** Events are serialized when written, not on the call's path: a call only appends. */
+  let buffer: RecordedEvent[] = [];
+  /** Events taken and not yet written (buffered, or in a batch waiting for the disk): bounded by `maxBuffered`. */
+  let queued = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let handle: Promise<import("node:fs").promises.FileHandle> | undefined;
   /** Writes run one after another, in order. */
@@ -63,6 +66,20 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     stats.errors++;
     stats.lastError = error instanceof Error ? error.message : String(error);
   };
+
+  /** Each event as a redacted JSON line; one that cannot be serialized is counted and left out. */
+  function serialized(events: readonly RecordedEvent[]): string[] {
+    const lines: string[] = [];
+    for (const event of events) {
+      try {
+        lines.push(JSON.stringify(redact(event)));
+      } catch (error) {
+        stats.dropped++;
+        failed(error);
+      }
+    }
+    return lines;
+  }
 
   async function write(lines: readonly string[]): Promise<void> {
     if (stats.truncated) {
@@ -104,9 +121,14 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
   function flush(): Promise<void> {
     if (timer !== undefined) clearTimeout(timer);
     timer = undefined;
-    const lines = buffer;
+    const events = buffer;
     buffer = [];
-    if (lines.length > 0) writing = writing.then(() => write(lines));
+    if (events.length > 0) {
+      writing = writing.then(async () => {
+        await write(serialized(events));
+        queued -= events.length;
+      });
+    }
     return writing;
   }
 
@@ -116,12 +138,15 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
       return;
     }
     try {
-      if (buffer.length >= maxBuffered) {
+      if (queued >= maxBuffered) {
         stats.dropped++;
         return;
       }
-      buffer.push(JSON.stringify(redact(event)));
-      if (timer === undefined) {
+      buffer.push(event);
+      queued++;
+      // Half full: written now rather than at the timer, so a burst is not dropped.
+      if (buffer.length * 2 >= maxBuffered) void flush();
+      else if (timer === undefined) {
         timer = setTimeout(() => void flush(), flushMs);
         // A recorder alone never keeps a process alive.
         (timer as { unref?: () => void }).unref?.();
@@ -140,6 +165,9 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
       handle = undefined;
       if (open !== undefined) await open.then((h) => h.close()).catch(failed);
     },
-    stats: (): RecorderStats => ({ ...stats, ...(stats.lastError === undefined ? {} : { lastError: stats.lastError }) }),
+    stats: (): RecorderStats => {
+      const { lastError, ...counts } = stats;
+      return { ...counts, ...(lastError === undefined ? {} : { lastError }) };
+    },
   });
 }
