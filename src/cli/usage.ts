@@ -37,3 +37,9 @@ export const INIT_USAGE = `  carewire init [--name <provider>] [--spec <file | h
       write a starter carewire.config.json into the current directory (never over an existing file);
       --sample-spec also writes a small spec to start from (specs/<name>.openapi.yaml), --overlay an
       OpenAPI Overlay skeleton for x-carewire-* hints (overlays/<name>.overlay.yaml); prints what to run next`;
+
+export const REPORT_USAGE = `  carewire report <events.jsonl> [--out report.html] [--title <text>] [--alert <name>=<value>]... [--thresholds <file.json>]
+      one self-contained HTML page (uPlot, no network) from the events recordEvents wrote: quota use per client_id,
+      429s and retries, waits, breaker states, tenant shares, outbox depth, latency percentiles, and alerts;
+      --alert and --thresholds override alert thresholds by name (windowMs, quotaUsedRatio, throttleRate, …);
+      exits 1 when an alert is firing at the end of the log; needs the optional package uplot`;

@@ -10,6 +10,7 @@
  */
 import { randomId } from "../runtime/portable/random-id.js";
 import type { Clock } from "../runtime/core/clock.js";
+import type { OutboxEvent } from "../runtime/core/telemetry.js";
 import { deliver, type DeliveryReport } from "./deliver.js";
 import type { DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
@@ -35,6 +36,11 @@ export interface WorkerOptions {
   readonly id?: string;
   /** Called after each delivery (metrics, logs). Never given payloads. */
   readonly onDelivery?: (report: DeliveryReport) => void;
+  /**
+   * Gets an `outbox` event (queue depth, dead letters) after each delivery, read from the
+   * store then: for `recordEvents` and an operator's report. Never given payloads.
+   */
+  readonly onEvent?: (event: OutboxEvent) => void;
   /** Called when the store cannot be read; the worker waits a poll interval and tries again. */
   readonly onStoreError?: (error: unknown) => void;
 }
@@ -121,6 +127,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
       } catch {
         /* the delivery itself is settled; the hook's failure is the app's */
       }
+      if (options.onEvent) void reportDepth(options.onEvent, report.settled ? report.disposition : "lost");
     });
     const tracked = done.finally(() => {
       inFlight.delete(tracked);
@@ -132,6 +139,17 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     });
     inFlight.set(tracked, claim);
     beat();
+  }
+
+  /** The store's counts after a delivery, as an event; a store that cannot answer sends none. */
+  async function reportDepth(onEvent: (event: OutboxEvent) => void, disposition: OutboxEvent["disposition"]): Promise<void> {
+    try {
+      const time = deps.clock.now();
+      const { pending, due, leased, dead } = await deps.store.counts(time);
+      onEvent({ type: "outbox", worker: id, disposition, pending, due, leased, dead, time });
+    } catch {
+      // Telemetry never stops the worker.
+    }
   }
 
   /** Claims for the free slots; how many it got (undefined when the store failed). */

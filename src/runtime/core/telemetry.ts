@@ -13,10 +13,18 @@ export type CarewireEvent =
   | { readonly type: "rate-limit-wait"; readonly waitMs: number; readonly reason: string }
   | { readonly type: "throttled"; readonly retryAt: number }
   | { readonly type: "breaker"; readonly group: string; readonly from: string; readonly to: string }
-  | { readonly type: "cache"; readonly result: "hit" | "revalidated" | "stale" | "miss" | "stored" }
+  /** `ageMs`: how old the entry served was (a hit or a stale answer in place of a failure). */
+  | { readonly type: "cache"; readonly result: "hit" | "revalidated" | "stale" | "miss" | "stored"; readonly ageMs?: number }
   | { readonly type: "token"; readonly action: "fetched" | "refreshed" | "failed" }
   /** A shared quota store went out (this instance paces alone on its share) or came back. */
-  | { readonly type: "quota-store"; readonly state: "local" | "shared" };
+  | { readonly type: "quota-store"; readonly state: "local" | "shared" }
+  /**
+   * Pacing admitted an attempt under a known quota: `used` units of `limit` were answered in
+   * the window before it (this instance's view of its store). `scope` names the quota's
+   * owner (provider and client_id, never a secret). With tenants, the tenant's own `tenantUsed`
+   * units and its `tenantWeight` in the fair share.
+   */
+  | { readonly type: "quota"; readonly scope: string; readonly limit: number; readonly windowMs: number; readonly used: number; readonly tenantUsed?: number; readonly tenantWeight?: number };
 
 export type TelemetryEvent = CarewireEvent & {
   readonly provider: string;
@@ -26,6 +34,27 @@ export type TelemetryEvent = CarewireEvent & {
   /** Epoch ms. */
   readonly time: number;
 };
+
+/**
+ * An outbox worker's view of its store after a delivery: the queue's depth and its dead
+ * letters. Not tied to one call, so it carries no operation or request id.
+ */
+export interface OutboxEvent {
+  readonly type: "outbox";
+  /** The worker's id. */
+  readonly worker: string;
+  /** What happened to the delivery that just ended. */
+  readonly disposition: "committed" | "deferred" | "dead" | "lost";
+  readonly pending: number;
+  readonly due: number;
+  readonly leased: number;
+  readonly dead: number;
+  /** Epoch ms. */
+  readonly time: number;
+}
+
+/** Every event a recording sink may be given: a call's, or an outbox worker's. */
+export type RecordedEvent = TelemetryEvent | OutboxEvent;
 
 /** The part of pino's (or bunyan's, or console-like) API carewire uses. */
 export interface LoggerLike {

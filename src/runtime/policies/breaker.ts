@@ -100,7 +100,7 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
 
 /** A transition, as the step that made it reports it. */
 function announce(call: Call, group: string, change: CircuitChange): void {
-  if (change.from !== change.state) call.emit({ type: "breaker", group, from: change.from, to: change.state });
+  if (change.from !== change.state && call.observed) call.emit({ type: "breaker", group, from: change.from, to: change.state });
 }
 
 /**

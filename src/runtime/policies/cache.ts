@@ -88,7 +88,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     const entry = await store.get(key);
     const now = clock.now();
     if (entry && callOptions.cache !== "no-cache" && now - entry.storedAt < entry.maxAgeMs) {
-      call.emit({ type: "cache", result: "hit" });
+      if (call.observed) call.emit({ type: "cache", result: "hit", ageMs: now - entry.storedAt });
       return served(entry, "cache", now - entry.storedAt);
     }
     let revalidating = plan;
@@ -100,7 +100,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
       if (!entry) return failed;
       const age = clock.now() - entry.storedAt;
       if (age > entry.maxAgeMs + entry.staleIfErrorMs) return failed;
-      call.emit({ type: "cache", result: "stale" });
+      if (call.observed) call.emit({ type: "cache", result: "stale", ageMs: age });
       return { ...served(entry, "stale", age), notes: { ...failed.notes, source: "stale", ageMs: age } };
     };
 

@@ -28,6 +28,7 @@ import { FirstContact, type Turn } from "./first-contact.js";
 import { tenantDemands, type TenantConfig } from "./pacing-tenants.js";
 import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
+import { AdmissionNotes } from "./pacing-telemetry.js";
 
 export type { Lane } from "./pacing-quota.js";
 export type { CostConfig, OperationCost } from "./pacing-cost.js";
@@ -113,6 +114,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     if (all.length > 1) all.sort((a, b) => a.marginMs - b.marginMs);
     return all;
   }
+  const notes = new AdmissionNotes(store, key);
   /** The latest pause this instance set or met, for `meta` (no store round trip per response). */
   let knownPause = 0;
   /**
@@ -191,14 +193,6 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     }
   }
 
-  /** Tells the call when its instance paced alone because the shared store was out, and when it shares again. */
-  let sharedStoreOut = false;
-  function noteStoreState(admission: Admission, call: Call): void {
-    if (admission.local === sharedStoreOut) return;
-    sharedStoreOut = admission.local;
-    call.emit({ type: "quota-store", state: admission.local ? "local" : "shared" });
-  }
-
   const policy: Policy = (next) => async (plan) => {
     const { call } = plan;
     const lane: Lane = call.options.priority ?? call.operation.hints.criticality ?? "interactive";
@@ -229,9 +223,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       if (error instanceof CarewireError) return refusal(plan, error);
       throw error;
     }
-    noteStoreState(admission, call);
-    const waited = clock.now() - waitStart;
-    if (waited > 0) call.emit({ type: "rate-limit-wait", waitMs: waited, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
+    notes.admitted(call, admission, { demand, demands, tenant, waitedMs: clock.now() - waitStart });
     let uncounted = false;
     let answeredAt: number | undefined;
     try {

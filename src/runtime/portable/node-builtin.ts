@@ -9,6 +9,7 @@ import { UnexpectedError } from "../core/errors.js";
 type BuiltinModules = {
   "node:crypto": typeof import("node:crypto");
   "node:module": typeof import("node:module");
+  "node:fs": typeof import("node:fs");
 };
 
 /** The built-in, or undefined outside Node (for a part with a portable path of its own). */
