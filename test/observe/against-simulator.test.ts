@@ -170,6 +170,22 @@ describe("OpenTelemetry against the simulator", () => {
     expect(await r.points("carewire.client.calls")).toHaveLength(0);
   });
 
+  it("sees quota waits with no onEvent sink or logger on the client (OpenTelemetry alone listens)", async () => {
+    const s = (sim = await clinicSimulator({ rateLimit: false }));
+    const r = registerGlobally();
+    const c = clinic(s, { pacing: { limit: 1, windowMs: 200 } });
+    expect((await c.listPractitioners({}, { cache: "no-store" })).error).toBeUndefined();
+    expect((await c.getPractitioner({ params: { path: { practitionerId: "pr-1" } } }, { cache: "no-store" })).error).toBeUndefined();
+
+    const spans = r.spans();
+    const second = callSpanNamed(spans, "clinic getPractitioner");
+    expect(second.events.find((e) => e.name === "carewire.quota.wait")?.attributes?.["carewire.quota.wait_ms"]).toBeGreaterThan(0);
+    expect(attemptsOf(spans, second)[0]!.attributes["carewire.quota.wait_ms"]).toBeGreaterThan(0);
+    // The token request is paced too, so the first call may wait as well: one record per wait event.
+    const waits = spans.flatMap((span) => span.events).filter((e) => e.name === "carewire.quota.wait");
+    expect(total(await r.points("carewire.client.quota.wait"))).toBe(waits.length);
+  });
+
   it("picks up providers the app registers after the client was made", async () => {
     const s = (sim = await clinicSimulator({ rateLimit: false }));
     const c = clinic(s);

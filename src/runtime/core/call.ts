@@ -70,12 +70,17 @@ export class Call {
     this.observer = init.observer;
   }
 
-  /**
-   * Whether anyone listens to telemetry (so callers build no event they would drop). The
-   * OpenTelemetry observer is not counted: it drops the wire's attempt events (attempts
-   * have spans of their own) and takes every other event as it comes.
-   */
+  /** Whether anyone takes the call's events: an `onEvent` sink or logger, or OpenTelemetry (so callers build no event nobody takes). */
   get observed(): boolean {
+    return this.sink !== undefined || this.observer !== undefined;
+  }
+
+  /**
+   * Whether an `onEvent` sink or logger listens. Events only it takes are built only for it:
+   * the wire's record of each attempt (OpenTelemetry gives attempts spans of their own) and
+   * the quota snapshots, which read the quota store.
+   */
+  get logged(): boolean {
     return this.sink !== undefined;
   }
 

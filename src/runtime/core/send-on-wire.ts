@@ -69,7 +69,7 @@ export function sendOnWire(settings: WireSettings): Send {
       }
     }
     const result = attemptResult(plan, exchange, error, startedAt, performance.now() - startedMs);
-    if (call.observed) {
+    if (call.logged) {
       const { status, errorKind, durationMs } = result.notes.attempts[0]!;
       call.emit({ type: "attempt", attempt: plan.attempt, durationMs, delayMs: plan.delayMs, ...(status !== undefined ? { status } : {}), ...(errorKind !== undefined ? { errorKind } : {}) });
     }

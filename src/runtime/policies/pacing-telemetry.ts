@@ -33,7 +33,7 @@ export class AdmissionNotes {
     if (!call.observed) return;
     if (changed) call.emit({ type: "quota-store", state: admission.local ? "local" : "shared" });
     if (waitedMs > 0) call.emit({ type: "rate-limit-wait", waitMs: waitedMs, reason: demand && isPacing(demand) ? `${demand.limit} per ${Math.round(demand.windowMs)} ms` : "concurrency cap or a pause the server asked for" });
-    this.quota(call, demands, tenant);
+    if (call.logged) this.quota(call, demands, tenant);
   }
 
   /** The `quota` event: units used in the window before this attempt, of the requests quota it is paced under. */
