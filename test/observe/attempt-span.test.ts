@@ -26,7 +26,7 @@ afterEach(async () => {
 /** A client's telemetry recording in memory, and the plan of a call's first attempt through it. */
 function observedCall(operation: OperationDescriptor = read(), tenant?: string) {
   recorded = recordInMemory();
-  const telemetry = new ClientTelemetry(api, { provider: "acme", baseUrl: "https://api.acme.test:8443/v1", breakerOn: true, tracerProvider: recorded.tracerProvider, meterProvider: recorded.meterProvider });
+  const telemetry = new ClientTelemetry(() => api, { provider: "acme", baseUrl: "https://api.acme.test:8443/v1", breakerOn: true, tracerProvider: recorded.tracerProvider, meterProvider: recorded.meterProvider });
   const call = new Call({
     provider: "acme",
     operation,
@@ -197,7 +197,7 @@ describe("the call span", () => {
 describe("providers that fail", () => {
   it("a tracer that throws leaves the call without an observer, not without its result", () => {
     const throwing = { getTracer: () => ({ startSpan: () => { throw new Error("tracer broke"); } }) };
-    const telemetry = new ClientTelemetry(api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: throwing });
+    const telemetry = new ClientTelemetry(() => api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: throwing });
     expect(telemetry.begin(read(), undefined)).toBeUndefined();
   });
 
@@ -209,7 +209,7 @@ describe("providers that fail", () => {
     };
     const span = { isRecording: () => true, setAttribute: broken, setAttributes: broken, addEvent: broken, setStatus: broken, end: broken };
     const tracer = { startSpan: () => span };
-    const telemetry = new ClientTelemetry(api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: { getTracer: () => tracer } });
+    const telemetry = new ClientTelemetry(() => api, { provider: "acme", baseUrl: "https://api.acme.test", breakerOn: false, tracerProvider: { getTracer: () => tracer } });
     const observer = telemetry.begin(read(), undefined);
     expect(observer).toBeUndefined();
     // Made by hand past begin's guard (the span failing only from then on): the policy and the observer guard themselves too.

@@ -118,10 +118,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 /** The client's OpenTelemetry wiring, or undefined when it is off or the api is absent. */
 function openTelemetryOf(options: PipelineOptions, baseUrl: string): ClientTelemetry | undefined {
   const option = options.openTelemetry;
-  const api = resolveOpenTelemetry(option);
-  if (api === undefined) return undefined;
+  const apiOf = resolveOpenTelemetry(option);
+  if (apiOf === undefined) return undefined;
   const breakerOn = options.resilience !== false && options.breaker !== false;
-  return new ClientTelemetry(api, { provider: options.provider, baseUrl, breakerOn, tracerProvider: option ? option.tracerProvider : undefined, meterProvider: option ? option.meterProvider : undefined });
+  return new ClientTelemetry(apiOf, { provider: options.provider, baseUrl, breakerOn, tracerProvider: option ? option.tracerProvider : undefined, meterProvider: option ? option.meterProvider : undefined });
 }
 
 function isRead(operation: OperationDescriptor): boolean {

@@ -10,7 +10,7 @@
  * `url.full` and `url.query` are left out on purpose: a filled path holds resource ids and a
  * query holds search terms, both PHI; `url.template` says which endpoint it was.
  */
-import type { AttemptPlan, AttemptResult, Policy } from "../core/attempt.js";
+import type { AttemptPlan, AttemptResult, Policy, Send } from "../core/attempt.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { BREAKER_STATE, ERROR_TYPE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
 import { SPAN_STATUS_ERROR, type CallObserver } from "./call-observer.js";
@@ -22,9 +22,10 @@ const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
 /** Hex digits of the idempotency key's SHA-256 kept: enough to match attempts and server logs, too few to matter. */
 const KEY_HASH_LENGTH = 16;
 
-export const attemptSpanPolicy: Policy = (next) => async (plan) => {
-  const { observer } = plan.call;
-  if (observer === undefined) return next(plan);
+// An attempt of a call nothing records passes straight through: no async frame of its own.
+export const attemptSpanPolicy: Policy = (next) => (plan) => (plan.call.observer === undefined ? next(plan) : traced(next, plan, plan.call.observer));
+
+async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Promise<AttemptResult> {
   const quotaWaitMs = observer.takeQuotaWait();
   let span: OtelSpan | undefined;
   let sent = plan;

@@ -9,7 +9,7 @@ import type { OperationDescriptor } from "../core/operation.js";
 import { labelsCache, serverAddressOf, type OperationLabels, type ServerAddress } from "./attributes.js";
 import { CallObserver } from "./call-observer.js";
 import { metricsOf, type CarewireMetrics } from "./client-metrics.js";
-import type { OpenTelemetryApi, OtelMeterProvider, OtelSpanOptions, OtelTracer, OtelTracerProvider } from "./open-telemetry.js";
+import type { ApiSource, OtelMeterProvider, OtelSpanOptions, OtelTracer, OtelTracerProvider } from "./open-telemetry.js";
 
 /** The api's SpanKind.INTERNAL: the call span. */
 const CALL_SPAN: OtelSpanOptions = Object.freeze({ kind: 0 });
@@ -33,7 +33,8 @@ export class ClientTelemetry {
   private metrics: CarewireMetrics | undefined;
 
   constructor(
-    readonly api: OpenTelemetryApi,
+    /** The api for a call starting now; undefined while nothing can record (see resolveOpenTelemetry). */
+    private readonly apiOf: ApiSource,
     private readonly settings: ClientTelemetrySettings,
   ) {
     this.server = serverAddressOf(settings.baseUrl);
@@ -51,7 +52,9 @@ export class ClientTelemetry {
   }
 
   private observerOf(operation: OperationDescriptor, tenant: string | undefined): CallObserver | undefined {
-    const { api, settings } = this;
+    const api = this.apiOf();
+    if (api === undefined) return undefined;
+    const { settings } = this;
     const tracerProvider = settings.tracerProvider ?? api.trace.getTracerProvider();
     if (tracerProvider !== this.tracerFrom || this.tracer === undefined) {
       this.tracerFrom = tracerProvider;

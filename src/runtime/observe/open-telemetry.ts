@@ -122,9 +122,33 @@ export const loadOpenTelemetryOnce: ApiLoader = () => {
   return loaded ?? undefined;
 };
 
-/** The api a client uses, or undefined when OpenTelemetry is off or absent (then nothing is wired). */
-export function resolveOpenTelemetry(option: OpenTelemetryOptions | undefined, load: ApiLoader = loadOpenTelemetryOnce): OpenTelemetryApi | undefined {
+/**
+ * Where every copy of the api (any 1.x) keeps what an app registers: a tracer, meter or
+ * context manager, a propagator. It does not exist until something is registered, and
+ * until then nothing can record a call.
+ */
+const GLOBAL_REGISTRY = Symbol.for("opentelemetry.js.api.1");
+
+/** Whether an app registered anything with OpenTelemetry's global api (a look at `globalThis`, no import). */
+export function somethingRegistered(): boolean {
+  return (globalThis as Record<symbol, unknown>)[GLOBAL_REGISTRY] !== undefined;
+}
+
+/** The api a call may record to now, or undefined. */
+export type ApiSource = () => OpenTelemetryApi | undefined;
+
+/**
+ * Where a client gets the api for each call, or undefined when OpenTelemetry is off (then
+ * nothing is wired). Given one, it is that one. Otherwise the package is loaded only once an
+ * app has registered something with it: an app that has the package installed (as a
+ * dependency of a dependency, say) and uses no OpenTelemetry does not pay for importing it,
+ * at start-up or per call; one that registers a provider later is picked up on its next call.
+ */
+export function resolveOpenTelemetry(option: OpenTelemetryOptions | undefined, load: ApiLoader = loadOpenTelemetryOnce, registered: () => boolean = somethingRegistered): ApiSource | undefined {
   if (option === false) return undefined;
-  if (option?.api !== undefined) return option.api;
-  return load();
+  const given = option?.api;
+  if (given !== undefined) return () => given;
+  // Providers of its own given to the client need no global registration to record.
+  if (option?.tracerProvider !== undefined || option?.meterProvider !== undefined) return load;
+  return () => (registered() ? load() : undefined);
 }
