@@ -8,7 +8,7 @@
 import { startTimer, type Clock } from "../core/clock.js";
 import { AbortedError, RateLimitedError, UnexpectedError } from "../core/errors.js";
 import type { AcquireAnswer, QuotaDemand, QuotaStore, TenantShare } from "../stores/quota-store.js";
-import type { Lane } from "./pacing-quota.js";
+import { sameDemands, type Lane } from "./pacing-quota.js";
 import { quietly } from "../stores/fallback.js";
 import { SignalWatch } from "./signal-watch.js";
 
@@ -242,15 +242,4 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   }
 
   return { acquire, release };
-}
-
-function sameDemands(a: readonly QuotaDemand[], b: readonly QuotaDemand[]): boolean {
-  if (a === b) return true;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x !== y && (x.name !== y.name || x.limit !== y.limit || x.windowMs !== y.windowMs || x.cost !== y.cost || (x.reserve ?? 0) !== (y.reserve ?? 0))) return false;
-  }
-  return true;
 }

@@ -67,3 +67,15 @@ export function quotaDemand(name: string, quota: LearnedQuota, cost: number, con
   const reserve = lane === "batch" ? Math.floor(limit * (config.batchReserve ?? DEFAULT_BATCH_RESERVE)) : 0;
   return { name, limit, windowMs: windowMs + margin, cost, marginMs: margin, ...(reserve > 0 ? { reserve } : {}) };
 }
+
+/** Whether two lists of demands ask the same of the store (same quotas, limits, windows, costs and reserves). */
+export function sameDemands(a: readonly QuotaDemand[], b: readonly QuotaDemand[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.name !== y.name || x.limit !== y.limit || x.windowMs !== y.windowMs || x.cost !== y.cost || (x.reserve ?? 0) !== (y.reserve ?? 0))) return false;
+  }
+  return true;
+}
