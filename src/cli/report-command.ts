@@ -5,7 +5,7 @@
  * Exit codes: 0 written, nothing firing at the end of the log; 1 written, an alert firing;
  * 2 bad arguments, an unreadable events file or bad thresholds; 3 the page could not be written.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { MissingPackagesError } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
@@ -67,8 +67,11 @@ async function thresholdsFile(file: string): Promise<Record<string, unknown>> {
   const { ReportThresholdError } = await import("../report/errors.js");
   let text: string;
   try {
+    // Its size first: a large file (or a device) named by mistake is not read at all.
+    if ((await stat(file)).size > 64 * 1024) throw new ReportThresholdError(`the thresholds file ${file} is over 64 KiB: it holds a few numbers`);
     text = await readFile(file, "utf8");
   } catch (error) {
+    if (error instanceof ReportThresholdError) throw error;
     throw new ReportThresholdError(`cannot read the thresholds file ${file}: ${(error as Error).message}`);
   }
   if (text.length > 64 * 1024) throw new ReportThresholdError(`the thresholds file ${file} is over 64 KiB: it holds a few numbers`);

@@ -141,14 +141,21 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     beat();
   }
 
+  let countingDepth = false;
   /** The store's counts after a delivery, as an event; a store that cannot answer sends none. */
   async function reportDepth(onEvent: (event: OutboxEvent) => void, disposition: OutboxEvent["disposition"]): Promise<void> {
+    // One count in flight at a time: on PostgreSQL it scans the table, and deliveries
+    // finishing together must not each take a pooled connection for it.
+    if (countingDepth) return;
+    countingDepth = true;
     try {
       const time = deps.clock.now();
       const { pending, due, leased, dead } = await deps.store.counts(time);
       onEvent({ type: "outbox", worker: id, disposition, pending, due, leased, dead, time });
     } catch {
       // Telemetry never stops the worker.
+    } finally {
+      countingDepth = false;
     }
   }
 

@@ -102,6 +102,9 @@ const SHAPES: Readonly<Record<string, Fields>> = {
 };
 /** Longest text a field keeps: names and reasons, never more. */
 const MAX_TEXT = 200;
+/** The largest epoch ms a Date holds. */
+const MAX_DATE_MS = 8.64e15;
+
 const CALL_FIELDS: Fields = { provider: "string", operationId: "string", requestId: "string", tenant: "string?" };
 
 /** The event a parsed line holds, with only its type's fields; undefined when it is not one. */
@@ -109,7 +112,8 @@ export function eventOf(value: unknown): RecordedEvent | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
   const type = record.type;
-  if (typeof type !== "string" || !Object.hasOwn(SHAPES, type) || !isFiniteNumber(record.time)) return undefined;
+  // A time outside what a Date can hold would break every date the page prints.
+  if (typeof type !== "string" || !Object.hasOwn(SHAPES, type) || !isFiniteNumber(record.time) || Math.abs(record.time) > MAX_DATE_MS) return undefined;
   const out: Record<string, unknown> = { type, time: record.time };
   const fields = type === "outbox" ? SHAPES[type]! : { ...SHAPES[type], ...CALL_FIELDS };
   for (const [name, kind] of Object.entries(fields)) {

@@ -95,8 +95,11 @@ describe("attempt spans", () => {
       "error.type": "503",
       "carewire.outcome": "throttled",
       "carewire.quota.wait_ms": 1_250,
-      "carewire.idempotency_key.hash": sha256Hex("key-abc").slice(0, 16),
     });
+    // Salted per process: not the key's plain hash, which a guessed business key would match.
+    const hash = attempt!.attributes["carewire.idempotency_key.hash"];
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(hash).not.toBe(sha256Hex("key-abc").slice(0, 16));
     expect(JSON.stringify(attempt!.attributes)).not.toContain("key-abc");
     expect(attempt!.status.code).toBe(api.SpanStatusCode.ERROR);
     expect(total(await recorded.points("carewire.client.quota.wait"))).toBe(1);

@@ -46,6 +46,15 @@ describe("recordEvents", () => {
     expect((await lines(file)).map((l) => l.time)).toEqual([1, 2]);
   });
 
+  it("counts what an appended file holds already against maxBytes", async () => {
+    const file = path.join(dir, "full.jsonl");
+    await writeFile(file, `${"x".repeat(1_900)}\n`);
+    const appended = recordEvents(file, { append: true, maxBytes: 2_000 });
+    appended(attempt(1));
+    await appended.close();
+    expect(appended.stats()).toMatchObject({ written: 0, truncated: true });
+  });
+
   it("redacts secret-looking fields", async () => {
     const file = path.join(dir, "redacted.jsonl");
     const record = recordEvents(file);

@@ -76,6 +76,12 @@ export interface OperationDescriptor {
   readonly method: HttpMethod;
   /** Path template as in the spec, e.g. `/patients/{patientId}`. */
   readonly path: string;
+  /**
+   * Where `path` is a request's literal path (a request `carewireFetch` passes through),
+   * the template telemetry shows instead: ids in a path are PHI and would make every
+   * request a metric series of its own.
+   */
+  readonly pathTemplate?: string;
   readonly safety: SafetyClass;
   readonly summary?: string;
   readonly tags: readonly string[];

@@ -67,6 +67,7 @@ export function requestOperation(method: HttpMethod, pathname: string, match: Op
     const descriptor: OperationDescriptor = {
       ...match,
       path: pathname,
+      pathTemplate: match.path,
       parameters: NO_PARAMETERS,
       ...(match.requestBody ? { requestBody: { required: false, contentTypes: match.requestBody.contentTypes } } : {}),
     };
@@ -79,6 +80,7 @@ export function requestOperation(method: HttpMethod, pathname: string, match: Op
     name: method,
     method,
     path: pathname,
+    pathTemplate: template,
     safety: safetyOfMethod(method),
     tags: [],
     deprecated: false,

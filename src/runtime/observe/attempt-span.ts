@@ -11,6 +11,7 @@
  * query holds search terms, both PHI; `url.template` says which endpoint it was.
  */
 import type { AttemptPlan, AttemptResult, Policy, Send } from "../core/attempt.js";
+import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { BREAKER_STATE, ERROR_TYPE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
 import { SPAN_STATUS_ERROR, type CallObserver } from "./call-observer.js";
@@ -19,8 +20,16 @@ import type { OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
 /** The api's SpanKind.CLIENT. */
 const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
 
-/** Hex digits of the idempotency key's SHA-256 kept: enough to match attempts and server logs, too few to matter. */
+/** Hex digits of the idempotency key's hash kept: enough to tell calls apart, too few to matter. */
 const KEY_HASH_LENGTH = 16;
+
+/**
+ * A key derived from a business key is a hash of provider, operation and that key (an MRN,
+ * say): hashed as it is, anyone reading traces could hash guessed MRNs and compare. Salted
+ * with a secret of this process, the hash still ties a call's attempts together and gives
+ * nothing away.
+ */
+const KEY_SALT = randomId();
 
 // An attempt of a call nothing records passes straight through: no async frame of its own.
 export const attemptSpanPolicy: Policy = (next) => (plan) => (plan.call.observer === undefined ? next(plan) : traced(next, plan, plan.call.observer));
@@ -62,7 +71,7 @@ function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs
   span.setAttributes(observer.labels.attempt);
   if (observer.tenant !== undefined) span.setAttribute(TENANT, observer.tenant);
   if (plan.attempt > 1) span.setAttribute(RESEND_COUNT, plan.attempt - 1);
-  if (plan.idempotencyKey !== undefined) span.setAttribute(IDEMPOTENCY_KEY_HASH, sha256Hex(plan.idempotencyKey).slice(0, KEY_HASH_LENGTH));
+  if (plan.idempotencyKey !== undefined) span.setAttribute(IDEMPOTENCY_KEY_HASH, sha256Hex(`${KEY_SALT}\n${plan.idempotencyKey}`).slice(0, KEY_HASH_LENGTH));
   if (quotaWaitMs !== undefined) span.setAttribute(QUOTA_WAIT_MS, quotaWaitMs);
   const breaker = observer.breakerState;
   if (breaker !== undefined) span.setAttribute(BREAKER_STATE, breaker);

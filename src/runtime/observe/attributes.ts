@@ -77,9 +77,11 @@ export class OperationLabels {
     this.provider = provider;
     this.id = `${provider}\u0000${operation.operationId}`;
     this.callSpanName = `${provider} ${operation.operationId}`;
-    this.attemptSpanName = `${method} ${operation.path}`;
+    // Never a literal request path: its ids are PHI (see OperationDescriptor.pathTemplate).
+    const template = operation.pathTemplate ?? operation.path;
+    this.attemptSpanName = `${method} ${template}`;
     this.ids = { [PROVIDER]: provider, [OPERATION_ID]: operation.operationId };
-    this.http = { [METHOD]: method, [URL_TEMPLATE]: operation.path, ...(server ? { [SERVER_ADDRESS]: server.address, [SERVER_PORT]: server.port } : {}) };
+    this.http = { [METHOD]: method, [URL_TEMPLATE]: template, ...(server ? { [SERVER_ADDRESS]: server.address, [SERVER_PORT]: server.port } : {}) };
     this.attempt = { ...this.http, ...this.ids };
   }
 

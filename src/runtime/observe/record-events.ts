@@ -60,6 +60,7 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
   /** Writes run one after another, in order. */
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
+  let sizedExisting = false;
   const stats = { written: 0, bytes: 0, dropped: 0, truncated: false, errors: 0, lastError: undefined as string | undefined };
 
   const failed = (error: unknown): void => {
@@ -85,6 +86,11 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     if (stats.truncated) {
       stats.dropped += lines.length;
       return;
+    }
+    // Appending, the file's bound counts what is in it already.
+    if (options.append === true && handle === undefined && !sizedExisting) {
+      sizedExisting = true;
+      stats.bytes += await fs.stat(file).then((s) => s.size, () => 0);
     }
     let chunk = "";
     let chunkBytes = 0;
