@@ -105,12 +105,15 @@ const RULES: readonly AlertRule[] = [
     title: "Quota exhaustion",
     plot: "quota",
     condition: (t) => `a client_id's quota at ≥ ${percent(t.quotaUsedRatio)} of its limit in ≥ ${t.quotaMinBuckets} buckets of ${seconds(t.windowMs)}`,
-    holds: (a, t, from, to) =>
-      a.quota.some((q) => {
+    holds: (a, t, from, to) => {
+      // Buckets coarser than the window allows (a long log): every bucket of the window then.
+      const needed = Math.min(t.quotaMinBuckets, Math.max(1, Math.round(t.windowMs / a.bucketMs)));
+      return a.quota.some((q) => {
         let full = 0;
         for (let i = from; i <= to; i++) if (q.used[i] != null && q.limit[i] != null && q.used[i]! >= t.quotaUsedRatio * q.limit[i]!) full++;
-        return full >= t.quotaMinBuckets;
-      }),
+        return full >= needed;
+      });
+    },
   },
   {
     id: "sustained-429",
@@ -128,9 +131,13 @@ const RULES: readonly AlertRule[] = [
     plot: "throttling",
     condition: (t) => `retries in ${seconds(t.windowMs)} ≥ ${t.retryGrowthFactor}× the ${seconds(t.windowMs)} before (and ≥ ${t.retryMinCount}), or outbox pending up by ≥ ${t.outboxPendingGrowth}`,
     holds: (a, t, from, to) => {
-      const now = sum(a.retries, from, to);
-      const before = sum(a.retries, Math.max(0, 2 * from - to - 1), from - 1);
-      if (now >= t.retryMinCount && now >= t.retryGrowthFactor * before) return true;
+      // Growth needs a whole window before this one to grow from: none in the log's first window.
+      const earlier = 2 * from - to - 1;
+      if (earlier >= 0) {
+        const now = sum(a.retries, from, to);
+        const before = sum(a.retries, earlier, from - 1);
+        if (now >= t.retryMinCount && now >= t.retryGrowthFactor * before) return true;
+      }
       return a.outbox !== undefined && growth(a.outbox.pending, from, to) >= t.outboxPendingGrowth;
     },
   },

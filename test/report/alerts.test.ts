@@ -24,6 +24,11 @@ describe("quota exhaustion", () => {
     expect(alert("quota-exhaustion", quota(19))).toEqual({ firing: false, fired: [{ from: 7_000, to: 8_000 }], plot: "quota" });
   });
 
+  it("with buckets as long as the window (a long log), one full bucket is enough", () => {
+    const coarse = { ...buckets(20, { quota: [{ scope: "clinic:app", limit: at(20, {}, 20), used: at(20, { 6: 19 }, 10) }] }), bucketMs: 5_000 };
+    expect(alert("quota-exhaustion", coarse).fired).toHaveLength(1);
+  });
+
   it("does not fire just under the ratio, nor with one bucket fewer", () => {
     expect(alert("quota-exhaustion", quota(18.99)).fired).toEqual([]);
     expect(alert("quota-exhaustion", quota(19), { ...T, quotaMinBuckets: 4 }).fired).toEqual([]);
@@ -51,6 +56,10 @@ describe("retry queue growth", () => {
     expect(alert("retry-queue-growth", buckets(10, { retries: at(10, { 0: 5, 9: 9 }, 0) })).fired).toEqual([]);
     // And 10 is not growth when the window before had 6.
     expect(alert("retry-queue-growth", buckets(10, { retries: at(10, { 0: 6, 9: 10 }, 0) })).fired).toEqual([]);
+  });
+
+  it("needs a whole window before to grow from: 10 retries in the log's first window are not growth", () => {
+    expect(alert("retry-queue-growth", buckets(10, { retries: at(10, { 2: 10 }, 0) })).fired).toEqual([]);
   });
 
   it("fires when the outbox's pending intents grew by 10 within the window, and not by 9", () => {
