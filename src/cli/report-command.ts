@@ -5,7 +5,6 @@
  * Exit codes: 0 written, nothing firing at the end of the log; 1 written, an alert firing;
  * 2 bad arguments, an unreadable events file or bad thresholds; 3 the page could not be written.
  */
-import { readFile, stat } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { MissingPackagesError } from "./optional-packages.js";
 import { UsageError } from "./usage-error.js";
@@ -65,16 +64,15 @@ export async function reportCommand(args: readonly string[], out: (text: string)
 /** A JSON object of thresholds by name; read bounded, parsed inside the report's typed errors. */
 async function thresholdsFile(file: string): Promise<Record<string, unknown>> {
   const { ReportThresholdError } = await import("../report/errors.js");
-  let text: string;
+  const { readFileHead } = await import("../report/read-events.js");
+  let head: { readonly text: string; readonly more: boolean };
   try {
-    // Its size first: a large file (or a device) named by mistake is not read at all.
-    if ((await stat(file)).size > 64 * 1024) throw new ReportThresholdError(`the thresholds file ${file} is over 64 KiB: it holds a few numbers`);
-    text = await readFile(file, "utf8");
+    head = await readFileHead(file, 64 * 1024);
   } catch (error) {
-    if (error instanceof ReportThresholdError) throw error;
     throw new ReportThresholdError(`cannot read the thresholds file ${file}: ${(error as Error).message}`);
   }
-  if (text.length > 64 * 1024) throw new ReportThresholdError(`the thresholds file ${file} is over 64 KiB: it holds a few numbers`);
+  const { text } = head;
+  if (head.more) throw new ReportThresholdError(`the thresholds file ${file} is over 64 KiB: it holds a few numbers`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

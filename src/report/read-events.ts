@@ -29,22 +29,26 @@ export interface EventLog {
 
 export const DEFAULT_READ_LIMITS = { maxBytes: 64 * 1024 * 1024, maxLines: 1_000_000 } as const;
 
+/** A file's first `maxBytes` as text, and whether there is more: never more than that is read. */
+export async function readFileHead(file: string, maxBytes: number): Promise<{ readonly text: string; readonly more: boolean }> {
+  const handle = await open(file, "r");
+  try {
+    const size = (await handle.stat()).size;
+    const bytes = Buffer.alloc(Math.min(size, maxBytes));
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
+    return { text: bytes.subarray(0, bytesRead).toString("utf8"), more: size > bytesRead };
+  } finally {
+    await handle.close();
+  }
+}
+
 export async function readEvents(file: string, limits: ReadLimits = {}): Promise<EventLog> {
   const maxBytes = limits.maxBytes ?? DEFAULT_READ_LIMITS.maxBytes;
   const maxLines = limits.maxLines ?? DEFAULT_READ_LIMITS.maxLines;
   let text: string;
   let more: boolean;
   try {
-    const handle = await open(file, "r");
-    try {
-      const size = (await handle.stat()).size;
-      const bytes = Buffer.alloc(Math.min(size, maxBytes));
-      const { bytesRead } = await handle.read(bytes, 0, bytes.length, 0);
-      text = bytes.subarray(0, bytesRead).toString("utf8");
-      more = size > bytesRead;
-    } finally {
-      await handle.close();
-    }
+    ({ text, more } = await readFileHead(file, maxBytes));
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : (error as Error).message;

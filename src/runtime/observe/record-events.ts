@@ -60,7 +60,6 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
   /** Writes run one after another, in order. */
   let writing: Promise<void> = Promise.resolve();
   let closed = false;
-  let sizedExisting = false;
   const stats = { written: 0, bytes: 0, dropped: 0, truncated: false, errors: 0, lastError: undefined as string | undefined };
 
   const failed = (error: unknown): void => {
@@ -82,15 +81,35 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     return lines;
   }
 
+  /** The file, opened at the first write; one that would not open is tried again at the next. */
+  function opened(): Promise<import("node:fs").promises.FileHandle> {
+    handle ??= fs.open(file, options.append === true ? "a" : "w").then(
+      async (h) => {
+        // Appending, the file's bound counts what is in it already.
+        if (options.append === true) stats.bytes += await h.stat().then((s) => s.size, () => 0);
+        return h;
+      },
+      (error: unknown) => {
+        handle = undefined;
+        throw error;
+      },
+    );
+    return handle;
+  }
+
   async function write(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
     if (stats.truncated) {
       stats.dropped += lines.length;
       return;
     }
-    // Appending, the file's bound counts what is in it already.
-    if (options.append === true && handle === undefined && !sizedExisting) {
-      sizedExisting = true;
-      stats.bytes += await fs.stat(file).then((s) => s.size, () => 0);
+    let target: import("node:fs").promises.FileHandle;
+    try {
+      target = await opened();
+    } catch (error) {
+      stats.dropped += lines.length;
+      failed(error);
+      return;
     }
     let chunk = "";
     let chunkBytes = 0;
@@ -110,12 +129,7 @@ export function recordEvents(file: string, options: RecordEventsOptions = {}): E
     }
     if (chunk === "") return;
     try {
-      // A file that would not open is tried again at the next write.
-      handle ??= fs.open(file, options.append === true ? "a" : "w").catch((error: unknown) => {
-        handle = undefined;
-        throw error;
-      });
-      await (await handle).appendFile(chunk);
+      await target.appendFile(chunk);
       stats.written += taken;
       stats.bytes += Buffer.byteLength(chunk);
     } catch (error) {
