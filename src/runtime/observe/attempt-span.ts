@@ -13,8 +13,8 @@
 import type { AttemptPlan, AttemptResult, Policy, Send } from "../core/attempt.js";
 import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
-import { BREAKER_STATE, ERROR_TYPE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
-import { SPAN_STATUS_ERROR, type CallObserver } from "./call-observer.js";
+import { BREAKER_STATE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
+import { spanFailed, type CallObserver } from "./call-observer.js";
 import type { OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
 
 /** The api's SpanKind.CLIENT. */
@@ -48,11 +48,13 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
   try {
     result = await next(sent);
   } catch (error) {
-    // Nothing below the policy throws for a failure; if something does, the span still ends.
-    if (span !== undefined) {
-      span.setAttribute(ERROR_TYPE, "unexpected");
-      span.setStatus({ code: SPAN_STATUS_ERROR });
-      span.end();
+    // Nothing below the policy throws for a failure; if something does, the span still ends
+    // (and a span that throws too does not replace the error).
+    try {
+      if (span !== undefined) spanFailed(span, "unexpected");
+      span?.end();
+    } catch {
+      // The error below stands.
     }
     throw error;
   }
@@ -97,10 +99,7 @@ function endAttempt(observer: CallObserver, span: OtelSpan | undefined, result: 
   if (span !== undefined && span.isRecording()) {
     if (status !== undefined) span.setAttribute(STATUS_CODE, status);
     span.setAttribute(OUTCOME, result.verdict.outcome);
-    if (errorType !== undefined) {
-      span.setAttribute(ERROR_TYPE, errorType);
-      span.setStatus({ code: SPAN_STATUS_ERROR });
-    }
+    if (errorType !== undefined) spanFailed(span, errorType);
   }
   span?.end();
   const { metrics, labels } = observer;

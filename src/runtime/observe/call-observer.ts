@@ -13,7 +13,13 @@ import type { CarewireMetrics } from "./client-metrics.js";
 import type { OpenTelemetryApi, OtelContext, OtelSpan, OtelTracer } from "./open-telemetry.js";
 
 /** The api's SpanStatusCode.ERROR. */
-export const SPAN_STATUS_ERROR = 2;
+const SPAN_STATUS_ERROR = 2;
+
+/** A span's failure: its `error.type` and an ERROR status. */
+export function spanFailed(span: OtelSpan, errorType: string): void {
+  span.setAttribute(ERROR_TYPE, errorType);
+  span.setStatus({ code: SPAN_STATUS_ERROR });
+}
 
 export class CallObserver {
   /** How long pacing held the attempt about to start, in ms: set by its wait event, taken by that attempt's span. */
@@ -121,10 +127,7 @@ export class CallObserver {
       if (status !== undefined) span.setAttribute(STATUS_CODE, status);
       if (result.notes.breaker !== undefined) span.setAttribute(BREAKER_STATE, result.notes.breaker.state);
       const errorType = errorTypeOf(status, error?.kind);
-      if (errorType !== undefined) {
-        span.setAttribute(ERROR_TYPE, errorType);
-        span.setStatus({ code: SPAN_STATUS_ERROR });
-      }
+      if (errorType !== undefined) spanFailed(span, errorType);
       span.end();
     }
     const { metrics } = this;
