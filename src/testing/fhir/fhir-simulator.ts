@@ -15,6 +15,7 @@ import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../si
 import { BulkExports, type BulkOptions } from "./bulk.js";
 import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
 import { applyJsonPatch } from "./json-patch.js";
+import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
 
 export interface FhirSimulatorOptions {
@@ -208,7 +209,9 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     }
     const count = Math.min(100, Math.max(1, Number(url.searchParams.get("_count") ?? options.defaultPageSize ?? 20) || 20));
     const offset = Math.max(0, Number(url.searchParams.get("_offset") ?? 0) || 0);
-    const matches = store.search(type, params);
+    const changed = lastUpdatedTest(url.searchParams.getAll("_lastUpdated"));
+    if ("error" in changed) return { status: 400, body: outcome("invalid", changed.error) };
+    const matches = sortByLastUpdated(store.search(type, params).filter(changed), url.searchParams.get("_sort"));
     const page = matches.slice(offset, offset + count);
     const link = [{ relation: "self", url: `${base}/${type}${url.search}` }];
     if (offset + count < matches.length) {
@@ -312,7 +315,11 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     switch (interaction) {
       case "read": {
         const r = store.read(type, id!);
-        return r ? send(res, 200, r, withEtag(r)) : send(res, 404, outcome("not-found", `${type}/${id} is not known`));
+        if (!r) return send(res, 404, outcome("not-found", `${type}/${id} is not known`));
+        // A conditional read whose version the client already holds costs no body.
+        const tags = withEtag(r);
+        if (holdsVersion(req.headers["if-none-match"], tags.etag)) return void res.writeHead(304, tags).end();
+        return send(res, 200, r, tags);
       }
       case "vread": {
         const r = store.vread(type, id!, versionId!);
@@ -370,4 +377,11 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
 /** Whether `ifMatch` (`W/"3"`, `"3"` or `3`) names the current version. */
 function isCurrentVersion(current: StoredResource | undefined, ifMatch: string): boolean {
   return current !== undefined && current.meta?.versionId === ifMatch.replace(/^W\//, "").replace(/"/g, "");
+}
+
+/** If-None-Match compares weakly (a `W/` prefix does not matter) and `*` matches any version. */
+function holdsVersion(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }
