@@ -17,6 +17,8 @@ import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
 import { applyJsonPatch } from "./json-patch.js";
 import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
+import { engineClock, SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";
+import { TOPIC_CANONICAL, type SubscriptionSimulatorOptions } from "./subscription-topics.js";
 
 export interface FhirSimulatorOptions {
   /** Path to the CapabilityStatement (JSON) to serve. */
@@ -47,6 +49,12 @@ export interface FhirSimulatorOptions {
   readonly transactions?: "atomic" | "entry-by-entry";
   /** Time for the quota window, versions and exports, as the OpenAPI simulator takes it (its `sleep` times latency faults). */
   readonly clock?: (() => number) | SimulatorClock;
+  /**
+   * Topic-based Subscriptions (rest-hook): the topics offered (advertised in the
+   * CapabilityStatement), notifications on the simulator's clock, heartbeats, `$status`,
+   * `$events`, and delivery faults. Subscription is then served whether declared or not.
+   */
+  readonly subscriptions?: SubscriptionSimulatorOptions;
 }
 
 export interface FhirSimulator {
@@ -56,6 +64,8 @@ export interface FhirSimulator {
   readonly faults: FaultControls;
   /** Requests served, 429s among them, and the points admitted requests spent. */
   readonly counters: { requests: number; throttled: number; faults: number; points: number };
+  /** The subscription engine's counters and knobs; undefined without the `subscriptions` option. */
+  readonly subscriptions: SubscriptionControls | undefined;
   close(): Promise<void>;
 }
 
@@ -85,6 +95,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   const counters = { requests: 0, throttled: 0, faults: 0, get points() { return quotas.points; } };
   let base = "";
   const bulk = new BulkExports(store, () => base, options.bulk ?? {}, clock);
+  const engine = options.subscriptions && new SubscriptionEngine(options.subscriptions, store, engineClock(options.clock), () => base);
+  const capabilityDocument = engine ? withSubscriptions(capability.document, options.subscriptions!, declared) : capability.document;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendWire(res, { status, headers: { "content-type": FHIR_JSON }, body: JSON.stringify(body) }, headers);
   const withEtag = (r: StoredResource) => ({ etag: `W/"${r.meta?.versionId ?? "1"}"`, "last-modified": new Date(r.meta?.lastUpdated ?? clock()).toUTCString() });
@@ -282,6 +294,10 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     } catch {
       return send(res, 400, outcome("structure", "the body is not JSON"));
     }
+    if (engine && type === "Subscription") {
+      const answer = await engine.route(method, id, historyMarker, url.searchParams, body);
+      if (answer) return send(res, answer.status, answer.body);
+    }
     const interaction =
       type === undefined ? (method === "POST" ? ((body as { type?: string } | undefined)?.type ?? "transaction") : "capabilities")
       : id === undefined ? (method === "GET" ? "search-type" : method === "POST" ? "create" : "?")
@@ -303,7 +319,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     };
 
     if (type === undefined) {
-      if (method === "GET") return send(res, 200, capability.document);
+      if (method === "GET") return send(res, 200, capabilityDocument);
       if (!systemInteractions.has(interaction)) return send(res, 405, outcome("not-supported", `${interaction} is not supported`));
       if ((body as { resourceType?: unknown } | undefined)?.resourceType !== "Bundle") return send(res, 400, outcome("invalid", "POST to the base needs a transaction or batch Bundle"));
       const result = transaction(body as Parameters<typeof transaction>[0]);
@@ -371,7 +387,28 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   });
   const listening = await listenTracked(server, options.port ?? 0, "127.0.0.1");
   base = listening.url;
-  return { url: base, store, faults, counters, close: listening.close };
+  const close = async () => {
+    await engine?.close();
+    await listening.close();
+  };
+  return { url: base, store, faults, counters, subscriptions: engine, close };
+}
+
+/** The CapabilityStatement with Subscription served and its topics advertised (the declared table learns Subscription too). */
+function withSubscriptions(document: unknown, subscriptions: SubscriptionSimulatorOptions, declared: Map<string, Declared>): unknown {
+  declared.set("Subscription", { interactions: new Set(["read", "search-type", "create", "update", "delete"]), params: new Set(["criteria", "status", "url"]) });
+  const doc = structuredClone(document) as { rest?: Array<{ resource?: unknown[] }> };
+  const rest = doc.rest?.[0];
+  if (!rest) return doc;
+  const resource = {
+    type: "Subscription",
+    extension: subscriptions.topics.map((t) => ({ url: TOPIC_CANONICAL, valueCanonical: t.url })),
+    interaction: ["read", "search-type", "create", "update", "delete"].map((code) => ({ code })),
+    searchParam: ["criteria", "status", "url"].map((name) => ({ name, type: name === "status" ? "token" : "uri" })),
+    operation: [{ name: "status" }, ...(subscriptions.eventsOperation === false ? [] : [{ name: "events" }])].map((o) => ({ ...o, definition: `http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-${o.name}` })),
+  };
+  rest.resource = [...(rest.resource ?? []).filter((r) => (r as { type?: unknown }).type !== "Subscription"), resource];
+  return doc;
 }
 
 /** Whether `ifMatch` (`W/"3"`, `"3"` or `3`) names the current version. */

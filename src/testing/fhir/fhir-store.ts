@@ -33,6 +33,9 @@ const PARAM_PATHS: Record<string, { readonly kind: "token" | "string" | "referen
   practitioner: { kind: "reference", paths: ["participant.individual", "participant.actor"] },
   actor: { kind: "reference", paths: ["participant.actor"] },
   "general-practitioner": { kind: "reference", paths: ["generalPractitioner"] },
+  // Subscription: its topic, and its endpoint (R4 calls that search `url`).
+  criteria: { kind: "token", paths: ["criteria"] },
+  url: { kind: "token", paths: ["channel.endpoint"] },
 };
 
 /** Parameters the store can match; others are accepted and ignored (see the simulator). */
@@ -115,8 +118,24 @@ function paramTest(name: string, values: readonly string[]): (resource: StoredRe
   return (r) => spec.paths.flatMap((p) => valuesAt(r, p)).some((v) => tokens.some((t) => t(v)));
 }
 
+/** One change the store made: what subscription topics watch. */
+export interface StoreChange {
+  readonly interaction: "create" | "update" | "delete";
+  /** The version written (for a delete, the last version before it). */
+  readonly resource: StoredResource;
+}
+
+export type StoreChangeListener = (change: StoreChange) => void;
+
+/** A whole search as one test: repeated names AND, comma-separated values OR. */
+function searchTest(params: ReadonlyArray<[string, string]>): (resource: StoredResource) => boolean {
+  const tests = params.map(([name, value]) => paramTest(name.split(":")[0]!, splitUnescaped(value, ",")));
+  return (r) => tests.every((t) => t(r));
+}
+
 export class FhirStore {
   private readonly current = new Map<string, Map<string, StoredResource>>();
+  private readonly listeners = new Set<StoreChangeListener>();
   private readonly history = new Map<string, StoredResource[]>();
   /** Every write that created a new resource or version (the server-side effects). */
   writes = 0;
@@ -149,6 +168,7 @@ export class FhirStore {
     this.history.set(`${resource.resourceType}/${resource.id}`, versions);
     this.table(resource.resourceType).set(resource.id, stored);
     this.writes++;
+    this.emit({ interaction: versions.length === 1 ? "create" : "update", resource: stored });
     return stored;
   }
 
@@ -157,14 +177,31 @@ export class FhirStore {
   }
 
   delete(type: string, id: string): boolean {
-    return this.table(type).delete(id);
+    const last = this.table(type).get(id);
+    if (!this.table(type).delete(id)) return false;
+    this.emit({ interaction: "delete", resource: last! });
+    return true;
+  }
+
+  /** Calls `listener` after every create, update and delete; returns its removal. */
+  onChange(listener: StoreChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  private emit(change: StoreChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  /** Whether one resource matches a search (the same matching as `search`). */
+  matches(resource: StoredResource, params: ReadonlyArray<[string, string]>): boolean {
+    return searchTest(params)(resource);
   }
 
   /** Matches in insertion order. Repeated names AND; comma-separated values OR. */
   search(type: string, params: ReadonlyArray<[string, string]>): StoredResource[] {
     // Parameters the store does not know (`_count`, `_sort`…) match everything: see matchesOne.
-    const tests = params.map(([name, value]) => paramTest(name.split(":")[0]!, splitUnescaped(value, ",")));
-    return [...this.table(type).values()].filter((r) => tests.every((t) => t(r)));
+    return [...this.table(type).values()].filter(searchTest(params));
   }
 
   all(type: string): IterableIterator<StoredResource> {
