@@ -55,3 +55,4 @@ export {
 export type { FhirFailure, FhirSuccess, LinkTarget } from "./client.js";
 export type { BulkDeps } from "./bulk-export.js";
 export type { NdjsonOptions } from "./ndjson.js";
+export * from "./subscriptions/index.js";

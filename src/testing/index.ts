@@ -41,3 +41,6 @@ export { runFhirContract, type FhirCheckOutcome, type FhirContractCheck, type Fh
 export type { RequestSource } from "./contract-request.js";
 export type { FhirPointsOptions } from "./fhir/fhir-quotas.js";
 export type { PointsQuotaOptions } from "./simulator/points-quota.js";
+export type { SubscriptionControls } from "./fhir/subscription-engine.js";
+export type { SubscriptionFaults, SubscriptionSimulatorOptions, SubscriptionTopicOptions } from "./fhir/subscription-topics.js";
+export type { StoreChange, StoreChangeListener } from "./fhir/fhir-store.js";

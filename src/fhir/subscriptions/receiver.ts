@@ -1,0 +1,83 @@
+/**
+ * The notification endpoint's edge: the channel header checked in constant time, the body
+ * read up to a size and a time bound, and a node:http listener that answers 200 for a
+ * notification taken in, or the rejection's status with an OperationOutcome that names the
+ * reason only (never the body).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { NotificationRejectedError, NotificationTooLargeError, UnauthorizedNotificationError } from "./errors.js";
+
+export type NotificationHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export const DEFAULT_MAX_NOTIFICATION_BYTES = 1024 * 1024;
+const READ_TIMEOUT_MS = 10_000;
+
+/** Equal strings, compared in time that does not depend on where they differ. */
+function sameSecret(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) diff |= (a.charCodeAt(i % (a.length || 1)) || 0) ^ (b.charCodeAt(i % (b.length || 1)) || 0);
+  return diff === 0;
+}
+
+/** Throws UnauthorizedNotificationError unless `headers` carry `expected` (`Name: value`). */
+export function checkChannelHeader(headers: NotificationHeaders, expected: string | undefined): void {
+  if (expected === undefined) return;
+  const colon = expected.indexOf(":");
+  const name = expected.slice(0, colon).trim().toLowerCase();
+  const wanted = expected.slice(colon + 1).trim();
+  const found = Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
+  const value = Array.isArray(found) ? found.join(", ") : found;
+  if (typeof value !== "string" || !sameSecret(value.trim(), wanted)) throw new UnauthorizedNotificationError();
+}
+
+/** The request body, or NotificationTooLargeError past `maxBytes` (the connection is then dropped rather than read on). */
+export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => req.destroy(new Error("the notification took too long to arrive")), READ_TIMEOUT_MS);
+    const finish = (error?: Error) => {
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks));
+    };
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners("data");
+        req.pause();
+        finish(new NotificationTooLargeError(maxBytes));
+      } else chunks.push(chunk);
+    });
+    req.on("end", () => finish());
+    req.on("error", (error) => finish(error));
+  });
+}
+
+/** What the listener hands a notification to. */
+export interface NotificationSink {
+  receive(body: string | Uint8Array, headers: NotificationHeaders): Promise<unknown>;
+}
+
+function answer(res: ServerResponse, status: number, diagnostics: string): void {
+  const body = JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: status < 300 ? "information" : "error", code: status < 300 ? "informational" : "invalid", diagnostics }] });
+  res.writeHead(status, { "content-type": "application/fhir+json", "content-length": String(Buffer.byteLength(body)), ...(status === 413 ? { connection: "close" } : {}) });
+  res.end(body);
+}
+
+/** A node:http listener for the notification endpoint (mount it on the path the Subscription names). */
+export function notificationListener(sink: NotificationSink, maxBytes: number): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if ((req.method ?? "").toUpperCase() !== "POST") return answer(res, 405, "notifications are POSTed");
+    readBoundedBody(req, maxBytes)
+      .then((body) => sink.receive(body, req.headers))
+      .then(
+        () => answer(res, 200, "received"),
+        (error: unknown) => {
+          if (res.headersSent) return void res.destroy();
+          if (error instanceof NotificationRejectedError) return answer(res, error.status, error.message);
+          answer(res, 500, "the notification could not be taken in");
+        },
+      );
+  };
+}

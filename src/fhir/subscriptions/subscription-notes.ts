@@ -1,0 +1,25 @@
+/**
+ * What the subscription helper tells operators: alarms (something needs attention) and
+ * notes (what it did), as plain data with no PHI: numbers, kinds and durations only.
+ */
+
+/** Something a person may have to look at. */
+export type SubscriptionAlarm =
+  /** Nothing arrived for a heartbeat period plus the margin; the helper asks `$status` next. */
+  | { readonly kind: "heartbeat-missed"; readonly subscriptionId: string; readonly silentMs: number }
+  /** The server reports the Subscription `error` or `off` (reactivation follows when enabled). */
+  | { readonly kind: "subscription-inactive"; readonly subscriptionId: string; readonly status: string; readonly reactivating: boolean }
+  /** A catch-up or status call failed (its error's kind); it is tried again at the next notification or heartbeat alarm. */
+  | { readonly kind: "catch-up-failed"; readonly subscriptionId: string; readonly errorKind: string }
+  /** The app's `onEvent` threw; the event stays next in line and is offered again later. */
+  | { readonly kind: "handler-failed"; readonly subscriptionId: string; readonly eventNumber: number };
+
+/** What the helper did, for metrics and logs. */
+export type SubscriptionNote =
+  | { readonly kind: "gap-detected"; readonly from: number; readonly to: number }
+  | { readonly kind: "caught-up"; readonly from: number; readonly to: number; readonly events: number; readonly ms: number; readonly via: "events" | "search" }
+  | { readonly kind: "duplicate-dropped"; readonly eventNumber: number }
+  /** An event about a version older than one a search catch-up already handed over. */
+  | { readonly kind: "stale-dropped"; readonly eventNumber: number }
+  | { readonly kind: "heartbeat-missed"; readonly silentMs: number }
+  | { readonly kind: "reactivated" };

@@ -1,0 +1,238 @@
+/**
+ * One started subscription: its events in order through the EventSequence, handed to the
+ * app one at a time and checkpointed after each, gaps filled as soon as they show, the
+ * server's status asked when the watchdog hears nothing. All work runs one step at a time
+ * on a single chain, so the app's handler never sees two events at once.
+ */
+import type { Resource, Subscription } from "fhir/r4.js";
+import type { Clock } from "../../runtime/core/clock.js";
+import type { SubscriptionCheckpointStore } from "./checkpoint-store.js";
+import { fillGap, type CatchUpContext } from "./catch-up.js";
+import { SubscriptionCheckpointError, SubscriptionSetupError } from "./errors.js";
+import { EventSequence } from "./event-sequence.js";
+import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
+import type { Notification, SubscriptionEvent } from "./notification.js";
+import type { SubscriptionServer } from "./subscription-server.js";
+import { sameSubscription, subscriptionResource, type PayloadContent, type SubscriptionRequest } from "./subscription-resource.js";
+import { VersionMemory } from "./version-memory.js";
+
+type RunOptions<R extends Resource> = FhirSubscriptionOptions<R> & { readonly heartbeatSeconds: number; readonly reactivate: boolean; readonly payload: PayloadContent; readonly filters: readonly string[] };
+
+interface RunDeps<R extends Resource> {
+  readonly options: RunOptions<R>;
+  readonly server: SubscriptionServer;
+  readonly checkpoint: SubscriptionCheckpointStore;
+  readonly clock: Clock;
+}
+
+/** Gaps one step fills before it lets other work (a status check) run. */
+const GAPS_PER_STEP = 100;
+
+export class SubscriptionRun<R extends Resource> {
+  private readonly sequence: EventSequence;
+  private readonly versions = new VersionMemory();
+  private lastTimestamp: string | undefined;
+  private work: Promise<void> = Promise.resolve();
+  private stepQueued = false;
+  private closed = false;
+  private gapSeen: { from: number; at: number } | undefined;
+  private readonly key: string;
+  private readonly catchUpContext: CatchUpContext;
+
+  private constructor(
+    private readonly deps: RunDeps<R>,
+    private subscription: Subscription & { readonly id: string },
+    position: { readonly eventNumber: number; readonly timestamp?: string } | undefined,
+  ) {
+    this.sequence = new EventSequence(position?.eventNumber ?? 0);
+    this.lastTimestamp = position?.timestamp;
+    this.key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
+    this.catchUpContext = {
+      server: this.deps.server,
+      subscriptionId: this.subscription.id,
+      sequence: this.sequence,
+      filters: this.deps.options.filters,
+      payload: this.deps.options.payload,
+      eventsSupported: true,
+      since: () => this.lastTimestamp,
+      deliverReady: () => this.deliverReady(),
+      deliverFound: (resource, coversUpTo) => this.deliverFound(resource, coversUpTo),
+      coveredUpTo: async (n) => {
+        this.sequence.skipTo(n);
+        await this.save(n);
+      },
+    };
+  }
+
+  /** Finds this app's own Subscription (same topic, filters, endpoint, header, heartbeat, payload) or creates it; loads its position. */
+  static async open<R extends Resource>(deps: RunDeps<R>): Promise<{ run: SubscriptionRun<R>; reused: boolean }> {
+    const { options, server } = deps;
+    const request: SubscriptionRequest = { topic: options.topic, filters: options.filters, endpoint: options.endpoint, header: options.header, heartbeatSeconds: options.heartbeatSeconds, payload: options.payload };
+    let subscription: Subscription;
+    let reused = false;
+    try {
+      const mine = (await server.find(options.topic, options.endpoint)).find((s) => s.id !== undefined && sameSubscription(s, request));
+      reused = mine !== undefined;
+      subscription = mine ?? (await server.create(subscriptionResource(request)));
+    } catch (error) {
+      throw new SubscriptionSetupError("the Subscription could not be found or created", { cause: error });
+    }
+    if (subscription.id === undefined) throw new SubscriptionSetupError("the server's Subscription has no id");
+    const withId = subscription as Subscription & { readonly id: string };
+    let position;
+    try {
+      position = await deps.checkpoint.load(`${options.client.baseUrl ?? ""}/Subscription/${withId.id}`);
+    } catch (error) {
+      throw error instanceof SubscriptionCheckpointError ? error : new SubscriptionCheckpointError("the subscription checkpoint could not be read", { cause: error });
+    }
+    return { run: new SubscriptionRun(deps, withId, position), reused };
+  }
+
+  get id(): string {
+    return this.subscription.id;
+  }
+
+  get lastHandled(): number {
+    return this.sequence.lastHandled;
+  }
+
+  /** A notification for this subscription, read and checked. */
+  take(notification: Notification): void {
+    this.sequence.learnCount(notification.eventsSinceStart);
+    for (const event of notification.events) {
+      if (this.sequence.offer(event) === "duplicate") this.deps.options.observe?.({ kind: "duplicate-dropped", eventNumber: event.eventNumber });
+    }
+    this.checkActive(notification.status);
+    this.kick();
+  }
+
+  /** The watchdog heard nothing for `silentMs`. */
+  silent(silentMs: number): void {
+    this.deps.options.observe?.({ kind: "heartbeat-missed", silentMs });
+    this.deps.options.onAlarm?.({ kind: "heartbeat-missed", subscriptionId: this.id, silentMs });
+    void this.refreshStatus();
+  }
+
+  /** Asks `$status` for the server's count (and state), then catches up. */
+  refreshStatus(): Promise<void> {
+    return this.enqueue(async () => {
+      const status = await this.deps.server.status(this.id);
+      this.sequence.learnCount(status.eventsSinceStart);
+      this.checkActive(status.status);
+    }).then(() => this.kick());
+  }
+
+  idle(): Promise<void> {
+    const settle = async (): Promise<void> => {
+      const current = this.work;
+      await current;
+      if (current !== this.work) return settle();
+    };
+    return settle();
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private checkActive(status: string): void {
+    if (status !== "error" && status !== "off") return;
+    const reactivating = this.deps.options.reactivate;
+    this.deps.options.onAlarm?.({ kind: "subscription-inactive", subscriptionId: this.id, status, reactivating });
+    if (!reactivating) return;
+    void this.enqueue(async () => {
+      this.subscription = { ...(await this.deps.server.update({ ...this.subscription, status: "requested" })), id: this.id };
+      this.deps.options.observe?.({ kind: "reactivated" });
+    });
+  }
+
+  /** Runs `task` after the work before it; a failure becomes an alarm, and the chain goes on. */
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.work = this.work.then(async () => {
+      if (this.closed) return;
+      try {
+        await task();
+      } catch (error) {
+        const errorKind = typeof (error as { kind?: unknown }).kind === "string" ? (error as { kind: string }).kind : "unexpected";
+        this.deps.options.onAlarm?.({ kind: "catch-up-failed", subscriptionId: this.id, errorKind });
+      }
+    });
+    return this.work;
+  }
+
+  /** One step of handing over and catching up, unless one is already waiting to run. */
+  private kick(): void {
+    if (this.stepQueued) return;
+    this.stepQueued = true;
+    void this.enqueue(async () => {
+      this.stepQueued = false;
+      await this.step();
+    });
+  }
+
+  private async step(): Promise<void> {
+    if (!(await this.deliverReady())) return;
+    for (let i = 0; i < GAPS_PER_STEP; i++) {
+      const gap = this.sequence.gap();
+      if (!gap) return;
+      // A gap retried after a failure is timed from when it was first seen.
+      if (this.gapSeen?.from !== gap.from) {
+        this.gapSeen = { from: gap.from, at: this.deps.clock.now() };
+        this.deps.options.observe?.({ kind: "gap-detected", from: gap.from, to: gap.to });
+      }
+      const filled = await fillGap(this.catchUpContext, gap);
+      if (!filled) return;
+      this.deps.options.observe?.({ kind: "caught-up", from: gap.from, to: gap.to, events: filled.count, ms: this.deps.clock.now() - this.gapSeen.at, via: filled.via });
+      this.gapSeen = undefined;
+      if (!(await this.deliverReady())) return;
+    }
+  }
+
+
+  /** Hands over every event next in line; false when the app's handler failed (the event stays next). */
+  private async deliverReady(): Promise<boolean> {
+    for (let next = this.sequence.peek(); next !== undefined; next = this.sequence.peek()) {
+      const event = next.resource === undefined && next.focus !== undefined && this.deps.options.payload === "id-only" ? await this.withFocus(next) : next;
+      if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
+      else if (!(await this.handOver(event))) return false;
+      this.sequence.advance();
+      await this.save(event.eventNumber, event.timestamp);
+    }
+    return true;
+  }
+
+  /** A resource a catch-up search found: handed over unless that version (or a later one) already was. */
+  private async deliverFound(resource: Resource, coversUpTo: number): Promise<boolean> {
+    const focus = `${resource.resourceType}/${resource.id ?? ""}`;
+    if (this.versions.handedOver(focus, resource)) return true;
+    const timestamp = resource.meta?.lastUpdated ?? "";
+    if (!(await this.handOver({ eventNumber: coversUpTo, timestamp, focus, resource, via: "search" }))) return false;
+    this.versions.foundBySearch(focus, resource);
+    return true;
+  }
+
+  private async handOver(event: SubscriptionEvent): Promise<boolean> {
+    try {
+      await this.deps.options.onEvent(event as SubscriptionEvent<R>);
+    } catch {
+      this.deps.options.onAlarm?.({ kind: "handler-failed", subscriptionId: this.id, eventNumber: event.eventNumber });
+      return false;
+    }
+    if (event.focus !== undefined && event.resource !== undefined) this.versions.remember(event.focus, event.resource);
+    if (event.timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = event.timestamp;
+    return true;
+  }
+
+  private async withFocus(event: SubscriptionEvent): Promise<SubscriptionEvent> {
+    const resource = await this.deps.server.read(event.focus!);
+    return resource ? { ...event, resource } : event;
+  }
+
+  private async save(eventNumber: number, timestamp?: string): Promise<void> {
+    if (timestamp !== undefined && timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = timestamp;
+    await this.deps.checkpoint.save(this.key, { eventNumber, ...(this.lastTimestamp ? { timestamp: this.lastTimestamp } : {}) });
+  }
+}

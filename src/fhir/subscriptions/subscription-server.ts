@@ -1,0 +1,116 @@
+/**
+ * What the subscription helper asks of the FHIR server, every call through carewire's
+ * pipeline (retry, pacing, breaker, deadline, size bounds): the Subscription's search,
+ * create and update and the topic type's reads and searches through the FHIR client, and
+ * the two Subscription operations (`$status`, `$events`) as operations of a pipeline made
+ * from the same options. A failed call throws its typed error (a CarewireError).
+ */
+import type { Resource, Subscription } from "fhir/r4.js";
+import { createPipeline } from "../../runtime/core/pipeline.js";
+import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import type { CallOptions } from "../../runtime/core/types.js";
+import { createFhirClient, type FhirClientOptions, type FhirResult, type ResourceClient } from "../client.js";
+import { fhirProfile } from "../profile.js";
+import { readNotification, type Notification } from "./notification.js";
+import { SubscriptionStatusError } from "./errors.js";
+import { MalformedNotificationError } from "./errors.js";
+
+export interface SubscriptionServer {
+  /** Subscriptions on `topic` that deliver to `endpoint`. */
+  find(topic: string, endpoint: string): Promise<Subscription[]>;
+  create(subscription: Subscription): Promise<Subscription>;
+  update(subscription: Subscription & { readonly id: string }): Promise<Subscription>;
+  status(id: string): Promise<Notification>;
+  /** The events in [since, until]; `unsupported` when the server has no `$events`. */
+  events(id: string, since: number, until: number, content: string): Promise<Notification | "unsupported">;
+  /** The topic type's resources changed at or after `since`, oldest first (every page). */
+  changedSince(filters: readonly string[], since: string | undefined): AsyncIterable<Resource>;
+  /** The current version of `Type/id`; undefined once it is gone. */
+  read(reference: string): Promise<Resource | undefined>;
+}
+
+function operation(name: "$status" | "$events"): OperationDescriptor {
+  return {
+    operationId: `Subscription.${name}`,
+    synthesizedId: false,
+    name: `Subscription.${name}`,
+    method: "get",
+    path: `/Subscription/{id}/${name}`,
+    safety: "safe",
+    tags: ["Subscription"],
+    deprecated: false,
+    parameters: { path: [{ name: "id", required: true }], query: [], header: [], cookie: [] },
+    responses: {},
+    security: "required",
+    hints: { criticality: "interactive" },
+  };
+}
+
+const STATUS = operation("$status");
+const EVENTS = operation("$events");
+
+function unwrap<T>(result: FhirResult<T>): T {
+  if (result.error) throw result.error;
+  return result.data;
+}
+
+/** A status or events answer read as a notification; SubscriptionStatusError when it is none. */
+function asNotification(body: unknown, via: "events" | "notification"): Notification {
+  try {
+    return readNotification(body, via);
+  } catch (error) {
+    if (error instanceof MalformedNotificationError) throw new SubscriptionStatusError(`the server's ${via === "events" ? "$events" : "$status"} answer is not a SubscriptionStatus`, { cause: error });
+    throw error;
+  }
+}
+
+/** The server over carewire's FHIR client, for subscriptions on `resourceType`. */
+export function fhirSubscriptionServer(options: FhirClientOptions, resourceType: string, callOptions: CallOptions = {}): SubscriptionServer {
+  const provider = options.provider ?? "fhir";
+  const model = { resources: { Subscription: ["search-type", "create", "update"], [resourceType]: ["read", "search-type"] }, system: [] } as const;
+  const client = createFhirClient({ ...options, provider }, { resources: model.resources as Record<string, readonly ("read" | "search-type" | "create" | "update")[]>, system: [] });
+  const subscriptions = client.resources.Subscription as Required<Pick<ResourceClient<Subscription, Record<string, string>>, "search" | "create" | "update">>;
+  const watched = client.resources[resourceType] as Required<Pick<ResourceClient<Resource, Record<string, string>>, "read" | "searchAll">>;
+  const pipeline = createPipeline({ ...options, provider, headers: { accept: "application/fhir+json", ...options.headers }, profile: fhirProfile({ expected: () => undefined }) });
+  const operationCall = async (op: OperationDescriptor, id: string, query = "") => {
+    const result = await pipeline.request<unknown, Error>(op, { responses: {} }, { params: { path: { id } }, rawQuery: query }, callOptions);
+    return result;
+  };
+
+  return {
+    async find(topic, endpoint) {
+      const bundle = unwrap(await subscriptions.search({ criteria: topic, url: endpoint }, callOptions));
+      return (bundle.entry ?? []).map((e) => e.resource).filter((r): r is Subscription => r?.resourceType === "Subscription");
+    },
+    create: async (subscription) => unwrap(await subscriptions.create(subscription, callOptions)),
+    update: async (subscription) => unwrap(await subscriptions.update(subscription, { ...callOptions, ifMatch: false })),
+    async status(id) {
+      const result = await operationCall(STATUS, id);
+      if (result.error) throw result.error;
+      return asNotification(result.data, "notification");
+    },
+    async events(id, since, until, content) {
+      const result = await operationCall(EVENTS, id, new URLSearchParams({ eventsSinceNumber: String(since), eventsUntilNumber: String(until), content }).toString());
+      // A server without the operation answers 400, 404 or 501 to it.
+      const status = result.response?.status;
+      if (result.error && (status === 400 || status === 404 || status === 405 || status === 501)) return "unsupported";
+      if (result.error) throw result.error;
+      return asNotification(result.data, "events");
+    },
+    async *changedSince(filters, since) {
+      const params = new URLSearchParams(filters.flatMap((f) => [...new URLSearchParams(f.split("?", 2)[1] ?? "")]));
+      // `ge`, not `gt`: a change in the same millisecond as the last one seen is not lost; versions already handled are dropped.
+      if (since !== undefined) params.set("_lastUpdated", `ge${since}`);
+      params.set("_sort", "_lastUpdated");
+      params.set("_count", "100");
+      yield* watched.searchAll(Object.fromEntries(params), callOptions);
+    },
+    async read(reference) {
+      const [, id] = reference.split("/");
+      const result = await watched.read(id ?? "", callOptions);
+      if (result.error && result.response?.status === 404) return undefined;
+      if (result.error && result.response?.status === 410) return undefined;
+      return unwrap(result);
+    },
+  };
+}
