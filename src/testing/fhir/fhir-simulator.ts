@@ -294,6 +294,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     } catch {
       return send(res, 400, outcome("structure", "the body is not JSON"));
     }
+    // The CapabilityStatement where clients look for it (a subscriber reads the topics there).
+    if (type === "metadata" && id === undefined && method === "GET") return send(res, 200, capabilityDocument);
     if (engine && type === "Subscription") {
       const answer = await engine.route(method, id, historyMarker, url.searchParams, body);
       if (answer) return send(res, answer.status, answer.body);

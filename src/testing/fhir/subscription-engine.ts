@@ -26,6 +26,8 @@ interface Running {
   count: number;
   readonly log: LoggedEvent[];
   lastSentAt: number;
+  /** A heartbeat loop runs for it. */
+  beating: boolean;
 }
 
 /** What a test can see and steer of the engine. */
@@ -71,7 +73,7 @@ export class SubscriptionEngine implements SubscriptionControls {
     const read = readSubscription(resource, this.options.topics);
     if ("error" in read) return { status: 422, body: outcomeOf("processing", read.error) };
     const id = this.store.newId();
-    const run: Running = { subscription: { ...read, id }, state: "requested", count: 0, log: [], lastSentAt: this.clock.now() };
+    const run: Running = { subscription: { ...read, id }, state: "requested", count: 0, log: [], lastSentAt: this.clock.now(), beating: false };
     this.running.set(id, run);
     this.store.put({ ...resource, id, status: "requested" });
     return { status: 201, body: await this.handshake(run, resource) };
@@ -173,7 +175,8 @@ export class SubscriptionEngine implements SubscriptionControls {
   /** A heartbeat whenever a period passes with nothing sent, until the subscription stops or the engine closes. */
   private heartbeats(run: Running): void {
     const period = run.subscription.heartbeatMs;
-    if (period === undefined) return;
+    if (period === undefined || run.beating) return;
+    run.beating = true;
     const loop = async () => {
       while (!this.stop.signal.aborted && run.state === "active") {
         const due = run.lastSentAt + period;
@@ -186,7 +189,9 @@ export class SubscriptionEngine implements SubscriptionControls {
         await this.clock.sleep(due - this.clock.now(), this.stop.signal);
       }
     };
-    loop().catch(() => undefined);
+    loop()
+      .catch(() => undefined)
+      .finally(() => (run.beating = false));
   }
 
   private track(work: Promise<void>, waitable = true): void {
