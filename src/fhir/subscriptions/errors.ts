@@ -26,9 +26,6 @@ export class MalformedNotificationError extends NotificationRejectedError {
 export class UnauthorizedNotificationError extends NotificationRejectedError {
   readonly kind = "notification-unauthorized" as const;
   readonly status = 401;
-  constructor() {
-    super("the notification does not carry the channel header this subscription set");
-  }
 }
 
 /** The body is larger than the receiver reads. */
@@ -44,22 +41,20 @@ export class NotificationTooLargeError extends NotificationRejectedError {
 export class ForeignNotificationError extends NotificationRejectedError {
   readonly kind = "notification-foreign" as const;
   readonly status = 400;
-  constructor() {
-    super("the notification is for another subscription");
-  }
 }
 
-/** The Subscription could not be found, created or reactivated; `cause` is the FHIR call's typed error. */
+/**
+ * Starting failed: the Subscription could not be found or created (`cause`: the FHIR
+ * call's typed error), or the server's Subscription has no id.
+ */
 export class SubscriptionSetupError extends SubscriptionError {
   readonly kind = "subscription-setup" as const;
 }
 
-/** The checkpoint store could not be read or written, or holds a damaged position. */
+/**
+ * The checkpoint store could not be read or written (`cause`: the driver's error), holds a
+ * damaged position, or was handed a position no store keeps.
+ */
 export class SubscriptionCheckpointError extends SubscriptionError {
   readonly kind = "subscription-checkpoint" as const;
-}
-
-/** An answer of `$status` or `$events` that is not what the operation returns. */
-export class SubscriptionStatusError extends SubscriptionError {
-  readonly kind = "subscription-status" as const;
 }

@@ -97,7 +97,7 @@ export function fhirSubscription<R extends Resource = Resource>(options: FhirSub
       if (early.length < MAX_EARLY_NOTIFICATIONS) early.push(notification);
       return notification;
     }
-    if (notification.subscriptionId !== run.id) throw new ForeignNotificationError();
+    if (notification.subscriptionId !== run.id) throw new ForeignNotificationError("the notification is for another subscription");
     watchdog.heard();
     run.take(notification);
     return notification;

@@ -16,6 +16,5 @@ export {
   SubscriptionCheckpointError,
   SubscriptionError,
   SubscriptionSetupError,
-  SubscriptionStatusError,
   UnauthorizedNotificationError,
 } from "./errors.js";

@@ -27,7 +27,7 @@ export function checkChannelHeader(headers: NotificationHeaders, expected: strin
   const wanted = expected.slice(colon + 1).trim();
   const found = Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1];
   const value = Array.isArray(found) ? found.join(", ") : found;
-  if (typeof value !== "string" || !sameSecret(value.trim(), wanted)) throw new UnauthorizedNotificationError();
+  if (typeof value !== "string" || !sameSecret(value.trim(), wanted)) throw new UnauthorizedNotificationError("the notification does not carry the channel header this subscription set");
 }
 
 /** The request body, or NotificationTooLargeError past `maxBytes` (the connection is then dropped rather than read on). */

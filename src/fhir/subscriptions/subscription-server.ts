@@ -6,13 +6,13 @@
  * from the same options. A failed call throws its typed error (a CarewireError).
  */
 import type { Resource, Subscription } from "fhir/r4.js";
+import { MalformedResponseError } from "../../runtime/core/errors.js";
 import { createPipeline } from "../../runtime/core/pipeline.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import type { CallOptions } from "../../runtime/core/types.js";
 import { createFhirClient, type FhirClientOptions, type FhirResult, type ResourceClient } from "../client.js";
 import { fhirProfile } from "../profile.js";
 import { readNotification, type Notification } from "./notification.js";
-import { SubscriptionStatusError } from "./errors.js";
 import { MalformedNotificationError } from "./errors.js";
 
 export interface SubscriptionServer {
@@ -54,12 +54,12 @@ function unwrap<T>(result: FhirResult<T>): T {
   return result.data;
 }
 
-/** A status or events answer read as a notification; SubscriptionStatusError when it is none. */
-function asNotification(body: unknown, via: "events" | "notification"): Notification {
+/** A status or events answer read as a notification; MalformedResponseError when it is none. */
+function asNotification(body: unknown, status: number, via: "events" | "notification"): Notification {
   try {
     return readNotification(body, via);
   } catch (error) {
-    if (error instanceof MalformedNotificationError) throw new SubscriptionStatusError(`the server's ${via === "events" ? "$events" : "$status"} answer is not a SubscriptionStatus`, { cause: error });
+    if (error instanceof MalformedNotificationError) throw new MalformedResponseError(`the server's ${via === "events" ? "$events" : "$status"} answer is not a SubscriptionStatus`, status, "", { cause: error });
     throw error;
   }
 }
@@ -87,7 +87,7 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
     async status(id) {
       const result = await operationCall(STATUS, id);
       if (result.error) throw result.error;
-      return asNotification(result.data, "notification");
+      return asNotification(result.data, result.response.status, "notification");
     },
     async events(id, since, until, content) {
       const result = await operationCall(EVENTS, id, new URLSearchParams({ eventsSinceNumber: String(since), eventsUntilNumber: String(until), content }).toString());
@@ -95,7 +95,7 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
       const status = result.response?.status;
       if (result.error && (status === 400 || status === 404 || status === 405 || status === 501)) return "unsupported";
       if (result.error) throw result.error;
-      return asNotification(result.data, "events");
+      return asNotification(result.data, result.response.status, "events");
     },
     async *changedSince(filters, since) {
       const params = new URLSearchParams(filters.flatMap((f) => [...new URLSearchParams(f.split("?", 2)[1] ?? "")]));

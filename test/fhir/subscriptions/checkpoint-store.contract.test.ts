@@ -11,14 +11,13 @@ import { postgresForFile } from "../../helpers/postgres-for-file.js";
 
 const postgres = postgresForFile("subscriptions");
 const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-subscription-contract-"));
-let files = 0;
-const opened: SubscriptionCheckpointStore[] = [];
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
 
+/** Every store a test opened, closed after it. */
+const opened: SubscriptionCheckpointStore[] = [];
 const keep = (store: SubscriptionCheckpointStore) => (opened.push(store), store);
+afterEach(() => Promise.all(opened.splice(0).map((store) => store.close())).then(() => undefined));
 
 const backends = [
   [

@@ -10,7 +10,8 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { sqliteSubscriptionCheckpoint, type SubscriptionNote } from "carewire/fhir";
+import type { Encounter } from "fhir/r4.js";
+import { sqliteSubscriptionCheckpoint, type FhirSubscription, type SubscriptionNote } from "carewire/fhir";
 import { churn, HEARTBEAT_SECONDS, world, type World } from "./harness.js";
 
 const FAULTS = { seed: 7, drop: 0.05, duplicate: 0.05, delay: 0.03, delayMs: 1_500 };
@@ -37,6 +38,16 @@ function expectVersionsInOrderPerResource(w: World): void {
   for (const encounter of w.sim.store.all("Encounter")) expect(last.get(`Encounter/${encounter.id}`)).toBe(Number(encounter.meta?.versionId));
 }
 
+/** 400 changes over `resources` Encounters; the server goes quiet (heartbeats too) for three heartbeat periods after the first 150, while changes go on. */
+async function changesThroughASilence(w: World, sub: FhirSubscription<Encounter>, resources: number): Promise<void> {
+  await churn(w, sub, 150, resources);
+  w.sim.subscriptions!.silenceFor(3 * HEARTBEAT_SECONDS * 1000);
+  await churn(w, sub, 100, resources, 150);
+  await w.advance(sub, 3 * HEARTBEAT_SECONDS * 1000, 1_000);
+  await churn(w, sub, 150, resources, 250);
+  await w.advance(sub, 2 * HEARTBEAT_SECONDS * 1000, 1_000);
+}
+
 describe("a subscription with no gaps", () => {
   it("hands every event over once and in order through drops, duplicates, delays and a silence, each gap filled within a heartbeat period", async () => {
     const w = await world({ faults: FAULTS });
@@ -44,13 +55,7 @@ describe("a subscription with no gaps", () => {
     const started = await sub.start();
     expect(started.reused).toBe(false);
 
-    await churn(w, sub, 150, 40);
-    // The server goes quiet (heartbeats too) for three heartbeat periods while changes go on.
-    w.sim.subscriptions!.silenceFor(3 * HEARTBEAT_SECONDS * 1000);
-    await churn(w, sub, 100, 40, 150);
-    await w.advance(sub, 3 * HEARTBEAT_SECONDS * 1000, 1_000);
-    await churn(w, sub, 150, 40, 250);
-    await w.advance(sub, 2 * HEARTBEAT_SECONDS * 1000, 1_000);
+    await changesThroughASilence(w, sub, 40);
 
     const counters = w.sim.subscriptions!.counters;
     expect(counters.dropped).toBeGreaterThan(0);
@@ -72,12 +77,7 @@ describe("a subscription with no gaps", () => {
     const w = await world({ faults: FAULTS, eventsOperation: false });
     const sub = w.subscriber();
     const started = await sub.start();
-    await churn(w, sub, 150, 30);
-    w.sim.subscriptions!.silenceFor(2 * HEARTBEAT_SECONDS * 1000);
-    await churn(w, sub, 60, 30, 150);
-    await w.advance(sub, 3 * HEARTBEAT_SECONDS * 1000, 1_000);
-    await churn(w, sub, 90, 30, 210);
-    await w.advance(sub, 2 * HEARTBEAT_SECONDS * 1000, 1_000);
+    await changesThroughASilence(w, sub, 30);
 
     expectVersionsInOrderPerResource(w);
     const seen = w.handled.map((e) => `${e.focus}@${e.resource?.meta?.versionId}`);
