@@ -30,7 +30,13 @@ export function postgresSubscriptionCheckpoint(options: PostgresSubscriptionChec
   let ready: Promise<void> | undefined;
   const query = async (text: string, values: unknown[]) => {
     try {
-      ready ??= pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (subscription TEXT PRIMARY KEY, event_number BIGINT NOT NULL, timestamp TEXT)`).then(() => undefined);
+      ready ??= pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (subscription TEXT PRIMARY KEY, event_number BIGINT NOT NULL, timestamp TEXT)`).then(
+        () => undefined,
+        // Two instances creating the table at once: the loser's IF NOT EXISTS races; the table is there.
+        (error: { code?: string }) => {
+          if (error.code !== "23505" && error.code !== "42P07") throw error;
+        },
+      );
       await ready;
       return await pool.query(text, values);
     } catch (error) {

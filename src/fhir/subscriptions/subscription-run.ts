@@ -36,6 +36,7 @@ export class SubscriptionRun<R extends Resource> {
   private stepQueued = false;
   private closed = false;
   private gapSeen: { from: number; at: number } | undefined;
+  private reactivating = false;
   private readonly key: string;
   private readonly catchUpContext: CatchUpContext;
 
@@ -142,10 +143,16 @@ export class SubscriptionRun<R extends Resource> {
     if (status !== "error" && status !== "off") return;
     const reactivating = this.deps.options.reactivate;
     this.deps.options.onAlarm?.({ kind: "subscription-inactive", subscriptionId: this.id, status, reactivating });
-    if (!reactivating) return;
+    // Once at a time: every notification of an errored subscription says so again.
+    if (!reactivating || this.reactivating) return;
+    this.reactivating = true;
     void this.enqueue(async () => {
-      this.subscription = { ...(await this.deps.server.update({ ...this.subscription, status: "requested" })), id: this.id };
-      this.deps.options.observe?.({ kind: "reactivated" });
+      try {
+        this.subscription = { ...(await this.deps.server.update({ ...this.subscription, status: "requested" })), id: this.id };
+        this.deps.options.observe?.({ kind: "reactivated" });
+      } finally {
+        this.reactivating = false;
+      }
     });
   }
 

@@ -17,7 +17,8 @@ import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
 import { applyJsonPatch } from "./json-patch.js";
 import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
-import { engineClock, SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";
+import { engineClock } from "./subscription-clock.js";
+import { SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";
 import { TOPIC_CANONICAL, type SubscriptionSimulatorOptions } from "./subscription-topics.js";
 
 export interface FhirSimulatorOptions {

@@ -5,20 +5,11 @@
  * delay) plus a silence a test can switch on. Sending never blocks the server: each POST
  * runs on its own, bounded by a timeout, and `close()` aborts whatever is still going.
  */
-import { onAbort } from "../../runtime/core/abort-watch.js";
-import { systemClock } from "../../runtime/core/clock.js";
-import { AbortedError } from "../../runtime/core/errors.js";
-import type { SimulatorClock } from "../simulator/clock.js";
 import { seededRandom } from "../simulator/random.js";
 import type { FhirStore, StoreChange, StoredResource } from "./fhir-store.js";
 import { notificationBundle, statusBundle, type LoggedEvent, type NotificationType, type SubscriptionState } from "./subscription-bundles.js";
 import { readSubscription, type ActiveSubscription, type SubscriptionSimulatorOptions } from "./subscription-topics.js";
-
-/** Time for heartbeats and delays; `sleep` rejects or never settles once `signal` fires. */
-export interface EngineClock {
-  now(): number;
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
-}
+import type { EngineClock } from "./subscription-clock.js";
 
 interface Running {
   readonly subscription: ActiveSubscription;
@@ -145,6 +136,11 @@ export class SubscriptionEngine implements SubscriptionControls {
   }
 
   private onChange(change: StoreChange): void {
+    // A deleted Subscription sends nothing more.
+    if (change.resource.resourceType === "Subscription" && change.interaction === "delete") {
+      const gone = this.running.get(change.resource.id);
+      if (gone) gone.state = "off";
+    }
     for (const run of this.running.values()) {
       const { topic, filters } = run.subscription;
       if (run.state === "off" || change.resource.resourceType !== topic.resourceType) continue;
@@ -227,22 +223,6 @@ export class SubscriptionEngine implements SubscriptionControls {
 
 function notFound(id: string): EngineAnswer {
   return { status: 404, body: outcomeOf("not-found", `Subscription/${id} is not known`) };
-}
-
-/** The engine's time from the simulator's clock option: a fake clock's sleeps, or real timers, either way stopped by the signal. */
-export function engineClock(option: (() => number) | SimulatorClock | undefined): EngineClock {
-  if (option === undefined || typeof option === "function") return { now: option ?? Date.now, sleep: (ms, signal) => systemClock.sleep(ms, signal) };
-  return {
-    now: () => option.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        const stopWatching = onAbort(signal, () => reject(new AbortedError(signal.reason)));
-        option.sleep(ms).then(() => {
-          stopWatching();
-          resolve();
-        }, reject);
-      }),
-  };
 }
 
 function outcomeOf(code: string, diagnostics: string) {
