@@ -71,8 +71,6 @@ export interface FhirSubscription<R extends Resource = Resource> {
   idle(): Promise<void>;
   /** Stops the watchdog and waits (bounded) for work under way. */
   close(): Promise<void>;
-  /** The type the events carry (for inference only). */
-  readonly resourceType: R["resourceType"];
 }
 
 const MAX_EARLY_NOTIFICATIONS = 1_000;
@@ -131,7 +129,6 @@ export function fhirSubscription<R extends Resource = Resource>(options: FhirSub
       await watchdog.close();
       await run?.close(options.closeTimeoutMs ?? 10_000);
     },
-    resourceType: options.resourceType,
   };
   return handle;
 }
