@@ -11,6 +11,7 @@ import { createPipeline } from "../../runtime/core/pipeline.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import type { CallOptions } from "../../runtime/core/types.js";
 import { createFhirClient, type FhirClientOptions, type FhirResult, type ResourceClient } from "../client.js";
+import type { TypeInteraction } from "../interactions.js";
 import { fhirProfile } from "../profile.js";
 import { readNotification, type Notification } from "./notification.js";
 import { MalformedNotificationError } from "./errors.js";
@@ -67,15 +68,14 @@ function asNotification(body: unknown, status: number, via: "events" | "notifica
 /** The server over carewire's FHIR client, for subscriptions on `resourceType`. */
 export function fhirSubscriptionServer(options: FhirClientOptions, resourceType: string, callOptions: CallOptions = {}): SubscriptionServer {
   const provider = options.provider ?? "fhir";
-  const model = { resources: { Subscription: ["search-type", "create", "update"], [resourceType]: ["read", "search-type"] }, system: [] } as const;
-  const client = createFhirClient({ ...options, provider }, { resources: model.resources as Record<string, readonly ("read" | "search-type" | "create" | "update")[]>, system: [] });
+  // The Subscription's own interactions, and what a catch-up asks of the topic's type.
+  const resources: Record<string, readonly TypeInteraction[]> = { [resourceType]: ["read", "search-type"], Subscription: ["search-type", "create", "update"] };
+  const client = createFhirClient({ ...options, provider }, { resources, system: [] });
   const subscriptions = client.resources.Subscription as Required<Pick<ResourceClient<Subscription, Record<string, string>>, "search" | "create" | "update">>;
   const watched = client.resources[resourceType] as Required<Pick<ResourceClient<Resource, Record<string, string>>, "read" | "searchAll">>;
+  // The client has no call for a named operation: `$status` and `$events` run on a pipeline made from the same options.
   const pipeline = createPipeline({ ...options, provider, headers: { accept: "application/fhir+json", ...options.headers }, profile: fhirProfile({ expected: () => undefined }) });
-  const operationCall = async (op: OperationDescriptor, id: string, query = "") => {
-    const result = await pipeline.request<unknown, Error>(op, { responses: {} }, { params: { path: { id } }, rawQuery: query }, callOptions);
-    return result;
-  };
+  const operationCall = (op: OperationDescriptor, id: string, query = "") => pipeline.request<unknown, Error>(op, { responses: {} }, { params: { path: { id } }, rawQuery: query }, callOptions);
 
   return {
     async find(topic, endpoint) {
