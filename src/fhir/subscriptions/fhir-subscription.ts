@@ -87,10 +87,10 @@ export function fhirSubscription<R extends Resource = Resource>(options: FhirSub
   const watchdog = new HeartbeatWatchdog(clock, heartbeatSeconds * 1000, options.heartbeatMarginMs ?? (heartbeatSeconds * 1000) / 5, (silentMs) => run?.silent(silentMs));
 
   async function receive(body: string | Uint8Array, headers: NotificationHeaders): Promise<Notification> {
-    const size = typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
-    if (size > maxBytes) throw new NotificationTooLargeError(maxBytes);
+    const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+    if (bytes.byteLength > maxBytes) throw new NotificationTooLargeError(maxBytes);
     checkChannelHeader(headers, options.header);
-    const notification = parseNotification(typeof body === "string" ? body : Buffer.from(body).toString("utf8"));
+    const notification = parseNotification(typeof body === "string" ? body : new TextDecoder().decode(body));
     if (run === undefined) {
       if (early.length < MAX_EARLY_NOTIFICATIONS) early.push(notification);
       return notification;
