@@ -32,6 +32,8 @@ export interface Notification {
   /** Events the server raised since the subscription started. */
   readonly eventsSinceStart: number;
   readonly events: ReadonlyArray<SubscriptionEvent>;
+  /** When the server made the notification (the Bundle's timestamp), when it says. */
+  readonly sentAt: string | undefined;
 }
 
 const TYPES: readonly string[] = ["handshake", "heartbeat", "event-notification", "query-status", "query-event"];
@@ -108,7 +110,8 @@ export function readNotification(body: unknown, via: SubscriptionEvent["via"] = 
   }
   const events = parameters.filter((p) => isObject(p) && p.name === "notification-event").map((p) => readEvent(p, resources, via));
   const topic = param(parameters, "topic")?.valueCanonical;
-  return { subscriptionId, topic: typeof topic === "string" ? topic : undefined, status: status as SubscriptionStatusCode, type: type as NotificationType, eventsSinceStart, events };
+  const sentAt = typeof body.timestamp === "string" ? body.timestamp : undefined;
+  return { subscriptionId, topic: typeof topic === "string" ? topic : undefined, status: status as SubscriptionStatusCode, type: type as NotificationType, eventsSinceStart, events, sentAt };
 }
 
 /** Parses and reads a notification body, all inside the typed boundary. */

@@ -99,6 +99,8 @@ export class SubscriptionRun<R extends Resource> {
 
   /** A notification for this subscription, read and checked. */
   take(notification: Notification): void {
+    // A new subscription's catch-up search starts where the server says it started, not at the beginning of time.
+    if (notification.type === "handshake" && this.lastTimestamp === undefined && this.sequence.lastHandled === 0) this.lastTimestamp = notification.sentAt;
     this.sequence.learnCount(notification.eventsSinceStart);
     for (const event of notification.events) {
       if (this.sequence.offer(event) === "duplicate") this.deps.options.observe?.({ kind: "duplicate-dropped", eventNumber: event.eventNumber });

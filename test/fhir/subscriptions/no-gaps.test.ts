@@ -89,6 +89,22 @@ describe("a subscription with no gaps", () => {
     for (const fill of fills) expect(fill.ms).toBeLessThanOrEqual(HEARTBEAT_SECONDS * 1000);
   }, 60_000);
 
+  it("starts a new subscription's search catch-up where the subscription started, not with resources older than it", async () => {
+    const w = await world({ faults: { drop: 1 }, eventsOperation: false });
+    for (const n of [1, 2, 3]) w.sim.store.put({ resourceType: "Encounter", id: `old-${n}`, status: "finished", class: { code: "AMB" } });
+    await w.clock.advance(1_000);
+    const sub = w.subscriber();
+    await sub.start();
+    for (const n of [1, 2]) w.sim.store.put({ resourceType: "Encounter", id: `new-${n}`, status: "planned", class: { code: "AMB" } });
+    // Every notification is dropped: the next heartbeat's count shows the gap.
+    await w.advance(sub, HEARTBEAT_SECONDS * 1000, 1_000);
+    expect(w.handled.map((e) => [e.focus, e.via])).toEqual([
+      ["Encounter/new-1", "search"],
+      ["Encounter/new-2", "search"],
+    ]);
+    expect(sub.lastHandled).toBe(2);
+  });
+
   it("resumes after a restart of the receiver from its SQLite checkpoint: nothing repeated, nothing missed", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-subscription-"));
     try {
