@@ -44,7 +44,12 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
     tenant: options.tenant,
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     async *changesSince(checkpoint: PollCheckpoint | undefined, context: PollContext): AsyncGenerator<ChangeBatch<R>> {
-      let position: PollCheckpoint = checkpoint?.lastUpdated !== undefined ? checkpoint : { lastUpdated: options.startAt ?? isoTime(context.now), handledAtLastUpdated: [] };
+      let position: PollCheckpoint | undefined = checkpoint?.lastUpdated !== undefined ? checkpoint : undefined;
+      if (position === undefined) {
+        // The starting instant is saved before anything is found: the next poll must start from it, not from its own time.
+        position = { lastUpdated: options.startAt ?? isoTime(Math.floor(context.now)), handledAtLastUpdated: [] };
+        yield { changes: [], checkpoint: position };
+      }
       const callOptions: CallOptions = { signal: context.signal, deadlineMs: context.deadlineMs };
       let pages = 0;
       searches: while (pages < maxPages) {

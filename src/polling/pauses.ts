@@ -4,6 +4,7 @@
  * through). The pause holds every target of that tenant and provider, so the poller does
  * not spend the provider's patience on targets it already knows will be refused.
  */
+import { readServerHints } from "../runtime/wire/server-hints.js";
 
 export interface Pause {
   readonly reason: "rate-limited" | "circuit-open";
@@ -16,9 +17,11 @@ interface PauseHints {
   readonly status?: unknown;
   readonly retryAt?: unknown;
   readonly meta?: { readonly rateLimit?: { readonly pausedUntil?: number } } | undefined;
+  /** An HTTP error's response: its Retry-After when nothing else names a time. */
+  readonly response?: { readonly headers?: unknown } | undefined;
 }
 
-/** The pause a failure asks for, if any; a 429 that names no time waits `fallbackMs`. */
+/** The pause a failure asks for, if any: the error's time, else `meta`'s, else the 429's Retry-After, else `fallbackMs`. */
 export function pauseFor(error: unknown, now: number, fallbackMs: number): Pause | undefined {
   if (typeof error !== "object" || error === null) return undefined;
   const e = error as PauseHints;
@@ -27,8 +30,12 @@ export function pauseFor(error: unknown, now: number, fallbackMs: number): Pause
   const throttled = e.kind === "rate-limited" || e.status === 429;
   if (!throttled) return undefined;
   const pausedUntil = e.meta?.rateLimit?.pausedUntil;
-  const until = retryAt ?? (typeof pausedUntil === "number" && pausedUntil > now ? pausedUntil : now + fallbackMs);
-  return { reason: "rate-limited", until };
+  if (retryAt !== undefined) return { reason: "rate-limited", until: retryAt };
+  if (typeof pausedUntil === "number" && pausedUntil > now) return { reason: "rate-limited", until: pausedUntil };
+  const headers = e.response?.headers;
+  // Read by shape too: a Headers of another realm (a test VM, a polyfill) is not `instanceof` this one's.
+  const retryAfterMs = typeof (headers as { get?: unknown } | undefined)?.get === "function" ? readServerHints(headers as Headers, now).retryAfterMs : undefined;
+  return { reason: "rate-limited", until: now + (retryAfterMs ?? fallbackMs) };
 }
 
 /** Pauses by tenant and provider. */

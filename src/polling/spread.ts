@@ -17,10 +17,10 @@ function hash32(text: string): number {
 
 /** Where in a cycle of `spanMs` this target's first poll falls, in [0, spanMs). */
 export function phaseOf(tenant: string, key: string, spanMs: number): number {
-  return (hash32(`${tenant}\u0000${key}`) / 2 ** 32) * spanMs;
+  return Math.floor((hash32(`${tenant}\u0000${key}`) / 2 ** 32) * spanMs);
 }
 
-/** `intervalMs` give or take `jitter` of itself (0.1: ±10 %), never below `floorMs`. */
+/** `intervalMs` give or take `jitter` of itself (0.1: ±10 %), never below `floorMs`, in whole ms. */
 export function jittered(intervalMs: number, jitter: number, random: () => number, floorMs: number): number {
-  return Math.max(floorMs, intervalMs * (1 + jitter * (2 * random() - 1)));
+  return Math.round(Math.max(floorMs, intervalMs * (1 + jitter * (2 * random() - 1))));
 }
