@@ -44,19 +44,17 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
     tenant: options.tenant,
     ...(options.provider !== undefined ? { provider: options.provider } : {}),
     async *changesSince(checkpoint: PollCheckpoint | undefined, context: PollContext): AsyncGenerator<ChangeBatch<R>> {
-      let position: PollCheckpoint | undefined = checkpoint?.lastUpdated !== undefined ? checkpoint : undefined;
-      if (position === undefined) {
-        // The starting instant is saved before anything is found: the next poll must start from it, not from its own time.
-        position = { lastUpdated: options.startAt ?? isoTime(Math.floor(context.now)), handledAtLastUpdated: [] };
-        yield { changes: [], checkpoint: position };
-      }
+      const resumed = checkpoint?.lastUpdated !== undefined;
+      let position: PollCheckpoint = resumed ? checkpoint : { lastUpdated: options.startAt ?? isoTime(Math.floor(context.now)), handledAtLastUpdated: [] };
+      // The starting instant is saved before anything is found: the next poll must start from it, not from its own time.
+      if (!resumed) yield { changes: [], checkpoint: position };
       const callOptions: CallOptions = { signal: context.signal, deadlineMs: context.deadlineMs };
       let pages = 0;
       searches: while (pages < maxPages) {
-        const params = { _lastUpdated: `ge${position.lastUpdated!}` as `ge${number}-${number}-${number}T${string}`, _sort: "_lastUpdated", _count: pageSize } as const;
+        const params: Parameters<ChangedSinceSearch<R>["searchPages"]>[0] = { _lastUpdated: `ge${position.lastUpdated!}` as `ge${number}-${number}-${number}T${string}`, _sort: "_lastUpdated", _count: pageSize } as const;
         for await (const bundle of resources.searchPages(params, callOptions)) {
           pages++;
-          const found = newSince(position, bundle);
+          const found: ChangeBatch<R> = newSince(position, bundle);
           if (found.changes.length > 0) {
             yield found;
             const moved = found.checkpoint.lastUpdated !== position.lastUpdated;
