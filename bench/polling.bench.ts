@@ -187,13 +187,12 @@ async function main() {
   for (const row of rows) Object.assign(row, { requestsRatio: Math.round((row.requestsPerHour / fixed.requestsPerHour) * 1000) / 1000 });
   const hot = changes.filter((c) => c.id.startsWith("hot")).length;
   const pattern = `${PATTERN.tenants} tenants (one FHIR simulator each), ${PATTERN.hotPerTenant} hot + ${PATTERN.coldPerTenant} cold watched patients per tenant; hot: a burst every ${PATTERN.hotBurstEveryMin} min on average (Poisson) of ${PATTERN.hotUpdatesPerBurst} updates ${PATTERN.hotUpdateGapS[0]}–${PATTERN.hotUpdateGapS[1]} s apart; cold: one change every ${PATTERN.coldChangeEveryMin} min on average; ${PATTERN.durationMin} min of changes (${changes.length} changes: ${hot} hot, ${changes.length - hot} cold), then ${PATTERN.drainMin} min of drain; seed ${PATTERN.seed}; virtual time`;
+  const machine = { node: process.version, cpus: os.cpus().length, date: new Date().toISOString() };
   const report = {
     benchmark: "polling: progressive against fixed 30 s, in virtual time against FHIR simulators over HTTP",
-    node: process.version,
-    cpus: os.cpus().length,
-    date: new Date().toISOString(),
+    ...machine,
     pattern,
-    definitions: "requestsPerHour: HTTP requests the simulators served during the change window, per hour; freshness: from a change to the hand-off of that version or a newer one; missed: changes never covered by the end of the drain; requestsRatio: against fixed-30s",
+    definitions: "requestsPerHour: HTTP requests the simulators served during the change window, per hour; freshness: from a change to the hand-off of that version or a newer one; missed: changes never covered by the end of the drain; requestsRatio: against fixed-30s; notModified304 / ok200 / status429: answers over the whole run, drain included",
     targets: "progressive (tuned): freshnessP95S ≤ fixed-30s, requestsRatio ≤ 0.3, missed 0",
     rows,
   };

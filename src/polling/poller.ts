@@ -9,7 +9,9 @@
  * most `concurrency` at a time, each within its deadline. A 429 or an open circuit holds
  * every target of that tenant and provider until the provider's own time.
  */
+import { onAbort } from "../runtime/core/abort-watch.js";
 import { startTimer, systemClock, type Clock } from "../runtime/core/clock.js";
+import { AbortedError } from "../runtime/core/errors.js";
 import { cadenceOf, nextInterval, type CadenceOptions } from "./cadence.js";
 import { memoryPollCheckpointStore, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollOptionsError } from "./errors.js";
@@ -112,7 +114,7 @@ export function poller<C>(options: PollerOptions<C>): Poller {
       for await (const batch of target.changesSince(state.checkpoint, context)) {
         if (batch.changes.length > 0) {
           during = "hand-off";
-          await options.onChange({ ...about, changes: batch.changes, checkpoint: batch.checkpoint, at: clock.now() });
+          await untilAborted(Promise.resolve(options.onChange({ ...about, changes: batch.changes, checkpoint: batch.checkpoint, at: clock.now() })), abort.signal);
           changes += batch.changes.length;
         }
         during = "checkpoint";
@@ -201,6 +203,18 @@ export function poller<C>(options: PollerOptions<C>): Poller {
     },
     intervalOf: (key) => states.find((s) => s.target.key === key)?.intervalMs,
   };
+}
+
+/** `work`, or AbortedError once `signal` fires: a hand-off that never returns must not hold its target for ever (its changes come again). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new AbortedError(signal.reason));
+  return new Promise<T>((resolve, reject) => {
+    const stopWatching = onAbort(signal, () => reject(new AbortedError(signal.reason)));
+    work.then(
+      (value) => (stopWatching(), resolve(value)),
+      (error: unknown) => (stopWatching(), reject(error)),
+    );
+  });
 }
 
 function kindOf(error: unknown): string {

@@ -1,5 +1,5 @@
 /**
- * One contract, every poll checkpoint store: memory and SQLite in a file. `another()` is a
+ * One contract, every poll checkpoint store: memory, SQLite in a file and a real PostgreSQL. `another()` is a
  * second instance of the app on the same data (for memory, the same object).
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
@@ -7,19 +7,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { memoryPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
+import { memoryPollCheckpointStore, postgresPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
+import { postgresForFile } from "../helpers/postgres-for-file.js";
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-contract-"));
-let files = 0;
+/** Stores a test opened, closed after it; files in one temp folder, removed after the file. */
 const opened: PollCheckpointStore[] = [];
+const keep = (store: PollCheckpointStore) => (opened.push(store), store);
 afterEach(async () => {
   for (const store of opened.splice(0)) await store.close();
 });
+const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const postgres = postgresForFile("poll");
 
-const keep = (store: PollCheckpointStore) => (opened.push(store), store);
-
-type Fleet = { store: PollCheckpointStore; another: () => PollCheckpointStore; damage?: (key: string) => void };
+type Fleet = { store: PollCheckpointStore; another: () => PollCheckpointStore; damage?: (key: string) => void | Promise<void> };
 
 const backends: Array<[string, () => Fleet]> = [
   [
@@ -38,6 +40,17 @@ const backends: Array<[string, () => Fleet]> = [
         const db = new Database(file);
         db.prepare("UPDATE poll_checkpoints SET checkpoint = ? WHERE key = ?").run('{"lastUpdated":"not a time"}', key);
         db.close();
+      };
+      return { store: open(), another: open, damage };
+    },
+  ],
+  [
+    "postgres",
+    () => {
+      const schema = postgres.schema();
+      const open = () => keep(postgresPollCheckpointStore({ connectionString: postgres.url }, { schema }));
+      const damage = async (key: string) => {
+        await postgres.pool().query(`UPDATE "${schema}".carewire_poll_checkpoints SET checkpoint = $1 WHERE key = $2`, ['{"lastUpdated":"not a time"}', key]);
       };
       return { store: open(), another: open, damage };
     },
@@ -85,7 +98,7 @@ describe.each(backends)("poll checkpoint store: %s", (_name, make) => {
       return;
     }
     await fleet.store.save("k", { etag: 'W/"1"' });
-    fleet.damage("k");
+    await fleet.damage("k");
     const refused = await fleet.another().load("k").catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(PollCheckpointError);
     expect((refused as Error).message).toContain('"k"');
