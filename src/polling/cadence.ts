@@ -16,6 +16,7 @@ export interface CadenceOptions {
   readonly initialIntervalMs?: number;
 }
 
+/** Cadence options with every default filled in. */
 export interface Cadence {
   readonly minIntervalMs: number;
   readonly maxIntervalMs: number;

@@ -12,8 +12,8 @@ export interface OperationTargetOptions<D, C> {
   readonly provider?: string;
   /** One call of the operation, asking for what changed since `checkpoint`; pass `options` on (its deadline and signal bound the call). */
   call(checkpoint: PollCheckpoint | undefined, options: CallOptions): Promise<Result<D, Error>>;
-  /** The changes in `data` and the checkpoint once they are handed off; `undefined` when nothing changed. */
-  changes(data: D, checkpoint: PollCheckpoint | undefined): Omit<ChangeBatch<C>, "meta"> | undefined;
+  /** The changes in `data` and the checkpoint once they are handed off; `undefined` when nothing changed. `response` has the headers (an ETag). */
+  changes(data: D, checkpoint: PollCheckpoint | undefined, response: Response): Omit<ChangeBatch<C>, "meta"> | undefined;
 }
 
 export function operationTarget<D, C>(options: OperationTargetOptions<D, C>): PollTarget<C> {
@@ -24,7 +24,7 @@ export function operationTarget<D, C>(options: OperationTargetOptions<D, C>): Po
     async *changesSince(checkpoint, context) {
       const result = await options.call(checkpoint, { signal: context.signal, deadlineMs: context.deadlineMs });
       if (result.error !== undefined) throw result.error;
-      const found = options.changes(result.data, checkpoint);
+      const found = options.changes(result.data, checkpoint, result.response);
       if (found !== undefined) yield { ...found, meta: result.meta };
     },
   };

@@ -4,10 +4,13 @@
  * conditional reads hand off every version once, unchanged reads cost 304s, and a 429 from
  * the server pauses the tenant until its Retry-After.
  */
-import { describe, expect, it } from "@jest/globals";
+import { afterAll, describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
 import { createFhirR4Client } from "../../generated/fhir-r4/index.js";
-import { conditionalReadTarget, fhirChangesTarget, poller, type PollEvent, type PollTarget } from "../../src/polling/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { conditionalReadTarget, fhirChangesTarget, poller, sqlitePollCheckpointStore, type PollEvent, type PollTarget } from "../../src/polling/index.js";
 import type { FetchLike } from "../../src/runtime/wire/transport.js";
 import { SteppedClock } from "../helpers/fake-time.js";
 import { simulatorPool } from "../helpers/simulator.js";
@@ -21,6 +24,8 @@ function coveredAt(handed: ReadonlyArray<{ version: string; at: number }>, versi
   return found?.at ?? Number.POSITIVE_INFINITY;
 }
 const T0 = Date.UTC(2030, 0, 1);
+const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-fhir-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function world(options: { rateLimit?: { limit: number; windowSeconds: number } } = {}) {
   const clock = new SteppedClock(T0);
@@ -95,6 +100,35 @@ describe("poller against the FHIR simulator", () => {
     expect(statuses.filter((s) => s === 304).length).toBeGreaterThanOrEqual(7);
     expect(statuses.filter((s) => s === 200)).toHaveLength(2);
     expect(events.filter((e) => e.type === "unchanged").length).toBe(statuses.filter((s) => s === 304).length);
+  }, 60_000);
+
+  it("after a restart with an empty cache, asks with the checkpoint's ETag: a 304, nothing handed off again", async () => {
+    const { clock, sim, statuses, write } = await world();
+    write("p1");
+    const file = path.join(dir, "conditional.db");
+    const handed: string[] = [];
+    const runApp = async (ms: number) => {
+      // A new process: a new client (its cache empty) on the same checkpoint file.
+      const fhir = createFhirR4Client({ baseUrl: sim.url, clock, fetch: async (r) => { const a = await clock.fetch(r); statuses.push(a.status); return a; }, pacing: false });
+      const store = sqlitePollCheckpointStore(file);
+      const p = poller<Patient>({ targets: [conditionalReadTarget(fhir.Patient, { tenant: "clinic-1", id: "p1" })], store, clock, minIntervalMs: 10_000, maxIntervalMs: 10_000, initialIntervalMs: 10_000, onChange: (c) => void handed.push(...c.changes.map((r) => `${r.id}@${r.meta?.versionId}`)) });
+      await clock.run(
+        (async () => {
+          p.start();
+          await clock.sleep(ms);
+          await p.stop();
+        })(),
+      );
+      await store.close();
+    };
+    await runApp(15_000);
+    statuses.length = 0;
+    await runApp(15_000);
+    expect(handed).toEqual(["p1@1"]);
+    expect(statuses).toEqual([304]);
+    write("p1");
+    await runApp(15_000);
+    expect(handed).toEqual(["p1@1", "p1@2"]);
   }, 60_000);
 
   it("pauses a tenant on the server's 429 until its Retry-After", async () => {

@@ -187,6 +187,30 @@ describe("bounds", () => {
     expect(p.running).toBe(false);
   });
 
+  it("gives up on a hand-off that outlives the poll's deadline, and hands the same changes again", async () => {
+    const clock = new FakeClock({ start: T0 });
+    const feed = new Feed();
+    feed.write("a", T0);
+    const events: PollEvent[] = [];
+    let calls = 0;
+    const p = poller<Patient>({
+      targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })],
+      clock,
+      initialIntervalMs: 10_000,
+      pollDeadlineMs: 20_000,
+      onChange: () => (++calls === 1 ? new Promise<void>(() => undefined) : undefined),
+      observer: (e) => void events.push(e),
+    });
+    p.start();
+    await run(clock, 60_000);
+    const stopping = p.stop();
+    await run(clock, 1_000);
+    await stopping;
+    expect(events.find((e) => e.type === "failed")).toMatchObject({ during: "hand-off", errorKind: "aborted" });
+    expect(calls).toBe(2);
+    expect(events.filter((e) => e.type === "changed")).toHaveLength(1);
+  });
+
   it("hands changes again after onChange threw: the checkpoint had not moved", async () => {
     const { clock, feed, events, handed } = setup();
     let refusals = 1;
