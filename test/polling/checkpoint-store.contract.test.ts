@@ -1,5 +1,6 @@
 /**
- * One contract, every poll checkpoint store: memory, SQLite in a file and a real PostgreSQL. `another()` is a
+ * One contract, every poll checkpoint store: memory, SQLite in a file, a real PostgreSQL
+ * and a real redis-server. `another()` is a
  * second instance of the app on the same data (for memory, the same object).
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
@@ -7,8 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { memoryPollCheckpointStore, postgresPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
+import { memoryPollCheckpointStore, postgresPollCheckpointStore, redisPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
 import { postgresForFile } from "../helpers/postgres-for-file.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
 
 /** Stores a test opened, closed after it; files in one temp folder, removed after the file. */
 const opened: PollCheckpointStore[] = [];
@@ -20,6 +22,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const postgres = postgresForFile("poll");
+const redis = redisForFile("poll");
 
 type Fleet = { store: PollCheckpointStore; another: () => PollCheckpointStore; damage?: (key: string) => void | Promise<void> };
 
@@ -52,6 +55,15 @@ const backends: Array<[string, () => Fleet]> = [
       const damage = async (key: string) => {
         await postgres.pool().query(`UPDATE "${schema}".carewire_poll_checkpoints SET checkpoint = $1 WHERE key = $2`, ['{"lastUpdated":"not a time"}', key]);
       };
+      return { store: open(), another: open, damage };
+    },
+  ],
+  [
+    "redis",
+    () => {
+      const prefix = redis.prefix();
+      const open = () => keep(redisPollCheckpointStore({ url: redis.url, prefix }));
+      const damage = async (key: string) => void (await redis.connection().command((c) => c.hset(`${prefix}poll-checkpoints`, key, '{"lastUpdated":"not a time"}')));
       return { store: open(), another: open, damage };
     },
   ],
