@@ -43,7 +43,10 @@ export interface PollerOptions<C> extends CadenceOptions {
 export interface Poller {
   /** Starts polling (again, after a stop). */
   start(): void;
-  /** Stops: no new poll starts, polls in flight are aborted after their current hand-off. Resolves within `stopTimeoutMs`. */
+  /**
+   * Stops: no new poll starts; a poll in flight ends after its current batch (handed off and
+   * saved), and is aborted if it has not by `stopTimeoutMs`. Resolves within `stopTimeoutMs`.
+   */
   stop(): Promise<void>;
   readonly running: boolean;
   /** A target's current interval in ms (undefined for an unknown key). */

@@ -1,7 +1,7 @@
 /**
  * One contract, every poll checkpoint store: memory, SQLite in a file, a real PostgreSQL
- * and a real redis-server. `another()` is a
- * second instance of the app on the same data (for memory, the same object).
+ * and a real redis-server. `another()` is a second instance of the app on the same data
+ * (for memory, the same object).
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
