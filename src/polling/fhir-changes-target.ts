@@ -82,6 +82,7 @@ export function newSince<R extends Resource>(position: PollCheckpoint, bundle: B
   let newest = position.lastUpdated;
   let atNewest = new Set(handled);
   const changes: R[] = [];
+  let previousMs = Number.NEGATIVE_INFINITY;
   for (const entry of bundle.entry ?? []) {
     const resource = entry.resource;
     // Included resources and OperationOutcomes are not matches.
@@ -89,6 +90,9 @@ export function newSince<R extends Resource>(position: PollCheckpoint, bundle: B
     const lastUpdated = resource.meta?.lastUpdated;
     const ms = lastUpdated === undefined ? Number.NaN : Date.parse(lastUpdated);
     if (Number.isNaN(ms)) throw new PollDataError(`a ${resource.resourceType} in the search answer has no readable meta.lastUpdated; it cannot be placed after the checkpoint`);
+    // Moving the checkpoint past a page is only safe when nothing older can follow it.
+    if (ms < previousMs) throw new PollDataError("the server did not sort the search by _lastUpdated; moving the checkpoint on could skip changes");
+    previousMs = ms;
     const version = `${resource.resourceType}/${resource.id ?? ""}/_history/${resource.meta?.versionId ?? ""}`;
     if (ms < fromMs || (ms === fromMs && handled.has(version))) continue;
     changes.push(resource);

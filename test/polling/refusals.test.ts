@@ -42,13 +42,11 @@ describe("options polling refuses", () => {
 });
 
 describe("an answer polling cannot place", () => {
-  it("stops the poll before any hand-off when a resource has no meta.lastUpdated, and keeps the checkpoint", async () => {
+  async function pollOnce(entries: Patient[]) {
     const clock = new FakeClock({ start: T0 });
-    const undated: Patient = { resourceType: "Patient", id: "secret-id", meta: { versionId: "1" } };
-    const dated: Patient = { resourceType: "Patient", id: "a", meta: { versionId: "1", lastUpdated: new Date(T0 + 10).toISOString() } };
     const server: ChangedSinceSearch<Patient> = {
       async *searchPages() {
-        const page: Bundle<Patient> = { resourceType: "Bundle", type: "searchset", entry: [dated, undated].map((resource) => ({ resource, search: { mode: "match" } })) };
+        const page: Bundle<Patient> = { resourceType: "Bundle", type: "searchset", entry: entries.map((resource) => ({ resource, search: { mode: "match" } })) };
         yield page;
       },
     };
@@ -61,10 +59,23 @@ describe("an answer polling cannot place", () => {
     const stopping = p.stop();
     await run(clock, 1_000);
     await stopping;
+    return { handed, events, checkpoint: await store.load("k") };
+  }
+  const at = (id: string, ms: number): Patient => ({ resourceType: "Patient", id, meta: { versionId: "1", lastUpdated: new Date(T0 + ms).toISOString() } });
+
+  it("refuses a page not sorted by _lastUpdated (a server that ignored _sort): nothing handed off, the checkpoint kept", async () => {
+    const { handed, events, checkpoint } = await pollOnce([at("a", 20), at("b", 10)]);
+    expect(handed).toEqual([]);
+    expect(events.find((e) => e.type === "failed")).toMatchObject({ errorKind: "poll-data" });
+    expect(checkpoint).toEqual({ lastUpdated: START, handledAtLastUpdated: [] });
+  });
+
+  it("stops the poll before any hand-off when a resource has no meta.lastUpdated, and keeps the checkpoint", async () => {
+    const { handed, events, checkpoint } = await pollOnce([at("a", 10), { resourceType: "Patient", id: "secret-id", meta: { versionId: "1" } }]);
     expect(handed).toEqual([]);
     expect(events.find((e) => e.type === "failed")).toMatchObject({ errorKind: "poll-data", during: "poll" });
     // The starting instant only: the page that could not be placed moved nothing.
-    expect(await store.load("k")).toEqual({ lastUpdated: START, handledAtLastUpdated: [] });
+    expect(checkpoint).toEqual({ lastUpdated: START, handledAtLastUpdated: [] });
     expect(JSON.stringify(events)).not.toContain("secret-id");
   });
 });
