@@ -40,7 +40,10 @@ export function conditionalReadTarget<R extends Resource>(resources: Conditional
       const versionId = resource.meta?.versionId;
       const current = result.response.headers.get("etag") ?? (versionId !== undefined ? weakEtag(versionId) : undefined);
       if (current !== undefined && current === etag) return;
-      yield { changes: [resource], checkpoint: { ...(current !== undefined ? { etag: current } : {}), ...(resource.meta?.lastUpdated !== undefined ? { lastUpdated: resource.meta.lastUpdated } : {}) }, meta: result.meta };
+      // Only a readable instant is kept: a checkpoint the store refuses would bring this version back on every poll.
+      const lastUpdated = resource.meta?.lastUpdated;
+      const readable = lastUpdated !== undefined && !Number.isNaN(Date.parse(lastUpdated));
+      yield { changes: [resource], checkpoint: { ...(current !== undefined ? { etag: current } : {}), ...(readable ? { lastUpdated } : {}) }, meta: result.meta };
     },
   };
 }
