@@ -31,6 +31,13 @@ export interface FhirChangesTargetOptions {
   readonly pageSize?: number;
   /** Pages read in one poll; the rest waits for the next poll (which comes soon: this one found changes). Default 20. */
   readonly maxPages?: number;
+  /**
+   * Hand off only changes at least this old, in ms by the poller's clock. A server that stamps
+   * `lastUpdated` when a transaction starts and shows it when it commits can reveal an older
+   * change after a newer one; waiting this long lets it land before the checkpoint moves past
+   * it. Costs the same in freshness. Default 0.
+   */
+  readonly settleMs?: number;
 }
 
 export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSearch<R>, options: FhirChangesTargetOptions): PollTarget<R> {
@@ -38,6 +45,8 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
   const maxPages = options.maxPages ?? 20;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw new PollOptionsError(`pageSize must be a whole number of at least 1, got ${pageSize}`);
   if (!Number.isInteger(maxPages) || maxPages < 1) throw new PollOptionsError(`maxPages must be a whole number of at least 1, got ${maxPages}`);
+  const settleMs = options.settleMs ?? 0;
+  if (!(Number.isFinite(settleMs) && settleMs >= 0)) throw new PollOptionsError(`settleMs must be a number of ms of at least 0, got ${settleMs}`);
   if (options.startAt !== undefined && (!/^\d{4}-\d{2}-\d{2}T/.test(options.startAt) || Number.isNaN(Date.parse(options.startAt)))) throw new PollOptionsError("startAt must be an ISO instant (a date and a time)");
   return {
     key: options.key,
@@ -49,20 +58,23 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
       // The starting instant is saved before anything is found: the next poll must start from it, not from its own time.
       if (!resumed) yield { changes: [], checkpoint: position };
       const callOptions: CallOptions = { signal: context.signal, deadlineMs: context.deadlineMs };
+      // Without a settle time nothing is held back, whatever the server's clock says.
+      const settledBy = settleMs > 0 ? context.now - settleMs : Number.POSITIVE_INFINITY;
       let pages = 0;
       searches: while (pages < maxPages) {
         const params: Parameters<ChangedSinceSearch<R>["searchPages"]>[0] = { _lastUpdated: `ge${position.lastUpdated!}` as `ge${number}-${number}-${number}T${string}`, _sort: "_lastUpdated", _count: pageSize } as const;
         for await (const bundle of resources.searchPages(params, callOptions)) {
           pages++;
-          const found: ChangeBatch<R> = newSince(position, bundle);
+          const { batch: found, unsettled } = newSince(position, bundle, settledBy);
           if (found.changes.length > 0) {
             yield found;
             const moved = found.checkpoint.lastUpdated !== position.lastUpdated;
             position = found.checkpoint;
             // Search again from the new instant: fresh offsets, nothing shifted under them.
-            if (moved && hasNext(bundle)) continue searches;
+            if (moved && !unsettled && hasNext(bundle)) continue searches;
           }
-          if (!hasNext(bundle) || pages >= maxPages) return;
+          // Past the first change too recent to hand off, the rest waits for a later poll.
+          if (unsettled || !hasNext(bundle) || pages >= maxPages) return;
         }
         return;
       }
@@ -74,8 +86,11 @@ function hasNext(bundle: Bundle): boolean {
   return (bundle.link ?? []).some((l) => l.relation === "next");
 }
 
-/** The page's resources not yet handed off, and the checkpoint once they are. */
-export function newSince<R extends Resource>(position: PollCheckpoint, bundle: Bundle<R>): ChangeBatch<R> {
+/**
+ * The page's resources not yet handed off, up to the first one newer than `settledBy` (epoch
+ * ms; `unsettled` then says the page was cut there), and the checkpoint once they are.
+ */
+export function newSince<R extends Resource>(position: PollCheckpoint, bundle: Bundle<R>, settledBy = Number.POSITIVE_INFINITY): { readonly batch: ChangeBatch<R>; readonly unsettled: boolean } {
   const fromMs = position.lastUpdated === undefined ? Number.NEGATIVE_INFINITY : Date.parse(position.lastUpdated);
   const handled = new Set(position.handledAtLastUpdated ?? []);
   let newestMs = fromMs;
@@ -93,6 +108,7 @@ export function newSince<R extends Resource>(position: PollCheckpoint, bundle: B
     // Moving the checkpoint past a page is only safe when nothing older can follow it.
     if (ms < previousMs) throw new PollDataError("the server did not sort the search by _lastUpdated; moving the checkpoint on could skip changes");
     previousMs = ms;
+    if (ms > settledBy) return { batch: { changes, checkpoint: checkpointAt(newest, atNewest) }, unsettled: true };
     const version = `${resource.resourceType}/${resource.id ?? ""}/_history/${resource.meta?.versionId ?? ""}`;
     if (ms < fromMs || (ms === fromMs && handled.has(version))) continue;
     changes.push(resource);
@@ -103,6 +119,9 @@ export function newSince<R extends Resource>(position: PollCheckpoint, bundle: B
     }
     if (ms === newestMs) atNewest.add(version);
   }
-  const checkpoint: PollCheckpoint = { ...(newest !== undefined ? { lastUpdated: newest } : {}), handledAtLastUpdated: [...atNewest] };
-  return { changes, checkpoint };
+  return { batch: { changes, checkpoint: checkpointAt(newest, atNewest) }, unsettled: false };
+}
+
+function checkpointAt(lastUpdated: string | undefined, handled: ReadonlySet<string>): PollCheckpoint {
+  return { ...(lastUpdated !== undefined ? { lastUpdated } : {}), handledAtLastUpdated: [...handled] };
 }

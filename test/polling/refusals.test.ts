@@ -33,6 +33,7 @@ describe("options polling refuses", () => {
     ["a fractional concurrency", () => poller({ targets: [target("k")], concurrency: 1.5, onChange: () => undefined })],
     ["an endless poll deadline", () => poller({ targets: [target("k")], pollDeadlineMs: Infinity, onChange: () => undefined })],
     ["a page size of 0", () => fhirChangesTarget(feed, { key: "k", tenant: "t", pageSize: 0 })],
+    ["a negative settle time", () => fhirChangesTarget(feed, { key: "k", tenant: "t", settleMs: -1 })],
     ["a start that is not an instant", () => fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: "2030-01-01" })],
   ])("refuses %s with PollOptionsError", (_what, make) => {
     const error = refused(make);
