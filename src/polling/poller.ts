@@ -51,6 +51,11 @@ export interface Poller {
   readonly running: boolean;
   /** A target's current interval in ms (undefined for an unknown key). */
   intervalOf(key: string): number | undefined;
+  /**
+   * Polls this target as soon as a slot is free, pauses permitting (a webhook or a
+   * notification said something changed). False for an unknown key.
+   */
+  pollSoon(key: string): boolean;
 }
 
 interface TargetState<C> {
@@ -205,6 +210,13 @@ export function poller<C>(options: PollerOptions<C>): Poller {
       return running;
     },
     intervalOf: (key) => states.find((s) => s.target.key === key)?.intervalMs,
+    pollSoon(key) {
+      const state = states.find((s) => s.target.key === key);
+      if (state === undefined) return false;
+      state.nextAt = Math.min(state.nextAt, clock.now());
+      wake();
+      return true;
+    },
   };
 }
 

@@ -76,6 +76,22 @@ describe("cadence", () => {
   });
 });
 
+describe("pollSoon", () => {
+  it("polls a quiet target at once when told something changed, then keeps its cadence", async () => {
+    const { clock, feed, p, events } = setup();
+    p.start();
+    await run(clock, 300_000);
+    const before = pollTimes(events).length;
+    feed.write("a", clock.now());
+    expect(p.pollSoon("clinic-0/feed-0")).toBe(true);
+    expect(p.pollSoon("no-such-target")).toBe(false);
+    await run(clock, 500);
+    await p.stop();
+    expect(pollTimes(events).length).toBe(before + 1);
+    expect(events.at(-2)).toMatchObject({ type: "changed", changes: 1 });
+  });
+});
+
 describe("spread", () => {
   it("keeps 200 targets of 100 tenants on one cadence from polling in the same second", async () => {
     const { clock, p, events } = setup({ tenants: 100, perTenant: 2, jitter: 0.1, minIntervalMs: 30_000, maxIntervalMs: 30_000, concurrency: 200 });
