@@ -1,0 +1,51 @@
+/**
+ * Poll checkpoints in Redis, one hash field per target: a fleet shares them with the state
+ * it already keeps there (quota, breaker, token). As durable as the server's persistence
+ * (AOF with `appendfsync always` for "saved means kept"). ioredis is the optional peer,
+ * loaded through carewire's Redis connection, which bounds every command in time.
+ */
+import type { Redis } from "ioredis";
+import { redisConnection } from "../runtime/stores/redis/connection.js";
+import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
+import { PollCheckpointError } from "./errors.js";
+
+export interface RedisPollCheckpointOptions {
+  /** `redis://…`, or `client`: an ioredis client of the app's own (carewire does not close it). */
+  readonly url?: string;
+  readonly client?: Redis;
+  /** Put before the one key the store uses. Default `carewire:`. */
+  readonly prefix?: string;
+  /** Longest wait for one command, ms. Default 2 000. */
+  readonly commandTimeoutMs?: number;
+}
+
+export function redisPollCheckpointStore(options: RedisPollCheckpointOptions): PollCheckpointStore {
+  let connection: ReturnType<typeof redisConnection>;
+  try {
+    connection = redisConnection({ ...(options.url !== undefined ? { url: options.url } : {}), ...(options.client !== undefined ? { client: options.client } : {}), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
+  } catch (error) {
+    throw new PollCheckpointError(`cannot keep poll checkpoints in Redis: ${(error as Error).message}`, { cause: error });
+  }
+  const hash = `${options.prefix ?? "carewire:"}poll-checkpoints`;
+  async function command<T>(what: string, send: (client: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await connection.command(send);
+    } catch (error) {
+      throw new PollCheckpointError(`cannot ${what} a poll checkpoint in Redis: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  return {
+    async load(key) {
+      const text = await command("read", (c) => c.hget(hash, key));
+      return text === null ? undefined : readCheckpoint(key, text);
+    },
+    async save(key, checkpoint) {
+      const text = writeCheckpoint(checkpoint);
+      await command("write", (c) => c.hset(hash, key, text));
+    },
+    async clear(key) {
+      await command("clear", (c) => c.hdel(hash, key));
+    },
+    close: () => connection.close(),
+  };
+}
