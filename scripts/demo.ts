@@ -26,6 +26,7 @@ import { createOutbox, memoryOutboxStore, operationsOf } from "../src/outbox/ind
 import { writeReport } from "../src/report/index.js";
 import { createClinicClient, type ClinicClient } from "../generated/clinic/index.js";
 import { createFhirR4Client } from "../generated/fhir-r4/index.js";
+import { changesDemo } from "./demo-changes.js";
 import { fleetDemo } from "./demo-fleet.js";
 
 const PATIENTS = Number(process.env.DEMO_PATIENTS ?? 200);
@@ -191,6 +192,7 @@ async function main(): Promise<void> {
   await sim.close();
   await fhirSync(patients.filter((p) => syncedMrns.includes(p.identifier)));
   await fleetDemo();
+  await changesDemo(recorder);
   await recorder.close();
   const report = await writeReport(EVENTS_FILE, REPORT_FILE, { title: "carewire demo: operator report" });
   const fired = report.alerts.filter((a) => a.fired.length > 0).map((a) => a.id);
