@@ -138,7 +138,9 @@ export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): 
   function listener(req: IncomingMessage, res: ServerResponse): void {
     const reply = (response: WebhookResponse) => {
       if (res.headersSent) return;
-      res.writeHead(response.status, response.headers);
+      // The body was not read to its end: the connection cannot carry another request.
+      const cut = response.status === 408 || response.status === 413;
+      res.writeHead(response.status, cut ? { ...response.headers, connection: "close" } : response.headers);
       res.end(response.body);
     };
     if ((req.method ?? "").toUpperCase() !== "POST") {
