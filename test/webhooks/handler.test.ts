@@ -31,7 +31,8 @@ async function delivery(options: { id?: string; body?: string; timestamp?: numbe
   const id = options.id ?? `msg_${++ids}`;
   const body = options.body ?? JSON.stringify({ type: "patient.updated", data: { id: `pat-${ids}` } });
   const headers = await signWebhook(body, { secret: options.secret ?? SECRET, id, ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}) });
-  return { id, body, headers: { ...headers, "content-type": "application/json" } };
+  const sent: Record<string, string> = { ...headers, "content-type": "application/json" };
+  return { id, body, headers: sent };
 }
 const post = (url: string, d: { body: string; headers: Record<string, string> }) => fetch(url, { method: "POST", body: d.body, headers: d.headers });
 

@@ -54,7 +54,7 @@ describe("verifyWebhook (Standard Webhooks)", () => {
 
   it("says nothing of the body, the signature or the secret in a refusal", async () => {
     const request = await signed();
-    const error = await verify({ ...request, body: BODY.replace("pat-1", "pat-9") }).catch((e: unknown) => e as Error);
+    const error = await verify({ ...request, body: BODY.replace("pat-1", "pat-9") }).then(() => new Error("verified"), (e: unknown) => e as Error);
     expect(error.message).not.toMatch(/pat-|whsec|v1,/);
   });
 
@@ -126,7 +126,7 @@ describe("verifyWebhook (Standard Webhooks)", () => {
       return p as { type: "patient.updated" };
     };
     await expect(verifyWebhook(await signed(), { secrets: SECRET, clock, parse })).resolves.toMatchObject({ payload: { type: "patient.updated" } });
-    const error = await verifyWebhook(await signed('{"type":"x","ssn":"123"}'), { secrets: SECRET, clock, parse }).catch((e: unknown) => e as Error);
+    const error = await verifyWebhook(await signed('{"type":"x","ssn":"123"}'), { secrets: SECRET, clock, parse }).then(() => new Error("verified"), (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(WebhookMalformedError);
     expect(error.message).not.toContain("123");
   });
