@@ -41,3 +41,5 @@ export { runFhirContract, type FhirCheckOutcome, type FhirContractCheck, type Fh
 export type { RequestSource } from "./contract-request.js";
 export type { FhirPointsOptions } from "./fhir/fhir-quotas.js";
 export type { PointsQuotaOptions } from "./simulator/points-quota.js";
+export { DEFAULT_RETRY_SCHEDULE_MS, type SimulatorWebhookOptions, type SimulatorWebhooks, type WebhookDelivery } from "./simulator/webhook-sender.js";
+export type { ScheduledChangesOptions } from "./simulator/scheduled-changes.js";

@@ -8,16 +8,14 @@ export type WebhookErrorKind = "webhook-signature" | "webhook-timestamp" | "webh
 
 export abstract class WebhookError extends Error {
   abstract readonly kind: WebhookErrorKind;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
+  /** The subclass's own name (`WebhookSignatureError`), as the other carewire errors show theirs. */
+  override get name(): string {
+    return this.constructor.name;
   }
 }
 
 /** No signature matched any accepted secret (forged, tampered, or signed with a retired secret). */
-export class WebhookSignatureError extends WebhookError {
-  readonly kind = "webhook-signature" as const;
-}
+export class WebhookSignatureError extends WebhookError { readonly kind = "webhook-signature" as const; }
 
 /** Genuinely signed, but sent outside the tolerance: replayed later, or the sender's clock is off. */
 export class WebhookTimestampError extends WebhookError {
@@ -33,9 +31,7 @@ export class WebhookTimestampError extends WebhookError {
 }
 
 /** A header is missing or unreadable, or the body is not the JSON the app expects. */
-export class WebhookMalformedError extends WebhookError {
-  readonly kind = "webhook-malformed" as const;
-}
+export class WebhookMalformedError extends WebhookError { readonly kind = "webhook-malformed" as const; }
 
 /** The body is larger than the receiver reads; reading stopped at the bound. */
 export class WebhookTooLargeError extends WebhookError {
@@ -54,11 +50,7 @@ export class WebhookTimeoutError extends WebhookError {
 }
 
 /** The receiver's own configuration cannot work (no secret, a secret that does not decode, a bad option). */
-export class WebhookConfigError extends WebhookError {
-  readonly kind = "webhook-config" as const;
-}
+export class WebhookConfigError extends WebhookError { readonly kind = "webhook-config" as const; }
 
 /** The inbox could not record or read events (database down, disk full). Nothing was acknowledged. */
-export class WebhookInboxError extends WebhookError {
-  readonly kind = "webhook-inbox" as const;
-}
+export class WebhookInboxError extends WebhookError { readonly kind = "webhook-inbox" as const; }

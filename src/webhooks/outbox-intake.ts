@@ -5,9 +5,9 @@
  * handing off: there is no hand-off left to lose. Keys are derived from the event id, so
  * they are the same whatever instance accepts it.
  */
-import { encodeJson, DEAD_TABLE, LIVE_TABLE } from "../outbox/store-rows.js";
+import { encodeBatch, DEAD_TABLE, LIVE_TABLE, type EncodedIntent } from "../outbox/store-rows.js";
 import { intentKey } from "../outbox/intent-key.js";
-import type { Json } from "../outbox/outbox-store.js";
+import type { Json, NewIntent } from "../outbox/outbox-store.js";
 import { randomId } from "../runtime/portable/random-id.js";
 import type { InboxEntry } from "./inbox.js";
 
@@ -29,34 +29,27 @@ export interface OutboxIntake {
   readonly codeVersion?: string;
 }
 
-/** One intent row's values, named as both SQL dialects below use them. */
-export interface IntentValues {
-  readonly id: string;
-  readonly operation: string;
-  readonly input: string;
-  readonly idempotencyKey: string;
-  readonly tenant: string | null;
-  readonly notBefore: number;
-  readonly codeVersion: string | null;
-}
-
-export function intentValues(intake: OutboxIntake, entry: InboxEntry, now: number): IntentValues[] {
-  return intake.toWrites(entry).map((write, index) => ({
-    id: randomId(),
-    operation: write.operation,
-    input: encodeJson(write.input, `${write.operation}: the input`),
-    idempotencyKey: intentKey(intake.provider, write.operation, { businessKey: write.businessKey ?? { webhook: entry.id, write: index } }),
-    tenant: write.tenant ?? null,
-    notBefore: now,
-    codeVersion: intake.codeVersion ?? null,
-  }));
+/** The event's intents, checked and encoded as the outbox's own stores insert them (a key repeated in the list is written once). */
+export function intentValues(intake: OutboxIntake, entry: InboxEntry, now: number): EncodedIntent[] {
+  const intents = intake.toWrites(entry).map(
+    (write, index): NewIntent => ({
+      id: randomId(),
+      operation: write.operation,
+      input: write.input,
+      idempotencyKey: intentKey(intake.provider, write.operation, { businessKey: write.businessKey ?? { webhook: entry.id, write: index } }),
+      ...(write.tenant !== undefined ? { tenant: write.tenant } : {}),
+      notBefore: now,
+      ...(intake.codeVersion !== undefined ? { codeVersion: intake.codeVersion } : {}),
+    }),
+  );
+  return encodeBatch(intents).unique;
 }
 
 /**
  * Inserts one intent unless its key is recorded, live or dead: the outbox's own rule. `p(name)`
  * spells a parameter in the dialect (`@id` in SQLite, `$1` in PostgreSQL).
  */
-export function insertIntentSql(tables: { live: string; dead: string }, p: (name: keyof IntentValues | "now") => string): string {
+export function insertIntentSql(tables: { live: string; dead: string }, p: (name: keyof EncodedIntent | "now") => string): string {
   return `INSERT INTO ${tables.live} (id, operation, input, idempotency_key, tenant, not_before, code_version, status, created_at, updated_at)
     SELECT ${p("id")}, ${p("operation")}, ${p("input")}, ${p("idempotencyKey")}, ${p("tenant")}, ${p("notBefore")}, ${p("codeVersion")}, 'pending', ${p("now")}, ${p("now")}
     WHERE NOT EXISTS (SELECT 1 FROM ${tables.dead} WHERE idempotency_key = ${p("idempotencyKey")})

@@ -7,11 +7,12 @@
  */
 import type { Pool, PoolClient } from "pg";
 import { loadDriver } from "../outbox/load-driver.js";
+import type { EncodedIntent } from "../outbox/store-rows.js";
 import { postgresOutboxStore, type PostgresPool } from "../outbox/postgres-outbox-store.js";
 import { WebhookInboxError } from "./errors.js";
 import { checkEntry, checkLimit, checkTime, checkWorker, errorText, storeCall, type InboxEntry, type WebhookInbox } from "./inbox.js";
 import { INBOX_COLUMNS, recordOfRow, type InboxRow } from "./inbox-rows.js";
-import { insertIntentSql, intentValues, OUTBOX_TABLES, type IntentValues, type OutboxIntake } from "./outbox-intake.js";
+import { insertIntentSql, intentValues, OUTBOX_TABLES, type OutboxIntake } from "./outbox-intake.js";
 
 export interface PostgresInboxOptions {
   /** A connection string (carewire makes and ends its pool) or the app's own pool (never ended here). */
@@ -24,7 +25,7 @@ export interface PostgresInboxOptions {
   readonly outbox?: OutboxIntake;
 }
 
-const INTENT_ORDER: ReadonlyArray<keyof IntentValues | "now"> = ["id", "operation", "input", "idempotencyKey", "tenant", "notBefore", "codeVersion", "now"];
+const INTENT_ORDER: ReadonlyArray<keyof EncodedIntent | "now"> = ["id", "operation", "input", "idempotencyKey", "tenant", "notBefore", "codeVersion", "now"];
 
 export function postgresInbox(options: PostgresInboxOptions): WebhookInbox {
   const schema = options.schema ?? "public";

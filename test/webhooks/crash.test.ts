@@ -7,6 +7,8 @@
  */
 import { afterAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
+import readline from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -34,31 +36,37 @@ async function deliver(url: string, i: number): Promise<number> {
   }
 }
 
+/** The receiver in a child process: its port once it listens, and a SIGKILL that resolves when the process is gone. */
+async function startReceiverProcess(file: string): Promise<{ port: number; kill: () => Promise<void> }> {
+  const args = tsxArgs(path.join(ROOT, "test/webhooks/crash-receiver.ts"), [JSON.stringify({ path: file, secret: SECRET })]);
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+  const errors: Buffer[] = [];
+  child.stderr.on("data", (chunk: Buffer) => errors.push(chunk));
+  const gone = once(child, "exit");
+  const lines = readline.createInterface({ input: child.stdout });
+  const failed = (why: string) => new Error(`the receiver ${why}; stderr:\n${Buffer.concat(errors).toString()}`);
+  const limit = AbortSignal.timeout(CHILD_LIMIT_MS);
+  const first = await Promise.race([once(lines, "line", { signal: limit }).then(([line]) => String(line)), gone.then(() => Promise.reject(failed("exited before listening")))]).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw limit.aborted ? failed(`did not listen within ${CHILD_LIMIT_MS} ms`) : error;
+  });
+  const port = Number(/^port (\d+)$/.exec(first)?.[1]);
+  return {
+    port,
+    async kill() {
+      child.kill("SIGKILL");
+      await gone;
+      lines.close();
+    },
+  };
+}
+
 describe("a receiver killed between accepting and handing off", () => {
   it(
     "leaves exactly one outbox intent per event when accepted events go to the outbox in the same transaction",
     async () => {
       const file = path.join(dir, "crash.db");
-      const child = spawn(process.execPath, tsxArgs(path.join(ROOT, "test/webhooks/crash-receiver.ts"), [JSON.stringify({ path: file, secret: SECRET })]), {
-        cwd: ROOT,
-        env: { ...process.env, NODE_OPTIONS: "" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
-      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-      let timer: NodeJS.Timeout | undefined;
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => {
-          out += d.toString();
-          const m = /port (\d+)/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once("exit", (code) => reject(new Error(`the receiver exited (${String(code)}) before listening; stderr:\n${stderr}`)));
-        timer = setTimeout(() => reject(new Error(`the receiver did not listen within ${CHILD_LIMIT_MS} ms; stderr:\n${stderr}`)), CHILD_LIMIT_MS);
-      }).finally(() => clearTimeout(timer));
-
+      const { port, kill } = await startReceiverProcess(file);
       // 16 deliveries in flight at a time; the receiver is killed once 150 were acknowledged.
       const acknowledged = new Set<number>();
       let next = 0;
@@ -66,8 +74,7 @@ describe("a receiver killed between accepting and handing off", () => {
         for (let i = next++; i < EVENTS && acknowledged.size < 150; i = next++) if ((await deliver(`http://127.0.0.1:${port}/`, i)) === 204) acknowledged.add(i);
       };
       await Promise.all(Array.from({ length: 16 }, lane));
-      child.kill("SIGKILL");
-      await exited;
+      await kill();
       expect(acknowledged.size).toBeGreaterThanOrEqual(150);
 
       const inbox = sqliteInbox({ path: file, outbox: crashIntake });

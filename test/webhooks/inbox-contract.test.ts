@@ -21,12 +21,11 @@ const LEASE = 30_000;
 const postgres = postgresForFile("inbox");
 const redis = redisForFile("inbox");
 const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-inbox-contract-"));
-let files = 0;
-const opened: WebhookInbox[] = [];
-afterEach(async () => {
-  for (const inbox of opened.splice(0)) await inbox.close();
-});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+/** Every inbox a test opened (a closed one closes again as a no-op). */
+const opened: WebhookInbox[] = [];
+afterEach(() => Promise.all(opened.splice(0).map((inbox) => inbox.close())));
 
 const keep = (inbox: WebhookInbox) => (opened.push(inbox), inbox);
 type Fleet = { inbox: WebhookInbox; another: () => WebhookInbox };
