@@ -59,31 +59,36 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
   let again = false;
   let lastPurge = Number.NEGATIVE_INFINITY;
 
-  async function pumpOnce(): Promise<void> {
-    do {
-      again = false;
-      while (!stopping.signal.aborted && tasks.size < rules.concurrency) {
-        const claims = await inbox.claim(worker, rules.concurrency - tasks.size, rules.attemptTimeoutMs * 2, clock.now());
-        if (claims.length === 0) break;
-        for (const claim of claims) {
-          const task: Promise<void> = run(claim).finally(() => {
-            tasks.delete(task);
-            wake();
-          });
-          tasks.add(task);
-        }
+  /** Claims due events until the concurrency is used or none is due. */
+  async function fill(): Promise<void> {
+    while (!stopping.signal.aborted && tasks.size < rules.concurrency) {
+      const claims = await inbox.claim(worker, rules.concurrency - tasks.size, rules.attemptTimeoutMs * 2, clock.now());
+      if (claims.length === 0) return;
+      for (const claim of claims) {
+        const task: Promise<void> = run(claim).finally(() => {
+          tasks.delete(task);
+          wake();
+        });
+        tasks.add(task);
       }
-    } while (again && !stopping.signal.aborted);
+    }
   }
 
+  /** One filler at a time; a wake while it runs makes it look once more, so no wake is lost. */
   function wake(): void {
-    if (pumping !== undefined) {
-      again = true;
-      return;
-    }
-    pumping = pumpOnce()
+    again = true;
+    if (pumping !== undefined || stopping.signal.aborted) return;
+    pumping = (async () => {
+      while (again && !stopping.signal.aborted) {
+        again = false;
+        await fill();
+      }
+    })()
       .catch(() => observe({ type: "inbox-error", action: "claim events" }))
-      .finally(() => (pumping = undefined));
+      .finally(() => {
+        pumping = undefined;
+        if (again && !stopping.signal.aborted) wake();
+      });
   }
 
   async function run(claim: InboxClaim): Promise<void> {
@@ -152,19 +157,24 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
     wake,
     async settled() {
       for (;;) {
-        wake();
+        // A wake while a filler runs would make it look again, and this loop wait on that look, and so on.
+        if (pumping === undefined) wake();
         await pumping;
-        if (tasks.size === 0) return;
+        if (tasks.size === 0 && pumping === undefined) return;
         await Promise.all([...tasks]);
       }
     },
     async stop(deadlineMs) {
-      stopping.abort();
-      await polling;
-      await pumping;
+      // The bound starts now and covers everything below.
       let cancel = () => undefined as void;
       const deadline = new Promise<false>((resolve) => (cancel = startTimer(clock, deadlineMs, () => resolve(false))));
-      const finished = await Promise.race([Promise.all([...tasks]).then(() => true), deadline]);
+      stopping.abort();
+      const finished = await Promise.race([(async () => {
+        await polling;
+        await pumping;
+        await Promise.all([...tasks]);
+        return true;
+      })(), deadline]);
       cancel();
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
