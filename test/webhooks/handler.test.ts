@@ -54,7 +54,8 @@ describe("webhookHandler over node:http", () => {
   it("refuses a forgery 401 with an empty answer and tells onRejected why", async () => {
     const rejected: Array<[WebhookError, number]> = [];
     const handled: string[] = [];
-    const handler = webhookHandler({ secrets: SECRET, onEvent: (e) => void handled.push(e.id), onRejected: (error, status) => void rejected.push([error, status]) });
+    const observed: WebhookObservation[] = [];
+    const handler = webhookHandler({ secrets: SECRET, onEvent: (e) => void handled.push(e.id), onRejected: (error, status) => void rejected.push([error, status]), observe: (o) => void observed.push(o) });
     const url = await serve(handler);
     const forged = await delivery({ secret: "whsec_" + Buffer.from("not the right secret at all!!!!!").toString("base64") });
     const response = await post(url, forged);
@@ -67,6 +68,10 @@ describe("webhookHandler over node:http", () => {
     expect(rejected[1]![0]).toMatchObject({ reason: "too-old" });
     await handler.settled();
     expect(handled).toEqual([]);
+    expect(observed).toEqual([
+      { type: "rejected", reason: "webhook-signature", status: 401 },
+      { type: "rejected", reason: "webhook-timestamp", status: 401 },
+    ]);
   });
 
   it("answers malformed 400, too large 413, a slow body 408 and a GET 405", async () => {
