@@ -29,6 +29,15 @@ function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
+/** A new receiver on the same file: hands off what is pending (recording ids in `handled`), then stops. */
+async function resume(file: string, clock: FakeClock, handled: string[]): Promise<void> {
+  const inbox = sqliteInbox({ path: file });
+  const next = webhookHandler({ secrets: SECRET, clock, inbox, onEvent: (e) => void handled.push(e.id) });
+  await next.settled();
+  await next.close();
+  await inbox.close();
+}
+
 describe("restarting a receiver", () => {
   it("finishes the event in flight on close, and a new receiver on the same file resumes only the pending ones", async () => {
     const file = path.join(dir, `inbox-${++files}.db`);
@@ -46,12 +55,7 @@ describe("restarting a receiver", () => {
     await closing;
     expect(handled).toEqual(["evt_a"]);
     await first.inbox.close();
-
-    const inbox = sqliteInbox({ path: file });
-    const second = webhookHandler({ secrets: SECRET, clock, inbox, onEvent: (e) => void handled.push(e.id) });
-    await second.settled();
-    await second.close();
-    await inbox.close();
+    await resume(file, clock, handled);
     expect(handled.sort()).toEqual(["evt_a", "evt_b", "evt_c"]);
   });
 
@@ -69,12 +73,7 @@ describe("restarting a receiver", () => {
     await clock.advance(5_000);
     await closing;
     await first.inbox.close();
-
-    const inbox = sqliteInbox({ path: file });
-    const second = webhookHandler({ secrets: SECRET, clock, inbox, onEvent: (e) => void calls.push(e.id) });
-    await second.settled();
-    await second.close();
-    await inbox.close();
+    await resume(file, clock, calls);
     expect(calls).toEqual(["evt_stuck", "evt_stuck"]);
   });
 
