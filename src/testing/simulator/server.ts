@@ -32,7 +32,11 @@ import { SpecModel, type Route } from "./spec-model.js";
 import { ResourceCatalog } from "./resources.js";
 import { seedExamples } from "./seed.js";
 import { responseWarnings, type ResponseWarning } from "./response-report.js";
-import { ResourceStore, type ResourceStoreView } from "./state.js";
+import type { ResourceStoreView } from "./state.js";
+import { ObservedResourceStore } from "./webhook-store.js";
+import { startChangeFeeds } from "./webhook-feeds.js";
+import type { ScheduledChangesOptions } from "./scheduled-changes.js";
+import type { SimulatorWebhookOptions, SimulatorWebhooks } from "./webhook-sender.js";
 
 export type { HandlerResult } from "./render.js";
 export type { ResponseWarning } from "./response-report.js";
@@ -87,6 +91,10 @@ export interface SimulatorOptions {
   readonly clock?: (() => number) | SimulatorClock;
   /** Per-operationId handlers that replace the generic behaviour (see scenarios/). */
   readonly handlers?: Readonly<Record<string, SimulatorHandler>>;
+  /** Send signed Standard Webhooks for every change of the resources (created, updated, deleted). */
+  readonly webhooks?: SimulatorWebhookOptions;
+  /** Change a random resource on a schedule (simulator clock), so data moves with no client writing. */
+  readonly changes?: ScheduledChangesOptions;
 }
 
 export interface HandlerContext {
@@ -127,6 +135,8 @@ export interface Simulator {
    */
   readonly warnings: readonly ResponseWarning[];
   readonly responseReport: Promise<readonly ResponseWarning[]>;
+  /** The webhooks sent so far, with `webhooks` set. */
+  readonly webhooks: SimulatorWebhooks | undefined;
   /** Clears log, counters, rate windows, idempotency records, state and faults, and restarts the seeded sequence. */
   reset(): void;
   close(): Promise<void>;
@@ -162,11 +172,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = new FaultInjector(options.seed ?? 1, options.faults === undefined ? {} : validateFaultPlan(options.faults));
   const idempotency = new IdempotencyStore();
   const recorder = new Recorder();
-  const store = new ResourceStore();
+  const store = new ObservedResourceStore();
   const stateful = options.stateful ?? true;
   const catalog = stateful ? new ResourceCatalog(model) : undefined;
   const seeding = catalog && options.seedExamples !== false ? catalog : undefined;
-  if (seeding) seedExamples(model, seeding, store);
+  if (seeding) store.quietly(() => seedExamples(model, seeding, store));
+  const feeds = startChangeFeeds(options, store, catalog);
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;
@@ -529,7 +540,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     points?.reset();
     idempotency.reset();
     store.reset();
-    if (seeding) seedExamples(model, seeding, store);
+    if (seeding) store.quietly(() => seedExamples(model, seeding, store));
     faults.reset();
   }
 
@@ -567,8 +578,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     responseReport,
     reset,
+    webhooks: feeds.webhooks,
     async close() {
       closed = true;
+      await feeds.close();
       await close();
     },
   };

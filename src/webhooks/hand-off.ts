@@ -1,0 +1,192 @@
+/**
+ * Handing recorded events to the app: a few at a time (bounded concurrency), each under a
+ * lease, each attempt bounded in time. A failing `onEvent` is tried again after a growing
+ * pause; after `maxAttempts` the event is parked as dead, listed and revivable, never
+ * dropped. Events are read back from the inbox, so the same loop resumes what a previous
+ * process left pending, and picks up retries whose time has come.
+ */
+import { startTimer, type Clock } from "../runtime/core/clock.js";
+import { WebhookMalformedError } from "./errors.js";
+import type { InboxClaim, InboxRecord, WebhookInbox } from "./inbox.js";
+import { failureName, type WebhookObserver } from "./observe.js";
+import type { VerifiedWebhook } from "./verify.js";
+
+export interface HandOffContext {
+  /** 1 for the first hand-off of this event. */
+  readonly attempt: number;
+  /** Fires when the attempt's time is up or the receiver is closing past its bound. */
+  readonly signal: AbortSignal;
+}
+
+export type EventHandler<T> = (event: VerifiedWebhook<T>, context: HandOffContext) => unknown;
+
+export interface HandOffRules {
+  /** Events handed off at once. Default 4. */
+  readonly concurrency: number;
+  /** Attempts before an event is dead. Default 8. */
+  readonly maxAttempts: number;
+  /** The pause after the first failure, doubled after each (ms). Default 1,000. */
+  readonly backoffMs: number;
+  /** The longest pause between attempts (ms). Default 5 min. */
+  readonly maxBackoffMs: number;
+  /** The longest one `onEvent` may run; past it the attempt counts as failed and the lease may be taken by another instance. Default 60 s. */
+  readonly attemptTimeoutMs: number;
+  /** How often the inbox is asked for due events (retries, other processes' leftovers). Default 1 s. */
+  readonly pollMs: number;
+  /** How long handled ids are kept against late duplicates. Default 7 days. */
+  readonly retentionMs: number;
+}
+
+export const DEFAULT_HAND_OFF: HandOffRules = { concurrency: 4, maxAttempts: 8, backoffMs: 1_000, maxBackoffMs: 300_000, attemptTimeoutMs: 60_000, pollMs: 1_000, retentionMs: 7 * 86_400_000 };
+
+export class HandOffTimeoutError extends Error {
+  override readonly name = "HandOffTimeoutError";
+}
+
+export interface HandOff {
+  /** Looks for due events now (after an accept, a revive). */
+  wake(): void;
+  /** Resolves once nothing due is left to hand off and nothing is in flight. */
+  settled(): Promise<void>;
+  /** Stops taking events; waits up to `deadlineMs` for those in flight, then gives their leases back. */
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver): HandOff {
+  const tasks = new Set<Promise<void>>();
+  const stopping = new AbortController();
+  let pumping: Promise<void> | undefined;
+  let again = false;
+  let lastPurge = Number.NEGATIVE_INFINITY;
+
+  /** Claims due events until the concurrency is used or none is due. */
+  async function fill(): Promise<void> {
+    while (!stopping.signal.aborted && tasks.size < rules.concurrency) {
+      const claims = await inbox.claim(worker, rules.concurrency - tasks.size, rules.attemptTimeoutMs * 2, clock.now());
+      if (claims.length === 0) return;
+      for (const claim of claims) {
+        const task: Promise<void> = run(claim).finally(() => {
+          tasks.delete(task);
+          wake();
+        });
+        tasks.add(task);
+      }
+    }
+  }
+
+  /** One filler at a time; a wake while it runs makes it look once more, so no wake is lost. */
+  function wake(): void {
+    again = true;
+    if (pumping !== undefined || stopping.signal.aborted) return;
+    pumping = (async () => {
+      while (again && !stopping.signal.aborted) {
+        again = false;
+        await fill();
+      }
+    })()
+      .catch(() => observe({ type: "inbox-error", action: "claim events" }))
+      .finally(() => {
+        pumping = undefined;
+        if (again && !stopping.signal.aborted) wake();
+      });
+  }
+
+  async function run(claim: InboxClaim): Promise<void> {
+    const { record } = claim;
+    const attempt = record.attempts;
+    let event: VerifiedWebhook<T>;
+    try {
+      event = eventOf(record, parse);
+    } catch (error) {
+      return settle(claim, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
+    }
+    try {
+      await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal }));
+    } catch (error) {
+      const reason = failureName(error);
+      if (attempt >= rules.maxAttempts) return settle(claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
+      const retryAt = clock.now() + Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
+      return settle(claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
+    }
+    return settle(claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
+  }
+
+  async function settle(claim: InboxClaim, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {
+    try {
+      if (await inbox.settle(claim, settlement, clock.now())) told();
+    } catch {
+      // The lease runs out and the event is handed off again: at least once, never lost.
+      observe({ type: "inbox-error", action: "settle an event" });
+    }
+  }
+
+  /** Runs one attempt, bounded: past the bound the attempt has failed (its promise is left to finish on its own). */
+  function attemptWithin(ms: number, work: (signal: AbortSignal) => unknown): Promise<void> {
+    const abort = new AbortController();
+    const onStop = () => abort.abort(stopping.signal.reason);
+    stopping.signal.addEventListener("abort", onStop, { once: true });
+    return new Promise<void>((resolve, reject) => {
+      const cancel = startTimer(clock, ms, () => {
+        abort.abort();
+        reject(new HandOffTimeoutError(`onEvent did not finish within ${ms} ms`));
+      });
+      Promise.resolve()
+        .then(() => work(abort.signal))
+        .then(() => resolve(), reject)
+        .finally(() => {
+          cancel();
+          stopping.signal.removeEventListener("abort", onStop);
+        });
+    });
+  }
+
+  async function poll(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      wake();
+      const now = clock.now();
+      if (now - lastPurge >= Math.min(rules.retentionMs, 3_600_000)) {
+        lastPurge = now;
+        await inbox.purge(now - rules.retentionMs).catch(() => observe({ type: "inbox-error", action: "purge handled events" }));
+      }
+      await clock.sleep(rules.pollMs, stopping.signal).catch(() => undefined);
+    }
+  }
+  const polling = poll();
+
+  return {
+    wake,
+    async settled() {
+      for (;;) {
+        // A wake while a filler runs would make it look again, and this loop wait on that look, and so on.
+        if (pumping === undefined) wake();
+        await pumping;
+        if (tasks.size === 0 && pumping === undefined) return;
+        await Promise.all([...tasks]);
+      }
+    },
+    async stop(deadlineMs) {
+      // The bound starts now and covers everything below.
+      let cancel = () => undefined as void;
+      const deadline = new Promise<false>((resolve) => (cancel = startTimer(clock, deadlineMs, () => resolve(false))));
+      stopping.abort();
+      const finished = await Promise.race([(async () => {
+        await polling;
+        await pumping;
+        await Promise.all([...tasks]);
+        return true;
+      })(), deadline]);
+      cancel();
+      if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
+    },
+  };
+}
+
+function eventOf<T>(record: InboxRecord, parse: ((payload: unknown) => T) | undefined): VerifiedWebhook<T> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(record.raw);
+  } catch {
+    throw new WebhookMalformedError("the recorded webhook body is not JSON");
+  }
+  return { id: record.id, timestamp: record.timestamp, type: record.type, payload: parse ? parse(payload) : (payload as T), raw: record.raw };
+}

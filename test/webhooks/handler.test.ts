@@ -1,0 +1,175 @@
+/**
+ * The receiver: a real node:http server on 127.0.0.1 in front of `webhookHandler`. Genuine
+ * deliveries are answered 204 and handed to `onEvent` once; duplicates are answered without
+ * a second hand-off; refusals carry no detail in the answer and a typed reason in
+ * `onRejected`. Retries, dead events and revival run on a fake clock.
+ */
+import { afterEach, describe, expect, it } from "@jest/globals";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { FakeClock } from "../../src/testing/fake-clock.js";
+import { signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
+
+const SECRET = `whsec_${Buffer.from("handler test secret of 32 bytes!").toString("base64")}`;
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function serve(handler: WebhookHandler): Promise<string> {
+  const server = http.createServer(handler.listener);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => handler.close(), () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`;
+}
+
+let ids = 0;
+async function delivery(options: { id?: string; body?: string; timestamp?: number; secret?: string } = {}) {
+  const id = options.id ?? `msg_${++ids}`;
+  const body = options.body ?? JSON.stringify({ type: "patient.updated", data: { id: `pat-${ids}` } });
+  const headers = await signWebhook(body, { secret: options.secret ?? SECRET, id, ...(options.timestamp !== undefined ? { timestamp: options.timestamp } : {}) });
+  const sent: Record<string, string> = { ...headers, "content-type": "application/json" };
+  return { id, body, headers: sent };
+}
+const post = (url: string, d: { body: string; headers: Record<string, string> }) => fetch(url, { method: "POST", body: d.body, headers: d.headers });
+
+describe("webhookHandler over node:http", () => {
+  it("answers a genuine delivery 204, hands it to onEvent once, and answers its duplicates 204 without handing them off again", async () => {
+    const handled: string[] = [];
+    const seen: WebhookObservation["type"][] = [];
+    const handler = webhookHandler({ secrets: SECRET, onEvent: (event) => void handled.push(event.id), observe: (o) => seen.push(o.type) });
+    const url = await serve(handler);
+    const d = await delivery();
+    expect((await post(url, d)).status).toBe(204);
+    expect((await post(url, d)).status).toBe(204);
+    expect((await post(url, d)).status).toBe(204);
+    await handler.settled();
+    expect(handled).toEqual([d.id]);
+    expect(seen.sort()).toEqual(["accepted", "duplicate", "duplicate", "handled"]);
+  });
+
+  it("refuses a forgery 401 with an empty answer and tells onRejected why", async () => {
+    const rejected: Array<[WebhookError, number]> = [];
+    const handled: string[] = [];
+    const observed: WebhookObservation[] = [];
+    const handler = webhookHandler({ secrets: SECRET, onEvent: (e) => void handled.push(e.id), onRejected: (error, status) => void rejected.push([error, status]), observe: (o) => void observed.push(o) });
+    const url = await serve(handler);
+    const forged = await delivery({ secret: "whsec_" + Buffer.from("not the right secret at all!!!!!").toString("base64") });
+    const response = await post(url, forged);
+    expect(response.status).toBe(401);
+    expect(await response.text()).toBe("");
+    expect(rejected[0]![0]).toBeInstanceOf(WebhookSignatureError);
+    const late = await delivery({ timestamp: Math.floor(Date.now() / 1000) - 3_600 });
+    expect((await post(url, late)).status).toBe(401);
+    expect(rejected[1]![0]).toBeInstanceOf(WebhookTimestampError);
+    expect(rejected[1]![0]).toMatchObject({ reason: "too-old" });
+    await handler.settled();
+    expect(handled).toEqual([]);
+    expect(observed).toEqual([
+      { type: "rejected", reason: "webhook-signature", status: 401 },
+      { type: "rejected", reason: "webhook-timestamp", status: 401 },
+    ]);
+  });
+
+  it("answers malformed 400, too large 413, a slow body 408 and a GET 405", async () => {
+    const reasons: string[] = [];
+    const handler = webhookHandler({ secrets: SECRET, maxBodyBytes: 1_000, bodyTimeoutMs: 50, onRejected: (e) => void reasons.push(e.kind) });
+    const url = await serve(handler);
+    const noId = await delivery();
+    const { "webhook-id": _dropped, ...headers } = noId.headers;
+    expect((await post(url, { body: noId.body, headers })).status).toBe(400);
+    expect((await post(url, await delivery({ body: JSON.stringify({ note: "x".repeat(5_000) }) }))).status).toBe(413);
+    expect((await fetch(url)).status).toBe(405);
+    const slow = await new Promise<number>((resolve, reject) => {
+      const req = http.request(url, { method: "POST", headers: { "content-length": "100" } }, (res) => resolve(res.statusCode ?? 0));
+      req.on("error", reject);
+      req.write("{");
+    });
+    expect(slow).toBe(408);
+    expect(reasons).toEqual(["webhook-malformed", "webhook-too-large", "webhook-timeout"]);
+  });
+
+  it("hands off no more events at once than its concurrency", async () => {
+    let running = 0;
+    let most = 0;
+    const release: Array<() => void> = [];
+    const handler = webhookHandler({
+      secrets: SECRET,
+      concurrency: 3,
+      onEvent: async () => {
+        most = Math.max(most, ++running);
+        await new Promise<void>((resolve) => release.push(resolve));
+        running--;
+      },
+    });
+    const url = await serve(handler);
+    for (let i = 0; i < 10; i++) expect((await post(url, await delivery())).status).toBe(204);
+    let finished = 0;
+    const done = handler.settled().then(() => (finished = 10));
+    // Lets one waiting hand-off finish per turn until all ten are through.
+    for (let turns = 0; finished < 10 && turns < 100_000; turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      release.shift()?.();
+    }
+    await done;
+    expect(most).toBe(3);
+  });
+});
+
+describe("hand-off on a fake clock", () => {
+  const NOW = 1_800_000_000;
+  async function handlerWith(onEvent: (id: string, attempt: number) => void, extra: { maxAttempts?: number } = {}) {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const seen: WebhookObservation[] = [];
+    const handler = webhookHandler({ secrets: SECRET, clock, pollMs: 100, backoffMs: 1_000, maxAttempts: extra.maxAttempts ?? 3, onEvent: (e, { attempt }) => onEvent(e.id, attempt), observe: (o) => seen.push(o) });
+    cleanups.push(() => handler.close());
+    const receive = async () => {
+      const d = await delivery({ timestamp: NOW });
+      expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
+      return d.id;
+    };
+    const pass = async (ms: number) => {
+      for (let t = 0; t < ms; t += 100) {
+        await clock.advance(100);
+        await handler.settled();
+      }
+    };
+    return { handler, clock, seen, receive, pass };
+  }
+
+  it("retries a failing onEvent after 1 s, then 2 s, and hands it over once it succeeds", async () => {
+    const attempts: Array<[number, number]> = [];
+    const { clock, seen, receive, pass, handler } = await handlerWith((_, attempt) => {
+      attempts.push([attempt, clock.now() - NOW * 1000]);
+      if (attempt < 3) throw new Error("downstream busy");
+    });
+    await receive();
+    await handler.settled();
+    await pass(3_000);
+    expect(attempts).toEqual([[1, 0], [2, 1_000], [3, 3_000]]);
+    expect(seen.filter((o) => o.type === "retry").map((o) => (o as { error: string }).error)).toEqual(["Error", "Error"]);
+    expect(seen.at(-1)).toMatchObject({ type: "handled", attempt: 3 });
+  });
+
+  it("parks an event that keeps failing as dead (listed, never lost) and hands it off again once revived", async () => {
+    let failing = true;
+    const handled: string[] = [];
+    const { seen, receive, pass, handler } = await handlerWith((id) => {
+      if (failing) throw new TypeError("bug");
+      handled.push(id);
+    }, { maxAttempts: 2 });
+    const id = await receive();
+    await handler.settled();
+    await pass(5_000);
+    expect(seen.filter((o) => o.type === "dead")).toEqual([{ type: "dead", id, attempt: 2, error: "TypeError" }]);
+    const [dead] = await handler.inbox.list({ status: "dead" });
+    expect(dead).toMatchObject({ id, lastError: "TypeError" });
+    failing = false;
+    expect(await handler.revive([id])).toBe(1);
+    await handler.settled();
+    expect(handled).toEqual([id]);
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * One contract, every webhook inbox: memory, SQLite in a file, a real PostgreSQL and a
+ * real redis-server. `another()` is a second instance of the app on the same data (a new
+ * connection; the memory inbox has only the one). Times are explicit epoch ms.
+ */
+import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { WebhookInboxError } from "../../src/webhooks/errors.js";
+import type { InboxEntry, WebhookInbox } from "../../src/webhooks/inbox.js";
+import { memoryInbox } from "../../src/webhooks/memory-inbox.js";
+import { postgresInbox } from "../../src/webhooks/postgres-inbox.js";
+import { redisInbox } from "../../src/webhooks/redis-inbox.js";
+import { sqliteInbox } from "../../src/webhooks/sqlite-inbox.js";
+import { postgresForFile } from "../helpers/postgres-for-file.js";
+import { redisForFile } from "../helpers/redis-for-file.js";
+
+const T0 = 1_800_000_000_000;
+const LEASE = 30_000;
+const postgres = postgresForFile("inbox");
+const redis = redisForFile("inbox");
+const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-inbox-contract-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+/** Every inbox a test opened (a closed one closes again as a no-op). */
+const opened: WebhookInbox[] = [];
+afterEach(() => Promise.all(opened.splice(0).map((inbox) => inbox.close())));
+
+const keep = (inbox: WebhookInbox) => (opened.push(inbox), inbox);
+type Fleet = { inbox: WebhookInbox; another: () => WebhookInbox };
+
+const backends = [
+  ["memory", (): Fleet => {
+    const inbox = keep(memoryInbox());
+    return { inbox, another: () => inbox };
+  }],
+  ["sqlite", (): Fleet => {
+    const file = path.join(dir, `inbox-${++files}.db`);
+    const open = () => keep(sqliteInbox({ path: file }));
+    return { inbox: open(), another: open };
+  }],
+  ["postgres", (): Fleet => {
+    const schema = postgres.schema();
+    const open = () => keep(postgresInbox({ connection: { connectionString: postgres.url }, schema }));
+    return { inbox: open(), another: open };
+  }],
+  ["redis", (): Fleet => {
+    const prefix = redis.prefix();
+    const open = () => keep(redisInbox({ url: redis.url, prefix }));
+    return { inbox: open(), another: open };
+  }],
+] as const;
+
+let n = 0;
+const entry = (overrides: Partial<InboxEntry> = {}): InboxEntry => ({ id: `msg_${++n}`, type: "patient.updated", timestamp: 1_800_000_000, raw: `{"id":"pat-${n}"}`, ...overrides });
+
+describe.each(backends)("%s webhook inbox", (backend, make) => {
+  it("records an event once by its id, on any instance, and says which accept was new", async () => {
+    const { inbox, another } = make();
+    expect(inbox.backend).toBe(backend);
+    const event = entry();
+    expect(await inbox.accept(event, T0)).toBe(true);
+    expect(await inbox.accept(event, T0 + 1)).toBe(false);
+    expect(await another().accept({ ...event, raw: "{}" }, T0 + 2)).toBe(false);
+    expect(await inbox.counts()).toEqual({ pending: 1, handled: 0, dead: 0 });
+    const [listed] = await inbox.list({ status: "pending" });
+    expect(listed).toMatchObject({ id: event.id, type: "patient.updated", timestamp: 1_800_000_000, raw: event.raw, status: "pending", receivedAt: T0, attempts: 0 });
+  });
+
+  it("accepts concurrent duplicates of one id as exactly one new event", async () => {
+    const { inbox, another } = make();
+    const event = entry();
+    const second = another();
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? inbox : second).accept(event, T0)));
+    expect(answers.filter(Boolean)).toHaveLength(1);
+  });
+
+  it("hands each pending event to one claimer with a lease, oldest first, and none before it is due", async () => {
+    const { inbox, another } = make();
+    const a = entry();
+    const b = entry();
+    await inbox.accept(a, T0);
+    await inbox.accept(b, T0 + 10);
+    expect(await inbox.claim("w1", 10, LEASE, T0 - 1)).toHaveLength(0);
+    const first = await inbox.claim("w1", 1, LEASE, T0 + 10);
+    const second = await another().claim("w2", 10, LEASE, T0 + 10);
+    expect(first.map((c) => c.record.id)).toEqual([a.id]);
+    expect(second.map((c) => c.record.id)).toEqual([b.id]);
+    expect(first[0]!.record.attempts).toBe(1);
+    expect(await inbox.claim("w3", 10, LEASE, T0 + 20)).toHaveLength(0);
+  });
+
+  it("marks a handled event, drops its body, refuses a settle under a lost lease, and keeps its id against duplicates", async () => {
+    const { inbox } = make();
+    const event = entry();
+    await inbox.accept(event, T0);
+    const [stale] = await inbox.claim("w1", 1, LEASE, T0);
+    const [fresh] = await inbox.claim("w2", 1, LEASE, T0 + LEASE);
+    expect(fresh!.record.attempts).toBe(2);
+    expect(await inbox.settle(stale!, { status: "handled" }, T0 + LEASE + 1)).toBe(false);
+    expect(await inbox.settle(fresh!, { status: "handled" }, T0 + LEASE + 1)).toBe(true);
+    expect(await inbox.settle(fresh!, { status: "handled" }, T0 + LEASE + 2)).toBe(false);
+    expect(await inbox.accept(event, T0 + LEASE + 3)).toBe(false);
+    const [handled] = await inbox.list({ status: "handled" });
+    expect(handled).toMatchObject({ id: event.id, status: "handled", raw: "" });
+    expect(await inbox.claim("w1", 10, LEASE, T0 + 10 * LEASE)).toHaveLength(0);
+  });
+
+  it("retries an event after its backoff with the error kept, and parks a dead one until it is revived", async () => {
+    const { inbox } = make();
+    const event = entry();
+    await inbox.accept(event, T0);
+    const [claim] = await inbox.claim("w1", 1, LEASE, T0);
+    expect(await inbox.settle(claim!, { status: "retry", notBefore: T0 + 5_000, error: "handler-error: boom" }, T0 + 1)).toBe(true);
+    expect(await inbox.claim("w1", 1, LEASE, T0 + 4_999)).toHaveLength(0);
+    const [again] = await inbox.claim("w1", 1, LEASE, T0 + 5_000);
+    expect(again!.record).toMatchObject({ attempts: 2, lastError: "handler-error: boom" });
+    expect(await inbox.settle(again!, { status: "dead", error: "handler-error: still" }, T0 + 5_001)).toBe(true);
+    expect(await inbox.counts()).toEqual({ pending: 0, handled: 0, dead: 1 });
+    const [dead] = await inbox.list({ status: "dead" });
+    expect(dead).toMatchObject({ id: event.id, lastError: "handler-error: still", raw: event.raw });
+    expect(await inbox.claim("w1", 1, LEASE, T0 + 100_000)).toHaveLength(0);
+    expect(await inbox.revive([event.id, "msg_unknown"], T0 + 6_000)).toBe(1);
+    const [revived] = await inbox.claim("w1", 1, LEASE, T0 + 6_000);
+    expect(revived!.record).toMatchObject({ id: event.id, attempts: 1, raw: event.raw });
+  });
+
+  it("gives a stopped worker's leases back at once on release, and nobody else's", async () => {
+    const { inbox } = make();
+    await inbox.accept(entry(), T0);
+    await inbox.accept(entry(), T0);
+    await inbox.claim("w1", 1, LEASE, T0);
+    await inbox.claim("w10", 1, LEASE, T0);
+    expect(await inbox.release("w1", T0 + 1)).toBe(1);
+    expect(await inbox.claim("w2", 10, LEASE, T0 + 1)).toHaveLength(1);
+  });
+
+  it("keeps pending events for a new instance (a restart) and takes back a crashed worker's once its lease ends", async () => {
+    const { inbox, another } = make();
+    const event = entry();
+    await inbox.accept(event, T0);
+    await inbox.accept(entry(), T0);
+    await inbox.claim("crashed", 1, LEASE, T0);
+    const restarted = another();
+    expect((await restarted.claim("w2", 10, LEASE, T0 + 1)).map((c) => c.record.id)).not.toContain(event.id);
+    const later = await restarted.claim("w2", 10, LEASE, T0 + LEASE);
+    expect(later.map((c) => c.record.id)).toEqual([event.id]);
+  });
+
+  it("purges handled events older than the retention window, never pending or dead ones", async () => {
+    const { inbox } = make();
+    const old = entry();
+    const recent = entry();
+    const pending = entry();
+    for (const e of [old, recent, pending]) await inbox.accept(e, T0);
+    const claims = await inbox.claim("w1", 2, LEASE, T0);
+    await inbox.settle(claims[0]!, { status: "handled" }, T0 + 1);
+    await inbox.settle(claims[1]!, { status: "handled" }, T0 + 1_000);
+    expect(await inbox.purge(T0 + 500)).toBe(1);
+    expect(await inbox.accept(old, T0 + 2_000)).toBe(true);
+    expect(await inbox.accept(recent, T0 + 2_000)).toBe(false);
+    expect(await inbox.counts()).toEqual({ pending: 2, handled: 1, dead: 0 });
+  });
+
+  it("refuses a bad id or worker with a typed error, and any call once closed", async () => {
+    const { inbox } = make();
+    await expect(inbox.accept({ id: "", raw: "{}" }, T0)).rejects.toBeInstanceOf(WebhookInboxError);
+    await expect(inbox.accept({ id: "has space", raw: "{}" }, T0)).rejects.toBeInstanceOf(WebhookInboxError);
+    await expect(inbox.claim("a/b", 1, LEASE, T0)).rejects.toBeInstanceOf(WebhookInboxError);
+    await inbox.close();
+    await expect(inbox.accept(entry(), T0)).rejects.toMatchObject({ kind: "webhook-inbox" });
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * Stopping and starting a receiver: `close()` lets an event in flight finish within its
+ * bound, a new receiver on the same SQLite file resumes what was left pending, an attempt
+ * that outlives the bound is given back (handed off again: at least once), and an instance
+ * restarted under its own `workerId` takes back a crashed predecessor's leases at once.
+ */
+import { afterAll, describe, expect, it } from "@jest/globals";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { FakeClock } from "../../src/testing/fake-clock.js";
+import { signWebhook, sqliteInbox, webhookHandler, type WebhookInbox } from "../../src/webhooks/index.js";
+
+const SECRET = "restart-test-secret";
+const NOW = 1_800_000_000;
+const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-webhooks-restart-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+async function request(id: string) {
+  const body = JSON.stringify({ type: "patient.updated", data: { id } });
+  return { method: "POST", headers: await signWebhook(body, { secret: SECRET, id, timestamp: NOW }), body };
+}
+
+/** A gate an onEvent can wait on until the test opens it. */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => undefined as void;
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+/** A new receiver on the same file: hands off what is pending (recording ids in `handled`), then stops. */
+async function resume(file: string, clock: FakeClock, handled: string[]): Promise<void> {
+  const inbox = sqliteInbox({ path: file });
+  const next = webhookHandler({ secrets: SECRET, clock, inbox, onEvent: (e) => void handled.push(e.id) });
+  await next.settled();
+  await next.close();
+  await inbox.close();
+}
+
+describe("restarting a receiver", () => {
+  it("finishes the event in flight on close, and a new receiver on the same file resumes only the pending ones", async () => {
+    const file = path.join(dir, `inbox-${++files}.db`);
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const handled: string[] = [];
+    const slow = gate();
+    const first = webhookHandler({ secrets: SECRET, clock, inbox: sqliteInbox({ path: file }), concurrency: 1, onEvent: async (e) => {
+      await slow.wait;
+      handled.push(e.id);
+    } });
+    for (const id of ["evt_a", "evt_b", "evt_c"]) expect((await first.handle(await request(id))).status).toBe(204);
+    const closing = first.close();
+    expect((await first.handle(await request("evt_d"))).status).toBe(503);
+    slow.open();
+    await closing;
+    expect(handled).toEqual(["evt_a"]);
+    await first.inbox.close();
+    await resume(file, clock, handled);
+    expect(handled.sort()).toEqual(["evt_a", "evt_b", "evt_c"]);
+  });
+
+  it("gives back an attempt that outlives closeTimeoutMs, so the next receiver hands it off again", async () => {
+    const file = path.join(dir, `inbox-${++files}.db`);
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const calls: string[] = [];
+    const first = webhookHandler({ secrets: SECRET, clock, inbox: sqliteInbox({ path: file }), closeTimeoutMs: 5_000, onEvent: (e) => {
+      calls.push(e.id);
+      return new Promise<void>(() => undefined);
+    } });
+    await first.handle(await request("evt_stuck"));
+    while (calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const closing = first.close();
+    await clock.advance(5_000);
+    await closing;
+    await first.inbox.close();
+    await resume(file, clock, calls);
+    expect(calls).toEqual(["evt_stuck", "evt_stuck"]);
+  });
+
+  it("takes back at once what a crashed instance of the same workerId held, without waiting for its lease to end", async () => {
+    const file = path.join(dir, `inbox-${++files}.db`);
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const crashed: WebhookInbox = sqliteInbox({ path: file });
+    await crashed.accept({ id: "evt_held", raw: '{"type":"patient.updated"}', type: "patient.updated" }, clock.now());
+    expect(await crashed.claim("pod-1", 10, 600_000, clock.now())).toHaveLength(1);
+    await crashed.close();
+
+    const handled: string[] = [];
+    const inbox = sqliteInbox({ path: file });
+    const restarted = webhookHandler({ secrets: SECRET, clock, inbox, workerId: "pod-1", onEvent: (e) => void handled.push(e.id) });
+    while (handled.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    await restarted.close();
+    await inbox.close();
+    expect(handled).toEqual(["evt_held"]);
+  });
+});
