@@ -11,7 +11,7 @@ export default {
   },
   moduleNameMapper: {
     "^carewire$": "<rootDir>/src/index.ts",
-    "^carewire/(codegen|testing|fhir|outbox|reconcile)$": "<rootDir>/src/$1/index.ts",
+    "^carewire/(codegen|testing|fhir|outbox|reconcile|webhooks|polling)$": "<rootDir>/src/$1/index.ts",
     "^carewire/zod$": "<rootDir>/src/zod.ts",
     "^carewire/fhir/r4$": "<rootDir>/src/fhir/r4.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",

@@ -10,7 +10,7 @@ import { build } from "esbuild";
 await rm(new URL("../dist/chunks", import.meta.url), { recursive: true, force: true });
 
 await build({
-  entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts", "src/outbox/index.ts", "src/reconcile/index.ts"],
+  entryPoints: ["src/index.ts", "src/zod.ts", "src/fhir/index.ts", "src/testing/index.ts", "src/outbox/index.ts", "src/reconcile/index.ts", "src/webhooks/index.ts", "src/polling/index.ts"],
   outdir: "dist",
   outbase: "src",
   bundle: true,

@@ -139,8 +139,8 @@ async function measureRuntime(work: string, tarball: string): Promise<number> {
   );
   check(megabytes <= RUNTIME_LIMIT_MB, `the runtime installs ${megabytes} MB, over ${RUNTIME_LIMIT_MB} MB`);
   // The runtime's entries load without any tool package installed.
-  const loaded = await run(process.execPath, ["--input-type=module", "-e", 'await import("carewire"); await import("carewire/fhir"); console.log("ok")'], app);
-  check(loaded.trim() === "ok", "carewire and carewire/fhir load from a runtime-only install");
+  const loaded = await run(process.execPath, ["--input-type=module", "-e", 'await import("carewire"); await import("carewire/fhir"); await import("carewire/webhooks"); await import("carewire/polling"); console.log("ok")'], app);
+  check(loaded.trim() === "ok", "carewire, carewire/fhir, carewire/webhooks and carewire/polling load from a runtime-only install");
   // And the CLI names what `carewire generate` lacks, in one line.
   const missing = await run(process.execPath, [path.join(app, "node_modules/carewire/bin/carewire.js"), "generate", "--spec", "x", "--out", "y", "--name", "z"], app).then(
     () => "",
@@ -218,12 +218,14 @@ async function runOnNode(manager: string, app: string, urls: { clinic: string; f
 }
 
 interface AppReport {
+  readonly webhook: { readonly id: string; readonly type: string | undefined };
   readonly clinic: { readonly familyName: string; readonly provider: string; readonly sameKey: boolean; readonly listed: number };
   readonly fhir: { readonly family: string | undefined; readonly provider: string; readonly created: boolean };
 }
 
 function checkReport(report: AppReport, where: string): void {
   check(report.clinic.familyName === "Lovelace" && report.clinic.provider === "default" && report.clinic.sameKey && report.clinic.listed >= 1, `${where}: the clinic calls (${JSON.stringify(report.clinic)})`);
+  check(report.webhook?.id === "evt-1" && report.webhook.type === "patient.updated", `${where}: a webhook signed and verified (${JSON.stringify(report.webhook)})`);
   check(report.fhir.family === "Hopper" && report.fhir.provider === "fhir" && report.fhir.created, `${where}: the FHIR calls (${JSON.stringify(report.fhir)})`);
 }
 

@@ -8,6 +8,7 @@ export const APP_SOURCE = `import { createDefaultClient } from "./default/index.
 import { createMyApiClient } from "./my-api/index.js";
 import { createFhirClient } from "./fhir/index.js";
 import type { Patient } from "carewire/fhir/r4";
+import { signWebhook, verifyWebhook } from "carewire/webhooks";
 
 export async function runApp(urls: { readonly clinic: string; readonly fhir: string }): Promise<string> {
   const writer = createMyApiClient({ baseUrl: urls.clinic });
@@ -30,7 +31,14 @@ export async function runApp(urls: { readonly clinic: string; readonly fhir: str
   const back = await fhir.Patient.read(created.data.id ?? "");
   if (back.error) throw back.error;
 
+  // A webhook signed and verified with Web Crypto, as a receiver in Node or an edge runtime does.
+  const secret = "whsec_" + btoa("consumer-app-secret-0123456789");
+  const body = JSON.stringify({ type: "patient.updated", id: created.data.id });
+  const headers = await signWebhook(body, { secret, id: "evt-1" });
+  const hook = await verifyWebhook({ headers, body }, { secrets: [secret] });
+
   return JSON.stringify({
+    webhook: { id: hook.id, type: hook.type },
     clinic: { familyName: read.data.familyName, provider: read.meta.provider, sameKey: first.data.id === again.data.id, listed: listed.data.data.length },
     fhir: { family: back.data.name?.[0]?.family, provider: back.meta.provider, created: created.created },
   });

@@ -56,3 +56,5 @@ export type { FhirFailure, FhirSuccess, LinkTarget } from "./client.js";
 export type { BulkDeps } from "./bulk-export.js";
 export type { NdjsonOptions } from "./ndjson.js";
 export * from "./subscriptions/index.js";
+export type { NotificationSink } from "./subscriptions/receiver.js";
+export type { SubscriptionRequest } from "./subscriptions/subscription-resource.js";

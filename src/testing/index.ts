@@ -42,7 +42,7 @@ export type { RequestSource } from "./contract-request.js";
 export type { FhirPointsOptions } from "./fhir/fhir-quotas.js";
 export type { PointsQuotaOptions } from "./simulator/points-quota.js";
 export type { SubscriptionControls } from "./fhir/subscription-engine.js";
-export type { SubscriptionFaults, SubscriptionSimulatorOptions, SubscriptionTopicOptions } from "./fhir/subscription-topics.js";
+export type { SubscriptionFaults, SubscriptionSimulatorOptions, SubscriptionTopicOptions, TopicInteraction } from "./fhir/subscription-topics.js";
 export type { StoreChange, StoreChangeListener } from "./fhir/fhir-store.js";
 export { DEFAULT_RETRY_SCHEDULE_MS, type SimulatorWebhookOptions, type SimulatorWebhooks, type WebhookDelivery } from "./simulator/webhook-sender.js";
 export type { ScheduledChangesOptions } from "./simulator/scheduled-changes.js";

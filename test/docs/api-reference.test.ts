@@ -17,7 +17,7 @@ describe("the API reference", () => {
     const config = JSON.parse(await readFile(path.join(ROOT, "typedoc.json"), "utf8")) as { entryPoints: string[]; treatWarningsAsErrors: boolean; out: string };
     const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { "carewire-source"?: string }>; scripts: Record<string, string> };
     const documented = Object.entries(pkg.exports)
-      .filter(([subpath]) => [".", "./fhir", "./testing", "./outbox", "./reconcile", "./codegen"].includes(subpath))
+      .filter(([subpath]) => [".", "./fhir", "./testing", "./outbox", "./reconcile", "./webhooks", "./polling", "./codegen"].includes(subpath))
       .map(([, target]) => target["carewire-source"]?.replace(/^\.\//, ""));
     expect(config.entryPoints.sort()).toEqual(documented.sort());
     expect(config.treatWarningsAsErrors).toBe(true);
