@@ -5,7 +5,10 @@
  * app still takes each event once.
  */
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import os from "node:os";
+import path from "node:path";
 import type { AddressInfo } from "node:net";
 import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/testing/index.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
@@ -119,6 +122,18 @@ describe("simulator webhooks", () => {
     await sim.close();
     expect(clock.pending).toBe(0);
     expect(sim.webhooks!.deliveries[0]!.status).toBe(0);
+  });
+
+  it("refuses scheduled changes for a spec with no resource collections, instead of changing nothing for ever", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-no-resources-"));
+    try {
+      const spec = path.join(dir, "callbacks.json");
+      const ok = { description: "accepted" };
+      writeFileSync(spec, JSON.stringify({ openapi: "3.0.3", info: { title: "callbacks", version: "1" }, paths: { "/consents/on-init": { post: { operationId: "onInit", responses: { "202": ok } } }, "/health": { get: { operationId: "health", responses: { "200": ok } } } } }));
+      await expect(startSimulator({ spec, changes: { everyMs: 1_000 } })).rejects.toThrow(/no resource collections/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -35,6 +35,8 @@ export class ScheduledChanges {
     seed: number,
   ) {
     if (!(options.everyMs > 0) || !Number.isFinite(options.everyMs)) throw new RangeError("changes.everyMs must be a positive number of ms");
+    // A spec of calls with no resource collections (callbacks, RPC) has nothing to change: say so rather than change nothing for ever.
+    if (catalog.shapes.length === 0) throw new RangeError("changes: this spec has no resource collections the simulator keeps (a list path with an item path below it), so there is nothing to change on a schedule");
     this.random = seededRandom(seed);
     this.running = this.loop();
   }
