@@ -7,12 +7,14 @@
  * the search starts at that instant, inclusive, and skips the versions the checkpoint says
  * were handled at it. After each page the checkpoint moves on and the next search starts
  * from there, rather than following an offset link that shifts when resources change
- * between pages; only a page filled by one single instant is followed by its `next` link.
+ * between pages; only a page filled by one single instant is followed by its `next` link,
+ * and such pages do not count toward `maxPages` (else a crowded instant would stall).
  * One such search per tenant can stand in for many per-resource polls of cold resources.
  */
 import type { Bundle, Resource } from "fhir/r4.js";
 import type { CallOptions } from "../runtime/core/types.js";
 import { isoTime } from "../runtime/core/clock.js";
+import { MAX_HANDLED, writeCheckpoint } from "./checkpoint-store.js";
 import { PollDataError, PollOptionsError } from "./errors.js";
 import type { ChangeBatch, PollCheckpoint, PollContext, PollTarget } from "./types.js";
 
@@ -64,11 +66,15 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
       searches: while (pages < maxPages) {
         const params: Parameters<ChangedSinceSearch<R>["searchPages"]>[0] = { _lastUpdated: `ge${position.lastUpdated!}` as `ge${number}-${number}-${number}T${string}`, _sort: "_lastUpdated", _count: pageSize } as const;
         for await (const bundle of resources.searchPages(params, callOptions)) {
-          pages++;
           const { batch: found, unsettled } = newSince(position, bundle, settledBy);
+          const moved = found.checkpoint.lastUpdated !== position.lastUpdated;
+          // Pages that stay at the checkpoint's instant are not counted: re-reading the versions
+          // handled there must not use up the poll before it reaches the ones after them. They are
+          // bounded anyway: a checkpoint lists at most so many versions of one instant.
+          if (moved) pages++;
           if (found.changes.length > 0) {
+            refuseUnrecordable(found.checkpoint);
             yield found;
-            const moved = found.checkpoint.lastUpdated !== position.lastUpdated;
             position = found.checkpoint;
             // Search again from the new instant: fresh offsets, nothing shifted under them.
             if (moved && !unsettled && hasNext(bundle)) continue searches;
@@ -80,6 +86,15 @@ export function fhirChangesTarget<R extends Resource>(resources: ChangedSinceSea
       }
     },
   };
+}
+
+/** A checkpoint the store would refuse must stop the poll before its hand-off: after it, the same batch would come back on every poll. */
+function refuseUnrecordable(checkpoint: PollCheckpoint): void {
+  try {
+    writeCheckpoint(checkpoint);
+  } catch {
+    throw new PollDataError(`more versions share one lastUpdated than a checkpoint can list (${MAX_HANDLED}); the poll stops before handing them off`);
+  }
 }
 
 function hasNext(bundle: Bundle): boolean {
