@@ -6,10 +6,29 @@
 import { describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { fhirChangesTarget, poller, type PollEvent, type PolledChanges, type PollTarget } from "../../src/polling/index.js";
+import { fhirChangesTarget, poller, type Poller, type PollerOptions, type PollEvent, type PolledChanges, type PollTarget } from "../../src/polling/index.js";
 import { Feed, run, versions } from "./feed.js";
 
 const T0 = Date.UTC(2030, 0, 1);
+/** A poller with one change to hand off (at T0), on its own fake clock. */
+function handingOff(options: Pick<PollerOptions<Patient>, "onChange" | "stopTimeoutMs" | "pollDeadlineMs">, clock = new FakeClock({ start: T0 })) {
+  const feed = new Feed();
+  feed.write("a", T0);
+  return { clock, p: poller<Patient>({ targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })], clock, initialIntervalMs: 10_000, ...options }) };
+}
+
+/** Stops `p`, then moves the clock on by each step in turn: whether stop() had returned after each. */
+async function stoppedAfter(clock: FakeClock, p: Poller, steps: readonly number[]): Promise<boolean[]> {
+  let stopped = false;
+  const stopping = p.stop().then(() => (stopped = true));
+  const seen: boolean[] = [];
+  for (const ms of steps) {
+    await run(clock, ms);
+    seen.push(stopped);
+  }
+  await stopping;
+  return seen;
+}
 
 describe("bounds", () => {
   it("runs at most `concurrency` polls at once", async () => {
@@ -36,19 +55,10 @@ describe("bounds", () => {
   });
 
   it("stop() returns within its bound while a hand-off never ends, and saves nothing unhanded", async () => {
-    const clock = new FakeClock({ start: T0 });
-    const feed = new Feed();
-    feed.write("a", T0);
-    const p = poller<Patient>({ targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })], clock, initialIntervalMs: 10_000, stopTimeoutMs: 5_000, onChange: () => new Promise<void>(() => undefined) });
+    const { clock, p } = handingOff({ stopTimeoutMs: 5_000, onChange: () => new Promise<void>(() => undefined) });
     p.start();
     await run(clock, 10_000);
-    let stopped = false;
-    const stopping = p.stop().then(() => (stopped = true));
-    await run(clock, 4_000);
-    expect(stopped).toBe(false);
-    await run(clock, 1_500);
-    await stopping;
-    expect(stopped).toBe(true);
+    expect(await stoppedAfter(clock, p, [4_000, 1_500])).toEqual([false, true]);
     expect(p.running).toBe(false);
   });
 
@@ -92,29 +102,12 @@ describe("bounds", () => {
   });
 
   it("stop() waits for an abandoned hand-off to settle, within its bound", async () => {
-    const clock = new FakeClock({ start: T0 });
-    const feed = new Feed();
-    feed.write("a", T0);
     let ended = false;
-    const p = poller<Patient>({
-      targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })],
-      clock,
-      initialIntervalMs: 10_000,
-      pollDeadlineMs: 5_000,
-      stopTimeoutMs: 20_000,
-      onChange: async () => {
-        await clock.sleep(12_000);
-        ended = true;
-      },
-    });
+    const clock = new FakeClock({ start: T0 });
+    const { p } = handingOff({ pollDeadlineMs: 5_000, stopTimeoutMs: 20_000, onChange: async () => void (await clock.sleep(12_000), (ended = true)) }, clock);
     p.start();
     await run(clock, 16_000);
-    let stopped = false;
-    const stopping = p.stop().then(() => (stopped = true));
-    await run(clock, 3_000);
-    expect(stopped).toBe(false);
-    await run(clock, 5_000);
-    await stopping;
+    expect(await stoppedAfter(clock, p, [3_000, 5_000])).toEqual([false, true]);
     expect(ended).toBe(true);
   });
 
