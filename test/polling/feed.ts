@@ -43,5 +43,12 @@ export async function run(clock: { advance(ms: number): Promise<void> }, ms: num
   for (let done = 0; done < ms; done += stepMs) await clock.advance(Math.min(stepMs, ms - done));
 }
 
+/** Stops the poller while the clock moves on a second (a poll in flight ends on fake time). */
+export async function stopOnClock(clock: { advance(ms: number): Promise<void> }, p: { stop(): Promise<void> }): Promise<void> {
+  const stopping = p.stop();
+  await run(clock, 1_000);
+  await stopping;
+}
+
 /** `version` keys of handed-off patients, in hand-off order. */
 export const versions = (patients: readonly Patient[]) => patients.map((p) => `${p.id}@${p.meta?.versionId}`);

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
 import { fhirChangesTarget, poller, type PollEvent } from "../../src/polling/index.js";
-import { Feed, run, versions } from "./feed.js";
+import { Feed, run, versions, stopOnClock } from "./feed.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 
@@ -20,9 +20,7 @@ async function pollFor(feed: Feed, ms: number, pageSize: number, maxPages: numbe
   const p = poller<Patient>({ targets: [target], clock, jitter: 0, minIntervalMs: 1_000, maxIntervalMs: 2_000, initialIntervalMs: 1_000, onChange: (c) => void handed.push(...versions(c.changes)), observer: (e) => void events.push(e) });
   p.start();
   await run(clock, ms);
-  const stopping = p.stop();
-  await run(clock, 1_000);
-  await stopping;
+  await stopOnClock(clock, p);
   return { handed, events };
 }
 
