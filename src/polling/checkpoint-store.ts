@@ -31,7 +31,7 @@ export function memoryPollCheckpointStore(): PollCheckpointStore {
 }
 
 /** Most versions kept for one instant: far beyond what one server writes in a millisecond, small enough to store. */
-const MAX_HANDLED = 10_000;
+export const MAX_HANDLED = 10_000;
 const MAX_TEXT = 64;
 
 /** A checkpoint as stored text, its fields checked first: a store never holds what it could not read back. */

@@ -45,7 +45,8 @@ export interface Poller {
   start(): void;
   /**
    * Stops: no new poll starts; a poll in flight ends after its current batch (handed off and
-   * saved), and is aborted if it has not by `stopTimeoutMs`. Resolves within `stopTimeoutMs`.
+   * saved), and is aborted if it has not by `stopTimeoutMs`. Resolves when every hand-off has
+   * settled, or at `stopTimeoutMs` (an `onChange` that ignores its signal may still run then).
    */
   stop(): Promise<void>;
   readonly running: boolean;
@@ -64,6 +65,8 @@ interface TargetState<C> {
   intervalMs: number;
   nextAt: number;
   busy: boolean;
+  /** `pollSoon` came while a poll was running: poll again as soon as it ends (it may have missed the change). */
+  soon: boolean;
   checkpoint: PollCheckpoint | undefined;
   loaded: boolean;
 }
@@ -95,7 +98,7 @@ export function poller<C>(options: PollerOptions<C>): Poller {
       // An observer's failure must not stop polling.
     }
   };
-  const states: Array<TargetState<C>> = options.targets.map((target) => ({ target, provider: target.provider ?? "default", intervalMs: cadence.initialIntervalMs, nextAt: 0, busy: false, checkpoint: undefined, loaded: false }));
+  const states: Array<TargetState<C>> = options.targets.map((target) => ({ target, provider: target.provider ?? "default", intervalMs: cadence.initialIntervalMs, nextAt: 0, busy: false, soon: false, checkpoint: undefined, loaded: false }));
   const pauses = new Pauses();
   const inFlight = new Map<TargetState<C>, { abort: AbortController; done: Promise<void> }>();
   let running = false;
@@ -112,6 +115,7 @@ export function poller<C>(options: PollerOptions<C>): Poller {
     let changes = 0;
     let during: "poll" | "hand-off" | "checkpoint" = "checkpoint";
     let failure: unknown;
+    let handoff: Promise<unknown> | undefined;
     try {
       if (!state.loaded) {
         state.checkpoint = await store.load(target.key);
@@ -122,7 +126,9 @@ export function poller<C>(options: PollerOptions<C>): Poller {
       for await (const batch of target.changesSince(state.checkpoint, context)) {
         if (batch.changes.length > 0) {
           during = "hand-off";
-          await untilAborted(Promise.resolve(options.onChange({ ...about, changes: batch.changes, checkpoint: batch.checkpoint, at: clock.now() })), abort.signal);
+          handoff = Promise.resolve().then(() => options.onChange({ ...about, changes: batch.changes, checkpoint: batch.checkpoint, at: clock.now(), signal: abort.signal }));
+          await untilAborted(handoff, abort.signal);
+          handoff = undefined;
           changes += batch.changes.length;
         }
         during = "checkpoint";
@@ -149,11 +155,16 @@ export function poller<C>(options: PollerOptions<C>): Poller {
     const fromMs = state.intervalMs;
     if (!pause) state.intervalMs = nextInterval(cadence, fromMs, changes > 0);
     if (state.intervalMs !== fromMs) emit({ type: "cadence", ...about, at: now, fromMs, toMs: state.intervalMs });
-    state.nextAt = now + jittered(state.intervalMs, jitter, random, cadence.minIntervalMs * (1 - jitter));
+    state.nextAt = state.soon ? now : now + jittered(state.intervalMs, jitter, random, cadence.minIntervalMs * (1 - jitter));
+    state.soon = false;
+    // A hand-off abandoned at the deadline keeps its target busy (and its slot taken) until it
+    // settles: handing the same batch over again while it runs would hand it twice at once.
+    if (handoff !== undefined) await handoff.catch(() => undefined);
   }
 
   function launch(state: TargetState<C>): void {
     state.busy = true;
+    state.soon = false;
     const abort = new AbortController();
     const done = poll(state, abort).finally(() => {
       state.busy = false;
@@ -213,7 +224,8 @@ export function poller<C>(options: PollerOptions<C>): Poller {
     pollSoon(key) {
       const state = states.find((s) => s.target.key === key);
       if (state === undefined) return false;
-      state.nextAt = Math.min(state.nextAt, clock.now());
+      if (state.busy) state.soon = true;
+      else state.nextAt = Math.min(state.nextAt, clock.now());
       wake();
       return true;
     },

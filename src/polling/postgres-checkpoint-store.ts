@@ -32,10 +32,15 @@ export function postgresPollCheckpointStore(connection: { readonly connectionStr
 
   async function run(what: string, text: string, values: unknown[]): Promise<unknown[]> {
     try {
-      ready ??= pool.query({ text: `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, checkpoint TEXT NOT NULL)`, query_timeout: timeoutMs }).catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
+      const create = () => pool.query({ text: `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, checkpoint TEXT NOT NULL)`, query_timeout: timeoutMs });
+      // Instances starting at once race past IF NOT EXISTS (a duplicate catalog row, or the table
+      // already there); the winner has committed by then, so asking once more finds both made.
+      ready ??= create()
+        .catch((error: { code?: unknown }) => (error.code === "23505" || error.code === "42P07" ? create() : Promise.reject(error)))
+        .catch((error: unknown) => {
+          ready = undefined;
+          throw error;
+        });
       await ready;
       return (await pool.query({ text, values, query_timeout: timeoutMs })).rows;
     } catch (error) {

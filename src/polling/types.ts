@@ -60,4 +60,10 @@ export interface PolledChanges<C> {
   readonly checkpoint: PollCheckpoint;
   /** The poller's clock when they were handed off (epoch ms). */
   readonly at: number;
+  /**
+   * Fires when the poll's deadline passes or the poller stops. The poller then stops waiting
+   * and the checkpoint stays (the changes come again), but not before this call has settled:
+   * end early when it fires.
+   */
+  readonly signal: AbortSignal;
 }

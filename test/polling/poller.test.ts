@@ -1,7 +1,6 @@
 /**
- * The poller on a fake clock, against an in-memory feed: cadence within its bounds, schedules
- * that do not line up, pauses for a 429 and an open circuit, bounded concurrency and stop,
- * and hand-offs that survive a failing handler.
+ * The poller on a fake clock, against an in-memory feed: cadence within its bounds, pollSoon,
+ * schedules that do not line up, pauses for a 429 and an open circuit.
  */
 import { describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
@@ -90,6 +89,39 @@ describe("pollSoon", () => {
     expect(pollTimes(events).length).toBe(before + 1);
     expect(events.at(-2)).toMatchObject({ type: "changed", changes: 1 });
   });
+
+  it("polls again right after the current poll when told something changed while it ran", async () => {
+    const clock = new FakeClock({ start: T0 });
+    const feed = new Feed();
+    const polls: number[] = [];
+    let gate: Promise<void> | undefined;
+    const slowSearch: typeof feed = Object.assign(Object.create(feed) as Feed, {
+      async *searchPages(params: Parameters<Feed["searchPages"]>[0]) {
+        polls.push(clock.now() - T0);
+        if (gate !== undefined) await gate;
+        yield* feed.searchPages(params);
+      },
+    });
+    const handed: string[] = [];
+    const p = poller<Patient>({ targets: [fhirChangesTarget(slowSearch, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })], clock, jitter: 0, minIntervalMs: 60_000, maxIntervalMs: 60_000, initialIntervalMs: 60_000, onChange: (c) => void handed.push(...versions(c.changes)) });
+    p.start();
+    await run(clock, 60_000);
+    const before = polls.length;
+    gate = clock.sleep(2_000);
+    p.pollSoon("k");
+    await run(clock, 500);
+    // The poll is under way (its search waits); the change lands after it read, and the webhook says so.
+    expect(polls.length).toBe(before + 1);
+    feed.write("a", clock.now());
+    expect(p.pollSoon("k")).toBe(true);
+    gate = undefined;
+    await run(clock, 3_000);
+    const stopping = p.stop();
+    await run(clock, 1_000);
+    await stopping;
+    expect(polls.length).toBe(before + 2);
+    expect(handed).toEqual(["a@1"]);
+  });
 });
 
 describe("spread", () => {
@@ -159,92 +191,5 @@ describe("pauses", () => {
     await p.stop();
     expect(events.find((e) => e.type === "paused")).toMatchObject({ reason: "circuit-open", until: T0 + 42_000 });
     expect(pollTimes(events)[1]).toBe(42_000);
-  });
-});
-
-describe("bounds", () => {
-  it("runs at most `concurrency` polls at once", async () => {
-    const clock = new FakeClock({ start: T0 });
-    let inFlight = 0;
-    let most = 0;
-    const slow = (key: string): PollTarget<never> => ({
-      key,
-      tenant: key,
-      async *changesSince() {
-        inFlight++;
-        most = Math.max(most, inFlight);
-        await clock.sleep(3_000);
-        inFlight--;
-      },
-    });
-    const p = poller({ targets: Array.from({ length: 12 }, (_, i) => slow(`t${i}`)), clock, concurrency: 3, minIntervalMs: 1_000, maxIntervalMs: 1_000, onChange: () => undefined });
-    p.start();
-    await run(clock, 30_000, 250);
-    const stopping = p.stop();
-    await run(clock, 5_000, 250);
-    await stopping;
-    expect(most).toBe(3);
-  });
-
-  it("stop() returns within its bound while a hand-off never ends, and saves nothing unhanded", async () => {
-    const clock = new FakeClock({ start: T0 });
-    const feed = new Feed();
-    feed.write("a", T0);
-    const p = poller<Patient>({ targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })], clock, initialIntervalMs: 10_000, stopTimeoutMs: 5_000, onChange: () => new Promise<void>(() => undefined) });
-    p.start();
-    await run(clock, 10_000);
-    let stopped = false;
-    const stopping = p.stop().then(() => (stopped = true));
-    await run(clock, 4_000);
-    expect(stopped).toBe(false);
-    await run(clock, 1_500);
-    await stopping;
-    expect(stopped).toBe(true);
-    expect(p.running).toBe(false);
-  });
-
-  it("gives up on a hand-off that outlives the poll's deadline, and hands the same changes again", async () => {
-    const clock = new FakeClock({ start: T0 });
-    const feed = new Feed();
-    feed.write("a", T0);
-    const events: PollEvent[] = [];
-    let calls = 0;
-    const p = poller<Patient>({
-      targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })],
-      clock,
-      initialIntervalMs: 10_000,
-      pollDeadlineMs: 20_000,
-      onChange: () => (++calls === 1 ? new Promise<void>(() => undefined) : undefined),
-      observer: (e) => void events.push(e),
-    });
-    p.start();
-    await run(clock, 60_000);
-    const stopping = p.stop();
-    await run(clock, 1_000);
-    await stopping;
-    expect(events.find((e) => e.type === "failed")).toMatchObject({ during: "hand-off", errorKind: "aborted" });
-    expect(calls).toBe(2);
-    expect(events.filter((e) => e.type === "changed")).toHaveLength(1);
-  });
-
-  it("hands changes again after onChange threw: the checkpoint had not moved", async () => {
-    const { clock, feed, events, handed } = setup();
-    let refusals = 1;
-    feed.write("a", T0 + 100);
-    const again = poller<Patient>({
-      targets: [fhirChangesTarget(feed, { key: "k", tenant: "t", startAt: new Date(T0).toISOString() })],
-      clock,
-      initialIntervalMs: 10_000,
-      onChange: (c) => {
-        if (refusals-- > 0) throw new Error("database down");
-        handed.push(c);
-      },
-      observer: (e) => void events.push(e),
-    });
-    again.start();
-    await run(clock, 60_000);
-    await again.stop();
-    expect(events.find((e) => e.type === "failed")).toMatchObject({ during: "hand-off", errorKind: "unexpected" });
-    expect(handed.flatMap((h) => versions(h.changes))).toEqual(["a@1"]);
   });
 });

@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Patient } from "fhir/r4.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
 import { fhirChangesTarget, poller, sqlitePollCheckpointStore } from "../../src/polling/index.js";
-import { Feed, run, versions } from "./feed.js";
+import { Feed, run, versions, stopOnClock } from "./feed.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-restart-"));
@@ -31,9 +31,7 @@ async function runApp(clock: FakeClock, feed: Feed, file: string, ms: number): P
   });
   p.start();
   await run(clock, ms);
-  const stopping = p.stop();
-  await run(clock, 1_000);
-  await stopping;
+  await stopOnClock(clock, p);
   await store.close();
   return handed;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from "@jest/globals";
 import type { Patient } from "fhir/r4.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
 import { fhirChangesTarget, poller } from "../../src/polling/index.js";
-import { Feed, run, versions } from "./feed.js";
+import { Feed, run, versions, stopOnClock } from "./feed.js";
 
 const T0 = Date.UTC(2030, 0, 1);
 
@@ -29,9 +29,7 @@ async function lateCommit(settleMs: number): Promise<{ handed: string[]; handedA
   // Committed now, stamped before "a": its transaction began at 1.5 s.
   feed.write("b", T0 + 1_500);
   await run(clock, 20_000, 250);
-  const stopping = p.stop();
-  await run(clock, 1_000);
-  await stopping;
+  await stopOnClock(clock, p);
   return { handed, handedAt };
 }
 
