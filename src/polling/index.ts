@@ -5,7 +5,7 @@ export { memoryPollCheckpointStore, type PollCheckpointStore } from "./checkpoin
 export { sqlitePollCheckpointStore } from "./sqlite-checkpoint-store.js";
 export { redisPollCheckpointStore, type RedisPollCheckpointOptions } from "./redis-checkpoint-store.js";
 export { postgresPollCheckpointStore, type CheckpointPool, type PostgresPollCheckpointOptions } from "./postgres-checkpoint-store.js";
-export { fhirChangesTarget, type ChangedSinceSearch, type FhirChangesTargetOptions } from "./fhir-changes-target.js";
+export { fhirChangesTarget, type ChangedSinceParams, type ChangedSinceSearch, type NewestFirstParams, type FhirChangesTargetOptions } from "./fhir-changes-target.js";
 export { conditionalReadTarget, type ConditionalRead, type ConditionalReadTargetOptions } from "./conditional-read-target.js";
 export { operationTarget, type OperationTargetOptions } from "./operation-target.js";
 export { PollingError, PollOptionsError, PollCheckpointError, PollDataError, type PollingErrorKind } from "./errors.js";
