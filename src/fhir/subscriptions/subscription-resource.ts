@@ -5,10 +5,11 @@
  */
 import type { Extension, Subscription } from "fhir/r4.js";
 
-const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
-const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
-const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
-const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
+/** The R4 backport's extension URLs (the simulator reads Subscriptions with the same ones). */
+export const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
+export const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
+export const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
+export const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
 
 export type PayloadContent = "empty" | "id-only" | "full-resource";
 

@@ -3,16 +3,12 @@
  * for delivery, and the reading of a Subscription resource a client posts (topic-based
  * Subscriptions as R4 servers serve them, through the backport extensions).
  */
+import { BACKPORT, FILTER_CRITERIA, HEARTBEAT_PERIOD, PAYLOAD_CONTENT, type PayloadContent } from "../../fhir/subscriptions/subscription-resource.js";
 import type { StoredResource } from "./fhir-store.js";
 
-export const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
-export const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
-export const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
-export const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
 export const TOPIC_CANONICAL = `${BACKPORT}/capabilitystatement-subscriptiontopic-canonical`;
 
 export type TopicInteraction = "create" | "update" | "delete";
-export type PayloadContent = "empty" | "id-only" | "full-resource";
 
 export interface SubscriptionTopicOptions {
   /** The topic's canonical URL (what a Subscription's `criteria` names). */

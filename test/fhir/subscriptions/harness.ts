@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Encounter } from "fhir/r4.js";
 import { afterEach } from "@jest/globals";
 import { fhirSubscription, type FhirSubscription, type FhirSubscriptionOptions, type SubscriptionAlarm, type SubscriptionEvent, type SubscriptionNote } from "carewire/fhir";
-import { FakeClock, startFhirSimulator, type FhirSimulator, type SubscriptionSimulatorOptions } from "carewire/testing";
+import { FakeClock, startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions, type SubscriptionSimulatorOptions } from "carewire/testing";
 import { FHIR_CAPABILITY } from "../../helpers/simulator.js";
 
 export const TOPIC = "http://example.org/fhir/SubscriptionTopic/encounter-changes";
@@ -55,9 +55,10 @@ export interface World {
   advance(subscription: FhirSubscription<Encounter>, ms: number, stepMs?: number): Promise<void>;
 }
 
-export async function world(subscriptions: Omit<SubscriptionSimulatorOptions, "topics">): Promise<World> {
+/** `simulator`: the simulator's other options (faults, quotas). */
+export async function world(subscriptions: Omit<SubscriptionSimulatorOptions, "topics">, simulator: Omit<FhirSimulatorOptions, "capability" | "clock" | "subscriptions"> = {}): Promise<World> {
   const clock = new FakeClock({ start: Date.parse("2026-11-30T08:00:00.000Z") });
-  const sim = await startFhirSimulator({ capability: FHIR_CAPABILITY, clock, subscriptions: { topics: [{ url: TOPIC, resourceType: "Encounter" }], ...subscriptions } });
+  const sim = await startFhirSimulator({ ...simulator, capability: FHIR_CAPABILITY, clock, subscriptions: { topics: [{ url: TOPIC, resourceType: "Encounter" }], ...subscriptions } });
   open.push(() => sim.close());
   const receiver = await startReceiver();
   const handled: Array<SubscriptionEvent<Encounter>> = [];
