@@ -11,6 +11,8 @@ export type SubscriptionAlarm =
   | { readonly kind: "subscription-inactive"; readonly subscriptionId: string; readonly status: string; readonly reactivating: boolean }
   /** A catch-up or status call failed (its error's kind); it is tried again at the next notification or heartbeat alarm. */
   | { readonly kind: "catch-up-failed"; readonly subscriptionId: string; readonly errorKind: string }
+  /** The server answered 404 for the Subscription (deleted, or its state rebuilt); nothing more can be caught up until an operator acts. */
+  | { readonly kind: "subscription-gone"; readonly subscriptionId: string }
   /** The app's `onEvent` threw; the event stays next in line and is offered again later. */
   | { readonly kind: "handler-failed"; readonly subscriptionId: string; readonly eventNumber: number };
 

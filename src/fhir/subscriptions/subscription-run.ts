@@ -8,7 +8,7 @@ import type { Resource, Subscription } from "fhir/r4.js";
 import type { Clock } from "../../runtime/core/clock.js";
 import type { SubscriptionCheckpointStore } from "./checkpoint-store.js";
 import { fillGap, type CatchUpContext } from "./catch-up.js";
-import { SubscriptionCheckpointError, SubscriptionSetupError } from "./errors.js";
+import { SubscriptionCheckpointError, SubscriptionGoneError, SubscriptionSetupError } from "./errors.js";
 import { EventSequence } from "./event-sequence.js";
 import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
 import type { Notification, SubscriptionEvent } from "./notification.js";
@@ -165,6 +165,7 @@ export class SubscriptionRun<R extends Resource> {
       try {
         await task();
       } catch (error) {
+        if (error instanceof SubscriptionGoneError) return void this.deps.options.onAlarm?.({ kind: "subscription-gone", subscriptionId: this.id });
         const errorKind = typeof (error as { kind?: unknown }).kind === "string" ? (error as { kind: string }).kind : "unexpected";
         this.deps.options.onAlarm?.({ kind: "catch-up-failed", subscriptionId: this.id, errorKind });
       }

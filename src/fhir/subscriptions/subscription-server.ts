@@ -14,7 +14,7 @@ import { createFhirClient, type FhirClientOptions, type FhirResult, type Resourc
 import type { TypeInteraction } from "../interactions.js";
 import { fhirProfile } from "../profile.js";
 import { readNotification, type Notification } from "./notification.js";
-import { MalformedNotificationError } from "./errors.js";
+import { MalformedNotificationError, SubscriptionGoneError } from "./errors.js";
 
 export interface SubscriptionServer {
   /** Subscriptions on `topic` that deliver to `endpoint`. */
@@ -22,7 +22,7 @@ export interface SubscriptionServer {
   create(subscription: Subscription): Promise<Subscription>;
   update(subscription: Subscription & { readonly id: string }): Promise<Subscription>;
   status(id: string): Promise<Notification>;
-  /** The events in [since, until]; `unsupported` when the server has no `$events`. */
+  /** The events in [since, until]; `unsupported` when the server has no `$events` (405, 501); SubscriptionGoneError on a 404. */
   events(id: string, since: number, until: number, content: string): Promise<Notification | "unsupported">;
   /** The topic type's resources changed at or after `since`, oldest first (every page). */
   changedSince(filters: readonly string[], since: string | undefined): AsyncIterable<Resource>;
@@ -49,6 +49,8 @@ function operation(name: "$status" | "$events"): OperationDescriptor {
 
 const STATUS = operation("$status");
 const EVENTS = operation("$events");
+
+const gone = () => new SubscriptionGoneError("the server no longer knows the Subscription");
 
 function unwrap<T>(result: FhirResult<T>): T {
   if (result.error) throw result.error;
@@ -86,14 +88,17 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
     update: async (subscription) => unwrap(await subscriptions.update(subscription, { ...callOptions, ifMatch: false })),
     async status(id) {
       const result = await operationCall(STATUS, id);
+      if (result.response?.status === 404) throw gone();
       if (result.error) throw result.error;
       return asNotification(result.data, result.response.status, "notification");
     },
     async events(id, since, until, content) {
       const result = await operationCall(EVENTS, id, new URLSearchParams({ eventsSinceNumber: String(since), eventsUntilNumber: String(until), content }).toString());
-      // A server without the operation answers 400, 404 or 501 to it.
+      // Only "not allowed" and "not implemented" say the server has no `$events`; a 404 says the Subscription is gone,
+      // and any other failure is thrown, so the catch-up is tried again later with `$events`.
       const status = result.response?.status;
-      if (result.error && (status === 400 || status === 404 || status === 405 || status === 501)) return "unsupported";
+      if (result.error && (status === 405 || status === 501)) return "unsupported";
+      if (status === 404) throw gone();
       if (result.error) throw result.error;
       return asNotification(result.data, result.response.status, "events");
     },

@@ -95,7 +95,7 @@ export class SubscriptionEngine implements SubscriptionControls {
     if (id === undefined) return method === "POST" && resource?.resourceType === "Subscription" ? this.create(resource) : undefined;
     if (operation === "$status" && (method === "GET" || method === "POST")) return this.status(id) ?? notFound(id);
     if (operation === "$events" && (method === "GET" || method === "POST")) {
-      if (!this.servesEvents) return { status: 400, body: outcomeOf("not-supported", "$events is not supported") };
+      if (!this.servesEvents) return { status: 501, body: outcomeOf("not-supported", "$events is not supported") };
       return this.events(id, query) ?? notFound(id);
     }
     if (operation === undefined && method === "PUT" && resource?.resourceType === "Subscription") return this.update(id, resource);
