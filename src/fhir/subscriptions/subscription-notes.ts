@@ -13,6 +13,15 @@ export type SubscriptionAlarm =
   | { readonly kind: "catch-up-failed"; readonly subscriptionId: string; readonly errorKind: string }
   /** The server answered 404 for the Subscription (deleted, or its state rebuilt); nothing more can be caught up until an operator acts. */
   | { readonly kind: "subscription-gone"; readonly subscriptionId: string }
+  /**
+   * `$status` counts fewer events than this receiver already handled: the server rebuilt the
+   * Subscription's state and numbers events anew. The helper does not guess which new numbers
+   * it has seen; events numbered at or below `lastHandled` are dropped as duplicates until an
+   * operator resyncs (see the docs: a new Subscription and checkpoint key).
+   */
+  | { readonly kind: "counter-reset"; readonly subscriptionId: string; readonly lastHandled: number; readonly serverCount: number }
+  /** A notification named an event number far past anything known, and `$status` does not confirm it: the notification was not taken. */
+  | { readonly kind: "event-number-refused"; readonly subscriptionId: string; readonly eventNumber: number; readonly serverCount: number }
   /** The app's `onEvent` threw; the event stays next in line and is offered again later. */
   | { readonly kind: "handler-failed"; readonly subscriptionId: string; readonly eventNumber: number };
 

@@ -8,12 +8,14 @@ import type { Resource, Subscription } from "fhir/r4.js";
 import type { Clock } from "../../runtime/core/clock.js";
 import type { SubscriptionCheckpointStore } from "./checkpoint-store.js";
 import { fillGap, type CatchUpContext } from "./catch-up.js";
-import { SubscriptionCheckpointError, SubscriptionGoneError, SubscriptionSetupError } from "./errors.js";
+import { SubscriptionCheckpointError, SubscriptionGoneError } from "./errors.js";
+import { findOrCreate, reactivation, type ServerSubscription } from "./find-or-create.js";
 import { EventSequence } from "./event-sequence.js";
+import { countBelowHandled, highestNumber, jumpsTooFar } from "./server-count.js";
 import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
 import type { Notification, SubscriptionEvent } from "./notification.js";
 import type { SubscriptionServer } from "./subscription-server.js";
-import { sameSubscription, subscriptionResource, type PayloadContent, type SubscriptionRequest } from "./subscription-resource.js";
+import type { PayloadContent, SubscriptionRequest } from "./subscription-resource.js";
 import { VersionMemory } from "./version-memory.js";
 
 type RunOptions<R extends Resource> = FhirSubscriptionOptions<R> & { readonly heartbeatSeconds: number; readonly reactivate: boolean; readonly payload: PayloadContent; readonly filters: readonly string[] };
@@ -42,7 +44,7 @@ export class SubscriptionRun<R extends Resource> {
 
   private constructor(
     private readonly deps: RunDeps<R>,
-    private subscription: Subscription & { readonly id: string },
+    private subscription: ServerSubscription,
     position: { readonly eventNumber: number; readonly timestamp?: string } | undefined,
   ) {
     this.sequence = new EventSequence(position?.eventNumber ?? 0);
@@ -65,21 +67,11 @@ export class SubscriptionRun<R extends Resource> {
     };
   }
 
-  /** Finds this app's own Subscription (same topic, filters, endpoint, header, heartbeat, payload) or creates it; loads its position. */
+  /** Finds this app's own Subscription or creates it (see `findOrCreate`); loads its position. */
   static async open<R extends Resource>(deps: RunDeps<R>): Promise<{ run: SubscriptionRun<R>; reused: boolean }> {
     const { options, server } = deps;
     const request: SubscriptionRequest = { topic: options.topic, filters: options.filters, endpoint: options.endpoint, header: options.header, heartbeatSeconds: options.heartbeatSeconds, payload: options.payload };
-    let subscription: Subscription;
-    let reused = false;
-    try {
-      const mine = (await server.find(options.topic, options.endpoint)).find((s) => s.id !== undefined && sameSubscription(s, request));
-      reused = mine !== undefined;
-      subscription = mine ?? (await server.create(subscriptionResource(request)));
-    } catch (error) {
-      throw new SubscriptionSetupError("the Subscription could not be found or created", { cause: error });
-    }
-    if (subscription.id === undefined) throw new SubscriptionSetupError("the server's Subscription has no id");
-    const withId = subscription as Subscription & { readonly id: string };
+    const { subscription: withId, reused } = await findOrCreate(server, request);
     let position;
     try {
       position = await deps.checkpoint.load(`${options.client.baseUrl ?? ""}/Subscription/${withId.id}`);
@@ -97,8 +89,11 @@ export class SubscriptionRun<R extends Resource> {
     return this.sequence.lastHandled;
   }
 
-  /** A notification for this subscription, read and checked. */
+  /** A notification for this subscription, read and checked; numbers far past what is known wait for `$status` to confirm them. */
   take(notification: Notification): void {
+    if (jumpsTooFar(notification, this.sequence)) return void this.enqueue(() => this.confirmThenTake(notification)).then(() => this.kick());
+    // A count below the last handled: held back on the way, or the server counts anew; `$status` tells.
+    if (countBelowHandled(notification, this.sequence)) void this.refreshStatus();
     // A new subscription's catch-up search starts where the server says it started, not at the beginning of time.
     if (notification.type === "handshake" && this.lastTimestamp === undefined && this.sequence.lastHandled === 0) this.lastTimestamp = notification.sentAt;
     this.sequence.learnCount(notification.eventsSinceStart);
@@ -107,6 +102,24 @@ export class SubscriptionRun<R extends Resource> {
     }
     this.checkActive(notification.status);
     this.kick();
+  }
+
+  /** Takes a notification whose numbers jump far ahead once `$status` shows the server has raised that many; refuses it otherwise. */
+  private async confirmThenTake(notification: Notification): Promise<void> {
+    const status = await this.learnStatus();
+    const highest = highestNumber(notification);
+    if (status.eventsSinceStart >= highest) return this.take(notification);
+    this.deps.options.onAlarm?.({ kind: "event-number-refused", subscriptionId: this.id, eventNumber: highest, serverCount: status.eventsSinceStart });
+  }
+
+  /** `$status`: its count learned, unless it is below the last event handled (a counter reset: alarmed, never followed). */
+  private async learnStatus(): Promise<Notification> {
+    const status = await this.deps.server.status(this.id);
+    if (status.eventsSinceStart < this.sequence.lastHandled) {
+      this.deps.options.onAlarm?.({ kind: "counter-reset", subscriptionId: this.id, lastHandled: this.sequence.lastHandled, serverCount: status.eventsSinceStart });
+    } else this.sequence.learnCount(status.eventsSinceStart);
+    this.checkActive(status.status);
+    return status;
   }
 
   /** The watchdog heard nothing for `silentMs`. */
@@ -118,11 +131,7 @@ export class SubscriptionRun<R extends Resource> {
 
   /** Asks `$status` for the server's count (and state), then catches up. */
   refreshStatus(): Promise<void> {
-    return this.enqueue(async () => {
-      const status = await this.deps.server.status(this.id);
-      this.sequence.learnCount(status.eventsSinceStart);
-      this.checkActive(status.status);
-    }).then(() => this.kick());
+    return this.enqueue(async () => void (await this.learnStatus())).then(() => this.kick());
   }
 
   idle(): Promise<void> {
@@ -150,7 +159,7 @@ export class SubscriptionRun<R extends Resource> {
     this.reactivating = true;
     void this.enqueue(async () => {
       try {
-        this.subscription = { ...(await this.deps.server.update({ ...this.subscription, status: "requested" })), id: this.id };
+        this.subscription = { ...(await this.deps.server.update(reactivation(this.subscription, this.deps.options.header))), id: this.id };
         this.deps.options.observe?.({ kind: "reactivated" });
       } finally {
         this.reactivating = false;
@@ -200,7 +209,6 @@ export class SubscriptionRun<R extends Resource> {
       if (!(await this.deliverReady())) return;
     }
   }
-
 
   /** Hands over every event next in line; false when the app's handler failed (the event stays next). */
   private async deliverReady(): Promise<boolean> {

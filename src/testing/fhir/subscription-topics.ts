@@ -37,6 +37,8 @@ export interface SubscriptionSimulatorOptions {
   readonly eventsOperation?: boolean;
   /** Bound on one notification POST (real time: it bounds a socket). Default 5 s. */
   readonly sendTimeoutMs?: number;
+  /** The channel header reads back masked (`Authorization: ***`), as some servers store it; notifications still carry the real one. */
+  readonly maskHeaders?: boolean;
   /** Events each subscription keeps for `$events`. Default 10,000. */
   readonly maxLoggedEvents?: number;
 }
