@@ -22,6 +22,8 @@ export type SubscriptionAlarm =
   | { readonly kind: "counter-reset"; readonly subscriptionId: string; readonly lastHandled: number; readonly serverCount: number }
   /** A notification named an event number far past anything known, and `$status` does not confirm it: the notification was not taken. */
   | { readonly kind: "event-number-refused"; readonly subscriptionId: string; readonly eventNumber: number; readonly serverCount: number }
+  /** An event's focus is of another type than the subscription's: it was not handed over (the app may poll that resource). */
+  | { readonly kind: "focus-refused"; readonly subscriptionId: string; readonly eventNumber: number }
   /** The app's `onEvent` threw; the event stays next in line and is offered again later. */
   | { readonly kind: "handler-failed"; readonly subscriptionId: string; readonly eventNumber: number };
 

@@ -213,8 +213,11 @@ export class SubscriptionRun<R extends Resource> {
   /** Hands over every event next in line; false when the app's handler failed (the event stays next). */
   private async deliverReady(): Promise<boolean> {
     for (let next = this.sequence.peek(); next !== undefined; next = this.sequence.peek()) {
-      const event = next.resource === undefined && next.focus !== undefined && this.deps.options.payload === "id-only" ? await this.withFocus(next) : next;
-      if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
+      // A focus of another type than the subscription's is the server's mistake: never read as, nor handed over as, this type.
+      const foreign = next.focus !== undefined && next.focus.split("/")[0] !== this.deps.options.resourceType;
+      const event = !foreign && next.resource === undefined && next.focus !== undefined && this.deps.options.payload === "id-only" ? await this.withFocus(next) : next;
+      if (foreign) this.deps.options.onAlarm?.({ kind: "focus-refused", subscriptionId: this.id, eventNumber: event.eventNumber });
+      else if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
       else if (!(await this.handOver(event))) return false;
       this.sequence.advance();
       await this.save(event.eventNumber, event.timestamp);

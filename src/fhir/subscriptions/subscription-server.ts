@@ -111,7 +111,9 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
       yield* watched.searchAll(Object.fromEntries(params), callOptions);
     },
     async read(reference) {
-      const [, id] = reference.split("/");
+      const [type, id] = reference.split("/");
+      // Never read another type's id as this one's.
+      if (type !== resourceType) throw new MalformedNotificationError("an event's focus is not of the subscription's resource type");
       const result = await watched.read(id ?? "", callOptions);
       if (result.error && result.response?.status === 404) return undefined;
       if (result.error && result.response?.status === 410) return undefined;

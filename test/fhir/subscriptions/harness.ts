@@ -120,3 +120,23 @@ export async function churn(w: World, subscription: FhirSubscription<Encounter>,
   }
   await w.settle(subscription);
 }
+
+/** The channel header the harness's subscribers set, as a server sends it back. */
+export const HEADERS = { authorization: "Bearer hook-secret" };
+
+/** An event notification as a server would send it, for `eventNumber` (and `count`) about `focus`. */
+export function crafted(base: string, id: string, eventNumber: number, count = eventNumber, focus = "Encounter/x"): string {
+  const part = [
+    { name: "event-number", valueString: String(eventNumber) },
+    { name: "timestamp", valueInstant: "2026-11-30T08:00:01Z" },
+    { name: "focus", valueReference: { reference: focus } },
+  ];
+  const parameter = [
+    { name: "subscription", valueReference: { reference: `${base}/Subscription/${id}` } },
+    { name: "status", valueCode: "active" },
+    { name: "type", valueCode: "event-notification" },
+    { name: "events-since-subscription-start", valueString: String(count) },
+    { name: "notification-event", part },
+  ];
+  return JSON.stringify({ resourceType: "Bundle", type: "history", entry: [{ fullUrl: "urn:uuid:s", resource: { resourceType: "Parameters", parameter } }] });
+}

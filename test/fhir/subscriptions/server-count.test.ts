@@ -6,26 +6,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { fhirSubscriptionServer, memorySubscriptionCheckpoint } from "carewire/fhir";
-import { world } from "./harness.js";
-
-const HEADERS = { authorization: "Bearer hook-secret" };
-
-/** An event notification as a server would send it, for `eventNumber` (and `count`). */
-function crafted(base: string, id: string, eventNumber: number, count = eventNumber): string {
-  const part = [
-    { name: "event-number", valueString: String(eventNumber) },
-    { name: "timestamp", valueInstant: "2026-11-30T08:00:01Z" },
-    { name: "focus", valueReference: { reference: "Encounter/x" } },
-  ];
-  const parameter = [
-    { name: "subscription", valueReference: { reference: `${base}/Subscription/${id}` } },
-    { name: "status", valueCode: "active" },
-    { name: "type", valueCode: "event-notification" },
-    { name: "events-since-subscription-start", valueString: String(count) },
-    { name: "notification-event", part },
-  ];
-  return JSON.stringify({ resourceType: "Bundle", type: "history", entry: [{ fullUrl: "urn:uuid:s", resource: { resourceType: "Parameters", parameter } }] });
-}
+import { crafted, HEADERS, world } from "./harness.js";
 
 const change = (n: number) => ({ resourceType: "Encounter", id: `e${n}`, status: "planned", class: { code: "AMB" } });
 
