@@ -1,6 +1,6 @@
 /**
- * Where a subscription stands: the last event number handled (and its timestamp, where a
- * `_lastUpdated` catch-up starts), kept so a restarted receiver neither repeats nor misses.
+ * Where a subscription stands: the last event number handled (and the latest
+ * `meta.lastUpdated` handed over, where a `_lastUpdated` catch-up starts), kept so a restarted receiver neither repeats nor misses.
  * A small contract with an in-memory default and SQLite / PostgreSQL for durability; a
  * save never moves a position back, so two instances racing keep the furthest one.
  */
@@ -9,7 +9,7 @@ import { SubscriptionCheckpointError } from "./errors.js";
 export interface SubscriptionPosition {
   /** The last event number handled (0: none). */
   readonly eventNumber: number;
-  /** That event's timestamp, when known. */
+  /** The latest `meta.lastUpdated` handed over (a FHIR instant), when known: where a search catch-up starts. */
   readonly timestamp?: string;
 }
 

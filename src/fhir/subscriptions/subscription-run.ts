@@ -16,6 +16,7 @@ import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
 import type { Notification, SubscriptionEvent } from "./notification.js";
 import type { SubscriptionServer } from "./subscription-server.js";
 import type { PayloadContent, SubscriptionRequest } from "./subscription-resource.js";
+import { SearchStart } from "./search-start.js";
 import { VersionMemory } from "./version-memory.js";
 
 type RunOptions<R extends Resource> = FhirSubscriptionOptions<R> & { readonly heartbeatSeconds: number; readonly reactivate: boolean; readonly payload: PayloadContent; readonly filters: readonly string[] };
@@ -33,7 +34,7 @@ const GAPS_PER_STEP = 100;
 export class SubscriptionRun<R extends Resource> {
   private readonly sequence: EventSequence;
   private readonly versions = new VersionMemory();
-  private lastTimestamp: string | undefined;
+  private readonly searchStart: SearchStart;
   private work: Promise<void> = Promise.resolve();
   private stepQueued = false;
   private closed = false;
@@ -48,7 +49,7 @@ export class SubscriptionRun<R extends Resource> {
     position: { readonly eventNumber: number; readonly timestamp?: string } | undefined,
   ) {
     this.sequence = new EventSequence(position?.eventNumber ?? 0);
-    this.lastTimestamp = position?.timestamp;
+    this.searchStart = new SearchStart(position?.timestamp);
     this.key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
     this.catchUpContext = {
       server: this.deps.server,
@@ -57,7 +58,7 @@ export class SubscriptionRun<R extends Resource> {
       filters: this.deps.options.filters,
       payload: this.deps.options.payload,
       eventsSupported: true,
-      since: () => this.lastTimestamp,
+      since: () => this.searchStart.since,
       deliverReady: () => this.deliverReady(),
       deliverFound: (resource, coversUpTo) => this.deliverFound(resource, coversUpTo),
       coveredUpTo: async (n) => {
@@ -95,7 +96,7 @@ export class SubscriptionRun<R extends Resource> {
     // A count below the last handled: held back on the way, or the server counts anew; `$status` tells.
     if (countBelowHandled(notification, this.sequence)) void this.refreshStatus();
     // A new subscription's catch-up search starts where the server says it started, not at the beginning of time.
-    if (notification.type === "handshake" && this.lastTimestamp === undefined && this.sequence.lastHandled === 0) this.lastTimestamp = notification.sentAt;
+    if (notification.type === "handshake" && this.searchStart.since === undefined && this.sequence.lastHandled === 0) this.searchStart.consider(notification.sentAt);
     this.sequence.learnCount(notification.eventsSinceStart);
     for (const event of notification.events) {
       if (this.sequence.offer(event) === "duplicate") this.deps.options.observe?.({ kind: "duplicate-dropped", eventNumber: event.eventNumber });
@@ -220,7 +221,7 @@ export class SubscriptionRun<R extends Resource> {
       else if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
       else if (!(await this.handOver(event))) return false;
       this.sequence.advance();
-      await this.save(event.eventNumber, event.timestamp);
+      await this.save(event.eventNumber);
     }
     return true;
   }
@@ -243,7 +244,7 @@ export class SubscriptionRun<R extends Resource> {
       return false;
     }
     if (event.focus !== undefined && event.resource !== undefined) this.versions.remember(event.focus, event.resource);
-    if (event.timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = event.timestamp;
+    this.searchStart.consider(event.resource?.meta?.lastUpdated);
     return true;
   }
 
@@ -252,8 +253,8 @@ export class SubscriptionRun<R extends Resource> {
     return resource ? { ...event, resource } : event;
   }
 
-  private async save(eventNumber: number, timestamp?: string): Promise<void> {
-    if (timestamp !== undefined && timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = timestamp;
-    await this.deps.checkpoint.save(this.key, { eventNumber, ...(this.lastTimestamp ? { timestamp: this.lastTimestamp } : {}) });
+  private async save(eventNumber: number): Promise<void> {
+    const since = this.searchStart.since;
+    await this.deps.checkpoint.save(this.key, { eventNumber, ...(since !== undefined ? { timestamp: since } : {}) });
   }
 }

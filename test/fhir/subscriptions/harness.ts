@@ -125,10 +125,10 @@ export async function churn(w: World, subscription: FhirSubscription<Encounter>,
 export const HEADERS = { authorization: "Bearer hook-secret" };
 
 /** An event notification as a server would send it, for `eventNumber` (and `count`) about `focus`. */
-export function crafted(base: string, id: string, eventNumber: number, count = eventNumber, focus = "Encounter/x"): string {
+export function crafted(base: string, id: string, eventNumber: number, count = eventNumber, focus = "Encounter/x", timestamp = "2026-11-30T08:00:01Z"): string {
   const part = [
     { name: "event-number", valueString: String(eventNumber) },
-    { name: "timestamp", valueInstant: "2026-11-30T08:00:01Z" },
+    { name: "timestamp", valueInstant: timestamp },
     { name: "focus", valueReference: { reference: focus } },
   ];
   const parameter = [
