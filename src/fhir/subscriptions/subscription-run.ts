@@ -233,6 +233,8 @@ export class SubscriptionRun<R extends Resource> {
     const timestamp = resource.meta?.lastUpdated ?? "";
     if (!(await this.handOver({ eventNumber: coversUpTo, timestamp, focus, resource, via: "search" }))) return false;
     this.versions.foundBySearch(focus, resource);
+    // Progress saved as it goes: a restart searches on from here rather than from the gap's start.
+    await this.save(this.sequence.lastHandled);
     return true;
   }
 
