@@ -47,3 +47,12 @@ export function positionFromRow(eventNumber: unknown, timestamp: unknown): Subsc
   if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 0) throw new SubscriptionCheckpointError("a saved subscription position is damaged");
   return typeof timestamp === "string" ? { eventNumber: n, timestamp } : { eventNumber: n };
 }
+
+/** The saved position of `key`; a failure to read is a SubscriptionCheckpointError. */
+export async function loadPosition(store: SubscriptionCheckpointStore, key: string): Promise<SubscriptionPosition | undefined> {
+  try {
+    return await store.load(key);
+  } catch (error) {
+    throw error instanceof SubscriptionCheckpointError ? error : new SubscriptionCheckpointError("the subscription checkpoint could not be read", { cause: error });
+  }
+}

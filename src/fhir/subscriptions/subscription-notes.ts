@@ -2,6 +2,7 @@
  * What the subscription helper tells operators: alarms (something needs attention) and
  * notes (what it did), as plain data with no PHI: numbers, kinds and durations only.
  */
+import { SubscriptionGoneError } from "./errors.js";
 
 /** Something a person may have to look at. */
 export type SubscriptionAlarm =
@@ -36,3 +37,10 @@ export type SubscriptionNote =
   | { readonly kind: "stale-dropped"; readonly eventNumber: number }
   | { readonly kind: "heartbeat-missed"; readonly silentMs: number }
   | { readonly kind: "reactivated" };
+
+/** The alarm for work that failed: the Subscription gone, or a catch-up to try again (with the error's kind, never its message). */
+export function failureAlarm(error: unknown, subscriptionId: string): SubscriptionAlarm {
+  if (error instanceof SubscriptionGoneError) return { kind: "subscription-gone", subscriptionId };
+  const kind = (error as { kind?: unknown } | null)?.kind;
+  return { kind: "catch-up-failed", subscriptionId, errorKind: typeof kind === "string" ? kind : "unexpected" };
+}

@@ -24,7 +24,7 @@ export interface SubscriptionRequest {
   readonly filters: readonly string[];
   readonly endpoint: string;
   /** `Name: value`, which the server sends back with every notification. */
-  readonly header: string | undefined;
+  readonly header?: string | undefined;
   readonly heartbeatSeconds: number;
   readonly payload: PayloadContent;
 }

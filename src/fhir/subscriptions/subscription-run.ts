@@ -4,18 +4,18 @@
  * server's status asked when the watchdog hears nothing. All work runs one step at a time
  * on a single chain, so the app's handler never sees two events at once.
  */
-import type { Resource, Subscription } from "fhir/r4.js";
+import type { Resource } from "fhir/r4.js";
 import type { Clock } from "../../runtime/core/clock.js";
-import type { SubscriptionCheckpointStore } from "./checkpoint-store.js";
+import { loadPosition, type SubscriptionCheckpointStore, type SubscriptionPosition } from "./checkpoint-store.js";
 import { fillGap, type CatchUpContext } from "./catch-up.js";
-import { SubscriptionCheckpointError, SubscriptionGoneError } from "./errors.js";
 import { findOrCreate, reactivation, type ServerSubscription } from "./find-or-create.js";
 import { EventSequence } from "./event-sequence.js";
 import { countBelowHandled, highestNumber, jumpsTooFar } from "./server-count.js";
 import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
 import type { Notification, SubscriptionEvent } from "./notification.js";
+import { failureAlarm } from "./subscription-notes.js";
 import type { SubscriptionServer } from "./subscription-server.js";
-import type { PayloadContent, SubscriptionRequest } from "./subscription-resource.js";
+import type { PayloadContent } from "./subscription-resource.js";
 import { SearchStart } from "./search-start.js";
 import { VersionMemory } from "./version-memory.js";
 
@@ -40,17 +40,16 @@ export class SubscriptionRun<R extends Resource> {
   private closed = false;
   private gapSeen: { from: number; at: number } | undefined;
   private reactivating = false;
-  private readonly key: string;
   private readonly catchUpContext: CatchUpContext;
 
   private constructor(
     private readonly deps: RunDeps<R>,
     private subscription: ServerSubscription,
-    position: { readonly eventNumber: number; readonly timestamp?: string } | undefined,
+    private readonly key: string,
+    position: SubscriptionPosition | undefined,
   ) {
     this.sequence = new EventSequence(position?.eventNumber ?? 0);
     this.searchStart = new SearchStart(position?.timestamp);
-    this.key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
     this.catchUpContext = {
       server: this.deps.server,
       subscriptionId: this.subscription.id,
@@ -70,16 +69,9 @@ export class SubscriptionRun<R extends Resource> {
 
   /** Finds this app's own Subscription or creates it (see `findOrCreate`); loads its position. */
   static async open<R extends Resource>(deps: RunDeps<R>): Promise<{ run: SubscriptionRun<R>; reused: boolean }> {
-    const { options, server } = deps;
-    const request: SubscriptionRequest = { topic: options.topic, filters: options.filters, endpoint: options.endpoint, header: options.header, heartbeatSeconds: options.heartbeatSeconds, payload: options.payload };
-    const { subscription: withId, reused } = await findOrCreate(server, request);
-    let position;
-    try {
-      position = await deps.checkpoint.load(`${options.client.baseUrl ?? ""}/Subscription/${withId.id}`);
-    } catch (error) {
-      throw error instanceof SubscriptionCheckpointError ? error : new SubscriptionCheckpointError("the subscription checkpoint could not be read", { cause: error });
-    }
-    return { run: new SubscriptionRun(deps, withId, position), reused };
+    const { subscription, reused } = await findOrCreate(deps.server, deps.options);
+    const key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
+    return { run: new SubscriptionRun(deps, subscription, key, await loadPosition(deps.checkpoint, key)), reused };
   }
 
   get id(): string {
@@ -135,13 +127,12 @@ export class SubscriptionRun<R extends Resource> {
     return this.enqueue(async () => void (await this.learnStatus())).then(() => this.kick());
   }
 
-  idle(): Promise<void> {
-    const settle = async (): Promise<void> => {
-      const current = this.work;
+  /** Resolves once the chain has no work left (work queued while waiting is waited for too). */
+  async idle(): Promise<void> {
+    for (let current = this.work; ; current = this.work) {
       await current;
-      if (current !== this.work) return settle();
-    };
-    return settle();
+      if (current === this.work) return;
+    }
   }
 
   async close(timeoutMs: number): Promise<void> {
@@ -175,9 +166,7 @@ export class SubscriptionRun<R extends Resource> {
       try {
         await task();
       } catch (error) {
-        if (error instanceof SubscriptionGoneError) return void this.deps.options.onAlarm?.({ kind: "subscription-gone", subscriptionId: this.id });
-        const errorKind = typeof (error as { kind?: unknown }).kind === "string" ? (error as { kind: string }).kind : "unexpected";
-        this.deps.options.onAlarm?.({ kind: "catch-up-failed", subscriptionId: this.id, errorKind });
+        this.deps.options.onAlarm?.(failureAlarm(error, this.id));
       }
     });
     return this.work;
@@ -255,8 +244,7 @@ export class SubscriptionRun<R extends Resource> {
     return resource ? { ...event, resource } : event;
   }
 
-  private async save(eventNumber: number): Promise<void> {
-    const since = this.searchStart.since;
-    await this.deps.checkpoint.save(this.key, { eventNumber, ...(since !== undefined ? { timestamp: since } : {}) });
+  private save(eventNumber: number): Promise<void> {
+    return this.deps.checkpoint.save(this.key, { eventNumber, ...(this.searchStart.since !== undefined ? { timestamp: this.searchStart.since } : {}) });
   }
 }
