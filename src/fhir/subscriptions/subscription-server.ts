@@ -49,6 +49,15 @@ function operation(name: "$status" | "$events"): OperationDescriptor {
 
 const STATUS = operation("$status");
 const EVENTS = operation("$events");
+const METADATA: OperationDescriptor = { ...STATUS, operationId: "capabilities", name: "capabilities", path: "/metadata", tags: [], parameters: { path: [], query: [], header: [], cookie: [] } };
+
+/** Whether a CapabilityStatement declares Subscription operations and `$events` is not among them. */
+function declaresNoEvents(capability: unknown): boolean {
+  const rest = (capability as { rest?: Array<{ resource?: Array<{ type?: unknown; operation?: Array<{ name?: unknown }> }> }> } | null)?.rest;
+  const subscription = Array.isArray(rest) ? rest.flatMap((r) => (Array.isArray(r.resource) ? r.resource : [])).find((r) => r.type === "Subscription") : undefined;
+  const operations = Array.isArray(subscription?.operation) ? subscription.operation : undefined;
+  return operations !== undefined && !operations.some((o) => o.name === "events");
+}
 
 const gone = () => new SubscriptionGoneError("the server no longer knows the Subscription");
 
@@ -78,6 +87,14 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
   // The client has no call for a named operation: `$status` and `$events` run on a pipeline made from the same options.
   const pipeline = createPipeline({ ...options, provider, headers: { accept: "application/fhir+json", ...options.headers }, profile: fhirProfile({ expected: () => undefined }) });
   const operationCall = (op: OperationDescriptor, id: string, query = "") => pipeline.request<unknown, Error>(op, { responses: {} }, { params: { path: { id } }, rawQuery: query }, callOptions);
+  // Some servers answer an operation they lack with a 400: their CapabilityStatement, read once, says which.
+  let eventsUndeclared: Promise<boolean> | undefined;
+  const lacksEvents = () =>
+    (eventsUndeclared ??= pipeline.request<unknown, Error>(METADATA, { responses: {} }, {}, callOptions).then((r) => {
+      // Not read: asked again next time rather than taken as an answer.
+      if (r.error) eventsUndeclared = undefined;
+      return !r.error && declaresNoEvents(r.data);
+    }));
 
   return {
     async find(topic, endpoint) {
@@ -94,11 +111,13 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
     },
     async events(id, since, until, content) {
       const result = await operationCall(EVENTS, id, new URLSearchParams({ eventsSinceNumber: String(since), eventsUntilNumber: String(until), content }).toString());
-      // Only "not allowed" and "not implemented" say the server has no `$events`; a 404 says the Subscription is gone,
+      // Only "not allowed" and "not implemented" (or a 400 where the CapabilityStatement lists no `$events`) say the server
+      // has none; a 404 says the Subscription is gone,
       // and any other failure is thrown, so the catch-up is tried again later with `$events`.
       const status = result.response?.status;
       if (result.error && (status === 405 || status === 501)) return "unsupported";
       if (status === 404) throw gone();
+      if (status === 400 && (await lacksEvents())) return "unsupported";
       if (result.error) throw result.error;
       return asNotification(result.data, result.response.status, "events");
     },

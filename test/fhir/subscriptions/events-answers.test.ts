@@ -1,5 +1,6 @@
 /**
- * What a `$events` answer means: only 405 and 501 say the server has no `$events`; a 404
+ * What a `$events` answer means: only 405 and 501 (or a 400 from a server whose
+ * CapabilityStatement lists no `$events`) say the server has no `$events`; a 404
  * says the Subscription is gone (an alarm); any other failure is a `catch-up-failed` alarm,
  * and the next catch-up asks `$events` again.
  */
@@ -10,15 +11,24 @@ import { fhirSubscriptionServer, SubscriptionGoneError } from "carewire/fhir";
 import { FakeClock } from "carewire/testing";
 import { HEARTBEAT_SECONDS, world } from "./harness.js";
 
-async function answering(status: number): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer((_req, res) => res.writeHead(status, { "content-type": "application/fhir+json" }).end(JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: "error", code: "processing" }] })));
+/** A server answering `status` to everything but `/metadata`, where it serves a CapabilityStatement whose Subscription has `operations`. */
+async function answering(status: number, operations: readonly string[] = ["status", "events"]): Promise<{ url: string; close: () => Promise<void> }> {
+  const capability = { resourceType: "CapabilityStatement", rest: [{ mode: "server", resource: [{ type: "Subscription", operation: operations.map((name) => ({ name })) }] }] };
+  const server = http.createServer((req, res) => {
+    const metadata = req.url === "/metadata";
+    res.writeHead(metadata ? 200 : status, { "content-type": "application/fhir+json" }).end(JSON.stringify(metadata ? capability : { resourceType: "OperationOutcome", issue: [{ severity: "error", code: "processing" }] }));
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
 describe("$events answers", () => {
-  it.each([405, 501])("reads %i as a server without $events", async (status) => {
-    const server = await answering(status);
+  it.each([
+    ["405", 405, ["status", "events"]],
+    ["501", 501, ["status", "events"]],
+    ["a 400 where the CapabilityStatement lists no $events", 400, ["status"]],
+  ] as const)("reads %s as a server without $events", async (_what, status, operations) => {
+    const server = await answering(status, operations);
     try {
       const subscriptions = fhirSubscriptionServer({ baseUrl: server.url, clock: new FakeClock(), retry: false }, "Encounter");
       await expect(subscriptions.events("1", 1, 5, "id-only")).resolves.toBe("unsupported");
