@@ -33,10 +33,15 @@ export interface CatchUpContext {
 }
 
 /** Most `$events` pages one gap may take (a server that keeps answering the same page must not loop). */
-const MAX_EVENT_PAGES = 1_000;
+const MAX_EVENT_PAGES = 10_000;
 
-/** Fetches the gap's events from the log; how many came back. */
-async function fromEventLog(ctx: CatchUpContext, gap: Gap): Promise<number> {
+/**
+ * Fetches the gap's events from the log, handing each page over before asking for the next,
+ * so a gap larger than the hold buffer is still filled from the log: when the buffer is
+ * full, what was held is handed over and the log is asked again from the first refused
+ * event. How many events came back, or `undefined` when the app's handler failed.
+ */
+async function fromEventLog(ctx: CatchUpContext, gap: Gap): Promise<number | undefined> {
   let since = gap.from;
   let fetched = 0;
   for (let page = 0; page < MAX_EVENT_PAGES && since <= gap.to; page++) {
@@ -46,12 +51,19 @@ async function fromEventLog(ctx: CatchUpContext, gap: Gap): Promise<number> {
       break;
     }
     ctx.sequence.learnCount(answer.eventsSinceStart);
-    const inGap = answer.events.filter((e) => e.eventNumber >= since && e.eventNumber <= gap.to);
+    const inGap = answer.events.filter((e) => e.eventNumber >= since && e.eventNumber <= gap.to).sort((a, b) => a.eventNumber - b.eventNumber);
     // An empty page: the server no longer logs these events; the search covers the rest.
     if (inGap.length === 0) break;
-    for (const event of inGap) ctx.sequence.offer(event);
-    fetched += inGap.length;
-    since = Math.max(...inGap.map((e) => e.eventNumber)) + 1;
+    let next = since;
+    for (const event of inGap) {
+      if (ctx.sequence.offer(event) === "overflow") break;
+      fetched++;
+      next = event.eventNumber + 1;
+    }
+    if (!(await ctx.deliverReady())) return undefined;
+    // Nothing taken and nothing handed over: the buffer is full of later events; the search covers the rest.
+    if (next === since && ctx.sequence.lastHandled < since) break;
+    since = Math.max(next, ctx.sequence.lastHandled + 1);
   }
   return fetched;
 }
@@ -74,7 +86,7 @@ async function fromSearch(ctx: CatchUpContext, gap: Gap): Promise<number | undef
 export async function fillGap(ctx: CatchUpContext, gap: Gap): Promise<{ readonly via: "events" | "search"; readonly count: number } | undefined> {
   if (ctx.eventsSupported) {
     const fetched = await fromEventLog(ctx, gap);
-    if (!(await ctx.deliverReady())) return undefined;
+    if (fetched === undefined || !(await ctx.deliverReady())) return undefined;
     if (ctx.sequence.lastHandled >= gap.to) return { via: "events", count: fetched };
   }
   const rest = { from: ctx.sequence.lastHandled + 1, to: gap.to };

@@ -58,3 +58,11 @@ export class SubscriptionSetupError extends SubscriptionError {
 export class SubscriptionCheckpointError extends SubscriptionError {
   readonly kind = "subscription-checkpoint" as const;
 }
+
+/**
+ * The server no longer knows the Subscription (`$status` or `$events` answered 404): it was
+ * deleted or the server's state was rebuilt. An operator decides whether to start anew.
+ */
+export class SubscriptionGoneError extends SubscriptionError {
+  readonly kind = "subscription-gone" as const;
+}

@@ -15,6 +15,7 @@ export {
   NotificationTooLargeError,
   SubscriptionCheckpointError,
   SubscriptionError,
+  SubscriptionGoneError,
   SubscriptionSetupError,
   UnauthorizedNotificationError,
 } from "./errors.js";

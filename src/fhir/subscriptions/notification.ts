@@ -14,6 +14,7 @@ export type SubscriptionStatusCode = "requested" | "active" | "error" | "off" | 
 export interface SubscriptionEvent<R extends Resource = Resource> {
   /** The event's number in the subscription (1, 2, …); for a change recovered by a search, the last number it stands for. */
   readonly eventNumber: number;
+  /** When the server raised the event (a FHIR instant); empty when the server did not say. */
   readonly timestamp: string;
   /** A relative reference, `Encounter/123` (absent for `empty` payloads). */
   readonly focus: string | undefined;
@@ -55,6 +56,20 @@ function counter(text: unknown, what: string): number {
   return n;
 }
 
+/** A FHIR instant (`2026-11-30T08:00:00.123Z`, `…+01:00`) as epoch ms; undefined for anything else. */
+export function instantMs(text: unknown): number | undefined {
+  if (typeof text !== "string" || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** An instant the body may leave out; a present one must be readable. */
+function optionalInstant(value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (instantMs(value) === undefined) throw malformed(`${what} is not an instant`);
+  return value as string;
+}
+
 /** `http://x/fhir/Encounter/1/_history/2` or `Encounter/1` → `Encounter/1`. */
 export function relativeReference(reference: string): string | undefined {
   const m = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(reference);
@@ -80,13 +95,13 @@ function statusOf(bundle: Record<string, unknown>): { parameters: ParametersPara
 function readEvent(part: unknown, resources: Map<string, Resource[]>, via: SubscriptionEvent["via"]): SubscriptionEvent {
   const parts = isObject(part) && Array.isArray(part.part) ? (part.part as ParametersParameter[]) : [];
   const eventNumber = counter(param(parts, "event-number")?.valueString, "an event number");
-  const timestamp = param(parts, "timestamp")?.valueInstant ?? "";
+  const timestamp = optionalInstant(param(parts, "timestamp")?.valueInstant, "an event's timestamp") ?? "";
   const reference = param(parts, "focus")?.valueReference?.reference;
   const focus = typeof reference === "string" ? relativeReference(reference) : undefined;
   if (typeof reference === "string" && focus === undefined) throw malformed("an event's focus is not a resource reference");
   // Two events about one resource each take the next entry for it, in order.
   const resource = focus === undefined ? undefined : resources.get(focus)?.shift();
-  return { eventNumber, timestamp: typeof timestamp === "string" ? timestamp : "", focus, via, ...(resource ? { resource } : {}) };
+  return { eventNumber, timestamp, focus, via, ...(resource ? { resource } : {}) };
 }
 
 /** Reads a parsed body as a notification; MalformedNotificationError for anything else. */
@@ -110,7 +125,7 @@ export function readNotification(body: unknown, via: SubscriptionEvent["via"] = 
   }
   const events = parameters.filter((p) => isObject(p) && p.name === "notification-event").map((p) => readEvent(p, resources, via));
   const topic = param(parameters, "topic")?.valueCanonical;
-  const sentAt = typeof body.timestamp === "string" ? body.timestamp : undefined;
+  const sentAt = optionalInstant(body.timestamp, "the Bundle's timestamp");
   return { subscriptionId, topic: typeof topic === "string" ? topic : undefined, status: status as SubscriptionStatusCode, type: type as NotificationType, eventsSinceStart, events, sentAt };
 }
 

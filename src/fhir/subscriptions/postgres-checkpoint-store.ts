@@ -1,6 +1,8 @@
 /**
  * Subscription positions in PostgreSQL, for a fleet whose instances share one receiver
- * position. pg is an optional peer, loaded lazily; every statement is time-bounded.
+ * position. One active receiver per Subscription: two instances receiving at once both hand
+ * every event to their app (the shared position only keeps the furthest one); run the
+ * receiver in one instance at a time and let the others take over from this position. pg is an optional peer, loaded lazily; every statement is time-bounded.
  */
 import type pg from "pg";
 import { loadDriver } from "../../outbox/load-driver.js";
@@ -54,7 +56,7 @@ export function postgresSubscriptionCheckpoint(options: PostgresSubscriptionChec
       checkPosition(position);
       // Only forward, as every store: the furthest position of the fleet stays.
       await query(
-        `INSERT INTO ${table} (subscription, event_number, timestamp) VALUES ($1, $2, $3) ON CONFLICT (subscription) DO UPDATE SET event_number = excluded.event_number, timestamp = excluded.timestamp WHERE excluded.event_number > ${table}.event_number`,
+        `INSERT INTO ${table} (subscription, event_number, timestamp) VALUES ($1, $2, $3) ON CONFLICT (subscription) DO UPDATE SET event_number = excluded.event_number, timestamp = excluded.timestamp WHERE excluded.event_number >= ${table}.event_number`,
         [key, position.eventNumber, position.timestamp ?? null],
       );
     },

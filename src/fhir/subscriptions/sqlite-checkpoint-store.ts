@@ -22,7 +22,7 @@ export function sqliteSubscriptionCheckpoint(file: string): SubscriptionCheckpoi
   const select = db.prepare("SELECT event_number, timestamp FROM subscription_positions WHERE subscription = ?");
   // Only forward: an instance that lags behind another never moves the position back.
   const upsert = db.prepare(
-    "INSERT INTO subscription_positions (subscription, event_number, timestamp) VALUES (?, ?, ?) ON CONFLICT (subscription) DO UPDATE SET event_number = excluded.event_number, timestamp = excluded.timestamp WHERE excluded.event_number > subscription_positions.event_number",
+    "INSERT INTO subscription_positions (subscription, event_number, timestamp) VALUES (?, ?, ?) ON CONFLICT (subscription) DO UPDATE SET event_number = excluded.event_number, timestamp = excluded.timestamp WHERE excluded.event_number >= subscription_positions.event_number",
   );
   const guarded = <T>(work: () => T): T => {
     try {

@@ -1,14 +1,20 @@
 /**
  * The Subscription resource this helper asks for (topic-based, rest-hook, through the R4
- * backport extensions), and the test that an existing one on the server is that same
- * request, so a restarted app reuses its Subscription instead of making another.
+ * backport extensions), tagged with a key derived from the request, and the test that an
+ * existing one on the server is that same request, so a restarted app reuses its
+ * Subscription instead of making another. The channel header is never compared: servers
+ * may mask it when the Subscription is read back.
  */
 import type { Extension, Subscription } from "fhir/r4.js";
 
-const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
-const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
-const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
-const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
+/** The R4 backport's extension URLs (the simulator reads Subscriptions with the same ones). */
+export const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
+export const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
+export const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
+export const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
+
+/** The tag system of the key that marks a Subscription as made by carewire for one request. */
+export const SUBSCRIPTION_KEY_SYSTEM = "https://carewire.dev/fhir/subscription-key";
 
 export type PayloadContent = "empty" | "id-only" | "full-resource";
 
@@ -18,14 +24,16 @@ export interface SubscriptionRequest {
   readonly filters: readonly string[];
   readonly endpoint: string;
   /** `Name: value`, which the server sends back with every notification. */
-  readonly header: string | undefined;
+  readonly header?: string | undefined;
   readonly heartbeatSeconds: number;
   readonly payload: PayloadContent;
 }
 
-export function subscriptionResource(request: SubscriptionRequest): Subscription {
+/** The Subscription for `request`; `key` (see `subscriptionKey`) tags it so a restart finds it again. */
+export function subscriptionResource(request: SubscriptionRequest, key?: string): Subscription {
   return {
     resourceType: "Subscription",
+    ...(key !== undefined ? { meta: { tag: [{ system: SUBSCRIPTION_KEY_SYSTEM, code: key }] } } : {}),
     status: "requested",
     reason: "carewire subscription",
     criteria: request.topic,
@@ -41,19 +49,19 @@ export function subscriptionResource(request: SubscriptionRequest): Subscription
   } as Subscription;
 }
 
-function extensionValue(extensions: readonly Extension[] | undefined, url: string): unknown[] {
-  return (extensions ?? []).filter((e) => e.url === url).map((e) => e.valueString ?? e.valueCode ?? e.valueUnsignedInt);
+/**
+ * A stable key for what the request asks (topic, filters in any order, endpoint, payload,
+ * heartbeat), never the secret header: a SHA-256 digest through Web Crypto, so it is the
+ * same in every instance and in any runtime.
+ */
+export async function subscriptionKey(request: SubscriptionRequest): Promise<string> {
+  const text = JSON.stringify([request.topic, [...request.filters].sort(), request.endpoint, request.payload, request.heartbeatSeconds]);
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(digest.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** Whether `found` asks for what `request` asks: topic, filters, endpoint, header, heartbeat and payload. */
-export function sameSubscription(found: Subscription, request: SubscriptionRequest): boolean {
-  const channel = found.channel;
-  if (found.criteria !== request.topic || channel?.type !== "rest-hook" || channel.endpoint !== request.endpoint) return false;
-  const filters = extensionValue((found as { _criteria?: { extension?: Extension[] } })._criteria?.extension, FILTER_CRITERIA);
-  if (filters.length !== request.filters.length || !request.filters.every((f) => filters.includes(f))) return false;
-  const headers = channel.header ?? [];
-  if (request.header === undefined ? headers.length > 0 : headers.length !== 1 || headers[0] !== request.header) return false;
-  const payload = extensionValue((channel as { _payload?: { extension?: Extension[] } })._payload?.extension, PAYLOAD_CONTENT)[0] ?? "id-only";
-  const heartbeat = extensionValue(channel.extension, HEARTBEAT_PERIOD)[0];
-  return payload === request.payload && heartbeat === request.heartbeatSeconds;
+/** Whether `found` is the Subscription made for the request `key` stands for: same topic and endpoint, and carewire's tag with that key. */
+export function sameSubscription(found: Subscription, request: SubscriptionRequest, key: string): boolean {
+  if (found.criteria !== request.topic || found.channel?.type !== "rest-hook" || found.channel.endpoint !== request.endpoint) return false;
+  return (found.meta?.tag ?? []).some((t) => t.system === SUBSCRIPTION_KEY_SYSTEM && t.code === key);
 }

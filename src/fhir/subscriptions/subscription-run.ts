@@ -4,16 +4,19 @@
  * server's status asked when the watchdog hears nothing. All work runs one step at a time
  * on a single chain, so the app's handler never sees two events at once.
  */
-import type { Resource, Subscription } from "fhir/r4.js";
+import type { Resource } from "fhir/r4.js";
 import type { Clock } from "../../runtime/core/clock.js";
-import type { SubscriptionCheckpointStore } from "./checkpoint-store.js";
+import { loadPosition, type SubscriptionCheckpointStore, type SubscriptionPosition } from "./checkpoint-store.js";
 import { fillGap, type CatchUpContext } from "./catch-up.js";
-import { SubscriptionCheckpointError, SubscriptionSetupError } from "./errors.js";
+import { findOrCreate, reactivation, type ServerSubscription } from "./find-or-create.js";
 import { EventSequence } from "./event-sequence.js";
+import { countBelowHandled, highestNumber, jumpsTooFar } from "./server-count.js";
 import type { FhirSubscriptionOptions } from "./fhir-subscription.js";
 import type { Notification, SubscriptionEvent } from "./notification.js";
+import { failureAlarm } from "./subscription-notes.js";
 import type { SubscriptionServer } from "./subscription-server.js";
-import { sameSubscription, subscriptionResource, type PayloadContent, type SubscriptionRequest } from "./subscription-resource.js";
+import type { PayloadContent } from "./subscription-resource.js";
+import { SearchStart } from "./search-start.js";
 import { VersionMemory } from "./version-memory.js";
 
 type RunOptions<R extends Resource> = FhirSubscriptionOptions<R> & { readonly heartbeatSeconds: number; readonly reactivate: boolean; readonly payload: PayloadContent; readonly filters: readonly string[] };
@@ -31,23 +34,22 @@ const GAPS_PER_STEP = 100;
 export class SubscriptionRun<R extends Resource> {
   private readonly sequence: EventSequence;
   private readonly versions = new VersionMemory();
-  private lastTimestamp: string | undefined;
+  private readonly searchStart: SearchStart;
   private work: Promise<void> = Promise.resolve();
   private stepQueued = false;
   private closed = false;
   private gapSeen: { from: number; at: number } | undefined;
   private reactivating = false;
-  private readonly key: string;
   private readonly catchUpContext: CatchUpContext;
 
   private constructor(
     private readonly deps: RunDeps<R>,
-    private subscription: Subscription & { readonly id: string },
-    position: { readonly eventNumber: number; readonly timestamp?: string } | undefined,
+    private subscription: ServerSubscription,
+    private readonly key: string,
+    position: SubscriptionPosition | undefined,
   ) {
     this.sequence = new EventSequence(position?.eventNumber ?? 0);
-    this.lastTimestamp = position?.timestamp;
-    this.key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
+    this.searchStart = new SearchStart(position?.timestamp);
     this.catchUpContext = {
       server: this.deps.server,
       subscriptionId: this.subscription.id,
@@ -55,7 +57,7 @@ export class SubscriptionRun<R extends Resource> {
       filters: this.deps.options.filters,
       payload: this.deps.options.payload,
       eventsSupported: true,
-      since: () => this.lastTimestamp,
+      since: () => this.searchStart.since,
       deliverReady: () => this.deliverReady(),
       deliverFound: (resource, coversUpTo) => this.deliverFound(resource, coversUpTo),
       coveredUpTo: async (n) => {
@@ -65,28 +67,11 @@ export class SubscriptionRun<R extends Resource> {
     };
   }
 
-  /** Finds this app's own Subscription (same topic, filters, endpoint, header, heartbeat, payload) or creates it; loads its position. */
+  /** Finds this app's own Subscription or creates it (see `findOrCreate`); loads its position. */
   static async open<R extends Resource>(deps: RunDeps<R>): Promise<{ run: SubscriptionRun<R>; reused: boolean }> {
-    const { options, server } = deps;
-    const request: SubscriptionRequest = { topic: options.topic, filters: options.filters, endpoint: options.endpoint, header: options.header, heartbeatSeconds: options.heartbeatSeconds, payload: options.payload };
-    let subscription: Subscription;
-    let reused = false;
-    try {
-      const mine = (await server.find(options.topic, options.endpoint)).find((s) => s.id !== undefined && sameSubscription(s, request));
-      reused = mine !== undefined;
-      subscription = mine ?? (await server.create(subscriptionResource(request)));
-    } catch (error) {
-      throw new SubscriptionSetupError("the Subscription could not be found or created", { cause: error });
-    }
-    if (subscription.id === undefined) throw new SubscriptionSetupError("the server's Subscription has no id");
-    const withId = subscription as Subscription & { readonly id: string };
-    let position;
-    try {
-      position = await deps.checkpoint.load(`${options.client.baseUrl ?? ""}/Subscription/${withId.id}`);
-    } catch (error) {
-      throw error instanceof SubscriptionCheckpointError ? error : new SubscriptionCheckpointError("the subscription checkpoint could not be read", { cause: error });
-    }
-    return { run: new SubscriptionRun(deps, withId, position), reused };
+    const { subscription, reused } = await findOrCreate(deps.server, deps.options);
+    const key = `${deps.options.client.baseUrl ?? ""}/Subscription/${subscription.id}`;
+    return { run: new SubscriptionRun(deps, subscription, key, await loadPosition(deps.checkpoint, key)), reused };
   }
 
   get id(): string {
@@ -97,16 +82,37 @@ export class SubscriptionRun<R extends Resource> {
     return this.sequence.lastHandled;
   }
 
-  /** A notification for this subscription, read and checked. */
+  /** A notification for this subscription, read and checked; numbers far past what is known wait for `$status` to confirm them. */
   take(notification: Notification): void {
+    if (jumpsTooFar(notification, this.sequence)) return void this.enqueue(() => this.confirmThenTake(notification)).then(() => this.kick());
+    // A count below the last handled: held back on the way, or the server counts anew; `$status` tells.
+    if (countBelowHandled(notification, this.sequence)) void this.refreshStatus();
     // A new subscription's catch-up search starts where the server says it started, not at the beginning of time.
-    if (notification.type === "handshake" && this.lastTimestamp === undefined && this.sequence.lastHandled === 0) this.lastTimestamp = notification.sentAt;
+    if (notification.type === "handshake" && this.searchStart.since === undefined && this.sequence.lastHandled === 0) this.searchStart.consider(notification.sentAt);
     this.sequence.learnCount(notification.eventsSinceStart);
     for (const event of notification.events) {
       if (this.sequence.offer(event) === "duplicate") this.deps.options.observe?.({ kind: "duplicate-dropped", eventNumber: event.eventNumber });
     }
     this.checkActive(notification.status);
     this.kick();
+  }
+
+  /** Takes a notification whose numbers jump far ahead once `$status` shows the server has raised that many; refuses it otherwise. */
+  private async confirmThenTake(notification: Notification): Promise<void> {
+    const status = await this.learnStatus();
+    const highest = highestNumber(notification);
+    if (status.eventsSinceStart >= highest) return this.take(notification);
+    this.deps.options.onAlarm?.({ kind: "event-number-refused", subscriptionId: this.id, eventNumber: highest, serverCount: status.eventsSinceStart });
+  }
+
+  /** `$status`: its count learned, unless it is below the last event handled (a counter reset: alarmed, never followed). */
+  private async learnStatus(): Promise<Notification> {
+    const status = await this.deps.server.status(this.id);
+    if (status.eventsSinceStart < this.sequence.lastHandled) {
+      this.deps.options.onAlarm?.({ kind: "counter-reset", subscriptionId: this.id, lastHandled: this.sequence.lastHandled, serverCount: status.eventsSinceStart });
+    } else this.sequence.learnCount(status.eventsSinceStart);
+    this.checkActive(status.status);
+    return status;
   }
 
   /** The watchdog heard nothing for `silentMs`. */
@@ -118,20 +124,15 @@ export class SubscriptionRun<R extends Resource> {
 
   /** Asks `$status` for the server's count (and state), then catches up. */
   refreshStatus(): Promise<void> {
-    return this.enqueue(async () => {
-      const status = await this.deps.server.status(this.id);
-      this.sequence.learnCount(status.eventsSinceStart);
-      this.checkActive(status.status);
-    }).then(() => this.kick());
+    return this.enqueue(async () => void (await this.learnStatus())).then(() => this.kick());
   }
 
-  idle(): Promise<void> {
-    const settle = async (): Promise<void> => {
-      const current = this.work;
+  /** Resolves once the chain has no work left (work queued while waiting is waited for too). */
+  async idle(): Promise<void> {
+    for (let current = this.work; ; current = this.work) {
       await current;
-      if (current !== this.work) return settle();
-    };
-    return settle();
+      if (current === this.work) return;
+    }
   }
 
   async close(timeoutMs: number): Promise<void> {
@@ -150,7 +151,7 @@ export class SubscriptionRun<R extends Resource> {
     this.reactivating = true;
     void this.enqueue(async () => {
       try {
-        this.subscription = { ...(await this.deps.server.update({ ...this.subscription, status: "requested" })), id: this.id };
+        this.subscription = { ...(await this.deps.server.update(reactivation(this.subscription, this.deps.options.header))), id: this.id };
         this.deps.options.observe?.({ kind: "reactivated" });
       } finally {
         this.reactivating = false;
@@ -165,8 +166,7 @@ export class SubscriptionRun<R extends Resource> {
       try {
         await task();
       } catch (error) {
-        const errorKind = typeof (error as { kind?: unknown }).kind === "string" ? (error as { kind: string }).kind : "unexpected";
-        this.deps.options.onAlarm?.({ kind: "catch-up-failed", subscriptionId: this.id, errorKind });
+        this.deps.options.onAlarm?.(failureAlarm(error, this.id));
       }
     });
     return this.work;
@@ -200,15 +200,17 @@ export class SubscriptionRun<R extends Resource> {
     }
   }
 
-
   /** Hands over every event next in line; false when the app's handler failed (the event stays next). */
   private async deliverReady(): Promise<boolean> {
     for (let next = this.sequence.peek(); next !== undefined; next = this.sequence.peek()) {
-      const event = next.resource === undefined && next.focus !== undefined && this.deps.options.payload === "id-only" ? await this.withFocus(next) : next;
-      if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
+      // A focus of another type than the subscription's is the server's mistake: never read as, nor handed over as, this type.
+      const foreign = next.focus !== undefined && next.focus.split("/")[0] !== this.deps.options.resourceType;
+      const event = !foreign && next.resource === undefined && next.focus !== undefined && this.deps.options.payload === "id-only" ? await this.withFocus(next) : next;
+      if (foreign) this.deps.options.onAlarm?.({ kind: "focus-refused", subscriptionId: this.id, eventNumber: event.eventNumber });
+      else if (this.versions.supersededBySearch(event.focus, event.resource)) this.deps.options.observe?.({ kind: "stale-dropped", eventNumber: event.eventNumber });
       else if (!(await this.handOver(event))) return false;
       this.sequence.advance();
-      await this.save(event.eventNumber, event.timestamp);
+      await this.save(event.eventNumber);
     }
     return true;
   }
@@ -220,6 +222,8 @@ export class SubscriptionRun<R extends Resource> {
     const timestamp = resource.meta?.lastUpdated ?? "";
     if (!(await this.handOver({ eventNumber: coversUpTo, timestamp, focus, resource, via: "search" }))) return false;
     this.versions.foundBySearch(focus, resource);
+    // Progress saved as it goes: a restart searches on from here rather than from the gap's start.
+    await this.save(this.sequence.lastHandled);
     return true;
   }
 
@@ -231,7 +235,7 @@ export class SubscriptionRun<R extends Resource> {
       return false;
     }
     if (event.focus !== undefined && event.resource !== undefined) this.versions.remember(event.focus, event.resource);
-    if (event.timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = event.timestamp;
+    this.searchStart.consider(event.resource?.meta?.lastUpdated);
     return true;
   }
 
@@ -240,8 +244,7 @@ export class SubscriptionRun<R extends Resource> {
     return resource ? { ...event, resource } : event;
   }
 
-  private async save(eventNumber: number, timestamp?: string): Promise<void> {
-    if (timestamp !== undefined && timestamp > (this.lastTimestamp ?? "")) this.lastTimestamp = timestamp;
-    await this.deps.checkpoint.save(this.key, { eventNumber, ...(this.lastTimestamp ? { timestamp: this.lastTimestamp } : {}) });
+  private save(eventNumber: number): Promise<void> {
+    return this.deps.checkpoint.save(this.key, { eventNumber, ...(this.searchStart.since !== undefined ? { timestamp: this.searchStart.since } : {}) });
   }
 }

@@ -14,7 +14,7 @@ import { createFhirClient, type FhirClientOptions, type FhirResult, type Resourc
 import type { TypeInteraction } from "../interactions.js";
 import { fhirProfile } from "../profile.js";
 import { readNotification, type Notification } from "./notification.js";
-import { MalformedNotificationError } from "./errors.js";
+import { MalformedNotificationError, SubscriptionGoneError } from "./errors.js";
 
 export interface SubscriptionServer {
   /** Subscriptions on `topic` that deliver to `endpoint`. */
@@ -22,7 +22,7 @@ export interface SubscriptionServer {
   create(subscription: Subscription): Promise<Subscription>;
   update(subscription: Subscription & { readonly id: string }): Promise<Subscription>;
   status(id: string): Promise<Notification>;
-  /** The events in [since, until]; `unsupported` when the server has no `$events`. */
+  /** The events in [since, until]; `unsupported` when the server has no `$events` (405, 501); SubscriptionGoneError on a 404. */
   events(id: string, since: number, until: number, content: string): Promise<Notification | "unsupported">;
   /** The topic type's resources changed at or after `since`, oldest first (every page). */
   changedSince(filters: readonly string[], since: string | undefined): AsyncIterable<Resource>;
@@ -49,6 +49,17 @@ function operation(name: "$status" | "$events"): OperationDescriptor {
 
 const STATUS = operation("$status");
 const EVENTS = operation("$events");
+const METADATA: OperationDescriptor = { ...STATUS, operationId: "capabilities", name: "capabilities", path: "/metadata", tags: [], parameters: { path: [], query: [], header: [], cookie: [] } };
+
+/** Whether a CapabilityStatement declares Subscription operations and `$events` is not among them. */
+function declaresNoEvents(capability: unknown): boolean {
+  const rest = (capability as { rest?: Array<{ resource?: Array<{ type?: unknown; operation?: Array<{ name?: unknown }> }> }> } | null)?.rest;
+  const subscription = Array.isArray(rest) ? rest.flatMap((r) => (Array.isArray(r.resource) ? r.resource : [])).find((r) => r.type === "Subscription") : undefined;
+  const operations = Array.isArray(subscription?.operation) ? subscription.operation : undefined;
+  return operations !== undefined && !operations.some((o) => o.name === "events");
+}
+
+const gone = () => new SubscriptionGoneError("the server no longer knows the Subscription");
 
 function unwrap<T>(result: FhirResult<T>): T {
   if (result.error) throw result.error;
@@ -76,6 +87,14 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
   // The client has no call for a named operation: `$status` and `$events` run on a pipeline made from the same options.
   const pipeline = createPipeline({ ...options, provider, headers: { accept: "application/fhir+json", ...options.headers }, profile: fhirProfile({ expected: () => undefined }) });
   const operationCall = (op: OperationDescriptor, id: string, query = "") => pipeline.request<unknown, Error>(op, { responses: {} }, { params: { path: { id } }, rawQuery: query }, callOptions);
+  // Some servers answer an operation they lack with a 400: their CapabilityStatement, read once, says which.
+  let eventsUndeclared: Promise<boolean> | undefined;
+  const lacksEvents = () =>
+    (eventsUndeclared ??= pipeline.request<unknown, Error>(METADATA, { responses: {} }, {}, callOptions).then((r) => {
+      // Not read: asked again next time rather than taken as an answer.
+      if (r.error) eventsUndeclared = undefined;
+      return !r.error && declaresNoEvents(r.data);
+    }));
 
   return {
     async find(topic, endpoint) {
@@ -86,14 +105,19 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
     update: async (subscription) => unwrap(await subscriptions.update(subscription, { ...callOptions, ifMatch: false })),
     async status(id) {
       const result = await operationCall(STATUS, id);
+      if (result.response?.status === 404) throw gone();
       if (result.error) throw result.error;
       return asNotification(result.data, result.response.status, "notification");
     },
     async events(id, since, until, content) {
       const result = await operationCall(EVENTS, id, new URLSearchParams({ eventsSinceNumber: String(since), eventsUntilNumber: String(until), content }).toString());
-      // A server without the operation answers 400, 404 or 501 to it.
+      // Only "not allowed" and "not implemented" (or a 400 where the CapabilityStatement lists no `$events`) say the server
+      // has none; a 404 says the Subscription is gone,
+      // and any other failure is thrown, so the catch-up is tried again later with `$events`.
       const status = result.response?.status;
-      if (result.error && (status === 400 || status === 404 || status === 405 || status === 501)) return "unsupported";
+      if (result.error && (status === 405 || status === 501)) return "unsupported";
+      if (status === 404) throw gone();
+      if (status === 400 && (await lacksEvents())) return "unsupported";
       if (result.error) throw result.error;
       return asNotification(result.data, result.response.status, "events");
     },
@@ -106,7 +130,9 @@ export function fhirSubscriptionServer(options: FhirClientOptions, resourceType:
       yield* watched.searchAll(Object.fromEntries(params), callOptions);
     },
     async read(reference) {
-      const [, id] = reference.split("/");
+      const [type, id] = reference.split("/");
+      // Never read another type's id as this one's.
+      if (type !== resourceType) throw new MalformedNotificationError("an event's focus is not of the subscription's resource type");
       const result = await watched.read(id ?? "", callOptions);
       if (result.error && result.response?.status === 404) return undefined;
       if (result.error && result.response?.status === 410) return undefined;

@@ -19,7 +19,9 @@ import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
 import { engineClock } from "./subscription-clock.js";
 import { SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";
-import { TOPIC_CANONICAL, type SubscriptionSimulatorOptions } from "./subscription-topics.js";
+import { withSubscriptions, type Declared } from "./subscription-capability.js";
+import type { SubscriptionSimulatorOptions } from "./subscription-topics.js";
+import { holdsVersion, isCurrentVersion } from "./version-match.js";
 
 export interface FhirSimulatorOptions {
   /** Path to the CapabilityStatement (JSON) to serve. */
@@ -68,11 +70,6 @@ export interface FhirSimulator {
   /** The subscription engine's counters and knobs; undefined without the `subscriptions` option. */
   readonly subscriptions: SubscriptionControls | undefined;
   close(): Promise<void>;
-}
-
-interface Declared {
-  readonly interactions: ReadonlySet<string>;
-  readonly params: ReadonlySet<string>;
 }
 
 const FHIR_JSON = "application/fhir+json";
@@ -297,20 +294,24 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     }
     // The CapabilityStatement where clients look for it (a subscriber reads the topics there).
     if (type === "metadata" && id === undefined && method === "GET") return send(res, 200, capabilityDocument);
+    // A named operation (`Subscription/1/$events`) is its own operationId for faults, priced as the read or history it resembles.
+    const namedOperation = id !== undefined && historyMarker?.startsWith("$") ? historyMarker : undefined;
+    const interaction =
+      type === undefined ? (method === "POST" ? ((body as { type?: string } | undefined)?.type ?? "transaction") : "capabilities")
+      : id === undefined ? (method === "GET" ? "search-type" : method === "POST" ? "create" : "?")
+      : namedOperation ?? (historyMarker === "_history" ? (versionId ? "vread" : "history-instance")
+      : method === "GET" ? "read" : method === "PUT" ? "update" : method === "PATCH" ? "patch" : method === "DELETE" ? "delete" : "?");
+    const operationId = type === undefined ? interaction : `${type}.${interaction}`;
+    const priced = namedOperation === undefined ? interaction : namedOperation === "$events" ? "history-instance" : "read";
+    const overPoints = quotas.admitInteraction(res, who, clock(), admission, priced, body);
+    if (overPoints) return throttled(overPoints);
+    const fault = faults.next(operationId);
+    if (await preFault(res, fault)) return;
+    // Subscription requests the engine answers pass the same quota and faults as any other.
     if (engine && type === "Subscription") {
       const answer = await engine.route(method, id, historyMarker, url.searchParams, body);
       if (answer) return send(res, answer.status, answer.body);
     }
-    const interaction =
-      type === undefined ? (method === "POST" ? ((body as { type?: string } | undefined)?.type ?? "transaction") : "capabilities")
-      : id === undefined ? (method === "GET" ? "search-type" : method === "POST" ? "create" : "?")
-      : historyMarker === "_history" ? (versionId ? "vread" : "history-instance")
-      : method === "GET" ? "read" : method === "PUT" ? "update" : method === "PATCH" ? "patch" : method === "DELETE" ? "delete" : "?";
-    const operationId = type === undefined ? interaction : `${type}.${interaction}`;
-    const overPoints = quotas.admitInteraction(res, who, clock(), admission, interaction, body);
-    if (overPoints) return throttled(overPoints);
-    const fault = faults.next(operationId);
-    if (await preFault(res, fault)) return;
     const commitThenMaybeReset = (status: number, body: unknown, headers: Record<string, string> = {}) => {
       // The write is done; the connection dies before the client hears about it.
       if (fault.kind === "reset-after-commit") {
@@ -395,33 +396,4 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     await listening.close();
   };
   return { url: base, store, faults, counters, subscriptions: engine, close };
-}
-
-/** The CapabilityStatement with Subscription served and its topics advertised (the declared table learns Subscription too). */
-function withSubscriptions(document: unknown, subscriptions: SubscriptionSimulatorOptions, declared: Map<string, Declared>): unknown {
-  declared.set("Subscription", { interactions: new Set(["read", "search-type", "create", "update", "delete"]), params: new Set(["criteria", "status", "url"]) });
-  const doc = structuredClone(document) as { rest?: Array<{ resource?: unknown[] }> };
-  const rest = doc.rest?.[0];
-  if (!rest) return doc;
-  const resource = {
-    type: "Subscription",
-    extension: subscriptions.topics.map((t) => ({ url: TOPIC_CANONICAL, valueCanonical: t.url })),
-    interaction: ["read", "search-type", "create", "update", "delete"].map((code) => ({ code })),
-    searchParam: ["criteria", "status", "url"].map((name) => ({ name, type: name === "status" ? "token" : "uri" })),
-    operation: [{ name: "status" }, ...(subscriptions.eventsOperation === false ? [] : [{ name: "events" }])].map((o) => ({ ...o, definition: `http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-${o.name}` })),
-  };
-  rest.resource = [...(rest.resource ?? []).filter((r) => (r as { type?: unknown }).type !== "Subscription"), resource];
-  return doc;
-}
-
-/** Whether `ifMatch` (`W/"3"`, `"3"` or `3`) names the current version. */
-function isCurrentVersion(current: StoredResource | undefined, ifMatch: string): boolean {
-  return current !== undefined && current.meta?.versionId === ifMatch.replace(/^W\//, "").replace(/"/g, "");
-}
-
-/** If-None-Match compares weakly (a `W/` prefix does not matter) and `*` matches any version. */
-function holdsVersion(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (ifNoneMatch === undefined) return false;
-  const bare = (tag: string) => tag.trim().replace(/^W\//, "");
-  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || bare(tag) === bare(etag));
 }

@@ -3,9 +3,11 @@
  * (a Parameters in R4) first, then each event's focus as the payload content asks.
  */
 import type { StoredResource } from "./fhir-store.js";
-import type { ActiveSubscription, PayloadContent, TopicInteraction } from "./subscription-topics.js";
+import type { NotificationType } from "../../fhir/subscriptions/notification.js";
+import type { PayloadContent } from "../../fhir/subscriptions/subscription-resource.js";
+import type { ActiveSubscription, TopicInteraction } from "./subscription-topics.js";
 
-export type NotificationType = "handshake" | "heartbeat" | "event-notification" | "query-status" | "query-event";
+export type { NotificationType };
 export type SubscriptionState = "requested" | "active" | "error" | "off";
 
 /** One event in a subscription's log. */

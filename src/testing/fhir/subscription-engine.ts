@@ -66,7 +66,7 @@ export class SubscriptionEngine implements SubscriptionControls {
     const id = this.store.newId();
     const run: Running = { subscription: { ...read, id }, state: "requested", count: 0, log: [], lastSentAt: this.clock.now(), beating: false };
     this.running.set(id, run);
-    this.store.put({ ...resource, id, status: "requested" });
+    this.store.put({ ...this.masked(resource), id, status: "requested" });
     return { status: 201, body: await this.handshake(run, resource) };
   }
 
@@ -76,7 +76,7 @@ export class SubscriptionEngine implements SubscriptionControls {
     if (!run) return undefined;
     if (resource.status === "off") {
       run.state = "off";
-      return { status: 200, body: this.store.put({ ...resource, id }) };
+      return { status: 200, body: this.store.put({ ...this.masked(resource), id }) };
     }
     return { status: 200, body: await this.handshake(run, resource) };
   }
@@ -86,7 +86,14 @@ export class SubscriptionEngine implements SubscriptionControls {
     run.state = ok ? "active" : "error";
     run.lastSentAt = this.clock.now();
     if (ok) this.heartbeats(run);
-    return this.store.put({ ...resource, id: run.subscription.id, status: run.state });
+    return this.store.put({ ...this.masked(resource), id: run.subscription.id, status: run.state });
+  }
+
+  /** The resource as stored: with `maskHeaders`, each channel header's value hidden (the engine keeps the real ones to send). */
+  private masked(resource: StoredResource): StoredResource {
+    const channel = resource.channel as { header?: unknown } | undefined;
+    if (!this.options.maskHeaders || !Array.isArray(channel?.header)) return resource;
+    return { ...resource, channel: { ...channel, header: channel.header.map((h) => `${String(h).split(":")[0]}: ***`) } };
   }
 
   /** The Subscription requests the engine answers itself; undefined for those the simulator serves as for any resource. */
@@ -95,7 +102,7 @@ export class SubscriptionEngine implements SubscriptionControls {
     if (id === undefined) return method === "POST" && resource?.resourceType === "Subscription" ? this.create(resource) : undefined;
     if (operation === "$status" && (method === "GET" || method === "POST")) return this.status(id) ?? notFound(id);
     if (operation === "$events" && (method === "GET" || method === "POST")) {
-      if (!this.servesEvents) return { status: 400, body: outcomeOf("not-supported", "$events is not supported") };
+      if (!this.servesEvents) return { status: 501, body: outcomeOf("not-supported", "$events is not supported") };
       return this.events(id, query) ?? notFound(id);
     }
     if (operation === undefined && method === "PUT" && resource?.resourceType === "Subscription") return this.update(id, resource);

@@ -3,16 +3,12 @@
  * for delivery, and the reading of a Subscription resource a client posts (topic-based
  * Subscriptions as R4 servers serve them, through the backport extensions).
  */
+import { BACKPORT, FILTER_CRITERIA, HEARTBEAT_PERIOD, PAYLOAD_CONTENT, type PayloadContent } from "../../fhir/subscriptions/subscription-resource.js";
 import type { StoredResource } from "./fhir-store.js";
 
-export const BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition";
-export const FILTER_CRITERIA = `${BACKPORT}/backport-filter-criteria`;
-export const PAYLOAD_CONTENT = `${BACKPORT}/backport-payload-content`;
-export const HEARTBEAT_PERIOD = `${BACKPORT}/backport-heartbeat-period`;
 export const TOPIC_CANONICAL = `${BACKPORT}/capabilitystatement-subscriptiontopic-canonical`;
 
 export type TopicInteraction = "create" | "update" | "delete";
-export type PayloadContent = "empty" | "id-only" | "full-resource";
 
 export interface SubscriptionTopicOptions {
   /** The topic's canonical URL (what a Subscription's `criteria` names). */
@@ -41,6 +37,8 @@ export interface SubscriptionSimulatorOptions {
   readonly eventsOperation?: boolean;
   /** Bound on one notification POST (real time: it bounds a socket). Default 5 s. */
   readonly sendTimeoutMs?: number;
+  /** The channel header reads back masked (`Authorization: ***`), as some servers store it; notifications still carry the real one. */
+  readonly maskHeaders?: boolean;
   /** Events each subscription keeps for `$events`. Default 10,000. */
   readonly maxLoggedEvents?: number;
 }

@@ -67,6 +67,13 @@ describe.each(backends)("%s subscription checkpoint", (_name, make) => {
     expect(await store.load("sub-a")).toEqual({ eventNumber: 12, timestamp: "2026-11-30T08:00:12.000Z" });
   });
 
+  it("records a search catch-up's progress at the same event number", async () => {
+    const { store, another } = make();
+    await store.save("sub-a", { eventNumber: 5, timestamp: "2026-11-30T08:00:00.000Z" });
+    await store.save("sub-a", { eventNumber: 5, timestamp: "2026-11-30T08:00:03.000Z" });
+    expect(await another().load("sub-a")).toEqual({ eventNumber: 5, timestamp: "2026-11-30T08:00:03.000Z" });
+  });
+
   it("keeps event numbers past 2^32", async () => {
     const { store, another } = make();
     await store.save("sub-a", { eventNumber: 2 ** 40 });

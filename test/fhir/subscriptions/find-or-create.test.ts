@@ -20,6 +20,20 @@ describe("find or create", () => {
     expect(w.sim.store.count("Subscription")).toBe(1);
   });
 
+  it("reuses its Subscription on a server that masks the channel header on read, found by carewire's tag", async () => {
+    const w = await world({ maskHeaders: true });
+    const first = await w.subscriber().start();
+    const stored = w.sim.store.read("Subscription", first.id) as unknown as Subscription;
+    expect(stored.channel.header).toEqual(["Authorization: ***"]);
+    expect(stored.meta?.tag?.[0]?.system).toBe("https://carewire.dev/fhir/subscription-key");
+    const sub = w.subscriber();
+    expect(await sub.start()).toEqual({ id: first.id, reused: true });
+    expect(w.sim.store.count("Subscription")).toBe(1);
+    w.sim.store.put({ resourceType: "Encounter", id: "a", status: "planned", class: { code: "AMB" } });
+    await w.settle(sub);
+    expect(w.handled.map((e) => e.eventNumber)).toEqual([1]);
+  });
+
   it("makes its own Subscription when filters or payload differ", async () => {
     const w = await world({});
     const plain = await w.subscriber().start();

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import type { Encounter } from "fhir/r4.js";
 import { afterEach } from "@jest/globals";
 import { fhirSubscription, type FhirSubscription, type FhirSubscriptionOptions, type SubscriptionAlarm, type SubscriptionEvent, type SubscriptionNote } from "carewire/fhir";
-import { FakeClock, startFhirSimulator, type FhirSimulator, type SubscriptionSimulatorOptions } from "carewire/testing";
+import { FakeClock, startFhirSimulator, type FhirSimulator, type FhirSimulatorOptions, type SubscriptionSimulatorOptions } from "carewire/testing";
 import { FHIR_CAPABILITY } from "../../helpers/simulator.js";
 
 export const TOPIC = "http://example.org/fhir/SubscriptionTopic/encounter-changes";
@@ -55,9 +55,10 @@ export interface World {
   advance(subscription: FhirSubscription<Encounter>, ms: number, stepMs?: number): Promise<void>;
 }
 
-export async function world(subscriptions: Omit<SubscriptionSimulatorOptions, "topics">): Promise<World> {
+/** `simulator`: the simulator's other options (faults, quotas). */
+export async function world(subscriptions: Omit<SubscriptionSimulatorOptions, "topics">, simulator: Omit<FhirSimulatorOptions, "capability" | "clock" | "subscriptions"> = {}): Promise<World> {
   const clock = new FakeClock({ start: Date.parse("2026-11-30T08:00:00.000Z") });
-  const sim = await startFhirSimulator({ capability: FHIR_CAPABILITY, clock, subscriptions: { topics: [{ url: TOPIC, resourceType: "Encounter" }], ...subscriptions } });
+  const sim = await startFhirSimulator({ ...simulator, capability: FHIR_CAPABILITY, clock, subscriptions: { topics: [{ url: TOPIC, resourceType: "Encounter" }], ...subscriptions } });
   open.push(() => sim.close());
   const receiver = await startReceiver();
   const handled: Array<SubscriptionEvent<Encounter>> = [];
@@ -118,4 +119,24 @@ export async function churn(w: World, subscription: FhirSubscription<Encounter>,
     if (i % 10 === 9) await w.advance(subscription, 200, 200);
   }
   await w.settle(subscription);
+}
+
+/** The channel header the harness's subscribers set, as a server sends it back. */
+export const HEADERS = { authorization: "Bearer hook-secret" };
+
+/** An event notification as a server would send it, for `eventNumber` (and `count`) about `focus`. */
+export function crafted(base: string, id: string, eventNumber: number, count = eventNumber, focus = "Encounter/x", timestamp = "2026-11-30T08:00:01Z"): string {
+  const part = [
+    { name: "event-number", valueString: String(eventNumber) },
+    { name: "timestamp", valueInstant: timestamp },
+    { name: "focus", valueReference: { reference: focus } },
+  ];
+  const parameter = [
+    { name: "subscription", valueReference: { reference: `${base}/Subscription/${id}` } },
+    { name: "status", valueCode: "active" },
+    { name: "type", valueCode: "event-notification" },
+    { name: "events-since-subscription-start", valueString: String(count) },
+    { name: "notification-event", part },
+  ];
+  return JSON.stringify({ resourceType: "Bundle", type: "history", entry: [{ fullUrl: "urn:uuid:s", resource: { resourceType: "Parameters", parameter } }] });
 }

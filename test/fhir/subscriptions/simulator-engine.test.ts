@@ -44,11 +44,11 @@ describe("the simulator's subscriptions", () => {
     ]);
   });
 
-  it("without $events: answers 400 not-supported and leaves it out of the CapabilityStatement", async () => {
+  it("without $events: answers 501 not-supported and leaves it out of the CapabilityStatement", async () => {
     const w = await world({ eventsOperation: false });
     const { id } = await w.subscriber().start();
     const answer = await json(await fetch(`${w.sim.url}/Subscription/${id}/$events`));
-    expect(answer.status).toBe(400);
+    expect(answer.status).toBe(501);
     const capability = (await json(await fetch(`${w.sim.url}/metadata`))).body as { rest: Array<{ resource: Array<{ type: string; operation?: Array<{ name: string }> }> }> };
     expect(capability.rest[0]!.resource.find((r) => r.type === "Subscription")?.operation?.map((o) => o.name)).toEqual(["status"]);
   });
