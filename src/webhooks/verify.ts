@@ -5,7 +5,7 @@
  * inside this boundary and refused with a typed WebhookError.
  */
 import { WebhookConfigError, WebhookMalformedError, WebhookSignatureError, WebhookTimestampError, WebhookTooLargeError } from "./errors.js";
-import { hmacMatches, importKey, signedContent, type HmacKey } from "./hmac.js";
+import { contentDigest, hmacMatches, importKey, signedContent, type HmacKey } from "./hmac.js";
 import { standardWebhooks, type WebhookScheme } from "./schemes.js";
 import { decodeBase64, decodeHex, secretList, type WebhookSecret } from "./secrets.js";
 
@@ -33,6 +33,7 @@ export interface VerifyOptions<T = unknown> {
 }
 
 export interface VerifiedWebhook<T = unknown> {
+  /** The dedupe id: the sender's id when it is signed, else `sha256:<hex>` of the signed content. */
   readonly id: string;
   /** Unix seconds, when the scheme carries a timestamp. */
   readonly timestamp: number | undefined;
@@ -85,7 +86,8 @@ export function webhookVerifier<T = unknown>(options: VerifyOptions<T>): (reques
     } catch {
       throw new WebhookMalformedError("the webhook body is not JSON");
     }
-    const id = headerId ?? idInPayload(payload);
+    // An id header outside the signed content can be changed at will: dedupe on what was signed.
+    const id = headerId === undefined ? idInPayload(payload) : scheme.idSigned === true ? headerId : `sha256:${await contentDigest(content)}`;
     const type = isRecord(payload) && typeof payload.type === "string" ? payload.type : undefined;
     let typed: T;
     try {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
+import { hubSignature256, signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
 
 const SECRET = `whsec_${Buffer.from("handler test secret of 32 bytes!").toString("base64")}`;
 const cleanups: Array<() => Promise<void>> = [];
@@ -49,6 +49,19 @@ describe("webhookHandler over node:http", () => {
     await handler.settled();
     expect(handled).toEqual([d.id]);
     expect(seen.sort()).toEqual(["accepted", "duplicate", "duplicate", "handled"]);
+  });
+
+  it("hands a hub-signed body off once however many delivery ids it is replayed under (the id header is not signed)", async () => {
+    const handled: string[] = [];
+    const handler = webhookHandler({ secrets: "gh-secret", scheme: hubSignature256, onEvent: (event) => void handled.push(event.id) });
+    const url = await serve(handler);
+    const body = JSON.stringify({ action: "opened", number: 7 });
+    for (const id of ["d-1", "d-1", "replay-2", "replay-3"]) {
+      const headers = await signWebhook(body, { secret: "gh-secret", id, scheme: hubSignature256 });
+      expect((await post(url, { body, headers })).status).toBe(204);
+    }
+    await handler.settled();
+    expect(handled).toHaveLength(1);
   });
 
   it("refuses a forgery 401 with an empty answer and tells onRejected why", async () => {
