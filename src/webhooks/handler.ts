@@ -91,9 +91,10 @@ export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): 
   const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf(options) };
   const worker = options.workerId ?? `webhooks-${globalThis.crypto.randomUUID()}`;
   const onEvent: EventHandler<T> = options.onEvent ?? (() => undefined);
-  const handOff = startHandOff(inbox, onEvent, options.parse, rules, clock, worker, observe);
-  // A restarted instance under the same id takes back at once what it was handing off.
-  if (options.workerId !== undefined) void inbox.release(worker, clock.now()).then(handOff.wake, () => observe({ type: "inbox-error", action: "release leases" }));
+  // A restarted instance under the same id takes back at once what it was handing off; it
+  // claims nothing before, or the release would end the leases it had just taken.
+  const released = options.workerId === undefined ? Promise.resolve() : inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
+  const handOff = startHandOff(inbox, onEvent, options.parse, rules, clock, worker, observe, released);
   let closing = false;
 
   const answer = (status: number): WebhookResponse => ({ status, headers: status === 405 ? { ...EMPTY, allow: "POST" } : EMPTY, body: "" });

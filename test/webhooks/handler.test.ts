@@ -185,4 +185,40 @@ describe("hand-off on a fake clock", () => {
     await handler.settled();
     expect(handled).toEqual([id]);
   });
+
+  it("keeps a timed-out onEvent in its slot and lease until it returns: never run beside itself, and it holds back the next event", async () => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const starts: Array<[string, number]> = [];
+    const aborted: boolean[] = [];
+    let unblock = () => undefined as void;
+    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const handler = webhookHandler({ secrets: SECRET, clock, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, backoffMs: 1_000, maxAttempts: 20, onEvent: async (e, { attempt, signal }) => {
+      starts.push([e.id, attempt]);
+      if (starts.length === 1) {
+        await stuck;
+        aborted.push(signal.aborted);
+      }
+    } });
+    cleanups.push(() => handler.close());
+    const first = await delivery({ timestamp: NOW });
+    const second = await delivery({ timestamp: NOW });
+    for (const d of [first, second]) expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
+    // Ten times the attempt bound, five lease lengths: the hung attempt is neither started again nor replaced.
+    for (let t = 0; t < 10_000; t += 100) {
+      await clock.advance(100);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(starts).toEqual([[first.id, 1]]);
+    unblock();
+    await handler.settled();
+    expect(aborted).toEqual([true]);
+    // Its slot freed, the next event goes; the timed-out one is retried after its backoff.
+    expect(starts.map(([id]) => id)).toEqual([first.id, second.id]);
+    for (let t = 0; t < 3_000; t += 100) {
+      await clock.advance(100);
+      await handler.settled();
+    }
+    expect(starts.filter(([id]) => id === first.id)).toHaveLength(2);
+    expect(await handler.inbox.counts()).toMatchObject({ pending: 0, handled: 2, dead: 0 });
+  });
 });

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { signWebhook, sqliteInbox, webhookHandler, type WebhookInbox } from "../../src/webhooks/index.js";
+import { memoryInbox, signWebhook, sqliteInbox, webhookHandler, type WebhookInbox } from "../../src/webhooks/index.js";
 
 const SECRET = "restart-test-secret";
 const NOW = 1_800_000_000;
@@ -92,5 +92,21 @@ describe("restarting a receiver", () => {
     await restarted.close();
     await inbox.close();
     expect(handled).toEqual(["evt_held"]);
+  });
+
+  it.each([
+    ["memory", () => memoryInbox()],
+    ["sqlite", () => sqliteInbox({ path: path.join(dir, `inbox-${++files}.db`) })],
+  ] as const)("hands each pending leftover off exactly once when restarted under its workerId (%s)", async (_name, open) => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const inbox: WebhookInbox = open();
+    for (const id of ["e1", "e2"]) await inbox.accept({ id, raw: '{"type":"patient.updated"}', type: "patient.updated" }, clock.now());
+    const handled: string[] = [];
+    const restarted = webhookHandler({ secrets: SECRET, clock, inbox, workerId: "pod-1", onEvent: (e) => void handled.push(e.id) });
+    await restarted.settled();
+    await restarted.close();
+    expect(handled.sort()).toEqual(["e1", "e2"]);
+    expect(await inbox.counts()).toMatchObject({ pending: 0, handled: 2 });
+    await inbox.close();
   });
 });
