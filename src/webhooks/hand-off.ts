@@ -53,7 +53,7 @@ export interface HandOff {
 }
 
 /** `ready`: nothing is claimed before it settles (a restarted workerId first gives its old leases back, not the ones it just took). */
-export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver, ready: Promise<unknown> = Promise.resolve()): HandOff {
+export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | undefined, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver, ready: Promise<unknown> = Promise.resolve()): HandOff {
   const tasks = new Set<Promise<void>>();
   /** The latest claim on each event being handed off here: a re-claim of a running event renews its lease instead of starting it twice. */
   const running = new Map<string, { claim: InboxClaim }>();
@@ -112,6 +112,11 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
       event = eventOf(record, parse);
     } catch (error) {
       return settle(slot.claim, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
+    }
+    if (onEvent === undefined) {
+      // The outbox intake gave this event no writes and there is no onEvent to take it: kept, listed, revivable.
+      const reason = "NoWritesNoOnEvent";
+      return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
     }
     try {
       await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal }));

@@ -56,6 +56,8 @@ export interface InboxCounts {
 export interface WebhookInbox {
   /** `memory`, `sqlite`, `postgres`, `redis`. */
   readonly backend: string;
+  /** True when accepted events may become outbox intents (then an app may do without `onEvent`). */
+  readonly outboxIntake?: boolean;
   /** Records the event unless its id is already recorded (in any status). True when it was new; durable before it resolves. */
   accept(entry: InboxEntry, now: number): Promise<boolean>;
   /** Leases up to `limit` pending events due at `now` (oldest first), each counting an attempt. */

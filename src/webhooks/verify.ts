@@ -6,6 +6,7 @@
  */
 import { WebhookConfigError, WebhookMalformedError, WebhookSignatureError, WebhookTimestampError, WebhookTooLargeError } from "./errors.js";
 import { contentDigest, hmacMatches, importKey, signedContent, type HmacKey } from "./hmac.js";
+import { failureName } from "./observe.js";
 import { standardWebhooks, type WebhookScheme } from "./schemes.js";
 import { decodeBase64, decodeHex, secretList, type WebhookSecret } from "./secrets.js";
 
@@ -93,8 +94,8 @@ export function webhookVerifier<T = unknown>(options: VerifyOptions<T>): (reques
     try {
       typed = options.parse ? options.parse(payload) : (payload as T);
     } catch (error) {
-      // The parser's message may quote the payload: keep it as the cause, out of the message.
-      throw new WebhookMalformedError("the webhook payload does not have the expected shape", { cause: error });
+      // The parser's message may quote the payload (PHI): only its class name is kept.
+      throw new WebhookMalformedError("the webhook payload does not have the expected shape", { parseError: failureName(error) });
     }
     return { id, timestamp, type, payload: typed, raw };
   };

@@ -130,6 +130,10 @@ describe("verifyWebhook (Standard Webhooks)", () => {
     const error = await verifyWebhook(await signed('{"type":"x","ssn":"123"}'), { secrets: SECRET, clock, parse }).then(() => new Error("verified"), (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(WebhookMalformedError);
     expect(error.message).not.toContain("123");
+    // The parser's own error quotes the payload: it is not kept as the cause either, only its class name.
+    expect(error.cause).toBeUndefined();
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain("123");
+    expect(error).toMatchObject({ parseError: "Error" });
   });
 });
 
