@@ -57,6 +57,8 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
   const tasks = new Set<Promise<void>>();
   /** The latest claim on each event being handed off here: a re-claim of a running event renews its lease instead of starting it twice. */
   const running = new Map<string, { claim: InboxClaim }>();
+  /** Attempt timers still set: a stop clears them, so a hung onEvent does not keep the process alive. */
+  const timers = new Set<() => void>();
   const stopping = new AbortController();
   let pumping: Promise<void> | undefined;
   let again = false;
@@ -151,12 +153,15 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
     stopping.signal.addEventListener("abort", onStop, { once: true });
     let timedOut = false;
     const cancel = startTimer(clock, ms, () => {
+      timers.delete(cancel);
       timedOut = true;
       abort.abort(new HandOffTimeoutError(`onEvent did not finish within ${ms} ms`));
     });
+    timers.add(cancel);
     try {
       await work(abort.signal);
     } finally {
+      timers.delete(cancel);
       cancel();
       stopping.signal.removeEventListener("abort", onStop);
     }
@@ -199,6 +204,9 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
         return true;
       })(), deadline]);
       cancel();
+      for (const stopTimer of timers) stopTimer();
+      timers.clear();
+      // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
   };
