@@ -31,7 +31,15 @@ export class WebhookTimestampError extends WebhookError {
 }
 
 /** A header is missing or unreadable, or the body is not the JSON the app expects. */
-export class WebhookMalformedError extends WebhookError { readonly kind = "webhook-malformed" as const; }
+export class WebhookMalformedError extends WebhookError {
+  readonly kind = "webhook-malformed" as const;
+  /** The class name of the app's `parse` error when that refused the payload (its message may quote the payload, so it is not kept). */
+  readonly parseError: string | undefined;
+  constructor(message: string, detail: { readonly parseError?: string } = {}) {
+    super(message);
+    this.parseError = detail.parseError;
+  }
+}
 
 /** The body is larger than the receiver reads; reading stopped at the bound. */
 export class WebhookTooLargeError extends WebhookError {

@@ -52,8 +52,13 @@ export interface HandOff {
   stop(deadlineMs: number): Promise<void>;
 }
 
-export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver): HandOff {
+/** `ready`: nothing is claimed before it settles (a restarted workerId first gives its old leases back, not the ones it just took). */
+export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | undefined, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver, ready: Promise<unknown> = Promise.resolve()): HandOff {
   const tasks = new Set<Promise<void>>();
+  /** The latest claim on each event being handed off here: a re-claim of a running event renews its lease instead of starting it twice. */
+  const running = new Map<string, { claim: InboxClaim }>();
+  /** Attempt timers still set: a stop clears them, so a hung onEvent does not keep the process alive. */
+  const timers = new Set<() => void>();
   const stopping = new AbortController();
   let pumping: Promise<void> | undefined;
   let again = false;
@@ -65,7 +70,16 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
       const claims = await inbox.claim(worker, rules.concurrency - tasks.size, rules.attemptTimeoutMs * 2, clock.now());
       if (claims.length === 0) return;
       for (const claim of claims) {
-        const task: Promise<void> = run(claim).finally(() => {
+        const current = running.get(claim.record.id);
+        if (current !== undefined) {
+          // Its lease ran out while onEvent still runs here: keep the new lease, start nothing.
+          current.claim = claim;
+          continue;
+        }
+        const slot = { claim };
+        running.set(claim.record.id, slot);
+        const task: Promise<void> = run(slot).finally(() => {
+          running.delete(claim.record.id);
           tasks.delete(task);
           wake();
         });
@@ -79,6 +93,7 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
     again = true;
     if (pumping !== undefined || stopping.signal.aborted) return;
     pumping = (async () => {
+      await ready;
       while (again && !stopping.signal.aborted) {
         again = false;
         await fill();
@@ -91,24 +106,31 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
       });
   }
 
-  async function run(claim: InboxClaim): Promise<void> {
-    const { record } = claim;
+  async function run(slot: { claim: InboxClaim }): Promise<void> {
+    const { record } = slot.claim;
     const attempt = record.attempts;
     let event: VerifiedWebhook<T>;
     try {
       event = eventOf(record, parse);
     } catch (error) {
-      return settle(claim, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
+      return settle(slot.claim, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
+    }
+    if (onEvent === undefined) {
+      // The outbox intake gave this event no writes and there is no onEvent to take it: kept, listed, revivable.
+      const reason = "NoWritesNoOnEvent";
+      return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
     }
     try {
       await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal }));
     } catch (error) {
       const reason = failureName(error);
-      if (attempt >= rules.maxAttempts) return settle(claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
+      // Attempts counted while a hung onEvent was re-claimed here count too.
+      const attempts = Math.max(attempt, slot.claim.record.attempts);
+      if (attempts >= rules.maxAttempts) return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
       const retryAt = clock.now() + Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
-      return settle(claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
+      return settle(slot.claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
     }
-    return settle(claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
+    return settle(slot.claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
   }
 
   async function settle(claim: InboxClaim, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {
@@ -120,24 +142,30 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
     }
   }
 
-  /** Runs one attempt, bounded: past the bound the attempt has failed (its promise is left to finish on its own). */
-  function attemptWithin(ms: number, work: (signal: AbortSignal) => unknown): Promise<void> {
+  /**
+   * Runs one attempt, bounded: past the bound its signal is aborted and it has failed, but it
+   * keeps its slot (and its lease, renewed by re-claims) until onEvent actually returns, so a
+   * hung handler is never run again beside itself.
+   */
+  async function attemptWithin(ms: number, work: (signal: AbortSignal) => unknown): Promise<void> {
     const abort = new AbortController();
     const onStop = () => abort.abort(stopping.signal.reason);
     stopping.signal.addEventListener("abort", onStop, { once: true });
-    return new Promise<void>((resolve, reject) => {
-      const cancel = startTimer(clock, ms, () => {
-        abort.abort();
-        reject(new HandOffTimeoutError(`onEvent did not finish within ${ms} ms`));
-      });
-      Promise.resolve()
-        .then(() => work(abort.signal))
-        .then(() => resolve(), reject)
-        .finally(() => {
-          cancel();
-          stopping.signal.removeEventListener("abort", onStop);
-        });
+    let timedOut = false;
+    const cancel = startTimer(clock, ms, () => {
+      timers.delete(cancel);
+      timedOut = true;
+      abort.abort(new HandOffTimeoutError(`onEvent did not finish within ${ms} ms`));
     });
+    timers.add(cancel);
+    try {
+      await work(abort.signal);
+    } finally {
+      timers.delete(cancel);
+      cancel();
+      stopping.signal.removeEventListener("abort", onStop);
+    }
+    if (timedOut) throw new HandOffTimeoutError(`onEvent did not finish within ${ms} ms`);
   }
 
   async function poll(): Promise<void> {
@@ -176,6 +204,9 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T>, p
         return true;
       })(), deadline]);
       cancel();
+      for (const stopTimer of timers) stopTimer();
+      timers.clear();
+      // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
   };

@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { systemClock, type Clock } from "../runtime/core/clock.js";
 import { WebhookConfigError, WebhookError, type WebhookErrorKind } from "./errors.js";
+import { checkRules, checkTimeouts, checkWorkerId } from "./handler-options.js";
 import { DEFAULT_HAND_OFF, startHandOff, type EventHandler, type HandOffRules } from "./hand-off.js";
 import type { WebhookInbox } from "./inbox.js";
 import { memoryInbox } from "./memory-inbox.js";
@@ -18,7 +19,7 @@ import { safeObserver, type WebhookObserver } from "./observe.js";
 import { readBoundedBody } from "./read-body.js";
 import type { WebhookScheme } from "./schemes.js";
 import type { WebhookSecret } from "./secrets.js";
-import { DEFAULT_MAX_BODY_BYTES, webhookVerifier, type VerifiedWebhook, type WebhookHeaders, type WebhookRequest } from "./verify.js";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE_SECONDS, webhookVerifier, type VerifiedWebhook, type WebhookHeaders, type WebhookRequest } from "./verify.js";
 
 export interface WebhookHandlerOptions<T = unknown> extends Partial<HandOffRules> {
   /** The signing secret(s): several while one is rotated out. Or give `verify`. */
@@ -84,16 +85,21 @@ const EMPTY = { "cache-control": "no-store" };
 export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): WebhookHandler {
   const clock = options.clock ?? systemClock;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf(options) };
+  checkRules(rules, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
+  checkTimeouts({ closeTimeoutMs: options.closeTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, maxBodyBytes: options.maxBodyBytes });
+  const worker = checkWorkerId(options.workerId ?? `webhooks-${globalThis.crypto.randomUUID()}`);
+  // Without onEvent an event would be marked handled unseen; only an outbox intake makes that safe.
+  if (options.onEvent === undefined && options.inbox?.outboxIntake !== true) throw new WebhookConfigError("webhookHandler needs `onEvent` unless its inbox turns events into outbox intents");
   const verify = options.verify ?? verifierOf(options, maxBodyBytes, clock);
   const ownInbox = options.inbox === undefined;
   const inbox = options.inbox ?? memoryInbox();
   const observe = safeObserver(options.observe);
-  const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf(options) };
-  const worker = options.workerId ?? `webhooks-${globalThis.crypto.randomUUID()}`;
-  const onEvent: EventHandler<T> = options.onEvent ?? (() => undefined);
-  const handOff = startHandOff(inbox, onEvent, options.parse, rules, clock, worker, observe);
-  // A restarted instance under the same id takes back at once what it was handing off.
-  if (options.workerId !== undefined) void inbox.release(worker, clock.now()).then(handOff.wake, () => observe({ type: "inbox-error", action: "release leases" }));
+  const onEvent: EventHandler<T> | undefined = options.onEvent;
+  // A restarted instance under the same id takes back at once what it was handing off; it
+  // claims nothing before, or the release would end the leases it had just taken.
+  const released = options.workerId === undefined ? Promise.resolve() : inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
+  const handOff = startHandOff(inbox, onEvent, options.parse, rules, clock, worker, observe, released);
   let closing = false;
 
   const answer = (status: number): WebhookResponse => ({ status, headers: status === 405 ? { ...EMPTY, allow: "POST" } : EMPTY, body: "" });

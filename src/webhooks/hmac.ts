@@ -39,3 +39,9 @@ export function signedContent(prefix: string, body: Uint8Array): Uint8Array {
   content.set(body, head.length);
   return content;
 }
+
+/** A hex SHA-256 of the signed content: the dedupe id when a scheme leaves its id header unsigned. */
+export async function contentDigest(content: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await subtle().digest("SHA-256", content));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

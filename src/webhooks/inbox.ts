@@ -56,6 +56,8 @@ export interface InboxCounts {
 export interface WebhookInbox {
   /** `memory`, `sqlite`, `postgres`, `redis`. */
   readonly backend: string;
+  /** True when accepted events may become outbox intents (then an app may do without `onEvent`). */
+  readonly outboxIntake?: boolean;
   /** Records the event unless its id is already recorded (in any status). True when it was new; durable before it resolves. */
   accept(entry: InboxEntry, now: number): Promise<boolean>;
   /** Leases up to `limit` pending events due at `now` (oldest first), each counting an attempt. */
@@ -76,11 +78,16 @@ export interface WebhookInbox {
 
 export const MAX_LIST = 10_000;
 const ID = /^[\x21-\x7e]{1,256}$/;
+
+/** An event id every store takes: 1 to 256 visible ASCII characters. */
+export function isEventId(id: unknown): id is string {
+  return typeof id === "string" && ID.test(id);
+}
 const WORKER = /^[^/]{1,200}$/;
 
 /** The checks every store makes on what it is given, so they all refuse the same things. */
 export function checkEntry(entry: InboxEntry): InboxEntry {
-  if (typeof entry?.id !== "string" || !ID.test(entry.id)) throw new WebhookInboxError("an inbox event id is 1 to 256 visible ASCII characters");
+  if (!isEventId(entry?.id)) throw new WebhookInboxError("an inbox event id is 1 to 256 visible ASCII characters");
   if (typeof entry.raw !== "string") throw new WebhookInboxError("an inbox event needs its raw body");
   if (entry.type !== undefined && typeof entry.type !== "string") throw new WebhookInboxError("an inbox event type is a string");
   if (entry.timestamp !== undefined && !Number.isFinite(entry.timestamp)) throw new WebhookInboxError("an inbox event timestamp is unix seconds");

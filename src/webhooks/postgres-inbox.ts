@@ -116,6 +116,7 @@ export function postgresInbox(options: PostgresInboxOptions): WebhookInbox {
 
   return {
     backend: "postgres",
+    outboxIntake: intake !== undefined,
     accept: (entry, now) => call("record an event", () => accept(checkEntry(entry), checkTime(now, "now"))),
     claim: (worker, limit, leaseMs, now) =>
       call("claim events", async () => {

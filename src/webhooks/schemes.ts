@@ -23,6 +23,12 @@ export interface WebhookScheme {
   readonly encoding: "base64" | "hex";
   /** Lower-case header holding the event id; without it the id is the payload's `id`. */
   readonly idHeader?: string;
+  /**
+   * True when the id header is part of the signed content. When it is not, anyone holding one
+   * captured delivery could send it again under new ids; the dedupe id is then taken from the
+   * signed content instead (a hash of it), so a replay is always a duplicate.
+   */
+  readonly idSigned?: boolean;
   /** Lower-case header holding the timestamp (unix seconds), when not in the signature pairs. */
   readonly timestampHeader?: string;
   /** What comes before the raw body in the signed content. */
@@ -35,11 +41,12 @@ export const standardWebhooks: WebhookScheme = {
   format: { kind: "list", separator: " ", prefix: "v1," },
   encoding: "base64",
   idHeader: "webhook-id",
+  idSigned: true,
   timestampHeader: "webhook-timestamp",
   signedPrefix: ({ id, timestamp }) => `${id}.${timestamp}.`,
 };
 
-/** GitHub's `X-Hub-Signature-256: sha256=<hex>` over the body alone; the id is `X-GitHub-Delivery`; no timestamp (dedupe is the only replay guard). */
+/** GitHub's `X-Hub-Signature-256: sha256=<hex>` over the body alone; no timestamp, and `X-GitHub-Delivery` is not signed, so the dedupe id is a hash of the body (dedupe is the only replay guard). */
 export const hubSignature256: WebhookScheme = {
   signatureHeader: "x-hub-signature-256",
   format: { kind: "list", prefix: "sha256=" },

@@ -110,6 +110,7 @@ export function sqliteInbox(options: SqliteInboxOptions): WebhookInbox {
 
   return {
     backend: "sqlite",
+    outboxIntake: intake !== undefined,
     accept: (entry, now) =>
       call("record an event", async () => {
         checkEntry(entry);

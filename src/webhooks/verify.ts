@@ -5,7 +5,9 @@
  * inside this boundary and refused with a typed WebhookError.
  */
 import { WebhookConfigError, WebhookMalformedError, WebhookSignatureError, WebhookTimestampError, WebhookTooLargeError } from "./errors.js";
-import { hmacMatches, importKey, signedContent, type HmacKey } from "./hmac.js";
+import { contentDigest, hmacMatches, importKey, signedContent, type HmacKey } from "./hmac.js";
+import { isEventId } from "./inbox.js";
+import { failureName } from "./observe.js";
 import { standardWebhooks, type WebhookScheme } from "./schemes.js";
 import { decodeBase64, decodeHex, secretList, type WebhookSecret } from "./secrets.js";
 
@@ -33,6 +35,7 @@ export interface VerifyOptions<T = unknown> {
 }
 
 export interface VerifiedWebhook<T = unknown> {
+  /** The dedupe id: the sender's id when it is signed, else `sha256:<hex>` of the signed content. */
   readonly id: string;
   /** Unix seconds, when the scheme carries a timestamp. */
   readonly timestamp: number | undefined;
@@ -45,7 +48,6 @@ export interface VerifiedWebhook<T = unknown> {
 
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-const ID = /^[\x21-\x7e]{1,256}$/;
 const UNIX_SECONDS = /^\d{1,12}$/;
 
 /** A verifier that imports its keys once, for a receiver that checks many webhooks. */
@@ -68,7 +70,7 @@ export function webhookVerifier<T = unknown>(options: VerifyOptions<T>): (reques
     if (signature === undefined) throw new WebhookMalformedError(`the webhook has no ${scheme.signatureHeader} header`);
     const { macs, timestampText } = parseSignatures(scheme, signature);
     const headerId = scheme.idHeader === undefined ? undefined : read(scheme.idHeader);
-    if (scheme.idHeader !== undefined && (headerId === undefined || !ID.test(headerId))) throw new WebhookMalformedError(`the webhook's ${scheme.idHeader} header is missing or not an id`);
+    if (scheme.idHeader !== undefined && !isEventId(headerId)) throw new WebhookMalformedError(`the webhook's ${scheme.idHeader} header is missing or not an id`);
     const stamp = scheme.timestampHeader !== undefined ? read(scheme.timestampHeader) : timestampText;
     const carriesTimestamp = scheme.timestampHeader !== undefined || (scheme.format.kind === "pairs" && scheme.format.timestampKey !== undefined);
     if (carriesTimestamp && (stamp === undefined || !UNIX_SECONDS.test(stamp))) throw new WebhookMalformedError("the webhook's timestamp is missing or not unix seconds");
@@ -85,14 +87,15 @@ export function webhookVerifier<T = unknown>(options: VerifyOptions<T>): (reques
     } catch {
       throw new WebhookMalformedError("the webhook body is not JSON");
     }
-    const id = headerId ?? idInPayload(payload);
+    // An id header outside the signed content can be changed at will: dedupe on what was signed.
+    const id = headerId === undefined ? idInPayload(payload) : scheme.idSigned === true ? headerId : `sha256:${await contentDigest(content)}`;
     const type = isRecord(payload) && typeof payload.type === "string" ? payload.type : undefined;
     let typed: T;
     try {
       typed = options.parse ? options.parse(payload) : (payload as T);
     } catch (error) {
-      // The parser's message may quote the payload: keep it as the cause, out of the message.
-      throw new WebhookMalformedError("the webhook payload does not have the expected shape", { cause: error });
+      // The parser's message may quote the payload (PHI): only its class name is kept.
+      throw new WebhookMalformedError("the webhook payload does not have the expected shape", { parseError: failureName(error) });
     }
     return { id, timestamp, type, payload: typed, raw };
   };
@@ -154,7 +157,7 @@ function decodeText(body: Uint8Array): string {
 
 function idInPayload(payload: unknown): string {
   const id = isRecord(payload) ? payload.id : undefined;
-  if (typeof id === "string" && ID.test(id)) return id;
+  if (isEventId(id)) return id;
   throw new WebhookMalformedError("the webhook carries no event id (no id header and no `id` in the payload)");
 }
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
+import { hubSignature256, signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
 
 const SECRET = `whsec_${Buffer.from("handler test secret of 32 bytes!").toString("base64")}`;
 const cleanups: Array<() => Promise<void>> = [];
@@ -51,6 +51,19 @@ describe("webhookHandler over node:http", () => {
     expect(seen.sort()).toEqual(["accepted", "duplicate", "duplicate", "handled"]);
   });
 
+  it("hands a hub-signed body off once however many delivery ids it is replayed under (the id header is not signed)", async () => {
+    const handled: string[] = [];
+    const handler = webhookHandler({ secrets: "gh-secret", scheme: hubSignature256, onEvent: (event) => void handled.push(event.id) });
+    const url = await serve(handler);
+    const body = JSON.stringify({ action: "opened", number: 7 });
+    for (const id of ["d-1", "d-1", "replay-2", "replay-3"]) {
+      const headers = await signWebhook(body, { secret: "gh-secret", id, scheme: hubSignature256 });
+      expect((await post(url, { body, headers })).status).toBe(204);
+    }
+    await handler.settled();
+    expect(handled).toHaveLength(1);
+  });
+
   it("refuses a forgery 401 with an empty answer and tells onRejected why", async () => {
     const rejected: Array<[WebhookError, number]> = [];
     const handled: string[] = [];
@@ -76,7 +89,7 @@ describe("webhookHandler over node:http", () => {
 
   it("answers malformed 400, too large 413, a slow body 408 and a GET 405", async () => {
     const reasons: string[] = [];
-    const handler = webhookHandler({ secrets: SECRET, maxBodyBytes: 1_000, bodyTimeoutMs: 50, onRejected: (e) => void reasons.push(e.kind) });
+    const handler = webhookHandler({ secrets: SECRET, maxBodyBytes: 1_000, bodyTimeoutMs: 50, onEvent: () => undefined, onRejected: (e) => void reasons.push(e.kind) });
     const url = await serve(handler);
     const noId = await delivery();
     const { "webhook-id": _dropped, ...headers } = noId.headers;
@@ -171,5 +184,41 @@ describe("hand-off on a fake clock", () => {
     expect(await handler.revive([id])).toBe(1);
     await handler.settled();
     expect(handled).toEqual([id]);
+  });
+
+  it("keeps a timed-out onEvent in its slot and lease until it returns: never run beside itself, and it holds back the next event", async () => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const starts: Array<[string, number]> = [];
+    const aborted: boolean[] = [];
+    let unblock = () => undefined as void;
+    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const handler = webhookHandler({ secrets: SECRET, clock, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, backoffMs: 1_000, maxAttempts: 20, onEvent: async (e, { attempt, signal }) => {
+      starts.push([e.id, attempt]);
+      if (starts.length === 1) {
+        await stuck;
+        aborted.push(signal.aborted);
+      }
+    } });
+    cleanups.push(() => handler.close());
+    const first = await delivery({ timestamp: NOW });
+    const second = await delivery({ timestamp: NOW });
+    for (const d of [first, second]) expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
+    // Ten times the attempt bound, five lease lengths: the hung attempt is neither started again nor replaced.
+    for (let t = 0; t < 10_000; t += 100) {
+      await clock.advance(100);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(starts).toEqual([[first.id, 1]]);
+    unblock();
+    await handler.settled();
+    expect(aborted).toEqual([true]);
+    // Its slot freed, the next event goes; the timed-out one is retried after its backoff.
+    expect(starts.map(([id]) => id)).toEqual([first.id, second.id]);
+    for (let t = 0; t < 3_000; t += 100) {
+      await clock.advance(100);
+      await handler.settled();
+    }
+    expect(starts.filter(([id]) => id === first.id)).toHaveLength(2);
+    expect(await handler.inbox.counts()).toMatchObject({ pending: 0, handled: 2, dead: 0 });
   });
 });

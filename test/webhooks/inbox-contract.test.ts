@@ -68,6 +68,29 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
     expect(listed).toMatchObject({ id: event.id, type: "patient.updated", timestamp: 1_800_000_000, raw: event.raw, status: "pending", receivedAt: T0, attempts: 0 });
   });
 
+  it("hands 200 events to two instances claiming at once in disjoint sets, each event once", async () => {
+    const { inbox, another } = make();
+    const second = another();
+    const ids = Array.from({ length: 200 }, () => entry());
+    await Promise.all(ids.map((e) => inbox.accept(e, T0)));
+    const claimed: Array<Set<string>> = [new Set(), new Set()];
+    const drain = async (from: WebhookInbox, into: Set<string>, worker: string) => {
+      for (;;) {
+        const claims = await from.claim(worker, 7, LEASE, T0 + 1);
+        if (claims.length === 0) return;
+        for (const claim of claims) {
+          expect(into.has(claim.record.id)).toBe(false);
+          into.add(claim.record.id);
+        }
+      }
+    };
+    await Promise.all([drain(inbox, claimed[0]!, "w1"), drain(second, claimed[1]!, "w2")]);
+    const [a, b] = claimed as [Set<string>, Set<string>];
+    expect([...a].filter((id) => b.has(id))).toEqual([]);
+    expect(a.size + b.size).toBe(200);
+    expect(new Set([...a, ...b])).toEqual(new Set(ids.map((e) => e.id)));
+  });
+
   it("accepts concurrent duplicates of one id as exactly one new event", async () => {
     const { inbox, another } = make();
     const event = entry();

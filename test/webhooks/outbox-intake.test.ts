@@ -12,7 +12,7 @@ import { intentKey } from "../../src/outbox/intent-key.js";
 import type { OutboxStore } from "../../src/outbox/outbox-store.js";
 import { postgresOutboxStore } from "../../src/outbox/postgres-outbox-store.js";
 import { sqliteOutboxStore } from "../../src/outbox/sqlite-outbox-store.js";
-import { postgresInbox, sqliteInbox, type OutboxIntake, type WebhookInbox } from "../../src/webhooks/index.js";
+import { postgresInbox, signWebhook, sqliteInbox, webhookHandler, type OutboxIntake, type WebhookInbox } from "../../src/webhooks/index.js";
 import { postgresForFile } from "../helpers/postgres-for-file.js";
 
 const T0 = 1_800_000_000_000;
@@ -84,6 +84,18 @@ describe.each(engines)("%s inbox with an outbox intake", (_, make) => {
       expect(await inbox.accept({ id: "evt_3", type: "ping", raw: "{}" }, T0)).toBe(true);
       expect(await inbox.counts()).toEqual({ pending: 1, handled: 0, dead: 0 });
       expect(await outbox.list({})).toHaveLength(0);
+    });
+  });
+
+  it("parks an event with no writes as dead (with its reason) when there is no onEvent to take it", async () => {
+    await withBoth(async (inbox) => {
+      expect(inbox.outboxIntake).toBe(true);
+      const handler = webhookHandler({ secrets: "intake-secret", inbox });
+      const ping = JSON.stringify({ type: "ping" });
+      expect((await handler.handle({ method: "POST", headers: await signWebhook(ping, { secret: "intake-secret", id: "evt_ping" }), body: ping })).status).toBe(204);
+      await handler.settled();
+      await handler.close();
+      expect(await inbox.list({ status: "dead" })).toEqual([expect.objectContaining({ id: "evt_ping", lastError: "NoWritesNoOnEvent" })]);
     });
   });
 });

@@ -8,8 +8,9 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { Clock } from "../../src/runtime/core/clock.js";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { signWebhook, sqliteInbox, webhookHandler, type WebhookInbox } from "../../src/webhooks/index.js";
+import { memoryInbox, signWebhook, sqliteInbox, webhookHandler, type WebhookInbox } from "../../src/webhooks/index.js";
 
 const SECRET = "restart-test-secret";
 const NOW = 1_800_000_000;
@@ -63,7 +64,21 @@ describe("restarting a receiver", () => {
     const file = path.join(dir, `inbox-${++files}.db`);
     const clock = new FakeClock({ start: NOW * 1000 });
     const calls: string[] = [];
-    const first = webhookHandler({ secrets: SECRET, clock, inbox: sqliteInbox({ path: file }), closeTimeoutMs: 5_000, onEvent: (e) => {
+    // The fake clock's bound timers, watched: which are still set.
+    const timers = new Set<object>();
+    const watched: Clock = { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), setTimer: (ms, fire) => {
+      const timer = {};
+      timers.add(timer);
+      const cancel = clock.setTimer!(ms, () => {
+        timers.delete(timer);
+        fire();
+      });
+      return () => {
+        timers.delete(timer);
+        cancel();
+      };
+    } };
+    const first = webhookHandler({ secrets: SECRET, clock: watched, attemptTimeoutMs: 60_000, inbox: sqliteInbox({ path: file }), closeTimeoutMs: 5_000, onEvent: (e) => {
       calls.push(e.id);
       return new Promise<void>(() => undefined);
     } });
@@ -72,6 +87,8 @@ describe("restarting a receiver", () => {
     const closing = first.close();
     await clock.advance(5_000);
     await closing;
+    // The hung attempt's timer is cleared with the stop: nothing of the receiver keeps waiting.
+    expect(timers.size).toBe(0);
     await first.inbox.close();
     await resume(file, clock, calls);
     expect(calls).toEqual(["evt_stuck", "evt_stuck"]);
@@ -92,5 +109,21 @@ describe("restarting a receiver", () => {
     await restarted.close();
     await inbox.close();
     expect(handled).toEqual(["evt_held"]);
+  });
+
+  it.each([
+    ["memory", () => memoryInbox()],
+    ["sqlite", () => sqliteInbox({ path: path.join(dir, `inbox-${++files}.db`) })],
+  ] as const)("hands each pending leftover off exactly once when restarted under its workerId (%s)", async (_name, open) => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const inbox: WebhookInbox = open();
+    for (const id of ["e1", "e2"]) await inbox.accept({ id, raw: '{"type":"patient.updated"}', type: "patient.updated" }, clock.now());
+    const handled: string[] = [];
+    const restarted = webhookHandler({ secrets: SECRET, clock, inbox, workerId: "pod-1", onEvent: (e) => void handled.push(e.id) });
+    await restarted.settled();
+    await restarted.close();
+    expect(handled.sort()).toEqual(["e1", "e2"]);
+    expect(await inbox.counts()).toMatchObject({ pending: 0, handled: 2 });
+    await inbox.close();
   });
 });

@@ -114,6 +114,37 @@ describe("simulator webhooks", () => {
     expect(events.every((e) => /^(patient|appointment|practitioner)\.(created|updated)$/.test(e.type ?? ""))).toBe(true);
   });
 
+  it("sends a late duplicate after the app took the first, and the app still takes each event once", async () => {
+    const clock = new FakeClock({ start: Date.UTC(2030, 0, 1) });
+    const { url, handler, events } = await receiver(clock);
+    const sim = await simulator({ clock, seed: 3, changes: { everyMs: 1_000, limit: 5 }, webhooks: { url, secret: SECRET, duplicate: { fraction: 1, afterMs: 60_000 } } });
+    for (let i = 0; i < 5; i++) await clock.advance(1_000);
+    await until(() => sim.webhooks!.deliveries.length === 5);
+    await handler.settled();
+    expect(events).toHaveLength(5);
+    expect(sim.webhooks!.deliveries.some((d) => d.duplicate)).toBe(false);
+    await clock.advance(60_000);
+    await sim.webhooks!.idle();
+    await handler.settled();
+    expect(sim.webhooks!.deliveries.filter((d) => d.duplicate && d.status === 204)).toHaveLength(5);
+    expect(events).toHaveLength(5);
+    expect(await handler.inbox.counts()).toMatchObject({ pending: 0, handled: 5 });
+  });
+
+  it("makes new ids in each run, so a second simulator's events into the same receiver are not taken for duplicates", async () => {
+    const { url, handler, events } = await receiver();
+    for (let run = 0; run < 2; run++) {
+      const sim = await startSimulator({ spec: CLINIC_SPEC, rateLimit: false, seed: 1, seedExamples: false, webhooks: { url, secret: SECRET } });
+      const token = await sim.issueToken();
+      await call(sim, token, "POST", "/patients", NEW_PATIENT);
+      await sim.webhooks!.idle();
+      await sim.close();
+    }
+    await handler.settled();
+    expect(events).toHaveLength(2);
+    expect(new Set(events.map((e) => e.id)).size).toBe(2);
+  });
+
   it("stops its schedule and its retries when it closes, with none left waiting", async () => {
     const clock = new FakeClock({ start: Date.UTC(2030, 0, 1) });
     const sim = await startSimulator({ spec: CLINIC_SPEC, clock, changes: { everyMs: 1_000 }, webhooks: { url: "http://127.0.0.1:9/unreachable", secret: SECRET, retryScheduleMs: [3_600_000] } });

@@ -5,6 +5,7 @@
  * the old one is removed. Other schemes are expressed by the same small object.
  */
 import { describe, expect, it } from "@jest/globals";
+import { createHash } from "node:crypto";
 import { FakeClock } from "../../src/testing/fake-clock.js";
 import {
   hubSignature256,
@@ -129,14 +130,22 @@ describe("verifyWebhook (Standard Webhooks)", () => {
     const error = await verifyWebhook(await signed('{"type":"x","ssn":"123"}'), { secrets: SECRET, clock, parse }).then(() => new Error("verified"), (e: unknown) => e as Error);
     expect(error).toBeInstanceOf(WebhookMalformedError);
     expect(error.message).not.toContain("123");
+    // The parser's own error quotes the payload: it is not kept as the cause either, only its class name.
+    expect(error.cause).toBeUndefined();
+    expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain("123");
+    expect(error).toMatchObject({ parseError: "Error" });
   });
 });
 
 describe("other schemes", () => {
-  it("verifies GitHub's X-Hub-Signature-256 (hex, sha256= prefix, body only, id from X-GitHub-Delivery)", async () => {
+  it("verifies GitHub's X-Hub-Signature-256 (hex, sha256= prefix, body only; the unsigned delivery id does not name the event)", async () => {
     const headers = await signWebhook(BODY, { secret: "gh-secret", id: "72d3162e-cc78-11e3", scheme: hubSignature256 });
     expect(headers["x-hub-signature-256"]).toMatch(/^sha256=[0-9a-f]{64}$/);
-    await expect(verifyWebhook({ headers, body: BODY }, { secrets: "gh-secret", scheme: hubSignature256 })).resolves.toMatchObject({ id: "72d3162e-cc78-11e3", timestamp: undefined });
+    const bodyHash = createHash("sha256").update(BODY).digest("hex");
+    await expect(verifyWebhook({ headers, body: BODY }, { secrets: "gh-secret", scheme: hubSignature256 })).resolves.toMatchObject({ id: `sha256:${bodyHash}`, timestamp: undefined });
+    // A captured delivery sent again under another delivery id is the same event: a replay stays a duplicate.
+    const replayed = { ...headers, "x-github-delivery": "replay-2" };
+    await expect(verifyWebhook({ headers: replayed, body: BODY }, { secrets: "gh-secret", scheme: hubSignature256 })).resolves.toMatchObject({ id: `sha256:${bodyHash}` });
     await expect(verifyWebhook({ headers, body: `${BODY} ` }, { secrets: "gh-secret", scheme: hubSignature256 })).rejects.toBeInstanceOf(WebhookSignatureError);
   });
 

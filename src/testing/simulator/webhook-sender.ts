@@ -23,8 +23,12 @@ export interface SimulatorWebhookOptions {
   readonly timeoutMs?: number;
   /** Seeds the fault draws. Default the simulator's seed. */
   readonly seed?: number;
-  /** Deliver this fraction of events twice (the same id, signed again). */
-  readonly duplicate?: number;
+  /**
+   * Deliver this fraction of events twice (the same id, signed again): the copy at the same
+   * moment, or `afterMs` later on the simulator's clock (a late duplicate, after the app has
+   * taken the first).
+   */
+  readonly duplicate?: number | { readonly fraction: number; readonly afterMs: number };
   /** Hold this fraction of events back `ms` (simulator clock) before their first attempt. */
   readonly delay?: { readonly fraction: number; readonly ms: number };
 }
@@ -57,6 +61,8 @@ export class WebhookSender implements SimulatorWebhooks {
   events = 0;
   private readonly random: () => number;
   private readonly tasks = new Set<Promise<void>>();
+  /** Part of every event id: a second simulator (or a restarted one) sending to the same inbox makes new ids, not duplicates. */
+  private readonly run = globalThis.crypto.randomUUID().slice(0, 8);
   private readonly stopping = new AbortController();
 
   constructor(
@@ -72,11 +78,12 @@ export class WebhookSender implements SimulatorWebhooks {
     if (this.stopping.signal.aborted) return;
     const n = ++this.events;
     const type = `${resourceName(change.collection)}.${change.action}`;
-    const event = { id: `msg_${String(n).padStart(8, "0")}`, type, body: JSON.stringify({ type, timestamp: new Date(this.clock.now()).toISOString(), data: { id: change.id, collection: change.collection } }) };
+    const event = { id: `msg_${this.run}_${String(n).padStart(8, "0")}`, type, body: JSON.stringify({ type, timestamp: new Date(this.clock.now()).toISOString(), data: { id: change.id, collection: change.collection } }) };
     const delayMs = this.options.delay && this.random() < this.options.delay.fraction ? this.options.delay.ms : 0;
-    const twice = this.random() < (this.options.duplicate ?? 0);
+    const duplicate = this.options.duplicate;
+    const twice = this.random() < (typeof duplicate === "number" ? duplicate : duplicate?.fraction ?? 0);
     this.track(this.deliver(event, delayMs, false));
-    if (twice) this.track(this.deliver(event, delayMs, true));
+    if (twice) this.track(this.deliver(event, delayMs + (typeof duplicate === "object" ? duplicate.afterMs : 0), true));
   };
 
   async idle(): Promise<void> {
