@@ -10,13 +10,13 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { systemClock, type Clock } from "../runtime/core/clock.js";
-import { WebhookConfigError, WebhookError, type WebhookErrorKind } from "./errors.js";
+import { WebhookConfigError, WebhookError, WebhookTimeoutError, WebhookTooLargeError, type WebhookErrorKind } from "./errors.js";
 import { checkRules, checkTimeouts, checkWorkerId } from "./handler-options.js";
 import { DEFAULT_HAND_OFF, startHandOff, type EventHandler, type HandOffRules } from "./hand-off.js";
 import type { WebhookInbox } from "./inbox.js";
 import { memoryInbox } from "./memory-inbox.js";
 import { safeObserver, type WebhookObserver } from "./observe.js";
-import { readBoundedBody } from "./read-body.js";
+import { readIncomingBody } from "../runtime/wire/read-incoming.js";
 import type { WebhookScheme } from "./schemes.js";
 import type { WebhookSecret } from "./secrets.js";
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_TOLERANCE_SECONDS, webhookVerifier, type VerifiedWebhook, type WebhookHeaders, type WebhookRequest } from "./verify.js";
@@ -84,6 +84,7 @@ const EMPTY = { "cache-control": "no-store" };
 
 export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): WebhookHandler {
   const clock = options.clock ?? systemClock;
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf(options) };
   checkRules(rules, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
@@ -154,7 +155,13 @@ export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): 
       void handle({ method: req.method ?? "", headers: req.headers, body: "" }).then(reply);
       return;
     }
-    readBoundedBody(req, maxBodyBytes, options.bodyTimeoutMs ?? 10_000, clock)
+    readIncomingBody(req, {
+      maxBytes: maxBodyBytes,
+      timeoutMs: bodyTimeoutMs,
+      clock,
+      tooLarge: () => new WebhookTooLargeError(maxBodyBytes),
+      tooSlow: () => new WebhookTimeoutError(bodyTimeoutMs),
+    })
       .then((body) => handle({ method: "POST", headers: req.headers, body }), refuse)
       .then(reply, () => reply(answer(500)));
   }

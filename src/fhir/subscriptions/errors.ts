@@ -37,6 +37,15 @@ export class NotificationTooLargeError extends NotificationRejectedError {
   }
 }
 
+/** The body did not arrive within the receiver's deadline (a sender trickling bytes). */
+export class NotificationTimeoutError extends NotificationRejectedError {
+  readonly kind = "notification-timeout" as const;
+  readonly status = 408;
+  constructor(readonly timeoutMs: number) {
+    super(`a notification must arrive within ${timeoutMs} ms`);
+  }
+}
+
 /** A notification for another Subscription than this receiver's. */
 export class ForeignNotificationError extends NotificationRejectedError {
   readonly kind = "notification-foreign" as const;

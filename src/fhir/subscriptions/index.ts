@@ -12,6 +12,7 @@ export {
   ForeignNotificationError,
   MalformedNotificationError,
   NotificationRejectedError,
+  NotificationTimeoutError,
   NotificationTooLargeError,
   SubscriptionCheckpointError,
   SubscriptionError,

@@ -6,7 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { nodeBuiltin } from "../../runtime/portable/node-builtin.js";
-import { NotificationRejectedError, NotificationTooLargeError, UnauthorizedNotificationError } from "./errors.js";
+import { systemClock, type Clock } from "../../runtime/core/clock.js";
+import { readIncomingBody } from "../../runtime/wire/read-incoming.js";
+import { NotificationRejectedError, NotificationTimeoutError, NotificationTooLargeError, UnauthorizedNotificationError } from "./errors.js";
 
 export type NotificationHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
 
@@ -32,30 +34,6 @@ export function checkChannelHeader(headers: NotificationHeaders, expected: strin
   if (typeof value !== "string" || !sameSecret(value.trim(), wanted)) throw new UnauthorizedNotificationError("the notification does not carry the channel header this subscription set");
 }
 
-/** The request body, or NotificationTooLargeError past `maxBytes` (the connection is then dropped rather than read on). */
-export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => req.destroy(new Error("the notification took too long to arrive")), READ_TIMEOUT_MS);
-    const finish = (error?: Error) => {
-      clearTimeout(timer);
-      if (error) reject(error);
-      else resolve(Buffer.concat(chunks));
-    };
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners("data");
-        req.pause();
-        finish(new NotificationTooLargeError(maxBytes));
-      } else chunks.push(chunk);
-    });
-    req.on("end", () => finish());
-    req.on("error", (error) => finish(error));
-  });
-}
-
 /** What the listener hands a notification to. */
 export interface NotificationSink {
   receive(body: string | Uint8Array, headers: NotificationHeaders): Promise<unknown>;
@@ -63,15 +41,16 @@ export interface NotificationSink {
 
 function answer(res: ServerResponse, status: number, diagnostics: string): void {
   const body = JSON.stringify({ resourceType: "OperationOutcome", issue: [{ severity: status < 300 ? "information" : "error", code: status < 300 ? "informational" : "invalid", diagnostics }] });
-  res.writeHead(status, { "content-type": "application/fhir+json", "content-length": String(Buffer.byteLength(body)), ...(status === 413 ? { connection: "close" } : {}) });
+  res.writeHead(status, { "content-type": "application/fhir+json", "content-length": String(Buffer.byteLength(body)), ...(status === 413 || status === 408 ? { connection: "close" } : {}) });
   res.end(body);
 }
 
 /** A node:http listener for the notification endpoint (mount it on the path the Subscription names). */
-export function notificationListener(sink: NotificationSink, maxBytes: number): (req: IncomingMessage, res: ServerResponse) => void {
+export function notificationListener(sink: NotificationSink, maxBytes: number, clock: Clock = systemClock): (req: IncomingMessage, res: ServerResponse) => void {
+  const limits = { maxBytes, timeoutMs: READ_TIMEOUT_MS, clock, tooLarge: () => new NotificationTooLargeError(maxBytes), tooSlow: () => new NotificationTimeoutError(READ_TIMEOUT_MS) };
   return (req, res) => {
     if ((req.method ?? "").toUpperCase() !== "POST") return answer(res, 405, "notifications are POSTed");
-    readBoundedBody(req, maxBytes)
+    readIncomingBody(req, limits)
       .then((body) => sink.receive(body, req.headers))
       .then(
         () => answer(res, 200, "received"),

@@ -6,12 +6,15 @@
 import { describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { FakeClock } from "carewire/testing";
 import {
   ForeignNotificationError,
   MalformedNotificationError,
+  NotificationTimeoutError,
   NotificationTooLargeError,
   UnauthorizedNotificationError,
   fhirSubscription,
+  notificationListener,
   parseNotification,
   type SubscriptionServer,
 } from "carewire/fhir";
@@ -127,6 +130,32 @@ describe("taking a notification in", () => {
       expect(handled).toEqual([1]);
     } finally {
       await sub.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("answers 408 to a notification that trickles in past the read deadline, on the clock it is given", async () => {
+    const clock = new FakeClock();
+    const received: unknown[] = [];
+    const server = http.createServer(notificationListener({ receive: async (body) => void received.push(body) }, 1_000, clock));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const answered = new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, method: "POST", headers: { "content-length": "100" } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.write("{");
+      });
+      // The read's deadline is set once the server has the request: then fake time passes it.
+      for (let turns = 0; clock.pending === 0 && turns < 10_000; turns++) await new Promise((resolve) => setImmediate(resolve));
+      await clock.advance(10_000);
+      expect(await answered).toBe(408);
+      expect(received).toEqual([]);
+      expect(new NotificationTimeoutError(10_000)).toMatchObject({ kind: "notification-timeout", status: 408 });
+    } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     }
