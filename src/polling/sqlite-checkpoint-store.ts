@@ -5,6 +5,7 @@
  * driver, a locked or full disk) becomes a PollCheckpointError naming the file.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import { openDurableSqlite } from "../outbox/durable-sqlite.js";
 import { loadDriver } from "../outbox/load-driver.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
@@ -22,13 +23,7 @@ export function sqlitePollCheckpointStore(file: string): PollCheckpointStore {
     }
   };
   const Driver = guarded("keep", () => loadDriver<typeof BetterSqlite3>("better-sqlite3"));
-  const db = guarded("open", () => {
-    const opened = new Driver(file);
-    opened.pragma("journal_mode = DELETE");
-    opened.pragma("synchronous = FULL");
-    opened.exec(SCHEMA);
-    return opened;
-  });
+  const db = guarded("open", () => openDurableSqlite(Driver, file, SCHEMA));
   const sql = {
     select: db.prepare("SELECT checkpoint FROM poll_checkpoints WHERE key = ?").pluck(),
     upsert: db.prepare("INSERT INTO poll_checkpoints (key, checkpoint) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET checkpoint = excluded.checkpoint"),

@@ -9,6 +9,7 @@
  * that commit durable before `commitBatch` returns.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import { openDurableSqlite } from "../outbox/durable-sqlite.js";
 import { loadDriver } from "../outbox/load-driver.js";
 import { CheckpointError, CheckpointMismatchError } from "./errors.js";
 import type { Key } from "./types.js";
@@ -90,10 +91,7 @@ export async function openCheckpoint(file: string, identity: RunIdentity): Promi
   const Driver = loadSqlite();
   let db: Database;
   try {
-    db = new Driver(file);
-    db.pragma("journal_mode = DELETE");
-    db.pragma("synchronous = FULL");
-    db.exec(`
+    db = openDurableSqlite(Driver, file, `
       CREATE TABLE IF NOT EXISTS run (
         one INTEGER PRIMARY KEY CHECK (one = 1),
         format INTEGER NOT NULL, source TEXT, target TEXT NOT NULL, settings TEXT,

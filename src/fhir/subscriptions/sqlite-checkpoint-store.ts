@@ -3,6 +3,7 @@
  * returns, a crash keeps the position. better-sqlite3 is an optional peer, loaded lazily.
  */
 import type BetterSqlite3 from "better-sqlite3";
+import { openDurableSqlite } from "../../outbox/durable-sqlite.js";
 import { loadDriver } from "../../outbox/load-driver.js";
 import { checkPosition, positionFromRow, type SubscriptionCheckpointStore } from "./checkpoint-store.js";
 import { SubscriptionCheckpointError } from "./errors.js";
@@ -10,12 +11,8 @@ import { SubscriptionCheckpointError } from "./errors.js";
 export function sqliteSubscriptionCheckpoint(file: string): SubscriptionCheckpointStore {
   let db: BetterSqlite3.Database;
   try {
-    const Driver = loadDriver<typeof BetterSqlite3>("better-sqlite3");
-    db = new Driver(file);
-    db.pragma("journal_mode = DELETE");
-    db.pragma("synchronous = FULL");
-    db.pragma("busy_timeout = 5000");
-    db.exec("CREATE TABLE IF NOT EXISTS subscription_positions (subscription TEXT PRIMARY KEY, event_number INTEGER NOT NULL, timestamp TEXT) WITHOUT ROWID");
+    // better-sqlite3 waits up to 5 s on a file another process holds (its default timeout).
+    db = openDurableSqlite(loadDriver<typeof BetterSqlite3>("better-sqlite3"), file, "CREATE TABLE IF NOT EXISTS subscription_positions (subscription TEXT PRIMARY KEY, event_number INTEGER NOT NULL, timestamp TEXT) WITHOUT ROWID");
   } catch (error) {
     throw new SubscriptionCheckpointError("cannot open the SQLite subscription checkpoint", { cause: error });
   }

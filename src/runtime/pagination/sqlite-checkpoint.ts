@@ -5,6 +5,7 @@
  */
 import type BetterSqlite3 from "better-sqlite3";
 import { InvalidRequestError } from "../core/errors.js";
+import { openDurableSqlite } from "../../outbox/durable-sqlite.js";
 import { loadDriver } from "../../outbox/load-driver.js";
 import { parsePosition, type PagingCheckpoint } from "./checkpoint.js";
 
@@ -22,10 +23,7 @@ export function sqlitePagingCheckpoint(file: string): SqlitePagingCheckpoint {
   }
   let db: BetterSqlite3.Database;
   try {
-    db = new Driver(file);
-    db.pragma("journal_mode = DELETE");
-    db.pragma("synchronous = FULL");
-    db.exec("CREATE TABLE IF NOT EXISTS paging_positions (name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID");
+    db = openDurableSqlite(Driver, file, "CREATE TABLE IF NOT EXISTS paging_positions (name TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID");
   } catch (error) {
     throw new InvalidRequestError(`cannot keep paging checkpoints in ${file}: ${(error as Error).message}`, { cause: error });
   }
