@@ -17,7 +17,6 @@ import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
 import { applyJsonPatch } from "./json-patch.js";
 import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
-import { engineClock } from "./subscription-clock.js";
 import { SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";
 import { withSubscriptions, type Declared } from "./subscription-capability.js";
 import type { SubscriptionSimulatorOptions } from "./subscription-topics.js";
@@ -93,7 +92,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   const counters = { requests: 0, throttled: 0, faults: 0, get points() { return quotas.points; } };
   let base = "";
   const bulk = new BulkExports(store, () => base, options.bulk ?? {}, clock);
-  const engine = options.subscriptions && new SubscriptionEngine(options.subscriptions, store, engineClock(options.clock), () => base);
+  const engine = options.subscriptions && new SubscriptionEngine(options.subscriptions, store, time, () => base);
   const capabilityDocument = engine ? withSubscriptions(capability.document, options.subscriptions!, declared) : capability.document;
 
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendWire(res, { status, headers: { "content-type": FHIR_JSON }, body: JSON.stringify(body) }, headers);

@@ -9,7 +9,7 @@ import { seededRandom } from "../simulator/random.js";
 import type { FhirStore, StoreChange, StoredResource } from "./fhir-store.js";
 import { notificationBundle, statusBundle, type LoggedEvent, type NotificationType, type SubscriptionState } from "./subscription-bundles.js";
 import { readSubscription, type ActiveSubscription, type SubscriptionSimulatorOptions } from "./subscription-topics.js";
-import type { EngineClock } from "./subscription-clock.js";
+import type { SimulatorTime } from "../simulator/clock.js";
 
 interface Running {
   readonly subscription: ActiveSubscription;
@@ -48,7 +48,7 @@ export class SubscriptionEngine implements SubscriptionControls {
   constructor(
     private readonly options: SubscriptionSimulatorOptions,
     private readonly store: FhirStore,
-    private readonly clock: EngineClock,
+    private readonly clock: SimulatorTime,
     private readonly base: () => string,
   ) {
     this.random = seededRandom(options.faults?.seed ?? 1);
@@ -172,7 +172,7 @@ export class SubscriptionEngine implements SubscriptionControls {
       for (let i = 0; i < copies; i++) this.track(this.post(run, bundle).then(() => undefined));
     };
     if (!delayed) return send();
-    this.track(this.clock.sleep(faults.delayMs ?? 1_000, this.stop.signal).then(send, () => undefined), false);
+    this.track(this.clock.wait(faults.delayMs ?? 1_000, this.stop.signal).then(send, () => undefined), false);
   }
 
   /** A heartbeat whenever a period passes with nothing sent, until the subscription stops or the engine closes. */
@@ -189,7 +189,7 @@ export class SubscriptionEngine implements SubscriptionControls {
           else this.track(this.post(run, this.bundle(run, "heartbeat", [])).then(() => undefined));
           continue;
         }
-        await this.clock.sleep(due - this.clock.now(), this.stop.signal);
+        await this.clock.wait(due - this.clock.now(), this.stop.signal);
       }
     };
     loop()

@@ -7,7 +7,7 @@
 import type { ResourceCatalog } from "./resources.js";
 import { seededRandom } from "./random.js";
 import type { ResourceStore } from "./state.js";
-import { stoppableWait, type WaitClock } from "./webhook-wait.js";
+import { waitUnlessStopped, type SimulatorTime } from "./clock.js";
 
 export interface ScheduledChangesOptions {
   /** Time between changes, ms on the simulator's clock. */
@@ -31,7 +31,7 @@ export class ScheduledChanges {
     private readonly options: ScheduledChangesOptions,
     private readonly catalog: ResourceCatalog,
     private readonly store: ResourceStore,
-    private readonly clock: WaitClock,
+    private readonly clock: SimulatorTime,
     seed: number,
   ) {
     if (!(options.everyMs > 0) || !Number.isFinite(options.everyMs)) throw new RangeError("changes.everyMs must be a positive number of ms");
@@ -47,7 +47,7 @@ export class ScheduledChanges {
   }
 
   private async loop(): Promise<void> {
-    while (this.made < (this.options.limit ?? Number.POSITIVE_INFINITY) && (await stoppableWait(this.clock, this.options.everyMs, this.stopping.signal))) {
+    while (this.made < (this.options.limit ?? Number.POSITIVE_INFINITY) && (await waitUnlessStopped(this.clock, this.options.everyMs, this.stopping.signal))) {
       if (this.changeOne()) this.made++;
     }
   }

@@ -177,7 +177,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const catalog = stateful ? new ResourceCatalog(model) : undefined;
   const seeding = catalog && options.seedExamples !== false ? catalog : undefined;
   if (seeding) store.quietly(() => seedExamples(model, seeding, store));
-  const feeds = startChangeFeeds(options, store, catalog);
+  const feeds = startChangeFeeds(options, time, store, catalog);
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;

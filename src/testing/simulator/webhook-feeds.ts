@@ -6,12 +6,11 @@ import type { ResourceCatalog } from "./resources.js";
 import { ScheduledChanges, type ScheduledChangesOptions } from "./scheduled-changes.js";
 import { WebhookSender, type SimulatorWebhookOptions, type SimulatorWebhooks } from "./webhook-sender.js";
 import type { ObservedResourceStore } from "./webhook-store.js";
-import { waitClockOf, type WaitClock } from "./webhook-wait.js";
+import type { SimulatorTime } from "./clock.js";
 
 export interface ChangeFeedOptions {
   readonly webhooks?: SimulatorWebhookOptions;
   readonly changes?: ScheduledChangesOptions;
-  readonly clock?: (() => number) | WaitClock;
   readonly seed?: number;
 }
 
@@ -20,8 +19,7 @@ export interface ChangeFeeds {
   close(): Promise<void>;
 }
 
-export function startChangeFeeds(options: ChangeFeedOptions, store: ObservedResourceStore, catalog: ResourceCatalog | undefined): ChangeFeeds {
-  const clock = waitClockOf(options.clock);
+export function startChangeFeeds(options: ChangeFeedOptions, clock: SimulatorTime, store: ObservedResourceStore, catalog: ResourceCatalog | undefined): ChangeFeeds {
   const seed = options.seed ?? 1;
   if (options.changes && !catalog) throw new RangeError("scheduled changes need a stateful simulator (stateful: true)");
   const sender = options.webhooks ? new WebhookSender(options.webhooks, clock, seed) : undefined;

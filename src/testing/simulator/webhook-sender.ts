@@ -9,7 +9,7 @@
 import { signWebhook } from "../../webhooks/sign.js";
 import type { WebhookSecret } from "../../webhooks/secrets.js";
 import { seededRandom } from "./random.js";
-import { stoppableWait, type WaitClock } from "./webhook-wait.js";
+import { waitUnlessStopped, type SimulatorTime } from "./clock.js";
 import type { ResourceChange } from "./webhook-store.js";
 
 export interface SimulatorWebhookOptions {
@@ -67,7 +67,7 @@ export class WebhookSender implements SimulatorWebhooks {
 
   constructor(
     private readonly options: SimulatorWebhookOptions,
-    private readonly clock: WaitClock,
+    private readonly clock: SimulatorTime,
     seed: number,
   ) {
     this.random = seededRandom(options.seed ?? seed);
@@ -103,9 +103,9 @@ export class WebhookSender implements SimulatorWebhooks {
 
   private async deliver(event: { id: string; type: string; body: string }, delayMs: number, duplicate: boolean): Promise<void> {
     const schedule = this.options.retryScheduleMs ?? DEFAULT_RETRY_SCHEDULE_MS;
-    if (delayMs > 0 && !(await stoppableWait(this.clock, delayMs, this.stopping.signal))) return;
+    if (delayMs > 0 && !(await waitUnlessStopped(this.clock, delayMs, this.stopping.signal))) return;
     for (let attempt = 1; attempt <= schedule.length + 1; attempt++) {
-      if (attempt > 1 && !(await stoppableWait(this.clock, schedule[attempt - 2]!, this.stopping.signal))) return;
+      if (attempt > 1 && !(await waitUnlessStopped(this.clock, schedule[attempt - 2]!, this.stopping.signal))) return;
       const status = await this.attempt(event);
       this.deliveries.push({ id: event.id, type: event.type, attempt, status, duplicate });
       if (this.deliveries.length > MAX_LOG) this.deliveries.shift();
