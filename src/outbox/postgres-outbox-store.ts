@@ -19,6 +19,7 @@ import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Li
 import { OutboxInputError, OutboxStoreError } from "./errors.js";
 import { groupCommit } from "./group-commit.js";
 import { loadDriver } from "./load-driver.js";
+import { isPlainIdentifier } from "./postgres-ddl.js";
 import {
   DEAD_TABLE,
   HISTORY_LIMIT,
@@ -80,7 +81,7 @@ type AddResult = { readonly id: string; readonly added: boolean };
 
 export function postgresOutboxStore(connection: PostgresConnection, options: PostgresOutboxOptions = {}): OutboxStore {
   const schema = options.schema ?? "public";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new OutboxInputError("the outbox schema must be a plain identifier (letters, digits, underscores)");
+  if (!isPlainIdentifier(schema)) throw new OutboxInputError("the outbox schema must be a plain identifier (letters, digits, underscores)");
   const statementTimeoutMs = options.statementTimeoutMs === undefined ? 10_000 : checkPositive(options.statementTimeoutMs, "statementTimeoutMs");
   const connectTimeoutMs = options.connectTimeoutMs === undefined ? 5_000 : checkPositive(options.connectTimeoutMs, "connectTimeoutMs");
   const owned = !("pool" in connection);

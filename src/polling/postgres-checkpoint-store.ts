@@ -5,6 +5,7 @@
  * Every failure becomes a PollCheckpointError (never with a checkpoint's content).
  */
 import { loadDriver } from "../outbox/load-driver.js";
+import { createdOnce, isPlainIdentifier } from "../outbox/postgres-ddl.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
 
@@ -23,25 +24,16 @@ export interface PostgresPollCheckpointOptions {
 
 export function postgresPollCheckpointStore(connection: { readonly connectionString: string } | { readonly pool: CheckpointPool }, options: PostgresPollCheckpointOptions = {}): PollCheckpointStore {
   const schema = options.schema ?? "public";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new PollCheckpointError("the checkpoint schema must be a plain identifier (letters, digits, underscores)");
+  if (!isPlainIdentifier(schema)) throw new PollCheckpointError("the checkpoint schema must be a plain identifier (letters, digits, underscores)");
   const timeoutMs = options.statementTimeoutMs ?? 10_000;
   const owned = !("pool" in connection);
   const pool: CheckpointPool = "pool" in connection ? connection.pool : ownPool(connection.connectionString, timeoutMs);
   const table = `"${schema}".carewire_poll_checkpoints`;
-  let ready: Promise<unknown> | undefined;
+  const ready = createdOnce(() => pool.query({ text: `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, checkpoint TEXT NOT NULL)`, query_timeout: timeoutMs }));
 
   async function run(what: string, text: string, values: unknown[]): Promise<unknown[]> {
     try {
-      const create = () => pool.query({ text: `CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (key TEXT PRIMARY KEY, checkpoint TEXT NOT NULL)`, query_timeout: timeoutMs });
-      // Instances starting at once race past IF NOT EXISTS (a duplicate catalog row, or the table
-      // already there); the winner has committed by then, so asking once more finds both made.
-      ready ??= create()
-        .catch((error: { code?: unknown }) => (error.code === "23505" || error.code === "42P07" ? create() : Promise.reject(error)))
-        .catch((error: unknown) => {
-          ready = undefined;
-          throw error;
-        });
-      await ready;
+      await ready();
       return (await pool.query({ text, values, query_timeout: timeoutMs })).rows;
     } catch (error) {
       throw new PollCheckpointError(`cannot ${what} a poll checkpoint in PostgreSQL: ${(error as Error).message}`, { cause: error });

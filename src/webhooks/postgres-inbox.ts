@@ -7,6 +7,7 @@
  */
 import type { Pool, PoolClient } from "pg";
 import { loadDriver } from "../outbox/load-driver.js";
+import { isPlainIdentifier } from "../outbox/postgres-ddl.js";
 import type { EncodedIntent } from "../outbox/store-rows.js";
 import { postgresOutboxStore, type PostgresPool } from "../outbox/postgres-outbox-store.js";
 import { WebhookInboxError } from "./errors.js";
@@ -29,7 +30,7 @@ const INTENT_ORDER: ReadonlyArray<keyof EncodedIntent | "now"> = ["id", "operati
 
 export function postgresInbox(options: PostgresInboxOptions): WebhookInbox {
   const schema = options.schema ?? "public";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new WebhookInboxError("the inbox schema must be a plain identifier");
+  if (!isPlainIdentifier(schema)) throw new WebhookInboxError("the inbox schema must be a plain identifier");
   const timeoutMs = options.statementTimeoutMs ?? 10_000;
   const owned = "connectionString" in options.connection;
   const pool: Pool =

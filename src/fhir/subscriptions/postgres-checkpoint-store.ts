@@ -6,6 +6,7 @@
  */
 import type pg from "pg";
 import { loadDriver } from "../../outbox/load-driver.js";
+import { createdOnce, isPlainIdentifier } from "../../outbox/postgres-ddl.js";
 import { checkPosition, positionFromRow, type SubscriptionCheckpointStore } from "./checkpoint-store.js";
 import { SubscriptionCheckpointError } from "./errors.js";
 
@@ -19,7 +20,7 @@ export interface PostgresSubscriptionCheckpointOptions {
 
 export function postgresSubscriptionCheckpoint(options: PostgresSubscriptionCheckpointOptions): SubscriptionCheckpointStore {
   const schema = options.schema ?? "public";
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) throw new SubscriptionCheckpointError("the schema must be a plain identifier (letters, digits, underscores)");
+  if (!isPlainIdentifier(schema)) throw new SubscriptionCheckpointError("the schema must be a plain identifier (letters, digits, underscores)");
   const timeout = options.timeoutMs ?? 10_000;
   let Pool: typeof pg.Pool;
   try {
@@ -29,20 +30,12 @@ export function postgresSubscriptionCheckpoint(options: PostgresSubscriptionChec
   }
   const pool = new Pool({ connectionString: options.connectionString, max: 2, connectionTimeoutMillis: timeout, statement_timeout: timeout, query_timeout: timeout });
   const table = `"${schema}".carewire_subscription_positions`;
-  let ready: Promise<void> | undefined;
+  const ready = createdOnce(() => pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (subscription TEXT PRIMARY KEY, event_number BIGINT NOT NULL, timestamp TEXT)`));
   const query = async (text: string, values: unknown[]) => {
     try {
-      ready ??= pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"; CREATE TABLE IF NOT EXISTS ${table} (subscription TEXT PRIMARY KEY, event_number BIGINT NOT NULL, timestamp TEXT)`).then(
-        () => undefined,
-        // Two instances creating the table at once: the loser's IF NOT EXISTS races; the table is there.
-        (error: { code?: string }) => {
-          if (error.code !== "23505" && error.code !== "42P07") throw error;
-        },
-      );
-      await ready;
+      await ready();
       return await pool.query(text, values);
     } catch (error) {
-      ready = undefined;
       throw new SubscriptionCheckpointError("the PostgreSQL subscription checkpoint failed", { cause: error });
     }
   };
