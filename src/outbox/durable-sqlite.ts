@@ -5,9 +5,15 @@
  * inbox use WAL and group commits instead, for throughput. The driver's errors pass through:
  * each caller turns them into its own typed error.
  */
-import type BetterSqlite3 from "better-sqlite3";
 
-export function openDurableSqlite(Driver: typeof BetterSqlite3, file: string, schema: string): BetterSqlite3.Database {
+/** What is asked of the driver's database, spelled out so these declarations compile without better-sqlite3's types (an optional peer). */
+interface SqliteFile {
+  pragma(source: string): unknown;
+  exec(source: string): unknown;
+  close(): unknown;
+}
+
+export function openDurableSqlite<Database extends SqliteFile>(Driver: new (file: string) => Database, file: string, schema: string): Database {
   const db = new Driver(file);
   try {
     db.pragma("journal_mode = DELETE");
