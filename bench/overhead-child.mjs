@@ -9,7 +9,8 @@
 //       { calls } and gets back { wallUs, cpuUs } per call; the parent alternates the two
 //       clients' processes round by round (bench/runtime.bench.ts).
 //   node bench/overhead-child.mjs '{"mode":"profile","client":"carewire","out":"….cpuprofile"}'
-//       warm up, then one run of `calls` on the stub under the sampling profiler.
+//       warm up, then one run of `calls` on the stub under the sampling profiler (over loopback
+//       to a bare server instead when a `url` is given).
 //
 // Both clients make the same call, `GET /patients?pageSize=50`, typed from the same spec:
 // carewire with its default policies (only `pacing: { limit: Infinity }`, because the clinic
@@ -40,8 +41,9 @@ const stubFetch = async () => {
   return new Response(BODY, { status: 200, headers: { "content-type": "application/json", "content-length": LENGTH } });
 };
 
-const baseUrl = mode === "bare" ? options.url : "http://127.0.0.1:4010";
-const fetchOption = mode === "bare" ? {} : { fetch: stubFetch };
+const overLoopback = mode === "bare" || (mode === "profile" && options.url !== undefined);
+const baseUrl = overLoopback ? options.url : "http://127.0.0.1:4010";
+const fetchOption = overLoopback ? {} : { fetch: stubFetch };
 const query = { params: { query: { pageSize: 50 } } };
 
 /** The OpenTelemetry SDK registered globally, every export dropped: what the otel row measures is the recording. */

@@ -195,6 +195,34 @@ describe("pipeline", () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it("refuses a URL fetch would refuse (unparsable, or with credentials in it) as an invalid request, sending nothing", async () => {
+    const before = server.requests.length;
+    const withCredentials = pipelineWith(server.url.replace("http://", "http://user:secret@"), { resilience: false });
+    const unparsable = pipelineWith("http://[::1", { resilience: false });
+    for (const pipeline of [withCredentials, unparsable]) {
+      const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
+      expect(result.error).toMatchObject({ kind: "invalid-request" });
+      expect(result.error!.message).not.toContain("secret");
+      expect(result.meta.attempts).toHaveLength(0);
+    }
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("gives a policy the request each attempt sent, with its method, URL and headers", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "seen" }));
+    const sent: Array<{ method: string; url: string; correlation: string | null }> = [];
+    const look: Policy = (next) => async (plan) => {
+      const result = await next(plan);
+      const request = result.exchange?.request;
+      if (request) sent.push({ method: request.method, url: request.url, correlation: request.headers.get("x-correlation-id") });
+      return result;
+    };
+    const result = await bare({ policies: [look] }).call(operation(), schemas, { params: { path: { thingId: "t9" }, query: { q: "a b" } } });
+
+    expect(result.data).toEqual({ id: "seen" });
+    expect(sent).toEqual([{ method: "GET", url: `${server.url}/things/t9?q=a%20b`, correlation: result.meta.requestId }]);
+  });
+
   it("serializes JSON and form bodies by the operation's content type", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const pipeline = bare();
