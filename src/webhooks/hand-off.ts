@@ -29,7 +29,11 @@ export interface HandOffRules {
   readonly backoffMs: number;
   /** The longest pause between attempts (ms). Default 5 min. */
   readonly maxBackoffMs: number;
-  /** The longest one `onEvent` may run; past it the attempt counts as failed and the lease may be taken by another instance. Default 60 s. */
+  /**
+   * The longest one `onEvent` may run; past it the attempt counts as failed (its signal is
+   * aborted). Its lease is kept until onEvent returns, so no other instance starts the event
+   * beside it. Default 60 s.
+   */
   readonly attemptTimeoutMs: number;
   /** How often the inbox is asked for due events (retries, other processes' leftovers). Default 1 s. */
   readonly pollMs: number;
@@ -60,6 +64,10 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
   /** Attempt timers still set: a stop clears them, so a hung onEvent does not keep the process alive. */
   const timers = new Set<() => void>();
   const stopping = new AbortController();
+  /** A lease outlives two attempt timeouts, and is moved on every half timeout while its onEvent runs. */
+  const leaseMs = rules.attemptTimeoutMs * 2;
+  /** Aborted once a stop past its bound gives every lease back: the keepers stop (no timer of theirs keeps the process alive), and lost leases are expected. */
+  const givingBack = new AbortController();
   let pumping: Promise<void> | undefined;
   let again = false;
   let lastPurge = Number.NEGATIVE_INFINITY;
@@ -67,7 +75,7 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
   /** Claims due events until the concurrency is used or none is due. */
   async function fill(): Promise<void> {
     while (!stopping.signal.aborted && tasks.size < rules.concurrency) {
-      const claims = await inbox.claim(worker, rules.concurrency - tasks.size, rules.attemptTimeoutMs * 2, clock.now());
+      const claims = await inbox.claim(worker, rules.concurrency - tasks.size, leaseMs, clock.now());
       if (claims.length === 0) return;
       for (const claim of claims) {
         const current = running.get(claim.record.id);
@@ -120,8 +128,9 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       const reason = "NoWritesNoOnEvent";
       return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
     }
+    const keeping = keepLease(slot);
     try {
-      await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal }));
+      await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal })).finally(() => keeping.stop());
     } catch (error) {
       const reason = failureName(error);
       // Attempts counted while a hung onEvent was re-claimed here count too.
@@ -131,6 +140,35 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       return settle(slot.claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
     }
     return settle(slot.claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
+  }
+
+  /**
+   * Moves the event's lease on while its onEvent runs here, however long that is (a hung
+   * handler past its timeout included), so another instance never starts it beside this one.
+   * A lease found lost is told once; the event's settle will then write nothing.
+   */
+  function keepLease(slot: { claim: InboxClaim }): { stop(): Promise<void> } {
+    const done = new AbortController();
+    const ended = AbortSignal.any([done.signal, givingBack.signal]);
+    const keeping = (async () => {
+      for (;;) {
+        const woke = await clock.sleep(rules.attemptTimeoutMs / 2, ended).then(() => true, () => false);
+        if (!woke || ended.aborted) return;
+        try {
+          if (await inbox.extend(slot.claim, leaseMs, clock.now())) continue;
+          if (!ended.aborted) observe({ type: "lease-lost", id: slot.claim.record.id });
+          return;
+        } catch {
+          observe({ type: "inbox-error", action: "keep a lease" });
+        }
+      }
+    })();
+    return {
+      async stop() {
+        done.abort();
+        await keeping;
+      },
+    };
   }
 
   async function settle(claim: InboxClaim, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {
@@ -207,6 +245,7 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       for (const stopTimer of timers) stopTimer();
       timers.clear();
       // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
+      if (!finished) givingBack.abort();
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
   };

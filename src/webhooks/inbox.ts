@@ -62,6 +62,11 @@ export interface WebhookInbox {
   accept(entry: InboxEntry, now: number): Promise<boolean>;
   /** Leases up to `limit` pending events due at `now` (oldest first), each counting an attempt. */
   claim(worker: string, limit: number, leaseMs: number, now: number): Promise<readonly InboxClaim[]>;
+  /**
+   * Keeps a lease while its event is still being handled: its end moves to `now + leaseMs`.
+   * False (nothing written) when the lease was lost: another worker took the event, or it was settled.
+   */
+  extend(claim: InboxClaim, leaseMs: number, now: number): Promise<boolean>;
   /** Ends every lease `worker` holds (a graceful stop that could not finish); returns how many. */
   release(worker: string, now: number): Promise<number>;
   /** False (nothing written) when the lease was lost. */

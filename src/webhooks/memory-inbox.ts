@@ -49,6 +49,13 @@ export function memoryInbox(): WebhookInbox {
           return { record: held.record, lease: held.lease };
         });
       }),
+    extend: (claim, leaseMs, now) =>
+      call("keep a lease", () => {
+        const held = matching(claim);
+        if (held === undefined) return false;
+        held.leaseUntil = checkTime(now, "now") + leaseMs;
+        return true;
+      }),
     release: (worker, now) =>
       call("release leases", () => {
         const prefix = `${checkWorker(worker)}/`;

@@ -17,6 +17,11 @@ export type WebhookObservation =
   | { readonly type: "retry"; readonly id: string; readonly attempt: number; readonly retryAt: number; readonly error: string }
   /** `onEvent` failed `attempt` times: the event is parked as dead (listed, revivable). */
   | { readonly type: "dead"; readonly id: string; readonly attempt: number; readonly error: string }
+  /**
+   * The lease of an event whose onEvent still runs here was taken over (it ran out while the
+   * inbox could not be reached, say): another instance may hand the event off too.
+   */
+  | { readonly type: "lease-lost"; readonly id: string }
   /** The inbox failed (the request got 503 and the sender will retry; a hand-off is tried again later). */
   | { readonly type: "inbox-error"; readonly action: string };
 

@@ -131,6 +131,8 @@ export function postgresInbox(options: PostgresInboxOptions): WebhookInbox {
         rows.sort((a, b) => Number(a.not_before) - Number(b.not_before) || Number(a.seq) - Number(b.seq));
         return rows.map((row) => ({ record: recordOfRow(row), lease: row.lease }));
       }),
+    extend: (claim, leaseMs, now) =>
+      call("keep a lease", async () => (await query(pool, `UPDATE ${table} SET lease_until = $3 ${settleWhere}`, [claim.record.id, claim.lease, checkTime(now, "now") + leaseMs])).rowCount === 1),
     release: (worker, now) =>
       call("release leases", async () => {
         const sql = `UPDATE ${table} SET lease = NULL, lease_until = NULL, not_before = least(not_before, $2), updated_at = $2 WHERE status = 'pending' AND starts_with(lease, $1 || '/')`;

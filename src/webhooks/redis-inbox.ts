@@ -63,6 +63,17 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 return n`;
 
+/**
+ * KEYS: event, due, leased. ARGV: id, lease, lease end. A lease that ran out but was taken by
+ * nobody is still this worker's: a claim may have moved the event back to due, so it is moved
+ * back to leased.
+ */
+const EXTEND = `
+if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return 1`;
+
 /** KEYS: event, due, leased, handled, dead. ARGV: id, lease, now, status, notBefore, error. */
 const SETTLE = `
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
@@ -140,6 +151,8 @@ export function redisInbox(options: RedisInboxOptions): WebhookInbox {
           return { record: recordOfHash(hash), lease };
         });
       }),
+    extend: (claim, leaseMs, now) =>
+      call("keep a lease", async () => (await redis.run(EXTEND, [eventKeys + claim.record.id, index.due, index.leased], [claim.record.id, claim.lease, checkTime(now, "now") + leaseMs])) === 1),
     release: (worker, now) => call("release leases", async () => Number(await redis.run(RELEASE, [index.due, index.leased], [eventKeys, checkWorker(worker), checkTime(now, "now")]))),
     settle: (claim, settlement, now) =>
       call("settle an event", async () => {

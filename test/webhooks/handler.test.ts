@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeClock } from "../../src/testing/fake-clock.js";
-import { hubSignature256, signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
+import { hubSignature256, memoryInbox, signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
 
 const SECRET = `whsec_${Buffer.from("handler test secret of 32 bytes!").toString("base64")}`;
 const cleanups: Array<() => Promise<void>> = [];
@@ -220,5 +220,46 @@ describe("hand-off on a fake clock", () => {
     }
     expect(starts.filter(([id]) => id === first.id)).toHaveLength(2);
     expect(await handler.inbox.counts()).toMatchObject({ pending: 0, handled: 2, dead: 0 });
+  });
+
+  it("keeps a hung onEvent's lease in a fleet: another instance on the same inbox never starts that event beside it", async () => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const inbox = memoryInbox();
+    const starts: Array<[string, string]> = [];
+    const lost: string[] = [];
+    let unblock = () => undefined as void;
+    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const rules = { secrets: SECRET, clock, inbox, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, backoffMs: 1_000, maxAttempts: 20 } as const;
+    const a = webhookHandler({ ...rules, workerId: "a", observe: (o) => void (o.type === "lease-lost" && lost.push(o.id)), onEvent: async (e) => {
+      starts.push(["a", e.id]);
+      if (starts.length === 1) await stuck;
+    } });
+    cleanups.push(() => a.close());
+    const first = await delivery({ timestamp: NOW });
+    expect((await a.handle({ method: "POST", headers: first.headers, body: first.body })).status).toBe(204);
+    await clock.advance(0);
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(starts).toEqual([["a", first.id]]);
+    // A second instance of the app joins, on the same inbox, and takes the next delivery.
+    const b = webhookHandler({ ...rules, workerId: "b", onEvent: (e) => void starts.push(["b", e.id]) });
+    cleanups.push(() => b.close());
+    const second = await delivery({ timestamp: NOW });
+    expect((await b.handle({ method: "POST", headers: second.headers, body: second.body })).status).toBe(204);
+    // Ten attempt bounds, five first-lease lengths: b handles its event and never starts the hung one.
+    for (let t = 0; t < 10_000; t += 100) {
+      await clock.advance(100);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(starts).toEqual([["a", first.id], ["b", second.id]]);
+    expect(lost).toEqual([]);
+    unblock();
+    await a.settled();
+    // The timed-out attempt is retried after its backoff, by whichever instance claims it first, once.
+    for (let t = 0; t < 3_000; t += 100) {
+      await clock.advance(100);
+      await Promise.all([a.settled(), b.settled()]);
+    }
+    expect(starts.filter(([, id]) => id === first.id)).toHaveLength(2);
+    expect(await inbox.counts()).toMatchObject({ pending: 0, handled: 2, dead: 0 });
   });
 });

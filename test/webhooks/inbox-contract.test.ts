@@ -130,6 +130,25 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
     expect(await inbox.claim("w1", 10, LEASE, T0 + 10 * LEASE)).toHaveLength(0);
   });
 
+  it("moves a held lease's end on (no other instance takes the event meanwhile), and refuses once the lease is lost or settled", async () => {
+    const { inbox, another } = make();
+    const second = another();
+    const event = entry();
+    await inbox.accept(event, T0);
+    const [held] = await inbox.claim("w1", 1, LEASE, T0);
+    expect(await inbox.extend(held!, LEASE, T0 + LEASE / 2)).toBe(true);
+    // Past the first lease end, inside the moved one: nobody else gets it.
+    expect(await second.claim("w2", 10, LEASE, T0 + LEASE)).toHaveLength(0);
+    expect(await inbox.extend(held!, LEASE, T0 + LEASE)).toBe(true);
+    expect(await second.claim("w2", 10, LEASE, T0 + 2 * LEASE - 1)).toHaveLength(0);
+    // Not moved again: it runs out, another instance takes it, and the old lease is lost.
+    const [taken] = await second.claim("w2", 10, LEASE, T0 + 2 * LEASE);
+    expect(taken!.record.id).toBe(event.id);
+    expect(await inbox.extend(held!, LEASE, T0 + 2 * LEASE + 1)).toBe(false);
+    expect(await second.settle(taken!, { status: "handled" }, T0 + 2 * LEASE + 2)).toBe(true);
+    expect(await second.extend(taken!, LEASE, T0 + 2 * LEASE + 3)).toBe(false);
+  });
+
   it("retries an event after its backoff with the error kept, and parks a dead one until it is revived", async () => {
     const { inbox } = make();
     const event = entry();
