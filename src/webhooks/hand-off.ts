@@ -25,7 +25,11 @@ export interface HandOffRules {
   readonly concurrency: number;
   /** Attempts before an event is dead. Default 8. */
   readonly maxAttempts: number;
-  /** The pause after the first failure, doubled after each (ms). Default 1,000. */
+  /**
+   * The pause after the first failure, doubled after each (ms), less a random part of up to
+   * half of it, so events that failed together (a downstream outage) are not all tried again
+   * together, here or across a fleet. Default 1,000.
+   */
   readonly backoffMs: number;
   /** The longest pause between attempts (ms). Default 5 min. */
   readonly maxBackoffMs: number;
@@ -39,9 +43,11 @@ export interface HandOffRules {
   readonly pollMs: number;
   /** How long handled ids are kept against late duplicates. Default 7 days. */
   readonly retentionMs: number;
+  /** Uniform in [0, 1): the retry pauses' random part. Default Math.random; seeded in tests. */
+  readonly random: () => number;
 }
 
-export const DEFAULT_HAND_OFF: HandOffRules = { concurrency: 4, maxAttempts: 8, backoffMs: 1_000, maxBackoffMs: 300_000, attemptTimeoutMs: 60_000, pollMs: 1_000, retentionMs: 7 * 86_400_000 };
+export const DEFAULT_HAND_OFF: HandOffRules = { concurrency: 4, maxAttempts: 8, backoffMs: 1_000, maxBackoffMs: 300_000, attemptTimeoutMs: 60_000, pollMs: 1_000, retentionMs: 7 * 86_400_000, random: Math.random };
 
 export class HandOffTimeoutError extends Error {
   override readonly name = "HandOffTimeoutError";
@@ -136,7 +142,11 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       // Attempts counted while a hung onEvent was re-claimed here count too.
       const attempts = Math.max(attempt, slot.claim.record.attempts);
       if (attempts >= rules.maxAttempts) return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
-      const retryAt = clock.now() + Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
+      const pause = Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
+      const drawn = rules.random();
+      // A source that strays outside [0, 1) is held to it: the pause stays between half and all of its length.
+      const share = Number.isFinite(drawn) ? Math.min(1, Math.max(0, drawn)) : 0;
+      const retryAt = clock.now() + Math.round(pause * (1 - 0.5 * share));
       return settle(slot.claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
     }
     return settle(slot.claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));

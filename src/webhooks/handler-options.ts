@@ -25,6 +25,7 @@ export function checkRules(rules: HandOffRules, toleranceSeconds: number): void 
   positiveInteger(rules.attemptTimeoutMs, "attemptTimeoutMs");
   positiveInteger(rules.pollMs, "pollMs", MIN_POLL_MS);
   positiveInteger(rules.retentionMs, "retentionMs");
+  if (typeof rules.random !== "function") throw new WebhookConfigError("random must be a function returning a number in [0, 1)");
   // A handled id forgotten while its delivery is still inside the tolerance could be replayed in again.
   if (rules.retentionMs < 2 * toleranceSeconds * 1000) throw new WebhookConfigError("retentionMs must be at least twice the timestamp tolerance");
 }

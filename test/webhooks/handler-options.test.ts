@@ -21,6 +21,7 @@ describe("options checked at start", () => {
     ["a negative close bound", { closeTimeoutMs: -1 }],
     ["a dedupe window shorter than twice the replay window", { retentionMs: 599_999 }],
     ["a dedupe window shorter than twice a longer tolerance", { retentionMs: 3_600_000, toleranceSeconds: 3_600 }],
+    ["a random source that is not a function", { random: 0.5 as unknown as () => number }],
   ] as const)("refuses %s with a WebhookConfigError", (_what, bad) => {
     expect(() => webhookHandler({ secrets: SECRET, onEvent, ...bad })).toThrow(WebhookConfigError);
   });

@@ -134,10 +134,11 @@ describe("webhookHandler over node:http", () => {
 
 describe("hand-off on a fake clock", () => {
   const NOW = 1_800_000_000;
-  async function handlerWith(onEvent: (id: string, attempt: number) => void, extra: { maxAttempts?: number } = {}) {
+  /** Retry pauses without their random part (`random: () => 0`) unless a test gives its own. */
+  async function handlerWith(onEvent: (id: string, attempt: number) => void, extra: { maxAttempts?: number; random?: () => number; concurrency?: number } = {}) {
     const clock = new FakeClock({ start: NOW * 1000 });
     const seen: WebhookObservation[] = [];
-    const handler = webhookHandler({ secrets: SECRET, clock, pollMs: 100, backoffMs: 1_000, maxAttempts: extra.maxAttempts ?? 3, onEvent: (e, { attempt }) => onEvent(e.id, attempt), observe: (o) => seen.push(o) });
+    const handler = webhookHandler({ secrets: SECRET, clock, pollMs: 100, backoffMs: 1_000, maxAttempts: extra.maxAttempts ?? 3, random: extra.random ?? (() => 0), concurrency: extra.concurrency ?? 4, onEvent: (e, { attempt }) => onEvent(e.id, attempt), observe: (o) => seen.push(o) });
     cleanups.push(() => handler.close());
     const receive = async () => {
       const d = await delivery({ timestamp: NOW });
@@ -165,6 +166,29 @@ describe("hand-off on a fake clock", () => {
     expect(attempts).toEqual([[1, 0], [2, 1_000], [3, 3_000]]);
     expect(seen.filter((o) => o.type === "retry").map((o) => (o as { error: string }).error)).toEqual(["Error", "Error"]);
     expect(seen.at(-1)).toMatchObject({ type: "handled", attempt: 3 });
+  });
+
+  it("spreads the retries of events that failed together over the second half of the pause, so they do not all come back at once", async () => {
+    let draw = 0;
+    // A seeded source: an even spread over [0, 1).
+    const random = () => ((draw++ * 0.618_034) % 1);
+    const firstFailure = new Map<string, number>();
+    const retriedAfter: number[] = [];
+    const { clock, receive, pass, handler, seen } = await handlerWith((id, attempt) => {
+      if (attempt === 1) {
+        firstFailure.set(id, clock.now());
+        throw new Error("downstream down");
+      }
+      retriedAfter.push(clock.now() - firstFailure.get(id)!);
+    }, { random, concurrency: 40, maxAttempts: 5 });
+    for (let i = 0; i < 40; i++) await receive();
+    await handler.settled();
+    const pauses = seen.filter((o) => o.type === "retry").map((o) => (o as { retryAt: number }).retryAt - NOW * 1000);
+    expect(pauses).toHaveLength(40);
+    for (const pause of pauses) expect(pause >= 500 && pause <= 1_000).toBe(true);
+    expect(new Set(pauses.map((p) => Math.floor(p / 100))).size).toBeGreaterThanOrEqual(5);
+    await pass(1_100);
+    expect(retriedAfter).toHaveLength(40);
   });
 
   it("parks an event that keeps failing as dead (listed, never lost) and hands it off again once revived", async () => {
