@@ -17,4 +17,8 @@ export default {
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   testTimeout: 60000,
+  // Two suites at a time, also on a 2-CPU machine (jest's default there is one): most suites
+  // wait on servers, databases and child processes more than they compute, and the tests
+  // run on fake clocks, so a busy CPU slows them without changing what they see.
+  maxWorkers: 2,
 };

@@ -155,6 +155,13 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
     const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
     const log = (await (await fetch(`${sim.info.url}/__carewire/log`)).json()) as SimLog;
     const logFigures = { ...serverView(log), ...(fromLog ? fromLog(log) : {}) };
+    if (process.env.FLEET_TIMELINE) {
+      // Diagnosis: answered requests per 100 ms from the first one the server saw.
+      const times = log.filter((e) => e.status !== null && e.status < 300).map((e) => Date.parse(e.time)).sort((a, b) => a - b);
+      const tenths = new Array<number>(Math.ceil((times.at(-1)! - times[0]!) / 100) + 1).fill(0);
+      for (const t of times) tenths[Math.floor((t - times[0]!) / 100)]! += 1;
+      process.stderr.write(`timeline ${client}: ${JSON.stringify(tenths)}\n`);
+    }
     const sum = (f: (r: WorkerReport) => number) => reports.reduce((n, r) => n + f(r), 0);
     const offered = sum((r) => r.offered);
     const ok = sum((r) => r.ok);
