@@ -72,8 +72,8 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
   const stopping = new AbortController();
   /** A lease outlives two attempt timeouts, and is moved on every half timeout while its onEvent runs. */
   const leaseMs = rules.attemptTimeoutMs * 2;
-  /** Aborted once a stop past its bound gives every lease back: the keepers stop (no timer of theirs keeps the process alive), and lost leases are expected. */
-  const givingBack = new AbortController();
+  /** The lease keepers running: a stop past its bound ends them all before it gives every lease back (no timer of theirs keeps the process alive). */
+  const keepers = new Set<AbortController>();
   let pumping: Promise<void> | undefined;
   let again = false;
   let lastPurge = Number.NEGATIVE_INFINITY;
@@ -158,15 +158,17 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
    * A lease found lost is told once; the event's settle will then write nothing.
    */
   function keepLease(slot: { claim: InboxClaim }): { stop(): Promise<void> } {
+    // One controller per keeper, ended by its event's end or by a stop: no signal joined to a
+    // long-lived one, which would keep a reference per event for the receiver's lifetime.
     const done = new AbortController();
-    const ended = AbortSignal.any([done.signal, givingBack.signal]);
+    keepers.add(done);
     const keeping = (async () => {
       for (;;) {
-        const woke = await clock.sleep(rules.attemptTimeoutMs / 2, ended).then(() => true, () => false);
-        if (!woke || ended.aborted) return;
+        const woke = await clock.sleep(rules.attemptTimeoutMs / 2, done.signal).then(() => true, () => false);
+        if (!woke || done.signal.aborted) return;
         try {
           if (await inbox.extend(slot.claim, leaseMs, clock.now())) continue;
-          if (!ended.aborted) observe({ type: "lease-lost", id: slot.claim.record.id });
+          if (!done.signal.aborted) observe({ type: "lease-lost", id: slot.claim.record.id });
           return;
         } catch {
           observe({ type: "inbox-error", action: "keep a lease" });
@@ -176,6 +178,7 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
     return {
       async stop() {
         done.abort();
+        keepers.delete(done);
         await keeping;
       },
     };
@@ -255,7 +258,7 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       for (const stopTimer of timers) stopTimer();
       timers.clear();
       // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
-      if (!finished) givingBack.abort();
+      if (!finished) for (const keeper of keepers) keeper.abort();
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
   };
