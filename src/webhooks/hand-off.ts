@@ -74,6 +74,8 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
   const leaseMs = rules.attemptTimeoutMs * 2;
   /** The lease keepers running: a stop past its bound ends them all before it gives every lease back (no timer of theirs keeps the process alive). */
   const keepers = new Set<AbortController>();
+  /** Set when that stop gives the leases back: a claim that lands later (a slow store) starts no keeper. */
+  let gaveBack = false;
   let pumping: Promise<void> | undefined;
   let again = false;
   let lastPurge = Number.NEGATIVE_INFINITY;
@@ -143,7 +145,12 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       const attempts = Math.max(attempt, slot.claim.record.attempts);
       if (attempts >= rules.maxAttempts) return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
       const pause = Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
-      const drawn = rules.random();
+      let drawn = 0;
+      try {
+        drawn = rules.random();
+      } catch {
+        // The app's source failed: the full pause, and the event is still settled.
+      }
       // A source that strays outside [0, 1) is held to it: the pause stays between half and all of its length.
       const share = Number.isFinite(drawn) ? Math.min(1, Math.max(0, drawn)) : 0;
       const retryAt = clock.now() + Math.round(pause * (1 - 0.5 * share));
@@ -161,14 +168,18 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
     // One controller per keeper, ended by its event's end or by a stop: no signal joined to a
     // long-lived one, which would keep a reference per event for the receiver's lifetime.
     const done = new AbortController();
-    keepers.add(done);
+    if (gaveBack) done.abort();
+    else keepers.add(done);
     const keeping = (async () => {
       for (;;) {
         const woke = await clock.sleep(rules.attemptTimeoutMs / 2, done.signal).then(() => true, () => false);
         if (!woke || done.signal.aborted) return;
+        const claim = slot.claim;
         try {
-          if (await inbox.extend(slot.claim, leaseMs, clock.now())) continue;
-          if (!done.signal.aborted) observe({ type: "lease-lost", id: slot.claim.record.id });
+          if (await inbox.extend(claim, leaseMs, clock.now())) continue;
+          // Re-claimed here meanwhile (its lease had run out): the new lease is this worker's, kept from the next turn.
+          if (slot.claim !== claim) continue;
+          if (!done.signal.aborted) observe({ type: "lease-lost", id: claim.record.id });
           return;
         } catch {
           observe({ type: "inbox-error", action: "keep a lease" });
@@ -258,7 +269,10 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       for (const stopTimer of timers) stopTimer();
       timers.clear();
       // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
-      if (!finished) for (const keeper of keepers) keeper.abort();
+      if (!finished) {
+        gaveBack = true;
+        for (const keeper of keepers) keeper.abort();
+      }
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
   };

@@ -191,6 +191,19 @@ describe("hand-off on a fake clock", () => {
     expect(retriedAfter).toHaveLength(40);
   });
 
+  it("retries after the full pause when the app's random source throws, and still settles the event", async () => {
+    const attempts: number[] = [];
+    const { clock, receive, pass, handler, seen } = await handlerWith((_, attempt) => {
+      attempts.push(clock.now() - NOW * 1000);
+      if (attempt === 1) throw new Error("once");
+    }, { random: () => { throw new Error("no entropy"); } });
+    await receive();
+    await handler.settled();
+    await pass(1_000);
+    expect(attempts).toEqual([0, 1_000]);
+    expect(seen.at(-1)).toMatchObject({ type: "handled", attempt: 2 });
+  });
+
   it("parks an event that keeps failing as dead (listed, never lost) and hands it off again once revived", async () => {
     let failing = true;
     const handled: string[] = [];
@@ -244,6 +257,26 @@ describe("hand-off on a fake clock", () => {
     }
     expect(starts.filter(([id]) => id === first.id)).toHaveLength(2);
     expect(await handler.inbox.counts()).toMatchObject({ pending: 0, handled: 2, dead: 0 });
+  });
+
+  it("tells observe once when a hung onEvent's lease cannot be kept (the inbox refuses the renewal)", async () => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const inbox = memoryInbox();
+    const refusing = { ...inbox, extend: async () => false };
+    const lost: string[] = [];
+    let unblock = () => undefined as void;
+    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const handler = webhookHandler({ secrets: SECRET, clock, inbox: refusing, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, maxAttempts: 20, observe: (o) => void (o.type === "lease-lost" && lost.push(o.id)), onEvent: () => stuck });
+    cleanups.push(() => handler.close());
+    const d = await delivery({ timestamp: NOW });
+    expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
+    for (let t = 0; t < 3_000; t += 100) {
+      await clock.advance(100);
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(lost).toEqual([d.id]);
+    unblock();
+    await handler.settled();
   });
 
   it("keeps a hung onEvent's lease in a fleet: another instance on the same inbox never starts that event beside it", async () => {

@@ -149,6 +149,23 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
     expect(await second.extend(taken!, LEASE, T0 + 2 * LEASE + 3)).toBe(false);
   });
 
+  it("renews a lease that ran out while nobody took the event (a claim that only looked at it), and keeps it from others again", async () => {
+    const { inbox, another } = make();
+    const second = another();
+    const held = entry();
+    const older = entry();
+    await inbox.accept(held, T0);
+    const [mine] = await inbox.claim("w1", 1, LEASE, T0);
+    // Recorded as due just before ours: a claim of one event takes it first.
+    await inbox.accept(older, T0 - 1);
+    // Past the lease end another instance claims one event: the older one, not ours.
+    const [taken] = await second.claim("w2", 1, LEASE, T0 + LEASE + 1);
+    expect(taken!.record.id).toBe(older.id);
+    expect(await inbox.extend(mine!, LEASE, T0 + LEASE + 2)).toBe(true);
+    expect(await second.claim("w2", 10, LEASE, T0 + LEASE + 3)).toHaveLength(0);
+    expect(await inbox.settle(mine!, { status: "handled" }, T0 + LEASE + 4)).toBe(true);
+  });
+
   it("retries an event after its backoff with the error kept, and parks a dead one until it is revived", async () => {
     const { inbox } = make();
     const event = entry();
