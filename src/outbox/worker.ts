@@ -10,6 +10,7 @@
  */
 import { randomId } from "../runtime/portable/random-id.js";
 import type { Clock } from "../runtime/core/clock.js";
+import { startHeartbeat, type Heartbeat } from "../runtime/core/heartbeat.js";
 import type { OutboxEvent } from "../runtime/core/telemetry.js";
 import { deliver, type DeliveryReport } from "./deliver.js";
 import type { DeliveryRules } from "./disposition.js";
@@ -87,8 +88,8 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
   const stats = { committed: 0, deferred: 0, dead: 0, lost: 0 };
   /** Deliveries in flight and the claim each holds. */
   const inFlight = new Map<Promise<void>, Claim>();
-  /** Ends the lease renewals when nothing is in flight. */
-  let heartbeat: AbortController | undefined;
+  /** Renews the leases in flight; stopped when nothing is in flight. */
+  let heartbeat: Heartbeat | undefined;
   let running: Promise<void> | undefined;
   let stopping: AbortController | undefined;
   /** One per delivery in flight (a shared signal would collect every call's listeners): aborted when a stop's grace runs out. */
@@ -104,17 +105,11 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
 
   /** Renews every lease in flight each third of a lease, while anything is in flight. */
   function beat(): void {
-    if (heartbeat) return;
-    const beating = (heartbeat = new AbortController());
-    void (async () => {
-      while (!beating.signal.aborted) {
-        const slept = await deps.clock.sleep(Math.floor(leaseMs / 3), beating.signal).then(() => true, () => false);
-        if (!slept) break;
-        const now = deps.clock.now();
-        // A renewal refused means another worker holds the intent now: settling will say so.
-        await Promise.all([...inFlight.values()].map((claim) => deps.store.renew(claim, leaseMs, now).catch(() => false)));
-      }
-    })();
+    heartbeat ??= startHeartbeat(deps.clock, Math.floor(leaseMs / 3), () => {
+      const now = deps.clock.now();
+      // A renewal refused means another worker holds the intent now: settling will say so.
+      return Promise.all([...inFlight.values()].map((claim) => deps.store.renew(claim, leaseMs, now).catch(() => false)));
+    });
   }
 
   function track(work: Promise<DeliveryReport>, claim: Claim): void {
@@ -132,7 +127,7 @@ export function createWorker(deps: WorkerDeps, options: WorkerOptions = {}): Out
     const tracked = done.finally(() => {
       inFlight.delete(tracked);
       if (inFlight.size === 0) {
-        heartbeat?.abort();
+        heartbeat?.stop();
         heartbeat = undefined;
       }
       wake();

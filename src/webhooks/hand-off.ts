@@ -6,6 +6,7 @@
  * process left pending, and picks up retries whose time has come.
  */
 import { startTimer, type Clock } from "../runtime/core/clock.js";
+import { startHeartbeat, type Heartbeat } from "../runtime/core/heartbeat.js";
 import { WebhookMalformedError } from "./errors.js";
 import type { InboxClaim, InboxRecord, WebhookInbox } from "./inbox.js";
 import { failureName, type WebhookObserver } from "./observe.js";
@@ -62,19 +63,28 @@ export interface HandOff {
   stop(deadlineMs: number): Promise<void>;
 }
 
+/** An event being handed off here: its latest claim, and what its lease keeping has to know. */
+interface Slot {
+  claim: InboxClaim;
+  /** onEvent is over: the event is being settled, and a refused renewal means nothing. */
+  ended?: boolean;
+  /** A renewal was refused: told once, not renewed again. */
+  lost?: boolean;
+}
+
 /** `ready`: nothing is claimed before it settles (a restarted workerId first gives its old leases back, not the ones it just took). */
 export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | undefined, parse: ((payload: unknown) => T) | undefined, rules: HandOffRules, clock: Clock, worker: string, observe: WebhookObserver, ready: Promise<unknown> = Promise.resolve()): HandOff {
   const tasks = new Set<Promise<void>>();
   /** The latest claim on each event being handed off here: a re-claim of a running event renews its lease instead of starting it twice. */
-  const running = new Map<string, { claim: InboxClaim }>();
+  const running = new Map<string, Slot>();
   /** Attempt timers still set: a stop clears them, so a hung onEvent does not keep the process alive. */
   const timers = new Set<() => void>();
   const stopping = new AbortController();
   /** A lease outlives two attempt timeouts, and is moved on every half timeout while its onEvent runs. */
   const leaseMs = rules.attemptTimeoutMs * 2;
-  /** The lease keepers running: a stop past its bound ends them all before it gives every lease back (no timer of theirs keeps the process alive). */
-  const keepers = new Set<AbortController>();
-  /** Set when that stop gives the leases back: a claim that lands later (a slow store) starts no keeper. */
+  /** Renews the leases of the events running here; stopped when none runs, or by a stop past its bound. */
+  let heartbeat: Heartbeat | undefined;
+  /** Set when that stop gives the leases back: a claim that lands later (a slow store) starts no renewals. */
   let gaveBack = false;
   let pumping: Promise<void> | undefined;
   let again = false;
@@ -88,14 +98,20 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       for (const claim of claims) {
         const current = running.get(claim.record.id);
         if (current !== undefined) {
-          // Its lease ran out while onEvent still runs here: keep the new lease, start nothing.
+          // Its lease ran out while onEvent still runs here: keep the new lease (renewed from now on), start nothing.
           current.claim = claim;
+          current.lost = false;
           continue;
         }
-        const slot = { claim };
+        const slot: Slot = { claim };
         running.set(claim.record.id, slot);
+        if (!gaveBack) heartbeat ??= startHeartbeat(clock, rules.attemptTimeoutMs / 2, renewLeases);
         const task: Promise<void> = run(slot).finally(() => {
           running.delete(claim.record.id);
+          if (running.size === 0) {
+            heartbeat?.stop();
+            heartbeat = undefined;
+          }
           tasks.delete(task);
           wake();
         });
@@ -122,28 +138,27 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       });
   }
 
-  async function run(slot: { claim: InboxClaim }): Promise<void> {
+  async function run(slot: Slot): Promise<void> {
     const { record } = slot.claim;
     const attempt = record.attempts;
     let event: VerifiedWebhook<T>;
     try {
       event = eventOf(record, parse);
     } catch (error) {
-      return settle(slot.claim, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
+      return settle(slot, { status: "dead", error: failureName(error) }, () => observe({ type: "dead", id: record.id, attempt, error: failureName(error) }));
     }
     if (onEvent === undefined) {
       // The outbox intake gave this event no writes and there is no onEvent to take it: kept, listed, revivable.
       const reason = "NoWritesNoOnEvent";
-      return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
+      return settle(slot, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
     }
-    const keeping = keepLease(slot);
     try {
-      await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal })).finally(() => keeping.stop());
+      await attemptWithin(rules.attemptTimeoutMs, (signal) => onEvent(event, { attempt, signal }));
     } catch (error) {
       const reason = failureName(error);
       // Attempts counted while a hung onEvent was re-claimed here count too.
       const attempts = Math.max(attempt, slot.claim.record.attempts);
-      if (attempts >= rules.maxAttempts) return settle(slot.claim, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
+      if (attempts >= rules.maxAttempts) return settle(slot, { status: "dead", error: reason }, () => observe({ type: "dead", id: record.id, attempt, error: reason }));
       const pause = Math.min(rules.maxBackoffMs, rules.backoffMs * 2 ** (attempt - 1));
       let drawn = 0;
       try {
@@ -154,50 +169,39 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       // A source that strays outside [0, 1) is held to it: the pause stays between half and all of its length.
       const share = Number.isFinite(drawn) ? Math.min(1, Math.max(0, drawn)) : 0;
       const retryAt = clock.now() + Math.round(pause * (1 - 0.5 * share));
-      return settle(slot.claim, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
+      return settle(slot, { status: "retry", notBefore: retryAt, error: reason }, () => observe({ type: "retry", id: record.id, attempt, retryAt, error: reason }));
     }
-    return settle(slot.claim, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
+    return settle(slot, { status: "handled" }, () => observe({ type: "handled", id: record.id, ...(record.type !== undefined ? { eventType: record.type } : {}), attempt }));
   }
 
   /**
-   * Moves the event's lease on while its onEvent runs here, however long that is (a hung
+   * Moves on the lease of every event whose onEvent runs here, however long it runs (a hung
    * handler past its timeout included), so another instance never starts it beside this one.
    * A lease found lost is told once; the event's settle will then write nothing.
    */
-  function keepLease(slot: { claim: InboxClaim }): { stop(): Promise<void> } {
-    // One controller per keeper, ended by its event's end or by a stop: no signal joined to a
-    // long-lived one, which would keep a reference per event for the receiver's lifetime.
-    const done = new AbortController();
-    if (gaveBack) done.abort();
-    else keepers.add(done);
-    const keeping = (async () => {
-      for (;;) {
-        const woke = await clock.sleep(rules.attemptTimeoutMs / 2, done.signal).then(() => true, () => false);
-        if (!woke || done.signal.aborted) return;
+  async function renewLeases(): Promise<void> {
+    const now = clock.now();
+    await Promise.all(
+      [...running.values()].map(async (slot) => {
+        if (slot.ended || slot.lost) return;
         const claim = slot.claim;
         try {
-          if (await inbox.extend(claim, leaseMs, clock.now())) continue;
-          // Re-claimed here meanwhile (its lease had run out): the new lease is this worker's, kept from the next turn.
-          if (slot.claim !== claim) continue;
-          if (!done.signal.aborted) observe({ type: "lease-lost", id: claim.record.id });
-          return;
+          if (await inbox.extend(claim, leaseMs, now)) return;
+          // Settled meanwhile, or re-claimed here (its lease had run out: the new one is this worker's).
+          if (slot.ended || slot.claim !== claim) return;
+          slot.lost = true;
+          observe({ type: "lease-lost", id: claim.record.id });
         } catch {
           observe({ type: "inbox-error", action: "keep a lease" });
         }
-      }
-    })();
-    return {
-      async stop() {
-        done.abort();
-        keepers.delete(done);
-        await keeping;
-      },
-    };
+      }),
+    );
   }
 
-  async function settle(claim: InboxClaim, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {
+  async function settle(slot: Slot, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {
+    slot.ended = true;
     try {
-      if (await inbox.settle(claim, settlement, clock.now())) told();
+      if (await inbox.settle(slot.claim, settlement, clock.now())) told();
     } catch {
       // The lease runs out and the event is handed off again: at least once, never lost.
       observe({ type: "inbox-error", action: "settle an event" });
@@ -271,7 +275,8 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
       // Past the bound an onEvent may still run while its event is given back: at least once, not exactly once.
       if (!finished) {
         gaveBack = true;
-        for (const keeper of keepers) keeper.abort();
+        heartbeat?.stop();
+        heartbeat = undefined;
       }
       if (!finished) await inbox.release(worker, clock.now()).catch(() => observe({ type: "inbox-error", action: "release leases" }));
     },
