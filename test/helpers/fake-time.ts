@@ -17,6 +17,21 @@ const WAIT_LIMIT_MS = 10_000;
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Moves a manual FakeClock on by `ms` in steps of `stepMs` (at least one step), letting a few
+ * event-loop turns pass after each, so store calls and their callbacks run between steps as
+ * they would between real timer ticks.
+ */
+export async function advanceInSteps(clock: FakeClock, ms: number, stepMs = 100, turns = 5): Promise<void> {
+  let moved = 0;
+  do {
+    const step = Math.min(stepMs, ms - moved);
+    await clock.advance(step);
+    moved += step;
+    for (let i = 0; i < turns; i++) await nextTurn();
+  } while (moved < ms);
+}
+
 /** Resolves once `count` timers wait on `clock`; fails after WAIT_LIMIT_MS of real time. */
 export async function untilWaiting(clock: FakeClock, count = 1): Promise<void> {
   const giveUpAt = Date.now() + WAIT_LIMIT_MS;

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FakeClock } from "../../src/testing/fake-clock.js";
+import { advanceInSteps } from "../helpers/fake-time.js";
 import { hubSignature256, memoryInbox, signWebhook, webhookHandler, WebhookSignatureError, WebhookTimestampError, type WebhookError, type WebhookHandler, type WebhookObservation } from "../../src/webhooks/index.js";
 
 const SECRET = `whsec_${Buffer.from("handler test secret of 32 bytes!").toString("base64")}`;
@@ -34,6 +35,13 @@ async function delivery(options: { id?: string; body?: string; timestamp?: numbe
   const sent: Record<string, string> = { ...headers, "content-type": "application/json" };
   return { id, body, headers: sent };
 }
+/** A promise an onEvent hangs on until the test lets it go. */
+function blocked(): { stuck: Promise<void>; unblock: () => void } {
+  let unblock = () => undefined as void;
+  const stuck = new Promise<void>((resolve) => (unblock = resolve));
+  return { stuck, unblock };
+}
+
 const post = (url: string, d: { body: string; headers: Record<string, string> }) => fetch(url, { method: "POST", body: d.body, headers: d.headers });
 
 describe("webhookHandler over node:http", () => {
@@ -227,8 +235,7 @@ describe("hand-off on a fake clock", () => {
     const clock = new FakeClock({ start: NOW * 1000 });
     const starts: Array<[string, number]> = [];
     const aborted: boolean[] = [];
-    let unblock = () => undefined as void;
-    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const { stuck, unblock } = blocked();
     const handler = webhookHandler({ secrets: SECRET, clock, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, backoffMs: 1_000, maxAttempts: 20, onEvent: async (e, { attempt, signal }) => {
       starts.push([e.id, attempt]);
       if (starts.length === 1) {
@@ -241,10 +248,7 @@ describe("hand-off on a fake clock", () => {
     const second = await delivery({ timestamp: NOW });
     for (const d of [first, second]) expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
     // Ten times the attempt bound, five lease lengths: the hung attempt is neither started again nor replaced.
-    for (let t = 0; t < 10_000; t += 100) {
-      await clock.advance(100);
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-    }
+    await advanceInSteps(clock, 10_000);
     expect(starts).toEqual([[first.id, 1]]);
     unblock();
     await handler.settled();
@@ -264,16 +268,12 @@ describe("hand-off on a fake clock", () => {
     const inbox = memoryInbox();
     const refusing = { ...inbox, extend: async () => false };
     const lost: string[] = [];
-    let unblock = () => undefined as void;
-    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const { stuck, unblock } = blocked();
     const handler = webhookHandler({ secrets: SECRET, clock, inbox: refusing, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, maxAttempts: 20, observe: (o) => void (o.type === "lease-lost" && lost.push(o.id)), onEvent: () => stuck });
     cleanups.push(() => handler.close());
     const d = await delivery({ timestamp: NOW });
     expect((await handler.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
-    for (let t = 0; t < 3_000; t += 100) {
-      await clock.advance(100);
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-    }
+    await advanceInSteps(clock, 3_000);
     expect(lost).toEqual([d.id]);
     unblock();
     await handler.settled();
@@ -284,8 +284,7 @@ describe("hand-off on a fake clock", () => {
     const inbox = memoryInbox();
     const starts: Array<[string, string]> = [];
     const lost: string[] = [];
-    let unblock = () => undefined as void;
-    const stuck = new Promise<void>((resolve) => (unblock = resolve));
+    const { stuck, unblock } = blocked();
     const rules = { secrets: SECRET, clock, inbox, concurrency: 1, pollMs: 100, attemptTimeoutMs: 1_000, backoffMs: 1_000, maxAttempts: 20 } as const;
     const a = webhookHandler({ ...rules, workerId: "a", observe: (o) => void (o.type === "lease-lost" && lost.push(o.id)), onEvent: async (e) => {
       starts.push(["a", e.id]);
@@ -294,8 +293,7 @@ describe("hand-off on a fake clock", () => {
     cleanups.push(() => a.close());
     const first = await delivery({ timestamp: NOW });
     expect((await a.handle({ method: "POST", headers: first.headers, body: first.body })).status).toBe(204);
-    await clock.advance(0);
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    await advanceInSteps(clock, 0);
     expect(starts).toEqual([["a", first.id]]);
     // A second instance of the app joins, on the same inbox, and takes the next delivery.
     const b = webhookHandler({ ...rules, workerId: "b", onEvent: (e) => void starts.push(["b", e.id]) });
@@ -303,10 +301,7 @@ describe("hand-off on a fake clock", () => {
     const second = await delivery({ timestamp: NOW });
     expect((await b.handle({ method: "POST", headers: second.headers, body: second.body })).status).toBe(204);
     // Ten attempt bounds, five first-lease lengths: b handles its event and never starts the hung one.
-    for (let t = 0; t < 10_000; t += 100) {
-      await clock.advance(100);
-      for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-    }
+    await advanceInSteps(clock, 10_000);
     expect(starts).toEqual([["a", first.id], ["b", second.id]]);
     expect(lost).toEqual([]);
     unblock();
