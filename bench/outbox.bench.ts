@@ -4,7 +4,8 @@
  * drained by worker processes (bench/outbox-worker.mjs, plain node on dist/) into the clinic
  * simulator in its own process, at a quota of 250 requests/s, while 15 % of the writes are
  * faulted (reset before the handler, reset after the write committed, 503 with Retry-After,
- * 502, a truncated 201). A worker is killed with SIGKILL at random moments and restarted at once.
+ * 502, a truncated 201). A worker is killed with SIGKILL at random moments (seeded per row: the same moments and
+ * victims in every run) and restarted at once.
  *
  * Afterwards every intent is checked against what the simulator holds (read back through
  * its list endpoint with faults off):
@@ -26,6 +27,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { seededRandom } from "../src/testing/simulator/random.js";
 import { startPostgres, type PostgresServer } from "../test/helpers/postgres-server.js";
 import { startRedis, type RedisServer } from "../test/helpers/redis-server.js";
 import { startChildServer, type ChildServer } from "./child-server.js";
@@ -183,7 +185,10 @@ async function main(): Promise<void> {
       await Promise.all(workers.map((w) => w.ready));
       const started = performance.now();
       const expectedMs = (INTENTS / QUOTA.limit) * QUOTA.windowMs;
-      const killAt = Array.from({ length: KILLS }, () => expectedMs * (0.1 + Math.random() * 0.7)).sort((a, b) => a - b);
+      // Kill moments and victims come from a PRNG seeded per row: random, and the same in every run,
+      // so two runs differ by the machine only (and a slow run can be replayed).
+      const random = seededRandom(SEED + PLANS.indexOf(plan));
+      const killAt = Array.from({ length: KILLS }, () => expectedMs * (0.1 + random() * 0.7)).sort((a, b) => a - b);
       let kills = 0;
       for (;;) {
         const counts = await writer.status();
@@ -191,7 +196,7 @@ async function main(): Promise<void> {
         const elapsed = performance.now() - started;
         if (elapsed > expectedMs * 20 + 300_000) throw new Error(`${plan.name}: not drained after ${Math.round(elapsed / 1000)} s: ${JSON.stringify(counts)}`);
         while (kills < killAt.length && elapsed >= killAt[kills]!) {
-          const victim = Math.floor(Math.random() * workers.length);
+          const victim = Math.floor(random() * workers.length);
           workers[victim]!.child.kill("SIGKILL");
           kills++;
           // Restarted in the same slot, under the same id, as a supervisor restarts a pod or a unit.
@@ -284,7 +289,7 @@ async function writeResults(rows: Array<Record<string, unknown>>): Promise<void>
     "",
     `${report.date} · ${report.machine.cpus} CPUs · load ${report.machine.load1} · Node ${report.machine.node}`,
     "",
-    `${INTENTS} createPatient intents per row, simulator quota ${QUOTA.limit}/${QUOTA.windowMs} ms, ${FAULT_RATE * 100} % of writes faulted (${report.setup.faults}); a worker SIGKILLed ${KILLS} times at random moments and restarted at once, in its slot under the same worker id (as a supervisor restarts a pod). PostgreSQL runs with fsync on; the PostgreSQL rows share pacing through a real redis-server. Targets: lost 0, duplicates 0, kills ≥ 5, enqueuePerSec ≥ 5,000 on SQLite (fsync on), drainRatio ≤ 1.2.`,
+    `${INTENTS} createPatient intents per row, simulator quota ${QUOTA.limit}/${QUOTA.windowMs} ms, ${FAULT_RATE * 100} % of writes faulted (${report.setup.faults}); a worker SIGKILLed ${KILLS} times at random moments (seeded per row, the same in every run) and restarted at once, in its slot under the same worker id (as a supervisor restarts a pod). PostgreSQL runs with fsync on; the PostgreSQL rows share pacing through a real redis-server. Targets: lost 0, duplicates 0, kills ≥ 5, enqueuePerSec ≥ 5,000 on SQLite (fsync on), drainRatio ≤ 1.2.`,
     "",
     `| ${cols.join(" | ")} |`,
     `| ${cols.map(() => "---").join(" | ")} |`,
