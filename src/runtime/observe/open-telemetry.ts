@@ -11,9 +11,10 @@ import { requireOptional } from "../portable/node-builtin.js";
 /** Attribute values carewire sets: strings and numbers only. */
 export type OtelAttributes = Record<string, string | number>;
 
-/** An OpenTelemetry context (opaque to carewire). */
+/** An OpenTelemetry context: immutable, a new one for each value set. */
 export interface OtelContext {
   getValue(key: symbol): unknown;
+  setValue(key: symbol, value: unknown): OtelContext;
 }
 
 export interface OtelSpan {
@@ -79,7 +80,11 @@ export interface OpenTelemetryApi {
     setSpan(context: OtelContext, span: OtelSpan): OtelContext;
   };
   readonly metrics: { getMeterProvider(): OtelMeterProvider };
-  readonly context: { active(): OtelContext };
+  readonly context: {
+    active(): OtelContext;
+    /** Runs `fn` with `context` active (through the app's context manager; the default one only calls it). */
+    with<R>(context: OtelContext, fn: () => R): R;
+  };
   readonly propagation: {
     inject(context: OtelContext, carrier: Record<string, string>): void;
     /** The header names the registered propagator sets: none for the api's default no-op. */
