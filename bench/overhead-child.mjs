@@ -7,7 +7,8 @@
 //   node bench/overhead-child.mjs '{"mode":"stub","client":"openapi-fetch"}'
 //       warm up, print {"ready":true}, then run rounds on IPC request: the parent sends
 //       { calls } and gets back { wallUs, cpuUs } per call; the parent alternates the two
-//       clients' processes round by round (bench/runtime.bench.ts).
+//       clients' processes round by round (bench/runtime.bench.ts). { allocationCalls } instead
+//       answers what that many calls allocate (see `allocation`).
 //   node bench/overhead-child.mjs '{"mode":"profile","client":"carewire","out":"….cpuprofile"}'
 //       warm up, then one run of `calls` on the stub under the sampling profiler (over loopback
 //       to a bare server instead when a `url` is given).
@@ -108,7 +109,42 @@ if (mode === "profile") {
   process.exit(0);
 }
 
+/**
+ * What `n` calls allocate, after the timed rounds: bytes per call from V8's sampling heap
+ * profiler told to keep the samples of objects already collected (so it counts what was
+ * allocated, not what is still alive), and the young-generation collections those bytes
+ * cost. Both are near-deterministic where wall time is not: they say how much of a
+ * wall-time gap is garbage, apart from the machine's noise.
+ */
+async function allocation(n) {
+  const { Session } = await import("node:inspector/promises");
+  const { PerformanceObserver, constants } = await import("node:perf_hooks");
+  let scavenges = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavenges++;
+  });
+  gc.observe({ entryTypes: ["gc"] });
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+  for (let i = 0; i < n; i++) await call();
+  const { profile } = await session.post("HeapProfiler.stopSampling");
+  session.disconnect();
+  // Observers are told on a later turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
+  gc.disconnect();
+  let bytes = 0;
+  const walk = (node) => {
+    bytes += node.selfSize;
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  return { allocatedKBPerCall: bytes / n / 1024, scavengesPer1kCalls: (scavenges * 1000) / n };
+}
+
 process.on("message", async (message) => {
+  if (message.allocationCalls !== undefined) return process.send(await allocation(message.allocationCalls));
   if (message.calls === undefined) process.exit(0);
   const figures = await timed(message.calls);
   process.send({ ...figures, fetches, heapUsedMB: process.memoryUsage().heapUsed / 1e6 });

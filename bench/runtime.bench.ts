@@ -381,7 +381,7 @@ interface OverheadOutput {
   /** carewire against openapi-fetch with a per-request timeout signal (the like-for-like baseline). */
   wallRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
   cpuRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
-  clients: Record<OverheadClient, { calls: number; medianWallUsPerCall: number; medianCpuUsPerCall: number; meanWallUsPerCall: number; meanCpuUsPerCall: number; heapUsedMB: number }>;
+  clients: Record<OverheadClient, { calls: number; medianWallUsPerCall: number; medianCpuUsPerCall: number; meanWallUsPerCall: number; meanCpuUsPerCall: number; heapUsedMB: number } & Allocation>;
 }
 
 /**
@@ -404,6 +404,13 @@ interface RoundFigures {
   heapUsedMB: number;
 }
 
+/** What a client's calls allocate (bench/overhead-child.mjs `allocation`), measured after its timed rounds. */
+interface Allocation {
+  allocatedKBPerCall: number;
+  scavengesPer1kCalls: number;
+}
+const ALLOCATION_CALLS = 2_000;
+
 /** One client of the overhead rows in its own process (bench/overhead-child.mjs), warmed up, running rounds on request. */
 async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "bare" | "stub", url?: string, macrotask = false) {
   const child = spawn(process.execPath, ["bench/overhead-child.mjs", JSON.stringify({ mode, client, url, macrotask, warmup: OVERHEAD_WARMUP })], {
@@ -424,6 +431,11 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
         child.once("message", (m) => resolve(m as RoundFigures));
         child.send({ calls });
       }),
+    allocation: (calls: number) =>
+      new Promise<Allocation>((resolve) => {
+        child.once("message", (m) => resolve(m as Allocation));
+        child.send({ allocationCalls: calls });
+      }),
     stop: () => void child.kill("SIGTERM"),
   };
 }
@@ -438,7 +450,7 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
 async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
   const clients = OVERHEAD_CLIENTS;
   const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-  const figures = await takeTurns(clients, perRound, mode, url, macrotask);
+  const { figures, allocation } = await takeTurns(clients, perRound, mode, url, macrotask);
   const ratios = (key: "wallUs" | "cpuUs", baseline: OverheadClient = "openapi-fetch") => {
     const r = figures.carewire.map((f, i) => f[key] / figures[baseline][i]![key]);
     return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
@@ -450,6 +462,8 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
     meanWallUsPerCall: figures[c].reduce((sum, f) => sum + f.wallUs, 0) / OVERHEAD_ROUNDS,
     meanCpuUsPerCall: figures[c].reduce((sum, f) => sum + f.cpuUs, 0) / OVERHEAD_ROUNDS,
     heapUsedMB: round1(figures[c].at(-1)!.heapUsedMB),
+    allocatedKBPerCall: round1(allocation[c].allocatedKBPerCall),
+    scavengesPer1kCalls: round1(allocation[c].scavengesPer1kCalls),
   });
   return {
     rounds: OVERHEAD_ROUNDS,
@@ -464,8 +478,17 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
   };
 }
 
-/** Each client's worker started and warmed up, then OVERHEAD_ROUNDS rounds of `perRound` calls, each client first in turn. */
-async function takeTurns<C extends OverheadClient | OtelClient>(clients: readonly C[], perRound: number, mode: "bare" | "stub", url?: string, macrotask = false): Promise<Record<C, RoundFigures[]>> {
+/**
+ * Each client's worker started and warmed up, then OVERHEAD_ROUNDS rounds of `perRound`
+ * calls, each client first in turn; then, untimed, what each client's calls allocate.
+ */
+async function takeTurns<C extends OverheadClient | OtelClient>(
+  clients: readonly C[],
+  perRound: number,
+  mode: "bare" | "stub",
+  url?: string,
+  macrotask = false,
+): Promise<{ figures: Record<C, RoundFigures[]>; allocation: Record<C, Allocation> }> {
   const workers = {} as Record<C, Awaited<ReturnType<typeof startOverheadWorker>>>;
   for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
   const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<C, RoundFigures[]>;
@@ -476,10 +499,12 @@ async function takeTurns<C extends OverheadClient | OtelClient>(clients: readonl
         figures[c].push(await workers[c].run(perRound));
       }
     }
+    const allocation = {} as Record<C, Allocation>;
+    for (const c of clients) allocation[c] = await workers[c].allocation(ALLOCATION_CALLS);
+    return { figures, allocation };
   } finally {
     for (const c of clients) workers[c].stop();
   }
-  return figures;
 }
 
 /**
@@ -510,6 +535,8 @@ function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" |
       [measure === "wall" ? "perCallUs" : "perCallCpuUs"]: round1(primary),
       [measure === "wall" ? "perCallCpuUs" : "perCallWallUs"]: round1(measure === "wall" ? figures.medianCpuUsPerCall : figures.medianWallUsPerCall),
       heapUsedMB: figures.heapUsedMB,
+      allocatedKBPerCall: figures.allocatedKBPerCall,
+      scavengesPer1kCalls: figures.scavengesPer1kCalls,
       ...(c === "carewire"
         ? {
             target,
@@ -517,6 +544,7 @@ function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" |
             roundRatioRange: `${round3(ratios.min)}–${round3(ratios.max)}`,
             [measure === "wall" ? "cpuRatio" : "wallRatio"]: round3(other.medianOfRounds),
             ratioVsTimeoutBaseline: round3((measure === "wall" ? out.wallRatioVsTimeout : out.cpuRatioVsTimeout).medianOfRounds),
+            allocationRatio: round3(figures.allocatedKBPerCall / out.clients["openapi-fetch"].allocatedKBPerCall),
             rounds: out.rounds,
           }
         : {}),
@@ -529,8 +557,9 @@ async function overheadBare(): Promise<Row[]> {
   return withBareServer(async (url, served) => {
     const before = await served();
     const out = await overheadRounds("bare", url);
-    // Each worker warms up once started, after `before` was read: the warm-ups are counted out.
-    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * OVERHEAD_WARMUP;
+    // Each worker warms up once started, after `before` was read, and makes its untimed
+    // allocation calls after the rounds: both are counted out.
+    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * (OVERHEAD_WARMUP + ALLOCATION_CALLS);
     return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
   });
 }
@@ -555,8 +584,8 @@ async function otelRows(): Promise<Row[]> {
   return withBareServer(async (url, served) => {
     const before = await served();
     const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-    const figures = await takeTurns(OTEL_CLIENTS, perRound, "bare", url);
-    const sent = (await served()) - before - OTEL_CLIENTS.length * OVERHEAD_WARMUP;
+    const { figures, allocation } = await takeTurns(OTEL_CLIENTS, perRound, "bare", url);
+    const sent = (await served()) - before - OTEL_CLIENTS.length * (OVERHEAD_WARMUP + ALLOCATION_CALLS);
     const without = figures["carewire-otel-off"];
     return OTEL_CLIENTS.map((c) => {
       const ratios = figures[c].map((f, i) => f.wallUs / without[i]!.wallUs);
@@ -578,6 +607,8 @@ async function otelRows(): Promise<Row[]> {
         perCallCpuUs: round1(median(figures[c].map((f) => f.cpuUs))),
         cpuRatio: round3(median(figures[c].map((f, i) => f.cpuUs / without[i]!.cpuUs))),
         heapUsedMB: round1(figures[c].at(-1)!.heapUsedMB),
+        allocatedKBPerCall: round1(allocation[c].allocatedKBPerCall),
+        scavengesPer1kCalls: round1(allocation[c].scavengesPer1kCalls),
         rounds: OVERHEAD_ROUNDS,
       };
     });
@@ -797,7 +828,7 @@ const md: string[] = [
     return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
-  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the three taking turns over 30 rounds of 334 calls, each first in turn: openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only). overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the three taking turns over 30 rounds of 334 calls, each first in turn: openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
   "otel: the overhead-bare call with carewire three ways, each in its own warmed-up process, taking turns over 30 rounds: without OpenTelemetry (`openTelemetry: false`), with the OpenTelemetry SDK registered globally (every span batched and every metric read, both exporters dropping what they get, so the row measures recording, not exporting), and with `@opentelemetry/api` installed but no provider registered; `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry (target ≤ 1.05 with the SDK).",
   "",
 ];
