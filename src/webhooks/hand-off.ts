@@ -103,6 +103,11 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
           current.lost = false;
           continue;
         }
+        if (stopping.signal.aborted) {
+          // The claim came back after a stop began (a slow store): give it back, do not start it.
+          await giveBack(claim);
+          continue;
+        }
         const slot: Slot = { claim };
         running.set(claim.record.id, slot);
         if (!gaveBack) heartbeat ??= startHeartbeat(clock, rules.attemptTimeoutMs / 2, renewLeases);
@@ -196,6 +201,19 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
         }
       }),
     );
+  }
+
+  /**
+   * Ends the lease of an event claimed but never started here, so another instance can take it
+   * now rather than after the lease's length. The claim has counted an attempt all the same.
+   */
+  async function giveBack(claim: InboxClaim): Promise<void> {
+    try {
+      await inbox.extend(claim, 0, clock.now());
+    } catch {
+      // The lease runs out on its own: the event is handed off later, never lost.
+      observe({ type: "inbox-error", action: "give a lease back" });
+    }
   }
 
   async function settle(slot: Slot, settlement: Parameters<WebhookInbox["settle"]>[1], told: () => void): Promise<void> {

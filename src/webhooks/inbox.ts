@@ -64,6 +64,7 @@ export interface WebhookInbox {
   claim(worker: string, limit: number, leaseMs: number, now: number): Promise<readonly InboxClaim[]>;
   /**
    * Keeps a lease while its event is still being handled: its end moves to `now + leaseMs`.
+   * With 0 the lease ends now, and any instance may claim the event (a claim given back unstarted).
    * False (nothing written) when the lease was lost: another worker took the event, or it was settled.
    */
   extend(claim: InboxClaim, leaseMs: number, now: number): Promise<boolean>;

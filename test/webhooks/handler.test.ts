@@ -279,6 +279,38 @@ describe("hand-off on a fake clock", () => {
     await handler.settled();
   });
 
+  it("starts nothing a claim brings back after close() began (a slow store), and gives its lease back for another instance to take at once", async () => {
+    const clock = new FakeClock({ start: NOW * 1000 });
+    const inbox = memoryInbox();
+    let openStore = () => undefined as void;
+    const storeAnswers = new Promise<void>((resolve) => (openStore = resolve));
+    let claimsAsked = 0;
+    // The store takes its time to answer the first claim: close() begins meanwhile.
+    const slow = { ...inbox, claim: async (...args: Parameters<typeof inbox.claim>) => {
+      if (claimsAsked++ === 0) await storeAnswers;
+      return inbox.claim(...args);
+    } };
+    const starts: Array<[string, string, number]> = [];
+    const rules = { secrets: SECRET, clock, concurrency: 1, pollMs: 100, attemptTimeoutMs: 60_000, maxAttempts: 5 } as const;
+    const a = webhookHandler({ ...rules, inbox: slow, workerId: "a", onEvent: (e, { attempt }) => void starts.push(["a", e.id, attempt]) });
+    const d = await delivery({ timestamp: NOW });
+    expect((await a.handle({ method: "POST", headers: d.headers, body: d.body })).status).toBe(204);
+    await advanceInSteps(clock, 0);
+    expect(claimsAsked).toBe(1);
+
+    const closing = a.close();
+    openStore();
+    await closing;
+    expect(starts).toEqual([]);
+    // Not held for the lease's length (2 × 60 s): another instance takes it at the same moment.
+    const b = webhookHandler({ ...rules, inbox, workerId: "b", onEvent: (e, { attempt }) => void starts.push(["b", e.id, attempt]) });
+    cleanups.push(() => b.close());
+    await b.settled();
+    // The given-back claim counted an attempt.
+    expect(starts).toEqual([["b", d.id, 2]]);
+    expect(await inbox.counts()).toMatchObject({ pending: 0, handled: 1 });
+  });
+
   it("keeps a hung onEvent's lease in a fleet: another instance on the same inbox never starts that event beside it", async () => {
     const clock = new FakeClock({ start: NOW * 1000 });
     const inbox = memoryInbox();

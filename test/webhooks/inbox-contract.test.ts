@@ -166,6 +166,19 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
     expect(await inbox.settle(mine!, { status: "handled" }, T0 + LEASE + 4)).toBe(true);
   });
 
+  it("ends a lease extended by 0 ms (a claim given back unstarted): another instance takes the event at that moment, and the old lease settles nothing", async () => {
+    const { inbox, another } = make();
+    const second = another();
+    const event = entry();
+    await inbox.accept(event, T0);
+    const [given] = await inbox.claim("w1", 1, LEASE, T0);
+    expect(await inbox.extend(given!, 0, T0 + 5)).toBe(true);
+    const [taken] = await second.claim("w2", 10, LEASE, T0 + 5);
+    expect(taken!.record).toMatchObject({ id: event.id, attempts: 2 });
+    expect(await inbox.settle(given!, { status: "handled" }, T0 + 6)).toBe(false);
+    expect(await second.settle(taken!, { status: "handled" }, T0 + 7)).toBe(true);
+  });
+
   it("retries an event after its backoff with the error kept, and parks a dead one until it is revived", async () => {
     const { inbox } = make();
     const event = entry();
