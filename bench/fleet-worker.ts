@@ -1,7 +1,7 @@
 /**
  * One instance of the fleet benchmark's app: `tsx bench/fleet-worker.ts '<settings json>'`.
- * It makes its client, says `ready`, waits for `go` on stdin (so every instance starts
- * together), runs `concurrency` callers in a closed loop for `durationMs`, and prints one
+ * It makes its client, says `ready`, waits for `go <epoch ms>` on stdin and then for that
+ * moment (so every instance starts together, on the same clock), runs `concurrency` callers in a closed loop for `durationMs`, and prints one
  * JSON line with what it saw. carewire comes from dist/ (the compiled generated clinic
  * client imports `carewire`), as an installed package does.
  */
@@ -35,6 +35,8 @@ export interface WorkerSettings {
 export interface WorkerReport {
   readonly offered: number;
   readonly ok: number;
+  /** Calls answered ok inside the run, [start, start + durationMs): what the goodput counts. */
+  readonly okInRun: number;
   readonly failed: number;
   readonly failures: Record<string, number>;
   /** Per call: ms from the call's start to its first request on the wire. */
@@ -167,15 +169,19 @@ async function anchorCaller(): Promise<{ call: (n: number) => Promise<Outcome>; 
 
 const caller = settings.client.startsWith("carewire") ? await carewireCaller() : await anchorCaller();
 process.stdout.write("ready\n");
-await new Promise<void>((resolve) => process.stdin.once("data", () => resolve()));
+const startAt = await new Promise<number>((resolve) => process.stdin.once("data", (d: Buffer) => resolve(Number(/go (\d+)/.exec(d.toString())?.[1] ?? Date.now()))));
+await sleep(Math.max(0, startAt - Date.now()));
 
 const outcomes: Outcome[] = [];
 let next = settings.instance * 1_000_000;
-const end = Date.now() + settings.durationMs;
+const end = startAt + settings.durationMs;
 let inFlight = 0;
+let okInRun = 0;
 const run = async (n: number) => {
   inFlight++;
-  outcomes.push(await caller.call(n).catch((error: unknown) => ({ ok: false as const, waitMs: undefined, kind: `thrown ${String(error)}` })));
+  const outcome = await caller.call(n).catch((error: unknown) => ({ ok: false as const, waitMs: undefined, kind: `thrown ${String(error)}` }));
+  if (outcome.ok && Date.now() < end) okInRun++;
+  outcomes.push(outcome);
   inFlight--;
 };
 const callers =
@@ -204,6 +210,7 @@ for (const o of outcomes) if (!o.ok) failures[o.kind] = (failures[o.kind] ?? 0) 
 const report: WorkerReport = {
   offered: outcomes.length,
   ok: outcomes.filter((o) => o.ok).length,
+  okInRun,
   failed: outcomes.filter((o) => !o.ok).length,
   failures,
   waitsMs: outcomes.flatMap((o) => (o.waitMs === undefined ? [] : [o.waitMs])),

@@ -6,8 +6,8 @@
  * (fresh port) holds the shared state.
  *
  * Figures: offered (calls started), sent (requests the simulator saw), ok, status429,
- * goodputPct (ok ÷ what the quota allowed in the run: limit × (1 + elapsed ÷ window), as
- * a sliding window admits `limit` at once and then `limit` per window), turnoverPct (how
+ * goodputPct (calls answered ok inside the run's FLEET_SECONDS ÷ the most the quota can
+ * answer in that time, limit × seconds ÷ window: see `runAllowance`), turnoverPct (how
  * fast the server's window turns over: see serverView), sentPerOffered,
  * waitP50Ms/waitP99Ms (call start → its first request on the wire), acquireP50Us (one
  * acquire of the shared quota; blank where the library gives no way to time it).
@@ -84,7 +84,7 @@ async function runFleet(
   duringRun?: () => Promise<void>,
   instances = INSTANCES,
   perInstance: (instance: number) => Partial<WorkerSettings> = () => ({}),
-): Promise<{ reports: WorkerReport[]; elapsedMs: number }> {
+): Promise<{ reports: WorkerReport[]; elapsedMs: number; startAt: number }> {
   const children: ChildProcess[] = [];
   const reports: Array<Promise<WorkerReport>> = [];
   const readies: Array<Promise<void>> = [];
@@ -108,37 +108,52 @@ async function runFleet(
     );
   }
   await Promise.all(readies);
-  const started = performance.now();
-  for (const child of children) child.stdin!.write("go\n");
+  // One start time on the machine's clock for every instance (the run is [startAt, startAt + duration)).
+  const startAt = Date.now() + 20;
+  const started = performance.now() + 20;
+  for (const child of children) child.stdin!.write(`go ${startAt}\n`);
   const during = duringRun?.();
   const done = await Promise.all(reports);
   await during;
-  return { reports: done, elapsedMs: performance.now() - started };
+  return { reports: done, elapsedMs: performance.now() - started, startAt };
+}
+
+/**
+ * The most a sliding-log quota can answer in the run. The server counts a request when it
+ * arrives and forgets it one window later, so each window-long slice [start + k·W,
+ * start + (k+1)·W) holds at most `limit`: a run of a whole number of windows allows exactly
+ * `limit` per window, and a client that fills every slice reaches it. (Counting over the run's
+ * elapsed time instead, `limit × (1 + elapsed ÷ window)`, credits a window for the first burst
+ * and another for the tail after the callers stop, which no client can use.)
+ */
+function runAllowance(): number {
+  if ((SECONDS * 1000) % QUOTA.windowMs !== 0) throw new Error(`FLEET_SECONDS must be a whole number of quota windows (${QUOTA.windowMs} ms)`);
+  return (QUOTA.limit * SECONDS * 1000) / QUOTA.windowMs;
 }
 
 /** The simulator's request log: when each request came and what it got. */
 type SimLog = Array<{ time: string; status: number | null }>;
 
 /**
- * The server's view of a row: the answered requests over what the quota allowed from the
- * first request it saw to the last (a sliding window lets `limit` through at once, then
- * `limit` per window), and how fast the window turns over: W over the mean time from an
- * answered request to the `limit`-th after it (100 % when every slot is reused the moment
- * the server frees it; the start-up ramp and the run's end do not count here).
+ * The server's view of a row: the requests it answered inside the run over what the quota
+ * allows in it (see `runAllowance`), and how fast the window turns over: W over the mean
+ * time from an answered request to the `limit`-th after it (100 % when every slot is reused
+ * the moment the server frees it; the start-up ramp and the run's end do not count here).
  */
-function serverView(log: SimLog): { spanMs: number; serverGoodputPct: number; turnoverPct: number } {
+function serverView(log: SimLog, startAt: number): { spanMs: number; serverGoodputPct: number; turnoverPct: number } {
   const times = log
     .filter((e) => e.status !== null && e.status < 300)
     .map((e) => Date.parse(e.time))
     .sort((a, b) => a - b);
   if (times.length === 0) return { spanMs: 0, serverGoodputPct: 0, turnoverPct: 0 };
+  const inRun = times.filter((t) => t >= startAt && t < startAt + SECONDS * 1000).length;
   const spanMs = times[times.length - 1]! - times[0]!;
   let turns = 0;
   for (let k = 0; k + QUOTA.limit < times.length; k++) turns += times[k + QUOTA.limit]! - times[k]!;
   const pairs = Math.max(0, times.length - QUOTA.limit);
   return {
     spanMs,
-    serverGoodputPct: round1((100 * times.length) / (QUOTA.limit * (1 + spanMs / QUOTA.windowMs))),
+    serverGoodputPct: round1((100 * inRun) / runAllowance()),
     turnoverPct: pairs > 0 ? round1((100 * QUOTA.windowMs) / (turns / pairs)) : 0,
   };
 }
@@ -148,13 +163,13 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
   const quota = client === "carewire-redis-headers" || client === "carewire-redis-429-only" ? undefined : QUOTA;
   const sim = await startChildServer<{ url: string }>("sim-process.ts", { rateLimit: { limit: QUOTA.limit, windowSeconds: QUOTA.windowMs / 1000 }, rateLimitHeaders: headers });
   try {
-    const { reports, elapsedMs } = await runFleet(
+    const { reports, elapsedMs, startAt } = await runFleet(
       { client, simUrl: sim.info.url, redisUrl: redis.url, prefix, durationMs: SECONDS * 1000, concurrency: CONCURRENCY, expectedInstances: INSTANCES, ...(quota ? { quota } : {}) },
       duringRun,
     );
     const counters = (await (await fetch(`${sim.info.url}/__carewire/counters`)).json()) as Counters;
     const log = (await (await fetch(`${sim.info.url}/__carewire/log`)).json()) as SimLog;
-    const logFigures = { ...serverView(log), ...(fromLog ? fromLog(log) : {}) };
+    const logFigures = { ...serverView(log, startAt), ...(fromLog ? fromLog(log) : {}) };
     if (process.env.FLEET_TIMELINE) {
       // Diagnosis: answered requests per 100 ms from the first one the server saw.
       const times = log.filter((e) => e.status !== null && e.status < 300).map((e) => Date.parse(e.time)).sort((a, b) => a - b);
@@ -165,7 +180,6 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
     const sum = (f: (r: WorkerReport) => number) => reports.reduce((n, r) => n + f(r), 0);
     const offered = sum((r) => r.offered);
     const ok = sum((r) => r.ok);
-    const allowed = QUOTA.limit * (1 + elapsedMs / QUOTA.windowMs);
     const failures: Record<string, number> = {};
     for (const r of reports) for (const [k, v] of Object.entries(r.failures)) failures[k] = (failures[k] ?? 0) + v;
     const acquire = reports.flatMap((r) => r.acquireUs);
@@ -179,7 +193,7 @@ async function row(scenario: string, client: FleetClient, redis: RedisServer, pr
       sent: counters.requests,
       ok,
       status429,
-      goodputPct: round1((100 * ok) / allowed),
+      goodputPct: round1((100 * sum((r) => r.okInRun)) / runAllowance()),
       sentPerOffered: Math.round((100 * counters.requests) / Math.max(1, offered)) / 100,
       waitP50Ms: round1(percentile(waits, 50)),
       waitP99Ms: round1(percentile(waits, 99)),
