@@ -13,7 +13,8 @@ import * as api from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { UndiciInstrumentation } from "@opentelemetry/instrumentation-undici";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, TraceIdRatioBasedSampler, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { OpenTelemetryApi } from "../../src/runtime/observe/open-telemetry.js";
 import { createClinicClient } from "../../generated/clinic/index.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 import { recordInMemory, type Recorded } from "./support.js";
@@ -40,9 +41,15 @@ afterEach(async () => {
 });
 
 /** The app's set-up: SDK, context manager and propagator registered globally, the undici instrumentation on. */
-async function appWithUndiciInstrumentation(): Promise<{ recorded: Recorded; server: TestServer }> {
+async function appWithUndiciInstrumentation(sampler?: TraceIdRatioBasedSampler): Promise<{ recorded: Recorded; server: TestServer }> {
   server = await startServer((_req, res) => json(res, 200, PAGE));
   recorded = recordInMemory();
+  if (sampler !== undefined) {
+    // The same in-memory spans, through a provider whose sampler drops what it is told to.
+    const exporter = new InMemorySpanExporter();
+    const sampling = new BasicTracerProvider({ sampler, spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    recorded = { ...recorded, tracerProvider: sampling, spans: () => exporter.getFinishedSpans() };
+  }
   api.trace.setGlobalTracerProvider(recorded.tracerProvider);
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -96,6 +103,51 @@ describe("carewire beside the app's undici instrumentation", () => {
     // The app's fetch carries the instrumentation's own span as its parent.
     const [, , parentId] = TRACEPARENT.exec(s.requests[1]!.headers.traceparent as string) ?? [];
     expect(parentId).toBe(theirs!.spanContext().spanId);
+  });
+
+  it("keeps the app's context for the app's own code inside an attempt: a span started in onEvent records", async () => {
+    const { recorded: r, server: s } = await appWithUndiciInstrumentation();
+    const tracer = r.tracerProvider.getTracer("app");
+    const recordedInSink: boolean[] = [];
+    const client = createClinicClient({
+      baseUrl: s.url,
+      pacing: { limit: Infinity },
+      onEvent: (event) => {
+        if (event.type !== "attempt") return;
+        const span = tracer.startSpan("app.on-attempt");
+        recordedInSink.push(span.isRecording());
+        span.end();
+      },
+    });
+    expect((await client.listPatients({ params: { query: { pageSize: 50 } } })).error).toBeUndefined();
+    expect(recordedInSink).toEqual([true]);
+    expect(clientSpans(r.spans(), UNDICI_SCOPE)).toEqual([]);
+  });
+
+  it("keeps the instrumentation off a call the app's sampler dropped, and sends that call's not-sampled context", async () => {
+    const { recorded: r, server: s } = await appWithUndiciInstrumentation(new TraceIdRatioBasedSampler(0));
+    const client = createClinicClient({ baseUrl: s.url, pacing: { limit: Infinity } });
+    expect((await client.listPatients({ params: { query: { pageSize: 50 } } })).error).toBeUndefined();
+    expect(r.spans()).toEqual([]);
+    // One traceparent, flags 00 (not sampled): the server's own tracing follows the app's decision.
+    expect(s.requests[0]!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+  });
+
+  it("still sends every request when the app's context manager throws or never runs the work", async () => {
+    const { recorded: r, server: s } = await appWithUndiciInstrumentation();
+    const managerOf = (withImpl: () => unknown): OpenTelemetryApi => ({
+      trace: api.trace,
+      metrics: api.metrics,
+      propagation: api.propagation,
+      createNoopMeter: api.createNoopMeter,
+      context: { active: () => api.context.active(), with: withImpl as never },
+    });
+    for (const broken of [managerOf(() => { throw new Error("context manager failed"); }), managerOf(() => undefined)]) {
+      const client = createClinicClient({ baseUrl: s.url, pacing: { limit: Infinity }, openTelemetry: { api: broken, tracerProvider: r.tracerProvider } });
+      expect((await client.listPatients({ params: { query: { pageSize: 50 } } })).error).toBeUndefined();
+    }
+    expect(s.requests).toHaveLength(2);
+    expect(clientSpans(r.spans(), "carewire")).toHaveLength(2);
   });
 
   it("does not hide requests from the instrumentation when the client's OpenTelemetry is off", async () => {

@@ -29,7 +29,7 @@ export interface WireSettings {
 export function sendOnWire(settings: WireSettings): Send {
   return async (plan: AttemptPlan): Promise<AttemptResult> => {
     const { call } = plan;
-    const { operation, options, clock } = call;
+    const { operation, options, clock, observer } = call;
     const startedMs = performance.now();
     const now = clock.now();
     const startedAt = isoTime(now);
@@ -42,7 +42,7 @@ export function sendOnWire(settings: WireSettings): Send {
       exchange = await sendAttempt(
         () => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] }),
         {
-          fetch: settings.fetch,
+          fetch: observer === undefined ? settings.fetch : (request, init) => observer.onWire(() => settings.fetch(request, init)),
           timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? settings.timeoutMs, remaining)),
           signal: call.signal,
           stream: options.stream === true,

@@ -7,7 +7,7 @@
  * already known and every re-send (a retry, a re-send after a token refresh) gets its own
  * span. Requests to a token endpoint are not calls and get no span. The request itself goes
  * out with the attempt span active and tracing suppressed, so an HTTP instrumentation of the
- * app's adds no span or `traceparent` of its own to it (see `wireContext`).
+ * app's adds no span or `traceparent` of its own to it (see `CallObserver.sendingIn`).
  *
  * `url.full` and `url.query` are left out on purpose: a filled path holds resource ids and a
  * query holds search terms, both PHI; `url.template` says which endpoint it was.
@@ -17,20 +17,13 @@ import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { BREAKER_STATE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
 import { spanFailed, type CallObserver } from "./call-observer.js";
-import type { OtelContext, OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
+import type { OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
 
 /** The api's SpanKind.CLIENT. */
 const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
 
 /** Hex digits of the idempotency key's hash kept: enough to tell calls apart, too few to matter. */
 const KEY_HASH_LENGTH = 16;
-
-/**
- * The context key OpenTelemetry's SDK and instrumentations read as "tracing suppressed"
- * (`suppressTracing` of @opentelemetry/core sets it). The api makes context keys with
- * `Symbol.for`, so this is the same key whichever copy of the packages the app loaded.
- */
-const SUPPRESS_TRACING = Symbol.for("OpenTelemetry SDK Context Key SUPPRESS_TRACING");
 
 /**
  * A key derived from a business key is a hash of provider, operation and that key (an MRN,
@@ -47,20 +40,22 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
   const quotaWaitMs = observer.takeQuotaWait();
   let span: OtelSpan | undefined;
   let sent = plan;
-  let wire: OtelContext | undefined;
   try {
     span = observer.recording ? startAttemptSpan(observer, plan, quotaWaitMs) : undefined;
-    if (span !== undefined) {
-      sent = withTraceContext(observer, plan, span);
-      wire = wireContext(observer, span);
+    // A call the sampler dropped still sends its (not-sampled) context, and still keeps other instrumentation off its request.
+    const carried = span ?? (observer.sampledOut ? observer.span : undefined);
+    if (carried !== undefined) {
+      sent = withTraceContext(observer, plan, carried);
+      observer.sendingIn(observer.api.trace.setSpan(observer.context, carried));
     }
   } catch {
     // Telemetry must never stop an attempt (a provider or propagator of the app's that throws).
   }
   let result: AttemptResult;
   try {
-    result = await (wire === undefined ? next(sent) : observer.api.context.with(wire, () => next(sent)));
+    result = await next(sent);
   } catch (error) {
+    observer.sendingIn(undefined);
     // Nothing below the policy throws for a failure; if something does, the span still ends
     // (and a span that throws too does not replace the error).
     try {
@@ -71,6 +66,7 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
     }
     throw error;
   }
+  observer.sendingIn(undefined);
   try {
     endAttempt(observer, span, result);
   } catch {
@@ -91,20 +87,6 @@ function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs
   const breaker = observer.breakerState;
   if (breaker !== undefined) span.setAttribute(BREAKER_STATE, breaker);
   return span;
-}
-
-/**
- * The context the attempt goes to the wire in: its span active, and tracing suppressed. The
- * attempt span is already the request's CLIENT span; an HTTP instrumentation the app also
- * registered (undici's, which sees every `fetch`) would otherwise record a second CLIENT
- * span for the same request, in a trace of its own, and add a second `traceparent` to the
- * request, which makes the header invalid for the server. Suppressed, the SDK hands such
- * an instrumentation a span that records nothing and its propagator injects nothing.
- */
-function wireContext(observer: CallObserver, span: OtelSpan): OtelContext | undefined {
-  // An api without `context.with` (a hand-made one) cannot run the wire in a context: the attempt goes as before.
-  if (typeof observer.api.context.with !== "function") return undefined;
-  return observer.api.trace.setSpan(observer.context, span).setValue(SUPPRESS_TRACING, true);
 }
 
 /** The plan with the attempt span's context in its headers (`traceparent`, …), when the app registered a propagator. */

@@ -21,9 +21,18 @@ export function spanFailed(span: OtelSpan, errorType: string): void {
   span.setStatus({ code: SPAN_STATUS_ERROR });
 }
 
+/**
+ * The context key OpenTelemetry's SDK and instrumentations read as "tracing suppressed"
+ * (`suppressTracing` of @opentelemetry/core sets it). The api makes context keys with
+ * `Symbol.for`, so this is the same key whichever copy of the packages the app loaded.
+ */
+const SUPPRESS_TRACING = Symbol.for("OpenTelemetry SDK Context Key SUPPRESS_TRACING");
+
 export class CallObserver {
   /** How long pacing held the attempt about to start, in ms: set by its wait event, taken by that attempt's span. */
   private quotaWaitMs: number | undefined;
+  /** The context the attempt in flight sends its request in (see `sendingIn`); a call's attempts run one at a time. */
+  private wire: OtelContext | undefined;
   /** The breaker state this call last saw change; before any change, closed when the breaker is on. */
   private breaker: string | undefined;
 
@@ -40,6 +49,8 @@ export class CallObserver {
     readonly metrics: CarewireMetrics | undefined,
     readonly tenant: string | undefined,
     breakerOn: boolean,
+    /** The call span records nothing because the app's sampler dropped it (not because nothing is registered). */
+    readonly sampledOut = false,
   ) {
     this.breaker = breakerOn ? "closed" : undefined;
     if (recording) {
@@ -57,6 +68,37 @@ export class CallObserver {
 
   get breakerState(): string | undefined {
     return this.breaker;
+  }
+
+  /**
+   * The request of the attempt now starting goes out in `traced` (its CLIENT span active, or the
+   * call's span when sampled out) with tracing suppressed: the attempt span is already the
+   * request's CLIENT span, and an HTTP instrumentation of the app's (undici's, which sees every
+   * `fetch`) would otherwise record a second one, in a trace of its own with the full URL, and
+   * add a second `traceparent`, which makes the header invalid for the server. Only the fetch
+   * runs there (see `onWire`): the app's event sinks and classifiers keep the app's context.
+   * `undefined` clears it once the attempt is over.
+   */
+  sendingIn(traced: OtelContext | undefined): void {
+    this.wire = traced?.setValue === undefined || this.api.context.with === undefined ? undefined : traced.setValue(SUPPRESS_TRACING, true);
+  }
+
+  /** Sends the request in the attempt's wire context; a context manager that fails or skips `send` never stops it. */
+  onWire<T>(send: () => T): T {
+    const { wire } = this;
+    const { context } = this.api;
+    if (wire === undefined || context.with === undefined) return send();
+    let ran = false;
+    try {
+      const sent = context.with<T>(wire, () => {
+        ran = true;
+        return send();
+      });
+      if (ran) return sent;
+    } catch (error) {
+      if (ran) throw error;
+    }
+    return send();
   }
 
   /** An event of the call (from `call.emit`). Event types this version does not know are ignored. */

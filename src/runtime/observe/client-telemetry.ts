@@ -9,7 +9,7 @@ import type { OperationDescriptor } from "../core/operation.js";
 import { labelsCache, serverAddressOf, type OperationLabels, type ServerAddress } from "./attributes.js";
 import { CallObserver } from "./call-observer.js";
 import { metricsOf, type CarewireMetrics } from "./client-metrics.js";
-import type { ApiSource, OtelMeterProvider, OtelSpanOptions, OtelTracer, OtelTracerProvider } from "./open-telemetry.js";
+import type { ApiSource, OtelMeterProvider, OtelSpan, OtelSpanOptions, OtelTracer, OtelTracerProvider } from "./open-telemetry.js";
 
 /** The api's SpanKind.INTERNAL: the call span. */
 const CALL_SPAN: OtelSpanOptions = Object.freeze({ kind: 0 });
@@ -22,6 +22,14 @@ export interface ClientTelemetrySettings {
   readonly meterProvider?: OtelMeterProvider | undefined;
   /** Whether the client's breaker is on (attempts then pass a closed or probing circuit). */
   readonly breakerOn: boolean;
+}
+
+/** The api's no-op spans carry a trace id of zeros. */
+const NO_TRACE = "00000000000000000000000000000000";
+
+function isRealTrace(span: OtelSpan): boolean {
+  const traceId = span.spanContext?.().traceId;
+  return traceId !== undefined && traceId !== NO_TRACE;
 }
 
 export class ClientTelemetry {
@@ -69,7 +77,10 @@ export class ClientTelemetry {
     const parent = api.context.active();
     const span = this.tracer.startSpan(labels.callSpanName, CALL_SPAN, parent);
     const recording = span.isRecording();
-    if (!recording && this.metrics === undefined) return undefined;
-    return new CallObserver(api, this.tracer, span, recording, recording ? api.trace.setSpan(parent, span) : parent, labels, this.metrics, tenant, settings.breakerOn);
+    // Dropped by the app's sampler (a real trace id, not recording): still observed, so its request
+    // carries its not-sampled context and no other instrumentation records it (see CallObserver.sendingIn).
+    const sampledOut = !recording && isRealTrace(span);
+    if (!recording && !sampledOut && this.metrics === undefined) return undefined;
+    return new CallObserver(api, this.tracer, span, recording, recording ? api.trace.setSpan(parent, span) : parent, labels, this.metrics, tenant, settings.breakerOn, sampledOut);
   }
 }

@@ -14,11 +14,14 @@ export type OtelAttributes = Record<string, string | number>;
 /** An OpenTelemetry context: immutable, a new one for each value set. */
 export interface OtelContext {
   getValue(key: symbol): unknown;
-  setValue(key: symbol, value: unknown): OtelContext;
+  /** (Optional in this shape so a hand-made api still fits; the real one has it.) */
+  setValue?(key: symbol, value: unknown): OtelContext;
 }
 
 export interface OtelSpan {
   isRecording(): boolean;
+  /** The span's ids; a trace id of zeros is no trace at all (the api's no-op span). */
+  spanContext?(): { readonly traceId: string };
   setAttribute(key: string, value: string | number): unknown;
   setAttributes(attributes: OtelAttributes): unknown;
   addEvent(name: string, attributes?: OtelAttributes): unknown;
@@ -83,7 +86,7 @@ export interface OpenTelemetryApi {
   readonly context: {
     active(): OtelContext;
     /** Runs `fn` with `context` active (through the app's context manager; the default one only calls it). */
-    with<R>(context: OtelContext, fn: () => R): R;
+    with?<R>(context: OtelContext, fn: () => R): R;
   };
   readonly propagation: {
     inject(context: OtelContext, carrier: Record<string, string>): void;
