@@ -110,8 +110,9 @@ async function runFleet(
   await Promise.all(readies);
   // One start time on the machine's clock for every instance (the run is [startAt, startAt + duration)).
   // Far enough ahead that every instance has read `go` by then, on 2 CPUs shared by all.
-  const startAt = Date.now() + 300;
-  const started = performance.now() + 300;
+  const leadMs = 300;
+  const startAt = Date.now() + leadMs;
+  const started = performance.now() + leadMs;
   for (const child of children) child.stdin!.write(`go ${startAt}\n`);
   const during = duringRun?.();
   const done = await Promise.all(reports);

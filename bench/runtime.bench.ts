@@ -425,17 +425,15 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
     });
     child.on("exit", (code) => reject(new Error(`overhead worker ${client} exited (${String(code)})`)));
   });
+  /** One request to the worker and its one answer. */
+  const ask = <T>(message: object) =>
+    new Promise<T>((resolve) => {
+      child.once("message", (m) => resolve(m as T));
+      child.send(message);
+    });
   return {
-    run: (calls: number) =>
-      new Promise<RoundFigures>((resolve) => {
-        child.once("message", (m) => resolve(m as RoundFigures));
-        child.send({ calls });
-      }),
-    allocation: (calls: number) =>
-      new Promise<Allocation>((resolve) => {
-        child.once("message", (m) => resolve(m as Allocation));
-        child.send({ allocationCalls: calls });
-      }),
+    run: (calls: number) => ask<RoundFigures>({ calls }),
+    allocation: (calls: number) => ask<Allocation>({ allocationCalls: calls }),
     stop: () => void child.kill("SIGTERM"),
   };
 }

@@ -17,7 +17,7 @@ import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { BREAKER_STATE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
 import { spanFailed, type CallObserver } from "./call-observer.js";
-import type { OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
+import type { OtelContext, OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
 
 /** The api's SpanKind.CLIENT. */
 const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
@@ -45,8 +45,9 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
     // A call the sampler dropped still sends its (not-sampled) context, and still keeps other instrumentation off its request.
     const carried = span ?? (observer.sampledOut ? observer.span : undefined);
     if (carried !== undefined) {
-      sent = withTraceContext(observer, plan, carried);
-      observer.sendingIn(observer.api.trace.setSpan(observer.context, carried));
+      const inSpan = observer.api.trace.setSpan(observer.context, carried);
+      sent = withTraceContext(observer, plan, inSpan);
+      observer.sendingIn(inSpan);
     }
   } catch {
     // Telemetry must never stop an attempt (a provider or propagator of the app's that throws).
@@ -55,7 +56,6 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
   try {
     result = await next(sent);
   } catch (error) {
-    observer.sendingIn(undefined);
     // Nothing below the policy throws for a failure; if something does, the span still ends
     // (and a span that throws too does not replace the error).
     try {
@@ -65,8 +65,9 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
       // The error below stands.
     }
     throw error;
+  } finally {
+    observer.sendingIn(undefined);
   }
-  observer.sendingIn(undefined);
   try {
     endAttempt(observer, span, result);
   } catch {
@@ -90,12 +91,12 @@ function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs
 }
 
 /** The plan with the attempt span's context in its headers (`traceparent`, …), when the app registered a propagator. */
-function withTraceContext(observer: CallObserver, plan: AttemptPlan, span: OtelSpan): AttemptPlan {
+function withTraceContext(observer: CallObserver, plan: AttemptPlan, inSpan: OtelContext): AttemptPlan {
   const { api } = observer;
-  // No propagator registered (the api's default): no context to build, no headers to copy.
+  // No propagator registered (the api's default): no headers to copy.
   if (api.propagation.fields().length === 0) return plan;
   const carrier: Record<string, string> = {};
-  api.propagation.inject(api.trace.setSpan(observer.context, span), carrier);
+  api.propagation.inject(inSpan, carrier);
   return Object.keys(carrier).length === 0 ? plan : { ...plan, headers: { ...plan.headers, ...carrier } };
 }
 
