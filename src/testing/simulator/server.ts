@@ -234,7 +234,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
     if (method === "POST" && url.pathname === tokenPath) return tokenEndpoint(req, res, url, raw, state, finish);
 
-    const matched = model.match(method, url.pathname);
+    const matched = model.match(method, url.pathname, (name) => header(req, name) ?? url.searchParams.get(name) ?? undefined);
     if ("error" in matched) {
       if (matched.error === 405) {
         sendProblem(res, { status: 405, title: "Method Not Allowed", detail: `${method} is not allowed on ${url.pathname}` }, { allow: matched.allow.join(", ") });

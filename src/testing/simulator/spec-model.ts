@@ -21,9 +21,20 @@ export interface Route {
   readonly op: OperationDescriptor;
   readonly regex: RegExp;
   readonly paramNames: readonly string[];
+  /**
+   * What tells operations on one path apart beside the method: `#Name=Value` after the path,
+   * as specs converted from AWS's protocols write it (`/#X-Amz-Target=HealthLake.ListFHIRDatastores`,
+   * `/#Action=DescribeInstances&Version=2016-11-15`). A request matches when each name is a
+   * header or query parameter with that value. Clients send the path alone (a fragment never
+   * leaves the client).
+   */
+  readonly discriminators: ReadonlyArray<readonly [string, string]>;
   /** Static segments first when two templates match the same path (`/a/me` before `/a/{id}`). */
   readonly specificity: number;
 }
+
+/** A request's header or query parameter of that name (headers case-insensitive). */
+export type RequestValueOf = (name: string) => string | undefined;
 
 export interface MediaSample {
   readonly contentType: string;
@@ -52,7 +63,8 @@ export class SpecModel {
     this.documentOrder = entries
       .map((entry) => {
         const paramNames: string[] = [];
-        const parts = entry.descriptor.path.split(/(\{[^{}]+\})/);
+        const { template, discriminators } = splitDiscriminators(entry.descriptor.path);
+        const parts = template.split(/(\{[^{}]+\})/);
         const isParam = (i: number) => i >= 0 && i < parts.length && /^\{[^{}]+\}$/.test(parts[i]!);
         const pattern = parts
           .map((part, i) => {
@@ -68,13 +80,14 @@ export class SpecModel {
             return escapeRegExp(part);
           })
           .join("");
-        const staticLength = entry.descriptor.path.replace(/\{[^{}]+\}/g, "").length;
-        return { entry, op: entry.descriptor, regex: new RegExp(`^${pattern}/?$`), paramNames, specificity: staticLength * 100 - paramNames.length };
+        const staticLength = template.replace(/\{[^{}]+\}/g, "").length;
+        // A discriminated route is tried before a plain one on the same template.
+        return { entry, op: entry.descriptor, regex: new RegExp(`^${pattern}/?$`), paramNames, discriminators, specificity: staticLength * 100 - paramNames.length + discriminators.length };
       });
     this.routes = [...this.documentOrder].sort((a, b) => b.specificity - a.specificity);
     // Index by first path segment: a 1,000-operation spec should not run 1,000 regexes per request.
     for (const route of this.routes) {
-      const first = firstSegment(route.op.path);
+      const first = firstSegment(splitDiscriminators(route.op.path).template);
       const key = first.startsWith("{") ? "*" : first;
       const list = this.byFirstSegment.get(key) ?? [];
       list.push(route);
@@ -144,8 +157,8 @@ export class SpecModel {
     return this.documentOrder.map((r) => r.op);
   }
 
-  /** The route for a method and path, or why there is none. */
-  match(method: string, pathname: string): { route: Route; params: Record<string, string> } | { error: 404 } | { error: 405; allow: string[] } {
+  /** The route for a method and path (and, for discriminated routes, the request's headers and query), or why there is none. */
+  match(method: string, pathname: string, valueOf: RequestValueOf = () => undefined): { route: Route; params: Record<string, string> } | { error: 404 } | { error: 405; allow: string[] } {
     let path = pathname;
     if (this.basePath && (path === this.basePath || path.startsWith(`${this.basePath}/`))) path = path.slice(this.basePath.length) || "/";
     const allow = new Set<string>();
@@ -154,7 +167,7 @@ export class SpecModel {
     const candidates = wildcard.length === 0 ? exact : [...exact, ...wildcard].sort((a, b) => b.specificity - a.specificity);
     for (const route of candidates) {
       const m = route.regex.exec(path);
-      if (!m) continue;
+      if (!m || !route.discriminators.every(([name, value]) => valueOf(name) === value)) continue;
       if (route.op.method !== method.toLowerCase()) {
         allow.add(route.op.method.toUpperCase());
         continue;
@@ -292,6 +305,13 @@ function pathEnum(doc: JsonObject, param: JsonObject | undefined): string[] | un
   const schema = param === undefined ? undefined : deref(doc, param.schema);
   if (!isObject(schema) || !Array.isArray(schema.enum) || schema.enum.length === 0) return undefined;
   return schema.enum.every((v): v is string => typeof v === "string" && v !== "") ? schema.enum : undefined;
+}
+
+/** A path as the spec writes it, split into its template and the `#Name=Value` pairs after it. */
+function splitDiscriminators(path: string): { template: string; discriminators: Array<readonly [string, string]> } {
+  const hash = path.indexOf("#");
+  if (hash < 0) return { template: path, discriminators: [] };
+  return { template: path.slice(0, hash) || "/", discriminators: [...new URLSearchParams(path.slice(hash + 1))] };
 }
 
 function firstSegment(path: string): string {
