@@ -326,7 +326,7 @@ if (only === undefined) {
   const md = [
     "# Fleet benchmark",
     "",
-    `${report.benchmark}. node ${report.node}, ${report.cpus} CPUs (load average ${report.loadAverage.join(", ")} at the end), ${report.date.slice(0, 10)}. One run, rows side by side; every row starts a fresh simulator in its own process; all instances of a row begin together. Targets: carewire-redis and carewire-redis-headers goodput ≥ 97 %, 429s ≤ 0.5 % of sent, sent/offered ≤ 1.01, acquire p50 ≤ 300 µs; carewire-redis-429-only goodput ≥ 90 %, 429s ≤ 3 % of sent; redis-outage: no call lost or hung, 429s ≤ 5 % of sent during the gap.`,
+    `${report.benchmark}. node ${report.node}, ${report.cpus} CPUs (load average ${report.loadAverage.join(", ")} at the end), ${report.date.slice(0, 10)}. One run, rows side by side; every row starts a fresh simulator in its own process; all instances of a row begin together, at one moment on the machine's clock. goodputPct: calls answered ok inside the run's ${SECONDS} s over the ${runAllowance()} the quota's sliding log can answer in them; turnoverPct: the window over the mean time from an answered request to the ${QUOTA.limit}th after it (the long-run rate). Targets: carewire-redis and carewire-redis-headers goodput ≥ 97 %, 429s ≤ 0.5 % of sent, sent/offered ≤ 1.01, acquire p50 ≤ 300 µs; carewire-redis-429-only goodput ≥ 90 %, 429s ≤ 3 % of sent; redis-outage: no call lost or hung, 429s ≤ 5 % of sent during the gap.`,
     "",
     `| ${columns.join(" | ")} |`,
     `|${columns.map(() => "---").join("|")}|`,
