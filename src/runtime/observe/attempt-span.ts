@@ -115,5 +115,5 @@ function endAttempt(observer: CallObserver, span: OtelSpan | undefined, result: 
   const { metrics, labels } = observer;
   if (metrics === undefined || sent === undefined) return;
   metrics.requestDuration.record(sent.durationMs / 1000, labels.forDuration(status, errorType));
-  if (status === 429) metrics.rateLimited.add(1, labels.ids);
+  if (status === 429) metrics.rateLimited.add(labels.id, labels.ids);
 }

@@ -91,15 +91,19 @@ export class OperationLabels {
     return this.variants.get(key) ?? this.keep(key, { ...this.http, ...(status !== undefined ? { [STATUS_CODE]: status } : {}), ...(errorType !== undefined ? { [ERROR_TYPE]: errorType } : {}) });
   }
 
-  /** The ids plus one more attribute (an outcome, a cache result…). */
+  /** The ids plus one more attribute (an outcome, a cache result…); built once per set, the counter keeps it. */
   with(name: string, value: string): OtelAttributes {
-    const key = `${name}=${value}`;
-    return this.variants.get(key) ?? this.keep(key, { ...this.ids, [name]: value });
+    return { ...this.ids, [name]: value };
   }
 
   /** The calls counter's attributes (built once per set: the counter keeps them). */
   forCall(outcome: string, statusClass: string): OtelAttributes {
     return { ...this.ids, [OUTCOME]: outcome, [STATUS_CLASS]: statusClass };
+  }
+
+  /** The tenant counter's attributes: the provider and the tenant, no operation. */
+  forTenant(tenant: string): OtelAttributes {
+    return { [PROVIDER]: this.provider, [TENANT]: tenant };
   }
 
   private keep(key: string, attributes: OtelAttributes): OtelAttributes {

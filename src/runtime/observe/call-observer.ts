@@ -129,7 +129,7 @@ export class CallObserver {
         break;
       case "retry":
         if (recording) span.addEvent("carewire.retry", { "carewire.attempt": event.attempt, "carewire.retry.delay_ms": event.delayMs, [OUTCOME]: event.outcome });
-        metrics?.retries.add(1, labels.with(OUTCOME, event.outcome));
+        metrics?.retries.add(`${labels.id}\u0000${event.outcome}`, () => labels.with(OUTCOME, event.outcome));
         break;
       case "give-up":
         if (recording) span.addEvent("carewire.give_up", { "carewire.attempt": event.attempt, [OUTCOME]: event.outcome });
@@ -144,7 +144,7 @@ export class CallObserver {
         break;
       case "cache":
         if (recording) span.addEvent("carewire.cache", { [CACHE_RESULT]: event.result });
-        metrics?.cache.add(1, labels.with(CACHE_RESULT, event.result));
+        metrics?.cache.add(`${labels.id}\u0000${event.result}`, () => labels.with(CACHE_RESULT, event.result));
         break;
       case "token":
         // What happened to the token, never the token.
@@ -174,8 +174,10 @@ export class CallObserver {
     }
     const { metrics } = this;
     if (metrics !== undefined) {
-      metrics.countCall(this.labels, outcome, statusClassOf(status));
-      if (this.tenant !== undefined) metrics.tenantCalls.add(1, metrics.tenantAttributes(this.labels.provider, this.tenant));
+      const { labels, tenant } = this;
+      const statusClass = statusClassOf(status);
+      metrics.calls.add(`${labels.id}\u0000${outcome}\u0000${statusClass}`, () => labels.forCall(outcome, statusClass));
+      if (tenant !== undefined) metrics.tenantCalls.add(`${labels.provider}\u0000${tenant}`, () => labels.forTenant(tenant));
     }
   }
 }

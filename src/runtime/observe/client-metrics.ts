@@ -4,14 +4,9 @@
  * A provider that hands out the api's no-op meter records nothing: then no instrument is
  * made and calls skip metrics entirely.
  */
-import { BREAKER_GROUP, PROVIDER, TENANT, type OperationLabels } from "./attributes.js";
-import type { OpenTelemetryApi, OtelAttributes, OtelCounter, OtelHistogram, OtelMeter, OtelMeterProvider, OtelObservableResult } from "./open-telemetry.js";
-
-/** One set of attributes a locally kept counter has counted, and how many. */
-interface Tally {
-  readonly attributes: OtelAttributes;
-  count: number;
-}
+import { BREAKER_GROUP } from "./attributes.js";
+import type { OpenTelemetryApi, OtelAttributes, OtelHistogram, OtelMeter, OtelMeterProvider, OtelObservableResult } from "./open-telemetry.js";
+import { TalliedCounter } from "./tallied-counter.js";
 
 /** The HTTP semantic conventions' advice for request durations, in seconds. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -20,43 +15,34 @@ const WAIT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 /** The breaker gauge's values. */
 const BREAKER_VALUES: Readonly<Record<string, number>> = { closed: 0, "half-open": 1, open: 2 };
 
-/** Most breaker groups and tenants kept: both are bounded by configuration, this guards against a runaway label. */
+/** Most breaker groups kept: they are bounded by configuration, this guards against a runaway label. */
 const MAX_KEPT = 1_000;
 
 export class CarewireMetrics {
   readonly requestDuration: OtelHistogram;
-  readonly rateLimited: OtelCounter;
-  readonly retries: OtelCounter;
   readonly quotaWait: OtelHistogram;
-  readonly cache: OtelCounter;
-  readonly tenantCalls: OtelCounter;
+  /**
+   * The counters are kept here and reported when the reader collects: a synchronous counter
+   * would have the SDK hash the attribute set on every call. Their sets are bounded:
+   * operations × outcome, status class or cache result; tenants by configuration.
+   */
+  readonly calls: TalliedCounter;
+  readonly rateLimited: TalliedCounter;
+  readonly retries: TalliedCounter;
+  readonly cache: TalliedCounter;
+  readonly tenantCalls: TalliedCounter;
   /** Each breaker group's last known state, as the gauge reports it. */
   private readonly breakers = new Map<string, { readonly attributes: OtelAttributes; value: number }>();
-  private readonly tenants = new Map<string, OtelAttributes>();
-  /**
-   * Logical calls counted here and reported when the reader collects: a synchronous counter
-   * would have the SDK hash the attribute set on every call, the costliest part of
-   * recording one. The sets are bounded: operations × outcome classes × status classes.
-   */
-  private readonly callTallies = new Map<string, Tally>();
 
   constructor(meter: OtelMeter) {
     this.requestDuration = meter.createHistogram("http.client.request.duration", { unit: "s", description: "Duration of each HTTP attempt carewire sent", advice: { explicitBucketBoundaries: DURATION_BUCKETS } });
-    meter.createObservableCounter("carewire.client.calls", { unit: "{call}", description: "Logical calls, by final outcome" }).addCallback((result) => this.reportCalls(result));
-    this.rateLimited = meter.createCounter("carewire.client.rate_limited", { unit: "{response}", description: "429 responses received" });
-    this.retries = meter.createCounter("carewire.client.retries", { unit: "{retry}", description: "Attempts sent again, by the outcome that caused it" });
+    this.calls = new TalliedCounter(meter, "carewire.client.calls", { unit: "{call}", description: "Logical calls, by final outcome" });
+    this.rateLimited = new TalliedCounter(meter, "carewire.client.rate_limited", { unit: "{response}", description: "429 responses received" });
+    this.retries = new TalliedCounter(meter, "carewire.client.retries", { unit: "{retry}", description: "Attempts sent again, by the outcome that caused it" });
     this.quotaWait = meter.createHistogram("carewire.client.quota.wait", { unit: "s", description: "Time pacing held an attempt for the provider's quota", advice: { explicitBucketBoundaries: WAIT_BUCKETS } });
-    this.cache = meter.createCounter("carewire.client.cache", { unit: "{lookup}", description: "Cache results" });
-    this.tenantCalls = meter.createCounter("carewire.tenant.calls", { unit: "{call}", description: "Logical calls per tenant" });
+    this.cache = new TalliedCounter(meter, "carewire.client.cache", { unit: "{lookup}", description: "Cache results" });
+    this.tenantCalls = new TalliedCounter(meter, "carewire.tenant.calls", { unit: "{call}", description: "Logical calls per tenant" });
     meter.createObservableGauge("carewire.client.breaker.state", { description: "Circuit state per endpoint group: 0 closed, 1 half-open, 2 open" }).addCallback((result) => this.reportBreakers(result));
-  }
-
-  /** One logical call of an operation ended so. */
-  countCall(labels: OperationLabels, outcome: string, statusClass: string): void {
-    const key = `${labels.id}\u0000${outcome}\u0000${statusClass}`;
-    const tally = this.callTallies.get(key);
-    if (tally !== undefined) tally.count++;
-    else this.callTallies.set(key, { attributes: labels.forCall(outcome, statusClass), count: 1 });
   }
 
   /** A breaker group changed state. */
@@ -66,21 +52,6 @@ export class CarewireMetrics {
     const known = this.breakers.get(group);
     if (known !== undefined) known.value = value;
     else if (this.breakers.size < MAX_KEPT) this.breakers.set(group, { attributes: { [BREAKER_GROUP]: group }, value });
-  }
-
-  /** The tenant counter's attributes for one provider and tenant (kept, not rebuilt per call). */
-  tenantAttributes(provider: string, tenant: string): OtelAttributes {
-    const key = `${provider}\u0000${tenant}`;
-    let attributes = this.tenants.get(key);
-    if (attributes === undefined) {
-      attributes = { [PROVIDER]: provider, [TENANT]: tenant };
-      if (this.tenants.size < MAX_KEPT) this.tenants.set(key, attributes);
-    }
-    return attributes;
-  }
-
-  private reportCalls(result: OtelObservableResult): void {
-    for (const { attributes, count } of this.callTallies.values()) result.observe(count, attributes);
   }
 
   private reportBreakers(result: OtelObservableResult): void {

@@ -8,8 +8,8 @@
  */
 import { requireOptional } from "../portable/node-builtin.js";
 
-/** Attribute values carewire sets: strings and numbers only. */
-export type OtelAttributes = Record<string, string | number>;
+/** Attribute values carewire sets: strings and numbers (and `true`, for the SDK's overflow set). */
+export type OtelAttributes = Record<string, string | number | boolean>;
 
 /** An OpenTelemetry context: immutable, a new one for each value set. */
 export interface OtelContext {
