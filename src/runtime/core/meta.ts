@@ -9,6 +9,7 @@ import { isoTime } from "./clock.js";
 import type { ErrorKind } from "./errors.js";
 import type { RateLimitPolicy, RateLimitSnapshot } from "../wire/server-hints.js";
 import type { DriftReport } from "../tolerant/tolerant.js";
+import { headerValue } from "../wire/header-value.js";
 
 export interface AttemptRecord {
   /** 1-based. */
@@ -68,7 +69,7 @@ const SERVER_REQUEST_ID_HEADERS = ["x-request-id", "request-id", "x-amzn-request
 export function serverRequestIdOf(response: Response | undefined, sentId: string): string | undefined {
   if (!response) return undefined;
   for (const name of SERVER_REQUEST_ID_HEADERS) {
-    const value = response.headers.get(name);
+    const value = headerValue(response.headers, name);
     // An echo of our own correlation id is not the server's id.
     if (value && value !== sentId) return value.slice(0, 200);
   }

@@ -69,7 +69,9 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     const now = clock.now();
 
     let probe: string | undefined;
-    const view = await store.state(group, now);
+    // The memory store answers at once: no await (and no turn of the event loop) for it.
+    const viewing = store.state(group, now);
+    const view = viewing instanceof Promise ? await viewing : viewing;
     if (view.state === "open" && now - view.openedAt < rules.openMs) return refused(plan, group, "open", view.openedAt + rules.openMs);
     if (view.state !== "closed") {
       // Open long enough, or half-open: one caller in the fleet gets to probe.
@@ -92,7 +94,8 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     }
     const outcome = outcomeOf(result);
     if (outcome === "unknown" && probe === undefined) return noted(result, { breaker: { group, state: view.state } });
-    const after = await store.record(group, outcome, clock.now(), rules, probe);
+    const recording = store.record(group, outcome, clock.now(), rules, probe);
+    const after = recording instanceof Promise ? await recording : recording;
     announce(call, group, after);
     return noted(result, { breaker: { group, state: after.state } });
   };

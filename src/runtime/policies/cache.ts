@@ -12,6 +12,7 @@ import type { OperationHints } from "../core/operation.js";
 import { MemoryCacheStore, type CacheEntry, type CacheStore } from "../stores/cache-store.js";
 import { withRawQuery } from "../wire/request.js";
 import type { Exchange } from "../wire/transport.js";
+import { headerValue } from "../wire/header-value.js";
 
 export interface CacheOptions {
   readonly store?: CacheStore;
@@ -112,10 +113,10 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
       // RFC 9111 §4.3.4: what the 304 carries updates the entry; what it leaves out is kept.
       const merged = new Headers(entry.headers as Array<[string, string]>);
       for (const [name, value] of exchange.response.headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
-      const life = exchange.response.headers.has("cache-control") ? lifetimes(parseCacheControl(exchange.response.headers.get("cache-control")), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
+      const life = headerValue(exchange.response.headers, "cache-control") !== null ? lifetimes(parseCacheControl(headerValue(exchange.response.headers, "cache-control")), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
       // A 304 may name a new validator: the next revalidation must send it.
-      const etag = exchange.response.headers.get("etag") ?? entry.etag;
-      const lastModified = exchange.response.headers.get("last-modified") ?? entry.lastModified;
+      const etag = headerValue(exchange.response.headers, "etag") ?? entry.etag;
+      const lastModified = headerValue(exchange.response.headers, "last-modified") ?? entry.lastModified;
       const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now(), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
       await store.set(key, refreshed);
       call.emit({ type: "cache", result: "revalidated" });
@@ -123,11 +124,11 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     }
     if (status === 429 || status >= 500) return result.verdict.outcome !== "ok" ? staleInstead(result) : result;
     if (status >= 200 && status < 300) {
-      const directives = parseCacheControl(exchange.response.headers.get("cache-control"));
+      const directives = parseCacheControl(headerValue(exchange.response.headers, "cache-control"));
       if (directives.noStore) await store.delete(key);
       else {
-        const etag = exchange.response.headers.get("etag") ?? undefined;
-        const lastModified = exchange.response.headers.get("last-modified") ?? undefined;
+        const etag = headerValue(exchange.response.headers, "etag") ?? undefined;
+        const lastModified = headerValue(exchange.response.headers, "last-modified") ?? undefined;
         const life = lifetimes(directives, hint, options);
         // Worth keeping only if it can be served, revalidated or used as a fallback.
         if (life.maxAgeMs > 0 || life.staleIfErrorMs > 0 || etag || lastModified) {

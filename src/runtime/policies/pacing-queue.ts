@@ -11,8 +11,7 @@ import type { AcquireAnswer, QuotaDemand, QuotaStore, TenantShare } from "../sto
 import { sameDemands, type Lane } from "./pacing-quota.js";
 import { quietly } from "../stores/fallback.js";
 import { SignalWatch } from "./signal-watch.js";
-
-const LANE_ORDER: Record<Lane, number> = { critical: 0, interactive: 1, batch: 2 };
+import { bookingHorizon, bookingLead, byLaneThenArrival } from "./pacing-booking.js";
 
 /** A send admitted: its id in the store, and whether a shared store's local fallback admitted it. */
 export interface Admission {
@@ -44,24 +43,10 @@ export interface SlotQueueSettings {
 }
 
 export interface SlotQueue {
-  /** Waits for a slot: the store granted the send and the concurrency cap has room. */
-  acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Promise<Admission>;
+  /** Waits for a slot (the store granted the send, the concurrency cap has room); no Promise when granted on the spot. */
+  acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Admission | Promise<Admission>;
   /** A send is done: its concurrency slot goes to the next waiter. */
   release(): void;
-}
-
-/**
- * How long before its slot a send is booked: long enough for a shared store's round trip,
- * short enough that lanes still decide who goes first. 2 % of the window, 5–50 ms.
- */
-function bookingLead(w: Waiter): number {
-  const windowMs = w.demands[0]?.windowMs ?? 1_000;
-  return Math.min(50, Math.max(5, windowMs * 0.02));
-}
-
-/** How far ahead the head books: just before its slot, or as far as a leasing store asks. */
-function bookingHorizon(store: QuotaStore, w: Waiter, lead: number): number {
-  return Math.max(2 * lead, store.bookAheadMs?.(w.demands[0]?.windowMs ?? 1_000) ?? 0);
 }
 
 export function slotQueue(settings: SlotQueueSettings): SlotQueue {
@@ -89,15 +74,15 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
           for (const w of queue) w.cancelBound ??= boundWait(w);
           return;
         }
-        if (queue.length > 1) queue.sort((a, b) => LANE_ORDER[a.lane] - LANE_ORDER[b.lane] || a.seq - b.seq);
+        if (queue.length > 1) queue.sort(byLaneThenArrival);
         const head = queue[0]!;
         const now = clock.now();
-        const lead = bookingLead(head);
+        const lead = bookingLead(head.demands);
         let answer: AcquireAnswer & { local?: true };
         try {
           // A booking is made shortly before its slot (a call more urgent than the head may
           // still come), and never past the head's deadline or the longest wait.
-          const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + bookingHorizon(store, head, lead));
+          const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + bookingHorizon(store, head.demands, lead));
           const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil, waiting: waitingLike(head), ...(head.tenant ? { tenant: head.tenant } : {}) });
           // The memory store answers at once: no promise to wait for on the common path.
           answer = pending instanceof Promise ? await pending : pending;
@@ -224,15 +209,33 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
     });
   }
 
-  function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Promise<Admission> {
+  function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Admission | Promise<Admission> {
+    if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
+    const n = seq++;
+    const id = `${instance}-${n}`;
+    // Nobody ahead and a slot free: what the pump would ask first, asked now, for no later
+    // than now (so an answer other than "go" has recorded nothing).
+    const now = onTheSpot(tenant) ? clock.now() : undefined;
+    const answer = now === undefined ? undefined : (store.acquire({ key, id, now, demands, bookUntil: now, waiting: 0 }) as AcquireAnswer & { local?: true });
+    if (answer?.granted === true) {
+      inFlight++;
+      return { id: answer.id ?? id, local: answer.local === true };
+    }
     return new Promise<Admission>((resolve, reject) => {
-      if (signal?.aborted) return reject(new AbortedError(signal.reason));
-      const n = seq++;
-      queue.push({ lane, seq: n, id: `${instance}-${n}`, demands, tenant, deadline, signal, resolve, reject });
+      queue.push({ lane, seq: n, id, demands, tenant, deadline, signal, resolve, reject });
       if (signal) signals.watch(signal);
       if (pumping) wakeUp();
       else void pump();
     });
+  }
+
+  /**
+   * Whether a call may ask the store itself instead of queueing: nobody waits or is being
+   * served, a concurrency slot is free, and the store answers synchronously. A tenant's call
+   * queues (the store counts its fair share per answer, which an extra ask would skew).
+   */
+  function onTheSpot(tenant: TenantShare | undefined): boolean {
+    return store.answersAtOnce === true && tenant === undefined && queue.length === 0 && !pumping && inFlight < maxConcurrent;
   }
 
   function release(): void {

@@ -20,6 +20,7 @@ import type { RateLimitState } from "../core/meta.js";
 import { quietly } from "../stores/fallback.js";
 import { MemoryQuotaStore } from "../stores/memory-quota-store.js";
 import type { QuotaDemand, QuotaObservation, QuotaStore } from "../stores/quota-store.js";
+import type { RateLimitPolicy, RateLimitSnapshot } from "../wire/server-hints.js";
 import { costResolver, type CostConfig, type ResolvedCost } from "./pacing-cost.js";
 import { NamedQuotas, type NamedReading } from "./pacing-named-quotas.js";
 import { isPacing, requestDemand, type Lane, type PacedDemand, type QuotaConfig, type SpecQuota } from "./pacing-quota.js";
@@ -78,7 +79,20 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * configured one, its remaining count corrects the shared window, and a 429 (or a spent
    * quota) pauses every instance until the server's time. Returns the rate-limit note.
    */
-  async function learn(result: AttemptResult, call: Call, cost: ResolvedCost, pacedBeside: boolean): Promise<RateLimitState | undefined> {
+  function learn(result: AttemptResult, call: Call, cost: ResolvedCost, pacedBeside: boolean): RateLimitState | undefined | Promise<RateLimitState | undefined> {
+    if (result.exchange === undefined) return undefined;
+    const { hints } = result;
+    if (hints.rateLimit !== undefined || hints.rateLimits !== undefined || result.exchange.response.status === 429) return learnFromAnswer(result, call, cost, pacedBeside);
+    // No rate-limit header and no 429 (most answers): nothing to write anywhere, unless a
+    // quota estimated from 429s grows after a quiet answer.
+    const declared = requestDemand(options, shared.server, call.operation.hints.rateLimit, "interactive");
+    const pacing = declared !== undefined && isPacing(declared) ? declared : undefined;
+    if (pacing === undefined && declared !== undefined && !pacedBeside && shared.probed !== undefined) return learnFromAnswer(result, call, cost, pacedBeside);
+    return rateLimitNote(undefined, pacing, undefined, clock.now());
+  }
+
+  /** `learn` for an answer that says something about the quota (headers, a 429) or teaches an estimate. */
+  async function learnFromAnswer(result: AttemptResult, call: Call, cost: ResolvedCost, pacedBeside: boolean): Promise<RateLimitState | undefined> {
     if (result.exchange === undefined) return undefined;
     const now = clock.now();
     const policies = result.hints.rateLimits;
@@ -127,6 +141,11 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       knownPause = Math.max(knownPause, pauseUntil);
       await quietly(() => store.pause(key, pauseUntil));
     }
+    return rateLimitNote(rl, pacing, policies, now);
+  }
+
+  /** The rate-limit note of an answer: the server's reading, the paced limit, a pause this instance knows of, every quota named. */
+  function rateLimitNote(rl: RateLimitSnapshot | undefined, pacing: PacedDemand | undefined, policies: readonly RateLimitPolicy[] | undefined, now: number): RateLimitState {
     return {
       ...(rl ?? {}),
       ...(pacing && rl?.limit === undefined ? { limit: pacing.limit } : {}),
@@ -141,12 +160,12 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * would hold each slot a margin too long), or taken out when the server did not count it;
    * then its concurrency slot is freed.
    */
-  async function finish(admission: Admission, demands: readonly PacedDemand[], counted = true, answeredAt = clock.now()): Promise<void> {
-    try {
-      if (demands.length > 0) await quietly(() => (counted ? store.settle(key, admission.id, answeredAt - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
-    } finally {
-      release();
-    }
+  function finish(admission: Admission, demands: readonly PacedDemand[], counted = true, answeredAt = clock.now()): Promise<void> | undefined {
+    // `quietly` never throws: a store that fails has its send age out of the window.
+    const pending = demands.length === 0 ? undefined : quietly(() => (counted ? store.settle(key, admission.id, answeredAt - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
+    if (pending instanceof Promise) return pending.then(release);
+    release();
+    return undefined;
   }
 
   const policy: Policy = (next) => async (plan) => {
@@ -173,7 +192,8 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     const waitStart = clock.now();
     let admission: Admission;
     try {
-      admission = await acquire(lane, demands, call.deadline, call.signal, tenant);
+      const pending = acquire(lane, demands, call.deadline, call.signal, tenant);
+      admission = pending instanceof Promise ? await pending : pending;
     } catch (error) {
       turn.done?.();
       if (error instanceof CarewireError) return refusal(plan, error);
@@ -189,10 +209,12 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       // Learning from 429s alone: a refused send is left out of the count the next estimate
       // is made from (limiters do not count what they refuse).
       uncounted = result.exchange?.response.status === 429 && demands.length === 1 && !isPacing(demands[0]!);
-      const rateLimit = await learn(result, call, cost, demands.length > 1);
+      const learning = learn(result, call, cost, demands.length > 1);
+      const rateLimit = learning instanceof Promise ? await learning : learning;
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
-      await finish(admission, demands, !uncounted, answeredAt);
+      const finishing = finish(admission, demands, !uncounted, answeredAt);
+      if (finishing !== undefined) await finishing;
       turn.done?.();
     }
   };

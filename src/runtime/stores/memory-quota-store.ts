@@ -21,6 +21,7 @@ interface Log {
 }
 
 export class MemoryQuotaStore implements QuotaStore {
+  readonly answersAtOnce = true;
   private readonly logs = new Map<string, Log>();
   private readonly pauses = new Map<string, number>();
   private phantoms = 0;

@@ -137,6 +137,11 @@ export interface QuotaKnowledge {
 
 export interface QuotaStore {
   /**
+   * `acquire` always answers synchronously (never a Promise): the memory store. Pacing then
+   * admits a call that finds nobody waiting without queueing it.
+   */
+  readonly answersAtOnce?: boolean;
+  /**
    * How far ahead of its slot a waiting call should book, when this store serves several
    * calls per round trip that way (a leasing store). Left out: just before the slot.
    */

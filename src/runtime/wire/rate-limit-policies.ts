@@ -9,6 +9,7 @@
  */
 import { parseList, Token, type Parameters } from "structured-headers";
 import type { RateLimitSnapshot } from "./server-hints.js";
+import { headerValue } from "./header-value.js";
 
 /** What the server said about one of its quota policies. */
 export interface RateLimitPolicy extends RateLimitSnapshot {
@@ -24,8 +25,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Every policy named by either field, in the order first named; undefined when neither says anything usable. */
 export function rateLimitPolicies(headers: Headers): readonly RateLimitPolicy[] | undefined {
-  const state = headers.get("ratelimit");
-  const policy = headers.get("ratelimit-policy");
+  const state = headerValue(headers, "ratelimit");
+  const policy = headerValue(headers, "ratelimit-policy");
   if (state === null && policy === null) return undefined;
   const byName = new Map<string, Mutable<RateLimitPolicy>>();
   const entry = (name: string) => {

@@ -8,6 +8,7 @@ import { NO_DRIFT, readTolerantly, type DriftIssue, type DriftReport } from "../
 import type { Exchange } from "./transport.js";
 import { isJsonMediaType } from "./media-type.js";
 import { statusKeyFor } from "./status-key.js";
+import { headerValue } from "./header-value.js";
 
 export interface DecodedBody {
   readonly value: unknown;
@@ -30,7 +31,7 @@ export function readBody(exchange: Exchange, schemas: OperationSchemas, method: 
     // body (a critical field missing is a contract violation, otherwise drift).
     return schema === undefined ? { value: undefined, drift: NO_DRIFT } : readJson(undefined, schemas, response.status);
   }
-  const contentType = response.headers.get("content-type") ?? "";
+  const contentType = headerValue(response.headers, "content-type") ?? "";
   if (isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(body))) return readJson(parseJsonBody(exchange), schemas, response.status);
   if (/^text\/|xml|x-www-form-urlencoded|ndjson/i.test(contentType)) {
     const text = utf8.decode(body);
@@ -65,7 +66,7 @@ export function parseJsonBody(exchange: Exchange): unknown {
 /** Whether the body will be read as JSON (declared JSON, or unlabelled and looking like it). */
 export function isJsonBody(exchange: Exchange): boolean {
   if (exchange.body.byteLength === 0 || exchange.response.status === 204 || exchange.response.status === 304) return false;
-  const contentType = exchange.response.headers.get("content-type") ?? "";
+  const contentType = headerValue(exchange.response.headers, "content-type") ?? "";
   return isJsonMediaType(contentType) || (contentType === "" && looksLikeJson(exchange.body));
 }
 

@@ -7,6 +7,7 @@
  * never thrown on.
  */
 import { ABSURD_MS, primaryPolicy, rateLimitPolicies, type RateLimitPolicy } from "./rate-limit-policies.js";
+import { headerValue } from "./header-value.js";
 
 export type { RateLimitPolicy } from "./rate-limit-policies.js";
 
@@ -51,12 +52,12 @@ export function readServerHints(headers: Headers, now: number): ServerHints {
 }
 
 function retryAfterOf(headers: Headers, now: number): number | undefined {
-  const ms = headers.get("retry-after-ms");
+  const ms = headerValue(headers, "retry-after-ms");
   if (ms !== null) {
     const value = Number(ms.trim());
     if (/^\d+(\.\d+)?$/.test(ms.trim()) && sane(value)) return value;
   }
-  const raw = headers.get("retry-after")?.trim();
+  const raw = headerValue(headers, "retry-after")?.trim();
   if (!raw) return undefined;
   if (/^\d+(\.\d+)?$/.test(raw)) {
     const value = Number(raw) * 1000;
@@ -67,7 +68,7 @@ function retryAfterOf(headers: Headers, now: number): number | undefined {
   const at = Date.parse(raw);
   if (Number.isNaN(at)) return undefined;
   // The server's clock may differ from ours: measure the wait against its own Date.
-  const serverNow = Date.parse(headers.get("date") ?? "");
+  const serverNow = Date.parse(headerValue(headers, "date") ?? "");
   const value = at - (Number.isNaN(serverNow) ? now : serverNow);
   if (value < 0) return 0;
   return sane(value) ? value : undefined;
@@ -85,9 +86,9 @@ function rateLimitOf(headers: Headers, now: number, policies: readonly RateLimit
   }
   // Earlier drafts, and the X- family most providers send.
   for (const family of RATELIMIT_FAMILIES) {
-    const limit = count(headers.get(family.limit));
-    const remaining = count(headers.get(family.remaining));
-    const reset = resetOf(headers.get(family.reset), now);
+    const limit = count(headerValue(headers, family.limit));
+    const remaining = count(headerValue(headers, family.remaining));
+    const reset = resetOf(headerValue(headers, family.reset), now);
     if (out.limit === undefined && limit !== undefined) out.limit = limit;
     if (out.remaining === undefined && remaining !== undefined) out.remaining = remaining;
     if (out.resetMs === undefined && reset !== undefined) out.resetMs = reset;

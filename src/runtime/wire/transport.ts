@@ -9,6 +9,7 @@ import { startTimer, type Clock } from "../core/clock.js";
 import { AttemptBound } from "./bound.js";
 import { AbortedError, CarewireError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 import { readStreamCapped } from "./read-capped.js";
+import { headerValue } from "./header-value.js";
 
 /**
  * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
@@ -91,7 +92,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     let request = first;
     for (let hops = 0; ; hops++) {
       response = await bound.within(options.fetch(request, init));
-      const location = isRedirect(response.status) && options.maxRedirects > 0 ? response.headers.get("location") : null;
+      const location = isRedirect(response.status) && options.maxRedirects > 0 ? headerValue(response.headers, "location") : null;
       if (location === null) break;
       const target = redirectTarget(request, response.status, location);
       void response.body?.cancel().catch(() => undefined);
@@ -146,8 +147,8 @@ function redirectTarget(request: Request, status: number, location: string): Red
 async function readCapped(response: Response, maxBytes: number, bound: AttemptBound): Promise<Uint8Array> {
   if (response.body === null) return NO_BYTES;
   // An honest Content-Length over the cap (of an uncompressed body) needs no reading at all.
-  const declared = Number(response.headers.get("content-length"));
-  if (Number.isFinite(declared) && declared > maxBytes && !response.headers.has("content-encoding")) throw new LimitExceededError("response-bytes", maxBytes);
+  const declared = Number(headerValue(response.headers, "content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes && headerValue(response.headers, "content-encoding") === null) throw new LimitExceededError("response-bytes", maxBytes);
   return readStreamCapped(response.body, maxBytes, bound, "response-bytes");
 }
 
