@@ -86,7 +86,8 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     if (operation.method !== "get" && operation.method !== "head") return writeThrough(next, plan);
     if (callOptions.cache === "no-store" || callOptions.stream === true || hint?.policy === "no-store") return next(plan);
     const key = cacheKey(call, tenantPrefix(call));
-    const entry = await store.get(key);
+    const reading = store.get(key);
+    const entry = reading instanceof Promise ? await reading : reading;
     const now = clock.now();
     if (entry && callOptions.cache !== "no-cache" && now - entry.storedAt < entry.maxAgeMs) {
       if (call.observed) call.emit({ type: "cache", result: "hit", ageMs: now - entry.storedAt });

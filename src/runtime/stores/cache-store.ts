@@ -2,6 +2,8 @@
  * Where cached responses live: in memory by default (least recently used goes first when
  * full); a shared store can replace it.
  */
+import type { Awaitable } from "./quota-store.js";
+
 export interface CacheEntry {
   readonly status: number;
   readonly headers: ReadonlyArray<[string, string]>;
@@ -15,7 +17,8 @@ export interface CacheEntry {
 
 /** Where cached responses live (in memory by default; a shared store can replace it). */
 export interface CacheStore {
-  get(key: string): Promise<CacheEntry | undefined>;
+  /** The entry, or undefined; a store in memory may answer at once (every read asks). */
+  get(key: string): Awaitable<CacheEntry | undefined>;
   set(key: string, entry: CacheEntry): Promise<void>;
   delete(key: string): Promise<void>;
   /** Drops every entry whose key starts with `prefix` (all the cached reads of one resource). */
@@ -25,7 +28,7 @@ export interface CacheStore {
 export class MemoryCacheStore implements CacheStore {
   private readonly entries = new Map<string, CacheEntry>();
   constructor(private readonly maxEntries = 1_000) {}
-  async get(key: string) {
+  get(key: string): CacheEntry | undefined {
     const entry = this.entries.get(key);
     if (entry) {
       // Least recently used goes first when full.
