@@ -396,6 +396,12 @@ type OverheadClient = (typeof OVERHEAD_CLIENTS)[number];
 const OVERHEAD_CALLS = Math.round(10_000 * SCALE);
 const OVERHEAD_WARMUP = 1_000;
 const OVERHEAD_ROUNDS = 30;
+/**
+ * Fresh processes per client, one generation after another, the rounds shared among them: on
+ * this kind of machine one process can run 20–30 % slower than the next for its whole life
+ * (the same JSON.parse and socket writes, slower), so one process per client is a lottery.
+ */
+const OVERHEAD_PROCESSES = 3;
 
 interface RoundFigures {
   wallUs: number;
@@ -448,7 +454,7 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
 async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
   const clients = OVERHEAD_CLIENTS;
   const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-  const { figures, allocation } = await takeTurns(clients, perRound, mode, url, macrotask);
+  const { figures, allocation, fetchesInRounds } = await takeTurns(clients, perRound, mode, url, macrotask);
   const ratios = (key: "wallUs" | "cpuUs", baseline: OverheadClient = "openapi-fetch") => {
     const r = figures.carewire.map((f, i) => f[key] / figures[baseline][i]![key]);
     return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
@@ -467,7 +473,7 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
     rounds: OVERHEAD_ROUNDS,
     perRound,
     warmup: OVERHEAD_WARMUP,
-    stubbedFetches: clients.reduce((sum, c) => sum + figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP : 0), 0),
+    stubbedFetches: clients.reduce((sum, c) => sum + fetchesInRounds[c], 0),
     wallRatio: ratios("wallUs"),
     cpuRatio: ratios("cpuUs"),
     wallRatioVsTimeout: ratios("wallUs", "openapi-fetch-timeout"),
@@ -477,8 +483,9 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
 }
 
 /**
- * Each client's worker started and warmed up, then OVERHEAD_ROUNDS rounds of `perRound`
- * calls, each client first in turn; then, untimed, what each client's calls allocate.
+ * OVERHEAD_ROUNDS rounds of `perRound` calls, each client first in turn, shared among
+ * OVERHEAD_PROCESSES generations of workers (each started and warmed up afresh); then, untimed,
+ * what each client's calls allocate, in the last generation.
  */
 async function takeTurns<C extends OverheadClient | OtelClient>(
   clients: readonly C[],
@@ -486,23 +493,36 @@ async function takeTurns<C extends OverheadClient | OtelClient>(
   mode: "bare" | "stub",
   url?: string,
   macrotask = false,
-): Promise<{ figures: Record<C, RoundFigures[]>; allocation: Record<C, Allocation> }> {
-  const workers = {} as Record<C, Awaited<ReturnType<typeof startOverheadWorker>>>;
-  for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
+): Promise<{ figures: Record<C, RoundFigures[]>; allocation: Record<C, Allocation>; fetchesInRounds: Record<C, number> }> {
   const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<C, RoundFigures[]>;
-  try {
-    for (let round = 0; round < OVERHEAD_ROUNDS; round++) {
-      for (let i = 0; i < clients.length; i++) {
-        const c = clients[(round + i) % clients.length]!;
-        figures[c].push(await workers[c].run(perRound));
+  const fetchesInRounds = Object.fromEntries(clients.map((c) => [c, 0])) as Record<C, number>;
+  const allocation = {} as Record<C, Allocation>;
+  for (let generation = 0; generation < OVERHEAD_PROCESSES; generation++) {
+    const workers = {} as Record<C, Awaited<ReturnType<typeof startOverheadWorker>>>;
+    try {
+      for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
+      const rounds = roundsOf(generation);
+      for (const round of rounds) {
+        for (let i = 0; i < clients.length; i++) {
+          const c = clients[(round + i) % clients.length]!;
+          figures[c].push(await workers[c].run(perRound));
+        }
       }
+      // A stub counts its fetches from its process's start: the warm-up is left out.
+      for (const c of clients) fetchesInRounds[c] += figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP : 0);
+      if (generation === OVERHEAD_PROCESSES - 1) for (const c of clients) allocation[c] = await workers[c].allocation(ALLOCATION_CALLS);
+    } finally {
+      for (const c of Object.keys(workers) as C[]) workers[c].stop();
     }
-    const allocation = {} as Record<C, Allocation>;
-    for (const c of clients) allocation[c] = await workers[c].allocation(ALLOCATION_CALLS);
-    return { figures, allocation };
-  } finally {
-    for (const c of clients) workers[c].stop();
   }
+  return { figures, allocation, fetchesInRounds };
+}
+
+/** The round numbers a generation of workers runs: the rounds split as evenly as they go. */
+function roundsOf(generation: number): number[] {
+  const from = Math.round((generation * OVERHEAD_ROUNDS) / OVERHEAD_PROCESSES);
+  const to = Math.round(((generation + 1) * OVERHEAD_ROUNDS) / OVERHEAD_PROCESSES);
+  return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
 /**
@@ -557,7 +577,7 @@ async function overheadBare(): Promise<Row[]> {
     const out = await overheadRounds("bare", url);
     // Each worker warms up once started, after `before` was read, and makes its untimed
     // allocation calls after the rounds: both are counted out.
-    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * (OVERHEAD_WARMUP + ALLOCATION_CALLS);
+    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * (OVERHEAD_PROCESSES * OVERHEAD_WARMUP + ALLOCATION_CALLS);
     return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
   });
 }
@@ -583,7 +603,7 @@ async function otelRows(): Promise<Row[]> {
     const before = await served();
     const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
     const { figures, allocation } = await takeTurns(OTEL_CLIENTS, perRound, "bare", url);
-    const sent = (await served()) - before - OTEL_CLIENTS.length * (OVERHEAD_WARMUP + ALLOCATION_CALLS);
+    const sent = (await served()) - before - OTEL_CLIENTS.length * (OVERHEAD_PROCESSES * OVERHEAD_WARMUP + ALLOCATION_CALLS);
     const without = figures["carewire-otel-off"];
     return OTEL_CLIENTS.map((c) => {
       const ratios = figures[c].map((f, i) => f.wallUs / without[i]!.wallUs);
@@ -826,8 +846,8 @@ const md: string[] = [
     return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
-  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in its own warmed-up process (1,000 calls), the three taking turns over 30 rounds of 334 calls, each first in turn: openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
-  "otel: the overhead-bare call with carewire three ways, each in its own warmed-up process, taking turns over 30 rounds: without OpenTelemetry (`openTelemetry: false`), with the OpenTelemetry SDK registered globally (every span batched and every metric read, both exporters dropping what they get, so the row measures recording, not exporting), and with `@opentelemetry/api` installed but no provider registered; `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry (target ≤ 1.05 with the SDK).",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in three fresh processes, one generation after another (each warmed up with 1,000 calls), the three clients taking turns over 30 rounds of 334 calls, each first in turn, ten rounds per generation (one process on this kind of machine can run 20–30 % slower than the next for its whole life, so one process per client would be a lottery): openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "otel: the overhead-bare call with carewire three ways, in three generations of fresh warmed-up processes like overhead-bare, taking turns over 30 rounds: without OpenTelemetry (`openTelemetry: false`), with the OpenTelemetry SDK registered globally (every span batched and every metric read, both exporters dropping what they get, so the row measures recording, not exporting), and with `@opentelemetry/api` installed but no provider registered; `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry (target ≤ 1.05 with the SDK).",
   "",
 ];
 if (imports) {
