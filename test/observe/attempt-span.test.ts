@@ -3,8 +3,9 @@
  * per attempt under the call span, the HTTP conventions' attributes, carewire's own, the
  * trace context in the request headers, and the request metrics.
  */
-import { afterEach, describe, expect, it } from "@jest/globals";
+import { afterEach, describe, expect, it, jest } from "@jest/globals";
 import * as api from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { Call, NetworkError, type AttemptPlan, type OperationDescriptor } from "carewire";
 import { FakeClock, answered, failed, scriptedNext } from "carewire/testing";
@@ -228,3 +229,27 @@ describe("providers that fail", () => {
   });
 });
 
+describe("the request's context", () => {
+  afterEach(() => {
+    api.context.disable();
+    api.metrics.disable();
+    jest.restoreAllMocks();
+  });
+
+  it("is built only when something can read it: a context manager (or a propagator) registered", async () => {
+    const sendingIn = jest.spyOn(CallObserver.prototype, "sendingIn");
+    // Something registered globally, but no context manager: a context made active would reach nobody.
+    api.metrics.setGlobalMeterProvider({ getMeter: () => api.createNoopMeter() });
+    const quiet = observedCall();
+    await attemptSpanPolicy(scriptedNext((p) => answered(p, 200)))(quiet.plan);
+    expect(sendingIn).not.toHaveBeenCalledWith(expect.anything());
+    await quiet.recorded.shutdown();
+
+    api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const carried = observedCall();
+    await attemptSpanPolicy(scriptedNext((p) => answered(p, 200)))(carried.plan);
+    expect(sendingIn).toHaveBeenCalledWith(expect.anything());
+    // Cleared once the attempt is over.
+    expect(sendingIn).toHaveBeenLastCalledWith(undefined);
+  });
+});

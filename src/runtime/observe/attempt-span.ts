@@ -17,7 +17,7 @@ import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { BREAKER_STATE, errorTypeOf, IDEMPOTENCY_KEY_HASH, OUTCOME, QUOTA_WAIT_MS, RESEND_COUNT, STATUS_CODE, TENANT } from "./attributes.js";
 import { spanFailed, type CallObserver } from "./call-observer.js";
-import type { OtelContext, OtelSpan, OtelSpanOptions } from "./open-telemetry.js";
+import { contextManagerRegistered, type OtelContext, type OtelSpan, type OtelSpanOptions } from "./open-telemetry.js";
 
 /** The api's SpanKind.CLIENT. */
 const ATTEMPT_SPAN: OtelSpanOptions = Object.freeze({ kind: 2 });
@@ -44,10 +44,14 @@ async function traced(next: Send, plan: AttemptPlan, observer: CallObserver): Pr
     span = observer.recording ? startAttemptSpan(observer, plan, quotaWaitMs) : undefined;
     // A call the sampler dropped still sends its (not-sampled) context, and still keeps other instrumentation off its request.
     const carried = span ?? (observer.sampledOut ? observer.span : undefined);
-    if (carried !== undefined) {
-      const inSpan = observer.api.trace.setSpan(observer.context, carried);
-      sent = withTraceContext(observer, plan, inSpan);
-      observer.sendingIn(inSpan);
+    // Its context is built only for someone to read: a propagator's headers, or (through a
+    // context manager) instrumentation of the app's that must leave this request alone.
+    const propagating = carried !== undefined && observer.api.propagation.fields().length > 0;
+    const travels = carried !== undefined && contextManagerRegistered();
+    if (propagating || travels) {
+      const inSpan = observer.api.trace.setSpan(observer.context, carried!);
+      if (propagating) sent = withTraceContext(observer, plan, inSpan);
+      if (travels) observer.sendingIn(inSpan);
     }
   } catch {
     // Telemetry must never stop an attempt (a provider or propagator of the app's that throws).
@@ -90,11 +94,9 @@ function startAttemptSpan(observer: CallObserver, plan: AttemptPlan, quotaWaitMs
   return span;
 }
 
-/** The plan with the attempt span's context in its headers (`traceparent`, …), when the app registered a propagator. */
+/** The plan with the attempt span's context in its headers (`traceparent`, …), through the app's propagator. */
 function withTraceContext(observer: CallObserver, plan: AttemptPlan, inSpan: OtelContext): AttemptPlan {
   const { api } = observer;
-  // No propagator registered (the api's default): no headers to copy.
-  if (api.propagation.fields().length === 0) return plan;
   const carrier: Record<string, string> = {};
   api.propagation.inject(inSpan, carrier);
   return Object.keys(carrier).length === 0 ? plan : { ...plan, headers: { ...plan.headers, ...carrier } };

@@ -142,6 +142,17 @@ export function somethingRegistered(): boolean {
   return (globalThis as Record<symbol, unknown>)[GLOBAL_REGISTRY] !== undefined;
 }
 
+/**
+ * Whether a context carewire makes active can reach anyone else: a context manager is
+ * registered. The api's default keeps none (its `context.with` only calls the function, and
+ * every `context.active()` is the root), so a context set for a request would go nowhere.
+ * Without the global registry (an api handed over with providers of its own) it may.
+ */
+export function contextManagerRegistered(): boolean {
+  const registry = (globalThis as Record<symbol, { readonly context?: unknown } | undefined>)[GLOBAL_REGISTRY];
+  return registry === undefined || registry.context !== undefined;
+}
+
 /** The api a call may record to now, or undefined. */
 export type ApiSource = () => OpenTelemetryApi | undefined;
 
