@@ -2,6 +2,7 @@
 export { CallObserver } from "./call-observer.js";
 export { observeOutbox, type ObserveOutboxOptions, type OutboxObservation } from "./observe-outbox.js";
 export type { CarewireMetrics } from "./client-metrics.js";
+export type { TalliedCounter } from "./tallied-counter.js";
 export type { OperationLabels } from "./attributes.js";
 export type {
   OpenTelemetryApi,
