@@ -445,7 +445,7 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
 }
 
 /**
- * The overhead rounds: each client in its own warmed-up process, the two taking turns round
+ * The overhead rounds: each client in warmed-up processes of its own, the clients taking turns round
  * by round (first in turn), so a busy moment of this shared machine hits both alike, while
  * neither pays for the other's heap: a client that keeps memory from call to call makes the
  * garbage collector slower for everything in its process, and in one shared process that

@@ -97,18 +97,9 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     if (entry?.etag) revalidating = withHeader(revalidating, "If-None-Match", entry.etag);
     if (entry?.lastModified) revalidating = withHeader(revalidating, "If-Modified-Since", entry.lastModified);
 
-    /** The stale entry in place of a failure, while it is within its stale-if-error window. */
-    const staleInstead = (failed: AttemptResult): AttemptResult => {
-      if (!entry) return failed;
-      const age = clock.now() - entry.storedAt;
-      if (age > entry.maxAgeMs + entry.staleIfErrorMs) return failed;
-      if (call.observed) call.emit({ type: "cache", result: "stale", ageMs: age });
-      return { ...served(entry, "stale", age), notes: { ...failed.notes, source: "stale", ageMs: age } };
-    };
-
     const result = await next(revalidating);
     const { exchange } = result;
-    if (exchange === undefined) return result.error !== undefined && TRANSIENT_KINDS.has(result.error.kind) ? staleInstead(result) : result;
+    if (exchange === undefined) return result.error !== undefined && TRANSIENT_KINDS.has(result.error.kind) ? staleInstead(entry, result, call) : result;
     const status = exchange.response.status;
     if (status === 304 && entry) {
       // RFC 9111 §4.3.4: what the 304 carries updates the entry; what it leaves out is kept.
@@ -123,7 +114,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
       call.emit({ type: "cache", result: "revalidated" });
       return { ...served(refreshed, "cache", 0), notes: { ...result.notes, source: "cache", ageMs: 0 } };
     }
-    if (status === 429 || status >= 500) return result.verdict.outcome !== "ok" ? staleInstead(result) : result;
+    if (status === 429 || status >= 500) return result.verdict.outcome !== "ok" ? staleInstead(entry, result, call) : result;
     if (status >= 200 && status < 300) {
       const directives = parseCacheControl(headerValue(exchange.response.headers, "cache-control"));
       if (directives.noStore) await store.delete(key);
@@ -148,6 +139,18 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     }
     return result;
   };
+}
+
+/**
+ * The stale entry in place of a failure, while it is within its stale-if-error window. (Not a
+ * closure in the policy: a read that succeeds then allocates nothing for it.)
+ */
+function staleInstead(entry: CacheEntry | undefined, failed: AttemptResult, call: Call): AttemptResult {
+  if (!entry) return failed;
+  const age = call.clock.now() - entry.storedAt;
+  if (age > entry.maxAgeMs + entry.staleIfErrorMs) return failed;
+  if (call.observed) call.emit({ type: "cache", result: "stale", ageMs: age });
+  return { ...served(entry, "stale", age), notes: { ...failed.notes, source: "stale", ageMs: age } };
 }
 
 /** A cached answer as an attempt's result: nothing was sent. */

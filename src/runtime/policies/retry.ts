@@ -4,7 +4,7 @@
  * within max attempts, the call's deadline and the provider's retry budget. A write is
  * replayed after a lost answer only when its plan says a replay is safe.
  */
-import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy } from "../core/attempt.js";
+import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import type { ClassifyOptions } from "../core/classify.js";
 import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
@@ -49,11 +49,11 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
 
-  return (next) => async (plan) => {
+  /** The rest of a call whose first attempt did not succeed: the retry loop, from that answer on. */
+  async function retrying(next: Send, plan: AttemptPlan, first: AttemptResult): Promise<AttemptResult> {
     const { call } = plan;
     const { clock } = call;
     const { maxAttempts, backoff } = settings.get(call.operation.operationId) ?? defaults;
-    budget?.recordRequest(clock.now());
     let previousDelay = backoff.baseMs;
     let earlier: AttemptResult["notes"] | undefined;
     // Once one attempt of a write may have been applied, no later answer (a 503, a reset
@@ -63,9 +63,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     /** Attempts answered 429: they do not count against maxAttempts. */
     let throttles = 0;
     for (let attempt = 1; ; attempt++) {
-      const sent = await next(current);
-      // Success, the common case: nothing below is needed.
-      if (sent.verdict.outcome === "ok" && earlier === undefined) return sent;
+      const sent = attempt === 1 ? first : await next(current);
       const result = earlier === undefined ? sent : { ...sent, notes: joinNotes(earlier, sent.notes) };
       if (sent.verdict.outcome === "ok") return result;
       const { verdict, exchange } = sent;
@@ -140,5 +138,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       earlier = before.notes;
       current = { ...current, attempt: plan.attempt + earlier.attempts.length, delayMs: delay };
     }
+  }
+
+  // Success, the common case, needs none of the loop: its frame and closures are made only after a failure.
+  return (next) => async (plan) => {
+    budget?.recordRequest(plan.call.clock.now());
+    const sent = await next(plan);
+    return sent.verdict.outcome === "ok" ? sent : retrying(next, plan, sent);
   };
 }
