@@ -205,11 +205,12 @@ export function startHandOff<T>(inbox: WebhookInbox, onEvent: EventHandler<T> | 
 
   /**
    * Ends the lease of an event claimed but never started here, so another instance can take it
-   * now rather than after the lease's length. The claim has counted an attempt all the same.
+   * now rather than after the lease's length, without counting the claim as an attempt.
    */
   async function giveBack(claim: InboxClaim): Promise<void> {
     try {
-      await inbox.extend(claim, 0, clock.now());
+      if (inbox.giveBack !== undefined) await inbox.giveBack(claim, clock.now());
+      else await inbox.extend(claim, 0, clock.now());
     } catch {
       // The lease runs out on its own: the event is handed off later, never lost.
       observe({ type: "inbox-error", action: "give a lease back" });

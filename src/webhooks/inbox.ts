@@ -68,6 +68,14 @@ export interface WebhookInbox {
    * False (nothing written) when the lease was lost: another worker took the event, or it was settled.
    */
   extend(claim: InboxClaim, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Hands back a claim whose event was never started here (it came in as this instance began
+   * to stop): the lease is gone (it settles nothing), any instance may claim the event now, and
+   * the claim's attempt no longer counts, so repeated stops never push an event toward its
+   * dead letter. False when the lease was lost. (Optional for an inbox of your own: without it the lease is
+   * ended with `extend(claim, 0, now)` and the attempt stays counted.)
+   */
+  giveBack?(claim: InboxClaim, now: number): Promise<boolean>;
   /** Ends every lease `worker` holds (a graceful stop that could not finish); returns how many. */
   release(worker: string, now: number): Promise<number>;
   /** False (nothing written) when the lease was lost. */

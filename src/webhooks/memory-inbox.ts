@@ -56,6 +56,16 @@ export function memoryInbox(): WebhookInbox {
         held.leaseUntil = checkTime(now, "now") + leaseMs;
         return true;
       }),
+    giveBack: (claim, now) =>
+      call("give a lease back", () => {
+        const held = matching(claim);
+        if (held === undefined) return false;
+        delete held.lease;
+        delete held.leaseUntil;
+        const at = checkTime(now, "now");
+        held.record = { ...held.record, attempts: Math.max(0, held.record.attempts - 1), notBefore: Math.min(held.record.notBefore, at), updatedAt: at };
+        return true;
+      }),
     release: (worker, now) =>
       call("release leases", () => {
         const prefix = `${checkWorker(worker)}/`;

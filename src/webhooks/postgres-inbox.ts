@@ -133,6 +133,8 @@ export function postgresInbox(options: PostgresInboxOptions): WebhookInbox {
       }),
     extend: (claim, leaseMs, now) =>
       call("keep a lease", async () => (await query(pool, `UPDATE ${table} SET lease_until = $3 ${settleWhere}`, [claim.record.id, claim.lease, checkTime(now, "now") + leaseMs])).rowCount === 1),
+    giveBack: (claim, now) =>
+      call("give a lease back", async () => (await query(pool, `UPDATE ${table} SET lease = NULL, lease_until = NULL, attempts = greatest(attempts - 1, 0), not_before = least(not_before, $3), updated_at = $3 ${settleWhere}`, [claim.record.id, claim.lease, checkTime(now, "now")])).rowCount === 1),
     release: (worker, now) =>
       call("release leases", async () => {
         const sql = `UPDATE ${table} SET lease = NULL, lease_until = NULL, not_before = least(not_before, $2), updated_at = $2 WHERE status = 'pending' AND starts_with(lease, $1 || '/')`;

@@ -74,6 +74,17 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return 1`;
 
+/** KEYS: event, due, leased. ARGV: id, lease, now. A claim handed back unstarted: due now, its lease gone, its attempt uncounted. */
+const GIVE_BACK = `
+if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
+local due = math.min(tonumber(redis.call('HGET', KEYS[1], 'notBefore')), tonumber(ARGV[3]))
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZADD', KEYS[2], due, ARGV[1])
+redis.call('HDEL', KEYS[1], 'lease')
+redis.call('HSET', KEYS[1], 'notBefore', due, 'updatedAt', ARGV[3])
+if tonumber(redis.call('HGET', KEYS[1], 'attempts') or '0') > 0 then redis.call('HINCRBY', KEYS[1], 'attempts', -1) end
+return 1`;
+
 /** KEYS: event, due, leased, handled, dead. ARGV: id, lease, now, status, notBefore, error. */
 const SETTLE = `
 if redis.call('HGET', KEYS[1], 'lease') ~= ARGV[2] or redis.call('HGET', KEYS[1], 'status') ~= 'pending' then return 0 end
@@ -153,6 +164,8 @@ export function redisInbox(options: RedisInboxOptions): WebhookInbox {
       }),
     extend: (claim, leaseMs, now) =>
       call("keep a lease", async () => (await redis.run(EXTEND, [eventKeys + claim.record.id, index.due, index.leased], [claim.record.id, claim.lease, checkTime(now, "now") + leaseMs])) === 1),
+    giveBack: (claim, now) =>
+      call("give a lease back", async () => (await redis.run(GIVE_BACK, [eventKeys + claim.record.id, index.due, index.leased], [claim.record.id, claim.lease, checkTime(now, "now")])) === 1),
     release: (worker, now) => call("release leases", async () => Number(await redis.run(RELEASE, [index.due, index.leased], [eventKeys, checkWorker(worker), checkTime(now, "now")]))),
     settle: (claim, settlement, now) =>
       call("settle an event", async () => {

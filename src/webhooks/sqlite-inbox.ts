@@ -74,6 +74,7 @@ export function sqliteInbox(options: SqliteInboxOptions): WebhookInbox {
     `UPDATE ${TABLE} SET lease = NULL, lease_until = NULL, not_before = min(not_before, @now), updated_at = @now WHERE status = 'pending' AND substr(lease, 1, length(@worker) + 1) = @worker || '/'`,
   );
   const extend = conn.prepare(`UPDATE ${TABLE} SET lease_until = @until ${SETTLE}`);
+  const giveBack = conn.prepare(`UPDATE ${TABLE} SET lease = NULL, lease_until = NULL, attempts = max(attempts - 1, 0), not_before = min(not_before, @now), updated_at = @now ${SETTLE}`);
   const handled = conn.prepare(`UPDATE ${TABLE} SET status = 'handled', raw = '', lease = NULL, lease_until = NULL, updated_at = @now ${SETTLE}`);
   const retry = conn.prepare(`UPDATE ${TABLE} SET not_before = @notBefore, last_error = @error, lease = NULL, lease_until = NULL, updated_at = @now ${SETTLE}`);
   const dead = conn.prepare(`UPDATE ${TABLE} SET status = 'dead', last_error = @error, lease = NULL, lease_until = NULL, updated_at = @now ${SETTLE}`);
@@ -125,6 +126,7 @@ export function sqliteInbox(options: SqliteInboxOptions): WebhookInbox {
         return rows.map((row) => ({ record: recordOfRow(row), lease: row.lease }));
       }),
     extend: (claim, leaseMs, now) => call("keep a lease", () => extend.run({ id: claim.record.id, lease: claim.lease, until: checkTime(now, "now") + leaseMs }).changes === 1),
+    giveBack: (claim, now) => call("give a lease back", () => giveBack.run({ id: claim.record.id, lease: claim.lease, now: checkTime(now, "now") }).changes === 1),
     release: (worker, now) => call("release leases", () => release.run({ worker: checkWorker(worker), now }).changes),
     settle: (claim, settlement, now) =>
       call("settle an event", () => {

@@ -306,8 +306,8 @@ describe("hand-off on a fake clock", () => {
     const b = webhookHandler({ ...rules, inbox, workerId: "b", onEvent: (e, { attempt }) => void starts.push(["b", e.id, attempt]) });
     cleanups.push(() => b.close());
     await b.settled();
-    // The given-back claim counted an attempt.
-    expect(starts).toEqual([["b", d.id, 2]]);
+    // The given-back claim counts no attempt: the other instance's start is the event's first.
+    expect(starts).toEqual([["b", d.id, 1]]);
     expect(await inbox.counts()).toMatchObject({ pending: 0, handled: 1 });
   });
 

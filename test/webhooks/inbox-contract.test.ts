@@ -179,6 +179,24 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
     expect(await second.settle(taken!, { status: "handled" }, T0 + 7)).toBe(true);
   });
 
+  it("takes a claim given back unstarted without counting its attempt: any instance claims the event at once, and the old lease settles nothing", async () => {
+    const { inbox, another } = make();
+    const second = another();
+    const event = entry();
+    await inbox.accept(event, T0);
+    // Given back again and again (an instance stopping as events come in): never nearer its dead letter.
+    for (let round = 0; round < 3; round++) {
+      const [given] = await inbox.claim("w1", 1, LEASE, T0 + round * 10);
+      expect(given!.record.attempts).toBe(1);
+      expect(await inbox.giveBack!(given!, T0 + round * 10 + 5)).toBe(true);
+      expect(await inbox.settle(given!, { status: "handled" }, T0 + round * 10 + 6)).toBe(false);
+      expect(await inbox.giveBack!(given!, T0 + round * 10 + 7)).toBe(false);
+    }
+    const [taken] = await second.claim("w2", 10, LEASE, T0 + 40);
+    expect(taken!.record).toMatchObject({ id: event.id, attempts: 1 });
+    expect(await second.settle(taken!, { status: "handled" }, T0 + 41)).toBe(true);
+  });
+
   it("retries an event after its backoff with the error kept, and parks a dead one until it is revived", async () => {
     const { inbox } = make();
     const event = entry();
