@@ -58,11 +58,11 @@ export function memoryInbox(): WebhookInbox {
       }),
     giveBack: (claim, now) =>
       call("give a lease back", () => {
+        const at = checkTime(now, "now");
         const held = matching(claim);
         if (held === undefined) return false;
         delete held.lease;
         delete held.leaseUntil;
-        const at = checkTime(now, "now");
         held.record = { ...held.record, attempts: Math.max(0, held.record.attempts - 1), notBefore: Math.min(held.record.notBefore, at), updatedAt: at };
         return true;
       }),

@@ -85,6 +85,15 @@ describe("pacing queue: admission on the spot", () => {
     await expect(held).resolves.toEqual(expect.objectContaining({ local: false }));
   });
 
+  it("takes the answer of a store that says it answers at once and answers through a Promise: one send recorded, admitted", async () => {
+    const inner = new MemoryQuotaStore();
+    const late: QuotaStore = { ...answeringLater(inner), answersAtOnce: true };
+    const { acquire } = queueOver(late);
+    await expect(acquire("interactive", requests(1), undefined, undefined)).resolves.toEqual(expect.objectContaining({ local: false }));
+    // The window holds that one send: the next waits.
+    expect(inner.acquire({ key: "acme:default", id: "probe", now: 0, demands: requests(1), bookUntil: 0 }).granted).toBe(false);
+  });
+
   it("queues every call when the store answers through a Promise", async () => {
     const { acquire } = queueOver(answeringLater(new MemoryQuotaStore()));
     const admission = acquire("interactive", requests(2), undefined, undefined);

@@ -15,6 +15,7 @@ import type { Clock } from "../core/clock.js";
 import { CircuitOpenError } from "../core/errors.js";
 import type { OperationDescriptor } from "../core/operation.js";
 import { MemoryBreakerStore, type BreakerOutcome, type BreakerRules, type BreakerState, type BreakerStore, type CircuitChange } from "../stores/breaker-store.js";
+import { isThenable } from "../portable/thenable.js";
 
 export type { BreakerState } from "../stores/breaker-store.js";
 
@@ -71,7 +72,7 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     let probe: string | undefined;
     // The memory store answers at once: no await (and no turn of the event loop) for it.
     const viewing = store.state(group, now);
-    const view = viewing instanceof Promise ? await viewing : viewing;
+    const view = isThenable(viewing) ? await viewing : viewing;
     if (view.state === "open" && now - view.openedAt < rules.openMs) return refused(plan, group, "open", view.openedAt + rules.openMs);
     if (view.state !== "closed") {
       // Open long enough, or half-open: one caller in the fleet gets to probe.
@@ -95,7 +96,7 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     const outcome = outcomeOf(result);
     if (outcome === "unknown" && probe === undefined) return noted(result, { breaker: { group, state: view.state } });
     const recording = store.record(group, outcome, clock.now(), rules, probe);
-    const after = recording instanceof Promise ? await recording : recording;
+    const after = isThenable(recording) ? await recording : recording;
     announce(call, group, after);
     return noted(result, { breaker: { group, state: after.state } });
   };

@@ -13,6 +13,7 @@ import { MemoryCacheStore, type CacheEntry, type CacheStore } from "../stores/ca
 import { withRawQuery } from "../wire/request.js";
 import type { Exchange } from "../wire/transport.js";
 import { headerValue } from "../wire/header-value.js";
+import { isThenable } from "../portable/thenable.js";
 
 export interface CacheOptions {
   readonly store?: CacheStore;
@@ -87,7 +88,7 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     if (callOptions.cache === "no-store" || callOptions.stream === true || hint?.policy === "no-store") return next(plan);
     const key = cacheKey(call, tenantPrefix(call));
     const reading = store.get(key);
-    const entry = reading instanceof Promise ? await reading : reading;
+    const entry = isThenable(reading) ? await reading : reading;
     const now = clock.now();
     if (entry && callOptions.cache !== "no-cache" && now - entry.storedAt < entry.maxAgeMs) {
       if (call.observed) call.emit({ type: "cache", result: "hit", ageMs: now - entry.storedAt });

@@ -11,6 +11,7 @@ import type { AcquireAnswer, QuotaDemand, QuotaStore, TenantShare } from "../sto
 import { sameDemands, type Lane } from "./pacing-quota.js";
 import { quietly } from "../stores/fallback.js";
 import { SignalWatch } from "./signal-watch.js";
+import { isThenable } from "../portable/thenable.js";
 import { bookingHorizon, bookingLead, byLaneThenArrival } from "./pacing-booking.js";
 
 /** A send admitted: its id in the store, and whether a shared store's local fallback admitted it. */
@@ -85,7 +86,7 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
           const bookUntil = Math.min(head.deadline === undefined ? Infinity : head.deadline - 1, now + maxWaitMs, now + bookingHorizon(store, head.demands, lead));
           const pending = store.acquire({ key, id: head.id, now, demands: head.demands, bookUntil, waiting: waitingLike(head), ...(head.tenant ? { tenant: head.tenant } : {}) });
           // The memory store answers at once: no promise to wait for on the common path.
-          answer = pending instanceof Promise ? await pending : pending;
+          answer = isThenable(pending) ? await pending : pending;
         } catch (error) {
           // A store without a fallback failed: this call ends typed; the queue goes on.
           const at = queue.indexOf(head);
@@ -213,27 +214,28 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     const n = seq++;
     const id = `${instance}-${n}`;
+    const enqueue = () =>
+      new Promise<Admission>((resolve, reject) => {
+        queue.push({ lane, seq: n, id, demands, tenant, deadline, signal, resolve, reject });
+        if (signal) signals.watch(signal);
+        if (pumping) wakeUp();
+        else void pump();
+      });
+    if (!onTheSpot(tenant)) return enqueue();
     // Nobody ahead and a slot free: what the pump would ask first, asked now, for no later
     // than now (so an answer other than "go" has recorded nothing).
-    const now = onTheSpot(tenant) ? clock.now() : undefined;
-    const answer = now === undefined ? undefined : (store.acquire({ key, id, now, demands, bookUntil: now, waiting: 0 }) as AcquireAnswer & { local?: true });
-    if (answer?.granted === true) {
+    const now = clock.now();
+    const admitted = (answer: AcquireAnswer & { local?: true }): Admission | Promise<Admission> => {
+      if (!answer.granted) return enqueue();
       inFlight++;
       return { id: answer.id ?? id, local: answer.local === true };
-    }
-    return new Promise<Admission>((resolve, reject) => {
-      queue.push({ lane, seq: n, id, demands, tenant, deadline, signal, resolve, reject });
-      if (signal) signals.watch(signal);
-      if (pumping) wakeUp();
-      else void pump();
-    });
+    };
+    const answer = store.acquire({ key, id, now, demands, bookUntil: now, waiting: 0 });
+    // A store that said it answers at once and did not: its answer is still the answer.
+    return isThenable(answer) ? Promise.resolve(answer).then(admitted) : admitted(answer);
   }
 
-  /**
-   * Whether a call may ask the store itself instead of queueing: nobody waits or is being
-   * served, a concurrency slot is free, and the store answers synchronously. A tenant's call
-   * queues (the store counts its fair share per answer, which an extra ask would skew).
-   */
+  /** Nobody waits or is served, a slot is free, the store answers at once; a tenant's call queues (its fair share is counted per answer). */
   function onTheSpot(tenant: TenantShare | undefined): boolean {
     return store.answersAtOnce === true && tenant === undefined && queue.length === 0 && !pumping && inFlight < maxConcurrent;
   }

@@ -31,6 +31,7 @@ import { SharedLearning } from "./shared-learning.js";
 import { slotQueue, type Admission } from "./pacing-queue.js";
 import { AdmissionNotes } from "./pacing-telemetry.js";
 import type { PacingOptions } from "./pacing-options.js";
+import { isThenable } from "../portable/thenable.js";
 
 export type { Lane } from "./pacing-quota.js";
 export type { CostConfig, OperationCost } from "./pacing-cost.js";
@@ -163,7 +164,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
   function finish(admission: Admission, demands: readonly PacedDemand[], counted = true, answeredAt = clock.now()): Promise<void> | undefined {
     // `quietly` never throws: a store that fails has its send age out of the window.
     const pending = demands.length === 0 ? undefined : quietly(() => (counted ? store.settle(key, admission.id, answeredAt - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
-    if (pending instanceof Promise) return pending.then(release);
+    if (isThenable(pending)) return Promise.resolve(pending).then(release);
     release();
     return undefined;
   }
@@ -193,7 +194,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
     let admission: Admission;
     try {
       const pending = acquire(lane, demands, call.deadline, call.signal, tenant);
-      admission = pending instanceof Promise ? await pending : pending;
+      admission = isThenable(pending) ? await pending : pending;
     } catch (error) {
       turn.done?.();
       if (error instanceof CarewireError) return refusal(plan, error);
@@ -210,7 +211,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       // is made from (limiters do not count what they refuse).
       uncounted = result.exchange?.response.status === 429 && demands.length === 1 && !isPacing(demands[0]!);
       const learning = learn(result, call, cost, demands.length > 1);
-      const rateLimit = learning instanceof Promise ? await learning : learning;
+      const rateLimit = isThenable(learning) ? await learning : learning;
       return rateLimit === undefined ? result : noted(result, { rateLimit });
     } finally {
       const finishing = finish(admission, demands, !uncounted, answeredAt);

@@ -5,6 +5,7 @@
  * and while the store is out none is sent) and never fails because of it.
  */
 import type { Awaitable } from "./quota-store.js";
+import { isThenable } from "../portable/thenable.js";
 
 /** Whether an instance answers from the shared store or, while it is out, from its own memory. */
 export type SharedState = "shared" | "local";
@@ -50,7 +51,7 @@ export class Fallback {
 export function quietly<T>(work: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
   try {
     const pending = work();
-    return pending instanceof Promise ? pending.catch(() => undefined) : pending;
+    return isThenable(pending) ? Promise.resolve(pending).catch(() => undefined) : pending;
   } catch {
     return undefined;
   }

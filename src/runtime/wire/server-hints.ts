@@ -40,6 +40,7 @@ const HTTP_DATE = new RegExp(
 );
 
 
+/** The hints of a response's headers (read once per Headers object: change none after the first read). */
 export function readServerHints(headers: Headers, now: number): ServerHints {
   const retryAfterMs = retryAfterOf(headers, now);
   const rateLimits = rateLimitPolicies(headers);
