@@ -14,7 +14,7 @@ export interface RedisInboxOptions {
   readonly url?: string;
   /** The app's own ioredis client (never closed here). */
   readonly client?: Redis;
-  /** Before every key. Default `carewire:webhooks:`. */
+  /** Before every key. Default `carewire:webhooks:`; the keys then share the hash tag `{inbox}` unless the prefix has a `{tag}` of its own. */
   readonly prefix?: string;
   /** Longest wait for one command, ms. Default 2,000. */
   readonly commandTimeoutMs?: number;
@@ -135,8 +135,11 @@ const PURGE_BATCH = 1_000;
 export function redisInbox(options: RedisInboxOptions): WebhookInbox {
   const prefix = options.prefix ?? "carewire:webhooks:";
   const redis = redisConnection({ ...(options.url !== undefined ? { url: options.url } : {}), ...(options.client ? { client: options.client } : {}), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
-  const eventKeys = `${prefix}e:`;
-  const index = { due: `${prefix}due`, leased: `${prefix}leased`, handled: `${prefix}handled`, dead: `${prefix}dead` };
+  // Every key of one inbox under one hash tag, so on a Redis Cluster each script (which reaches
+  // event keys by their prefix) stays on one slot. A prefix with a {tag} of its own keeps that one.
+  const keys = `${prefix}{inbox}:`;
+  const eventKeys = `${keys}e:`;
+  const index = { due: `${keys}due`, leased: `${keys}leased`, handled: `${keys}handled`, dead: `${keys}dead` };
   let closed = false;
   const call = <T>(action: string, work: () => Promise<T>): Promise<T> =>
     storeCall("redis", action, () => {
