@@ -101,15 +101,16 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     const result = await next(revalidating);
     const { exchange } = result;
     if (exchange === undefined) return result.error !== undefined && TRANSIENT_KINDS.has(result.error.kind) ? staleInstead(entry, result, call) : result;
-    const status = exchange.response.status;
+    const { status, headers } = exchange.response;
+    const cacheControl = headerValue(headers, "cache-control");
     if (status === 304 && entry) {
       // RFC 9111 §4.3.4: what the 304 carries updates the entry; what it leaves out is kept.
       const merged = new Headers(entry.headers as Array<[string, string]>);
-      for (const [name, value] of exchange.response.headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
-      const life = headerValue(exchange.response.headers, "cache-control") !== null ? lifetimes(parseCacheControl(headerValue(exchange.response.headers, "cache-control")), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
+      for (const [name, value] of headers) if (name !== "content-length" && name !== "content-type") merged.set(name, value);
+      const life = cacheControl !== null ? lifetimes(parseCacheControl(cacheControl), hint, options) : { maxAgeMs: entry.maxAgeMs, staleIfErrorMs: entry.staleIfErrorMs };
       // A 304 may name a new validator: the next revalidation must send it.
-      const etag = headerValue(exchange.response.headers, "etag") ?? entry.etag;
-      const lastModified = headerValue(exchange.response.headers, "last-modified") ?? entry.lastModified;
+      const etag = headerValue(headers, "etag") ?? entry.etag;
+      const lastModified = headerValue(headers, "last-modified") ?? entry.lastModified;
       const refreshed: CacheEntry = { ...entry, ...life, headers: [...merged.entries()], storedAt: clock.now(), ...(etag ? { etag } : {}), ...(lastModified ? { lastModified } : {}) };
       await store.set(key, refreshed);
       call.emit({ type: "cache", result: "revalidated" });
@@ -117,17 +118,17 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     }
     if (status === 429 || status >= 500) return result.verdict.outcome !== "ok" ? staleInstead(entry, result, call) : result;
     if (status >= 200 && status < 300) {
-      const directives = parseCacheControl(headerValue(exchange.response.headers, "cache-control"));
+      const directives = parseCacheControl(cacheControl);
       if (directives.noStore) await store.delete(key);
       else {
-        const etag = headerValue(exchange.response.headers, "etag") ?? undefined;
-        const lastModified = headerValue(exchange.response.headers, "last-modified") ?? undefined;
+        const etag = headerValue(headers, "etag") ?? undefined;
+        const lastModified = headerValue(headers, "last-modified") ?? undefined;
         const life = lifetimes(directives, hint, options);
         // Worth keeping only if it can be served, revalidated or used as a fallback.
         if (life.maxAgeMs > 0 || life.staleIfErrorMs > 0 || etag || lastModified) {
           await store.set(key, {
             status,
-            headers: [...exchange.response.headers.entries()],
+            headers: [...headers.entries()],
             body: exchange.body,
             storedAt: clock.now(),
             ...life,

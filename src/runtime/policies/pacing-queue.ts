@@ -35,6 +35,8 @@ interface Waiter {
   cancelBound?: () => void;
 }
 
+type Asked = Omit<Waiter, "resolve" | "reject" | "cancelBound">; // what a call asks for, before it waits
+
 export interface SlotQueueSettings {
   readonly store: QuotaStore;
   readonly key: string;
@@ -185,17 +187,14 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   // One abort listener per caller signal, however many of its calls wait (see SignalWatch).
   const signals = new SignalWatch(() => (pumping ? wakeUp() : void pump()));
 
-  /** A waiter leaves the queue: its signal no longer needs watching. */
-  function admit(w: Waiter, admission: Admission): void {
+  /** A waiter leaves the queue: its signal no longer needs watching, nor its deadline. */
+  function leaving(w: Waiter): Waiter {
     if (w.signal) signals.unwatch(w.signal);
     w.cancelBound?.();
-    w.resolve(admission);
+    return w;
   }
-  function refuse(w: Waiter, error: Error): void {
-    if (w.signal) signals.unwatch(w.signal);
-    w.cancelBound?.();
-    w.reject(error);
-  }
+  const admit = (w: Waiter, admission: Admission): void => leaving(w).resolve(admission);
+  const refuse = (w: Waiter, error: Error): void => leaving(w).reject(error);
 
   /** A timer on the clock that refuses `w` if it is still queued when its deadline or the longest wait comes. */
   function boundWait(w: Waiter): () => void {
@@ -213,27 +212,28 @@ export function slotQueue(settings: SlotQueueSettings): SlotQueue {
   function acquire(lane: Lane, demands: readonly QuotaDemand[], deadline: number | undefined, signal: AbortSignal | undefined, tenant?: TenantShare): Admission | Promise<Admission> {
     if (signal?.aborted) return Promise.reject(new AbortedError(signal.reason));
     const n = seq++;
-    const id = `${instance}-${n}`;
-    const enqueue = () =>
-      new Promise<Admission>((resolve, reject) => {
-        queue.push({ lane, seq: n, id, demands, tenant, deadline, signal, resolve, reject });
-        if (signal) signals.watch(signal);
-        if (pumping) wakeUp();
-        else void pump();
-      });
-    if (!onTheSpot(tenant)) return enqueue();
-    // Nobody ahead and a slot free: what the pump would ask first, asked now, for no later
-    // than now (so an answer other than "go" has recorded nothing).
+    const waiting: Asked = { lane, seq: n, id: `${instance}-${n}`, demands, tenant, deadline, signal };
+    if (!onTheSpot(tenant)) return enqueue(waiting);
+    // What the pump would ask first, for no later than now (an answer other than "go" records nothing).
     const now = clock.now();
-    const admitted = (answer: AcquireAnswer & { local?: true }): Admission | Promise<Admission> => {
-      if (!answer.granted) return enqueue();
-      inFlight++;
-      return { id: answer.id ?? id, local: answer.local === true };
-    };
-    const answer = store.acquire({ key, id, now, demands, bookUntil: now, waiting: 0 });
+    const answer = store.acquire({ key, id: waiting.id, now, demands, bookUntil: now, waiting: 0 });
     // A store that said it answers at once and did not: its answer is still the answer.
-    return isThenable(answer) ? Promise.resolve(answer).then(admitted) : admitted(answer);
+    return isThenable(answer) ? Promise.resolve(answer).then((late) => admitOrQueue(late, waiting)) : admitOrQueue(answer, waiting);
   }
+
+  /** A call the store granted goes now; one it did not waits in the queue like any other. */
+  function admitOrQueue(answer: AcquireAnswer & { local?: true }, waiting: Asked): Admission | Promise<Admission> {
+    if (!answer.granted) return enqueue(waiting);
+    inFlight++;
+    return { id: answer.id ?? waiting.id, local: answer.local === true };
+  }
+  const enqueue = (waiting: Asked): Promise<Admission> =>
+    new Promise<Admission>((resolve, reject) => {
+      queue.push({ ...waiting, resolve, reject });
+      if (waiting.signal) signals.watch(waiting.signal);
+      if (pumping) wakeUp();
+      else void pump();
+    });
 
   /** Nobody waits or is served, a slot is free, the store answers at once; a tenant's call queues (its fair share is counted per answer). */
   function onTheSpot(tenant: TenantShare | undefined): boolean {

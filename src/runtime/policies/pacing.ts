@@ -162,9 +162,10 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
    * then its concurrency slot is freed.
    */
   function finish(admission: Admission, demands: readonly PacedDemand[], counted = true, answeredAt = clock.now()): Promise<void> | undefined {
-    // `quietly` never throws: a store that fails has its send age out of the window.
+    // `quietly` never throws, and hands a store's later answer back as a native Promise: a
+    // store that fails has its send age out of the window.
     const pending = demands.length === 0 ? undefined : quietly(() => (counted ? store.settle(key, admission.id, answeredAt - demands[0]!.marginMs, demands) : store.cancel(key, admission.id, demands)));
-    if (isThenable(pending)) return Promise.resolve(pending).then(release);
+    if (pending instanceof Promise) return pending.then(release);
     release();
     return undefined;
   }
