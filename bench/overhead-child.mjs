@@ -58,15 +58,55 @@ async function registerOpenTelemetrySdk() {
   api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 10_000 })] }));
 }
 
+/**
+ * The otel rows' floor: carewire with its own OpenTelemetry off, and the app recording by hand,
+ * with the same SDK, what carewire records for this call: a call span (INTERNAL) with an
+ * attempt span (CLIENT) under it, the same names and attributes, the request-duration
+ * histogram and a calls counter with the same attribute sets. What this costs is the SDK's
+ * price for that telemetry, which no instrumentation of the call can go below.
+ */
+async function recordedByHand(send, url) {
+  const api = await import("@opentelemetry/api");
+  const tracer = api.trace.getTracer("app");
+  const meter = api.metrics.getMeter("app");
+  const duration = meter.createHistogram("http.client.request.duration", { unit: "s" });
+  const calls = meter.createCounter("app.client.calls");
+  const { hostname, port } = new URL(url);
+  const ids = { "carewire.provider": "clinic", "carewire.operation_id": "listPatients" };
+  const http = { "http.request.method": "GET", "url.template": "/patients", "server.address": hostname, "server.port": Number(port) };
+  const attempt = { ...http, ...ids };
+  const durationAttributes = { ...http, "http.response.status_code": 200 };
+  const callAttributes = { ...ids, "carewire.outcome": "ok", "http.response.status_class": "2xx" };
+  return async () => {
+    const parent = api.context.active();
+    const callSpan = tracer.startSpan("clinic listPatients", { kind: api.SpanKind.INTERNAL }, parent);
+    callSpan.setAttributes(ids);
+    const attemptSpan = tracer.startSpan("GET /patients", { kind: api.SpanKind.CLIENT }, api.trace.setSpan(parent, callSpan));
+    attemptSpan.setAttributes(attempt);
+    attemptSpan.setAttribute("carewire.breaker.state", "closed");
+    const started = performance.now();
+    await send();
+    attemptSpan.setAttribute("http.response.status_code", 200);
+    attemptSpan.setAttribute("carewire.outcome", "ok");
+    attemptSpan.end();
+    duration.record((performance.now() - started) / 1000, durationAttributes);
+    callSpan.setAttributes({ "carewire.outcome": "ok", "carewire.attempts": 1, "http.response.status_code": 200, "carewire.breaker.state": "closed" });
+    callSpan.end();
+    calls.add(1, callAttributes);
+  };
+}
+
 let call;
 if (client.startsWith("carewire")) {
-  if (client === "carewire-otel-sdk") await registerOpenTelemetrySdk();
-  const otelOption = client === "carewire-otel-off" ? { openTelemetry: false } : {};
+  const byHand = client === "carewire-otel-by-hand";
+  if (client === "carewire-otel-sdk" || byHand) await registerOpenTelemetrySdk();
+  const otelOption = client === "carewire-otel-off" || byHand ? { openTelemetry: false } : {};
   const carewire = createClinicClient({ baseUrl, pacing: { limit: Infinity }, ...fetchOption, ...otelOption });
-  call = async () => {
+  const send = async () => {
     const result = await carewire.listPatients(query);
     if (result.error || result.data.data.length !== 50) throw result.error ?? new Error("carewire: short page");
   };
+  call = byHand ? await recordedByHand(send, baseUrl) : send;
 } else if (client === "openapi-fetch-timeout") {
   // openapi-fetch's way to bound a request: a signal per call (its docs use AbortSignal.timeout).
   const raw = createFetchClient({ baseUrl, ...fetchOption });
