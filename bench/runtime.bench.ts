@@ -400,7 +400,7 @@ const OVERHEAD_WARMUP = 1_000;
  * ~100 calls, so it mostly hits the turns on either side of it alike, and the median of 90
  * per-round ratios moves less from run to run than that of 30 longer ones did.
  */
-const OVERHEAD_ROUNDS = 90;
+const OVERHEAD_ROUNDS = Number(process.env.OVERHEAD_ROUNDS ?? 90);
 /**
  * Fresh processes per client, one generation after another, the rounds shared among them: on
  * this kind of machine one process can run 20–30 % slower than the next for its whole life
