@@ -5,14 +5,12 @@
  * loaded through carewire's Redis connection, which bounds every command in time.
  */
 import type { Redis } from "ioredis";
-import { redisConnection } from "../runtime/stores/redis/connection.js";
+import { redisConnection, targetOf, type RedisTarget } from "../runtime/stores/redis/connection.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
 
-export interface RedisPollCheckpointOptions {
-  /** `redis://…`, or `client`: an ioredis client of the app's own (carewire does not close it). */
-  readonly url?: string;
-  readonly client?: Redis;
+/** `url`, `cluster` (a Redis Cluster's seed nodes) or `client` (an ioredis client of the app's own, which carewire does not close). */
+export interface RedisPollCheckpointOptions extends RedisTarget {
   /** Put before the one key the store uses. Default `carewire:`. */
   readonly prefix?: string;
   /** Longest wait for one command, ms. Default 2 000. */
@@ -22,7 +20,7 @@ export interface RedisPollCheckpointOptions {
 export function redisPollCheckpointStore(options: RedisPollCheckpointOptions): PollCheckpointStore {
   let connection: ReturnType<typeof redisConnection>;
   try {
-    connection = redisConnection({ ...(options.url !== undefined ? { url: options.url } : {}), ...(options.client !== undefined ? { client: options.client } : {}), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
+    connection = redisConnection({ ...targetOf(options), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
   } catch (error) {
     throw new PollCheckpointError(`cannot keep poll checkpoints in Redis: ${(error as Error).message}`, { cause: error });
   }

@@ -5,15 +5,12 @@
  * as durable as the server's persistence: run it with `appendonly yes` (and `appendfsync
  * always` for an fsync per accept) when a lost event matters; SQLite or PostgreSQL otherwise.
  */
-import type { Redis } from "ioredis";
-import { redisConnection } from "../runtime/stores/redis/connection.js";
+import { redisConnection, targetOf, type RedisTarget } from "../runtime/stores/redis/connection.js";
 import { WebhookInboxError } from "./errors.js";
 import { checkEntry, checkLimit, checkTime, checkWorker, errorText, storeCall, type InboxRecord, type InboxStatus, type WebhookInbox } from "./inbox.js";
 
-export interface RedisInboxOptions {
-  readonly url?: string;
-  /** The app's own ioredis client (never closed here). */
-  readonly client?: Redis;
+/** `url`, `cluster` (a Redis Cluster's seed nodes: the inbox's keys share one hash tag, so one slot) or `client` (the app's own ioredis client, never closed here). */
+export interface RedisInboxOptions extends RedisTarget {
   /** Before every key. Default `carewire:webhooks:`; the keys then share the hash tag `{inbox}` unless the prefix has a `{tag}` of its own. */
   readonly prefix?: string;
   /** Longest wait for one command, ms. Default 2,000. */
@@ -134,7 +131,7 @@ const PURGE_BATCH = 1_000;
 
 export function redisInbox(options: RedisInboxOptions): WebhookInbox {
   const prefix = options.prefix ?? "carewire:webhooks:";
-  const redis = redisConnection({ ...(options.url !== undefined ? { url: options.url } : {}), ...(options.client ? { client: options.client } : {}), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
+  const redis = redisConnection({ ...targetOf(options), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
   // Every key of one inbox under one hash tag, so on a Redis Cluster each script (which reaches
   // event keys by their prefix) stays on one slot. A prefix with a {tag} of its own keeps that one.
   const keys = `${prefix}{inbox}:`;

@@ -1,7 +1,7 @@
 /**
- * One contract, every poll checkpoint store: memory, SQLite in a file, a real PostgreSQL
- * and a real redis-server. `another()` is a second instance of the app on the same data
- * (for memory, the same object).
+ * One contract, every poll checkpoint store: memory, SQLite in a file, a real PostgreSQL, a
+ * real redis-server and a real three-node Redis Cluster. `another()` is a second instance of
+ * the app on the same data (for memory, the same object).
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +10,7 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import { memoryPollCheckpointStore, postgresPollCheckpointStore, redisPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
 import { postgresForFile } from "../helpers/postgres-for-file.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 /** Stores a test opened, closed after it; files in one temp folder, removed after the file. */
 const opened: PollCheckpointStore[] = [];
@@ -23,6 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
 const postgres = postgresForFile("poll");
 const redis = redisForFile("poll");
+const cluster = redisClusterForFile("poll");
 
 type Fleet = { store: PollCheckpointStore; another: () => PollCheckpointStore; damage?: (key: string) => void | Promise<void> };
 
@@ -58,16 +59,17 @@ const backends: Array<[string, () => Fleet]> = [
       return { store: open(), another: open, damage };
     },
   ],
-  [
-    "redis",
-    () => {
-      const prefix = redis.prefix();
-      const open = () => keep(redisPollCheckpointStore({ url: redis.url, prefix }));
-      const damage = async (key: string) => void (await redis.connection().command((c) => c.hset(`${prefix}poll-checkpoints`, key, '{"lastUpdated":"not a time"}')));
-      return { store: open(), another: open, damage };
-    },
-  ],
+  ["redis", () => inRedis(redis, { url: redis.url })],
+  ["redis-cluster", () => inRedis(cluster, { cluster: cluster.nodes })],
 ];
+
+/** A Redis store (one server or a cluster), and a way to damage what it keeps. */
+function inRedis(server: typeof redis | typeof cluster, target: { url: string } | { cluster: readonly string[] }): Fleet {
+  const prefix = server.prefix();
+  const open = () => keep(redisPollCheckpointStore({ ...target, prefix }));
+  const damage = async (key: string) => void (await server.connection().command((c) => c.hset(`${prefix}poll-checkpoints`, key, '{"lastUpdated":"not a time"}')));
+  return { store: open(), another: open, damage };
+}
 
 describe.each(backends)("poll checkpoint store: %s", (_name, make) => {
   it("loads nothing for a target it never saw", async () => {

@@ -1,14 +1,15 @@
 /**
- * One contract, every breaker store: memory and Redis (a real redis-server) count outcomes
- * into one window per group, open, let exactly one probe through, and close or re-open as
- * the probe says. Times are explicit epoch ms.
+ * One contract, every breaker store: memory and Redis (a real redis-server, and a real
+ * three-node Redis Cluster) count outcomes into one window per group, open, let exactly one
+ * probe through, and close or re-open as the probe says. Times are explicit epoch ms.
  */
 import { describe, expect, it } from "@jest/globals";
 import { MemoryBreakerStore, type BreakerRules, type BreakerStore } from "carewire";
 import { RedisBreakerStore } from "../../src/runtime/stores/redis/redis-breaker-store.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
+const cluster = redisClusterForFile();
 const T0 = 1_800_000_000_000;
 const rules: BreakerRules = { failureRatio: 0.5, minimumThroughput: 4, windowMs: 10_000, openMs: 5_000, probeLeaseMs: 30_000 };
 
@@ -22,6 +23,9 @@ describe.each([
   ["redis", (): Fleet => {
     const prefix = redis.prefix();
     return { store: new RedisBreakerStore(redis.connection(), prefix), another: () => new RedisBreakerStore(redis.connection(), prefix) };
+  }],  ["redis-cluster", (): Fleet => {
+    const prefix = cluster.prefix();
+    return { store: new RedisBreakerStore(cluster.connection(), prefix), another: () => new RedisBreakerStore(cluster.connection(), prefix) };
   }],
 ] as const)("%s breaker store", (_name, make) => {
   /** A group opened at T0 by four failures. */

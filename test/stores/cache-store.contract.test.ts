@@ -1,15 +1,17 @@
 /**
- * One contract, every cache store: memory and Redis (a real redis-server) give back what
- * was stored, byte for byte, and drop a prefix's entries (a write through the cache)
- * and nothing else. The Redis store's own bounds (size, lifetime, hashed names) follow.
+ * One contract, every cache store: memory and Redis (a real redis-server, and a real three-node
+ * Redis Cluster) give back what was stored, byte for byte, and drop a prefix's entries (a write
+ * through the cache) and nothing else. The Redis store's own bounds (size, lifetime, hashed
+ * names) follow.
  */
 import { describe, expect, it } from "@jest/globals";
 import { MemoryCacheStore, type CacheEntry, type CacheStore } from "carewire";
 import { RedisCacheStore } from "../../src/runtime/stores/redis/redis-cache-store.js";
 import { waitFor } from "../helpers/windows.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
+const cluster = redisClusterForFile();
 const T0 = 1_800_000_000_000;
 const entry = (body: Uint8Array | string, overrides: Partial<CacheEntry> = {}): CacheEntry => ({
   status: 200,
@@ -34,6 +36,9 @@ describe.each([
   ["redis", (): Fleet => {
     const prefix = redis.prefix();
     return { store: new RedisCacheStore(redis.connection(), prefix), another: () => new RedisCacheStore(redis.connection(), prefix) };
+  }],  ["redis-cluster", (): Fleet => {
+    const prefix = cluster.prefix();
+    return { store: new RedisCacheStore(cluster.connection(), prefix), another: () => new RedisCacheStore(cluster.connection(), prefix) };
   }],
 ] as const)("%s cache store", (_name, make) => {
   it("gives back an entry as stored, binary body and all, to another instance", async () => {

@@ -1,19 +1,28 @@
 /**
- * One contract, every quota store: the memory store and the Redis store (a real
- * redis-server on a fresh port) must answer the same way. Times are explicit epoch ms,
- * so nothing here depends on the wall clock.
+ * One contract, every quota store: the memory store and the Redis store (a real redis-server on
+ * a fresh port, and a real three-node Redis Cluster) must answer the same way. Times are
+ * explicit epoch ms, so nothing here depends on the wall clock.
  */
 import { describe, expect, it } from "@jest/globals";
 import { MemoryQuotaStore } from "../../src/runtime/stores/memory-quota-store.js";
 import { extraId, tenantQuota, UNBOUNDED, type QuotaDemand, type QuotaStore } from "../../src/runtime/stores/quota-store.js";
 import { RedisQuotaStore } from "../../src/runtime/stores/redis/redis-quota-store.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import type { RedisConnection } from "../../src/runtime/stores/redis/connection.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
+const cluster = redisClusterForFile();
 
-function redisStore(): QuotaStore {
-  return new RedisQuotaStore(redis.connection(), redis.prefix());
+interface Redis {
+  connection(): RedisConnection;
+  prefix(): string;
 }
+const redisStore = (server: Redis) => (): QuotaStore => new RedisQuotaStore(server.connection(), server.prefix());
+/** Another connection onto the same Redis keys as `store` (same prefix): another instance of the app. */
+const sameRedisAs = (server: Redis) => (store: QuotaStore): QuotaStore => {
+  if (!(store instanceof RedisQuotaStore)) throw new Error("not a Redis store");
+  return new RedisQuotaStore(server.connection(), store.prefix);
+};
 
 const T0 = 1_800_000_000_000;
 const requests = (limit: number, windowMs = 1_000, cost = 1, reserve?: number): QuotaDemand => ({ name: "requests", limit, windowMs, cost, ...(reserve !== undefined ? { reserve } : {}) });
@@ -21,9 +30,10 @@ let ids = 0;
 const id = () => `send-${++ids}`;
 
 describe.each([
-  ["memory", () => new MemoryQuotaStore()],
-  ["redis", redisStore],
-] as const)("%s quota store", (_name, make) => {
+  ["memory", () => new MemoryQuotaStore(), undefined],
+  ["redis", redisStore(redis), sameRedisAs(redis)],
+  ["redis-cluster", redisStore(cluster), sameRedisAs(cluster)],
+] as const)("%s quota store", (_name, make, another) => {
   it("grants up to the limit in a window, then names the time the oldest send leaves it", async () => {
     const store = make();
     for (let i = 0; i < 3; i++) expect(await store.acquire({ key: "k", id: id(), now: T0 + i * 10, demands: [requests(3)] })).toMatchObject({ granted: true });
@@ -154,7 +164,7 @@ describe.each([
 
   it("books racing sends one after another, never two in one slot", async () => {
     const first = make();
-    const racers = _name === "redis" ? [first, sameRedisAs(first), sameRedisAs(first)] : [first];
+    const racers = another ? [first, another(first), another(first)] : [first];
     for (let i = 0; i < 5; i++) await sent(first, "book", T0 + i, requests(5));
     const answers = await Promise.all(Array.from({ length: 5 }, (_, i) => racers[i % racers.length]!.acquire({ key: "book", id: id(), now: T0 + 10, demands: [requests(5)], bookUntil: T0 + 60_000 })));
     const times = answers.map((a) => (a.granted ? a.at : NaN)).sort((a, b) => a - b);
@@ -242,14 +252,9 @@ describe.each([
   it("never grants more than the limit to sends racing for it", async () => {
     const stores = [make(), make(), make()];
     // The Redis stores are separate connections with separate prefixes; race on one of them through several clients instead.
-    const shared = _name === "redis" ? [stores[0]!, ...[1, 2].map(() => sameRedisAs(stores[0]!))] : [stores[0]!];
+    const shared = another ? [stores[0]!, ...[1, 2].map(() => another(stores[0]!))] : [stores[0]!];
     const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => shared[i % shared.length]!.acquire({ key: "race", id: id(), now: T0, demands: [requests(25)] })));
     expect(answers.filter((a) => a.granted)).toHaveLength(25);
   });
 });
 
-/** Another connection onto the same Redis keys as `store` (same prefix): another instance of the app. */
-function sameRedisAs(store: QuotaStore): QuotaStore {
-  if (!(store instanceof RedisQuotaStore)) throw new Error("not a Redis store");
-  return new RedisQuotaStore(redis.connection(), store.prefix);
-}

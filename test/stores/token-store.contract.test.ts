@@ -1,15 +1,17 @@
 /**
- * One contract, every token store: memory and Redis (a real redis-server) keep one token
- * per key for as long as it lives, let one owner at a time ask for the next, and drop a
- * token after a 401 only while it is still the one that failed. Times are explicit epoch ms.
+ * One contract, every token store: memory and Redis (a real redis-server, and a real three-node
+ * Redis Cluster) keep one token per key for as long as it lives, let one owner at a time ask
+ * for the next, and drop a token after a 401 only while it is still the one that failed. Times
+ * are explicit epoch ms.
  */
 import { describe, expect, it } from "@jest/globals";
 import { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "carewire";
 import { RedisTokenStore } from "../../src/runtime/stores/redis/redis-token-store.js";
 import { waitFor } from "../helpers/windows.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 const redis = redisForFile();
+const cluster = redisClusterForFile();
 const T0 = 1_800_000_000_000;
 const token = (value: string, lifetimeMs = 60_000, at = T0): StoredToken => ({ value, refreshAt: at + lifetimeMs - 10_000, expiresAt: at + lifetimeMs });
 
@@ -24,6 +26,9 @@ describe.each([
   ["redis", (): Fleet => {
     const prefix = redis.prefix();
     return { store: new RedisTokenStore(redis.connection(), prefix), another: () => new RedisTokenStore(redis.connection(), prefix) };
+  }],  ["redis-cluster", (): Fleet => {
+    const prefix = cluster.prefix();
+    return { store: new RedisTokenStore(cluster.connection(), prefix), another: () => new RedisTokenStore(cluster.connection(), prefix) };
   }],
 ] as const)("%s token store", (name, make) => {
   it("has no token for a new key, keeps one once set, and forgets it when it expires", async () => {

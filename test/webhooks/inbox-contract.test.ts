@@ -1,6 +1,6 @@
 /**
- * One contract, every webhook inbox: memory, SQLite in a file, a real PostgreSQL and a
- * real redis-server. `another()` is a second instance of the app on the same data (a new
+ * One contract, every webhook inbox: memory, SQLite in a file, a real PostgreSQL, a real
+ * redis-server and a real three-node Redis Cluster. `another()` is a second instance of the app on the same data (a new
  * connection; the memory inbox has only the one). Times are explicit epoch ms.
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
@@ -14,12 +14,13 @@ import { postgresInbox } from "../../src/webhooks/postgres-inbox.js";
 import { redisInbox } from "../../src/webhooks/redis-inbox.js";
 import { sqliteInbox } from "../../src/webhooks/sqlite-inbox.js";
 import { postgresForFile } from "../helpers/postgres-for-file.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
+import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
 
 const T0 = 1_800_000_000_000;
 const LEASE = 30_000;
 const postgres = postgresForFile("inbox");
 const redis = redisForFile("inbox");
+const cluster = redisClusterForFile("inbox");
 const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-inbox-contract-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
@@ -50,6 +51,11 @@ const backends = [
     const open = () => keep(redisInbox({ url: redis.url, prefix }));
     return { inbox: open(), another: open };
   }],
+  ["redis-cluster", (): Fleet => {
+    const prefix = cluster.prefix();
+    const open = () => keep(redisInbox({ cluster: cluster.nodes, prefix }));
+    return { inbox: open(), another: open };
+  }],
 ] as const;
 
 let n = 0;
@@ -58,7 +64,8 @@ const entry = (overrides: Partial<InboxEntry> = {}): InboxEntry => ({ id: `msg_$
 describe.each(backends)("%s webhook inbox", (backend, make) => {
   it("records an event once by its id, on any instance, and says which accept was new", async () => {
     const { inbox, another } = make();
-    expect(inbox.backend).toBe(backend);
+    // A cluster is Redis all the same.
+    expect(inbox.backend).toBe(backend === "redis-cluster" ? "redis" : backend);
     const event = entry();
     expect(await inbox.accept(event, T0)).toBe(true);
     expect(await inbox.accept(event, T0 + 1)).toBe(false);

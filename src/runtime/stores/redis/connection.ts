@@ -6,16 +6,34 @@
  * ioredis over node-redis: it runs Lua by SHA with a fall back to the script text,
  * reconnects by itself, can refuse commands while disconnected instead of queueing them
  * (`enableOfflineQueue: false`: a stale acquire replayed after a reconnect would record a
- * send that never happened), and speaks Sentinel and Cluster with the same API.
+ * send that never happened), and speaks Sentinel and Cluster with the same API. On a
+ * Cluster every script's keys share one hash tag (one slot), so each runs on the one node
+ * that owns them, and the client follows the cluster as slots move.
  */
 import { nodeBuiltin, requireOptional } from "../../portable/node-builtin.js";
-import type { Redis, RedisOptions } from "ioredis";
+import type { Cluster, Redis, RedisOptions } from "ioredis";
+import { clusterOptions, connectingEveryNode, isCluster } from "./cluster.js";
 
-export interface RedisConnectionOptions {
+/** Where a part kept in Redis connects: one of a url, a Cluster's seed nodes, or the app's own client. */
+export interface RedisTarget {
   /** `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). */
   readonly url?: string;
-  /** An ioredis client of the app's own (its options are left as they are; carewire does not close it). */
-  readonly client?: Redis;
+  /** Seed nodes of a Redis Cluster (`redis://host:port`, or `rediss://` for TLS; credentials from the first): the others are found from them. */
+  readonly cluster?: readonly string[];
+  /** An ioredis client of the app's own, a single Redis or a Cluster (its options are left as they are; carewire does not close it). */
+  readonly client?: Redis | Cluster;
+}
+
+/** The target's own fields, none set to undefined. */
+export function targetOf(options: RedisTarget): RedisTarget {
+  return {
+    ...(options.url !== undefined ? { url: options.url } : {}),
+    ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
+    ...(options.client !== undefined ? { client: options.client } : {}),
+  };
+}
+
+export interface RedisConnectionOptions extends RedisTarget {
   /** Longest wait for one command, ms. Default 250. */
   readonly commandTimeoutMs?: number;
 }
@@ -25,7 +43,7 @@ export class RedisUnavailableError extends Error {
 }
 
 export interface RedisConnection {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   /** Runs a Lua script by SHA (sending its text once when Redis does not know it), bounded in time. */
   run(script: string, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown>;
   /** The same, with bytes in and out: bulk replies come back as Buffers (a cached body is binary). */
@@ -41,7 +59,8 @@ const CONNECT_TIMEOUT_MS = 2_000;
 export function redisConnection(options: RedisConnectionOptions): RedisConnection {
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const owned = options.client === undefined;
-  const client = options.client ?? newClient(options.url, timeoutMs);
+  if (!owned && (options.url !== undefined || options.cluster !== undefined)) throw new TypeError("redisStore takes one of `url`, `cluster` or `client`");
+  const client = options.client ?? newClient(options, timeoutMs);
   const shas = new Map<string, string>();
 
   function bounded<T>(work: Promise<T>, limitMs = timeoutMs): Promise<T> {
@@ -60,8 +79,16 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   let everReady = client.status === "ready";
   let becomingReady: Promise<void> | undefined;
   client.on("ready", () => (everReady = true));
+  /** A Cluster's masters, connected before its first command is sent (once; a node lost later fails its commands at once). */
+  const everyNode = isCluster(client) ? connectingEveryNode(client) : undefined;
+  let nodesConnected: Promise<void> | undefined;
+  let nodesDone = everyNode === undefined;
+  const nodesReady = (): Promise<void> =>
+    (nodesConnected ??= bounded(everyNode!(), CONNECT_TIMEOUT_MS)
+      .catch(() => undefined)
+      .finally(() => (nodesDone = true)));
   function ready(): Promise<void> | undefined {
-    if (client.status === "ready") return undefined;
+    if (client.status === "ready") return nodesDone ? undefined : nodesReady();
     if (everReady) return Promise.reject(new RedisUnavailableError(`Redis connection is ${client.status}`));
     becomingReady ??= new Promise<void>((resolve) => {
       client.once("ready", () => {
@@ -71,14 +98,16 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     });
     // A first connection gets the connect timeout (an app starting beside a busy Redis
     // shares from its first call); a lost one fails at once (above).
-    return bounded(becomingReady, CONNECT_TIMEOUT_MS);
+    const connected = bounded(becomingReady, CONNECT_TIMEOUT_MS);
+    return nodesDone ? connected : connected.then(nodesReady);
   }
 
   /**
-   * A command bounded in time: the client carewire made bounds each command itself
-   * (`commandTimeout`), so only an app's own client needs a timer per command here.
+   * A command bounded in time: a single client carewire made bounds each command itself
+   * (`commandTimeout`), so only an app's own client needs a timer per command here, and a
+   * Cluster (a command there may follow MOVED redirections and wait for a slot refresh).
    */
-  const limited = owned ? <T>(work: Promise<T>) => work : bounded;
+  const limited = owned && !isCluster(client) ? <T>(work: Promise<T>) => work : bounded;
 
   /** A script by SHA, and by its text once when Redis does not know it (it restarted, or never saw it). */
   async function evaluate<R>(script: string, send: (verb: "EVALSHA" | "EVAL", scriptOrSha: string) => Promise<R>): Promise<R> {
@@ -111,7 +140,8 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     runBinary,
     async command(send) {
       await ready();
-      return limited(send(client));
+      // A Cluster takes the same commands as one Redis (each goes to its key's node).
+      return limited(send(client as Redis));
     },
     async close() {
       if (!owned) return;
@@ -124,20 +154,26 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   };
 }
 
-function newClient(url: string | undefined, timeoutMs: number): Redis {
-  if (url === undefined || url === "") throw new TypeError("redisStore needs a `url` or a `client`");
+/** Reconnect soon after a restart, never slower than once a second. */
+const reconnectDelay = (times: number) => Math.min(times * 100, 1_000);
+
+function newClient(options: RedisConnectionOptions, timeoutMs: number): Redis | Cluster {
+  const { url, cluster } = options;
+  const given = (url !== undefined && url !== "" ? 1 : 0) + (cluster !== undefined ? 1 : 0);
+  if (given !== 1) throw new TypeError("redisStore takes one of `url`, `cluster` or `client`");
   // Loaded here, synchronously: `carewire` itself never imports ioredis.
-  const { Redis: RedisClient } = requireOptional("redisStore")("ioredis") as typeof import("ioredis");
-  const options: RedisOptions = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: timeoutMs,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    // Reconnect soon after a restart, never slower than once a second.
-    retryStrategy: (times) => Math.min(times * 100, 1_000),
-    lazyConnect: false,
-  };
-  const client = new RedisClient(url, options);
+  const ioredis = requireOptional("redisStore")("ioredis") as typeof import("ioredis");
+  const client =
+    cluster === undefined
+      ? new ioredis.Redis(url!, {
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 0,
+          commandTimeout: timeoutMs,
+          connectTimeout: CONNECT_TIMEOUT_MS,
+          retryStrategy: reconnectDelay,
+          lazyConnect: false,
+        } satisfies RedisOptions)
+      : new ioredis.Cluster([...cluster], clusterOptions(cluster, { commandTimeoutMs: timeoutMs, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectDelay }));
   // Errors surface through the commands; an unhandled 'error' event would end the process.
   client.on("error", () => undefined);
   return client;

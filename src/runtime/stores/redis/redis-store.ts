@@ -10,14 +10,15 @@
  * The token is kept in Redis for as long as it lives: use a Redis only the app can reach
  * (AUTH, TLS with `rediss://`).
  */
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { FailoverBreakerStore } from "../failover-breaker-store.js";
 import type { SharedState } from "../fallback.js";
 import { FailoverQuotaStore } from "../failover-quota-store.js";
 import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
 import type { SharedStore } from "../shared-store.js";
-import { redisConnection } from "./connection.js";
+import { isCluster } from "./cluster.js";
+import { redisConnection, targetOf } from "./connection.js";
 import { RedisBreakerStore } from "./redis-breaker-store.js";
 import { RedisCacheStore, type RedisCacheOptions } from "./redis-cache-store.js";
 import { RedisQuotaStore } from "./redis-quota-store.js";
@@ -26,8 +27,14 @@ import { RedisTokenStore } from "./redis-token-store.js";
 export interface RedisStoreOptions {
   /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
   readonly url?: string;
-  /** The app's own ioredis client instead of a url (carewire never closes it). */
-  readonly client?: Redis;
+  /**
+   * Seed nodes of a Redis Cluster instead of a url (`redis://[:password@]host:port`, or
+   * `rediss://`; the first one's credentials and TLS go to every node). Each shared part
+   * keeps its keys on one slot per provider, group or inbox, so its scripts run on one node.
+   */
+  readonly cluster?: readonly string[];
+  /** The app's own ioredis client instead of a url: a `Redis` or a `Cluster` (carewire never closes it). */
+  readonly client?: Redis | Cluster;
   /** Put before every key, so several apps can share one Redis. Default `carewire:`. */
   readonly prefix?: string;
   /** Longest wait for one Redis command before this instance paces alone. Default 250 ms. */
@@ -66,11 +73,7 @@ export interface RedisStoreOptions {
 export type SharedPart = "quota" | "tokens" | "breakers" | "cache";
 
 export function redisStore(options: RedisStoreOptions): SharedStore {
-  const connection = redisConnection({
-    ...(options.url !== undefined ? { url: options.url } : {}),
-    ...(options.client !== undefined ? { client: options.client } : {}),
-    ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}),
-  });
+  const connection = redisConnection({ ...targetOf(options), ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
   if (options.unref) keepsNoProcessAlive(connection.client);
   const localShare = options.localShare ?? 1 / Math.max(1, options.expectedInstances ?? 4);
   if (!(localShare > 0 && localShare <= 1)) throw new RangeError("redisStore: localShare must be in (0, 1]");
@@ -91,7 +94,14 @@ export function redisStore(options: RedisStoreOptions): SharedStore {
  * done exits even while Redis is away. (ioredis has no option for it; its reconnect timer
  * is reached where it keeps it.)
  */
-function keepsNoProcessAlive(client: Redis): void {
+function keepsNoProcessAlive(client: Redis | Cluster): void {
+  if (isCluster(client)) {
+    // Each node's socket (found now or later), and the Cluster's own reconnect timer.
+    for (const node of client.nodes()) keepsNoProcessAlive(node);
+    client.on("+node", (node: Redis) => keepsNoProcessAlive(node));
+    client.on("reconnecting", () => setImmediate(() => (client as unknown as { reconnectTimeout?: { unref?: () => void } | null }).reconnectTimeout?.unref?.()));
+    return;
+  }
   const unrefSocket = () => client.stream?.unref();
   unrefSocket();
   client.on("connect", unrefSocket);
