@@ -69,6 +69,24 @@ describe("a fleet on a Redis Cluster", () => {
     expect(served).toBe(sentBefore);
   });
 
+  it("works on the app's own ioredis Cluster, and leaves it open when the store closes", async () => {
+    const { Cluster } = await import("ioredis");
+    const own = new Cluster([...cluster.nodes]);
+    try {
+      const prefix = cluster.prefix();
+      const store = redisStore({ client: own, prefix, lease: { size: 1 } });
+      const other = cluster.keep(redisStore({ cluster: cluster.nodes, prefix, lease: { size: 1 } }));
+      const demand = { name: "requests", limit: 1, windowMs: 60_000, cost: 1 };
+      expect(await store.quota.acquire({ key: "k", id: "first", now: 1_000, demands: [demand] })).toMatchObject({ granted: true });
+      // Another instance, on seeds of its own, sees that send in the window.
+      expect(await other.quota.acquire({ key: "k", id: "second", now: 1_001, demands: [demand] })).toEqual({ granted: false, retryAt: 61_000 });
+      await store.close();
+      expect(await own.ping()).toBe("PONG");
+    } finally {
+      own.disconnect();
+    }
+  });
+
   it("refuses options that name no Redis, or two", () => {
     expect(() => redisStore({ cluster: [] })).toThrow(TypeError);
     expect(() => redisStore({ url: "redis://127.0.0.1:1", cluster: ["redis://127.0.0.1:2"] })).toThrow(TypeError);
