@@ -5,6 +5,7 @@
  * loaded through carewire's Redis connection, which bounds every command in time.
  */
 import type { Redis } from "ioredis";
+import { checkKeyPrefix } from "../runtime/stores/redis/cluster.js";
 import { redisConnection, targetOf, type RedisTarget } from "../runtime/stores/redis/connection.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
@@ -19,12 +20,13 @@ export interface RedisPollCheckpointOptions extends RedisTarget {
 
 export function redisPollCheckpointStore(options: RedisPollCheckpointOptions): PollCheckpointStore {
   let connection: ReturnType<typeof redisConnection>;
+  let hash: string;
   try {
+    hash = `${checkKeyPrefix(options.prefix ?? "carewire:")}poll-checkpoints`;
     connection = redisConnection({ ...targetOf(options), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
   } catch (error) {
     throw new PollCheckpointError(`cannot keep poll checkpoints in Redis: ${(error as Error).message}`, { cause: error });
   }
-  const hash = `${options.prefix ?? "carewire:"}poll-checkpoints`;
   async function command<T>(what: string, send: (client: Redis) => Promise<T>): Promise<T> {
     try {
       return await connection.command(send);

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { redisStore, type OperationSchemas, type SharedStore } from "carewire";
+import { PollCheckpointError, redisPollCheckpointStore } from "../../src/polling/index.js";
+import { redisInbox } from "../../src/webhooks/index.js";
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
@@ -91,5 +93,16 @@ describe("a fleet on a Redis Cluster", () => {
     expect(() => redisStore({ cluster: [] })).toThrow(TypeError);
     expect(() => redisStore({ url: "redis://127.0.0.1:1", cluster: ["redis://127.0.0.1:2"] })).toThrow(TypeError);
     expect(() => redisStore({ cluster: ["http://127.0.0.1:2"] })).toThrow(/redis:\/\/ or rediss:\/\//);
+    expect(() => redisStore({ cluster: ["redis://127.0.0.1:2/3"] })).toThrow(/no database/);
+  });
+
+  it("refuses a key prefix whose empty hash tag would scatter a script's keys over the cluster", () => {
+    const seeds = { cluster: ["redis://127.0.0.1:2"] };
+    expect(() => redisStore({ ...seeds, prefix: "app{}:" })).toThrow(/empty hash tag/);
+    expect(() => redisInbox({ ...seeds, prefix: "app{}:" })).toThrow(/empty hash tag/);
+    expect(() => redisPollCheckpointStore({ ...seeds, prefix: "app{}:" })).toThrow(PollCheckpointError);
+    // A tag of the app's own is kept: every key of the part on that one slot.
+    const tagged = redisInbox({ ...seeds, prefix: "app{tenant-1}:" });
+    return tagged.close();
   });
 });

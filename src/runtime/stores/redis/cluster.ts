@@ -75,3 +75,16 @@ export function connectingEveryNode(cluster: Cluster): () => Promise<void> {
   cluster.on("+node", (node: Redis) => void connect(node));
   return () => Promise.all(cluster.nodes("master").map(connect)).then(() => undefined);
 }
+
+/**
+ * A key prefix every key of a part starts with. Redis Cluster hashes only what is between a
+ * key's first `{` and the next `}`, and the whole key when that is empty: a prefix holding
+ * `{}` would send the keys one script touches to different slots (CROSSSLOT), which would
+ * look like a Redis that is out. Refused here, on one server too, so a move to a cluster
+ * does not find it.
+ */
+export function checkKeyPrefix(prefix: string): string {
+  const open = prefix.indexOf("{");
+  if (open >= 0 && prefix[open + 1] === "}") throw new TypeError("a Redis key prefix must not hold an empty hash tag `{}`: Redis Cluster would hash each key whole");
+  return prefix;
+}

@@ -17,7 +17,7 @@ import { FailoverQuotaStore } from "../failover-quota-store.js";
 import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
 import type { SharedStore } from "../shared-store.js";
-import { isCluster } from "./cluster.js";
+import { checkKeyPrefix, isCluster } from "./cluster.js";
 import { redisConnection, targetOf } from "./connection.js";
 import { RedisBreakerStore } from "./redis-breaker-store.js";
 import { RedisCacheStore, type RedisCacheOptions } from "./redis-cache-store.js";
@@ -73,11 +73,12 @@ export interface RedisStoreOptions {
 export type SharedPart = "quota" | "tokens" | "breakers" | "cache";
 
 export function redisStore(options: RedisStoreOptions): SharedStore {
-  const connection = redisConnection({ ...targetOf(options), ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
-  if (options.unref) keepsNoProcessAlive(connection.client);
+  // Options are checked before connecting: a refused store leaves no connection behind.
   const localShare = options.localShare ?? 1 / Math.max(1, options.expectedInstances ?? 4);
   if (!(localShare > 0 && localShare <= 1)) throw new RangeError("redisStore: localShare must be in (0, 1]");
-  const prefix = options.prefix ?? "carewire:";
+  const prefix = checkKeyPrefix(options.prefix ?? "carewire:");
+  const connection = redisConnection({ ...targetOf(options), ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
+  if (options.unref) keepsNoProcessAlive(connection.client);
   const retry = options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {};
   const listen = options.onStateChange;
   const about = (part: SharedPart) => (listen ? { onStateChange: (state: SharedState) => listen(part, state) } : {});
