@@ -6,7 +6,7 @@
  */
 import type { Redis } from "ioredis";
 import { checkKeyPrefix } from "../runtime/stores/redis/cluster.js";
-import { redisConnection, targetOf, type RedisTarget } from "../runtime/stores/redis/connection.js";
+import { redisConnection, type RedisTarget } from "../runtime/stores/redis/connection.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
 
@@ -23,7 +23,7 @@ export function redisPollCheckpointStore(options: RedisPollCheckpointOptions): P
   let hash: string;
   try {
     hash = `${checkKeyPrefix(options.prefix ?? "carewire:")}poll-checkpoints`;
-    connection = redisConnection({ ...targetOf(options), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
+    connection = redisConnection({ ...options, commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
   } catch (error) {
     throw new PollCheckpointError(`cannot keep poll checkpoints in Redis: ${(error as Error).message}`, { cause: error });
   }

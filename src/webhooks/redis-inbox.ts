@@ -6,7 +6,7 @@
  * always` for an fsync per accept) when a lost event matters; SQLite or PostgreSQL otherwise.
  */
 import { checkKeyPrefix } from "../runtime/stores/redis/cluster.js";
-import { redisConnection, targetOf, type RedisTarget } from "../runtime/stores/redis/connection.js";
+import { redisConnection, type RedisTarget } from "../runtime/stores/redis/connection.js";
 import { WebhookInboxError } from "./errors.js";
 import { checkEntry, checkLimit, checkTime, checkWorker, errorText, storeCall, type InboxRecord, type InboxStatus, type WebhookInbox } from "./inbox.js";
 
@@ -132,7 +132,7 @@ const PURGE_BATCH = 1_000;
 
 export function redisInbox(options: RedisInboxOptions): WebhookInbox {
   const prefix = checkKeyPrefix(options.prefix ?? "carewire:webhooks:");
-  const redis = redisConnection({ ...targetOf(options), commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
+  const redis = redisConnection({ ...options, commandTimeoutMs: options.commandTimeoutMs ?? 2_000 });
   // Every key of one inbox under one hash tag, so on a Redis Cluster each script (which reaches
   // event keys by their prefix) stays on one slot. A prefix with a {tag} of its own keeps that one.
   const keys = `${prefix}{inbox}:`;

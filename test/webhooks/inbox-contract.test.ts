@@ -1,7 +1,8 @@
 /**
  * One contract, every webhook inbox: memory, SQLite in a file, a real PostgreSQL, a real
- * redis-server and a real three-node Redis Cluster. `another()` is a second instance of the app on the same data (a new
- * connection; the memory inbox has only the one). Times are explicit epoch ms.
+ * redis-server and a real three-node Redis Cluster. `another()` is a second instance of the
+ * app on the same data (a new connection; the memory inbox has only the one). Times are
+ * explicit epoch ms.
  */
 import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync } from "node:fs";

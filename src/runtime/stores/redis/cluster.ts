@@ -21,7 +21,7 @@ export interface ClusterSettings {
 
 /** The ioredis options for a cluster carewire makes from `seeds` (checked here: redis:// or rediss:// URLs, no database). */
 export function clusterOptions(seeds: readonly string[], settings: ClusterSettings): ClusterOptions {
-  if (seeds.length === 0) throw new TypeError("redisStore: `cluster` needs at least one seed node");
+  if (seeds.length === 0) throw new TypeError("a Redis Cluster needs at least one seed node in `cluster`");
   const urls = seeds.map(seedUrl);
   const first = urls[0]!;
   const tls = first.protocol === "rediss:";
@@ -52,11 +52,11 @@ function seedUrl(seed: string): URL {
   try {
     url = new URL(seed);
   } catch {
-    throw new TypeError("redisStore: a `cluster` seed node is not a redis:// or rediss:// URL");
+    throw new TypeError("a `cluster` seed node is not a redis:// or rediss:// URL");
   }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new TypeError("redisStore: a `cluster` seed node is not a redis:// or rediss:// URL");
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") throw new TypeError("a `cluster` seed node is not a redis:// or rediss:// URL");
   // A cluster has database 0 only (it refuses SELECT).
-  if (url.pathname !== "" && url.pathname !== "/" && url.pathname !== "/0") throw new TypeError("redisStore: a Redis Cluster has no database to select; leave the path out of `cluster` seeds");
+  if (url.pathname !== "" && url.pathname !== "/" && url.pathname !== "/0") throw new TypeError("a Redis Cluster has no database to select; leave the path out of `cluster` seeds");
   return url;
 }
 

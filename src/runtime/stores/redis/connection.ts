@@ -18,19 +18,14 @@ import { clusterOptions, connectingEveryNode, isCluster } from "./cluster.js";
 export interface RedisTarget {
   /** `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). */
   readonly url?: string;
-  /** Seed nodes of a Redis Cluster (`redis://host:port`, or `rediss://` for TLS; credentials from the first): the others are found from them. */
+  /**
+   * Seed nodes of a Redis Cluster (`redis://[:password@]host:port`, or `rediss://` for TLS; the
+   * first one's credentials and TLS go to every node): the others are found from them. Each part
+   * kept in Redis puts the keys one script touches under one hash tag, so its scripts run on one node.
+   */
   readonly cluster?: readonly string[];
   /** An ioredis client of the app's own, a single Redis or a Cluster (its options are left as they are; carewire does not close it). */
   readonly client?: Redis | Cluster;
-}
-
-/** The target's own fields, none set to undefined. */
-export function targetOf(options: RedisTarget): RedisTarget {
-  return {
-    ...(options.url !== undefined ? { url: options.url } : {}),
-    ...(options.cluster !== undefined ? { cluster: options.cluster } : {}),
-    ...(options.client !== undefined ? { client: options.client } : {}),
-  };
 }
 
 export interface RedisConnectionOptions extends RedisTarget {
@@ -59,7 +54,7 @@ const CONNECT_TIMEOUT_MS = 2_000;
 export function redisConnection(options: RedisConnectionOptions): RedisConnection {
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const owned = options.client === undefined;
-  if (!owned && (options.url !== undefined || options.cluster !== undefined)) throw new TypeError("redisStore takes one of `url`, `cluster` or `client`");
+  if (!owned && (options.url !== undefined || options.cluster !== undefined)) throw new TypeError("a Redis connection takes one of `url`, `cluster` or `client`");
   const client = options.client ?? newClient(options, timeoutMs);
   const shas = new Map<string, string>();
 
@@ -160,7 +155,7 @@ const reconnectDelay = (times: number) => Math.min(times * 100, 1_000);
 function newClient(options: RedisConnectionOptions, timeoutMs: number): Redis | Cluster {
   const { url, cluster } = options;
   const given = (url !== undefined && url !== "" ? 1 : 0) + (cluster !== undefined ? 1 : 0);
-  if (given !== 1) throw new TypeError("redisStore takes one of `url`, `cluster` or `client`");
+  if (given !== 1) throw new TypeError("a Redis connection takes one of `url`, `cluster` or `client`");
   // Loaded here, synchronously: `carewire` itself never imports ioredis.
   const ioredis = requireOptional("redisStore")("ioredis") as typeof import("ioredis");
   const client =

@@ -18,23 +18,14 @@ import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
 import type { SharedStore } from "../shared-store.js";
 import { checkKeyPrefix, isCluster } from "./cluster.js";
-import { redisConnection, targetOf } from "./connection.js";
+import { redisConnection, type RedisTarget } from "./connection.js";
 import { RedisBreakerStore } from "./redis-breaker-store.js";
 import { RedisCacheStore, type RedisCacheOptions } from "./redis-cache-store.js";
 import { RedisQuotaStore } from "./redis-quota-store.js";
 import { RedisTokenStore } from "./redis-token-store.js";
 
-export interface RedisStoreOptions {
-  /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
-  readonly url?: string;
-  /**
-   * Seed nodes of a Redis Cluster instead of a url (`redis://[:password@]host:port`, or
-   * `rediss://`; the first one's credentials and TLS go to every node). Each shared part
-   * keeps its keys on one slot per provider, group or inbox, so its scripts run on one node.
-   */
-  readonly cluster?: readonly string[];
-  /** The app's own ioredis client instead of a url: a `Redis` or a `Cluster` (carewire never closes it). */
-  readonly client?: Redis | Cluster;
+/** Where the fleet's state lives: `url`, `cluster` or `client` (see RedisTarget), and how it is shared. */
+export interface RedisStoreOptions extends RedisTarget {
   /** Put before every key, so several apps can share one Redis. Default `carewire:`. */
   readonly prefix?: string;
   /** Longest wait for one Redis command before this instance paces alone. Default 250 ms. */
@@ -77,7 +68,7 @@ export function redisStore(options: RedisStoreOptions): SharedStore {
   const localShare = options.localShare ?? 1 / Math.max(1, options.expectedInstances ?? 4);
   if (!(localShare > 0 && localShare <= 1)) throw new RangeError("redisStore: localShare must be in (0, 1]");
   const prefix = checkKeyPrefix(options.prefix ?? "carewire:");
-  const connection = redisConnection({ ...targetOf(options), ...(options.commandTimeoutMs !== undefined ? { commandTimeoutMs: options.commandTimeoutMs } : {}) });
+  const connection = redisConnection(options);
   if (options.unref) keepsNoProcessAlive(connection.client);
   const retry = options.retryAfterMs !== undefined ? { retryAfterMs: options.retryAfterMs } : {};
   const listen = options.onStateChange;
@@ -96,17 +87,17 @@ export function redisStore(options: RedisStoreOptions): SharedStore {
  * is reached where it keeps it.)
  */
 function keepsNoProcessAlive(client: Redis | Cluster): void {
+  // A Cluster and a single client alike keep their reconnect timer where this reaches it.
+  client.on("reconnecting", () => {
+    setImmediate(() => (client as unknown as { reconnectTimeout?: { unref?: () => void } | null }).reconnectTimeout?.unref?.());
+  });
   if (isCluster(client)) {
-    // Each node's socket (found now or later), and the Cluster's own reconnect timer.
+    // Each node's socket, found now or later.
     for (const node of client.nodes()) keepsNoProcessAlive(node);
     client.on("+node", (node: Redis) => keepsNoProcessAlive(node));
-    client.on("reconnecting", () => setImmediate(() => (client as unknown as { reconnectTimeout?: { unref?: () => void } | null }).reconnectTimeout?.unref?.()));
     return;
   }
   const unrefSocket = () => client.stream?.unref();
   unrefSocket();
   client.on("connect", unrefSocket);
-  client.on("reconnecting", () => {
-    setImmediate(() => (client as unknown as { reconnectTimeout?: { unref?: () => void } | null }).reconnectTimeout?.unref?.());
-  });
 }
