@@ -1,14 +1,15 @@
 // Child process for the simulator benchmark: starts one server and prints a JSON line
 // with its URL and the time from process start to listening.
-//   node simulator-server.mjs simulator <spec>   the carewire simulator (built dist/)
+//   node simulator-server.mjs simulator <spec>   the carewire simulator (built dist/), rate limit and token check off
+//   node simulator-server.mjs defaults <spec>    the same with every setting at its default
 //   node simulator-server.mjs baseline <json>    a bare node:http server answering that JSON
 import http from "node:http";
 
 const [kind, arg] = process.argv.slice(2);
 let url;
-if (kind === "simulator") {
+if (kind === "simulator" || kind === "defaults") {
   const { startSimulator } = await import("../dist/testing/index.js");
-  const sim = await startSimulator({ spec: arg, rateLimit: false, auth: false });
+  const sim = await startSimulator({ spec: arg, ...(kind === "simulator" ? { rateLimit: false, auth: false } : {}) });
   url = sim.url;
 } else {
   const body = arg;
