@@ -78,6 +78,12 @@ describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
     sim.reset();
     expect((await call(sim, "GET", "/tasks/12345")).status).toBe(200);
   });
+
+  it("a list that is the collection's first use already holds the example", async () => {
+    const sim = await start(ENVELOPE_SPEC);
+    const listed = (await call(sim, "GET", "/tasks")).json().data as Array<Record<string, unknown>>;
+    expect(listed.map((task) => task.gid)).toEqual(["12345"]);
+  });
 });
 
 describe("what a client needs to address a created resource", () => {

@@ -104,7 +104,7 @@ export class ResourceCatalog {
   /** The id property and envelope of a route's success response, if it holds a resource. */
   private locate(route: Route, idParam: string): Pick<ResourceShape, "idProperty" | "idSchema" | "envelope" | "schema"> | undefined {
     const status = this.model.successStatus(route);
-    const schema = this.model.mediaSample(route, status)?.schema;
+    const schema = this.model.mediaSchema(route, status);
     const hint = typeof route.entry.operation[ID_HINT] === "string" ? (route.entry.operation[ID_HINT] as string) : undefined;
     const top = shapeOf(this.model.doc, schema);
     if (!top) return undefined;

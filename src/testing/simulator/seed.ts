@@ -7,20 +7,39 @@
 import { isObject, type JsonObject } from "../../codegen/json.js";
 import type { ResourceCatalog, ResourceShape } from "./resources.js";
 import type { Route, SpecModel } from "./spec-model.js";
-import type { ResourceStore } from "./state.js";
+import type { ResourceStoreView } from "./state.js";
 import { valueAt } from "../../runtime/pagination/body-path.js";
 
-export function seedExamples(model: SpecModel, catalog: ResourceCatalog, store: ResourceStore): void {
+/** Where a collection's example ids are written: a route and the path parameter that names the collection's item. */
+export interface SeedTarget {
+  readonly route: Route;
+  readonly shape: ResourceShape;
+  readonly param: string;
+}
+
+/** Each collection's seed targets, found without sampling anything (cheap on any spec). */
+export function seedTargets(model: SpecModel, catalog: ResourceCatalog): Map<string, SeedTarget[]> {
+  const byCollection = new Map<string, SeedTarget[]>();
   for (const route of model.documentOrder) {
     const own = catalog.roleOf(route);
-    const targets: Array<{ shape: ResourceShape; param: string }> = catalog.parentsOf(route).map(({ shape, paramIndex }) => ({ shape, param: route.paramNames[paramIndex]! }));
-    if (own?.role === "item") targets.push({ shape: own.shape, param: own.shape.idParam });
-    for (const { shape, param } of targets) {
-      const id = exampleId(model, route, param, shape.idSchema);
-      if (id === undefined || store.get(shape.collection, String(id))) continue;
-      const resource = exampleResource(model, catalog, shape);
-      if (resource) store.put(shape.collection, String(id), { ...resource, [shape.idProperty]: id });
+    const targets: SeedTarget[] = catalog.parentsOf(route).map(({ shape, paramIndex }) => ({ route, shape, param: route.paramNames[paramIndex]! }));
+    if (own?.role === "item") targets.push({ route, shape: own.shape, param: own.shape.idParam });
+    for (const target of targets) {
+      const list = byCollection.get(target.shape.collection) ?? [];
+      list.push(target);
+      byCollection.set(target.shape.collection, list);
     }
+  }
+  return byCollection;
+}
+
+/** Puts the example resource of one collection under each id the spec's examples give it. */
+export function seedCollection(model: SpecModel, catalog: ResourceCatalog, store: ResourceStoreView, targets: readonly SeedTarget[]): void {
+  for (const { route, shape, param } of targets) {
+    const id = exampleId(model, route, param, shape.idSchema);
+    if (id === undefined || store.get(shape.collection, String(id))) continue;
+    const resource = exampleResource(model, catalog, shape);
+    if (resource) store.put(shape.collection, String(id), { ...resource, [shape.idProperty]: id });
   }
 }
 

@@ -30,7 +30,7 @@ import { Recorder, type Counters, type LogEntry } from "./recorder.js";
 import { render, type HandlerResult } from "./render.js";
 import { SpecModel, type Route } from "./spec-model.js";
 import { ResourceCatalog } from "./resources.js";
-import { seedExamples } from "./seed.js";
+import { seedCollection, seedTargets } from "./seed.js";
 import { responseWarnings, type ResponseWarning } from "./response-report.js";
 import type { ResourceStoreView } from "./state.js";
 import { ObservedResourceStore } from "./webhook-store.js";
@@ -176,14 +176,19 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const stateful = options.stateful ?? true;
   const catalog = stateful ? new ResourceCatalog(model) : undefined;
   const seeding = catalog && options.seedExamples !== false ? catalog : undefined;
-  if (seeding) store.quietly(() => seedExamples(model, seeding, store));
+  if (seeding) {
+    const targets = seedTargets(model, seeding);
+    store.fillOnFirstUse((collection) => store.quietly(() => seedCollection(model, seeding, store, targets.get(collection) ?? [])));
+  }
   const feeds = startChangeFeeds(options, time, store, catalog);
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;
   const authEnabled = options.auth ?? true;
 
+  let lastRequestAt = Number.NEGATIVE_INFINITY;
   const server = http.createServer((req, res) => {
+    lastRequestAt = performance.now();
     if (answerCors(req, res)) return;
     const state: RequestState = { operationId: null, clientId: null, fault: null, idempotencyKey: null, replayed: false };
     const started = performance.now();
@@ -471,7 +476,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (response.status >= 500) idempotency.abandon(clientId, key);
       else idempotency.complete(clientId, key, response);
     }
-    await postCommitSend(req, res, response, fault, rateHeaders, model.mediaSample(route, response.status)?.schema);
+    await postCommitSend(req, res, response, fault, rateHeaders, model.mediaSchema(route, response.status));
     finish(fault.kind === "reset-after-commit" ? null : response.status);
   }
 
@@ -539,15 +544,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     limiter?.reset();
     points?.reset();
     idempotency.reset();
+    // The spec's examples come back as each collection is next used.
     store.reset();
-    if (seeding) store.quietly(() => seedExamples(model, seeding, store));
     faults.reset();
   }
 
   const { url, port, close } = await listenTracked(server, options.port ?? 0, options.host ?? "127.0.0.1");
   const warnings: ResponseWarning[] = [];
   let closed = false;
-  const responseReport = responseWarnings(model, { ...(catalog ? { catalog } : {}), stopped: () => closed, found: (w) => warnings.push(w) }).catch(() => [...warnings]);
+  const responseReport = responseWarnings(model, {
+    ...(catalog ? { catalog } : {}),
+    stopped: () => closed,
+    found: (w) => warnings.push(w),
+    // A request in the last tenth of a second means clients are at work.
+    busy: () => performance.now() - lastRequestAt < 100,
+  }).catch(() => [...warnings]);
 
   return {
     url,

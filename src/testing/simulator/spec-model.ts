@@ -214,6 +214,16 @@ export class SpecModel {
     return result;
   }
 
+  /**
+   * The schema of a declared response's body (its JSON media type's, else the first), with no
+   * body sampled: sampling repairs the sample against the schema, which compiles it, and on a
+   * spec of a thousand operations that is seconds the catalog must not spend before listening.
+   */
+  mediaSchema(route: Route, status: number): unknown {
+    const content = this.responseFor(route, status)?.content;
+    return isObject(content) ? mediaOf(content)?.media.schema : undefined;
+  }
+
   /** Request body schema (JSON or form) and its content types. */
   requestBody(route: Route): { required: boolean; contentTypes: string[]; media: Map<string, JsonObject> } | undefined {
     const body = deref(this.doc, route.entry.operation.requestBody);
@@ -284,16 +294,23 @@ export class SpecModel {
 
   private sampleContent(content: unknown): MediaSample | undefined {
     if (!isObject(content)) return undefined;
-    const json = pickJsonMediaType(content);
-    const contentType = Object.keys(content).find((t) => content[t] === json) ?? Object.keys(content)[0];
-    if (contentType === undefined) return undefined;
-    const media = json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {});
+    const picked = mediaOf(content);
+    if (picked === undefined) return undefined;
+    const { contentType, media, json } = picked;
     // A JSON body is repaired once, by `conform` (which also drops write-only fields).
-    const schemaChecked = json !== undefined && media.schema !== undefined;
+    const schemaChecked = json && media.schema !== undefined;
     let body = schemaChecked ? this.rawExampleOf(media, { skipWriteOnly: true }) : this.exampleOf(media, { skipWriteOnly: true });
     if (schemaChecked && body !== undefined) body = this.conform(media.schema, body);
     return { contentType, schema: media.schema, body };
   }
+}
+
+/** The media type a response is sampled from: its JSON one, else the first declared. */
+function mediaOf(content: JsonObject): { contentType: string; media: JsonObject; json: boolean } | undefined {
+  const json = pickJsonMediaType(content);
+  const contentType = Object.keys(content).find((t) => content[t] === json) ?? Object.keys(content)[0];
+  if (contentType === undefined) return undefined;
+  return { contentType, media: json ?? (isObject(content[contentType]) ? (content[contentType] as JsonObject) : {}), json: json !== undefined };
 }
 
 function escapeRegExp(text: string): string {

@@ -16,8 +16,10 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 type Location = "path" | "query" | "header" | "cookie";
 
 export class RequestValidator {
-  private readonly strict: Ajv;
-  private readonly coercing: Ajv;
+  // Each Ajv instance registers the whole spec (a third of a second on a 13 MB one), so each is
+  // made on first use: a simulator listens before any of them exists.
+  private strictAjv: Ajv | undefined;
+  private coercingAjv: Ajv | undefined;
   private verbose: Ajv | undefined;
   private readonly verboseCache = new WeakMap<object, ValidateFunction | null>();
   private readonly strictCache = new WeakMap<object, ValidateFunction | null>();
@@ -41,11 +43,17 @@ export class RequestValidator {
       ajv.addSchema(doc as object, "spec");
       return ajv as Ajv;
     };
-    this.strict = this.make(false);
-    this.coercing = this.make("array");
   }
 
   private readonly make: (coerceTypes: boolean | "array", verbose?: boolean) => Ajv;
+
+  private get strict(): Ajv {
+    return (this.strictAjv ??= this.make(false));
+  }
+
+  private get coercing(): Ajv {
+    return (this.coercingAjv ??= this.make("array"));
+  }
 
   /**
    * Errors with the failing schema attached (`parentSchema`), for repairing a value

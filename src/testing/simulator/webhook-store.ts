@@ -23,11 +23,13 @@ export class ObservedResourceStore extends ResourceStore {
 
   /** Runs `work` without telling anyone (seeding the examples is not a change). */
   quietly(work: () => void): void {
+    // Seeding can start inside a quiet stretch (a collection's first use while another seeds).
+    const wasMuted = this.muted;
     this.muted = true;
     try {
       work();
     } finally {
-      this.muted = false;
+      this.muted = wasMuted;
     }
   }
 
