@@ -55,12 +55,11 @@ export function buildRequest(model: SpecModel, route: Route, createdIds: Readonl
   return built;
 }
 
-/** The body with only what the schema requires, in the first declared content type. */
+/** The body with only what the schema requires, in the content type a client sends (see `SpecModel.requestMedia`). */
 function schemaBody(model: SpecModel, route: Route): { contentType: string; body: unknown } | undefined {
-  const declared = model.requestBody(route);
-  const [contentType, media] = declared ? ([...declared.media.entries()][0] ?? []) : [];
-  if (!contentType || !media || media.schema === undefined) return undefined;
-  return { contentType, body: sampleRequired(model, media.schema) };
+  const chosen = model.requestMedia(route);
+  if (chosen === undefined || chosen.media.schema === undefined) return undefined;
+  return { contentType: chosen.contentType, body: sampleRequired(model, chosen.media.schema) };
 }
 
 function sampleRequired(model: SpecModel, schema: unknown): unknown {

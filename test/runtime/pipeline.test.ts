@@ -242,6 +242,21 @@ describe("pipeline", () => {
     expect(server.requests.at(-1)!.body).toBe('{"a":[1]}');
   });
 
+  it("never sends a media range as the Content-Type: the first declared type that is one, else JSON", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "ok" }));
+    const pipeline = bare();
+    const post = (contentTypes: string[]) =>
+      operation({ method: "post", safety: "unsafe", path: "/things", parameters: { path: [], query: [], header: [], cookie: [] }, requestBody: { required: true, contentTypes } });
+    // As specs made from ASP.NET declare it: the range first.
+    await pipeline.call(post(["application/*+json", "application/json", "application/json-patch+json", "text/json"]), schemas, { body: { a: 1 } });
+    expect(server.requests.at(-1)!.headers["content-type"]).toBe("application/json");
+    expect(server.requests.at(-1)!.body).toBe('{"a":1}');
+    await pipeline.call(post(["*/*"]), schemas, { body: { a: 2 } });
+    expect(server.requests.at(-1)!.headers["content-type"]).toBe("application/json");
+    await pipeline.call(post(["application/*+json", "application/fhir+json"]), schemas, { body: { a: 3 } });
+    expect(server.requests.at(-1)!.headers["content-type"]).toBe("application/fhir+json");
+  });
+
   it("merges headers: client defaults, header params, call options, policy headers", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const stamp: Policy = (next) => (plan) => next(withHeader(plan, "Idempotency-Key", "k-1"));

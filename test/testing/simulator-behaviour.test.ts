@@ -6,7 +6,8 @@
 import { describe, expect, it } from "@jest/globals";
 import { createRequire } from "node:module";
 import path from "node:path";
-import type { Simulator } from "carewire/testing";
+import { runContract, type Simulator } from "carewire/testing";
+import { SpecModel } from "../../src/testing/simulator/spec-model.js";
 import { ROOT } from "../helpers/cli.js";
 import { call, NEW_PATIENT, simulatorPool, withSimulator } from "../helpers/simulator.js";
 
@@ -58,6 +59,10 @@ describe("bad input to the simulator", () => {
     expect(wrongType.status).toBe(415);
     const empty = await call(sim, "POST", "/patients", { token, headers: { "content-type": "application/json" } });
     expect(empty.status).toBe(400);
+    // A media range is not a type: read as text, the body's fields would be lost.
+    const range = await call(sim, "POST", "/patients", { token, body: "{}", headers: { "content-type": "application/*+json" } });
+    expect(range.status).toBe(415);
+    expect(range.json().detail).toMatch(/media range/);
   });
 
   it("missing auth → 401; an absurd body size → 413; the server keeps serving", async () => {
@@ -155,5 +160,26 @@ describe("any spec", () => {
     expect((await call(sts, "GET", "/?Action=GetCallerIdentity&Version=2011-06-15")).status).toBe(200);
     expect((await call(sts, "GET", "/?Action=Nothing&Version=2011-06-15")).status).toBe(404);
     expect(sts.log.map((e) => e.operationId)).toEqual(["GET_GetCallerIdentity", null]);
+  });
+});
+
+describe("a spec that lists a media range first (as ASP.NET's do)", () => {
+  const MEDIA_RANGE_SPEC = path.join(ROOT, "test/fixtures/specs/good/media-range.json");
+
+  it("the contract runner sends the first declared type that is not a range, and the body is read and stored", async () => {
+    const model = await SpecModel.load(MEDIA_RANGE_SPEC);
+    const create = model.documentOrder.find((route) => route.op.operationId === "createCustomer")!;
+    expect(model.requestMedia(create)?.contentType).toBe("application/json");
+
+    const sim = await sims.start({ spec: MEDIA_RANGE_SPEC, auth: false, rateLimit: false, seedExamples: false });
+    const created = await call(sim, "POST", "/customers", { body: JSON.stringify({ firstname: "Juniper", email: "j@example.org" }), headers: { "content-type": "application/fhir+json" } });
+    expect(created.status).toBe(201);
+    const id = String(created.json().id);
+    expect((await call(sim, "GET", `/customers/${id}`)).json()).toMatchObject({ firstname: "Juniper", email: "j@example.org" });
+    const invalid = await call(sim, "POST", "/customers", { body: JSON.stringify({ firstname: "Juniper", email: 42 }), headers: { "content-type": "application/fhir+json" } });
+    expect(invalid.status).toBe(400);
+
+    const report = await runContract(MEDIA_RANGE_SPEC, { baseUrl: sim.url });
+    expect(report.checks.filter((check) => check.outcome !== "passed")).toEqual([]);
   });
 });

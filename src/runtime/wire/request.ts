@@ -7,6 +7,7 @@
 import { createFinalURL, createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
 import { InvalidRequestError } from "../core/errors.js";
 import type { OperationDescriptor } from "../core/operation.js";
+import { requestContentType } from "./media-type.js";
 
 /** The untyped view of `CallInput` the runtime works with. */
 export interface RawCallInput {
@@ -82,7 +83,7 @@ export function buildRequest(parts: RequestParts): Request {
     throw new InvalidRequestError(`${operation.operationId}: a ${operation.method.toUpperCase()} request cannot carry a body`);
   }
   if (input.body !== undefined) {
-    const contentType = headers.get("Content-Type") ?? operation.requestBody?.contentTypes[0] ?? "application/json";
+    const contentType = headers.get("Content-Type") ?? requestContentType(operation.requestBody?.contentTypes);
     body = serializeBody(input.body, contentType, operation);
     if (!(body instanceof FormData) && !headers.has("Content-Type")) headers.set("Content-Type", contentType);
   }

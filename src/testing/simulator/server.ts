@@ -13,7 +13,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
-import { isJsonMediaType, mediaTypeMatches } from "../../runtime/wire/media-type.js";
+import { isJsonMediaType, isMediaRange, mediaTypeMatches } from "../../runtime/wire/media-type.js";
 import { bracketDecode } from "./brackets.js";
 import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
@@ -612,6 +612,10 @@ function parseRequestBody(model: SpecModel, req: IncomingMessage, raw: Buffer, r
     return { body: undefined, schema: undefined, form: false };
   }
   const contentType = (header(req, "content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (isMediaRange(contentType)) {
+    // A range says which types a server takes; a body is of one type. Read as text, its fields would be lost without a word.
+    return { problem: { status: 415, title: "Unsupported Media Type", detail: `content type "${contentType}" is a media range, not a type: send one of the types it covers (application/json, say)` } };
+  }
   const media = contentType === "" ? undefined : (declared.media.get(contentType) ?? [...declared.media.entries()].find(([t]) => mediaTypeMatches(t, contentType))?.[1]);
   if (!media) {
     return { problem: { status: 415, title: "Unsupported Media Type", detail: `content type "${contentType || "(none)"}" is not one of ${declared.contentTypes.join(", ")}` } };

@@ -10,6 +10,7 @@ import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
 import { pickJsonMediaType } from "../../codegen/schema-emitter.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import { isMediaRange, requestContentType } from "../../runtime/wire/media-type.js";
 import { statusKeyFor } from "../../runtime/wire/status-key.js";
 import { conformToSchema } from "./conform.js";
 import { withoutWriteOnly } from "./write-only.js";
@@ -233,13 +234,23 @@ export class SpecModel {
     return { required: body.required === true, contentTypes: [...media.keys()], media };
   }
 
-  /** An example or sample value for a request body (used by the contract runner). */
-  requestSample(route: Route): { contentType: string; body: unknown } | undefined {
+  /**
+   * The media type a client sends a request body as, and its media object: the first declared
+   * type that is not a range, else the first range's media sent as `requestContentType` says.
+   */
+  requestMedia(route: Route): { contentType: string; media: JsonObject } | undefined {
     const body = this.requestBody(route);
     if (!body) return undefined;
-    const [contentType, media] = [...body.media.entries()][0] ?? [];
-    if (!contentType || !media) return undefined;
-    return { contentType, body: this.exampleOf(media, { skipReadOnly: true }) };
+    const entries = [...body.media.entries()];
+    const [declared, media] = entries.find(([type]) => !isMediaRange(type)) ?? entries[0] ?? [];
+    if (declared === undefined || media === undefined) return undefined;
+    return { contentType: isMediaRange(declared) ? requestContentType([]) : declared, media };
+  }
+
+  /** An example or sample value for a request body (used by the contract runner). */
+  requestSample(route: Route): { contentType: string; body: unknown } | undefined {
+    const chosen = this.requestMedia(route);
+    return chosen && { contentType: chosen.contentType, body: this.exampleOf(chosen.media, { skipReadOnly: true }) };
   }
 
   /** An example or sample value for a parameter or header object (its `example`, `examples` or `schema`). */
