@@ -73,4 +73,26 @@ describe("generated code under strict settings", () => {
     const generated = ["client.ts", "client-types.d.ts", "operations.ts", "schemas.ts", "index.ts", "schema.d.ts"].map((f) => path.join(GENERATED, f));
     expect(errorsIn([...generated, app])).toEqual([]);
   });
+
+  it("an error body is the declared error bodies' union, and unknown where an operation declares none", async () => {
+    const app = path.join(tmp, "error-body.mts");
+    const carewire = path.relative(tmp, path.join(ROOT, "src/index.js")).split(path.sep).join("/");
+    await writeFile(
+      app,
+      [
+        `import type { ErrorBody } from "${carewire}";`,
+        `type OnlySuccess = { responses: { 200: { headers: Record<string, unknown>; content: { "application/json": { id: string } } } } };`,
+        `type WithProblem = { responses: { 200: { headers: Record<string, unknown>; content: { "application/json": { id: string } } }; 404: { headers: Record<string, unknown>; content: { "application/problem+json": { title: string } } } } };`,
+        `declare const undeclared: ErrorBody<OnlySuccess>;`,
+        `const anything: unknown = undeclared;`,
+        `const back: ErrorBody<OnlySuccess> = anything;`,
+        `// @ts-expect-error an undeclared body must be checked before it is read`,
+        `console.log(undeclared.detail, back);`,
+        `declare const problem: ErrorBody<WithProblem>;`,
+        `console.log(problem.title satisfies string);`,
+        ``,
+      ].join("\n"),
+    );
+    expect(errorsIn([app])).toEqual([]);
+  });
 });

@@ -82,8 +82,12 @@ type ResponsesOf<Op> = ResponseObjectMap<Op> extends infer R extends Record<stri
 
 /** The body of any 2xx response the operation declares. */
 export type SuccessData<Op> = SuccessResponse<ResponsesOf<Op>, MediaType>;
-/** The body of any error response the operation declares. */
-export type ErrorBody<Op> = ErrorResponse<ResponsesOf<Op>, MediaType>;
+/**
+ * The body of any error response the operation declares; `unknown` when it declares none
+ * with a body (the server still sends one, a problem+json document say, and code that reads
+ * it must check its shape rather than be told it cannot exist).
+ */
+export type ErrorBody<Op> = [ErrorResponse<ResponsesOf<Op>, MediaType>] extends [never] ? unknown : ErrorResponse<ResponsesOf<Op>, MediaType>;
 
 /** A failed call: an HTTP error with the operation's typed error body, or a failure below HTTP. */
 export type CallError<Op> = HttpError<ErrorBody<Op>> | PipelineError;
