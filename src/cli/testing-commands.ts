@@ -4,7 +4,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { ContractCredentials } from "../testing/contract.js";
+import type { ContractCredentials } from "../testing/contract-credentials.js";
 import type { FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
 import type { SimulatorOptions } from "../testing/simulator/server.js";

@@ -8,11 +8,11 @@ import { isObject } from "../codegen/json.js";
 
 const MESSAGE_LIMIT = 120;
 
-export function refusalReason(status: number, text: string, credentialsGiven: boolean): string {
+export function refusalReason(status: number, text: string, credentials: "given" | "demo" | "none"): string {
   const said = serverMessage(text);
   const head =
-    (status === 401 || status === 403) && !credentialsGiven
-      ? `refused with ${status}: no credentials were given`
+    (status === 401 || status === 403) && credentials !== "given"
+      ? `refused with ${status}: ${credentials === "demo" ? "only the simulator's demo client was tried" : "no credentials were given"}`
       : status === 429
         ? `refused with 429: still throttled after waiting out Retry-After`
         : `refused with ${status}`;

@@ -20,19 +20,21 @@ import { ResourceCatalog } from "./simulator/resources.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import type { ErrorKind } from "../runtime/core/errors.js";
 import { buildRequest, type RequestSource } from "./contract-request.js";
+import { defaultCredentials, type ContractCredentials } from "./contract-credentials.js";
 import { refusalReason, serverMessage } from "./contract-refusal.js";
 import { undeclaredFields } from "./simulator/undeclared.js";
 
-export type ContractCredentials =
-  | { readonly token: string }
-  | { readonly clientId: string; readonly clientSecret: string; readonly tokenUrl?: string };
 
 export interface ContractOptions {
   /** Server to test. Without it, a simulator for the spec is started in-process. */
   readonly baseUrl?: string;
   /** Options for that in-process simulator. */
   readonly simulator?: Omit<SimulatorOptions, "spec">;
-  /** Credentials for operations that need them (default: the simulator's demo client). */
+  /**
+   * Credentials for operations that need them. Default: the simulator's demo client, but only
+   * where a simulator is what answers (the one this run starts, or a server on a loopback
+   * address); a remote server gets none unless given, never the demo secret.
+   */
   readonly credentials?: ContractCredentials;
   /** Only these operationIds. */
   readonly operations?: readonly string[];
@@ -107,7 +109,7 @@ export async function openContractSession(spec: string, options: ContractOptions
   const validator = model.validator;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxRetryAfter = options.maxRetryAfterSeconds ?? 30;
-  const credentials: ContractCredentials = options.credentials ?? { clientId: "carewire-demo", clientSecret: "carewire-demo-secret" };
+  const credentials = options.credentials ?? defaultCredentials(baseUrl, simulator !== undefined);
   const createdIds = new Map<string, string>();
   let token: string | undefined;
 
@@ -122,6 +124,7 @@ export async function openContractSession(spec: string, options: ContractOptions
   const catalog = new ResourceCatalog(model);
 
   async function bearer(): Promise<string | undefined> {
+    if (credentials === undefined) return undefined;
     if ("token" in credentials) return credentials.token;
     if (token !== undefined) return token;
     const tokenUrl = credentials.tokenUrl ?? `${baseUrl}${model.tokenPath}`;
@@ -154,7 +157,7 @@ export async function openContractSession(spec: string, options: ContractOptions
   async function send(route: Route, source: RequestSource): Promise<Sent> {
     const { op } = route;
     const request = buildRequest(model, route, createdIds, source);
-    if (op.path === model.tokenPath && op.method === "post" && "clientId" in credentials) {
+    if (op.path === model.tokenPath && op.method === "post" && credentials !== undefined && "clientId" in credentials) {
       request.body = clientCredentialsForm(credentials.clientId, credentials.clientSecret).toString();
       request.headers["content-type"] = "application/x-www-form-urlencoded";
     } else if (op.security === "required") {
@@ -215,7 +218,7 @@ export async function openContractSession(spec: string, options: ContractOptions
     if (isRefusal(status)) {
       // The request was turned down, so the operation's contract was never reached. What the
       // refusal itself looks like is worth knowing, but the request may be the one at fault.
-      let reason = refusalReason(status, text, options.credentials !== undefined);
+      let reason = refusalReason(status, text, options.credentials !== undefined ? "given" : credentials !== undefined ? "demo" : "none");
       if (alsoRefused !== undefined) reason += `; a request with only the schema's required fields was refused too (${alsoRefused})`;
       return done("not-exercised", status, [], [...problems, ...warnings], { reason });
     }

@@ -24,12 +24,12 @@ export {
   openContractSession,
   runContract,
   type ContractCheck,
-  type ContractCredentials,
   type ContractOptions,
   type ContractOutcome,
   type ContractReport,
   type ContractSession,
 } from "./contract.js";
+export type { ContractCredentials } from "./contract-credentials.js";
 export { describeContract, type TestRunner } from "./describe-contract.js";
 export { FakeClock } from "./fake-clock.js";
 export { answered, failed, planFor, scriptedNext, type PlanSetup, type ScriptedSend } from "./policy-harness.js";
