@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import path from "node:path";
+import { runContract } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
 import { call, simulatorPool } from "../helpers/simulator.js";
 import { ResourceCatalog } from "../../src/testing/simulator/resources.js";
@@ -145,5 +146,35 @@ describe("real specs", () => {
     const calls = report.filter((w) => w.schemaPath === "#/paths/~12010-04-01~1Accounts~1{AccountSid}~1Calls~1{Sid}.json");
     expect(calls).toEqual([expect.objectContaining({ status: 404, operationId: "ListCallEvent" })]);
     expect(calls[0]!.message).toMatch(/^is answered for an id never created, and \d+ operation\(s\) under this resource declare no 404$/);
+  });
+});
+
+describe("a resource shown through each operation's own schema", () => {
+  const VIEWS_SPEC = path.join(ROOT, "test/fixtures/specs/good/views.json");
+
+  it("a read and a list serve only what their responses declare, all the way down; an open map keeps its keys", async () => {
+    const sim = await start(VIEWS_SPEC, false);
+    const booked = await call(sim, "POST", "/appointments", { body: { start: "2030-01-15T10:00:00Z", note: "fasting" } });
+    expect(booked.status).toBe(201);
+    const created = booked.json() as Record<string, unknown>;
+    expect(created).toHaveProperty("bookingForms");
+    const id = String(created.id);
+
+    const read = (await call(sim, "GET", `/appointments/${id}`)).json() as Record<string, unknown>;
+    // The read view declares no bookingForms: the create's extra is not served as drift.
+    expect(read).not.toHaveProperty("bookingForms");
+    expect(read).toMatchObject({ id, start: "2030-01-15T10:00:00Z", note: "fasting" });
+    expect(read.actions).toEqual(created.actions);
+    expect(read.labels).toEqual(created.labels);
+
+    const listed = (await call(sim, "GET", "/appointments")).json() as { items: Array<Record<string, unknown>> };
+    expect(listed.items).toHaveLength(1);
+    // The summary names an action by id only.
+    expect(listed.items[0]).toEqual({ id, start: "2030-01-15T10:00:00Z", actions: (created.actions as Array<{ id: number }>).map((action) => ({ id: action.id })) });
+
+    // The contract runner, reading every answer against the spec, finds nothing undeclared.
+    const report = await runContract(VIEWS_SPEC, { baseUrl: sim.url });
+    expect(report.checks.filter((check) => check.outcome !== "passed")).toEqual([]);
+    expect(report.checks.flatMap((check) => check.warnings)).toEqual([]);
   });
 });

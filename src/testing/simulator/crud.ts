@@ -11,6 +11,7 @@ import { newId } from "./ids.js";
 import { valueAt } from "../../runtime/pagination/body-path.js";
 import { pagedList, sampledItems, withAt } from "./paging.js";
 import { problemBody } from "./problem.js";
+import { projectTo } from "./projection.js";
 import type { HandlerResult } from "./render.js";
 import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
 import type { Route, SpecModel } from "./spec-model.js";
@@ -43,6 +44,8 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
+  // A resource in this operation's shape of it: the fields its response declares.
+  const shown = (resource: Resource) => withAt(sampled, shape.envelope, projectTo(model.doc, resource, resourceSchema));
 
   if (role === "create") {
     const template = valueAt(sampled, shape.envelope);
@@ -53,16 +56,16 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     resource[shape.idProperty] = id;
     store.put(shape.collection, String(id), resource);
     const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
-    return { ...served(withAt(sampled, shape.envelope, resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
+    return { ...served(shown(resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
   if (role === "list") {
     const itemSchema = itemSchemaOf(model, sample?.schema);
     if (route.op.pagination) {
       // Paged as the operation says it pages (paging.ts); only the page's items are projected.
-      const page = pagedList(route.op.pagination, store.list(shape.collection), sampled, url, (item) => project(model, item as Resource, itemSchema));
+      const page = pagedList(route.op.pagination, store.list(shape.collection), sampled, url, (item) => projectTo(model.doc, item, itemSchema));
       return page.status === status ? { ...served(page.body), ...(page.headers ? { headers: page.headers } : {}) } : page;
     }
-    return served(listPage(store.list(shape.collection).map((r) => project(model, r, itemSchema)), sampled, url.searchParams));
+    return served(listPage(store.list(shape.collection).map((r) => projectTo(model.doc, r, itemSchema)), sampled, url.searchParams));
   }
   const id = params[shape.idParam] ?? "";
   const existing = store.get(shape.collection, id);
@@ -70,7 +73,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   switch (route.op.method) {
     case "get":
     case "head":
-      return served(withAt(sampled, shape.envelope, existing));
+      return served(shown(existing));
     case "delete":
       store.delete(shape.collection, id);
       return { status, body: sampled };
@@ -83,7 +86,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
       merge(model, base, sent, resourceSchema);
       base[shape.idProperty] = existing[shape.idProperty];
       store.put(shape.collection, id, base);
-      return sampled === undefined ? { status } : served(withAt(sampled, shape.envelope, base));
+      return sampled === undefined ? { status } : served(shown(base));
     }
     default:
       return { status, body: sampled };
@@ -150,15 +153,8 @@ function itemSchemaOf(model: SpecModel, schema: unknown): unknown {
   return undefined;
 }
 
-/** A stored resource as a list shows it: only the fields the list's item schema declares. */
-function project(model: SpecModel, resource: Resource, itemSchema: unknown): Resource {
-  const properties = shapeOf(model.doc, itemSchema)?.properties;
-  if (!properties) return resource;
-  return Object.fromEntries(Object.entries(resource).filter(([key]) => key in properties));
-}
-
 /** Fills a list response (a bare array, or the array inside a page object) from the store, paged. */
-function listPage(items: Resource[], sampled: unknown, query: URLSearchParams): unknown {
+function listPage(items: readonly unknown[], sampled: unknown, query: URLSearchParams): unknown {
   const page = Math.max(1, Number(query.get("page") ?? 1) || 1);
   const size = Math.max(1, Math.min(1000, Number(query.get("pageSize") ?? query.get("limit") ?? query.get("per_page") ?? 20) || 20));
   const slice = items.slice((page - 1) * size, page * size);
