@@ -31,8 +31,9 @@ export { FailoverQuotaStore, type FailoverOptions } from "./runtime/stores/failo
 export { LeasingQuotaStore, type LeaseOptions } from "./runtime/stores/leasing-quota-store.js";
 export { memoryStore, REDIS_URL_VARIABLE, type SharedStore } from "./runtime/stores/shared-store.js";
 export { redisStore, type RedisStoreOptions, type SharedPart } from "./runtime/stores/redis/redis-store.js";
+export type { RedisClient, RedisTarget } from "./runtime/stores/redis/redis-target.js";
 export type { SharedState, StateListener } from "./runtime/stores/fallback.js";
-export type { RedisCacheOptions } from "./runtime/stores/redis/redis-cache-store.js";
+export type { RedisCacheOptions } from "./runtime/stores/redis/redis-cache-options.js";
 export { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "./runtime/stores/token-store.js";
 export { FailoverTokenStore } from "./runtime/stores/failover-token-store.js";
 export { FailoverBreakerStore } from "./runtime/stores/failover-breaker-store.js";

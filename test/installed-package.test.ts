@@ -18,6 +18,23 @@ async function run(args: string[], cwd: string, env: Record<string, string> = {}
   return { code, out: stdout + stderr };
 }
 
+/** The declaration files reachable from `entries` (by their relative imports) that import `packageName`. */
+async function declarationsImporting(entries: readonly string[], packageName: string): Promise<string[]> {
+  const seen = new Set<string>();
+  const importing: string[] = [];
+  const queue = [...entries];
+  for (let file = queue.pop(); file !== undefined; file = queue.pop()) {
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await readFile(file, "utf8");
+    for (const [, specifier] of text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)) {
+      if (specifier === packageName || specifier!.startsWith(`${packageName}/`)) importing.push(path.basename(file));
+      else if (specifier!.startsWith(".")) queue.push(path.resolve(path.dirname(file), specifier!.replace(/\.js$/, ".d.ts")));
+    }
+  }
+  return importing;
+}
+
 let tmp: string;
 let server: TestServer;
 beforeAll(async () => {
@@ -45,6 +62,11 @@ describe("carewire installed in a user's project", () => {
     for (const file of (await readdir(path.join(pkg, "dist/outbox"))).filter((f) => f.endsWith(".d.ts"))) {
       expect([file, await readFile(path.join(pkg, "dist/outbox", file), "utf8")]).not.toEqual([file, expect.stringMatching(/from "(pg|better-sqlite3)"/)]);
     }
+    // Nor do an app's types load ioredis's (and with them Node's) through any entry: the app's
+    // own client is typed structurally, and only declarations no entry reaches name ioredis.
+    const exported = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { exports: Record<string, { types?: string } | string> };
+    const entries = Object.values(exported.exports).flatMap((target) => (typeof target === "object" && target.types ? [path.join(pkg, target.types)] : []));
+    expect(await declarationsImporting(entries, "ioredis")).toEqual([]);
 
     // 2. The user's app: generate a client with the installed bin.
     const app = path.join(tmp, "app");

@@ -4,7 +4,7 @@ export { DEFAULT_CADENCE, type Cadence, type CadenceOptions } from "./cadence.js
 export { memoryPollCheckpointStore, type PollCheckpointStore } from "./checkpoint-store.js";
 export { sqlitePollCheckpointStore } from "./sqlite-checkpoint-store.js";
 export { redisPollCheckpointStore, type RedisPollCheckpointOptions } from "./redis-checkpoint-store.js";
-export type { RedisTarget } from "../runtime/stores/redis/connection.js";
+export type { RedisClient, RedisTarget } from "../runtime/stores/redis/redis-target.js";
 export { postgresPollCheckpointStore, type CheckpointPool, type PostgresPollCheckpointOptions } from "./postgres-checkpoint-store.js";
 export { fhirChangesTarget, type ChangedSinceParams, type ChangedSinceSearch, type NewestFirstParams, type FhirChangesTargetOptions } from "./fhir-changes-target.js";
 export { conditionalReadTarget, type ConditionalRead, type ConditionalReadTargetOptions } from "./conditional-read-target.js";

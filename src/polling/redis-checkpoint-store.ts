@@ -6,7 +6,8 @@
  */
 import type { Redis } from "ioredis";
 import { checkKeyPrefix } from "../runtime/stores/redis/cluster.js";
-import { redisConnection, type RedisTarget } from "../runtime/stores/redis/connection.js";
+import { redisConnection } from "../runtime/stores/redis/connection.js";
+import type { RedisTarget } from "../runtime/stores/redis/redis-target.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
 

@@ -29,5 +29,5 @@ export { memoryInbox } from "./memory-inbox.js";
 export { sqliteInbox, type SqliteInboxOptions } from "./sqlite-inbox.js";
 export { postgresInbox, type PostgresInboxOptions } from "./postgres-inbox.js";
 export { redisInbox, type RedisInboxOptions } from "./redis-inbox.js";
-export type { RedisTarget } from "../runtime/stores/redis/connection.js";
+export type { RedisClient, RedisTarget } from "../runtime/stores/redis/redis-target.js";
 export type { OutboxIntake, OutboxWrite } from "./outbox-intake.js";

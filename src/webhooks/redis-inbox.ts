@@ -6,7 +6,8 @@
  * always` for an fsync per accept) when a lost event matters; SQLite or PostgreSQL otherwise.
  */
 import { checkKeyPrefix } from "../runtime/stores/redis/cluster.js";
-import { redisConnection, type RedisTarget } from "../runtime/stores/redis/connection.js";
+import { redisConnection } from "../runtime/stores/redis/connection.js";
+import type { RedisTarget } from "../runtime/stores/redis/redis-target.js";
 import { WebhookInboxError } from "./errors.js";
 import { checkEntry, checkLimit, checkTime, checkWorker, errorText, storeCall, type InboxRecord, type InboxStatus, type WebhookInbox } from "./inbox.js";
 

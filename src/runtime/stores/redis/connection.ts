@@ -13,20 +13,7 @@
 import { nodeBuiltin, requireOptional } from "../../portable/node-builtin.js";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { clusterOptions, connectingEveryNode, isCluster } from "./cluster.js";
-
-/** Where a part kept in Redis connects: one of a url, a Cluster's seed nodes, or the app's own client. */
-export interface RedisTarget {
-  /** `redis://[:password@]host:port[/db]` (or `rediss://` for TLS). */
-  readonly url?: string;
-  /**
-   * Seed nodes of a Redis Cluster (`redis://[:password@]host:port`, or `rediss://` for TLS; the
-   * first one's credentials and TLS go to every node): the others are found from them. Each part
-   * kept in Redis puts the keys one script touches under one hash tag, so its scripts run on one node.
-   */
-  readonly cluster?: readonly string[];
-  /** An ioredis client of the app's own, a single Redis or a Cluster (its options are left as they are; carewire does not close it). */
-  readonly client?: Redis | Cluster;
-}
+import type { RedisTarget } from "./redis-target.js";
 
 export interface RedisConnectionOptions extends RedisTarget {
   /** Longest wait for one command, ms. Default 250. */
@@ -55,7 +42,8 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
   const owned = options.client === undefined;
   if (!owned && (options.url !== undefined || options.cluster !== undefined)) throw new TypeError("a Redis connection takes one of `url`, `cluster` or `client`");
-  const client = options.client ?? newClient(options, timeoutMs);
+  // The app's client is an ioredis one (RedisClient names it without ioredis's types).
+  const client = (options.client as Redis | Cluster | undefined) ?? newClient(options, timeoutMs);
   const shas = new Map<string, string>();
 
   function bounded<T>(work: Promise<T>, limitMs = timeoutMs): Promise<T> {

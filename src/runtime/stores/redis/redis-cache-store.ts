@@ -13,19 +13,9 @@
 import { randomId } from "../../portable/random-id.js";
 import { sha256Hex } from "../../portable/sha256.js";
 import type { CacheEntry, CacheStore } from "../cache-store.js";
-import { Fallback, type StateListener } from "../fallback.js";
+import { Fallback } from "../fallback.js";
 import type { RedisConnection } from "./connection.js";
-
-export interface RedisCacheOptions {
-  /** Largest entry kept (body and headers), bytes; a larger response is not shared. Default 1 MiB. */
-  readonly maxEntryBytes?: number;
-  /** How long an entry that can only be revalidated (no max-age, an ETag) is kept. Default 5 min. */
-  readonly revalidateOnlyTtlMs?: number;
-  /** Time after a Redis failure before it is asked again. Default 1 s. */
-  readonly retryAfterMs?: number;
-  /** Told when the cache goes local (Redis out) or shared again. */
-  readonly onStateChange?: StateListener;
-}
+import type { RedisCacheOptions } from "./redis-cache-options.js";
 
 /** Generations tracked per key: the root and the first seven `\u0000`-bounded prefixes. */
 const MAX_DEPTH = 8;

@@ -18,9 +18,11 @@ import { FailoverTokenStore } from "../failover-token-store.js";
 import { LeasingQuotaStore, type LeaseOptions } from "../leasing-quota-store.js";
 import type { SharedStore } from "../shared-store.js";
 import { checkKeyPrefix, isCluster } from "./cluster.js";
-import { redisConnection, type RedisTarget } from "./connection.js";
+import { redisConnection } from "./connection.js";
+import type { RedisTarget } from "./redis-target.js";
 import { RedisBreakerStore } from "./redis-breaker-store.js";
-import { RedisCacheStore, type RedisCacheOptions } from "./redis-cache-store.js";
+import type { RedisCacheOptions } from "./redis-cache-options.js";
+import { RedisCacheStore } from "./redis-cache-store.js";
 import { RedisQuotaStore } from "./redis-quota-store.js";
 import { RedisTokenStore } from "./redis-token-store.js";
 
