@@ -40,9 +40,16 @@ const NO_ISSUES: readonly DriftIssue[] = Object.freeze([]);
 
 export function readTolerantly(schema: BodySchema | undefined, value: unknown): TolerantReadResult {
   if (schema === undefined) return { value, valid: true, drift: NO_DRIFT, critical: NO_ISSUES };
+  const checker = compile(isZod(schema) ? fromZod(schema) : schema);
+  try {
+    // Most bodies are clean: a fast yes, else the walk says what is off.
+    if (checker.clean?.(value) === true) return { value, valid: true, drift: NO_DRIFT, critical: NO_ISSUES };
+  } catch {
+    // The walk below answers (it has its own bound on depth).
+  }
   const walk = new Walk();
   try {
-    compile(isZod(schema) ? fromZod(schema) : schema).check(value, walk);
+    checker.check(value, walk);
   } catch (error) {
     // The walk's own bounds stop real data long before this; a schema built to defeat them
     // still gets an answer rather than an exception out of the pipeline.

@@ -7,6 +7,7 @@ import { allOfChecker, anyOfChecker } from "./validate-compose.js";
 import { ANY, ARRAY, describeKinds, describeValue, INTEGER, isPacked, kindOf, LEAF_KINDS, NULL, NUMBER, type ArraySchema, type ObjectSchema, type PackedSchema, type Schema, type SchemaLeaf } from "./validate-schema.js";
 import { objectChecker, objectView, tooDeep, type ObjectView } from "./validate-object.js";
 import { MAX_DEPTH, type Walk } from "./validate-walk.js";
+import { cleanPredicate, type CleanPredicate } from "./validate-clean.js";
 
 export type CheckFn = (value: unknown, walk: Walk) => void;
 
@@ -24,6 +25,8 @@ export class Checker {
   private objectView: ObjectView | undefined;
   private holds: boolean | undefined;
   private parts: Checker[] | undefined;
+  /** The fast path (validate-clean.ts): undefined until asked for, null where it cannot be built. */
+  private cleanFn: CleanPredicate | null | undefined;
 
   constructor(readonly node: Exclude<Schema, PackedSchema | (() => Schema)>) {}
 
@@ -34,6 +37,18 @@ export class Checker {
       this.parts = typeof node === "string" ? [] : "anyOf" in node ? node.anyOf.map(compile) : "allOf" in node ? node.allOf.map(compile) : [];
     }
     return this.parts;
+  }
+
+  /** The checker of an array schema's items (undefined for anything else). */
+  get items(): Checker | undefined {
+    const node = this.node;
+    return typeof node !== "string" && "type" in node && node.type === "array" ? compile((node as ArraySchema).items) : undefined;
+  }
+
+  /** Whether a value is clean (nothing the walk would report), answered fast; undefined where no fast answer can be built. */
+  get clean(): CleanPredicate | undefined {
+    if (this.cleanFn === undefined) this.cleanFn = cleanPredicate(this) ?? null;
+    return this.cleanFn ?? undefined;
   }
 
   /** What kinds of value the schema accepts (to pick union members without trying each). */
