@@ -9,7 +9,7 @@ import type { Clock } from "../runtime/core/clock.js";
 import type { CallOptions } from "../runtime/core/types.js";
 import { dispositionOf, jsonOf, type DeliveredError, type DeliveryRules, type Disposition } from "./disposition.js";
 import type { OperationTable, DeliveryResult } from "./operations.js";
-import type { Claim, DeliveryRecord, Json, OutboxStore } from "./outbox-store.js";
+import type { Claim, DeliveryRecord, IntentRecord, Json, OutboxStore } from "./outbox-store.js";
 
 export interface DeliveryContext {
   readonly store: OutboxStore;
@@ -43,6 +43,7 @@ export async function deliver(claim: Claim, context: DeliveryContext): Promise<D
       ? { error: { kind: "unknown-operation", message: `no operation named "${intent.operation}" is deliverable here` } }
       : await call(operation, intent.input, {
           idempotencyKey: intent.idempotencyKey,
+          ...(mayRepeat(intent) ? { repeat: true } : {}),
           deadlineMs: context.deadlineMs,
           ...(context.signal ? { signal: context.signal } : {}),
         });
@@ -90,12 +91,26 @@ async function call(operation: OperationTable[string], input: Json, options: Cal
 /** The fields of a carewire error the disposition reads, whichever class it is. */
 function errorFields(error: DeliveryResult["error"]): DeliveredError | undefined {
   if (error === undefined) return undefined;
-  const fields = error as { status?: unknown; body?: unknown; retryAt?: unknown };
+  const fields = error as { status?: unknown; body?: unknown; retryAt?: unknown; replaySafe?: unknown };
   return {
     kind: error.kind,
     message: error.message,
     ...(typeof fields.status === "number" ? { status: fields.status } : {}),
     ...(fields.body !== undefined ? { body: fields.body } : {}),
     ...(typeof fields.retryAt === "number" ? { retryAt: fields.retryAt } : {}),
+    ...(typeof fields.replaySafe === "boolean" ? { replaySafe: fields.replaySafe } : {}),
   };
+}
+
+/**
+ * Whether an earlier delivery of this intent may have been sent without its outcome being
+ * recorded (its worker died mid-call): more claims since the intent was last buried (or
+ * added) than deliveries recorded. Then this delivery is a repeat, sent only where the
+ * provider would not apply it twice. The history keeps only the last records, so a long one
+ * may count as unrecorded: the safe side (a person looks) rather than a duplicate.
+ */
+export function mayRepeat(intent: Pick<IntentRecord, "deliveries" | "history">): boolean {
+  let recorded = 0;
+  for (let i = intent.history.length - 1; i >= 0 && intent.history[i]!.disposition !== "dead"; i--) recorded++;
+  return intent.deliveries - 1 > recorded;
 }

@@ -5,8 +5,8 @@
  *
  * The runtime has already classified every attempt and spent its own retries within the
  * delivery's deadline; what reaches here is the call's final word. A write replayed from the
- * outbox carries its stored idempotency key, so every "may have been applied" outcome is safe
- * to deliver again.
+ * outbox carries its stored idempotency key, so a "may have been applied" outcome is delivered
+ * again, except where the provider does not honour keys and the write is not conditional.
  */
 import type { ResultMeta } from "../runtime/core/meta.js";
 import type { DeadReason, Json } from "./outbox-store.js";
@@ -30,6 +30,8 @@ export interface DeliveredError {
   readonly body?: unknown;
   /** RateLimitedError / CircuitOpenError: when the provider takes calls again. */
   readonly retryAt?: number;
+  /** UnknownOutcomeError: whether sending the write again is safe (false: the provider would apply it twice). */
+  readonly replaySafe?: boolean;
 }
 
 export type Disposition =
@@ -62,6 +64,9 @@ export function dispositionOf(
   if (error.kind === "unknown-operation") return dead("unknown-operation", error);
   if (INPUT_KINDS.has(error.kind)) return dead("invalid-input", error);
   if (CONTRACT_KINDS.has(error.kind)) return dead("contract", error);
+  // It may have landed, and the provider would apply a repeat again (it ignores idempotency
+  // keys, and the write is not conditional): only a person can tell, never a redelivery.
+  if (error.kind === "unknown-outcome" && error.replaySafe === false) return dead("unknown-outcome", error);
   // A server's own failure (5xx) settles nothing about the request, unlike a 4xx that blames it:
   // the runtime stops retrying a 500 within one call, but a later delivery may well succeed.
   const serverSide = error.status !== undefined && (error.status >= 500 || RETRY_STATUSES.has(error.status));

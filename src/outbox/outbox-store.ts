@@ -47,8 +47,13 @@ export interface DeliveryRecord {
 
 /** Why an intent is dead, with the provider's own answer. */
 export interface DeadReason {
-  /** `permanent` (the provider refused the request as it stands), `exhausted` (retries spent), `contract` (its answer broke the contract), `unknown-operation`, `invalid-input`. */
-  readonly reason: "permanent" | "exhausted" | "contract" | "unknown-operation" | "invalid-input";
+  /**
+   * `permanent` (the provider refused the request as it stands), `exhausted` (retries spent),
+   * `contract` (its answer broke the contract), `unknown-operation`, `invalid-input`,
+   * `unknown-outcome` (it may have landed, and a redelivery would apply it again: check, then
+   * revive or discard it).
+   */
+  readonly reason: "permanent" | "exhausted" | "contract" | "unknown-operation" | "invalid-input" | "unknown-outcome";
   /** The typed error's stable `kind` and message. */
   readonly errorKind: string;
   readonly message: string;

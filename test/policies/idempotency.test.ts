@@ -3,7 +3,7 @@
  * plan it passes on carries, and what it refuses without sending anything.
  */
 import { describe, expect, it } from "@jest/globals";
-import { composePolicies, deriveIdempotencyKey, idempotencyPolicy, InvalidRequestError, retryPolicy, type AttemptPlan, type CallOptions } from "carewire";
+import { composePolicies, deriveIdempotencyKey, idempotencyPolicy, InvalidRequestError, retryPolicy, UnknownOutcomeError, type AttemptPlan, type CallOptions } from "carewire";
 import { FakeClock, answered, planFor, scriptedNext, type PlanSetup } from "carewire/testing";
 import { create, read, update } from "./support.js";
 
@@ -127,9 +127,27 @@ describe("idempotency: servers that ignore keys", () => {
     expect(result.notes.idempotencyKey).toBeUndefined();
   });
 
-  it("still sends a key the caller vouches for", async () => {
-    const { sent } = await keyed({ operation: ignoring, options: { idempotencyKey: "vouched" } });
-    expect(sent).toMatchObject({ idempotencyKey: "vouched", replaySafe: true, headers: { "Idempotency-Key": "vouched" } });
+  it("still sends a key the caller gives, but the key alone does not make a repeat safe there", async () => {
+    const { sent } = await keyed({ operation: ignoring, options: { idempotencyKey: "given" } });
+    expect(sent).toMatchObject({ idempotencyKey: "given", replaySafe: false, headers: { "Idempotency-Key": "given" } });
+  });
+
+  it("a conditional write (replaySafe) is safe to repeat there, key or not", async () => {
+    const { sent } = await keyed({ operation: ignoring, options: { idempotencyKey: "given", replaySafe: true } });
+    expect(sent).toMatchObject({ idempotencyKey: "given", replaySafe: true });
+  });
+
+  it("a call marked `repeat` is not sent where a repeat would apply the write again, and says so", async () => {
+    for (const options of [{ idempotencyKey: "given", repeat: true }, { repeat: true }] satisfies CallOptions[]) {
+      const { sends, result } = await keyed({ operation: ignoring, options });
+      expect(sends).toBe(0);
+      expect(result.error).toBeInstanceOf(UnknownOutcomeError);
+      expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false, idempotencyKey: options.idempotencyKey });
+      expect(result.error?.message).toMatch(/does not honour idempotency keys\): not sent/);
+    }
+    // Conditional there, or on a server that honours its key: sent as any call.
+    expect((await keyed({ operation: ignoring, options: { repeat: true, replaySafe: true } })).sends).toBe(1);
+    expect((await keyed({ options: { idempotencyKey: "given", repeat: true } })).sent).toMatchObject({ idempotencyKey: "given", replaySafe: true });
   });
 });
 

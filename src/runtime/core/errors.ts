@@ -196,25 +196,34 @@ export class CircuitOpenError extends CarewireError {
 
 /**
  * A write was sent and the connection failed before the answer: it may or may not have
- * been applied, and it carried no idempotency key, so carewire did not repeat it.
- * Reconcile with `fingerprint` (a hash of method, path and body) before retrying by hand.
+ * been applied, and repeating it was not known to be safe (it carried no idempotency key,
+ * or the provider does not honour one), so carewire did not repeat it. Also what a call
+ * marked `repeat` ends as, unsent, when a repeat would not be safe. Reconcile with
+ * `fingerprint` (a hash of method, path and body) before sending it again.
  */
 export class UnknownOutcomeError extends CarewireError {
   readonly kind = "unknown-outcome" as const;
   constructor(
     readonly fingerprint: string,
-    cause: CarewireError,
-    /** The key the write carried, when it had one (retries were spent); resend with it to be safe. */
+    /** What cut the write short; undefined when it was an earlier attempt (a call marked `repeat`). */
+    cause: CarewireError | undefined,
+    /** The key the write carried, when it had one. */
     readonly idempotencyKey?: string,
     /** The status of the last attempt, when a later attempt got an answer that settled nothing (a 503, say). */
     readonly lastStatus?: number,
+    /** Whether sending it again is safe: the provider honours its key, or the request is conditional. */
+    readonly replaySafe: boolean = idempotencyKey !== undefined,
   ) {
     const later = lastStatus === undefined ? "" : `; the last attempt answered ${lastStatus}`;
     super(
-      idempotencyKey === undefined
-        ? `the outcome of this write is unknown (${cause.message}); it was not repeated without an idempotency key`
-        : `the outcome of this write is still unknown after its retries (${cause.message}${later}); repeat it with the same Idempotency-Key`,
-      { cause },
+      cause === undefined
+        ? "an earlier attempt of this write may have been applied, and the provider would apply a repeat again (it does not honour idempotency keys): not sent; check whether it landed"
+        : idempotencyKey === undefined
+          ? `the outcome of this write is unknown (${cause.message}); it was not repeated without an idempotency key`
+          : !replaySafe
+            ? `the outcome of this write is unknown (${cause.message}); the provider does not honour idempotency keys, so it was not repeated: check whether it landed before sending it again`
+            : `the outcome of this write is still unknown after its retries (${cause.message}${later}); repeat it with the same Idempotency-Key`,
+      cause === undefined ? undefined : { cause },
     );
   }
 }

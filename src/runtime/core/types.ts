@@ -61,6 +61,13 @@ export interface CallOptions {
    * write with an idempotency key. Only the caller, or a protocol that knows, can say so.
    */
   readonly replaySafe?: boolean;
+  /**
+   * This call repeats a write whose earlier attempt may have been applied (an outbox delivery a
+   * crash cut short). It is sent only where a repeat is safe: the provider honours the
+   * idempotency key, or the request is conditional (`replaySafe`). Otherwise it ends, unsent,
+   * as `unknown-outcome` with `replaySafe: false`, for a person to check.
+   */
+  readonly repeat?: boolean;
   /** `no-cache`: revalidate even if fresh; `no-store`: bypass the cache entirely. */
   readonly cache?: "default" | "no-cache" | "no-store";
   /**

@@ -7,7 +7,7 @@
 import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
-import { InvalidRequestError } from "../core/errors.js";
+import { InvalidRequestError, UnknownOutcomeError } from "../core/errors.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
@@ -32,14 +32,23 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
   // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
   const given = headerValue(input.params?.header, header) ?? headerValue(options.headers, header);
   const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
-  // A server that ignores keys gets none made up: only the caller (or a conditional
-  // request, through `replaySafe`) can say a replay is safe there.
-  if (vouched === undefined && operation.hints.idempotency?.automatic === false) return next(plan);
+  // A server that ignores keys (a FHIR server, say) gets none made up, and a key the caller
+  // sends there does not make a repeat safe: only a conditional request does (`replaySafe`).
+  const honoured = operation.hints.idempotency?.automatic !== false;
+  if (vouched === undefined && !honoured) return options.repeat === true && !plan.replaySafe ? unsafeRepeat(plan, undefined) : next(plan);
   const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomId()}`);
   // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
   if (!isWellFormedIdempotencyKey(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
-  const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe: true });
+  const replaySafe = honoured || plan.replaySafe;
+  if (options.repeat === true && !replaySafe) return unsafeRepeat(plan, key);
+  const result = await next({ ...plan, headers: { ...plan.headers, [header]: key }, idempotencyKey: key, replaySafe });
   return noted(result, { idempotencyKey: key });
+}
+
+/** A repeat of a write that may have landed, where a repeat would apply it again: not sent. */
+function unsafeRepeat(plan: AttemptPlan, key: string | undefined): AttemptResult {
+  const error = new UnknownOutcomeError(plan.call.fingerprint(), undefined, key, undefined, false);
+  return key === undefined ? refusal(plan, error) : noted(refusal(plan, error), { idempotencyKey: key });
 }
 
 function headerValue(headers: Readonly<Record<string, unknown>> | undefined, name: string): unknown {

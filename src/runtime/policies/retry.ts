@@ -82,7 +82,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         verdict: mayHaveApplied ? { outcome: "unknown-outcome", reason: verdict.reason } : verdict,
       });
       const unknownUnlessSettled = (failure: CarewireError): CarewireError =>
-        mayHaveApplied === undefined ? failure : new UnknownOutcomeError(call.fingerprint(), mayHaveApplied, current.idempotencyKey, status);
+        mayHaveApplied === undefined ? failure : new UnknownOutcomeError(call.fingerprint(), mayHaveApplied, current.idempotencyKey, status, current.replaySafe);
       const giveUp = (why?: string): AttemptResult => {
         call.emit({ type: "give-up", attempt, outcome: mayHaveApplied ? "unknown-outcome" : verdict.outcome, reason: why ?? verdict.reason });
         return mayHaveApplied ? endWith(unknownUnlessSettled(mayHaveApplied), why) : explained(why);
