@@ -158,6 +158,10 @@ function checkVersion(doc: JsonObject, file: string): "3.0" | "3.1" {
     );
   }
   const version = typeof doc.openapi === "string" ? doc.openapi : undefined;
+  if (version === undefined && doc.resourceType === "CapabilityStatement") {
+    // Read from a URL (a server's /metadata, say): a CapabilityStatement is generated from a file.
+    throw new SpecError("spec-unsupported", file, "a FHIR CapabilityStatement is read from a file: save it first (curl -H 'Accept: application/fhir+json' <url> > capability.json) and pass that file", { pointer: "/resourceType" });
+  }
   if (version === undefined) {
     throw new SpecError("spec-unsupported", file, "no `openapi: 3.x` field: not an OpenAPI 3 document", { pointer: "" });
   }

@@ -18,8 +18,8 @@ afterAll(async () => {
 
 const statement = (rest: object, extra: object = {}) => ({ resourceType: "CapabilityStatement", status: "active", kind: "instance", fhirVersion: "4.0.1", format: ["json"], rest: [{ mode: "server", ...rest }], ...extra });
 
-async function generate(name: string, content: unknown): Promise<string> {
-  const spec = path.join(tmp, `${name}.json`);
+async function generate(name: string, content: unknown, fileName = `${name}.json`): Promise<string> {
+  const spec = path.join(tmp, fileName);
   await writeFile(spec, typeof content === "string" ? content : JSON.stringify(content));
   const outDir = path.join(tmp, "out", name);
   await runGenerate({ mode: "single", spec, outDir, name, check: false });
@@ -37,6 +37,11 @@ describe("carewire generate with a CapabilityStatement", () => {
     expect(client).not.toContain("Observation");
     expect(search).toContain('readonly "family"?: SearchValue<StringParam>;');
     expect(search).not.toContain('"birthdate"');
+  });
+
+  it("knows a CapabilityStatement by its content, whatever the file is called (a saved /metadata)", async () => {
+    const out = await generate("saved", statement({ resource: [{ type: "Patient", interaction: [{ code: "read" }] }] }), "metadata");
+    expect(await readFile(path.join(out, "client.ts"), "utf8")).toContain('Patient: ["read"]');
   });
 
   it.each([

@@ -53,6 +53,8 @@ beforeAll(async () => {
         return send(200, "text/html; charset=utf-8", "<!doctype html><title>Sign in</title>");
       case "/not-openapi.json":
         return send(200, "application/json", JSON.stringify({ hello: "world" }));
+      case "/fhir/metadata":
+        return send(200, "application/fhir+json", JSON.stringify({ resourceType: "CapabilityStatement", status: "active", kind: "instance", fhirVersion: "4.0.1", format: ["json"] }));
       case "/big":
         // Streamed without a length: the bound is kept while reading, not only from the header.
         res.writeHead(200, { "content-type": "application/yaml" });
@@ -93,6 +95,12 @@ describe("a spec from a URL", () => {
     expect(error).toBeInstanceOf(SpecFetchError);
     expect(error).toMatchObject({ failure, kind, file: url });
     expect((error as Error).message.split("\n")).toHaveLength(1);
+  });
+
+  it("a FHIR server's CapabilityStatement at a URL says to save it as a file first", async () => {
+    const error = await loadSpec(`${server.url}/fhir/metadata`).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "spec-unsupported" });
+    expect((error as Error).message).toMatch(/a FHIR CapabilityStatement is read from a file: save it first/);
   });
 
   it("names the status, the deadline and the bound in its messages", async () => {

@@ -12,13 +12,15 @@ import { ROOT, childTestTimeout, runNode } from "../helpers/cli.js";
 const NPM = path.join(path.dirname(process.execPath), "../lib/node_modules/npm/bin/npm-cli.js");
 
 describe("the package's paperwork", () => {
-  it("packs the README, LICENSE, CHANGELOG and docs/x-carewire.md, not the built API reference", async () => {
+  it("packs the README, LICENSE, CHANGELOG and every doc the README links, not the built API reference", async () => {
     const result = await runNode([NPM, "pack", "--dry-run", "--json", "--ignore-scripts"]);
     expect(result.code).toBe(0);
     const [packed] = JSON.parse(result.stdout) as Array<{ files: Array<{ path: string }> }>;
     const files = packed!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["README.md", "LICENSE", "CHANGELOG.md", "docs/x-carewire.md", "package.json"]));
-    expect(files.filter((f) => f.startsWith("docs/api/"))).toEqual([]);
+    const linked = [...(await readFile(path.join(ROOT, "README.md"), "utf8")).matchAll(/\((docs\/[\w-]+\.md)[)#]/g)].map((match) => match[1]!);
+    expect(linked).toEqual(expect.arrayContaining(["docs/x-carewire.md", "docs/polling.md", "docs/webhooks.md"]));
+    expect(files).toEqual(expect.arrayContaining(["README.md", "LICENSE", "CHANGELOG.md", "package.json", ...linked]));
+    expect(files.filter((f) => f.startsWith("docs/api/") || f.endsWith(".png"))).toEqual([]);
   }, childTestTimeout(1));
 
   it("names its licence, repository, homepage, issue tracker, keywords and author", async () => {

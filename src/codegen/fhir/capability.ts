@@ -42,7 +42,8 @@ const SEARCH_TYPES = new Set(["number", "date", "string", "token", "reference", 
 
 /** Whether a spec file is a CapabilityStatement rather than an OpenAPI document. */
 export async function isCapabilityStatementFile(file: string): Promise<boolean> {
-  if (!file.endsWith(".json")) return false;
+  // Whatever its name (`metadata`, `capability.fhir`): a URL is not a file, and is read as OpenAPI.
+  if (/^https?:\/\//i.test(file)) return false;
   // Sniff the first 4 kB only: an OpenAPI JSON document (GitHub's is 13 MB) never names this resourceType.
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
