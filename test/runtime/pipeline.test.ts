@@ -242,6 +242,13 @@ describe("pipeline", () => {
     expect(server.requests.at(-1)!.body).toBe('{"a":[1]}');
   });
 
+  it("a client made without a baseUrl (for a spec that names no server) says so, sending nothing", async () => {
+    const pipeline = createPipeline({ provider: "test", resilience: false });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+    expect(result.error).toMatchObject({ kind: "invalid-request" });
+    expect(result.error?.message).toBe("getThing: cannot build the request (the client has no baseUrl: pass `baseUrl` when making it)");
+  });
+
   it("never sends a media range as the Content-Type: the first declared type that is one, else JSON", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const pipeline = bare();

@@ -83,7 +83,7 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
       `import { ${factory} } from ${JSON.stringify(importPath)};`,
       ``,
       `const ${variable} = ${factory}({`,
-      `  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://fhir.example.test/r4")},`,
+      `  baseUrl: ${JSON.stringify(baseUrlOf({ factory, variable, importPath, baseUrl: input.baseUrl }))},`,
       `  headers: { Authorization: \`Bearer \${process.env["${target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_TOKEN"] ?? ""}\` },`,
       `  timeoutMs: 10_000,`,
       `});`,
@@ -93,7 +93,7 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
       type: r.type,
       interactions: r.interactions.map((i) => row(r.type, i.code, i.descriptor)),
       searchParams: r.searchParams.map((p) => `\`${p.name}\` (${p.type}${p.targets.length > 0 ? ` → ${p.targets.join(", ")}` : ""})`).join(", ") || "none",
-      snippet: fhirSnippet(r, { factory, variable, importPath }),
+      snippet: fhirSnippet(r, { factory, variable, importPath, baseUrl: input.baseUrl }),
     })),
     system: input.system.map((s) => row("system", s.code, s.descriptor)),
     fhirOperations: input.operations.map((o) => `$${o}`).join(", ") || "none",
@@ -104,9 +104,14 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
 }
 
 /** Read, search and create of one resource type, as far as the statement declares them. */
-function fhirSnippet(resource: FhirReadmeResource, ctx: SnippetContext): string {
+/** The base URL the snippets use: the statement's own, else a placeholder to replace. */
+function baseUrlOf(ctx: SnippetContext & { readonly baseUrl?: string | undefined }): string {
+  return ctx.baseUrl ?? "https://fhir.example.test/r4";
+}
+
+function fhirSnippet(resource: FhirReadmeResource, ctx: SnippetContext & { readonly baseUrl?: string | undefined }): string {
   const declared = new Set(resource.interactions.map((i) => i.code));
-  const lines = [`import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`, ``, `const ${ctx.variable} = ${ctx.factory}();`];
+  const lines = [`import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`, ``, `const ${ctx.variable} = ${ctx.factory}({ baseUrl: ${JSON.stringify(baseUrlOf(ctx))} });`];
   const client = `${ctx.variable}.${resource.type}`;
   const minimal = MINIMAL_RESOURCES[resource.type];
   if (declared.has("create") && minimal !== undefined) {

@@ -94,7 +94,9 @@ export function buildRequest(parts: RequestParts): Request {
   try {
     return new Request(url, init);
   } catch (error) {
-    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (the URL or an option is not valid)`, { cause: error });
+    // The usual cause: a client made without `baseUrl` for a spec that names no server.
+    const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : "the URL or an option is not valid";
+    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, { cause: error });
   }
 }
 
