@@ -147,6 +147,18 @@ describe("FHIR client against the FHIR simulator", () => {
     expect(s.store.count("Patient")).toBe(2);
   });
 
+  it("answers a read of a deleted resource 410 Gone, and of one never made 404, each with an OperationOutcome", async () => {
+    const s = await start();
+    const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
+    const created = await fhir.Patient.create(patient(900));
+    const id = created.data!.id!;
+    expect((await fhir.Patient.delete(id)).error).toBeUndefined();
+    const gone = await fhir.Patient.read(id);
+    expect(gone.error).toMatchObject({ kind: "fhir", status: 410, codes: ["deleted"] });
+    const never = await fhir.Patient.read("never-made");
+    expect(never.error).toMatchObject({ kind: "fhir", status: 404, codes: ["not-found"] });
+  });
+
   it("answers bad requests with OperationOutcomes, and applies a transaction all or nothing", async () => {
     const s = await start();
     const post = (path: string, body: string, headers: Record<string, string> = {}) => fetch(`${s.url}${path}`, { method: "POST", headers: { "content-type": "application/fhir+json", ...headers }, body });

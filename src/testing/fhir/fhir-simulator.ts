@@ -201,8 +201,10 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   /** A read or a search inside a transaction or batch, answered as that entry's response. */
   function readEntry(type: string, id: string | undefined, requestUrl: string): { resource?: unknown; response: { status: string; etag?: string } } {
     if (id !== undefined && id.length > 0) {
-      const found = store.read(type, id.split("?")[0]!);
-      return found ? { resource: found, response: { status: "200 OK", etag: `W/"${found.meta?.versionId ?? "1"}"` } } : { response: { status: "404 Not Found" }, resource: outcome("not-found", `${type}/${id} is not known`) };
+      const bare = id.split("?")[0]!;
+      const found = store.read(type, bare);
+      if (found) return { resource: found, response: { status: "200 OK", etag: `W/"${found.meta?.versionId ?? "1"}"` } };
+      return store.deleted(type, bare) ? { response: { status: "410 Gone" }, resource: outcome("deleted", `${type}/${id} was deleted`) } : { response: { status: "404 Not Found" }, resource: outcome("not-found", `${type}/${id} is not known`) };
     }
     const page = searchPage(type, new URL(`${base}/${requestUrl}`));
     return { resource: page.body, response: { status: page.status === 200 ? "200 OK" : `${page.status} Bad Request` } };
@@ -334,6 +336,7 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
     switch (interaction) {
       case "read": {
         const r = store.read(type, id!);
+        if (!r && store.deleted(type, id!)) return send(res, 410, outcome("deleted", `${type}/${id} was deleted`));
         if (!r) return send(res, 404, outcome("not-found", `${type}/${id} is not known`));
         // A conditional read whose version the client already holds costs no body.
         const tags = withEtag(r);

@@ -152,6 +152,11 @@ export class FhirStore {
     return this.table(type).get(id);
   }
 
+  /** Whether the resource existed and was deleted (a read of it is 410 Gone, not 404). */
+  deleted(type: string, id: string): boolean {
+    return !this.table(type).has(id) && (this.history.get(`${type}/${id}`)?.length ?? 0) > 0;
+  }
+
   vread(type: string, id: string, versionId: string): StoredResource | undefined {
     return this.history.get(`${type}/${id}`)?.find((r) => r.meta?.versionId === versionId);
   }
