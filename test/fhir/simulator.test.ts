@@ -147,6 +147,32 @@ describe("FHIR client against the FHIR simulator", () => {
     expect(s.store.count("Patient")).toBe(2);
   });
 
+  it("answers an invalid resource 422 with an issue per violation, in a transaction too (nothing written); validateResources: false accepts it", async () => {
+    const s = await start();
+    const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
+    const invalid = { resourceType: "Patient", gender: "robot", birthDate: "not-a-date", bogusField: 1 } as unknown as Patient;
+    const refused = await fhir.Patient.create(invalid);
+    expect(refused.error).toMatchObject({ kind: "fhir", status: 422 });
+    const issues = (refused.error as unknown as { body: { issue: Array<{ code: string; expression: string[] }> } }).body.issue;
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: "structure", expression: ["bogusField"] }),
+        expect.objectContaining({ code: "value", expression: ["gender"] }),
+        expect.objectContaining({ code: "value", expression: ["birthDate"] }),
+      ]),
+    );
+    const transaction = await fhir.transaction({ resourceType: "Bundle", type: "transaction", entry: [
+      { resource: patient(950), request: { method: "POST", url: "Patient" } },
+      { resource: invalid, request: { method: "POST", url: "Patient" } },
+    ] });
+    expect(transaction.error).toMatchObject({ kind: "fhir", status: 422 });
+    expect(s.store.count("Patient")).toBe(0);
+
+    const lenient = await start({ validateResources: false });
+    const accepting = createFhirR4Client({ baseUrl: lenient.url, pacing: { limit: Infinity } });
+    expect((await accepting.Patient.create(invalid)).error).toBeUndefined();
+  });
+
   it("answers a read of a deleted resource 410 Gone, and of one never made 404, each with an OperationOutcome", async () => {
     const s = await start();
     const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });

@@ -8,6 +8,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { loadCapability } from "../../codegen/fhir/capability.js";
+import { fhirSchemaIssues } from "../../fhir/fhir-schema.js";
 import { simulatorClock, type SimulatorClock } from "../simulator/clock.js";
 import { answerCors } from "../simulator/cors.js";
 import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from "../simulator/faults.js";
@@ -49,6 +50,12 @@ export interface FhirSimulatorOptions {
    * A batch always runs entry by entry.
    */
   readonly transactions?: "atomic" | "entry-by-entry";
+  /**
+   * Check each written resource (create, update, transaction and batch entries) against the R4
+   * schema, answering 422 with an OperationOutcome naming each violation (an unknown element,
+   * a code outside its value set, a malformed date), as a validating server does. Default true.
+   */
+  readonly validateResources?: boolean;
   /** Time for the quota window, versions and exports, as the OpenAPI simulator takes it (its `sleep` times latency faults). */
   readonly clock?: (() => number) | SimulatorClock;
   /**
@@ -77,9 +84,26 @@ function outcome(code: string, diagnostics: string, severity: "error" | "fatal" 
   return { resourceType: "OperationOutcome", issue: [{ severity, code, diagnostics }] };
 }
 
+/** A 422's OperationOutcome: one issue per schema violation, each with its path. */
+function invalidResource(issues: ReadonlyArray<{ path: string; code: string; message: string }>) {
+  return {
+    resourceType: "OperationOutcome",
+    issue: issues.map((issue) => ({
+      severity: "error",
+      // An element the schema does not have is a structure problem; anything else, a bad value.
+      code: issue.code === "additionalProperties" ? "structure" : issue.code === "required" ? "required" : "value",
+      diagnostics: `${issue.path}: ${issue.message}`,
+      expression: [issue.path.replace(/^\$\.?/, "")],
+    })),
+  };
+}
+
 export async function startFhirSimulator(options: FhirSimulatorOptions): Promise<FhirSimulator> {
   // The same reading (and the same typed errors for a malformed statement) as codegen's.
   const capability = await loadCapability(options.capability);
+  const validating = options.validateResources ?? true;
+  /** A written resource's R4 schema violations (none when validation is off). */
+  const checkResource = (resource: unknown) => (validating ? fhirSchemaIssues(resource) : []);
   const declared = new Map<string, Declared>(capability.resources.map((r) => [r.type, { interactions: new Set(r.interactions), params: new Set(r.searchParams.map((p) => p.name)) }]));
   const systemInteractions = new Set<string>(capability.system);
   const exportDeclared = capability.operations.includes("export");
@@ -107,6 +131,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
   /** One write, as in a transaction entry or a plain request; returns status and resource. */
   function write(method: "POST" | "PUT", type: string, id: string | undefined, resource: StoredResource, ifNoneExist?: string, ifMatch?: string): { status: number; resource?: StoredResource; outcome?: object } {
     if (resource?.resourceType !== type) return { status: 400, outcome: outcome("invalid", `body must be a ${type}`) };
+    const issues = checkResource(resource);
+    if (issues.length > 0) return { status: 422, outcome: invalidResource(issues) };
     if (method === "POST") {
       const matches = existing(type, ifNoneExist);
       if (matches && matches.length > 1) return { status: 412, outcome: outcome("multiple-matches", `If-None-Exist matched ${matches.length} resources`) };
@@ -176,6 +202,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
         return { status: 412, body: outcome("conflict", `${p.type}/${p.id} changed since version ${p.entry.request.ifMatch}`) };
       }
       if ((p.method === "POST" || p.method === "PUT") && p.entry.resource?.resourceType !== p.type) return { status: 400, body: outcome("invalid", `entry for ${p.type} carries no ${p.type}`) };
+      const issues = p.method === "POST" || p.method === "PUT" ? checkResource(p.entry.resource) : [];
+      if (issues.length > 0) return { status: 422, body: invalidResource(issues) };
     }
     const response = plans.map((p) => {
       const resource = resolveReferences(p.entry.resource, ids) as StoredResource | undefined;
@@ -374,6 +402,8 @@ export async function startFhirSimulator(options: FhirSimulatorOptions): Promise
         const next = patched.value as StoredResource;
         // A patch changes the resource's content, never which resource it is.
         if (next?.resourceType !== type || next.id !== id) return send(res, 422, outcome("processing", "a patch cannot change the resourceType or id"));
+        const patchedIssues = checkResource(next);
+        if (patchedIssues.length > 0) return send(res, 422, invalidResource(patchedIssues));
         const stored = store.put(next);
         return commitThenMaybeReset(200, stored, withEtag(stored));
       }
