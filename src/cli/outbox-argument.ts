@@ -9,7 +9,8 @@ import { UsageError } from "./usage-error.js";
 export async function openOutboxArgument(url: string): Promise<OutboxStore> {
   const [{ openOutboxStore }, { OutboxInputError }] = await Promise.all([import("../outbox/open-store.js"), import("../outbox/errors.js")]);
   try {
-    return await openOutboxStore(url);
+    // Every command reads or mends an outbox the app made: a file that is not there is a typo, not a new outbox.
+    return await openOutboxStore(url, { existing: true });
   } catch (error) {
     if (error instanceof OutboxInputError) throw new UsageError(error.message);
     throw error;

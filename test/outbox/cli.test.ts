@@ -3,8 +3,8 @@
  * use, listings that keep payloads and error bodies out unless asked, replay by id or by
  * time with the intents' own keys, purge, and bad arguments answered before any store opens.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtemp, rm } from "node:fs/promises";
+import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
+import { access, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { HttpError } from "carewire";
@@ -98,6 +98,18 @@ describe("carewire outbox", () => {
     }
     const missing = await run("status", "--store", `sqlite:${path.join(dir, "no", "such", "dir", "x.db")}`);
     expect(missing.code).toBe(3);
+    // A mistyped file name is not an empty, healthy outbox: nothing is created there.
+    const said: string[] = [];
+    const stderr = jest.spyOn(process.stderr, "write").mockImplementation((text) => said.push(String(text)) > 0);
+    let typo: { code: number };
+    try {
+      typo = await run("status", "--store", `sqlite:${path.join(dir, "outbx.db")}`);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(typo.code).toBe(3);
+    expect(said.join("")).toContain("the file does not exist");
+    await expect(access(path.join(dir, "outbx.db"))).rejects.toThrow();
   });
 
   it(
