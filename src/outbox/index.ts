@@ -16,7 +16,7 @@ export { OutboxDriverMissingError, OutboxError, OutboxInputError, OutboxStoreErr
 export type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentStatus, IntentSummary, Json, ListFilter, NewIntent, OutboxCounts, OutboxStore } from "./outbox-store.js";
 export { sqliteOutboxStore, type SqliteOutboxOptions } from "./sqlite-outbox-store.js";
 export { postgresOutboxStore, type PostgresConnection, type PostgresOutboxOptions, type PostgresPool, type PostgresPoolClient } from "./postgres-outbox-store.js";
-export { openOutboxStore, OUTBOX_URL_VARIABLE } from "./open-store.js";
+export { openOutboxStore, OUTBOX_URL_VARIABLE, type OpenOutboxOptions } from "./open-store.js";
 export type { WorkerDeps } from "./worker.js";
 export type { KeyOptions } from "./intent-key.js";
 export type { DeliveredError } from "./disposition.js";
