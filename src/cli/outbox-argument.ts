@@ -6,11 +6,12 @@
 import type { OutboxStore } from "../outbox/outbox-store.js";
 import { UsageError } from "./usage-error.js";
 
-export async function openOutboxArgument(url: string): Promise<OutboxStore> {
+/** `existing`: only an outbox already there (the outbox commands); reconcile may start one with its repairs. */
+export async function openOutboxArgument(url: string, options: { readonly existing: boolean } = { existing: true }): Promise<OutboxStore> {
   const [{ openOutboxStore }, { OutboxInputError }] = await Promise.all([import("../outbox/open-store.js"), import("../outbox/errors.js")]);
   try {
-    // Every command reads or mends an outbox the app made: a file that is not there is a typo, not a new outbox.
-    return await openOutboxStore(url, { existing: true });
+    // The outbox commands read or mend an outbox the app made: a file that is not there is a typo, not a new outbox.
+    return await openOutboxStore(url, { existing: options.existing });
   } catch (error) {
     if (error instanceof OutboxInputError) throw new UsageError(error.message);
     throw error;

@@ -124,5 +124,5 @@ export async function reconcileCommand(args: readonly string[], deps: ReconcileC
  * `postgres://…`, or a bare file path (SQLite).
  */
 function openRepairOutbox(where: string): Promise<Pick<OutboxStore, "add" | "close">> {
-  return openOutboxArgument(/^(sqlite:|postgres(ql)?:\/\/)/i.test(where) ? where : `sqlite:${where}`);
+  return openOutboxArgument(/^(sqlite:|postgres(ql)?:\/\/)/i.test(where) ? where : `sqlite:${where}`, { existing: false });
 }
