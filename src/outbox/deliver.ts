@@ -6,6 +6,7 @@
  * key, which the provider answers without writing twice.
  */
 import type { Clock } from "../runtime/core/clock.js";
+import type { ResultMeta } from "../runtime/core/meta.js";
 import type { CallOptions } from "../runtime/core/types.js";
 import { dispositionOf, jsonOf, type DeliveredError, type DeliveryRules, type Disposition } from "./disposition.js";
 import type { OperationTable, DeliveryResult } from "./operations.js";
@@ -59,6 +60,7 @@ export async function deliver(claim: Claim, context: DeliveryContext): Promise<D
     ...(error ? { errorKind: error.kind } : {}),
     ...(disposition.kind === "deferred" ? { reason: disposition.reason } : disposition.kind === "dead" ? { reason: disposition.dead.reason } : {}),
     ...(result.meta ? { meta: jsonOf(result.meta) as Json } : {}),
+    ...(disposition.kind === "deferred" && mayHaveApplied(result.meta) ? { mayHaveApplied: true as const } : {}),
   };
   let settled = false;
   try {
@@ -103,14 +105,27 @@ function errorFields(error: DeliveryResult["error"]): DeliveredError | undefined
 }
 
 /**
- * Whether an earlier delivery of this intent may have been sent without its outcome being
- * recorded (its worker died mid-call): more claims since the intent was last buried (or
- * added) than deliveries recorded. Then this delivery is a repeat, sent only where the
+ * Whether an earlier delivery of this intent may have applied its write: one recorded as such
+ * (no answer, a 5xx), or one whose worker died mid-call (more claims since the intent was last
+ * buried, or added, than deliveries recorded). Then this delivery is a repeat, sent only where the
  * provider would not apply it twice. The history keeps only the last records, so a long one
  * may count as unrecorded: the safe side (a person looks) rather than a duplicate.
  */
 export function mayRepeat(intent: Pick<IntentRecord, "deliveries" | "history">): boolean {
   let recorded = 0;
-  for (let i = intent.history.length - 1; i >= 0 && intent.history[i]!.disposition !== "dead"; i--) recorded++;
+  for (let i = intent.history.length - 1; i >= 0 && intent.history[i]!.disposition !== "dead"; i--) {
+    // A recorded delivery that may have applied the write (no answer, a 5xx) makes every later one a repeat too.
+    if (intent.history[i]!.mayHaveApplied === true) return true;
+    recorded++;
+  }
   return intent.deliveries - 1 > recorded;
+}
+
+/**
+ * Whether a delivery's write may have been applied although it failed: an attempt reached the
+ * provider and got no answer (cut off, timed out, aborted by a stopping worker) or a 5xx other
+ * than 503 (a gateway's 504 behind a server that committed).
+ */
+export function mayHaveApplied(meta: ResultMeta | undefined): boolean {
+  return meta?.attempts.some((a) => a.outcome === "unknown-outcome" || a.errorKind === "aborted" || (a.status !== undefined && a.status >= 500 && a.status !== 503)) ?? false;
 }

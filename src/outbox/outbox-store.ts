@@ -43,6 +43,8 @@ export interface DeliveryRecord {
   readonly reason?: string;
   /** The call's `meta` (provider, operation, attempts, rate limit, breaker, request ids). */
   readonly meta?: Json;
+  /** A deferred delivery whose write may have been applied (no answer, a 5xx): the next one is a repeat. */
+  readonly mayHaveApplied?: true;
 }
 
 /** Why an intent is dead, with the provider's own answer. */

@@ -69,6 +69,13 @@ describe("plain FHIR creates, whose server ignores idempotency keys", () => {
     expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false, idempotencyKey: "k-123" });
     expect(result.error?.message).toMatch(/does not honour idempotency keys, so it was not repeated/);
     expect(stored(sim, "lost-1")).toBe(1);
+
+    // A gateway's 504 may come after the server committed: not repeated either.
+    sim.faults.enqueue("Patient.create", [{ kind: "status", status: 504 }]);
+    const before = sim.counters.requests;
+    const gateway = await fhir.Patient.create(patient("gateway-1"));
+    expect(gateway.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+    expect(sim.counters.requests - before).toBe(1);
   });
 
   it("through the outbox: a lost answer is a dead letter for a person, and a delivery after a crash is not sent again; ensure is", async () => {

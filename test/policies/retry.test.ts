@@ -134,7 +134,7 @@ describe("retry: when it stops", () => {
     const options: RetryOptions = { maxAttempts: 2, perOperation: { createThing: { maxAttempts: 4 } } };
 
     const reads = await retried(planOn().plan, options, status(502));
-    const writes = await retried(planOn({ operation: create() }).plan, options, status(502));
+    const writes = await retried(keyedWrite().plan, options, status(502));
 
     expect(reads.next.plans).toHaveLength(2);
     expect(writes.next.plans).toHaveLength(4);
@@ -226,6 +226,20 @@ describe("retry: writes whose outcome is unknown", () => {
     expect(result.error).toMatchObject({ kind: "unknown-outcome", fingerprint: plan.call.fingerprint(), idempotencyKey: undefined });
     expect(result.verdict.outcome).toBe("unknown-outcome");
     expect(seen.of("give-up")).toEqual([expect.objectContaining({ outcome: "unknown-outcome" })]);
+  });
+
+  it("does not repeat a write a repeat would apply again on a 502, 504 or 500 (it may have been applied), but does on a 503 or where a repeat is safe", async () => {
+    for (const code of [502, 504, 500]) {
+      const { plan } = planOn({ operation: create(), input: { body: { name: "x" } } });
+      const { result, next, reasons } = await retried(plan, {}, status(code), status(201));
+      expect(next.plans).toHaveLength(1);
+      expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+      expect(reasons).toEqual([`HTTP ${code}; HTTP ${code} after the write was sent, and a repeat is not safe`]);
+    }
+    const unavailable = await retried(planOn({ operation: create() }).plan, {}, status(503), status(201));
+    expect(unavailable.result.verdict.outcome).toBe("ok");
+    const keyed = await retried(keyedWrite().plan, {}, status(504), status(201));
+    expect(keyed.result.verdict.outcome).toBe("ok");
   });
 
   it("replays one whose plan is replay-safe, with the same key and headers on every attempt", async () => {

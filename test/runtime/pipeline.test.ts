@@ -242,6 +242,18 @@ describe("pipeline", () => {
     expect(server.requests.at(-1)!.body).toBe('{"a":[1]}');
   });
 
+  it("with its own policies off (no idempotency key sent), a write marked repeat is not sent unless the caller vouches for it", async () => {
+    server.handle((_req, res) => json(res, 201, { id: "ok" }));
+    const pipeline = bare();
+    const post = operation({ method: "post", safety: "unsafe", path: "/things", parameters: { path: [], query: [], header: [], cookie: [] } });
+    const before = server.requests.length;
+    const refused = await pipeline.call(post, schemas, {}, { repeat: true });
+    expect(refused.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+    expect(server.requests.length).toBe(before);
+    expect((await pipeline.call(post, schemas, {}, { repeat: true, replaySafe: true })).error).toBeUndefined();
+    expect(server.requests.length).toBe(before + 1);
+  });
+
   it("a client made without a baseUrl (for a spec that names no server) says so, sending nothing", async () => {
     const pipeline = createPipeline({ provider: "test", resilience: false });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });

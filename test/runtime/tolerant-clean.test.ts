@@ -110,6 +110,17 @@ describe("the tolerant reader's fast path", () => {
     expect(readTolerantly(tree, value).drift.issues.map((issue) => issue.code)).toEqual(["too_deep"]);
   });
 
+  it("leaves a node with a union or intersection beside its type to the walk, as the walk reads it", () => {
+    const cases: Array<[Schema, unknown]> = [
+      [{ type: "string", anyOf: [{ enum: ["a"] }] } as unknown as Schema, "b"],
+      [{ type: "string", allOf: [{ enum: ["a"] }] } as unknown as Schema, "b"],
+      [{ type: "object", allOf: [{ type: "object", properties: { a: "string" } }, "string"] } as unknown as Schema, { a: "x" }],
+      [{ type: "array", items: "unknown", anyOf: [{ type: "array", items: "string" }] } as unknown as Schema, [1]],
+      [{ type: "object", anyOf: [{ type: "object", properties: { a: "string" } }] } as unknown as Schema, { a: "x" }],
+    ];
+    for (const [schema, value] of cases) expect([schema, readTolerantly(schema, value).valid]).toEqual([schema, walkSaysClean(schema, value)]);
+  });
+
   it("reads a key every object inherits only where the value has it", () => {
     const schema: Schema = { type: "object", properties: { constructor: "string" as SchemaLeaf, id: "string" }, required: ["id"] };
     expect(compile(schema).clean?.({ id: "1" })).toBe(true);

@@ -31,7 +31,7 @@ import { composePolicies, refusal, type AttemptPlan, type AttemptResult, type Po
 import { Call } from "./call.js";
 import type { ClassifyOptions } from "./classify.js";
 import { systemClock, type Clock } from "./clock.js";
-import { asCarewireError, type CarewireError } from "./errors.js";
+import { asCarewireError, UnknownOutcomeError, type CarewireError } from "./errors.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type PipelineOptions } from "./options.js";
 import { resultOf } from "./result.js";
@@ -76,6 +76,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const observed = otel === undefined ? [] : [attemptSpanPolicy];
   const everything = composePolicies([...user, ...own.map((p) => p.policy), ...observed], wire);
   const uncached = composePolicies([...user, ...own.filter((p) => p.name !== "cache").map((p) => p.policy), ...observed], wire);
+  // With carewire's own policies off, no idempotency key is sent.
+  const keysSent = options.resilience !== false;
   const chainFor = (operation: OperationDescriptor): Send => (operation.cacheable === false && isRead(operation) ? uncached : everything);
 
   async function request<Data, Failure>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<Result<Data, Failure>> {
@@ -97,7 +99,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const plan: AttemptPlan = { call, headers: NO_HEADERS, attempt: 1, delayMs: 0, replaySafe: callOptions.replaySafe === true };
     let result: AttemptResult;
     try {
-      result = await chainFor(operation)(plan);
+      // Without carewire's policies no key is sent: a repeat of a write is safe only when the caller says so.
+      result = !keysSent && unkeyedRepeat(plan) ? refusal(plan, new UnknownOutcomeError(call.fingerprint(), undefined, undefined, undefined, false)) : await chainFor(operation)(plan);
     } catch (error) {
       // A policy of the caller's threw: its error is kept as the cause.
       result = refusal(plan, asCarewireError(error));
@@ -122,6 +125,12 @@ function openTelemetryOf(options: PipelineOptions, baseUrl: string): ClientTelem
   if (apiOf === undefined) return undefined;
   const breakerOn = options.resilience !== false && options.breaker !== false;
   return new ClientTelemetry(apiOf, { provider: options.provider, baseUrl, breakerOn, tracerProvider: option ? option.tracerProvider : undefined, meterProvider: option ? option.meterProvider : undefined });
+}
+
+/** A write marked `repeat` that the caller did not vouch for (used where no idempotency key is sent). */
+function unkeyedRepeat(plan: AttemptPlan): boolean {
+  const { call } = plan;
+  return call.options.repeat === true && !plan.replaySafe && call.operation.safety !== "safe";
 }
 
 function isRead(operation: OperationDescriptor): boolean {

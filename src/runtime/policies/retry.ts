@@ -7,6 +7,7 @@
 import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import type { ClassifyOptions } from "../core/classify.js";
 import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
+import { HttpError } from "../core/http-errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
 /** Attempts per call when none is configured, the first included. */
@@ -97,8 +98,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         return endWith(unknownUnlessSettled(new RateLimitedError(retryAt, why)), why);
       };
 
-      const retryable = verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe);
-      if (!retryable) return giveUp();
+      // A 5xx other than 503 may come after the write was applied (a gateway's 504 behind a
+      // server that committed): a write a repeat would apply again is not repeated on one.
+      const appliedMaybe = wasSent && status !== undefined && status >= 500 && status !== 503 && call.operation.safety === "unsafe" && !current.replaySafe;
+      if (appliedMaybe) mayHaveApplied ??= sent.error ?? HttpError.from(status, undefined, exchange!.response);
+      const retryable = !appliedMaybe && (verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe));
+      if (!retryable) return giveUp(appliedMaybe ? `HTTP ${status} after the write was sent, and a repeat is not safe` : undefined);
       if (sent.error?.kind === "aborted") return endWith(unknownUnlessSettled(sent.error));
 
       // How long to wait: the server's word first, else backoff.

@@ -35,7 +35,13 @@ let refused = false;
 export function cleanPredicate(root: Checker, make: FunctionMaker = makeFunction): CleanPredicate | undefined {
   if (refused && make === makeFunction) return undefined;
   const source = new Source();
-  const entry = source.test(root, "v", "0");
+  let entry: string;
+  try {
+    entry = source.test(root, "v", "0");
+  } catch {
+    // A schema the walk reads but this cannot describe (a malformed one a caller wrote): the walk answers.
+    return undefined;
+  }
   if (source.tooLarge) return undefined;
   const body = `"use strict";\n${source.functions.join("\n")}\nreturn function clean(v) { return ${entry}; };`;
   try {
@@ -85,6 +91,12 @@ class Source {
   /** An expression that is true when `value` (at `depth`) is clean for `checker`. */
   test(checker: Checker, value: string, depth: string): string {
     const node = checker.node;
+    // The walk reads a node's enum first, then anyOf, then allOf, then its type: unions and
+    // intersections (even beside a type) are the walk's to answer.
+    if (typeof node !== "string" && !("enum" in node) && ("anyOf" in node || "allOf" in node)) {
+      this.fallbacks.push(checker);
+      return `W(K[${this.fallbacks.length - 1}], ${value}, ${depth})`;
+    }
     if (typeof node !== "string" && "enum" in node) {
       this.sets.push(new Set<unknown>(node.enum));
       return `S[${this.sets.length - 1}].has(${value})`;
