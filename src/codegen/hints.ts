@@ -121,8 +121,9 @@ function quotaName(name: string, ctx: HintContext): void {
 }
 
 function readIdempotency(raw: unknown, ctx: HintContext): NonNullable<OperationHints["idempotency"]> {
-  // `true` is shorthand for the de-facto standard header.
+  // `true` is shorthand for the de-facto standard header; `false` says the provider ignores keys.
   if (raw === true) return { header: "Idempotency-Key", required: false };
+  if (raw === false) return { header: "Idempotency-Key", required: false, automatic: false };
   const obj = object(raw, ctx);
   rejectUnknown(obj, ["header", "required"], ctx);
   const header = obj.header === undefined ? "Idempotency-Key" : nonEmptyString(obj.header, sub(ctx, "header"));

@@ -46,6 +46,8 @@ describe("readOperationHints: valid vocabulary", () => {
 
   it("reads x-carewire-idempotency: true as { header: Idempotency-Key, required: false }", () => {
     expect(hints({ "x-carewire-idempotency": true })).toEqual({ idempotency: { header: "Idempotency-Key", required: false } });
+    // false: the provider ignores keys, so a key never makes a repeat safe there.
+    expect(hints({ "x-carewire-idempotency": false })).toEqual({ idempotency: { header: "Idempotency-Key", required: false, automatic: false } });
   });
 
   it("reads an idempotency object, defaulting header and required", () => {
