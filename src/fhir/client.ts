@@ -15,7 +15,7 @@
  */
 import { randomId } from "../runtime/portable/random-id.js";
 import type { Bundle, BundleEntry, Provenance, Resource } from "fhir/r4.js";
-import { CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError } from "../runtime/core/errors.js";
+import { CarewireError, InvalidRequestError, LimitExceededError, MalformedResponseError, UnknownOutcomeError } from "../runtime/core/errors.js";
 import { HttpError } from "../runtime/core/http-errors.js";
 import type { OperationDescriptor, OperationSchemas } from "../runtime/core/operation.js";
 import { systemClock } from "../runtime/core/clock.js";
@@ -329,7 +329,9 @@ export function createFhirClient(options: FhirClientOptions, model: FhirCapabili
 
     let written: FhirSuccess<R>;
     if (sent.error) {
-      const landed = request.method === "PUT" && sent.error instanceof HttpError && sent.error.status === 412 ? await ownVersion<R>(type, resource.id ?? "", source, o) : undefined;
+      // A 412: the version moved, perhaps by this very write (an attempt whose answer was lost, which the runtime then reports as unknown).
+      const preconditionFailed = (sent.error instanceof HttpError && sent.error.status === 412) || (sent.error instanceof UnknownOutcomeError && sent.error.lastStatus === 412);
+      const landed = request.method === "PUT" && preconditionFailed ? await ownVersion<R>(type, resource.id ?? "", source, o) : undefined;
       if (landed === undefined) return sent;
       written = { data: landed.data, response: landed.response, meta: sent.meta };
     } else {

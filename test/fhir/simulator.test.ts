@@ -147,6 +147,16 @@ describe("FHIR client against the FHIR simulator", () => {
     expect(s.store.count("Patient")).toBe(2);
   });
 
+  it("an update whose answer was lost and whose retry meets 412 ends unknown-outcome, not a conflict: the version it moved may be its own", async () => {
+    const s = await start({ faults: { script: { "Patient.update": [{ kind: "reset-after-commit" }] } } });
+    const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
+    const created = (await fhir.Patient.create(patient(960))).data!;
+    const updated = await fhir.Patient.update({ ...created, gender: "female" });
+    expect(updated.error).toMatchObject({ kind: "unknown-outcome", lastStatus: 412, replaySafe: false });
+    // It did land.
+    expect((await fhir.Patient.read(created.id!)).data).toMatchObject({ gender: "female", meta: { versionId: "2" } });
+  });
+
   it("answers an invalid resource 422 with an issue per violation, in a transaction too (nothing written); validateResources: false accepts it", async () => {
     const s = await start();
     const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { CircuitOpenError, joinNotes, NetworkError, RateLimitedError, refusal, retryPolicy, UnknownOutcomeError, type AttemptPlan, type AttemptResult, type RetryOptions } from "carewire";
 import { FakeClock, answered, failed, planFor, scriptedNext, type PlanSetup } from "carewire/testing";
-import { create, read, settle, telemetry } from "./support.js";
+import { create, read, settle, telemetry, update } from "./support.js";
 
 type Step = (plan: AttemptPlan) => AttemptResult;
 
@@ -240,6 +240,17 @@ describe("retry: writes whose outcome is unknown", () => {
     expect(unavailable.result.verdict.outcome).toBe("ok");
     const keyed = await retried(keyedWrite().plan, {}, status(504), status(201));
     expect(keyed.result.verdict.outcome).toBe("ok");
+  });
+
+  it("a conditional update answered 412 after an attempt whose answer was lost is unknown, not a conflict (it may be its own version)", async () => {
+    const ifMatched = planOn({ operation: update(), options: { headers: { "If-Match": 'W/"1"' } } }).plan;
+    const lost = await retried({ ...ifMatched, replaySafe: true }, {}, reset, status(412));
+    expect(lost.result.error).toMatchObject({ kind: "unknown-outcome", lastStatus: 412, replaySafe: false });
+    expect(lost.reasons.at(-1)).toBe("HTTP 412; HTTP 412 after an attempt whose answer was lost: it may be this write's own");
+    // Without a lost answer before it, or without If-Match, a 412 is the conflict it says.
+    expect((await retried({ ...ifMatched, replaySafe: true }, {}, status(412))).result.verdict.outcome).toBe("conflict");
+    const unconditional = planOn({ operation: update() }).plan;
+    expect((await retried({ ...unconditional, replaySafe: true }, {}, reset, status(412))).result.verdict.outcome).toBe("conflict");
   });
 
   it("replays one whose plan is replay-safe, with the same key and headers on every attempt", async () => {

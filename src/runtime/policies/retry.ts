@@ -6,7 +6,7 @@
  */
 import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import type { ClassifyOptions } from "../core/classify.js";
-import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
+import { CarewireError, NetworkError, RateLimitedError, TimeoutError, UnknownOutcomeError } from "../core/errors.js";
 import { HttpError } from "../core/http-errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
@@ -60,6 +60,8 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     // Once one attempt of a write may have been applied, no later answer (a 503, a reset
     // before sending, a wait too long) can say it was not: the call ends as unknown-outcome.
     let mayHaveApplied: CarewireError | undefined;
+    /** An attempt of a write that went out and got no answer (a reset, a timeout), idempotent ones included. */
+    let lostAnswer: CarewireError | undefined;
     let current: AttemptPlan = plan;
     /** Attempts answered 429: they do not count against maxAttempts. */
     let throttles = 0;
@@ -73,6 +75,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       // then there is no new attempt, and the last one keeps its own verdict.
       const wasSent = sent.notes.attempts.length > 0;
       if (verdict.outcome === "unknown-outcome" && sent.error !== undefined) mayHaveApplied ??= sent.error;
+      if (wasSent && call.operation.safety !== "safe" && unanswered(sent.error)) lostAnswer ??= sent.error;
 
       /** The result with what retry decided added to the last attempt's reason (when one was sent). */
       const explained = (why?: string): AttemptResult => (why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result);
@@ -98,6 +101,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
         return endWith(unknownUnlessSettled(new RateLimitedError(retryAt, why)), why);
       };
 
+      // A conditional write (If-Match) answered 412 after an attempt whose answer was lost: the
+      // version may have moved because that attempt landed. Unknown, not a conflict.
+      if (status === 412 && lostAnswer !== undefined && ifMatched(call)) {
+        call.emit({ type: "give-up", attempt, outcome: "unknown-outcome", reason: "HTTP 412 after an attempt whose answer was lost" });
+        return endWith(new UnknownOutcomeError(call.fingerprint(), lostAnswer, current.idempotencyKey, status, false), "HTTP 412 after an attempt whose answer was lost: it may be this write's own");
+      }
       // A 5xx other than 503 may come after the write was applied (a gateway's 504 behind a
       // server that committed): a write a repeat would apply again is not repeated on one.
       const appliedMaybe = wasSent && status !== undefined && status >= 500 && status !== 503 && call.operation.safety === "unsafe" && !current.replaySafe;
@@ -151,4 +160,15 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     const sent = await next(plan);
     return sent.verdict.outcome === "ok" ? sent : retrying(next, plan, sent);
   };
+}
+
+/** An error that ended an attempt after its request went out, before any answer. */
+function unanswered(error: CarewireError | undefined): error is CarewireError {
+  return (error instanceof NetworkError && error.phase !== "connect") || error instanceof TimeoutError;
+}
+
+/** Whether the call's request carries If-Match (from the call's headers or a header parameter). */
+function ifMatched(call: AttemptPlan["call"]): boolean {
+  const sources = [call.options.headers, call.input.params?.header as Readonly<Record<string, unknown>> | undefined];
+  return sources.some((headers) => headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === "if-match"));
 }
