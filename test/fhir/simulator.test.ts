@@ -151,7 +151,7 @@ describe("FHIR client against the FHIR simulator", () => {
     const s = await start({ faults: { script: { "Patient.update": [{ kind: "reset-after-commit" }] } } });
     const fhir = createFhirR4Client({ baseUrl: s.url, pacing: { limit: Infinity } });
     const created = (await fhir.Patient.create(patient(960))).data!;
-    const updated = await fhir.Patient.update({ ...created, gender: "female" });
+    const updated = await fhir.Patient.update({ ...created, id: created.id!, gender: "female" });
     expect(updated.error).toMatchObject({ kind: "unknown-outcome", lastStatus: 412, replaySafe: false });
     // It did land.
     expect((await fhir.Patient.read(created.id!)).data).toMatchObject({ gender: "female", meta: { versionId: "2" } });
