@@ -6,6 +6,7 @@
  * key, which the provider answers without writing twice.
  */
 import type { Clock } from "../runtime/core/clock.js";
+import { mayFollowCommit } from "../runtime/core/classify.js";
 import type { ResultMeta } from "../runtime/core/meta.js";
 import type { CallOptions } from "../runtime/core/types.js";
 import { dispositionOf, jsonOf, type DeliveredError, type DeliveryRules, type Disposition } from "./disposition.js";
@@ -127,5 +128,5 @@ export function mayRepeat(intent: Pick<IntentRecord, "deliveries" | "history">):
  * than 503 (a gateway's 504 behind a server that committed).
  */
 export function mayHaveApplied(meta: ResultMeta | undefined): boolean {
-  return meta?.attempts.some((a) => a.outcome === "unknown-outcome" || a.errorKind === "aborted" || (a.status !== undefined && a.status >= 500 && a.status !== 503)) ?? false;
+  return meta?.attempts.some((a) => a.outcome === "unknown-outcome" || a.errorKind === "aborted" || (a.status !== undefined && mayFollowCommit(a.status))) ?? false;
 }

@@ -6,6 +6,7 @@
 import { open, readFile } from "node:fs/promises";
 import { isObject, type JsonObject } from "../json.js";
 import { SpecError } from "../spec-error.js";
+import { isHttpUrl } from "../spec-location.js";
 import type { SystemInteraction, TypeInteraction } from "../../fhir/interactions.js";
 
 export interface DeclaredSearchParam {
@@ -43,7 +44,7 @@ const SEARCH_TYPES = new Set(["number", "date", "string", "token", "reference", 
 /** Whether a spec file is a CapabilityStatement rather than an OpenAPI document. */
 export async function isCapabilityStatementFile(file: string): Promise<boolean> {
   // Whatever its name (`metadata`, `capability.fhir`): a URL is not a file, and is read as OpenAPI.
-  if (/^https?:\/\//i.test(file)) return false;
+  if (isHttpUrl(file)) return false;
   // Sniff the first 4 kB only: an OpenAPI JSON document (GitHub's is 13 MB) never names this resourceType.
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {

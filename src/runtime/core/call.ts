@@ -84,6 +84,11 @@ export class Call {
     return this.sink !== undefined;
   }
 
+  /** A header the caller set for this call, through a header parameter or the call's `headers` (names compared case-insensitively). */
+  headerGiven(name: string): unknown {
+    return headerIn(this.input.params?.header, name) ?? headerIn(this.options.headers, name);
+  }
+
   /** Hash of method, path and body: identifies a write for reconciliation, holds no PHI. */
   fingerprint(): string {
     const { operation, input } = this;
@@ -95,4 +100,11 @@ export class Call {
     this.observer?.onEvent(event);
     if (this.sink) this.sink({ ...event, provider: this.provider, operationId: this.operation.operationId, requestId: this.requestId, ...(this.tenant ? { tenant: this.tenant } : {}), time: this.clock.now() });
   }
+}
+
+function headerIn(headers: Readonly<Record<string, unknown>> | undefined, name: string): unknown {
+  if (headers === undefined) return undefined;
+  const wanted = name.toLowerCase();
+  for (const key in headers) if (key.toLowerCase() === wanted) return headers[key];
+  return undefined;
 }

@@ -43,6 +43,11 @@ export function classify(input: ClassifyInput, options: ClassifyOptions = {}): C
   return options.refine?.(input, byDefault) ?? byDefault;
 }
 
+/** A 5xx other than 503 (which says the server took nothing on) may come after the write was applied: a gateway's 504 behind a server that committed. */
+export function mayFollowCommit(status: number): boolean {
+  return status >= 500 && status !== 503;
+}
+
 export function classifyStatus(status: number, options: ClassifyOptions = {}): Classification {
   const reason = `HTTP ${status}`;
   if (status < 400) return { outcome: "ok", reason };

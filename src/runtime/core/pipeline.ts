@@ -17,7 +17,7 @@ import { isTokenSource } from "../auth/token-source.js";
 import { bearerAuthPolicy } from "../policies/bearer-auth.js";
 import { breakerPolicy } from "../policies/breaker.js";
 import { cachePolicy } from "../policies/cache.js";
-import { idempotencyPolicy } from "../policies/idempotency.js";
+import { idempotencyPolicy, unsafeRepeat } from "../policies/idempotency.js";
 import { pacingPolicy, type PacingOptions } from "../policies/pacing.js";
 import { retryPolicy } from "../policies/retry.js";
 import { attemptSpanPolicy } from "../observe/attempt-span.js";
@@ -31,7 +31,7 @@ import { composePolicies, refusal, type AttemptPlan, type AttemptResult, type Po
 import { Call } from "./call.js";
 import type { ClassifyOptions } from "./classify.js";
 import { systemClock, type Clock } from "./clock.js";
-import { asCarewireError, UnknownOutcomeError, type CarewireError } from "./errors.js";
+import { asCarewireError, type CarewireError } from "./errors.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type PipelineOptions } from "./options.js";
 import { resultOf } from "./result.js";
@@ -100,7 +100,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     let result: AttemptResult;
     try {
       // Without carewire's policies no key is sent: a repeat of a write is safe only when the caller says so.
-      result = !keysSent && unkeyedRepeat(plan) ? refusal(plan, new UnknownOutcomeError(call.fingerprint(), undefined, undefined, undefined, false)) : await chainFor(operation)(plan);
+      result = !keysSent && unkeyedRepeat(plan) ? unsafeRepeat(plan, undefined) : await chainFor(operation)(plan);
     } catch (error) {
       // A policy of the caller's threw: its error is kept as the cause.
       result = refusal(plan, asCarewireError(error));

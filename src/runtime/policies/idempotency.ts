@@ -27,10 +27,10 @@ export function idempotencyPolicy(): Policy {
 
 /** A write: one key for every attempt of the call. */
 async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
-  const { operation, options, input, provider } = plan.call;
+  const { operation, options, provider } = plan.call;
   const header = operation.hints.idempotency?.header ?? "Idempotency-Key";
   // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
-  const given = headerValue(input.params?.header, header) ?? headerValue(options.headers, header);
+  const given = plan.call.headerGiven(header);
   const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
   // A server that ignores keys (a FHIR server, say) gets none made up, and a key the caller
   // sends there does not make a repeat safe: only a conditional request does (`replaySafe`).
@@ -46,14 +46,8 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
 }
 
 /** A repeat of a write that may have landed, where a repeat would apply it again: not sent. */
-function unsafeRepeat(plan: AttemptPlan, key: string | undefined): AttemptResult {
+export function unsafeRepeat(plan: AttemptPlan, key: string | undefined): AttemptResult {
   const error = new UnknownOutcomeError(plan.call.fingerprint(), undefined, key, undefined, false);
   return key === undefined ? refusal(plan, error) : noted(refusal(plan, error), { idempotencyKey: key });
 }
 
-function headerValue(headers: Readonly<Record<string, unknown>> | undefined, name: string): unknown {
-  if (headers === undefined) return undefined;
-  const wanted = name.toLowerCase();
-  for (const key in headers) if (key.toLowerCase() === wanted) return headers[key];
-  return undefined;
-}

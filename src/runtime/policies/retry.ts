@@ -5,7 +5,7 @@
  * replayed after a lost answer only when its plan says a replay is safe.
  */
 import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
-import type { ClassifyOptions } from "../core/classify.js";
+import { mayFollowCommit, type ClassifyOptions } from "../core/classify.js";
 import { CarewireError, NetworkError, RateLimitedError, TimeoutError, UnknownOutcomeError } from "../core/errors.js";
 import { HttpError } from "../core/http-errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
@@ -103,13 +103,13 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
 
       // A conditional write (If-Match) answered 412 after an attempt whose answer was lost: the
       // version may have moved because that attempt landed. Unknown, not a conflict.
-      if (status === 412 && lostAnswer !== undefined && ifMatched(call)) {
+      if (status === 412 && lostAnswer !== undefined && call.headerGiven("if-match") !== undefined) {
         call.emit({ type: "give-up", attempt, outcome: "unknown-outcome", reason: "HTTP 412 after an attempt whose answer was lost" });
         return endWith(new UnknownOutcomeError(call.fingerprint(), lostAnswer, current.idempotencyKey, status, false), "HTTP 412 after an attempt whose answer was lost: it may be this write's own");
       }
       // A 5xx other than 503 may come after the write was applied (a gateway's 504 behind a
       // server that committed): a write a repeat would apply again is not repeated on one.
-      const appliedMaybe = wasSent && status !== undefined && status >= 500 && status !== 503 && call.operation.safety === "unsafe" && !current.replaySafe;
+      const appliedMaybe = wasSent && status !== undefined && mayFollowCommit(status) && call.operation.safety === "unsafe" && !current.replaySafe;
       if (appliedMaybe) mayHaveApplied ??= sent.error ?? HttpError.from(status, undefined, exchange!.response);
       const retryable = !appliedMaybe && (verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe));
       if (!retryable) return giveUp(appliedMaybe ? `HTTP ${status} after the write was sent, and a repeat is not safe` : undefined);
@@ -165,10 +165,4 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
 /** An error that ended an attempt after its request went out, before any answer. */
 function unanswered(error: CarewireError | undefined): error is CarewireError {
   return (error instanceof NetworkError && error.phase !== "connect") || error instanceof TimeoutError;
-}
-
-/** Whether the call's request carries If-Match (from the call's headers or a header parameter). */
-function ifMatched(call: AttemptPlan["call"]): boolean {
-  const sources = [call.options.headers, call.input.params?.header as Readonly<Record<string, unknown>> | undefined];
-  return sources.some((headers) => headers !== undefined && Object.keys(headers).some((name) => name.toLowerCase() === "if-match"));
 }

@@ -133,7 +133,7 @@ function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknow
  * requires but the client left out. An optional field the client did not send stays absent.
  */
 function serverFields(model: SpecModel, route: Route, shape: ResourceShape, template: JsonObject, sent: JsonObject): JsonObject {
-  const requestSchema = model.requestBody(route)?.media.values().next().value?.schema;
+  const requestSchema = model.requestMedia(route)?.media.schema;
   const writable = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties ?? {};
   const required = shapeOf(model.doc, shape.schema)?.required ?? new Set<string>();
   const out: JsonObject = {};

@@ -10,7 +10,7 @@ import { deref, isObject, type JsonObject } from "../../codegen/json.js";
 import { loadSpec } from "../../codegen/load-spec.js";
 import { pickJsonMediaType } from "../../codegen/schema-emitter.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
-import { isMediaRange, requestContentType } from "../../runtime/wire/media-type.js";
+import { requestContentType } from "../../runtime/wire/media-type.js";
 import { statusKeyFor } from "../../runtime/wire/status-key.js";
 import { conformToSchema } from "./conform.js";
 import { withoutWriteOnly } from "./write-only.js";
@@ -241,10 +241,10 @@ export class SpecModel {
   requestMedia(route: Route): { contentType: string; media: JsonObject } | undefined {
     const body = this.requestBody(route);
     if (!body) return undefined;
-    const entries = [...body.media.entries()];
-    const [declared, media] = entries.find(([type]) => !isMediaRange(type)) ?? entries[0] ?? [];
-    if (declared === undefined || media === undefined) return undefined;
-    return { contentType: isMediaRange(declared) ? requestContentType([]) : declared, media };
+    const contentType = requestContentType(body.contentTypes);
+    // Only ranges declared: their first media object describes what goes out as JSON.
+    const media = body.media.get(contentType) ?? body.media.values().next().value;
+    return media === undefined ? undefined : { contentType, media };
   }
 
   /** An example or sample value for a request body (used by the contract runner). */
