@@ -47,15 +47,18 @@ const baseUrl = overLoopback ? options.url : "http://127.0.0.1:4010";
 const fetchOption = overLoopback ? {} : { fetch: stubFetch };
 const query = { params: { query: { pageSize: 50 } } };
 
-/** The OpenTelemetry SDK registered globally, every export dropped: what the otel row measures is the recording. */
-async function registerOpenTelemetrySdk() {
+/**
+ * The OpenTelemetry SDK registered globally, every export dropped: what the otel row measures
+ * is the recording. With `metrics: false` only the tracer provider (the meter stays the api's no-op).
+ */
+async function registerOpenTelemetrySdk({ metrics = true } = {}) {
   const api = await import("@opentelemetry/api");
   const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
   const { MeterProvider, PeriodicExportingMetricReader } = await import("@opentelemetry/sdk-metrics");
   const dropSpans = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} };
   const dropMetrics = { export: (_metrics, done) => done({ code: 0 }), forceFlush: async () => {}, shutdown: async () => {} };
   api.trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(dropSpans)] }));
-  api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 10_000 })] }));
+  if (metrics) api.metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter: dropMetrics, exportIntervalMillis: 10_000 })] }));
 }
 
 /**
@@ -63,9 +66,10 @@ async function registerOpenTelemetrySdk() {
  * with the same SDK, what carewire records for this call: a call span (INTERNAL) with an
  * attempt span (CLIENT) under it, the same names and attributes, the request-duration
  * histogram and a calls counter with the same attribute sets. What this costs is the SDK's
- * price for that telemetry, which no instrumentation of the call can go below.
+ * price for that telemetry, which no instrumentation of the call can go below. With
+ * `metrics: false`, the two spans only (the floor of the traces-only row).
  */
-async function recordedByHand(send, url) {
+async function recordedByHand(send, url, { metrics = true } = {}) {
   const api = await import("@opentelemetry/api");
   const tracer = api.trace.getTracer("app");
   const meter = api.metrics.getMeter("app");
@@ -89,24 +93,25 @@ async function recordedByHand(send, url) {
     attemptSpan.setAttribute("http.response.status_code", 200);
     attemptSpan.setAttribute("carewire.outcome", "ok");
     attemptSpan.end();
-    duration.record((performance.now() - started) / 1000, durationAttributes);
+    if (metrics) duration.record((performance.now() - started) / 1000, durationAttributes);
     callSpan.setAttributes({ "carewire.outcome": "ok", "carewire.attempts": 1, "http.response.status_code": 200, "carewire.breaker.state": "closed" });
     callSpan.end();
-    calls.add(1, callAttributes);
+    if (metrics) calls.add(1, callAttributes);
   };
 }
 
 let call;
 if (client.startsWith("carewire")) {
-  const byHand = client === "carewire-otel-by-hand";
-  if (client === "carewire-otel-sdk" || byHand) await registerOpenTelemetrySdk();
+  const byHand = client === "carewire-otel-by-hand" || client === "carewire-otel-traces-by-hand";
+  const tracesOnly = client === "carewire-otel-traces" || client === "carewire-otel-traces-by-hand";
+  if (client === "carewire-otel-sdk" || tracesOnly || byHand) await registerOpenTelemetrySdk({ metrics: !tracesOnly });
   const otelOption = client === "carewire-otel-off" || byHand ? { openTelemetry: false } : {};
   const carewire = createClinicClient({ baseUrl, pacing: { limit: Infinity }, ...fetchOption, ...otelOption });
   const send = async () => {
     const result = await carewire.listPatients(query);
     if (result.error || result.data.data.length !== 50) throw result.error ?? new Error("carewire: short page");
   };
-  call = byHand ? await recordedByHand(send, baseUrl) : send;
+  call = byHand ? await recordedByHand(send, baseUrl, { metrics: !tracesOnly }) : send;
 } else if (client === "openapi-fetch-timeout") {
   // openapi-fetch's way to bound a request: a signal per call (its docs use AbortSignal.timeout).
   const raw = createFetchClient({ baseUrl, ...fetchOption });
