@@ -29,10 +29,27 @@ export function packagesNeededBy(command: string): readonly string[] {
   return NEEDED[command] ?? [];
 }
 
-/** A command whose optional packages are not installed: exit 2 with the install line. */
+/**
+ * Installed packages a command cannot use at their installed major version. TypeScript 6 and
+ * later have no compiler API of the kind openapi-typescript builds types with (npm's
+ * `latest` installs one), so code generation asks for 5.
+ */
+const SUPPORTED_MAJOR: Readonly<Record<string, { readonly major: number; readonly install: string }>> = {
+  typescript: { major: 5, install: "typescript@~5.9" },
+};
+
+/** A command's optional packages are missing, or installed at a major version it cannot use: exit 2 with the install line. */
 export class MissingPackagesError extends Error {
-  constructor(command: string, readonly packages: readonly string[]) {
-    super(`carewire ${command} needs ${packages.join(", ")}: npm i -D ${packages.join(" ")}`);
+  constructor(
+    command: string,
+    readonly packages: readonly string[],
+    /** The installed versions that do not fit, by package (empty when they are missing). */
+    readonly found: Readonly<Record<string, string>> = {},
+  ) {
+    const misfit = (name: string) => (found[name] === undefined ? undefined : SUPPORTED_MAJOR[name]);
+    const named = packages.map((name) => (misfit(name) === undefined ? name : `${name} ${misfit(name)!.major} (found ${found[name]!})`));
+    const install = packages.map((name) => misfit(name)?.install ?? name);
+    super(`carewire ${command} needs ${named.join(", ")}: npm i -D ${install.join(" ")}`);
   }
 }
 
@@ -46,7 +63,30 @@ export function checkOptionalPackages(command: string | undefined): void {
   const needed = command === undefined ? undefined : NEEDED[command];
   if (needed === undefined) return;
   const missing = missingPackagesFor(command!);
-  if (missing.length > 0) throw new MissingPackagesError(command!, missing);
+  const found = misfitVersions(needed.filter((name) => !missing.includes(name)));
+  const unusable = [...missing, ...Object.keys(found)];
+  if (unusable.length > 0) throw new MissingPackagesError(command!, unusable, found);
+}
+
+/** The installed version of each of `names` whose major version carewire cannot use. */
+export function misfitVersions(names: readonly string[], versionOf: (name: string) => string | undefined = installedVersion): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const supported = SUPPORTED_MAJOR[name];
+    const version = supported === undefined ? undefined : versionOf(name);
+    if (supported !== undefined && version !== undefined && Number.parseInt(version, 10) !== supported.major) out[name] = version;
+  }
+  return out;
+}
+
+function installedVersion(name: string): string | undefined {
+  try {
+    const manifest = createRequire(import.meta.url)(`${name}/package.json`) as { version?: unknown };
+    return typeof manifest.version === "string" ? manifest.version : undefined;
+  } catch {
+    // A package that hides its package.json is taken as it is.
+    return undefined;
+  }
 }
 
 /** The same error for an optional package a command's import found missing, or undefined for any other error. */

@@ -7,7 +7,7 @@ import { build } from "esbuild";
 import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import path from "node:path";
-import { asMissingPackage, checkOptionalPackages, MissingPackagesError, missingPackagesFor, packagesNeededBy } from "../../src/cli/optional-packages.js";
+import { asMissingPackage, checkOptionalPackages, MissingPackagesError, misfitVersions, missingPackagesFor, packagesNeededBy } from "../../src/cli/optional-packages.js";
 import { ROOT } from "../helpers/cli.js";
 
 function moduleNotFound(message: string, code = "ERR_MODULE_NOT_FOUND"): Error {
@@ -35,6 +35,17 @@ describe("optional packages of the CLI", () => {
     expect(missingPackagesFor("generate")).toEqual([]);
     expect(missingPackagesFor("outbox")).toEqual([]);
     expect(packagesNeededBy("generate")).toContain("openapi-sampler");
+  });
+
+  it("refuses TypeScript 6 or later for code generation (no compiler API for openapi-typescript), naming the version to install", () => {
+    const versions: Record<string, string> = { typescript: "7.0.2", handlebars: "4.7.8" };
+    const found = misfitVersions(["typescript", "handlebars"], (name) => versions[name]);
+    expect(found).toEqual({ typescript: "7.0.2" });
+    expect(new MissingPackagesError("generate", ["openapi-sampler", "typescript"], found).message).toBe(
+      "carewire generate needs openapi-sampler, typescript 5 (found 7.0.2): npm i -D openapi-sampler typescript@~5.9",
+    );
+    expect(misfitVersions(["typescript"], () => "5.9.3")).toEqual({});
+    expect(misfitVersions(["typescript"], () => undefined)).toEqual({});
   });
 
   it("lists several missing packages in one line", () => {
