@@ -64,7 +64,7 @@ export function retryDefaults(): string[] {
     `backoff: ${DEFAULT_BACKOFF.strategy} jitter from ${DEFAULT_BACKOFF.baseMs} ms, doubling, capped at ${seconds(DEFAULT_BACKOFF.capMs)}; a server's \`Retry-After\` is honoured (never less, a little jitter above), up to ${seconds(DEFAULT_MAX_RETRY_AFTER_MS)}`,
     `retry budget: ${Math.round(DEFAULT_RETRY_BUDGET.ratio * 100)} % of recent requests plus ${DEFAULT_RETRY_BUDGET.floorPerSecond} per second, over ${seconds(DEFAULT_RETRY_BUDGET.windowMs)}`,
     `timeouts: ${seconds(DEFAULT_TIMEOUT_MS)} per attempt, ${seconds(DEFAULT_DEADLINE_MS)} per call (attempts and waits included)`,
-    "a write (`unsafe`) is retried after a lost answer only when it is replay-safe: it carries an idempotency key the server honours, or the call says `replaySafe`",
+    "a write (`unsafe`) is retried after a lost answer only when it is replay-safe: it carries an idempotency key the spec says the server honours (`x-carewire-idempotency`), or the call says `replaySafe`",
   ];
 }
 

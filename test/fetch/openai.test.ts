@@ -78,8 +78,20 @@ describe("the openai SDK on carewireFetch, against the simulator", () => {
     expect(clock.now() - before).toBeGreaterThanOrEqual(1_000);
   });
 
-  it("gives a completion one key across a reset after the commit: replayed by the server, not applied twice", async () => {
+  it("without a declared key, does not send a completion again after a reset after the commit: the SDK gets the unknown outcome", async () => {
     const { sim, openai, clock, reports } = await setup({});
+    sim.faults.enqueue("createChatCompletion", [{ kind: "reset-after-commit" }]);
+
+    const failure = await clock.run(ask(openai, "once only").then(() => undefined, (error: unknown) => error));
+
+    expect(failure).toBeInstanceOf(OpenAI.APIConnectionError);
+    expect(byOperation(sim, "createChatCompletion").map((e) => e.fault)).toEqual(["reset-after-commit"]);
+    expect(sim.counters.writesCommitted).toBe(1);
+    expect(reports[0]!.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+  });
+
+  it("with the provider's key declared, gives a completion one key across a reset after the commit: replayed by the server, not applied twice", async () => {
+    const { sim, openai, clock, reports } = await setup({}, { hints: { idempotency: { header: "Idempotency-Key", required: false } } });
     sim.faults.enqueue("createChatCompletion", [{ kind: "reset-after-commit" }]);
 
     const answer = await clock.run(ask(openai, "once only"));

@@ -13,7 +13,18 @@ import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }), "201": tolerantObject({ id: z.string() }) } };
 const read = () => testOperation();
-const create = () => testOperation({ operationId: "createThing", name: "createThing", method: "post", path: "/things", safety: "unsafe", parameters: { path: [], query: [], header: [], cookie: [] }, requestBody: { required: true, contentTypes: ["application/json"] } });
+/** A create on a provider whose spec declares that it honours Idempotency-Key (`x-carewire-idempotency`). */
+const create = (declared = true) =>
+  testOperation({
+    operationId: "createThing",
+    name: "createThing",
+    method: "post",
+    path: "/things",
+    safety: "unsafe",
+    parameters: { path: [], query: [], header: [], cookie: [] },
+    requestBody: { required: true, contentTypes: ["application/json"] },
+    hints: declared ? { idempotency: { header: "Idempotency-Key", required: false } } : {},
+  });
 const input = { params: { path: { thingId: "t1" } } };
 
 const server = serverForFile();
@@ -89,6 +100,18 @@ describe("retry policy", () => {
     if (result.error?.kind !== "unknown-outcome") throw new Error("expected unknown-outcome");
     expect(result.error.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(result.meta.attempts).toHaveLength(3);
+  });
+
+  it("sends a key to a provider whose spec declares none, but does not send the write again after a reset after sending", async () => {
+    scripted(["reset"]);
+    const before = server.requests.length;
+    const clock = new FakeClock({ autoAdvance: true });
+    const result = await pipeline(clock, { maxAttempts: 3 }).call(create(false), schemas, { body: { name: "x" } });
+    expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+    expect(result.meta.attempts).toHaveLength(1);
+    const sent = server.requests.slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.headers["idempotency-key"]).toMatch(/^cw1-/);
   });
 
   it("keeps a write unknown-outcome when its first attempt was reset after sending and every retry answered 503", async () => {

@@ -53,8 +53,10 @@ export interface OperationHints {
     readonly required: boolean;
     /**
      * `false` for servers that ignore idempotency keys (FHIR servers do): no key is made
-     * up, so a write whose outcome is unknown is not replayed unless the call says a replay
-     * is safe (`replaySafe`, as conditional requests do) or the caller gives a key. Default true.
+     * up. Default true: the provider honours the key, so a write carrying one is replayed
+     * when its outcome is unknown. Without this hint at all a key is still sent, but a write
+     * is replayed only when the call says a replay is safe (`replaySafe`, as conditional
+     * requests do).
      */
     readonly automatic?: boolean;
   };

@@ -121,7 +121,7 @@ export function carewireFetch(options: CarewireFetchOptions = {}): StandardFetch
     const method = httpMethodOf(request.method);
     if (method === undefined) throw new InvalidRequestError(`carewireFetch: the method ${request.method.slice(0, 20)} is not one carewire can send`);
     const url = new URL(request.url);
-    const operation = requestOperation(method, url.pathname, match(method, url.pathname), defaults);
+    const operation = requestOperation(method, url.pathname, match(method, url.pathname), defaults, request.headers);
     let body: Uint8Array | undefined;
     try {
       body = await bufferRequestBody(request, { maxBytes: maxRequestBytes, timeoutMs: options.deadlineMs ?? DEFAULT_DEADLINE_MS, clock: options.clock, signal });

@@ -60,9 +60,19 @@ const NO_PARAMETERS: OperationDescriptor["parameters"] = Object.freeze({ path: [
 /**
  * The descriptor for one request. `match` is the registry entry for it (see OperationMatcher),
  * if any. Either way, parameters are cleared (the URL is complete already) and the body is
- * optional (it is the SDK's, already serialized).
+ * optional (it is the SDK's, already serialized). An SDK that sets an `Idempotency-Key`
+ * itself (the Stainless SDKs do, for APIs that honour it) says the provider honours keys,
+ * where neither the registry nor the defaults say otherwise.
  */
-export function requestOperation(method: HttpMethod, pathname: string, match: OperationDescriptor | undefined, defaults: SynthesisDefaults): RequestOperation {
+export function requestOperation(method: HttpMethod, pathname: string, match: OperationDescriptor | undefined, defaults: SynthesisDefaults, sent?: Headers): RequestOperation {
+  const made = describe(method, pathname, match, defaults);
+  if (made.descriptor.hints.idempotency !== undefined || sent?.has(SDK_KEY_HEADER) !== true) return made;
+  return { ...made, descriptor: { ...made.descriptor, hints: { ...made.descriptor.hints, idempotency: { header: SDK_KEY_HEADER, required: false } } } };
+}
+
+const SDK_KEY_HEADER = "Idempotency-Key";
+
+function describe(method: HttpMethod, pathname: string, match: OperationDescriptor | undefined, defaults: SynthesisDefaults): RequestOperation {
   if (match !== undefined) {
     const descriptor: OperationDescriptor = {
       ...match,

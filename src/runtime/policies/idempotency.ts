@@ -2,7 +2,8 @@
  * Idempotency keys: every non-safe call gets one key for the whole logical call, sent on
  * every attempt, so a retry after a lost response is replayed by the server instead of
  * applied twice. The key is the caller's, or derived from a business key (hashed: never
- * PHI in clear), or random. A write carrying a key the server honours is safe to replay.
+ * PHI in clear), or random. A write carrying a key is safe to replay where the spec says
+ * the provider honours keys.
  */
 import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
@@ -32,10 +33,14 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
   // A key the caller already put in a header (the operation's own parameter, or the call's headers) is the key.
   const given = plan.call.headerGiven(header);
   const vouched = options.idempotencyKey ?? (typeof given === "string" && given !== "" ? given : undefined);
-  // A server that ignores keys (a FHIR server, say) gets none made up, and a key the caller
-  // sends there does not make a repeat safe: only a conditional request does (`replaySafe`).
-  const honoured = operation.hints.idempotency?.automatic !== false;
-  if (vouched === undefined && !honoured) return options.repeat === true && !plan.replaySafe ? unsafeRepeat(plan, undefined) : next(plan);
+  // Only a spec that declares the key (`x-carewire-idempotency`) makes a write carrying one
+  // replay-safe: a provider that never said it honours keys may apply a repeat again, so
+  // there the key is sent (a server that does honour it dedupes) but not counted on. A
+  // server known to ignore keys (a FHIR server, say) gets none made up. Either way a key
+  // the caller sends does not make a repeat safe: only a conditional request does (`replaySafe`).
+  const declared = operation.hints.idempotency;
+  const honoured = declared !== undefined && declared.automatic !== false;
+  if (vouched === undefined && declared?.automatic === false) return options.repeat === true && !plan.replaySafe ? unsafeRepeat(plan, undefined) : next(plan);
   const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomId()}`);
   // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
   if (!isWellFormedIdempotencyKey(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));
