@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { applyJsonPatch } from "../../src/testing/fhir/json-patch.js";
+import { applyJsonPatch } from "../../src/testing/simulator/json-patch.js";
 import { startFhirSimulator } from "../../src/testing/fhir/fhir-simulator.js";
 import { ROOT } from "../helpers/cli.js";
 

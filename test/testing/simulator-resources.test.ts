@@ -111,6 +111,41 @@ describe("x-carewire-id", () => {
   });
 });
 
+describe("an id the client chooses", () => {
+  const CLIENT_KEY_SPEC = path.join(ROOT, "test/fixtures/specs/good/client-key.json");
+
+  it("keeps the key a create sends (the request declares it) and reads the resource back under it; a taken key is 409", async () => {
+    const sim = await start(CLIENT_KEY_SPEC, false);
+    const created = await call(sim, "POST", "/projects", { body: { key: "trial-proj", name: "Trial" } });
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({ key: "trial-proj", name: "Trial" });
+    expect(created.headers.get("location")).toBe("/projects/trial-proj");
+    expect((await call(sim, "GET", "/projects/trial-proj")).json()).toMatchObject({ key: "trial-proj", name: "Trial" });
+
+    const again = await call(sim, "POST", "/projects", { body: { key: "trial-proj", name: "Other" } });
+    expect(again.status).toBe(409);
+    expect((await call(sim, "GET", "/projects/trial-proj")).json()).toMatchObject({ name: "Trial" });
+  });
+
+  it("applies a JSON Patch to the stored resource, all of it or nothing", async () => {
+    const sim = await start(CLIENT_KEY_SPEC, false);
+    await call(sim, "POST", "/projects", { body: { key: "p1", name: "Before" } });
+    const patch = (operations: unknown) => call(sim, "PATCH", "/projects/p1", { body: operations, headers: { "content-type": "application/json-patch+json" } });
+
+    const done = await patch([{ op: "replace", path: "/name", value: "After" }, { op: "add", path: "/tags", value: ["a"] }]);
+    expect(done.status).toBe(200);
+    expect(done.json()).toMatchObject({ key: "p1", name: "After", tags: ["a"] });
+    expect((await call(sim, "GET", "/projects/p1")).json()).toMatchObject({ name: "After", tags: ["a"] });
+
+    // A failed test, a path that is not there, a value the schema refuses, a new id: nothing changes.
+    expect((await patch([{ op: "replace", path: "/name", value: "Lost" }, { op: "test", path: "/name", value: "Before" }])).status).toBe(409);
+    expect((await patch([{ op: "replace", path: "/missing/deep", value: 1 }])).status).toBe(422);
+    expect((await patch([{ op: "replace", path: "/name", value: 42 }])).status).toBe(422);
+    expect((await patch([{ op: "replace", path: "/key", value: "p2" }])).status).toBe(422);
+    expect((await call(sim, "GET", "/projects/p1")).json()).toMatchObject({ key: "p1", name: "After", tags: ["a"] });
+  });
+});
+
 describe("real specs", () => {
   it("Asana: a task is created, read and listed with `gid` inside `data`, and an unknown project is 404", async () => {
     const sim = await start(ASANA_SPEC, false);

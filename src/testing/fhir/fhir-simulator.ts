@@ -15,7 +15,7 @@ import { FaultInjector, type Fault, type FaultControls, type FaultPlan } from ".
 import { listenTracked, MAX_BODY_BYTES, readBody, send as sendWire } from "../simulator/http-io.js";
 import { BulkExports, type BulkOptions } from "./bulk.js";
 import { FhirQuotas, type FhirPointsOptions } from "./fhir-quotas.js";
-import { applyJsonPatch } from "./json-patch.js";
+import { applyJsonPatch } from "../simulator/json-patch.js";
 import { lastUpdatedTest, sortByLastUpdated } from "./last-updated.js";
 import { FhirStore, supportsParam, type StoredResource } from "./fhir-store.js";
 import { SubscriptionEngine, type SubscriptionControls } from "./subscription-engine.js";

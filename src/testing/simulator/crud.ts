@@ -10,6 +10,7 @@ import { shapeOf } from "./drift.js";
 import { newId } from "./ids.js";
 import { valueAt } from "../../runtime/pagination/body-path.js";
 import { pagedList, sampledItems, withAt } from "./paging.js";
+import { applyJsonPatch } from "./json-patch.js";
 import { problemBody } from "./problem.js";
 import { projectTo } from "./projection.js";
 import type { HandlerResult } from "./render.js";
@@ -52,7 +53,11 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     if (!isObject(template)) return { status, body: sampled };
     const resource: Resource = serverFields(model, route, shape, template, isObject(sent) ? sent : {});
     merge(model, resource, sent, resourceSchema);
-    const id = newId(store, shape.collection, shape.idSchema);
+    // A key the client may choose (the request declares it, writable) is the resource's id:
+    // created, it is read back under it; a key already taken is a conflict.
+    const chosen = chosenId(model, route, shape, sent);
+    if (chosen !== undefined && store.get(shape.collection, String(chosen))) return answered(model, route, 409, "Conflict", "a resource with this key exists");
+    const id = chosen ?? newId(store, shape.collection, shape.idSchema);
     resource[shape.idProperty] = id;
     store.put(shape.collection, String(id), resource);
     const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
@@ -77,8 +82,11 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     case "delete":
       store.delete(shape.collection, id);
       return { status, body: sampled };
-    case "put":
     case "patch":
+      // A JSON Patch (a list of operations) edits the stored resource; an object merges below.
+      if (Array.isArray(body)) return patched(model, route, shape, store, id, existing, body, resourceSchema, (resource) => (sampled === undefined ? { status } : served(shown(resource))));
+    // falls through
+    case "put":
     case "post": {
       // PUT replaces what the client may write; PATCH and a POST to the item (Stripe's update) merge into it.
       const template = valueAt(sampled, shape.envelope);
@@ -93,15 +101,49 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   }
 }
 
-/** A 404 in the body the operation declares for it (its 404, 4XX or default), else as problem details. */
-function notFound(model: SpecModel, route: Route): HandlerResult {
-  const declared = model.responseFor(route, 404);
-  const sample = declared && isObject(declared.content) ? model.mediaSample(route, 404) : undefined;
-  if (sample && sample.body !== undefined) {
-    const body = isObject(sample.body) && typeof sample.body.message === "string" ? { ...sample.body, message: "Not Found" } : sample.body;
-    return { status: 404, body: sample.schema === undefined ? body : model.conform(sample.schema, body), contentType: sample.contentType };
+/**
+ * A JSON Patch applied to a copy of the stored resource: all of it or nothing. The id stays;
+ * a changed field must still be one the resource's schema accepts (else 422), and a failed
+ * `test` or a path that is not there is 409 and 422 as RFC 5789 suggests.
+ */
+function patched(model: SpecModel, route: Route, shape: ResourceShape, store: ResourceStore, id: string, existing: Resource, operations: unknown[], schema: unknown, answer: (resource: Resource) => HandlerResult): HandlerResult {
+  const result = applyJsonPatch(existing, operations);
+  if (!result.ok) return answered(model, route, /test/.test(result.reason) ? 409 : 422, "Unprocessable", result.reason);
+  if (!isObject(result.value) || result.value[shape.idProperty] !== existing[shape.idProperty]) return answered(model, route, 422, "Unprocessable", "a patch cannot change the resource's id");
+  const next: Resource = result.value;
+  const properties = shapeOf(model.doc, schema)?.properties ?? {};
+  for (const [key, value] of Object.entries(next)) {
+    const property = properties[key];
+    if (property === undefined || JSON.stringify(value) === JSON.stringify(existing[key])) continue;
+    if (property.readOnly === true || model.validator.validateValue(property, value).errors.length > 0) return answered(model, route, 422, "Unprocessable", `the patched ${key} is not one this resource accepts`);
   }
-  return { status: 404, body: problemBody({ status: 404, title: "Not Found", detail: "no such resource" }), contentType: "application/problem+json" };
+  store.put(shape.collection, id, next);
+  return answer(next);
+}
+
+function notFound(model: SpecModel, route: Route): HandlerResult {
+  return answered(model, route, 404, "Not Found", "no such resource");
+}
+
+/** An error status in the body the operation declares for it (that status, its range or default), else as problem details. */
+function answered(model: SpecModel, route: Route, status: number, title: string, detail: string): HandlerResult {
+  const declared = model.responseFor(route, status);
+  const sample = declared && isObject(declared.content) ? model.mediaSample(route, status) : undefined;
+  if (sample && sample.body !== undefined) {
+    const body = isObject(sample.body) && typeof sample.body.message === "string" ? { ...sample.body, message: title } : sample.body;
+    return { status, body: sample.schema === undefined ? body : model.conform(sample.schema, body), contentType: sample.contentType };
+  }
+  return { status, body: problemBody({ status, title, detail }), contentType: "application/problem+json" };
+}
+
+/** The id a create's body (`sent`: the resource inside its envelope) sets, where its request schema lets the client choose it (declared there, not read-only): a non-empty string or a whole number. */
+function chosenId(model: SpecModel, route: Route, shape: ResourceShape, sent: unknown): string | number | undefined {
+  const value = isObject(sent) ? sent[shape.idProperty] : undefined;
+  if (!((typeof value === "string" && value !== "" && value.length <= 200) || (typeof value === "number" && Number.isSafeInteger(value)))) return undefined;
+  const requestSchema = model.requestMedia(route)?.media.schema;
+  const property = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties[shape.idProperty];
+  if (property === undefined || property.readOnly === true) return undefined;
+  return model.validator.validateValue(property, value).errors.length === 0 ? value : undefined;
 }
 
 /** The schema an envelope path leads to. */

@@ -1,5 +1,6 @@
 /**
- * JSON Patch for the FHIR simulator's `patch` interaction: add, remove, replace, move, copy
+ * JSON Patch (RFC 6902) for the simulators: the FHIR `patch` interaction and an OpenAPI PATCH
+ * with an `application/json-patch+json` body. Add, remove, replace, move, copy
  * and test on a copy of the document, so a patch that fails part-way changes nothing.
  */
 
