@@ -18,6 +18,13 @@ export interface BuiltRequest {
   body?: string;
 }
 
+/**
+ * Header parameters the runner does not fill from the spec: the credentials it sends itself,
+ * and the message's framing, which the HTTP client writes from the body (a sampled
+ * Content-Length that does not match the body leaves the server waiting for bytes).
+ */
+const SET_BY_THE_CLIENT = new Set(["authorization", "content-length", "transfer-encoding", "content-type", "host", "connection", "keep-alive", "expect", "te", "trailer", "upgrade"]);
+
 /** Every path parameter, the required query and header ones, and a body. */
 export function buildRequest(model: SpecModel, route: Route, createdIds: ReadonlyMap<string, string>, source: RequestSource): BuiltRequest {
   const { op } = route;
@@ -40,7 +47,7 @@ export function buildRequest(model: SpecModel, route: Route, createdIds: Readonl
     const text = Array.isArray(value) ? value.map(String).join(",") : value === undefined || value === null ? "1" : typeof value === "object" ? JSON.stringify(value) : String(value);
     if (location === "path") pathValues[name] = text;
     else if (location === "query") query.set(name, text);
-    else if (location === "header" && name.toLowerCase() !== "authorization") headers[name] = text;
+    else if (location === "header" && !SET_BY_THE_CLIENT.has(name.toLowerCase())) headers[name] = text;
   }
   const path = op.path.replace(/\{([^{}]+)\}/g, (_m, name: string) => encodeURIComponent(pathValues[name] ?? "1"));
   const search = query.toString();

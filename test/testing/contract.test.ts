@@ -224,4 +224,29 @@ describe("the contract runner never reports a refused request as passed", () => 
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("leaves a message's framing to the HTTP client: a required Content-Length header parameter is not sampled into the request", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "carewire-contract-"));
+    const spec = path.join(dir, "artifacts.json");
+    await writeFile(spec, JSON.stringify({
+      openapi: "3.0.3",
+      info: { title: "artifacts", version: "1" },
+      paths: {
+        "/artifacts": {
+          post: {
+            operationId: "uploadArtifact",
+            parameters: [{ name: "Content-Length", in: "header", required: true, schema: { type: "integer" } }],
+            requestBody: { required: true, content: { "application/json": { schema: { type: "object", required: ["name"], properties: { name: { type: "string" } } } } } },
+            responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { ok: { type: "boolean" } } } } } } },
+          },
+        },
+      },
+    }));
+    try {
+      const report = await runContract(spec, { timeoutMs: 5_000 });
+      expect(report.checks.map((check) => [check.operationId, check.outcome])).toEqual([["uploadArtifact", "passed"]]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
