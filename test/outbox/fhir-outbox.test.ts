@@ -67,7 +67,7 @@ describe("plain FHIR creates, whose server ignores idempotency keys", () => {
     sim.faults.enqueue("Patient.create", [{ kind: "reset-after-commit" }]);
     const result = await fhir.Patient.create(patient("lost-1"), { idempotencyKey: "k-123" });
     expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false, idempotencyKey: "k-123" });
-    expect(result.error?.message).toMatch(/does not honour idempotency keys, so it was not repeated/);
+    expect(result.error?.message).toMatch(/does not say it honours idempotency keys, so it was not repeated/);
     expect(stored(sim, "lost-1")).toBe(1);
 
     // A gateway's 504 may come after the server committed: not repeated either.

@@ -41,6 +41,20 @@ describe("idempotency: which calls get a key", () => {
     expect(result.verdict.outcome).toBe("ok");
   });
 
+  it("sends a key where the spec declares none, but does not count on it: the write is not replay-safe", async () => {
+    const { sent, result } = await keyed({ operation: create({ hints: {} }) });
+    expect(sent?.idempotencyKey).toMatch(RANDOM_KEY);
+    expect(sent?.headers).toEqual({ "Idempotency-Key": sent?.idempotencyKey });
+    expect(sent?.replaySafe).toBe(false);
+    expect(result.notes.idempotencyKey).toBe(sent?.idempotencyKey);
+    // A repeat there is not sent, key or no key.
+    for (const options of [{ repeat: true }, { idempotencyKey: "given", repeat: true }] satisfies CallOptions[]) {
+      const repeat = await keyed({ operation: create({ hints: {} }), options });
+      expect(repeat.sends).toBe(0);
+      expect(repeat.result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false });
+    }
+  });
+
   it("gives every call its own random key", async () => {
     const keys = await Promise.all([1, 2, 3].map(() => keyFrom({})));
     expect(new Set(keys).size).toBe(3);
@@ -143,7 +157,7 @@ describe("idempotency: servers that ignore keys", () => {
       expect(sends).toBe(0);
       expect(result.error).toBeInstanceOf(UnknownOutcomeError);
       expect(result.error).toMatchObject({ kind: "unknown-outcome", replaySafe: false, idempotencyKey: options.idempotencyKey });
-      expect(result.error?.message).toMatch(/does not honour idempotency keys\): not sent/);
+      expect(result.error?.message).toMatch(/does not say it honours idempotency keys\): not sent/);
     }
     // Conditional there, or on a server that honours its key: sent as any call.
     expect((await keyed({ operation: ignoring, options: { repeat: true, replaySafe: true } })).sends).toBe(1);

@@ -10,13 +10,16 @@ const NO_PARAMETERS = { path: [], query: [], header: [], cookie: [] };
 /** `GET /things/{thingId}`: safe, cacheable, no credentials. */
 export const read = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor => testOperation(overrides);
 
-/** `POST /things`: a write that must never be applied twice. */
-export const create = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor =>
-  testOperation({ operationId: "createThing", name: "createThing", method: "post", path: "/things", safety: "unsafe", parameters: NO_PARAMETERS, requestBody: { required: true, contentTypes: ["application/json"] }, ...overrides });
+/** The provider's spec says it honours Idempotency-Key (`x-carewire-idempotency: true`), as the writes below assume. */
+export const KEYS_HONOURED = { idempotency: { header: "Idempotency-Key", required: false } } as const;
 
-/** `PUT /things/{thingId}`: a write that may be repeated with the same effect. */
+/** `POST /things`: a write that must never be applied twice, on a provider that honours keys. */
+export const create = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor =>
+  testOperation({ operationId: "createThing", name: "createThing", method: "post", path: "/things", safety: "unsafe", parameters: NO_PARAMETERS, requestBody: { required: true, contentTypes: ["application/json"] }, hints: KEYS_HONOURED, ...overrides });
+
+/** `PUT /things/{thingId}`: a write that may be repeated with the same effect, on a provider that honours keys. */
 export const update = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor =>
-  testOperation({ operationId: "updateThing", name: "updateThing", method: "put", safety: "idempotent", requestBody: { required: true, contentTypes: ["application/json"] }, ...overrides });
+  testOperation({ operationId: "updateThing", name: "updateThing", method: "put", safety: "idempotent", requestBody: { required: true, contentTypes: ["application/json"] }, hints: KEYS_HONOURED, ...overrides });
 
 /** `GET /things`: the collection a thing belongs to. */
 export const list = (): OperationDescriptor => testOperation({ operationId: "listThings", name: "listThings", path: "/things", parameters: { ...NO_PARAMETERS, query: [{ name: "q", required: false }] } });

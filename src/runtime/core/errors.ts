@@ -217,12 +217,12 @@ export class UnknownOutcomeError extends CarewireError {
     const later = lastStatus === undefined ? "" : `; the last attempt answered ${lastStatus}`;
     super(
       cause === undefined
-        ? "an earlier attempt of this write may have been applied, and the provider would apply a repeat again (it does not honour idempotency keys): not sent; check whether it landed"
+        ? "an earlier attempt of this write may have been applied, and the provider may apply a repeat again (its spec does not say it honours idempotency keys): not sent; check whether it landed"
         : replaySafe
           ? `the outcome of this write is still unknown after its retries (${cause.message}${later}); ${idempotencyKey === undefined ? "it is safe to send again" : "repeat it with the same Idempotency-Key"}`
           : idempotencyKey === undefined
             ? `the outcome of this write is unknown (${cause.message}); it was not repeated without an idempotency key`
-            : `the outcome of this write is unknown (${cause.message}); the provider does not honour idempotency keys, so it was not repeated: check whether it landed before sending it again`,
+            : `the outcome of this write is unknown (${cause.message}); its provider's spec does not say it honours idempotency keys, so it was not repeated: check whether it landed before sending it again`,
       cause === undefined ? undefined : { cause },
     );
   }
