@@ -3,11 +3,13 @@ import {
   joinNotes,
   withHeader,
   createPipeline,
+  InvalidRequestError,
   unwrap,
   type OperationDescriptor,
   type OperationSchemas,
   type Policy,
 } from "carewire";
+import { FakeClock } from "carewire/testing";
 import { tolerantObject, z } from "carewire/zod";
 import { json, startServer } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
@@ -162,6 +164,16 @@ describe("pipeline", () => {
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "network", phase: "connect", code: "ECONNREFUSED" });
+  });
+
+  it("refuses, unsent and unretried, a base URL on a port fetch blocks (1, 6000, …): a setting to fix, not a network failure", async () => {
+    const pipeline = pipelineWith("http://127.0.0.1:1", { clock: new FakeClock({ autoAdvance: true }) });
+    const result = await pipeline.call(operation({ method: "post", safety: "unsafe" }), schemas, { params: { path: { thingId: "t1" } }, body: { a: 1 } });
+
+    expect(result.error).toBeInstanceOf(InvalidRequestError);
+    expect(result.error!.message).toBe("fetch refuses to connect to http://127.0.0.1:1: its port is one the Fetch standard blocks; use another port");
+    // Refused before it went out, as a request that cannot be built is: no attempt, no retry.
+    expect(result.meta.attempts).toEqual([]);
   });
 
   it("reports a connection reset mid-request as a network error whose outcome is unknown", async () => {
