@@ -273,6 +273,13 @@ describe("pipeline", () => {
     expect(result.error?.message).toBe("getThing: cannot build the request (the client has no baseUrl: pass `baseUrl` when making it)");
   });
 
+  it("a baseUrl without its scheme says so, sending nothing", async () => {
+    const pipeline = createPipeline({ provider: "test", baseUrl: "api.acme.example/v1", resilience: false });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+    expect(result.error).toMatchObject({ kind: "invalid-request" });
+    expect(result.error?.message).toBe('getThing: cannot build the request (the client\'s baseUrl "api.acme.example/v1" is not an absolute URL: it needs its scheme, as in https://api.acme.example/v1)');
+  });
+
   it("never sends a media range as the Content-Type: the first declared type that is one, else JSON", async () => {
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const pipeline = bare();

@@ -94,9 +94,23 @@ export function buildRequest(parts: RequestParts): Request {
   try {
     return new Request(url, init);
   } catch (error) {
-    // The usual cause: a client made without `baseUrl` for a spec that names no server.
-    const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : "the URL or an option is not valid";
+    // The usual causes: a client made without `baseUrl` for a spec that names no server, or
+    // one given a host without its scheme. The base URL is the app's setting, fine to quote.
+    const why =
+      parts.baseUrl === ""
+        ? "the client has no baseUrl: pass `baseUrl` when making it"
+        : !isAbsoluteUrl(parts.baseUrl)
+          ? `the client's baseUrl "${parts.baseUrl.slice(0, 100)}" is not an absolute URL: it needs its scheme, as in https://${parts.baseUrl.replace(/^\/+/, "").slice(0, 100)}`
+          : "the URL or an option is not valid";
     throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, { cause: error });
+  }
+}
+
+function isAbsoluteUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
   }
 }
 
