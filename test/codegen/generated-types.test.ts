@@ -67,6 +67,10 @@ describe("generated code under strict settings", () => {
         `if (ok.data) console.log(ok.data.noSuchField);`,
         `// @ts-expect-error no such operation`,
         `await client.noSuchOperation();`,
+        `// Per-call options pass on values an app may not have, under exactOptionalPropertyTypes.`,
+        `declare const maybeSignal: AbortSignal | undefined;`,
+        `declare const maybeTimeout: number | undefined;`,
+        `await client.getPatient({ params: { path: { patientId: "p1" } } }, { signal: maybeSignal, timeoutMs: maybeTimeout, idempotencyKey: undefined });`,
         ``,
       ].join("\n"),
     );

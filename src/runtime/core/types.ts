@@ -32,50 +32,54 @@ import type { ResultMeta } from "./meta.js";
 /** The input of one operation: parameters by location and the request body. */
 export type CallInput<Op> = ParamsOption<Op> & RequestBodyOption<Op>;
 
-/** Per-call options, separate from the operation's own input. */
+/**
+ * Per-call options, separate from the operation's own input. Each may be given as
+ * `undefined` (the same as leaving it out), so an app under `exactOptionalPropertyTypes`
+ * can pass on a value it may not have (`{ signal: maybe }`).
+ */
 export interface CallOptions {
   /** Cancels the whole call, including waits between attempts. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Per-attempt timeout in ms (default: the client's, 30 000). */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Extra request headers for this call. */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Use this correlation id instead of a generated one (e.g. to continue a trace). */
-  readonly requestId?: string;
+  readonly requestId?: string | undefined;
   /** Overall time for the call, all attempts and waits included, in ms (default: the client's). */
-  readonly deadlineMs?: number;
+  readonly deadlineMs?: number | undefined;
   /** Most bytes of the response body read, after decompression (default: the client's, 32 MiB). */
-  readonly maxResponseBytes?: number;
+  readonly maxResponseBytes?: number | undefined;
   /** The Idempotency-Key for a write (default: derived from `businessKey`, else random). */
-  readonly idempotencyKey?: string;
+  readonly idempotencyKey?: string | undefined;
   /**
    * Stable business identifiers of a write (e.g. `{ mrn, appointmentStart }`): the key is a
    * hash of them, so the same logical write gets the same key across runs. Never sent in clear.
    */
   readonly businessKey?: unknown;
   /** Lane for pacing: critical and interactive calls go ahead of batch work. Default: the operation's hint, else interactive. */
-  readonly priority?: "critical" | "interactive" | "batch";
+  readonly priority?: "critical" | "interactive" | "batch" | undefined;
   /**
    * This write may be sent again after a lost answer without doing it twice (a conditional
    * create, a full PUT): retry then replays it when its outcome is unknown, as it does for a
    * write with an idempotency key. Only the caller, or a protocol that knows, can say so.
    */
-  readonly replaySafe?: boolean;
+  readonly replaySafe?: boolean | undefined;
   /**
    * This call repeats a write whose earlier attempt may have been applied (an outbox delivery a
    * crash cut short). It is sent only where a repeat is safe: the provider honours the
    * idempotency key, or the request is conditional (`replaySafe`). Otherwise it ends, unsent,
    * as `unknown-outcome` with `replaySafe: false`, for a person to check.
    */
-  readonly repeat?: boolean;
+  readonly repeat?: boolean | undefined;
   /** `no-cache`: revalidate even if fresh; `no-store`: bypass the cache entirely. */
-  readonly cache?: "default" | "no-cache" | "no-store";
+  readonly cache?: "default" | "no-cache" | "no-store" | undefined;
   /**
    * Hand a 2xx body back unread, as `data: ReadableStream` (large downloads such as Bulk
    * Data NDJSON): never buffered, parsed or cached. The attempt timeout ends when the
    * headers arrive; the caller's signal still aborts the body.
    */
-  readonly stream?: boolean;
+  readonly stream?: boolean | undefined;
 }
 
 /** The argument list of a generated operation: input optional when nothing in it is required. */
