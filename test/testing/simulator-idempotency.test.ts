@@ -6,7 +6,9 @@
 import { describe, expect, it } from "@jest/globals";
 import { FakeClock, type Simulator } from "carewire/testing";
 import { untilWaiting } from "../helpers/fake-time.js";
-import { call, NEW_PATIENT, withSimulator } from "../helpers/simulator.js";
+import path from "node:path";
+import { ROOT } from "../helpers/cli.js";
+import { call, NEW_PATIENT, simulatorPool, withSimulator } from "../helpers/simulator.js";
 
 /** Moved only by the test that holds a request in flight with a latency fault. */
 const clock = new FakeClock();
@@ -109,5 +111,30 @@ describe("simulator idempotency keys", () => {
     const retry = await createPatient("key-503");
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBeNull();
+  });
+});
+
+describe("simulator idempotency keys where the spec declares none", () => {
+  const VIEWS_SPEC = path.join(ROOT, "test/fixtures/specs/good/views.json");
+  const sims = simulatorPool();
+  const book = (target: Simulator) => call(target, "POST", "/appointments", { body: { start: "2030-01-15T10:00:00Z" }, headers: { "idempotency-key": "same-key" } });
+
+  it("applies a repeat with the same key again, as a provider that ignores keys would, and counts the duplicate", async () => {
+    const ignoring = await sims.start({ spec: VIEWS_SPEC, auth: false, rateLimit: false, seedExamples: false });
+    const [first, second] = [await book(ignoring), await book(ignoring)];
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get("idempotent-replayed")).toBeNull();
+    expect(second.json().id).not.toBe(first.json().id);
+    expect(ignoring.counters).toMatchObject({ writesCommitted: 2, duplicates: 1, idempotentReplays: 0 });
+    // The log still ties each attempt to the key it carried.
+    expect(ignoring.log.map((entry) => entry.idempotencyKey)).toEqual(["same-key", "same-key"]);
+  });
+
+  it("dedupes every write with idempotencyKeys: \"always\"", async () => {
+    const honouring = await sims.start({ spec: VIEWS_SPEC, auth: false, rateLimit: false, seedExamples: false, idempotencyKeys: "always" });
+    const [first, second] = [await book(honouring), await book(honouring)];
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(second.json().id).toBe(first.json().id);
+    expect(honouring.counters).toMatchObject({ writesCommitted: 1, duplicates: 0, idempotentReplays: 1 });
   });
 });

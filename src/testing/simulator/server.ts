@@ -59,6 +59,13 @@ export interface SimulatorOptions {
   /** Created resources can be read back. Default true. */
   readonly stateful?: boolean;
   /**
+   * Which writes the simulator dedupes by Idempotency-Key: `"declared"` (default) those whose
+   * spec says the provider honours keys (`x-carewire-idempotency`), as the provider would;
+   * elsewhere a repeat with the same key is applied again, so a contract run shows the
+   * duplicates a client would make. `"always"` honours a key on every write.
+   */
+  readonly idempotencyKeys?: "declared" | "always";
+  /**
    * With state, the resources the spec's examples name (the id in a path parameter's
    * example) exist from the start, so the documented calls answer as documented. Default
    * true; false starts every collection empty (tests that count what they wrote).
@@ -415,11 +422,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
     // A garbage idempotency key is refused before anything else about the request.
     const keyHeader = route.op.hints.idempotency?.header ?? "Idempotency-Key";
-    const key = route.op.safety === "safe" ? undefined : header(req, keyHeader);
-    if (key !== undefined) {
-      state.idempotencyKey = key.slice(0, 300);
-      if (!validIdempotencyKey(key)) return problem(invalid(400, [{ field: `header.${keyHeader}`, message: "must be 1-255 printable ASCII characters" }]));
+    const sentKey = route.op.safety === "safe" ? undefined : header(req, keyHeader);
+    const honoursKeys = options.idempotencyKeys === "always" || (route.op.hints.idempotency !== undefined && route.op.hints.idempotency.automatic !== false);
+    if (sentKey !== undefined) {
+      state.idempotencyKey = sentKey.slice(0, 300);
+      if (honoursKeys && !validIdempotencyKey(sentKey)) return problem(invalid(400, [{ field: `header.${keyHeader}`, message: "must be 1-255 printable ASCII characters" }]));
     }
+    // A provider that never said it honours keys ignores them: logged, never deduped by.
+    const key = honoursKeys ? sentKey : undefined;
 
     // Validation: parameters, then the body by its content type.
     const parsed = parseRequestBody(model, req, raw, route);
