@@ -96,7 +96,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       operationId = name;
     }
     const { parameters, objects } = collectParameters(doc, file, p.item, p.operation, p.path, p.pointer);
-    const hints = readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] });
+    const hints = withKeyParameter(readOperationHints(p.operation, rootRateLimit, { file, at: ["paths", p.path, p.method] }), objects);
     const pagination = paginationOf(doc, p.method, p.operation, objects, { file, at: ["paths", p.path, p.method] });
     const descriptor: OperationDescriptor = {
       operationId,
@@ -120,6 +120,17 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
   }
   const paged = withoutPagingClashes(entries.map((e) => e.descriptor));
   return entries.map((e, i) => (paged[i] === e.descriptor ? e : { ...e, descriptor: paged[i]! }));
+}
+
+/**
+ * An operation that declares an `Idempotency-Key` header parameter (or `X-Idempotency-Key`)
+ * says its provider reads keys: taken as `x-carewire-idempotency` with that header, unless
+ * the hint says otherwise.
+ */
+function withKeyParameter(hints: OperationDescriptor["hints"], objects: readonly JsonObject[]): OperationDescriptor["hints"] {
+  if (hints.idempotency !== undefined) return hints;
+  const declared = objects.find((param) => param.in === "header" && typeof param.name === "string" && /^(x-)?idempotency-key$/i.test(param.name));
+  return declared === undefined ? hints : { ...hints, idempotency: { header: String(declared.name), required: declared.required === true } };
 }
 
 /**

@@ -492,3 +492,23 @@ describe("buildRegistry: policy hints", () => {
     expect(op.where.pointer).toBe("/paths/~1a~1b/get/x-carewire-criticality");
   });
 });
+
+describe("an idempotency key the operation declares as a header parameter", () => {
+  const keyed = (param: JsonObject, extra: JsonObject = {}) => only(spec({ "/orders": { post: { parameters: [param], responses: OK, ...extra } } })).hints.idempotency;
+
+  it("reads as x-carewire-idempotency with that header (its own $ref resolved too)", () => {
+    expect(keyed({ name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } })).toEqual({ header: "Idempotency-Key", required: false });
+    expect(keyed({ name: "x-idempotency-key", in: "header", required: true, schema: { type: "string" } })).toEqual({ header: "x-idempotency-key", required: true });
+    const viaRef = spec(
+      { "/orders": { post: { parameters: [{ $ref: "#/components/parameters/Key" }], responses: OK } } },
+      { components: { parameters: { Key: { name: "Idempotency-Key", in: "header", schema: { type: "string" } } } } },
+    );
+    expect(only(viaRef).hints.idempotency).toEqual({ header: "Idempotency-Key", required: false });
+  });
+
+  it("gives way to the hint, and is not read from a query parameter or another header", () => {
+    expect(keyed({ name: "Idempotency-Key", in: "header", schema: { type: "string" } }, { "x-carewire-idempotency": false })).toEqual({ header: "Idempotency-Key", required: false, automatic: false });
+    expect(keyed({ name: "Idempotency-Key", in: "query", schema: { type: "string" } })).toBeUndefined();
+    expect(keyed({ name: "X-Request-Id", in: "header", schema: { type: "string" } })).toBeUndefined();
+  });
+});
