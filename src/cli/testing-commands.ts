@@ -55,6 +55,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     scenario: { type: "string" },
     stateless: { type: "boolean" },
     "no-auth": { type: "boolean" },
+    "idempotency-keys": { type: "string" },
     overlay: { type: "string", multiple: true },
   });
   const spec = positionals[0];
@@ -65,6 +66,8 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     throw new UsageError(`--rate-limit-headers is none, x-ratelimit or ietf, got "${headerStyle}"`);
   }
   if (values.scenario !== undefined && values.scenario !== "clinic") throw new UsageError(`unknown --scenario "${String(values.scenario)}" (known: clinic)`);
+  const idempotencyKeys = values["idempotency-keys"] as string | undefined;
+  if (idempotencyKeys !== undefined && idempotencyKeys !== "declared" && idempotencyKeys !== "always") throw new UsageError(`--idempotency-keys is declared or always, got "${idempotencyKeys}"`);
   let faults: FaultPlan | undefined;
   if (typeof values.faults === "string") {
     const [{ validateFaultPlan }, { SpecError }] = await Promise.all([import("../testing/simulator/faults.js"), import("../codegen/spec-error.js")]);
@@ -110,6 +113,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     ...(faults !== undefined ? { faults } : {}),
     ...(values.scenario === "clinic" ? { handlers: clinicScenario } : {}),
     ...(overlays !== undefined ? { overlays } : {}),
+    ...(idempotencyKeys !== undefined ? { idempotencyKeys } : {}),
     stateful: values.stateless !== true,
     auth: values["no-auth"] !== true,
   }));

@@ -6,8 +6,9 @@
 
 export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--rate-limit 120/60s | off] [--rate-limit-headers none|x-ratelimit|ietf]
                 [--token-ttl <seconds>] [--concurrency <n>] [--faults <plan.json>] [--scenario clinic] [--stateless] [--no-auth]
-                [--overlay <file>]...
+                [--idempotency-keys declared|always] [--overlay <file>]...
       serve a spec on 127.0.0.1 with the provider's rate limits, tokens, idempotency and faults (Ctrl-C stops);
+      writes are deduped by Idempotency-Key where the spec declares keys (always: on every write);
       --overlay applies OpenAPI Overlay files first, as generate does for the provider's "overlays";
       a FHIR CapabilityStatement (.json) is served as a FHIR R4 server (paging, conditional writes, transactions, $export)`;
 

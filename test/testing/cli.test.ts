@@ -124,6 +124,19 @@ describe("carewire mock", () => {
     }
   }, childTestTimeout(1));
 
+  it("dedupes every write by its key with --idempotency-keys always, where the spec declares none", async () => {
+    const mock = await startMock(["test/fixtures/specs/good/views.json", "--port", "0", "--no-auth", "--rate-limit", "off", "--idempotency-keys", "always"]);
+    try {
+      const book = () => fetch(`${mock.url}/appointments`, { method: "POST", headers: { "content-type": "application/json", "idempotency-key": "k-1" }, body: JSON.stringify({ start: "2030-01-15T10:00:00Z" }) });
+      const [first, second] = [await book(), await book()];
+      expect([first.status, second.status]).toEqual([201, 201]);
+      expect(second.headers.get("idempotent-replayed")).toBe("true");
+      expect(await mock.stop()).toBe(0);
+    } finally {
+      mock.kill();
+    }
+  }, childTestTimeout(1));
+
   it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
     const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/60m"]);
     try {
@@ -144,5 +157,8 @@ describe("carewire mock", () => {
     expect(badRate.code).toBe(2);
     expect(badRate.stderr).toContain("--rate-limit needs <requests>/<window>");
     expect((await runCli(["mock", "specs/clinic/openapi.yaml", "--rate-limit-headers", "fancy"])).code).toBe(2);
-  }, childTestTimeout(3));
+    const badKeys = await runCli(["mock", "specs/clinic/openapi.yaml", "--idempotency-keys", "sometimes"]);
+    expect(badKeys.code).toBe(2);
+    expect(badKeys.stderr).toContain('--idempotency-keys is declared or always, got "sometimes"');
+  }, childTestTimeout(4));
 });
