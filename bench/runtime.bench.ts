@@ -529,6 +529,7 @@ async function takeTurns<C extends OverheadClient | OtelClient>(
       for (const c of Object.keys(workers) as C[]) workers[c].stop();
     }
   }
+  // OVERHEAD_RAW=1 keeps every round's figures (bench/.work/raw-*.json), to look at per generation.
   if (process.env.OVERHEAD_RAW) await writeFile(path.join(here, `.work/raw-${mode}-${clients.length}-${Date.now()}.json`), JSON.stringify(figures));
   return { figures, allocation, fetchesInRounds };
 }

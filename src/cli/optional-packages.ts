@@ -5,6 +5,9 @@
  */
 import { createRequire } from "node:module";
 
+/** Resolves packages as carewire itself would load them (from where it is installed). */
+const requireHere = createRequire(import.meta.url);
+
 /** What `carewire generate` loads. */
 export const CODEGEN = ["openapi-typescript", "typescript", "@redocly/openapi-core", "handlebars", "openapi-sampler"] as const;
 /** What `carewire mock` and `contract` load. */
@@ -81,7 +84,7 @@ export function misfitVersions(names: readonly string[], versionOf: (name: strin
 
 function installedVersion(name: string): string | undefined {
   try {
-    const manifest = createRequire(import.meta.url)(`${name}/package.json`) as { version?: unknown };
+    const manifest = requireHere(`${name}/package.json`) as { version?: unknown };
     return typeof manifest.version === "string" ? manifest.version : undefined;
   } catch {
     // A package that hides its package.json is taken as it is.
@@ -98,7 +101,7 @@ export function asMissingPackage(command: string | undefined, error: unknown): M
 
 function resolvable(name: string): boolean {
   try {
-    createRequire(import.meta.url).resolve(name);
+    requireHere.resolve(name);
     return true;
   } catch (error) {
     // Installed but with no CommonJS entry or no "." export (an ESM-only package): there all the same.

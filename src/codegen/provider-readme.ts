@@ -11,7 +11,7 @@
  */
 import path from "node:path";
 import { sample } from "openapi-sampler";
-import type { OperationDescriptor, OperationHints } from "../runtime/core/operation.js";
+import { honoursIdempotencyKeys, type OperationDescriptor, type OperationHints } from "../runtime/core/operation.js";
 import type { PaginationDescriptor } from "../runtime/pagination/descriptor.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_TIMEOUT_MS } from "../runtime/core/options.js";
 import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backoff.js";
@@ -102,7 +102,7 @@ export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | 
   }
   if (hints.cost !== undefined) out.push(`cost: ${Object.entries(hints.cost).map(([quota, units]) => `${units} ${quota}`).join(", ")}`);
   // A key the runtime never makes up (FHIR servers ignore one) is no hint to show.
-  if (hints.idempotency !== undefined && hints.idempotency.automatic !== false) out.push(`idempotency: \`${hints.idempotency.header}\`${hints.idempotency.required ? " (required)" : ""}`);
+  if (hints.idempotency !== undefined && honoursIdempotencyKeys(hints)) out.push(`idempotency: \`${hints.idempotency.header}\`${hints.idempotency.required ? " (required)" : ""}`);
   if (hints.cache !== undefined) {
     const { policy, maxAgeSeconds, staleIfErrorSeconds } = hints.cache;
     out.push(`cache: ${policy}${maxAgeSeconds !== undefined ? ` ${maxAgeSeconds} s` : ""}${staleIfErrorSeconds !== undefined ? `, stale-if-error ${staleIfErrorSeconds} s` : ""}`);

@@ -9,6 +9,7 @@ import OpenAI from "openai";
 import { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport } from "carewire";
 import type { Simulator, SimulatorOptions } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
+import { KEYS_HONOURED } from "../helpers/operation.js";
 import { SteppedClock } from "../helpers/fake-time.js";
 import { simulatorPool } from "../helpers/simulator.js";
 
@@ -91,7 +92,7 @@ describe("the openai SDK on carewireFetch, against the simulator", () => {
   });
 
   it("with the provider's key declared, gives a completion one key across a reset after the commit: replayed by the server, not applied twice", async () => {
-    const { sim, openai, clock, reports } = await setup({}, { hints: { idempotency: { header: "Idempotency-Key", required: false } } });
+    const { sim, openai, clock, reports } = await setup({}, { hints: KEYS_HONOURED });
     sim.faults.enqueue("createChatCompletion", [{ kind: "reset-after-commit" }]);
 
     const answer = await clock.run(ask(openai, "once only"));

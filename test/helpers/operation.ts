@@ -18,3 +18,6 @@ export function testOperation(overrides: Partial<OperationDescriptor> = {}): Ope
     ...overrides,
   };
 }
+
+/** The hints of an operation whose spec says its provider honours Idempotency-Key (`x-carewire-idempotency: true`). */
+export const KEYS_HONOURED = { idempotency: { header: "Idempotency-Key", required: false } } as const;

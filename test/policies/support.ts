@@ -3,15 +3,12 @@
  * and answers a test releases when it chooses (to hold an attempt "in flight").
  */
 import type { AttemptPlan, AttemptResult, OperationDescriptor, TelemetryEvent } from "carewire";
-import { testOperation } from "../helpers/operation.js";
+import { KEYS_HONOURED, testOperation } from "../helpers/operation.js";
 
 const NO_PARAMETERS = { path: [], query: [], header: [], cookie: [] };
 
 /** `GET /things/{thingId}`: safe, cacheable, no credentials. */
 export const read = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor => testOperation(overrides);
-
-/** The provider's spec says it honours Idempotency-Key (`x-carewire-idempotency: true`), as the writes below assume. */
-export const KEYS_HONOURED = { idempotency: { header: "Idempotency-Key", required: false } } as const;
 
 /** `POST /things`: a write that must never be applied twice, on a provider that honours keys. */
 export const create = (overrides: Partial<OperationDescriptor> = {}): OperationDescriptor =>

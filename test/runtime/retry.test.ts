@@ -8,7 +8,7 @@ import { type OperationSchemas, type RetryOptions } from "carewire";
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
-import { testOperation } from "../helpers/operation.js";
+import { KEYS_HONOURED, testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }), "201": tolerantObject({ id: z.string() }) } };
@@ -23,7 +23,7 @@ const create = (declared = true) =>
     safety: "unsafe",
     parameters: { path: [], query: [], header: [], cookie: [] },
     requestBody: { required: true, contentTypes: ["application/json"] },
-    hints: declared ? { idempotency: { header: "Idempotency-Key", required: false } } : {},
+    hints: declared ? KEYS_HONOURED : {},
   });
 const input = { params: { path: { thingId: "t1" } } };
 

@@ -59,6 +59,11 @@ export function classifyStatus(status: number, options: ClassifyOptions = {}): C
   return { outcome: "permanent", reason };
 }
 
+/** An error that ended an attempt after its request went out, before any answer (what `classifyError` calls "after send"). */
+export function sentWithoutAnswer(error: unknown): error is NetworkError | TimeoutError {
+  return (error instanceof NetworkError && error.phase !== "connect") || error instanceof TimeoutError;
+}
+
 export function classifyError(error: unknown, safety: SafetyClass): Classification {
   if (error instanceof NetworkError) {
     const code = error.code ? ` ${error.code}` : "";

@@ -104,8 +104,8 @@ export class UntrustedUrlError extends CarewireError {
   }
 }
 
-/** The origin of a server-given URL for a message; never the path (it may hold identifiers). */
-function originOf(url: string): string {
+/** The origin of a URL for a message; never the path (it may hold identifiers). */
+export function originOf(url: string): string {
   try {
     return new URL(url).origin;
   } catch {

@@ -115,3 +115,12 @@ export interface OperationSchemas {
   readonly request?: BodySchema;
   readonly responses: { readonly [status: string]: BodySchema };
 }
+
+/**
+ * Whether the spec says the provider honours idempotency keys (`x-carewire-idempotency`, or a
+ * declared `Idempotency-Key` header parameter, and not `false`): only there does a write
+ * carrying a key become safe to send again.
+ */
+export function honoursIdempotencyKeys(hints: OperationHints): boolean {
+  return hints.idempotency !== undefined && hints.idempotency.automatic !== false;
+}

@@ -9,6 +9,7 @@ import { randomId } from "../portable/random-id.js";
 import { sha256Hex } from "../portable/sha256.js";
 import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import { InvalidRequestError, UnknownOutcomeError } from "../core/errors.js";
+import { honoursIdempotencyKeys } from "../core/operation.js";
 import { canonicalJson } from "../wire/canonical-json.js";
 
 /** `cw1-` + 40 hex chars of SHA-256(provider, operationId, canonical JSON of the business key). */
@@ -38,9 +39,8 @@ async function keyed(next: Send, plan: AttemptPlan): Promise<AttemptResult> {
   // there the key is sent (a server that does honour it dedupes) but not counted on. A
   // server known to ignore keys (a FHIR server, say) gets none made up. Either way a key
   // the caller sends does not make a repeat safe: only a conditional request does (`replaySafe`).
-  const declared = operation.hints.idempotency;
-  const honoured = declared !== undefined && declared.automatic !== false;
-  if (vouched === undefined && declared?.automatic === false) return options.repeat === true && !plan.replaySafe ? unsafeRepeat(plan, undefined) : next(plan);
+  const honoured = honoursIdempotencyKeys(operation.hints);
+  if (vouched === undefined && operation.hints.idempotency?.automatic === false) return options.repeat === true && !plan.replaySafe ? unsafeRepeat(plan, undefined) : next(plan);
   const key = vouched ?? (options.businessKey !== undefined ? deriveIdempotencyKey(provider, operation.operationId, options.businessKey) : `cw1-${randomId()}`);
   // The runtime's own complaint would quote the key; a key is the caller's to fix, so say so.
   if (!isWellFormedIdempotencyKey(key)) return refusal(plan, new InvalidRequestError(`${operation.operationId}: the idempotency key must be 1 to 255 visible ASCII characters`));

@@ -5,8 +5,8 @@
  * replayed after a lost answer only when its plan says a replay is safe.
  */
 import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
-import { mayFollowCommit, type ClassifyOptions } from "../core/classify.js";
-import { CarewireError, NetworkError, RateLimitedError, TimeoutError, UnknownOutcomeError } from "../core/errors.js";
+import { mayFollowCommit, sentWithoutAnswer, type ClassifyOptions } from "../core/classify.js";
+import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
 import { HttpError } from "../core/http-errors.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
@@ -75,7 +75,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       // then there is no new attempt, and the last one keeps its own verdict.
       const wasSent = sent.notes.attempts.length > 0;
       if (verdict.outcome === "unknown-outcome" && sent.error !== undefined) mayHaveApplied ??= sent.error;
-      if (wasSent && call.operation.safety !== "safe" && unanswered(sent.error)) lostAnswer ??= sent.error;
+      if (wasSent && call.operation.safety !== "safe" && sentWithoutAnswer(sent.error)) lostAnswer ??= sent.error;
 
       /** The result with what retry decided added to the last attempt's reason (when one was sent). */
       const explained = (why?: string): AttemptResult => (why !== undefined && wasSent ? annotateLast(result, { reason: `${verdict.reason}; ${why}` }) : result);
@@ -160,9 +160,4 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
     const sent = await next(plan);
     return sent.verdict.outcome === "ok" ? sent : retrying(next, plan, sent);
   };
-}
-
-/** An error that ended an attempt after its request went out, before any answer. */
-function unanswered(error: CarewireError | undefined): error is CarewireError {
-  return (error instanceof NetworkError && error.phase !== "connect") || error instanceof TimeoutError;
 }

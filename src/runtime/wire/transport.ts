@@ -7,7 +7,7 @@
  */
 import { startTimer, type Clock } from "../core/clock.js";
 import { AttemptBound } from "./bound.js";
-import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, NetworkError, TimeoutError, UntrustedUrlError } from "../core/errors.js";
+import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, NetworkError, originOf, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 import { readStreamCapped } from "./read-capped.js";
 import { headerValue } from "./header-value.js";
 
@@ -87,13 +87,12 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   const joined = onAbort ? init.signal : undefined;
   if (onAbort) joined?.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
-  /** The request in flight, for a refusal's message. */
-  let asked: Request | undefined;
+  // Outside the try for a refusal's message: every hop stays within its origin.
+  let first: Request | undefined;
   try {
-    const first = makeRequest();
+    first = makeRequest();
     let request = first;
     for (let hops = 0; ; hops++) {
-      asked = request;
       response = await bound.within(options.fetch(request, init));
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? headerValue(response.headers, "location") : null;
       if (location === null) break;
@@ -119,7 +118,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
     // Fetch refuses some ports outright (1, 6000, 10080, …: the Fetch standard's "bad ports")
     // before any connection: a setting to fix, never sent, so never worth a retry.
-    if (refusedPort(error)) throw new InvalidRequestError(`fetch refuses to connect to ${(asked && originOf(asked.url)) ?? "this URL"}: its port is one the Fetch standard blocks; use another port`, { cause: error });
+    if (refusedPort(error)) throw new InvalidRequestError(`fetch refuses to connect to ${first === undefined ? "this URL" : originOf(first.url)}: its port is one the Fetch standard blocks; use another port`, { cause: error });
     throw toNetworkError(error, phase);
   } finally {
     cancelTimer?.();
@@ -177,15 +176,6 @@ function redirectedRequest(original: Request, target: RedirectTarget): Request {
 function refusedPort(error: unknown): boolean {
   // By name, not instanceof: a TypeError from another realm (a test runner's vm) is one too.
   return (error as { name?: unknown } | null)?.name === "TypeError" && (error as { cause?: { message?: unknown } }).cause?.message === "bad port";
-}
-
-/** The origin alone (never the path: it may carry ids). */
-function originOf(url: string): string | undefined {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */

@@ -108,14 +108,14 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
  */
 function patched(model: SpecModel, route: Route, shape: ResourceShape, store: ResourceStore, id: string, existing: Resource, operations: unknown[], schema: unknown, answer: (resource: Resource) => HandlerResult): HandlerResult {
   const result = applyJsonPatch(existing, operations);
-  if (!result.ok) return answered(model, route, /test/.test(result.reason) ? 409 : 422, "Unprocessable", result.reason);
+  if (!result.ok) return answered(model, route, result.testFailed ? 409 : 422, "Unprocessable", result.reason);
   if (!isObject(result.value) || result.value[shape.idProperty] !== existing[shape.idProperty]) return answered(model, route, 422, "Unprocessable", "a patch cannot change the resource's id");
   const next: Resource = result.value;
   const properties = shapeOf(model.doc, schema)?.properties ?? {};
   for (const [key, value] of Object.entries(next)) {
     const property = properties[key];
     if (property === undefined || JSON.stringify(value) === JSON.stringify(existing[key])) continue;
-    if (property.readOnly === true || model.validator.validateValue(property, value).errors.length > 0) return answered(model, route, 422, "Unprocessable", `the patched ${key} is not one this resource accepts`);
+    if (!writable(model, property, value)) return answered(model, route, 422, "Unprocessable", `the patched ${key} is not one this resource accepts`);
   }
   store.put(shape.collection, id, next);
   return answer(next);
@@ -142,8 +142,12 @@ function chosenId(model: SpecModel, route: Route, shape: ResourceShape, sent: un
   if (!((typeof value === "string" && value !== "" && value.length <= 200) || (typeof value === "number" && Number.isSafeInteger(value)))) return undefined;
   const requestSchema = model.requestMedia(route)?.media.schema;
   const property = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties[shape.idProperty];
-  if (property === undefined || property.readOnly === true) return undefined;
-  return model.validator.validateValue(property, value).errors.length === 0 ? value : undefined;
+  return writable(model, property, value) ? value : undefined;
+}
+
+/** Whether a client may write `value` into the field `property` declares: declared, not read-only, and valid there. */
+function writable(model: SpecModel, property: JsonObject | undefined, value: unknown): boolean {
+  return property !== undefined && property.readOnly !== true && model.validator.validateValue(property, value).errors.length === 0;
 }
 
 /** The schema an envelope path leads to. */
@@ -164,8 +168,7 @@ function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknow
   const properties = shapeOf(model.doc, schema)?.properties ?? {};
   for (const [key, value] of Object.entries(sent)) {
     const property = properties[key];
-    if (!property || property.readOnly === true || property.writeOnly === true) continue;
-    if (model.validator.validateValue(property, value).errors.length === 0) target[key] = value;
+    if (property?.writeOnly !== true && writable(model, property, value)) target[key] = value;
   }
 }
 

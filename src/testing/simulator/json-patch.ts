@@ -4,7 +4,8 @@
  * and test on a copy of the document, so a patch that fails part-way changes nothing.
  */
 
-export type PatchResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string };
+/** A failure says why, and whether it was a `test` operation that did not hold (a conflict, not a bad patch). */
+export type PatchResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reason: string; readonly testFailed?: true };
 
 type Container = Record<string, unknown> | unknown[];
 
@@ -35,7 +36,7 @@ export function applyJsonPatch(document: unknown, operations: unknown): PatchRes
           break;
         }
         case "test":
-          if (JSON.stringify(get(doc, path)) !== JSON.stringify(value)) return { ok: false, reason: `operation ${i}: test failed at ${path}` };
+          if (JSON.stringify(get(doc, path)) !== JSON.stringify(value)) return { ok: false, reason: `operation ${i}: test failed at ${path}`, testFailed: true };
           break;
         default:
           return { ok: false, reason: `operation ${i} has an unknown op` };

@@ -12,7 +12,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
-import type { OperationDescriptor } from "../../runtime/core/operation.js";
+import { honoursIdempotencyKeys, type OperationDescriptor } from "../../runtime/core/operation.js";
 import { isJsonMediaType, isMediaRange, mediaTypeMatches } from "../../runtime/wire/media-type.js";
 import { bracketDecode } from "./brackets.js";
 import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
@@ -423,7 +423,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     // A garbage idempotency key is refused before anything else about the request.
     const keyHeader = route.op.hints.idempotency?.header ?? "Idempotency-Key";
     const sentKey = route.op.safety === "safe" ? undefined : header(req, keyHeader);
-    const honoursKeys = options.idempotencyKeys === "always" || (route.op.hints.idempotency !== undefined && route.op.hints.idempotency.automatic !== false);
+    const honoursKeys = options.idempotencyKeys === "always" || honoursIdempotencyKeys(route.op.hints);
     if (sentKey !== undefined) {
       state.idempotencyKey = sentKey.slice(0, 300);
       if (honoursKeys && !validIdempotencyKey(sentKey)) return problem(invalid(400, [{ field: `header.${keyHeader}`, message: "must be 1-255 printable ASCII characters" }]));
