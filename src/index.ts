@@ -14,6 +14,7 @@ export type {
   ResponseDescriptor,
   SafetyClass,
 } from "./runtime/core/operation.js";
+export { KindedError } from "./runtime/core/kinded-error.js";
 export { AbortedError, AuthenticationError, CarewireError, CircuitOpenError, ContractViolationError, RateLimitedError, UnknownOutcomeError, InvalidRequestError, LimitExceededError, MalformedResponseError, UntrustedUrlError, NetworkError, TimeoutError, UnexpectedError, type ErrorKind, type LimitName } from "./runtime/core/errors.js";
 export { HttpError, ClientError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError, PreconditionFailedError, UnprocessableEntityError, TooManyRequestsError, ServerError, InternalServerError, BadGatewayError, ServiceUnavailableError, GatewayTimeoutError } from "./runtime/core/http-errors.js";
 export type { AttemptRecord, DataSource, RateLimitState, ResultMeta } from "./runtime/core/meta.js";

@@ -3,8 +3,7 @@
  * openapi-generator's typescript-fetch with carewire's runtime under it. Parsed apart
  * from the other options, so each engine reads only its own.
  */
-import { parseArgs } from "node:util";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 export type Engine = "carewire" | "openapi-generator";
 const ENGINES: readonly Engine[] = ["carewire", "openapi-generator"];
@@ -26,12 +25,7 @@ export function splitEngine(args: readonly string[]): { readonly engine: Engine;
 
 /** `carewire generate --engine openapi-generator --spec <file> --out <dir> --name <provider>`. */
 export async function openApiGeneratorCommand(args: readonly string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: [...args], options: { spec: { type: "string" }, out: { type: "string" }, name: { type: "string" } }, strict: true, allowPositionals: false }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine({ args: [...args], options: { spec: { type: "string" }, out: { type: "string" }, name: { type: "string" } }, strict: true, allowPositionals: false });
   if (values.spec === undefined || values.out === undefined || values.name === undefined) throw new UsageError("--engine openapi-generator needs --spec, --out and --name");
   const { runOpenApiGenerator } = await import("../codegen/engines/openapi-generator.js");
   return runOpenApiGenerator({ spec: values.spec, outDir: values.out, name: values.name }, { env: process.env, cwd: process.cwd() }, (line) => process.stderr.write(`${line}\n`));

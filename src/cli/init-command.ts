@@ -4,10 +4,9 @@
  */
 import { access, mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { parseArgs } from "node:util";
 import { DEFAULT_CONFIG_FILE } from "./main.js";
 import { missingPackagesFor } from "./optional-packages.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 import { isHttpUrl } from "../codegen/spec-location.js";
 
 export interface InitCommandDeps {
@@ -17,22 +16,17 @@ export interface InitCommandDeps {
 }
 
 export async function initCommand(args: readonly string[], deps: InitCommandDeps = {}): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        name: { type: "string", default: "example" },
-        spec: { type: "string" },
-        "sample-spec": { type: "boolean", default: false },
-        overlay: { type: "boolean", default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine({
+    args: [...args],
+    options: {
+      name: { type: "string", default: "example" },
+      spec: { type: "string" },
+      "sample-spec": { type: "boolean", default: false },
+      overlay: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const out = deps.stdout ?? ((text: string) => void process.stdout.write(text));
   const err = deps.stderr ?? ((text: string) => void process.stderr.write(text));
   const cwd = deps.cwd ?? process.cwd();

@@ -10,12 +10,11 @@
  * simulator or a database driver.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
 import type { GenerateRequest } from "../codegen/run.js";
 import { CONTRACT_USAGE, INIT_USAGE, MOCK_USAGE, OUTBOX_USAGE, RECONCILE_USAGE, REPORT_USAGE } from "./usage.js";
 import { openApiGeneratorCommand, splitEngine } from "./engine-option.js";
 import { asMissingPackage, checkOptionalPackages, MissingPackagesError } from "./optional-packages.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 /**
  * The config file `carewire generate` reads by default: the codegen's CONFIG_FILE, spelled
@@ -45,46 +44,42 @@ ${INIT_USAGE}
 ${REPORT_USAGE}
   carewire --version | <command> --help`;
 
-/** Each command's own usage, for `carewire <command> --help` and its usage errors. */
-const COMMAND_USAGE: Readonly<Record<string, string>> = {
-  generate: GENERATE_USAGE,
-  mock: MOCK_USAGE,
-  contract: CONTRACT_USAGE,
-  outbox: OUTBOX_USAGE,
-  reconcile: RECONCILE_USAGE,
-  init: INIT_USAGE,
-  report: REPORT_USAGE,
+type CommandRun = (args: readonly string[]) => Promise<number>;
+
+/**
+ * Each command: its own usage (for `carewire <command> --help` and its usage errors) and
+ * how to load it. A command's module is imported only when that command runs.
+ */
+const COMMANDS: Readonly<Record<string, { readonly usage: string; readonly load: () => Promise<CommandRun> }>> = {
+  generate: { usage: GENERATE_USAGE, load: async () => generateCommand },
+  mock: { usage: MOCK_USAGE, load: async () => (await import("./testing-commands.js")).mockCommand },
+  contract: { usage: CONTRACT_USAGE, load: async () => (await import("./testing-commands.js")).contractCommand },
+  outbox: { usage: OUTBOX_USAGE, load: async () => (await import("./outbox-command.js")).outboxCommand },
+  reconcile: { usage: RECONCILE_USAGE, load: async () => (await import("./reconcile-command.js")).reconcileCommand },
+  init: { usage: INIT_USAGE, load: async () => (await import("./init-command.js")).initCommand },
+  report: { usage: REPORT_USAGE, load: async () => (await import("./report-command.js")).reportCommand },
 };
+
+function isCommand(name: string | undefined): boolean {
+  return name !== undefined && Object.hasOwn(COMMANDS, name);
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command !== undefined && Object.hasOwn(COMMAND_USAGE, command) && asksForHelp(rest)) {
-      process.stdout.write(`usage:\n${usageOf(command, rest)}\n`);
+    if (isCommand(command) && asksForHelp(rest)) {
+      process.stdout.write(`usage:\n${usageOf(command!, rest)}\n`);
       return 0;
     }
     // `carewire help outbox list` reads as `carewire outbox list --help`.
     if (command === "help" && rest[0] !== undefined) {
-      if (!Object.hasOwn(COMMAND_USAGE, rest[0])) throw new UsageError(`no help for "${rest[0]}": not a command`);
+      if (!isCommand(rest[0])) throw new UsageError(`no help for "${rest[0]}": not a command`);
       process.stdout.write(`usage:\n${usageOf(rest[0], rest.slice(1))}\n`);
       return 0;
     }
     checkOptionalPackages(command);
+    if (isCommand(command)) return await (await COMMANDS[command!]!.load())(rest);
     switch (command) {
-      case "generate":
-        return await generateCommand(rest);
-      case "mock":
-        return await (await import("./testing-commands.js")).mockCommand(rest);
-      case "contract":
-        return await (await import("./testing-commands.js")).contractCommand(rest);
-      case "outbox":
-        return await (await import("./outbox-command.js")).outboxCommand(rest);
-      case "reconcile":
-        return await (await import("./reconcile-command.js")).reconcileCommand(rest);
-      case "init":
-        return await (await import("./init-command.js")).initCommand(rest);
-      case "report":
-        return await (await import("./report-command.js")).reportCommand(rest);
       case "--version":
       case "-V":
       case "version":
@@ -101,7 +96,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const known = command !== undefined && Object.hasOwn(COMMAND_USAGE, command);
+      const known = isCommand(command);
       process.stderr.write(`carewire: ${known && !error.message.startsWith(`${command} `) ? `${command}: ` : ""}${error.message} (see \`carewire ${known ? `${command} ` : ""}--help\`)\n`);
       return 2;
     }
@@ -126,7 +121,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** A command's usage; for a subcommand (`outbox list --help`), its own lines and the notes. */
 function usageOf(command: string, args: readonly string[]): string {
-  const usage = COMMAND_USAGE[command]!;
+  const usage = COMMANDS[command]!.usage;
   const sub = args.find((a) => !a.startsWith("-"));
   const head = `  carewire ${command} ${sub}`;
   const lines = usage.split("\n");
@@ -150,27 +145,16 @@ async function packageVersion(): Promise<string> {
 async function generateCommand(args: readonly string[]): Promise<number> {
   const { engine, rest } = splitEngine(args);
   if (engine === "openapi-generator") return openApiGeneratorCommand(rest);
-  args = rest;
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        config: { type: "string" },
-        spec: { type: "string" },
-        out: { type: "string" },
-        name: { type: "string" },
-        templates: { type: "string" },
-        check: { type: "boolean", default: false },
-        watch: { type: "boolean", default: false },
-        overlay: { type: "string", multiple: true },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const { values } = parseCommandLine({
+    args: [...rest],
+    options: {
+      // Where the specs come from and where the clients go; then how to run.
+      config: { type: "string" }, spec: { type: "string" }, overlay: { type: "string", multiple: true }, out: { type: "string" }, name: { type: "string" },
+      templates: { type: "string" }, check: { type: "boolean", default: false }, watch: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const check = values.check === true;
   const templates = values.templates === undefined ? {} : { templates: values.templates };
   if (check && values.watch === true) throw new UsageError("--check and --watch do not go together");

@@ -7,10 +7,9 @@
  * Exit codes: 0 done (status: nothing dead), 1 status found dead letters / replay matched
  * nothing, 2 bad arguments, 3 the store failed.
  */
-import { parseArgs } from "node:util";
 import type { IntentSummary, OutboxCounts, OutboxStore } from "../outbox/outbox-store.js";
 import { openOutboxArgument } from "./outbox-argument.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 export { OUTBOX_USAGE } from "./usage.js";
 
@@ -18,26 +17,21 @@ const MAX_LIMIT = 10_000;
 
 export async function outboxCommand(args: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t), now: () => number = Date.now): Promise<number> {
   const [action, ...rest] = args;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        store: { type: "string" },
-        json: { type: "boolean" },
-        dead: { type: "boolean" },
-        since: { type: "string" },
-        before: { type: "string" },
-        tenant: { type: "string" },
-        limit: { type: "string" },
-        "with-bodies": { type: "boolean" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: rest,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      store: { type: "string" },
+      json: { type: "boolean" },
+      dead: { type: "boolean" },
+      since: { type: "string" },
+      before: { type: "string" },
+      tenant: { type: "string" },
+      limit: { type: "string" },
+      "with-bodies": { type: "boolean" },
+    },
+  });
   const { values, positionals } = parsed;
   if (!["status", "list", "replay", "purge"].includes(action ?? "")) throw new UsageError(`outbox needs status, list, replay or purge${action ? `, got "${action}"` : ""}`);
   if (action !== "replay" && positionals.length > 0) throw new UsageError(`outbox ${action} takes no positional arguments`);

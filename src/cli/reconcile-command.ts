@@ -4,11 +4,10 @@
  * found, 2 bad input (arguments, a bad source line, a checkpoint from another run), 3 a
  * failure on the way (the server, the disk): a `--checkpoint` run then resumes where it was.
  */
-import { parseArgs } from "node:util";
 import type { Resource } from "fhir/r4.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
 import { openOutboxArgument } from "./outbox-argument.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 export { RECONCILE_USAGE } from "./usage.js";
 
@@ -23,29 +22,25 @@ export interface ReconcileCommandDeps {
 }
 
 function parse(args: readonly string[]) {
-  try {
-    return parseArgs({
-      args: [...args],
-      options: {
-        source: { type: "string" },
-        fhir: { type: "string" },
-        type: { type: "string" },
-        "identifier-system": { type: "string" },
-        checkpoint: { type: "string" },
-        "batch-size": { type: "string" },
-        token: { type: "string" },
-        "hash-keys": { type: "boolean" },
-        json: { type: "boolean" },
-        repair: { type: "boolean" },
-        outbox: { type: "string" },
-        provider: { type: "string" },
-      },
-      allowPositionals: false,
-      strict: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({
+    args: [...args],
+    options: {
+      source: { type: "string" },
+      fhir: { type: "string" },
+      type: { type: "string" },
+      "identifier-system": { type: "string" },
+      checkpoint: { type: "string" },
+      "batch-size": { type: "string" },
+      token: { type: "string" },
+      "hash-keys": { type: "boolean" },
+      json: { type: "boolean" },
+      repair: { type: "boolean" },
+      outbox: { type: "string" },
+      provider: { type: "string" },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
 }
 
 function required(value: string | boolean | undefined, flag: string): string {

@@ -5,29 +5,23 @@
  * Exit codes: 0 written, nothing firing at the end of the log; 1 written, an alert firing;
  * 2 bad arguments, an unreadable events file or bad thresholds; 3 the page could not be written.
  */
-import { parseArgs } from "node:util";
 import { MissingPackagesError } from "./optional-packages.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 export { REPORT_USAGE } from "./usage.js";
 
 export async function reportCommand(args: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: [...args],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        out: { type: "string" },
-        title: { type: "string" },
-        alert: { type: "string", multiple: true },
-        thresholds: { type: "string" },
-      },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  const parsed = parseCommandLine({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      out: { type: "string" },
+      title: { type: "string" },
+      alert: { type: "string", multiple: true },
+      thresholds: { type: "string" },
+    },
+  });
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("report needs exactly one events file (JSON lines from recordEvents)");
   const overrides: Record<string, unknown> = {};

@@ -3,12 +3,12 @@
  * a shell, for users' CI.
  */
 import { readFile } from "node:fs/promises";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import type { ParseArgsConfig } from "node:util";
 import type { ContractCredentials } from "../testing/contract-credentials.js";
 import type { FaultPlan } from "../testing/simulator/faults.js";
 import type { RateLimitHeaderStyle } from "../testing/simulator/rate-limiter.js";
 import type { SimulatorOptions } from "../testing/simulator/server.js";
-import { UsageError } from "./usage-error.js";
+import { parseCommandLine, UsageError } from "./usage-error.js";
 
 export { MOCK_USAGE, CONTRACT_USAGE } from "./usage.js";
 
@@ -17,11 +17,7 @@ export { MOCK_USAGE, CONTRACT_USAGE } from "./usage.js";
 // a mistyped flag should be answered at once, however busy the machine.
 
 function parse(args: readonly string[], options: NonNullable<ParseArgsConfig["options"]>) {
-  try {
-    return parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
+  return parseCommandLine({ args: [...args], options, allowPositionals: true, strict: true });
 }
 
 function wholeNumber(value: string | undefined, flag: string, min: number, max: number): number | undefined {

@@ -239,22 +239,21 @@ class Parser {
   }
 
   private orExpression(): Filter {
-    let left = this.andExpression();
-    for (;;) {
-      this.skipSpaces();
-      if (!this.text.startsWith("||", this.pos)) return left;
-      this.pos += 2;
-      left = { kind: "or", left, right: this.andExpression() };
-    }
+    return this.leftAssociative("||", "or", () => this.andExpression());
   }
 
   private andExpression(): Filter {
-    let left = this.unary();
+    return this.leftAssociative("&&", "and", () => this.unary());
+  }
+
+  /** `a op b op c` read as `(a op b) op c`; `&&` binds tighter because `||`'s operands are `&&` runs. */
+  private leftAssociative(operator: "||" | "&&", kind: "or" | "and", operand: () => Filter): Filter {
+    let left = operand();
     for (;;) {
       this.skipSpaces();
-      if (!this.text.startsWith("&&", this.pos)) return left;
-      this.pos += 2;
-      left = { kind: "and", left, right: this.unary() };
+      if (!this.text.startsWith(operator, this.pos)) return left;
+      this.pos += operator.length;
+      left = { kind, left, right: operand() };
     }
   }
 

@@ -3,6 +3,7 @@
  * naming the file, the JSON pointer (or line:column when the text did not even
  * parse) and the reason, which is what a CI log needs and what the CLI prints.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 export type SpecErrorKind =
   | "spec-unreadable"
   /** A spec URL that did not answer in time, or whose server failed (5xx, network): worth a retry. */
@@ -14,8 +15,7 @@ export type SpecErrorKind =
   | "overlay-invalid"
   | "template-invalid";
 
-export class SpecError extends Error {
-  override readonly name = "SpecError";
+export class SpecError extends KindedError<SpecErrorKind> {
   constructor(
     readonly kind: SpecErrorKind,
     readonly file: string,

@@ -58,12 +58,12 @@ export async function discoverSmartConfiguration(baseUrl: string, fetchImpl: Fet
       maxRedirects: 0,
     });
   } catch (error) {
-    throw new AuthenticationError(`the SMART configuration could not be fetched${error instanceof CarewireError ? ` (${error.kind})` : ""}`, undefined, { cause: error });
+    throw new AuthenticationError(`the SMART configuration could not be fetched${error instanceof CarewireError ? ` (${error.kind})` : ""}`, { cause: error });
   }
   const { response } = exchange;
   const config = (jsonObjectOf(exchange.body).value ?? {}) as Partial<SmartConfiguration>;
   if (!response.ok || typeof config.token_endpoint !== "string" || !isHttpUrl(config.token_endpoint)) {
-    throw new AuthenticationError(`the SMART configuration answered ${response.status} without a usable token_endpoint`, response.status);
+    throw new AuthenticationError(`the SMART configuration answered ${response.status} without a usable token_endpoint`, { status: response.status });
   }
   return config as SmartConfiguration;
 }

@@ -2,14 +2,9 @@
  * The outbox's own failures, as classes with a stable `kind` like the runtime's. None of
  * them quotes an intent's payload: it may hold PHI.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 
-export abstract class OutboxError extends Error {
-  abstract readonly kind: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class OutboxError extends KindedError {}
 
 /** The store could not be reached, or refused a read or write (disk full, connection lost). Nothing was recorded. */
 export class OutboxStoreError extends OutboxError {

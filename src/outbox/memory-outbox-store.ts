@@ -7,7 +7,8 @@
 import { randomId } from "../runtime/portable/random-id.js";
 import { OutboxStoreError } from "./errors.js";
 import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Json, ListFilter, OutboxCounts, OutboxStore } from "./outbox-store.js";
-import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker, closedError, encodeBatch, HISTORY_LIMIT, leaseOwner } from "./store-rows.js";
+import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker, leaseOwner } from "./store-arguments.js";
+import { answersForBatch, closedError, encodeBatch, HISTORY_LIMIT } from "./store-rows.js";
 
 interface Row {
   record: IntentRecord;
@@ -62,11 +63,7 @@ export function memoryOutboxStore(): OutboxStore {
         byKey.set(intent.idempotencyKey, intent.id);
         return { id: intent.id, added: true };
       });
-      // A repeat of a key within the batch answers as its first occurrence did, but as not added.
-      return firstOf.map((first, i) => {
-        const answer = answers[unique.findIndex((u) => u.id === intents[first]!.id)]!;
-        return first === i ? answer : { id: answer.id, added: false };
-      });
+      return answersForBatch(firstOf, answers);
     },
     async claim(worker, limit, leaseMs, now) {
       open();

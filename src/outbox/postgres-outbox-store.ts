@@ -20,26 +20,8 @@ import { OutboxInputError, OutboxStoreError } from "./errors.js";
 import { groupCommit } from "./group-commit.js";
 import { loadDriver } from "./load-driver.js";
 import { isPlainIdentifier } from "./postgres-ddl.js";
-import {
-  DEAD_TABLE,
-  HISTORY_LIMIT,
-  LIVE_TABLE,
-  SCHEMA_VERSION,
-  checkIds,
-  checkLimit,
-  checkPositive,
-  checkStatus,
-  checkTime,
-  checkWorker,
-  closedError,
-  encodeBatch,
-  encodeJson,
-  encodeRecord,
-  recordOf,
-  storeError,
-  summaryOf,
-  type IntentRow,
-} from "./store-rows.js";
+import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker } from "./store-arguments.js";
+import { DEAD_TABLE, HISTORY_LIMIT, answersForBatch, type AddResult, LIVE_TABLE, SCHEMA_VERSION, closedError, encodeBatch, encodeJson, encodeRecord, recordOf, storeError, summaryOf, type IntentRow } from "./store-rows.js";
 
 export type PostgresConnection =
   /** carewire makes (and `close()` ends) its own pool. */
@@ -77,7 +59,6 @@ const BACKEND = "postgres";
 const RETRYABLE = new Set(["40P01", "40001"]);
 const ATTEMPTS = 3;
 
-type AddResult = { readonly id: string; readonly added: boolean };
 
 export function postgresOutboxStore(connection: PostgresConnection, options: PostgresOutboxOptions = {}): OutboxStore {
   const schema = options.schema ?? "public";
@@ -271,17 +252,7 @@ export function postgresOutboxStore(connection: PostgresConnection, options: Pos
       if (attempt >= ATTEMPTS) throw new OutboxStoreError("intents kept being purged while they were added");
       results = await addOnce(batch, now);
     }
-    const unique = results;
-    const byFirst = new Map<number, AddResult>();
-    let u = 0;
-    return batch.firstOf.map((first, index) => {
-      if (first === index) {
-        const result = unique[u++]!;
-        byFirst.set(index, result);
-        return result;
-      }
-      return { id: byFirst.get(first)!.id, added: false };
-    });
+    return answersForBatch(batch.firstOf, results);
   }
 
   function settle(claim: Claim, action: string, text: string, values: (id: string, lease: string) => unknown[]): Promise<boolean> {

@@ -18,27 +18,8 @@ import type { Claim, DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Li
 import { OutboxStoreError } from "./errors.js";
 import { groupCommit } from "./group-commit.js";
 import { loadDriver } from "./load-driver.js";
-import {
-  DEAD_TABLE,
-  HISTORY_LIMIT,
-  LIVE_TABLE,
-  SCHEMA_VERSION,
-  checkIds,
-  checkLimit,
-  checkPositive,
-  checkStatus,
-  checkTime,
-  checkWorker,
-  closedError,
-  encodeBatch,
-  encodeJson,
-  encodeRecord,
-  recordOf,
-  storeError,
-  summaryOf,
-  type EncodedIntent,
-  type IntentRow,
-} from "./store-rows.js";
+import { checkIds, checkLimit, checkPositive, checkStatus, checkTime, checkWorker } from "./store-arguments.js";
+import { DEAD_TABLE, HISTORY_LIMIT, answersForBatch, type AddResult, LIVE_TABLE, SCHEMA_VERSION, closedError, encodeBatch, encodeJson, encodeRecord, recordOf, storeError, summaryOf, type EncodedIntent, type IntentRow } from "./store-rows.js";
 
 export interface SqliteOutboxOptions {
   /** The database file (created if absent). */
@@ -49,7 +30,6 @@ export interface SqliteOutboxOptions {
   readonly busyTimeoutMs?: number;
 }
 
-type AddResult = { readonly id: string; readonly added: boolean };
 /** One caller's add, waiting for the shared commit. */
 interface PendingAdd {
   readonly batch: ReturnType<typeof encodeBatch>;
@@ -181,16 +161,7 @@ export function sqliteOutboxStore(options: SqliteOutboxOptions): OutboxStore {
       insert.run({ ...intent, now });
       return { id: intent.id, added: true };
     });
-    const byFirst = new Map<number, AddResult>();
-    let u = 0;
-    return batch.firstOf.map((first, index) => {
-      if (first === index) {
-        const result = uniqueResults[u++]!;
-        byFirst.set(index, result);
-        return result;
-      }
-      return { id: byFirst.get(first)!.id, added: false };
-    });
+    return answersForBatch(batch.firstOf, uniqueResults);
   }
 
   /** Every add waiting now in one transaction (one fsync); see group-commit.ts. */

@@ -1,18 +1,14 @@
 /**
- * What the SQLite and PostgreSQL outbox stores share: the checks on what a caller passes,
- * the bounds on what one call reads or writes, and the mapping from a table row to the
- * contract's records. Both stores keep the same columns, so one mapping serves both.
+ * What the SQLite and PostgreSQL outbox stores share: their tables, the bounds on what one
+ * row keeps, and the mapping from a table row to the contract's records. Both stores keep
+ * the same columns, so one mapping serves both.
  */
 import type { DeadReason, DeliveryRecord, IntentRecord, IntentSummary, Json, NewIntent } from "./outbox-store.js";
 import { OutboxError, OutboxInputError, OutboxStoreError } from "./errors.js";
+import { checkTime, leaseOwner } from "./store-arguments.js";
 
-/** A listing (and a claim) reads at most this many intents: one call never loads a whole table. */
-export const MAX_LIST = 10_000;
-export const DEFAULT_LIST = 100;
 /** Delivery records kept per intent (the latest ones): an intent deferred for days keeps a bounded row. */
 export const HISTORY_LIMIT = 100;
-/** `get` and `revive` by ids take at most this many ids per call. */
-export const MAX_IDS = 10_000;
 
 export const LIVE_TABLE = "carewire_outbox";
 export const DEAD_TABLE = "carewire_outbox_dead";
@@ -104,6 +100,26 @@ export function encodeBatch(intents: readonly NewIntent[]): { readonly unique: E
   return { unique, firstOf };
 }
 
+/** What `add` answers for one intent. */
+export type AddResult = { readonly id: string; readonly added: boolean };
+
+/**
+ * The answers to a whole batch from the answers to its unique intents (in `unique`'s order):
+ * a repeat of a key within the batch answers as its first occurrence did, but as not added.
+ */
+export function answersForBatch(firstOf: readonly number[], uniqueAnswers: readonly AddResult[]): AddResult[] {
+  const answerAt = new Map<number, AddResult>();
+  let next = 0;
+  return firstOf.map((first, index) => {
+    if (first === index) {
+      const answer = uniqueAnswers[next++]!;
+      answerAt.set(index, answer);
+      return answer;
+    }
+    return { id: answerAt.get(first)!.id, added: false };
+  });
+}
+
 function encodeIntent(intent: NewIntent): EncodedIntent {
   if (typeof intent !== "object" || intent === null) throw new OutboxInputError("an intent must be an object");
   for (const field of ["id", "operation", "idempotencyKey"] as const) {
@@ -144,45 +160,6 @@ function isJson(value: unknown, depth: number): boolean {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return false;
   return Object.values(value).every((item) => item === undefined || isJson(item, depth + 1));
-}
-
-/** A clock reading or a due time: epoch ms, a finite integer. */
-export function checkTime(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw new OutboxInputError(`${what} must be epoch milliseconds (a non-negative integer)`);
-  return value;
-}
-
-/** A worker id as leases carry it: `<worker>/<random>`, so one worker's leases are found by prefix. */
-export function checkWorker(worker: unknown): string {
-  if (typeof worker !== "string" || worker.length === 0 || worker.length > 200 || worker.includes("/")) throw new OutboxInputError("a worker id is 1 to 200 characters without '/'");
-  return worker;
-}
-
-/** The worker a lease belongs to. */
-export function leaseOwner(lease: string): string {
-  return lease.slice(0, lease.lastIndexOf("/"));
-}
-
-/** A positive duration or count. */
-export function checkPositive(value: unknown, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw new OutboxInputError(`${what} must be a positive integer`);
-  return value;
-}
-
-/** A listing's or a claim's size: positive, and never more than MAX_LIST. */
-export function checkLimit(value: unknown, what: string, fallback = DEFAULT_LIST): number {
-  if (value === undefined) return fallback;
-  return Math.min(checkPositive(value, what), MAX_LIST);
-}
-
-export function checkIds(ids: unknown): readonly string[] {
-  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) throw new OutboxInputError("ids must be an array of strings");
-  if (ids.length > MAX_IDS) throw new OutboxInputError(`at most ${MAX_IDS} ids per call`);
-  return ids as string[];
-}
-
-export function checkStatus(status: unknown): void {
-  if (status !== undefined && status !== "pending" && status !== "committed" && status !== "dead") throw new OutboxInputError("status must be pending, committed or dead");
 }
 
 /** A delivery record's JSON; the intent's id and lease are checked by the query that uses them. */

@@ -17,7 +17,7 @@ import type { DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
 import type { OperationTable } from "./operations.js";
 import type { Claim, OutboxStore } from "./outbox-store.js";
-import { checkPositive, checkWorker } from "./store-rows.js";
+import { checkPositive, checkWorker } from "./store-arguments.js";
 
 export interface WorkerOptions {
   /** Deliveries in flight at once. Default 4. */

@@ -2,17 +2,17 @@
  * Polling's own failures, as classes with a stable `kind` like the runtime's. None of them
  * quotes a resource or a checkpoint's content: both may hold PHI.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 
 export type PollingErrorKind = "poll-options" | "poll-checkpoint" | "poll-data";
 
-export class PollingError extends Error {
+export class PollingError extends KindedError<PollingErrorKind> {
   constructor(
     readonly kind: PollingErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 

@@ -2,14 +2,9 @@
  * Reconciliation's own failures, as classes with a stable `kind`. Their messages name a line
  * or record number and never quote a record: records hold PHI.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 
-export abstract class ReconcileError extends Error {
-  abstract readonly kind: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class ReconcileError extends KindedError {}
 
 /** The source cannot be read as given: a missing file, a line that is not a JSON object or is too long, a record with no business key. */
 export class SourceError extends ReconcileError {

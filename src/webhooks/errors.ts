@@ -3,16 +3,11 @@
  * message quotes a body, a header value or a secret: bodies hold PHI, and a signature or
  * secret in a log would let anyone forge deliveries.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 
 export type WebhookErrorKind = "webhook-signature" | "webhook-timestamp" | "webhook-malformed" | "webhook-too-large" | "webhook-timeout" | "webhook-config" | "webhook-inbox";
 
-export abstract class WebhookError extends Error {
-  abstract readonly kind: WebhookErrorKind;
-  /** The subclass's own name (`WebhookSignatureError`), as the other carewire errors show theirs. */
-  override get name(): string {
-    return this.constructor.name;
-  }
-}
+export abstract class WebhookError extends KindedError<WebhookErrorKind> {}
 
 /** No signature matched any accepted secret (forged, tampered, or signed with a retired secret). */
 export class WebhookSignatureError extends WebhookError { readonly kind = "webhook-signature" as const; }

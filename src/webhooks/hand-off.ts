@@ -5,6 +5,7 @@
  * dropped. Events are read back from the inbox, so the same loop resumes what a previous
  * process left pending, and picks up retries whose time has come.
  */
+import { KindedError } from "../runtime/core/kinded-error.js";
 import { startTimer, type Clock } from "../runtime/core/clock.js";
 import { startHeartbeat, type Heartbeat } from "../runtime/core/heartbeat.js";
 import { WebhookMalformedError } from "./errors.js";
@@ -50,8 +51,8 @@ export interface HandOffRules {
 
 export const DEFAULT_HAND_OFF: HandOffRules = { concurrency: 4, maxAttempts: 8, backoffMs: 1_000, maxBackoffMs: 300_000, attemptTimeoutMs: 60_000, pollMs: 1_000, retentionMs: 7 * 86_400_000, random: Math.random };
 
-export class HandOffTimeoutError extends Error {
-  override readonly name = "HandOffTimeoutError";
+export class HandOffTimeoutError extends KindedError {
+  readonly kind = "hand-off-timeout" as const;
 }
 
 export interface HandOff {

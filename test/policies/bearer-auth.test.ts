@@ -204,7 +204,7 @@ describe("bearer auth: a 401", () => {
     const tokens = tokenSource();
     const { next, call } = authed(tokens, status(401));
     await call();
-    const refused = new AuthenticationError("invalid_client", 400);
+    const refused = new AuthenticationError("invalid_client", { status: 400 });
     tokens.fail(refused);
     // The stored token is still good: only a 401 makes the policy ask again.
     const result = await call();
@@ -219,7 +219,7 @@ describe("bearer auth: no token", () => {
   it("refuses without calling next when the token request fails, reports it, and asks again on the next call", async () => {
     const tokens = tokenSource();
     const { next, seen, call } = authed(tokens);
-    const refused = new AuthenticationError("invalid_client", 400);
+    const refused = new AuthenticationError("invalid_client", { status: 400 });
     tokens.fail(refused);
 
     const result = await call();

@@ -23,16 +23,18 @@ export interface DeclaredResource {
 }
 
 export interface CapabilityModel {
-  /** The statement as read (simulators serve it at `GET [base]`). */
-  readonly document: JsonObject;
   /** The statement's title (or name), for the generated client's documentation. */
   readonly title: string;
   /** As the statement declares it (an R4 `4.0.x`). */
   readonly fhirVersion: string;
+  /** The resource types the server declares, with their interactions and search parameters. */
   readonly resources: readonly DeclaredResource[];
+  /** Whole-system interactions (`transaction`, `batch`). */
   readonly system: readonly SystemInteraction[];
   /** System-level operations (`export`, …), by name. */
   readonly operations: readonly string[];
+  /** The statement as read (simulators serve it at `GET [base]`). */
+  readonly document: JsonObject;
 }
 
 const TYPE_INTERACTIONS = new Set<string>(["read", "vread", "search-type", "create", "update", "patch", "delete", "history-instance"]);

@@ -2,14 +2,9 @@
  * The subscription helper's own failures, as classes with a stable `kind`. None quotes a
  * notification's body or a channel secret: both may hold PHI or credentials.
  */
+import { KindedError } from "../../runtime/core/kinded-error.js";
 
-export abstract class SubscriptionError extends Error {
-  abstract readonly kind: string;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class SubscriptionError extends KindedError {}
 
 /** A notification the receiver refused; `status` is what the endpoint answers the server with. Nothing of it was handled. */
 export abstract class NotificationRejectedError extends SubscriptionError {

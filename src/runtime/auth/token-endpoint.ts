@@ -46,7 +46,7 @@ export async function postTokenRequest(
         continue;
       }
       const why = error instanceof CarewireError ? ` (${error.kind})` : "";
-      throw new AuthenticationError(`the token endpoint could not be reached${why}`, undefined, { cause: error });
+      throw new AuthenticationError(`the token endpoint could not be reached${why}`, { cause: error });
     }
     const { response } = exchange;
     const now = deps.clock.now();
@@ -72,7 +72,7 @@ function issuedToken(status: number, json: Readonly<Record<string, unknown>>): I
   if (status < 200 || status > 299 || typeof json.access_token !== "string") {
     // An OAuth error code is a word such as invalid_client; anything else is not repeated.
     const code = typeof json.error === "string" && /^[a-z_]{1,40}$/.test(json.error) ? json.error : undefined;
-    throw new AuthenticationError(`the token endpoint answered ${status}${code ? ` (${code})` : ""}${status >= 200 && status < 300 ? " without an access_token" : ""}`, status);
+    throw new AuthenticationError(`the token endpoint answered ${status}${code ? ` (${code})` : ""}${status >= 200 && status < 300 ? " without an access_token" : ""}`, { status });
   }
   const expiresInMs = typeof json.expires_in === "number" && Number.isFinite(json.expires_in) && json.expires_in > 0 ? json.expires_in * 1000 : undefined;
   return { value: json.access_token, expiresInMs };

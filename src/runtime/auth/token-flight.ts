@@ -68,10 +68,10 @@ export function tokenFlight(source: TokenSource, deps: TokenDeps, store: TokenSt
         await clock.sleep(wait, limit.signal);
       }
     } catch (error) {
-      if (limit.signal.aborted) throw new AuthenticationError(`no token within ${TOKEN_REQUEST_LIMIT_MS / 1000} s`, undefined, { cause: error });
+      if (limit.signal.aborted) throw new AuthenticationError(`no token within ${TOKEN_REQUEST_LIMIT_MS / 1000} s`, { cause: error });
       if (error instanceof CarewireError) throw error;
       // A token source or store of the application's own threw: keep its error as the cause, not its message.
-      throw new AuthenticationError("the token source failed", undefined, { cause: error });
+      throw new AuthenticationError("the token source failed", { cause: error });
     } finally {
       clearTimeout(timer);
     }

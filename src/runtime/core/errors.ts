@@ -2,6 +2,7 @@
  * Every failure a call can end in, as a class with a stable `kind` and the call's `meta`.
  * Results carry these in `error`; `unwrap()` throws them for callers who prefer throwing.
  */
+import { KindedError } from "./kinded-error.js";
 import type { ResultMeta } from "./meta.js";
 
 export type ErrorKind =
@@ -21,15 +22,9 @@ export type ErrorKind =
   | "limit-exceeded"
   | "unexpected";
 
-export abstract class CarewireError extends Error {
-  abstract readonly kind: ErrorKind;
+export abstract class CarewireError extends KindedError<ErrorKind> {
   /** Provenance of the call; set by the pipeline before the error reaches the caller. */
   meta: ResultMeta | undefined;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
 }
 
 /**
@@ -231,11 +226,10 @@ export class UnknownOutcomeError extends CarewireError {
 /** Credentials could not be obtained (the token endpoint refused or failed). No token text is kept. */
 export class AuthenticationError extends CarewireError {
   readonly kind = "auth-failed" as const;
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown },
-  ) {
+  /** The token endpoint's (or SMART configuration's) HTTP status, when it answered. */
+  readonly status: number | undefined;
+  constructor(message: string, options?: { readonly status?: number | undefined; readonly cause?: unknown }) {
     super(message, options);
+    this.status = options?.status;
   }
 }

@@ -4,6 +4,7 @@
  * request and applies what it gets at the right moment (before the handler, or after
  * the write is committed).
  */
+import { KindedError } from "../../runtime/core/kinded-error.js";
 import { seededRandom, type Random } from "./random.js";
 
 export type DriftKind = "extra-fields" | "missing-optional" | "unknown-enum" | "changed-type";
@@ -40,8 +41,8 @@ export interface FaultPlan {
 }
 
 /** A fault plan that cannot be applied; `errors` name each offending field. */
-export class FaultPlanError extends Error {
-  override readonly name = "FaultPlanError";
+export class FaultPlanError extends KindedError {
+  readonly kind = "fault-plan" as const;
   constructor(readonly errors: ReadonlyArray<{ field: string; message: string }>) {
     super(`invalid fault plan: ${errors.map((e) => `${e.field} ${e.message}`).join("; ")}`);
   }

@@ -9,6 +9,7 @@
  * concurrency → rate limit → fault draw → pre-handler fault → validation →
  * idempotency → handler (commit) → post-commit fault → send.
  */
+import { KindedError } from "../../runtime/core/kinded-error.js";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
@@ -150,8 +151,8 @@ export interface Simulator {
 }
 
 /** Options that cannot work (a zero quota, a NaN window…). */
-export class SimulatorConfigError extends Error {
-  override readonly name = "SimulatorConfigError";
+export class SimulatorConfigError extends KindedError {
+  readonly kind = "simulator-config" as const;
 }
 
 interface RequestState {

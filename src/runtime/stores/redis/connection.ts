@@ -10,6 +10,7 @@
  * Cluster every script's keys share one hash tag (one slot), so each runs on the one node
  * that owns them, and the client follows the cluster as slots move.
  */
+import { KindedError } from "../../core/kinded-error.js";
 import { nodeBuiltin, requireOptional } from "../../portable/node-builtin.js";
 import type { Cluster, Redis, RedisOptions } from "ioredis";
 import { clusterOptions, connectingEveryNode, isCluster } from "./cluster.js";
@@ -20,8 +21,8 @@ export interface RedisConnectionOptions extends RedisTarget {
   readonly commandTimeoutMs?: number;
 }
 
-export class RedisUnavailableError extends Error {
-  override readonly name = "RedisUnavailableError";
+export class RedisUnavailableError extends KindedError {
+  readonly kind = "redis-unavailable" as const;
 }
 
 export interface RedisConnection {
