@@ -7,6 +7,7 @@
  */
 import { randomId } from "../runtime/portable/random-id.js";
 import { systemClock, type Clock } from "../runtime/core/clock.js";
+import { definedOf, type Settings } from "../runtime/core/settings.js";
 import { DEFAULT_DELIVERY_RULES, type DeliveryRules } from "./disposition.js";
 import { OutboxInputError } from "./errors.js";
 import { intentKey } from "./intent-key.js";
@@ -23,7 +24,7 @@ export interface OutboxOptions<Ops extends OperationTable> {
   /** The app's version, kept with every intent (a dead letter tells which code wrote it). */
   readonly codeVersion?: string;
   /** When an intent that keeps failing is dead, and how long to wait between deliveries. */
-  readonly rules?: Partial<DeliveryRules>;
+  readonly rules?: Settings<DeliveryRules> | undefined;
   readonly clock?: Clock;
   readonly random?: () => number;
 }
@@ -69,7 +70,7 @@ export function createOutbox<Ops extends OperationTable>(options: OutboxOptions<
   const { store, operations, provider } = options;
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
-  const rules: DeliveryRules = { ...DEFAULT_DELIVERY_RULES, ...options.rules };
+  const rules: DeliveryRules = { ...DEFAULT_DELIVERY_RULES, ...definedOf(options.rules) };
   if (typeof provider !== "string" || provider === "") throw new OutboxInputError("createOutbox needs the provider's name (client.provider)");
 
   function intentOf(operation: string, input: unknown, enqueueOptions: EnqueueOptions = {}): NewIntent {

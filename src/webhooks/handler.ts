@@ -10,6 +10,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { systemClock, type Clock } from "../runtime/core/clock.js";
+import { definedOf } from "../runtime/core/settings.js";
 import { WebhookConfigError, WebhookError, WebhookTimeoutError, WebhookTooLargeError, type WebhookErrorKind } from "./errors.js";
 import { checkRules, checkTimeouts, checkWorkerId } from "./handler-options.js";
 import { DEFAULT_HAND_OFF, startHandOff, type EventHandler, type HandOffRules } from "./hand-off.js";
@@ -86,7 +87,7 @@ export function webhookHandler<T = unknown>(options: WebhookHandlerOptions<T>): 
   const clock = options.clock ?? systemClock;
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf(options) };
+  const rules: HandOffRules = { ...DEFAULT_HAND_OFF, ...definedOf<HandOffRules>(options, Object.keys(DEFAULT_HAND_OFF) as Array<keyof HandOffRules>) };
   checkRules(rules, options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS);
   checkTimeouts({ closeTimeoutMs: options.closeTimeoutMs, bodyTimeoutMs: options.bodyTimeoutMs, maxBodyBytes: options.maxBodyBytes });
   const worker = checkWorkerId(options.workerId ?? `webhooks-${globalThis.crypto.randomUUID()}`);
@@ -195,10 +196,4 @@ function verifierOf<T>(options: WebhookHandlerOptions<T>, maxBodyBytes: number, 
     ...(options.toleranceSeconds !== undefined ? { toleranceSeconds: options.toleranceSeconds } : {}),
     ...(options.parse ? { parse: options.parse } : {}),
   });
-}
-
-/** The hand-off rules the caller set (an option left undefined keeps its default). */
-function definedOf(options: Partial<HandOffRules>): Partial<HandOffRules> {
-  const keys = Object.keys(DEFAULT_HAND_OFF) as Array<keyof HandOffRules>;
-  return Object.fromEntries(keys.filter((key) => options[key] !== undefined).map((key) => [key, options[key]]));
 }

@@ -11,11 +11,11 @@ export interface ClientCredentialsOptions {
   readonly tokenUrl: string;
   readonly clientId: string;
   readonly clientSecret: string;
-  readonly scope?: string;
+  readonly scope?: string | undefined;
   /** Refresh this long before expiry. Default 30 s. */
-  readonly refreshSkewMs?: number;
+  readonly refreshSkewMs?: number | undefined;
   /** Send credentials as HTTP Basic instead of in the form body. */
-  readonly basicAuth?: boolean;
+  readonly basicAuth?: boolean | undefined;
 }
 
 export function clientCredentials(options: ClientCredentialsOptions): TokenSource {

@@ -26,7 +26,7 @@ export interface Classification {
 
 export interface ClassifyOptions {
   /** 5xx statuses a provider says are safe to retry (default none beyond 502/503/504). */
-  readonly retryStatuses?: readonly number[];
+  readonly retryStatuses?: readonly number[] | undefined;
   /**
    * A hook for protocol-specific signals (FHIR OperationOutcome issue codes such as
    * `throttled` or `transient`): return a class to override the default, or undefined.

@@ -16,41 +16,41 @@ import type { OpenTelemetryOptions } from "../observe/open-telemetry.js";
 
 export interface ClientOptions extends TelemetryOptions {
   /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
-  readonly baseUrl?: string;
+  readonly baseUrl?: string | undefined;
   /** Default headers for every request (e.g. a User-Agent). */
-  readonly headers?: Readonly<Record<string, string>>;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Per-attempt timeout in ms. Default 30 000. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Overall time per call, attempts and waits included, in ms. Default 120 000. */
-  readonly deadlineMs?: number;
+  readonly deadlineMs?: number | undefined;
   /**
    * Most bytes of one response body carewire reads, after decompression; a larger body ends
    * the call with LimitExceededError. Default 32 MiB. Streamed calls are not capped.
    */
-  readonly maxResponseBytes?: number;
+  readonly maxResponseBytes?: number | undefined;
   /** Redirects followed within the base URL's origin (never to another origin). Default 5; 0 returns the 3xx. */
-  readonly maxRedirects?: number;
+  readonly maxRedirects?: number | undefined;
   /**
    * Your own policies, outermost, before carewire's: each wraps every call
    * (`(next) => async (plan) => …`) and sees each attempt's classified result.
    */
-  readonly policies?: readonly Policy[];
+  readonly policies?: readonly Policy[] | undefined;
   /** `false` turns off carewire's default policies (retry, idempotency, pacing, breaker, cache): a bare pipeline. */
-  readonly resilience?: false;
+  readonly resilience?: false | undefined;
   /** How attempts are classified, for every policy alike: extra retryable 5xx, a refinement. */
-  readonly classify?: ClassifyOptions;
-  readonly retry?: RetryOptions | false;
-  readonly pacing?: PacingOptions | false;
-  readonly breaker?: BreakerOptions | false;
-  readonly cache?: CacheOptions | false;
+  readonly classify?: ClassifyOptions | undefined;
+  readonly retry?: RetryOptions | false | undefined;
+  readonly pacing?: PacingOptions | false | undefined;
+  readonly breaker?: BreakerOptions | false | undefined;
+  readonly cache?: CacheOptions | false | undefined;
   /** OAuth 2.0 client credentials: tokens fetched once, refreshed before expiry, paced like every call. */
-  readonly auth?: ClientCredentialsOptions | TokenSource;
+  readonly auth?: ClientCredentialsOptions | TokenSource | undefined;
   /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
-  readonly correlationHeader?: string | null;
+  readonly correlationHeader?: string | null | undefined;
   /** The fetch to send with (default: the global one). */
-  readonly fetch?: FetchLike;
+  readonly fetch?: FetchLike | undefined;
   /** Correlation id generator (default: random UUID). */
-  readonly requestIdFactory?: () => string;
+  readonly requestIdFactory?: (() => string) | undefined;
   /**
    * Where state beyond one call lives (the quota window, its pauses, the server's counts,
    * the OAuth token, the circuits; cached responses only when the store opts in):
@@ -58,9 +58,9 @@ export interface ClientOptions extends TelemetryOptions {
    * own `store` option wins. Default: the process's memory, or Redis when
    * `CAREWIRE_REDIS_URL` is set.
    */
-  readonly store?: SharedStore;
+  readonly store?: SharedStore | undefined;
   /** Tenant this client acts for: labels telemetry, keys budgets and caches. */
-  readonly tenant?: string;
+  readonly tenant?: string | undefined;
   /**
    * OpenTelemetry traces and metrics. By default, on Node, carewire loads
    * `@opentelemetry/api` (an optional peer) once and records to the providers the app
@@ -72,11 +72,11 @@ export interface ClientOptions extends TelemetryOptions {
    * `false` turns it off; `{ api }` passes the api where carewire cannot load it (bundles,
    * browsers); `tracerProvider` / `meterProvider` record to those instead of the global ones.
    */
-  readonly openTelemetry?: OpenTelemetryOptions;
+  readonly openTelemetry?: OpenTelemetryOptions | undefined;
   /** Time source (tests pass a fake clock). */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Uniform random in [0, 1) for jitter (tests pass a seeded one). */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
 }
 
 export interface PipelineOptions extends ClientOptions {

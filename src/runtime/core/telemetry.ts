@@ -64,8 +64,8 @@ export interface LoggerLike {
 }
 
 export interface TelemetryOptions {
-  readonly onEvent?: (event: TelemetryEvent) => void;
-  readonly logger?: LoggerLike;
+  readonly onEvent?: ((event: TelemetryEvent) => void) | undefined;
+  readonly logger?: LoggerLike | undefined;
 }
 
 const SECRET_KEY = /authorization|token|secret|password|cookie|api[-_]?key|credential/i;

@@ -105,9 +105,9 @@ export interface OpenTelemetryApi {
 export type OpenTelemetryOptions =
   | false
   | {
-      readonly api?: OpenTelemetryApi;
-      readonly tracerProvider?: OtelTracerProvider;
-      readonly meterProvider?: OtelMeterProvider;
+      readonly api?: OpenTelemetryApi | undefined;
+      readonly tracerProvider?: OtelTracerProvider | undefined;
+      readonly meterProvider?: OtelMeterProvider | undefined;
     };
 
 export type ApiLoader = () => OpenTelemetryApi | undefined;

@@ -21,18 +21,18 @@ export type { BreakerState } from "../stores/breaker-store.js";
 
 export interface BreakerOptions {
   /** Failures / (failures + successes) at which the circuit opens. Default 0.5. */
-  readonly failureRatio?: number;
+  readonly failureRatio?: number | undefined;
   /** Outcomes in the window before the ratio counts. Default 10. */
-  readonly minimumThroughput?: number;
-  readonly windowMs?: number;
+  readonly minimumThroughput?: number | undefined;
+  readonly windowMs?: number | undefined;
   /** Time open before a probe is let through. Default 5 s. */
-  readonly openMs?: number;
+  readonly openMs?: number | undefined;
   /** A probe that never reports (its process died) frees the circuit after this. Default 60 s. */
-  readonly probeLeaseMs?: number;
+  readonly probeLeaseMs?: number | undefined;
   /** Endpoint group of an operation. Default: its first tag, else the first path segment. */
-  readonly groupOf?: (operation: OperationDescriptor) => string;
+  readonly groupOf?: ((operation: OperationDescriptor) => string) | undefined;
   /** Where circuits live. Default: the client's shared store, else this client's memory. */
-  readonly store?: BreakerStore;
+  readonly store?: BreakerStore | undefined;
 }
 
 export function defaultGroupOf(operation: OperationDescriptor): string {

@@ -16,9 +16,9 @@ import { headerValue } from "../wire/header-value.js";
 import { isThenable } from "../portable/thenable.js";
 
 export interface CacheOptions {
-  readonly store?: CacheStore;
+  readonly store?: CacheStore | undefined;
   /** Serve stale data on failure even for operations without a staleIfErrorSeconds hint, up to this age. Default 0. */
-  readonly defaultStaleIfErrorMs?: number;
+  readonly defaultStaleIfErrorMs?: number | undefined;
 }
 
 /** A Cache-Control header, parsed: what the cache policy reads of it. */

@@ -10,11 +10,11 @@ import { UNBOUNDED, type QuotaDemand } from "../stores/quota-store.js";
 export type Lane = "critical" | "interactive" | "batch";
 
 export interface QuotaConfig {
-  readonly limit?: number;
-  readonly windowMs?: number;
-  readonly safetyMarginMs?: number;
+  readonly limit?: number | undefined;
+  readonly windowMs?: number | undefined;
+  readonly safetyMarginMs?: number | undefined;
   /** Share of the limit that batch work leaves free for critical and interactive calls (0–1). */
-  readonly batchReserve?: number;
+  readonly batchReserve?: number | undefined;
 }
 
 export interface LearnedQuota {

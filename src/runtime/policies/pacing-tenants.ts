@@ -14,12 +14,12 @@ export interface TenantBudget {
 
 export interface TenantConfig {
   /** Weight of each tenant in the fair share of the quota across the fleet. Default 1 each. */
-  readonly tenantWeights?: Readonly<Record<string, number>>;
+  readonly tenantWeights?: Readonly<Record<string, number>> | undefined;
   /**
    * Units a tenant may send per window whatever room the quota has: one budget for every
    * tenant (`{ limit, windowMs }`), or one per tenant by name.
    */
-  readonly tenantBudget?: TenantBudget | Readonly<Record<string, TenantBudget>>;
+  readonly tenantBudget?: TenantBudget | Readonly<Record<string, TenantBudget>> | undefined;
 }
 
 

@@ -8,6 +8,7 @@ import { annotateLast, joinNotes, type AttemptPlan, type AttemptResult, type Pol
 import { mayFollowCommit, sentWithoutAnswer, type ClassifyOptions } from "../core/classify.js";
 import { CarewireError, RateLimitedError, UnknownOutcomeError } from "../core/errors.js";
 import { HttpError } from "../core/http-errors.js";
+import { definedOf, type Settings } from "../core/settings.js";
 import { backoffDelay, DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET, jitterAbove, RetryBudget, type BackoffOptions, type RetryBudgetOptions } from "./backoff.js";
 
 /** Attempts per call when none is configured, the first included. */
@@ -17,18 +18,18 @@ export const DEFAULT_MAX_RETRY_AFTER_MS = 120_000;
 
 export interface RetryOptions {
   /** Attempts per call, the first included. Default 4. */
-  readonly maxAttempts?: number;
-  readonly backoff?: Partial<BackoffOptions>;
+  readonly maxAttempts?: number | undefined;
+  readonly backoff?: Settings<BackoffOptions> | undefined;
   /** Longest server-requested wait carewire sits out; longer ones fail at once with RateLimitedError. Default 120 s. */
-  readonly maxRetryAfterMs?: number;
-  readonly budget?: Partial<RetryBudgetOptions> | false;
+  readonly maxRetryAfterMs?: number | undefined;
+  readonly budget?: Settings<RetryBudgetOptions> | false | undefined;
   /** How attempts are classified; the same as the client's `classify` (which wins when both are set). */
-  readonly classify?: ClassifyOptions;
+  readonly classify?: ClassifyOptions | undefined;
   /**
    * Per-operation overrides by operationId: a slow report endpoint may want a longer base
    * and cap, a payment more attempts. Unlisted operations use the settings above.
    */
-  readonly perOperation?: Readonly<Record<string, { readonly maxAttempts?: number; readonly backoff?: Partial<BackoffOptions> }>>;
+  readonly perOperation?: Readonly<Record<string, { readonly maxAttempts?: number | undefined; readonly backoff?: Settings<BackoffOptions> | undefined }>> | undefined;
 }
 
 /**
@@ -39,16 +40,16 @@ export interface RetryOptions {
 const MIN_ATTEMPT_WINDOW_MS = 25;
 
 export function retryPolicy(options: RetryOptions = {}): Policy {
-  const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS), backoff: { ...DEFAULT_BACKOFF, ...options.backoff } };
+  const defaults = { maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS), backoff: { ...DEFAULT_BACKOFF, ...definedOf(options.backoff) } };
   // Resolved once per operation, not per call.
   const settings = new Map<string, { maxAttempts: number; backoff: BackoffOptions }>(
     Object.entries(options.perOperation ?? {}).map(([operationId, o]) => [
       operationId,
-      { maxAttempts: Math.max(1, o.maxAttempts ?? defaults.maxAttempts), backoff: { ...defaults.backoff, ...o.backoff } },
+      { maxAttempts: Math.max(1, o.maxAttempts ?? defaults.maxAttempts), backoff: { ...defaults.backoff, ...definedOf(o.backoff) } },
     ]),
   );
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...options.budget });
+  const budget = options.budget === false ? undefined : new RetryBudget({ ...DEFAULT_RETRY_BUDGET, ...definedOf(options.budget) });
 
   /** The rest of a call whose first attempt did not succeed: the retry loop, from that answer on. */
   async function retrying(next: Send, plan: AttemptPlan, first: AttemptResult): Promise<AttemptResult> {
