@@ -4,6 +4,7 @@
  * `carewire/codegen`.
  */
 export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
+export type { CallSettings } from "./runtime/core/options.js";
 export type {
   HttpMethod,
   OperationDescriptor,

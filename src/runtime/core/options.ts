@@ -14,10 +14,12 @@ import type { ProtocolProfile } from "./profile.js";
 import type { TelemetryOptions } from "./telemetry.js";
 import type { OpenTelemetryOptions } from "../observe/open-telemetry.js";
 
-export interface ClientOptions extends TelemetryOptions {
-  /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
-  readonly baseUrl?: string | undefined;
-  /** Default headers for every request (e.g. a User-Agent). */
+/**
+ * What bounds a call and what it sends besides its input: set on the client for every call,
+ * and again on one call (CallOptions), where the call's own setting wins.
+ */
+export interface CallSettings {
+  /** Extra request headers (e.g. a User-Agent on the client); a call's are added to its client's and win over them. */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Per-attempt timeout in ms. Default 30 000. */
   readonly timeoutMs?: number | undefined;
@@ -28,6 +30,11 @@ export interface ClientOptions extends TelemetryOptions {
    * the call with LimitExceededError. Default 32 MiB. Streamed calls are not capped.
    */
   readonly maxResponseBytes?: number | undefined;
+}
+
+export interface ClientOptions extends TelemetryOptions, CallSettings {
+  /** Server root, e.g. `https://api.example.com/v1`. Defaults to the spec's first absolute server URL. */
+  readonly baseUrl?: string | undefined;
   /** Redirects followed within the base URL's origin (never to another origin). Default 5; 0 returns the 3xx. */
   readonly maxRedirects?: number | undefined;
   /**

@@ -28,6 +28,7 @@ import type {
 } from "./errors.js";
 import type { HttpError } from "./http-errors.js";
 import type { ResultMeta } from "./meta.js";
+import type { CallSettings } from "./options.js";
 
 /** The input of one operation: parameters by location and the request body. */
 export type CallInput<Op> = ParamsOption<Op> & RequestBodyOption<Op>;
@@ -37,19 +38,11 @@ export type CallInput<Op> = ParamsOption<Op> & RequestBodyOption<Op>;
  * `undefined` (the same as leaving it out), so an app under `exactOptionalPropertyTypes`
  * can pass on a value it may not have (`{ signal: maybe }`).
  */
-export interface CallOptions {
+export interface CallOptions extends CallSettings {
   /** Cancels the whole call, including waits between attempts. */
   readonly signal?: AbortSignal | undefined;
-  /** Per-attempt timeout in ms (default: the client's, 30 000). */
-  readonly timeoutMs?: number | undefined;
-  /** Extra request headers for this call. */
-  readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Use this correlation id instead of a generated one (e.g. to continue a trace). */
   readonly requestId?: string | undefined;
-  /** Overall time for the call, all attempts and waits included, in ms (default: the client's). */
-  readonly deadlineMs?: number | undefined;
-  /** Most bytes of the response body read, after decompression (default: the client's, 32 MiB). */
-  readonly maxResponseBytes?: number | undefined;
   /** The Idempotency-Key for a write (default: derived from `businessKey`, else random). */
   readonly idempotencyKey?: string | undefined;
   /**
