@@ -2,21 +2,15 @@
  * What a user sees when the environment or the input is wrong: one line each, no stack
  * trace, and the documented exit code (2 bad input, 3 a failure).
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "@jest/globals";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/codegen/config.js";
 import { ROOT, childTestTimeout, runCli } from "../helpers/cli.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-errors-"));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const tmp = tempDirForFile("errors");
 
 describe("carewire mock on a busy port", () => {
   it("says the port is in use and how to pick another: one line, exit 3", async () => {
@@ -36,7 +30,7 @@ describe("carewire mock on a busy port", () => {
 
 describe("config files", () => {
   it("names a missing config file and how to make one (exit 2)", async () => {
-    const empty = path.join(tmp, "empty");
+    const empty = tmp("empty");
     await mkdir(empty);
     const result = await runCli(["generate"], { cwd: empty });
     expect(result).toEqual({ code: 2, stdout: "", stderr: "carewire: carewire.config.json: not found (create one with `carewire init`, or name another with --config <file>)\n" });
@@ -51,7 +45,7 @@ describe("config files", () => {
     ["overlays that are not a list", '{ "providers": [{ "name": "a", "spec": "a.yaml", "overlays": "o.yaml" }] }', "`overlays` is a list of overlay files (or URLs)"],
     ["an outDir that is not a string", '{ "outDir": 3, "providers": [] }', "`outDir` must be a non-empty string (a directory)"],
   ])("%s: names the file and what is wrong", async (label, content, reason) => {
-    const file = path.join(tmp, `${label.replace(/\W+/g, "-")}.json`);
+    const file = tmp(`${label.replace(/\W+/g, "-")}.json`);
     if (content === undefined) await mkdir(file);
     else await writeFile(file, content);
     const error = await loadConfig(file).catch((e: unknown) => e);
@@ -61,7 +55,7 @@ describe("config files", () => {
   });
 
   it("keeps a spec URL as it is and resolves overlays against the config's directory", async () => {
-    const dir = path.join(tmp, "nested");
+    const dir = tmp("nested");
     await mkdir(dir);
     const file = path.join(dir, "c.json");
     await writeFile(file, JSON.stringify({ providers: [{ name: "s", spec: "https://example.com/openapi.yaml", overlays: ["o/s.yaml", "http://example.com/o.yaml"] }] }));
@@ -70,7 +64,7 @@ describe("config files", () => {
   });
 
   it("names a spec file the config points at that is not there, and an overlay that is not there (exit 2)", async () => {
-    const dir = path.join(tmp, "missing-spec");
+    const dir = tmp("missing-spec");
     await mkdir(dir);
     await writeFile(path.join(dir, "carewire.config.json"), JSON.stringify({ providers: [{ name: "a", spec: "specs/nope.yaml" }] }));
     const spec = await runCli(["generate"], { cwd: dir });
@@ -83,7 +77,7 @@ describe("config files", () => {
 
 describe("overlays from the command line", () => {
   it("applies --overlay files in order, and --check sees a changed overlay as stale output (exit 1)", async () => {
-    const dir = path.join(tmp, "overlay-check");
+    const dir = tmp("overlay-check");
     await mkdir(dir);
     const write = (criticality: string) =>
       writeFile(path.join(dir, "crit.yaml"), `overlay: 1.0.0\ninfo: { title: t, version: '1' }\nactions:\n  - target: $.paths.*[?(@.operationId)]\n    update: { x-carewire-criticality: ${criticality} }\n`);

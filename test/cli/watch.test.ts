@@ -3,13 +3,13 @@
  * the spec, an overlay or the config, going on after a broken spec, stopping on SIGTERM.
  * Every wait is for a line of output, bounded by the child limit; nothing sleeps.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { CHILD_LIMIT_MS, childTestTimeout, cliCommand } from "../helpers/cli.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
 
 const spec = (operations: readonly string[]) => `openapi: 3.0.3
 info: { title: Watched, version: 1.0.0 }
@@ -80,34 +80,28 @@ async function save(file: string, text: string): Promise<void> {
   await rename(`${file}.saving`, file);
 }
 
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-watch-"));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const tmp = tempDirForFile("watch");
 
 describe("carewire generate --watch", () => {
   it("regenerates on each change to the spec, an overlay and the config; survives a broken spec; stops on SIGTERM", async () => {
-    await mkdir(path.join(tmp, "specs"));
-    const specFile = path.join(tmp, "specs/watched.yaml");
-    const overlayFile = path.join(tmp, "specs/hints.overlay.yaml");
-    const configFile = path.join(tmp, "carewire.config.json");
+    await mkdir(tmp("specs"));
+    const specFile = tmp("specs/watched.yaml");
+    const overlayFile = tmp("specs/hints.overlay.yaml");
+    const configFile = tmp("carewire.config.json");
     const config = (providers: readonly string[]) => JSON.stringify({ outDir: "gen", providers: providers.map((name) => ({ name, spec: "specs/watched.yaml", overlays: ["specs/hints.overlay.yaml"] })) });
     await writeFile(specFile, spec(["listA"]));
     await writeFile(overlayFile, overlay("batch"));
     await writeFile(configFile, config(["w"]));
 
     const { file, args } = cliCommand(["generate", "--watch"]);
-    const child = spawn(file, args, { cwd: tmp, env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(file, args, { cwd: tmp(), env: { ...process.env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     const lines = new LineReader(child);
     try {
       expect(await lines.next()).toBe("carewire: [1] generated w (1 operations → gen/w)");
-      expect(await readFile(path.join(tmp, "gen/w/operations.ts"), "utf8")).toContain('"criticality":"batch"');
+      expect(await readFile(tmp("gen/w/operations.ts"), "utf8")).toContain('"criticality":"batch"');
 
       await save(specFile, spec(["listA", "listB"]));
       expect(await lines.next()).toBe("carewire: [2] generated w (2 operations → gen/w)");
@@ -115,14 +109,14 @@ describe("carewire generate --watch", () => {
       await save(specFile, "openapi: 3.0.3\npaths: [\n");
       expect(await lines.next()).toMatch(/^carewire: \[3\] specs\/watched\.yaml:\d+:\d+: cannot parse: .*; waiting for a change$/);
       // The broken run wrote nothing: the last good output is still there.
-      expect(await readFile(path.join(tmp, "gen/w/operations.ts"), "utf8")).toContain('"listB"');
+      expect(await readFile(tmp("gen/w/operations.ts"), "utf8")).toContain('"listB"');
 
       await save(specFile, spec(["listA", "listB", "listC"]));
       expect(await lines.next()).toBe("carewire: [4] generated w (3 operations → gen/w)");
 
       await save(overlayFile, overlay("interactive"));
       expect(await lines.next()).toBe("carewire: [5] generated w (3 operations → gen/w)");
-      expect(await readFile(path.join(tmp, "gen/w/operations.ts"), "utf8")).toContain('"criticality":"interactive"');
+      expect(await readFile(tmp("gen/w/operations.ts"), "utf8")).toContain('"criticality":"interactive"');
 
       await save(configFile, config(["w", "v"]));
       expect(await lines.next()).toBe("carewire: [6] generated w (3 operations → gen/w), v (3 operations → gen/v)");

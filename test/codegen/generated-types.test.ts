@@ -4,38 +4,23 @@
  * (and this repository's own typecheck) never check, so this test checks it in full. An app
  * beside it proves the types are the operations' own: a right call compiles, wrong ones fail.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { describe, expect, it } from "@jest/globals";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import ts from "typescript";
 import { ROOT } from "../helpers/cli.js";
-import { STRICTEST_FLAGS } from "../helpers/strictest.js";
+import { STRICTEST_PROGRAM } from "../helpers/strictest.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
 
 const GENERATED = path.join(ROOT, "generated/clinic");
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-generated-types-"));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const tmp = tempDirForFile("generated-types");
 
 /** Errors tsc reports in `files` (not in libraries they use), as `file(line): message`. */
 function errorsIn(files: readonly string[]): string[] {
   const program = ts.createProgram({
     rootNames: files,
-    options: {
-      target: ts.ScriptTarget.ES2022,
-      lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      customConditions: ["carewire-source"],
-      ...STRICTEST_FLAGS,
-      skipLibCheck: false,
-      noEmit: true,
-      types: [],
-    },
+    // The declaration files too: they are what an app with skipLibCheck never checks.
+    options: { ...STRICTEST_PROGRAM, skipLibCheck: false },
   });
   return files.flatMap((file) => {
     const source = program.getSourceFile(file);
@@ -50,8 +35,8 @@ function errorsIn(files: readonly string[]): string[] {
 describe("generated code under strict settings", () => {
   it("compiles every generated file, declaration files included, and types each call by its operation", async () => {
     // .mts: an ES module (top-level await) without a package.json beside it.
-    const app = path.join(tmp, "app.mts");
-    const from = path.relative(tmp, path.join(GENERATED, "index.js")).split(path.sep).join("/");
+    const app = tmp("app.mts");
+    const from = path.relative(tmp(), path.join(GENERATED, "index.js")).split(path.sep).join("/");
     await writeFile(
       app,
       [
@@ -79,8 +64,8 @@ describe("generated code under strict settings", () => {
   });
 
   it("an error body is the declared error bodies' union, and unknown where an operation declares none", async () => {
-    const app = path.join(tmp, "error-body.mts");
-    const carewire = path.relative(tmp, path.join(ROOT, "src/index.js")).split(path.sep).join("/");
+    const app = tmp("error-body.mts");
+    const carewire = path.relative(tmp(), path.join(ROOT, "src/index.js")).split(path.sep).join("/");
     await writeFile(
       app,
       [

@@ -2,15 +2,14 @@
  * OpenAPI Overlay 1.0: validation (typed errors naming the file and the action), what
  * update and remove do, and hints added to a public vendor spec without editing it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
+import { describe, expect, it } from "@jest/globals";
+import { readFile, writeFile } from "node:fs/promises";
 import { buildRegistry } from "../../src/codegen/build-registry.js";
 import { loadSpec } from "../../src/codegen/load-spec.js";
 import { applyOverlay, parseOverlayText, validateOverlay } from "../../src/codegen/overlay.js";
-import { SpecError } from "../../src/codegen/spec-error.js";
 import type { JsonObject } from "../../src/codegen/json.js";
+import { specErrorOf } from "../helpers/errors.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
 
 const BLUE_BUTTON = "/work/shared/specs-public/cms-bluebutton.openapi.yaml";
 
@@ -18,23 +17,7 @@ function overlayOf(actions: unknown[]): unknown {
   return { overlay: "1.0.0", info: { title: "t", version: "1" }, actions };
 }
 
-function thrown(run: () => unknown): SpecError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof SpecError) return error;
-    throw error;
-  }
-  throw new Error("expected a SpecError");
-}
-
-let tmp: string;
-beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), "carewire-overlay-"));
-});
-afterAll(async () => {
-  await rm(tmp, { recursive: true, force: true });
-});
+const tmp = tempDirForFile("overlay");
 
 describe("overlay validation", () => {
   it.each<[string, unknown, string]>([
@@ -51,7 +34,7 @@ describe("overlay validation", () => {
     ["update and remove", overlayOf([{ target: "$.a", remove: true, update: {} }]), "o.yaml#/actions/0: action 0 has both `update` and `remove: true`; split it in two"],
     ["neither update nor remove", overlayOf([{ target: "$.a", remove: false }]), "o.yaml#/actions/0: action 0 needs `update` or `remove: true`"],
   ])("%s", (_label, raw, message) => {
-    const error = thrown(() => validateOverlay(raw, "o.yaml"));
+    const error = specErrorOf(() => validateOverlay(raw, "o.yaml"));
     expect(error.kind).toBe("overlay-invalid");
     expect(error.file).toBe("o.yaml");
     expect(error.message).toBe(message);
@@ -61,7 +44,7 @@ describe("overlay validation", () => {
     const overlay = parseOverlayText("overlay: 1.0.0\ninfo: { title: t, version: '1' }\nactions:\n  - target: $.info\n    x-note: fine\n    update: { x-a: 1 }\n", "o.yaml");
     expect(overlay.actions).toHaveLength(1);
     expect(overlay.actions[0]!.target.expression).toBe("$.info");
-    const error = thrown(() => parseOverlayText("overlay: 1.0.0\nactions: [\n", "o.yaml"));
+    const error = specErrorOf(() => parseOverlayText("overlay: 1.0.0\nactions: [\n", "o.yaml"));
     expect(error.kind).toBe("overlay-invalid");
     expect(error.message).toBe("o.yaml:3:1: cannot parse: unexpected end of the stream within a flow collection");
   });
@@ -114,26 +97,26 @@ describe("applying an overlay", () => {
   });
 
   it("fails, naming the overlay, the action and the spec, when a target selects nothing", () => {
-    const error = thrown(() => apply(spec(), [{ target: "$.info", update: {} }, { target: "$.paths['/c'].get", update: { "x-carewire-criticality": "batch" } }]));
+    const error = specErrorOf(() => apply(spec(), [{ target: "$.info", update: {} }, { target: "$.paths['/c'].get", update: { "x-carewire-criticality": "batch" } }]));
     expect(error.kind).toBe("overlay-invalid");
     expect(error.message).toBe("o.yaml#/actions/1/target: action 1: target $.paths['/c'].get selects nothing in spec.yaml");
   });
 
   it("refuses an update of a scalar, a scalar merged into an object, and removing the root", () => {
-    expect(thrown(() => apply(spec(), [{ target: "$.info.title", update: { a: 1 } }])).message).toBe(
+    expect(specErrorOf(() => apply(spec(), [{ target: "$.info.title", update: { a: 1 } }])).message).toBe(
       "o.yaml#/actions/0/update: action 0: target $.info.title selects /info/title of spec.yaml, a string (an update needs an object or an array)",
     );
-    expect(thrown(() => apply(spec(), [{ target: "$.info", update: "x" }])).message).toBe(
+    expect(specErrorOf(() => apply(spec(), [{ target: "$.info", update: "x" }])).message).toBe(
       "o.yaml#/actions/0/update: action 0: target $.info selects /info of spec.yaml, an object, and the update is not one",
     );
-    expect(thrown(() => apply(spec(), [{ target: "$", remove: true }])).message).toBe("o.yaml#/actions/0/target: action 0: cannot remove the root of the document");
+    expect(specErrorOf(() => apply(spec(), [{ target: "$", remove: true }])).message).toBe("o.yaml#/actions/0/target: action 0: cannot remove the root of the document");
   });
 });
 
 describe("hints for a vendor's spec, kept in an overlay", () => {
   it("adds x-carewire-* hints to CMS Blue Button's spec and drops an operation: the registry carries them, the vendor's file is untouched", async () => {
     const before = await readFile(BLUE_BUTTON, "utf8");
-    const overlay = path.join(tmp, "bluebutton.overlay.yaml");
+    const overlay = tmp("bluebutton.overlay.yaml");
     await writeFile(
       overlay,
       [
@@ -169,17 +152,17 @@ describe("hints for a vendor's spec, kept in an overlay", () => {
   });
 
   it("reports a hint the overlay got wrong at its place in the spec, like a hint written in the spec", async () => {
-    const overlay = path.join(tmp, "bad-hint.overlay.yaml");
+    const overlay = tmp("bad-hint.overlay.yaml");
     await writeFile(overlay, "overlay: 1.0.0\ninfo: { title: t, version: '1' }\nactions:\n  - target: $.paths['/v3/fhir/metadata'].get\n    update: { x-carewire-cache: { policy: forever } }\n");
     const loaded = await loadSpec(BLUE_BUTTON, { overlays: [overlay] });
-    const error = thrown(() => buildRegistry(loaded.document, BLUE_BUTTON));
+    const error = specErrorOf(() => buildRegistry(loaded.document, BLUE_BUTTON));
     expect(error.message).toBe(`${BLUE_BUTTON}#/paths/~1v3~1fhir~1metadata/get/x-carewire-cache/policy: must be one of no-store | revalidate | max-age, got "forever"`);
   });
 
   it("names a missing overlay file", async () => {
-    await expect(loadSpec(BLUE_BUTTON, { overlays: [path.join(tmp, "nope.yaml")] })).rejects.toMatchObject({
+    await expect(loadSpec(BLUE_BUTTON, { overlays: [tmp("nope.yaml")] })).rejects.toMatchObject({
       kind: "spec-unreadable",
-      message: `${path.join(tmp, "nope.yaml")}: overlay file not found or not readable`,
+      message: `${tmp("nope.yaml")}: overlay file not found or not readable`,
     });
   });
 });

@@ -5,12 +5,12 @@
  * windows play out in fake time, the same on every run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport } from "carewire";
-import type { Simulator, SimulatorOptions } from "carewire/testing";
+import type { CarewireFetchOptions } from "carewire";
+import type { SimulatorOptions } from "carewire/testing";
 import { operations } from "../../generated/clinic/index.js";
-import { SteppedClock } from "../helpers/fake-time.js";
+import { byOperation, fetchOnSimulator } from "../helpers/fetch-on-simulator.js";
 import { CLINIC_SPEC, NEW_PATIENT, simulatorPool } from "../helpers/simulator.js";
-import { generateHeyApiClient, type GeneratedHeyApi, type HeyApiClinic } from "./hey-api-client.js";
+import { generateHeyApiClient, type GeneratedHeyApi } from "./hey-api-client.js";
 
 let generated: GeneratedHeyApi;
 beforeAll(async () => {
@@ -21,24 +21,13 @@ afterAll(async () => {
 });
 const sims = simulatorPool();
 
-interface Setup {
-  readonly sim: Simulator;
-  readonly sdk: HeyApiClinic;
-  readonly clock: SteppedClock;
-  readonly reports: CarewireFetchReport[];
-}
-
 /** A simulator (no credentials needed) and a hey-api client on carewireFetch, on one stepped clock. */
-async function setup(simulator: Partial<SimulatorOptions>, adapter: Partial<CarewireFetchOptions> = {}): Promise<Setup> {
-  const clock = new SteppedClock();
-  const sim = await sims.clinic({ auth: false, clock: () => clock.now(), seedExamples: false, rateLimit: false, ...simulator });
-  const reports: CarewireFetchReport[] = [];
+async function setup(simulator: Partial<SimulatorOptions>, adapter: Partial<CarewireFetchOptions> = {}) {
+  const onSim = await fetchOnSimulator((now) => sims.clinic({ auth: false, clock: now, seedExamples: false, rateLimit: false, ...simulator }), adapter);
   const sdk = await generated.load();
-  sdk.client.setConfig({ baseUrl: sim.url, fetch: carewireFetch({ clock, fetch: clock.fetch, random: () => 0.5, pacing: { limit: Infinity }, onResult: (r) => reports.push(r), ...adapter }) });
-  return { sim, sdk, clock, reports };
+  sdk.client.setConfig({ baseUrl: onSim.sim.url, fetch: onSim.fetch });
+  return { ...onSim, sdk };
 }
-
-const byOperation = (sim: Simulator, operationId: string) => sim.log.filter((e) => e.operationId === operationId);
 
 describe("a hey-api client on carewireFetch, against the simulator", () => {
   it("retries a 503 after its Retry-After, and the SDK reads the success", async () => {

@@ -6,35 +6,25 @@
 import path from "node:path";
 import { describe, expect, it } from "@jest/globals";
 import OpenAI from "openai";
-import { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport } from "carewire";
-import type { Simulator, SimulatorOptions } from "carewire/testing";
+import type { CarewireFetchOptions } from "carewire";
+import type { SimulatorOptions } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
 import { KEYS_HONOURED } from "../helpers/operation.js";
-import { SteppedClock } from "../helpers/fake-time.js";
+import { byOperation, fetchOnSimulator } from "../helpers/fetch-on-simulator.js";
 import { simulatorPool } from "../helpers/simulator.js";
 
 const CHAT_SPEC = path.join(ROOT, "test/fixtures/openai-shaped/openapi.yaml");
 const sims = simulatorPool();
 
-interface Setup {
-  readonly sim: Simulator;
-  readonly openai: OpenAI;
-  readonly clock: SteppedClock;
-  readonly reports: CarewireFetchReport[];
-}
-
-async function setup(simulator: Partial<SimulatorOptions>, adapter: Partial<CarewireFetchOptions> = {}): Promise<Setup> {
-  const clock = new SteppedClock();
-  const sim = await sims.start({ spec: CHAT_SPEC, clock: () => clock.now(), rateLimit: false, ...simulator });
-  const reports: CarewireFetchReport[] = [];
-  const fetch = carewireFetch({ provider: "chat", clock, fetch: clock.fetch, random: () => 0.5, pacing: { limit: Infinity }, onResult: (r) => reports.push(r), ...adapter });
+/** A simulator serving the chat spec and the openai SDK on carewireFetch, on one stepped clock. */
+async function setup(simulator: Partial<SimulatorOptions>, adapter: Partial<CarewireFetchOptions> = {}) {
+  const onSim = await fetchOnSimulator((now) => sims.start({ spec: CHAT_SPEC, clock: now, rateLimit: false, ...simulator }), { provider: "chat", ...adapter });
   // The SDK's own retries off: carewire retries, so an SDK retry would multiply attempts.
-  const openai = new OpenAI({ apiKey: "sk-test-not-a-secret", baseURL: sim.url, fetch, maxRetries: 0 });
-  return { sim, openai, clock, reports };
+  const openai = new OpenAI({ apiKey: "sk-test-not-a-secret", baseURL: onSim.sim.url, fetch: onSim.fetch, maxRetries: 0 });
+  return { ...onSim, openai };
 }
 
 const ask = (openai: OpenAI, content: string, options?: OpenAI.RequestOptions) => openai.chat.completions.create({ model: "model-small", messages: [{ role: "user", content }] }, options);
-const byOperation = (sim: Simulator, operationId: string) => sim.log.filter((e) => e.operationId === operationId);
 
 describe("the openai SDK on carewireFetch, against the simulator", () => {
   it("retries a 503 after its Retry-After: the SDK sees one success, carewire two attempts", async () => {

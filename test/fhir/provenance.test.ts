@@ -62,6 +62,13 @@ const client = (server: Server, options: Partial<FhirClientOptions> = {}) =>
 const plainClient = (server: Server) => createFhirR4Client({ baseUrl: server.url, pacing: { limit: Infinity } });
 const targets = (records: readonly Resource[]) => records.map((r) => (r as Provenance).target[0]!.reference);
 
+/** A client that does not retry, whose first POST to `path` reaches the server and is applied, but whose answer never arrives. */
+function losingFirstAnswerTo(server: Server, path: string) {
+  let lostOne = false;
+  const fetch = losingAnswers((method, url) => method === "POST" && new URL(url).pathname === path && !lostOne && (lostOne = true));
+  return client(server, { fetch, retry: { maxAttempts: 1 } });
+}
+
 describe.each(SERVERS)("one Provenance per effective write, on %s", (_name, startServer) => {
   it("ensure() twice: one Patient, one Provenance; the first call created it, the second found it", async () => {
     const server = await startServer();
@@ -124,9 +131,7 @@ describe.each(SERVERS)("one Provenance per effective write, on %s", (_name, star
   it("a write whose answer was lost, repeated with the error's idempotencyKey: one Patient, one Provenance", async () => {
     const server = await startServer();
     // The first create reaches the server and is applied; its answer never arrives.
-    let lostOne = false;
-    const fetch = losingAnswers((method, url) => method === "POST" && new URL(url).pathname === "/Patient" && !lostOne && (lostOne = true));
-    const fhir = client(server, { fetch, retry: { maxAttempts: 1 } });
+    const fhir = losingFirstAnswerTo(server, "/Patient");
 
     const lost = await fhir.Patient.create(patient("lost-1"));
     expect(lost.error?.kind).toBe("unknown-outcome");
@@ -150,9 +155,7 @@ describe.each(SERVERS)("one Provenance per effective write, on %s", (_name, star
 
   it("a Provenance whose answer was lost, the call repeated with its key: still one Provenance", async () => {
     const server = await startServer();
-    let lostOne = false;
-    const fetch = losingAnswers((method, url) => method === "POST" && new URL(url).pathname === "/Provenance" && !lostOne && (lostOne = true));
-    const fhir = client(server, { fetch, retry: { maxAttempts: 1 } });
+    const fhir = losingFirstAnswerTo(server, "/Provenance");
 
     const lost = await fhir.Patient.ensure(patient("lost-2"));
     if (lost.error?.kind !== "unknown-outcome") throw new Error(`expected an unknown outcome, got ${lost.error?.kind ?? "success"}`);

@@ -1,7 +1,8 @@
 /**
  * One real redis-server per test file (or one real Redis Cluster, `redisClusterForFile`): key
  * prefixes no other test uses, shared stores closed after each test, raw connections (for the
- * store contracts) closed after the file.
+ * store contracts) closed after the file. Tests that stop their Redis start one of their
+ * own (`ownRedis`).
  */
 import { afterAll, afterEach, beforeAll } from "@jest/globals";
 import type { SharedStore } from "carewire";
@@ -27,6 +28,25 @@ export function redisClusterForFile(stem = "cluster") {
     get nodes(): readonly string[] {
       return file.started().nodes;
     },
+  };
+}
+
+/**
+ * A redis-server of a describe block's own, for tests that stop it (a crash, a restart) and
+ * so must not take the file's server down with it: started before the block's tests,
+ * stopped after them. Call the returned function inside a test.
+ */
+export function ownRedis(): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+  }, 300_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error("the block's Redis starts in beforeAll: use it inside a test");
+    return server;
   };
 }
 

@@ -1,4 +1,6 @@
-/** What pacing tests measure: sends per window, and real-time polls while a fake clock stands still. */
+/** What pacing tests measure: when requests arrived, sends per window, and real-time polls while a fake clock stands still. */
+import type { Clock } from "carewire";
+import { json, type TestServer } from "./http-server.js";
 
 /** The most sends found in any window of `windowMs` (a send at t leaves the window at t + windowMs). */
 export function mostInAnyWindow(times: readonly number[], windowMs: number): number {
@@ -19,4 +21,17 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
+}
+
+/**
+ * Has `server` answer every request 200 `{ id: "ok" }`, with `headers(n)` on the n-th (from
+ * 1), and returns the times on `clock` at which the requests arrived, filled as they come.
+ */
+export function recordArrivals(server: TestServer, clock: Clock, headers: (n: number) => Record<string, string> = () => ({})): number[] {
+  const arrivals: number[] = [];
+  server.handle((_req, res) => {
+    arrivals.push(clock.now());
+    json(res, 200, { id: "ok" }, headers(arrivals.length));
+  });
+  return arrivals;
 }

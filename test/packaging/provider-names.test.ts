@@ -10,7 +10,7 @@ import path from "node:path";
 import ts from "typescript";
 import { runGenerate } from "carewire/codegen";
 import { ROOT, childTestTimeout } from "../helpers/cli.js";
-import { STRICTEST_FLAGS } from "../helpers/strictest.js";
+import { STRICTEST_PROGRAM } from "../helpers/strictest.js";
 
 const FHIR_NAMES = ["fhir", "resource", "system", "carewire-fhir", "class"];
 const OPENAPI_NAMES = ["default", "my-api", "operations", "client-options"];
@@ -49,18 +49,7 @@ describe("generated clients under awkward provider names", () => {
       );
       const program = ts.createProgram({
         rootNames: [app],
-        options: {
-          target: ts.ScriptTarget.ES2022,
-          lib: ["lib.es2023.d.ts", "lib.dom.d.ts"],
-          module: ts.ModuleKind.NodeNext,
-          moduleResolution: ts.ModuleResolutionKind.NodeNext,
-          customConditions: ["carewire-source"],
-          ...STRICTEST_FLAGS,
-          noPropertyAccessFromIndexSignature: true,
-          skipLibCheck: true,
-          noEmit: true,
-          types: [],
-        },
+        options: { ...STRICTEST_PROGRAM, noPropertyAccessFromIndexSignature: true, skipLibCheck: true },
       });
       const errors = ts
         .getPreEmitDiagnostics(program)

@@ -3,49 +3,34 @@
  * real redis-server and a real three-node Redis Cluster. `another()` is a second instance of
  * the app on the same data (for memory, the same object).
  */
-import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { describe, expect, it } from "@jest/globals";
 import Database from "better-sqlite3";
 import { memoryPollCheckpointStore, postgresPollCheckpointStore, redisPollCheckpointStore, sqlitePollCheckpointStore, PollCheckpointError, type PollCheckpointStore } from "../../src/polling/index.js";
 import { postgresForFile } from "../helpers/postgres-for-file.js";
 import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
+import { eachOpens, oneObject, storesForFile, type Fleet as StoreFleet } from "../helpers/store-fleets.js";
 
-/** Stores a test opened, closed after it; files in one temp folder, removed after the file. */
-const opened: PollCheckpointStore[] = [];
-const keep = (store: PollCheckpointStore) => (opened.push(store), store);
-afterEach(async () => {
-  for (const store of opened.splice(0)) await store.close();
-});
-const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-poll-contract-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
+const { keep, file: newFile } = storesForFile<PollCheckpointStore>("poll-contract");
 const postgres = postgresForFile("poll");
 const redis = redisForFile("poll");
 const cluster = redisClusterForFile("poll");
 
-type Fleet = { store: PollCheckpointStore; another: () => PollCheckpointStore; damage?: (key: string) => void | Promise<void> };
+/** `damage(key)` writes a broken checkpoint under `key` behind the store's back (none for memory). */
+type Fleet = StoreFleet<PollCheckpointStore> & { damage?: (key: string) => void | Promise<void> };
 
 const backends: Array<[string, () => Fleet]> = [
-  [
-    "memory",
-    () => {
-      const store = keep(memoryPollCheckpointStore());
-      return { store, another: () => store };
-    },
-  ],
+  ["memory", () => oneObject(keep(memoryPollCheckpointStore()))],
   [
     "sqlite",
     () => {
-      const file = path.join(dir, `checkpoints-${++files}.db`);
+      const file = newFile("checkpoints");
       const open = () => keep(sqlitePollCheckpointStore(file));
       const damage = (key: string) => {
         const db = new Database(file);
         db.prepare("UPDATE poll_checkpoints SET checkpoint = ? WHERE key = ?").run('{"lastUpdated":"not a time"}', key);
         db.close();
       };
-      return { store: open(), another: open, damage };
+      return { ...eachOpens(open), damage };
     },
   ],
   [
@@ -56,7 +41,7 @@ const backends: Array<[string, () => Fleet]> = [
       const damage = async (key: string) => {
         await postgres.pool().query(`UPDATE "${schema}".carewire_poll_checkpoints SET checkpoint = $1 WHERE key = $2`, ['{"lastUpdated":"not a time"}', key]);
       };
-      return { store: open(), another: open, damage };
+      return { ...eachOpens(open), damage };
     },
   ],
   ["redis", () => inRedis(redis, { url: redis.url })],
@@ -68,7 +53,7 @@ function inRedis(server: typeof redis | typeof cluster, target: { url: string } 
   const prefix = server.prefix();
   const open = () => keep(redisPollCheckpointStore({ ...target, prefix }));
   const damage = async (key: string) => void (await server.connection().command((c) => c.hset(`${prefix}poll-checkpoints`, key, '{"lastUpdated":"not a time"}')));
-  return { store: open(), another: open, damage };
+  return { ...eachOpens(open), damage };
 }
 
 describe.each(backends)("poll checkpoint store: %s", (_name, make) => {

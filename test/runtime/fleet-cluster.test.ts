@@ -13,7 +13,7 @@ import { json } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 import { redisClusterForFile } from "../helpers/redis-for-file.js";
-import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
+import { mostInAnyWindow, recordArrivals, waitFor } from "../helpers/windows.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 const server = serverForFile();
@@ -30,11 +30,7 @@ const input = (id: number) => ({ params: { path: { thingId: String(id) } } });
 describe("a fleet on a Redis Cluster", () => {
   it("three instances together send the quota per window, no more", async () => {
     const clock = new FakeClock();
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock);
     const prefix = cluster.prefix();
     const fleet = [0, 1, 2].map(() => instance(clock, redisStore({ cluster: cluster.nodes, prefix })));
 

@@ -4,16 +4,15 @@
  * its own store object and connection (as separate processes would have), on one fake
  * clock. The token endpoint and the API are one real HTTP server that counts requests.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { beforeEach, describe, expect, it } from "@jest/globals";
 import { Redis } from "ioredis";
-import { redisStore, type OperationSchemas, type RedisStoreOptions } from "carewire";
+import { redisStore, type OperationSchemas, type Pipeline, type RedisStoreOptions } from "carewire";
 import { FakeClock } from "carewire/testing";
 import { tolerantObject, z } from "carewire/zod";
 import { json, type RecordedRequest } from "../helpers/http-server.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile, type TestPipelineOptions } from "../helpers/pipeline.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
-import { startRedis, type RedisServer } from "../helpers/redis-server.js";
+import { ownRedis, redisForFile } from "../helpers/redis-for-file.js";
 import { waitFor } from "../helpers/windows.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
@@ -52,9 +51,10 @@ const server = serverForFile(async (req, res) => {
 
 const redis = redisForFile("fleet-state");
 
-function fresh(): void {
+// Every test starts from a server that has seen nothing and revoked nothing.
+beforeEach(() => {
   state = { tokenRequests: [], apiRequests: [], revoked: new Set() };
-}
+});
 
 /** `count` instances on one prefix of `url`'s Redis, each with its own store and connection. */
 function fleet(count: number, clock: FakeClock, options: TestPipelineOptions = {}, store: Partial<RedisStoreOptions> = {}, url = redis.url) {
@@ -94,19 +94,27 @@ async function drive<T>(clock: FakeClock, work: Promise<T>, steps = 20): Promise
 /** Lets instances reach the store and start waiting (real time: the fake clock stands still). */
 const pause = () => new Promise((r) => setTimeout(r, 100));
 
+/**
+ * Every instance calls `secured` at once while the token endpoint holds its answers: they
+ * go once the server has seen its `tokenRequests`-th token request and the other instances
+ * have had time to wait for it. Returns every call's result.
+ */
+async function allCallWhileTokenHeld(clock: FakeClock, instances: readonly Pipeline[], tokenRequests: number) {
+  const tokenGate = gate();
+  state.tokenGate = tokenGate.promise;
+  const calls = Promise.all(instances.map((pipeline, i) => pipeline.call(secured, schemas, input(i))));
+  await waitFor(() => state.tokenRequests.length === tokenRequests, `token request ${tokenRequests}`);
+  await pause();
+  tokenGate.open();
+  return drive(clock, calls);
+}
+
 describe("a fleet's OAuth token", () => {
   it("four instances needing a token at once send one token request, and all use its token", async () => {
-    fresh();
-    const tokenGate = gate();
-    state.tokenGate = tokenGate.promise;
     const clock = new FakeClock();
     const { instances } = fleet(4, clock, { auth: credentials });
 
-    const calls = Promise.all(instances.map((pipeline, i) => pipeline.call(secured, schemas, input(i))));
-    await waitFor(() => state.tokenRequests.length === 1, "the first token request");
-    await pause();
-    tokenGate.open();
-    const results = await drive(clock, calls);
+    const results = await allCallWhileTokenHeld(clock, instances, 1);
 
     expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
     expect(state.tokenRequests).toHaveLength(1);
@@ -114,7 +122,6 @@ describe("a fleet's OAuth token", () => {
   });
 
   it("after a 401 that every instance meets, one refresh serves the fleet", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances } = fleet(4, clock, { auth: credentials });
     for (const [i, pipeline] of instances.entries()) expect((await pipeline.call(secured, schemas, input(i))).error).toBeUndefined();
@@ -122,13 +129,7 @@ describe("a fleet's OAuth token", () => {
 
     // The server revokes tok-1 while every instance still holds it.
     state.revoked.add("Bearer tok-1");
-    const tokenGate = gate();
-    state.tokenGate = tokenGate.promise;
-    const calls = Promise.all(instances.map((pipeline, i) => pipeline.call(secured, schemas, input(i))));
-    await waitFor(() => state.tokenRequests.length === 2, "the refresh");
-    await pause();
-    tokenGate.open();
-    const results = await drive(clock, calls);
+    const results = await allCallWhileTokenHeld(clock, instances, 2);
 
     expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
     expect(state.tokenRequests).toHaveLength(2);
@@ -137,7 +138,6 @@ describe("a fleet's OAuth token", () => {
   });
 
   it("keeps the token out of Redis key names, and keeps it there no longer than it lives", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances, prefix } = fleet(1, clock, { auth: credentials });
     await instances[0]!.call(secured, schemas, input(1));
@@ -156,23 +156,16 @@ describe("a fleet's OAuth token", () => {
 });
 
 describe("a fleet's OAuth token when Redis goes away", () => {
-  let own: RedisServer;
-  beforeAll(async () => {
-    own = await startRedis();
-  }, 300_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  const own = ownRedis();
 
   it("each instance gets its own token at once, and no call hangs", async () => {
-    fresh();
     const clock = new FakeClock();
     const heard: string[] = [];
-    const { instances } = fleet(3, clock, { auth: credentials }, { retryAfterMs: 600_000, onStateChange: (part, state) => heard.push(`${part} ${state}`) }, own.url);
+    const { instances } = fleet(3, clock, { auth: credentials }, { retryAfterMs: 600_000, onStateChange: (part, state) => heard.push(`${part} ${state}`) }, own().url);
     for (const [i, pipeline] of instances.entries()) expect((await pipeline.call(secured, schemas, input(i))).error).toBeUndefined();
     expect(state.tokenRequests).toHaveLength(1);
 
-    await own.stop({ hard: true });
+    await own().stop({ hard: true });
     state.revoked.add("Bearer tok-1");
     const results = await drive(clock, Promise.all(instances.map((pipeline, i) => pipeline.call(secured, schemas, input(i)))));
 
@@ -188,7 +181,6 @@ describe("a fleet's circuits", () => {
   const breaker = { minimumThroughput: 2, openMs: 3_000 };
 
   it("failures seen by one instance open the circuit for another, which then sends nothing", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances } = fleet(2, clock, { breaker });
     const [a, b] = instances as [ReturnType<typeof pipelineWith>, ReturnType<typeof pipelineWith>];
@@ -204,7 +196,6 @@ describe("a fleet's circuits", () => {
   });
 
   it("lets one probe through across the fleet; its success closes the circuit for everyone", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances } = fleet(3, clock, { breaker });
     for (let i = 0; i < 2; i++) await instances[0]!.call(testOperation(), schemas, input(503));
@@ -233,7 +224,6 @@ describe("a fleet's circuits", () => {
 
 describe("a fleet's response cache", () => {
   it("is shared when the store opts in: one instance's read serves another, and a write drops it for both", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances } = fleet(2, clock, { cache: {} }, { cache: true });
     const [a, b] = instances as [ReturnType<typeof pipelineWith>, ReturnType<typeof pipelineWith>];
@@ -248,7 +238,6 @@ describe("a fleet's response cache", () => {
   });
 
   it("without the opt-in, writes nothing to Redis: each instance caches alone", async () => {
-    fresh();
     const clock = new FakeClock();
     const { instances, prefix } = fleet(2, clock, { cache: {} });
     for (const pipeline of instances) await pipeline.call(testOperation(), schemas, input("t1"));

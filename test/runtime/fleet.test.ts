@@ -3,16 +3,15 @@
  * redis-server: each instance is a pipeline with its own store object and connection (as
  * separate processes would have), on one fake clock. The HTTP server is real too.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { describe, expect, it } from "@jest/globals";
 import { createPipeline, memoryStore, redisStore, REDIS_URL_VARIABLE, type OperationSchemas, type SharedStore, type TelemetryEvent } from "carewire";
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
-import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
+import { mostInAnyWindow, recordArrivals, waitFor } from "../helpers/windows.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
-import { redisForFile } from "../helpers/redis-for-file.js";
-import { startRedis, type RedisServer } from "../helpers/redis-server.js";
+import { ownRedis, redisForFile } from "../helpers/redis-for-file.js";
 
 const schemas: OperationSchemas = { responses: { "200": tolerantObject({ id: z.string() }) } };
 const server = serverForFile();
@@ -41,11 +40,7 @@ describe("a fleet on one client_id", () => {
   it("through Redis: three instances together send the quota per window, no more, and the rest when it frees", async () => {
     // Fake time stands still while the instances race for the window; the test moves it.
     const clock = new FakeClock();
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock);
     const prefix = fleetPrefix();
     const events: TelemetryEvent[] = [];
     const fleet = [0, 1, 2].map(() => instance(clock, redisStore({ url: redis.url, prefix }), events));
@@ -65,11 +60,7 @@ describe("a fleet on one client_id", () => {
 
   it("in memory (each instance alone, the default): the same fleet sends three times the quota", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock);
     const fleet = [0, 1, 2].map(() => instance(clock, memoryStore()));
 
     await Promise.all(Array.from({ length: 15 }, (_, i) => fleet[i % 3]!.call(testOperation(), schemas, input(i))));
@@ -105,14 +96,8 @@ describe("a fleet on one client_id", () => {
 
   it("the server's remaining count, seen by one instance, holds back the others", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      // Another app on this client_id has spent the quota: 0 left, the window resets in 20 s.
-      res.setHeader("ratelimit-policy", `"default";q=5;w=10`);
-      res.setHeader("ratelimit", `"default";r=0;t=20`);
-      json(res, 200, { id: "ok" });
-    });
+    // Another app on this client_id has spent the quota: 0 left, the window resets in 20 s.
+    const arrivals = recordArrivals(server, clock, () => ({ "ratelimit-policy": `"default";q=5;w=10`, ratelimit: `"default";r=0;t=20` }));
     const prefix = fleetPrefix();
     const [a, b] = [0, 1].map(() => instance(clock, redisStore({ url: redis.url, prefix })));
     const start = clock.now();
@@ -127,12 +112,7 @@ describe("a fleet on one client_id", () => {
 
   it("a quota one instance read in the server's headers paces a new instance from its first send", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      res.setHeader("ratelimit-policy", `"default";q=3;w=10`);
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock, () => ({ "ratelimit-policy": `"default";q=3;w=10` }));
     const prefix = fleetPrefix();
     // No quota configured or declared: only the server names it.
     const learner = (store: SharedStore) => (redis.keep(store), pipelineWith(server.url, { clock, store, pacing: { safetyMarginMs: 0 } }));
@@ -180,11 +160,7 @@ describe("a fleet on one client_id", () => {
 
   it(`${REDIS_URL_VARIABLE}: clients made with no store option share the quota through that Redis`, async () => {
     const clock = new FakeClock();
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock);
     // A provider name of its own: the process-wide store's keys are not this file's other tests'.
     const provider = `env-${redis.prefix().slice(0, -1)}-${process.pid}`;
     process.env[REDIS_URL_VARIABLE] = redis.url;
@@ -206,32 +182,26 @@ describe("a fleet on one client_id", () => {
 });
 
 describe("when Redis goes away", () => {
-  let own: RedisServer;
-  beforeAll(async () => {
-    own = await startRedis();
-  }, 300_000);
-  afterAll(async () => {
-    await own?.stop();
-  });
+  const own = ownRedis();
 
   it("each instance paces alone on its share, says so once, never hangs a call, and shares again after the restart", async () => {
     const clock = new FakeClock({ autoAdvance: true });
     server.handle((_req, res) => json(res, 200, { id: "ok" }));
     const events: TelemetryEvent[] = [];
     const parts: string[] = [];
-    const store = redisStore({ url: own.url, prefix: fleetPrefix(), expectedInstances: 5, retryAfterMs: 0, onStateChange: (part, state) => parts.push(`${part} ${state}`) });
+    const store = redisStore({ url: own().url, prefix: fleetPrefix(), expectedInstances: 5, retryAfterMs: 0, onStateChange: (part, state) => parts.push(`${part} ${state}`) });
     const client = instance(clock, store, events);
     const storeEvents = () => events.filter((e) => e.type === "quota-store").map((e) => (e.type === "quota-store" ? e.state : ""));
 
     expect((await client.call(testOperation(), schemas, input(1))).error).toBeUndefined();
     expect(storeEvents()).toEqual([]);
 
-    await own.stop({ hard: true });
+    await own().stop({ hard: true });
     const during = await Promise.all([2, 3].map((i) => client.call(testOperation(), schemas, input(i))));
     expect(during.map((r) => r.error)).toEqual([undefined, undefined]);
     expect(storeEvents()).toEqual(["local"]);
 
-    await own.start();
+    await own().start();
     await waitFor(async () => {
       await client.call(testOperation(), schemas, input(9));
       return storeEvents().length === 2;

@@ -4,7 +4,7 @@ import { type CallOptions, type OperationSchemas, type PacingOptions } from "car
 import { tolerantObject, z } from "carewire/zod";
 import { FakeClock } from "carewire/testing";
 import { json } from "../helpers/http-server.js";
-import { mostInAnyWindow, waitFor } from "../helpers/windows.js";
+import { mostInAnyWindow, recordArrivals, waitFor } from "../helpers/windows.js";
 import { testOperation } from "../helpers/operation.js";
 import { pipelineWith, serverForFile } from "../helpers/pipeline.js";
 
@@ -36,11 +36,7 @@ const server = serverForFile();
 describe("pacing", () => {
   it("delays calls beyond the limit until the window frees, never sending more than the limit in any window", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" });
-    });
+    const arrivals = recordArrivals(server, clock);
     const pipeline = paced(clock, { limit: 10, windowMs: 1_000 });
     const start = clock.now();
 
@@ -154,12 +150,7 @@ describe("pacing", () => {
     ["RateLimit: r=0;t=3", { ratelimit: '"default";r=0;t=3' }],
   ])("pauses before the next call when the server says the quota is spent (%s)", async (_name, headers) => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
-    let answered = 0;
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      json(res, 200, { id: "ok" }, answered++ === 0 ? headers : {});
-    });
+    const arrivals = recordArrivals(server, clock, (n) => (n === 1 ? headers : {}));
     const pipeline = paced(clock, {});
     const start = clock.now();
 
@@ -176,13 +167,8 @@ describe("pacing", () => {
 
   it("with a window of its own, a spent quota frees when its oldest send leaves, not at the server's full reset", async () => {
     const clock = new FakeClock({ autoAdvance: true });
-    const arrivals: number[] = [];
     // A sliding window of 2 per 10 s: the second send spends it; the server's reset is when the window is entirely free.
-    server.handle((_req, res) => {
-      arrivals.push(clock.now());
-      const remaining = arrivals.length % 2 === 1 ? 1 : 0;
-      json(res, 200, { id: "ok" }, { "ratelimit-policy": '"default";q=2;w=10', ratelimit: `"default";r=${remaining};t=10` });
-    });
+    const arrivals = recordArrivals(server, clock, (n) => ({ "ratelimit-policy": '"default";q=2;w=10', ratelimit: `"default";r=${n % 2 === 1 ? 1 : 0};t=10` }));
     const pipeline = paced(clock, { safetyMarginMs: 0 });
     const start = clock.now();
 

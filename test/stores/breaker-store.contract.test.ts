@@ -7,31 +7,24 @@ import { describe, expect, it } from "@jest/globals";
 import { MemoryBreakerStore, type BreakerRules, type BreakerStore } from "carewire";
 import { RedisBreakerStore } from "../../src/runtime/stores/redis/redis-breaker-store.js";
 import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
+import { memoryAndRedis } from "../helpers/store-fleets.js";
 
 const redis = redisForFile();
 const cluster = redisClusterForFile();
 const T0 = 1_800_000_000_000;
 const rules: BreakerRules = { failureRatio: 0.5, minimumThroughput: 4, windowMs: 10_000, openMs: 5_000, probeLeaseMs: 30_000 };
 
-type Fleet = { store: BreakerStore; another: () => BreakerStore };
-
-describe.each([
-  ["memory", (): Fleet => {
-    const store = new MemoryBreakerStore();
-    return { store, another: () => store };
-  }],
-  ["redis", (): Fleet => {
-    const prefix = redis.prefix();
-    return { store: new RedisBreakerStore(redis.connection(), prefix), another: () => new RedisBreakerStore(redis.connection(), prefix) };
-  }],  ["redis-cluster", (): Fleet => {
-    const prefix = cluster.prefix();
-    return { store: new RedisBreakerStore(cluster.connection(), prefix), another: () => new RedisBreakerStore(cluster.connection(), prefix) };
-  }],
-] as const)("%s breaker store", (_name, make) => {
+describe.each(memoryAndRedis<BreakerStore>(redis, cluster, () => new MemoryBreakerStore(), (connection, prefix) => new RedisBreakerStore(connection, prefix)))("%s breaker store", (_name, make) => {
   /** A group opened at T0 by four failures. */
   async function opened(store: BreakerStore, group = "g") {
     for (let i = 0; i < 3; i++) expect(await store.record(group, "failure", T0, rules)).toEqual({ from: "closed", state: "closed", openedAt: 0 });
     expect(await store.record(group, "failure", T0, rules)).toEqual({ from: "closed", state: "open", openedAt: T0 });
+  }
+
+  /** Group "g" opened at T0, then half-open at T0 + openMs with probe "p" let through. */
+  async function probing(store: BreakerStore) {
+    await opened(store);
+    await store.tryProbe("g", "p", T0 + 5_000, rules);
   }
 
   it("starts closed, and stays closed below the minimum throughput or the ratio", async () => {
@@ -83,8 +76,7 @@ describe.each([
 
   it("closes on the probe's success and forgets the failures before it", async () => {
     const { store } = make();
-    await opened(store);
-    await store.tryProbe("g", "p", T0 + 5_000, rules);
+    await probing(store);
     expect(await store.record("g", "success", T0 + 5_100, rules, "p")).toEqual({ from: "half-open", state: "closed", openedAt: T0 });
     for (let i = 0; i < 3; i++) await store.record("g", "failure", T0 + 5_200, rules);
     expect(await store.state("g", T0 + 5_200)).toMatchObject({ state: "closed" });
@@ -92,8 +84,7 @@ describe.each([
 
   it("re-opens for another openMs on the probe's failure", async () => {
     const { store } = make();
-    await opened(store);
-    await store.tryProbe("g", "p", T0 + 5_000, rules);
+    await probing(store);
     expect(await store.record("g", "failure", T0 + 5_100, rules, "p")).toEqual({ from: "half-open", state: "open", openedAt: T0 + 5_100 });
     expect((await store.tryProbe("g", "q", T0 + 10_099, rules)).granted).toBe(false);
     expect((await store.tryProbe("g", "q", T0 + 10_100, rules)).granted).toBe(true);
@@ -101,8 +92,7 @@ describe.each([
 
   it("lets the next call probe at once when the probe said nothing", async () => {
     const { store } = make();
-    await opened(store);
-    await store.tryProbe("g", "p", T0 + 5_000, rules);
+    await probing(store);
     expect(await store.record("g", "unknown", T0 + 5_100, rules, "p")).toEqual({ from: "half-open", state: "open", openedAt: T0 + 100 });
     expect((await store.tryProbe("g", "q", T0 + 5_100, rules)).granted).toBe(true);
   });

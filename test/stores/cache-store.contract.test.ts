@@ -9,6 +9,7 @@ import { MemoryCacheStore, type CacheEntry, type CacheStore } from "carewire";
 import { RedisCacheStore } from "../../src/runtime/stores/redis/redis-cache-store.js";
 import { waitFor } from "../helpers/windows.js";
 import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
+import { memoryAndRedis } from "../helpers/store-fleets.js";
 
 const redis = redisForFile();
 const cluster = redisClusterForFile();
@@ -26,21 +27,7 @@ const entry = (body: Uint8Array | string, overrides: Partial<CacheEntry> = {}): 
 /** Keys shaped as the cache policy makes them: provider, tenant, path, method, query. */
 const key = (tenant: string, path: string, query = "") => `acme\u0000${tenant}\u0000${path}\u0000get\u0000${query}`;
 
-type Fleet = { store: CacheStore; another: () => CacheStore };
-
-describe.each([
-  ["memory", (): Fleet => {
-    const store = new MemoryCacheStore();
-    return { store, another: () => store };
-  }],
-  ["redis", (): Fleet => {
-    const prefix = redis.prefix();
-    return { store: new RedisCacheStore(redis.connection(), prefix), another: () => new RedisCacheStore(redis.connection(), prefix) };
-  }],  ["redis-cluster", (): Fleet => {
-    const prefix = cluster.prefix();
-    return { store: new RedisCacheStore(cluster.connection(), prefix), another: () => new RedisCacheStore(cluster.connection(), prefix) };
-  }],
-] as const)("%s cache store", (_name, make) => {
+describe.each(memoryAndRedis<CacheStore>(redis, cluster, () => new MemoryCacheStore(), (connection, prefix) => new RedisCacheStore(connection, prefix)))("%s cache store", (_name, make) => {
   it("gives back an entry as stored, binary body and all, to another instance", async () => {
     const { store, another } = make();
     const bytes = Uint8Array.from({ length: 256 }, (_, i) => i);

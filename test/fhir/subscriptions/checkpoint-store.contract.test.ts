@@ -2,45 +2,28 @@
  * One contract, every subscription position store: memory, SQLite in a temp file, and a
  * real PostgreSQL. `another()` is a second instance of the app on the same data.
  */
-import { afterAll, afterEach, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import path from "node:path";
+import { describe, expect, it } from "@jest/globals";
 import { memorySubscriptionCheckpoint, postgresSubscriptionCheckpoint, SubscriptionCheckpointError, sqliteSubscriptionCheckpoint, type SubscriptionCheckpointStore } from "carewire/fhir";
 import { postgresForFile } from "../../helpers/postgres-for-file.js";
+import { eachOpens, oneObject, storesForFile } from "../../helpers/store-fleets.js";
 
 const postgres = postgresForFile("subscriptions");
-const dir = mkdtempSync(path.join(os.tmpdir(), "carewire-subscription-contract-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-let files = 0;
-
-/** Every store a test opened, closed after it. */
-const opened: SubscriptionCheckpointStore[] = [];
-const keep = (store: SubscriptionCheckpointStore) => (opened.push(store), store);
-afterEach(() => Promise.all(opened.splice(0).map((store) => store.close())).then(() => undefined));
+const { keep, file: newFile } = storesForFile<SubscriptionCheckpointStore>("subscription-contract");
 
 const backends = [
-  [
-    "memory",
-    () => {
-      const store = keep(memorySubscriptionCheckpoint());
-      return { store, another: () => store };
-    },
-  ],
+  ["memory", () => oneObject(keep(memorySubscriptionCheckpoint()))],
   [
     "sqlite",
     () => {
-      const file = path.join(dir, `positions-${++files}.db`);
-      const open = () => keep(sqliteSubscriptionCheckpoint(file));
-      return { store: open(), another: open };
+      const file = newFile("positions");
+      return eachOpens(() => keep(sqliteSubscriptionCheckpoint(file)));
     },
   ],
   [
     "postgres",
     () => {
       const schema = postgres.schema();
-      const open = () => keep(postgresSubscriptionCheckpoint({ connectionString: postgres.url, schema }));
-      return { store: open(), another: open };
+      return eachOpens(() => keep(postgresSubscriptionCheckpoint({ connectionString: postgres.url, schema })));
     },
   ],
 ] as const;
