@@ -3,9 +3,9 @@
  * (atomically) and `--check` comparison live in write-output.ts, so a spec that
  * fails half-way leaves nothing on disk.
  */
+import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import openapiTS, { astToString } from "openapi-typescript";
 import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
@@ -19,6 +19,7 @@ import { renderOpenApiReadme } from "./provider-readme.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
 import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
+import { TYPES_OPTIONS, TYPES_WORKER_MIN_BYTES, typesInWorker } from "./types-in-worker.js";
 
 export interface GenerateTarget {
   /** Provider name: directory under the output root and `meta.provider` at run time. */
@@ -199,20 +200,17 @@ let typesConfig: ReturnType<typeof createConfig> | undefined;
 
 /** schema.d.ts through openapi-typescript's Node API, reading the spec file as the raw tool does. */
 async function typesFor(target: GenerateTarget, deepSchemaRefs: boolean, load: () => Promise<LoadedSpec>): Promise<string> {
+  // A spec with refs into component schemas is handed over with those targets hoisted (see
+  // hoist-deep-refs.ts); one from a URL or with overlays as loaded (a copy: the loaded
+  // document is shared); any other is read from its file, as the raw tool would, and a
+  // large one in a worker thread (see types-in-worker.ts).
+  const fromFile = readsAsFile(target) && !deepSchemaRefs;
+  if (fromFile && (await stat(target.spec)).size >= TYPES_WORKER_MIN_BYTES) return typesInWorker(target.spec);
+  const source = fromFile ? pathToFileURL(path.resolve(target.spec)) : deepSchemaRefs ? hoistDeepSchemaRefs((await load()).document) : structuredClone((await load()).document);
+  const { default: openapiTS, astToString } = await import("openapi-typescript");
   // Carewire's loader has checked the document: no lint rules here, so it is not walked for
   // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
-  // A spec with refs into component schemas is handed over with those targets hoisted (see
-  // hoist-deep-refs.ts); one from a URL or with overlays as loaded (a copy: the loaded
-  // document is shared); any other is read from its file, as the raw tool would.
-  const fromFile = readsAsFile(target) && !deepSchemaRefs;
-  const source = fromFile ? pathToFileURL(path.resolve(target.spec)) : deepSchemaRefs ? hoistDeepSchemaRefs((await load()).document) : structuredClone((await load()).document);
-  const ast = await openapiTS(source as Parameters<typeof openapiTS>[0], {
-    redocly: await typesConfig,
-    silent: true,
-    // A default is applied by the server: a field that has one stays optional for the
-    // client that sends it (openapi-typescript would otherwise make it required).
-    defaultNonNullable: false,
-  });
+  const ast = await openapiTS(source as Parameters<typeof openapiTS>[0], { ...TYPES_OPTIONS, redocly: await typesConfig });
   return astToString(ast);
 }

@@ -5,9 +5,10 @@
  * provider and for a README generated here from a public spec.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdir, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runGenerate } from "carewire/codegen";
+import { MAX_USAGE_SNIPPETS } from "../../src/codegen/provider-readme.js";
 import { ROOT } from "../helpers/cli.js";
 import { strictAppErrors } from "../helpers/strict-compile.js";
 
@@ -100,4 +101,24 @@ describe("the README generated for each provider", () => {
     expect(snippets[0]).toContain(`from "./${path.relative(ROOT, outDir).split(path.sep).join("/")}/index.js"`);
     expect(snippetErrors(snippets)).toEqual([]);
   });
+
+  it("lists every operation of a large spec, with a program for the first ones and one line for the rest", async () => {
+    const count = MAX_USAGE_SNIPPETS + 2;
+    const paths = Object.fromEntries(
+      Array.from({ length: count }, (_, i) => [`/things${i}`, { get: { operationId: `getThing${i}`, responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } } } } } }]),
+    );
+    const spec = path.join(tmp, "many.json");
+    await writeFile(spec, JSON.stringify({ openapi: "3.0.3", info: { title: "Many", version: "1" }, servers: [{ url: "https://many.example.test" }], paths }));
+    const outDir = path.join(tmp, "many");
+    await runGenerate({ mode: "single", spec, outDir, name: "many", check: false });
+    const readme = await readFile(path.join(outDir, "README.md"), "utf8");
+    for (let i = 0; i < count; i++) expect(readme).toContain(`| \`getThing${i}\` | \`GET /things${i}\` |`);
+    const snippets = tsSnippets(readme);
+    // The client's own snippet, then one per operation up to the cap.
+    expect(snippets).toHaveLength(MAX_USAGE_SNIPPETS + 1);
+    expect(snippets.at(-1)).toContain(`many.getThing${MAX_USAGE_SNIPPETS - 1}(`);
+    expect(readme).not.toContain(`many.getThing${MAX_USAGE_SNIPPETS}(`);
+    expect(readme).toContain("The other 2 operations in the table above are called the same way:\n`many.<name>(input, options)`");
+  });
 });
+
