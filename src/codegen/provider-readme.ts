@@ -18,6 +18,7 @@ import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backo
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER_MS } from "../runtime/policies/retry.js";
 import type { RegistryEntry } from "./build-registry.js";
 import { readRootRateLimit } from "./hints.js";
+import { fitExample } from "./fit-example.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
 import { propertyKey, tsLiteral } from "./ts-literal.js";
@@ -282,7 +283,8 @@ function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefine
     if (!required && example === undefined) continue;
     // The runtime sends the idempotency key and the Authorization header itself.
     if (location === "header" && (name.toLowerCase() === idempotencyHeader || name.toLowerCase() === "authorization")) continue;
-    const value = example ?? sampleOf(doc, param.schema) ?? "value";
+    const sampler = (schema: unknown) => sampleOf(doc, schema);
+    const value = fitExample(doc, param.schema, example ?? sampleOf(doc, param.schema) ?? "value", sampler);
     (params[location] ??= {})[name] = value;
   }
   const input: JsonObject = {};
@@ -319,9 +321,9 @@ function requestBodyExample(doc: JsonObject, operation: JsonObject): unknown {
   if (!isObject(body) || !isObject(body.content)) return undefined;
   const media = pickJsonMediaType(body.content) ?? firstMedia(body.content);
   if (media === undefined) return undefined;
-  const example = mediaExample(doc, media);
-  if (example === undefined) return sampleOf(doc, media.schema, { skipReadOnly: true });
-  return withRequiredProperties(doc, media.schema, example);
+  const sampler = (schema: unknown) => sampleOf(doc, schema, { skipReadOnly: true });
+  const example = mediaExample(doc, media) ?? sampler(media.schema);
+  return example === undefined ? undefined : fitExample(doc, media.schema, example, sampler);
 }
 
 function mediaExample(doc: JsonObject, media: { example?: unknown; examples?: unknown }): unknown {
@@ -332,30 +334,6 @@ function mediaExample(doc: JsonObject, media: { example?: unknown; examples?: un
     }
   }
   return media.example;
-}
-
-/**
- * A spec's example that leaves out properties its own schema requires (real specs have them)
- * would not compile against the generated types: the missing ones are sampled from the schema.
- */
-function withRequiredProperties(doc: JsonObject, schema: unknown, example: unknown): unknown {
-  if (!isObject(example)) return example;
-  const missing = requiredOf(doc, schema).filter((name) => !(name in example));
-  if (missing.length === 0) return example;
-  const sampled = sampleOf(doc, schema, { skipReadOnly: true });
-  if (!isObject(sampled)) return example;
-  const filled: JsonObject = { ...example };
-  for (const name of missing) if (sampled[name] !== undefined) filled[name] = sampled[name];
-  return filled;
-}
-
-/** Property names an object schema requires, its allOf parts' included. */
-function requiredOf(doc: JsonObject, raw: unknown, depth = 0): string[] {
-  const schema = deref(doc, raw);
-  if (!isObject(schema) || depth > 8) return [];
-  const own = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === "string") : [];
-  const parts = Array.isArray(schema.allOf) ? schema.allOf.flatMap((part) => requiredOf(doc, part, depth + 1)) : [];
-  return [...new Set([...own, ...parts])];
 }
 
 function firstMedia(content: JsonObject): { schema?: unknown; example?: unknown; examples?: unknown } | undefined {
