@@ -19,7 +19,7 @@ import { renderOpenApiReadme } from "./provider-readme.js";
 import { SpecError } from "./spec-error.js";
 import { OWNERSHIP_MARKER, OWNERSHIP_TEXT } from "./write-output.js";
 import { SchemaEmitter, pickJsonMediaType, type SchemaValue } from "./schema-emitter.js";
-import { TYPES_OPTIONS, TYPES_WORKER_MIN_BYTES, typesInWorker } from "./types-in-worker.js";
+import { OpenApiTypesError, TYPES_OPTIONS, TYPES_WORKER_MIN_BYTES, typesInWorker } from "./types-in-worker.js";
 
 export interface GenerateTarget {
   /** Provider name: directory under the output root and `meta.provider` at run time. */
@@ -205,12 +205,33 @@ async function typesFor(target: GenerateTarget, deepSchemaRefs: boolean, load: (
   // document is shared); any other is read from its file, as the raw tool would, and a
   // large one in a worker thread (see types-in-worker.ts).
   const fromFile = readsAsFile(target) && !deepSchemaRefs;
-  if (fromFile && (await stat(target.spec)).size >= TYPES_WORKER_MIN_BYTES) return typesInWorker(target.spec);
+  if (fromFile && (await stat(target.spec)).size >= TYPES_WORKER_MIN_BYTES) {
+    return typesInWorker(target.spec).catch((error: unknown) => {
+      throw error instanceof OpenApiTypesError ? typesRefused(target.spec, error) : error;
+    });
+  }
   const source = fromFile ? pathToFileURL(path.resolve(target.spec)) : deepSchemaRefs ? hoistDeepSchemaRefs((await load()).document) : structuredClone((await load()).document);
   const { default: openapiTS, astToString } = await import("openapi-typescript");
   // Carewire's loader has checked the document: no lint rules here, so it is not walked for
   // problems twice.
   typesConfig ??= createConfig({ rules: {} }, {});
-  const ast = await openapiTS(source as Parameters<typeof openapiTS>[0], { ...TYPES_OPTIONS, redocly: await typesConfig });
+  let ast: Awaited<ReturnType<typeof openapiTS>>;
+  try {
+    ast = await openapiTS(source as Parameters<typeof openapiTS>[0], { ...TYPES_OPTIONS, redocly: await typesConfig });
+  } catch (error) {
+    throw typesRefused(target.spec, error);
+  }
   return astToString(ast);
+}
+
+/**
+ * What openapi-typescript refuses that carewire's loader let through (a discriminator mapping
+ * to a file that is not there, say) is the spec's problem, said as one: a SpecError naming the
+ * spec and, where openapi-typescript gives one, the pointer.
+ */
+function typesRefused(spec: string, error: unknown): SpecError {
+  const message = error instanceof Error ? error.message : String(error);
+  const at = / at #(\/\S*)$/.exec(message);
+  const reason = `openapi-typescript cannot make its types: ${at ? message.slice(0, at.index) : message}`;
+  return new SpecError("spec-invalid", spec, reason, at ? { pointer: at[1]! } : {});
 }

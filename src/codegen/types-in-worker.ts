@@ -40,6 +40,9 @@ try {
 }
 `;
 
+/** openapi-typescript refused the spec (an unresolvable $ref, say): the spec's problem, not the worker's. */
+export class OpenApiTypesError extends Error {}
+
 /** schema.d.ts's text for the spec file, made in a worker thread. */
 export function typesInWorker(specFile: string): Promise<string> {
   const require = createRequire(import.meta.url);
@@ -53,7 +56,7 @@ export function typesInWorker(specFile: string): Promise<string> {
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`), { workerData });
     worker.once("message", (message: { types?: string; error?: string }) => {
       if (typeof message.types === "string") resolve(message.types);
-      else reject(new Error(`openapi-typescript failed on ${specFile}: ${message.error ?? "no answer"}`));
+      else reject(new OpenApiTypesError(message.error ?? "no answer"));
     });
     worker.once("error", reject);
     // Settles nothing once a message came; otherwise the worker died without answering.

@@ -101,3 +101,19 @@ describe("overlays from the command line", () => {
     expect(stale.stderr).toContain("out/operations.ts");
   }, childTestTimeout(3));
 });
+
+describe("a spec openapi-typescript refuses", () => {
+  it("ends in one carewire line naming the spec and where, with exit 2, not an internal error", async () => {
+    // A discriminator mapping into a file that is not there: carewire's loader does not follow
+    // mappings, openapi-typescript (through Redocly) does, and refuses.
+    const spec = tmp("broken-mapping.json");
+    const pet = { type: "object", properties: { kind: { type: "string" } } };
+    const body = { oneOf: [pet], discriminator: { propertyName: "kind", mapping: { cat: "models/cat.yml" } } };
+    await writeFile(spec, JSON.stringify({ openapi: "3.0.3", info: { title: "t", version: "1" }, paths: { "/pets": { post: { operationId: "addPet", requestBody: { content: { "application/json": { schema: body } } }, responses: { "204": { description: "ok" } } } } } }));
+    const result = await runCli(["generate", "--spec", spec, "--out", tmp("broken-out"), "--name", "broken"]);
+    expect(result.code).toBe(2);
+    const last = result.stderr.trimEnd().split("\n").at(-1)!;
+    expect(last).toMatch(new RegExp(`^carewire: ${spec.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}#/paths/~1pets/post/requestBody/content/application~1json/schema/discriminator/mapping/cat: openapi-typescript cannot make its types: Can't resolve \\$ref`));
+    expect(result.stderr).not.toContain("internal error");
+  }, childTestTimeout(1));
+});
