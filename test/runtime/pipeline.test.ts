@@ -273,11 +273,20 @@ describe("pipeline", () => {
     expect(result.error?.message).toBe("getThing: cannot build the request (the client has no baseUrl: pass `baseUrl` when making it)");
   });
 
-  it("a baseUrl without its scheme says so, sending nothing", async () => {
-    const pipeline = createPipeline({ provider: "test", baseUrl: "api.acme.example/v1", resilience: false });
+  it.each([
+    ["api.acme.example/v1", "https://api.acme.example/v1"],
+    // Parses as a URL of the scheme `localhost:`: fetch would fail it as a network error, retried.
+    ["localhost:4010", "http://localhost:4010"],
+    ["ftp://files.acme.example", undefined],
+  ])("a baseUrl that is not an http(s) URL (%s) says so, sending nothing, with every policy on", async (baseUrl, fix) => {
+    let fetched = 0;
+    const pipeline = createPipeline({ provider: "test", baseUrl, fetch: async () => (fetched++, new Response("{}")) });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
     expect(result.error).toMatchObject({ kind: "invalid-request" });
-    expect(result.error?.message).toBe('getThing: cannot build the request (the client\'s baseUrl "api.acme.example/v1" is not an absolute URL: it needs its scheme, as in https://api.acme.example/v1)');
+    const remedy = fix === undefined ? "carewire calls http:// and https:// servers" : `it needs its scheme, as in ${fix}`;
+    expect(result.error?.message).toBe(`getThing: cannot build the request (the client's baseUrl "${baseUrl}" is not an http(s) URL: ${remedy})`);
+    expect(result.meta.attempts).toHaveLength(0);
+    expect(fetched).toBe(0);
   });
 
   it("never sends a media range as the Content-Type: the first declared type that is one, else JSON", async () => {

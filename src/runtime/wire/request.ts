@@ -96,22 +96,42 @@ export function buildRequest(parts: RequestParts): Request {
   } catch (error) {
     // The usual causes: a client made without `baseUrl` for a spec that names no server, or
     // one given a host without its scheme. The base URL is the app's setting, fine to quote.
-    const why =
-      parts.baseUrl === ""
-        ? "the client has no baseUrl: pass `baseUrl` when making it"
-        : !isAbsoluteUrl(parts.baseUrl)
-          ? `the client's baseUrl "${parts.baseUrl.slice(0, 100)}" is not an absolute URL: it needs its scheme, as in https://${parts.baseUrl.replace(/^\/+/, "").slice(0, 100)}`
-          : "the URL or an option is not valid";
+    const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : (schemeMissing(parts.baseUrl) ?? "the URL or an option is not valid");
     throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, { cause: error });
   }
 }
 
-function isAbsoluteUrl(text: string): boolean {
+/** Why a base URL that is not an http(s) URL cannot be called, or undefined when it is one. */
+function schemeMissing(baseUrl: string): string | undefined {
   try {
-    return /^https?:$/.test(new URL(text).protocol);
+    const { protocol } = new URL(baseUrl);
+    return protocol === "http:" || protocol === "https:" ? undefined : withScheme(baseUrl);
   } catch {
-    return false;
+    return withScheme(baseUrl);
   }
+}
+
+/**
+ * A base URL of another scheme than http(s), named before anything is sent: `localhost:4010`
+ * parses as a URL of the scheme `localhost:`, which fetch would refuse only as a network
+ * failure, and retry. One that does not parse at all is left to the request (a browser
+ * resolves a relative `/api` against its page; Node refuses it, and the refusal says why).
+ */
+export function otherScheme(baseUrl: string): string | undefined {
+  try {
+    new URL(baseUrl);
+  } catch {
+    return undefined;
+  }
+  return schemeMissing(baseUrl);
+}
+
+function withScheme(baseUrl: string): string {
+  const problem = `the client's baseUrl "${baseUrl.slice(0, 100)}" is not an http(s) URL`;
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(baseUrl)) return `${problem}: carewire calls http:// and https:// servers`;
+  const host = baseUrl.replace(/^\/+/, "").slice(0, 100);
+  const scheme = /^(localhost|127\.|\[::1\])/.test(host) ? "http" : "https";
+  return `${problem}: it needs its scheme, as in ${scheme}://${host}`;
 }
 
 function serializeBody(body: unknown, contentType: string, operation: OperationDescriptor): BodyInit {
