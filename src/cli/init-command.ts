@@ -66,7 +66,7 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
       ...(toInstall.length > 0 ? [`  npm i -D ${toInstall.join(" ")}   # what carewire generate needs`] : []),
       ...(specExists ? [] : [`  put ${name}'s OpenAPI spec at ${spec} (or set "spec" in ${DEFAULT_CONFIG_FILE} to its https:// URL)`]),
       ...(overlay !== undefined ? [`  add x-carewire-* hints to ${overlay} (the vendor's spec stays as published)`] : []),
-      `  carewire generate            # the typed client, into generated/${name}`,
+      `  carewire generate            # the typed client, into ${INIT_OUT_DIR}/${name} (import it as ./gen/${name}/index.js from src/)`,
       "  carewire generate --watch    # and again whenever the spec, an overlay or the config changes",
       ...(remote ? [] : [`  carewire mock ${spec}   # a local simulator of the API`]),
       "",
@@ -82,9 +82,15 @@ function exists(file: string): Promise<boolean> {
   );
 }
 
+/**
+ * Where a new app's clients go: inside `src`, so an app compiled with `rootDir: "src"` (the
+ * usual setup) compiles them with the code that imports them.
+ */
+const INIT_OUT_DIR = "src/gen";
+
 function starterConfig(name: string, spec: string, overlay: string | undefined): string {
   const provider = { name, spec, ...(overlay !== undefined ? { overlays: [overlay] } : {}) };
-  return `${JSON.stringify({ outDir: "generated", providers: [provider] }, null, 2)}\n`;
+  return `${JSON.stringify({ outDir: INIT_OUT_DIR, providers: [provider] }, null, 2)}\n`;
 }
 
 function sampleSpec(name: string): string {

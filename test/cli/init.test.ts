@@ -34,7 +34,7 @@ describe("carewire init", () => {
     const result = await init([], dir);
     expect(result.code).toBe(0);
     expect(JSON.parse(await readFile(path.join(dir, "carewire.config.json"), "utf8"))).toEqual({
-      outDir: "generated",
+      outDir: "src/gen",
       providers: [{ name: "example", spec: "specs/example.openapi.yaml" }],
     });
     expect(await readdir(dir)).toEqual(["carewire.config.json"]);
@@ -43,7 +43,7 @@ describe("carewire init", () => {
         "carewire: wrote carewire.config.json",
         "next:",
         `  put example's OpenAPI spec at specs/example.openapi.yaml (or set "spec" in carewire.config.json to its https:// URL)`,
-        "  carewire generate            # the typed client, into generated/example",
+        "  carewire generate            # the typed client, into src/gen/example (import it as ./gen/example/index.js from src/)",
         "  carewire generate --watch    # and again whenever the spec, an overlay or the config changes",
         "  carewire mock specs/example.openapi.yaml   # a local simulator of the API",
         "",
@@ -56,7 +56,7 @@ describe("carewire init", () => {
     const result = await init(["--name", "stripe", "--spec", "https://example.com/spec3.yaml", "--overlay"], dir);
     expect(result.code).toBe(0);
     expect(JSON.parse(await readFile(path.join(dir, "carewire.config.json"), "utf8"))).toEqual({
-      outDir: "generated",
+      outDir: "src/gen",
       providers: [{ name: "stripe", spec: "https://example.com/spec3.yaml", overlays: ["overlays/stripe.overlay.yaml"] }],
     });
     expect(result.out).not.toContain("carewire mock");
@@ -85,10 +85,10 @@ describe("carewire init", () => {
     expect(first.stdout).toContain("carewire: wrote carewire.config.json, specs/example.openapi.yaml, overlays/example.overlay.yaml\n");
     const generated = await runCli(["generate"], { cwd: dir });
     expect(generated.stderr).toBe("");
-    expect(generated.stdout).toBe("carewire: example: 3 operations → generated/example (8 files)\n");
+    expect(generated.stdout).toBe("carewire: example: 3 operations → src/gen/example (8 files)\n");
     expect(generated.code).toBe(0);
     // The overlay's root rate limit reached every operation's descriptor.
-    const operations = await readFile(path.join(dir, "generated/example/operations.ts"), "utf8");
+    const operations = await readFile(path.join(dir, "src/gen/example/operations.ts"), "utf8");
     expect(operations.match(/"rateLimit":\{"limit":60,"windowSeconds":60,"scope":"client_id"\}/g)).toHaveLength(3);
 
     const second = await runCli(["init"], { cwd: dir });
