@@ -5,6 +5,7 @@
  */
 export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
 export type { CallSettings } from "./runtime/core/options.js";
+export type { Settings } from "./runtime/core/settings.js";
 export type {
   HttpMethod,
   OperationDescriptor,
