@@ -94,6 +94,7 @@ export {
   type Result,
   type ErrorBody,
   type OperationArgs,
+  type OptionalHeaders,
   type SuccessData,
 } from "./runtime/core/types.js";
 export { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport, type StandardFetch } from "./runtime/fetch-adapter/carewire-fetch.js";

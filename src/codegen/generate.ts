@@ -9,6 +9,8 @@ import { pathToFileURL } from "node:url";
 import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
+import { credentialHeaders } from "./credential-headers.js";
+import type { OperationDescriptor } from "../runtime/core/operation.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
 import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
 import { displayUrl, isHttpUrl } from "./spec-location.js";
@@ -122,27 +124,16 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet, lo
     operations: operationSchemaLines,
   }));
 
+  const credentialsOf = new Map(registry.map((entry) => [entry, credentialHeaders(doc, entry)] as const).filter(([, names]) => names.length > 0));
   const clientView = {
     header,
     title: commentSafe(title),
     typeName,
     providerLiteral: JSON.stringify(target.name),
     baseUrlLiteral: literalOrUndefined(defaultServerUrl(doc)),
-    operations: registry.map(({ descriptor: d }) => ({
-      name: d.name,
-      nameLiteral: JSON.stringify(d.name),
-      operationId: commentSafe(d.operationId),
-      pathLiteral: JSON.stringify(d.path),
-      methodLiteral: JSON.stringify(d.method),
-      methodUpper: d.method.toUpperCase(),
-      path: commentSafe(d.path),
-      summary: d.summary === undefined ? "" : commentSafe(d.summary).replace(/\s*\n\s*/g, " "),
-      safety: d.safety,
-      deprecated: d.deprecated,
-      // Paging (`<name>All` / `<name>Pages`): the style and the items path as a tuple type.
-      pagination: d.pagination ? { style: d.pagination.style, itemsLiteral: JSON.stringify(d.pagination.items) } : false,
-    })),
+    operations: registry.map((entry) => ({ ...operationView(entry.descriptor), credentialHeaders: credentialsOf.get(entry)?.map((name) => JSON.stringify(name)).join(" | ") ?? "" })),
     hasPaging: registry.some(({ descriptor: d }) => d.pagination !== undefined),
+    hasCredentialHeaders: credentialsOf.size > 0,
   };
   files.set("client.ts", await templates.render("client.ts", clientView));
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));
@@ -150,6 +141,24 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet, lo
   files.set("index.ts", await templates.render("index.ts", { header }));
   files.set("README.md", await renderOpenApiReadme({ doc, registry, target: { ...target, typeName }, title, specRef, baseUrl: defaultServerUrl(doc) }, templates));
   return { files, header, operationCount: registry.length };
+}
+
+/** What the client templates show of one operation. */
+function operationView(d: OperationDescriptor) {
+  return {
+    name: d.name,
+    nameLiteral: JSON.stringify(d.name),
+    operationId: commentSafe(d.operationId),
+    pathLiteral: JSON.stringify(d.path),
+    methodLiteral: JSON.stringify(d.method),
+    methodUpper: d.method.toUpperCase(),
+    path: commentSafe(d.path),
+    summary: d.summary === undefined ? "" : commentSafe(d.summary).replace(/\s*\n\s*/g, " "),
+    safety: d.safety,
+    deprecated: d.deprecated,
+    // Paging (`<name>All` / `<name>Pages`): the style and the items path as a tuple type.
+    pagination: d.pagination ? { style: d.pagination.style, itemsLiteral: JSON.stringify(d.pagination.items) } : false,
+  };
 }
 
 /** An operation's body schemas as the JSON `schemas.ts` links: each a leaf's name or a row of the table. */

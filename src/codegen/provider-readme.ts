@@ -18,6 +18,7 @@ import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backo
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER_MS } from "../runtime/policies/retry.js";
 import type { RegistryEntry } from "./build-registry.js";
 import { readRootRateLimit } from "./hints.js";
+import { credentialHeaders } from "./credential-headers.js";
 import { fitExample } from "./fit-example.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
@@ -272,6 +273,7 @@ function operationSnippet(doc: JsonObject, entry: RegistryEntry, ctx: SnippetCon
 /** `{ params: { path, query, header }, body }` with example values; undefined when nothing is needed or shown. */
 function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefined {
   const idempotencyHeader = entry.descriptor.hints.idempotency?.header.toLowerCase();
+  const credentials = new Set(credentialHeaders(doc, entry));
   const params: Record<string, JsonObject> = {};
   for (const param of entry.parameterObjects) {
     const name = String(param.name);
@@ -281,8 +283,8 @@ function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefine
     const example = explicitExample(doc, param);
     // Optional parameters appear only where the spec shows a value for them.
     if (!required && example === undefined) continue;
-    // The runtime sends the idempotency key and the Authorization header itself.
-    if (location === "header" && (name.toLowerCase() === idempotencyHeader || name.toLowerCase() === "authorization")) continue;
+    // The runtime sends the idempotency key and the credentials itself.
+    if (location === "header" && (name.toLowerCase() === idempotencyHeader || credentials.has(name))) continue;
     const sampler = (schema: unknown) => sampleOf(doc, schema);
     const value = fitExample(doc, param.schema, example ?? sampleOf(doc, param.schema) ?? "value", sampler);
     (params[location] ??= {})[name] = value;

@@ -75,6 +75,20 @@ export interface CallOptions extends CallSettings {
   readonly stream?: boolean | undefined;
 }
 
+/**
+ * An operation with the named header parameters made optional: a spec that declares its
+ * credentials (`Authorization`, an API key's header) as parameters, as some do, would
+ * otherwise make every call pass them, while the client's `auth` or default headers send
+ * them. The header group itself turns optional when nothing else in it is required.
+ */
+export type OptionalHeaders<Op, Names extends string> = Op extends { parameters: infer P }
+  ? P extends { header: infer H }
+    ? Omit<Op, "parameters"> & { parameters: Omit<P, "header"> & HeaderGroup<Omit<H, Names> & Partial<Pick<H, Extract<keyof H, Names>>>> }
+    : Op
+  : Op;
+
+type HeaderGroup<H> = RequiredKeysOf<H> extends never ? { header?: H } : { header: H };
+
 /** The argument list of a generated operation: input optional when nothing in it is required. */
 export type OperationArgs<Op> =
   RequiredKeysOf<CallInput<Op>> extends never
