@@ -25,3 +25,15 @@ export function openDurableSqlite<Database extends SqliteFile>(Driver: new (file
     throw error;
   }
 }
+
+/**
+ * Where a SQLite store keeps its file, as every store takes it: `{ path }`, as the outbox and
+ * the webhook inbox do, or the path alone. Undefined for anything else (the caller refuses it
+ * with its own typed error).
+ */
+export type SqliteLocation = string | { readonly path: string };
+
+export function sqlitePathOf(location: unknown): string | undefined {
+  const path = typeof location === "string" ? location : typeof location === "object" && location !== null ? (location as { path?: unknown }).path : undefined;
+  return typeof path === "string" && path !== "" ? path : undefined;
+}

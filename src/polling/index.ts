@@ -3,6 +3,7 @@ export { poller, type Poller, type PollerOptions } from "./poller.js";
 export { DEFAULT_CADENCE, type Cadence, type CadenceOptions } from "./cadence.js";
 export { memoryPollCheckpointStore, type PollCheckpointStore } from "./checkpoint-store.js";
 export { sqlitePollCheckpointStore } from "./sqlite-checkpoint-store.js";
+export type { SqliteLocation } from "../outbox/durable-sqlite.js";
 export { redisPollCheckpointStore, type RedisPollCheckpointOptions } from "./redis-checkpoint-store.js";
 export type { RedisClient, RedisTarget } from "../runtime/stores/redis/redis-target.js";
 export { postgresPollCheckpointStore, type CheckpointPool, type PostgresPollCheckpointOptions } from "./postgres-checkpoint-store.js";

@@ -5,15 +5,17 @@
  * driver, a locked or full disk) becomes a PollCheckpointError naming the file.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { openDurableSqlite } from "../outbox/durable-sqlite.js";
+import { openDurableSqlite, sqlitePathOf, type SqliteLocation } from "../outbox/durable-sqlite.js";
 import { loadDriver } from "../outbox/load-driver.js";
 import { readCheckpoint, writeCheckpoint, type PollCheckpointStore } from "./checkpoint-store.js";
 import { PollCheckpointError } from "./errors.js";
 
 const SCHEMA = "CREATE TABLE IF NOT EXISTS poll_checkpoints (key TEXT PRIMARY KEY, checkpoint TEXT NOT NULL) WITHOUT ROWID";
 
-/** Opens (creating if need be) the checkpoints kept in `file`. */
-export function sqlitePollCheckpointStore(file: string): PollCheckpointStore {
+/** Opens (creating if need be) the checkpoints kept in the file (`{ path }`, or the path alone). */
+export function sqlitePollCheckpointStore(location: SqliteLocation): PollCheckpointStore {
+  const file = sqlitePathOf(location);
+  if (file === undefined) throw new PollCheckpointError("sqlitePollCheckpointStore needs a file: { path } or the path");
   const guarded = <T>(what: string, work: () => T): T => {
     try {
       return work();

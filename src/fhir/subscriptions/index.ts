@@ -3,6 +3,7 @@ export { fhirSubscription, type FhirSubscription, type FhirSubscriptionOptions }
 export { readNotification, parseNotification, type Notification, type NotificationType, type SubscriptionEvent, type SubscriptionStatusCode } from "./notification.js";
 export { memorySubscriptionCheckpoint, type SubscriptionCheckpointStore, type SubscriptionPosition } from "./checkpoint-store.js";
 export { sqliteSubscriptionCheckpoint } from "./sqlite-checkpoint-store.js";
+export type { SqliteLocation } from "../../outbox/durable-sqlite.js";
 export { postgresSubscriptionCheckpoint, type PostgresSubscriptionCheckpointOptions } from "./postgres-checkpoint-store.js";
 export { fhirSubscriptionServer, type SubscriptionServer } from "./subscription-server.js";
 export { notificationListener, type NotificationHeaders } from "./receiver.js";

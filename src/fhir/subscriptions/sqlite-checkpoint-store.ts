@@ -3,12 +3,15 @@
  * returns, a crash keeps the position. better-sqlite3 is an optional peer, loaded lazily.
  */
 import type BetterSqlite3 from "better-sqlite3";
-import { openDurableSqlite } from "../../outbox/durable-sqlite.js";
+import { openDurableSqlite, sqlitePathOf, type SqliteLocation } from "../../outbox/durable-sqlite.js";
 import { loadDriver } from "../../outbox/load-driver.js";
 import { checkPosition, positionFromRow, type SubscriptionCheckpointStore } from "./checkpoint-store.js";
 import { SubscriptionCheckpointError } from "./errors.js";
 
-export function sqliteSubscriptionCheckpoint(file: string): SubscriptionCheckpointStore {
+/** Opens (creating if need be) the positions kept in the file (`{ path }`, or the path alone). */
+export function sqliteSubscriptionCheckpoint(location: SqliteLocation): SubscriptionCheckpointStore {
+  const file = sqlitePathOf(location);
+  if (file === undefined) throw new SubscriptionCheckpointError("sqliteSubscriptionCheckpoint needs a file: { path } or the path");
   let db: BetterSqlite3.Database;
   try {
     // better-sqlite3 waits up to 5 s on a file another process holds (its default timeout).

@@ -83,11 +83,11 @@ export interface CallOptions extends CallSettings {
  */
 export type OptionalHeaders<Op, Names extends string> = Op extends { parameters: infer P }
   ? P extends { header: infer H }
-    ? Omit<Op, "parameters"> & { parameters: Omit<P, "header"> & HeaderGroup<Omit<H, Names> & Partial<Pick<H, Extract<keyof H, Names>>>> }
+    ? Omit<H, Names> & Partial<Pick<H, Extract<keyof H, Names>>> extends infer Loosened
+      ? Omit<Op, "parameters"> & { parameters: Omit<P, "header"> & (RequiredKeysOf<Loosened> extends never ? { header?: Loosened } : { header: Loosened }) }
+      : never
     : Op
   : Op;
-
-type HeaderGroup<H> = RequiredKeysOf<H> extends never ? { header?: H } : { header: H };
 
 /** The argument list of a generated operation: input optional when nothing in it is required. */
 export type OperationArgs<Op> =
