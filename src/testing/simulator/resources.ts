@@ -110,7 +110,11 @@ export class ResourceCatalog {
     if (!top) return undefined;
     const direct = idPropertyOf(this.model.doc, schema, top, idParam, hint);
     if (direct) return { ...direct, envelope: [], schema };
-    for (const [key, value] of Object.entries(top.properties)) {
+    // Hetzner's `POST /servers` answers `{ action, server }`: the property named after the
+    // collection is the resource, whatever comes first (the action has an id too).
+    const named = collectionNames(route.op.path);
+    const wrappers = Object.entries(top.properties).sort(([a], [b]) => Number(!named.has(normalName(a))) - Number(!named.has(normalName(b))));
+    for (const [key, value] of wrappers) {
       const inner = shapeOf(this.model.doc, value);
       const found = inner && idPropertyOf(this.model.doc, value, inner, idParam, hint);
       if (found) return { ...found, envelope: [key], schema: value };
@@ -137,6 +141,20 @@ function idPropertyOf(doc: JsonObject, schema: unknown, shape: ObjectShape, idPa
     if (name !== undefined) return { idProperty: name, idSchema: shape.properties[name] };
   }
   return undefined;
+}
+
+/** The names a resource of the path's collection goes by: `/v1/servers/{id}` → servers, server. */
+function collectionNames(path: string): ReadonlySet<string> {
+  const segment = splitExtension(path).stem.split("/").filter((s) => s !== "" && !s.startsWith("{")).at(-1);
+  if (segment === undefined) return new Set();
+  const plural = normalName(segment);
+  const singular = plural.endsWith("ies") ? `${plural.slice(0, -3)}y` : plural.endsWith("ses") || plural.endsWith("xes") ? plural.slice(0, -2) : plural.replace(/s$/, "");
+  return new Set([plural, singular]);
+}
+
+/** A name compared without case, dashes or underscores (`ssh_key` = `sshKey` = `ssh-key`). */
+function normalName(name: string): string {
+  return name.toLowerCase().replace(/[-_]/g, "");
 }
 
 /** `/Calls.json` → stem `/Calls`, extension `.json` (some providers end every path with one). */
