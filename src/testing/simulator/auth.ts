@@ -3,6 +3,7 @@
  * opaque bearer tokens with a TTL. Requests are attributed to the token's client_id,
  * which is what the rate limiter counts by.
  */
+import type { AcceptedCredentials } from "./spec-model.js";
 import { randomBytes } from "node:crypto";
 import { safeDecodeURIComponent } from "./http-io.js";
 
@@ -89,3 +90,23 @@ export function wwwAuthenticate(error: "missing" | "invalid" | "expired"): strin
 export function clientCredentialsForm(clientId: string, clientSecret: string, scope?: string): URLSearchParams {
   return new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: clientSecret, ...(scope ? { scope } : {}) });
 }
+
+/** The user name of an HTTP basic `Authorization` header, or undefined (none, or not basic). */
+export function basicUserOf(authorization: string | undefined): string | undefined {
+  const encoded = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? "")?.[1];
+  if (encoded === undefined) return undefined;
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  const user = decoded.slice(0, decoded.indexOf(":") < 0 ? decoded.length : decoded.indexOf(":"));
+  return user === "" ? undefined : user;
+}
+
+/** What a 401 for missing credentials tells the client it may send, from what the operation accepts. */
+export function acceptedForms(accepted: AcceptedCredentials, tokenPath: string | undefined): string {
+  const forms = [
+    ...(accepted.bearer ? [`a bearer token from ${tokenPath ?? "the simulator's token endpoint"}`] : []),
+    ...(accepted.basic ? ["HTTP basic (any user)"] : []),
+    ...accepted.apiKeys.map((key) => `the ${key.in} ${key.name} (any value)`),
+  ];
+  return forms.join(", or ");
+}
+

@@ -16,7 +16,7 @@ import { isObject, type JsonObject } from "../../codegen/json.js";
 import { honoursIdempotencyKeys, type OperationDescriptor } from "../../runtime/core/operation.js";
 import { isJsonMediaType, isMediaRange, mediaTypeMatches } from "../../runtime/wire/media-type.js";
 import { bracketDecode } from "./brackets.js";
-import { clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
+import { acceptedForms, basicUserOf, clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
 import { simulatorClock, type SimulatorClock } from "./clock.js";
 import { applyDrift } from "./drift.js";
@@ -266,12 +266,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (authEnabled && route.op.security === "required") {
       const accepted = model.credentialsFor(route);
       const apiKey = accepted.apiKeys.map((k) => (k.in === "query" ? (url.searchParams.get(k.name) ?? undefined) : k.in === "cookie" ? cookieOf(req, k.name) : header(req, k.name))).find((v) => v);
+      const basicUser = accepted.basic ? basicUserOf(header(req, "authorization")) : undefined;
       if (apiKey) state.clientId = `key:${createHash("sha256").update(apiKey).digest("hex").slice(0, 12)}`;
+      else if (basicUser) state.clientId = `basic:${createHash("sha256").update(basicUser).digest("hex").slice(0, 12)}`;
       else {
         const check = accepted.bearer ? tokens.check(header(req, "authorization"), clock()) : ({ ok: false, error: "missing" } as const);
         if (!check.ok) {
           state.clientId = check.clientId ?? null;
-          const detail = check.error === "expired" ? "the access token expired" : check.error === "missing" ? "credentials are required" : "the access token is not valid";
+          const detail = check.error === "expired" ? "the access token expired" : check.error === "missing" ? `credentials are required: ${acceptedForms(accepted, tokenPath)}` : "the access token is not valid";
           sendProblem(res, { status: 401, title: "Unauthorized", detail }, { "www-authenticate": wwwAuthenticate(check.error) });
           return finish(401);
         }

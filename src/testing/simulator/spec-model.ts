@@ -34,6 +34,13 @@ export interface Route {
   readonly specificity: number;
 }
 
+/** The credentials an operation takes: the simulator's bearer tokens, HTTP basic, API keys by where they go. */
+export interface AcceptedCredentials {
+  readonly bearer: boolean;
+  readonly basic: boolean;
+  readonly apiKeys: ReadonlyArray<{ readonly in: string; readonly name: string }>;
+}
+
 /** A request's header or query parameter of that name (headers case-insensitive). */
 export type RequestValueOf = (name: string) => string | undefined;
 
@@ -52,7 +59,7 @@ export class SpecModel {
   readonly basePath: string;
   private readonly samples = new Map<string, MediaSample | null>();
   private readonly byFirstSegment = new Map<string, Route[]>();
-  private readonly credentialCache = new WeakMap<Route, { readonly bearer: boolean; readonly apiKeys: ReadonlyArray<{ in: string; name: string }> }>();
+  private readonly credentialCache = new WeakMap<Route, AcceptedCredentials>();
   private validatorInstance: RequestValidator | undefined;
 
   private constructor(
@@ -132,13 +139,14 @@ export class SpecModel {
    * The credentials an operation accepts: bearer tokens (oauth2, openIdConnect, http
    * bearer) and the API keys its security requirement names. Cached per route.
    */
-  credentialsFor(route: Route): { readonly bearer: boolean; readonly apiKeys: ReadonlyArray<{ in: string; name: string }> } {
+  credentialsFor(route: Route): AcceptedCredentials {
     const cached = this.credentialCache.get(route);
     if (cached) return cached;
     const requirements = Array.isArray(route.entry.operation.security) ? route.entry.operation.security : Array.isArray(this.doc.security) ? this.doc.security : [];
     const components = this.doc.components;
     const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
     let bearer = false;
+    let basic = false;
     const apiKeys: Array<{ in: string; name: string }> = [];
     for (const requirement of requirements) {
       if (!isObject(requirement)) continue;
@@ -146,10 +154,12 @@ export class SpecModel {
         const scheme = deref(this.doc, schemes[name]);
         if (!isObject(scheme)) continue;
         if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") apiKeys.push({ in: scheme.in, name: scheme.name });
+        // HTTP basic identifies the client by its user name; the simulator's own tokens stay good too.
+        else if (scheme.type === "http" && typeof scheme.scheme === "string" && scheme.scheme.toLowerCase() === "basic") basic = bearer = true;
         else bearer = true;
       }
     }
-    const result = { bearer: bearer || apiKeys.length === 0, apiKeys };
+    const result = { bearer: bearer || apiKeys.length === 0, basic, apiKeys };
     this.credentialCache.set(route, result);
     return result;
   }

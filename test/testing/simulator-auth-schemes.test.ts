@@ -1,0 +1,48 @@
+/**
+ * The simulator takes the credentials a spec declares: its own bearer tokens always, HTTP
+ * basic (any user) where the spec declares basic, and an API key where it declares one; a
+ * request without any is told which it may send.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { writeFile } from "node:fs/promises";
+import { call, simulatorPool } from "../helpers/simulator.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
+
+const tmp = tempDirForFile("sim-auth");
+const sims = simulatorPool();
+
+async function basicSpec(): Promise<string> {
+  const file = tmp("basic.json");
+  const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name: "list" } } } } };
+  await writeFile(
+    file,
+    JSON.stringify({
+      openapi: "3.0.3",
+      info: { title: "basic", version: "1" },
+      components: { securitySchemes: { basicAuth: { type: "http", scheme: "basic" } } },
+      security: [{ basicAuth: [] }],
+      paths: { "/lists": { get: { operationId: "getLists", responses: ok } } },
+    }),
+  );
+  return file;
+}
+
+describe("credentials the spec declares", () => {
+  it("HTTP basic: any user is let in, and counted as its own client", async () => {
+    const sim = await sims.start({ spec: await basicSpec(), rateLimit: false });
+    const basic = (user: string) => `Basic ${Buffer.from(`${user}:secret`).toString("base64")}`;
+    const reply = await call(sim, "GET", "/lists", { headers: { authorization: basic("anystring") } });
+    expect(reply.status).toBe(200);
+    expect(reply.json()).toEqual({ name: "list" });
+    expect(sim.log.at(-1)?.clientId).toMatch(/^basic:[0-9a-f]{12}$/);
+    // An empty user name is no credential.
+    expect((await call(sim, "GET", "/lists", { headers: { authorization: `Basic ${Buffer.from(":x").toString("base64")}` } })).status).toBe(401);
+  });
+
+  it("no credentials: a 401 that names what the operation takes", async () => {
+    const sim = await sims.start({ spec: await basicSpec(), rateLimit: false });
+    const reply = await call(sim, "GET", "/lists");
+    expect(reply.status).toBe(401);
+    expect(reply.json().detail).toBe("credentials are required: a bearer token from /oauth/token, or HTTP basic (any user)");
+  });
+});
