@@ -207,6 +207,8 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     // The same rule as for OpenAPI: failures fail; with --strict, so does anything not exercised.
     return fhir.failed > 0 || (strictFhir && fhir.notExercised > 0) ? 1 : 0;
   }
+  // Codes that say nothing listens at the base URL (as opposed to a server that hung up).
+  const NOTHING_THERE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
   const [{ runContract }, { clinicScenario }] = await Promise.all([import("../testing/contract.js"), import("../testing/scenarios/clinic.js")]);
   const report = await runContract(spec, {
     ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
@@ -215,6 +217,12 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     ...(values.scenario === "clinic" ? { simulator: { handlers: clinicScenario } } : {}),
   });
   const strict = values.strict === true;
+  // A server that is not there: one line, not one failure per operation.
+  const unreachable = report.checks.length > 0 && report.checks.every((check) => NOTHING_THERE.has(check.noResponseCode ?? ""));
+  if (unreachable && values.json !== true) {
+    process.stderr.write(`carewire: contract: nothing answered at ${report.baseUrl} (all ${report.checks.length} operations failed to connect); is the server running?\n`);
+    return 3;
+  }
   if (values.json === true) {
     process.stdout.write(`${JSON.stringify({ ...report, strict }, null, 2)}\n`);
   } else {

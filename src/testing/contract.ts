@@ -56,6 +56,8 @@ export type ContractOutcome = "passed" | "failed" | "not-exercised";
 interface NoResponse {
   readonly kind: ErrorKind;
   readonly detail: string;
+  /** The system error code of a failed connection (`ECONNREFUSED`, `ENOTFOUND`, …). */
+  readonly code?: string;
 }
 
 type Sent = { readonly response: Response; readonly text: string } | { readonly noResponse: NoResponse };
@@ -74,6 +76,8 @@ export interface ContractCheck {
   readonly reason?: string;
   /** Why there was no answer (timeout, network, …). */
   readonly noResponse?: ErrorKind;
+  /** The system error code when the connection failed (`ECONNREFUSED`: nothing listens there). */
+  readonly noResponseCode?: string;
   /** Contract violations. */
   readonly problems: readonly string[];
   /** Tolerated drift (extra fields, undocumented optional headers missing). */
@@ -197,7 +201,7 @@ export async function openContractSession(spec: string, options: ContractOptions
       }
     }
     const base = { operationId: op.operationId, method: op.method.toUpperCase(), path: op.path, request: source };
-    const done = (outcome: ContractOutcome, status: number | null, problems: readonly string[], warnings: readonly string[], extra: { reason?: string; noResponse?: ErrorKind } = {}): ContractCheck => ({
+    const done = (outcome: ContractOutcome, status: number | null, problems: readonly string[], warnings: readonly string[], extra: { reason?: string; noResponse?: ErrorKind; noResponseCode?: string } = {}): ContractCheck => ({
       ...base,
       status,
       outcome,
@@ -210,7 +214,8 @@ export async function openContractSession(spec: string, options: ContractOptions
 
     if ("noResponse" in sent) {
       // No answer at all is something every caller of this operation would meet.
-      return done("failed", null, [`no response (${sent.noResponse.kind}): ${sent.noResponse.detail}`], [], { noResponse: sent.noResponse.kind });
+      const { kind, detail, code } = sent.noResponse;
+      return done("failed", null, [`no response (${kind}): ${detail}`], [], { noResponse: kind, ...(code !== undefined ? { noResponseCode: code } : {}) });
     }
     const { response, text } = sent;
     const status = response.status;
@@ -351,7 +356,7 @@ function noResponseOf(error: unknown, timeoutMs: number): NoResponse {
     // The system error code (ECONNREFUSED, ECONNRESET, …) says what happened without echoing a URL.
     const code = isObject(cause) && typeof cause.code === "string" ? cause.code : undefined;
     const message = isObject(cause) && typeof cause.message === "string" ? cause.message : undefined;
-    return { kind: "network", detail: code ?? message ?? "the connection failed" };
+    return { kind: "network", detail: code ?? message ?? "the connection failed", ...(code !== undefined ? { code } : {}) };
   }
   return { kind: "unexpected", detail: error instanceof Error ? error.message : String(error) };
 }

@@ -58,6 +58,14 @@ describe("carewire contract", () => {
     }
   }, childTestTimeout(1));
 
+  it("says in one line (exit 3) that nothing listens at the base URL, instead of failing every operation", async () => {
+    const closed = await startServer(() => undefined);
+    const url = closed.url;
+    await closed.close();
+    const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", url, "--token", "t"]);
+    expect(result).toEqual({ code: 3, stdout: "", stderr: `carewire: contract: nothing answered at ${url} (all 12 operations failed to connect); is the server running?\n` });
+  }, childTestTimeout(1));
+
   it("prints a JSON report with --json", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "listPractitioners", "--json"]);
     expect(result.code).toBe(0);
