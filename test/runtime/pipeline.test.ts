@@ -278,12 +278,13 @@ describe("pipeline", () => {
     // Parses as a URL of the scheme `localhost:`: fetch would fail it as a network error, retried.
     ["localhost:4010", "http://localhost:4010"],
     ["ftp://files.acme.example", undefined],
+    ["not a url", null],
   ])("a baseUrl that is not an http(s) URL (%s) says so, sending nothing, with every policy on", async (baseUrl, fix) => {
     let fetched = 0;
     const pipeline = createPipeline({ provider: "test", baseUrl, fetch: async () => (fetched++, new Response("{}")) });
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
     expect(result.error).toMatchObject({ kind: "invalid-request" });
-    const remedy = fix === undefined ? "carewire calls http:// and https:// servers" : `it needs its scheme, as in ${fix}`;
+    const remedy = fix === undefined ? "carewire calls http:// and https:// servers" : fix === null ? "it needs to be an absolute URL, as in https://api.example.com/v1" : `it needs its scheme, as in ${fix}`;
     expect(result.error?.message).toBe(`getThing: cannot build the request (the client's baseUrl "${baseUrl}" is not an http(s) URL: ${remedy})`);
     expect(result.meta.attempts).toHaveLength(0);
     expect(fetched).toBe(0);

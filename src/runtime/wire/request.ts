@@ -130,6 +130,8 @@ function withScheme(baseUrl: string): string {
   const problem = `the client's baseUrl "${baseUrl.slice(0, 100)}" is not an http(s) URL`;
   if (/^[a-z][a-z\d+.-]*:\/\//i.test(baseUrl)) return `${problem}: carewire calls http:// and https:// servers`;
   const host = baseUrl.replace(/^\/+/, "").slice(0, 100);
+  // Only what reads as a host (and port, and path) is shown back with a scheme in front.
+  if (!/^[\w.-]+(:\d+)?(\/\S*)?$/.test(host)) return `${problem}: it needs to be an absolute URL, as in https://api.example.com/v1`;
   const scheme = /^(localhost|127\.|\[::1\])/.test(host) ? "http" : "https";
   return `${problem}: it needs its scheme, as in ${scheme}://${host}`;
 }
