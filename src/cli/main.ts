@@ -60,25 +60,28 @@ const COMMANDS: Readonly<Record<string, { readonly usage: string; readonly load:
   report: { usage: REPORT_USAGE, load: async () => (await import("./report-command.js")).reportCommand },
 };
 
-function isCommand(name: string | undefined): boolean {
-  return name !== undefined && Object.hasOwn(COMMANDS, name);
+/** The command of that name, or undefined for anything else (a flag, a typo, nothing). */
+function commandOf(name: string | undefined) {
+  return name !== undefined && Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (isCommand(command) && asksForHelp(rest)) {
-      process.stdout.write(`usage:\n${usageOf(command!, rest)}\n`);
+    const known = commandOf(command);
+    if (known !== undefined && asksForHelp(rest)) {
+      process.stdout.write(`usage:\n${usageOf(command!, known.usage, rest)}\n`);
       return 0;
     }
     // `carewire help outbox list` reads as `carewire outbox list --help`.
     if (command === "help" && rest[0] !== undefined) {
-      if (!isCommand(rest[0])) throw new UsageError(`no help for "${rest[0]}": not a command`);
-      process.stdout.write(`usage:\n${usageOf(rest[0], rest.slice(1))}\n`);
+      const asked = commandOf(rest[0]);
+      if (asked === undefined) throw new UsageError(`no help for "${rest[0]}": not a command`);
+      process.stdout.write(`usage:\n${usageOf(rest[0], asked.usage, rest.slice(1))}\n`);
       return 0;
     }
     checkOptionalPackages(command);
-    if (isCommand(command)) return await (await COMMANDS[command!]!.load())(rest);
+    if (known !== undefined) return await (await known.load())(rest);
     switch (command) {
       case "--version":
       case "-V":
@@ -96,7 +99,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const known = isCommand(command);
+      const known = commandOf(command) !== undefined;
       process.stderr.write(`carewire: ${known && !error.message.startsWith(`${command} `) ? `${command}: ` : ""}${error.message} (see \`carewire ${known ? `${command} ` : ""}--help\`)\n`);
       return 2;
     }
@@ -120,8 +123,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** A command's usage; for a subcommand (`outbox list --help`), its own lines and the notes. */
-function usageOf(command: string, args: readonly string[]): string {
-  const usage = COMMANDS[command]!.usage;
+function usageOf(command: string, usage: string, args: readonly string[]): string {
   const sub = args.find((a) => !a.startsWith("-"));
   const head = `  carewire ${command} ${sub}`;
   const lines = usage.split("\n");

@@ -10,6 +10,7 @@ import type {
   ParameterLocation,
   ResponseDescriptor,
 } from "../runtime/core/operation.js";
+import { credentialHeaders } from "./credential-headers.js";
 import { readOperationHints, readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { NameAllocator, synthesizeOperationId, toCamelIdentifier } from "./names.js";
@@ -38,6 +39,8 @@ export interface RegistryEntry {
   readonly operation: JsonObject;
   /** Path- and operation-level parameter objects, resolved and merged (for request validation). */
   readonly parameterObjects: readonly JsonObject[];
+  /** Header parameters that carry credentials (see credential-headers.ts), named as declared. */
+  readonly credentialHeaders: readonly string[];
   readonly pointer: string;
 }
 
@@ -116,7 +119,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
       cacheable: isCacheable(p.method, hints),
       ...(pagination ? { pagination } : {}),
     };
-    entries.push({ descriptor, operation: p.operation, parameterObjects: objects, pointer: p.pointer });
+    entries.push({ descriptor, operation: p.operation, parameterObjects: objects, credentialHeaders: credentialHeaders(doc, objects), pointer: p.pointer });
   }
   const paged = withoutPagingClashes(entries.map((e) => e.descriptor));
   return entries.map((e, i) => (paged[i] === e.descriptor ? e : { ...e, descriptor: paged[i]! }));

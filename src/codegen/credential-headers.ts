@@ -5,15 +5,14 @@
  * header), so the generated input types take them as optional and the README's programs
  * leave them out.
  */
-import type { RegistryEntry } from "./build-registry.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 
 const keyHeadersOf = new WeakMap<JsonObject, ReadonlySet<string>>();
 
-/** The operation's credential header parameters, named as the spec declares them. */
-export function credentialHeaders(doc: JsonObject, entry: RegistryEntry): string[] {
+/** The credential header parameters among an operation's (resolved) parameters, named as the spec declares them. */
+export function credentialHeaders(doc: JsonObject, parameters: readonly JsonObject[]): string[] {
   const keyHeaders = apiKeyHeaders(doc);
-  return entry.parameterObjects.flatMap((param) => {
+  return parameters.flatMap((param) => {
     if (param.in !== "header" || typeof param.name !== "string") return [];
     const name = param.name.toLowerCase();
     return name === "authorization" || keyHeaders.has(name) ? [param.name] : [];

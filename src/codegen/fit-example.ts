@@ -42,7 +42,7 @@ class ExampleFitter {
     const schema = deref(this.doc, raw);
     if (!isObject(schema)) return value;
     const view = this.objectView(schema, depth);
-    if (view !== undefined && isPlainObject(value) && !this.isUnion(schema)) {
+    if (view !== undefined && isPlainObject(value) && this.branches(schema).length === 0) {
       const fitted: JsonObject = {};
       for (const [key, item] of Object.entries(value)) {
         const declared = Object.hasOwn(view.properties, key) ? view.properties[key] : view.others === false ? undefined : view.others;
@@ -155,10 +155,6 @@ class ExampleFitter {
 
   private branches(schema: JsonObject): unknown[] {
     return [...(Array.isArray(schema.oneOf) ? schema.oneOf : []), ...(Array.isArray(schema.anyOf) ? schema.anyOf : [])];
-  }
-
-  private isUnion(schema: JsonObject): boolean {
-    return this.branches(schema).length > 0;
   }
 
   /** The schema and its allOf parts, theirs included: an intersection's members at any depth. */

@@ -9,7 +9,6 @@ import { pathToFileURL } from "node:url";
 import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
-import { credentialHeaders } from "./credential-headers.js";
 import type { OperationDescriptor } from "../runtime/core/operation.js";
 import { isCapabilityStatementFile } from "./fhir/capability.js";
 import { deref, isObject, templateLiteralSafe, type JsonObject } from "./json.js";
@@ -124,16 +123,15 @@ async function renderFromSpec(target: GenerateTarget, templates: TemplateSet, lo
     operations: operationSchemaLines,
   }));
 
-  const credentialsOf = new Map(registry.map((entry) => [entry, credentialHeaders(doc, entry)] as const).filter(([, names]) => names.length > 0));
   const clientView = {
     header,
     title: commentSafe(title),
     typeName,
     providerLiteral: JSON.stringify(target.name),
     baseUrlLiteral: literalOrUndefined(defaultServerUrl(doc)),
-    operations: registry.map((entry) => ({ ...operationView(entry.descriptor), credentialHeaders: credentialsOf.get(entry)?.map((name) => JSON.stringify(name)).join(" | ") ?? "" })),
+    operations: registry.map((entry) => ({ ...operationView(entry.descriptor), credentialHeaders: entry.credentialHeaders.map((name) => JSON.stringify(name)).join(" | ") })),
     hasPaging: registry.some(({ descriptor: d }) => d.pagination !== undefined),
-    hasCredentialHeaders: credentialsOf.size > 0,
+    hasCredentialHeaders: registry.some((entry) => entry.credentialHeaders.length > 0),
   };
   files.set("client.ts", await templates.render("client.ts", clientView));
   files.set("client-types.d.ts", await templates.render("client-types.d.ts", clientView));

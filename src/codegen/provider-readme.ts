@@ -18,7 +18,6 @@ import { DEFAULT_BACKOFF, DEFAULT_RETRY_BUDGET } from "../runtime/policies/backo
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_RETRY_AFTER_MS } from "../runtime/policies/retry.js";
 import type { RegistryEntry } from "./build-registry.js";
 import { readRootRateLimit } from "./hints.js";
-import { credentialHeaders } from "./credential-headers.js";
 import { fitExample } from "./fit-example.js";
 import { deref, isObject, type JsonObject } from "./json.js";
 import { pickJsonMediaType } from "./schema-emitter.js";
@@ -104,7 +103,7 @@ export function hintPhrases(descriptor: OperationDescriptor, rootRate: string | 
   }
   if (hints.cost !== undefined) out.push(`cost: ${Object.entries(hints.cost).map(([quota, units]) => `${units} ${quota}`).join(", ")}`);
   // A key the runtime never makes up (FHIR servers ignore one) is no hint to show.
-  if (hints.idempotency !== undefined && honoursIdempotencyKeys(hints)) out.push(`idempotency: \`${hints.idempotency.header}\`${hints.idempotency.required ? " (required)" : ""}`);
+  if (honoursIdempotencyKeys(hints)) out.push(`idempotency: \`${hints.idempotency.header}\`${hints.idempotency.required ? " (required)" : ""}`);
   if (hints.cache !== undefined) {
     const { policy, maxAgeSeconds, staleIfErrorSeconds } = hints.cache;
     out.push(`cache: ${policy}${maxAgeSeconds !== undefined ? ` ${maxAgeSeconds} s` : ""}${staleIfErrorSeconds !== undefined ? `, stale-if-error ${staleIfErrorSeconds} s` : ""}`);
@@ -273,7 +272,7 @@ function operationSnippet(doc: JsonObject, entry: RegistryEntry, ctx: SnippetCon
 /** `{ params: { path, query, header }, body }` with example values; undefined when nothing is needed or shown. */
 function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefined {
   const idempotencyHeader = entry.descriptor.hints.idempotency?.header.toLowerCase();
-  const credentials = new Set(credentialHeaders(doc, entry));
+  const sampler = (schema: unknown) => sampleOf(doc, schema);
   const params: Record<string, JsonObject> = {};
   for (const param of entry.parameterObjects) {
     const name = String(param.name);
@@ -284,8 +283,7 @@ function callInput(doc: JsonObject, entry: RegistryEntry): JsonObject | undefine
     // Optional parameters appear only where the spec shows a value for them.
     if (!required && example === undefined) continue;
     // The runtime sends the idempotency key and the credentials itself.
-    if (location === "header" && (name.toLowerCase() === idempotencyHeader || credentials.has(name))) continue;
-    const sampler = (schema: unknown) => sampleOf(doc, schema);
+    if (location === "header" && (name.toLowerCase() === idempotencyHeader || entry.credentialHeaders.includes(name))) continue;
     const value = fitExample(doc, param.schema, example ?? sampleOf(doc, param.schema) ?? "value", sampler);
     (params[location] ??= {})[name] = value;
   }

@@ -121,6 +121,6 @@ export interface OperationSchemas {
  * declared `Idempotency-Key` header parameter, and not `false`): only there does a write
  * carrying a key become safe to send again.
  */
-export function honoursIdempotencyKeys(hints: OperationHints): boolean {
+export function honoursIdempotencyKeys(hints: OperationHints): hints is OperationHints & { readonly idempotency: NonNullable<OperationHints["idempotency"]> } {
   return hints.idempotency !== undefined && hints.idempotency.automatic !== false;
 }

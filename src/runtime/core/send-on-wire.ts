@@ -10,7 +10,7 @@ import { asCarewireError, InvalidRequestError, MalformedResponseError, type Care
 import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
 import type { AttemptRecord } from "./meta.js";
 import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
-import { buildRequest, otherScheme } from "../wire/request.js";
+import { buildRequest, cannotBuild, otherScheme } from "../wire/request.js";
 import { readServerHints } from "../wire/server-hints.js";
 import { sendAttempt, type Exchange, type FetchLike } from "../wire/transport.js";
 
@@ -32,7 +32,7 @@ export function sendOnWire(settings: WireSettings): Send {
   return async (plan: AttemptPlan): Promise<AttemptResult> => {
     const { call } = plan;
     const { operation, options, clock, observer } = call;
-    if (badBaseUrl !== undefined) return refusal(plan, new InvalidRequestError(`${operation.operationId}: cannot build the request (${badBaseUrl})`));
+    if (badBaseUrl !== undefined) return refusal(plan, cannotBuild(operation, badBaseUrl));
     const startedMs = performance.now();
     const now = clock.now();
     const startedAt = isoTime(now);

@@ -97,8 +97,13 @@ export function buildRequest(parts: RequestParts): Request {
     // The usual causes: a client made without `baseUrl` for a spec that names no server, or
     // one given a host without its scheme. The base URL is the app's setting, fine to quote.
     const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : (schemeMissing(parts.baseUrl) ?? "the URL or an option is not valid");
-    throw new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, { cause: error });
+    throw cannotBuild(operation, why, error);
   }
+}
+
+/** A request that cannot be built as the client is set up: refused, never sent. */
+export function cannotBuild(operation: OperationDescriptor, why: string, cause?: unknown): InvalidRequestError {
+  return new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, cause === undefined ? undefined : { cause });
 }
 
 /** Why a base URL that is not an http(s) URL cannot be called, or undefined when it is one. */

@@ -41,7 +41,11 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     return { status, body: sampled };
   }
   const { shape, role } = found;
-  const sent = valueAt(body, requestEnvelope(model, route, shape));
+  const requestPath = requestEnvelope(model, route, shape);
+  const sent = valueAt(body, requestPath);
+  const sentFields = isObject(sent) ? sent : {};
+  // The fields the request lets a client write, where the resource sits in it (read once per request).
+  const requestFields = shapeOf(model.doc, schemaAt(model.requestMedia(route)?.media.schema, requestPath, model.doc))?.properties ?? {};
   const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
@@ -51,15 +55,15 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   if (role === "create") {
     const template = valueAt(sampled, shape.envelope);
     if (!isObject(template)) return { status, body: sampled };
-    const resource: Resource = serverFields(model, route, shape, template, isObject(sent) ? sent : {});
+    const resource: Resource = serverFields(model, shape, template, sentFields, requestFields);
     merge(model, resource, sent, resourceSchema);
     // A key the client may choose (the request declares it, writable) is the resource's id:
     // created, it is read back under it; a key already taken is a conflict.
-    const chosen = chosenId(model, route, shape, sent);
+    const chosen = chosenId(model, shape, sentFields, requestFields);
     if (chosen !== undefined && store.get(shape.collection, String(chosen))) return answered(model, route, 409, "Conflict", "a resource with this key exists");
     const id = chosen ?? newId(store, shape.collection, shape.idSchema);
     resource[shape.idProperty] = id;
-    freshServerIds(model, store, shape, resource, isObject(sent) ? sent : {});
+    freshServerIds(model, store, shape, resource, sentFields);
     store.put(shape.collection, String(id), resource);
     const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
     return { ...served(shown(resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
@@ -91,7 +95,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     case "post": {
       // PUT replaces what the client may write; PATCH and a POST to the item (Stripe's update) merge into it.
       const template = valueAt(sampled, shape.envelope);
-      const base = route.op.method === "put" && isObject(template) ? serverFields(model, route, shape, template, isObject(sent) ? sent : {}) : { ...existing };
+      const base = route.op.method === "put" && isObject(template) ? serverFields(model, shape, template, sentFields, requestFields) : { ...existing };
       merge(model, base, sent, resourceSchema);
       base[shape.idProperty] = existing[shape.idProperty];
       store.put(shape.collection, id, base);
@@ -155,13 +159,11 @@ function requestEnvelope(model: SpecModel, route: Route, shape: ResourceShape): 
   return top !== undefined && Object.hasOwn(top.properties, shape.envelope[0]!) ? shape.envelope : [];
 }
 
-/** The id a create's body (`sent`: the resource inside its envelope) sets, where its request schema lets the client choose it (declared there, not read-only): a non-empty string or a whole number. */
-function chosenId(model: SpecModel, route: Route, shape: ResourceShape, sent: unknown): string | number | undefined {
-  const value = isObject(sent) ? sent[shape.idProperty] : undefined;
+/** The id a create's body (`sent`: the resource inside its envelope) sets, where its request lets the client choose it (`requestFields` declares it, not read-only): a non-empty string or a whole number. */
+function chosenId(model: SpecModel, shape: ResourceShape, sent: JsonObject, requestFields: Readonly<Record<string, JsonObject>>): string | number | undefined {
+  const value = sent[shape.idProperty];
   if (!((typeof value === "string" && value !== "" && value.length <= 200) || (typeof value === "number" && Number.isSafeInteger(value)))) return undefined;
-  const requestSchema = model.requestMedia(route)?.media.schema;
-  const property = shapeOf(model.doc, schemaAt(requestSchema, requestEnvelope(model, route, shape), model.doc))?.properties[shape.idProperty];
-  return writable(model, property, value) ? value : undefined;
+  return writable(model, requestFields[shape.idProperty], value) ? value : undefined;
 }
 
 /** Whether a client may write `value` into the field `property` declares: declared, not read-only, and valid there. */
@@ -196,9 +198,7 @@ function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknow
  * cannot send (ids, timestamps, status), plus sampled values for fields the response
  * requires but the client left out. An optional field the client did not send stays absent.
  */
-function serverFields(model: SpecModel, route: Route, shape: ResourceShape, template: JsonObject, sent: JsonObject): JsonObject {
-  const requestSchema = model.requestMedia(route)?.media.schema;
-  const writable = shapeOf(model.doc, schemaAt(requestSchema, requestEnvelope(model, route, shape), model.doc))?.properties ?? {};
+function serverFields(model: SpecModel, shape: ResourceShape, template: JsonObject, sent: JsonObject, writable: Readonly<Record<string, JsonObject>>): JsonObject {
   const required = shapeOf(model.doc, shape.schema)?.required ?? new Set<string>();
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(structuredClone(template))) {

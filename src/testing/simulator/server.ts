@@ -150,6 +150,11 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
+/** A client known by a credential it sends as it is (an API key, a basic user): counted by a short hash, never by the secret. */
+function clientIdOf(kind: "key" | "basic", credential: string): string {
+  return `${kind}:${createHash("sha256").update(credential).digest("hex").slice(0, 12)}`;
+}
+
 /** Options that cannot work (a zero quota, a NaN window…). */
 export class SimulatorConfigError extends KindedError {
   readonly kind = "simulator-config" as const;
@@ -267,8 +272,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       const accepted = model.credentialsFor(route);
       const apiKey = accepted.apiKeys.map((k) => (k.in === "query" ? (url.searchParams.get(k.name) ?? undefined) : k.in === "cookie" ? cookieOf(req, k.name) : header(req, k.name))).find((v) => v);
       const basicUser = accepted.basic ? basicUserOf(header(req, "authorization")) : undefined;
-      if (apiKey) state.clientId = `key:${createHash("sha256").update(apiKey).digest("hex").slice(0, 12)}`;
-      else if (basicUser) state.clientId = `basic:${createHash("sha256").update(basicUser).digest("hex").slice(0, 12)}`;
+      if (apiKey) state.clientId = clientIdOf("key", apiKey);
+      else if (basicUser) state.clientId = clientIdOf("basic", basicUser);
       else {
         const check = accepted.bearer ? tokens.check(header(req, "authorization"), clock()) : ({ ok: false, error: "missing" } as const);
         if (!check.ok) {
