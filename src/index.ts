@@ -101,7 +101,7 @@ export { carewireFetch, type CarewireFetchOptions, type CarewireFetchReport, typ
 export type { OperationRegistry } from "./runtime/fetch-adapter/operation-matcher.js";
 // Paging for generated OpenAPI clients (`<operation>All` / `<operation>Pages`).
 export * from "./runtime/pagination/index.js";
-export type { RawCallInput } from "./runtime/wire/request.js";
+export type { RawCallInput, RequestTarget } from "./runtime/wire/request.js";
 export type { CallInit } from "./runtime/core/call.js";
 export type { TenantBudget } from "./runtime/policies/pacing-tenants.js";
 export type { Directives as CacheControlDirectives } from "./runtime/policies/cache.js";

@@ -52,6 +52,46 @@ describe("sendAttempt", () => {
     expect(await pending).toMatchObject({ kind: "timeout", phase: "body" });
   });
 
+  it("cancels the body it was reading when the attempt times out, and ends with the timeout even if the source then fails", async () => {
+    const clock = new FakeClock();
+    let answered = false;
+    let cancelled: unknown;
+    // A source that, once cancelled, fails its pending read: the attempt's own end still wins.
+    const stalled: FetchLike = async () => {
+      answered = true;
+      let fail: ((error: unknown) => void) | undefined;
+      const body = new ReadableStream<Uint8Array>({
+        pull: (controller) => new Promise<void>((_, reject) => (fail = (error) => (controller.error(error), reject(error)))),
+        cancel: (reason) => {
+          cancelled = reason ?? "cancelled";
+          fail?.(new Error("socket destroyed"));
+        },
+      });
+      return new Response(body, { status: 200 });
+    };
+    const pending = failure(sendAttempt(make, bounds(stalled, { clock })));
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (!answered);
+    await clock.advance(30_000);
+    expect(await pending).toMatchObject({ kind: "timeout", phase: "body" });
+    expect(cancelled).toBeDefined();
+  });
+
+  it("ends a body read at once, typed, when the caller aborts, and cancels the body", async () => {
+    const controller = new AbortController();
+    let cancelled = false;
+    let answered = false;
+    const stalled: FetchLike = async () => (
+      (answered = true), new Response(new ReadableStream({ pull: () => new Promise(() => undefined), cancel: () => void (cancelled = true) }), { status: 200 })
+    );
+    const pending = failure(sendAttempt(make, bounds(stalled, { signal: controller.signal })));
+    do await new Promise((resolve) => setImmediate(resolve));
+    while (!answered);
+    controller.abort(new Error("user left"));
+    expect(await pending).toMatchObject({ kind: "aborted" });
+    expect(cancelled).toBe(true);
+  });
+
   it("clears its timer when the attempt ends, so a later advance fires nothing", async () => {
     const clock = new FakeClock();
     const ok: FetchLike = async () => new Response("{}", { status: 200, headers: { "content-type": "application/json", "content-length": "2" } });

@@ -10,7 +10,7 @@ import { canonicalJson } from "../wire/canonical-json.js";
 import type { ClassifyOptions } from "./classify.js";
 import type { Clock } from "./clock.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
-import type { RawCallInput } from "../wire/request.js";
+import { requestTarget, type RawCallInput, type RequestTarget } from "../wire/request.js";
 import type { CarewireEvent, TelemetryEvent } from "./telemetry.js";
 import type { CallOptions } from "./types.js";
 import type { CallObserver } from "../observe/call-observer.js";
@@ -50,6 +50,7 @@ export class Call {
   /** Where the call's spans and metrics go (OpenTelemetry); undefined when nothing records. */
   readonly observer: CallObserver | undefined;
   private readonly sink: ((event: TelemetryEvent) => void) | undefined;
+  private madeTarget: RequestTarget | undefined;
 
   constructor(init: CallInit) {
     this.provider = init.provider;
@@ -82,6 +83,14 @@ export class Call {
    */
   get logged(): boolean {
     return this.sink !== undefined;
+  }
+
+  /**
+   * The filled-in path and query string, serialized on first use and kept: the same for
+   * every attempt, and the cache's key is made of them too. Derived from the input alone.
+   */
+  get target(): RequestTarget {
+    return (this.madeTarget ??= requestTarget(this.operation, this.input));
   }
 
   /** A header the caller set for this call, through a header parameter or the call's `headers` (names compared case-insensitively). */

@@ -43,7 +43,7 @@ export function sendOnWire(settings: WireSettings): Send {
     let error: CarewireError | undefined;
     try {
       exchange = await sendAttempt(
-        () => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] }),
+        () => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, target: call.target, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] }),
         {
           fetch: observer === undefined ? settings.fetch : (request, init) => observer.onWire(() => settings.fetch(request, init)),
           timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? settings.timeoutMs, remaining)),
@@ -91,16 +91,12 @@ export function attemptResult(plan: AttemptPlan, exchange: Exchange | undefined,
   const safety = call.operation.safety;
   const verdict = exchange !== undefined ? classify({ exchange, safety }, call.classify) : classify({ error, safety }, call.classify);
   const hints = exchange !== undefined ? readServerHints(exchange.response.headers, call.clock.now()) : NO_HINTS;
-  const record: AttemptRecord = {
-    attempt: plan.attempt,
-    startedAt,
-    durationMs,
-    delayMs: plan.delayMs,
-    ...(status !== undefined ? { status } : {}),
-    ...(error !== undefined ? { errorKind: error.kind } : {}),
-    outcome: verdict.outcome,
-    reason: verdict.reason,
-  };
+  // Assigned field by field in the documented order, with no temporary objects spread in.
+  const record = { attempt: plan.attempt, startedAt, durationMs, delayMs: plan.delayMs } as { -readonly [K in keyof AttemptRecord]: AttemptRecord[K] };
+  if (status !== undefined) record.status = status;
+  if (error !== undefined) record.errorKind = error.kind;
+  record.outcome = verdict.outcome;
+  record.reason = verdict.reason;
   return { exchange, error, verdict, hints, notes: { attempts: [record] } };
 }
 

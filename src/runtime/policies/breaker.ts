@@ -9,7 +9,7 @@
  * store call, so instances sharing a store open together and send one probe between them.
  */
 import { randomId } from "../portable/random-id.js";
-import { noted, refusal, type AttemptPlan, type AttemptResult, type Policy } from "../core/attempt.js";
+import { noted, refusal, type AttemptPlan, type AttemptResult, type Notes, type Policy } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import type { Clock } from "../core/clock.js";
 import { CircuitOpenError } from "../core/errors.js";
@@ -61,6 +61,17 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
     return group;
   };
 
+  // The note a call's result carries is one of three per group: made once each, not per call.
+  const notes = new Map<string, Record<BreakerState, Omit<Notes, "attempts">>>();
+  const noteOf = (group: string, state: BreakerState): Omit<Notes, "attempts"> => {
+    let forGroup = notes.get(group);
+    if (forGroup === undefined) {
+      const of = (s: BreakerState) => Object.freeze({ breaker: Object.freeze({ group, state: s }) });
+      notes.set(group, (forGroup = { closed: of("closed"), open: of("open"), "half-open": of("half-open") }));
+    }
+    return forGroup[state];
+  };
+
   const refused = (plan: AttemptPlan, group: string, state: BreakerState, retryAt: number): AttemptResult =>
     refusal(plan, new CircuitOpenError(group, retryAt), { attempts: [], breaker: { group, state } });
 
@@ -94,11 +105,11 @@ export function breakerPolicy(provider: string, options: BreakerOptions, clock: 
       throw error;
     }
     const outcome = outcomeOf(result);
-    if (outcome === "unknown" && probe === undefined) return noted(result, { breaker: { group, state: view.state } });
+    if (outcome === "unknown" && probe === undefined) return noted(result, noteOf(group, view.state));
     const recording = store.record(group, outcome, clock.now(), rules, probe);
     const after = isThenable(recording) ? await recording : recording;
     announce(call, group, after);
-    return noted(result, { breaker: { group, state: after.state } });
+    return noted(result, noteOf(group, after.state));
   };
 }
 

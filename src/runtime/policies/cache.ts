@@ -5,7 +5,6 @@
  * the provider fails (network fault, 5xx, 429, open circuit) a stale entry still within
  * its stale-if-error window is served, labelled `meta.source = "stale"` with its age.
  */
-import { createFinalURL, createQuerySerializer, defaultPathSerializer } from "openapi-fetch";
 import { noted, withHeader, NO_HINTS, type AttemptPlan, type AttemptResult, type Policy, type Send } from "../core/attempt.js";
 import type { Call } from "../core/call.js";
 import type { OperationHints } from "../core/operation.js";
@@ -44,7 +43,8 @@ export function parseCacheControl(value: string | null): Directives {
   return out;
 }
 
-const querySerializer = createQuerySerializer();
+/** What a response without Cache-Control says (shared, never changed). */
+const NO_DIRECTIVES: Readonly<Directives> = Object.freeze({ noStore: false, noCache: false });
 
 /** The failures a stale entry may stand in for: the provider is unreachable or shedding load. */
 const TRANSIENT_KINDS = new Set(["network", "timeout", "circuit-open", "rate-limited"]);
@@ -69,7 +69,8 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     const status = result.exchange?.response.status;
     if (status !== undefined && status >= 400 && status < 500) return result;
     const { call } = plan;
-    const path = resourcePath(call);
+    // The filled-in path, without its query: what the write changed.
+    const { path } = call.target;
     // A write to the root (a FHIR transaction or batch) may touch anything of this tenant's.
     if (path === "" || path === "/") await store.deletePrefix(tenantPrefix(call));
     else {
@@ -118,7 +119,8 @@ export function cachePolicy(options: CacheOptions = {}, tenant?: string): Policy
     }
     if (status === 429 || status >= 500) return result.verdict.outcome !== "ok" ? staleInstead(entry, result, call) : result;
     if (status >= 200 && status < 300) {
-      const directives = parseCacheControl(cacheControl);
+      // Most responses send none: they share one reading of nothing.
+      const directives = cacheControl === null ? NO_DIRECTIVES : parseCacheControl(cacheControl);
       if (directives.noStore) await store.delete(key);
       else {
         const etag = headerValue(headers, "etag") ?? undefined;
@@ -168,18 +170,10 @@ function lifetimes(d: Directives, hint: OperationHints["cache"], options: CacheO
   return { maxAgeMs, staleIfErrorMs };
 }
 
-/** The filled-in path of a call, without its query: what a write changes and a read caches. */
-function resourcePath(call: Call): string {
-  // A path without parameters is its own filled-in path.
-  if (!call.operation.path.includes("{")) return call.operation.path;
-  return createFinalURL(call.operation.path, { baseUrl: "", params: { path: call.input.params?.path ?? {}, query: {} }, querySerializer, pathSerializer: defaultPathSerializer });
-}
-
 /** Keys start with provider, tenant and path, so one resource's entries share a prefix. */
 function cacheKey(call: Call, prefix: string): string {
-  const { input } = call;
-  const query = input.params?.query === undefined ? "" : querySerializer(input.params.query as Record<string, unknown>);
-  return `${prefix}${resourcePath(call)}\u0000${call.operation.method}\u0000${withRawQuery(query, input.rawQuery)}`;
+  const { path, query } = call.target;
+  return `${prefix}${path}\u0000${call.operation.method}\u0000${withRawQuery(query, call.input.rawQuery)}`;
 }
 
 function exchangeFrom(entry: CacheEntry): Exchange {

@@ -147,6 +147,8 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
 
   /** The rate-limit note of an answer: the server's reading, the paced limit, a pause this instance knows of, every quota named. */
   function rateLimitNote(rl: RateLimitSnapshot | undefined, pacing: PacedDemand | undefined, policies: readonly RateLimitPolicy[] | undefined, now: number): RateLimitState {
+    // Nothing known (no header, no quota paced, no pause): one shared empty note.
+    if (rl === undefined && pacing === undefined && knownPause <= now && policies === undefined) return NOTHING_KNOWN;
     return {
       ...(rl ?? {}),
       ...(pacing && rl?.limit === undefined ? { limit: pacing.limit } : {}),
@@ -213,7 +215,7 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
       uncounted = result.exchange?.response.status === 429 && demands.length === 1 && !isPacing(demands[0]!);
       const learning = learn(result, call, cost, demands.length > 1);
       const rateLimit = isThenable(learning) ? await learning : learning;
-      return rateLimit === undefined ? result : noted(result, { rateLimit });
+      return rateLimit === undefined ? result : noted(result, rateLimit === NOTHING_KNOWN ? NOTHING_KNOWN_NOTE : { rateLimit });
     } finally {
       const finishing = finish(admission, demands, !uncounted, answeredAt);
       if (finishing !== undefined) await finishing;
@@ -236,3 +238,5 @@ export function pacingPolicy(provider: string, options: PacingOptions, clock: Cl
 }
 
 const NO_DEMANDS: readonly PacedDemand[] = Object.freeze([]);
+const NOTHING_KNOWN: RateLimitState = Object.freeze({});
+const NOTHING_KNOWN_NOTE = Object.freeze({ rateLimit: NOTHING_KNOWN });

@@ -66,14 +66,26 @@ interface Circuit {
   probe: string | undefined;
   probeUntil: number;
   slices: Array<[number, number, number]>;
+  /** The slices' sums, kept as slices come and go, so judging the window reads two numbers. */
+  failures: number;
+  total: number;
+  /** The circuit as last viewed, and as last reported by a step that moved nothing: reused until it moves. */
+  view: CircuitView;
+  steady: CircuitChange;
 }
+
+/** A circuit nobody has counted anything in yet. */
+const NEVER_USED: CircuitChange = Object.freeze({ from: "closed", state: "closed", openedAt: 0 });
+const NEVER_USED_VIEW: CircuitView = Object.freeze({ state: "closed", openedAt: 0 });
 
 export class MemoryBreakerStore implements BreakerStore {
   private readonly circuits = new Map<string, Circuit>();
 
   state(group: string, _at: number): CircuitView {
     const c = this.circuits.get(group);
-    return c ? { state: c.state, openedAt: c.openedAt } : { state: "closed", openedAt: 0 };
+    if (c === undefined) return NEVER_USED_VIEW;
+    if (c.view.state !== c.state || c.view.openedAt !== c.openedAt) c.view = Object.freeze({ state: c.state, openedAt: c.openedAt });
+    return c.view;
   }
 
   tryProbe(group: string, probe: string, at: number, rules: BreakerRules): ProbeAnswer {
@@ -97,18 +109,25 @@ export class MemoryBreakerStore implements BreakerStore {
       if (isProbe) Object.assign(c, { state: "open", openedAt: at - rules.openMs });
     } else {
       count(c, at, outcome === "failure", rules.windowMs);
-      if (isProbe && outcome === "success") Object.assign(c, { state: "closed", slices: [] });
+      if (isProbe && outcome === "success") Object.assign(c, { state: "closed", slices: [], failures: 0, total: 0 });
       else if (isProbe) Object.assign(c, { state: "open", openedAt: at });
       else if (c.state === "closed" && failingTooOften(c, rules)) Object.assign(c, { state: "open", openedAt: at });
     }
-    return { from, state: c.state, openedAt: c.openedAt };
+    // Most steps move nothing (a success in a closed circuit): they share one frozen answer.
+    return from === c.state ? steadyOf(c) : { from, state: c.state, openedAt: c.openedAt };
   }
 
   private circuit(group: string): Circuit {
     let c = this.circuits.get(group);
-    if (!c) this.circuits.set(group, (c = { state: "closed", openedAt: 0, probe: undefined, probeUntil: 0, slices: [] }));
+    if (!c) this.circuits.set(group, (c = { state: "closed", openedAt: 0, probe: undefined, probeUntil: 0, slices: [], failures: 0, total: 0, view: NEVER_USED_VIEW, steady: NEVER_USED }));
     return c;
   }
+}
+
+/** The circuit as it stands, as a step that moved nothing reports it (made again only when it has moved). */
+function steadyOf(c: Circuit): CircuitChange {
+  if (c.steady.state !== c.state || c.steady.openedAt !== c.openedAt) c.steady = Object.freeze({ from: c.state, state: c.state, openedAt: c.openedAt });
+  return c.steady;
 }
 
 /** Counts one outcome in its slice and drops the slices that have left the window: constant work per call. */
@@ -119,15 +138,15 @@ function count(c: Circuit, at: number, failed: boolean, windowMs: number): void 
   if (!last || last[0] !== start) c.slices.push((last = [start, 0, 0]));
   if (failed) last[1]++;
   else last[2]++;
-  while (c.slices.length > 0 && c.slices[0]![0] + sliceMs <= at - windowMs) c.slices.shift();
+  c.total++;
+  if (failed) c.failures++;
+  while (c.slices.length > 0 && c.slices[0]![0] + sliceMs <= at - windowMs) {
+    const [, failures, successes] = c.slices.shift()!;
+    c.failures -= failures;
+    c.total -= failures + successes;
+  }
 }
 
 function failingTooOften(c: Circuit, rules: BreakerRules): boolean {
-  let failures = 0;
-  let total = 0;
-  for (const [, f, ok] of c.slices) {
-    failures += f;
-    total += f + ok;
-  }
-  return total >= rules.minimumThroughput && failures / total >= rules.failureRatio;
+  return c.total >= rules.minimumThroughput && c.failures / c.total >= rules.failureRatio;
 }

@@ -14,6 +14,7 @@ const ignore = () => undefined;
 export class AttemptBound {
   private failure: CarewireError | undefined;
   private rejectStep: ((error: CarewireError) => void) | undefined;
+  private onFailure: (() => void) | undefined;
 
   /** Ends the attempt: the step in flight rejects with `error`, and so does every later one. The first failure wins. */
   fail(error: CarewireError): void {
@@ -21,6 +22,7 @@ export class AttemptBound {
     this.failure = error;
     this.rejectStep?.(error);
     this.rejectStep = undefined;
+    this.onFailure?.();
   }
 
   /** `work`, unless the attempt fails first. */
@@ -30,18 +32,29 @@ export class AttemptBound {
       work.catch(ignore);
       return Promise.reject(this.failure);
     }
+    // A step settled by its work keeps its reject here until the next step: rejecting a
+    // settled promise does nothing, and no wrapper closures are made per step.
     return new Promise<T>((resolve, reject) => {
       this.rejectStep = reject;
-      work.then(
-        (value) => {
-          this.rejectStep = undefined;
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.rejectStep = undefined;
-          reject(error);
-        },
-      );
+      work.then(resolve, reject);
     });
+  }
+
+  /**
+   * Runs `stop` when the attempt fails (at once if it already has), until the returned
+   * function is called: for work that can be stopped from outside, as a stream reader is
+   * by cancelling it, so its steps need no promise of their own.
+   */
+  whenFailed(stop: () => void): () => void {
+    if (this.failure !== undefined) stop();
+    else this.onFailure = stop;
+    return () => {
+      if (this.onFailure === stop) this.onFailure = undefined;
+    };
+  }
+
+  /** Throws the failure that ended the attempt, if one has. */
+  check(): void {
+    if (this.failure !== undefined) throw this.failure;
   }
 }

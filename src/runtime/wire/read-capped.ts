@@ -6,14 +6,21 @@
 import { LimitExceededError, type LimitName } from "../core/errors.js";
 import type { AttemptBound } from "./bound.js";
 
+const ignore = () => undefined;
+
 /** The stream's bytes; LimitExceededError(`limit`) past `maxBytes`, the bound's error when it ends first. A body of one chunk is kept as it came. */
 export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBytes: number, bound: AttemptBound, limit: LimitName): Promise<Uint8Array> {
   const reader = stream.getReader();
+  // A failed attempt cancels the reader: a read in flight then ends (as done) whatever the
+  // source underneath does, and the check after it throws the attempt's error. Cheaper than
+  // a promise of the bound's around every read.
+  const unwatch = bound.whenFailed(() => void reader.cancel().catch(ignore));
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for (;;) {
-      const { done, value } = await bound.within(reader.read());
+      const { done, value } = await reader.read();
+      bound.check();
       if (done) break;
       // As fetch's own whole-body reads do, for a stream made by hand.
       if (!(value instanceof Uint8Array)) throw new TypeError("Received non-Uint8Array chunk");
@@ -22,8 +29,12 @@ export async function readStreamCapped(stream: ReadableStream<Uint8Array>, maxBy
       chunks.push(value);
     }
   } catch (error) {
-    void reader.cancel().catch(() => undefined);
+    reader.cancel().catch(ignore);
+    // The attempt's own end (its timeout, an abort) wins over what the cancelled read threw.
+    bound.check();
     throw error;
+  } finally {
+    unwatch();
   }
   return concatBytes(chunks, total);
 }

@@ -4,7 +4,7 @@
  * exactly what openapi-fetch users get. A fresh Request is built for every attempt:
  * a Request body can be read once, and retried writes must carry it again.
  */
-import { createFinalURL, createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
+import { createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
 import { InvalidRequestError } from "../core/errors.js";
 import type { OperationDescriptor } from "../core/operation.js";
 import { requestContentType } from "./media-type.js";
@@ -25,10 +25,20 @@ export interface RawCallInput {
   readonly rawQuery?: string;
 }
 
+/** Where a call's requests go, without the base URL: made once per call (see `Call.target`). */
+export interface RequestTarget {
+  /** The operation's path with its path parameters filled in. */
+  readonly path: string;
+  /** The serialized query parameters, without `?` (the raw query is not in it). */
+  readonly query: string;
+}
+
 export interface RequestParts {
   readonly baseUrl: string;
   readonly operation: OperationDescriptor;
   readonly input: RawCallInput;
+  /** The call's filled-in path and query (`requestTarget`). */
+  readonly target: RequestTarget;
   /** Headers under the operation's own header parameters (client defaults, correlation id). */
   readonly defaultHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
   /** Headers over them (per-call options, then policy headers); later wins. */
@@ -40,6 +50,14 @@ type BodyInit = NonNullable<RequestInit["body"]>;
 type HeaderSource = Record<string, string> | Headers | undefined;
 
 const querySerializer = createQuerySerializer();
+
+/** The filled-in path and the query string of a call, serialized as openapi-fetch serializes them. */
+export function requestTarget(operation: OperationDescriptor, input: RawCallInput): RequestTarget {
+  // Only a path with `{…}` in it has parameters to fill in: the others skip the serializer's scan.
+  const path = operation.path.includes("{") ? defaultPathSerializer(operation.path, input.params?.path ?? {}) : operation.path;
+  const query = input.params?.query === undefined ? "" : querySerializer(input.params.query as Record<string, unknown>);
+  return { path, query: query.startsWith("?") ? query.slice(1) : query };
+}
 
 export function buildRequest(parts: RequestParts): Request {
   const { operation, input } = parts;
@@ -54,18 +72,11 @@ export function buildRequest(parts: RequestParts): Request {
     throw new InvalidRequestError(`${operation.operationId}: a request body is required`);
   }
 
-  const baseUrl = parts.baseUrl.endsWith("/") ? parts.baseUrl.replace(/\/+$/, "") : parts.baseUrl;
-  // Only a URL with `{…}` in it has path parameters to fill in: the others skip the serializer's scan.
-  const templated = operation.path.includes("{") || baseUrl.includes("{");
-  const url = withRawQuery(
-    createFinalURL(operation.path, {
-      baseUrl,
-      params: { path: templated ? pathParams : undefined, query: input.params?.query ?? {} },
-      querySerializer,
-      pathSerializer: defaultPathSerializer,
-    }),
-    input.rawQuery,
-  );
+  const trimmed = parts.baseUrl.endsWith("/") ? parts.baseUrl.replace(/\/+$/, "") : parts.baseUrl;
+  // A base URL may have parameters of its own (a server variable the spec templates).
+  const baseUrl = trimmed.includes("{") ? defaultPathSerializer(trimmed, pathParams) : trimmed;
+  const { path, query } = parts.target;
+  const url = withRawQuery(query ? `${baseUrl}${path}?${query}` : `${baseUrl}${path}`, input.rawQuery);
 
   let headers: Headers;
   try {

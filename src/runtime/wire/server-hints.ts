@@ -45,12 +45,16 @@ export function readServerHints(headers: Headers, now: number): ServerHints {
   const retryAfterMs = retryAfterOf(headers, now);
   const rateLimits = rateLimitPolicies(headers);
   const rateLimit = rateLimitOf(headers, now, rateLimits);
-  return {
-    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-    ...(rateLimit !== undefined ? { rateLimit } : {}),
-    ...(rateLimits !== undefined ? { rateLimits } : {}),
-  };
+  // Most answers say nothing of either: they share one empty set of hints.
+  if (retryAfterMs === undefined && rateLimit === undefined && rateLimits === undefined) return NO_SERVER_HINTS;
+  const hints: { -readonly [K in keyof ServerHints]: ServerHints[K] } = {};
+  if (retryAfterMs !== undefined) hints.retryAfterMs = retryAfterMs;
+  if (rateLimit !== undefined) hints.rateLimit = rateLimit;
+  if (rateLimits !== undefined) hints.rateLimits = rateLimits;
+  return hints;
 }
+
+const NO_SERVER_HINTS: ServerHints = Object.freeze({});
 
 function retryAfterOf(headers: Headers, now: number): number | undefined {
   const ms = headerValue(headers, "retry-after-ms");
@@ -79,22 +83,25 @@ function retryAfterOf(headers: Headers, now: number): number | undefined {
 const RATELIMIT_FAMILIES = ["ratelimit-", "x-ratelimit-"].map((prefix) => ({ limit: `${prefix}limit`, remaining: `${prefix}remaining`, reset: `${prefix}reset` }));
 
 function rateLimitOf(headers: Headers, now: number, policies: readonly RateLimitPolicy[] | undefined): RateLimitSnapshot | undefined {
-  const out: { limit?: number; remaining?: number; resetMs?: number; windowMs?: number } = {};
+  // Made only once something is found: most answers carry none of these headers.
+  let out: { limit?: number; remaining?: number; resetMs?: number; windowMs?: number } | undefined;
   const primary = policies && primaryPolicy(policies);
   if (primary !== undefined) {
     const { policy: _name, ...snapshot } = primary;
-    Object.assign(out, snapshot);
+    out = snapshot;
   }
   // Earlier drafts, and the X- family most providers send.
   for (const family of RATELIMIT_FAMILIES) {
     const limit = count(headerValue(headers, family.limit));
     const remaining = count(headerValue(headers, family.remaining));
     const reset = resetOf(headerValue(headers, family.reset), now);
+    if (limit === undefined && remaining === undefined && reset === undefined) continue;
+    out ??= {};
     if (out.limit === undefined && limit !== undefined) out.limit = limit;
     if (out.remaining === undefined && remaining !== undefined) out.remaining = remaining;
     if (out.resetMs === undefined && reset !== undefined) out.resetMs = reset;
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return out !== undefined && Object.keys(out).length > 0 ? out : undefined;
 }
 
 function count(value: string | null): number | undefined {
