@@ -130,7 +130,7 @@ describe("delivery", () => {
     const { id } = await outbox.enqueue("createPatient", { body: { name: "Ada" } });
     expect(await outbox.worker().drainDue()).toMatchObject({ dead: 1 });
     const [listed] = await outbox.list({ status: "dead" });
-    expect(listed!.dead).toEqual({ reason: "permanent", errorKind: "http", message: "HTTP 422", status: 422 });
+    expect(listed!.dead).toEqual({ reason: "permanent", errorKind: "http", message: "HTTP 422 Unprocessable Content", status: 422 });
     expect(listed!.input).toBeUndefined();
     const [full] = await outbox.list({ status: "dead", withBodies: true });
     expect(full!.dead!.body).toEqual({ detail: "birthDate is in the future" });

@@ -78,6 +78,9 @@ describe("pipeline", () => {
     expect(result.error!.meta).toBe(result.meta);
     expect(result.response?.status).toBe(404);
     expect(() => unwrap(result)).toThrow("HTTP 404");
+    // The message says which call failed, by its path template: never the id that was asked for.
+    expect(result.error!.message).toBe("HTTP 404 Not Found (getThing: GET /things/{thingId})");
+    expect(String((result.error as Error).stack).split("\n")[0]).toBe("NotFoundError: HTTP 404 Not Found (getThing: GET /things/{thingId})");
   });
 
   it("reports truncated JSON on a 2xx as a malformed-response error, not a crash", async () => {

@@ -17,8 +17,9 @@ export class HttpError<Body = unknown, Kind extends "http" | "fhir" = "http"> ex
     readonly response: Response,
     kind: Kind = "http" as Kind,
   ) {
-    // The reason phrase is the server's text (it can say anything): it stays on `response`.
-    super(`HTTP ${status}`);
+    // The standard phrase from carewire's own table: the server's reason phrase can say
+    // anything (it stays on `response`).
+    super(REASON_PHRASES[status] === undefined ? `HTTP ${status}` : `HTTP ${status} ${REASON_PHRASES[status]}`);
     this.kind = kind;
   }
 
@@ -49,6 +50,33 @@ export class InternalServerError<Body = unknown> extends ServerError<Body> {}
 export class BadGatewayError<Body = unknown> extends ServerError<Body> {}
 export class ServiceUnavailableError<Body = unknown> extends ServerError<Body> {}
 export class GatewayTimeoutError<Body = unknown> extends ServerError<Body> {}
+
+/** RFC 9110's reason phrases for the statuses APIs commonly answer. */
+const REASON_PHRASES: Readonly<Record<number, string>> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  402: "Payment Required",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  409: "Conflict",
+  410: "Gone",
+  411: "Length Required",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  428: "Precondition Required",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
 
 type HttpErrorClass = new (status: number, body: unknown, response: Response) => HttpError;
 const STATUS_CLASSES: Readonly<Record<number, HttpErrorClass>> = {
