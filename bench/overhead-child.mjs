@@ -5,7 +5,8 @@
 //
 //   node bench/overhead-child.mjs '{"mode":"bare","client":"carewire","url":"http://127.0.0.1:…"}'
 //   node bench/overhead-child.mjs '{"mode":"stub","client":"openapi-fetch"}'
-//       warm up, print {"ready":true}, then run rounds on IPC request: the parent sends
+//       warm up, print {"ready":true, "warmup":{calls, wallUs, cpuUs}} (per call, over the
+//       warm-up), then run rounds on IPC request: the parent sends
 //       { calls } and gets back { wallUs, cpuUs } per call; the parent alternates the two
 //       clients' processes round by round (bench/runtime.bench.ts). { allocationCalls } instead
 //       answers what that many calls allocate (see `allocation`).
@@ -136,7 +137,8 @@ async function timed(n) {
   return { wallUs: wallUs / n, cpuUs: (cpu.user + cpu.system) / n };
 }
 
-for (let i = 0; i < warmup; i++) await call();
+// The warm-up is timed too: it is where V8 compiles the clients' functions (the parent reports it apart).
+const warmupFigures = await timed(warmup);
 
 if (mode === "profile") {
   // The sampling profiler starts after the warm-up, so only the calls are in the profile.
@@ -197,4 +199,4 @@ process.on("message", async (message) => {
   const figures = await timed(message.calls);
   process.send({ ...figures, fetches, heapUsedMB: process.memoryUsage().heapUsed / 1e6 });
 });
-process.stdout.write(`${JSON.stringify({ ready: true, client, mode })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, client, mode, warmup: { calls: warmup, ...warmupFigures } })}\n`);

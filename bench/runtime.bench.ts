@@ -383,6 +383,8 @@ interface OverheadOutput {
   stubbedFetches: number;
   wallRatio: { medianOfRounds: number; min: number; max: number };
   cpuRatio: { medianOfRounds: number; min: number; max: number };
+  /** carewire's warm-up CPU (per call, compilations included) over openapi-fetch's, median of the generations. */
+  warmupCpuRatio: number;
   /** carewire against openapi-fetch with a per-request timeout signal (the like-for-like baseline). */
   wallRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
   cpuRatioVsTimeout: { medianOfRounds: number; min: number; max: number };
@@ -399,7 +401,20 @@ const OVERHEAD_CLIENTS = ["openapi-fetch", "openapi-fetch-timeout", "carewire"] 
 type OverheadClient = (typeof OVERHEAD_CLIENTS)[number];
 
 const OVERHEAD_CALLS = Math.round(10_000 * SCALE);
-const OVERHEAD_WARMUP = 1_000;
+/**
+ * Calls each fresh process makes before its rounds. V8 goes on compiling both clients' hot
+ * functions for the first few thousand calls (counted with --trace-opt on the stub: openapi-fetch
+ * settles after about 3,000 calls, carewire after about 5,000), and that compiling runs on
+ * threads of its own that process CPU time counts: with 1,000 warm-up calls the rounds measured
+ * the tier-up as much as the calls. The warm-up's own cost is reported apart (`warmupRatio`).
+ */
+const OVERHEAD_WARMUP = Number(process.env.OVERHEAD_WARMUP ?? 5_000);
+/**
+ * Untimed calls each worker of a generation makes, in turn, just before the timed rounds: the
+ * workers warm up side by side, and a worker that then sat idle while the others finished
+ * (V8 shrinks an idle process's heap) is busy again, as the others are, when the rounds start.
+ */
+const SETTLE_CALLS = 500;
 /**
  * Short turns, many of them: a slow spell of this shared machine lasts longer than a turn of
  * ~100 calls, so it mostly hits the turns on either side of it alike, and the median of 90
@@ -435,11 +450,11 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
     cwd: path.join(here, ".."),
     stdio: ["ignore", "pipe", "inherit", "ipc"],
   });
-  await new Promise<void>((resolve, reject) => {
+  const ready = await new Promise<{ warmup: { wallUs: number; cpuUs: number } }>((resolve, reject) => {
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
-      if (out.includes("\n")) resolve();
+      if (out.includes("\n")) resolve(JSON.parse(out.slice(0, out.indexOf("\n"))) as { warmup: { wallUs: number; cpuUs: number } });
     });
     child.on("exit", (code) => reject(new Error(`overhead worker ${client} exited (${String(code)})`)));
   });
@@ -450,6 +465,8 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
       child.send(message);
     });
   return {
+    /** Per call over the warm-up, compilations included. */
+    warmup: ready.warmup,
     run: (calls: number) => ask<RoundFigures>({ calls }),
     allocation: (calls: number) => ask<Allocation>({ allocationCalls: calls }),
     stop: () => void child.kill("SIGTERM"),
@@ -466,7 +483,9 @@ async function startOverheadWorker(client: OverheadClient | OtelClient, mode: "b
 async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = false): Promise<OverheadOutput> {
   const clients = OVERHEAD_CLIENTS;
   const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
-  const { figures, allocation, fetchesInRounds } = await takeTurns(clients, perRound, mode, url, macrotask);
+  const { figures, allocation, fetchesInRounds, warmups } = await takeTurns(clients, perRound, mode, url, macrotask);
+  /** Per generation: carewire's warm-up over openapi-fetch's, the median of them (the workers warm up side by side: CPU time is the fair measure of it). */
+  const warmupRatio = (key: "cpuUs") => median(warmups.carewire.map((w, i) => w[key] / warmups["openapi-fetch"][i]![key]));
   const ratios = (key: "wallUs" | "cpuUs", baseline: OverheadClient = "openapi-fetch") => {
     const r = figures.carewire.map((f, i) => f[key] / figures[baseline][i]![key]);
     return { medianOfRounds: median(r), min: Math.min(...r), max: Math.max(...r) };
@@ -490,6 +509,7 @@ async function overheadRounds(mode: "bare" | "stub", url?: string, macrotask = f
     stubbedFetches: clients.reduce((sum, c) => sum + fetchesInRounds[c], 0),
     wallRatio: ratios("wallUs"),
     cpuRatio: ratios("cpuUs"),
+    warmupCpuRatio: warmupRatio("cpuUs"),
     wallRatioVsTimeout: ratios("wallUs", "openapi-fetch-timeout"),
     cpuRatioVsTimeout: ratios("cpuUs", "openapi-fetch-timeout"),
     clients: Object.fromEntries(clients.map((c) => [c, summary(c)])) as OverheadOutput["clients"],
@@ -507,14 +527,21 @@ async function takeTurns<C extends OverheadClient | OtelClient>(
   mode: "bare" | "stub",
   url?: string,
   macrotask = false,
-): Promise<{ figures: Record<C, RoundFigures[]>; allocation: Record<C, Allocation>; fetchesInRounds: Record<C, number> }> {
+): Promise<{ figures: Record<C, RoundFigures[]>; allocation: Record<C, Allocation>; fetchesInRounds: Record<C, number>; warmups: Record<C, Array<{ wallUs: number; cpuUs: number }>> }> {
   const figures = Object.fromEntries(clients.map((c) => [c, [] as RoundFigures[]])) as Record<C, RoundFigures[]>;
+  const warmups = Object.fromEntries(clients.map((c) => [c, [] as Array<{ wallUs: number; cpuUs: number }>])) as Record<C, Array<{ wallUs: number; cpuUs: number }>>;
   const fetchesInRounds = Object.fromEntries(clients.map((c) => [c, 0])) as Record<C, number>;
   const allocation = {} as Record<C, Allocation>;
   for (let generation = 0; generation < OVERHEAD_PROCESSES; generation++) {
     const workers = {} as Record<C, Awaited<ReturnType<typeof startOverheadWorker>>>;
     try {
-      for (const c of clients) workers[c] = await startOverheadWorker(c, mode, url, macrotask);
+      // Side by side: no worker waits, idle, through the others' whole warm-ups.
+      const started = await Promise.all(clients.map((c) => startOverheadWorker(c, mode, url, macrotask)));
+      clients.forEach((c, i) => {
+        workers[c] = started[i]!;
+        warmups[c].push(workers[c].warmup);
+      });
+      for (const c of clients) await workers[c].run(SETTLE_CALLS);
       const rounds = roundsOf(generation);
       for (const round of rounds) {
         for (let i = 0; i < clients.length; i++) {
@@ -523,7 +550,7 @@ async function takeTurns<C extends OverheadClient | OtelClient>(
         }
       }
       // A stub counts its fetches from its process's start: the warm-up is left out.
-      for (const c of clients) fetchesInRounds[c] += figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP : 0);
+      for (const c of clients) fetchesInRounds[c] += figures[c].at(-1)!.fetches - (mode === "stub" ? OVERHEAD_WARMUP + SETTLE_CALLS : 0);
       if (generation === OVERHEAD_PROCESSES - 1) for (const c of clients) allocation[c] = await workers[c].allocation(ALLOCATION_CALLS);
     } finally {
       for (const c of Object.keys(workers) as C[]) workers[c].stop();
@@ -531,7 +558,7 @@ async function takeTurns<C extends OverheadClient | OtelClient>(
   }
   // OVERHEAD_RAW=1 keeps every round's figures (bench/.work/raw-*.json), to look at per generation.
   if (process.env.OVERHEAD_RAW) await writeFile(path.join(here, `.work/raw-${mode}-${clients.length}-${Date.now()}.json`), JSON.stringify(figures));
-  return { figures, allocation, fetchesInRounds };
+  return { figures, allocation, fetchesInRounds, warmups };
 }
 
 /** The round numbers a generation of workers runs: the rounds split as evenly as they go. */
@@ -579,6 +606,7 @@ function overheadRowsOf(scenario: string, out: OverheadOutput, measure: "wall" |
             roundRatioRange: `${round3(ratios.min)}–${round3(ratios.max)}`,
             [measure === "wall" ? "cpuRatio" : "wallRatio"]: round3(other.medianOfRounds),
             ratioVsTimeoutBaseline: round3((measure === "wall" ? out.wallRatioVsTimeout : out.cpuRatioVsTimeout).medianOfRounds),
+            warmupRatio: round3(out.warmupCpuRatio),
             allocationRatio: round3(figures.allocatedKBPerCall / out.clients["openapi-fetch"].allocatedKBPerCall),
             rounds: out.rounds,
           }
@@ -594,7 +622,7 @@ async function overheadBare(): Promise<Row[]> {
     const out = await overheadRounds("bare", url);
     // Each worker warms up once started, after `before` was read, and makes its untimed
     // allocation calls after the rounds: both are counted out.
-    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * (OVERHEAD_PROCESSES * OVERHEAD_WARMUP + ALLOCATION_CALLS);
+    const sent = (await served()) - before - OVERHEAD_CLIENTS.length * (OVERHEAD_PROCESSES * (OVERHEAD_WARMUP + SETTLE_CALLS) + ALLOCATION_CALLS);
     return overheadRowsOf("overhead-bare", out, "wall", sent, "≤ 1.10");
   });
 }
@@ -634,7 +662,7 @@ async function otelRows(): Promise<Row[]> {
     const before = await served();
     const perRound = Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS);
     const { figures, allocation } = await takeTurns(OTEL_CLIENTS, perRound, "bare", url);
-    const sent = (await served()) - before - OTEL_CLIENTS.length * (OVERHEAD_PROCESSES * OVERHEAD_WARMUP + ALLOCATION_CALLS);
+    const sent = (await served()) - before - OTEL_CLIENTS.length * (OVERHEAD_PROCESSES * (OVERHEAD_WARMUP + SETTLE_CALLS) + ALLOCATION_CALLS);
     const without = figures["carewire-otel-off"];
     return OTEL_CLIENTS.map((c) => {
       const ratios = figures[c].map((f, i) => f.wallUs / without[i]!.wallUs);
@@ -878,7 +906,7 @@ const md: string[] = [
     return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
-  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in " + `${OVERHEAD_PROCESSES}` + " fresh processes, one generation after another (each warmed up with 1,000 calls), the three clients taking turns over " + `${OVERHEAD_ROUNDS} rounds of ${Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS)} calls, each first in turn, ${OVERHEAD_ROUNDS / OVERHEAD_PROCESSES} rounds per generation` + " (one process on this kind of machine can run 20–30 % slower than the next for its whole life, so one process per client would be a lottery): openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioOfLowDeciles` the ratio of the two clients' 10th-percentile rounds (the machine only ever slows a round, so the fast rounds are the least disturbed; shown beside the target's median, not instead of it), `ratioVsTimeoutBaseline` carewire's against the timeout row, `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in " + `${OVERHEAD_PROCESSES}` + " fresh processes, one generation after another (each warmed up with " + `${OVERHEAD_WARMUP.toLocaleString("en-US")}` + " calls, side by side, then " + `${SETTLE_CALLS}` + " untimed calls each in turn just before the rounds: V8 goes on compiling both clients' functions for the first few thousand, on threads process CPU time counts), the three clients taking turns over " + `${OVERHEAD_ROUNDS} rounds of ${Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS)} calls, each first in turn, ${OVERHEAD_ROUNDS / OVERHEAD_PROCESSES} rounds per generation` + " (one process on this kind of machine can run 20–30 % slower than the next for its whole life, so one process per client would be a lottery): openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioOfLowDeciles` the ratio of the two clients' 10th-percentile rounds (the machine only ever slows a round, so the fast rounds are the least disturbed; shown beside the target's median, not instead of it), `ratioVsTimeoutBaseline` carewire's against the timeout row, `warmupRatio` carewire's per-call CPU time over the warm-up of a fresh process, compilations included, over openapi-fetch's (median of the generations: what the first calls of a process cost, between cold start and the steady state the rounds measure), `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
   "otel: the overhead-bare call with carewire six ways, in generations of fresh warmed-up processes like overhead-bare, taking turns over " + `${OVERHEAD_ROUNDS} rounds` + ": without OpenTelemetry (`openTelemetry: false`); with the OpenTelemetry SDK's tracer registered globally (every span batched to an exporter that drops it, so the row measures recording, not exporting: the target's row, ≤ 1.05); with its metrics registered as well (every metric read into an exporter that drops it); with `@opentelemetry/api` installed but no provider registered; and two floors: carewire's OpenTelemetry off while the app records by hand, with the same SDK, the same two spans (and, for the second, the same histogram and counter) carewire records for the call. `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry; an SDK row's `ratioOverByHand` its median per-round ratio to its floor (what carewire adds beyond the SDK's own price for that telemetry).",
   "",
 ];
