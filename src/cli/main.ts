@@ -109,6 +109,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`carewire: ${error.message}\n`);
       return error.kind === "spec-unreachable" ? 3 : 2;
     }
+    // Options a simulator or a contract run cannot work with (an unknown operation id, a zero quota): the user's to fix.
+    if ((error as { kind?: unknown } | null)?.kind === "simulator-config" && error instanceof Error) {
+      process.stderr.write(`carewire: ${command}: ${error.message}\n`);
+      return 2;
+    }
     const missing = error instanceof MissingPackagesError ? error : asMissingPackage(command, error);
     if (missing !== undefined) {
       process.stderr.write(`carewire: ${missing.message}\n`);

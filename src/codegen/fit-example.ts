@@ -6,10 +6,10 @@
  * sampled from its schema, or a plain placeholder of its type when the sample does not fit
  * either); an undeclared key is dropped; what fits is kept as the spec wrote it.
  *
- * "Fits" follows openapi-typescript's reading of a schema, not JSON Schema's: an object
- * schema takes only the keys it declares unless `additionalProperties` allows more (one
- * with no properties at all is `Record<string, never>`), `oneOf`/`anyOf` are unions and
- * `allOf` an intersection whose parts' keys all count.
+ * "Fits" follows openapi-typescript's reading of a schema (with the options carewire generates
+ * with), not JSON Schema's: an object schema takes only the keys it declares unless
+ * `additionalProperties` allows more (one that declares no properties at all takes any keys),
+ * `oneOf`/`anyOf` are unions and `allOf` an intersection whose parts' keys all count.
  */
 import { deref, isObject, type JsonObject } from "./json.js";
 
@@ -175,12 +175,18 @@ class ExampleFitter {
     for (const part of parts) {
       if (isObject(part.properties)) Object.assign(properties, part.properties);
       if (Array.isArray(part.required)) for (const key of part.required) if (typeof key === "string") required.add(key);
-      if (part.additionalProperties === true || (isObject(part.additionalProperties) && Object.keys(part.additionalProperties).length === 0)) others = true;
+      if (part.additionalProperties === true || (isObject(part.additionalProperties) && Object.keys(part.additionalProperties).length === 0) || declaresNothing(part)) others = true;
       else if (isObject(part.additionalProperties) && others === false) others = part.additionalProperties;
     }
     // A required key the schema never declares (a spec's slip) is not in the generated type.
     return { properties, required: [...required].filter((key) => Object.hasOwn(properties, key) || others !== false), others };
   }
+}
+
+/** An object schema of no properties, no additionalProperties and no parts: `Record<string, unknown>`, any keys. */
+function declaresNothing(part: JsonObject): boolean {
+  const noProperties = !isObject(part.properties) || Object.keys(part.properties).length === 0;
+  return "type" in part && noProperties && part.additionalProperties === undefined && part.allOf === undefined && part.anyOf === undefined && part.oneOf === undefined;
 }
 
 function isPlainObject(value: unknown): value is JsonObject {

@@ -22,6 +22,10 @@ export const TYPES_OPTIONS = {
   // A default is applied by the server: a field that has one stays optional for the
   // client that sends it (openapi-typescript would otherwise make it required).
   defaultNonNullable: false,
+  // An object schema that declares no properties (`type: object` alone, as specs write "any
+  // object") takes any keys, as JSON Schema reads it: openapi-typescript would otherwise make it
+  // `Record<string, never>`, which no value but `{}` fits.
+  emptyObjectsUnknown: true,
 } as const;
 
 // An ES module from a data: URL, so it runs as one whatever flags the process has (an eval'd

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { isObject } from "../codegen/json.js";
-import { startSimulator, type Simulator, type SimulatorOptions } from "./simulator/server.js";
+import { SimulatorConfigError, startSimulator, type Simulator, type SimulatorOptions } from "./simulator/server.js";
 import type { OperationDescriptor } from "../runtime/core/operation.js";
 import { isJsonMediaType, mediaTypeMatches } from "../runtime/wire/media-type.js";
 import { statusKeyFor } from "../runtime/wire/status-key.js";
@@ -104,6 +104,8 @@ export interface ContractSession {
 
 export async function openContractSession(spec: string, options: ContractOptions = {}): Promise<ContractSession> {
   const model = await SpecModel.load(spec);
+  // A mistyped operation id would make a run that checks nothing and passes.
+  if (options.operations !== undefined) unknownOperations(model, spec, options.operations);
   let simulator: Simulator | undefined;
   let baseUrl = options.baseUrl?.replace(/\/+$/, "");
   if (baseUrl === undefined) {
@@ -363,4 +365,15 @@ function noResponseOf(error: unknown, timeoutMs: number): NoResponse {
 
 function unique(lines: readonly string[]): string[] {
   return [...new Set(lines)];
+}
+
+/** Refuses operation ids the spec does not have, naming the one meant where only the case differs. */
+function unknownOperations(model: SpecModel, spec: string, operations: readonly string[]): void {
+  const known = model.documentOrder.map((r) => r.op.operationId);
+  const unknown = operations.filter((id) => !known.includes(id));
+  if (unknown.length === 0) return;
+  const meant = unknown.map((id) => known.find((k) => k.toLowerCase() === id.toLowerCase())).filter((k): k is string => k !== undefined);
+  const names = unknown.map((id) => `"${id}"`).join(", ");
+  const hint = meant.length > 0 ? `did you mean ${meant.map((k) => `"${k}"`).join(", ")}?` : `it has ${known.length}, as ${known.slice(0, 3).map((k) => `"${k}"`).join(", ")}${known.length > 3 ? ", …" : ""}`;
+  throw new SimulatorConfigError(`${spec} has no operation ${names} (${hint})`);
 }

@@ -1,5 +1,5 @@
 /**
- * `carewire generate --check` (REQUIREMENTS C3): exit 0 when generated/ matches the
+ * `carewire generate --check`: exit 0 when generated/ matches the
  * specs, exit 1 naming the stale files when a file is deleted or a spec is edited.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";

@@ -46,8 +46,10 @@ describe("fitExample", () => {
 
   it("drops keys the object does not declare, unless additionalProperties takes them", () => {
     expect(fit({ type: "object", properties: { a: { type: "string" } } }, { a: "x", b: 1 })).toEqual({ a: "x" });
-    // No properties and no additionalProperties: openapi-typescript's Record<string, never>.
-    expect(fit({ type: "object" }, { a: 1 })).toEqual({});
+    // No properties and no additionalProperties: "any object", Record<string, unknown> as carewire generates it.
+    expect(fit({ type: "object" }, { value: 30, unit: "year" })).toEqual({ value: 30, unit: "year" });
+    expect(fit({ type: "object", properties: {} }, { a: 1 })).toEqual({ a: 1 });
+    expect(fit({ allOf: [{ type: "object" }, { type: "object", properties: { b: { type: "string" } } }] }, { a: 1, b: "x" })).toEqual({ a: 1, b: "x" });
     expect(fit({ type: "object", additionalProperties: true }, { a: 1 })).toEqual({ a: 1 });
     expect(fit({ type: "object", additionalProperties: { type: "integer" } }, { a: 1, b: "2" })).toEqual({ a: 1, b: 0 });
   });

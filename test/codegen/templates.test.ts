@@ -1,5 +1,5 @@
 /**
- * REQUIREMENTS C6: a team changes the generated output through templates, without
+ * A team changes the generated output through templates, without
  * forking the generator; a broken template gets a clear error naming it.
  */
 import { describe, expect, it } from "@jest/globals";

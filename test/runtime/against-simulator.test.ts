@@ -1,7 +1,7 @@
 /**
  * The runtime end to end: the generated clinic client, every default policy on, against
- * the carewire simulator over real HTTP on 127.0.0.1 (quota, faults, tokens as seed 003
- * describes them). Waits are real but short (Retry-After of 1 s, breakers of 300 ms).
+ * the carewire simulator over real HTTP on 127.0.0.1 (a provider's quota, its faults
+ * and its tokens). Waits are real but short (Retry-After of 1 s, breakers of 300 ms).
  */
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "@jest/globals";

@@ -1,5 +1,5 @@
 /**
- * Backoff delays and the retry budget (REQUIREMENTS R3): full jitter within
+ * Backoff delays and the retry budget: full jitter within
  * [0, min(cap, base·2ⁿ⁻¹)], decorrelated jitter within [base, cap], a wait on top of
  * Retry-After that is never shorter than asked, and a budget that keeps retries to a
  * share of recent traffic so an outage cannot multiply load.

@@ -1,5 +1,5 @@
 /**
- * Outcome classification (REQUIREMENTS R1): every status class in classify.ts's table,
+ * Outcome classification: every status class in classify.ts's table,
  * network faults and timeouts by how far the exchange got and how safe the method is,
  * malformed bodies, and the `refine` hook for protocol signals (FHIR OperationOutcome).
  */

@@ -1,6 +1,6 @@
 /**
- * Idempotency keys derived from business keys (REQUIREMENTS R6: stable, never PHI in
- * clear) and the redaction telemetry applies before anything reaches a logger (R12).
+ * Idempotency keys derived from business keys (stable, never PHI in
+ * clear) and the redaction telemetry applies before anything reaches a logger.
  */
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";

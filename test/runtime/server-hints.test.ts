@@ -1,5 +1,5 @@
 /**
- * What the server says about waiting (REQUIREMENTS R2): Retry-After in both forms (the
+ * What the server says about waiting: Retry-After in both forms (the
  * date corrected for clock skew with the response's Date), retry-after-ms, the IETF
  * RateLimit headers (draft 8 and earlier) and X-RateLimit-*. Garbage is ignored, never
  * thrown on, and no wait ever comes back negative, NaN or beyond a day.

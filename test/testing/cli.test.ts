@@ -19,6 +19,13 @@ describe("carewire contract", () => {
     expect(result.code).toBe(0);
   }, childTestTimeout(1));
 
+  it("refuses an operation id the spec does not have (exit 2, one line), naming the one meant when only the case differs", async () => {
+    const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--operation", "getpatient", "--operation", "noSuchOp"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe('carewire: contract: specs/clinic/openapi.yaml has no operation "getpatient", "noSuchOp" (did you mean "getPatient"?)');
+    expect(result.stdout).toBe("");
+  }, childTestTimeout(1));
+
   it("fails (exit 1) against a server that breaks the contract, naming the violations", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", liar.url, "--token", "t"]);
     expect(result.code).toBe(1);

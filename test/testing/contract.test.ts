@@ -1,5 +1,5 @@
 /**
- * The contract suite (REQUIREMENTS T3) passes for every operation of specs/clinic and
+ * The contract suite passes for every operation of specs/clinic and
  * of the real public specs against the simulator, and catches a server that breaks
  * the contract.
  */
@@ -17,6 +17,15 @@ const PUBLIC = path.resolve(ROOT, "../shared/specs-public");
 await describeContract(CLINIC_SPEC, { simulator: { handlers: clinicScenario } });
 await describeContract(path.join(PUBLIC, "cms-bluebutton.openapi.yaml"));
 await describeContract(path.join(PUBLIC, "drchrono.openapi.yaml"));
+
+describe("the contract runner's operations", () => {
+  it("refuses an id the spec does not have, before starting anything: a run that checks nothing never passes", async () => {
+    await expect(runContract(CLINIC_SPEC, { operations: ["listPatients", "fetchPatient"] })).rejects.toMatchObject({
+      kind: "simulator-config",
+      message: expect.stringMatching(/has no operation "fetchPatient" \(it has 12, as "\w+", "\w+", "\w+", …\)$/),
+    });
+  });
+});
 
 describe("the contract runner catches broken contracts", () => {
   let liar: TestServer;

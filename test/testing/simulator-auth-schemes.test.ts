@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@jest/globals";
 import { writeFile } from "node:fs/promises";
+import { runContract } from "carewire/testing";
 import { call, simulatorPool } from "../helpers/simulator.js";
 import { tempDirForFile } from "../helpers/temp-dir.js";
 
@@ -44,5 +45,30 @@ describe("credentials the spec declares", () => {
     const reply = await call(sim, "GET", "/lists");
     expect(reply.status).toBe(401);
     expect(reply.json().detail).toBe("credentials are required: a bearer token from /oauth/token, or HTTP basic (any user)");
+  });
+});
+
+describe("a spec whose server has a base path", () => {
+  it("serves the token endpoint under the base path too, so a contract run against `…/api` gets its token", async () => {
+    const file = tmp("based.json");
+    const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name: "state" } } } } };
+    await writeFile(
+      file,
+      JSON.stringify({
+        openapi: "3.0.3",
+        info: { title: "based", version: "1" },
+        servers: [{ url: "https://ids.example.test/api" }],
+        components: { securitySchemes: { token: { type: "apiKey", in: "header", name: "Authorization" } } },
+        security: [{ token: [] }],
+        paths: { "/v1/states": { get: { operationId: "getStates", responses: ok } } },
+      }),
+    );
+    const sim = await sims.start({ spec: file, rateLimit: false });
+    for (const at of ["/oauth/token", "/api/oauth/token"]) {
+      const token = await call(sim, "POST", at, { headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials&client_id=carewire-demo&client_secret=carewire-demo-secret" });
+      expect(token.status).toBe(200);
+    }
+    const report = await runContract(file, { baseUrl: `${sim.url}/api` });
+    expect(report.checks.map((c) => [c.operationId, c.outcome, c.status])).toEqual([["getStates", "passed", 200]]);
   });
 });

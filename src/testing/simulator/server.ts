@@ -197,6 +197,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const validator = options.validateRequests === false ? undefined : model.validator;
   const inFlight = new Map<string, number>();
   const tokenPath = model.tokenPath;
+  // Operations are served with and without the spec's base path (a client whose baseUrl ends
+  // in `/api` sends `/api/…`): so is the token endpoint.
+  const basePathTokenPath = model.basePath ? `${model.basePath}${tokenPath}` : tokenPath;
   const authEnabled = options.auth ?? true;
 
   let lastRequestAt = Number.NEGATIVE_INFINITY;
@@ -250,7 +253,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       return finish(503);
     }
 
-    if (method === "POST" && url.pathname === tokenPath) return tokenEndpoint(req, res, url, raw, state, finish);
+    if (method === "POST" && (url.pathname === tokenPath || url.pathname === basePathTokenPath)) return tokenEndpoint(req, res, url, raw, state, finish);
 
     const matched = model.match(method, url.pathname, (name) => header(req, name) ?? url.searchParams.get(name) ?? undefined);
     if ("error" in matched) {
