@@ -4,8 +4,6 @@
  * `carewire/codegen`.
  */
 export { createPipeline, DEFAULT_TIMEOUT_MS, type ClientOptions, type Pipeline, type PipelineOptions } from "./runtime/core/pipeline.js";
-export type { CallSettings } from "./runtime/core/options.js";
-export type { Settings } from "./runtime/core/settings.js";
 export type {
   HttpMethod,
   OperationDescriptor,
@@ -16,6 +14,8 @@ export type {
   ResponseDescriptor,
   SafetyClass,
 } from "./runtime/core/operation.js";
+export type { CallSettings } from "./runtime/core/options.js";
+export type { Settings } from "./runtime/core/settings.js";
 export { KindedError } from "./runtime/core/kinded-error.js";
 export { AbortedError, AuthenticationError, CarewireError, CircuitOpenError, ContractViolationError, RateLimitedError, UnknownOutcomeError, InvalidRequestError, LimitExceededError, MalformedResponseError, UntrustedUrlError, NetworkError, TimeoutError, UnexpectedError, type ErrorKind, type LimitName } from "./runtime/core/errors.js";
 export { HttpError, ClientError, BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, ConflictError, PreconditionFailedError, UnprocessableEntityError, TooManyRequestsError, ServerError, InternalServerError, BadGatewayError, ServiceUnavailableError, GatewayTimeoutError } from "./runtime/core/http-errors.js";

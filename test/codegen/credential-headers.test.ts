@@ -4,11 +4,10 @@
  * send them, while every other required header stays required; the README's programs leave
  * them out and compile.
  */
-import { afterAll, describe, expect, it } from "@jest/globals";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "@jest/globals";
 import path from "node:path";
-import { runGenerate } from "carewire/codegen";
 import { ROOT } from "../helpers/cli.js";
+import { generatedInRepo } from "../helpers/generated-in-repo.js";
 import { json, startServer } from "../helpers/http-server.js";
 import { strictAppErrors } from "../helpers/strict-compile.js";
 
@@ -32,17 +31,12 @@ const SPEC = {
   },
 };
 
-/** Inside the repository, so the generated client resolves `carewire` as an app's would. */
-const dir = path.join(ROOT, ".tmp", `creds-${process.pid}`);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+const generated = generatedInRepo("creds");
+const { dir } = generated;
 
 describe("credential header parameters", () => {
   it("are optional in the generated input, other required headers stay required, and the README's programs compile", async () => {
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, "spec.json"), JSON.stringify(SPEC));
-    await runGenerate({ mode: "single", spec: path.join(dir, "spec.json"), outDir: path.join(dir, "gen"), name: "creds", check: false });
+    const snippets = await generated.generate(SPEC, "creds");
     const app = [
       `import { createCredsClient } from "./gen/index.js";`,
       `const creds = createCredsClient({ headers: { "X-Api-Key": "k" } });`,
@@ -53,8 +47,6 @@ describe("credential header parameters", () => {
       `await creds.getThing({ params: { path: { id: "1" } } });`,
       ``,
     ].join("\n");
-    const readme = await readFile(path.join(dir, "gen/README.md"), "utf8");
-    const snippets = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
     expect(snippets.find((s) => s.includes("creds.getThing("))).toContain(`header: { "X-Trace": "string" }`);
     const files = new Map([[path.join(dir, "app.mts"), app], ...snippets.map((text, i) => [path.join(ROOT, `creds-snippet-${i}.mts`), text] as const)]);
     expect(strictAppErrors([], files)).toEqual([]);

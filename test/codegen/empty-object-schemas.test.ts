@@ -4,11 +4,10 @@
  * allOf, and the README's programs keep their examples' keys. openapi-typescript's default
  * would make it `Record<string, never>`, which no value but `{}` fits.
  */
-import { afterAll, describe, expect, it } from "@jest/globals";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { describe, expect, it } from "@jest/globals";
 import path from "node:path";
-import { runGenerate } from "carewire/codegen";
 import { ROOT } from "../helpers/cli.js";
+import { generatedInRepo } from "../helpers/generated-in-repo.js";
 import { strictAppErrors } from "../helpers/strict-compile.js";
 
 const SPEC = {
@@ -44,31 +43,26 @@ const SPEC = {
   },
 };
 
-/** Inside the repository, so the generated client resolves `carewire` as an app's would. */
-const dir = path.join(ROOT, ".tmp", `empty-objects-${process.pid}`);
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
+/** An app using the client: any keys where the spec declares no properties, its types kept elsewhere. */
+const APP = [
+  `import { createTriageClient } from "./gen/index.js";`,
+  `const triage = createTriageClient();`,
+  `const result = await triage.diagnose({ body: { age: { value: 30, unit: "year" }, sex: "male", extras: { disable_groups: true }, who: { name: "a", nickname: "b" } } });`,
+  `if (result.data) console.log(result.data.question?.["text"] satisfies unknown);`,
+  `// @ts-expect-error sex is still a string`,
+  `await triage.diagnose({ body: { age: {}, sex: 1 } });`,
+  ``,
+].join("\n");
+
+const generated = generatedInRepo("empty-objects");
+const { dir } = generated;
 
 describe("object schemas that declare no properties", () => {
   it("take any keys in the generated input and output, and the README's program keeps the example's", async () => {
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, "spec.json"), JSON.stringify(SPEC));
-    await runGenerate({ mode: "single", spec: path.join(dir, "spec.json"), outDir: path.join(dir, "gen"), name: "triage", check: false });
-    const app = [
-      `import { createTriageClient } from "./gen/index.js";`,
-      `const triage = createTriageClient();`,
-      `const result = await triage.diagnose({ body: { age: { value: 30, unit: "year" }, sex: "male", extras: { disable_groups: true }, who: { name: "a", nickname: "b" } } });`,
-      `if (result.data) console.log(result.data.question?.["text"] satisfies unknown);`,
-      `// @ts-expect-error sex is still a string`,
-      `await triage.diagnose({ body: { age: {}, sex: 1 } });`,
-      ``,
-    ].join("\n");
-    const readme = await readFile(path.join(dir, "gen/README.md"), "utf8");
-    const snippets = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+    const snippets = await generated.generate(SPEC, "triage");
     const program = snippets.find((s) => s.includes("triage.diagnose("));
     expect(program).toContain("age: { value: 30, unit: \"year\" }");
-    const files = new Map([[path.join(dir, "app.mts"), app], ...snippets.map((text, i) => [path.join(ROOT, `triage-snippet-${i}.mts`), text] as const)]);
+    const files = new Map([[path.join(dir, "app.mts"), APP], ...snippets.map((text, i) => [path.join(ROOT, `triage-snippet-${i}.mts`), text] as const)]);
     expect(strictAppErrors([], files)).toEqual([]);
   });
 });

@@ -12,21 +12,24 @@ import { tempDirForFile } from "../helpers/temp-dir.js";
 const tmp = tempDirForFile("sim-auth");
 const sims = simulatorPool();
 
-async function basicSpec(): Promise<string> {
-  const file = tmp("basic.json");
-  const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name: "list" } } } } };
-  await writeFile(
-    file,
-    JSON.stringify({
-      openapi: "3.0.3",
-      info: { title: "basic", version: "1" },
-      components: { securitySchemes: { basicAuth: { type: "http", scheme: "basic" } } },
-      security: [{ basicAuth: [] }],
-      paths: { "/lists": { get: { operationId: "getLists", responses: ok } } },
-    }),
-  );
+/** A one-operation spec (`GET <path>` answering `{ name }`) with the given security, written to the file's temp folder. */
+async function specWith(name: string, path: string, security: { readonly schemes: object; readonly servers?: object[] }): Promise<string> {
+  const file = tmp(`${name}.json`);
+  const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name } } } } };
+  const schemes = Object.keys(security.schemes);
+  const spec = {
+    openapi: "3.0.3",
+    info: { title: name, version: "1" },
+    ...(security.servers ? { servers: security.servers } : {}),
+    components: { securitySchemes: security.schemes },
+    security: schemes.map((scheme) => ({ [scheme]: [] })),
+    paths: { [path]: { get: { operationId: `get-${name}`, responses: ok } } },
+  };
+  await writeFile(file, JSON.stringify(spec));
   return file;
 }
+
+const basicSpec = () => specWith("list", "/lists", { schemes: { basicAuth: { type: "http", scheme: "basic" } } });
 
 describe("credentials the spec declares", () => {
   it("HTTP basic: any user is let in, and counted as its own client", async () => {
@@ -50,25 +53,13 @@ describe("credentials the spec declares", () => {
 
 describe("a spec whose server has a base path", () => {
   it("serves the token endpoint under the base path too, so a contract run against `…/api` gets its token", async () => {
-    const file = tmp("based.json");
-    const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name: "state" } } } } };
-    await writeFile(
-      file,
-      JSON.stringify({
-        openapi: "3.0.3",
-        info: { title: "based", version: "1" },
-        servers: [{ url: "https://ids.example.test/api" }],
-        components: { securitySchemes: { token: { type: "apiKey", in: "header", name: "Authorization" } } },
-        security: [{ token: [] }],
-        paths: { "/v1/states": { get: { operationId: "getStates", responses: ok } } },
-      }),
-    );
+    const file = await specWith("state", "/v1/states", { schemes: { token: { type: "apiKey", in: "header", name: "Authorization" } }, servers: [{ url: "https://ids.example.test/api" }] });
     const sim = await sims.start({ spec: file, rateLimit: false });
     for (const at of ["/oauth/token", "/api/oauth/token"]) {
       const token = await call(sim, "POST", at, { headers: { "content-type": "application/x-www-form-urlencoded" }, body: "grant_type=client_credentials&client_id=carewire-demo&client_secret=carewire-demo-secret" });
       expect(token.status).toBe(200);
     }
     const report = await runContract(file, { baseUrl: `${sim.url}/api` });
-    expect(report.checks.map((c) => [c.operationId, c.outcome, c.status])).toEqual([["getStates", "passed", 200]]);
+    expect(report.checks.map((c) => [c.operationId, c.outcome, c.status])).toEqual([["get-state", "passed", 200]]);
   });
 });
