@@ -1,8 +1,9 @@
 /**
  * `carewire init`: a starter config in the current directory (and, when asked, a small
  * spec and an overlay skeleton), never over a file that is already there, then what to run.
+ * `--add` puts one more provider into the config that is there.
  */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { DEFAULT_CONFIG_FILE } from "./main.js";
 import { missingPackagesFor } from "./optional-packages.js";
@@ -23,6 +24,7 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
       spec: { type: "string" },
       "sample-spec": { type: "boolean", default: false },
       overlay: { type: "boolean", default: false },
+      add: { type: "boolean", default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -38,7 +40,9 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
   if (values["sample-spec"] && remote) throw new UsageError("--sample-spec writes a file; it does not go with a --spec URL");
   const overlay = values.overlay ? `overlays/${name}.overlay.yaml` : undefined;
 
-  const files = new Map<string, string>([[DEFAULT_CONFIG_FILE, starterConfig(name, spec, overlay)]]);
+  // With --add, the config that is there gets the provider; otherwise a new one is written.
+  const config = values.add ? await withProvider(path.join(cwd, DEFAULT_CONFIG_FILE), { name, spec, ...(overlay !== undefined ? { overlays: [overlay] } : {}) }) : undefined;
+  const files = new Map<string, string>(config === undefined ? [[DEFAULT_CONFIG_FILE, starterConfig(name, spec, overlay)]] : []);
   if (values["sample-spec"]) files.set(spec, sampleSpec(name));
   if (overlay !== undefined) files.set(overlay, overlaySkeleton(name));
 
@@ -46,7 +50,8 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
   // existing file is never replaced, and a refusal leaves the directory as it was.
   for (const file of files.keys()) {
     if (await exists(path.join(cwd, file))) {
-      err(`carewire: init: ${file} already exists; nothing written (move it away, or edit it instead)\n`);
+      const hint = file === DEFAULT_CONFIG_FILE ? `--add --name <provider> --spec <file> adds a provider to it` : "move it away, or edit it instead";
+      err(`carewire: init: ${file} already exists; nothing written (${hint})\n`);
       return 2;
     }
   }
@@ -55,13 +60,16 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
     await mkdir(path.dirname(absolute), { recursive: true });
     await writeFile(absolute, content, { flag: "wx" });
   }
+  // The config is rewritten last, once the provider's own files are in place.
+  if (config !== undefined) await writeFile(path.join(cwd, DEFAULT_CONFIG_FILE), config);
+  const written = [...(config !== undefined ? [`${DEFAULT_CONFIG_FILE} (added ${name})`] : []), ...files.keys()];
 
   const specExists = values["sample-spec"] || remote || (await exists(path.resolve(cwd, spec)));
   // The generator's packages are optional peers: a fresh app has none of them yet.
   const toInstall = missingPackagesFor("generate");
   out(
     [
-      `carewire: wrote ${[...files.keys()].join(", ")}`,
+      `carewire: wrote ${written.join(", ")}`,
       "next:",
       ...(toInstall.length > 0 ? [`  npm i -D ${toInstall.join(" ")}   # what carewire generate needs`] : []),
       ...(specExists ? [] : [`  put ${name}'s OpenAPI spec at ${spec} (or set "spec" in ${DEFAULT_CONFIG_FILE} to its https:// URL)`]),
@@ -73,6 +81,33 @@ export async function initCommand(args: readonly string[], deps: InitCommandDeps
     ].join("\n"),
   );
   return 0;
+}
+
+/**
+ * The config at `file` with one more provider, as the text to write: refused (a usage error,
+ * nothing written) when there is no config, it is not a config's JSON, or it has the name.
+ */
+async function withProvider(file: string, provider: { readonly name: string; readonly spec: string; readonly overlays?: readonly string[] }): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch {
+    throw new UsageError(`--add: there is no ${DEFAULT_CONFIG_FILE} here to add to (carewire init without --add writes one)`);
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--add: ${DEFAULT_CONFIG_FILE} is not valid JSON; nothing written`);
+  }
+  const providers = (config as { providers?: unknown } | null)?.providers;
+  if (typeof config !== "object" || config === null || Array.isArray(config) || !Array.isArray(providers)) {
+    throw new UsageError(`--add: ${DEFAULT_CONFIG_FILE} has no "providers" list; nothing written`);
+  }
+  if (providers.some((p) => (p as { name?: unknown } | null)?.name === provider.name)) {
+    throw new UsageError(`--add: ${DEFAULT_CONFIG_FILE} already has a provider named "${provider.name}"; nothing written (pick another --name)`);
+  }
+  return `${JSON.stringify({ ...config, providers: [...providers, provider] }, null, 2)}\n`;
 }
 
 function exists(file: string): Promise<boolean> {

@@ -34,10 +34,11 @@ export const RECONCILE_USAGE = `  carewire reconcile --source <file.ndjson> --fh
       missing, extra and different ones (keys only, hashed with --hash-keys); exit 1 when they differ;
       --checkpoint resumes an interrupted run; --repair enqueues every missing record in the outbox as <Type>.ensure`;
 
-export const INIT_USAGE = `  carewire init [--name <provider>] [--spec <file | https://…>] [--sample-spec] [--overlay]
+export const INIT_USAGE = `  carewire init [--name <provider>] [--spec <file | https://…>] [--sample-spec] [--overlay] [--add]
       write a starter carewire.config.json into the current directory (never over an existing file);
       --sample-spec also writes a small spec to start from (specs/<name>.openapi.yaml), --overlay an
-      OpenAPI Overlay skeleton for x-carewire-* hints (overlays/<name>.overlay.yaml); prints what to run next`;
+      OpenAPI Overlay skeleton for x-carewire-* hints (overlays/<name>.overlay.yaml); --add puts the
+      provider into the carewire.config.json that is there instead; prints what to run next`;
 
 export const REPORT_USAGE = `  carewire report <events.jsonl> [--out report.html] [--title <text>] [--alert <name>=<value>]... [--thresholds <file.json>]
       one self-contained HTML page (uPlot, no network) from the events recordEvents wrote: quota use per client_id,

@@ -74,8 +74,37 @@ describe("carewire init", () => {
 
     const again = await freshDir();
     await writeFile(path.join(again, "carewire.config.json"), "{}\n");
-    expect((await init([], again)).err).toBe("carewire: init: carewire.config.json already exists; nothing written (move it away, or edit it instead)\n");
+    expect((await init([], again)).err).toBe("carewire: init: carewire.config.json already exists; nothing written (--add --name <provider> --spec <file> adds a provider to it)\n");
     expect(await readFile(path.join(again, "carewire.config.json"), "utf8")).toBe("{}\n");
+  });
+
+  it("--add puts one more provider into the config that is there, and refuses what it cannot add, changing nothing", async () => {
+    const dir = await freshDir();
+    expect((await init([], dir)).code).toBe(0);
+    const added = await init(["--add", "--name", "ndhm", "--spec", "specs/ndhm.json", "--overlay"], dir);
+    expect(added).toMatchObject({ code: 0, err: "" });
+    expect(added.out).toContain("carewire: wrote carewire.config.json (added ndhm), overlays/ndhm.overlay.yaml\n");
+    expect(JSON.parse(await readFile(path.join(dir, "carewire.config.json"), "utf8"))).toEqual({
+      outDir: "src/gen",
+      providers: [
+        { name: "example", spec: "specs/example.openapi.yaml" },
+        { name: "ndhm", spec: "specs/ndhm.json", overlays: ["overlays/ndhm.overlay.yaml"] },
+      ],
+    });
+    const before = await readFile(path.join(dir, "carewire.config.json"), "utf8");
+    await expect(init(["--add", "--name", "ndhm"], dir)).rejects.toThrow('--add: carewire.config.json already has a provider named "ndhm"; nothing written (pick another --name)');
+    // The new provider's overlay is there already: refused before the config is touched.
+    const clash = await freshDir();
+    await writeFile(path.join(clash, "carewire.config.json"), before);
+    await mkdir(path.join(clash, "overlays"));
+    await writeFile(path.join(clash, "overlays/third.overlay.yaml"), "mine\n");
+    expect(await init(["--add", "--name", "third", "--overlay"], clash)).toEqual({ code: 2, out: "", err: "carewire: init: overlays/third.overlay.yaml already exists; nothing written (move it away, or edit it instead)\n" });
+    expect(await readFile(path.join(clash, "carewire.config.json"), "utf8")).toBe(before);
+    const empty = await freshDir();
+    await expect(init(["--add", "--name", "x"], empty)).rejects.toThrow("--add: there is no carewire.config.json here to add to");
+    await writeFile(path.join(empty, "carewire.config.json"), "{ not json");
+    await expect(init(["--add", "--name", "x"], empty)).rejects.toThrow("--add: carewire.config.json is not valid JSON; nothing written");
+    expect(await readFile(path.join(empty, "carewire.config.json"), "utf8")).toBe("{ not json");
   });
 
   it("a sample spec and an overlay skeleton that generate as written, from a shell", async () => {
@@ -93,6 +122,6 @@ describe("carewire init", () => {
 
     const second = await runCli(["init"], { cwd: dir });
     expect(second.code).toBe(2);
-    expect(second.stderr).toBe("carewire: init: carewire.config.json already exists; nothing written (move it away, or edit it instead)\n");
+    expect(second.stderr).toBe("carewire: init: carewire.config.json already exists; nothing written (--add --name <provider> --spec <file> adds a provider to it)\n");
   }, childTestTimeout(3));
 });
