@@ -83,9 +83,7 @@ export class MemoryBreakerStore implements BreakerStore {
 
   state(group: string, _at: number): CircuitView {
     const c = this.circuits.get(group);
-    if (c === undefined) return NEVER_USED_VIEW;
-    if (c.view.state !== c.state || c.view.openedAt !== c.openedAt) c.view = Object.freeze({ state: c.state, openedAt: c.openedAt });
-    return c.view;
+    return c === undefined ? NEVER_USED_VIEW : current(c).view;
   }
 
   tryProbe(group: string, probe: string, at: number, rules: BreakerRules): ProbeAnswer {
@@ -114,7 +112,7 @@ export class MemoryBreakerStore implements BreakerStore {
       else if (c.state === "closed" && failingTooOften(c, rules)) Object.assign(c, { state: "open", openedAt: at });
     }
     // Most steps move nothing (a success in a closed circuit): they share one frozen answer.
-    return from === c.state ? steadyOf(c) : { from, state: c.state, openedAt: c.openedAt };
+    return from === c.state ? current(c).steady : { from, state: c.state, openedAt: c.openedAt };
   }
 
   private circuit(group: string): Circuit {
@@ -124,10 +122,13 @@ export class MemoryBreakerStore implements BreakerStore {
   }
 }
 
-/** The circuit as it stands, as a step that moved nothing reports it (made again only when it has moved). */
-function steadyOf(c: Circuit): CircuitChange {
-  if (c.steady.state !== c.state || c.steady.openedAt !== c.openedAt) c.steady = Object.freeze({ from: c.state, state: c.state, openedAt: c.openedAt });
-  return c.steady;
+/** The circuit with its shared answers (a view, a step that moved nothing) made again only once it has moved. */
+function current(c: Circuit): Circuit {
+  if (c.view.state !== c.state || c.view.openedAt !== c.openedAt) {
+    c.view = Object.freeze({ state: c.state, openedAt: c.openedAt });
+    c.steady = Object.freeze({ from: c.state, state: c.state, openedAt: c.openedAt });
+  }
+  return c;
 }
 
 /** Counts one outcome in its slice and drops the slices that have left the window: constant work per call. */
