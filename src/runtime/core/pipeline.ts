@@ -62,7 +62,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const baseUrl = options.baseUrl ?? options.defaultBaseUrl ?? "";
   const wire = sendOnWire({
     baseUrl,
-    fetch: fetchImpl,
+    fetch: options.fetch,
     headers: options.headers,
     correlationHeader: options.correlationHeader === undefined ? "X-Correlation-Id" : options.correlationHeader,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,

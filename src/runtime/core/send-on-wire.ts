@@ -10,13 +10,14 @@ import { asCarewireError, InvalidRequestError, MalformedResponseError, type Care
 import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
 import type { AttemptRecord } from "./meta.js";
 import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
-import { buildRequest, cannotBuild, otherScheme } from "../wire/request.js";
+import { buildOutgoing, buildRequest, cannotBuild, otherScheme, sendsAsIs, type RequestParts } from "../wire/request.js";
 import { readServerHints } from "../wire/server-hints.js";
-import { sendAttempt, type Exchange, type FetchLike } from "../wire/transport.js";
+import { sendAttempt, withJson, type Exchange, type FetchLike } from "../wire/transport.js";
 
 export interface WireSettings {
   readonly baseUrl: string;
-  readonly fetch: FetchLike;
+  /** The caller's fetch; undefined for the platform's own. */
+  readonly fetch: FetchLike | undefined;
   /** Client-wide headers, under the operation's own header parameters. */
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** Header that carries the call's correlation id, or null for none. */
@@ -29,6 +30,8 @@ export interface WireSettings {
 export function sendOnWire(settings: WireSettings): Send {
   // Checked once per client, not per call.
   const badBaseUrl = otherScheme(settings.baseUrl);
+  // The platform's fetch is handed a URL and init rather than a Request it would copy.
+  const asIs = settings.fetch === undefined && sendsAsIs(settings.baseUrl);
   return async (plan: AttemptPlan): Promise<AttemptResult> => {
     const { call } = plan;
     const { operation, options, clock, observer } = call;
@@ -41,11 +44,15 @@ export function sendOnWire(settings: WireSettings): Send {
     const correlation = settings.correlationHeader ? { [settings.correlationHeader]: call.requestId } : undefined;
     let exchange: Exchange | undefined;
     let error: CarewireError | undefined;
+    const parts: RequestParts = { baseUrl: settings.baseUrl, operation, input: call.input, target: call.target, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] };
+    // A path that does not start with `/` could run into the base URL's host: a Request's refusal names it.
+    const outgoing = asIs && startsWithSlash(call.target.path);
     try {
       exchange = await sendAttempt(
-        () => buildRequest({ baseUrl: settings.baseUrl, operation, input: call.input, target: call.target, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] }),
+        () => (outgoing ? buildOutgoing(parts) : buildRequest(parts)),
         {
-          fetch: observer === undefined ? settings.fetch : (request, init) => observer.onWire(() => settings.fetch(request, init)),
+          fetch: settings.fetch,
+          inContext: observer === undefined ? undefined : (send) => observer.onWire(send),
           timeoutMs: Math.max(1, Math.min(options.timeoutMs ?? settings.timeoutMs, remaining)),
           signal: call.signal,
           stream: options.stream === true,
@@ -61,7 +68,7 @@ export function sendOnWire(settings: WireSettings): Send {
     }
     if (exchange !== undefined && !exchange.streamed && operation.method !== "head" && isJsonBody(exchange)) {
       try {
-        exchange = { ...exchange, json: { value: parseJsonBody(exchange) } };
+        exchange = withJson(exchange, parseJsonBody(exchange));
       } catch (malformed) {
         // A success whose JSON is cut short fails the attempt (policies may retry it); an
         // error status with a broken body is still that error status.
@@ -100,3 +107,6 @@ export function attemptResult(plan: AttemptPlan, exchange: Exchange | undefined,
   return { exchange, error, verdict, hints, notes: { attempts: [record] } };
 }
 
+function startsWithSlash(path: string): boolean {
+  return path === "" || path.charCodeAt(0) === 47;
+}

@@ -1,8 +1,13 @@
 /**
- * Builds the Request of one attempt from the operation and the caller's input.
+ * Builds the request of one attempt from the operation and the caller's input.
  * URL, query and body serialization are openapi-fetch's own, so the wire format is
- * exactly what openapi-fetch users get. A fresh Request is built for every attempt:
- * a Request body can be read once, and retried writes must carry it again.
+ * exactly what openapi-fetch users get. A fresh request is built for every attempt:
+ * a body stream can be read once, and retried writes must carry it again.
+ *
+ * It is built as a URL and an init first (`buildOutgoing`). The platform's fetch takes
+ * those as they are; a Request is made of them only for a fetch of the caller's, which
+ * is given one (`buildRequest`). Node's fetch copies a Request it is handed into a new
+ * one, headers and all, so making one for it would build every request twice.
  */
 import { createQuerySerializer, defaultPathSerializer, mergeHeaders } from "openapi-fetch";
 import { InvalidRequestError } from "../core/errors.js";
@@ -59,7 +64,43 @@ export function requestTarget(operation: OperationDescriptor, input: RawCallInpu
   return { path, query: query.startsWith("?") ? query.slice(1) : query };
 }
 
+/** A request as a URL and its init, not yet a Request. The init is the attempt's own: the transport adds its signal. */
+export interface OutgoingRequest {
+  readonly url: string;
+  readonly init: RequestInit;
+}
+
+/** The attempt's Request, for a fetch that takes one: a URL the platform refuses is a request that cannot be built. */
 export function buildRequest(parts: RequestParts): Request {
+  const outgoing = buildOutgoing(parts);
+  try {
+    return new Request(outgoing.url, outgoing.init);
+  } catch (error) {
+    // The usual causes: a client made without `baseUrl` for a spec that names no server, or
+    // one given a host without its scheme. The base URL is the app's setting, fine to quote.
+    const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : (schemeMissing(parts.baseUrl) ?? "the URL or an option is not valid");
+    throw cannotBuild(parts.operation, why, error);
+  }
+}
+
+/**
+ * Whether the platform's fetch can be handed a request to this base URL as a URL and init:
+ * an absolute http(s) URL without credentials or a server variable, which a path starting
+ * with `/` cannot make unparsable. Any other base goes through `buildRequest`, whose
+ * refusal says what is wrong with it. Checked once per client.
+ */
+export function sendsAsIs(baseUrl: string): boolean {
+  if (baseUrl.includes("{")) return false;
+  try {
+    const url = new URL(baseUrl);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.username === "" && url.password === "";
+  } catch {
+    return false;
+  }
+}
+
+/** The attempt's URL and init: parameters checked, headers merged and validated, body serialized. */
+export function buildOutgoing(parts: RequestParts): OutgoingRequest {
   const { operation, input } = parts;
   const pathParams = input.params?.path ?? {};
   for (const p of operation.parameters.path) {
@@ -102,14 +143,7 @@ export function buildRequest(parts: RequestParts): Request {
   // Redirects are carewire's to follow (transport.ts): within the origin, never elsewhere.
   const init: RequestInit = { method: operation.method.toUpperCase(), headers, redirect: "manual" };
   if (body !== undefined) init.body = body;
-  try {
-    return new Request(url, init);
-  } catch (error) {
-    // The usual causes: a client made without `baseUrl` for a spec that names no server, or
-    // one given a host without its scheme. The base URL is the app's setting, fine to quote.
-    const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : (schemeMissing(parts.baseUrl) ?? "the URL or an option is not valid");
-    throw cannotBuild(operation, why, error);
-  }
+  return { url, init };
 }
 
 /** A request that cannot be built as the client is set up: refused, never sent. */

@@ -10,6 +10,7 @@ import { AttemptBound } from "./bound.js";
 import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, NetworkError, originOf, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 import { readStreamCapped } from "./read-capped.js";
 import { headerValue } from "./header-value.js";
+import type { OutgoingRequest } from "./request.js";
 
 /**
  * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
@@ -30,7 +31,10 @@ export interface Exchange {
 }
 
 export interface AttemptOptions {
-  readonly fetch: FetchLike;
+  /** The caller's fetch, given a Request; absent, the platform's own (`globalThis.fetch`, looked up per attempt). */
+  readonly fetch: FetchLike | undefined;
+  /** Runs the send in a context of the caller's (OpenTelemetry's, for the attempt's span). */
+  readonly inContext?: (<T>(send: () => T) => T) | undefined;
   /** Headers and body together must arrive within this time. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
@@ -44,8 +48,12 @@ export interface AttemptOptions {
   readonly clock?: Clock;
 }
 
-/** Builds the attempt's request; called again, fresh, for each redirect hop (a body is read once). */
-export type RequestFactory = () => Request;
+/**
+ * Builds the attempt's request; called again, fresh, for each redirect hop (a body is read
+ * once). A URL and init (an OutgoingRequest) go to the platform's fetch as they are, which
+ * spares it a Request to copy; a fetch of the caller's is given a Request made of them.
+ */
+export type RequestFactory = () => Request | OutgoingRequest;
 
 interface RedirectTarget {
   readonly url: string;
@@ -88,29 +96,30 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   if (onAbort) joined?.addEventListener("abort", onAbort, { once: true });
   let response: Response | undefined;
   // Outside the try for a refusal's message: every hop stays within its origin.
-  let first: Request | undefined;
+  let first: Request | OutgoingRequest | undefined;
   try {
     first = makeRequest();
     let request = first;
     for (let hops = 0; ; hops++) {
-      response = await bound.within(options.fetch(request, init));
+      const sent = request;
+      response = await bound.within(options.inContext ? options.inContext(() => send(sent, options.fetch, init)) : send(sent, options.fetch, init));
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? headerValue(response.headers, "location") : null;
       if (location === null) break;
-      const target = redirectTarget(request, response.status, location);
+      const target = redirectTarget(asRequest(request), response.status, location);
       void response.body?.cancel().catch(() => undefined);
       // Only a redirect needs the origin: the common path parses no URL.
       const origin = new URL(first.url).origin;
       if (new URL(target.url).origin !== origin) throw new UntrustedUrlError(target.url, origin);
       if (hops + 1 > options.maxRedirects) throw new LimitExceededError("redirects", options.maxRedirects);
-      request = redirectedRequest(makeRequest(), target);
+      request = redirectedRequest(asRequest(makeRequest()), target);
     }
     phase = "body";
     // Streamed downloads: the headers are in, the timer stops, the body is the caller's.
-    if (options.stream && response.ok) return { request, response, body: NO_BYTES, streamed: true };
+    if (options.stream && response.ok) return exchangeOf(request, response, NO_BYTES, true);
     // The Response keeps its status and headers; its body is consumed here (as openapi-fetch
     // leaves it): the bytes live in `body`, the parsed value in `data`.
     const body = await readCapped(response, options.maxBytes, bound);
-    return { request, response, body };
+    return exchangeOf(request, response, body, false);
   } catch (error) {
     if (response !== undefined && !(options.stream && response.ok)) void response.body?.cancel().catch(() => undefined);
     // Already typed (timeout, abort, a refused redirect, a request that could not be built).
@@ -119,11 +128,64 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     // Fetch refuses some ports outright (1, 6000, 10080, …: the Fetch standard's "bad ports")
     // before any connection: a setting to fix, never sent, so never worth a retry.
     if (refusedPort(error)) throw new InvalidRequestError(`fetch refuses to connect to ${first === undefined ? "this URL" : originOf(first.url)}: its port is one the Fetch standard blocks; use another port`, { cause: error });
+    // The platform's fetch makes the Request itself, and rejects with the TypeError its
+    // constructor throws (a network failure is "fetch failed"): a request that cannot be built.
+    if (first !== undefined && !(first instanceof Request) && refusedRequest(error)) throw new InvalidRequestError("cannot build the request: fetch refused it (its reason is in `cause`)", { cause: error });
     throw toNetworkError(error, phase);
   } finally {
     cancelTimer?.();
     if (onAbort) joined?.removeEventListener("abort", onAbort);
   }
+}
+
+/** One request out: a caller's fetch always gets a Request; the platform's fetch gets a URL and init as they are. */
+function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }): Promise<Response> {
+  if (request instanceof Request) return fetchLike ? fetchLike(request, init) : fetch(request, init);
+  if (fetchLike) return fetchLike(asRequest(request), init);
+  // The init is this attempt's own, made for it by the request factory.
+  request.init.signal = init.signal;
+  return fetch(request.url, request.init);
+}
+
+/** The Request an outgoing request stands for, made when something needs one (a caller's fetch, a redirect, a policy reading `exchange.request`). */
+function asRequest(request: Request | OutgoingRequest): Request {
+  if (request instanceof Request) return request;
+  // Not bound to the attempt's signal: the attempt is over, or the Request is for a redirect hop that gets its own.
+  const { signal: _signal, ...init } = request.init;
+  return new Request(request.url, init);
+}
+
+/**
+ * An exchange whose Request is made only when something reads `request`: the platform's
+ * fetch was handed a URL and init, and most calls never look at the Request again.
+ */
+class SentExchange implements Exchange {
+  private made: Request | undefined;
+  constructor(
+    private readonly sent: OutgoingRequest,
+    readonly response: Response,
+    readonly body: Uint8Array,
+    readonly streamed: boolean,
+    readonly json: { readonly value: unknown } | undefined,
+  ) {}
+
+  get request(): Request {
+    return (this.made ??= asRequest(this.sent));
+  }
+
+  withJson(value: unknown): SentExchange {
+    return new SentExchange(this.sent, this.response, this.body, this.streamed, { value });
+  }
+}
+
+function exchangeOf(request: Request | OutgoingRequest, response: Response, body: Uint8Array, streamed: boolean): Exchange {
+  if (!(request instanceof Request)) return new SentExchange(request, response, body, streamed, undefined);
+  return streamed ? { request, response, body, streamed } : { request, response, body };
+}
+
+/** The exchange with its body parsed as JSON (its request still made only when asked for). */
+export function withJson(exchange: Exchange, value: unknown): Exchange {
+  return exchange instanceof SentExchange ? exchange.withJson(value) : { ...exchange, json: { value } };
 }
 
 function isRedirect(status: number): boolean {
@@ -176,6 +238,11 @@ function redirectedRequest(original: Request, target: RedirectTarget): Request {
 function refusedPort(error: unknown): boolean {
   // By name, not instanceof: a TypeError from another realm (a test runner's vm) is one too.
   return (error as { name?: unknown } | null)?.name === "TypeError" && (error as { cause?: { message?: unknown } }).cause?.message === "bad port";
+}
+
+/** The platform's fetch refusing the request it was to make (not a failure on the network, which is "fetch failed"). */
+function refusedRequest(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === "TypeError" && (error as { message?: unknown }).message !== "fetch failed";
 }
 
 /** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */
