@@ -61,4 +61,22 @@ describe("HttpError.from", () => {
       await server.close();
     }
   });
+
+  it("writes its name, kind and message to JSON, with its own fields, meta and the cause's message", async () => {
+    const server = await startServer((_req, res) => json(res, 404, { title: "no such thing" }));
+    try {
+      const pipeline = createPipeline({ provider: "acme", baseUrl: server.url, resilience: false });
+      const result = await pipeline.call(testOperation(), { responses: {} }, { params: { path: { thingId: "t1" } } });
+      const logged = JSON.parse(JSON.stringify(result.error)) as Record<string, unknown>;
+      expect(logged).toMatchObject({ name: "NotFoundError", kind: "http", message: "HTTP 404 Not Found (getThing: GET /things/{thingId})", status: 404, body: { title: "no such thing" } });
+      expect(logged.meta).toMatchObject({ provider: "acme", operationId: "getThing", requestId: result.meta.requestId });
+    } finally {
+      await server.close();
+    }
+    const refused = await createPipeline({ provider: "acme", baseUrl: "http://127.0.0.1:1", resilience: false }).call(testOperation(), { responses: {} }, { params: { path: { thingId: "t1" } } });
+    const line = JSON.stringify(refused.error);
+    expect(JSON.parse(line)).toMatchObject({ name: "InvalidRequestError", kind: "invalid-request", cause: { name: "TypeError" } });
+    // One line, no stack.
+    expect(line).not.toContain("\n    at ");
+  });
 });
