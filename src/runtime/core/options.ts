@@ -54,7 +54,10 @@ export interface ClientOptions extends TelemetryOptions, CallSettings {
   readonly auth?: ClientCredentialsOptions | TokenSource | undefined;
   /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
   readonly correlationHeader?: string | null | undefined;
-  /** The fetch to send with (default: the global one). */
+  /**
+   * The fetch to send with, given a Request per attempt. Default: the global one, looked up per
+   * attempt and handed the URL and init instead (it would copy a Request into another one).
+   */
   readonly fetch?: FetchLike | undefined;
   /** Correlation id generator (default: random UUID). */
   readonly requestIdFactory?: (() => string) | undefined;
