@@ -92,7 +92,7 @@ describe("retry: what it retries", () => {
 
   it.each([
     ["a success", 200],
-    ["a permanent failure", 500],
+    ["a request the server cannot process", 422],
     ["a refusal of the request", 404],
     ["a conflict", 409],
     ["an authentication failure", 401],
@@ -105,6 +105,18 @@ describe("retry: what it retries", () => {
     expect(result).toBe(given);
     expect(next.plans).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
+  });
+
+  it("says on the attempt why a 500 or 501 was not retried, and how to opt in", async () => {
+    for (const code of [500, 501]) {
+      const { plan } = planOn();
+      const { next, reasons } = await retried(plan, {}, status(code));
+      expect(next.plans).toHaveLength(1);
+      expect(reasons).toEqual([`HTTP ${code}; not retried: a 5xx other than 502, 503 or 504 is retried only when classify.retryStatuses lists it`]);
+    }
+    // A refusal by the server (a 4xx) needs no such word.
+    const { plan } = planOn();
+    expect((await retried(plan, {}, status(400))).reasons).toEqual(["HTTP 400"]);
   });
 
   it("retries a status the provider opted in to through retryStatuses", async () => {

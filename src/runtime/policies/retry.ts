@@ -113,7 +113,7 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       const appliedMaybe = wasSent && status !== undefined && mayFollowCommit(status) && call.operation.safety === "unsafe" && !current.replaySafe;
       if (appliedMaybe) mayHaveApplied ??= sent.error ?? HttpError.from(status, undefined, exchange!.response);
       const retryable = !appliedMaybe && (verdict.outcome === "retryable" || verdict.outcome === "throttled" || (verdict.outcome === "unknown-outcome" && current.replaySafe));
-      if (!retryable) return giveUp(appliedMaybe ? `HTTP ${status} after the write was sent, and a repeat is not safe` : undefined);
+      if (!retryable) return giveUp(appliedMaybe ? `HTTP ${status} after the write was sent, and a repeat is not safe` : notRetriedWhy(status, verdict.outcome));
       if (sent.error?.kind === "aborted") return endWith(unknownUnlessSettled(sent.error));
 
       // How long to wait: the server's word first, else backoff.
@@ -153,6 +153,12 @@ export function retryPolicy(options: RetryOptions = {}): Policy {
       earlier = before.notes;
       current = { ...current, attempt: plan.attempt + earlier.attempts.length, delayMs: delay };
     }
+  }
+
+  /** Why a server error that is no fault of the request ends the call: a 500 is a bug as often as a blip, so retrying it is the provider's to allow. */
+  function notRetriedWhy(status: number | undefined, outcome: string): string | undefined {
+    if (status === undefined || status < 500 || outcome !== "permanent") return undefined;
+    return `not retried: a 5xx other than 502, 503 or 504 is retried only when classify.retryStatuses lists it`;
   }
 
   // Success, the common case, needs none of the loop: its frame and closures are made only after a failure.
