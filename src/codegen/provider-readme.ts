@@ -129,6 +129,8 @@ interface SchemeInfo {
   readonly tokenUrl?: string;
   /** A header that carries a static key or token, for the auth snippet. */
   readonly header?: { readonly name: string; readonly value: string };
+  /** A query parameter that carries an API key, for the auth snippet. */
+  readonly queryKey?: string;
 }
 
 /**
@@ -146,6 +148,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
   const factory = `create${target.typeName}Client`;
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
+  const credentials = credentialOptions(input, schemes, false);
 
   const operations = registry.map((entry, index) => {
     const d = entry.descriptor;
@@ -158,7 +161,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
       safety: d.safety,
       auth: cell(authOf(doc, entry.operation)),
       hints: cell(hintPhrases(d, rootRate).join("; ")) || "–",
-      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath }) : undefined,
+      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(authOf(doc, entry.operation) === "none" ? {} : { credentials }) }) : undefined,
     };
   });
 
@@ -201,7 +204,8 @@ function securitySchemes(doc: JsonObject): SchemeInfo[] {
       return [{ name: label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...carries }];
     }
     if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") {
-      return [{ name: label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...(scheme.in === "header" ? { header: { name: scheme.name, value: "key" } } : {}) }];
+      const carries = scheme.in === "header" ? { header: { name: scheme.name, value: "key" } } : scheme.in === "query" ? { queryKey: scheme.name } : {};
+      return [{ name: label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...carries }];
     }
     if (scheme.type === "http" && typeof scheme.scheme === "string") {
       const bearer = scheme.scheme.toLowerCase() === "bearer";
@@ -223,27 +227,46 @@ export interface SnippetContext {
   readonly factory: string;
   readonly variable: string;
   readonly importPath: string;
+  /** The client options that carry the spec's credentials (see `credentialOptions`), for a program calling an operation that needs them. */
+  readonly credentials?: readonly string[];
 }
 
-function createSnippet(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], ctx: SnippetContext): string {
+/**
+ * The client options that carry the spec's credentials, from the environment: client
+ * credentials for OAuth, else a header or a query parameter with the key or token. Every
+ * program that calls an operation needing them creates its client with them, so a copied
+ * program is not answered 401. `comments` adds a line on what each is.
+ */
+function credentialOptions(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], comments: boolean): string[] {
   const envPrefix = input.target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`];
   const oauth = schemes.find((s) => s.tokenUrl !== undefined);
   const header = schemes.find((s) => s.header !== undefined);
+  const queryKey = schemes.find((s) => s.queryKey !== undefined)?.queryKey;
+  const key = `process.env["${envPrefix}_API_KEY"] ?? ""`;
   if (oauth?.tokenUrl !== undefined) {
-    options.push(
-      `  // OAuth 2.0 client credentials: one token, refreshed before it expires, paced like every call.`,
+    return [
+      ...(comments ? [`  // OAuth 2.0 client credentials: one token, refreshed before it expires, paced like every call.`] : []),
       `  auth: {`,
       `    tokenUrl: ${JSON.stringify(oauth.tokenUrl)},`,
       `    clientId: process.env["${envPrefix}_CLIENT_ID"] ?? "",`,
       `    clientSecret: process.env["${envPrefix}_CLIENT_SECRET"] ?? "",`,
       `  },`,
-    );
-  } else if (header?.header !== undefined) {
-    const value = header.header.value === "bearer" ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : `process.env["${envPrefix}_API_KEY"] ?? ""`;
-    if (header.header.value === "bearer") options.push(`  // A token your app obtained (the spec's \`${header.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`);
-    options.push(`  headers: { ${propertyKey(header.header.name)}: ${value} },`);
+    ];
   }
+  if (header?.header !== undefined) {
+    const bearer = header.header.value === "bearer";
+    const value = bearer ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : key;
+    const note = comments && bearer ? [`  // A token your app obtained (the spec's \`${header.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`] : [];
+    return [...note, `  headers: { ${propertyKey(header.header.name)}: ${value} },`];
+  }
+  if (queryKey !== undefined) {
+    return [...(comments ? [`  // The spec's API key goes in the query string of every request.`] : []), `  query: { ${propertyKey(queryKey)}: ${key} },`];
+  }
+  return [];
+}
+
+function createSnippet(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], ctx: SnippetContext): string {
+  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`, ...credentialOptions(input, schemes, true)];
   options.push(`  timeoutMs: 10_000,`);
   return [
     `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
@@ -262,7 +285,7 @@ function operationSnippet(doc: JsonObject, entry: RegistryEntry, ctx: SnippetCon
   return [
     `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
     ``,
-    `const ${ctx.variable} = ${ctx.factory}();`,
+    ...(ctx.credentials !== undefined && ctx.credentials.length > 0 ? [`const ${ctx.variable} = ${ctx.factory}({`, ...ctx.credentials, `});`] : [`const ${ctx.variable} = ${ctx.factory}();`]),
     `const result = await ${ctx.variable}.${entry.descriptor.name}(${args});`,
     `if (result.error) console.error(result.error.kind, result.meta.attempts.length);`,
     `else console.log(result.data);`,

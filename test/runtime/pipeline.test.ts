@@ -223,6 +223,22 @@ describe("pipeline", () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it("adds the client's query parameters (an API key in the query) to every request, where the call sets none of the same name, and nowhere in meta", async () => {
+    server.handle((_req, res) => json(res, 200, { id: "k" }));
+    const before = server.requests.length;
+    const pipeline = bare({ query: { apikey: "s3cret key", lang: "en" } });
+    const plain = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
+    await pipeline.call(operation(), schemas, { params: { path: { thingId: "t2" }, query: { q: "a", lang: "fr" } } });
+    // A server's next link that carries the key already is not given a second one.
+    await pipeline.call(operation(), schemas, { params: { path: { thingId: "t3" } }, rawQuery: "cursor=9&apikey=s3cret%20key" });
+    expect(server.requests.slice(before).map((r) => r.url)).toEqual([
+      "/things/t1?apikey=s3cret%20key&lang=en",
+      "/things/t2?q=a&lang=fr&apikey=s3cret%20key",
+      "/things/t3?cursor=9&apikey=s3cret%20key&lang=en",
+    ]);
+    expect(JSON.stringify(plain.meta)).not.toContain("s3cret");
+  });
+
   it("gives a policy the request each attempt sent, with its method, URL and headers", async () => {
     server.handle((_req, res) => json(res, 200, { id: "seen" }));
     const sent: Array<{ method: string; url: string; correlation: string | null }> = [];

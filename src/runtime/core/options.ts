@@ -52,6 +52,12 @@ export interface ClientOptions extends TelemetryOptions, CallSettings {
   readonly cache?: CacheOptions | false | undefined;
   /** OAuth 2.0 client credentials: tokens fetched once, refreshed before expiry, paced like every call. */
   readonly auth?: ClientCredentialsOptions | TokenSource | undefined;
+  /**
+   * Query parameters every request carries, such as an API key the spec puts in the query
+   * string (`in: query`): `{ apikey: process.env.KEY }`. A call's own parameter of the same
+   * name wins. Like headers, they stay out of `meta`, telemetry and cache keys.
+   */
+  readonly query?: Readonly<Record<string, string>> | undefined;
   /** Header that carries carewire's correlation id; `null` sends none. Default `X-Correlation-Id`. */
   readonly correlationHeader?: string | null | undefined;
   /**

@@ -63,6 +63,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const wire = sendOnWire({
     baseUrl,
     fetch: options.fetch,
+    query: options.query,
     headers: options.headers,
     correlationHeader: options.correlationHeader === undefined ? "X-Correlation-Id" : options.correlationHeader,
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -18,6 +18,8 @@ export interface WireSettings {
   readonly baseUrl: string;
   /** The caller's fetch; undefined for the platform's own. */
   readonly fetch: FetchLike | undefined;
+  /** Query parameters every request carries (an API key the spec puts in the query). */
+  readonly query: Readonly<Record<string, string>> | undefined;
   /** Client-wide headers, under the operation's own header parameters. */
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** Header that carries the call's correlation id, or null for none. */
@@ -44,7 +46,7 @@ export function sendOnWire(settings: WireSettings): Send {
     const correlation = settings.correlationHeader ? { [settings.correlationHeader]: call.requestId } : undefined;
     let exchange: Exchange | undefined;
     let error: CarewireError | undefined;
-    const parts: RequestParts = { baseUrl: settings.baseUrl, operation, input: call.input, target: call.target, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers] };
+    const parts: RequestParts = { baseUrl: settings.baseUrl, operation, input: call.input, target: call.target, defaultHeaders: [settings.headers, correlation], overrideHeaders: [options.headers, plan.headers], clientQuery: settings.query };
     // A path that does not start with `/` could run into the base URL's host: a Request's refusal names it.
     const outgoing = asIs && startsWithSlash(call.target.path);
     try {

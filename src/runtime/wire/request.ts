@@ -48,6 +48,8 @@ export interface RequestParts {
   readonly defaultHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
   /** Headers over them (per-call options, then policy headers); later wins. */
   readonly overrideHeaders: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>;
+  /** Query parameters the client adds to every request (`ClientOptions.query`): a call's own of the same name wins. */
+  readonly clientQuery?: Readonly<Record<string, string>> | undefined;
 }
 
 type BodyInit = NonNullable<RequestInit["body"]>;
@@ -117,7 +119,7 @@ export function buildOutgoing(parts: RequestParts): OutgoingRequest {
   // A base URL may have parameters of its own (a server variable the spec templates).
   const baseUrl = trimmed.includes("{") ? defaultPathSerializer(trimmed, pathParams) : trimmed;
   const { path, query } = parts.target;
-  const url = withRawQuery(query ? `${baseUrl}${path}?${query}` : `${baseUrl}${path}`, input.rawQuery);
+  const url = withRawQuery(withRawQuery(query ? `${baseUrl}${path}?${query}` : `${baseUrl}${path}`, input.rawQuery), clientQueryFor(parts.clientQuery, input));
 
   let headers: Headers;
   try {
@@ -238,6 +240,21 @@ function formEncode(body: unknown): string {
     }
   }
   return form.toString();
+}
+
+/**
+ * The client's query parameters this call does not set itself (in its parameters, or in a
+ * raw query such as a server's `next` link, which may carry the key already), serialized.
+ */
+function clientQueryFor(clientQuery: Readonly<Record<string, string>> | undefined, input: RawCallInput): string | undefined {
+  if (clientQuery === undefined) return undefined;
+  const raw = input.rawQuery === undefined ? undefined : new URLSearchParams(input.rawQuery);
+  const pairs: string[] = [];
+  for (const name in clientQuery) {
+    if (input.params?.query?.[name] !== undefined || raw?.has(name) === true) continue;
+    pairs.push(`${encodeURIComponent(name)}=${encodeURIComponent(clientQuery[name]!)}`);
+  }
+  return pairs.length === 0 ? undefined : pairs.join("&");
 }
 
 /** Appends a pre-serialized query string to a URL that may already have one. */
