@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { inspect } from "node:util";
 import {
   joinNotes,
   withHeader,
@@ -217,9 +218,21 @@ describe("pipeline", () => {
     for (const pipeline of [withCredentials, unparsable]) {
       const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
       expect(result.error).toMatchObject({ kind: "invalid-request" });
+      // Not in the message, nor in what a log writes of the error (its cause included).
       expect(result.error!.message).not.toContain("secret");
+      expect(`${JSON.stringify(result.error)} ${inspect(result.error)}`).not.toContain("secret");
       expect(result.meta.attempts).toHaveLength(0);
     }
+    expect(server.requests.length).toBe(before);
+  });
+
+  it("refuses a header value HTTP does not allow by the header's name, never repeating the value anywhere a log would write it", async () => {
+    const before = server.requests.length;
+    const pipeline = bare({ headers: { "X-Api-Key": "sk_live_SECRET\n123" } });
+    const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "1" } } });
+    expect(result.error).toMatchObject({ kind: "invalid-request" });
+    expect(result.error!.message).toBe('getThing: the header "X-Api-Key" is not valid in HTTP (a line break or another control character?)');
+    expect(`${JSON.stringify(result.error)} ${inspect(result.error)}`).not.toContain("SECRET");
     expect(server.requests.length).toBe(before);
   });
 

@@ -77,11 +77,11 @@ export function buildRequest(parts: RequestParts): Request {
   const outgoing = buildOutgoing(parts);
   try {
     return new Request(outgoing.url, outgoing.init);
-  } catch (error) {
+  } catch {
     // The usual causes: a client made without `baseUrl` for a spec that names no server, or
     // one given a host without its scheme. The base URL is the app's setting, fine to quote.
     const why = parts.baseUrl === "" ? "the client has no baseUrl: pass `baseUrl` when making it" : (schemeMissing(parts.baseUrl) ?? "the URL or an option is not valid");
-    throw cannotBuild(parts.operation, why, error);
+    throw cannotBuild(parts.operation, why);
   }
 }
 
@@ -126,9 +126,11 @@ export function buildOutgoing(parts: RequestParts): OutgoingRequest {
     headers = mergeHeaders(...(parts.defaultHeaders as HeaderSource[]), stringHeaders(input.params?.header), ...(parts.overrideHeaders as HeaderSource[]));
     const cookie = cookieHeader(input.params?.cookie);
     if (cookie) headers.set("Cookie", headers.has("Cookie") ? `${headers.get("Cookie")}; ${cookie}` : cookie);
-  } catch (error) {
-    // The runtime's own message quotes the offending value, which may be a secret: not repeated.
-    throw new InvalidRequestError(`${operation.operationId}: a header name or value is not valid in HTTP (control characters?)`, { cause: error });
+  } catch {
+    // The runtime's own error quotes the offending value, which may be a secret (an API key
+    // with a stray line break): it is neither repeated nor kept as the cause. The name is.
+    const name = invalidHeaderName([...parts.defaultHeaders, stringHeaders(input.params?.header), ...parts.overrideHeaders]);
+    throw new InvalidRequestError(`${operation.operationId}: ${name === undefined ? "a header name or value" : `the header ${JSON.stringify(name.slice(0, 80))}`} is not valid in HTTP (a line break or another control character?)`);
   }
 
   let body: BodyInit | undefined;
@@ -148,9 +150,27 @@ export function buildOutgoing(parts: RequestParts): OutgoingRequest {
   return { url, init };
 }
 
-/** A request that cannot be built as the client is set up: refused, never sent. */
-export function cannotBuild(operation: OperationDescriptor, why: string, cause?: unknown): InvalidRequestError {
-  return new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`, cause === undefined ? undefined : { cause });
+/**
+ * A request that cannot be built as the client is set up: refused, never sent. The platform's
+ * error is not kept as the cause: it quotes the URL, whose path and query may hold ids or a key.
+ */
+export function cannotBuild(operation: OperationDescriptor, why: string): InvalidRequestError {
+  return new InvalidRequestError(`${operation.operationId}: cannot build the request (${why})`);
+}
+
+/** The first header (of the sources, in order) whose name or value HTTP does not allow, or undefined. */
+function invalidHeaderName(sources: ReadonlyArray<Readonly<Record<string, string>> | Headers | undefined>): string | undefined {
+  for (const source of sources) {
+    if (source === undefined || source instanceof Headers) continue;
+    for (const name in source) {
+      try {
+        new Headers([[name, source[name]!]]);
+      } catch {
+        return name;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Why a base URL that is not an http(s) URL cannot be called, or undefined when it is one. */
