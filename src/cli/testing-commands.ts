@@ -172,6 +172,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     "client-id": { type: "string" },
     "client-secret": { type: "string" },
     "token-url": { type: "string" },
+    "api-key": { type: "string" },
     operation: { type: "string", multiple: true },
     scenario: { type: "string" },
     json: { type: "boolean" },
@@ -181,17 +182,18 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
   const spec = positionals[0];
   if (spec === undefined || positionals.length > 1) throw new UsageError("contract needs exactly one spec file");
   let credentials: ContractCredentials | undefined;
-  if (typeof values.token === "string") credentials = { token: values.token };
+  const apiKey = typeof values["api-key"] === "string" ? { apiKey: values["api-key"] } : {};
+  if (typeof values.token === "string") credentials = { token: values.token, ...apiKey };
   else if (typeof values["client-id"] === "string" || typeof values["client-secret"] === "string") {
     if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");
-    credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}) };
-  }
+    credentials = { clientId: values["client-id"], clientSecret: values["client-secret"], ...(typeof values["token-url"] === "string" ? { tokenUrl: values["token-url"] } : {}), ...apiKey };
+  } else if (apiKey.apiKey !== undefined) credentials = apiKey;
   if (await isCapabilityStatement(spec)) {
     const { runFhirContract } = await import("../testing/fhir/fhir-contract.js");
     const fhir = await runFhirContract(spec, {
       ...(typeof values["base-url"] === "string" ? { baseUrl: values["base-url"] } : {}),
-      ...(credentials && "token" in credentials ? { headers: { authorization: `Bearer ${credentials.token}` } } : {}),
-      ...(credentials && "clientId" in credentials ? { auth: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, tokenUrl: credentials.tokenUrl ?? "/oauth/token" } } : {}),
+      ...(credentials?.token !== undefined ? { headers: { authorization: `Bearer ${credentials.token}` } } : {}),
+      ...(credentials?.clientId !== undefined ? { auth: { clientId: credentials.clientId, clientSecret: credentials.clientSecret, tokenUrl: credentials.tokenUrl ?? "/oauth/token" } } : {}),
     });
     const strictFhir = values.strict === true;
     if (values.json === true) process.stdout.write(`${JSON.stringify({ ...fhir, strict: strictFhir }, null, 2)}\n`);
@@ -236,5 +238,8 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     }
     process.stdout.write(`\n${report.passed} passed, ${report.failed} failed, ${report.notExercised} not exercised (${report.checks.length} operations, ${report.baseUrl})\n`);
   }
-  return report.failed > 0 || (strict && report.notExercised > 0) ? 1 : 0;
+  // A run that exercised nothing checked nothing: a deploy gate must not pass on it.
+  const nothingExercised = report.checks.length > 0 && report.passed === 0 && report.failed === 0;
+  if (nothingExercised && values.json !== true) process.stderr.write(`carewire: contract: no operation was exercised, so nothing was checked (exit 1); the reasons are above (credentials? --api-key, --token or --client-id)\n`);
+  return report.failed > 0 || nothingExercised || (strict && report.notExercised > 0) ? 1 : 0;
 }

@@ -4,12 +4,17 @@
  * a remote server is never sent the demo secret, and gets only the credentials it is given.
  */
 
-export type ContractCredentials =
-  | { readonly token: string }
-  | { readonly clientId: string; readonly clientSecret: string; readonly tokenUrl?: string };
+export type ContractCredentials = (
+  | { readonly token: string; readonly clientId?: undefined }
+  | { readonly clientId: string; readonly clientSecret: string; readonly tokenUrl?: string; readonly token?: undefined }
+  | { readonly token?: undefined; readonly clientId?: undefined }
+) & {
+  /** Sent where an operation's security asks for an API key: in the header, query or cookie its scheme names. */
+  readonly apiKey?: string;
+};
 
-/** The client every carewire simulator knows. */
-export const DEMO_CLIENT: ContractCredentials = Object.freeze({ clientId: "carewire-demo", clientSecret: "carewire-demo-secret" });
+/** The client every carewire simulator knows; a simulator takes any value of an API key. */
+export const DEMO_CLIENT: ContractCredentials = Object.freeze({ clientId: "carewire-demo", clientSecret: "carewire-demo-secret", apiKey: "carewire-demo-key" });
 
 /**
  * The credentials of a run that was given none: the demo client against the simulator the run

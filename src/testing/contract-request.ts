@@ -137,3 +137,9 @@ export function formEncode(body: JsonObject): string {
   return form.toString();
 }
 
+/** The request with an API key where its scheme puts it: a header, a query parameter or a cookie. */
+export function withApiKey(request: BuiltRequest, scheme: { readonly in: string; readonly name: string }, key: string): void {
+  if (scheme.in === "query") request.path += `${request.path.includes("?") ? "&" : "?"}${encodeURIComponent(scheme.name)}=${encodeURIComponent(key)}`;
+  else if (scheme.in === "cookie") request.headers.cookie = `${scheme.name}=${encodeURIComponent(key)}`;
+  else request.headers[scheme.name] = key;
+}

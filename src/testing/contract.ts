@@ -19,7 +19,7 @@ import { clientCredentialsForm } from "./simulator/auth.js";
 import { ResourceCatalog } from "./simulator/resources.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import type { ErrorKind } from "../runtime/core/errors.js";
-import { buildRequest, type RequestSource } from "./contract-request.js";
+import { buildRequest, withApiKey, type RequestSource } from "./contract-request.js";
 import { defaultCredentials, type ContractCredentials } from "./contract-credentials.js";
 import { refusalReason, serverMessage } from "./contract-refusal.js";
 import { undeclaredFields } from "./simulator/undeclared.js";
@@ -131,7 +131,8 @@ export async function openContractSession(spec: string, options: ContractOptions
 
   async function bearer(): Promise<string | undefined> {
     if (credentials === undefined) return undefined;
-    if ("token" in credentials) return credentials.token;
+    if (credentials.token !== undefined) return credentials.token;
+    if (credentials.clientId === undefined) return undefined;
     if (token !== undefined) return token;
     const tokenUrl = credentials.tokenUrl ?? `${baseUrl}${model.tokenPath}`;
     const response = await sendWithRetry(() =>
@@ -163,9 +164,13 @@ export async function openContractSession(spec: string, options: ContractOptions
   async function send(route: Route, source: RequestSource): Promise<Sent> {
     const { op } = route;
     const request = buildRequest(model, route, createdIds, source);
-    if (op.path === model.tokenPath && op.method === "post" && credentials !== undefined && "clientId" in credentials) {
+    const accepted = model.credentialsFor(route);
+    if (op.path === model.tokenPath && op.method === "post" && credentials?.clientId !== undefined) {
       request.body = clientCredentialsForm(credentials.clientId, credentials.clientSecret).toString();
       request.headers["content-type"] = "application/x-www-form-urlencoded";
+    } else if (credentials?.apiKey !== undefined && accepted.apiKeys.length > 0) {
+      // The operation takes an API key: sent where its scheme puts it.
+      withApiKey(request, accepted.apiKeys[0]!, credentials.apiKey);
     } else if (op.security === "required") {
       const t = await bearer().catch(() => undefined);
       if (t) request.headers.authorization = `Bearer ${t}`;

@@ -1,6 +1,9 @@
 /** `carewire mock` and `carewire contract` from a shell, as a user's CI runs them. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { CHILD_LIMIT_MS, ROOT, cliCommand, childTestTimeout, runCli } from "../helpers/cli.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 
@@ -41,12 +44,49 @@ describe("carewire contract", () => {
       expect(strict.stdout).toMatch(/FAIL createPatient\s+POST\s+\/patients\s+→ 400\n\s+– not exercised: refused with 400 \(the server said: bad request\)/);
       expect(strict.stdout).not.toMatch(/^ok /m);
       expect(strict.code).toBe(1);
+      // Without --strict a refusal is a skip, but a run that exercised nothing checked nothing: exit 1.
       const lenient = await runCli(["contract", "specs/clinic/openapi.yaml", "--base-url", refuser.url, "--token", "t"]);
       expect(lenient.stdout).toContain("0 passed, 0 failed, 12 not exercised (12 operations");
       expect(lenient.stdout).toMatch(/^skip createPatient /m);
-      expect(lenient.code).toBe(0);
+      expect(lenient.stderr).toContain("carewire: contract: no operation was exercised, so nothing was checked (exit 1)");
+      expect(lenient.code).toBe(1);
     } finally {
       await refuser.close();
+    }
+  }, childTestTimeout(2));
+
+  it("sends --api-key where the spec's scheme puts it; the demo key a server turns away leaves nothing exercised (exit 1)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cw-apikey-"));
+    const spec = path.join(dir, "keyed.yaml");
+    await writeFile(
+      spec,
+      [
+        "openapi: 3.0.3",
+        "info: { title: Keyed, version: '1' }",
+        "security: [{ key: [] }]",
+        "components: { securitySchemes: { key: { type: apiKey, in: header, name: X-Api-Key } } }",
+        "paths:",
+        "  /things:",
+        "    get:",
+        "      operationId: listThings",
+        "      responses:",
+        "        '200': { description: ok, content: { application/json: { schema: { type: object, properties: { n: { type: integer } }, required: [n] } } } }",
+        "        '401': { description: no key }",
+      ].join("\n"),
+    );
+    const keyed = await startServer((req, res) => (req.headers["x-api-key"] === "k-1" ? json(res, 200, { n: 1 }) : json(res, 401, { message: "key?" })));
+    try {
+      const given = await runCli(["contract", spec, "--base-url", keyed.url, "--api-key", "k-1"]);
+      expect(given.stdout).toContain("1 passed, 0 failed, 0 not exercised (1 operations");
+      expect(given.code).toBe(0);
+      const none = await runCli(["contract", spec, "--base-url", keyed.url]);
+      expect(none.stdout).toContain("0 passed, 0 failed, 1 not exercised");
+      expect(none.stdout).toContain("not exercised: refused with 401: only the simulator's demo client was tried");
+      expect(none.code).toBe(1);
+      expect(keyed.requests.map((r) => r.headers["x-api-key"])).toEqual(["k-1", "carewire-demo-key"]);
+    } finally {
+      await keyed.close();
+      await rm(dir, { recursive: true, force: true });
     }
   }, childTestTimeout(2));
 

