@@ -119,6 +119,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
       `carewire simulator: ${spec} (${sim.operations.length} operations) on ${sim.url}`,
       `  token endpoint: POST ${sim.url}${sim.tokenPath} (grant_type=client_credentials)`,
       `  clients: ${Object.entries(DEFAULT_CLIENTS).map(([id, secret]) => `${id} / ${secret}`).join(", ")}`,
+      ...(sim.apiKeys.length > 0 && values["no-auth"] !== true ? [`  api keys (any value): ${sim.apiKeys.map((key) => `the ${key.in} ${key.name}`).join(", ")}`] : []),
       `  admin: ${sim.url}/__carewire/{health,log,counters} · PUT /__carewire/faults · POST /__carewire/{outage,reset,tokens/expire}`,
       "",
     ].join("\n"),

@@ -43,6 +43,14 @@ describe("credentials the spec declares", () => {
     expect((await call(sim, "GET", "/lists", { headers: { authorization: `Basic ${Buffer.from(":x").toString("base64")}` } })).status).toBe(401);
   });
 
+  it("API keys: any value where the scheme puts it, and the simulator says which it takes", async () => {
+    const spec = await specWith("keyed", "/keyed", { schemes: { key: { type: "apiKey", in: "query", name: "apikey" } } });
+    const sim = await sims.start({ spec, rateLimit: false });
+    expect(sim.apiKeys).toEqual([{ in: "query", name: "apikey" }]);
+    expect((await call(sim, "GET", "/keyed?apikey=anything")).status).toBe(200);
+    expect((await call(sim, "GET", "/keyed")).status).toBe(401);
+  });
+
   it("no credentials: a 401 that names what the operation takes", async () => {
     const sim = await sims.start({ spec: await basicSpec(), rateLimit: false });
     const reply = await call(sim, "GET", "/lists");

@@ -132,6 +132,8 @@ export interface Simulator {
   readonly faults: FaultControls;
   /** Path of the OAuth token endpoint. */
   readonly tokenPath: string;
+  /** The API keys the spec's operations ask for, where each goes: the simulator takes any value. */
+  readonly apiKeys: ReadonlyArray<{ readonly in: string; readonly name: string }>;
   /** Gets a bearer token over HTTP, as a client would (it counts against the client's quota). */
   issueToken(clientId?: string): Promise<string>;
   /** Expires every token issued so far. */
@@ -148,6 +150,13 @@ export interface Simulator {
   /** Clears log, counters, rate windows, idempotency records, state and faults, and restarts the seeded sequence. */
   reset(): void;
   close(): Promise<void>;
+}
+
+/** Every API key any operation asks for, once each, in document order. */
+function apiKeysOf(model: SpecModel): Array<{ readonly in: string; readonly name: string }> {
+  const seen = new Map<string, { readonly in: string; readonly name: string }>();
+  for (const route of model.documentOrder) for (const key of model.credentialsFor(route).apiKeys) seen.set(`${key.in}\0${key.name}`, key);
+  return [...seen.values()];
 }
 
 /** A client known by a credential it sends as it is (an API key, a basic user): counted by a short hash, never by the secret. */
@@ -594,6 +603,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     },
     faults,
     tokenPath,
+    apiKeys: apiKeysOf(model),
     async issueToken(clientId = Object.keys(clients)[0] ?? "") {
       const response = await fetch(`${url}${tokenPath}`, {
         method: "POST",
