@@ -15,6 +15,7 @@ export type {
   SafetyClass,
 } from "./runtime/core/operation.js";
 export type { CallSettings } from "./runtime/core/options.js";
+export { checkClientOptions } from "./runtime/core/check-options.js";
 export type { Settings } from "./runtime/core/settings.js";
 export { KindedError } from "./runtime/core/kinded-error.js";
 export { AbortedError, AuthenticationError, CarewireError, CircuitOpenError, ContractViolationError, RateLimitedError, UnknownOutcomeError, InvalidRequestError, LimitExceededError, MalformedResponseError, UntrustedUrlError, NetworkError, TimeoutError, UnexpectedError, type ErrorKind, type LimitName } from "./runtime/core/errors.js";
