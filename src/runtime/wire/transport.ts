@@ -130,8 +130,9 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     if (refusedPort(error)) throw new InvalidRequestError(`fetch refuses to connect to ${first === undefined ? "this URL" : originOf(first.url)}: its port is one the Fetch standard blocks; use another port`, { cause: error });
     // The platform's fetch makes the Request itself, and rejects with the TypeError its
     // constructor throws (a network failure is "fetch failed"): a request that cannot be built.
+    // Only fetch's own rejection, before any response: a body that fails later is the network's.
     // Its message quotes the URL (ids, a key in the query): only its kind of error is kept.
-    if (first !== undefined && !(first instanceof Request) && refusedRequest(error)) throw new InvalidRequestError("cannot build the request: fetch refused it (TypeError)");
+    if (response === undefined && first !== undefined && !(first instanceof Request) && refusedRequest(error)) throw new InvalidRequestError("cannot build the request: fetch refused it (TypeError)");
     throw toNetworkError(error, phase);
   } finally {
     cancelTimer?.();
