@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { FakeClock } from "carewire/testing";
 import { buildOutgoing, type OutgoingRequest } from "../../src/runtime/wire/request.js";
-import { sendAttempt, withJson, type AttemptOptions, type FetchLike } from "../../src/runtime/wire/transport.js";
+import { withJson } from "../../src/runtime/wire/sent-exchange.js";
+import { sendAttempt, type AttemptOptions, type FetchLike } from "../../src/runtime/wire/transport.js";
 import { testOperation } from "../helpers/operation.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
 

@@ -10,9 +10,11 @@ import { asCarewireError, InvalidRequestError, MalformedResponseError, type Care
 import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
 import type { AttemptRecord } from "./meta.js";
 import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
-import { buildOutgoing, buildRequest, cannotBuild, otherScheme, sendsAsIs, type RequestParts } from "../wire/request.js";
+import { otherScheme, sendsAsIs } from "../wire/base-url.js";
+import { buildOutgoing, buildRequest, cannotBuild, type RequestParts } from "../wire/request.js";
 import { readServerHints } from "../wire/server-hints.js";
-import { sendAttempt, withJson, type Exchange, type FetchLike } from "../wire/transport.js";
+import { withJson } from "../wire/sent-exchange.js";
+import { sendAttempt, type Exchange, type FetchLike } from "../wire/transport.js";
 
 export interface WireSettings {
   readonly baseUrl: string;

@@ -11,6 +11,7 @@ import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, N
 import { readStreamCapped } from "./read-capped.js";
 import { headerValue } from "./header-value.js";
 import type { OutgoingRequest } from "./request.js";
+import { asRequest, exchangeOf, send } from "./sent-exchange.js";
 
 /**
  * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
@@ -138,56 +139,6 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     cancelTimer?.();
     if (onAbort) joined?.removeEventListener("abort", onAbort);
   }
-}
-
-/** One request out: a caller's fetch always gets a Request; the platform's fetch gets a URL and init as they are. */
-function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }): Promise<Response> {
-  if (request instanceof Request) return fetchLike ? fetchLike(request, init) : fetch(request, init);
-  if (fetchLike) return fetchLike(asRequest(request), init);
-  // The init is this attempt's own, made for it by the request factory.
-  request.init.signal = init.signal;
-  return fetch(request.url, request.init);
-}
-
-/** The Request an outgoing request stands for, made when something needs one (a caller's fetch, a redirect, a policy reading `exchange.request`). */
-function asRequest(request: Request | OutgoingRequest): Request {
-  if (request instanceof Request) return request;
-  // Not bound to the attempt's signal: the attempt is over, or the Request is for a redirect hop that gets its own.
-  const { signal: _signal, ...init } = request.init;
-  return new Request(request.url, init);
-}
-
-/**
- * An exchange whose Request is made only when something reads `request`: the platform's
- * fetch was handed a URL and init, and most calls never look at the Request again.
- */
-class SentExchange implements Exchange {
-  private made: Request | undefined;
-  constructor(
-    private readonly sent: OutgoingRequest,
-    readonly response: Response,
-    readonly body: Uint8Array,
-    readonly streamed: boolean,
-    readonly json: { readonly value: unknown } | undefined,
-  ) {}
-
-  get request(): Request {
-    return (this.made ??= asRequest(this.sent));
-  }
-
-  withJson(value: unknown): SentExchange {
-    return new SentExchange(this.sent, this.response, this.body, this.streamed, { value });
-  }
-}
-
-function exchangeOf(request: Request | OutgoingRequest, response: Response, body: Uint8Array, streamed: boolean): Exchange {
-  if (!(request instanceof Request)) return new SentExchange(request, response, body, streamed, undefined);
-  return streamed ? { request, response, body, streamed } : { request, response, body };
-}
-
-/** The exchange with its body parsed as JSON (its request still made only when asked for). */
-export function withJson(exchange: Exchange, value: unknown): Exchange {
-  return exchange instanceof SentExchange ? exchange.withJson(value) : { ...exchange, json: { value } };
 }
 
 function isRedirect(status: number): boolean {
