@@ -250,6 +250,12 @@ describe("pipeline", () => {
       "/things/t3?cursor=9&apikey=s3cret%20key&lang=en",
     ]);
     expect(JSON.stringify(plain.meta)).not.toContain("s3cret");
+    // An error logged whole does not print its response, whose url holds the key; the response is still there.
+    server.handle((_req, res) => json(res, 403, { title: "no" }));
+    const refused = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t4" } } });
+    expect(refused.error).toMatchObject({ kind: "http", status: 403 });
+    expect(`${inspect(refused.error)} ${JSON.stringify(refused.error)}`).not.toContain("s3cret");
+    expect((refused.error as { response: Response }).response.url).toContain("apikey=s3cret");
   });
 
   it("gives a policy the request each attempt sent, with its method, URL and headers", async () => {

@@ -11,15 +11,21 @@ import { CarewireError } from "./errors.js";
  */
 export class HttpError<Body = unknown, Kind extends "http" | "fhir" = "http"> extends CarewireError {
   readonly kind: Kind;
+  /**
+   * The response as fetch returned it. Not enumerable, so logging the error does not print it:
+   * its `url` is the request's whole URL, ids in the path and any key in the query included.
+   */
+  declare readonly response: Response;
   constructor(
     readonly status: number,
     readonly body: Body,
-    readonly response: Response,
+    response: Response,
     kind: Kind = "http" as Kind,
   ) {
     // The standard phrase from carewire's own table: the server's reason phrase can say
     // anything (it stays on `response`).
     super(REASON_PHRASES[status] === undefined ? `HTTP ${status}` : `HTTP ${status} ${REASON_PHRASES[status]}`);
+    Object.defineProperty(this, "response", { value: response, enumerable: false });
     this.kind = kind;
   }
 
