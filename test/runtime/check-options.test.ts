@@ -26,6 +26,11 @@ describe("a client's options, checked by name", () => {
     expect(() => checkClientOptions({ url: "x", id: 1 }, "createX")).not.toThrow();
   });
 
+  it("says where an API key goes when one is passed as an option, and refuses a base URL that is not a string", () => {
+    expect(() => createClinicClient(untyped({ apiKey: "k" }))).toThrow(new TypeError('createClinicClient: unknown option "apiKey" (an API key goes in `headers`, or in `query` where the spec puts it in the query string)'));
+    expect(() => createClinicClient(untyped({ baseUrl: 42 }))).toThrow(new TypeError("createClinicClient: baseUrl must be a URL string, not number"));
+  });
+
   it("refuses options that are not an object", () => {
     for (const [given, what] of [
       [null, "null"],

@@ -3,8 +3,9 @@
  * but JavaScript, or options read from a JSON file, would pass `baseURL` by unnoticed: the
  * client would then call the spec's production server instead of the one meant. A name
  * within two letters of an option (or differing only in case) is refused, saying which was
- * meant; a name like no option at all (an app's own field in a shared config object, which
- * TypeScript lets through) is left alone. The list of names is checked against
+ * meant; so is `apiKey` (or `token`, `key`), the usual guess for a key, which would be
+ * ignored and every call answered 401. Any other name (an app's own field in a shared config
+ * object, which TypeScript lets through) is left alone. A `baseUrl` must be a string. The list of names is checked against
  * `ClientOptions` by the compiler, so it cannot fall behind.
  */
 import type { ClientOptions } from "./options.js";
@@ -57,9 +58,15 @@ export function checkClientOptions(options: unknown, factory: string): void {
     if (KNOWN.has(name)) continue;
     const meant = nearest(name);
     if (meant !== undefined) misspelt.push(`"${name}" (did you mean "${meant}"?)`);
+    // The usual guess for an API key: it would be ignored, and every call answered 401.
+    else if (API_KEY_NAMES.has(name.toLowerCase().replace(/[-_]/g, ""))) misspelt.push(`"${name}" (an API key goes in \`headers\`, or in \`query\` where the spec puts it in the query string)`);
   }
   if (misspelt.length > 0) throw new TypeError(`${factory}: unknown option${misspelt.length > 1 ? "s" : ""} ${misspelt.join(", ")}`);
+  const { baseUrl } = options as { baseUrl?: unknown };
+  if (baseUrl !== undefined && typeof baseUrl !== "string") throw new TypeError(`${factory}: baseUrl must be a URL string, not ${baseUrl === null ? "null" : typeof baseUrl}`);
 }
+
+const API_KEY_NAMES: ReadonlySet<string> = new Set(["apikey", "key", "token", "accesstoken", "bearer"]);
 
 /** The option a misspelt name most likely meant: the same but for case, or two edits away at most (one for a short name). */
 function nearest(name: string): string | undefined {
