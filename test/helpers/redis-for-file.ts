@@ -79,9 +79,9 @@ function forFile<S extends RedisServer | RedisCluster>(start: () => Promise<S>, 
         stores.push(store);
         return store;
       },
-      /** A new raw connection (another instance of the app), with a generous bound: these tests are not about slowness. */
+      /** A new raw connection (another instance of the app), with generous bounds: these tests are not about slowness (a Cluster's nodes may take seconds to connect on a loaded machine). */
       connection(): RedisConnection {
-        const connection = redisConnection({ ...target(started()), commandTimeoutMs: 5_000 });
+        const connection = redisConnection({ ...target(started()), commandTimeoutMs: 5_000, connectTimeoutMs: 15_000 });
         connections.push(connection);
         return connection;
       },

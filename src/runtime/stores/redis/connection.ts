@@ -19,6 +19,8 @@ import type { RedisTarget } from "./redis-target.js";
 export interface RedisConnectionOptions extends RedisTarget {
   /** Longest wait for one command, ms. Default 250. */
   readonly commandTimeoutMs?: number;
+  /** Longest wait for the first connection (every master of a Cluster), ms. Default 2 000. */
+  readonly connectTimeoutMs?: number;
 }
 
 export class RedisUnavailableError extends KindedError {
@@ -37,14 +39,15 @@ export interface RedisConnection {
 }
 
 const DEFAULT_COMMAND_TIMEOUT_MS = 250;
-const CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
 export function redisConnection(options: RedisConnectionOptions): RedisConnection {
   const timeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const owned = options.client === undefined;
   if (!owned && (options.url !== undefined || options.cluster !== undefined)) throw new TypeError("a Redis connection takes one of `url`, `cluster` or `client`");
   // The app's client is an ioredis one (RedisClient names it without ioredis's types).
-  const client = (options.client as Redis | Cluster | undefined) ?? newClient(options, timeoutMs);
+  const client = (options.client as Redis | Cluster | undefined) ?? newClient(options, timeoutMs, connectTimeoutMs);
   const shas = new Map<string, string>();
 
   function bounded<T>(work: Promise<T>, limitMs = timeoutMs): Promise<T> {
@@ -68,7 +71,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   let nodesConnected: Promise<void> | undefined;
   let nodesDone = everyNode === undefined;
   const nodesReady = (): Promise<void> =>
-    (nodesConnected ??= bounded(everyNode!(), CONNECT_TIMEOUT_MS)
+    (nodesConnected ??= bounded(everyNode!(), connectTimeoutMs)
       .catch(() => undefined)
       .finally(() => (nodesDone = true)));
   function ready(): Promise<void> | undefined {
@@ -82,7 +85,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
     });
     // A first connection gets the connect timeout (an app starting beside a busy Redis
     // shares from its first call); a lost one fails at once (above).
-    const connected = bounded(becomingReady, CONNECT_TIMEOUT_MS);
+    const connected = bounded(becomingReady, connectTimeoutMs);
     return nodesDone ? connected : connected.then(nodesReady);
   }
 
@@ -141,7 +144,7 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
 /** Reconnect soon after a restart, never slower than once a second. */
 const reconnectDelay = (times: number) => Math.min(times * 100, 1_000);
 
-function newClient(options: RedisConnectionOptions, timeoutMs: number): Redis | Cluster {
+function newClient(options: RedisConnectionOptions, timeoutMs: number, connectTimeoutMs: number): Redis | Cluster {
   const { url, cluster } = options;
   const given = (url !== undefined && url !== "" ? 1 : 0) + (cluster !== undefined ? 1 : 0);
   if (given !== 1) throw new TypeError("a Redis connection takes one of `url`, `cluster` or `client`");
@@ -153,11 +156,11 @@ function newClient(options: RedisConnectionOptions, timeoutMs: number): Redis | 
           enableOfflineQueue: false,
           maxRetriesPerRequest: 0,
           commandTimeout: timeoutMs,
-          connectTimeout: CONNECT_TIMEOUT_MS,
+          connectTimeout: connectTimeoutMs,
           retryStrategy: reconnectDelay,
           lazyConnect: false,
         } satisfies RedisOptions)
-      : new ioredis.Cluster([...cluster], clusterOptions(cluster, { commandTimeoutMs: timeoutMs, connectTimeoutMs: CONNECT_TIMEOUT_MS, reconnectDelay }));
+      : new ioredis.Cluster([...cluster], clusterOptions(cluster, { commandTimeoutMs: timeoutMs, connectTimeoutMs, reconnectDelay }));
   // Errors surface through the commands; an unhandled 'error' event would end the process.
   client.on("error", () => undefined);
   return client;
