@@ -207,8 +207,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
       }
       process.stdout.write(`\n${fhir.passed} passed, ${fhir.failed} failed, ${fhir.notExercised} not exercised (${fhir.checks.length} interactions, ${fhir.baseUrl})\n`);
     }
-    // The same rule as for OpenAPI: failures fail; with --strict, so does anything not exercised.
-    return fhir.failed > 0 || (strictFhir && fhir.notExercised > 0) ? 1 : 0;
+    return contractExitCode(fhir, strictFhir, values.json === true);
   }
   // Codes that say nothing listens at the base URL (as opposed to a server that hung up).
   const NOTHING_THERE = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
@@ -239,8 +238,16 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     }
     process.stdout.write(`\n${report.passed} passed, ${report.failed} failed, ${report.notExercised} not exercised (${report.checks.length} operations, ${report.baseUrl})\n`);
   }
-  // A run that exercised nothing checked nothing: a deploy gate must not pass on it.
-  const nothingExercised = report.checks.length > 0 && report.passed === 0 && report.failed === 0;
-  if (nothingExercised && values.json !== true) process.stderr.write(`carewire: contract: no operation was exercised, so nothing was checked (exit 1); the reasons are above (credentials? --api-key, --token or --client-id)\n`);
-  return report.failed > 0 || nothingExercised || (strict && report.notExercised > 0) ? 1 : 0;
+  return contractExitCode(report, strict, values.json === true);
+}
+
+/**
+ * One rule for every contract run, an OpenAPI spec's or a CapabilityStatement's: failures
+ * fail; so does a run that exercised nothing, which checked nothing (a deploy gate must not
+ * pass on it); with --strict, so does anything not exercised.
+ */
+function contractExitCode(run: { readonly checks: readonly unknown[]; readonly passed: number; readonly failed: number; readonly notExercised: number }, strict: boolean, json: boolean): number {
+  const nothingExercised = run.checks.length > 0 && run.passed === 0 && run.failed === 0;
+  if (nothingExercised && !json) process.stderr.write(`carewire: contract: no operation was exercised, so nothing was checked (exit 1); the reasons are above (credentials? --api-key, --token or --client-id)\n`);
+  return run.failed > 0 || nothingExercised || (strict && run.notExercised > 0) ? 1 : 0;
 }

@@ -152,6 +152,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
 
   const operations = registry.map((entry, index) => {
     const d = entry.descriptor;
+    const auth = authOf(doc, entry.operation);
     return {
       operationId: cell(d.operationId),
       name: d.name,
@@ -159,9 +160,9 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
       path: cell(d.path),
       summary: d.summary === undefined ? "" : cell(d.summary),
       safety: d.safety,
-      auth: cell(authOf(doc, entry.operation)),
+      auth: cell(auth),
       hints: cell(hintPhrases(d, rootRate).join("; ")) || "–",
-      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(authOf(doc, entry.operation) === "none" ? {} : { credentials }) }) : undefined,
+      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(auth === "none" ? {} : { credentials }) }) : undefined,
     };
   });
 

@@ -7,6 +7,7 @@
  */
 import { sample } from "openapi-sampler";
 import { deref, isObject, type JsonObject } from "../codegen/json.js";
+import { withRawQuery } from "../runtime/wire/request.js";
 import { stringForPattern } from "./simulator/strings.js";
 import type { Route, SpecModel } from "./simulator/spec-model.js";
 
@@ -139,7 +140,7 @@ export function formEncode(body: JsonObject): string {
 
 /** The request with an API key where its scheme puts it: a header, a query parameter or a cookie. */
 export function withApiKey(request: BuiltRequest, scheme: { readonly in: string; readonly name: string }, key: string): void {
-  if (scheme.in === "query") request.path += `${request.path.includes("?") ? "&" : "?"}${encodeURIComponent(scheme.name)}=${encodeURIComponent(key)}`;
+  if (scheme.in === "query") request.path = withRawQuery(request.path, `${encodeURIComponent(scheme.name)}=${encodeURIComponent(key)}`);
   else if (scheme.in === "cookie") request.headers.cookie = `${scheme.name}=${encodeURIComponent(key)}`;
   else request.headers[scheme.name] = key;
 }
