@@ -50,7 +50,7 @@ export function buildRegistry(doc: JsonObject, file: string): RegistryEntry[] {
   if (!isObject(paths)) throw new SpecError("spec-invalid", file, "`paths` must be an object", { pointer: "/paths" });
 
   const rootRateLimit = readRootRateLimit(doc, file);
-  const rootSecurity = Array.isArray(doc.security) && doc.security.length > 0;
+  const rootSecurity = securityOf(doc, "none");
   const seenIds = new Map<string, string>();
   const names = new NameAllocator();
   const entries: RegistryEntry[] = [];
@@ -225,11 +225,12 @@ function responsesOf(doc: JsonObject, operation: JsonObject): OperationDescripto
   return out;
 }
 
-function securityOf(operation: JsonObject, rootSecurity: boolean): OperationDescriptor["security"] {
-  if (Array.isArray(operation.security)) {
+/** An operation's own `security`, else the document's (`holder` is either); `inherited` where it has none. */
+function securityOf(holder: JsonObject, inherited: OperationDescriptor["security"]): OperationDescriptor["security"] {
+  if (Array.isArray(holder.security)) {
     // `security: []` or a list containing `{}` means anonymous access is allowed.
-    const anonymous = operation.security.length === 0 || operation.security.some((s) => isObject(s) && Object.keys(s).length === 0);
+    const anonymous = holder.security.length === 0 || holder.security.some((s) => isObject(s) && Object.keys(s).length === 0);
     return anonymous ? "none" : "required";
   }
-  return rootSecurity ? "required" : "none";
+  return inherited;
 }

@@ -415,8 +415,8 @@ describe("buildRegistry: security", () => {
     });
   });
 
-  it("treats an operation as anonymous when neither it nor the root declares security (or the root list is empty)", () => {
-    for (const extra of [{}, { security: [] }]) {
+  it("treats an operation as anonymous when neither it nor the root declares security (or the root list is empty, or has a `{}` alternative)", () => {
+    for (const extra of [{}, { security: [] }, { security: [{}, { oauth: [] }] }]) {
       const all = descriptors(spec(paths, extra));
       expect(byPath(all, "get", "/inherits").security).toBe("none");
       expect(byPath(all, "get", "/own-scheme").security).toBe("required");
