@@ -141,6 +141,13 @@ export function formEncode(body: JsonObject): string {
 /** The request with an API key where its scheme puts it: a header, a query parameter or a cookie. */
 export function withApiKey(request: BuiltRequest, scheme: { readonly in: string; readonly name: string }, key: string): void {
   if (scheme.in === "query") request.path = withRawQuery(request.path, `${encodeURIComponent(scheme.name)}=${encodeURIComponent(key)}`);
-  else if (scheme.in === "cookie") request.headers.cookie = `${scheme.name}=${encodeURIComponent(key)}`;
-  else request.headers[scheme.name] = key;
+  else if (scheme.in === "cookie") {
+    // A set may put several keys in cookies: one header carries them all.
+    const cookie = `${scheme.name}=${encodeURIComponent(key)}`;
+    request.headers.cookie = request.headers.cookie === undefined ? cookie : `${request.headers.cookie}; ${cookie}`;
+  } else {
+    // A sampled value of a header the spec also declares as a parameter would be sent beside the key, joined to it.
+    for (const name of Object.keys(request.headers)) if (name.toLowerCase() === scheme.name.toLowerCase()) delete request.headers[name];
+    request.headers[scheme.name] = key;
+  }
 }

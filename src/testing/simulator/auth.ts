@@ -3,8 +3,8 @@
  * opaque bearer tokens with a TTL. Requests are attributed to the token's client_id,
  * which is what the rate limiter counts by.
  */
-import type { AcceptedCredentials } from "./spec-model.js";
-import { randomBytes } from "node:crypto";
+import type { AcceptedCredentials, ApiKeyPlace } from "./spec-model.js";
+import { createHash, randomBytes } from "node:crypto";
 import { safeDecodeURIComponent } from "./http-io.js";
 
 export interface IssuedToken {
@@ -100,13 +100,47 @@ export function basicUserOf(authorization: string | undefined): string | undefin
   return user === "" ? undefined : user;
 }
 
-/** What a 401 for missing credentials tells the client it may send, from what the operation accepts. */
-export function acceptedForms(accepted: AcceptedCredentials, tokenPath: string | undefined): string {
-  const forms = [
-    ...(accepted.bearer ? [`a bearer token from ${tokenPath ?? "the simulator's token endpoint"}`] : []),
-    ...(accepted.basic ? ["HTTP basic (any user)"] : []),
-    ...accepted.apiKeys.map((key) => `the ${key.in} ${key.name} (any value)`),
-  ];
-  return forms.join(", or ");
+/** What a request carries that a credential set may ask for. */
+export interface PresentedCredentials {
+  /** The value sent where the key goes, if any. */
+  apiKey(key: ApiKeyPlace): string | undefined;
+  readonly basicUser: string | undefined;
+  readonly token: TokenCheck;
 }
 
+/**
+ * Lets a request in by the first credential set it carries whole, and says who it is: by its
+ * API keys, else its basic user, else its token's client. A request that carries no set whole
+ * is refused for its token where a set takes one (an expired token is told so), else as missing.
+ */
+export function admit(accepted: AcceptedCredentials, presented: PresentedCredentials): TokenCheck {
+  for (const set of accepted.sets) {
+    const keys = set.apiKeys.map((key) => presented.apiKey(key));
+    if (keys.some((value) => !value)) continue;
+    if (set.basic && presented.basicUser === undefined) continue;
+    if (set.bearer && !presented.token.ok) continue;
+    if (keys.length > 0) return { ok: true, clientId: clientIdOf("key", keys.join("\0")) };
+    if (set.basic) return { ok: true, clientId: clientIdOf("basic", presented.basicUser!) };
+    if (presented.token.ok) return presented.token;
+  }
+  const takesToken = accepted.sets.some((set) => set.bearer);
+  return takesToken && !presented.token.ok ? presented.token : { ok: false, error: "missing" };
+}
+
+/** A client known by a credential it sends as it is (API keys, a basic user): counted by a short hash, never by the secret. */
+function clientIdOf(kind: "key" | "basic", credential: string): string {
+  return `${kind}:${createHash("sha256").update(credential).digest("hex").slice(0, 12)}`;
+}
+
+/** What a 401 for missing credentials tells the client it may send: each set whole, the sets as alternatives. */
+export function acceptedForms(accepted: AcceptedCredentials, tokenPath: string | undefined): string {
+  const forms = accepted.sets.map((set) => {
+    const keys = set.apiKeys.map((key) => `the ${key.in} ${key.name}`);
+    return [
+      ...(set.bearer ? [`a bearer token from ${tokenPath ?? "the simulator's token endpoint"}`] : []),
+      ...(set.basic ? ["HTTP basic (any user)"] : []),
+      ...(keys.length > 0 ? [`${keys.join(" and ")} (any value${keys.length > 1 ? "s" : ""})`] : []),
+    ].join(" and ");
+  });
+  return [...new Set(forms)].join(", or ");
+}

@@ -11,12 +11,11 @@
  */
 import { KindedError } from "../../runtime/core/kinded-error.js";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import { createHash } from "node:crypto";
 import { isObject, type JsonObject } from "../../codegen/json.js";
 import { honoursIdempotencyKeys, type OperationDescriptor } from "../../runtime/core/operation.js";
 import { isJsonMediaType, isMediaRange, mediaTypeMatches } from "../../runtime/wire/media-type.js";
 import { bracketDecode } from "./brackets.js";
-import { acceptedForms, basicUserOf, clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
+import { acceptedForms, admit, basicUserOf, clientCredentialsForm, TokenAuthority, wwwAuthenticate } from "./auth.js";
 import { sampledResult, statefulResult } from "./crud.js";
 import { simulatorClock, type SimulatorClock } from "./clock.js";
 import { applyDrift } from "./drift.js";
@@ -152,16 +151,13 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-/** Every API key any operation asks for, once each, in document order. */
+/** Every API key any operation asks for, once each, in document order (each of a set that asks for several). */
 function apiKeysOf(model: SpecModel): Array<{ readonly in: string; readonly name: string }> {
   const seen = new Map<string, { readonly in: string; readonly name: string }>();
-  for (const route of model.documentOrder) for (const key of model.credentialsFor(route).apiKeys) seen.set(`${key.in}\0${key.name}`, key);
+  for (const route of model.documentOrder) {
+    for (const set of model.credentialsFor(route).sets) for (const key of set.apiKeys) seen.set(`${key.in}\0${key.name}`, { in: key.in, name: key.name });
+  }
   return [...seen.values()];
-}
-
-/** A client known by a credential it sends as it is (an API key, a basic user): counted by a short hash, never by the secret. */
-function clientIdOf(kind: "key" | "basic", credential: string): string {
-  return `${kind}:${createHash("sha256").update(credential).digest("hex").slice(0, 12)}`;
 }
 
 /** Options that cannot work (a zero quota, a NaN window…). */
@@ -279,23 +275,22 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const carriedKey = route.op.safety === "safe" ? undefined : header(req, route.op.hints.idempotency?.header ?? "Idempotency-Key");
     if (carriedKey !== undefined) state.idempotencyKey = carriedKey.slice(0, 300);
 
-    // Credentials: bearer tokens from our own token endpoint; API keys the route accepts identify the client as they are.
+    // Credentials: one of the route's sets, whole. Bearer tokens come from our own token endpoint; API keys and basic users identify the client as they are.
     if (authEnabled && route.op.security === "required") {
       const accepted = model.credentialsFor(route);
-      const apiKey = accepted.apiKeys.map((k) => (k.in === "query" ? (url.searchParams.get(k.name) ?? undefined) : k.in === "cookie" ? cookieOf(req, k.name) : header(req, k.name))).find((v) => v);
-      const basicUser = accepted.basic ? basicUserOf(header(req, "authorization")) : undefined;
-      if (apiKey) state.clientId = clientIdOf("key", apiKey);
-      else if (basicUser) state.clientId = clientIdOf("basic", basicUser);
-      else {
-        const check = accepted.bearer ? tokens.check(header(req, "authorization"), clock()) : ({ ok: false, error: "missing" } as const);
-        if (!check.ok) {
-          state.clientId = check.clientId ?? null;
-          const detail = check.error === "expired" ? "the access token expired" : check.error === "missing" ? `credentials are required: ${acceptedForms(accepted, tokenPath)}` : "the access token is not valid";
-          sendProblem(res, { status: 401, title: "Unauthorized", detail }, { "www-authenticate": wwwAuthenticate(check.error) });
-          return finish(401);
-        }
-        state.clientId = check.clientId;
+      const authorization = header(req, "authorization");
+      const check = admit(accepted, {
+        apiKey: (k) => (k.in === "query" ? (url.searchParams.get(k.name) ?? undefined) : k.in === "cookie" ? cookieOf(req, k.name) : header(req, k.name)),
+        basicUser: basicUserOf(authorization),
+        token: tokens.check(authorization, clock()),
+      });
+      if (!check.ok) {
+        state.clientId = check.clientId ?? null;
+        const detail = check.error === "expired" ? "the access token expired" : check.error === "missing" ? `credentials are required: ${acceptedForms(accepted, tokenPath)}` : "the access token is not valid";
+        sendProblem(res, { status: 401, title: "Unauthorized", detail }, { "www-authenticate": wwwAuthenticate(check.error) });
+        return finish(401);
       }
+      state.clientId = check.clientId;
     }
     const clientId = (state.clientId ??= `anonymous:${req.socket.remoteAddress ?? ""}`);
 

@@ -34,11 +34,30 @@ export interface Route {
   readonly specificity: number;
 }
 
-/** The credentials an operation takes: the simulator's bearer tokens, HTTP basic, API keys by where they go. */
-export interface AcceptedCredentials {
+/** An API key a security scheme asks for: the scheme's name, and where the key goes. */
+export interface ApiKeyPlace {
+  readonly scheme: string;
+  readonly in: string;
+  readonly name: string;
+}
+
+/**
+ * One way into an operation: a request must carry all of it. A requirement of the spec, with
+ * HTTP basic met either by a user name or by a token (so a basic requirement is two of these).
+ */
+export interface CredentialSet {
+  /** A bearer token from the simulator's token endpoint (oauth2, openIdConnect, http bearer). */
   readonly bearer: boolean;
+  /** An HTTP basic user, any. */
   readonly basic: boolean;
-  readonly apiKeys: ReadonlyArray<{ readonly in: string; readonly name: string }>;
+  readonly apiKeys: readonly ApiKeyPlace[];
+}
+
+/** The credentials an operation takes: any one of its sets, whole; or nothing, where it allows anonymous calls. */
+export interface AcceptedCredentials {
+  readonly sets: readonly CredentialSet[];
+  /** A `{}` requirement (or none at all): a request without credentials is let in. */
+  readonly anonymous: boolean;
 }
 
 /** A request's header or query parameter of that name (headers case-insensitive). */
@@ -118,9 +137,7 @@ export class SpecModel {
 
   /** Path of the OAuth token endpoint: the spec's client-credentials `tokenUrl`, else `/oauth/token`. */
   get tokenPath(): string {
-    const components = this.doc.components;
-    const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
-    for (const scheme of Object.values(schemes)) {
+    for (const scheme of Object.values(this.securitySchemes)) {
       if (!isObject(scheme) || !isObject(scheme.flows)) continue;
       for (const flow of Object.values(scheme.flows)) {
         if (isObject(flow) && typeof flow.tokenUrl === "string") {
@@ -136,32 +153,64 @@ export class SpecModel {
   }
 
   /**
-   * The credentials an operation accepts: bearer tokens (oauth2, openIdConnect, http
-   * bearer) and the API keys its security requirement names. Cached per route.
+   * The credentials an operation accepts. OpenAPI lists requirements as alternatives, each
+   * naming schemes that are needed together: `[{a: [], b: []}, {c: []}]` is a and b, or c.
+   * Cached per route.
    */
   credentialsFor(route: Route): AcceptedCredentials {
     const cached = this.credentialCache.get(route);
     if (cached) return cached;
     const requirements = Array.isArray(route.entry.operation.security) ? route.entry.operation.security : Array.isArray(this.doc.security) ? this.doc.security : [];
-    const components = this.doc.components;
-    const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
-    let bearer = false;
-    let basic = false;
-    const apiKeys: Array<{ in: string; name: string }> = [];
+    const sets = new Map<string, CredentialSet>();
+    const add = (set: CredentialSet) => sets.set(JSON.stringify([set.bearer, set.basic, set.apiKeys.map((k) => [k.in, k.name])]), set);
+    let anonymous = requirements.length === 0;
     for (const requirement of requirements) {
       if (!isObject(requirement)) continue;
-      for (const name of Object.keys(requirement)) {
-        const scheme = deref(this.doc, schemes[name]);
-        if (!isObject(scheme)) continue;
-        if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") apiKeys.push({ in: scheme.in, name: scheme.name });
-        // HTTP basic identifies the client by its user name; the simulator's own tokens stay good too.
-        else if (scheme.type === "http" && typeof scheme.scheme === "string" && scheme.scheme.toLowerCase() === "basic") basic = bearer = true;
+      const names = Object.keys(requirement);
+      if (names.length === 0) {
+        anonymous = true;
+        continue;
+      }
+      let bearer = false;
+      let basic = false;
+      const apiKeys: ApiKeyPlace[] = [];
+      const schemes = names.flatMap((name) => {
+        const scheme = this.securityScheme(name);
+        return scheme === undefined ? [] : [{ name, scheme }];
+      });
+      for (const { name, scheme } of schemes) {
+        if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") apiKeys.push({ scheme: name, in: scheme.in, name: scheme.name });
+        else if (scheme.type === "http" && typeof scheme.scheme === "string" && scheme.scheme.toLowerCase() === "basic") basic = true;
         else bearer = true;
       }
+      // A scheme the document does not define is not asked for; a requirement of nothing else takes a token.
+      if (schemes.length === 0) bearer = true;
+      // HTTP basic identifies the client by its user name; the simulator's own tokens stay good too.
+      if (basic && !bearer) add({ bearer: true, basic: false, apiKeys });
+      add({ bearer, basic: basic && !bearer, apiKeys });
     }
-    const result = { bearer: bearer || apiKeys.length === 0, basic, apiKeys };
+    const result: AcceptedCredentials = { sets: [...sets.values()], anonymous };
     this.credentialCache.set(route, result);
     return result;
+  }
+
+  /** Every API key the document's security schemes declare, in document order. */
+  get apiKeySchemes(): ApiKeyPlace[] {
+    return Object.keys(this.securitySchemes).flatMap((name) => {
+      const scheme = this.securityScheme(name);
+      return scheme?.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string" ? [{ scheme: name, in: scheme.in, name: scheme.name }] : [];
+    });
+  }
+
+  private get securitySchemes(): JsonObject {
+    const components = this.doc.components;
+    return isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
+  }
+
+  private securityScheme(name: string): JsonObject | undefined {
+    const schemes = this.securitySchemes;
+    const scheme = Object.hasOwn(schemes, name) ? deref(this.doc, schemes[name]) : undefined;
+    return isObject(scheme) ? scheme : undefined;
   }
 
   get operations(): OperationDescriptor[] {
