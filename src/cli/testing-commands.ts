@@ -166,6 +166,29 @@ function untilStopped(signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
+/**
+ * `--api-key <key>` for every API-key scheme, `--api-key <name>=<key>` for one (its scheme's
+ * name, or the header, query or cookie parameter it names); both together: the bare key goes
+ * where no named one does. An argument whose text after its first `=` is only `=`s is a bare
+ * key (base64 padding).
+ */
+export function parseApiKeys(args: readonly string[]): string | Readonly<Record<string, string>> {
+  const named: Record<string, string> = {};
+  let bare: string | undefined;
+  for (const arg of args) {
+    const eq = arg.indexOf("=");
+    const isNamed = eq > 0 && /[^=]/.test(arg.slice(eq + 1));
+    const name = isNamed ? arg.slice(0, eq) : "*";
+    if (name === "*" ? bare !== undefined : Object.hasOwn(named, name)) {
+      throw new UsageError(name === "*" ? "--api-key <key> is given twice: name the scheme of each, --api-key <name>=<key>" : `--api-key ${name}=… is given twice`);
+    }
+    if (isNamed) named[name] = arg.slice(eq + 1);
+    else bare = arg;
+  }
+  if (Object.keys(named).length === 0) return bare ?? "";
+  return bare === undefined ? named : { ...named, "*": bare };
+}
+
 export async function contractCommand(args: readonly string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     "base-url": { type: "string" },
@@ -173,7 +196,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
     "client-id": { type: "string" },
     "client-secret": { type: "string" },
     "token-url": { type: "string" },
-    "api-key": { type: "string" },
+    "api-key": { type: "string", multiple: true },
     operation: { type: "string", multiple: true },
     scenario: { type: "string" },
     json: { type: "boolean" },
@@ -183,7 +206,7 @@ export async function contractCommand(args: readonly string[]): Promise<number> 
   const spec = positionals[0];
   if (spec === undefined || positionals.length > 1) throw new UsageError("contract needs exactly one spec file");
   let credentials: ContractCredentials | undefined;
-  const apiKey = typeof values["api-key"] === "string" ? { apiKey: values["api-key"] } : {};
+  const apiKey = Array.isArray(values["api-key"]) ? { apiKey: parseApiKeys(values["api-key"].map(String)) } : {};
   if (typeof values.token === "string") credentials = { token: values.token, ...apiKey };
   else if (typeof values["client-id"] === "string" || typeof values["client-secret"] === "string") {
     if (typeof values["client-id"] !== "string" || typeof values["client-secret"] !== "string") throw new UsageError("--client-id and --client-secret go together");

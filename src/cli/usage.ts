@@ -13,12 +13,14 @@ export const MOCK_USAGE = `  carewire mock <spec> [--port 4010] [--seed 1] [--ra
       a FHIR CapabilityStatement (.json) is served as a FHIR R4 server (paging, conditional writes, transactions, $export)`;
 
 export const CONTRACT_USAGE = `  carewire contract <spec> [--base-url <url>] [--token <bearer> | --client-id <id> --client-secret <secret> [--token-url <url>]]
-                    [--api-key <key>] [--operation <operationId>]... [--scenario clinic] [--json] [--strict]
+                    [--api-key [<name>=]<key>]... [--operation <operationId>]... [--scenario clinic] [--json] [--strict]
       call every operation and check status, body and documented headers against the spec
       (without --base-url, against the carewire simulator started in-process); exit 1 on any violation;
       an operation whose request the server refused (4xx, even after a minimal request built from the
       schema) is "not exercised", never passed; a run that exercised none exits 1; --strict makes
-      "not exercised" fail too (exit 1); --api-key goes where an operation's API-key scheme puts it;
+      "not exercised" fail too (exit 1); --api-key goes where an operation's API-key scheme puts it,
+      <name>=<key> for one scheme (its name in securitySchemes, or its header/query/cookie name), a bare
+      key for every scheme not named; an operation gets every key of one of its security requirements;
       for a FHIR CapabilityStatement, every declared interaction in a life-cycle order, answers validated against R4`;
 
 export const OUTBOX_USAGE = `  carewire outbox status [--store <url>] [--json]

@@ -15,6 +15,28 @@ afterAll(async () => {
   await liar.close();
 });
 
+/** A one-operation spec (`GET /things` answering `{ n }`, or 401) with this security and these schemes, written into `dir`. */
+async function keyedSpec(dir: string, security: string, schemes: string): Promise<string> {
+  const spec = path.join(dir, "keyed.yaml");
+  await writeFile(
+    spec,
+    [
+      "openapi: 3.0.3",
+      "info: { title: Keyed, version: '1' }",
+      `security: ${security}`,
+      `components: { securitySchemes: ${schemes} }`,
+      "paths:",
+      "  /things:",
+      "    get:",
+      "      operationId: listThings",
+      "      responses:",
+      "        '200': { description: ok, content: { application/json: { schema: { type: object, properties: { n: { type: integer } }, required: [n] } } } }",
+      "        '401': { description: no key }",
+    ].join("\n"),
+  );
+  return spec;
+}
+
 describe("carewire contract", () => {
   it("passes every clinic operation against the in-process simulator (exit 0)", async () => {
     const result = await runCli(["contract", "specs/clinic/openapi.yaml", "--scenario", "clinic"]);
@@ -57,23 +79,7 @@ describe("carewire contract", () => {
 
   it("sends --api-key where the spec's scheme puts it; the demo key a server turns away leaves nothing exercised (exit 1)", async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), "cw-apikey-"));
-    const spec = path.join(dir, "keyed.yaml");
-    await writeFile(
-      spec,
-      [
-        "openapi: 3.0.3",
-        "info: { title: Keyed, version: '1' }",
-        "security: [{ key: [] }]",
-        "components: { securitySchemes: { key: { type: apiKey, in: header, name: X-Api-Key } } }",
-        "paths:",
-        "  /things:",
-        "    get:",
-        "      operationId: listThings",
-        "      responses:",
-        "        '200': { description: ok, content: { application/json: { schema: { type: object, properties: { n: { type: integer } }, required: [n] } } } }",
-        "        '401': { description: no key }",
-      ].join("\n"),
-    );
+    const spec = await keyedSpec(dir, "[{ key: [] }]", "{ key: { type: apiKey, in: header, name: X-Api-Key } }");
     const keyed = await startServer((req, res) => (req.headers["x-api-key"] === "k-1" ? json(res, 200, { n: 1 }) : json(res, 401, { message: "key?" })));
     try {
       const given = await runCli(["contract", spec, "--base-url", keyed.url, "--api-key", "k-1"]);
@@ -89,6 +95,25 @@ describe("carewire contract", () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, childTestTimeout(2));
+
+  it("sends every key of a requirement that asks for two, each --api-key named by its scheme or its parameter; a bare one fills the rest", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "cw-apikeys-"));
+    const spec = await keyedSpec(dir, "[{ api-key: [], user: [] }]", "{ api-key: { type: apiKey, in: header, name: api-key }, user: { type: apiKey, in: query, name: user-id } }");
+    const pair = await startServer((req, res) => (req.headers["api-key"] === "k-1" && new URL(req.url ?? "/", "http://x").searchParams.get("user-id") === "u=1" ? json(res, 200, { n: 1 }) : json(res, 401, { message: "key?" })));
+    try {
+      for (const keys of [["api-key=k-1", "user=u=1"], ["api-key=k-1", "user-id=u=1"], ["user=u=1", "k-1"]]) {
+        const run = await runCli(["contract", spec, "--base-url", pair.url, ...keys.flatMap((key) => ["--api-key", key])]);
+        expect([run.code, run.stdout]).toEqual([0, expect.stringContaining("1 passed, 0 failed, 0 not exercised (1 operations")]);
+      }
+      const typo = await runCli(["contract", spec, "--base-url", pair.url, "--api-key", "apikey=k-1"]);
+      expect([typo.code, typo.stderr.trim()]).toEqual([2, `carewire: contract: ${spec} has no API-key scheme "apikey" (it has "api-key" (the header api-key), "user" (the query user-id))`]);
+      const twice = await runCli(["contract", spec, "--base-url", pair.url, "--api-key", "k-1", "--api-key", "k-2"]);
+      expect([twice.code, twice.stderr]).toEqual([2, expect.stringContaining("--api-key <key> is given twice")]);
+    } finally {
+      await pair.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, childTestTimeout(5));
 
   it("says why a request got no response, and prints each violation once", async () => {
     const hangUp = await startServer((_req, res) => void res.socket?.destroy());
