@@ -123,6 +123,8 @@ export interface OpenApiReadmeInput {
 }
 
 interface SchemeInfo {
+  /** As `components.securitySchemes` names it (`name` is that, escaped for a table cell). */
+  readonly scheme: string;
   readonly name: string;
   readonly description: string;
   /** Where a client-credentials token comes from, for the auth snippet. */
@@ -148,11 +150,20 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
   const factory = `create${target.typeName}Client`;
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
-  const credentials = credentialOptions(input, schemes, false);
+  const envPrefix = target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const byName = new Map(schemes.map((scheme) => [scheme.scheme, scheme]));
+  // Operations mostly share the document's requirements: their options are worked out once.
+  const optionsOf = new Map<readonly unknown[], string[]>();
+  const credentialsOf = (requirements: readonly unknown[]) => {
+    let options = optionsOf.get(requirements);
+    if (options === undefined) optionsOf.set(requirements, (options = credentialOptions(envPrefix, signInSchemes(requirements, byName), false)));
+    return options;
+  };
 
   const operations = registry.map((entry, index) => {
     const d = entry.descriptor;
     const auth = authOf(doc, entry.operation);
+    const credentials = index < MAX_USAGE_SNIPPETS && auth !== "none" ? credentialsOf(requirementsOf(doc, entry.operation)) : undefined;
     return {
       operationId: cell(d.operationId),
       name: d.name,
@@ -162,7 +173,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
       safety: d.safety,
       auth: cell(auth),
       hints: cell(hintPhrases(d, rootRate).join("; ")) || "–",
-      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(auth === "none" ? {} : { credentials }) }) : undefined,
+      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(credentials === undefined ? {} : { credentials }) }) : undefined,
     };
   });
 
@@ -176,7 +187,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
     baseUrl: input.baseUrl,
     factory,
     importPath,
-    createSnippet: createSnippet(input, schemes, { factory, variable, importPath }),
+    createSnippet: createSnippet(input, credentialOptions(envPrefix, signInSchemes(clientRequirements(doc, registry, schemes), byName), true), { factory, variable, importPath }),
     schemes,
     operations,
     usage: operations.slice(0, MAX_USAGE_SNIPPETS),
@@ -194,7 +205,7 @@ function securitySchemes(doc: JsonObject): SchemeInfo[] {
   return Object.entries(schemes).flatMap(([name, raw]): SchemeInfo[] => {
     const scheme = deref(doc, raw);
     if (!isObject(scheme) || typeof scheme.type !== "string") return [];
-    const label = cell(name);
+    const label = { scheme: name, name: cell(name) };
     if (scheme.type === "oauth2") {
       const flows = isObject(scheme.flows) ? scheme.flows : {};
       const cc = isObject(flows.clientCredentials) ? flows.clientCredentials : undefined;
@@ -202,23 +213,28 @@ function securitySchemes(doc: JsonObject): SchemeInfo[] {
       const flowNames = Object.keys(flows).join(", ") || "no flow declared";
       // Without client credentials the app runs the flow itself and hands the client the token.
       const carries = tokenUrl !== undefined ? { tokenUrl } : { header: { name: "Authorization", value: "bearer" } };
-      return [{ name: label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...carries }];
+      return [{ ...label, description: `OAuth 2.0 (${flowNames})${tokenUrl !== undefined ? `, token URL \`${tokenUrl}\`` : ""}`, ...carries }];
     }
     if (scheme.type === "apiKey" && typeof scheme.name === "string" && typeof scheme.in === "string") {
       const carries = scheme.in === "header" ? { header: { name: scheme.name, value: "key" } } : scheme.in === "query" ? { queryKey: scheme.name } : {};
-      return [{ name: label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...carries }];
+      return [{ ...label, description: `API key in the ${scheme.in} \`${scheme.name}\``, ...carries }];
     }
     if (scheme.type === "http" && typeof scheme.scheme === "string") {
       const bearer = scheme.scheme.toLowerCase() === "bearer";
-      return [{ name: label, description: `HTTP ${scheme.scheme}`, ...(bearer ? { header: { name: "Authorization", value: "bearer" } } : {}) }];
+      return [{ ...label, description: `HTTP ${scheme.scheme}`, ...(bearer ? { header: { name: "Authorization", value: "bearer" } } : {}) }];
     }
-    return [{ name: label, description: scheme.type }];
+    return [{ ...label, description: scheme.type }];
   });
 }
 
-/** `oauth2`, `apiKey or none`: the schemes an operation accepts (its own list, else the document's). */
+/** An operation's security requirements: its own list, else the document's. */
+function requirementsOf(doc: JsonObject, operation: JsonObject): readonly unknown[] {
+  return Array.isArray(operation.security) ? operation.security : Array.isArray(doc.security) ? doc.security : [];
+}
+
+/** `oauth2`, `apiKey or none`, `api-key + user-id`: the schemes an operation accepts. */
 function authOf(doc: JsonObject, operation: JsonObject): string {
-  const requirements = Array.isArray(operation.security) ? operation.security : Array.isArray(doc.security) ? doc.security : [];
+  const requirements = requirementsOf(doc, operation);
   if (requirements.length === 0) return "none";
   const names = requirements.map((r) => (isObject(r) ? (Object.keys(r).length === 0 ? "none" : Object.keys(r).join(" + ")) : "?"));
   return [...new Set(names)].join(" or ");
@@ -233,41 +249,83 @@ export interface SnippetContext {
 }
 
 /**
- * The client options that carry the spec's credentials, from the environment: client
- * credentials for OAuth, else a header or a query parameter with the key or token. Every
- * program that calls an operation needing them creates its client with them, so a copied
- * program is not answered 401. `comments` adds a line on what each is.
+ * The requirements the README's first program creates its client for: the document's, else its
+ * operations' in order, else (nothing asks for any) each declared scheme alone.
  */
-function credentialOptions(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], comments: boolean): string[] {
-  const envPrefix = input.target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-  const oauth = schemes.find((s) => s.tokenUrl !== undefined);
-  const header = schemes.find((s) => s.header !== undefined);
-  const queryKey = schemes.find((s) => s.queryKey !== undefined)?.queryKey;
-  const key = `process.env["${envPrefix}_API_KEY"] ?? ""`;
+function clientRequirements(doc: JsonObject, registry: readonly RegistryEntry[], schemes: readonly SchemeInfo[]): readonly unknown[] {
+  if (Array.isArray(doc.security) && doc.security.length > 0) return doc.security;
+  const own = registry.flatMap((entry) => (Array.isArray(entry.operation.security) ? entry.operation.security : []));
+  return own.length > 0 ? own : schemes.map((scheme) => ({ [scheme.scheme]: [] }));
+}
+
+/**
+ * The schemes a program signs in with: one requirement, whole, as the spec means it (its schemes
+ * are needed together; the requirements are alternatives). The first whose every scheme the
+ * client options carry, else the first.
+ */
+function signInSchemes(requirements: readonly unknown[], schemes: ReadonlyMap<string, SchemeInfo>): SchemeInfo[] {
+  const sets = requirements.flatMap((requirement) => (isObject(requirement) && Object.keys(requirement).length > 0 ? [Object.keys(requirement)] : []));
+  const carried = (name: string) => {
+    const scheme = schemes.get(name);
+    return scheme !== undefined && (scheme.tokenUrl !== undefined || scheme.header !== undefined || scheme.queryKey !== undefined);
+  };
+  const chosen = sets.find((names) => names.every(carried)) ?? sets[0] ?? [];
+  return chosen.flatMap((name) => schemes.get(name) ?? []);
+}
+
+/**
+ * The client options that carry a requirement's schemes, from the environment: client
+ * credentials for OAuth, a header or a query parameter for each key or token. Every program
+ * that calls an operation needing them creates its client with them, so a copied program is
+ * not answered 401. `comments` adds a line on what each is.
+ */
+function credentialOptions(envPrefix: string, chosen: readonly SchemeInfo[], comments: boolean): string[] {
+  const oauth = chosen.find((s) => s.tokenUrl !== undefined);
+  const keys = chosen.filter((s) => s.header?.value === "key" || s.queryKey !== undefined);
+  const keyVariables = keyVariableNames(keys);
+  const key = (scheme: SchemeInfo) => `process.env["${envPrefix}_${keyVariables.get(scheme)}"] ?? ""`;
+  const lines: string[] = [];
   if (oauth?.tokenUrl !== undefined) {
-    return [
+    lines.push(
       ...(comments ? [`  // OAuth 2.0 client credentials: one token, refreshed before it expires, paced like every call.`] : []),
       `  auth: {`,
       `    tokenUrl: ${JSON.stringify(oauth.tokenUrl)},`,
       `    clientId: process.env["${envPrefix}_CLIENT_ID"] ?? "",`,
       `    clientSecret: process.env["${envPrefix}_CLIENT_SECRET"] ?? "",`,
       `  },`,
-    ];
+    );
   }
-  if (header?.header !== undefined) {
-    const bearer = header.header.value === "bearer";
-    const value = bearer ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : key;
-    const note = comments && bearer ? [`  // A token your app obtained (the spec's \`${header.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`] : [];
-    return [...note, `  headers: { ${propertyKey(header.header.name)}: ${value} },`];
+  const headers = new Map<string, string>();
+  for (const scheme of chosen) {
+    const header = scheme.header;
+    // One value a header: `auth` sends Authorization itself.
+    if (header === undefined || headers.has(header.name.toLowerCase()) || (oauth !== undefined && header.name.toLowerCase() === "authorization")) continue;
+    const bearer = header.value === "bearer";
+    if (comments && bearer) lines.push(`  // A token your app obtained (the spec's \`${scheme.name}\` scheme); pass \`auth\` with a token source to have it refreshed.`);
+    headers.set(header.name.toLowerCase(), `${propertyKey(header.name)}: ${bearer ? `\`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\`` : key(scheme)}`);
   }
-  if (queryKey !== undefined) {
-    return [...(comments ? [`  // The spec's API key goes in the query string of every request.`] : []), `  query: { ${propertyKey(queryKey)}: ${key} },`];
-  }
-  return [];
+  if (headers.size > 0) lines.push(`  headers: { ${[...headers.values()].join(", ")} },`);
+  const query = chosen.flatMap((scheme) => (scheme.queryKey === undefined ? [] : [`${propertyKey(scheme.queryKey)}: ${key(scheme)}`]));
+  if (query.length > 0) lines.push(...(comments ? [`  // The spec's API key${query.length > 1 ? "s go" : " goes"} in the query string of every request.`] : []), `  query: { ${query.join(", ")} },`);
+  return lines;
 }
 
-function createSnippet(input: OpenApiReadmeInput, schemes: readonly SchemeInfo[], ctx: SnippetContext): string {
-  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`, ...credentialOptions(input, schemes, true)];
+/** The environment variable of each key: `API_KEY` for a requirement's one key, else each scheme's name (`USER_ID`). */
+function keyVariableNames(keys: readonly SchemeInfo[]): Map<SchemeInfo, string> {
+  const names = new Map<SchemeInfo, string>();
+  const used = new Set<string>();
+  for (const scheme of keys) {
+    const base = keys.length === 1 ? "API_KEY" : scheme.scheme.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase().replace(/[^A-Z0-9]+/g, "_").replace(/^_+|_+$/g, "") || "API_KEY";
+    let name = base;
+    for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+    used.add(name);
+    names.set(scheme, name);
+  }
+  return names;
+}
+
+function createSnippet(input: OpenApiReadmeInput, credentials: readonly string[], ctx: SnippetContext): string {
+  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`, ...credentials];
   options.push(`  timeoutMs: 10_000,`);
   return [
     `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,

