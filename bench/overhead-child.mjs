@@ -10,9 +10,6 @@
 //       { calls } and gets back { wallUs, cpuUs } per call; the parent alternates the two
 //       clients' processes round by round (bench/runtime.bench.ts). { allocationCalls } instead
 //       answers what that many calls allocate (see `allocation`).
-//   node bench/overhead-child.mjs '{"mode":"instructions","client":"carewire","url":"…","calls":1000}'
-//       under valgrind's callgrind: warm up, print {"ready":true,"pid":…}, wait for "go" on
-//       stdin (the parent zeroes the counters first), make `calls` calls, print {"done":true}.
 //   node bench/overhead-child.mjs '{"mode":"profile","client":"carewire","out":"….cpuprofile"}'
 //       warm up, then one run of `calls` on the stub under the sampling profiler (over loopback
 //       to a bare server instead when a `url` is given).
@@ -46,7 +43,7 @@ const stubFetch = async () => {
   return new Response(BODY, { status: 200, headers: { "content-type": "application/json", "content-length": LENGTH } });
 };
 
-const overLoopback = mode === "bare" || mode === "instructions" || (mode === "profile" && options.url !== undefined);
+const overLoopback = mode === "bare" || (mode === "profile" && options.url !== undefined);
 const baseUrl = overLoopback ? options.url : "http://127.0.0.1:4010";
 const fetchOption = overLoopback ? {} : { fetch: stubFetch };
 const query = { params: { query: { pageSize: 50 } } };
@@ -156,17 +153,6 @@ if (mode === "profile") {
   session.disconnect();
   await writeFile(options.out, JSON.stringify(profile));
   process.stdout.write(`${JSON.stringify({ mode, client, calls: options.calls ?? 20_000, ...figures, heapUsedMB: process.memoryUsage().heapUsed / 1e6 })}\n`);
-  process.exit(0);
-}
-
-if (mode === "instructions") {
-  // Under callgrind (bench/overhead-instructions.ts): the parent zeroes the counters once the
-  // warm-up is done, then says go; only the calls after it are counted.
-  process.stdout.write(`${JSON.stringify({ ready: true, pid: process.pid })}\n`);
-  const { createInterface } = await import("node:readline");
-  for await (const line of createInterface({ input: process.stdin })) if (line === "go") break;
-  for (let i = 0; i < (options.calls ?? 1_000); i++) await call();
-  process.stdout.write(`${JSON.stringify({ done: true })}\n`);
   process.exit(0);
 }
 

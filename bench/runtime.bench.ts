@@ -30,7 +30,6 @@ import { createClinicClient } from "../generated/clinic/index.js";
 import { startChildServer } from "./child-server.js";
 import { compileGenerated } from "./compile-generated.js";
 import { summarizeProfile, type ProfileSummary } from "./overhead-profile.js";
-import { countInstructions, hasValgrind, INSTRUCTION_CALLS, INSTRUCTION_WARMUP } from "./overhead-instructions.js";
 import type { ClientOptions } from "../src/index.js";
 import type { Counters, FaultPlan, LogEntry, SimulatorOptions } from "../src/testing/index.js";
 
@@ -628,32 +627,6 @@ async function overheadBare(): Promise<Row[]> {
   });
 }
 
-/** overhead-instructions: the overhead-bare call counted in instructions under callgrind (see overhead-instructions.ts); none without valgrind. */
-async function overheadInstructions(): Promise<Row[]> {
-  if (!hasValgrind()) {
-    process.stderr.write("  overhead-instructions: skipped, valgrind is not installed (apt-get install valgrind)\n");
-    return [];
-  }
-  const counts = await withBareServer((url) => countInstructions(url, OVERHEAD_CLIENTS));
-  const base = counts.find((c) => c.client === "openapi-fetch")!.instructionsPerCall;
-  const timeout = counts.find((c) => c.client === "openapi-fetch-timeout")!.instructionsPerCall;
-  return counts.map(({ client, instructionsPerCall }) => ({
-    scenario: "overhead-instructions",
-    client: client as OverheadClient,
-    settings: CHILD_SETTINGS[client as OverheadClient],
-    offered: INSTRUCTION_CALLS,
-    sent: INSTRUCTION_CALLS,
-    ok: INSTRUCTION_CALLS,
-    failed: 0,
-    status429: 0,
-    elapsedMs: 0,
-    ratio: round3(instructionsPerCall / base),
-    instructionsPerCall: Math.round(instructionsPerCall),
-    ...(client === "carewire" ? { ratioVsTimeoutBaseline: round3(instructionsPerCall / timeout) } : {}),
-    warmupCalls: INSTRUCTION_WARMUP,
-  }));
-}
-
 /**
  * The otel rows: the overhead-bare call with carewire several ways, each in its own process,
  * taking turns: without OpenTelemetry (`openTelemetry: false`); with the SDK's tracer
@@ -829,7 +802,7 @@ async function coldStart(): Promise<{ rows: Row[]; imports: Record<string, unkno
 }
 
 // BENCH_SCENARIOS (comma-separated: goodput, outage, outage-default, chaos-writes, overhead,
-// overhead-bare, overhead-instructions, overhead-stub, cold-start, otel) runs a subset; results files are written only for a full run.
+// overhead-bare, overhead-stub, cold-start, otel) runs a subset; results files are written only for a full run.
 const only = process.env.BENCH_SCENARIOS?.split(",").map((s) => s.trim());
 const wanted = (name: string) => only === undefined || only.includes(name);
 const rows: Row[] = [];
@@ -863,9 +836,8 @@ if (wanted("overhead")) {
   });
 }
 // The rows on compiled JavaScript in child processes need the generated clinic client as JS.
-if (wanted("overhead-bare") || wanted("overhead-instructions") || wanted("overhead-stub") || wanted("cold-start") || wanted("otel")) await compileGenerated("clinic");
+if (wanted("overhead-bare") || wanted("overhead-stub") || wanted("cold-start") || wanted("otel")) await compileGenerated("clinic");
 if (wanted("overhead-bare")) for (const row of await overheadBare()) rows.push(row), log(row);
-if (wanted("overhead-instructions")) for (const row of await overheadInstructions()) rows.push(row), process.stderr.write(`  overhead-instructions ${row.client}: ${String(row.instructionsPerCall)} instructions a call\n`);
 if (wanted("otel")) for (const row of await otelRows()) rows.push(row), process.stderr.write(`  otel ${row.settings}: ratio ${String(row.ratio)}, ${String(row.perCallUs)} µs/call\n`);
 let profile: Awaited<ReturnType<typeof overheadStub>>["profile"] | undefined;
 if (wanted("overhead-stub")) {
@@ -934,7 +906,7 @@ const md: string[] = [
     return `| ${r.scenario} | ${r.client} | ${r.settings ?? ""} | ${r.offered} | ${r.sent} | ${r.ok} | ${r.failed} | ${r.status429} | ${(r.elapsedMs / 1000).toFixed(1)} s | ${extra} |`;
   }),
   "",
-  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in " + `${OVERHEAD_PROCESSES}` + " fresh processes, one generation after another (each warmed up with " + `${OVERHEAD_WARMUP.toLocaleString("en-US")}` + " calls, side by side, then " + `${SETTLE_CALLS}` + " untimed calls each in turn just before the rounds: V8 goes on compiling both clients' functions for the first few thousand, on threads process CPU time counts), the three clients taking turns over " + `${OVERHEAD_ROUNDS} rounds of ${Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS)} calls, each first in turn, ${OVERHEAD_ROUNDS / OVERHEAD_PROCESSES} rounds per generation` + " (one process on this kind of machine can run 20–30 % slower than the next for its whole life, so one process per client would be a lottery): openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioOfLowDeciles` the ratio of the two clients' 10th-percentile rounds (the machine only ever slows a round, so the fast rounds are the least disturbed; shown beside the target's median, not instead of it), `ratioVsTimeoutBaseline` carewire's against the timeout row, `warmupRatio` carewire's per-call CPU time over the warm-up of a fresh process, compilations included, over openapi-fetch's (median of the generations: what the first calls of a process cost, between cold start and the steady state the rounds measure), `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-instructions: the overhead-bare call counted instead of timed, each client in a process of its own under valgrind's callgrind (" + `${INSTRUCTION_WARMUP.toLocaleString("en-US")}` + " warm-up calls, counters zeroed, then " + `${INSTRUCTION_CALLS.toLocaleString("en-US")}` + " calls counted; every thread of the client process, V8's compiler and GC threads included; the server's work, the same for all, not counted): `instructionsPerCall`, and `ratio` over openapi-fetch's; unlike wall time, two runs of one client differ by about 2 %. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
+  "overhead (against the simulator) runs both clients in this one tsx process, alternating over 30 rounds: they share a heap, so memory one client keeps slows the other's garbage collection too. overhead-bare: each client in " + `${OVERHEAD_PROCESSES}` + " fresh processes, one generation after another (each warmed up with " + `${OVERHEAD_WARMUP.toLocaleString("en-US")}` + " calls, side by side, then " + `${SETTLE_CALLS}` + " untimed calls each in turn just before the rounds: V8 goes on compiling both clients' functions for the first few thousand, on threads process CPU time counts), the three clients taking turns over " + `${OVERHEAD_ROUNDS} rounds of ${Math.ceil(OVERHEAD_CALLS / OVERHEAD_ROUNDS)} calls, each first in turn, ${OVERHEAD_ROUNDS / OVERHEAD_PROCESSES} rounds per generation` + " (one process on this kind of machine can run 20–30 % slower than the next for its whole life, so one process per client would be a lottery): openapi-fetch as its README sets it up (the target's baseline), openapi-fetch with the per-request timeout its docs show (`signal: AbortSignal.timeout(30000)`, the bound carewire's default attempt timeout also puts on every request), and carewire; `ratio` is the median of the per-round ratios of carewire's wall µs/call to openapi-fetch's (for the timeout row, its own median over plain openapi-fetch's), `ratioOfLowDeciles` the ratio of the two clients' 10th-percentile rounds (the machine only ever slows a round, so the fast rounds are the least disturbed; shown beside the target's median, not instead of it), `ratioVsTimeoutBaseline` carewire's against the timeout row, `warmupRatio` carewire's per-call CPU time over the warm-up of a fresh process, compilations included, over openapi-fetch's (median of the generations: what the first calls of a process cost, between cold start and the steady state the rounds measure), `perCallUs` the median over the rounds, `perCallCpuUs` the client process's CPU per call, `heapUsedMB` its heap after the last round (separate processes, so a client that keeps memory pays for its own garbage collection only); after the rounds, untimed, each client makes 2,000 more calls under V8's sampling heap profiler (every 256 bytes, samples of collected objects kept): `allocatedKBPerCall` is what a call allocates, garbage included, `scavengesPer1kCalls` the young-generation collections those calls caused, and `allocationRatio` carewire's allocation over openapi-fetch's. Unlike wall time, these barely move with the machine's load. overhead-stub: the same with process CPU time (process.cpuUsage, user + system, all threads), the stub answering within the same job; overhead-stub-macrotask: the same with the stub waiting one setImmediate per call, as a network call returns to the event loop (that wait is in both clients' figures). cold-start: spawn → first result line, median of 15 fresh processes each, alternating; `inProcessMs` is node's own clock (performance.now()) at the first result, `emptyNodeMs` an empty `node -e` process in the same runs.",
   "otel: the overhead-bare call with carewire six ways, in generations of fresh warmed-up processes like overhead-bare, taking turns over " + `${OVERHEAD_ROUNDS} rounds` + ": without OpenTelemetry (`openTelemetry: false`); with the OpenTelemetry SDK's tracer registered globally (every span batched to an exporter that drops it, so the row measures recording, not exporting: the target's row, ≤ 1.05); with its metrics registered as well (every metric read into an exporter that drops it); with `@opentelemetry/api` installed but no provider registered; and two floors: carewire's OpenTelemetry off while the app records by hand, with the same SDK, the same two spans (and, for the second, the same histogram and counter) carewire records for the call. `ratio` is the median of the per-round ratios of wall µs/call to the row without OpenTelemetry; an SDK row's `ratioOverByHand` its median per-round ratio to its floor (what carewire adds beyond the SDK's own price for that telemetry).",
   "",
 ];

@@ -126,7 +126,7 @@ async function arrived(path: string): Promise<void> {
 function watchFetch(): { readonly signals: Array<AbortSignal | undefined>; restore(): void } {
   const original = globalThis.fetch;
   const signals: Array<AbortSignal | undefined> = [];
-  globalThis.fetch = ((input: Request | string | URL, init?: RequestInit) => {
+  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
     signals.push(init?.signal ?? undefined);
     return original(input, init);
   }) as typeof fetch;
