@@ -3,15 +3,12 @@
  * copy into another one. These tests hold that path to everything a Request gave: the same
  * bytes on the wire, the same bounds (a timeout still reaches the socket), the same
  * redirects, `exchange.request` for a policy that reads it, and a typed refusal, never a
- * network failure, for a request the platform will not make. And a client hands it an abort
- * signal only once a server has hung (see HangMemory). A real server on 127.0.0.1.
+ * network failure, for a request the platform will not make. A real server on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { FakeClock } from "carewire/testing";
 import { buildOutgoing, type OutgoingRequest } from "../../src/runtime/wire/request.js";
 import { withJson } from "../../src/runtime/wire/sent-exchange.js";
-import { HangMemory } from "../../src/runtime/wire/hang-memory.js";
-import { createPipeline } from "../../src/runtime/core/pipeline.js";
 import { sendAttempt, type AttemptOptions, type FetchLike } from "../../src/runtime/wire/transport.js";
 import { testOperation } from "../helpers/operation.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
@@ -111,112 +108,5 @@ describe("the platform's fetch, handed a URL and init", () => {
     expect(init.redirect).toBe("manual");
     expect(init.body).toBe('{"n":1}');
     expect(Object.fromEntries(init.headers as Headers)).toEqual({ "content-type": "application/json", "x-correlation-id": "c1", "x-extra": "1" });
-  });
-});
-
-/** A GET as the pipeline builds one. */
-const get = (path: string): (() => OutgoingRequest) => () => ({ url: `${server.url}${path}`, init: { method: "GET", headers: new Headers(), redirect: "manual" } });
-
-/** Until the server has recorded a request for `path`. */
-async function arrived(path: string): Promise<void> {
-  while (!server.requests.some((r) => r.url === path)) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The platform's fetch, watched: the signal each call was handed (undefined for none). */
-function watchFetch(): { readonly signals: Array<AbortSignal | undefined>; restore(): void } {
-  const original = globalThis.fetch;
-  const signals: Array<AbortSignal | undefined> = [];
-  globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) => {
-    signals.push(init?.signal ?? undefined);
-    return original(input, init);
-  }) as typeof fetch;
-  return { signals, restore: () => void (globalThis.fetch = original) };
-}
-
-describe("the platform fetch's abort signal", () => {
-  it("is left out until a server hangs, then handed to every attempt; the hung socket is freed once its answer comes", async () => {
-    const watched = watchFetch();
-    let answerLate: (() => void) | undefined;
-    let lateClosed: Promise<void> | undefined;
-    let secondClosed: Promise<void> | undefined;
-    server.handle((req, res) => {
-      if (req.url === "/quick") return json(res, 200, { ok: true });
-      if (req.url === "/hang-1") {
-        // Answers only when told, then streams a body that never ends, until the client lets go.
-        lateClosed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-        answerLate = () => {
-          res.writeHead(200, { "content-type": "application/json" });
-          const drip = setInterval(() => res.write(" "), 5);
-          res.on("close", () => clearInterval(drip));
-        };
-        return;
-      }
-      secondClosed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-    });
-    try {
-      const hangs = new HangMemory();
-      const clock = new FakeClock();
-      const options = bounds({ clock, hangs, timeoutMs: 5_000 });
-
-      expect((await sendAttempt(get("/quick"), options)).response.status).toBe(200);
-      expect(watched.signals).toEqual([undefined]);
-      expect(hangs.signalled).toBe(false);
-
-      const first = sendAttempt(get("/hang-1"), options).catch((error: unknown) => error);
-      await arrived("/hang-1");
-      await clock.advance(5_000);
-      expect(await first).toMatchObject({ kind: "timeout", phase: "request" });
-      expect(watched.signals[1]).toBeUndefined();
-      expect(hangs.signalled).toBe(true);
-
-      // From now on the abort reaches the socket: the server sees it closed at the timeout.
-      const second = sendAttempt(get("/hang-2"), options).catch((error: unknown) => error);
-      await arrived("/hang-2");
-      expect(watched.signals[2]).toBeInstanceOf(AbortSignal);
-      await clock.advance(5_000);
-      expect(await second).toMatchObject({ kind: "timeout", phase: "request" });
-      await secondClosed;
-
-      // The first server answers at last: nobody reads it, its body is cancelled and the socket closed.
-      answerLate!();
-      await lateClosed;
-    } finally {
-      watched.restore();
-    }
-  });
-
-  it("is handed to every attempt of a call with the caller's signal, and of a client that has not kept a memory", async () => {
-    const watched = watchFetch();
-    server.handle((_req, res) => json(res, 200, {}));
-    try {
-      await sendAttempt(get("/with-callers-signal"), bounds({ hangs: new HangMemory(), signal: new AbortController().signal }));
-      await sendAttempt(get("/without-memory"), bounds());
-      expect(watched.signals).toEqual([expect.any(AbortSignal), expect.any(AbortSignal)]);
-    } finally {
-      watched.restore();
-    }
-  });
-
-  it("is kept per client: a client whose call timed out on a hung server signals its retry, another client does not", async () => {
-    const watched = watchFetch();
-    server.handle((req, res) => {
-      if (req.url === "/things/hung") return; // never answers
-      json(res, 200, { id: "t1" });
-    });
-    try {
-      const clock = new FakeClock();
-      const settings = { provider: "acme", baseUrl: server.url, clock, timeoutMs: 1_000, pacing: { limit: Infinity }, retry: { maxAttempts: 1 } } as const;
-      const hung = createPipeline(settings);
-      const other = createPipeline(settings);
-      const call = hung.call(testOperation(), { responses: {} }, { params: { path: { thingId: "hung" } } });
-      await arrived("/things/hung");
-      await clock.advance(1_000);
-      expect((await call).error).toMatchObject({ kind: "timeout" });
-      expect((await hung.call(testOperation(), { responses: {} }, { params: { path: { thingId: "t1" } } })).error).toBeUndefined();
-      expect((await other.call(testOperation(), { responses: {} }, { params: { path: { thingId: "t1" } } })).error).toBeUndefined();
-      expect(watched.signals.map((signal) => signal !== undefined)).toEqual([false, true, false]);
-    } finally {
-      watched.restore();
-    }
   });
 });

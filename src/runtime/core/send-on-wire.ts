@@ -14,7 +14,6 @@ import { otherScheme, sendsAsIs } from "../wire/base-url.js";
 import { buildOutgoing, buildRequest, cannotBuild, type RequestParts } from "../wire/request.js";
 import { readServerHints } from "../wire/server-hints.js";
 import { withJson } from "../wire/sent-exchange.js";
-import { HangMemory } from "../wire/hang-memory.js";
 import { sendAttempt, type Exchange, type FetchLike } from "../wire/transport.js";
 
 export interface WireSettings {
@@ -37,8 +36,6 @@ export function sendOnWire(settings: WireSettings): Send {
   const badBaseUrl = otherScheme(settings.baseUrl);
   // The platform's fetch is handed a URL and init rather than a Request it would copy.
   const asIs = settings.fetch === undefined && sendsAsIs(settings.baseUrl);
-  // Its attempts hand the platform's fetch a signal once one of them has met a server that hung.
-  const hangs = settings.fetch === undefined ? new HangMemory() : undefined;
   return async (plan: AttemptPlan): Promise<AttemptResult> => {
     const { call } = plan;
     const { operation, options, clock, observer } = call;
@@ -66,7 +63,6 @@ export function sendOnWire(settings: WireSettings): Send {
           maxBytes: options.maxResponseBytes ?? settings.maxResponseBytes,
           maxRedirects: settings.maxRedirects,
           clock,
-          hangs,
         },
       );
     } catch (caught) {

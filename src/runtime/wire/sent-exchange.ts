@@ -8,12 +8,11 @@ import type { OutgoingRequest } from "./request.js";
 import type { Exchange, FetchLike } from "./transport.js";
 
 /** One request out: a caller's fetch always gets a Request; the platform's fetch gets a URL and init as they are. */
-export function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal?: AbortSignal }): Promise<Response> {
+export function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }): Promise<Response> {
   if (request instanceof Request) return fetchLike ? fetchLike(request, init) : fetch(request, init);
   if (fetchLike) return fetchLike(asRequest(request), init);
-  // The init is this attempt's own, made for it by the request factory; without a signal, none is set.
-  const { signal } = init;
-  if (signal !== undefined) request.init.signal = signal;
+  // The init is this attempt's own, made for it by the request factory.
+  request.init.signal = init.signal;
   return fetch(request.url, request.init);
 }
 

@@ -7,7 +7,6 @@
  */
 import { startTimer, type Clock } from "../core/clock.js";
 import { AttemptBound } from "./bound.js";
-import type { HangMemory } from "./hang-memory.js";
 import { AbortedError, CarewireError, InvalidRequestError, LimitExceededError, NetworkError, originOf, TimeoutError, UntrustedUrlError } from "../core/errors.js";
 import { readStreamCapped } from "./read-capped.js";
 import { headerValue } from "./header-value.js";
@@ -48,11 +47,6 @@ export interface AttemptOptions {
   readonly maxRedirects: number;
   /** The clock the timeout runs on (a fake one in tests); default a real timer. */
   readonly clock?: Clock;
-  /**
-   * The client's memory of servers that hung: the platform's fetch gets no signal until one has
-   * (see HangMemory). Absent, every attempt's fetch gets one.
-   */
-  readonly hangs?: HangMemory | undefined;
 }
 
 /**
@@ -71,46 +65,27 @@ interface RedirectTarget {
 
 const NO_BYTES = new Uint8Array(0);
 
-/** What fetch is handed beside the request: the attempt's signal, or nothing. */
-type FetchInit = { readonly signal?: AbortSignal };
-const NO_SIGNAL: FetchInit = Object.freeze({});
-const ignore = (): undefined => undefined;
-/** A late answer nobody reads: its body cancelled, so its socket is freed. */
-const discardBody = (late: Response): void => void late.body?.cancel().catch(ignore);
-
 export async function sendAttempt(makeRequest: RequestFactory, options: AttemptOptions): Promise<Exchange> {
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
-  // The platform's fetch goes without a signal until a server of the client's has hung (see
-  // HangMemory); a caller's signal, or a caller's fetch, always gets one.
-  const signalled = options.fetch !== undefined || options.signal !== undefined || options.hangs === undefined || options.hangs.signalled;
   // The attempt's signal is made only when the fetch asks for it: a fetch that never looks
   // (a stub, a test double) costs no AbortController. Node's fetch always asks, and the
   // abort (timer or caller) then reaches its socket. An own getter, so a fetch wrapper that
   // spreads `init` passes the signal on.
   let controller: AbortController | undefined;
   let signal: AbortSignal | undefined;
-  const init: FetchInit = signalled
-    ? {
-        get signal(): AbortSignal {
-          controller ??= new AbortController();
-          return (signal ??= options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
-        },
-      }
-    : NO_SIGNAL;
+  const init = {
+    get signal(): AbortSignal {
+      controller ??= new AbortController();
+      return (signal ??= options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
+    },
+  };
   // Settles the attempt when the timer fires or the caller aborts, whatever the fetch underneath does.
   const bound = new AttemptBound();
   let phase: "request" | "body" = "request";
-  /** The fetch of the hop in flight. */
-  let fetching: Promise<Response> | undefined;
   const cancelTimer = Number.isFinite(options.timeoutMs)
     ? startTimer(options.clock, options.timeoutMs, () => {
         bound.fail(new TimeoutError(options.timeoutMs, phase));
-        if (controller !== undefined) controller.abort(new Error("attempt timeout"));
-        else if (!signalled && phase === "request") {
-          // No signal to free the socket the server holds: its answer, if one comes, is not read.
-          options.hangs?.rememberHang();
-          fetching?.then(discardBody, ignore);
-        }
+        controller?.abort(new Error("attempt timeout"));
       })
     : undefined;
   // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on
@@ -128,8 +103,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     let request = first;
     for (let hops = 0; ; hops++) {
       const sent = request;
-      fetching = options.inContext ? options.inContext(() => send(sent, options.fetch, init)) : send(sent, options.fetch, init);
-      response = await bound.within(fetching);
+      response = await bound.within(options.inContext ? options.inContext(() => send(sent, options.fetch, init)) : send(sent, options.fetch, init));
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? headerValue(response.headers, "location") : null;
       if (location === null) break;
       const target = redirectTarget(asRequest(request), response.status, location);
