@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { FakeClock } from "carewire/testing";
 import { buildOutgoing, type OutgoingRequest } from "../../src/runtime/wire/request.js";
 import { withJson } from "../../src/runtime/wire/sent-exchange.js";
+import { createPipeline } from "../../src/runtime/core/pipeline.js";
 import { sendAttempt, type AttemptOptions, type FetchLike } from "../../src/runtime/wire/transport.js";
 import { testOperation } from "../helpers/operation.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
@@ -69,6 +70,19 @@ describe("the platform's fetch, handed a URL and init", () => {
     while (!server.requests.some((r) => r.url === "/slow")) await new Promise((resolve) => setImmediate(resolve));
     await clock.advance(5_000);
     expect(await pending).toMatchObject({ kind: "timeout", timeoutMs: 5_000 });
+    await closed;
+  });
+
+  it("a client's first call that times out on a server that never answers closes its socket (a script can exit)", async () => {
+    // Without the abort reaching the socket, it would stay open (and keep the process alive)
+    // until fetch's own headers timeout, 300 s in Node.
+    const closed = new Promise<void>((resolve) => server.handle((_req, res) => void res.on("close", () => resolve())));
+    const clock = new FakeClock();
+    const client = createPipeline({ provider: "acme", baseUrl: server.url, clock, timeoutMs: 2_000, retry: false, pacing: { limit: Infinity } });
+    const call = client.call(testOperation(), { responses: {} }, { params: { path: { thingId: "never" } } });
+    while (!server.requests.some((r) => r.url === "/things/never")) await new Promise((resolve) => setImmediate(resolve));
+    await clock.advance(2_000);
+    expect((await call).error).toMatchObject({ kind: "timeout", phase: "request" });
     await closed;
   });
 
