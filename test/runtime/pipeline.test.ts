@@ -203,6 +203,14 @@ describe("pipeline", () => {
     expect(server.requests.length).toBe(before);
   });
 
+  it("says where a missing path parameter went: another spelling in params.path, or the top level", async () => {
+    const pipeline = bare();
+    const misnamed = await pipeline.call(operation(), schemas, { params: { path: { thing_id: "1" } } });
+    expect(misnamed.error?.message).toBe('getThing: path parameter "thingId" is required (params.path has "thing_id": the spec names it "thingId")');
+    const topLevel = await pipeline.call(operation(), schemas, { thingId: "1" });
+    expect(topLevel.error?.message).toBe('getThing: path parameter "thingId" is required (it goes in params.path: { params: { path: { "thingId": … } } })');
+  });
+
   it("refuses a body on GET (some specs declare one; fetch cannot send it) without sending anything", async () => {
     const before = server.requests.length;
     const pipeline = bare();

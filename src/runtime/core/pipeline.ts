@@ -31,7 +31,8 @@ import { composePolicies, refusal, type AttemptPlan, type AttemptResult, type Po
 import { Call } from "./call.js";
 import type { ClassifyOptions } from "./classify.js";
 import { systemClock, type Clock } from "./clock.js";
-import { asCarewireError, type CarewireError } from "./errors.js";
+import { asCarewireError, InvalidRequestError, type CarewireError } from "./errors.js";
+import { callOptionsProblem } from "./check-options.js";
 import type { OperationDescriptor, OperationSchemas } from "./operation.js";
 import { DEFAULT_DEADLINE_MS, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MS, type PipelineOptions } from "./options.js";
 import { resultOf } from "./result.js";
@@ -50,6 +51,7 @@ export interface Pipeline {
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+const NO_CALL_OPTIONS: CallOptions = Object.freeze({});
 
 export function createPipeline(options: PipelineOptions): Pipeline {
   const fetchImpl: FetchLike = options.fetch ?? ((request, init) => fetch(request, init));
@@ -81,7 +83,11 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const keysSent = options.resilience !== false;
   const chainFor = (operation: OperationDescriptor): Send => (operation.cacheable === false && isRead(operation) ? uncached : everything);
 
-  async function request<Data, Failure>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, callOptions: CallOptions = {}): Promise<Result<Data, Failure>> {
+  async function request<Data, Failure>(operation: OperationDescriptor, schemas: OperationSchemas, input: unknown = {}, given: CallOptions = NO_CALL_OPTIONS): Promise<Result<Data, Failure>> {
+    // From JavaScript a misspelt option (`timeout`) or a time given as a string would go unnoticed;
+    // the call is refused with what is wrong, and its bounds are the client's.
+    const problem = given === NO_CALL_OPTIONS ? undefined : callOptionsProblem(given);
+    const callOptions = problem === undefined ? given : NO_CALL_OPTIONS;
     const call = new Call({
       provider: options.provider,
       operation,
@@ -100,8 +106,9 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     const plan: AttemptPlan = { call, headers: NO_HEADERS, attempt: 1, delayMs: 0, replaySafe: callOptions.replaySafe === true };
     let result: AttemptResult;
     try {
+      if (problem !== undefined) result = refusal(plan, new InvalidRequestError(`${operation.name}: ${problem}`));
       // Without carewire's policies no key is sent: a repeat of a write is safe only when the caller says so.
-      result = !keysSent && unkeyedRepeat(plan) ? unsafeRepeat(plan, undefined) : await chainFor(operation)(plan);
+      else result = !keysSent && unkeyedRepeat(plan) ? unsafeRepeat(plan, undefined) : await chainFor(operation)(plan);
     } catch (error) {
       // A policy of the caller's threw: its error is kept as the cause.
       result = refusal(plan, asCarewireError(error));

@@ -86,6 +86,19 @@ export function buildRequest(parts: RequestParts): Request {
   }
 }
 
+/**
+ * Where a missing path parameter was most likely put instead: another name in `params.path`
+ * (`boardId` for `board_id`), or the input's top level.
+ */
+function whereItWent(input: RawCallInput, name: string): string {
+  const simple = (key: string) => key.toLowerCase().replace(/[-_]/g, "");
+  const given = Object.keys(input.params?.path ?? {}).filter((key) => simple(key) === simple(name));
+  if (given.length > 0) return ` (params.path has "${given[0]}": the spec names it "${name}")`;
+  const loose = input as Record<string, unknown>;
+  if (Object.hasOwn(loose, name) || Object.keys(loose).some((key) => simple(key) === simple(name))) return ` (it goes in params.path: { params: { path: { "${name}": … } } })`;
+  return "";
+}
+
 /** The attempt's URL and init: parameters checked, headers merged and validated, body serialized. */
 export function buildOutgoing(parts: RequestParts): OutgoingRequest {
   const { operation, input } = parts;
@@ -93,7 +106,7 @@ export function buildOutgoing(parts: RequestParts): OutgoingRequest {
   for (const p of operation.parameters.path) {
     const value = pathParams[p.name];
     if (value === undefined || value === null || value === "") {
-      throw new InvalidRequestError(`${operation.operationId}: path parameter "${p.name}" is required`);
+      throw new InvalidRequestError(`${operation.operationId}: path parameter "${p.name}" is required${whereItWent(input, p.name)}`);
     }
   }
   if (operation.requestBody?.required && input.body === undefined) {
