@@ -23,6 +23,13 @@ describe("the package's paperwork", () => {
     expect(files.filter((f) => f.startsWith("docs/api/") || f.endsWith(".png"))).toEqual([]);
   }, childTestTimeout(1));
 
+  it("runs nothing when installed: no install-time script an installer would stop to ask about", async () => {
+    // npm 11 lists a package's install scripts (prepare among them) for the user to allow; the build runs before packing instead.
+    const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(Object.keys(pkg.scripts).filter((name) => ["preinstall", "install", "postinstall", "prepare"].includes(name))).toEqual([]);
+    expect(pkg.scripts.prepack).toBe("npm run build");
+  });
+
   it("names its licence, repository, homepage, issue tracker, keywords and author", async () => {
     const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as Record<string, unknown>;
     expect(pkg).toMatchObject({
