@@ -93,7 +93,8 @@ function undeclaredNotFound(model: SpecModel, catalog: ResourceCatalog): Respons
     const first = affected[0]!;
     out.push({
       schemaPath: `#/paths/${pointerSegment(shape.itemPath)}`,
-      message: `is answered for an id never created, and ${affected.length} operation(s) under this resource declare no 404`,
+      // Says what a reader can do about it: the simulator answers 404 all the same.
+      message: `is answered for an id never created, and ${affected.length} operation(s) under this resource declare no 404, so that answer is not in the spec (declare a 404, 4XX or default response there to make it valid; the simulator answers 404 either way)`,
       operationId: first.op.operationId,
       status: 404,
       field: "status 404",
