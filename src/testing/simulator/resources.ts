@@ -25,6 +25,11 @@ export interface ResourceShape {
   readonly envelope: readonly string[];
   /** The resource's own schema in the create response. */
   readonly schema: unknown;
+  /**
+   * The resource's schema in its item read's response, where it has one: a create may answer
+   * less than the resource holds (Getty's answers `{ id }`, its read the whole board).
+   */
+  readonly readSchema: unknown;
 }
 
 export type ResourceRole = "create" | "list" | "item";
@@ -49,7 +54,9 @@ export class ResourceCatalog {
       const idParam = /\{([^{}]+)\}[^{}]*$/.exec(itemPath)![1]!;
       const itemGet = model.documentOrder.find((r) => r.op.path === itemPath && r.op.method === "get");
       const located = this.locate(route, idParam) ?? (itemGet ? this.locate(itemGet, idParam) : undefined);
-      if (located) this.shapes.push({ collection: route.op.path, itemPath, idParam, ...located });
+      if (!located) continue;
+      const readSchema = itemGet ? schemaAt(model.mediaSchema(itemGet, model.successStatus(itemGet)), located.envelope, model.doc) : undefined;
+      this.shapes.push({ collection: route.op.path, itemPath, idParam, ...located, readSchema });
     }
     // Deepest item paths first, so a nested resource is found before its parent.
     this.shapes.sort((a, b) => b.itemPath.length - a.itemPath.length);
@@ -157,6 +164,13 @@ function collectionNames(path: string): ReadonlySet<string> {
 /** A name compared without case, dashes or underscores (`ssh_key` = `sshKey` = `ssh-key`). */
 function normalName(name: string): string {
   return name.toLowerCase().replace(/[-_]/g, "");
+}
+
+/** The schema an envelope path leads to. */
+export function schemaAt(schema: unknown, envelope: readonly string[], doc: JsonObject): unknown {
+  let node = schema;
+  for (const key of envelope) node = shapeOf(doc, node)?.properties[key];
+  return node;
 }
 
 /** `/Calls.json` → stem `/Calls`, extension `.json` (some providers end every path with one). */
