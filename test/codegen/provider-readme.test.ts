@@ -84,6 +84,9 @@ describe("the README generated for each provider", () => {
     const fhir = await readFile(path.join(ROOT, "generated/fhir-r4/README.md"), "utf8");
     expect(fhir).toContain("| Patient | create | `POST /Patient` | create(resource), ensure(resource) | unsafe |");
     expect(fhir).toContain("| system | transaction | `POST /` |");
+    // The statement names no URL: every program reads one variable for it (a placeholder host would fail each call).
+    expect(tsSnippets(fhir).filter((s) => s.includes("createFhirR4Client(")).every((s) => s.includes('process.env["FHIR_R4_BASE_URL"]'))).toBe(true);
+    expect(fhir).not.toContain("fhir.example.test");
   });
 
   it("has snippets that compile under strictest settings against the committed clients", async () => {

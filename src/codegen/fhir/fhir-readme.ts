@@ -3,6 +3,7 @@
  * interactions from the CapabilityStatement, search parameters, system interactions and
  * operations, the points each interaction costs, and a snippet per resource type.
  */
+import { readmeBaseUrl, type ReadmeBaseUrl } from "../readme-base-url.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { cell, clientVariable, hintPhrases, importPathOf, retryDefaults, type ReadmeTarget, type SnippetContext } from "../provider-readme.js";
 import type { TemplateSet } from "../render.js";
@@ -59,6 +60,9 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
   const factory = `create${target.typeName}Client`;
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
+  const envPrefix = target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  // Every program reads its address from one variable (see readmeBaseUrl), the statement's own URL its default.
+  const base = readmeBaseUrl(envPrefix, input.baseUrl);
   const row = (label: string, code: string, d: OperationDescriptor) => ({
     label,
     interaction: code,
@@ -79,12 +83,14 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
     factory,
     importPath,
     securityDescription: input.securityDescription,
+    baseUrlVariable: base.variable,
     createSnippet: [
       `import { ${factory} } from ${JSON.stringify(importPath)};`,
       ``,
+      ...base.preamble,
       `const ${variable} = ${factory}({`,
-      `  baseUrl: ${JSON.stringify(baseUrlOf({ factory, variable, importPath, baseUrl: input.baseUrl }))},`,
-      `  headers: { Authorization: \`Bearer \${process.env["${target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_")}_TOKEN"] ?? ""}\` },`,
+      `  ${base.option},`,
+      `  headers: { Authorization: \`Bearer \${process.env["${envPrefix}_TOKEN"] ?? ""}\` },`,
       `  timeoutMs: 10_000,`,
       `});`,
       `console.log(${variable}.provider);`,
@@ -93,7 +99,7 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
       type: r.type,
       interactions: r.interactions.map((i) => row(r.type, i.code, i.descriptor)),
       searchParams: r.searchParams.map((p) => `\`${p.name}\` (${p.type}${p.targets.length > 0 ? ` → ${p.targets.join(", ")}` : ""})`).join(", ") || "none",
-      snippet: fhirSnippet(r, { factory, variable, importPath, baseUrl: input.baseUrl }),
+      snippet: fhirSnippet(r, { factory, variable, importPath }, base),
     })),
     system: input.system.map((s) => row("system", s.code, s.descriptor)),
     fhirOperations: input.operations.map((o) => `$${o}`).join(", ") || "none",
@@ -104,14 +110,9 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
 }
 
 /** Read, search and create of one resource type, as far as the statement declares them. */
-/** The base URL the snippets use: the statement's own, else a placeholder to replace. */
-function baseUrlOf(ctx: SnippetContext & { readonly baseUrl?: string | undefined }): string {
-  return ctx.baseUrl ?? "https://fhir.example.test/r4";
-}
-
-function fhirSnippet(resource: FhirReadmeResource, ctx: SnippetContext & { readonly baseUrl?: string | undefined }): string {
+function fhirSnippet(resource: FhirReadmeResource, ctx: SnippetContext, base: ReadmeBaseUrl): string {
   const declared = new Set(resource.interactions.map((i) => i.code));
-  const lines = [`import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`, ``, `const ${ctx.variable} = ${ctx.factory}({ baseUrl: ${JSON.stringify(baseUrlOf(ctx))} });`];
+  const lines = [`import { ${ctx.factory} } from ${JSON.stringify(ctx.importPath)};`, ``, ...base.preamble, `const ${ctx.variable} = ${ctx.factory}({ ${base.option} });`];
   const client = `${ctx.variable}.${resource.type}`;
   const minimal = MINIMAL_RESOURCES[resource.type];
   if (declared.has("create") && minimal !== undefined) {
