@@ -14,7 +14,7 @@ import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseResolver, bundle, createConfig, Source, type Document } from "@redocly/openapi-core";
 import { BoundedResolver, DEFAULT_SPEC_FETCH_LIMITS, displayUrl, fetchSpecText, isHttpUrl, type SpecFetchLimits } from "./fetch-spec.js";
-import { isObject, resolvePointer, type JsonObject } from "./json.js";
+import { isExampleKey, isObject, resolvePointer, type JsonObject } from "./json.js";
 import { isDeepSchemaRef } from "./hoist-deep-refs.js";
 import { applyOverlay } from "./overlay.js";
 import { readOverlay } from "./read-overlay.js";
@@ -200,8 +200,7 @@ function collectRefs(root: JsonObject): RefSite[] {
       const keys = Object.keys(node);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
-        // Example values are data, not schema: a "$ref" inside one is not a reference.
-        if (key === "example" || key === "x-examples") continue;
+        if (isExampleKey(key)) continue;
         const child = node[key];
         if (typeof child === "object" && child !== null) stack.push({ node: child, key, parent: frame });
       }
