@@ -168,6 +168,9 @@ describe("pipeline", () => {
     const result = await pipeline.call(operation(), schemas, { params: { path: { thingId: "t1" } } });
 
     expect(result.error).toMatchObject({ kind: "network", phase: "connect", code: "ECONNREFUSED" });
+    // A log line alone says which call failed: by the path template, never the filled-in path.
+    expect(result.error!.message).toMatch(/^network failure \(ECONNREFUSED\).* \(getThing: GET \/things\/\{thingId\}\)$/);
+    expect(result.error!.message).not.toContain("/things/t1");
   });
 
   it("refuses, unsent and unretried, a base URL on a port fetch blocks (1, 6000, …): a setting to fix, not a network failure", async () => {
@@ -208,7 +211,9 @@ describe("pipeline", () => {
     const misnamed = await pipeline.call(operation(), schemas, { params: { path: { thing_id: "1" } } });
     expect(misnamed.error?.message).toBe('getThing: path parameter "thingId" is required (params.path has "thing_id": the spec names it "thingId")');
     const topLevel = await pipeline.call(operation(), schemas, { thingId: "1" });
-    expect(topLevel.error?.message).toBe('getThing: path parameter "thingId" is required (it goes in params.path: { params: { path: { "thingId": … } } })');
+    expect(topLevel.error?.message).toBe('getThing: path parameter "thingId" is required (the input\'s top level has it; it goes in params.path: { params: { path: { "thingId": … } } })');
+    const inQuery = await pipeline.call(operation(), schemas, { params: { query: { thingId: "1" } } });
+    expect(inQuery.error?.message).toBe('getThing: path parameter "thingId" is required (params.query has it; it goes in params.path: { params: { path: { "thingId": … } } })');
   });
 
   it("refuses a body on GET (some specs declare one; fetch cannot send it) without sending anything", async () => {

@@ -10,23 +10,13 @@ import type { Call } from "./call.js";
 import { CarewireError, ContractViolationError, MalformedResponseError } from "./errors.js";
 import { HttpError } from "./http-errors.js";
 import { metaOf } from "./meta.js";
-import type { OperationDescriptor } from "./operation.js";
+import { nameOperation } from "./name-operation.js";
 import type { ProtocolProfile } from "./profile.js";
 import type { Result } from "./types.js";
 import { NO_DRIFT, type DriftReport } from "../tolerant/tolerant.js";
 import { readBody, type DecodedBody } from "../wire/read-body.js";
 
 const utf8 = new TextDecoder();
-
-/**
- * An error status's message names the operation it answered, by its path template (never the
- * filled-in path, which can hold identifiers): a log line alone then says which call failed.
- * Set before anything reads the error's stack, whose first line is formatted from it then.
- */
-function naming(error: HttpError<unknown, "http" | "fhir">, operation: OperationDescriptor): HttpError<unknown, "http" | "fhir"> {
-  error.message = `${error.message} (${operation.operationId}: ${operation.method.toUpperCase()} ${operation.path})`;
-  return error;
-}
 
 export function resultOf(call: Call, result: AttemptResult, profile: ProtocolProfile): Result<unknown, CarewireError> {
   const { exchange, notes } = result;
@@ -50,7 +40,7 @@ export function resultOf(call: Call, result: AttemptResult, profile: ProtocolPro
     // An error status with an unreadable body is still an HTTP error; keep the text.
     decoded = { value: utf8.decode(exchange.body), drift: NO_DRIFT };
   }
-  if (!response.ok) return failWith(naming((profile.httpError ?? HttpError.from)(response.status, decoded.value, response), call.operation), decoded.drift);
+  if (!response.ok) return failWith(nameOperation((profile.httpError ?? HttpError.from)(response.status, decoded.value, response), call.operation), decoded.drift);
   // Tolerance stops at fields the spec marks critical: the caller must not act on this.
   if (decoded.critical !== undefined && decoded.critical.length > 0) return failWith(new ContractViolationError(response.status, decoded.critical, decoded.value), decoded.drift);
   let drift = decoded.drift;

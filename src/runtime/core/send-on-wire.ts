@@ -9,6 +9,7 @@ import { isoTime } from "./clock.js";
 import { asCarewireError, InvalidRequestError, MalformedResponseError, type CarewireError } from "./errors.js";
 import { NO_HINTS, refusal, type AttemptPlan, type AttemptResult, type Send } from "./attempt.js";
 import type { AttemptRecord } from "./meta.js";
+import { nameOperation } from "./name-operation.js";
 import { isJsonBody, parseJsonBody } from "../wire/read-body.js";
 import { otherScheme, sendsAsIs } from "../wire/base-url.js";
 import { buildOutgoing, buildRequest, cannotBuild, type RequestParts } from "../wire/request.js";
@@ -69,6 +70,8 @@ export function sendOnWire(settings: WireSettings): Send {
       // A request that could not be built was never an attempt.
       if (caught instanceof InvalidRequestError) return refusal(plan, caught);
       error = asCarewireError(caught);
+      // A network failure, a timeout or a limit says which call it ended, as an error status does.
+      if (NAMED_KINDS.has(error.kind)) nameOperation(error, operation);
     }
     if (exchange !== undefined && !exchange.streamed && operation.method !== "head" && isJsonBody(exchange)) {
       try {
@@ -110,6 +113,9 @@ export function attemptResult(plan: AttemptPlan, exchange: Exchange | undefined,
   record.reason = verdict.reason;
   return { exchange, error, verdict, hints, notes: { attempts: [record] } };
 }
+
+/** The wire's failures that say nothing of the call otherwise (a refused redirect names its target instead). */
+const NAMED_KINDS: ReadonlySet<string> = new Set(["network", "timeout", "aborted", "limit-exceeded"]);
 
 function startsWithSlash(path: string): boolean {
   return path === "" || path.charCodeAt(0) === 47;

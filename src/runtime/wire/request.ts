@@ -88,15 +88,16 @@ export function buildRequest(parts: RequestParts): Request {
 
 /**
  * Where a missing path parameter was most likely put instead: another name in `params.path`
- * (`boardId` for `board_id`), or the input's top level.
+ * (`boardId` for `board_id`), another group of params, or the input's top level.
  */
 function whereItWent(input: RawCallInput, name: string): string {
   const simple = (key: string) => key.toLowerCase().replace(/[-_]/g, "");
-  const given = Object.keys(input.params?.path ?? {}).filter((key) => simple(key) === simple(name));
-  if (given.length > 0) return ` (params.path has "${given[0]}": the spec names it "${name}")`;
-  const loose = input as Record<string, unknown>;
-  if (Object.hasOwn(loose, name) || Object.keys(loose).some((key) => simple(key) === simple(name))) return ` (it goes in params.path: { params: { path: { "${name}": … } } })`;
-  return "";
+  const has = (group: object | undefined) => Object.keys(group ?? {}).find((key) => simple(key) === simple(name));
+  const given = has(input.params?.path);
+  if (given !== undefined) return ` (params.path has "${given}": the spec names it "${name}")`;
+  const elsewhere = (["query", "header", "cookie"] as const).find((group) => has(input.params?.[group]) !== undefined);
+  const where = elsewhere !== undefined ? `params.${elsewhere} has it` : has(input) !== undefined ? "the input's top level has it" : undefined;
+  return where === undefined ? "" : ` (${where}; it goes in params.path: { params: { path: { "${name}": … } } })`;
 }
 
 /** The attempt's URL and init: parameters checked, headers merged and validated, body serialized. */
