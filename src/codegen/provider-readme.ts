@@ -24,7 +24,7 @@ import { pickJsonMediaType } from "./schema-emitter.js";
 import { propertyKey, tsLiteral } from "./ts-literal.js";
 import type { TemplateSet } from "./render.js";
 import { pagingMethodNames } from "./pagination.js";
-import { readmeBaseUrl, type ReadmeBaseUrl } from "./readme-base-url.js";
+import { envPrefixOf, readmeBaseUrl, type ReadmeBaseUrl } from "./readme-base-url.js";
 
 /** What both kinds of provider README know about where the client lives. */
 export interface ReadmeTarget {
@@ -151,7 +151,7 @@ export async function renderOpenApiReadme(input: OpenApiReadmeInput, templates: 
   const factory = `create${target.typeName}Client`;
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
-  const envPrefix = target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const envPrefix = envPrefixOf(target.name);
   const base = readmeBaseUrl(envPrefix, input.baseUrl);
   const byName = new Map(schemes.map((scheme) => [scheme.scheme, scheme]));
   // Operations mostly share the document's requirements: their options are worked out once.

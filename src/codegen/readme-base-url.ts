@@ -15,6 +15,11 @@ export interface ReadmeBaseUrl {
   readonly option: string;
 }
 
+/** The prefix of every environment variable a provider's README programs read (`clinic` → `CLINIC`). */
+export function envPrefixOf(provider: string): string {
+  return provider.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
+
 export function readmeBaseUrl(envPrefix: string, server: string | undefined): ReadmeBaseUrl {
   const variable = `${envPrefix}_BASE_URL`;
   const read = `process.env[${JSON.stringify(variable)}]`;

@@ -3,7 +3,7 @@
  * interactions from the CapabilityStatement, search parameters, system interactions and
  * operations, the points each interaction costs, and a snippet per resource type.
  */
-import { readmeBaseUrl, type ReadmeBaseUrl } from "../readme-base-url.js";
+import { envPrefixOf, readmeBaseUrl, type ReadmeBaseUrl } from "../readme-base-url.js";
 import type { OperationDescriptor } from "../../runtime/core/operation.js";
 import { cell, clientVariable, hintPhrases, importPathOf, retryDefaults, type ReadmeTarget, type SnippetContext } from "../provider-readme.js";
 import type { TemplateSet } from "../render.js";
@@ -60,7 +60,7 @@ export async function renderFhirReadme(source: FhirReadmeSource, templates: Temp
   const factory = `create${target.typeName}Client`;
   const variable = clientVariable(target.typeName);
   const importPath = importPathOf(target.outDir);
-  const envPrefix = target.name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+  const envPrefix = envPrefixOf(target.name);
   // Every program reads its address from one variable (see readmeBaseUrl), the statement's own URL its default.
   const base = readmeBaseUrl(envPrefix, input.baseUrl);
   const row = (label: string, code: string, d: OperationDescriptor) => ({

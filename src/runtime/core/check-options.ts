@@ -17,7 +17,7 @@ import { CALL_OPTION_NAMES, CLIENT_OPTION_NAMES, POLICY_OPTION_NAMES } from "./o
  */
 export function checkClientOptions(options: unknown, factory: string): void {
   if (options === undefined) return;
-  if (!isRecord(options)) throw new TypeError(`${factory}: the options must be an object, not ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`);
+  if (!isRecord(options)) throw new TypeError(`${factory}: the options must be an object, not ${kindOf(options)}`);
   const misspelt = misspeltNames(options, CLIENT_OPTION_NAMES, "");
   for (const [policy, names] of Object.entries(POLICY_OPTION_NAMES)) {
     const nested = options[policy];
@@ -25,14 +25,14 @@ export function checkClientOptions(options: unknown, factory: string): void {
   }
   if (misspelt.length > 0) throw new TypeError(`${factory}: unknown option${misspelt.length > 1 ? "s" : ""} ${misspelt.join(", ")}`);
   const { baseUrl } = options;
-  if (baseUrl !== undefined && typeof baseUrl !== "string") throw new TypeError(`${factory}: baseUrl must be a URL string, not ${baseUrl === null ? "null" : typeof baseUrl}`);
+  if (baseUrl !== undefined && typeof baseUrl !== "string") throw new TypeError(`${factory}: baseUrl must be a URL string, not ${kindOf(baseUrl)}`);
   const bad = badBound(options);
   if (bad !== undefined) throw new bad.error(`${factory}: ${bad.message}`);
 }
 
 /** What is wrong with a call's options (a misspelt name, a time that is not a positive number), or undefined. */
 export function callOptionsProblem(options: unknown): string | undefined {
-  if (!isRecord(options)) return `the call options must be an object, not ${options === null ? "null" : Array.isArray(options) ? "an array" : typeof options}`;
+  if (!isRecord(options)) return `the call options must be an object, not ${kindOf(options)}`;
   const misspelt = misspeltNames(options, CALL_OPTION_NAMES, "");
   if (misspelt.length > 0) return `unknown call option${misspelt.length > 1 ? "s" : ""} ${misspelt.join(", ")}`;
   return badBound(options)?.message;
@@ -46,16 +46,16 @@ function misspeltNames(options: Record<string, unknown>, known: readonly string[
     const meant = nearest(name, known);
     if (meant !== undefined) misspelt.push(`"${prefix}${name}" (did you mean "${prefix}${meant}"?)`);
     // The usual guess for an API key: it would be ignored, and every call answered 401.
-    else if (prefix === "" && known === CLIENT_OPTION_NAMES && API_KEY_NAMES.has(name.toLowerCase().replace(/[-_]/g, ""))) misspelt.push(`"${name}" (an API key goes in \`headers\`, or in \`query\` where the spec puts it in the query string)`);
+    else if (known === CLIENT_OPTION_NAMES && API_KEY_NAMES.has(name.toLowerCase().replace(/[-_]/g, ""))) misspelt.push(`"${name}" (an API key goes in \`headers\`, or in \`query\` where the spec puts it in the query string)`);
   }
   return misspelt;
 }
 
 /** Times and sizes: positive numbers (Infinity lifts a time bound); redirects a whole number, 0 or more. */
-const POSITIVE = ["timeoutMs", "deadlineMs", "maxResponseBytes"] as const;
+const BOUNDS = ["timeoutMs", "deadlineMs", "maxResponseBytes", "maxRedirects"] as const;
 
 function badBound(options: Record<string, unknown>): { message: string; error: new (message: string) => Error } | undefined {
-  for (const name of [...POSITIVE, "maxRedirects"]) {
+  for (const name of BOUNDS) {
     const value = options[name];
     if (value === undefined) continue;
     if (typeof value !== "number" || Number.isNaN(value)) return { message: `${name} must be a number, not ${described(value)}`, error: TypeError };
@@ -66,10 +66,14 @@ function badBound(options: Record<string, unknown>): { message: string; error: n
 
 /** A wrong value, named so the fix is plain: `a string ("500")`. */
 function described(value: unknown): string {
-  if (value === null) return "null";
   if (typeof value === "number") return "NaN";
   if (typeof value === "string") return `a string (${JSON.stringify(value.slice(0, 40))})`;
-  return typeof value;
+  return kindOf(value);
+}
+
+/** What a value is, for "must be an object, not …": null and arrays named as such. */
+function kindOf(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
