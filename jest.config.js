@@ -2,7 +2,7 @@
 // ts-jest only transpiles here; `npm test` type-checks everything with `tsc --noEmit` first.
 /** @type {import('jest').Config} */
 export default {
-  testEnvironment: "node",
+  testEnvironment: "<rootDir>/test/helpers/node-environment.cjs",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
   extensionsToTreatAsEsm: [".ts"],

@@ -6,21 +6,30 @@
  */
 import type { OutgoingRequest } from "./request.js";
 import type { Exchange, FetchLike } from "./transport.js";
+import type { SocketAbort } from "./socket-abort.js";
 
-/** One request out: a caller's fetch always gets a Request; the platform's fetch gets a URL and init as they are. */
-export function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }): Promise<Response> {
+/** Node's fetch takes undici's `dispatcher` beside the standard init (the DOM's RequestInit has no such member). */
+type DispatchedInit = Omit<RequestInit, "dispatcher"> & { dispatcher?: SocketAbort["dispatcher"] };
+
+/**
+ * One request out: a caller's fetch always gets a Request; the platform's fetch gets a URL
+ * and init as they are, with the attempt's dispatcher where Node's fetch can be aborted
+ * through one (`socket`), and its signal otherwise.
+ */
+export function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }, socket?: SocketAbort): Promise<Response> {
   if (request instanceof Request) return fetchLike ? fetchLike(request, init) : fetch(request, init);
   if (fetchLike) return fetchLike(asRequest(request), init);
   // The init is this attempt's own, made for it by the request factory.
-  request.init.signal = init.signal;
+  if (socket !== undefined) (request.init as DispatchedInit).dispatcher = socket.dispatcher;
+  else request.init.signal = init.signal;
   return fetch(request.url, request.init);
 }
 
 /** The Request an outgoing request stands for, made when something needs one (a caller's fetch, a redirect, a policy reading `exchange.request`). */
 export function asRequest(request: Request | OutgoingRequest): Request {
   if (request instanceof Request) return request;
-  // Not bound to the attempt's signal: the attempt is over, or the Request is for a redirect hop that gets its own.
-  const { signal: _signal, ...init } = request.init;
+  // Not bound to the attempt's signal or dispatcher: the attempt is over, or the Request is for a redirect hop that gets its own.
+  const { signal: _signal, dispatcher: _dispatcher, ...init } = request.init as DispatchedInit;
   return new Request(request.url, init);
 }
 

@@ -12,6 +12,7 @@ import { readStreamCapped } from "./read-capped.js";
 import { headerValue } from "./header-value.js";
 import type { OutgoingRequest } from "./request.js";
 import { asRequest, exchangeOf, send } from "./sent-exchange.js";
+import { socketAbortFor } from "./socket-abort.js";
 
 /**
  * The fetch carewire sends with. The attempt's signal comes in `init` (not on the Request,
@@ -79,6 +80,9 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
       return (signal ??= options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal);
     },
   };
+  // Node's own fetch is aborted through the dispatcher it is handed, which costs it far less
+  // than a signal (socket-abort.ts). A caller's signal must reach fetch, so it keeps the signal.
+  const socket = options.fetch === undefined && options.signal === undefined ? socketAbortFor() : undefined;
   // Settles the attempt when the timer fires or the caller aborts, whatever the fetch underneath does.
   const bound = new AttemptBound();
   let phase: "request" | "body" = "request";
@@ -86,6 +90,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     ? startTimer(options.clock, options.timeoutMs, () => {
         bound.fail(new TimeoutError(options.timeoutMs, phase));
         controller?.abort(new Error("attempt timeout"));
+        socket?.abort(new Error("attempt timeout"));
       })
     : undefined;
   // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on
@@ -103,7 +108,8 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     let request = first;
     for (let hops = 0; ; hops++) {
       const sent = request;
-      response = await bound.within(options.inContext ? options.inContext(() => send(sent, options.fetch, init)) : send(sent, options.fetch, init));
+      response = await bound.within(options.inContext ? options.inContext(() => send(sent, options.fetch, init, socket)) : send(sent, options.fetch, init, socket));
+      socket?.confirm();
       const location = isRedirect(response.status) && options.maxRedirects > 0 ? headerValue(response.headers, "location") : null;
       if (location === null) break;
       const target = redirectTarget(asRequest(request), response.status, location);
