@@ -186,6 +186,29 @@ describe("Node's fetch, aborted through the attempt's dispatcher", () => {
     }
   });
 
+  it("sends a Request (a token or discovery request) through the dispatcher too, and its timeout closes the socket", async () => {
+    const closed = new Promise<void>((resolve) => server.handle((_req, res) => void res.on("close", () => resolve())));
+    const nodes = (globalThis as unknown as Slot)[GLOBAL_DISPATCHER] as { dispatch: Dispatch };
+    const carried: string[] = [];
+    const restore = installDispatcher((options, handler) => {
+      carried.push((options as { path: string }).path);
+      return nodes.dispatch(options, handler);
+    });
+    try {
+      const clock = new FakeClock();
+      const pending = sendAttempt(() => new Request(`${server.url}/token`, { method: "POST", body: "grant_type=client_credentials", redirect: "manual" }), bounds({ clock, timeoutMs: 5_000 })).catch((error: unknown) => error);
+      await reachedServer("/token");
+      await clock.advance(5_000);
+      expect(await pending).toMatchObject({ kind: "timeout" });
+      await closed;
+      expect(carried).toEqual(["/token"]);
+      // It dispatched through the attempt's dispatcher, so the next attempt is offered one too.
+      expect(socketAbortFor()).toBeInstanceOf(SocketAbort);
+    } finally {
+      restore();
+    }
+  });
+
   it("gives a caller's signal to fetch itself, and its abort closes the socket", async () => {
     const closed = new Promise<void>((resolve) => server.handle((_req, res) => void res.on("close", () => resolve())));
     const caller = new AbortController();

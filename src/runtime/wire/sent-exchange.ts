@@ -17,7 +17,10 @@ type DispatchedInit = Omit<RequestInit, "dispatcher"> & { dispatcher?: SocketAbo
  * through one (`socket`), and its signal otherwise.
  */
 export function send(request: Request | OutgoingRequest, fetchLike: FetchLike | undefined, init: { readonly signal: AbortSignal }, socket?: SocketAbort): Promise<Response> {
-  if (request instanceof Request) return fetchLike ? fetchLike(request, init) : fetch(request, init);
+  if (request instanceof Request) {
+    if (fetchLike) return fetchLike(request, init);
+    return socket !== undefined ? fetch(request, { dispatcher: socket.dispatcher } as DispatchedInit as RequestInit) : fetch(request, init);
+  }
   if (fetchLike) return fetchLike(asRequest(request), init);
   // The init is this attempt's own, made for it by the request factory.
   if (socket !== undefined) (request.init as DispatchedInit).dispatcher = socket.dispatcher;
