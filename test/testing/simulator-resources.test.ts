@@ -278,6 +278,40 @@ describe("identifiers a server makes", () => {
   });
 });
 
+describe("paths that end in a slash (`/items/`, `/items/{item_id}/`)", () => {
+  it("are a resource like any other: created, read back, listed, deleted, and an id never created is 404", async () => {
+    const item = { type: "object", properties: { id: { type: "string" }, name: { type: "string" } } };
+    const json = (schema: object) => ({ content: { "application/json": { schema } } });
+    const spec = {
+      openapi: "3.0.3",
+      info: { title: "slashes", version: "1" },
+      paths: {
+        "/items/": {
+          get: { operationId: "listItems", responses: { "200": { description: "ok", ...json({ type: "array", items: item }) } } },
+          post: { operationId: "createItem", requestBody: json(item), responses: { "201": { description: "created", ...json(item) } } },
+        },
+        "/items/{item_id}/": {
+          parameters: [{ name: "item_id", in: "path", required: true, schema: { type: "string" } }],
+          get: { operationId: "getItem", responses: { "200": { description: "ok", ...json(item) }, "404": { description: "none" } } },
+          delete: { operationId: "deleteItem", responses: { "204": { description: "gone" }, "404": { description: "none" } } },
+        },
+      },
+    };
+    const file = tmp("trailing-slash.json");
+    await writeFile(file, JSON.stringify(spec));
+    const sim = await start(file, false);
+    const created = await create(sim, "/items/", { name: "mine" });
+    const id = String(created.json().id);
+    expect(created.json()).toEqual({ id, name: "mine" });
+    expect(created.headers.get("location")).toBe(`/items/${id}/`);
+    expect((await call(sim, "GET", `/items/${id}/`)).json()).toEqual({ id, name: "mine" });
+    expect((await call(sim, "GET", "/items/")).json()).toEqual([{ id, name: "mine" }]);
+    expect((await call(sim, "GET", "/items/never-made/")).status).toBe(404);
+    expect((await call(sim, "DELETE", `/items/${id}/`)).status).toBe(204);
+    expect((await call(sim, "GET", `/items/${id}/`)).status).toBe(404);
+  });
+});
+
 describe("a create that answers with the id only", () => {
   /**
    * Getty's shape: `POST /boards` answers `{ id }`, `GET /boards/{board_id}` the whole board,

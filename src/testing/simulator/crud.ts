@@ -67,7 +67,9 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     resource[shape.idProperty] = id;
     freshServerIds(model, store, shape, resource, sentFields);
     store.put(shape.collection, String(id), resource);
-    const { stem, ext } = splitExtension(url.pathname.replace(/\/$/, ""));
+    // The item path's own ending (`.json`, a trailing slash), after the collection as it was asked for.
+    const { stem } = splitExtension(url.pathname.replace(/\/$/, ""));
+    const { ext } = splitExtension(shape.itemPath);
     return { ...served(shown(resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
   if (role === "list") {

@@ -175,7 +175,8 @@ export function schemaAt(schema: unknown, envelope: readonly string[], doc: Json
 
 /** `/Calls.json` → stem `/Calls`, extension `.json` (some providers end every path with one). */
 export function splitExtension(path: string): { stem: string; ext: string } {
-  const m = /^(.*?)(\.[A-Za-z]+)$/.exec(path);
+  // A trailing slash (`/app/` and `/app/{app_id}/`) ends a path as an extension does.
+  const m = /^(.*?)(\.[A-Za-z]+|\/)$/.exec(path);
   return m ? { stem: m[1]!, ext: m[2]! } : { stem: path, ext: "" };
 }
 
