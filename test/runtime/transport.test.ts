@@ -119,6 +119,14 @@ describe("sendAttempt", () => {
     expect(await pending).toMatchObject({ kind: "aborted" });
   });
 
+  it("keeps the request's filled-in path out of a network error's message, though the error under fetch quotes it", async () => {
+    const quoting: FetchLike = () => Promise.reject(new TypeError("fetch failed", { cause: new Error("Mock dispatch not matched for path '/things/1?name=Lovelace'") }));
+    const error = await failure(sendAttempt(() => new Request("http://api.test/things/1?name=Lovelace"), bounds(quoting)));
+    expect(error).toMatchObject({ kind: "network" });
+    expect(String(error?.message)).toContain("Mock dispatch not matched for path '…'");
+    expect(String(error?.message)).not.toMatch(/things\/1|Lovelace/);
+  });
+
   it("follows a same-origin 307 with the same method, body and Idempotency-Key", async () => {
     const seen: Array<{ url: string; method: string; body: string; key: string | null }> = [];
     const fetch: FetchLike = async (request) => {

@@ -140,7 +140,7 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
     // Only fetch's own rejection, before any response: a body that fails later is the network's.
     // Its message quotes the URL (ids, a key in the query): only its kind of error is kept.
     if (response === undefined && first !== undefined && !(first instanceof Request) && refusedRequest(error)) throw new InvalidRequestError("cannot build the request: fetch refused it (TypeError)");
-    throw toNetworkError(error, phase);
+    throw toNetworkError(error, phase, first?.url);
   } finally {
     cancelTimer?.();
     if (onAbort) joined?.removeEventListener("abort", onAbort);
@@ -206,12 +206,32 @@ function refusedRequest(error: unknown): boolean {
 }
 
 /** Undici hides the socket error in `cause`; keep its code, it decides retry safety later. */
-function toNetworkError(error: unknown, phase: "request" | "body"): NetworkError {
+function toNetworkError(error: unknown, phase: "request" | "body", url: string | undefined): NetworkError {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   const code = cause?.code ?? (error as { code?: string })?.code;
   // Refused or unresolvable: nothing reached the server.
   const connectCodes = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_CONNECT_TIMEOUT"];
   const effectivePhase = code !== undefined && connectCodes.includes(code) ? "connect" : phase;
-  const detail = typeof cause?.message === "string" ? cause.message : error instanceof Error ? error.message : "";
+  const detail = withoutPath(typeof cause?.message === "string" ? cause.message : error instanceof Error ? error.message : "", url);
   return new NetworkError(`network failure${typeof code === "string" ? ` (${code})` : ""}${detail ? `: ${detail.slice(0, 200)}` : ""}`, effectivePhase, code, { cause: error });
+}
+
+/**
+ * A message from under fetch with the request's filled-in path taken out (a mock agent's
+ * "not matched for path '/patients/123'"): a path holds resource ids, which stay out of
+ * messages; the error names its operation by the path template instead.
+ */
+function withoutPath(message: string, url: string | undefined): string {
+  if (url === undefined) return message;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return message;
+  }
+  const withQuery = parsed.pathname + parsed.search;
+  let cleaned = message.split(url).join("…");
+  if (withQuery.length > 1) cleaned = cleaned.split(withQuery).join("…");
+  if (parsed.pathname.length > 1) cleaned = cleaned.split(parsed.pathname).join("…");
+  return cleaned;
 }
