@@ -119,6 +119,8 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
       `carewire simulator: ${spec} (${sim.operations.length} operations) on ${sim.url}`,
       `  token endpoint: POST ${sim.url}${sim.tokenPath} (grant_type=client_credentials)`,
       `  clients: ${Object.entries(DEFAULT_CLIENTS).map(([id, secret]) => `${id} / ${secret}`).join(", ")}`,
+      // A bearer token is what a program's token variable wants; asking for one is one command.
+      ...(values["no-auth"] !== true ? [`  a bearer token: ${tokenCommand(sim.url + sim.tokenPath, DEFAULT_CLIENTS)}`] : []),
       ...(sim.apiKeys.length > 0 && values["no-auth"] !== true ? [`  api keys (any value): ${sim.apiKeys.map((key) => `the ${key.in} ${key.name}`).join(", ")}`] : []),
       `  admin: ${sim.url}/__carewire/{health,log,counters} · PUT /__carewire/faults · POST /__carewire/{outage,reset,tokens/expire}`,
       "",
@@ -273,4 +275,10 @@ function contractExitCode(run: { readonly checks: readonly unknown[]; readonly p
   const nothingExercised = run.checks.length > 0 && run.passed === 0 && run.failed === 0;
   if (nothingExercised && !json) process.stderr.write(`carewire: contract: no operation was exercised, so nothing was checked (exit 1); the reasons are above (credentials? --api-key, --token or --client-id)\n`);
   return run.failed > 0 || nothingExercised || (strict && run.notExercised > 0) ? 1 : 0;
+}
+
+/** The shell command that asks the simulator's token endpoint for a token with its first demo client, printing only the token. */
+function tokenCommand(tokenUrl: string, clients: Readonly<Record<string, string>>): string {
+  const [id, secret] = Object.entries(clients)[0] ?? ["", ""];
+  return `curl -s -u ${id}:${secret} -d grant_type=client_credentials ${tokenUrl} | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token'`;
 }

@@ -1,11 +1,14 @@
 /** `carewire mock` and `carewire contract` from a shell, as a user's CI runs them. */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { promisify } from "node:util";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { CHILD_LIMIT_MS, ROOT, cliCommand, childTestTimeout, runCli } from "../helpers/cli.js";
 import { json, startServer, type TestServer } from "../helpers/http-server.js";
+import { withDebianPackage } from "../helpers/debian-package.js";
 
 let liar: TestServer;
 beforeAll(async () => {
@@ -160,14 +163,14 @@ describe("carewire contract", () => {
  * `carewire mock <args>` in a child process; resolves with its URL once it listens (or fails
  * if it has not within CHILD_LIMIT_MS, killing it), and a stop() that resolves with its exit code.
  */
-async function startMock(args: readonly string[]): Promise<{ url: string; stop(): Promise<number | null>; kill(): void }> {
+async function startMock(args: readonly string[]): Promise<{ url: string; output(): string; stop(): Promise<number | null>; kill(): void }> {
   const command = cliCommand(["mock", ...args]);
   const child = spawn(command.file, command.args, { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" } });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => void (stderr += d.toString()));
   let timer: NodeJS.Timeout | undefined;
+  let out = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
     child.stdout.on("data", (d: Buffer) => {
       out += d.toString();
       const m = / on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -181,6 +184,7 @@ async function startMock(args: readonly string[]): Promise<{ url: string; stop()
   }).finally(() => clearTimeout(timer));
   return {
     url,
+    output: () => out,
     stop() {
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
       child.kill("SIGTERM");
@@ -216,6 +220,25 @@ describe("carewire mock", () => {
       mock.kill();
     }
   }, childTestTimeout(1));
+
+  it("prints a command that gets a bearer token the mock then takes", async () => {
+    const curl = withDebianPackage("curl", () => (existsSync("/usr/bin/curl") ? "/usr/bin/curl" : undefined), "curl");
+    const mock = await startMock(["specs/clinic/openapi.yaml", "--port", "0"]);
+    try {
+      // The banner is written in one piece, after the line with the URL.
+      while (!mock.output().includes("admin:")) await new Promise((resolve) => setTimeout(resolve, 20));
+      const command = /a bearer token: (.+)/.exec(mock.output())?.[1];
+      expect(command).toContain(`${mock.url}/oauth/token`);
+      const env = { ...process.env, PATH: `${path.dirname(process.execPath)}:${path.dirname(curl)}:${process.env.PATH ?? ""}`, NODE_OPTIONS: "" };
+      const token = (await promisify(execFile)("bash", ["-c", command ?? "false"], { env, timeout: CHILD_LIMIT_MS })).stdout.trim();
+      expect(token).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+      expect((await fetch(`${mock.url}/patients`)).status).toBe(401);
+      expect((await fetch(`${mock.url}/patients`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      expect(await mock.stop()).toBe(0);
+    } finally {
+      mock.kill();
+    }
+  }, childTestTimeout(2));
 
   it("serves a FHIR CapabilityStatement as a FHIR server with the rate limit given", async () => {
     const mock = await startMock(["specs/fhir-r4/capability.json", "--port", "0", "--rate-limit", "2/60m"]);
