@@ -1,11 +1,10 @@
 /**
  * Aborting an attempt Node's fetch is running, without handing it an AbortSignal.
  *
- * A signal costs Node's fetch a listener, a weak reference and a finalizer on every request:
- * about an eighth of a whole call's instructions against a fast server, and more than all of
- * carewire's policies together. Yet the attempt needs a way to free its socket when its timer
- * fires, or a script whose server never answers cannot exit until fetch's own headers timeout
- * (300 s).
+ * A signal costs Node's fetch a listener, a weak reference and a finalizer on every request
+ * (a call against a fast local server counted 1.35M instructions with one, 1.26–1.29M without).
+ * Yet the attempt needs a way to free its socket when its timer fires, or a script whose
+ * server never answers cannot exit until fetch's own headers timeout (300 s).
  *
  * Node's fetch takes a `dispatcher` in its init (undici's own option) and hands the request to
  * it. The attempt passes one that forwards to the process's global dispatcher, looked up at
