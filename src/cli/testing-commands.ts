@@ -93,6 +93,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     await fhir.close();
     return 0;
   }
+  const auth = values["no-auth"] !== true;
   const [{ DEFAULT_CLIENTS, startSimulator }, { clinicScenario }] = await Promise.all([
     import("../testing/simulator/server.js"),
     import("../testing/scenarios/clinic.js"),
@@ -111,7 +112,7 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
     ...(overlays !== undefined ? { overlays } : {}),
     ...(idempotencyKeys !== undefined ? { idempotencyKeys } : {}),
     stateful: values.stateless !== true,
-    auth: values["no-auth"] !== true,
+    auth,
   }));
   if (sim === undefined) return 3;
   process.stdout.write(
@@ -120,8 +121,8 @@ export async function mockCommand(args: readonly string[], signal?: AbortSignal)
       `  token endpoint: POST ${sim.url}${sim.tokenPath} (grant_type=client_credentials)`,
       `  clients: ${Object.entries(DEFAULT_CLIENTS).map(([id, secret]) => `${id} / ${secret}`).join(", ")}`,
       // A bearer token is what a program's token variable wants; asking for one is one command.
-      ...(values["no-auth"] !== true ? [`  a bearer token: ${tokenCommand(sim.url + sim.tokenPath, DEFAULT_CLIENTS)}`] : []),
-      ...(sim.apiKeys.length > 0 && values["no-auth"] !== true ? [`  api keys (any value): ${sim.apiKeys.map((key) => `the ${key.in} ${key.name}`).join(", ")}`] : []),
+      ...(auth ? [`  a bearer token: ${tokenCommand(sim.url + sim.tokenPath, DEFAULT_CLIENTS)}`] : []),
+      ...(sim.apiKeys.length > 0 && auth ? [`  api keys (any value): ${sim.apiKeys.map((key) => `the ${key.in} ${key.name}`).join(", ")}`] : []),
       `  admin: ${sim.url}/__carewire/{health,log,counters} · PUT /__carewire/faults · POST /__carewire/{outage,reset,tokens/expire}`,
       "",
     ].join("\n"),

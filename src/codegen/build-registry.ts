@@ -10,6 +10,7 @@ import type {
   ParameterLocation,
   ResponseDescriptor,
 } from "../runtime/core/operation.js";
+import { HTTP_METHODS } from "../runtime/core/operation.js";
 import { credentialHeaders } from "./credential-headers.js";
 import { readOperationHints, readRootRateLimit } from "./hints.js";
 import { deref, isObject, type JsonObject } from "./json.js";
@@ -17,7 +18,6 @@ import { NameAllocator, synthesizeOperationId, toCamelIdentifier } from "./names
 import { paginationOf, withoutPagingClashes } from "./pagination.js";
 import { SpecError, pointerOf } from "./spec-error.js";
 
-export const HTTP_METHODS: readonly HttpMethod[] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 const SAFETY: Record<HttpMethod, OperationDescriptor["safety"]> = {
   get: "safe",

@@ -10,16 +10,17 @@
  * there, so the types name it directly. The spec's meaning is unchanged.
  */
 import { isExampleKey, isObject, resolveSegments, type JsonObject } from "./json.js";
-import { COMPONENT_SECTIONS, isComponent, refTarget, refTo, targetKind, targetPrefix, type RefTarget } from "./ref-target.js";
+import { COMPONENT_SECTIONS, refTarget, refTo, targetKind, targetPrefix, type RefTarget } from "./ref-target.js";
 
 const COMPONENT_REF = /^#\/components\/[^/]+\/[^/]+$/;
 
 /** The target of a ref that is hoisted: a schema, parameter, response, request body or header that is not a component itself. */
 function hoistedTarget(ref: string): RefTarget | undefined {
-  // Nearly every ref names a component: told at a glance (a large spec has tens of thousands).
+  // A component itself (`#/components/schemas/Pet`, as nearly every ref is) is told at a glance:
+  // a large spec has tens of thousands.
   if (COMPONENT_REF.test(ref)) return undefined;
   const target = refTarget(ref);
-  if (target === undefined || COMPONENT_SECTIONS[targetKind(target)] === undefined || isComponent(target)) return undefined;
+  if (target === undefined || COMPONENT_SECTIONS[targetKind(target)] === undefined) return undefined;
   return target;
 }
 

@@ -5,6 +5,7 @@
  */
 import { unescapePointerSegment } from "./json.js";
 import { escapePointerSegment } from "./spec-error.js";
+import { HTTP_METHODS } from "../runtime/core/operation.js";
 
 export type RefTargetKind =
   | "document"
@@ -30,7 +31,6 @@ export type RefTargetKind =
   | "schemaMap"
   | "schema";
 
-const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
 /** Where each key leads from each kind of object; `*` stands for any key of a map or list. */
 const STEPS: Record<RefTargetKind, Readonly<Record<string, RefTargetKind>>> = {
@@ -45,7 +45,7 @@ const STEPS: Record<RefTargetKind, Readonly<Record<string, RefTargetKind>>> = {
     callbacks: "callbackMap",
   },
   pathMap: { "*": "pathItem" },
-  pathItem: { parameters: "parameterList", ...Object.fromEntries(METHODS.map((m) => [m, "operation"])) },
+  pathItem: { parameters: "parameterList", ...Object.fromEntries(HTTP_METHODS.map((m) => [m, "operation"])) },
   operation: { parameters: "parameterList", requestBody: "requestBody", responses: "responseMap", callbacks: "callbackMap" },
   parameterList: { "*": "parameter" },
   parameterMap: { "*": "parameter" },
@@ -120,8 +120,4 @@ export function targetKind(target: RefTarget): RefTargetKind {
   return target.kinds[target.segments.length]!;
 }
 
-/** True when the target is a component itself (`#/components/schemas/Pet`), as its kind is filed. */
-export function isComponent(target: RefTarget): boolean {
-  const [root, section] = target.segments;
-  return target.segments.length === 3 && root === "components" && section === COMPONENT_SECTIONS[targetKind(target)];
-}
+

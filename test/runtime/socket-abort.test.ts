@@ -29,6 +29,15 @@ function replaceGlobalDispatcher(dispatcher: { dispatch: Dispatch } | undefined)
 }
 const installDispatcher = (dispatch: Dispatch) => replaceGlobalDispatcher({ dispatch });
 
+/**
+ * As an app's proxy or counting agent would be: a global dispatcher, installed after carewire
+ * loaded, that sees each request (and may change its handler) before Node's own carries it.
+ */
+function inFrontOfNodes(see: (options: { path: string }, handler: Record<string, unknown>) => Record<string, unknown> | void): () => void {
+  const nodes = (globalThis as unknown as Slot)[GLOBAL_DISPATCHER] as { dispatch: Dispatch };
+  return installDispatcher((options, handler) => nodes.dispatch(options, see(options as { path: string }, handler) ?? handler));
+}
+
 describe("SocketAbort, against a dispatcher of the test's", () => {
   let restore: (() => void) | undefined;
   afterEach(() => {
@@ -130,14 +139,8 @@ describe("Node's fetch, aborted through the attempt's dispatcher", () => {
 
   it("hands fetch a dispatcher and no signal, and the app's global dispatcher carries the request", async () => {
     server.handle((_req, res) => void res.end("ok"));
-    const slot = globalThis as unknown as Slot;
-    const nodes = slot[GLOBAL_DISPATCHER] as { dispatch: Dispatch };
     const carried: string[] = [];
-    // As an app's proxy or mock agent would be: installed after carewire loaded.
-    const restore = installDispatcher((options, handler) => {
-      carried.push((options as { path: string }).path);
-      return nodes.dispatch(options, handler);
-    });
+    const restore = inFrontOfNodes((options) => void carried.push(options.path));
     try {
       const sent: RequestInit[] = [];
       const exchange = await sendAttempt(get(`${server.url}/carried`, sent), bounds());
@@ -159,16 +162,15 @@ describe("Node's fetch, aborted through the attempt's dispatcher", () => {
       }),
     );
     // Sees the headers reach fetch's handler, so the timer fires while the attempt reads the body.
-    const nodes = (globalThis as unknown as Slot)[GLOBAL_DISPATCHER] as { dispatch: Dispatch };
     let headersIn = false;
-    const restore = installDispatcher((options, handler) => {
+    const restore = inFrontOfNodes((_options, handler) => {
       const seen = Object.create(handler) as Record<string, unknown>;
       const onHeaders = handler["onHeaders"] as (...args: unknown[]) => unknown;
       seen["onHeaders"] = function (this: unknown, ...args: unknown[]) {
         headersIn = true;
         return onHeaders.apply(this, args);
       };
-      return nodes.dispatch(options, seen);
+      return seen;
     });
     try {
       const clock = new FakeClock();
@@ -188,12 +190,8 @@ describe("Node's fetch, aborted through the attempt's dispatcher", () => {
 
   it("sends a Request (a token or discovery request) through the dispatcher too, and its timeout closes the socket", async () => {
     const closed = new Promise<void>((resolve) => server.handle((_req, res) => void res.on("close", () => resolve())));
-    const nodes = (globalThis as unknown as Slot)[GLOBAL_DISPATCHER] as { dispatch: Dispatch };
     const carried: string[] = [];
-    const restore = installDispatcher((options, handler) => {
-      carried.push((options as { path: string }).path);
-      return nodes.dispatch(options, handler);
-    });
+    const restore = inFrontOfNodes((options) => void carried.push(options.path));
     try {
       const clock = new FakeClock();
       const pending = sendAttempt(() => new Request(`${server.url}/token`, { method: "POST", body: "grant_type=client_credentials", redirect: "manual" }), bounds({ clock, timeoutMs: 5_000 })).catch((error: unknown) => error);

@@ -18,7 +18,7 @@ import { CALL_OPTION_NAMES, CLIENT_OPTION_NAMES, POLICY_OPTION_NAMES } from "./o
 export function checkClientOptions(options: unknown, factory: string): void {
   if (options === undefined) return;
   if (!isRecord(options)) throw new TypeError(`${factory}: the options must be an object, not ${kindOf(options)}`);
-  const misspelt = misspeltNames(options, CLIENT_OPTION_NAMES, "");
+  const misspelt = misspeltNames(options, CLIENT_OPTION_NAMES, "", true);
   for (const [policy, names] of Object.entries(POLICY_OPTION_NAMES)) {
     const nested = options[policy];
     if (isRecord(nested)) misspelt.push(...misspeltNames(nested, names, `${policy}.`));
@@ -38,15 +38,15 @@ export function callOptionsProblem(options: unknown): string | undefined {
   return badBound(options)?.message;
 }
 
-/** Each name that is not an option but nearly one (or a guess at an API key), with what was meant. */
-function misspeltNames(options: Record<string, unknown>, known: readonly string[], prefix: string): string[] {
+/** Each name that is not an option but nearly one (or, where `keyGuesses`, a guess at an API key), with what was meant. */
+function misspeltNames(options: Record<string, unknown>, known: readonly string[], prefix: string, keyGuesses = false): string[] {
   const misspelt: string[] = [];
   for (const name of Object.keys(options)) {
     if (known.includes(name)) continue;
     const meant = nearest(name, known);
     if (meant !== undefined) misspelt.push(`"${prefix}${name}" (did you mean "${prefix}${meant}"?)`);
     // The usual guess for an API key: it would be ignored, and every call answered 401.
-    else if (known === CLIENT_OPTION_NAMES && API_KEY_NAMES.has(name.toLowerCase().replace(/[-_]/g, ""))) misspelt.push(`"${name}" (an API key goes in \`headers\`, or in \`query\` where the spec puts it in the query string)`);
+    else if (keyGuesses && API_KEY_NAMES.has(name.toLowerCase().replace(/[-_]/g, ""))) misspelt.push(`"${name}" (an API key goes in \`headers\`, or in \`query\` where the spec puts it in the query string)`);
   }
   return misspelt;
 }

@@ -6,6 +6,8 @@ import type { BodySchema } from "../tolerant/tolerant.js";
 import type { PaginationDescriptor } from "../pagination/descriptor.js";
 
 export type HttpMethod = "get" | "put" | "post" | "delete" | "options" | "head" | "patch" | "trace";
+/** The methods an OpenAPI path item may hold, in the order the specification lists them. */
+export const HTTP_METHODS: readonly HttpMethod[] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /**
  * RFC 9110 method classes: `safe` may be repeated freely, `idempotent` may be repeated

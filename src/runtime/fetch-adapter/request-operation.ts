@@ -8,9 +8,8 @@
  * rebuilt byte for byte; `template` is what may be shown (identifiers replaced), used
  * for `meta.path` and the operation id.
  */
-import type { HttpMethod, OperationDescriptor, OperationHints, SafetyClass } from "../core/operation.js";
+import { HTTP_METHODS, type HttpMethod, type OperationDescriptor, type OperationHints, type SafetyClass } from "../core/operation.js";
 
-const METHODS: readonly HttpMethod[] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /** How a request's method may be repeated (RFC 9110): a write without a key is never sent twice blindly. */
 export function safetyOfMethod(method: HttpMethod): SafetyClass {
@@ -22,7 +21,7 @@ export function safetyOfMethod(method: HttpMethod): SafetyClass {
 /** The method as the runtime names it, or undefined for one outside HTTP's registry (sent as is by no pipeline). */
 export function httpMethodOf(method: string): HttpMethod | undefined {
   const lower = method.toLowerCase();
-  return (METHODS as readonly string[]).includes(lower) ? (lower as HttpMethod) : undefined;
+  return (HTTP_METHODS as readonly string[]).includes(lower) ? (lower as HttpMethod) : undefined;
 }
 
 /**

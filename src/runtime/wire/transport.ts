@@ -69,9 +69,10 @@ const NO_BYTES = new Uint8Array(0);
 export async function sendAttempt(makeRequest: RequestFactory, options: AttemptOptions): Promise<Exchange> {
   if (options.signal?.aborted) throw new AbortedError(options.signal.reason);
   // The attempt's signal is made only when the fetch asks for it: a fetch that never looks
-  // (a stub, a test double) costs no AbortController. Node's fetch always asks, and the
-  // abort (timer or caller) then reaches its socket. An own getter, so a fetch wrapper that
-  // spreads `init` passes the signal on.
+  // (a stub, a test double) costs no AbortController, and neither does Node's own fetch when
+  // it is aborted through its dispatcher instead (below). A fetch that asks gets the abort
+  // (timer or caller) at its socket. An own getter, so a fetch wrapper that spreads `init`
+  // passes the signal on.
   let controller: AbortController | undefined;
   let signal: AbortSignal | undefined;
   const init = {
@@ -89,8 +90,9 @@ export async function sendAttempt(makeRequest: RequestFactory, options: AttemptO
   const cancelTimer = Number.isFinite(options.timeoutMs)
     ? startTimer(options.clock, options.timeoutMs, () => {
         bound.fail(new TimeoutError(options.timeoutMs, phase));
-        controller?.abort(new Error("attempt timeout"));
-        socket?.abort(new Error("attempt timeout"));
+        const reason = new Error("attempt timeout");
+        controller?.abort(reason);
+        socket?.abort(reason);
       })
     : undefined;
   // Only a caller's signal needs a listener (the timer fails the attempt itself). It goes on

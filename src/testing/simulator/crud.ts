@@ -47,8 +47,9 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
   // The fields the request lets a client write, where the resource sits in it (read once per request).
   const requestFields = shapeOf(model.doc, schemaAt(model.requestMedia(route)?.media.schema, requestPath, model.doc))?.properties ?? {};
   const resourceSchema = schemaAt(sample?.schema, shape.envelope, model.doc);
-  // The fields the resource holds: what this answer, the create's and the item read's declare.
-  const fields = declaredFields(model, [resourceSchema, shape.schema, shape.readSchema]);
+  // The fields the resource holds: what this answer, the create's and the item read's declare
+  // (only a write needs them).
+  const fields = () => declaredFields(model, [resourceSchema, shape.schema, shape.readSchema]);
   // Whatever the store holds is served through the operation's own schema, so it validates.
   const served = (value: unknown): HandlerResult => ({ status, body: sample?.schema === undefined ? value : model.conform(sample.schema, value) });
   // A resource in this operation's shape of it: the fields its response declares.
@@ -58,7 +59,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     const template = valueAt(sampled, shape.envelope);
     if (!isObject(template)) return { status, body: sampled };
     const resource: Resource = serverFields(model, shape, template, sentFields, requestFields);
-    merge(model, resource, sent, fields);
+    merge(model, resource, sent, fields());
     // A key the client may choose (the request declares it, writable) is the resource's id:
     // created, it is read back under it; a key already taken is a conflict.
     const chosen = chosenId(model, shape, sentFields, requestFields);
@@ -68,7 +69,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
     freshServerIds(model, store, shape, resource, sentFields);
     store.put(shape.collection, String(id), resource);
     // The item path's own ending (`.json`, a trailing slash), after the collection as it was asked for.
-    const { stem } = splitExtension(url.pathname.replace(/\/$/, ""));
+    const { stem } = splitExtension(url.pathname);
     const { ext } = splitExtension(shape.itemPath);
     return { ...served(shown(resource)), headers: { location: `${stem}/${encodeURIComponent(String(id))}${ext}` } };
   }
@@ -93,7 +94,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
       return { status, body: sampled };
     case "patch":
       // A JSON Patch (a list of operations) edits the stored resource; an object merges below.
-      if (Array.isArray(body)) return patched(model, route, shape, store, id, existing, body, fields, (resource) => (sampled === undefined ? { status } : served(shown(resource))));
+      if (Array.isArray(body)) return patched(model, route, shape, store, id, existing, body, fields(), (resource) => (sampled === undefined ? { status } : served(shown(resource))));
     // falls through
     case "put":
     case "post": {
@@ -101,7 +102,7 @@ export function statefulResult(model: SpecModel, catalog: ResourceCatalog, store
       // no body to sample); PATCH and a POST to the item (Stripe's update) merge into it.
       const template = valueAt(sampled, shape.envelope);
       const base = route.op.method !== "put" ? { ...existing } : serverFields(model, shape, isObject(template) ? template : existing, sentFields, requestFields);
-      merge(model, base, sent, fields);
+      merge(model, base, sent, fields());
       base[shape.idProperty] = existing[shape.idProperty];
       store.put(shape.collection, id, base);
       return sampled === undefined ? { status } : served(shown(base));
